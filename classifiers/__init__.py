@@ -1,0 +1,1 @@
+"""Classifiers over stored VGG16 features: registry, leakage-free comparison, scoring."""

@@ -1,0 +1,51 @@
+"""Errors a user can cause. The CLI prints each as one line on stderr and exits with status 1.
+
+Everything else that escapes the library is a bug and keeps its traceback.
+"""
+
+
+class ScreentimeError(Exception):
+    """Base class: a problem with the user's input, told in one sentence."""
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return str(self.args[0]) if self.args else self.__class__.__name__
+
+
+class VideoUnreadable(ScreentimeError, OSError):
+    """The file is missing, not a video, or cannot be decoded."""
+
+
+class StoreCorrupt(ScreentimeError, OSError):
+    """The store path exists but is not a readable screentime store."""
+
+
+class StoreUnwritable(ScreentimeError, OSError):
+    """The store (or its shard folder) cannot be created or written."""
+
+
+class StoreMismatch(ScreentimeError, ValueError):
+    """The request does not fit what the store already holds (config, content, sampling rate)."""
+
+
+class NotEmbedded(ScreentimeError, KeyError):
+    """A video id asked for is not (completely) in the store."""
+
+
+class WeightsUnavailable(ScreentimeError, OSError):
+    """The VGG16 weights cannot be loaded (offline download, unreadable or mismatched file)."""
+
+
+class LabelsInvalid(ScreentimeError, ValueError):
+    """A labels file is malformed or does not fit the store."""
+
+
+class TooFewSamples(ScreentimeError, ValueError):
+    """Not enough labelled frames, classes or videos for the requested cross-validation."""
+
+
+class ModelFileRefused(ScreentimeError, ValueError):
+    """A model file is missing, corrupt, from another tool, or made for other features."""
+
+
+class AllModelsFailed(ScreentimeError, RuntimeError):
+    """Every candidate model failed during cross-validation."""
