@@ -1,0 +1,171 @@
+"""VGG16 embedder: loads the network once and turns batches of BGR frames into feature vectors.
+
+TensorFlow is imported only when an embedder is built, so the CLI, the store and the classifiers stay
+quick to import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import WeightsUnavailable
+
+POOLINGS = ("avg", "max", "flatten")
+DEFAULT_IMAGE_SIZE_PX = 224
+RANDOM_SEED = 0
+
+
+def n_features_for(pooling: str, image_size_px: int) -> int:
+    """Length of one feature vector: 512 for avg/max, (image_size_px // 32)**2 * 512 for flatten."""
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+    if image_size_px < 32:
+        raise ValueError(f"image_size_px must be at least 32 (VGG16 halves it five times), got {image_size_px}")
+    return 512 if pooling != "flatten" else (image_size_px // 32) ** 2 * 512
+
+
+def weights_identity(weights: str) -> str:
+    """What identifies the weights in a store's config: 'imagenet', 'random:seed=0' or 'sha256:<hex>' of a file."""
+    if weights == "imagenet":
+        return "imagenet"
+    if weights == "random":
+        return f"random:seed={RANDOM_SEED}"
+    path = Path(weights)
+    if not path.is_file():
+        raise WeightsUnavailable(
+            f"{weights}: no such weights file; pass --weights imagenet, --weights random or a Keras .h5 weights file"
+        )
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class EmbeddingConfig:
+    """Everything that decides the numbers in a feature vector; one config per store.
+
+    Parameters
+    ----------
+    weights : str
+        'imagenet' (Keras download, cached), 'random' (seeded, not pretrained) or a path to a Keras weights file.
+    pooling : {'avg', 'max', 'flatten'}
+        avg/max give 512 values; flatten keeps the (image_size_px/32)² × 512 map (25088 at 224 px).
+    image_size_px : int
+        Frames are resized to image_size_px × image_size_px before VGG16.
+    """
+
+    weights: str = "imagenet"
+    pooling: str = "avg"
+    image_size_px: int = DEFAULT_IMAGE_SIZE_PX
+    weights_id: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        n_features_for(self.pooling, self.image_size_px)  # validates both
+        if not self.weights_id:
+            object.__setattr__(self, "weights_id", weights_identity(self.weights))
+
+    @property
+    def n_features(self) -> int:
+        return n_features_for(self.pooling, self.image_size_px)
+
+    def identity(self) -> dict:
+        """The JSON-able dict a store compares: two runs mix only when these are equal."""
+        return {
+            "model": "vgg16",
+            "weights": self.weights_id,
+            "pooling": self.pooling,
+            "image_size_px": int(self.image_size_px),
+            "n_features": int(self.n_features),
+            "preprocess": "resize_area+vgg16.preprocess_input(rgb)",
+        }
+
+
+def describe_config(config: dict) -> str:
+    """Short human form of a store config, e.g. 'vgg16 imagenet avg 224 px'."""
+    return f"{config.get('model')} {config.get('weights')} {config.get('pooling')} {config.get('image_size_px')} px"
+
+
+def _quiet_tensorflow() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+class VGG16Embedder:
+    """Keras VGG16 without its classifier, loaded once.
+
+    Attributes
+    ----------
+    config : EmbeddingConfig
+    device : str
+        'GPU:0 (<name>)' when TensorFlow sees a GPU, else 'CPU'.
+    """
+
+    def __init__(self, config: EmbeddingConfig):
+        _quiet_tensorflow()
+        import tensorflow as tf
+        import keras
+        from keras.applications import vgg16
+
+        self.config = config
+        self._preprocess = vgg16.preprocess_input
+        gpus = tf.config.list_physical_devices("GPU")
+        self.device = f"GPU:0 ({gpus[0].name})" if gpus else "CPU"
+        size = config.image_size_px
+        kwargs = dict(include_top=False, input_shape=(size, size, 3), pooling=None if config.pooling == "flatten" else config.pooling)
+        if config.weights == "imagenet":
+            try:
+                self.model = vgg16.VGG16(weights="imagenet", **kwargs)
+            except Exception as err:  # Keras raises a bare Exception("URL fetch failure ...") offline
+                raise WeightsUnavailable(
+                    f"could not get the ImageNet weights for VGG16 ({str(err).splitlines()[0][:120]}); "
+                    "connect once so Keras can cache them, or pass --weights FILE (a Keras VGG16 weights .h5)"
+                ) from None
+        elif config.weights == "random":
+            keras.utils.set_random_seed(RANDOM_SEED)
+            self.model = vgg16.VGG16(weights=None, **kwargs)
+        else:
+            self.model = vgg16.VGG16(weights=None, **kwargs)
+            _load_weights_file(self.model, Path(config.weights))
+
+    def preprocess(self, frames_bgr: list[np.ndarray]) -> np.ndarray:
+        """Resize BGR uint8 frames to the network's input and apply `vgg16.preprocess_input` on RGB.
+
+        Returns an array of shape (n, image_size_px, image_size_px, 3), float32.
+        """
+        size = self.config.image_size_px
+        batch = np.empty((len(frames_bgr), size, size, 3), dtype=np.float32)
+        for i, frame in enumerate(frames_bgr):
+            small = cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA)
+            batch[i] = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
+        return self._preprocess(batch)
+
+    def embed(self, batch: np.ndarray) -> np.ndarray:
+        """Features of a preprocessed batch: (n, size, size, 3) -> (n, n_features) float32."""
+        features = self.model.predict_on_batch(batch)
+        return np.asarray(features, dtype=np.float32).reshape(len(batch), -1)
+
+
+def _load_weights_file(model, path: Path) -> None:
+    """Load a `.weights.h5` (Keras 3) or Keras 2 `.h5` file, with or without the top layers."""
+    convs = [layer for layer in model.layers if layer.weights]
+    before = [layer.get_weights()[0].copy() for layer in convs]
+    try:
+        model.load_weights(str(path))
+    except Exception as first:
+        if path.name.endswith(".weights.h5"):
+            raise WeightsUnavailable(f"{path}: not VGG16 weights for this network ({first})") from None
+        try:  # a Keras 2 file of the full network: take the convolution layers by name
+            model.load_weights(str(path), by_name=True)
+        except Exception as err:
+            raise WeightsUnavailable(f"{path}: cannot load as VGG16 weights ({err})") from None
+    missing = [layer.name for layer, w in zip(convs, before) if np.array_equal(layer.get_weights()[0], w)]
+    if missing:
+        raise WeightsUnavailable(f"{path}: holds no weights for VGG16 layers {', '.join(missing[:3])}...; pass a VGG16 weights file")
