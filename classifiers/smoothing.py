@@ -1,7 +1,7 @@
 """Temporal smoothing of per-frame class probabilities before the label is chosen.
 
-A `Smoother` is a small value object: `method` plus one parameter. It is a candidate inside
-compare-models' cross-validation, saved with the model, and applied by score.
+A `Smoother` is a small value object: `method` plus one parameter in seconds. It is a candidate inside
+compare-models' cross-validation, saved with the model (`to_dict`), and applied by score (`transform`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-METHODS = ("none", "median")
+METHODS = ("none", "median", "mean", "hmm")
+
+# Default parameter (seconds) when the text form gives none, e.g. "median" or "hmm".
+DEFAULT_WINDOW_S = {"median": 5.0, "mean": 5.0, "hmm": 10.0}
+
+# "hmm" treats the classifier as right with probability 1 - HMM_NOISE and otherwise uniform, so a frame
+# with probability 0 for the true class cannot alone force a switch (classifiers do output hard zeros).
+HMM_NOISE = 0.1
 
 
 @dataclass(frozen=True)
@@ -19,10 +26,14 @@ class Smoother:
 
     Parameters
     ----------
-    method : {"none", "median"}
-        "median": running median of each class's probability over a centred window.
+    method : {"none", "median", "mean", "hmm"}
+        "median": running median of each class's probability over a centred window of `window_s`.
+        "mean": running mean over the same window.
+        "hmm": posterior of a sticky hidden Markov chain over the classes (forward-backward). The chain
+        leaves its class at rate 1 / `window_s`, i.e. `window_s` is the expected segment length; the
+        classifier's probabilities are the emissions. Isolated flips are removed, long runs kept.
     window_s : float
-        Window length in seconds (ignored by "none").
+        Window length, or expected segment length for "hmm", in seconds (ignored by "none").
     """
 
     method: str = "none"
@@ -40,19 +51,40 @@ class Smoother:
         return "none" if self.method == "none" else f"{self.method}:{self.window_s:g}s"
 
     def transform(self, proba: np.ndarray, step_s: float) -> np.ndarray:
-        """Smooth `proba` of shape (n_frames, n_classes), frames in time order `step_s` seconds apart.
+        """Smooth the class probabilities of one video.
 
-        Returns an array of the same shape whose rows sum to 1.
+        Parameters
+        ----------
+        proba : ndarray of shape (n_frames, n_classes)
+            Per-frame class probabilities, frames in time order.
+        step_s : float
+            Time between consecutive frames, in seconds (1 / sample_fps).
+
+        Returns
+        -------
+        ndarray of shape (n_frames, n_classes), float64
+            Smoothed probabilities; rows sum to 1.
         """
         proba = np.asarray(proba, dtype=np.float64)
+        if proba.ndim != 2:
+            raise ValueError(f"proba must have shape (n_frames, n_classes), got shape {proba.shape}")
+        if not step_s > 0:
+            raise ValueError(f"step_s must be > 0 seconds, got {step_s}")
         if self.method == "none" or len(proba) < 2:
             return proba
-        half = max(0, int(round(self.window_s / step_s / 2)))
+        if self.method == "hmm":
+            p_stay = float(np.exp(-step_s / self.window_s))
+            return sticky_posteriors(proba, p_stay)
+        n_window = int(round(self.window_s / step_s))
+        half = n_window // 2  # an even window rounds down to the odd one below it
         if half == 0:
             return proba
-        from scipy.ndimage import median_filter
+        from scipy.ndimage import median_filter, uniform_filter1d
 
-        out = median_filter(proba, size=(2 * half + 1, 1), mode="nearest")
+        if self.method == "median":
+            out = median_filter(proba, size=(2 * half + 1, 1), mode="nearest")
+        else:
+            out = uniform_filter1d(proba, size=2 * half + 1, axis=0, mode="nearest")
         out /= np.clip(out.sum(axis=1, keepdims=True), 1e-12, None)
         return out
 
@@ -65,11 +97,94 @@ class Smoother:
 
 
 def parse_smoother(text: str) -> Smoother:
-    """Parse 'none', 'median:5' or 'median:5s' into a Smoother."""
-    method, _, arg = text.strip().partition(":")
-    return Smoother(method=method, window_s=float(arg.rstrip("s")) if arg else (0.0 if method == "none" else 5.0))
+    """Parse a smoother's text form.
+
+    Accepts 'none', '<method>' (default parameter) and '<method>:<seconds>' with an optional 's',
+    e.g. 'median:5', 'mean:3s', 'hmm:10'. `Smoother.name` round-trips.
+
+    Raises
+    ------
+    ValueError
+        If the method is unknown or the parameter is not a positive number of seconds.
+    """
+    method, _, arg = text.strip().lower().partition(":")
+    if method not in METHODS:
+        raise ValueError(f"unknown smoothing {text!r}; use one of: none, median:5, mean:5, hmm:10")
+    if method == "none":
+        if arg:
+            raise ValueError(f"smoothing 'none' takes no parameter, got {text!r}")
+        return Smoother("none")
+    if not arg:
+        return Smoother(method, DEFAULT_WINDOW_S[method])
+    try:
+        window_s = float(arg.strip().rstrip("s"))
+    except ValueError:
+        raise ValueError(f"smoothing {text!r}: parameter must be seconds such as '{method}:5'") from None
+    return Smoother(method, window_s)
 
 
 def candidate_smoothers() -> list[Smoother]:
-    """The smoothers compare-models tries for every model, on the same folds."""
-    return [Smoother("none"), Smoother("median", 3.0), Smoother("median", 5.0), Smoother("median", 9.0)]
+    """The smoothers compare-models tries for every model, on the same folds (kept to six)."""
+    return [
+        Smoother("none"),
+        Smoother("median", 3.0),
+        Smoother("median", 5.0),
+        Smoother("median", 9.0),
+        Smoother("hmm", 5.0),
+        Smoother("hmm", 20.0),
+    ]
+
+
+def sticky_posteriors(proba: np.ndarray, p_stay: float, noise: float = HMM_NOISE) -> np.ndarray:
+    """Forward-backward posteriors of a symmetric sticky Markov chain over classes.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_frames, n_classes)
+        Emission weights per frame (classifier probabilities, uniform class prior assumed).
+    p_stay : float
+        Probability of keeping the class from one frame to the next, in (0, 1].
+    noise : float
+        Weight of a uniform distribution mixed into the emissions, in [0, 1).
+
+    Returns
+    -------
+    ndarray of shape (n_frames, n_classes), float64
+        P(class at frame t | all frames); rows sum to 1.
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    n_frames, n_classes = proba.shape
+    if n_classes == 1 or n_frames == 0:
+        return np.ones_like(proba)
+    emission = (1.0 - noise) * proba + noise / n_classes
+    emission = np.clip(emission, 1e-300, None)
+    transition = np.full((n_classes, n_classes), (1.0 - p_stay) / (n_classes - 1))
+    np.fill_diagonal(transition, p_stay)
+    # The chain is symmetric with a uniform stationary law, so running the forward pass on the reversed
+    # sequence gives emission * beta; the posterior is alpha * beta.
+    alpha = _forward(emission, transition)
+    alpha_rev = _forward(emission[::-1], transition)[::-1]
+    post = alpha * alpha_rev / emission
+    post /= post.sum(axis=1, keepdims=True)
+    return post
+
+
+def _forward(emission: np.ndarray, transition: np.ndarray) -> np.ndarray:
+    """Normalised forward messages, shape (n_frames, n_classes), from a uniform start.
+
+    alpha_t = diag(e_t) A^T alpha_{t-1} is linear, so all prefix products of the (n, k, k) step matrices
+    are formed with a log2(n)-level parallel scan instead of a Python loop over 7,200 frames.
+    """
+    steps = emission[1:, :, None] * transition.T[None]
+    shift = 1
+    while shift < len(steps):
+        steps[shift:] = steps[shift:] @ steps[:-shift]
+        # Only the direction of each product matters; rescale so long videos cannot underflow.
+        steps /= steps.max(axis=(1, 2), keepdims=True)
+        shift *= 2
+    alpha0 = emission[0] / emission[0].sum()
+    alpha = np.empty_like(emission)
+    alpha[0] = alpha0
+    alpha[1:] = steps @ alpha0
+    alpha /= alpha.sum(axis=1, keepdims=True)
+    return alpha
