@@ -93,9 +93,27 @@ def describe_config(config: dict) -> str:
     return f"{config.get('model')} {config.get('weights')} {config.get('pooling')} {config.get('image_size_px')} px"
 
 
-def _quiet_tensorflow() -> None:
+def _import_tensorflow():
+    """Import TensorFlow with its C++ start-up chatter (CUDA probing on CPU machines) kept off stderr."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import sys
+
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"], sys.modules["tensorflow"].config.list_physical_devices("GPU")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    return tf, gpus
 
 
 class VGG16Embedder:
@@ -109,14 +127,12 @@ class VGG16Embedder:
     """
 
     def __init__(self, config: EmbeddingConfig):
-        _quiet_tensorflow()
-        import tensorflow as tf
+        tf, gpus = _import_tensorflow()
         import keras
         from keras.applications import vgg16
 
         self.config = config
         self._preprocess = vgg16.preprocess_input
-        gpus = tf.config.list_physical_devices("GPU")
         self.device = f"GPU:0 ({gpus[0].name})" if gpus else "CPU"
         size = config.image_size_px
         kwargs = dict(include_top=False, input_shape=(size, size, 3), pooling=None if config.pooling == "flatten" else config.pooling)
@@ -125,7 +141,7 @@ class VGG16Embedder:
                 self.model = vgg16.VGG16(weights="imagenet", **kwargs)
             except Exception as err:  # Keras raises a bare Exception("URL fetch failure ...") offline
                 raise WeightsUnavailable(
-                    f"could not get the ImageNet weights for VGG16 ({str(err).splitlines()[0][:120]}); "
+                    f"could not get the ImageNet weights for VGG16 ({str(err).split(' on ')[0][:80]}, offline?); "
                     "connect once so Keras can cache them, or pass --weights FILE (a Keras VGG16 weights .h5)"
                 ) from None
         elif config.weights == "random":

@@ -1,0 +1,26 @@
+"""screentime's feature store: sample videos by their clock, embed frames with VGG16, keep them in HDF5."""
+
+from .embed import POOLINGS, EmbeddingConfig, VGG16Embedder
+from .errors import (
+    LabelsInvalid,
+    ModelFileRefused,
+    NotEmbedded,
+    ScreentimeError,
+    StoreCorrupt,
+    StoreMismatch,
+    StoreUnwritable,
+    TooFewSamples,
+    VideoUnreadable,
+    WeightsUnavailable,
+)
+from .pipeline import EmbedReport, EmbedWarning, embed_videos
+from .sampling import frames_on_screen, sample_times
+from .store import FeatureStore, VideoFeatures
+from .video import Cv2VideoReader, fingerprint
+
+__all__ = [
+    "POOLINGS", "EmbeddingConfig", "VGG16Embedder", "LabelsInvalid", "ModelFileRefused", "NotEmbedded",
+    "ScreentimeError", "StoreCorrupt", "StoreMismatch", "StoreUnwritable", "TooFewSamples", "VideoUnreadable",
+    "WeightsUnavailable", "EmbedReport", "EmbedWarning", "embed_videos", "frames_on_screen", "sample_times",
+    "FeatureStore", "VideoFeatures", "Cv2VideoReader", "fingerprint",
+]

@@ -1,0 +1,256 @@
+"""Labels files (intervals, points, the tutorial's mapping.csv) -> one label per stored frame.
+
+Labels are joined on each frame's *requested* time (the regular grid k / sample_fps), not on the
+presentation time of the decoded frame: the grid is what a user sees in the store and what a labels
+file written at "1 frame per second" refers to, and it does not move when a codec shifts a frame.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from featurestore.errors import LabelsInvalid
+
+TIME_TOLERANCE_S = 1e-6  # grid times are k / fps; a labels file writes them rounded
+FORMATS = {
+    "intervals": ("video", "start", "end", "label"),
+    "points": ("video", "time", "label"),
+    "tutorial": ("image_id", "class"),
+}
+_TUTORIAL_NAME = re.compile(r"^frame(\d+)\.(jpe?g|png)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LabelRow:
+    """One row of a labels file: an interval [start_s, end_s), or a point (end_s is None)."""
+
+    video: str
+    start_s: float
+    end_s: float | None
+    label: str
+    line: int
+
+
+@dataclass(frozen=True)
+class LabelTable:
+    """A parsed, validated labels file, not yet joined to a store."""
+
+    path: Path
+    kind: str  # "intervals", "points" or "tutorial"
+    rows: list[LabelRow]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Sampling grid of one stored video: `requested_s` of shape (n_frames,), float64, and its rate."""
+
+    requested_s: np.ndarray
+    sample_fps: float
+
+
+def read_labels(labels_path: str | Path, store, *, video: str | None = None, classes: list[str] | None = None) -> pd.DataFrame:
+    """Read a labels file and give a label to each stored frame it covers.
+
+    Parameters
+    ----------
+    labels_path : path
+        Interval CSV ``video,start,end,label`` (seconds, interval [start, end)), point CSV
+        ``video,time,label`` (nearest frame within half a sampling interval), or the tutorial's
+        ``Image_ID,Class`` where ``frameN.jpg`` is the frame at N seconds (``frame0.jpg`` is t = 0 s).
+    store : FeatureStore
+        The store whose frames get labels.
+    video : str, optional
+        Stored video the tutorial format refers to (required for it, refused for the others).
+    classes : list of str, optional
+        Names of the tutorial's class numbers 0, 1, ...; default ``["0", "1", "2"]``.
+
+    Returns
+    -------
+    DataFrame with one row per labelled frame, ordered by video then time: ``video_id`` (str),
+    ``row`` (int, position in the video's stored arrays), ``requested_s`` (float, seconds), ``label`` (str).
+
+    Raises
+    ------
+    LabelsInvalid
+        With the file, line and problem, for any malformed or unusable labels file.
+    """
+    table = parse_labels(labels_path, video=video, classes=classes)
+    grids = {}
+    for video_id in store.video_ids():
+        requested_s = np.asarray(store.read(video_id).requested_s, dtype=np.float64)
+        grids[video_id] = Grid(requested_s, float(store.info(video_id)["sample_fps"]))
+    return join_labels(table, grids, store_name=Path(str(getattr(store, "path", "the store"))).name)
+
+
+def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: list[str] | None = None) -> LabelTable:
+    """Parse and validate a labels file on its own (formats as in `read_labels`)."""
+    path = Path(labels_path)
+    name = path.name
+    if not path.is_file():
+        raise LabelsInvalid(f"labels file {path} does not exist; give the path of a CSV with columns video,start,end,label")
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        lines = list(enumerate(csv.reader(fh), start=1))
+    lines = [(n, cells) for n, cells in lines if any(c.strip() for c in cells)]
+    if not lines:
+        raise LabelsInvalid(f"{name} is empty; write a header line video,start,end,label and one row per interval")
+    header = [c.strip().lower() for c in lines[0][1]]
+    kind = _detect_format(name, header)
+    if kind == "tutorial" and video is None:
+        raise LabelsInvalid(f"{name} is in the tutorial's Image_ID,Class format; name the stored video it describes with --video")
+    if kind != "tutorial" and video is not None:
+        raise LabelsInvalid(f"{name} names its videos itself (format {','.join(FORMATS[kind])}); drop --video, which is only for Image_ID,Class files")
+    col = {c: header.index(c) for c in FORMATS[kind]}
+    class_names = list(classes) if classes is not None else ["0", "1", "2"]
+    rows = []
+    for line, cells in lines[1:]:
+        cells = cells + [""] * (len(header) - len(cells))
+        get = lambda c: cells[col[c]].strip()  # noqa: E731
+        if kind == "intervals":
+            start_s, end_s = _time(name, line, "start", get("start")), _time(name, line, "end", get("end"))
+            if end_s <= start_s:
+                raise LabelsInvalid(f"{name} line {line}: end {end_s:g} s is not after start {start_s:g} s; intervals are [start, end) with end > start")
+            rows.append(LabelRow(_text(name, line, "video", get("video")), start_s, end_s, _text(name, line, "label", get("label")), line))
+        elif kind == "points":
+            time_s = _time(name, line, "time", get("time"))
+            rows.append(LabelRow(_text(name, line, "video", get("video")), time_s, None, _text(name, line, "label", get("label")), line))
+        else:
+            rows.append(_tutorial_row(name, line, get("image_id"), get("class"), video, class_names))
+    if not rows:
+        raise LabelsInvalid(f"{name} has a header but no rows; add one line per labelled interval or frame")
+    if kind == "intervals":
+        _check_overlaps(name, rows)
+    return LabelTable(path, kind, rows)
+
+
+def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str = "the store") -> pd.DataFrame:
+    """Give each stored frame the label of the interval or point that covers it (see `read_labels`)."""
+    name = table.path.name
+    per_video: dict[str, dict[int, tuple[str, int]]] = {}
+    n_unmatched = 0
+    for r in table.rows:
+        video_id = _resolve_video(name, r, grids, store_name)
+        grid = grids[video_id]
+        assigned = per_video.setdefault(video_id, {})
+        if r.end_s is not None:
+            hit = np.flatnonzero((grid.requested_s >= r.start_s - TIME_TOLERANCE_S) & (grid.requested_s < r.end_s - TIME_TOLERANCE_S))
+        else:
+            hit = _nearest(grid, r.start_s)
+            n_unmatched += hit.size == 0
+        for i in hit.tolist():
+            previous = assigned.setdefault(i, (r.label, r.line))
+            if previous[0] != r.label:
+                raise LabelsInvalid(
+                    f"{name} lines {previous[1]} and {r.line} give the frame at {grid.requested_s[i]:g} s of {video_id!r} "
+                    f"two labels ({previous[0]!r}, {r.label!r}); keep one"
+                )
+    if n_unmatched:
+        warnings.warn(f"{n_unmatched} of {len(table.rows)} labelled points in {name} are not within half a sampling interval of a stored frame and were ignored", stacklevel=2)
+    records = [
+        (video_id, i, float(grids[video_id].requested_s[i]), label)
+        for video_id, assigned in per_video.items()
+        for i, (label, _) in assigned.items()
+    ]
+    frames = pd.DataFrame(records, columns=["video_id", "row", "requested_s", "label"])
+    if frames.empty:
+        raise LabelsInvalid(f"no stored frame of {store_name} falls inside a label of {name}; check that times are in seconds and within each video's duration")
+    classes = sorted(frames["label"].unique())
+    if len(classes) < 2:
+        raise LabelsInvalid(f"{name} labels {len(frames)} stored frames, all {classes[0]!r}; a classifier needs at least two classes, so label some frames of another class")
+    return frames.sort_values(["video_id", "requested_s"], kind="stable").reset_index(drop=True)
+
+
+def _detect_format(name: str, header: list[str]) -> str:
+    for kind, needed in FORMATS.items():
+        if set(needed) <= set(header):
+            return kind
+    kind, needed = max(FORMATS.items(), key=lambda kv: len(set(kv[1]) & set(header)))
+    missing = [c for c in needed if c not in header]
+    raise LabelsInvalid(
+        f"{name} line 1: header {','.join(header)} lacks column {','.join(missing)}; "
+        "use video,start,end,label (intervals), video,time,label (points) or Image_ID,Class (tutorial)"
+    )
+
+
+def _time(name: str, line: int, column: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not np.isfinite(value):
+        raise LabelsInvalid(f"{name} line {line}: {column} {text!r} is not a number of seconds; write it like 12.5")
+    if value < 0:
+        raise LabelsInvalid(f"{name} line {line}: {column} {value:g} s is negative; times count seconds from the start of the video")
+    return value
+
+
+def _text(name: str, line: int, column: str, text: str) -> str:
+    if not text:
+        raise LabelsInvalid(f"{name} line {line}: {column} is empty; fill it in or delete the line")
+    return text
+
+
+def _tutorial_row(name: str, line: int, image_id: str, class_text: str, video: str, class_names: list[str]) -> LabelRow:
+    match = _TUTORIAL_NAME.match(PurePath(image_id).name)
+    if match is None:
+        raise LabelsInvalid(f"{name} line {line}: Image_ID {image_id!r} is not like frame12.jpg; the tutorial names the frame at N seconds frameN.jpg")
+    try:
+        number = int(class_text)
+    except ValueError:
+        number = -1
+    if not 0 <= number < len(class_names):
+        raise LabelsInvalid(
+            f"{name} line {line}: Class {class_text!r} is not one of 0..{len(class_names) - 1}; "
+            f"--classes names {len(class_names)} classes ({','.join(class_names)}), add names or fix the row"
+        )
+    return LabelRow(video, float(match.group(1)), None, class_names[number], line)
+
+
+def _check_overlaps(name: str, rows: list[LabelRow]) -> None:
+    # Sweep in start order against the interval reaching furthest: finds any overlap of different labels.
+    by_video: dict[str, list[LabelRow]] = {}
+    for r in rows:
+        by_video.setdefault(r.video, []).append(r)
+    for intervals in by_video.values():
+        intervals.sort(key=lambda r: (r.start_s, r.line))
+        reach = intervals[0]
+        for r in intervals[1:]:
+            if r.start_s < reach.end_s - TIME_TOLERANCE_S and r.label != reach.label:
+                raise LabelsInvalid(
+                    f"{name} lines {reach.line} and {r.line} overlap ({reach.start_s:g}-{reach.end_s:g} s {reach.label!r}, "
+                    f"{r.start_s:g}-{r.end_s:g} s {r.label!r}) in {r.video!r}; make them meet end to start"
+                )
+            if r.end_s > reach.end_s:
+                reach = r
+
+
+def _resolve_video(name: str, r: LabelRow, grids: Mapping[str, Grid], store_name: str) -> str:
+    """Match a video named in a labels file to a stored id: exactly, else by file name or stem."""
+    if r.video in grids:
+        return r.video
+    wanted = PurePath(r.video)
+    matches = [v for v in grids if PurePath(v).name == wanted.name or PurePath(v).stem == wanted.stem]
+    if len(matches) == 1:
+        return matches[0]
+    stored = ", ".join(sorted(grids)[:5]) + (", ..." if len(grids) > 5 else "") or "none"
+    raise LabelsInvalid(f"{name} line {r.line}: video {r.video!r} is not in {store_name} (stored: {stored}); embed it first or fix the name")
+
+
+def _nearest(grid: Grid, time_s: float) -> np.ndarray:
+    """Index (0 or 1 of them) of the stored frame nearest `time_s`, if within half a sampling interval."""
+    t = grid.requested_s
+    if t.size == 0:
+        return np.array([], dtype=int)
+    j = int(np.clip(np.searchsorted(t, time_s), 1, t.size - 1)) if t.size > 1 else 0
+    if t.size > 1 and abs(t[j - 1] - time_s) <= abs(t[j] - time_s):
+        j -= 1
+    if abs(t[j] - time_s) > 0.5 / grid.sample_fps + TIME_TOLERANCE_S:
+        return np.array([], dtype=int)
+    return np.array([j])
