@@ -1,0 +1,172 @@
+"""Writers for score results: the JSON document other programs read, and one CSV row per segment.
+
+JSON schema (keys may be added, never renamed)::
+
+    {"model": {...},
+     "videos": [{"video", "duration_s", "sample_fps",
+                 "screen_time_s": {label: seconds}, "share": {label: fraction},
+                 "n_appearances": {label: count}, "first_s": {label: seconds|null},
+                 "last_s": {label: seconds|null},
+                 "segments": [{"start", "end", "label", "confidence"}],
+                 "samples": [{"time", "label", "proba": {label: p}}]}],
+     "total_screen_time_s": {label: seconds}}
+
+Seconds are rounded to 3 decimals, shares and probabilities to 4.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from classifiers.timeline import VideoScreenTime, total_screen_time
+
+SECONDS_DECIMALS = 3
+FRACTION_DECIMALS = 4
+CSV_HEADER = ("video", "start", "end", "label", "confidence")
+
+
+def results_to_dict(results: Sequence[VideoScreenTime], model_info: dict | None = None) -> dict:
+    """The JSON document for `results`, as plain Python values (no NumPy types, no NaN).
+
+    Parameters
+    ----------
+    results : sequence of VideoScreenTime
+        One per video, in the order they are reported.
+    model_info : dict, optional
+        Whatever describes the model (path, name, smoother, classes); made JSON-safe.
+    """
+    return {
+        "model": _json_safe(model_info or {}),
+        "videos": [_video_to_dict(r) for r in results],
+        "total_screen_time_s": _round_map(total_screen_time(results), SECONDS_DECIMALS),
+    }
+
+
+def write_json(path: str | os.PathLike, results: Sequence[VideoScreenTime], model_info: dict | None = None) -> Path:
+    """Write `results_to_dict(results, model_info)` to `path` as UTF-8 JSON; returns the path.
+
+    The file is written next to `path` first and renamed, so a failure leaves no half-written file.
+    """
+    return _write_text(Path(path), _dumps(results_to_dict(results, model_info)))
+
+
+def write_csv(path: str | os.PathLike, results: Sequence[VideoScreenTime]) -> Path:
+    """Write one row per segment, header `video,start,end,label,confidence`; returns the path."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(CSV_HEADER)
+            for result in results:
+                for seg in result.segments:
+                    writer.writerow(
+                        (
+                            result.video_id,
+                            _round(seg.start_s, SECONDS_DECIMALS),
+                            _round(seg.end_s, SECONDS_DECIMALS),
+                            seg.label,
+                            _round(seg.confidence, FRACTION_DECIMALS),
+                        )
+                    )
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _video_to_dict(result: VideoScreenTime) -> dict:
+    proba_rows = np.round(result.proba, FRACTION_DECIMALS).tolist()
+    times = np.round(result.sample_s, SECONDS_DECIMALS).tolist()
+    classes = result.classes
+    return {
+        "video": result.video_id,
+        "duration_s": _round(result.duration_s, SECONDS_DECIMALS),
+        "sample_fps": _round(result.sample_fps, 6),
+        "screen_time_s": _round_map(result.screen_time_s, SECONDS_DECIMALS),
+        "share": _round_map(result.share, FRACTION_DECIMALS),
+        "n_appearances": {k: int(v) for k, v in result.n_appearances.items()},
+        "first_s": _round_map(result.first_s, SECONDS_DECIMALS),
+        "last_s": _round_map(result.last_s, SECONDS_DECIMALS),
+        "segments": [
+            {
+                "start": _round(s.start_s, SECONDS_DECIMALS),
+                "end": _round(s.end_s, SECONDS_DECIMALS),
+                "label": s.label,
+                "confidence": _round(s.confidence, FRACTION_DECIMALS),
+            }
+            for s in result.segments
+        ],
+        "samples": [
+            {"time": t, "label": label, "proba": dict(zip(classes, row))}
+            for t, label, row in zip(times, result.labels.tolist(), proba_rows)
+        ],
+    }
+
+
+def _dumps(doc: dict) -> str:
+    """JSON text with one line per video header, segment and sample: readable, and C-encoder fast."""
+
+    def enc(value: Any) -> str:
+        return json.dumps(value, allow_nan=False, ensure_ascii=False)
+
+    def enc_list(items: list, indent: str) -> str:
+        return "[" + ",".join("\n" + indent + enc(x) for x in items) + ("\n" + indent[:-1] + "]" if items else "]")
+
+    videos = []
+    for video in doc["videos"]:
+        fields = [f"  {enc(k)}: {enc(v)}" for k, v in video.items() if k not in ("segments", "samples")]
+        fields += [f"  {enc(k)}: {enc_list(video[k], '   ')}" for k in ("segments", "samples") if k in video]
+        videos.append(" {\n" + ",\n".join(fields) + "\n }")
+    top = [f'"model": {enc(doc["model"])}', '"videos": [\n' + ",\n".join(videos) + "\n]"]
+    top += [f"{enc(k)}: {enc(v)}" for k, v in doc.items() if k not in ("model", "videos")]
+    return "{\n" + ",\n".join(top) + "\n}\n"
+
+
+def _round(value: float | None, decimals: int) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return round(value, decimals) if math.isfinite(value) else None
+
+
+def _round_map(mapping: dict[str, float | None], decimals: int) -> dict[str, float | None]:
+    return {str(k): _round(v, decimals) for k, v in mapping.items()}
+
+
+def _json_safe(value: Any) -> Any:
+    """NumPy scalars and arrays to Python, paths to str, NaN and infinities to None."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _json_safe(value.tolist())
+    if isinstance(value, np.generic):
+        return _json_safe(value.item())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if hasattr(value, "to_dict"):
+        return _json_safe(value.to_dict())
+    return str(value)
+
+
+def _write_text(path: Path, text: str) -> Path:
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
