@@ -169,22 +169,32 @@ def sticky_posteriors(proba: np.ndarray, p_stay: float, noise: float = HMM_NOISE
     return post
 
 
-def _forward(emission: np.ndarray, transition: np.ndarray) -> np.ndarray:
+def _forward(emission: np.ndarray, transition: np.ndarray, block: int = 32) -> np.ndarray:
     """Normalised forward messages, shape (n_frames, n_classes), from a uniform start.
 
-    alpha_t = diag(e_t) A^T alpha_{t-1} is linear, so all prefix products of the (n, k, k) step matrices
-    are formed with a log2(n)-level parallel scan instead of a Python loop over 7,200 frames.
+    alpha_t = diag(e_t) A^T alpha_{t-1} is linear, so instead of a Python loop over 7,200 frames the
+    (k, k) step matrices are multiplied up with a log2(block)-level parallel scan inside blocks of
+    `block` frames, and only the block boundaries are carried in a loop.
     """
-    steps = emission[1:, :, None] * transition.T[None]
+    n_frames, n_classes = emission.shape
+    n_steps = n_frames - 1
+    n_blocks = -(-n_steps // block)
+    steps = np.empty((n_blocks * block, n_classes, n_classes))
+    steps[:n_steps] = emission[1:, :, None] * transition.T[None]
+    steps[n_steps:] = np.eye(n_classes)
+    prefix = steps.reshape(n_blocks, block, n_classes, n_classes)
     shift = 1
-    while shift < len(steps):
-        steps[shift:] = steps[shift:] @ steps[:-shift]
-        # Only the direction of each product matters; rescale so long videos cannot underflow.
-        steps /= steps.max(axis=(1, 2), keepdims=True)
+    while shift < block:
+        prefix[:, shift:] = prefix[:, shift:] @ prefix[:, :-shift]
+        # Only the direction of each product matters; rescale so long runs cannot underflow.
+        prefix /= prefix.max(axis=(2, 3), keepdims=True)
         shift *= 2
-    alpha0 = emission[0] / emission[0].sum()
-    alpha = np.empty_like(emission)
-    alpha[0] = alpha0
-    alpha[1:] = steps @ alpha0
-    alpha /= alpha.sum(axis=1, keepdims=True)
-    return alpha
+    alpha = np.empty((n_blocks * block + 1, n_classes))
+    carried = emission[0] / emission[0].sum()
+    alpha[0] = carried
+    for b in range(n_blocks):
+        out = prefix[b] @ carried
+        out /= out.sum(axis=1, keepdims=True)
+        alpha[1 + b * block : 1 + (b + 1) * block] = out
+        carried = out[-1]
+    return alpha[:n_frames]

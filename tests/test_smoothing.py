@@ -117,3 +117,12 @@ def test_smoother_rejects_unknown_method_and_bad_window():
         Smoother("gaussian", 3.0)
     with pytest.raises(ValueError, match="window_s"):
         Smoother("hmm", 0.0)
+
+
+def test_sticky_posteriors_long_confident_video_stays_finite():
+    # Two hours at 1 fps of hard 0/1 probabilities: products of 7,200 steps must not underflow.
+    labels = (np.arange(7200) // 600) % 3
+    proba = np.eye(3)[labels]
+    smoothed = Smoother("hmm", 20.0).transform(proba, step_s=1.0)
+    assert np.all(np.isfinite(smoothed))
+    np.testing.assert_array_equal(smoothed.argmax(axis=1), labels)
