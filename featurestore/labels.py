@@ -56,6 +56,32 @@ class Grid:
     sample_fps: float
 
 
+class StoreGrids(Mapping):
+    """Lazy mapping video_id -> Grid over a FeatureStore; each video is read once and kept in `videos`."""
+
+    def __init__(self, store):
+        self.store = store
+        self._ids = list(store.video_ids())
+        self.videos: dict = {}  # video_id -> VideoFeatures, for callers that need the features too
+
+    def __contains__(self, video_id: object) -> bool:
+        return video_id in self._ids
+
+    def __getitem__(self, video_id: str) -> Grid:
+        if video_id not in self._ids:
+            raise KeyError(video_id)
+        if video_id not in self.videos:
+            self.videos[video_id] = self.store.read(video_id)
+        v = self.videos[video_id]
+        return Grid(np.asarray(v.requested_s, dtype=np.float64), float(v.info["sample_fps"]))
+
+    def __iter__(self):
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
 def read_labels(labels_path: str | Path, store, *, video: str | None = None, classes: list[str] | None = None) -> pd.DataFrame:
     """Read a labels file and give a label to each stored frame it covers.
 
@@ -83,11 +109,7 @@ def read_labels(labels_path: str | Path, store, *, video: str | None = None, cla
         With the file, line and problem, for any malformed or unusable labels file.
     """
     table = parse_labels(labels_path, video=video, classes=classes)
-    grids = {}
-    for video_id in store.video_ids():
-        requested_s = np.asarray(store.read(video_id).requested_s, dtype=np.float64)
-        grids[video_id] = Grid(requested_s, float(store.info(video_id)["sample_fps"]))
-    return join_labels(table, grids, store_name=Path(str(getattr(store, "path", "the store"))).name)
+    return join_labels(table, StoreGrids(store), store_name=Path(str(getattr(store, "path", "the store"))).name)
 
 
 def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: list[str] | None = None) -> LabelTable:

@@ -1,0 +1,180 @@
+"""Save and load a fitted model with everything `score` needs to use it safely.
+
+A model file is a joblib pickle: loading one runs code from it, so load only files you trust.
+It holds a plain dict tagged ``format="screentime-model"``: the fitted pipeline, class names, the
+embedding config of the training features, the chosen smoother, CV scheme and scores, training
+videos, library versions and creation time.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import joblib
+
+from featurestore.errors import ModelFileRefused, StoreMismatch
+from classifiers.smoothing import Smoother
+
+FORMAT = "screentime-model"
+FORMAT_VERSION = 1
+_TRACKED = ("scikit-learn", "lightgbm", "numpy", "joblib")
+_CHECKED = ("scikit-learn", "lightgbm")  # pickles of these break across minor versions
+
+
+@dataclass
+class SavedModel:
+    """A loaded model file.
+
+    Attributes
+    ----------
+    pipeline : fitted sklearn estimator
+        ``predict_proba(X)`` with X of shape (n_frames, n_features) gives (n_frames, len(classes)).
+    classes : list of str
+        Class names, in the column order of ``predict_proba``.
+    embedding_config : dict
+        Config of the store the training features came from.
+    smoother : Smoother
+        Smoothing chosen by cross-validation; apply per video, frames in time order.
+    """
+
+    pipeline: object
+    classes: list[str]
+    embedding_config: dict
+    smoother: Smoother
+    model_name: str = ""
+    cv: dict = field(default_factory=dict)
+    scores: dict = field(default_factory=dict)
+    training_videos: list[str] = field(default_factory=list)
+    versions: dict = field(default_factory=dict)
+    created_at: str = ""
+    path: Path | None = None
+
+
+def library_versions() -> dict:
+    """Versions of Python and the libraries whose objects are pickled in a model file."""
+    versions = {"python": platform.python_version()}
+    for name in _TRACKED:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def save_model(
+    path: str | Path,
+    *,
+    pipeline,
+    classes: list[str],
+    embedding_config: dict,
+    smoother: Smoother,
+    model_name: str = "",
+    cv: dict | None = None,
+    scores: dict | None = None,
+    training_videos: list[str] | None = None,
+) -> Path:
+    """Write a fitted model and its metadata to `path` atomically (write a temporary file, rename).
+
+    Returns the path written.
+    """
+    path = Path(path)
+    payload = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "pipeline": pipeline, "classes": [str(c) for c in classes],
+        "embedding_config": dict(embedding_config), "smoother": smoother.to_dict(), "model_name": model_name,
+        "cv": cv or {}, "scores": scores or {}, "training_videos": list(training_videos or []),
+        "versions": library_versions(), "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        joblib.dump(payload, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def load_model(path: str | Path) -> SavedModel:
+    """Load a model file written by `save_model`. Only load files you trust: it is a pickle.
+
+    Warns if it was saved with another major.minor version of scikit-learn or LightGBM.
+
+    Raises
+    ------
+    ModelFileRefused
+        The file is missing, unreadable, or not a screentime model.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileRefused(f"model file {path} does not exist; train one with `python cli.py compare-models --out {path}`")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # sklearn's per-estimator version warnings; ours below is one line
+            payload = joblib.load(path)
+    except Exception as err:  # a pickle can fail in any way: truncated, foreign, missing module
+        raise ModelFileRefused(
+            f"model file {path} cannot be read ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); "
+            "it is corrupt or not a screentime model, train a new one with compare-models"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ModelFileRefused(
+            f"model file {path} holds a {type(payload).__name__}, not a screentime model; "
+            "use a file written by `python cli.py compare-models --out`"
+        )
+    if payload.get("format_version") != FORMAT_VERSION:
+        raise ModelFileRefused(
+            f"model file {path} has format version {payload.get('format_version')}, this screentime reads {FORMAT_VERSION}; retrain it with compare-models"
+        )
+    try:
+        saved = SavedModel(
+            pipeline=payload["pipeline"], classes=list(payload["classes"]), embedding_config=dict(payload["embedding_config"]),
+            smoother=Smoother.from_dict(payload["smoother"]), model_name=payload.get("model_name", ""),
+            cv=payload.get("cv", {}), scores=payload.get("scores", {}), training_videos=payload.get("training_videos", []),
+            versions=payload.get("versions", {}), created_at=payload.get("created_at", ""), path=path,
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        raise ModelFileRefused(f"model file {path} is a screentime model with missing or broken fields ({err}); retrain it with compare-models") from None
+    if not hasattr(saved.pipeline, "predict_proba"):
+        raise ModelFileRefused(f"model file {path} holds no classifier with predict_proba; retrain it with compare-models")
+    _warn_versions(path, saved.versions)
+    return saved
+
+
+def check_config(saved: SavedModel, store_config: dict, *, store_path: str | Path | None = None) -> None:
+    """Refuse features embedded differently from those the model was trained on.
+
+    Compares the keys both configs have (model, weights, pooling, image_size_px, n_features, ...).
+
+    Raises
+    ------
+    StoreMismatch
+        Naming each differing setting and how to fix it.
+    """
+    trained = saved.embedding_config
+    shared = [k for k in trained if k in store_config]
+    diff = [f"{k} {trained[k]!r} vs {store_config[k]!r}" for k in shared if trained[k] != store_config[k]]
+    if diff:
+        model = saved.path.name if saved.path else "the model"
+        store = Path(store_path).name if store_path else "the store"
+        raise StoreMismatch(
+            f"{model} was trained on features unlike those in {store} (model vs store: {', '.join(diff)}); "
+            "re-embed the videos with matching --weights/--pooling into a new store, or retrain with compare-models on this store"
+        )
+
+
+def _warn_versions(path: Path, saved_versions: dict) -> None:
+    now = library_versions()
+    for name in _CHECKED:
+        then = saved_versions.get(name)
+        if then and now.get(name) and then.split(".")[:2] != now[name].split(".")[:2]:
+            warnings.warn(
+                f"model file {path.name} was saved with {name} {then}, this is {now[name]}; "
+                "its predictions may differ or fail, retrain with compare-models if in doubt",
+                stacklevel=3,
+            )
