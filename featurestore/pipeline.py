@@ -201,6 +201,10 @@ def _embed_one(store, embedder, video_id, path, fp, config, sample_fps, batch_si
     if expected_s > 0 and duration_s < expected_s - max(1.0, 2.0 / sample_fps):
         warning = (f"{path}: decoding stopped at {duration_s:.1f} s of {expected_s:.1f} s (truncated or corrupt file?); "
                    f"stored the {len(requested)} samples that could be read")
+    elif reader.n_decode_errors:
+        warning = (f"{path}: {reader.n_decode_errors} damaged packets were skipped while decoding (corrupt file?); "
+                   f"samples near them show the last good frame")
+    if warning:
         warnings.warn(warning, EmbedWarning, stacklevel=3)
     info = {
         "source_path": str(path.resolve()),

@@ -27,6 +27,12 @@ _IMAGE_MAGIC = {
     b"BM": "a BMP image",
 }
 _FINGERPRINT_BLOCK = 1 << 20
+# A damaged packet makes grab() fail once; this many failures in a row mean the end of the stream.
+_MAX_FAILED_GRABS = 25
+
+# FFmpeg and OpenCV would print their own lines about damaged files; errors are ours to report, once.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,7 @@ class Cv2VideoReader:
         #: After `sample` is exhausted: frames decoded, end of the decoded clock, and whether decoding stopped early.
         self.frames_decoded = 0
         self.decoded_duration_s = 0.0
+        self.n_decode_errors = 0  # failed grabs that were followed by readable frames
 
     def _open(self) -> cv2.VideoCapture:
         cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
@@ -134,7 +141,7 @@ class Cv2VideoReader:
         max_gap_s = nominal_s
         n_frames = 0
         try:
-            while cap.grab():
+            while self._grab(cap):
                 pts = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
                 if prev_pts is not None:
                     if pts <= prev_pts:  # broken timestamps: fall back to the nominal rate
@@ -173,6 +180,15 @@ class Cv2VideoReader:
             if prev_pts is not None:
                 self.decoded_duration_s = prev_pts + nominal_s
             cap.release()
+
+
+    def _grab(self, cap: cv2.VideoCapture) -> bool:
+        """grab() that steps over damaged packets; False only at the end of what can be decoded."""
+        for attempt in range(_MAX_FAILED_GRABS):
+            if cap.grab():
+                self.n_decode_errors += attempt
+                return True
+        return False
 
 
 def _finite(x: float) -> float:

@@ -1,0 +1,96 @@
+"""Fixtures: tiny videos written into tmp_path, and a stand-in embedder.
+
+Videos are 64x48 px; each frame is a solid grey whose level encodes its frame number (level = 6 * index,
+modulo 240), so a test can tell from a sampled frame which frame it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+FFMPEG = shutil.which("ffmpeg")
+
+
+def write_video(path: Path, fps: float, n_frames: int, fourcc: str = "mp4v", size=(64, 48), colours=None) -> Path:
+    """Write `n_frames` solid frames at `fps` with OpenCV; frame i is grey 6*i % 240 unless `colours` (BGR per frame)."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
+    assert writer.isOpened(), f"OpenCV cannot write {fourcc} to {path}"
+    for i in range(n_frames):
+        frame = np.empty((size[1], size[0], 3), np.uint8)
+        frame[:] = colours[i] if colours is not None else (6 * i) % 240
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def ffmpeg(*args: str) -> None:
+    """Run Debian's ffmpeg quietly (tests using it skip when it is missing)."""
+    if FFMPEG is None:
+        pytest.skip("ffmpeg is not installed (apt-get install ffmpeg); .ci/run installs it")
+    subprocess.run([FFMPEG, "-v", "error", "-y", *args], check=True)
+
+
+def frame_pts(path: Path) -> np.ndarray:
+    """Presentation time in seconds of every frame, as OpenCV reports it."""
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    pts = []
+    while cap.grab():
+        pts.append(cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0)
+    cap.release()
+    return np.array(pts)
+
+
+class TinyEmbedder:
+    """Stand-in for VGG16Embedder: 8x8 grey thumbnails, features = mean level tiled to n_features; counts calls."""
+
+    device = "CPU (stand-in)"
+
+    def __init__(self, config=None, fail_after_batches: int | None = None):
+        self.n_features = config.n_features if config is not None else 512
+        self.n_batches = 0
+        self.n_frames = 0
+        self.fail_after_batches = fail_after_batches
+
+    def preprocess(self, frames):
+        return np.stack([cv2.resize(f, (8, 8), interpolation=cv2.INTER_AREA).astype(np.float32) for f in frames])
+
+    def embed(self, batch):
+        if self.fail_after_batches is not None and self.n_batches >= self.fail_after_batches:
+            raise KeyboardInterrupt("simulated interruption")
+        self.n_batches += 1
+        self.n_frames += len(batch)
+        level = batch.mean(axis=(1, 2, 3))
+        return np.repeat(level[:, None], self.n_features, axis=1).astype(np.float32)
+
+
+@pytest.fixture
+def video_5s(tmp_path) -> Path:
+    """5.5 s at 10 fps (55 frames), mp4v: samples at 1/s are frames 0, 10, ..., 50 (levels 0, 60, 120, 180, 0, 60)."""
+    return write_video(tmp_path / "five seconds.mp4", 10, 55)
+
+
+@pytest.fixture
+def stand_in():
+    """Factory for embed_videos(make_embedder=...) that keeps the embedders it made in `.made`."""
+
+    class Factory:
+        def __init__(self):
+            self.made = []
+            self.fail_after_batches = None
+
+        def __call__(self, config):
+            e = TinyEmbedder(config, self.fail_after_batches)
+            self.made.append(e)
+            return e
+
+    return Factory()
