@@ -1,0 +1,151 @@
+"""`python cli.py embed`: bad input gives one line on stderr, exit 1, and leaves the store as it was."""
+
+import hashlib
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from cli import main
+from conftest import write_video
+from featurestore import FeatureStore
+
+TINY = ["--weights", "random", "--image-size", "32", "--batch-size", "4"]
+
+
+def run(argv, capsys):
+    """Run the CLI in-process; return (exit code, stdout, stderr)."""
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def store_digest(store: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted([store, *store.with_name(store.name + ".d").glob("*.h5")]):
+        h.update(p.name.encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+def error_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("error:")]
+
+
+@pytest.fixture
+def store_with_one(tmp_path, capsys):
+    video = write_video(tmp_path / "kept.avi", 10, 30, fourcc="MJPG")
+    store = tmp_path / "f.h5"
+    code, _, err = run(["embed", str(video), "--store", str(store), *TINY], capsys)
+    assert code == 0, err
+    return store
+
+
+def bad_inputs(tmp_path: Path) -> dict[str, Path]:
+    (tmp_path / "a folder.mp4").mkdir()
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    (tmp_path / "notes.mp4").write_text("this is a text file, not a video\n" * 50)
+    (tmp_path / "picture.mp4").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    good = write_video(tmp_path / "whole.mp4", 10, 100)
+    data = good.read_bytes()
+    (tmp_path / "cut.mp4").write_bytes(data[: len(data) // 3])  # moov atom lost: unreadable
+    return {
+        "no such file": tmp_path / "missing.mp4",
+        "is a directory": tmp_path / "a folder.mp4",
+        "is empty": tmp_path / "empty.mp4",
+        "not a readable video": tmp_path / "notes.mp4",
+        "PNG image": tmp_path / "picture.mp4",
+        "not a readable video ": tmp_path / "cut.mp4",
+    }
+
+
+def test_cli_embed_bad_inputs_one_line_and_store_untouched(tmp_path, store_with_one, capsys):
+    before = store_digest(store_with_one)
+    for problem, path in bad_inputs(tmp_path).items():
+        code, out, err = run(["embed", str(path), "--store", str(store_with_one), *TINY], capsys)
+        assert code == 1, (problem, err)
+        lines = error_lines(err)
+        assert len(lines) == 1 and str(path) in lines[0] and problem.strip() in lines[0], (problem, err)
+        assert "Traceback" not in err
+        assert store_digest(store_with_one) == before
+
+
+def test_cli_embed_truncated_avi_warns_and_keeps_what_was_read(tmp_path, capsys):
+    good = write_video(tmp_path / "whole.avi", 10, 100, fourcc="MJPG")
+    data = good.read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: len(data) * 4 // 10])
+    code, out, err = run(["embed", str(cut), "--store", str(tmp_path / "f.h5"), *TINY], capsys)
+    assert code == 0, err
+    assert "cut.avi: decoding stopped at" in err and "of 10.0 s" in err
+    info = FeatureStore(tmp_path / "f.h5").info("cut.avi")
+    assert info["is_complete"] is False and 2 <= info["n_samples"] <= 4
+
+
+def test_cli_embed_damaged_middle_steps_over_it(tmp_path, capsys):
+    good = write_video(tmp_path / "whole.avi", 10, 100, fourcc="MJPG")
+    data = bytearray(good.read_bytes())
+    mid, n = len(data) // 2, len(data) // 10
+    data[mid:mid + n] = bytes(n)
+    damaged = tmp_path / "damaged.avi"
+    damaged.write_bytes(bytes(data))
+    code, out, err = run(["embed", str(damaged), "--store", str(tmp_path / "f.h5"), *TINY], capsys)
+    assert code == 0, err
+    assert "damaged.avi" in err and "warning" in err
+    assert FeatureStore(tmp_path / "f.h5").info("damaged.avi")["n_samples"] >= 8  # frames after the damage were read
+
+
+def test_cli_embed_not_a_store(tmp_path, capsys):
+    video = write_video(tmp_path / "v.avi", 10, 20, fourcc="MJPG")
+    store = tmp_path / "thesis.h5"
+    store.write_text("my thesis, not a store")
+    code, _, err = run(["embed", str(video), "--store", str(store), *TINY], capsys)
+    assert code == 1 and len(error_lines(err)) == 1 and "thesis.h5" in err and "not a screentime store" in err
+    assert store.read_text() == "my thesis, not a store"
+
+
+def test_cli_embed_unwritable_store(tmp_path, capsys):
+    video = write_video(tmp_path / "v.avi", 10, 20, fourcc="MJPG")
+    (tmp_path / "file").write_text("x")
+    code, _, err = run(["embed", str(video), "--store", str(tmp_path / "file" / "f.h5"), *TINY], capsys)
+    assert code == 1 and len(error_lines(err)) == 1 and "cannot write" in err
+
+
+def test_cli_embed_other_config_refused(tmp_path, store_with_one, capsys):
+    video = write_video(tmp_path / "v.avi", 10, 20, fourcc="MJPG")
+    before = store_digest(store_with_one)
+    code, _, err = run(["embed", str(video), "--store", str(store_with_one), "--weights", "random",
+                        "--image-size", "64"], capsys)
+    assert code == 1 and "image_size_px 32 vs 64" in err and "use another --store" in err
+    assert store_digest(store_with_one) == before
+
+
+def test_cli_embed_twice_says_stored_and_names_work(tmp_path, capsys):
+    video = write_video(tmp_path / "Tom & Jerry ü.avi", 10, 25, fourcc="MJPG")
+    store = tmp_path / "f.h5"
+    argv = ["embed", str(video), "--store", str(store), "--name", "season 1/../ep 1", *TINY]
+    code, out, err = run(argv, capsys)
+    assert code == 0 and "new" in out
+    code, out, err = run(argv, capsys)
+    assert code == 0 and "no decoding, no inference" in out.replace("\n", " ")
+    assert FeatureStore(store).video_ids() == ["season 1/../ep 1"]
+    with h5py.File(store) as f:
+        assert f["videos"]["season 1%2F..%2Fep 1"]["features"].shape == (3, 512)
+
+
+def test_cli_embed_help_explains_options(capsys):
+    code, out, _ = run(["embed", "--help"], capsys)
+    assert code == 0
+    for option in ("--store", "--fps", "--weights", "--pooling", "--batch-size", "--name", "--replace", "--image-size"):
+        assert option in out
+
+
+def test_cli_embed_rejects_unknown_pooling(tmp_path, capsys):
+    video = write_video(tmp_path / "v.avi", 10, 20, fourcc="MJPG")
+    code, _, err = run(["embed", str(video), "--pooling", "mean", "--store", str(tmp_path / "f.h5")], capsys)
+    assert code == 2 and "mean" in err
+    assert not (tmp_path / "f.h5").exists()

@@ -1,0 +1,105 @@
+"""Crash safety and concurrency with real processes: kill -9 at any moment, two writers on one store."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+
+from conftest import ROOT, write_video
+from featurestore import FeatureStore
+
+CONFIG = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": 512}
+TINY = ["--weights", "random", "--image-size", "32", "--batch-size", "2"]
+
+WRITER = textwrap.dedent("""
+    import sys, numpy as np
+    sys.path.insert(0, {root!r})
+    from featurestore.store import FeatureStore
+    fs = FeatureStore({store!r}, mode="a", config={config!r})
+    i = 0
+    while True:
+        n = 50 + i % 200
+        fs.put(f"w{{i}}", requested_s=np.arange(n, dtype=float), actual_s=np.arange(n, dtype=float),
+               features=np.full((n, 512), i, np.float32), info={{"sample_fps": 1.0, "duration_s": float(n)}})
+        print(i, flush=True)
+        i += 1
+""")
+
+
+def shard_bytes(fs: FeatureStore, video_id: str) -> bytes:
+    """The bytes of the shard file that holds `video_id`."""
+    return (fs.path.parent / fs._links()[video_id]).read_bytes()
+
+
+def test_kill_9_while_writing_never_harms_stored_videos(tmp_path):
+    store = tmp_path / "f.h5"
+    fs = FeatureStore(store, mode="a", config=CONFIG)
+    keep = np.random.default_rng(1).normal(size=(30, 512)).astype(np.float32)
+    fs.put("keep.mp4", requested_s=np.arange(30.0), actual_s=np.arange(30.0) + 0.02, features=keep,
+           info={"sample_fps": 1.0, "duration_s": 30.0})
+    keep_bytes = shard_bytes(fs, "keep.mp4")
+    script = WRITER.format(root=str(ROOT), store=str(store), config=CONFIG)
+    rng = np.random.default_rng(0)
+    for attempt in range(8):
+        proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        proc.stdout.readline()  # it is writing now
+        time.sleep(float(rng.uniform(0.0, 0.3)))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        after = FeatureStore(store)  # opens cleanly
+        assert shard_bytes(after, "keep.mp4") == keep_bytes
+        np.testing.assert_array_equal(after.load("keep.mp4")[1], keep)
+        for video_id in after.video_ids():  # every indexed video is whole
+            t, X = after.load(video_id)
+            assert len(t) == len(X) and (video_id == "keep.mp4" or (X == int(video_id[1:])).all())
+    FeatureStore(store, mode="a", config=CONFIG).put(
+        "after.mp4", requested_s=[0.0], actual_s=[0.0], features=np.zeros((1, 512)), info={"sample_fps": 1.0, "duration_s": 1.0})
+    assert "after.mp4" in FeatureStore(store)
+
+
+def cli(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(ROOT / "cli.py"), *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+
+
+def test_kill_9_during_embed_then_rerun_resumes(tmp_path):
+    store = tmp_path / "f.h5"
+    kept = write_video(tmp_path / "kept.avi", 10, 30, fourcc="MJPG")
+    assert cli("embed", str(kept), "--store", str(store), *TINY).wait() == 0
+    kept_bytes = shard_bytes(FeatureStore(store), "kept.avi")
+    long = write_video(tmp_path / "long.avi", 10, 600, fourcc="MJPG")  # 60 samples
+    proc = cli("embed", str(long), "--store", str(store), *TINY)
+    deadline = time.time() + 120
+    while not len(list(tmp_path.glob("f.h5.d/*.part/chunk-00000[3-9].npz"))) and time.time() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    fs = FeatureStore(store)
+    assert fs.video_ids() == ["kept.avi"] and shard_bytes(fs, "kept.avi") == kept_bytes
+    rerun = cli("embed", str(long), "--store", str(store), *TINY)
+    out, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err
+    assert "resumed" in out
+    fs = FeatureStore(store)
+    t, X = fs.load("long.avi")
+    np.testing.assert_allclose(t, np.arange(60.0), atol=1e-3)
+    assert shard_bytes(fs, "kept.avi") == kept_bytes
+
+
+def test_two_embed_processes_on_one_store(tmp_path):
+    store = tmp_path / "f.h5"
+    videos = [write_video(tmp_path / f"v{i}.avi", 10, 80, fourcc="MJPG") for i in range(3)]
+    a = cli("embed", str(videos[0]), str(videos[1]), "--store", str(store), *TINY)
+    b = cli("embed", str(videos[1]), str(videos[2]), "--store", str(store), *TINY)
+    (out_a, err_a), (out_b, err_b) = a.communicate(timeout=300), b.communicate(timeout=300)
+    assert a.returncode == 0 and b.returncode == 0, (err_a, err_b)
+    fs = FeatureStore(store)
+    assert fs.video_ids() == ["v0.avi", "v1.avi", "v2.avi"]
+    for video_id in fs.video_ids():
+        assert fs.load(video_id)[1].shape == (8, 512)
+    assert len(list((tmp_path / "f.h5.d").glob("*.h5"))) == 3
