@@ -1,0 +1,146 @@
+"""score_videos: embed new videos through the store, predict every sample, smooth, report screen time.
+
+A video already in the store costs no decoding and no inference; the model's embedding config decides
+how new videos are embedded, so model and features always match.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from classifiers.persist import SavedModel, check_config, load_model
+from classifiers.smoothing import Smoother, parse_smoother
+from classifiers.timeline import VideoScreenTime, summarize_video, total_screen_time
+from featurestore.embed import EmbeddingConfig, VGG16Embedder
+from featurestore.errors import StoreMismatch, WeightsUnavailable
+from featurestore.pipeline import EmbedReport, embed_videos
+from featurestore.store import FeatureStore
+from featurestore.video import check_video_path, fingerprint
+
+
+@dataclass
+class ScoreResult:
+    """Screen time of each scored video, in input order."""
+
+    videos: list[VideoScreenTime]
+    classes: list[str]
+    model_info: dict
+    embed_reports: list[EmbedReport] = field(default_factory=list)
+
+    @property
+    def total_screen_time_s(self) -> dict[str, float]:
+        """Seconds on screen per class, summed over the videos."""
+        return {c: total_screen_time(self.videos).get(c, 0.0) for c in self.classes}
+
+
+def embedding_config_for(saved: SavedModel, weights: str | None = None) -> EmbeddingConfig:
+    """The EmbeddingConfig that reproduces the features `saved` was trained on.
+
+    `weights` is needed only when the model was trained on features from a weights file: pass that file.
+    """
+    trained = saved.embedding_config
+    weights_id = str(trained.get("weights", ""))
+    if weights is None:
+        if weights_id == "imagenet":
+            weights = "imagenet"
+        elif weights_id.startswith("random:"):
+            weights = "random"
+        else:
+            raise WeightsUnavailable(
+                f"{saved.path}: was trained on features from a weights file ({weights_id[:20]}...); pass that file with --weights FILE"
+            )
+    config = EmbeddingConfig(weights=weights, pooling=trained["pooling"], image_size_px=int(trained["image_size_px"]))
+    if config.identity()["weights"] != weights_id:
+        raise StoreMismatch(
+            f"{saved.path}: was trained on weights {weights_id[:24]}, --weights {weights} gives {config.identity()['weights'][:24]}; "
+            "pass the weights the model was trained with"
+        )
+    return config
+
+
+def score_videos(
+    paths: list[str | os.PathLike],
+    *,
+    model_path: str | os.PathLike,
+    store_path: str | os.PathLike,
+    sample_fps: float | None = None,
+    smooth: str | Smoother | None = None,
+    weights: str | None = None,
+    batch_size: int = 32,
+    names: list[str] | None = None,
+    progress=None,
+    make_embedder: Callable = VGG16Embedder,
+    on_wait: Callable[[str], None] | None = None,
+) -> ScoreResult:
+    """Screen time per class for each video.
+
+    Parameters
+    ----------
+    paths : list of path-like
+        Videos to score; each is embedded into `store_path` unless it is there already.
+    model_path : path-like
+        A model saved by compare-models (a pickle: load only files you trust).
+    sample_fps : float, optional
+        Samples per second; default: the rate a video is stored at, else 1.0.
+    smooth : str or Smoother, optional
+        Override the model's smoothing, e.g. 'none', 'median:5', 'hmm:10'.
+    weights : str, optional
+        The weights file, when the model was trained on features from one.
+
+    Raises
+    ------
+    ModelFileRefused, StoreMismatch, VideoUnreadable, WeightsUnavailable, StoreCorrupt
+    """
+    saved = load_model(model_path)  # cheap checks first: a bad model fails before any decoding
+    smoother = parse_smoother(smooth) if isinstance(smooth, str) else (smooth or saved.smoother)
+    config = embedding_config_for(saved, weights)
+    store_path = Path(store_path)
+    if store_path.exists():
+        check_config(saved, FeatureStore(store_path).config, store_path=store_path)
+    paths = [check_video_path(p) for p in paths]
+    ids = list(names) if names else [p.name for p in paths]
+
+    reports: list[EmbedReport] = []
+    for rate, group in _group_by_rate(paths, ids, store_path, sample_fps).items():
+        reports += embed_videos([p for p, _ in group], store_path, config=config, sample_fps=rate, batch_size=batch_size,
+                                names=[i for _, i in group], progress=progress, make_embedder=make_embedder, on_wait=on_wait)
+
+    store = FeatureStore(store_path)
+    check_config(saved, store.config, store_path=store_path)
+    videos = []
+    for video_id in ids:
+        v = store.read(video_id)
+        step_s = 1.0 / float(v.info["sample_fps"])
+        proba = np.asarray(saved.pipeline.predict_proba(v.features), dtype=np.float64)
+        proba = smoother.transform(proba, step_s=step_s)
+        videos.append(summarize_video(video_id, v.requested_s, proba, saved.classes, float(v.info["duration_s"]),
+                                      float(v.info["sample_fps"])))
+    model_info = {
+        "path": str(Path(model_path)),
+        "name": saved.model_name,
+        "classes": list(saved.classes),
+        "smoothing": smoother.to_dict(),
+        "embedding_config": saved.embedding_config,
+        "training_videos": list(saved.training_videos),
+        "created_at": saved.created_at,
+    }
+    return ScoreResult(videos=videos, classes=list(saved.classes), model_info=model_info, embed_reports=reports)
+
+
+def _group_by_rate(paths: list[Path], ids: list[str], store_path: Path, sample_fps: float | None) -> dict[float, list]:
+    """Videos grouped by the rate to embed them at: `sample_fps`, else the stored rate, else 1.0."""
+    stored = FeatureStore(store_path) if sample_fps is None and store_path.exists() else None
+    groups: dict[float, list] = {}
+    for path, video_id in zip(paths, ids):
+        rate = sample_fps or 1.0
+        if stored is not None and video_id in stored:
+            info = stored.info(video_id)
+            if info.get("fingerprint") == fingerprint(path):
+                rate = float(info["sample_fps"])
+        groups.setdefault(rate, []).append((path, video_id))
+    return groups

@@ -1,0 +1,143 @@
+"""score end to end on tiny colour-coded videos: screen time, JSON/CSV/PNG outputs, refusals."""
+
+import csv
+import json
+import struct
+
+import numpy as np
+import pytest
+
+from cli import main
+from conftest import write_video
+from featurestore import EmbeddingConfig, FeatureStore, embed_videos
+
+COLOURS = {"neither": (40, 40, 40), "jerry": (30, 120, 200), "tom": (200, 120, 90)}
+TINY = ["--weights", "random", "--image-size", "32"]
+
+
+def run(argv, capsys):
+    try:
+        main([str(a) for a in argv])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def make_episode(path, seed, seconds=30):
+    """Each second is one character's colour (with jitter), shots of 2-5 s; returns per-second labels."""
+    rng = np.random.default_rng(seed)
+    labels = []
+    while len(labels) < seconds:
+        labels += [str(rng.choice(list(COLOURS)))] * int(rng.integers(2, 6))
+    labels = labels[:seconds]
+    colours = []
+    for label in labels:
+        c = np.clip(np.array(COLOURS[label]) + rng.integers(-15, 15, 3), 0, 255)
+        colours += [tuple(int(x) for x in c)] * 10
+    write_video(path, 10, 10 * seconds, fourcc="MJPG", colours=colours)
+    return labels
+
+
+def interval_rows(video_id, labels):
+    rows, start = [], 0
+    for i in range(1, len(labels) + 1):
+        if i == len(labels) or labels[i] != labels[start]:
+            rows.append(f"{video_id},{start},{i},{labels[start]}")
+            start = i
+    return rows
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Three labelled episodes embedded (random VGG16, 32 px), a logreg model, and a held-out episode."""
+    from classifiers.compare import compare_models
+
+    d = tmp_path_factory.mktemp("score")
+    rows, truth = [], {}
+    for i in range(3):
+        rows += interval_rows(f"ep{i}.avi", make_episode(d / f"ep{i}.avi", seed=i))
+    truth = make_episode(d / "held out.avi", seed=10)
+    (d / "labels.csv").write_text("video,start,end,label\n" + "\n".join(rows) + "\n")
+    embed_videos([d / f"ep{i}.avi" for i in range(3)], d / "f.h5", config=EmbeddingConfig(weights="random", image_size_px=32))
+    compare_models(d / "f.h5", d / "labels.csv", out_path=d / "best.joblib", models=["logreg"], n_splits=3)
+    return d, truth
+
+
+def test_score_reports_true_screen_time_and_writes_outputs(trained, capsys):
+    d, truth = trained
+    code, out, err = run(["score", d / "held out.avi", "--model", d / "best.joblib", "--store", d / "f.h5",
+                          "--json", d / "r.json", "--csv", d / "r.csv", "--plot", d / "r.png"], capsys)
+    assert code == 0, err
+    result = json.loads((d / "r.json").read_text())
+    assert set(result) >= {"model", "videos", "total_screen_time_s"}
+    [video] = result["videos"]
+    assert set(video) >= {"video", "duration_s", "sample_fps", "screen_time_s", "share", "segments", "samples"}
+    for label in COLOURS:
+        assert video["screen_time_s"][label] == pytest.approx(truth.count(label), abs=1.0)
+    assert sum(video["screen_time_s"].values()) == pytest.approx(30.0)
+    assert set(video["segments"][0]) >= {"start", "end", "label", "confidence"}
+    assert set(video["samples"][0]) >= {"time", "label", "proba"} and len(video["samples"]) == 30
+    rows = list(csv.DictReader((d / "r.csv").open()))
+    assert list(rows[0]) == ["video", "start", "end", "label", "confidence"]
+    assert sum(float(r["end"]) - float(r["start"]) for r in rows) == pytest.approx(30.0)
+    png = (d / "r.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24])[0] > 600
+    assert "held out.avi" in out and "screen time s" in out
+
+
+def test_score_second_time_uses_store_and_totals_several_videos(trained, capsys):
+    d, truth = trained
+    code, out, err = run(["score", d / "held out.avi", d / "ep0.avi", "--model", d / "best.joblib", "--store", d / "f.h5"], capsys)
+    assert code == 0, err
+    assert "total over 2 videos" in out
+    assert "ep0.avi" in FeatureStore(d / "f.h5")
+
+
+def test_score_same_totals_at_other_rate(trained, capsys):
+    d, truth = trained
+    code, out, err = run(["score", d / "held out.avi", "--model", d / "best.joblib", "--store", d / "f2.h5",
+                          "--fps", "2", "--json", d / "r2.json", "--smooth", "none"], capsys)
+    assert code == 0, err
+    [video] = json.loads((d / "r2.json").read_text())["videos"]
+    assert video["sample_fps"] == 2.0 and len(video["samples"]) == 60
+    for label in COLOURS:
+        assert video["screen_time_s"][label] == pytest.approx(truth.count(label), abs=1.0)
+
+
+def test_score_refuses_store_of_other_config(trained, tmp_path, capsys):
+    d, _ = trained
+    other = tmp_path / "other.h5"
+    embed_videos([d / "ep0.avi"], other, config=EmbeddingConfig(weights="random", image_size_px=64))
+    before = sorted(p.read_bytes() for p in tmp_path.rglob("*.h5"))
+    code, _, err = run(["score", d / "held out.avi", "--model", d / "best.joblib", "--store", other], capsys)
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "image_size_px 32 vs 64" in err and "re-embed" in err
+    assert sorted(p.read_bytes() for p in tmp_path.rglob("*.h5")) == before
+
+
+@pytest.mark.parametrize("content,problem", [
+    (None, "does not exist"),
+    (b"garbage, not a pickle", "cannot be read"),
+    ("dict", "not a screentime model"),
+])
+def test_score_refuses_bad_model_files(trained, tmp_path, capsys, content, problem):
+    import joblib
+
+    d, _ = trained
+    model = tmp_path / "model.joblib"
+    if content == "dict":
+        joblib.dump({"some": "other tool"}, model)
+    elif content is not None:
+        model.write_bytes(content)
+    code, _, err = run(["score", d / "held out.avi", "--model", model, "--store", d / "f.h5"], capsys)
+    assert code == 1 and problem in err and "model.joblib" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_score_bad_video_one_line(trained, tmp_path, capsys):
+    d, _ = trained
+    (tmp_path / "fake.mp4").write_text("not a video")
+    code, _, err = run(["score", tmp_path / "fake.mp4", "--model", d / "best.joblib", "--store", d / "f.h5"], capsys)
+    assert code == 1 and "fake.mp4" in err and len(err.strip().splitlines()) == 1
