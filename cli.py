@@ -126,6 +126,140 @@ def print_embed_table(reports, store: Path) -> None:
         out.print(f"{n_stored} of {len(reports)} videos were already in {store} with the same content and settings: no decoding, no inference.")
 
 
+@app.command("compare-models")
+def compare_models_command(
+    labels: Path = typer.Option(..., "--labels", "-l", help="Labels CSV: video,start,end,label (intervals [start,end), seconds), video,time,label (points) or the tutorial's Image_ID,Class."),
+    store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", help="Feature store written by `embed`."),
+    out_path: Path = typer.Option(Path("best.joblib"), "--out", "-o", help="Where to save the winner, refitted on all labelled frames (a pickle: share only with people who trust you)."),
+    video: str = typer.Option(None, "--video", help="Stored video an Image_ID,Class file describes (frameN.jpg = the frame at N s)."),
+    classes: str = typer.Option(None, "--classes", help="Names of the Image_ID,Class class numbers 0,1,2,..., comma-separated [default: 0,1,2]."),
+    models: str = typer.Option(None, "--models", "-m", help="Comma-separated subset of the registry [default: all]."),
+    folds: int = typer.Option(5, "--folds", "-k", min=2, help="Number of cross-validation folds."),
+    split: str = typer.Option("auto", "--split", help="auto (grouped by video if there are >= --folds labelled videos, else blocks), grouped, blocks, or shuffled (leaky; needs --allow-leaky-split)."),
+    gap_s: float = typer.Option(5.0, "--gap-s", min=0.0, help="Blocks split: training frames within this many seconds of a test block are dropped."),
+    allow_leaky_split: bool = typer.Option(False, "--allow-leaky-split", help="Permit --split shuffled, whose scores are optimistic."),
+    metric: str = typer.Option("macro_f1", "--metric", help="Sort by macro_f1, balanced_accuracy, log_loss or screen_time_error_pct."),
+    timeout: float = typer.Option(None, "--timeout", min=0.0, help="Seconds one fold of one model may take to fit; slower models are shown as failed [default: no limit]."),
+    report: Path = typer.Option(None, "--report", help="Also write the leaderboard to this .csv or .json file."),
+    jobs: int = typer.Option(-1, "--jobs", "-j", help="Processes for the folds (-1: all cores)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the splits and models."),
+) -> None:
+    """Compare classifiers on labelled stored frames by leakage-free cross-validation; save the best."""
+    from classifiers.compare import compare_models
+    from classifiers.metrics import METRICS
+    from classifiers.registry import MODELS
+    from classifiers.report import REPORT_SUFFIXES, class_table, failure_lines, folds_table, leaderboard_table, write_report
+
+    model_names = [m.strip() for m in models.split(",") if m.strip()] if models else None
+    unknown = [m for m in model_names or [] if m not in MODELS]
+    if unknown or model_names == []:
+        raise typer.BadParameter(f"{','.join(unknown) or 'nothing'} is not in {','.join(MODELS)}", param_hint="--models")
+    if metric not in METRICS:
+        raise typer.BadParameter(f"{metric!r} is not one of {', '.join(METRICS)}", param_hint="--metric")
+    if split not in ("auto", "grouped", "blocks", "shuffled"):
+        raise typer.BadParameter(f"{split!r} is not one of auto, grouped, blocks, shuffled", param_hint="--split")
+    if report is not None and report.suffix.lower() not in REPORT_SUFFIXES:
+        raise typer.BadParameter(f"{report.name!r} does not end in .csv or .json", param_hint="--report")
+    _show_warnings()
+    result = compare_models(
+        store, labels, out_path=out_path, models=model_names, video=video,
+        classes=[c.strip() for c in classes.split(",")] if classes else None, n_splits=folds, split=split, gap_s=gap_s,
+        allow_leaky_split=allow_leaky_split, metric=metric, timeout_s=timeout, n_jobs=jobs, random_state=seed,
+        on_plan=lambda plan: out.print(folds_table(plan)),
+    )
+    out.print(leaderboard_table(result))
+    out.print(class_table(result))
+    for line in failure_lines(result):
+        console.print(f"[red]{line}[/red]", highlight=False)
+    if report is not None:
+        write_report(result, report)
+        out.print(f"leaderboard written to {report}")
+    out.print(f"saved {result.best_name} (smoothing {result.best_smoother.name}), refitted on all labelled frames, to {result.model_path}")
+
+
+@app.command()
+def score(
+    videos: list[Path] = typer.Argument(..., help="Videos to score (embedded into --store unless already there)."),
+    model: Path = typer.Option(Path("best.joblib"), "--model", "-m", help="Model saved by compare-models (a pickle: load only files you trust)."),
+    store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", help="Feature store; new videos are embedded into it with the model's settings."),
+    fps: float = typer.Option(None, "--fps", help="Samples per second (default: the stored rate, else 1.0)."),
+    smooth: str = typer.Option(None, "--smooth", help="Override the model's smoothing: none, median:SECONDS, mean:SECONDS or hmm:SECONDS."),
+    weights: str = typer.Option(None, "--weights", "-w", help="Weights file, needed only if the model was trained on features from one."),
+    json_path: Path = typer.Option(None, "--json", help="Write the full result (screen time, segments, per-sample probabilities) as JSON."),
+    csv_path: Path = typer.Option(None, "--csv", help="Write one row per segment: video,start,end,label,confidence."),
+    plot_path: Path = typer.Option(None, "--plot", help="Write a timeline PNG: a band per class over time, probabilities under it."),
+    batch_size: int = typer.Option(32, "--batch-size", min=1, help="Frames per VGG16 batch."),
+) -> None:
+    """Report each class's screen time in VIDEOS: seconds, share, appearances, first and last appearance."""
+    from classifiers.score import score_videos
+    from classifiers.smoothing import parse_smoother
+
+    if fps is not None and not fps > 0:
+        raise typer.BadParameter(f"{fps} is not a positive rate", param_hint="--fps")
+    smoother = None
+    if smooth is not None:
+        try:
+            smoother = parse_smoother(smooth)
+        except ValueError as err:
+            raise typer.BadParameter(str(err), param_hint="--smooth") from None
+    _show_warnings()
+    with RichProgress() as progress:
+        result = score_videos(videos, model_path=model, store_path=store, sample_fps=fps, smooth=smoother,
+                              weights=weights, batch_size=batch_size, progress=progress,
+                              on_wait=lambda msg: console.print(msg))
+    print_screen_time_tables(result)
+    _write_outputs(result, json_path, csv_path, plot_path)
+
+
+def _write_outputs(result, json_path: Path | None, csv_path: Path | None, plot_path: Path | None) -> None:
+    from classifiers.results import write_csv, write_json
+
+    for path, write in ((json_path, lambda p: write_json(p, result.videos, result.model_info)),
+                        (csv_path, lambda p: write_csv(p, result.videos)),
+                        (plot_path, lambda p: _plot(p, result))):
+        if path is None:
+            continue
+        try:
+            write(path)
+        except OSError as err:
+            raise typer.BadParameter(f"cannot write {path}: {err.strerror or err}") from None
+        console.print(f"wrote {path}")
+
+
+def _plot(path: Path, result) -> None:
+    from classifiers.plot import plot_timelines
+
+    plot_timelines(path, result.videos, classes=result.classes)
+
+
+def print_screen_time_tables(result) -> None:
+    """One rich table per video, and a total table when there are several."""
+    from rich.table import Table
+
+    def fmt(x):
+        return "-" if x is None else f"{x:.1f}"
+
+    for v in result.videos:
+        table = Table(title=f"{v.video_id}: {v.duration_s:.1f} s, {v.sample_fps:g} samples/s, smoothing "
+                            f"{result.model_info['smoothing'].get('method')}")
+        for col in ("class", "screen time s", "share", "appearances", "first s", "last s"):
+            table.add_column(col, justify="left" if col == "class" else "right")
+        for c in result.classes:
+            table.add_row(c, f"{v.screen_time_s[c]:.1f}", f"{100 * v.share[c]:.1f}%", str(v.n_appearances[c]),
+                          fmt(v.first_s[c]), fmt(v.last_s[c]))
+        out.print(table)
+    if len(result.videos) > 1:
+        total = result.total_screen_time_s
+        duration_s = sum(v.duration_s for v in result.videos)
+        table = Table(title=f"total over {len(result.videos)} videos, {duration_s:.1f} s")
+        for col in ("class", "screen time s", "share", "appearances"):
+            table.add_column(col, justify="left" if col == "class" else "right")
+        for c in result.classes:
+            table.add_row(c, f"{total[c]:.1f}", f"{100 * total[c] / duration_s if duration_s else 0:.1f}%",
+                          str(sum(v.n_appearances[c] for v in result.videos)))
+        out.print(table)
+
+
 @app.callback()
 def _root() -> None:
     """Measure how long each character is on screen: embed videos once, compare classifiers, score new videos."""
