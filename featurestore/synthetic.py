@@ -1,0 +1,379 @@
+"""Labelled cartoon-like test videos, drawn with OpenCV: the ground truth for demos, benchmarks and tests.
+
+A video is a script of shots (2-12 s each, cut on frame boundaries), each showing exactly one class:
+
+- ``"jerry"``: a small brown-orange mouse (round ears with pink insides, long curly tail);
+- ``"tom"``: a larger blue-grey cat (pointed ears, white muzzle, whiskers, striped tail);
+- ``"neither"``: the room alone, sometimes with a distractor (ball, lamp, plant, box).
+
+The character walks across, bobs or zooms, and may be partly out of frame (never more than about half).
+Every video has a background *style* (wall colour and wallpaper pattern, floor, furniture, lighting,
+sensor noise, camera pan) and a *motion* profile (speeds, scales, height in frame). `make_dataset` gives
+held-out videos styles and a motion profile that no training video has, so a classifier that learnt the
+rooms rather than the characters shows it. Everything is drawn from ``numpy.random.default_rng(seed)``,
+so a seed gives the same frames every time. The answer, `true_screen_time`, is the sum of the shot
+lengths per class: every frame belongs to exactly one shot, so it is exact to the frame (1 / fps s).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+CLASSES = ("neither", "jerry", "tom")
+SHOT_S = (2.0, 12.0)  # shortest and longest shot, seconds
+_N_NOISE = 8  # noise frames drawn once per video and reused at random (drawing them per frame is 10x slower)
+
+JERRY_BGR = (40, 105, 190)  # brown-orange fur
+TOM_BGR = (150, 128, 112)  # blue-grey fur
+
+
+@dataclass(frozen=True)
+class Style:
+    """Look of one video's room. Colours are BGR uint8; `brightness` multiplies every pixel."""
+
+    name: str
+    wall_bgr: tuple
+    stripe_bgr: tuple
+    pattern: str  # "vstripes", "hstripes", "checks", "dots" or "plain"
+    stripe_px: int
+    floor_bgr: tuple
+    floor_frac: float  # share of the frame height taken by the floor
+    furniture_bgr: tuple
+    brightness: float
+    noise_sigma: float  # sensor noise, in grey levels
+    pan_px: float  # amplitude of the slow camera pan, in pixels
+
+
+@dataclass(frozen=True)
+class Motion:
+    """How characters move: scale range, walking speed (frame widths per second), height of the feet."""
+
+    name: str
+    scale: tuple
+    speed: tuple
+    ground_frac: tuple  # feet at this fraction of the frame height
+    kinds: tuple  # subset of ("walk", "bob", "zoom")
+
+
+TRAIN_STYLES = (
+    Style("kitchen", (200, 225, 235), (170, 200, 215), "vstripes", 14, (90, 120, 150), 0.28, (60, 90, 130), 1.00, 3.0, 6.0),
+    Style("parlour", (150, 190, 170), (120, 160, 140), "checks", 20, (70, 80, 110), 0.25, (50, 60, 90), 0.92, 4.0, 4.0),
+    Style("hallway", (190, 200, 160), (160, 175, 130), "hstripes", 10, (120, 120, 130), 0.30, (80, 70, 70), 1.05, 3.0, 8.0),
+    Style("study", (210, 210, 215), (185, 185, 195), "dots", 18, (60, 90, 110), 0.22, (40, 50, 70), 0.97, 5.0, 5.0),
+)
+HELD_OUT_STYLES = (
+    Style("cellar", (110, 120, 125), (90, 95, 100), "hstripes", 24, (60, 65, 70), 0.35, (45, 55, 60), 0.70, 7.0, 12.0),
+    Style("garden", (225, 200, 150), (200, 185, 140), "plain", 1, (70, 160, 90), 0.40, (40, 110, 60), 1.15, 4.0, 10.0),
+    Style("nursery", (200, 175, 230), (230, 210, 245), "vstripes", 30, (150, 170, 200), 0.20, (120, 100, 160), 1.10, 3.0, 3.0),
+)
+STYLES = {s.name: s for s in TRAIN_STYLES + HELD_OUT_STYLES}
+
+TRAIN_MOTION = Motion("train", scale=(0.85, 1.15), speed=(0.04, 0.10), ground_frac=(0.80, 0.88), kinds=("walk", "bob"))
+HELD_OUT_MOTION = Motion("held_out", scale=(0.6, 1.6), speed=(0.08, 0.20), ground_frac=(0.70, 0.95), kinds=("walk", "zoom", "bob"))
+MOTIONS = {m.name: m for m in (TRAIN_MOTION, HELD_OUT_MOTION)}
+
+
+@dataclass
+class Shot:
+    """One shot: class `label` is on screen for [start_s, end_s), in seconds."""
+
+    start_s: float
+    end_s: float
+    label: str
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass
+class SyntheticVideo:
+    """A written video and its ground truth: `shots` cover [0, duration_s) without gaps or overlaps."""
+
+    path: Path
+    duration_s: float
+    shots: list[Shot]
+    style: str = ""
+    motion: str = ""
+    fps: float = 10.0
+
+    @property
+    def video_id(self) -> str:
+        return self.path.name
+
+
+def make_video(path, *, duration_s: float, seed: int, fps: float = 10.0, size: tuple = (320, 240),
+               style: str | int | None = None, motion: str | None = None, classes=CLASSES) -> SyntheticVideo:
+    """Write one labelled cartoon video with ``cv2.VideoWriter`` (mp4v).
+
+    Parameters
+    ----------
+    path : path
+        Output file (.mp4); its directory must exist.
+    duration_s : float
+        Length in seconds; rounded to whole frames.
+    seed : int
+        Seeds the script, the style's jitter and every movement.
+    fps : float
+        Frame rate, frames per second.
+    size : (width_px, height_px)
+    style : str, int or None
+        A name in `STYLES`, an index into ``TRAIN_STYLES + HELD_OUT_STYLES``, or None for a training
+        style chosen by the seed.
+    motion : {"train", "held_out"} or None
+        Motion profile (default "train").
+    classes : sequence of str
+        Labels of the shots; "jerry" and "tom" draw those characters, any other label an empty room.
+
+    Returns
+    -------
+    SyntheticVideo
+        Its `shots` are the exact answer, aligned to frame times k / fps.
+    """
+    if fps <= 0 or duration_s <= 0:
+        raise ValueError(f"fps and duration_s must be > 0, got fps={fps}, duration_s={duration_s}")
+    rng = np.random.default_rng(seed)
+    the_style = _pick_style(style, rng)
+    the_motion = MOTIONS[motion or "train"]
+    n_frames = max(1, int(round(duration_s * fps)))
+    shot_frames = _script(n_frames, fps, list(classes), rng)
+    width, height = int(size[0]), int(size[1])
+    pan_px = int(np.ceil(the_style.pan_px)) + 2
+    room = _draw_room(the_style, width + 2 * pan_px, height, rng)
+    noise = rng.normal(0.0, the_style.noise_sigma, (_N_NOISE, height, width, 3)).astype(np.float32)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    if not writer.isOpened():
+        raise OSError(f"OpenCV cannot write mp4v video to {path}")
+    try:
+        for (first, last, label) in shot_frames:
+            plan = _plan_shot(label, last - first, fps, width, height, the_motion, rng)
+            for i in range(first, last):
+                t_s = i / fps
+                offset = pan_px + the_style.pan_px * np.sin(2 * np.pi * t_s / 17.0 + seed)
+                frame = room[:, int(offset):int(offset) + width].copy()
+                _draw_subject(frame, plan, (i - first) / fps)
+                writer.write(_light(frame, the_style, t_s, noise[int(rng.integers(_N_NOISE))]))
+    finally:
+        writer.release()
+    shots = [Shot(first / fps, last / fps, label) for first, last, label in shot_frames]
+    return SyntheticVideo(Path(path), n_frames / fps, shots, the_style.name, the_motion.name, float(fps))
+
+
+def make_dataset(out_dir, *, n_train: int = 3, n_test: int = 1, duration_s: float = 60.0, seed: int = 0,
+                 fps: float = 10.0, size: tuple = (320, 240)) -> tuple[list[SyntheticVideo], list[SyntheticVideo]]:
+    """Write `n_train` training and `n_test` held-out videos into `out_dir` (created if missing).
+
+    Training videos cycle through `TRAIN_STYLES` with the "train" motion; held-out videos cycle through
+    `HELD_OUT_STYLES` with the "held_out" motion (faster, wider scale range, other heights, zooms), so
+    no held-out room, lighting or framing was seen in training. Files are ``train_<k>.mp4``, ``test_<k>.mp4``.
+
+    Returns
+    -------
+    (train, test) : two lists of SyntheticVideo
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    train = [make_video(out_dir / f"train_{k}.mp4", duration_s=duration_s, seed=seed * 1000 + k, fps=fps, size=size,
+                        style=TRAIN_STYLES[k % len(TRAIN_STYLES)].name, motion="train") for k in range(n_train)]
+    test = [make_video(out_dir / f"test_{k}.mp4", duration_s=duration_s, seed=seed * 1000 + 500 + k, fps=fps, size=size,
+                       style=HELD_OUT_STYLES[k % len(HELD_OUT_STYLES)].name, motion="held_out") for k in range(n_test)]
+    return train, test
+
+
+def write_interval_labels(path, videos: list[SyntheticVideo]) -> Path:
+    """Write the shots of `videos` as an interval CSV ``video,start,end,label`` (video = file name, seconds)."""
+    path = Path(path)
+    with path.open("w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["video", "start", "end", "label"])
+        for v in videos:
+            for s in v.shots:
+                out.writerow([v.path.name, f"{s.start_s:.6g}", f"{s.end_s:.6g}", s.label])
+    return path
+
+
+def true_screen_time(video: SyntheticVideo) -> dict[str, float]:
+    """Seconds on screen per class (every class of the script, in shot order); sums to `duration_s`."""
+    totals: dict[str, float] = {}
+    for s in video.shots:
+        totals[s.label] = totals.get(s.label, 0.0) + s.duration_s
+    return totals
+
+
+def _pick_style(style, rng) -> Style:
+    if style is None:
+        return TRAIN_STYLES[int(rng.integers(len(TRAIN_STYLES)))]
+    if isinstance(style, (int, np.integer)):
+        every = TRAIN_STYLES + HELD_OUT_STYLES
+        return every[int(style) % len(every)]
+    if style not in STYLES:
+        raise ValueError(f"unknown style {style!r}; known: {', '.join(STYLES)}")
+    return STYLES[style]
+
+
+def _script(n_frames: int, fps: float, classes: list[str], rng) -> list[tuple[int, int, str]]:
+    """Shots as (first_frame, end_frame, label); consecutive shots differ in label when there is a choice."""
+    shots, first, previous = [], 0, None
+    while first < n_frames:
+        length = int(round(rng.uniform(*SHOT_S) * fps))
+        choices = [c for c in classes if c != previous] or classes
+        label = choices[int(rng.integers(len(choices)))]
+        last = min(n_frames, first + max(1, length))
+        shots.append((first, last, label))
+        first, previous = last, label
+    return shots
+
+
+def _draw_room(style: Style, width: int, height: int, rng) -> np.ndarray:
+    """Wall with its pattern, floor and two pieces of furniture, (height, width, 3) uint8 BGR."""
+    img = np.empty((height, width, 3), np.uint8)
+    img[:] = style.wall_bgr
+    p = max(2, style.stripe_px)
+    if style.pattern == "vstripes":
+        for x in range(0, width, 2 * p):
+            img[:, x:x + p] = style.stripe_bgr
+    elif style.pattern == "hstripes":
+        for y in range(0, height, 2 * p):
+            img[y:y + p // 2] = style.stripe_bgr
+    elif style.pattern == "checks":
+        for y in range(0, height, p):
+            for x in range((y // p % 2) * p, width, 2 * p):
+                img[y:y + p, x:x + p] = style.stripe_bgr
+    elif style.pattern == "dots":
+        for y in range(p // 2, height, p):
+            for x in range(p // 2 + (y // p % 2) * p // 2, width, p):
+                cv2.circle(img, (x, y), max(2, p // 5), style.stripe_bgr, -1, cv2.LINE_AA)
+    floor_y = int(height * (1 - style.floor_frac))
+    img[floor_y:] = style.floor_bgr
+    cv2.line(img, (0, floor_y), (width, floor_y), tuple(int(c * 0.6) for c in style.floor_bgr), 2)
+    f = style.furniture_bgr
+    x = int(rng.uniform(0.05, 0.3) * width)  # a table
+    cv2.rectangle(img, (x, floor_y - 45), (x + 70, floor_y - 38), f, -1)
+    for leg in (x + 4, x + 62):
+        cv2.rectangle(img, (leg, floor_y - 38), (leg + 4, floor_y + 6), f, -1)
+    x = int(rng.uniform(0.6, 0.85) * width)  # an armchair or cupboard
+    cv2.rectangle(img, (x, floor_y - 70), (x + 55, floor_y + 8), tuple(int(c * 0.8) for c in f), -1)
+    cv2.rectangle(img, (x - 8, floor_y - 30), (x + 63, floor_y + 8), f, -1)
+    return img
+
+
+def _plan_shot(label: str, n_frames: int, fps: float, width: int, height: int, motion: Motion, rng) -> dict:
+    """Random movement of the shot's character (or distractor), as parameters of time within the shot."""
+    kind = motion.kinds[int(rng.integers(len(motion.kinds)))]
+    direction = 1.0 if rng.random() < 0.5 else -1.0
+    speed = rng.uniform(*motion.speed) * width  # px per second
+    shot_s = n_frames / fps
+    travel = min(speed * shot_s, 0.9 * width)
+    # Start so that the walk stays between 5% and 95% of the width (at most half the body out of frame).
+    x0 = rng.uniform(0.05 * width, max(0.05 * width, 0.95 * width - travel)) if direction > 0 else \
+        rng.uniform(min(0.95 * width, 0.05 * width + travel), 0.95 * width)
+    return {
+        "label": label, "kind": kind, "direction": direction, "x0": x0,
+        "vx": direction * travel / max(shot_s, 1e-9) if kind == "walk" else 0.0,
+        "ground": rng.uniform(*motion.ground_frac) * height, "scale": rng.uniform(*motion.scale),
+        "zoom_to": rng.uniform(*motion.scale), "shot_s": shot_s, "phase": rng.uniform(0, 2 * np.pi),
+        "distractor": int(rng.integers(5)),  # 4 = none
+        "distractor_bgr": tuple(int(c) for c in rng.integers(30, 230, 3)), "unit": height / 240.0,
+    }
+
+
+def _draw_subject(frame: np.ndarray, plan: dict, t_s: float) -> None:
+    x = plan["x0"] + plan["vx"] * t_s
+    scale = plan["scale"] * plan["unit"]
+    if plan["kind"] == "zoom":
+        u = t_s / max(plan["shot_s"], 1e-9)
+        scale = ((1 - u) * plan["scale"] + u * plan["zoom_to"]) * plan["unit"]
+    bob = 0.0
+    if plan["kind"] == "bob":
+        bob = 6.0 * scale * abs(np.sin(2 * np.pi * 1.2 * t_s + plan["phase"]))
+    else:
+        bob = 2.0 * scale * abs(np.sin(2 * np.pi * 2.0 * t_s + plan["phase"]))
+    y = plan["ground"] - bob
+    stride = np.sin(2 * np.pi * 2.0 * t_s + plan["phase"])
+    if plan["label"] == "jerry":
+        _draw_jerry(frame, x, y, scale, plan["direction"], stride)
+    elif plan["label"] == "tom":
+        _draw_tom(frame, x, y, scale, plan["direction"], stride)
+    elif plan["distractor"] < 4:
+        _draw_distractor(frame, plan["distractor"], plan["x0"], plan["ground"], plan["unit"], plan["distractor_bgr"])
+
+
+def _p(x, y):
+    return int(round(x)), int(round(y))
+
+
+def _draw_jerry(img, x, y, s, d, stride) -> None:
+    """Mouse standing on (x, y) (feet), facing d = +1 (right) or -1, about 40 px tall at s = 1."""
+    fur, belly, pink = JERRY_BGR, (120, 190, 235), (170, 150, 240)
+    aa = cv2.LINE_AA
+    tail = [_p(x - d * (14 + 10 * k) * s, y - (6 + 8 * np.sin(k * 1.3 + stride)) * s) for k in range(5)]
+    cv2.polylines(img, [np.array(tail, np.int32)], False, (30, 80, 150), max(1, int(2 * s)), aa)
+    for k in (-1, 1):
+        cv2.line(img, _p(x + k * 5 * s, y - 8 * s), _p(x + k * 5 * s + 3 * stride * k * s, y), fur, max(1, int(3 * s)), aa)
+    cv2.ellipse(img, _p(x, y - 15 * s), _p(14 * s, 10 * s), 0, 0, 360, fur, -1, aa)
+    cv2.ellipse(img, _p(x + d * 3 * s, y - 13 * s), _p(7 * s, 6 * s), 0, 0, 360, belly, -1, aa)
+    hx, hy = x + d * 13 * s, y - 30 * s
+    for ex in (-7, 6):
+        cv2.circle(img, _p(hx + ex * s, hy - 9 * s), max(2, int(7 * s)), fur, -1, aa)
+        cv2.circle(img, _p(hx + ex * s, hy - 9 * s), max(1, int(4 * s)), pink, -1, aa)
+    cv2.circle(img, _p(hx, hy), max(2, int(9 * s)), fur, -1, aa)
+    cv2.ellipse(img, _p(hx + d * 6 * s, hy + 3 * s), _p(6 * s, 4 * s), 0, 0, 360, belly, -1, aa)
+    cv2.circle(img, _p(hx + d * 11 * s, hy + 2 * s), max(1, int(2 * s)), (40, 40, 60), -1, aa)
+    cv2.circle(img, _p(hx + d * 3 * s, hy - 3 * s), max(1, int(2 * s)), (10, 10, 10), -1, aa)
+
+
+def _draw_tom(img, x, y, s, d, stride) -> None:
+    """Cat standing on (x, y) (feet), facing d, about 120 px tall at s = 1."""
+    fur, dark, white = TOM_BGR, (110, 90, 80), (245, 245, 245)
+    aa = cv2.LINE_AA
+    tail = [_p(x - d * (25 + 12 * k) * s, y - (30 + 14 * k + 6 * np.sin(k + stride)) * s) for k in range(5)]
+    cv2.polylines(img, [np.array(tail, np.int32)], False, dark, max(2, int(6 * s)), aa)
+    for k in (-1, 1):
+        foot = _p(x + k * 12 * s + 8 * stride * k * s, y)
+        cv2.line(img, _p(x + k * 12 * s, y - 30 * s), foot, fur, max(2, int(9 * s)), aa)
+        cv2.ellipse(img, foot, _p(8 * s, 4 * s), 0, 0, 360, white, -1, aa)
+    cv2.ellipse(img, _p(x, y - 50 * s), _p(26 * s, 30 * s), 0, 0, 360, fur, -1, aa)
+    cv2.ellipse(img, _p(x + d * 6 * s, y - 45 * s), _p(13 * s, 20 * s), 0, 0, 360, (215, 215, 220), -1, aa)
+    hx, hy = x + d * 8 * s, y - 95 * s
+    for ex in (-1, 1):
+        ear = np.array([_p(hx + ex * 8 * s, hy - 14 * s), _p(hx + ex * 22 * s, hy - 40 * s), _p(hx + ex * 24 * s, hy - 6 * s)], np.int32)
+        cv2.fillPoly(img, [ear], fur, aa)
+        cv2.fillPoly(img, [((ear - [int(hx), int(hy)]) * 0.6 + [hx, hy]).astype(np.int32)], (170, 160, 220), aa)
+    cv2.circle(img, _p(hx, hy), max(3, int(23 * s)), fur, -1, aa)
+    cv2.ellipse(img, _p(hx + d * 6 * s, hy + 9 * s), _p(14 * s, 10 * s), 0, 0, 360, white, -1, aa)
+    for ex in (-1, 1):
+        cv2.ellipse(img, _p(hx + d * 4 * s + ex * 8 * s, hy - 7 * s), _p(5 * s, 7 * s), 0, 0, 360, white, -1, aa)
+        cv2.circle(img, _p(hx + d * 6 * s + ex * 8 * s, hy - 6 * s), max(1, int(3 * s)), (20, 20, 20), -1, aa)
+    cv2.circle(img, _p(hx + d * 8 * s, hy + 4 * s), max(1, int(3 * s)), (60, 50, 120), -1, aa)
+    for k in (-1, 0, 1):
+        cv2.line(img, _p(hx + d * 10 * s, hy + 8 * s), _p(hx + d * 34 * s, hy + (8 + 6 * k) * s), (30, 30, 30), 1, aa)
+        cv2.line(img, _p(hx + d * 2 * s, hy + 8 * s), _p(hx - d * 20 * s, hy + (8 + 6 * k) * s), (30, 30, 30), 1, aa)
+
+
+def _draw_distractor(img, kind: int, x, y, u, bgr) -> None:
+    """An object that is not a character: ball, lamp, potted plant or box."""
+    aa = cv2.LINE_AA
+    if kind == 0:
+        cv2.circle(img, _p(x, y - 12 * u), int(12 * u), bgr, -1, aa)
+    elif kind == 1:
+        cv2.line(img, _p(x, y), _p(x, y - 90 * u), (40, 40, 40), max(1, int(3 * u)), aa)
+        cv2.fillPoly(img, [np.array([_p(x - 20 * u, y - 85 * u), _p(x + 20 * u, y - 85 * u), _p(x + 10 * u, y - 110 * u),
+                                     _p(x - 10 * u, y - 110 * u)], np.int32)], bgr, aa)
+    elif kind == 2:
+        cv2.rectangle(img, _p(x - 12 * u, y - 25 * u), _p(x + 12 * u, y), (40, 70, 150), -1)
+        for k in range(-2, 3):
+            cv2.ellipse(img, _p(x + 8 * k * u, y - 45 * u), _p(6 * u, 18 * u), 20 * k, 0, 360, (50, 140, 40), -1, aa)
+    else:
+        cv2.rectangle(img, _p(x - 25 * u, y - 40 * u), _p(x + 25 * u, y), bgr, -1)
+
+
+def _light(frame: np.ndarray, style: Style, t_s: float, noise: np.ndarray) -> np.ndarray:
+    """Lighting (brightness with a slow flicker) plus one frame of sensor noise, (height, width, 3) float32."""
+    gain = style.brightness * (1.0 + 0.03 * np.sin(2 * np.pi * t_s / 7.0))
+    noisy = frame.astype(np.float32) * gain + noise
+    return np.clip(noisy, 0, 255).astype(np.uint8)
