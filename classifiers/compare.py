@@ -31,7 +31,7 @@ from featurestore.errors import AllModelsFailed
 from featurestore.labels import StoreGrids, join_labels, parse_labels
 from featurestore.store import FeatureStore
 
-_GRACE_S = 3.0  # worker start-up allowance before the parent kills an overrunning fold
+_GRACE_S = 1.0  # predict time and polling, before the parent kills an overrunning fold
 
 
 @dataclass
@@ -235,18 +235,24 @@ def run_folds(estimators: Mapping[str, object], X, y, folds, classes, *, timeout
 
 
 def _run_pool(estimators, x_path, y, folds, classes, tasks, results, n_workers, threads, timeout_s) -> None:
+    """Run tasks in loky workers; a fold still fitting `timeout_s` (+ grace) after it started gets its pool killed.
+
+    A worker touches a marker file when it starts fitting, so time spent starting workers is not charged.
+    """
     from joblib.externals.loky.process_executor import ProcessPoolExecutor
 
     env = {var: str(threads) for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     make_pool = lambda: ProcessPoolExecutor(max_workers=n_workers, env=env)  # noqa: E731
-    pool, running = make_pool(), {}
+    pool, running, n_submitted = make_pool(), {}, 0
     try:
         while tasks or running:
             while tasks and len(running) < n_workers:
                 name, k = tasks.popleft()
                 if not isinstance(results[name], str):
-                    future = pool.submit(_fit_fold_file, estimators[name], str(x_path), y, *folds[k], classes, threads)
-                    running[future] = (name, k, time.monotonic())
+                    marker = x_path.with_name(f"task-{n_submitted}.started")
+                    n_submitted += 1
+                    future = pool.submit(_fit_fold_file, estimators[name], str(x_path), y, *folds[k], classes, threads, str(marker))
+                    running[future] = (name, k, marker)
             if not running:
                 continue
             done, _ = wait(list(running), timeout=0.2, return_when=FIRST_COMPLETED)
@@ -258,11 +264,10 @@ def _run_pool(estimators, x_path, y, folds, classes, tasks, results, n_workers, 
                 if err is not None:
                     results[name] = f"fold {k + 1}: {_reason(err)}"
                 elif timeout_s is not None and future.result()["fit_s"] > timeout_s:
-                    results[name] = f"fold {k + 1} took {future.result()['fit_s']:.1f} s to fit, over the {timeout_s:g} s timeout"
+                    results[name] = f"fold {k + 1} took {future.result()['fit_s']:.3g} s to fit, over the {timeout_s:g} s timeout"
                 else:
                     results[name][k] = future.result()
-            now = time.monotonic()
-            late = [f for f, (_, _, t0) in running.items() if timeout_s is not None and now - t0 > timeout_s + _GRACE_S]
+            late = [f for f, (_, _, marker) in running.items() if timeout_s is not None and _running_s(marker) > timeout_s + _GRACE_S]
             if late:
                 for f in late:
                     name, k, _ = running.pop(f)
@@ -275,9 +280,18 @@ def _run_pool(estimators, x_path, y, folds, classes, tasks, results, n_workers, 
         pool.shutdown(wait=True, kill_workers=True)
 
 
-def _fit_fold_file(estimator, x_path: str, y, train, test, classes, threads: int) -> dict:
+def _running_s(marker: Path) -> float:
+    """Seconds since a worker touched `marker` (0 if it has not started)."""
+    try:
+        return time.time() - marker.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
+def _fit_fold_file(estimator, x_path: str, y, train, test, classes, threads: int, marker: str) -> dict:
     X = joblib.load(x_path, mmap_mode="r")
     with threadpool_limits(threads):
+        Path(marker).touch()
         return _fit_fold(estimator, X, y, train, test, classes, threads)
 
 

@@ -110,7 +110,7 @@ def plan_folds(
     for c, n in zip(classes, counts):
         if n < n_splits:
             raise TooFewSamples(
-                f"class {c!r} has {n} labelled frames, fewer than {n_splits} folds; "
+                f"class {str(c)!r} has {n} labelled frames, fewer than {n_splits} folds; "
                 f"label more frames of it, lower --folds to {max(2, n)} or remove its rows from the labels"
             )
     n_videos = len(np.unique(video_ids))

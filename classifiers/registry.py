@@ -107,7 +107,7 @@ def build_logreg(*, random_state: int = 0, n_jobs: int = 1) -> Pipeline:
 
 def build_mlp(*, random_state: int = 0, n_jobs: int = 1) -> Pipeline:
     """One hidden layer of 128 units after PCA to <= 256 dimensions; early stopping on 10% of the data."""
-    mlp = MLPClassifier(hidden_layer_sizes=(128,), alpha=1e-3, batch_size=256, max_iter=60, early_stopping=True,
+    mlp = MLPClassifier(hidden_layer_sizes=(128,), alpha=1e-3, max_iter=60, early_stopping=True,
                         n_iter_no_change=5, random_state=random_state)
     return Pipeline([
         ("scale", StandardScaler()),

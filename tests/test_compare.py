@@ -1,0 +1,176 @@
+"""compare-models end to end on synthetic stores: honest scores, failed models, the saved winner, the CLI.
+
+Leakage data: every video is cut into 20 s segments; each segment has its own random "scene" vector
+(features = scene + small noise) and a random label. Labels carry no information a model could carry to
+an unseen segment, so the honest macro F1 is chance (~0.33), while a shuffled split, which tests on
+frames whose segment neighbours are in training, scores ~1.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from classifiers.compare import compare_models
+from classifiers.persist import check_config, load_model
+from classifiers.registry import build_model
+from classifiers.smoothing import Smoother
+from cli import main
+from featurestore.errors import AllModelsFailed, StoreMismatch
+from featurestore.store import FeatureStore
+
+N_FEATURES = 64
+CONFIG = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 224, "n_features": N_FEATURES}
+NONE = [Smoother("none")]
+
+
+def make_scene_store(tmp_path, n_videos, n_frames=200, segment_s=20, informative=False, seed=0):
+    """Store + interval labels: per video, 1 fps, segments of `segment_s` with a random scene vector and label.
+
+    With `informative`, the features also hold a class-specific offset, so a model can really learn.
+    """
+    rng = np.random.default_rng(seed)
+    store = FeatureStore(tmp_path / "features.h5", mode="a", config=CONFIG)
+    class_means = rng.normal(0, 2, (3, N_FEATURES))
+    lines = ["video,start,end,label"]
+    for v in range(n_videos):
+        t = np.arange(n_frames, dtype=np.float64)
+        n_seg = n_frames // segment_s
+        labels = rng.permutation(np.resize([0, 1, 2], n_seg))
+        X = np.empty((n_frames, N_FEATURES), np.float32)
+        for s in range(n_seg):
+            sl = slice(s * segment_s, (s + 1) * segment_s)
+            X[sl] = rng.normal(0, 3, N_FEATURES) + rng.normal(0, 0.3, (segment_s, N_FEATURES))
+            if informative:
+                X[sl] += class_means[labels[s]]
+            lines.append(f"v{v}.mp4,{s * segment_s},{(s + 1) * segment_s},{'abc'[labels[s]]}")
+        store.put(f"v{v}.mp4", requested_s=t, actual_s=t + 0.02, features=X, info={"sample_fps": 1.0, "duration_s": float(n_frames)})
+    labels_path = tmp_path / "labels.csv"
+    labels_path.write_text("\n".join(lines) + "\n")
+    return tmp_path / "features.h5", labels_path
+
+
+class Broken(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y):
+        raise RuntimeError("boom")
+
+
+class Slow(ClassifierMixin, BaseEstimator):
+    def __init__(self, *, sleep_s=60.0):
+        self.sleep_s = sleep_s
+
+    def fit(self, X, y):
+        time.sleep(self.sleep_s)
+        return self
+
+
+def f1(result, model="logreg"):
+    return result.leaderboard.set_index("model").loc[model, "macro_f1"]
+
+
+@pytest.mark.parametrize("n_videos, scheme", [(5, "grouped"), (2, "blocks")])
+def test_compare_models_default_split_is_honest_where_shuffled_leaks(tmp_path, n_videos, scheme):
+    store, labels = make_scene_store(tmp_path, n_videos)
+    honest = compare_models(store, labels, models=["logreg"], n_jobs=1, smoothers=NONE)
+    leaky = compare_models(store, labels, models=["logreg"], n_jobs=1, smoothers=NONE, split="shuffled", allow_leaky_split=True)
+    assert honest.cv.scheme == scheme and leaky.cv.scheme == "shuffled"
+    assert f1(leaky) > 0.9
+    assert f1(honest) < 0.6
+
+
+def test_compare_models_learns_when_features_are_informative(tmp_path):
+    store, labels = make_scene_store(tmp_path, 5, informative=True)
+    result = compare_models(store, labels, models=["logreg", "mlp"], n_jobs=1, n_splits=5)
+    board = result.leaderboard
+    assert list(board["rank"]) == [1, 2] and board["winner"].tolist() == [True, False]
+    assert board["macro_f1"].iloc[0] >= board["macro_f1"].iloc[1]
+    assert (board["macro_f1"] > 0.8).all()
+    for col in ("balanced_accuracy_std", "log_loss", "recall_a", "screen_time_error_pct_c", "fit_s",
+                "predict_s_per_1000", "smoothing", "macro_f1_unsmoothed"):
+        assert col in board.columns
+    assert result.folds["test_frames"].sum() == 1000
+
+
+def test_compare_models_marks_failed_and_timed_out_models(tmp_path):
+    store, labels = make_scene_store(tmp_path, 3, n_frames=100, informative=True)
+    models = {"broken": Broken(), "logreg": build_model("logreg"), "slow": Slow(sleep_s=60.0)}
+    t0 = time.perf_counter()
+    result = compare_models(store, labels, models=models, n_splits=3, timeout_s=1.0, n_jobs=1, smoothers=NONE)
+    assert time.perf_counter() - t0 < 30
+    board = result.leaderboard.set_index("model")
+    assert result.best_name == "logreg" and board.loc["logreg", "winner"]
+    assert board.loc["broken", "status"] == "failed" and "RuntimeError: boom" in board.loc["broken", "error"]
+    assert board.loc["slow", "status"] == "failed" and "1 s timeout" in board.loc["slow", "error"]
+    assert board.loc["logreg", "rank"] == 1 and np.isnan(board.loc["broken", "macro_f1"])
+
+
+def test_compare_models_all_failed(tmp_path):
+    store, labels = make_scene_store(tmp_path, 3, n_frames=60)
+    with pytest.raises(AllModelsFailed, match="broken: fold 1: RuntimeError: boom"):
+        compare_models(store, labels, models={"broken": Broken()}, n_splits=3, n_jobs=1)
+
+
+def test_compare_models_saves_winner_that_round_trips(tmp_path):
+    store_path, labels = make_scene_store(tmp_path, 3, n_frames=100, informative=True)
+    result = compare_models(store_path, labels, models=["logreg"], n_splits=3, n_jobs=1, out_path=tmp_path / "best.joblib")
+    saved = load_model(result.model_path)
+    store = FeatureStore(store_path)
+    assert saved.classes == ["a", "b", "c"] and saved.training_videos == ["v0.mp4", "v1.mp4", "v2.mp4"]
+    assert saved.smoother == result.best_smoother and saved.cv["scheme"] == "grouped"
+    assert saved.scores["macro_f1"] == pytest.approx(f1(result))
+    check_config(saved, store.config)
+    _, X = store.load("v0.mp4")
+    assert saved.pipeline.predict_proba(X).shape == (100, 3)
+    with pytest.raises(StoreMismatch, match="n_features 64 vs 25088"):
+        check_config(saved, {**store.config, "pooling": "flatten", "n_features": 25088})
+
+
+def run_cli(args, capsys):
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_cli_compare_models_prints_leaderboard_and_writes_report(tmp_path, capsys):
+    store, labels = make_scene_store(tmp_path, 3, n_frames=100, informative=True)
+    code, out, err = run_cli(["compare-models", "--store", str(store), "--labels", str(labels), "--out", str(tmp_path / "m.joblib"),
+                              "--models", "logreg,gboost", "--folds", "3", "--report", str(tmp_path / "board.json")], capsys)
+    assert code == 0, err
+    assert "grouped by video" in out and "★" in out and "saved" in out
+    doc = json.loads((tmp_path / "board.json").read_text())
+    assert doc["winner"] in ("logreg", "gboost") and len(doc["leaderboard"]) == 2 and doc["cv"]["scheme"] == "grouped"
+    assert load_model(tmp_path / "m.joblib").model_name == doc["winner"]
+
+
+@pytest.mark.parametrize("extra, match", [
+    (["--split", "shuffled"], "--allow-leaky-split"),
+    (["--folds", "9", "--split", "grouped"], "fewer than 9 folds"),
+])
+def test_cli_compare_models_user_errors_are_one_line(tmp_path, capsys, extra, match):
+    store, labels = make_scene_store(tmp_path, 2, n_frames=40)
+    code, _, err = run_cli(["compare-models", "--store", str(store), "--labels", str(labels), "--models", "logreg",
+                            "--jobs", "1", "--out", str(tmp_path / "m.joblib"), *extra], capsys)
+    assert code == 1
+    assert err.startswith("error: ") and match in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "m.joblib").exists()
+
+
+def test_cli_compare_models_bad_labels_one_line(tmp_path, capsys):
+    store, _ = make_scene_store(tmp_path, 2, n_frames=40)
+    (tmp_path / "bad.csv").write_text("video,start,end,label\nv0.mp4,3,1,a\n")
+    code, _, err = run_cli(["compare-models", "--store", str(store), "--labels", str(tmp_path / "bad.csv")], capsys)
+    assert code == 1 and err.strip() == "error: bad.csv line 2: end 1 s is not after start 3 s; intervals are [start, end) with end > start"
+
+
+def test_cli_compare_models_unknown_model_is_usage_error(tmp_path, capsys):
+    store, labels = make_scene_store(tmp_path, 2, n_frames=40)
+    code, _, err = run_cli(["compare-models", "--store", str(store), "--labels", str(labels), "--models", "svm"], capsys)
+    assert code == 2 and "svm" in err

@@ -1,0 +1,83 @@
+"""Cross-validation folds: which scheme is chosen, and that no training frame sits next to a test frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from classifiers.cv import plan_folds
+from featurestore.errors import ScreentimeError, TooFewSamples
+
+
+def frames(n_videos, n_per_video=60, step_s=1.0):
+    """n_videos videos of n_per_video frames, step_s apart; labels cycle a, b, c in 10-frame runs."""
+    video_ids = np.repeat([f"v{i}" for i in range(n_videos)], n_per_video)
+    requested_s = np.tile(np.arange(n_per_video) * step_s, n_videos)
+    y = np.array(list("abc"))[(np.arange(n_videos * n_per_video) // 10) % 3]
+    return video_ids, requested_s, y
+
+
+def test_plan_folds_groups_by_video_when_enough_videos():
+    v, t, y = frames(6)
+    plan = plan_folds(v, t, y, n_splits=3)
+    assert plan.scheme == "grouped"
+    assert "grouped by video" in plan.description
+    tested = np.concatenate([test for _, test in plan.folds])
+    assert sorted(tested) == list(range(len(y)))
+    for train, test in plan.folds:
+        assert not set(v[train]) & set(v[test])
+    assert plan.summary["test_videos"].sum() == 6
+    assert {"fold", "train_frames", "test_frames", "train_videos", "test_videos", "test_n_a"} <= set(plan.summary.columns)
+
+
+def test_plan_folds_blocks_keep_gap_between_train_and_test():
+    v, t, y = frames(2, n_per_video=100)
+    plan = plan_folds(v, t, y, n_splits=5, gap_s=4.0)
+    assert plan.scheme == "blocks"
+    tested = np.concatenate([test for _, test in plan.folds])
+    assert sorted(tested) == list(range(len(y)))  # every frame tested exactly once
+    for train, test in plan.folds:
+        for video in np.unique(v):
+            tr, te = t[train][v[train] == video], t[test][v[test] == video]
+            assert te.max() - te.min() == len(te) - 1  # one contiguous block per video
+            assert np.abs(tr[:, None] - te[None, :]).min() > 4.0
+    assert (plan.summary["gap_dropped_frames"] > 0).all()
+    assert plan.summary.loc[0, "gap_dropped_frames"] == 2 * 4  # first block: gap on one side only
+
+
+def test_plan_folds_refuses_shuffled_without_permission():
+    v, t, y = frames(2)
+    with pytest.raises(ScreentimeError, match="--allow-leaky-split"):
+        plan_folds(v, t, y, n_splits=3, split="shuffled")
+    plan = plan_folds(v, t, y, n_splits=3, split="shuffled", allow_leaky_split=True)
+    assert plan.scheme == "shuffled" and "LEAKY" in plan.description
+
+
+def test_plan_folds_class_with_fewer_frames_than_folds():
+    v, t, y = frames(2)
+    y = y.astype(object)
+    y[0:3] = "rare"
+    with pytest.raises(TooFewSamples, match="class 'rare' has 3 labelled frames, fewer than 5 folds; .*--folds to 3"):
+        plan_folds(v, t, y, n_splits=5)
+
+
+def test_plan_folds_grouped_needs_enough_videos():
+    v, t, y = frames(2)
+    with pytest.raises(TooFewSamples, match="only 2 labelled videos, fewer than 3 folds"):
+        plan_folds(v, t, y, n_splits=3, split="grouped")
+
+
+def test_plan_folds_refuses_fold_training_on_one_class():
+    v, t, y = frames(1, n_per_video=40)
+    y[:] = "a"
+    y[:8] = "b"  # all of b is in the first block: with a wide gap fold 1 trains on 'a' only
+    with pytest.raises(TooFewSamples, match="fold 1 .* one class only"):
+        plan_folds(v, t, y, n_splits=4, gap_s=2.0, split="blocks")
+
+
+def test_plan_folds_is_reproducible():
+    v, t, y = frames(8)
+    a = plan_folds(v, t, y, n_splits=4, random_state=3)
+    b = plan_folds(v, t, y, n_splits=4, random_state=3)
+    assert all(np.array_equal(x[1], z[1]) for x, z in zip(a.folds, b.folds))
+    assert a.to_dict()["scheme"] == "grouped" and len(a.to_dict()["folds"]) == 4

@@ -1,0 +1,126 @@
+"""Labels files joined to a store: three formats, boundaries, and every validation error.
+
+The store holds made-up features: video 'a.mp4' sampled at 2 per second for 10 s (requested_s = 0, 0.5, ...,
+9.5) and 'b.mp4' at 1 per second for 10 s, so which frame gets which label is known exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from featurestore.errors import LabelsInvalid
+from featurestore.labels import read_labels
+from featurestore.store import FeatureStore
+
+CONFIG = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 224, "n_features": 4}
+
+
+def make_store(tmp_path, videos):
+    """videos: video_id -> sample_fps; each 10 s long, requested_s = k / sample_fps."""
+    store = FeatureStore(tmp_path / "features.h5", mode="a", config=CONFIG)
+    for video_id, fps in videos.items():
+        t = np.arange(int(10 * fps)) / fps
+        store.put(video_id, requested_s=t, actual_s=t + 0.01, features=np.zeros((len(t), 4), np.float32),
+                  info={"sample_fps": fps, "duration_s": 10.0})
+    return FeatureStore(tmp_path / "features.h5")
+
+
+@pytest.fixture
+def store(tmp_path):
+    return make_store(tmp_path, {"a.mp4": 2.0, "b.mp4": 1.0})
+
+
+def write(tmp_path, text, name="labels.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def labelled(frames, video_id):
+    rows = frames[frames.video_id == video_id]
+    return dict(zip(rows.requested_s.round(6), rows.label))
+
+
+def test_read_labels_intervals_are_half_open(tmp_path, store):
+    path = write(tmp_path, "video,start,end,label\na.mp4,1.0,2.0,tom\na.mp4,2.0,3.0,jerry\nb.mp4,0,2,tom\nb.mp4,5,7.5,jerry\n")
+    frames = read_labels(path, store)
+    assert labelled(frames, "a.mp4") == {1.0: "tom", 1.5: "tom", 2.0: "jerry", 2.5: "jerry"}
+    assert labelled(frames, "b.mp4") == {0.0: "tom", 1.0: "tom", 5.0: "jerry", 6.0: "jerry", 7.0: "jerry"}
+    assert list(frames.columns) == ["video_id", "row", "requested_s", "label"]
+    assert frames.loc[frames.video_id == "a.mp4", "row"].tolist() == [2, 3, 4, 5]
+
+
+def test_read_labels_rounded_boundaries_match_grid(tmp_path):
+    store = make_store(tmp_path, {"c.mp4": 3.0})  # grid k/3: 1.3333333333..., 2.6666666666...
+    path = write(tmp_path, "video,start,end,label\nc.mp4,1.333333,2.666667,x\nc.mp4,2.666667,4,y\n")
+    frames = read_labels(path, store)
+    got = labelled(frames, "c.mp4")
+    assert got[1.333333] == "x" and got[2.333333] == "x" and got[2.666667] == "y"
+    assert 1.0 not in got and sum(v == "x" for v in got.values()) == 4
+
+
+def test_read_labels_same_label_overlap_is_merged(tmp_path, store):
+    path = write(tmp_path, "video,start,end,label\nb.mp4,0,5,tom\nb.mp4,3,6,tom\nb.mp4,6,8,jerry\n")
+    assert labelled(read_labels(path, store), "b.mp4") == {0.0: "tom", 1.0: "tom", 2.0: "tom", 3.0: "tom", 4.0: "tom",
+                                                           5.0: "tom", 6.0: "jerry", 7.0: "jerry"}
+
+
+def test_read_labels_points_nearest_frame_within_half_interval(tmp_path, store):
+    path = write(tmp_path, "video,time,label\na.mp4,1.2,tom\na.mp4,1.3,jerry\nb.mp4,3.4,tom\nb.mp4,30,jerry\n")
+    with pytest.warns(UserWarning, match="1 of 4 labelled points"):
+        frames = read_labels(path, store)
+    assert labelled(frames, "a.mp4") == {1.0: "tom", 1.5: "jerry"}
+    assert labelled(frames, "b.mp4") == {3.0: "tom"}
+
+
+def test_read_labels_tutorial_frame_number_is_seconds(tmp_path, store):
+    path = write(tmp_path, "Image_ID,Class\nframe0.jpg,1\nframe3.jpg,2\nframe4.jpg,0\n")
+    frames = read_labels(path, store, video="b.mp4", classes=["neither", "jerry", "tom"])
+    assert labelled(frames, "b.mp4") == {0.0: "jerry", 3.0: "tom", 4.0: "neither"}
+    frames = read_labels(path, store, video="b.mp4")
+    assert set(frames.label) == {"0", "1", "2"}
+
+
+def test_read_labels_video_matched_by_file_name(tmp_path, store):
+    path = write(tmp_path, "video,start,end,label\n/videos/a.mp4,0,1,x\na,1,2,y\n")
+    frames = read_labels(path, store)
+    assert labelled(frames, "a.mp4") == {0.0: "x", 0.5: "x", 1.0: "y", 1.5: "y"}
+
+
+@pytest.mark.parametrize("text, match", [
+    ("video,start,label\na.mp4,0,x\n", r"labels.csv line 1: .* lacks column end"),
+    ("Image_ID\nframe1.jpg\n", r"line 1: .* lacks column class"),
+    ("video,start,end,label\na.mp4,0,1,x\nzzz.mp4,0,1,y\n", r"line 3: video 'zzz.mp4' is not in features.h5"),
+    ("video,start,end,label\na.mp4,zero,1,x\n", r"line 2: start 'zero' is not a number"),
+    ("video,start,end,label\na.mp4,0,nan,x\n", r"line 2: end 'nan' is not a number"),
+    ("video,time,label\na.mp4,-1,x\n", r"line 2: time -1 s is negative"),
+    ("video,start,end,label\na.mp4,3,3,x\n", r"line 2: end 3 s is not after start 3 s"),
+    ("video,start,end,label\na.mp4,0,5,x\na.mp4,9,10,x\na.mp4,4,6,y\n", r"lines 2 and 4 overlap"),
+    ("video,start,end,label\na.mp4,0,5,x\nb.mp4,0,5,x\n", r"all 'x'; .* at least two classes"),
+    ("video,start,end,label\na.mp4,20,25,x\nb.mp4,30,40,y\n", r"no stored frame of features.h5 falls inside"),
+    ("video,start,end,label\na.mp4,0,1,\n", r"line 2: label is empty"),
+    ("video,start,end,label\n", r"no rows"),
+    ("", r"is empty"),
+    ("video,time,label\na.mp4,1.0,x\na.mp4,1.1,y\n", r"lines 2 and 3 give the frame at 1 s of 'a.mp4' two labels"),
+])
+def test_read_labels_refuses_invalid_file(tmp_path, store, text, match):
+    with pytest.raises(LabelsInvalid, match=match):
+        read_labels(write(tmp_path, text), store)
+
+
+@pytest.mark.parametrize("text, kwargs, match", [
+    ("Image_ID,Class\nframe0.jpg,1\n", {}, r"name the stored video .* with --video"),
+    ("Image_ID,Class\nimg.png,1\n", {"video": "b.mp4"}, r"line 2: Image_ID 'img.png' is not like frame12.jpg"),
+    ("Image_ID,Class\nframe1.jpg,3\n", {"video": "b.mp4"}, r"line 2: Class '3' is not one of 0..2"),
+    ("Image_ID,Class\nframe1.jpg,0\n", {"video": "nope.mp4"}, r"video 'nope.mp4' is not in features.h5"),
+    ("video,start,end,label\nb.mp4,0,1,x\n", {"video": "b.mp4"}, r"drop --video"),
+])
+def test_read_labels_tutorial_errors(tmp_path, store, text, kwargs, match):
+    with pytest.raises(LabelsInvalid, match=match):
+        read_labels(write(tmp_path, text), store, **kwargs)
+
+
+def test_read_labels_missing_file(tmp_path, store):
+    with pytest.raises(LabelsInvalid, match="does not exist"):
+        read_labels(tmp_path / "nope.csv", store)
