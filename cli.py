@@ -260,6 +260,49 @@ def print_screen_time_tables(result) -> None:
         out.print(table)
 
 
+@app.command()
+def demo(
+    out_dir: Path = typer.Option(Path("demo_out"), "--out", help="Folder for the generated videos, labels, store and model."),
+    weights: str = typer.Option("auto", "--weights", "-w", help="auto (ImageNet if available, else random with a notice), imagenet, random or a weights FILE."),
+    duration_s: float = typer.Option(60.0, "--duration-s", min=5.0, help="Length of each generated video, seconds."),
+    n_train: int = typer.Option(3, "--train-videos", min=2, help="Labelled training videos."),
+    n_test: int = typer.Option(1, "--test-videos", min=1, help="Held-out videos to score."),
+    image_size: int = typer.Option(224, "--image-size", help="VGG16 input size in pixels (smaller is faster, less accurate)."),
+    quick: bool = typer.Option(False, "--quick", help="Tiny settings for a smoke test: 2 + 1 videos of 20 s, 32 px, two models."),
+) -> None:
+    """Run the whole job on generated cartoons: embed, compare models, score held-out videos, show the truth."""
+    from classifiers.demo import run_demo
+    from classifiers.report import leaderboard_table
+
+    models = None
+    if quick:
+        duration_s, n_train, n_test, image_size, models = 20.0, 2, 1, 32, ["logreg", "lightgbm"]
+    _show_warnings()
+    with RichProgress() as progress:
+        result = run_demo(out_dir, n_train=n_train, n_test=n_test, duration_s=duration_s, image_size_px=image_size,
+                          weights=weights, models=models, progress=progress,
+                          on_step=lambda message: console.print(f"[bold cyan]>[/] {message}", highlight=False))
+    out.print(leaderboard_table(result.comparison))
+    print_screen_time_tables(result.score)
+    print_truth_table(result)
+
+
+def print_truth_table(result) -> None:
+    """Predicted against true screen time for each held-out video."""
+    from rich.table import Table
+
+    for video in result.score.videos:
+        truth = result.truth[video.video_id]
+        table = Table(title=f"{video.video_id}: predicted vs true screen time (weights {result.weights})")
+        for col in ("class", "predicted s", "true s", "error s", "error % of video"):
+            table.add_column(col, justify="left" if col == "class" else "right")
+        for c in result.score.classes:
+            err = video.screen_time_s[c] - truth.get(c, 0.0)
+            table.add_row(c, f"{video.screen_time_s[c]:.1f}", f"{truth.get(c, 0.0):.1f}", f"{err:+.1f}",
+                          f"{100 * abs(err) / video.duration_s:.1f}%")
+        out.print(table)
+
+
 @app.callback()
 def _root() -> None:
     """Measure how long each character is on screen: embed videos once, compare classifiers, score new videos."""
