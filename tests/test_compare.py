@@ -174,3 +174,17 @@ def test_cli_compare_models_unknown_model_is_usage_error(tmp_path, capsys):
     store, labels = make_scene_store(tmp_path, 2, n_frames=40)
     code, _, err = run_cli(["compare-models", "--store", str(store), "--labels", str(labels), "--models", "svm"], capsys)
     assert code == 2 and "svm" in err
+
+
+def test_cli_compare_models_tutorial_mapping(tmp_path, capsys):
+    """The tutorial's Image_ID,Class file on one stored video: frameN.jpg is the frame at N s."""
+    store, _ = make_scene_store(tmp_path, 1, n_frames=120, informative=True)
+    rows = [f"frame{i}.jpg,{(i // 20) % 3}" for i in range(120)]
+    (tmp_path / "mapping.csv").write_text("Image_ID,Class\n" + "\n".join(rows) + "\n")
+    code, out, err = run_cli(["compare-models", "--store", str(store), "--labels", str(tmp_path / "mapping.csv"), "--video", "v0.mp4",
+                              "--classes", "neither,jerry,tom", "--models", "logreg", "--folds", "3", "--jobs", "1",
+                              "--out", str(tmp_path / "m.joblib"), "--report", str(tmp_path / "board.csv")], capsys)
+    assert code == 0, err
+    assert "contiguous time blocks" in out
+    assert load_model(tmp_path / "m.joblib").classes == ["jerry", "neither", "tom"]
+    assert "recall_jerry" in (tmp_path / "board.csv").read_text().splitlines()[0]

@@ -7,6 +7,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_limits
 
 from classifiers.registry import MODELS, BalancedWeights, ReduceDims, build_model
 
@@ -24,7 +25,8 @@ def test_build_model_fits_and_predicts_proba(name):
     X, y = blobs(150, 60)
     y[:40] = "third"
     model = clone(build_model(name, random_state=0))
-    proba = model.fit(X, y).predict_proba(X)
+    with threadpool_limits(1):  # OpenMP threads on a busy 2-core machine only add waiting
+        proba = model.fit(X, y).predict_proba(X)
     assert proba.shape == (len(X), 3)
     assert list(model.classes_) == ["major", "minor", "third"]
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
@@ -48,11 +50,17 @@ def test_logreg_class_weights_raise_minority_recall():
     assert weighted > plain + 0.3
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_balanced_weights_raise_mlp_minority_recall():
     mlp = MLPClassifier(hidden_layer_sizes=(16,), max_iter=300, random_state=0)
     weighted = minority_recall(BalancedWeights(estimator=mlp))
     plain = minority_recall(clone(mlp))
     assert weighted > plain + 0.3
+
+
+def test_balanced_weights_refuses_unknown_method():
+    with pytest.raises(ValueError, match="method must be"):
+        BalancedWeights(estimator=KNeighborsClassifier(), method="smote").fit(*blobs(10, 10))
 
 
 def test_balanced_weights_resamples_when_fit_has_no_sample_weight():
