@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-from featurestore.errors import ScreentimeError, TooFewSamples
+from featurestore.errors import LeakySplitRefused, TooFewSamples
 
 SPLITS = ("auto", "grouped", "blocks", "shuffled")
 SCHEME_TEXT = {
@@ -96,7 +96,7 @@ def plan_folds(
     ------
     TooFewSamples
         A class has fewer frames than folds, too few videos for "grouped", or a fold would train on one class.
-    ScreentimeError
+    LeakySplitRefused
         "shuffled" asked for without `allow_leaky_split`.
     """
     video_ids, requested_s, y = np.asarray(video_ids), np.asarray(requested_s, dtype=np.float64), np.asarray(y)
@@ -116,7 +116,7 @@ def plan_folds(
     n_videos = len(np.unique(video_ids))
     scheme = split if split != "auto" else ("grouped" if n_videos >= n_splits else "blocks")
     if scheme == "shuffled" and not allow_leaky_split:
-        raise ScreentimeError(
+        raise LeakySplitRefused(
             "a shuffled split puts neighbouring, nearly identical frames in training and test and overstates accuracy; "
             "add --allow-leaky-split to run it anyway, or use --split auto"
         )

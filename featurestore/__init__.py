@@ -3,6 +3,7 @@
 from .embed import POOLINGS, EmbeddingConfig, VGG16Embedder
 from .errors import (
     LabelsInvalid,
+    LeakySplitRefused,
     ModelFileRefused,
     NotEmbedded,
     ScreentimeError,
@@ -13,14 +14,15 @@ from .errors import (
     VideoUnreadable,
     WeightsUnavailable,
 )
+from .labels import read_labels
 from .pipeline import EmbedReport, EmbedWarning, embed_videos
 from .sampling import frames_on_screen, sample_times
 from .store import FeatureStore, VideoFeatures
 from .video import Cv2VideoReader, fingerprint
 
 __all__ = [
-    "POOLINGS", "EmbeddingConfig", "VGG16Embedder", "LabelsInvalid", "ModelFileRefused", "NotEmbedded",
+    "POOLINGS", "EmbeddingConfig", "VGG16Embedder", "LabelsInvalid", "LeakySplitRefused", "ModelFileRefused", "NotEmbedded",
     "ScreentimeError", "StoreCorrupt", "StoreMismatch", "StoreUnwritable", "TooFewSamples", "VideoUnreadable",
     "WeightsUnavailable", "EmbedReport", "EmbedWarning", "embed_videos", "frames_on_screen", "sample_times",
-    "FeatureStore", "VideoFeatures", "Cv2VideoReader", "fingerprint",
+    "FeatureStore", "VideoFeatures", "Cv2VideoReader", "fingerprint", "read_labels",
 ]

@@ -49,3 +49,7 @@ class ModelFileRefused(ScreentimeError, ValueError):
 
 class AllModelsFailed(ScreentimeError, RuntimeError):
     """Every candidate model failed during cross-validation."""
+
+
+class LeakySplitRefused(ScreentimeError, ValueError):
+    """A shuffled split was asked for without --allow-leaky-split."""
