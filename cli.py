@@ -143,6 +143,7 @@ def compare_models_command(
     report: Path = typer.Option(None, "--report", help="Also write the leaderboard to this .csv or .json file."),
     jobs: int = typer.Option(-1, "--jobs", "-j", help="Processes for the folds (-1: all cores)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the splits and models."),
+    feature_norm: str = typer.Option("auto", "--feature-norm", help="Per-video feature normalisation: auto (chosen by cross-validation), none, or center (subtract each video's mean feature)."),
 ) -> None:
     """Compare classifiers on labelled stored frames by leakage-free cross-validation; save the best."""
     from classifiers.compare import compare_models
@@ -158,6 +159,8 @@ def compare_models_command(
         raise typer.BadParameter(f"{metric!r} is not one of {', '.join(METRICS)}", param_hint="--metric")
     if split not in ("auto", "grouped", "blocks", "shuffled"):
         raise typer.BadParameter(f"{split!r} is not one of auto, grouped, blocks, shuffled", param_hint="--split")
+    if feature_norm not in ("auto", "none", "center"):
+        raise typer.BadParameter(f"{feature_norm!r} is not one of auto, none, center", param_hint="--feature-norm")
     if report is not None and report.suffix.lower() not in REPORT_SUFFIXES:
         raise typer.BadParameter(f"{report.name!r} does not end in .csv or .json", param_hint="--report")
     _show_warnings()
@@ -165,8 +168,9 @@ def compare_models_command(
         store, labels, out_path=out_path, models=model_names, video=video,
         classes=[c.strip() for c in classes.split(",")] if classes else None, n_splits=folds, split=split, gap_s=gap_s,
         allow_leaky_split=allow_leaky_split, metric=metric, timeout_s=timeout, n_jobs=jobs, random_state=seed,
-        on_plan=lambda plan: out.print(folds_table(plan)),
+        feature_norm=feature_norm, on_plan=lambda plan: out.print(folds_table(plan)),
     )
+    out.print(feature_norm_line(result))
     out.print(leaderboard_table(result))
     out.print(class_table(result))
     for line in failure_lines(result):
@@ -236,12 +240,15 @@ def print_screen_time_tables(result) -> None:
     """One rich table per video, and a total table when there are several."""
     from rich.table import Table
 
+    from classifiers.smoothing import Smoother
+
     def fmt(x):
         return "-" if x is None else f"{x:.1f}"
 
     for v in result.videos:
-        table = Table(title=f"{v.video_id}: {v.duration_s:.1f} s, {v.sample_fps:g} samples/s, smoothing "
-                            f"{result.model_info['smoothing'].get('method')}")
+        smoothing = Smoother.from_dict(result.model_info["smoothing"]).name
+        table = Table(title=f"{v.video_id}: {v.duration_s:.1f} s, {v.sample_fps:g} samples/s, smoothing {smoothing}, "
+                            f"features {result.model_info['feature_norm']}")
         for col in ("class", "screen time s", "share", "appearances", "first s", "last s"):
             table.add_column(col, justify="left" if col == "class" else "right")
         for c in result.classes:
@@ -282,9 +289,18 @@ def demo(
         result = run_demo(out_dir, n_train=n_train, n_test=n_test, duration_s=duration_s, image_size_px=image_size,
                           weights=weights, models=models, progress=progress,
                           on_step=lambda message: console.print(f"[bold cyan]>[/] {message}", highlight=False))
+    out.print(feature_norm_line(result.comparison))
     out.print(leaderboard_table(result.comparison))
     print_screen_time_tables(result.score)
     print_truth_table(result)
+
+
+def feature_norm_line(result) -> str:
+    """Which per-video normalisation compare-models used, and why."""
+    if not result.feature_norm_scores:
+        return f"per-video feature normalisation: {result.feature_norm}"
+    scores = ", ".join(f"{norm} {score:.3f}" for norm, score in result.feature_norm_scores.items())
+    return f"per-video feature normalisation: {result.feature_norm} (chosen by cross-validation, logreg {result.metric}: {scores})"
 
 
 def print_truth_table(result) -> None:

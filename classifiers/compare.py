@@ -23,6 +23,7 @@ from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from classifiers.cv import CVPlan, plan_folds
+from classifiers.features import FEATURE_NORMS, normalize_video
 from classifiers.metrics import METRICS, metric_key, score_fold, summarise_folds
 from classifiers.persist import save_model
 from classifiers.registry import MODELS, build_model
@@ -69,6 +70,9 @@ class ComparisonResult:
     wall_s: float
     model_path: Path | None = None
     training_videos: list[str] = field(default_factory=list)
+    feature_norm: str = "none"
+    #: With feature_norm="auto": the probe model's score for each normalisation, e.g. {"none": 0.5, "center": 0.87}.
+    feature_norm_scores: dict = field(default_factory=dict)
 
     @property
     def folds(self) -> pd.DataFrame:
@@ -92,9 +96,13 @@ def compare_models(
     n_jobs: int = -1,
     random_state: int = 0,
     smoothers: list[Smoother] | None = None,
+    feature_norm: str = "auto",
     on_plan: Callable[[CVPlan], None] | None = None,
 ) -> ComparisonResult:
     """Compare classifiers on the labelled frames of a store; save the winner to `out_path`.
+
+    `feature_norm` is "none", "center" (see `classifiers.features`) or "auto": both are scored with
+    logistic regression on the same folds first, and the better one is used for every model.
 
     Labels are read as in `featurestore.labels.read_labels` (`video`, `classes` for the tutorial format);
     folds as in `classifiers.cv.plan_folds`; scoring as in `compare_frames`. The winner is refitted on
@@ -104,14 +112,29 @@ def compare_models(
     ------
     LabelsInvalid, TooFewSamples, StoreCorrupt, AllModelsFailed
     """
+    if feature_norm not in ("auto", *FEATURE_NORMS):
+        raise ValueError(f"feature_norm must be auto or one of {', '.join(FEATURE_NORMS)}, got {feature_norm!r}")
     store = FeatureStore(store_path)
-    data = load_labelled_frames(store, labels_path, video=video, classes=classes)
+    norms = FEATURE_NORMS if feature_norm == "auto" else (feature_norm,)
+    variants = {norm: load_labelled_frames(store, labels_path, video=video, classes=classes, feature_norm=norm) for norm in norms}
+    data = variants[norms[0]]
     plan = plan_folds(data.video_ids, data.requested_s, data.y, n_splits=n_splits, split=split, gap_s=gap_s,
                       allow_leaky_split=allow_leaky_split, random_state=random_state)
     if on_plan is not None:
         on_plan(plan)
+    norm_scores = {}
+    if len(norms) > 1:  # a cheap probe decides the normalisation, on the same folds
+        for norm, variant in variants.items():
+            probe = compare_frames(variant, plan, models=["logreg"], metric=metric, n_jobs=n_jobs,
+                                   random_state=random_state, smoothers=smoothers)
+            norm_scores[norm] = float(probe.leaderboard.iloc[0][metric])
+        chosen = min(norms, key=lambda n: metric_key({metric: norm_scores[n]}, metric))
+    else:
+        chosen = norms[0]
+    data = variants[chosen]
     result = compare_frames(data, plan, models=models, metric=metric, timeout_s=timeout_s, n_jobs=n_jobs,
                             random_state=random_state, smoothers=smoothers)
+    result.feature_norm, result.feature_norm_scores = chosen, norm_scores
     if out_path is not None:
         estimators = _estimators(models, random_state)
         best = clone(estimators[result.best_name])
@@ -121,19 +144,22 @@ def compare_models(
         result.model_path = save_model(
             out_path, pipeline=best, classes=result.classes, embedding_config=store.config, smoother=result.best_smoother,
             model_name=result.best_name, cv=plan.to_dict(), scores={k: _plain(v) for k, v in row.items()},
-            training_videos=result.training_videos,
+            training_videos=result.training_videos, feature_norm=chosen,
         )
     return result
 
 
-def load_labelled_frames(store: FeatureStore, labels_path, *, video=None, classes=None) -> LabelledFrames:
-    """Join a labels file to a store and gather the features of the labelled frames (each video read once)."""
+def load_labelled_frames(store: FeatureStore, labels_path, *, video=None, classes=None, feature_norm="none") -> LabelledFrames:
+    """Join a labels file to a store and gather the features of the labelled frames (each video read once).
+
+    Features are normalised per video with `feature_norm` over all of the video's stored samples first.
+    """
     grids = StoreGrids(store)
     frames = join_labels(parse_labels(labels_path, video=video, classes=classes), grids, store_name=Path(store.path).name)
     parts = []
     for video_id, rows in frames.groupby("video_id", sort=True):
         v = grids.videos[video_id]
-        parts.append((np.asarray(v.features)[rows["row"].to_numpy()], np.full(len(rows), 1.0 / float(v.info["sample_fps"]))))
+        parts.append((normalize_video(v.features, feature_norm)[rows["row"].to_numpy()], np.full(len(rows), 1.0 / float(v.info["sample_fps"]))))
     frames = frames.sort_values(["video_id", "requested_s"], kind="stable")
     return LabelledFrames(
         X=np.ascontiguousarray(np.concatenate([p[0] for p in parts]), dtype=np.float32),

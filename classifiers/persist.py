@@ -55,6 +55,7 @@ class SavedModel:
     versions: dict = field(default_factory=dict)
     created_at: str = ""
     path: Path | None = None
+    feature_norm: str = "none"  # per-video normalisation to apply before the pipeline (classifiers.features)
 
 
 def library_versions() -> dict:
@@ -79,6 +80,7 @@ def save_model(
     cv: dict | None = None,
     scores: dict | None = None,
     training_videos: list[str] | None = None,
+    feature_norm: str = "none",
 ) -> Path:
     """Write a fitted model and its metadata to `path` atomically (write a temporary file, rename).
 
@@ -90,6 +92,7 @@ def save_model(
         "embedding_config": dict(embedding_config), "smoother": smoother.to_dict(), "model_name": model_name,
         "cv": cv or {}, "scores": scores or {}, "training_videos": list(training_videos or []),
         "versions": library_versions(), "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "feature_norm": feature_norm,
     }
     tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
     try:
@@ -137,6 +140,7 @@ def load_model(path: str | Path) -> SavedModel:
             smoother=Smoother.from_dict(payload["smoother"]), model_name=payload.get("model_name", ""),
             cv=payload.get("cv", {}), scores=payload.get("scores", {}), training_videos=payload.get("training_videos", []),
             versions=payload.get("versions", {}), created_at=payload.get("created_at", ""), path=path,
+            feature_norm=payload.get("feature_norm", "none"),
         )
     except (KeyError, TypeError, ValueError) as err:
         raise ModelFileRefused(f"model file {path} is a screentime model with missing or broken fields ({err}); retrain it with compare-models") from None

@@ -85,6 +85,7 @@ def write_report(result, path: str | Path) -> Path:
         return path
     doc = {
         "metric": result.metric, "winner": result.best_name, "smoothing": result.best_smoother.name,
+        "feature_norm": result.feature_norm, "feature_norm_scores": result.feature_norm_scores,
         "classes": result.classes, "cv": result.cv.to_dict(), "wall_s": result.wall_s,
         "model_path": str(result.model_path) if result.model_path else None,
         "leaderboard": [{k: _json(v) for k, v in row.items()} for row in result.leaderboard.to_dict(orient="records")],

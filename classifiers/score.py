@@ -7,12 +7,14 @@ how new videos are embedded, so model and features always match.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from classifiers.features import MIN_SAMPLES_FOR_CENTER, normalize_video
 from classifiers.persist import SavedModel, check_config, load_model
 from classifiers.smoothing import Smoother, parse_smoother
 from classifiers.timeline import VideoScreenTime, summarize_video, total_screen_time
@@ -116,7 +118,11 @@ def score_videos(
     for video_id in ids:
         v = store.read(video_id)
         step_s = 1.0 / float(v.info["sample_fps"])
-        proba = np.asarray(saved.pipeline.predict_proba(v.features), dtype=np.float64)
+        if saved.feature_norm != "none" and len(v.features) < MIN_SAMPLES_FOR_CENTER:
+            warnings.warn(f"{video_id}: only {len(v.features)} samples; its per-video feature normalisation "
+                          f"({saved.feature_norm}) is unreliable below {MIN_SAMPLES_FOR_CENTER}", stacklevel=2)
+        features = normalize_video(v.features, saved.feature_norm)
+        proba = np.asarray(saved.pipeline.predict_proba(features), dtype=np.float64)
         proba = smoother.transform(proba, step_s=step_s)
         videos.append(summarize_video(video_id, v.requested_s, proba, saved.classes, float(v.info["duration_s"]),
                                       float(v.info["sample_fps"])))
@@ -125,6 +131,7 @@ def score_videos(
         "name": saved.model_name,
         "classes": list(saved.classes),
         "smoothing": smoother.to_dict(),
+        "feature_norm": saved.feature_norm,
         "embedding_config": saved.embedding_config,
         "training_videos": list(saved.training_videos),
         "created_at": saved.created_at,
