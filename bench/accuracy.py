@@ -8,7 +8,8 @@ other rooms, lighting, framing and motion), then:
 2. cross-validates the levers (grouped by training video, logistic regression) one at a time: pooling,
    per-video feature normalisation, class weights, denser training samples; keeps what raises macro F1;
 3. ours: ``embed_videos`` -> ``compare_models`` -> ``score_videos`` with the kept settings the public
-   API can express (pooling, training sample rate; smoothing is chosen by compare_models' own CV);
+   API can express (pooling, training sample rate; per-video normalisation and smoothing are chosen by
+   compare_models' own CV);
 4. baseline: flatten features scaled by their maximum, shuffled 70/30 split, MLPClassifier, no class
    weights, no smoothing, screen time = predicted frames x 1 s.
 
@@ -160,35 +161,7 @@ def run_ours(train, test, work: Path, settings: dict, args) -> dict:
                           weights=weights)
     ours = {v.video_id: {"screen_time_s": dict(v.screen_time_s), "sample_s": np.asarray(v.sample_s),
                          "labels": np.asarray(v.labels).astype(str)} for v in result.videos}
-    log("ours + per-video normalisation (prototype)")
-    proto = per_video_norm_prototype(store, train, test, {**settings, "train_fps": train_fps}, args)
-    return {"videos": ours, "comparison": comparison, "pooling": pooling, "train_fps": train_fps, "norm_prototype": proto}
-
-
-def per_video_norm_prototype(store: Path, train, test, settings: dict, args) -> dict | None:
-    """What compare-models + score would give with per-video normalisation (not in the score path yet).
-
-    Same store, models, folds and smoothers as ours; features of every video normalised with its own
-    statistics first. None when CV did not keep normalisation.
-    """
-    from classifiers.timeline import summarize_video
-
-    if settings["norm"] == "none":
-        return None
-    tr, te = read_frames(store, train), read_frames(store, test)
-    X = normalise_per_video(tr.X, tr.video_ids, settings["norm"])
-    data = LabelledFrames(X=X, y=tr.y, video_ids=tr.video_ids, requested_s=tr.requested_s, step_s=np.full(len(tr.y), 1.0 / settings["train_fps"]))
-    plan = plan_folds(tr.video_ids, tr.requested_s, tr.y, n_splits=min(4, len(train)), split="grouped")
-    comparison = compare_frames(data, plan, models=args.models, n_jobs=2, timeout_s=300)
-    model = build_model(comparison.best_name).fit(X, tr.y)
-    out = {}
-    for v in test:
-        m = te.video_ids == v.path.name
-        proba = model.predict_proba(normalise_per_video(te.X[m], te.video_ids[m], settings["norm"]))
-        proba = comparison.best_smoother.transform(proba, step_s=1.0)
-        s = summarize_video(v.path.name, te.requested_s[m], proba, list(model.classes_), v.duration_s, 1.0)
-        out[v.path.name] = {"screen_time_s": dict(s.screen_time_s), "sample_s": s.sample_s, "labels": np.asarray(s.labels).astype(str)}
-    return {"videos": out, "description": f"{comparison.best_name} + {comparison.best_smoother.name} smoothing on {settings['norm']} per-video features"}
+    return {"videos": ours, "comparison": comparison, "pooling": pooling, "train_fps": train_fps}
 
 
 def run_baseline(train_frames: Frames, test_frames: Frames, seed: int) -> dict:
@@ -227,7 +200,7 @@ def evaluate(run_videos: dict, test, classes: list[str]) -> dict:
             "worst_error_s": max(err.values()), "per_second_accuracy": hits / max(n, 1)}
 
 
-def print_report(truth: dict, ours: dict, base: dict, proto: dict | None, lever_rows: list, info: dict) -> None:
+def print_report(truth: dict, ours: dict, base: dict, lever_rows: list, info: dict) -> None:
     print(f"\nLevers (grouped CV over {info['n_train']} training videos, logistic regression; kept if macro F1 +{KEEP_MIN_GAIN}):")
     print(f"  {'lever':36} {'macro F1':>9} {'unsmoothed':>11} {'st err %':>9} {'smoothing':>10}  kept")
     for r in lever_rows:
@@ -237,23 +210,15 @@ def print_report(truth: dict, ours: dict, base: dict, proto: dict | None, lever_
     print(f"Baseline: {info['baseline']}")
     print(f"Held out: {info['n_test']} videos, {info['test_duration_s']:g} s in all, rooms {', '.join(info['test_styles'])}\n")
     head = f"{'class':8} {'true s':>7} {'ours s':>7} {'ours err s':>10} {'ours err %':>10} {'base s':>7} {'base err s':>10} {'base err %':>10}"
-    if proto:
-        head += f" {'norm s':>7} {'norm err s':>10}"
     print(head)
     for c in truth:
         line = (f"{c:8} {truth[c]:7.1f} {ours['screen_time_s'][c]:7.1f} {ours['error_s'][c]:10.1f} {ours['error_pct'][c]:10.1f} "
                 f"{base['screen_time_s'][c]:7.1f} {base['error_s'][c]:10.1f} {base['error_pct'][c]:10.1f}")
-        if proto:
-            line += f" {proto['screen_time_s'][c]:7.1f} {proto['error_s'][c]:10.1f}"
         print(line)
-    print(f"\nper-second accuracy: ours {ours['per_second_accuracy']:.3f}, baseline {base['per_second_accuracy']:.3f}"
-          + (f", ours + per-video norm (prototype) {proto['per_second_accuracy']:.3f}" if proto else ""))
+    print(f"\nper-second accuracy: ours {ours['per_second_accuracy']:.3f}, baseline {base['per_second_accuracy']:.3f}")
     print(f"baseline accuracy: random-split validation {info['baseline_val_accuracy']:.3f} (leaky) vs held-out {base['per_second_accuracy']:.3f}")
     verdict = "PASS" if ours["worst_error_s"] <= 0.5 * base["worst_error_s"] else "FAIL"
     print(f"target: worst per-class error ours {ours['worst_error_s']:.1f} s <= half of baseline's {base['worst_error_s']:.1f} s: {verdict}")
-    if proto:
-        verdict = "PASS" if proto["worst_error_s"] <= 0.5 * base["worst_error_s"] else "FAIL"
-        print(f"        ours + per-video norm (prototype, {info['proto']}): {proto['worst_error_s']:.1f} s: {verdict}")
 
 
 def parse_args(argv=None):
@@ -300,33 +265,28 @@ def main(argv=None) -> dict:
         truth = {c: sum(true_screen_time(v).get(c, 0.0) for v in test) for c in classes}
         ours = evaluate(ours_run["videos"], test, classes)
         base = evaluate(base_run["videos"], test, classes)
-        proto = evaluate(ours_run["norm_prototype"]["videos"], test, classes) if ours_run["norm_prototype"] else None
     comparison = ours_run["comparison"]
     info = {
         "n_train": len(train), "n_test": len(test), "test_duration_s": sum(v.duration_s for v in test),
         "test_styles": [v.style for v in test],
-        "ours": (f"{comparison.best_name} + {comparison.best_smoother.name} smoothing, pooling {ours_run['pooling']}, "
+        "ours": (f"{comparison.best_name} + {comparison.best_smoother.name} smoothing, per-video features "
+                 f"{comparison.feature_norm}, pooling {ours_run['pooling']}, "
                  f"training sampled at {ours_run['train_fps']:g}/s, weights {args.weights}"),
         "baseline": "flatten (25088), X / max, shuffled 70/30 split, MLP(256), no class weights, no smoothing",
         "baseline_val_accuracy": base_run["random_split_val_accuracy"],
-        "proto": ours_run["norm_prototype"]["description"] if ours_run["norm_prototype"] else "",
     }
-    print_report(truth, ours, base, proto, lever_rows, info)
+    print_report(truth, ours, base, lever_rows, info)
     report = {
         "bench": "accuracy", "weights": args.weights, "wall_s": time.perf_counter() - start,
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "processor": platform.processor()},
         "settings_kept": settings, "levers": lever_rows, "ours_description": info["ours"],
+        "feature_norm": comparison.feature_norm, "feature_norm_scores": comparison.feature_norm_scores,
         "true_screen_time_s": truth,
         "ours": {"screen_time_s": ours["screen_time_s"], "error_s": ours["error_s"], "error_pct_of_duration": ours["error_pct"],
                  "worst_error_s": ours["worst_error_s"], "per_second_accuracy": ours["per_second_accuracy"]},
         "baseline": {"screen_time_s": base["screen_time_s"], "error_s": base["error_s"], "error_pct_of_duration": base["error_pct"],
                      "worst_error_s": base["worst_error_s"], "per_second_accuracy": base["per_second_accuracy"],
                      "random_split_val_accuracy": base_run["random_split_val_accuracy"]},
-        "ours_per_video_norm_prototype": None if proto is None else {
-            "description": info["proto"], "screen_time_s": proto["screen_time_s"], "error_s": proto["error_s"],
-            "error_pct_of_duration": proto["error_pct"], "worst_error_s": proto["worst_error_s"],
-            "per_second_accuracy": proto["per_second_accuracy"],
-            "target_pass": bool(proto["worst_error_s"] <= 0.5 * base["worst_error_s"])},
         "target_pass": bool(ours["worst_error_s"] <= 0.5 * base["worst_error_s"]),
         "leaderboard": comparison.leaderboard[["model", "smoothing", "macro_f1", "screen_time_error_pct"]].to_dict(orient="records"),
     }
