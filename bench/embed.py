@@ -357,11 +357,11 @@ def main(argv: list[str] | None = None) -> None:
             main_rows.insert(main_rows.index("inference"), "decode")
         plan = [(r, r, videos[args.minutes]) for r in main_rows]
         if "memory" in wanted:
-            plan += [(f"embed {m} min", "embed", videos[m]) for m in minutes if m != args.minutes]
+            plan += [(f"embed {m} min", "embed", videos[m]) for m in minutes if m != args.minutes or "embed" not in main_rows]
         for name, row, video in plan:
             print(f"  {name} ...", file=sys.stderr, flush=True)
             rows[name] = run_row(row, video, args, batches, env)
-        if "memory" in wanted and args.minutes in (1, 10):
+        if "memory" in wanted and args.minutes in (1, 10) and "embed" in main_rows:
             rows[f"embed {args.minutes} min"] = rows["embed"]
     cores = os.cpu_count() or 1
     weights = weights_identity(args.weights)
