@@ -285,9 +285,9 @@ class FeatureStore:
                 group = f.create_group("videos")
                 for video_id, shard in sorted(links.items()):
                     group[video_key(video_id)] = h5py.ExternalLink(shard, "/video")
-            _fsync_file(tmp)
+            _fsync(tmp)
             os.replace(tmp, self.path)
-            _fsync_dir(self.path.parent)
+            _fsync(self.path.parent)
         except OSError as err:
             tmp.unlink(missing_ok=True)
             raise StoreUnwritable(f"{self.path}: cannot write the store index ({err.strerror or err})") from None
@@ -327,7 +327,7 @@ class FeatureStore:
                         g.attrs[key] = value
                 g.attrs["config"] = json.dumps(self.config, sort_keys=True)
                 g.attrs["info"] = json.dumps(info, sort_keys=True)
-            _fsync_file(tmp)
+            _fsync(tmp)
         except OSError as err:
             tmp.unlink(missing_ok=True)
             raise StoreUnwritable(f"{self.path}: cannot write shard for {video_id!r} ({err.strerror or err})") from None
@@ -367,15 +367,8 @@ def _first_line(err: BaseException) -> str:
     return str(err).splitlines()[0] if str(err) else type(err).__name__
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
+def _fsync(path: Path) -> None:
+    """Flush a file, or a folder's entries (so a rename survives a power cut), to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
