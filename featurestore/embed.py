@@ -153,6 +153,10 @@ class VGG16Embedder:
         else:
             self.model = vgg16.VGG16(weights=None, **kwargs)
             _load_weights_file(self.model, Path(config.weights))
+        # One graph for every batch size: a video's last, shorter batch must not retrace the network.
+        self._tf = tf
+        self._forward = tf.function(lambda x: self.model(x, training=False),
+                                    input_signature=[tf.TensorSpec((None, size, size, 3), tf.float32)])
 
     def preprocess(self, frames_bgr: list[np.ndarray]) -> np.ndarray:
         """Resize BGR uint8 frames to the network's input and apply `vgg16.preprocess_input` on RGB.
@@ -168,7 +172,7 @@ class VGG16Embedder:
 
     def embed(self, batch: np.ndarray) -> np.ndarray:
         """Features of a preprocessed batch: (n, size, size, 3) -> (n, n_features) float32."""
-        features = self.model.predict_on_batch(batch)
+        features = self._forward(self._tf.convert_to_tensor(batch, dtype=self._tf.float32))
         return np.asarray(features, dtype=np.float32).reshape(len(batch), -1)
 
 
