@@ -116,7 +116,7 @@ def compare_models(
         raise ValueError(f"feature_norm must be auto or one of {', '.join(FEATURE_NORMS)}, got {feature_norm!r}")
     store = FeatureStore(store_path)
     norms = FEATURE_NORMS if feature_norm == "auto" else (feature_norm,)
-    variants = {norm: load_labelled_frames(store, labels_path, video=video, classes=classes, feature_norm=norm) for norm in norms}
+    variants = load_labelled_variants(store, labels_path, video=video, classes=classes, feature_norms=norms)
     data = variants[norms[0]]
     plan = plan_folds(data.video_ids, data.requested_s, data.y, n_splits=n_splits, split=split, gap_s=gap_s,
                       allow_leaky_split=allow_leaky_split, random_state=random_state)
@@ -154,18 +154,29 @@ def load_labelled_frames(store: FeatureStore, labels_path, *, video=None, classe
 
     Features are normalised per video with `feature_norm` over all of the video's stored samples first.
     """
+    return load_labelled_variants(store, labels_path, video=video, classes=classes, feature_norms=(feature_norm,))[feature_norm]
+
+
+def load_labelled_variants(store: FeatureStore, labels_path, *, video=None, classes=None,
+                           feature_norms: Sequence[str] = ("none",)) -> dict[str, LabelledFrames]:
+    """`load_labelled_frames` for several per-video normalisations at once, reading each video only once."""
     grids = StoreGrids(store)
     frames = join_labels(parse_labels(labels_path, video=video, classes=classes), grids, store_name=Path(store.path).name)
-    parts = []
+    features: dict[str, list[np.ndarray]] = {norm: [] for norm in feature_norms}
+    step_s = []
     for video_id, rows in frames.groupby("video_id", sort=True):
         v = grids.videos[video_id]
-        parts.append((normalize_video(v.features, feature_norm)[rows["row"].to_numpy()], np.full(len(rows), 1.0 / float(v.info["sample_fps"]))))
+        for norm in feature_norms:
+            features[norm].append(normalize_video(v.features, norm)[rows["row"].to_numpy()])
+        step_s.append(np.full(len(rows), 1.0 / float(v.info["sample_fps"])))
     frames = frames.sort_values(["video_id", "requested_s"], kind="stable")
-    return LabelledFrames(
-        X=np.ascontiguousarray(np.concatenate([p[0] for p in parts]), dtype=np.float32),
-        y=frames["label"].to_numpy().astype(str), video_ids=frames["video_id"].to_numpy().astype(str),
-        requested_s=frames["requested_s"].to_numpy(dtype=np.float64), step_s=np.concatenate([p[1] for p in parts]),
-    )
+    y = frames["label"].to_numpy().astype(str)
+    video_ids = frames["video_id"].to_numpy().astype(str)
+    requested_s = frames["requested_s"].to_numpy(dtype=np.float64)
+    step_s = np.concatenate(step_s)
+    return {norm: LabelledFrames(X=np.ascontiguousarray(np.concatenate(parts), dtype=np.float32), y=y, video_ids=video_ids,
+                                 requested_s=requested_s, step_s=step_s)
+            for norm, parts in features.items()}
 
 
 def compare_frames(

@@ -169,9 +169,8 @@ class Cv2VideoReader:
                 held_pts = prev_pts = pts
             if held_pts is None:
                 return
-            self.frames_decoded = n_frames
-            self.decoded_duration_s = held_pts + nominal_s
-            while t < self.decoded_duration_s - PTS_TOLERANCE_S and held is not None:
+            end_s = held_pts + nominal_s  # the last frame stays on screen for one nominal frame duration
+            while t < end_s - PTS_TOLERANCE_S and held is not None:
                 yield t, held_pts, held
                 k += 1
                 t = requested_time(k, sample_fps)
