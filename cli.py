@@ -8,11 +8,16 @@
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
+from classifiers.cv import SPLITS
+from classifiers.features import FEATURE_NORMS
+from classifiers.metrics import METRICS
+from featurestore.embed import POOLINGS
 from featurestore.errors import ScreentimeError
 
 app = typer.Typer(
@@ -25,6 +30,18 @@ console = Console(stderr=True)
 out = Console()
 
 DEFAULT_STORE = Path("features.h5")
+
+
+
+def _choices(name: str, values) -> type[Enum]:
+    """An Enum of the library's own list of values, so the CLI cannot drift from what the library accepts."""
+    return Enum(name, [(v, v) for v in values], type=str)
+
+
+Pooling = _choices("Pooling", POOLINGS)
+Split = _choices("Split", SPLITS)
+Metric = _choices("Metric", METRICS)
+FeatureNorm = _choices("FeatureNorm", ("auto", *FEATURE_NORMS))
 
 
 class RichProgress:
@@ -79,8 +96,8 @@ def embed(
     store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", help="Feature store file (created if missing; shards go to STORE.d/)."),
     fps: float = typer.Option(1.0, "--fps", help="Samples per second of video time: frames on screen at t = 0, 1/fps, 2/fps, ..."),
     weights: str = typer.Option("imagenet", "--weights", "-w", help="'imagenet' (Keras download, cached), 'random' (seeded, not pretrained) or a Keras VGG16 weights file (.weights.h5 or Keras 2 .h5)."),
-    pooling: str = typer.Option("avg", "--pooling", help="avg (512 values), max (512) or flatten (7x7x512 = 25088 at 224 px)."),
-    image_size: int = typer.Option(224, "--image-size", help="Frames are resized to this many pixels square before VGG16 (at least 32)."),
+    pooling: Pooling = typer.Option("avg", "--pooling", help="avg (512 values), max (512) or flatten (7x7x512 = 25088 at 224 px)."),
+    image_size: int = typer.Option(224, "--image-size", min=32, help="Frames are resized to this many pixels square before VGG16 (at least 32)."),
     batch_size: int = typer.Option(32, "--batch-size", min=1, help="Frames per VGG16 batch."),
     name: list[str] = typer.Option(None, "--name", help="Video id to store under, one per video (default: the file name)."),
     replace: bool = typer.Option(False, "--replace", help="Re-embed a video stored under the same id with other content or another --fps."),
@@ -91,39 +108,19 @@ def embed(
     """
     from featurestore import EmbeddingConfig, embed_videos
 
-    if pooling not in ("avg", "max", "flatten"):
-        raise typer.BadParameter(f"{pooling!r} is not one of avg, max, flatten", param_hint="--pooling")
-    if image_size < 32:
-        raise typer.BadParameter(f"{image_size} is below 32", param_hint="--image-size")
     if not fps > 0:
         raise typer.BadParameter(f"{fps} is not a positive rate", param_hint="--fps")
     _show_warnings()
-    config = EmbeddingConfig(weights=weights, pooling=pooling, image_size_px=image_size)
+    config = EmbeddingConfig(weights=weights, pooling=pooling.value, image_size_px=image_size)
     if weights == "random":
         console.print("[yellow]warning:[/] --weights random: features are not pretrained (seeded, reproducible)")
     with RichProgress() as progress:
         reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size, names=name or None,
                                replace=replace, progress=progress, on_wait=lambda msg: console.print(msg))
-    print_embed_table(reports, store)
+    from classifiers.report import embed_tables
 
-
-def print_embed_table(reports, store: Path) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"embedded into {store}")
-    for col, justify in (("video", "left"), ("status", "left"), ("samples", "right"), ("duration s", "right"),
-                         ("new samples", "right"), ("frames/s", "right"), ("device", "left")):
-        table.add_column(col, justify=justify)
-    for r in reports:
-        status = "stored before" if r.status == "stored" else r.status
-        if r.warning:
-            status += " (incomplete)"
-        table.add_row(r.video_id, status, str(r.n_samples), f"{r.duration_s:.1f}", str(r.n_embedded),
-                      f"{r.frames_per_s:.1f}" if r.n_embedded else "-", r.device or "-")
-    out.print(table)
-    n_stored = sum(r.status == "stored" for r in reports)
-    if n_stored:
-        out.print(f"{n_stored} of {len(reports)} videos were already in {store} with the same content and settings: no decoding, no inference.")
+    for renderable in embed_tables(reports, store):
+        out.print(renderable)
 
 
 @app.command("compare-models")
@@ -135,40 +132,34 @@ def compare_models_command(
     classes: str = typer.Option(None, "--classes", help="Names of the Image_ID,Class class numbers 0,1,2,..., comma-separated [default: 0,1,2]."),
     models: str = typer.Option(None, "--models", "-m", help="Comma-separated subset of the registry [default: all]."),
     folds: int = typer.Option(5, "--folds", "-k", min=2, help="Number of cross-validation folds."),
-    split: str = typer.Option("auto", "--split", help="auto (grouped by video if there are >= --folds labelled videos, else blocks), grouped, blocks, or shuffled (leaky; needs --allow-leaky-split)."),
+    split: Split = typer.Option("auto", "--split", help="auto (grouped by video if there are >= --folds labelled videos, else blocks), grouped, blocks, or shuffled (leaky; needs --allow-leaky-split)."),
     gap_s: float = typer.Option(5.0, "--gap-s", min=0.0, help="Blocks split: training frames within this many seconds of a test block are dropped."),
     allow_leaky_split: bool = typer.Option(False, "--allow-leaky-split", help="Permit --split shuffled, whose scores are optimistic."),
-    metric: str = typer.Option("macro_f1", "--metric", help="Sort by macro_f1, balanced_accuracy, log_loss or screen_time_error_pct."),
+    metric: Metric = typer.Option("macro_f1", "--metric", help="Sort by macro_f1, balanced_accuracy, log_loss or screen_time_error_pct."),
     timeout: float = typer.Option(None, "--timeout", min=0.0, help="Seconds one fold of one model may take to fit; slower models are shown as failed [default: no limit]."),
     report: Path = typer.Option(None, "--report", help="Also write the leaderboard to this .csv or .json file."),
     jobs: int = typer.Option(-1, "--jobs", "-j", help="Processes for the folds (-1: all cores)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the splits and models."),
-    feature_norm: str = typer.Option("auto", "--feature-norm", help="Per-video feature normalisation: auto (chosen by cross-validation), none, or center (subtract each video's mean feature)."),
+    feature_norm: FeatureNorm = typer.Option("auto", "--feature-norm", help="Per-video feature normalisation: auto (chosen by cross-validation), none, or center (subtract each video's mean feature)."),
 ) -> None:
     """Compare classifiers on labelled stored frames by leakage-free cross-validation; save the best."""
     from classifiers.compare import compare_models
-    from classifiers.metrics import METRICS
     from classifiers.registry import MODELS
-    from classifiers.report import REPORT_SUFFIXES, class_table, failure_lines, folds_table, leaderboard_table, write_report
+    from classifiers.report import (REPORT_SUFFIXES, class_table, failure_lines, feature_norm_line, folds_table,
+                                    leaderboard_table, write_report)
 
     model_names = [m.strip() for m in models.split(",") if m.strip()] if models else None
     unknown = [m for m in model_names or [] if m not in MODELS]
     if unknown or model_names == []:
         raise typer.BadParameter(f"{','.join(unknown) or 'nothing'} is not in {','.join(MODELS)}", param_hint="--models")
-    if metric not in METRICS:
-        raise typer.BadParameter(f"{metric!r} is not one of {', '.join(METRICS)}", param_hint="--metric")
-    if split not in ("auto", "grouped", "blocks", "shuffled"):
-        raise typer.BadParameter(f"{split!r} is not one of auto, grouped, blocks, shuffled", param_hint="--split")
-    if feature_norm not in ("auto", "none", "center"):
-        raise typer.BadParameter(f"{feature_norm!r} is not one of auto, none, center", param_hint="--feature-norm")
     if report is not None and report.suffix.lower() not in REPORT_SUFFIXES:
         raise typer.BadParameter(f"{report.name!r} does not end in .csv or .json", param_hint="--report")
     _show_warnings()
     result = compare_models(
         store, labels, out_path=out_path, models=model_names, video=video,
-        classes=[c.strip() for c in classes.split(",")] if classes else None, n_splits=folds, split=split, gap_s=gap_s,
-        allow_leaky_split=allow_leaky_split, metric=metric, timeout_s=timeout, n_jobs=jobs, random_state=seed,
-        feature_norm=feature_norm, on_plan=lambda plan: out.print(folds_table(plan)),
+        classes=[c.strip() for c in classes.split(",")] if classes else None, n_splits=folds, split=split.value, gap_s=gap_s,
+        allow_leaky_split=allow_leaky_split, metric=metric.value, timeout_s=timeout, n_jobs=jobs, random_state=seed,
+        feature_norm=feature_norm.value, on_plan=lambda plan: out.print(folds_table(plan)),
     )
     out.print(feature_norm_line(result))
     out.print(leaderboard_table(result))
@@ -211,60 +202,13 @@ def score(
         result = score_videos(videos, model_path=model, store_path=store, sample_fps=fps, smooth=smoother,
                               weights=weights, batch_size=batch_size, progress=progress,
                               on_wait=lambda msg: console.print(msg))
-    print_screen_time_tables(result)
-    _write_outputs(result, json_path, csv_path, plot_path)
+    from classifiers.report import screen_time_tables
+    from classifiers.results import write_outputs
 
-
-def _write_outputs(result, json_path: Path | None, csv_path: Path | None, plot_path: Path | None) -> None:
-    from classifiers.results import write_csv, write_json
-
-    for path, write in ((json_path, lambda p: write_json(p, result.videos, result.model_info)),
-                        (csv_path, lambda p: write_csv(p, result.videos)),
-                        (plot_path, lambda p: _plot(p, result))):
-        if path is None:
-            continue
-        try:
-            write(path)
-        except OSError as err:
-            raise typer.BadParameter(f"cannot write {path}: {err.strerror or err}") from None
+    for table in screen_time_tables(result):
+        out.print(table)
+    for path in write_outputs(result, json_path=json_path, csv_path=csv_path, plot_path=plot_path):
         console.print(f"wrote {path}")
-
-
-def _plot(path: Path, result) -> None:
-    from classifiers.plot import plot_timelines
-
-    plot_timelines(path, result.videos, classes=result.classes)
-
-
-def print_screen_time_tables(result) -> None:
-    """One rich table per video, and a total table when there are several."""
-    from rich.table import Table
-
-    from classifiers.smoothing import Smoother
-
-    def fmt(x):
-        return "-" if x is None else f"{x:.1f}"
-
-    for v in result.videos:
-        smoothing = Smoother.from_dict(result.model_info["smoothing"]).name
-        table = Table(title=f"{v.video_id}: {v.duration_s:.1f} s, {v.sample_fps:g} samples/s, smoothing {smoothing}, "
-                            f"features {result.model_info['feature_norm']}")
-        for col in ("class", "screen time s", "share", "appearances", "first s", "last s"):
-            table.add_column(col, justify="left" if col == "class" else "right")
-        for c in result.classes:
-            table.add_row(c, f"{v.screen_time_s[c]:.1f}", f"{100 * v.share[c]:.1f}%", str(v.n_appearances[c]),
-                          fmt(v.first_s[c]), fmt(v.last_s[c]))
-        out.print(table)
-    if len(result.videos) > 1:
-        total = result.total_screen_time_s
-        duration_s = sum(v.duration_s for v in result.videos)
-        table = Table(title=f"total over {len(result.videos)} videos, {duration_s:.1f} s")
-        for col in ("class", "screen time s", "share", "appearances"):
-            table.add_column(col, justify="left" if col == "class" else "right")
-        for c in result.classes:
-            table.add_row(c, f"{total[c]:.1f}", f"{100 * total[c] / duration_s if duration_s else 0:.1f}%",
-                          str(sum(v.n_appearances[c] for v in result.videos)))
-        out.print(table)
 
 
 @app.command()
@@ -278,8 +222,8 @@ def demo(
     quick: bool = typer.Option(False, "--quick", help="Tiny settings for a smoke test: 2 + 1 videos of 20 s, 32 px, two models."),
 ) -> None:
     """Run the whole job on generated cartoons: embed, compare models, score held-out videos, show the truth."""
-    from classifiers.demo import run_demo
-    from classifiers.report import leaderboard_table
+    from cartoons.demo import run_demo
+    from classifiers.report import feature_norm_line, leaderboard_table, screen_time_tables, truth_tables
 
     models = None
     if quick:
@@ -291,31 +235,7 @@ def demo(
                           on_step=lambda message: console.print(f"[bold cyan]>[/] {message}", highlight=False))
     out.print(feature_norm_line(result.comparison))
     out.print(leaderboard_table(result.comparison))
-    print_screen_time_tables(result.score)
-    print_truth_table(result)
-
-
-def feature_norm_line(result) -> str:
-    """Which per-video normalisation compare-models used, and why."""
-    if not result.feature_norm_scores:
-        return f"per-video feature normalisation: {result.feature_norm}"
-    scores = ", ".join(f"{norm} {score:.3f}" for norm, score in result.feature_norm_scores.items())
-    return f"per-video feature normalisation: {result.feature_norm} (chosen by cross-validation, logreg {result.metric}: {scores})"
-
-
-def print_truth_table(result) -> None:
-    """Predicted against true screen time for each held-out video."""
-    from rich.table import Table
-
-    for video in result.score.videos:
-        truth = result.truth[video.video_id]
-        table = Table(title=f"{video.video_id}: predicted vs true screen time (weights {result.weights})")
-        for col in ("class", "predicted s", "true s", "error s", "error % of video"):
-            table.add_column(col, justify="left" if col == "class" else "right")
-        for c in result.score.classes:
-            err = video.screen_time_s[c] - truth.get(c, 0.0)
-            table.add_row(c, f"{video.screen_time_s[c]:.1f}", f"{truth.get(c, 0.0):.1f}", f"{err:+.1f}",
-                          f"{100 * abs(err) / video.duration_s:.1f}%")
+    for table in screen_time_tables(result.score) + truth_tables(result):
         out.print(table)
 
 

@@ -1,6 +1,6 @@
 """Benchmark `accuracy`: screen time on held-out cartoon videos, ours against a tutorial-style baseline.
 
-Generates labelled videos with `featurestore.synthetic` (training rooms and motion; held-out videos in
+Generates labelled videos with `cartoons.synthetic` (training rooms and motion; held-out videos in
 other rooms, lighting, framing and motion), then:
 
 1. embeds every video once with ``pooling="flatten"`` (training videos at ``--lever-fps``): the baseline's
@@ -34,11 +34,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from classifiers.compare import LabelledFrames, compare_frames, compare_models  # noqa: E402
+from classifiers.compare import compare_frames, compare_models  # noqa: E402
+from classifiers.dataset import LabelledFrames  # noqa: E402
 from classifiers.cv import CVPlan, plan_folds  # noqa: E402
 from classifiers.registry import build_model  # noqa: E402
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos  # noqa: E402
-from featurestore.synthetic import make_dataset, true_screen_time, write_interval_labels  # noqa: E402
+from cartoons.synthetic import make_dataset, true_screen_time, write_interval_labels  # noqa: E402
 
 KEEP_MIN_GAIN = 0.005  # macro F1 a lever must add in CV to be kept
 MAP_SHAPE = (7, 7, 512)  # VGG16 block5_pool at 224 px, channels last: what "flatten" stores

@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from classifiers.compare import compare_models  # noqa: E402
-from classifiers.persist import library_versions  # noqa: E402
+from featurestore.provenance import library_versions  # noqa: E402
 from featurestore.store import FeatureStore  # noqa: E402
 
 

@@ -25,7 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from classifiers.persist import library_versions, save_model  # noqa: E402
+from classifiers.persist import save_model  # noqa: E402
+from featurestore.provenance import library_versions  # noqa: E402
 from classifiers.registry import build_model  # noqa: E402
 from classifiers.results import write_csv, write_json  # noqa: E402
 from classifiers.plot import plot_timelines  # noqa: E402

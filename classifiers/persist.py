@@ -8,23 +8,21 @@ videos, library versions and creation time.
 
 from __future__ import annotations
 
-import os
-import platform
-import uuid
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 import joblib
 
-from featurestore.errors import ModelFileRefused, StoreMismatch
 from classifiers.smoothing import Smoother
+from featurestore.errors import ModelFileRefused, StoreMismatch
+from featurestore.files import atomic_output
+from featurestore.provenance import library_versions
 
 FORMAT = "screentime-model"
 FORMAT_VERSION = 1
-_TRACKED = ("scikit-learn", "lightgbm", "numpy", "joblib")
+MODEL_LIBRARIES = ("scikit-learn", "lightgbm", "numpy", "joblib")  # whose objects are pickled in a model file
 _CHECKED = ("scikit-learn", "lightgbm")  # pickles of these break across minor versions
 
 
@@ -58,16 +56,6 @@ class SavedModel:
     feature_norm: str = "none"  # per-video normalisation to apply before the pipeline (classifiers.features)
 
 
-def library_versions() -> dict:
-    """Versions of Python and the libraries whose objects are pickled in a model file."""
-    versions = {"python": platform.python_version()}
-    for name in _TRACKED:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
-
 
 def save_model(
     path: str | Path,
@@ -91,15 +79,11 @@ def save_model(
         "format": FORMAT, "format_version": FORMAT_VERSION, "pipeline": pipeline, "classes": [str(c) for c in classes],
         "embedding_config": dict(embedding_config), "smoother": smoother.to_dict(), "model_name": model_name,
         "cv": cv or {}, "scores": scores or {}, "training_videos": list(training_videos or []),
-        "versions": library_versions(), "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": library_versions(MODEL_LIBRARIES), "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "feature_norm": feature_norm,
     }
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
+    with atomic_output(path) as tmp:
         joblib.dump(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -173,7 +157,7 @@ def check_config(saved: SavedModel, store_config: dict, *, store_path: str | Pat
 
 
 def _warn_versions(path: Path, saved_versions: dict) -> None:
-    now = library_versions()
+    now = library_versions(MODEL_LIBRARIES)
     for name in _CHECKED:
         then = saved_versions.get(name)
         if then and now.get(name) and then.split(".")[:2] != now[name].split(".")[:2]:

@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from classifiers.timeline import VideoScreenTime
+from featurestore.files import atomic_output
 
 FIG_WIDTH_IN = 12.0
 PANEL_HEIGHT_IN = 2.5  # per video: label band, probabilities, title and time axis
@@ -69,7 +70,8 @@ def plot_timelines(path: str | os.PathLike, results: Sequence[VideoScreenTime], 
     fig.legend(handles=handles, loc="upper center", ncol=min(len(classes), 8), frameon=False,
                bbox_to_anchor=(0.5, 1.0), fontsize=10)
     path = Path(path)
-    fig.savefig(path, dpi=DPI, format="png")
+    with atomic_output(path) as tmp:
+        fig.savefig(tmp, dpi=DPI, format="png")
     return path
 
 

@@ -1,4 +1,7 @@
-"""Render a compare-models result: rich tables for the terminal, CSV or JSON files for the record."""
+"""Every rich table the commands print (embed, compare-models, score, demo), and the leaderboard file.
+
+Functions return renderables; `cli.py` prints them. Nothing here computes a result.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,9 @@ from rich import box
 from rich.table import Table
 
 from classifiers.cv import CVPlan
+from classifiers.smoothing import Smoother
+from featurestore.files import atomic_write
+from featurestore.provenance import json_safe
 
 REPORT_SUFFIXES = (".csv", ".json")
 
@@ -81,17 +87,15 @@ def write_report(result, path: str | Path) -> Path:
     if suffix not in REPORT_SUFFIXES:
         raise ValueError(f"report path must end in {' or '.join(REPORT_SUFFIXES)}, got {path.name!r}")
     if suffix == ".csv":
-        result.leaderboard.to_csv(path, index=False)
-        return path
+        return atomic_write(path, result.leaderboard.to_csv(index=False))
     doc = {
         "metric": result.metric, "winner": result.best_name, "smoothing": result.best_smoother.name,
         "feature_norm": result.feature_norm, "feature_norm_scores": result.feature_norm_scores,
         "classes": result.classes, "cv": result.cv.to_dict(), "wall_s": result.wall_s,
         "model_path": str(result.model_path) if result.model_path else None,
-        "leaderboard": [{k: _json(v) for k, v in row.items()} for row in result.leaderboard.to_dict(orient="records")],
+        "leaderboard": result.leaderboard.to_dict(orient="records"),
     }
-    path.write_text(json.dumps(doc, indent=2, default=_json) + "\n")
-    return path
+    return atomic_write(path, json.dumps(json_safe(doc), indent=2) + "\n")
 
 
 def _pm(row: dict, name: str) -> str:
@@ -102,9 +106,76 @@ def _num(value, digits: int) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
-def _json(value):
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+
+def embed_tables(reports, store: Path) -> list:
+    """What `embed` did per video (status, samples, speed, device), and a line when nothing had to be done."""
+    table = Table(title=f"embedded into {store}")
+    for col, justify in (("video", "left"), ("status", "left"), ("samples", "right"), ("duration s", "right"),
+                         ("new samples", "right"), ("samples/s", "right"), ("device", "left")):
+        table.add_column(col, justify=justify)
+    for r in reports:
+        status = "stored before" if r.status == "stored" else r.status
+        if r.warning:
+            status += " (incomplete)"
+        table.add_row(r.video_id, status, str(r.n_samples), f"{r.duration_s:.1f}", str(r.n_embedded),
+                      f"{r.frames_per_s:.1f}" if r.n_embedded else "-", r.device or "-")
+    out = [table]
+    n_stored = sum(r.status == "stored" for r in reports)
+    if n_stored:
+        out.append(f"{n_stored} of {len(reports)} videos were already in {store} with the same content and settings: "
+                   "no decoding, no inference.")
+    return out
+
+
+def feature_norm_line(result) -> str:
+    """Which per-video normalisation compare-models used, and why."""
+    if not result.feature_norm_scores:
+        return f"per-video feature normalisation: {result.feature_norm}"
+    scores = ", ".join(f"{norm} {score:.3f}" for norm, score in result.feature_norm_scores.items())
+    return f"per-video feature normalisation: {result.feature_norm} (chosen by cross-validation, logreg {result.metric}: {scores})"
+
+
+def screen_time_tables(result) -> list[Table]:
+    """One table per scored video, and a total table when there are several."""
+
+    def fmt(x):
+        return "-" if x is None else f"{x:.1f}"
+
+    tables = []
+    smoothing = Smoother.from_dict(result.model_info["smoothing"]).name
+    for v in result.videos:
+        table = Table(title=f"{v.video_id}: {v.duration_s:.1f} s, {v.sample_fps:g} samples/s, smoothing {smoothing}, "
+                            f"features {result.model_info['feature_norm']}")
+        for col in ("class", "screen time s", "share", "appearances", "first s", "last s"):
+            table.add_column(col, justify="left" if col == "class" else "right")
+        for c in result.classes:
+            table.add_row(c, f"{v.screen_time_s[c]:.1f}", f"{100 * v.share[c]:.1f}%", str(v.n_appearances[c]),
+                          fmt(v.first_s[c]), fmt(v.last_s[c]))
+        tables.append(table)
+    if len(result.videos) > 1:
+        total = result.total_screen_time_s
+        duration_s = sum(v.duration_s for v in result.videos)
+        table = Table(title=f"total over {len(result.videos)} videos, {duration_s:.1f} s")
+        for col in ("class", "screen time s", "share", "appearances"):
+            table.add_column(col, justify="left" if col == "class" else "right")
+        for c in result.classes:
+            table.add_row(c, f"{total[c]:.1f}", f"{100 * total[c] / duration_s if duration_s else 0:.1f}%",
+                          str(sum(v.n_appearances[c] for v in result.videos)))
+        tables.append(table)
+    return tables
+
+
+def truth_tables(result) -> list[Table]:
+    """Demo: predicted against true screen time for each held-out video."""
+    tables = []
+    for video in result.score.videos:
+        truth = result.truth[video.video_id]
+        table = Table(title=f"{video.video_id}: predicted vs true screen time (weights {result.weights})")
+        for col in ("class", "predicted s", "true s", "error s", "error % of video"):
+            table.add_column(col, justify="left" if col == "class" else "right")
+        for c in result.score.classes:
+            err = video.screen_time_s[c] - truth.get(c, 0.0)
+            table.add_row(c, f"{video.screen_time_s[c]:.1f}", f"{truth.get(c, 0.0):.1f}", f"{err:+.1f}",
+                          f"{100 * abs(err) / video.duration_s:.1f}%")
+        tables.append(table)
+    return tables

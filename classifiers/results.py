@@ -26,6 +26,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from classifiers.timeline import VideoScreenTime, total_screen_time
+from featurestore.errors import OutputUnwritable
+from featurestore.files import atomic_output, atomic_write
+from featurestore.provenance import json_safe
 
 SECONDS_DECIMALS = 3
 FRACTION_DECIMALS = 4
@@ -43,7 +46,7 @@ def results_to_dict(results: Sequence[VideoScreenTime], model_info: dict | None 
         Whatever describes the model (path, name, smoother, classes); made JSON-safe.
     """
     return {
-        "model": _json_safe(model_info or {}),
+        "model": json_safe(model_info or {}),
         "videos": [_video_to_dict(r) for r in results],
         "total_screen_time_s": _round_map(total_screen_time(results), SECONDS_DECIMALS),
     }
@@ -54,14 +57,13 @@ def write_json(path: str | os.PathLike, results: Sequence[VideoScreenTime], mode
 
     The file is written next to `path` first and renamed, so a failure leaves no half-written file.
     """
-    return _write_text(Path(path), _dumps(results_to_dict(results, model_info)))
+    return atomic_write(path, _dumps(results_to_dict(results, model_info)))
 
 
 def write_csv(path: str | os.PathLike, results: Sequence[VideoScreenTime]) -> Path:
     """Write one row per segment, header `video,start,end,label,confidence`; returns the path."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
+    with atomic_output(path) as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(CSV_HEADER)
@@ -76,9 +78,6 @@ def write_csv(path: str | os.PathLike, results: Sequence[VideoScreenTime]) -> Pa
                             _round(seg.confidence, FRACTION_DECIMALS),
                         )
                     )
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -141,32 +140,28 @@ def _round_map(mapping: dict[str, float | None], decimals: int) -> dict[str, flo
     return {str(k): _round(v, decimals) for k, v in mapping.items()}
 
 
-def _json_safe(value: Any) -> Any:
-    """NumPy scalars and arrays to Python, paths to str, NaN and infinities to None."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _json_safe(value.tolist())
-    if isinstance(value, np.generic):
-        return _json_safe(value.item())
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, (str, int, bool)) or value is None:
-        return value
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    if hasattr(value, "to_dict"):
-        return _json_safe(value.to_dict())
-    return str(value)
 
 
-def _write_text(path: Path, text: str) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+def write_outputs(result, *, json_path=None, csv_path=None, plot_path=None) -> list[Path]:
+    """Write the requested files of a `ScoreResult` (JSON, segments CSV, timeline PNG); returns the paths written.
+
+    Raises
+    ------
+    OutputUnwritable
+        If a file cannot be written (the others already written stay).
+    """
+    from classifiers.plot import plot_timelines
+
+    writers = ((json_path, lambda p: write_json(p, result.videos, result.model_info)),
+               (csv_path, lambda p: write_csv(p, result.videos)),
+               (plot_path, lambda p: plot_timelines(p, result.videos, classes=result.classes)))
+    written = []
+    for path, write in writers:
+        if path is None:
+            continue
+        try:
+            write(path)
+        except OSError as err:
+            raise OutputUnwritable(f"{path}: cannot write it ({err.strerror or err}); choose another path") from None
+        written.append(Path(path))
+    return written

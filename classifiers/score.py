@@ -22,7 +22,6 @@ from featurestore.embed import EmbeddingConfig, VGG16Embedder
 from featurestore.errors import StoreMismatch, WeightsUnavailable
 from featurestore.pipeline import EmbedReport, embed_videos
 from featurestore.store import FeatureStore
-from featurestore.video import check_video_path, fingerprint
 
 
 @dataclass
@@ -104,18 +103,11 @@ def score_videos(
     store_path = Path(store_path)
     if store_path.exists():
         check_config(saved, FeatureStore(store_path).config, store_path=store_path)
-    paths = [check_video_path(p) for p in paths]
-    ids = list(names) if names else [p.name for p in paths]
-
-    reports: list[EmbedReport] = []
-    for rate, group in _group_by_rate(paths, ids, store_path, sample_fps).items():
-        reports += embed_videos([p for p, _ in group], store_path, config=config, sample_fps=rate, batch_size=batch_size,
-                                names=[i for _, i in group], progress=progress, make_embedder=make_embedder, on_wait=on_wait)
-
+    reports = embed_videos(paths, store_path, config=config, sample_fps=sample_fps, batch_size=batch_size, names=names,
+                           progress=progress, make_embedder=make_embedder, on_wait=on_wait)
     store = FeatureStore(store_path)
-    check_config(saved, store.config, store_path=store_path)
     videos = []
-    for video_id in ids:
+    for video_id in (r.video_id for r in reports):
         v = store.read(video_id)
         step_s = 1.0 / float(v.info["sample_fps"])
         if saved.feature_norm != "none" and len(v.features) < MIN_SAMPLES_FOR_CENTER:
@@ -138,16 +130,3 @@ def score_videos(
     }
     return ScoreResult(videos=videos, classes=list(saved.classes), model_info=model_info, embed_reports=reports)
 
-
-def _group_by_rate(paths: list[Path], ids: list[str], store_path: Path, sample_fps: float | None) -> dict[float, list]:
-    """Videos grouped by the rate to embed them at: `sample_fps`, else the stored rate, else 1.0."""
-    stored = FeatureStore(store_path) if sample_fps is None and store_path.exists() else None
-    groups: dict[float, list] = {}
-    for path, video_id in zip(paths, ids):
-        rate = sample_fps or 1.0
-        if stored is not None and video_id in stored:
-            info = stored.info(video_id)
-            if info.get("fingerprint") == fingerprint(path):
-                rate = float(info["sample_fps"])
-        groups.setdefault(rate, []).append((path, video_id))
-    return groups

@@ -45,7 +45,7 @@ class VideoScreenTime:
     duration_s : float
         Length of the video, in seconds.
     sample_fps : float
-        Sampling rate, in frames per second.
+        Sampling rate, in samples per second.
     classes : list of str, length n_classes
         Column order of `proba`.
     sample_s : ndarray of shape (n_samples,), float64
@@ -102,7 +102,7 @@ def sample_durations_s(requested_s: np.ndarray, duration_s: float, sample_fps: f
     duration_s : float
         Length of the video, in seconds.
     sample_fps : float
-        Sampling rate, in frames per second.
+        Sampling rate, in samples per second.
 
     Returns
     -------
@@ -135,7 +135,7 @@ def segments_from_labels(
     duration_s : float
         Length of the video, in seconds.
     sample_fps : float
-        Sampling rate, in frames per second.
+        Sampling rate, in samples per second.
 
     Returns
     -------
@@ -176,7 +176,7 @@ def summarize_video(
     duration_s : float
         Length of the video, in seconds.
     sample_fps : float
-        Sampling rate, in frames per second.
+        Sampling rate, in samples per second.
 
     Returns
     -------

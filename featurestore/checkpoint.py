@@ -7,11 +7,12 @@ leaves only whole chunks behind. A chunk set belongs to one (video content, conf
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import numpy as np
+
+from .files import atomic_output, atomic_write
 
 
 class Checkpoint:
@@ -53,25 +54,13 @@ class Checkpoint:
         """Add one batch durably."""
         if self._n_chunks == 0:
             self.path.mkdir(parents=True, exist_ok=True)
-            _atomic_write(self.path / "meta.json", json.dumps(self.meta, sort_keys=True).encode())
-        target = self.path / f"chunk-{self._n_chunks:06d}.npz"
-        tmp = self.path / f".chunk-{self._n_chunks:06d}.tmp"
-        with open(tmp, "wb") as fh:
-            np.savez(fh, requested_s=requested_s, actual_s=actual_s, features=features)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+            atomic_write(self.path / "meta.json", json.dumps(self.meta, sort_keys=True).encode())
+        with atomic_output(self.path / f"chunk-{self._n_chunks:06d}.npz") as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, requested_s=requested_s, actual_s=actual_s, features=features)
         self._n_chunks += 1
 
     def clear(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
         self._n_chunks = 0
 
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)

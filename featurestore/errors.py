@@ -47,6 +47,10 @@ class ModelFileRefused(ScreentimeError, ValueError):
     """A model file is missing, corrupt, from another tool, or made for other features."""
 
 
+class OutputUnwritable(ScreentimeError, OSError):
+    """A result file (JSON, CSV, plot, report, model) cannot be written where the user asked."""
+
+
 class AllModelsFailed(ScreentimeError, RuntimeError):
     """Every candidate model failed during cross-validation."""
 

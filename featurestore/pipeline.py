@@ -22,9 +22,13 @@ import numpy as np
 from .checkpoint import Checkpoint
 from .embed import EmbeddingConfig, VGG16Embedder
 from .errors import StoreMismatch, VideoUnreadable
+from .provenance import library_versions
 from .sampling import check_sample_fps
 from .store import FeatureStore
 from .video import Cv2VideoReader, check_video_path, fingerprint
+
+
+EMBED_LIBRARIES = ("numpy", "opencv-python-headless", "h5py", "tensorflow", "keras")  # recorded with each video
 
 
 class EmbedWarning(UserWarning):
@@ -48,7 +52,7 @@ class Progress(Protocol):
 
 @dataclass
 class EmbedReport:
-    """Outcome for one video: status is 'embedded', 'resumed', 'replaced' or 'stored' (nothing to do)."""
+    """Outcome for one video: status is 'new' (embedded now), 'resumed', 'replaced' or 'stored' (nothing to do)."""
 
     video_id: str
     path: str
@@ -70,7 +74,7 @@ def embed_videos(
     store_path: str | os.PathLike,
     *,
     config: EmbeddingConfig | None = None,
-    sample_fps: float = 1.0,
+    sample_fps: float | None = 1.0,
     batch_size: int = 32,
     names: list[str] | None = None,
     replace: bool = False,
@@ -86,8 +90,9 @@ def embed_videos(
         Video files. All are checked before any work starts.
     config : EmbeddingConfig
         Weights, pooling and input size; must match the store's (one config per store).
-    sample_fps : float
-        Samples per second of video time: frames on screen at t = 0, 1/sample_fps, ...
+    sample_fps : float or None
+        Samples per second of video time: frames on screen at t = 0, 1/sample_fps, ... None: the rate a
+        video is already stored at (same content), else 1.0.
     names : list of str, optional
         Video ids, one per path; default: each file's name.
     replace : bool
@@ -98,7 +103,7 @@ def embed_videos(
     list of EmbedReport, one per path, in order.
     """
     config = config or EmbeddingConfig()
-    sample_fps = check_sample_fps(sample_fps)
+    sample_fps = None if sample_fps is None else check_sample_fps(sample_fps)
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     paths = [check_video_path(p) for p in paths]
@@ -115,8 +120,9 @@ def embed_videos(
 
     store = FeatureStore(store_path, mode="a", config=config.identity())
     fingerprints = {p: fingerprint(p) for p in paths}
+    rates = {video_id: _rate(store, video_id, fingerprints[path], sample_fps) for video_id, path in zip(ids, paths)}
     for video_id, path in zip(ids, paths):  # refuse conflicts before spending any time
-        _check_conflict(store, video_id, path, fingerprints[path], sample_fps, replace)
+        _check_conflict(store, video_id, path, fingerprints[path], rates[video_id], replace)
     for path in paths:
         Cv2VideoReader(path)  # opens each once: an unreadable file fails now, not after hours
 
@@ -133,16 +139,27 @@ def embed_videos(
                 if on_wait:
                     on_wait(f"waiting for another screentime process embedding {video_id!r} into {store.path}")
         with store.lock(lock_name):
-            status = _check_conflict(store, video_id, path, fingerprints[path], sample_fps, replace)
+            status = _check_conflict(store, video_id, path, fingerprints[path], rates[video_id], replace)
             if status == "stored":
                 info = store.info(video_id)
                 reports.append(EmbedReport(video_id, str(path), "stored", info["n_samples"], info["duration_s"]))
                 continue
             if embedder is None:
                 embedder = make_embedder(config)
-            reports.append(_embed_one(store, embedder, video_id, path, fingerprints[path], config, sample_fps,
+            reports.append(_embed_one(store, embedder, video_id, path, fingerprints[path], config, rates[video_id],
                                       batch_size, status, progress))
     return reports
+
+
+def _rate(store: FeatureStore, video_id: str, fp: str, sample_fps: float | None) -> float:
+    """`sample_fps`, or when it is None the rate `video_id` is stored at with the same content, else 1.0."""
+    if sample_fps is not None:
+        return sample_fps
+    if video_id in store:
+        info = store.info(video_id)
+        if info.get("fingerprint") == fp:
+            return float(info["sample_fps"])
+    return 1.0
 
 
 def _check_conflict(store: FeatureStore, video_id: str, path: Path, fp: str, sample_fps: float, replace: bool) -> str:
@@ -221,7 +238,7 @@ def _embed_one(store, embedder, video_id, path, fp, config, sample_fps, batch_si
         "embedded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "device": embedder.device,
         "weights_source": str(config.weights),
-        "versions": _versions(),
+        "versions": library_versions(EMBED_LIBRARIES),
     }
     store.put(video_id, requested_s=requested, actual_s=actual, features=features, info=info)
     ckpt.clear()
@@ -276,16 +293,3 @@ def _batches(reader: Cv2VideoReader, embedder: Embedder, sample_fps: float, star
         stop.set()
         thread.join(timeout=5)
 
-
-def _versions() -> dict:
-    import sys
-
-    import cv2
-    import h5py
-
-    versions = {"python": sys.version.split()[0], "numpy": np.__version__, "opencv": cv2.__version__, "h5py": h5py.__version__}
-    for name in ("tensorflow", "keras"):
-        mod = sys.modules.get(name)
-        if mod is not None:
-            versions[name] = getattr(mod, "__version__", "")
-    return versions

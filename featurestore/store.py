@@ -35,6 +35,7 @@ import numpy as np
 
 from .embed import describe_config
 from .errors import NotEmbedded, StoreCorrupt, StoreMismatch, StoreUnwritable
+from .files import atomic_output, fsync_path
 
 FORMAT_VERSION = 1
 _CONFIG_KEYS = ("model", "weights", "pooling", "image_size_px", "n_features")
@@ -76,7 +77,7 @@ class VideoFeatures:
 
 
 class FeatureStore:
-    """An HDF5 feature store, used like a read-only mapping of video id -> features.
+    """An HDF5 feature store: a mapping of video id -> stored features, written one whole video at a time.
 
     Parameters
     ----------
@@ -276,20 +277,15 @@ class FeatureStore:
 
     def _write_index(self, links: dict[str, str], config: dict) -> None:
         """Write a complete new index next to the old one and rename it over; call with the lock held."""
-        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         try:
-            with h5py.File(tmp, "w") as f:
+            with atomic_output(self.path) as tmp, h5py.File(tmp, "w") as f:
                 f.attrs["screentime_store"] = FORMAT_VERSION
                 f.attrs["config"] = json.dumps(config, sort_keys=True)
                 f.attrs["layout"] = "videos/<video key> -> external link to <store>.d/<shard>.h5:/video"
                 group = f.create_group("videos")
                 for video_id, shard in sorted(links.items()):
                     group[video_key(video_id)] = h5py.ExternalLink(shard, "/video")
-            _fsync(tmp)
-            os.replace(tmp, self.path)
-            _fsync(self.path.parent)
         except OSError as err:
-            tmp.unlink(missing_ok=True)
             raise StoreUnwritable(f"{self.path}: cannot write the store index ({err.strerror or err})") from None
 
     def put(self, video_id: str, *, requested_s, actual_s, features, info: dict) -> None:
@@ -327,7 +323,7 @@ class FeatureStore:
                         g.attrs[key] = value
                 g.attrs["config"] = json.dumps(self.config, sort_keys=True)
                 g.attrs["info"] = json.dumps(info, sort_keys=True)
-            _fsync(tmp)
+            fsync_path(tmp)
         except OSError as err:
             tmp.unlink(missing_ok=True)
             raise StoreUnwritable(f"{self.path}: cannot write shard for {video_id!r} ({err.strerror or err})") from None
@@ -366,11 +362,3 @@ class FeatureStore:
 def _first_line(err: BaseException) -> str:
     return str(err).splitlines()[0] if str(err) else type(err).__name__
 
-
-def _fsync(path: Path) -> None:
-    """Flush a file, or a folder's entries (so a rename survives a power cut), to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -60,8 +60,8 @@ def test_load_model_refuses_foreign_pickle(tmp_path, payload, kind):
 
 
 def test_load_model_warns_about_other_library_versions(model_path, monkeypatch):
-    real = persist.library_versions()
-    monkeypatch.setattr(persist, "library_versions", lambda: {**real, "scikit-learn": "0.24.2"})
+    real = persist.library_versions(persist.MODEL_LIBRARIES)
+    monkeypatch.setattr(persist, "library_versions", lambda *names: {**real, "scikit-learn": "0.24.2"})
     with pytest.warns(UserWarning, match="saved with scikit-learn .*, this is 0.24.2"):
         load_model(model_path)
 

@@ -23,7 +23,7 @@ def test_embed_stores_samples_with_provenance(tmp_path, video_5s, stand_in):
     assert info["fps"] == 10 and info["frame_count"] == 55 and info["width"] == 64 and info["height"] == 48
     assert info["duration_s"] == pytest.approx(5.5) and info["sample_fps"] == 1.0
     assert info["fingerprint"].startswith("sha256") and info["size_bytes"] == video_5s.stat().st_size
-    assert info["is_complete"] is True and "opencv" in info["versions"]
+    assert info["is_complete"] is True and "opencv-python-headless" in info["versions"]
 
 
 def test_embed_second_run_does_no_decoding_and_no_inference(tmp_path, video_5s, stand_in, monkeypatch):

@@ -1,4 +1,4 @@
-"""Tests for featurestore.synthetic: scripts, determinism, labels and what the frames show."""
+"""Tests for cartoons.synthetic: scripts, determinism, labels and what the frames show."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-import featurestore.synthetic as synthetic
+import cartoons.synthetic as synthetic
 from featurestore.labels import parse_labels
-from featurestore.synthetic import (
+from cartoons.synthetic import (
     CLASSES, HELD_OUT_STYLES, TRAIN_STYLES, make_dataset, make_video, true_screen_time, write_interval_labels,
 )
 

@@ -14,7 +14,7 @@ from classifiers.score import ScoreResult, score_videos
 from featurestore.embed import EmbeddingConfig, VGG16Embedder
 from featurestore.errors import WeightsUnavailable
 from featurestore.pipeline import embed_videos
-from featurestore.synthetic import make_dataset, true_screen_time, write_interval_labels
+from cartoons.synthetic import make_dataset, true_screen_time, write_interval_labels
 
 
 @dataclass

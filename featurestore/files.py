@@ -1,0 +1,60 @@
+"""Atomic file writes: write next to the target, flush to disk, rename over it.
+
+A reader (or a crash) sees the old file or the new one, never half of one. Every writer of a file that
+a user or another process reads goes through here.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def fsync_path(path: str | os.PathLike) -> None:
+    """Flush a file, or a folder's entries (so a rename survives a power cut), to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def temporary_sibling(path: str | os.PathLike, tag: str = "tmp") -> Path:
+    """A hidden, unique name in `path`'s folder: '.<name>.<tag>-<pid>-<random>'."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.{tag}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path to write; on success it replaces `path` atomically, on error it is removed.
+
+    For writers that want a file name (h5py, joblib, pandas)::
+
+        with atomic_output("best.joblib") as tmp:
+            joblib.dump(model, tmp)
+    """
+    path = Path(path)
+    tmp = temporary_sibling(path)
+    try:
+        yield tmp
+        fsync_path(tmp)
+        os.replace(tmp, path)
+        try:
+            fsync_path(path.parent if str(path.parent) else ".")
+        except OSError:  # some filesystems cannot fsync a folder; the rename itself is done
+            pass
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
+    """Write `data` (str as UTF-8) to `path` atomically; returns the path."""
+    path = Path(path)
+    with atomic_output(path) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
