@@ -38,7 +38,8 @@ from .errors import NotEmbedded, StoreCorrupt, StoreMismatch, StoreUnwritable
 from .files import atomic_output, fsync_path
 
 FORMAT_VERSION = 1
-_CONFIG_KEYS = ("model", "weights", "pooling", "image_size_px", "n_features")
+_CONFIG_KEYS = ("model", "weights", "pooling", "image_size_px", "n_features", "precision")
+_CONFIG_DEFAULTS = {"precision": "float32"}  # stores made before the key existed
 
 
 def video_key(video_id: str) -> str:
@@ -235,8 +236,8 @@ class FeatureStore:
 
     def check_config(self, config: dict) -> None:
         """Raise StoreMismatch if `config` would give other numbers than the store's features."""
-        mine = {k: self.config.get(k) for k in _CONFIG_KEYS}
-        theirs = {k: config.get(k) for k in _CONFIG_KEYS}
+        mine = {k: self.config.get(k, _CONFIG_DEFAULTS.get(k)) for k in _CONFIG_KEYS}
+        theirs = {k: config.get(k, _CONFIG_DEFAULTS.get(k)) for k in _CONFIG_KEYS}
         if mine != theirs:
             diff = ", ".join(f"{k} {mine[k]!r} vs {theirs[k]!r}" for k in _CONFIG_KEYS if mine[k] != theirs[k])
             raise StoreMismatch(
