@@ -17,6 +17,8 @@ from rich.console import Console
 from classifiers.cv import SPLITS
 from classifiers.features import FEATURE_NORMS
 from classifiers.metrics import METRICS
+from featurestore.backend import PRECISIONS
+from featurestore.decode import DECODE_MODES, DEFAULT_DECODE
 from featurestore.embed import POOLINGS
 from featurestore.errors import ScreentimeError
 
@@ -39,6 +41,8 @@ def _choices(name: str, values) -> type[Enum]:
 
 
 Pooling = _choices("Pooling", POOLINGS)
+Decode = _choices("Decode", DECODE_MODES)
+Precision = _choices("Precision", PRECISIONS)
 Split = _choices("Split", SPLITS)
 Metric = _choices("Metric", METRICS)
 FeatureNorm = _choices("FeatureNorm", ("auto", *FEATURE_NORMS))
@@ -100,23 +104,29 @@ def embed(
     image_size: int = typer.Option(224, "--image-size", min=32, help="Frames are resized to this many pixels square before VGG16 (at least 32)."),
     batch_size: int = typer.Option(32, "--batch-size", min=1, help="Frames per VGG16 batch."),
     name: list[str] = typer.Option(None, "--name", help="Video id to store under, one per video (default: the file name)."),
-    replace: bool = typer.Option(False, "--replace", help="Re-embed a video stored under the same id with other content or another --fps."),
+    replace: bool = typer.Option(False, "--replace", help="Re-embed a video stored under the same id with other content, another --fps or another --decode."),
+    workers: int = typer.Option(None, "--workers", "-j", min=0, help="Decoding processes feeding the model; a long video is split into time ranges decoded in parallel. 0: decode in this process. Default: every core (a single thread for under a minute of video)."),
+    decode: Decode = typer.Option(None, "--decode", help=f"exact (every frame decoded, as OpenCV), fast (B-frames not decoded: the nearest decoded frame is used, its time stored) or hw (NVDEC; software where it cannot). Default: the mode a video is stored with, else {DEFAULT_DECODE}."),
+    precision: Precision = typer.Option("float32", "--precision", help="Network arithmetic: float32, or bfloat16 on GPUs that have it (part of the store's config: features differ slightly)."),
+    ray: str = typer.Option(None, "--ray", help="Run on a Ray cluster: 'local' starts one on this machine, 'auto' or 'ray://HOST:PORT' joins a running one. Needs pip install -e '.[ray]'."),
 ) -> None:
     """Sample VIDEOS by their clock, embed each frame with VGG16 and keep the features in STORE.
 
     A video already in the store with the same content and settings costs nothing; an interrupted run, started again, resumes where it stopped.
+    The Keras backend is KERAS_BACKEND's (tensorflow by default; jax and torch work too).
     """
     from featurestore import EmbeddingConfig, embed_videos
 
     if not fps > 0:
         raise typer.BadParameter(f"{fps} is not a positive rate", param_hint="--fps")
     _show_warnings()
-    config = EmbeddingConfig(weights=weights, pooling=pooling.value, image_size_px=image_size)
+    config = EmbeddingConfig(weights=weights, pooling=pooling.value, image_size_px=image_size, precision=precision.value)
     if weights == "random":
         console.print("[yellow]warning:[/] --weights random: features are not pretrained (seeded, reproducible)")
     with RichProgress() as progress:
         reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size, names=name or None,
-                               replace=replace, progress=progress, on_wait=lambda msg: console.print(msg))
+                               replace=replace, progress=progress, on_wait=lambda msg: console.print(msg),
+                               workers=workers, decode=decode.value if decode else None, ray=ray)
     from classifiers.report import embed_tables
 
     for renderable in embed_tables(reports, store):

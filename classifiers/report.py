@@ -111,14 +111,18 @@ def embed_tables(reports, store: Path) -> list:
     """What `embed` did per video (status, samples, speed, device), and a line when nothing had to be done."""
     table = Table(title=f"embedded into {store}")
     for col, justify in (("video", "left"), ("status", "left"), ("samples", "right"), ("duration s", "right"),
-                         ("new samples", "right"), ("samples/s", "right"), ("device", "left")):
+                         ("new samples", "right"), ("samples/s", "right"), ("decode", "left"), ("device", "left")):
         table.add_column(col, justify=justify)
     for r in reports:
         status = "stored before" if r.status == "stored" else r.status
         if r.warning:
             status += " (incomplete)"
+        device = " · ".join(x for x in (getattr(r, "device", ""), getattr(r, "backend", "")) if x) or "-"
+        decode = getattr(r, "decode", "") or "-"
+        if getattr(r, "n_ranges", 0) > 1:
+            decode += f" ({r.n_ranges} ranges)"
         table.add_row(r.video_id, status, str(r.n_samples), f"{r.duration_s:.1f}", str(r.n_embedded),
-                      f"{r.frames_per_s:.1f}" if r.n_embedded else "-", r.device or "-")
+                      f"{r.frames_per_s:.1f}" if r.n_embedded else "-", decode, device)
     out = [table]
     n_stored = sum(r.status == "stored" for r in reports)
     if n_stored:

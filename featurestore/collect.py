@@ -44,6 +44,7 @@ class EmbedReport:
     warning: str = ""
     backend: str = ""
     decode: str = ""
+    n_ranges: int = 0  # time ranges decoded separately (in parallel) in this run
 
     @property
     def frames_per_s(self) -> float:
@@ -95,6 +96,7 @@ class VideoWork:
     decoders: set = field(default_factory=set)
     hw_error: str = ""  # why NVDEC could not decode this video (software did)
     published: bool = False
+    n_ranges: int = 0
     in_flight: int = 0  # samples decoded but not yet embedded
     started_s: float = field(default_factory=time.perf_counter)
 
@@ -161,6 +163,7 @@ class VideoWork:
 
     def range_ended(self, end: RangeEnd) -> None:
         """Record a decoder's stop; at the end of the video this fixes the number of samples (checkpointed)."""
+        self.n_ranges += 1
         if end.decoder:
             self.decoders.add(end.decoder)
         if end.hw_error:
@@ -230,4 +233,4 @@ class VideoWork:
         self.store.put(self.video_id, requested_s=requested, actual_s=actual, features=features, info=info)
         self.checkpoint.clear()
         return EmbedReport(self.video_id, str(self.path), self.status, len(requested), duration_s, wall_s,
-                           self.n_embedded, device, warning, backend, self.decode)
+                           self.n_embedded, device, warning, backend, self.decode, self.n_ranges)
