@@ -14,6 +14,7 @@ from .errors import (
     VideoUnreadable,
     WeightsUnavailable,
 )
+from .decode import DECODE_MODES, AvVideoReader
 from .labels import read_labels
 from .pipeline import EmbedReport, EmbedWarning, embed_videos
 from .sampling import frames_on_screen, sample_times
@@ -24,5 +25,5 @@ __all__ = [
     "POOLINGS", "EmbeddingConfig", "VGG16Embedder", "LabelsInvalid", "LeakySplitRefused", "ModelFileRefused", "NotEmbedded",
     "ScreentimeError", "StoreCorrupt", "StoreMismatch", "StoreUnwritable", "TooFewSamples", "VideoUnreadable",
     "WeightsUnavailable", "EmbedReport", "EmbedWarning", "embed_videos", "frames_on_screen", "sample_times",
-    "FeatureStore", "VideoFeatures", "Cv2VideoReader", "fingerprint", "read_labels",
+    "FeatureStore", "VideoFeatures", "Cv2VideoReader", "fingerprint", "read_labels", "AvVideoReader", "DECODE_MODES",
 ]

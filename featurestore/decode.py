@@ -144,6 +144,10 @@ class _SeekOvershoot(Exception):
     """The first frame after a seek comes after the range's start: seek further back."""
 
 
+class _HardwareFailed(Exception):
+    """NVDEC opened but decodes nothing: decode in software instead."""
+
+
 class AvVideoReader:
     """Decode a video with PyAV and pick the frame on screen at each sampling time.
 
@@ -215,6 +219,9 @@ class AvVideoReader:
             except _SeekOvershoot:  # the keyframe index led past the range's start: seek further back
                 back_s = 1.0 if back_s == 0 else back_s * 4
                 self.n_decode_errors = 0
+            except _HardwareFailed:
+                self.hw_error = f"{self.decoder} decoded no frame"
+                self.n_decode_errors = 0
             finally:
                 container.close()
 
@@ -239,6 +246,8 @@ class AvVideoReader:
                 frames = packet.decode()
             except av.error.FFmpegError:
                 failed += 1
+                if prev is None and failed >= 3 and self.decode == "hw" and not self.hw_error:
+                    raise _HardwareFailed from None
                 if failed >= _MAX_FAILED_PACKETS:
                     break
                 continue
