@@ -36,10 +36,11 @@ _OWNER_VAR = "SCREENTIME_RAY_OWNER"
 _REAPER = """
 import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_IGN)
+command = os.getppid()
 session = sys.stdin.buffer.read().decode().strip()
 mark = ("%s=" % sys.argv[1] + sys.argv[2]).encode()
 for pid in os.listdir("/proc"):
-    if not pid.isdigit() or int(pid) == os.getpid():
+    if not pid.isdigit() or int(pid) in (os.getpid(), command):
         continue
     try:
         with open("/proc/%s/environ" % pid, "rb") as fh:
@@ -84,12 +85,10 @@ def connect(address: str):
     except (ConnectionError, RuntimeError, ValueError) as err:
         raise ClusterUnavailable(f"--ray {address}: cannot reach a Ray cluster ({str(err).splitlines()[0][:120]}); "
                                  "start one with `ray start --head` and pass --ray auto, or use --ray local") from None
-    reaper = getattr(_start_reaper, "keep", None)
-    if reaper is not None:
+    reaper_fd = getattr(_start_reaper, "fd", None)
+    if reaper_fd is not None:
         try:
-            session = ray._private.worker._global_node.get_session_dir_path()
-            reaper.stdin.write(session.encode() + b"\n")
-            reaper.stdin.flush()
+            os.write(reaper_fd, ray._private.worker._global_node.get_session_dir_path().encode() + b"\n")
         except (AttributeError, OSError):  # a Ray without that private handle: the environment mark still works
             pass
     return ray
@@ -98,11 +97,12 @@ def connect(address: str):
 def _start_reaper() -> None:
     """Make sure the local cluster this command starts dies with it, kill -9 included."""
     mark = uuid.uuid4().hex
+    read_end, write_end = os.pipe()  # not inherited by Ray's processes; the kernel closes it when we exit
+    subprocess.Popen([sys.executable, "-c", _REAPER, _OWNER_VAR, mark], stdin=read_end, stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL, start_new_session=True)
+    os.close(read_end)
     os.environ[_OWNER_VAR] = mark  # inherited by every Ray process started from here on
-    reaper = subprocess.Popen([sys.executable, "-c", _REAPER, _OWNER_VAR, mark], stdin=subprocess.PIPE,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={
-                                  k: v for k, v in os.environ.items() if k != _OWNER_VAR})
-    _start_reaper.keep = reaper  # its stdin stays open as long as this process lives
+    _start_reaper.fd = write_end
 
 
 def plan_ranges(work: VideoWork, piece_samples: int) -> list[tuple[int, int | None]]:

@@ -111,3 +111,25 @@ def test_kill_9_during_a_multi_worker_embed_loses_nothing_and_the_rerun_resumes(
     assert "resumed" in rerun.stdout
     embed_videos(videos, tmp_path / "clean.h5", config=TINY, batch_size=4, sample_fps=2.0, workers=0)
     assert_same_store(tmp_path / "clean.h5", store)
+
+
+class RecordingProgress:
+    def __init__(self):
+        self.starts, self.advanced, self.finished = [], 0, 0
+
+    def start(self, video_id, total):
+        self.starts.append((video_id, total))
+
+    def advance(self, n):
+        self.advanced += n
+
+    def finish(self):
+        self.finished += 1
+
+
+def test_one_progress_bar_for_the_whole_collection(tmp_path, videos):
+    progress = RecordingProgress()
+    reports = embed_videos(videos, tmp_path / "f.h5", config=TINY, make_embedder=TinyEmbedder, batch_size=4,
+                           sample_fps=2.0, workers=2, min_split_s=1.0, progress=progress)
+    assert progress.starts == [("3 videos", 24 + 11 + 6)] and progress.finished == 1
+    assert progress.advanced == sum(r.n_samples for r in reports) == 41
