@@ -7,8 +7,8 @@ Frames are converted to BGR only when they are used, so memory does not grow wit
 Decode modes (`DECODE_MODES`):
 
 - ``exact``: every frame is decoded; frames and times are bit-identical to OpenCV's reader.
-- ``fast``: frames that no other frame references are not decoded (FFmpeg ``skip_frame=BIDIR``, i.e. B-frames);
-  the frame used for a sample is then the nearest *decoded* frame, and ``actual_s`` says which one it was.
+- ``fast``: B-frames, which no other frame needs, are not decoded (FFmpeg ``skip_frame=BIDIR``); the frame used
+  for a sample is the decoded frame nearest its time (before or after it), and ``actual_s`` says which one it was.
 - ``hw``: NVDEC (CUDA) decodes every frame; where it cannot open, software decoding takes over with a warning.
 
 A range [start_index, stop_index) decoded by one process gives exactly the samples a sequential run gives
@@ -278,7 +278,14 @@ class AvVideoReader:
         t = requested_time(k, sample_fps)
         counts: dict[int, int] = defaultdict(int)
         held = held_pts = None
-        held_image: np.ndarray | None = None
+        images: dict[int, np.ndarray] = {}  # BGR conversions of the (at most two) frames in play, by id
+        nearest = self.decode == "fast"  # skipped frames leave gaps: use the decoded frame nearest in time
+
+        def image(f) -> np.ndarray:
+            if id(f) not in images:
+                images[id(f)] = f.to_ndarray(format="bgr24")
+            return images[id(f)]
+
         pending: Sample | None = None  # yielded once its interval's frames are all counted
         n_frames = 0
         first = True
@@ -299,16 +306,17 @@ class AvVideoReader:
             while held is not None and t + PTS_TOLERANCE_S < pts:
                 if k >= stop:
                     break
-                if held_image is None:
-                    held_image = held.to_ndarray(format="bgr24")
                 if pending is not None:
                     pending.n_frames = counts.pop(pending.index, 0)
                     yield pending
-                pending = Sample(k, t, held_pts, held_image, 0)
+                if nearest and pts - t < t - held_pts:
+                    pending = Sample(k, t, pts, image(frame), 0)
+                else:
+                    pending = Sample(k, t, held_pts, image(held), 0)
                 k += 1
                 t = requested_time(k, sample_fps)
-            if held is not frame:
-                held_image = None
+            if held is not None:
+                images.pop(id(held), None)
             held, held_pts = frame, pts
         else:
             self.reached_end = True
@@ -316,12 +324,10 @@ class AvVideoReader:
         if self.reached_end and held is not None:
             self.end_s = held_pts + nominal_s  # the last frame stays on screen for one nominal frame duration
             while t < self.end_s - PTS_TOLERANCE_S and k < stop:
-                if held_image is None:
-                    held_image = held.to_ndarray(format="bgr24")
                 if pending is not None:
                     pending.n_frames = counts.pop(pending.index, 0)
                     yield pending
-                pending = Sample(k, t, held_pts, held_image, 0)
+                pending = Sample(k, t, held_pts, image(held), 0)
                 k += 1
                 t = requested_time(k, sample_fps)
         if pending is not None:
