@@ -3,6 +3,7 @@
     python cli.py embed VIDEO... --store features.h5
     python cli.py compare-models --store features.h5 --labels labels.csv --out best.joblib
     python cli.py score VIDEO... --model best.joblib --store features.h5
+    python cli.py check-store --store features.h5 [--repair]
 """
 
 from __future__ import annotations
@@ -93,26 +94,28 @@ def _show_warnings() -> None:
 @app.command()
 def embed(
     videos: list[Path] = typer.Argument(..., help="Video files (mp4, avi, mkv, mov, ...)."),
-    store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", help="Feature store file (created if missing; shards go to STORE.d/)."),
+    store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", help="Feature store file (created with its first video; shards go to STORE.d/)."),
     fps: float = typer.Option(1.0, "--fps", help="Samples per second of video time: frames on screen at t = 0, 1/fps, 2/fps, ..."),
-    weights: str = typer.Option("imagenet", "--weights", "-w", help="'imagenet' (Keras download, cached), 'random' (seeded, not pretrained) or a Keras VGG16 weights file (.weights.h5 or Keras 2 .h5)."),
-    pooling: Pooling = typer.Option("avg", "--pooling", help="avg (512 values), max (512) or flatten (7x7x512 = 25088 at 224 px)."),
-    image_size: int = typer.Option(224, "--image-size", min=32, help="Frames are resized to this many pixels square before VGG16 (at least 32)."),
+    weights: str = typer.Option(None, "--weights", "-w", show_default=False, help="'imagenet' (Keras download, cached), 'random' (seeded, not pretrained) or a Keras VGG16 weights file (.weights.h5 or Keras 2 .h5). Default: the store's own, else imagenet."),
+    pooling: Pooling = typer.Option(None, "--pooling", show_default=False, help="avg (512 values), max (512) or flatten (7x7x512 = 25088 at 224 px). Default: the store's own, else avg."),
+    image_size: int = typer.Option(None, "--image-size", min=32, show_default=False, help="Frames are resized to this many pixels square before VGG16 (at least 32). Default: the store's own, else 224."),
     batch_size: int = typer.Option(32, "--batch-size", min=1, help="Frames per VGG16 batch."),
     name: list[str] = typer.Option(None, "--name", help="Video id to store under, one per video (default: the file name)."),
     replace: bool = typer.Option(False, "--replace", help="Re-embed a video stored under the same id with other content or another --fps."),
 ) -> None:
     """Sample VIDEOS by their clock, embed each frame with VGG16 and keep the features in STORE.
 
-    A video already in the store with the same content and settings costs nothing; an interrupted run, started again, resumes where it stopped.
+    A video already in the store with the same content and settings costs nothing (also under another name); an interrupted run, started again, resumes where it stopped.
     """
-    from featurestore import EmbeddingConfig, embed_videos
+    from featurestore import embed_videos
+    from featurestore.pipeline import resolve_embedding_config
 
     if not fps > 0:
         raise typer.BadParameter(f"{fps} is not a positive rate", param_hint="--fps")
     _show_warnings()
-    config = EmbeddingConfig(weights=weights, pooling=pooling.value, image_size_px=image_size)
-    if weights == "random":
+    config = resolve_embedding_config(store, weights=weights, pooling=pooling.value if pooling else None,
+                                      image_size_px=image_size)
+    if config.weights == "random":
         console.print("[yellow]warning:[/] --weights random: features are not pretrained (seeded, reproducible)")
     with RichProgress() as progress:
         reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size, names=name or None,
@@ -121,6 +124,25 @@ def embed(
 
     for renderable in embed_tables(reports, store):
         out.print(renderable)
+
+
+@app.command("check-store")
+def check_store_command(
+    store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", help="Feature store to check."),
+    repair: bool = typer.Option(False, "--repair", help="Rebuild a damaged or missing index from the shards, leave damaged videos out (listed), remove leftovers of interrupted runs."),
+) -> None:
+    """Read every stored video back and check it against its checksum: one line per damaged video.
+
+    Exit status 0 when the store is intact (after --repair: usable again), 1 otherwise.
+    """
+    from classifiers.report import store_check_lines
+    from featurestore.integrity import repair_store, verify_store
+
+    check = repair_store(store) if repair else verify_store(store)
+    for line in store_check_lines(check, repaired=repair):
+        out.print(line, highlight=False, soft_wrap=True)
+    if not (check.is_usable if repair else check.is_intact):
+        raise SystemExit(1)
 
 
 @app.command("compare-models")

@@ -124,7 +124,40 @@ def embed_tables(reports, store: Path) -> list:
     if n_stored:
         out.append(f"{n_stored} of {len(reports)} videos were already in {store} with the same content and settings: "
                    "no decoding, no inference.")
+    n_copied = sum(r.status == "copied" for r in reports)
+    if n_copied:
+        out.append(f"{n_copied} of {len(reports)} videos are byte-identical to videos already in {store}: their features "
+                   "were copied, no decoding, no inference.")
     return out
+
+
+def store_check_lines(check, *, repaired: bool = False) -> list[str]:
+    """`check-store`: what a repair did, one line per damaged video, then notes and a summary line.
+
+    `check` is a `featurestore.integrity.StoreCheck`.
+    """
+    lines = [f"repaired {check.path}: {action}" for action in check.actions] if repaired else []
+    if check.index_problem:
+        lines.append(f"{check.path}: {check.index_problem}; `check-store --repair` rebuilds it from "
+                     f"the {len(check.videos)} shards found ({len(check.videos) - len(check.damaged)} intact)")
+    for v in check.damaged:
+        lines.append(f"damaged: {v.video_id or '(unknown video)'!r} (shard {v.shard}): {v.problem}")
+    if check.index_problem:
+        return lines
+    if check.unindexed:
+        lines.append(f"note: {len(check.unindexed)} intact videos are missing from the index "
+                     f"({', '.join(repr(v.video_id) for v in check.unindexed[:3])}); --repair puts them back")
+    if check.leftovers:
+        lines.append(f"note: {len(check.leftovers)} leftovers of interrupted runs ({check.leftover_bytes / 1e6:.1f} MB); "
+                     "--repair removes them")
+    if check.stale_links:
+        lines.append(f"note: the index's links name another folder than {check.path.name}.d/ (the store was moved): "
+                     "screentime reads it as it is; --repair rewrites them for plain h5py")
+    n = len(check.videos)
+    intact = n - len(check.damaged)
+    verdict = "all intact" if not check.damaged else f"{intact} intact, {len(check.damaged)} damaged"
+    lines.append(f"{check.path}: {n} {'video' if n == 1 else 'videos'}, {verdict}")
+    return lines
 
 
 def feature_norm_line(result) -> str:

@@ -23,6 +23,10 @@ class StoreUnwritable(ScreentimeError, OSError):
     """The store (or its shard folder) cannot be created or written."""
 
 
+class StoreFull(StoreUnwritable):
+    """The disk (or quota) holding the store is full; the store is left as it was before the write."""
+
+
 class StoreMismatch(ScreentimeError, ValueError):
     """The request does not fit what the store already holds (config, content, sampling rate)."""
 

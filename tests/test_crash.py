@@ -33,7 +33,7 @@ WRITER = textwrap.dedent("""
 
 def shard_bytes(fs: FeatureStore, video_id: str) -> bytes:
     """The bytes of the shard file that holds `video_id`."""
-    return (fs.path.parent / fs._links()[video_id]).read_bytes()
+    return fs.shard_path(video_id).read_bytes()
 
 
 def test_kill_9_while_writing_never_harms_stored_videos(tmp_path):
