@@ -81,12 +81,12 @@ class StoreCheck:
 def _open(path: Path) -> tuple[FeatureStore, dict | None, str | None]:
     """(store, links, index_problem); links is None when the index is missing or unreadable."""
     store = FeatureStore._unchecked(path)
-    if not store._index_exists():
+    if not store.index.exists():
         if not store.shard_dir.is_dir():
             raise StoreCorrupt(f"{store.path}: no such store (and no {store.shard_dir.name}/ folder next to it)")
         return store, None, "the store index is missing"
     try:
-        store.config, store.weights_path = store._read_attrs()
+        store.config, store.weights_path = store.index.read_attrs()
         return store, store._links(), None
     except StoreCorrupt as err:
         if not store.shard_dir.is_dir():
@@ -108,7 +108,7 @@ def verify_store(path: str | os.PathLike) -> StoreCheck:
         found = _check_shard(store, name, None)
         if found.problem is None and found.video_id not in links:
             check.unindexed.append(found)
-    check.stale_links = _has_stale_links(store)
+    check.stale_links = store.index.has_stale_links()
     check.leftovers = [p for p, _ in _leftovers(store, links, probe_only=True)]
     check.leftover_bytes = sum(_size(p) for p in check.leftovers)
     return check
@@ -201,13 +201,6 @@ def _check_shard(store: FeatureStore, name: str, video_id: str | None) -> VideoC
 
 def _same_config(a: dict, b: dict) -> bool:
     return {k: a.get(k) for k in _CONFIG_KEYS} == {k: b.get(k) for k in _CONFIG_KEYS}
-
-
-def _has_stale_links(store: FeatureStore) -> bool:
-    with store._open_index() as f:
-        group = f.get("videos")
-        return group is not None and any(Path(group.get(k, getlink=True).filename).parent.name != store.shard_dir.name
-                                         for k in group)
 
 
 def _move_damaged(store: FeatureStore, name: str) -> None:

@@ -22,17 +22,15 @@ import numpy as np
 from .checkpoint import Checkpoint
 from .embed import DEFAULT_IMAGE_SIZE_PX, EmbeddingConfig, VGG16Embedder
 from .errors import StoreCorrupt, StoreFull, StoreMismatch, StoreUnwritable, VideoUnreadable, WeightsUnavailable
+from .files import is_disk_full
 from .provenance import library_versions
 from .sampling import check_sample_fps
-from .store import FeatureStore, is_disk_full, video_stem
+from .reuse import ContentIndex, EmbedWarning, refuse_conflict, stored_rate, stored_state
+from .store import FeatureStore, video_stem
 from .video import Cv2VideoReader, check_video_path, fingerprint
 
 
 EMBED_LIBRARIES = ("numpy", "opencv-python-headless", "h5py", "tensorflow", "keras")  # recorded with each video
-
-
-class EmbedWarning(UserWarning):
-    """Something was embedded, but not all of it (e.g. a truncated video)."""
 
 
 class Embedder(Protocol):
@@ -173,17 +171,17 @@ def embed_videos(
 
     store = _open_store(store_path, config)
     fingerprints = {p: fingerprint(p) for p in paths}
-    copies = _ContentIndex(store)
+    copies = ContentIndex(store)
     rates, states = {}, {}
     for video_id, path in jobs:  # refuse conflicts before spending any time
-        rates[video_id] = _rate(store, video_id, fingerprints[path], sample_fps, copies)
-        states[video_id] = _stored_state(store, video_id, fingerprints[path], rates[video_id])
-        _refuse_conflict(store, video_id, path, rates[video_id], states[video_id], replace, warn=True)
+        rates[video_id] = stored_rate(store, video_id, fingerprints[path], sample_fps, copies)
+        states[video_id] = stored_state(store, video_id, fingerprints[path], rates[video_id])
+        refuse_conflict(store, video_id, path, rates[video_id], states[video_id], replace, warn=True)
     if all(state[0] == "stored" for state in states.values()):  # nothing to write: a read-only store will do
         return [_stored_report(video_id, path, states[video_id][1]) for video_id, path in jobs]
     if store.mode != "a":
         store = FeatureStore(store_path, mode="a", config=config.identity(), weights_path=_weights_path(config))
-        copies = _ContentIndex(store)
+        copies = ContentIndex(store)
     for video_id, path in jobs:
         if states[video_id][0] != "stored":
             Cv2VideoReader(path)  # opens each once: an unreadable file fails now, not after hours
@@ -200,11 +198,11 @@ def embed_videos(
                 if not held and on_wait:
                     on_wait(f"waiting for another screentime process embedding {video_id!r} into {store.path}")
             with store.lock(video_stem(video_id) + ".lock", remove=True):
-                state, info = _stored_state(store, video_id, fp, rate)  # another process may have stored it
+                state, info = stored_state(store, video_id, fp, rate)  # another process may have stored it
                 if state == "stored":
                     reports.append(_stored_report(video_id, path, info))
                     continue
-                _refuse_conflict(store, video_id, path, rate, (state, info), replace, warn=False)
+                refuse_conflict(store, video_id, path, rate, (state, info), replace, warn=False)
                 status = "new" if state == "new" else "replaced"
                 report = _copy_one(store, video_id, path, fp, rate, copies.find(fp, rate, exclude=video_id))
                 if report is None:
@@ -232,84 +230,6 @@ def _open_store(store_path: str | os.PathLike, config: EmbeddingConfig) -> Featu
 def _weights_path(config: EmbeddingConfig) -> str | None:
     """The absolute path of the weights file, recorded in the store so that later runs can name it."""
     return None if config.weights in ("imagenet", "random") else str(Path(config.weights).resolve())
-
-
-class _ContentIndex:
-    """Stored videos by (fingerprint, sample rate): where a byte-identical copy can take its features from."""
-
-    def __init__(self, store: FeatureStore):
-        self.store = store
-        self._by_content: dict[tuple[str, float], str] | None = None
-
-    def _load(self) -> dict[tuple[str, float], str]:
-        if self._by_content is None:
-            self._by_content = {}
-            for video_id in self.store.video_ids():
-                try:
-                    info = self.store.info(video_id)
-                except StoreCorrupt:
-                    continue
-                self._by_content.setdefault((str(info.get("fingerprint")), float(info["sample_fps"])), video_id)
-        return self._by_content
-
-    def find(self, fp: str, sample_fps: float | None, exclude: str = "") -> str | None:
-        for (stored_fp, rate), video_id in self._load().items():
-            if stored_fp == fp and video_id != exclude and (sample_fps is None or abs(rate - sample_fps) < 1e-9):
-                return video_id
-        return None
-
-    def rate(self, fp: str) -> float | None:
-        video_id = self.find(fp, None)
-        return None if video_id is None else next(r for (f, r), v in self._load().items() if v == video_id)
-
-    def add(self, fp: str, sample_fps: float, video_id: str) -> None:
-        self._load()[(fp, sample_fps)] = video_id
-
-
-def _rate(store: FeatureStore, video_id: str, fp: str, sample_fps: float | None, copies: _ContentIndex) -> float:
-    """`sample_fps`, or when it is None the rate this content is stored at (under this id or another), else 1.0."""
-    if sample_fps is not None:
-        return sample_fps
-    if video_id in store:
-        try:
-            info = store.info(video_id)
-            if info.get("fingerprint") == fp:
-                return float(info["sample_fps"])
-        except StoreCorrupt:
-            pass
-    return copies.rate(fp) or 1.0
-
-
-def _stored_state(store: FeatureStore, video_id: str, fp: str, sample_fps: float | None) -> tuple[str, dict]:
-    """('new' | 'stored' | 'damaged' | 'other content' | 'other rate', stored info or {} ) for `video_id`.
-
-    'stored' (same content and rate) is decided after reading the stored features back in full.
-    """
-    if video_id not in store:
-        return "new", {}
-    try:
-        info = store.info(video_id)
-    except StoreCorrupt as err:
-        return "damaged", {"problem": str(err)}
-    if info.get("fingerprint") != fp:
-        return "other content", info
-    if sample_fps is not None and abs(float(info.get("sample_fps", -1)) - sample_fps) >= 1e-9:
-        return "other rate", info
-    problem = store.problem(video_id)
-    return ("damaged", {**info, "problem": problem}) if problem else ("stored", info)
-
-
-def _refuse_conflict(store: FeatureStore, video_id: str, path: Path, sample_fps: float, state: tuple[str, dict],
-                     replace: bool, warn: bool) -> None:
-    """StoreMismatch for other content or rate without `replace`; a warning when damaged data will be replaced."""
-    kind, info = state
-    if kind == "damaged" and warn:
-        warnings.warn(f"{store.path}: the stored features of {video_id!r} are damaged ({info['problem']}); "
-                      f"embedding {path} again", EmbedWarning, stacklevel=3)
-    if kind in ("other content", "other rate") and not replace:
-        what = (f"other content (stored from {info.get('source_path')})" if kind == "other content"
-                else f"{info.get('sample_fps')} samples/s, this run asks for {sample_fps}")
-        raise StoreMismatch(f"{path}: {store.path} already holds {video_id!r} with {what}; pass --replace to re-embed it or --name to store it under another id")
 
 
 def _stored_report(video_id: str, path: Path, info: dict) -> EmbedReport:

@@ -21,42 +21,23 @@ the next video put into it. A killed writer leaves the previous index and every 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import uuid
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from .embed import describe_config
-from .errors import NotEmbedded, StoreCorrupt, StoreFull, StoreMismatch, StoreUnwritable
-from .files import atomic_write, temporary_sibling
+from .errors import NotEmbedded, StoreCorrupt, StoreMismatch, StoreUnwritable
+from .files import temporary_sibling
+from .index import StoreIndex, unwritable, video_id_from_key, video_key  # noqa: F401  (re-exported)
 from .locks import file_lock
-from .shards import READ_ERRORS, ShardDamaged, hdf5_image, read_header, read_shard, write_shard
+from .shards import ShardDamaged, read_header, read_shard, write_shard
 
-FORMAT_VERSION = 1
 _CONFIG_KEYS = ("model", "weights", "pooling", "image_size_px", "n_features")
-DISK_FULL_ERRNOS = (28, 122)  # ENOSPC, EDQUOT
-
-
-def video_key(video_id: str) -> str:
-    """HDF5-safe link name for `video_id` (reversible, see `video_id_from_key`)."""
-    if not video_id:
-        raise ValueError("video_id must be a non-empty string")
-    if video_id in (".", ".."):
-        return video_id.replace(".", "%2E")
-    return video_id.replace("%", "%25").replace("/", "%2F")
-
-
-def video_id_from_key(key: str) -> str:
-    if key in ("%2E", "%2E%2E"):
-        return key.replace("%2E", ".")
-    return key.replace("%2F", "/").replace("%25", "%")
 
 
 def shard_name(video_id: str) -> str:
@@ -111,12 +92,13 @@ class FeatureStore:
             raise ValueError(f"mode must be 'r' or 'a', got {mode!r}")
         self.path = Path(path)
         self.shard_dir = self.path.with_name(self.path.name + ".d")
+        self.index = StoreIndex(self.path, self.shard_dir)
         self.mode = mode
         self.weights_path = weights_path
         if mode == "a" and config is None:
             raise ValueError("config is required to open a store for writing")
-        if self._index_exists():
-            self.config, stored_weights_path = self._read_attrs()
+        if self.index.exists():
+            self.config, stored_weights_path = self.index.read_attrs()
             self.weights_path = stored_weights_path or weights_path
             if config is not None:
                 if not self._links():
@@ -136,15 +118,11 @@ class FeatureStore:
         store = cls.__new__(cls)
         store.path = Path(path)
         store.shard_dir = store.path.with_name(store.path.name + ".d")
+        store.index = StoreIndex(store.path, store.shard_dir)
         store.mode, store.config, store.weights_path = "a", {}, None
         return store
 
     # -- reading ---------------------------------------------------------------------------------
-    def _index_exists(self) -> bool:
-        if self.path.is_dir():
-            raise StoreCorrupt(f"{self.path}: is a directory, not a screentime store; pass a file path such as features.h5")
-        return self.path.exists()
-
     def _refuse_missing_index(self) -> None:
         n = len(list(self.shard_dir.glob("*.h5"))) if self.shard_dir.is_dir() else 0
         if n:
@@ -152,46 +130,9 @@ class FeatureStore:
                                f"rebuild it with `python cli.py check-store --store {self.path} --repair`")
         raise StoreCorrupt(f"{self.path}: no such store; create it with `python cli.py embed VIDEO --store {self.path}`")
 
-    def _read_attrs(self) -> tuple[dict, str | None]:
-        with self._open_index() as f:
-            try:
-                return json.loads(f.attrs["config"]), (str(f.attrs["weights_path"]) if "weights_path" in f.attrs else None)
-            except READ_ERRORS as err:
-                raise self._damaged_index(err) from None
-
-    def _damaged_index(self, err: BaseException) -> StoreCorrupt:
-        return StoreCorrupt(f"{self.path}: the store index is damaged ({_first_line(err)}); its videos are safe in "
-                            f"{self.shard_dir.name}/: rebuild the index with `python cli.py check-store --store {self.path} --repair`")
-
-    @contextmanager
-    def _open_index(self) -> Iterator[h5py.File]:
-        try:
-            f = h5py.File(self.path, "r")
-        except FileNotFoundError:
-            raise StoreCorrupt(f"{self.path}: no such store") from None
-        except OSError as err:
-            if any(self.shard_dir.glob("*.h5")):
-                raise self._damaged_index(err) from None
-            raise StoreCorrupt(f"{self.path}: not a screentime store (not an HDF5 file: {_first_line(err)}); choose another --store") from None
-        try:
-            if "screentime_store" not in f.attrs or "config" not in f.attrs:
-                raise StoreCorrupt(f"{self.path}: an HDF5 file but not a screentime store (no 'screentime_store' attribute); choose another --store")
-            yield f
-        finally:
-            f.close()
-
     def _links(self) -> dict[str, str]:
         """video_id -> shard file name in `shard_dir` ({} before the first video)."""
-        if not self.path.exists():
-            return {}
-        with self._open_index() as f:
-            try:
-                group = f.get("videos")
-                if group is None:
-                    return {}
-                return {video_id_from_key(k): Path(group.get(k, getlink=True).filename).name for k in group}
-            except READ_ERRORS as err:
-                raise self._damaged_index(err) from None
+        return self.index.links()
 
     def video_ids(self) -> list[str]:
         """Ids of all completely embedded videos, sorted (damaged ones included: see `videos`, `verify`)."""
@@ -215,8 +156,8 @@ class FeatureStore:
         return self.shard_dir / links[video_id]
 
     def _damaged(self, video_id: str, reason: str) -> StoreCorrupt:
-        return StoreCorrupt(f"{self.path}: video {video_id!r} is damaged ({reason}); embed it again with --replace, "
-                            f"or drop it with `python cli.py check-store --store {self.path} --repair`")
+        return StoreCorrupt(f"{self.path}: video {video_id!r} is damaged ({reason}); embed its video again "
+                            f"(no --replace needed), or drop it with `python cli.py check-store --store {self.path} --repair`")
 
     def info(self, video_id: str) -> dict:
         """Provenance of one video (see the module docstring for the keys); cheap: reads no features.
@@ -326,7 +267,8 @@ class FeatureStore:
     def verify(self):
         """Check every stored video byte for byte and look for leftovers; changes nothing.
 
-        Returns a `featurestore.integrity.StoreCheck`.
+        Returns a `featurestore.integrity.StoreCheck`. For a store whose index cannot be opened, call
+        `featurestore.verify_store(path)` (what `python cli.py check-store` does).
         """
         from .integrity import verify_store
 
@@ -335,7 +277,8 @@ class FeatureStore:
     def repair(self):
         """Rebuild the index from the shards, leaving damaged videos out, and remove proven leftovers.
 
-        Returns a `featurestore.integrity.StoreCheck` of the repaired store, listing what was done.
+        Returns a `featurestore.integrity.StoreCheck` of the repaired store, listing what was done. For a
+        store whose index cannot be opened, call `featurestore.repair_store(path)`.
         """
         from .integrity import repair_store
 
@@ -371,28 +314,15 @@ class FeatureStore:
                 pass
 
     def _write_index(self, links: dict[str, str]) -> None:
-        """Write a complete new index next to the old one and rename it over; call with the lock held."""
-        def fill(f: h5py.File) -> None:
-            f.attrs["screentime_store"] = FORMAT_VERSION
-            f.attrs["config"] = json.dumps(self.config, sort_keys=True)
-            if self.weights_path:
-                f.attrs["weights_path"] = self.weights_path
-            f.attrs["layout"] = "videos/<video key> -> external link to <store>.d/<shard>.h5:/video"
-            group = f.create_group("videos")
-            for video_id, name in sorted(links.items()):
-                group[video_key(video_id)] = h5py.ExternalLink(f"{self.shard_dir.name}/{name}", "/video")
-
-        try:
-            atomic_write(self.path, hdf5_image(fill))
-        except OSError as err:
-            raise _unwritable(self.path, "cannot write the store index", err) from None
+        """Replace the index with one naming `links`; call with the lock held."""
+        self.index.write(links, self.config, self.weights_path)
 
     def _links_for_update(self) -> dict[str, str]:
         """The index's links, read with the lock held; refuses a config other than that of the stored videos
         (another process may have created the store since this one was opened)."""
         if not self.path.exists():
             return {}
-        config, weights_path = self._read_attrs()
+        config, weights_path = self.index.read_attrs()
         links = self._links()
         if links:
             mine = self.config
@@ -431,14 +361,14 @@ class FeatureStore:
         try:
             self.shard_dir.mkdir(exist_ok=True)
         except OSError as err:
-            raise _unwritable(self.path, f"cannot create {self.shard_dir.name}/", err) from None
+            raise unwritable(self.path, f"cannot create {self.shard_dir.name}/", err) from None
         with self.lock(f".{name}.lock", remove=True):  # tells the leftover sweep that `tmp` is being written
             try:
                 try:
                     write_shard(tmp, video_id, requested_s=requested_s, actual_s=actual_s, features=features, info=info,
                                 config=self.config)
                 except OSError as err:
-                    raise _unwritable(self.path, f"cannot write the shard of {video_id!r}", err) from None
+                    raise unwritable(self.path, f"cannot write the shard of {video_id!r}", err) from None
                 with self.lock():
                     links = self._links_for_update()
                     os.replace(tmp, shard)
@@ -483,21 +413,3 @@ class FeatureStore:
 
     def __repr__(self) -> str:
         return f"FeatureStore({str(self.path)!r}, {len(self)} videos, {describe_config(self.config, self.weights_path)})"
-
-
-def is_disk_full(err: OSError) -> bool:
-    """Whether `err` says the disk (or the user's quota) is full, also when HDF5 only says so in its text."""
-    return getattr(err, "errno", None) in DISK_FULL_ERRNOS or "No space left on device" in str(err) \
-        or "errno = 28" in str(err) or "Disk quota exceeded" in str(err)
-
-
-def _unwritable(store: Path, what: str, err: OSError) -> StoreUnwritable:
-    """One line for a failed write: StoreFull when the disk is full."""
-    if is_disk_full(err):
-        return StoreFull(f"{store}: {what}: the disk is full (No space left on device); nothing was changed, free some space and run again")
-    return StoreUnwritable(f"{store}: {what} ({err.strerror or _first_line(err)}); nothing was changed")
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0][:160] if text else type(err).__name__
