@@ -12,6 +12,7 @@ from .errors import (
     StoreMismatch,
     StoreUnwritable,
     TooFewSamples,
+    VideoDamaged,
     VideoUnreadable,
     WeightsUnavailable,
 )
@@ -24,7 +25,7 @@ from .video import Cv2VideoReader, fingerprint
 
 __all__ = [
     "POOLINGS", "EmbeddingConfig", "VGG16Embedder", "LabelsInvalid", "LeakySplitRefused", "ModelFileRefused", "NotEmbedded",
-    "ScreentimeError", "StoreCorrupt", "StoreFull", "StoreMismatch", "StoreUnwritable", "TooFewSamples", "VideoUnreadable",
+    "ScreentimeError", "StoreCorrupt", "StoreFull", "StoreMismatch", "StoreUnwritable", "TooFewSamples", "VideoDamaged", "VideoUnreadable",
     "WeightsUnavailable", "EmbedReport", "EmbedWarning", "embed_videos", "frames_on_screen", "sample_times",
     "FeatureStore", "VideoFeatures", "Cv2VideoReader", "fingerprint", "read_labels", "StoreCheck", "verify_store",
     "repair_store", "resolve_embedding_config",

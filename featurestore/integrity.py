@@ -1,7 +1,7 @@
 """Store integrity: verify every stored video, rebuild a damaged or lost index from the shards, sweep leftovers.
 
 A leftover is removed only when it is proven dead: a file that only a writer holding the store lock
-creates (temporary index copies, shards renamed aside by `remove`), a temporary shard or checkpoint whose
+creates (temporary index copies, the shard `remove` marked and no longer indexes), a temporary shard or checkpoint whose
 own lock no living process holds, a checkpoint of a video that is already published (or that can never
 be resumed into this store), a shard the index replaced. A shard holding a whole video of this store's
 config that the index does not name is put back into the index, never deleted.
@@ -220,7 +220,7 @@ def adopt_orphans(store: FeatureStore, links: dict[str, str]) -> list[tuple[str,
     named = set(links.values())
     best: dict[str, tuple[int, str]] = {}
     for shard in store.shard_dir.glob("*.h5"):
-        if shard.name in named:
+        if shard.name in named or (store.shard_dir / f".{shard.name}.removed").exists():
             continue
         try:
             header = read_header(shard)
@@ -248,11 +248,11 @@ def sweep(store: FeatureStore, links: dict[str, str]) -> tuple[int, int]:
                     n = _size(path)
                     removed, freed = removed + _delete(path), freed + n
             continue
-        if path.name.endswith(".removed"):
+        if path.name.endswith(".removed"):  # a marker of `remove`: its shard goes unless still indexed (kill before the index)
             name = path.name[1:-len(".removed")]
-            if name in links.values() and not (store.shard_dir / name).exists():
-                os.replace(path, store.shard_dir / name)  # `remove` was killed before its index was written
-                continue
+            if name not in links.values():
+                n = _size(store.shard_dir / name)
+                removed, freed = removed + _delete(store.shard_dir / name), freed + n
         n = _size(path)
         removed, freed = removed + _delete(path), freed + n
     return removed, freed

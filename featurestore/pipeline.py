@@ -21,7 +21,7 @@ import numpy as np
 
 from .checkpoint import Checkpoint
 from .embed import DEFAULT_IMAGE_SIZE_PX, EmbeddingConfig, VGG16Embedder
-from .errors import StoreCorrupt, StoreFull, StoreMismatch, StoreUnwritable, VideoUnreadable, WeightsUnavailable
+from .errors import NotEmbedded, StoreFull, StoreMismatch, StoreUnwritable, VideoDamaged, VideoUnreadable, WeightsUnavailable
 from .files import is_disk_full
 from .provenance import library_versions
 from .sampling import check_sample_fps
@@ -243,8 +243,8 @@ def _copy_one(store: FeatureStore, video_id: str, path: Path, fp: str, sample_fp
     t0 = time.perf_counter()
     try:
         v = store.read(source)
-    except StoreCorrupt:
-        return None  # a damaged source: embed the video instead
+    except (VideoDamaged, NotEmbedded):
+        return None  # a damaged (or just removed) source: embed the video instead
     if v.info.get("fingerprint") != fp or abs(float(v.info["sample_fps"]) - sample_fps) >= 1e-9:
         return None
     info = {k: value for k, value in v.info.items() if k not in ("video_id", "n_samples")}

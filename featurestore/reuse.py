@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from .errors import StoreCorrupt, StoreMismatch
+from .errors import NotEmbedded, StoreMismatch, VideoDamaged
 from .store import FeatureStore
 
 
@@ -29,7 +29,7 @@ class ContentIndex:
             for video_id in self.store.video_ids():
                 try:
                     info = self.store.info(video_id)
-                except StoreCorrupt:
+                except (VideoDamaged, NotEmbedded):
                     continue
                 self._by_content.setdefault((str(info.get("fingerprint")), float(info["sample_fps"])), video_id)
         return self._by_content
@@ -57,7 +57,7 @@ def stored_rate(store: FeatureStore, video_id: str, fp: str, sample_fps: float |
             info = store.info(video_id)
             if info.get("fingerprint") == fp:
                 return float(info["sample_fps"])
-        except StoreCorrupt:
+        except (VideoDamaged, NotEmbedded):
             pass
     return copies.rate(fp) or 1.0
 
@@ -71,8 +71,8 @@ def stored_state(store: FeatureStore, video_id: str, fp: str, sample_fps: float 
         return "new", {}
     try:
         info = store.info(video_id)
-    except StoreCorrupt as err:
-        return "damaged", {"problem": str(err)}
+    except VideoDamaged as err:
+        return "damaged", {"problem": err.reason}
     if info.get("fingerprint") != fp:
         return "other content", info
     if sample_fps is not None and abs(float(info.get("sample_fps", -1)) - sample_fps) >= 1e-9:

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .embed import describe_config
-from .errors import NotEmbedded, StoreCorrupt, StoreMismatch, StoreUnwritable
+from .errors import NotEmbedded, StoreCorrupt, StoreMismatch, StoreUnwritable, VideoDamaged
 from .files import temporary_sibling
 from .index import StoreIndex, unwritable, video_id_from_key, video_key  # noqa: F401  (re-exported)
 from .locks import file_lock
@@ -155,37 +155,45 @@ class FeatureStore:
             raise NotEmbedded(f"{self.path}: has no video {video_id!r} (stored: {known}); embed it first")
         return self.shard_dir / links[video_id]
 
-    def _damaged(self, video_id: str, reason: str) -> StoreCorrupt:
-        return StoreCorrupt(f"{self.path}: video {video_id!r} is damaged ({reason}); embed its video again "
-                            f"(no --replace needed), or drop it with `python cli.py check-store --store {self.path} --repair`")
+    def _damaged(self, video_id: str, reason: str) -> VideoDamaged:
+        return VideoDamaged(f"{self.path}: video {video_id!r} is damaged ({reason}); embed its video again "
+                            f"(no --replace needed), or drop it with `python cli.py check-store --store {self.path} --repair`",
+                            video_id, reason)
+
+    def _from_shard(self, video_id: str, read):
+        """`read(shard path)` of the shard holding `video_id`, following the index if another process
+        replaced or removed the video meanwhile; VideoDamaged (a StoreCorrupt) if its shard is damaged."""
+        for _ in range(3):
+            shard = self.shard_path(video_id)  # NotEmbedded once it is gone from the index
+            try:
+                return read(shard)
+            except ShardDamaged as err:
+                if shard.exists():
+                    raise self._damaged(video_id, str(err)) from None
+                problem = str(err)  # its shard went away under us: look again
+        raise self._damaged(video_id, problem)
 
     def info(self, video_id: str) -> dict:
         """Provenance of one video (see the module docstring for the keys); cheap: reads no features.
 
-        Raises NotEmbedded, or StoreCorrupt naming the video when its shard is damaged.
+        Raises NotEmbedded, or VideoDamaged (a StoreCorrupt) naming the video when its shard is damaged.
         """
-        try:
-            return read_header(self.shard_path(video_id)).info
-        except ShardDamaged as err:
-            raise self._damaged(video_id, str(err)) from None
+        return self._from_shard(video_id, read_header).info
 
     def read(self, video_id: str) -> VideoFeatures:
         """Everything stored for `video_id`, verified against its checksum.
 
-        Raises NotEmbedded if it is not in the store, StoreCorrupt (naming it) if its data changed on disk.
+        Raises NotEmbedded if it is not in the store, VideoDamaged (a StoreCorrupt) if its data changed on disk.
         """
-        try:
-            header, requested_s, actual_s, features = read_shard(self.shard_path(video_id))
-        except ShardDamaged as err:
-            raise self._damaged(video_id, str(err)) from None
+        header, requested_s, actual_s, features = self._from_shard(video_id, read_shard)
         return VideoFeatures(video_id, requested_s, actual_s, features, header.info)
 
     def problem(self, video_id: str) -> str | None:
         """None if `video_id` reads back intact (every byte checked), else what is wrong, in a few words."""
         try:
-            read_shard(self.shard_path(video_id))
-        except ShardDamaged as err:
-            return str(err)
+            self.read(video_id)
+        except VideoDamaged as err:
+            return err.reason
         return None
 
     def load(self, video_id: str) -> tuple[np.ndarray, np.ndarray]:
@@ -227,7 +235,7 @@ class FeatureStore:
         """All samples as a DataFrame indexed by (video, time_s), time_s being the frame's presentation time.
 
         Columns: requested_s, then f0 ... f{n_features-1} (float32). Without `video_ids`, damaged videos are
-        left out with a warning naming them; a damaged video asked for by id raises StoreCorrupt.
+        left out with a warning naming them; a damaged video asked for by id raises VideoDamaged.
         """
         import pandas as pd
 
@@ -235,7 +243,7 @@ class FeatureStore:
         for video_id in video_ids if video_ids is not None else self.video_ids():
             try:
                 v = self.read(video_id)
-            except StoreCorrupt:
+            except VideoDamaged:
                 if video_ids is not None:
                     raise
                 skipped.append(video_id)
@@ -398,18 +406,17 @@ class FeatureStore:
             if old is None:
                 raise NotEmbedded(f"{self.path}: has no video {video_id!r}")
             shard = self.shard_dir / old
-            # Renamed aside first: a writer killed before the new index is written leaves a '.removed' file
-            # that the sweep puts back, never an unindexed shard that could be taken for a lost video.
-            aside = self.shard_dir / f".{old}.removed"
-            if shard.exists():
-                os.replace(shard, aside)
+            # A marker first: a writer killed after the new index is written leaves the shard unindexed, and the
+            # marker tells the sweep to delete it rather than take it for a lost video and put it back.
+            marker = self.shard_dir / f".{old}.removed"
+            marker.touch()
             try:
                 self._write_index(links)
             except StoreUnwritable:
-                if aside.exists():
-                    os.replace(aside, shard)
+                marker.unlink(missing_ok=True)
                 raise
-            aside.unlink(missing_ok=True)
+            shard.unlink(missing_ok=True)
+            marker.unlink(missing_ok=True)
 
     def __repr__(self) -> str:
         return f"FeatureStore({str(self.path)!r}, {len(self)} videos, {describe_config(self.config, self.weights_path)})"

@@ -223,9 +223,17 @@ def test_shard_published_but_not_indexed_is_adopted_not_deleted(tmp_path, three)
 def test_remove_killed_midway_never_resurrects_nor_loses(tmp_path, three):
     fs, features = three
     shard = fs.shard_path("b.mp4")
-    os.replace(shard, shard.with_name(f".{shard.name}.removed"))  # killed after renaming aside, before the new index
+    (shard.parent / f".{shard.name}.removed").touch()  # killed after marking, before the new index: b stays
     put(FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG), "d.mp4", seed=5)
     np.testing.assert_array_equal(FeatureStore(tmp_path / "f.h5").load("b.mp4")[1], features["b.mp4"])
-    fs.remove("b.mp4")
-    assert FeatureStore(tmp_path / "f.h5").video_ids() == ["a.mp4", "c.mp4", "d.mp4"]
     assert not list(fs.shard_dir.glob("*removed*"))
+    shard = fs.shard_path("c.mp4")
+    (shard.parent / f".{shard.name}.removed").touch()
+    index = FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG)
+    with index.lock():  # killed after the new index, before deleting the shard: c must not come back
+        links = index._links()
+        del links["c.mp4"]
+        index._write_index(links)
+    put(FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG), "e.mp4", seed=6)
+    assert FeatureStore(tmp_path / "f.h5").video_ids() == ["a.mp4", "b.mp4", "d.mp4", "e.mp4"]
+    assert not shard.exists() and not list(fs.shard_dir.glob("*removed*"))
