@@ -1,8 +1,8 @@
 """screentime command line: each command parses options, calls one library function, prints.
 
     python cli.py embed VIDEO... --store features.h5
-    python cli.py compare-models --store features.h5 --labels labels.csv --out best.joblib
-    python cli.py score VIDEO... --model best.joblib --store features.h5
+    python cli.py compare-models --store features.h5 --labels labels.csv --out best.skops
+    python cli.py score VIDEO... --model best.skops --store features.h5
     python cli.py check-store --store features.h5 [--repair]
 """
 
@@ -149,7 +149,7 @@ def check_store_command(
 def compare_models_command(
     labels: Path = typer.Option(..., "--labels", "-l", help="Labels CSV: video,start,end,label (intervals [start,end), seconds), video,time,label (points) or the tutorial's Image_ID,Class."),
     store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", help="Feature store written by `embed`."),
-    out_path: Path = typer.Option(Path("best.joblib"), "--out", "-o", help="Where to save the winner, refitted on all labelled frames (a pickle: share only with people who trust you)."),
+    out_path: Path = typer.Option(Path("best.skops"), "--out", "-o", help="Where to save the winner, refitted on all labelled frames (a skops file: loading it cannot run code, so it can be shared; any file name works)."),
     video: str = typer.Option(None, "--video", help="Stored video an Image_ID,Class file describes (frameN.jpg = the frame at N s)."),
     classes: str = typer.Option(None, "--classes", help="Names of the Image_ID,Class class numbers 0,1,2,..., comma-separated [default: 0,1,2]."),
     models: str = typer.Option(None, "--models", "-m", help="Comma-separated subset of the registry [default: all]."),
@@ -168,7 +168,7 @@ def compare_models_command(
     from classifiers.compare import compare_models
     from classifiers.registry import MODELS
     from classifiers.report import (REPORT_SUFFIXES, class_table, failure_lines, feature_norm_line, folds_table,
-                                    leaderboard_table, write_report)
+                                    leaderboard_table)
 
     model_names = [m.strip() for m in models.split(",") if m.strip()] if models else None
     unknown = [m for m in model_names or [] if m not in MODELS]
@@ -178,7 +178,7 @@ def compare_models_command(
         raise typer.BadParameter(f"{report.name!r} does not end in .csv or .json", param_hint="--report")
     _show_warnings()
     result = compare_models(
-        store, labels, out_path=out_path, models=model_names, video=video,
+        store, labels, out_path=out_path, report_path=report, models=model_names, video=video,
         classes=[c.strip() for c in classes.split(",")] if classes else None, n_splits=folds, split=split.value, gap_s=gap_s,
         allow_leaky_split=allow_leaky_split, metric=metric.value, timeout_s=timeout, n_jobs=jobs, random_state=seed,
         feature_norm=feature_norm.value, on_plan=lambda plan: out.print(folds_table(plan)),
@@ -189,7 +189,6 @@ def compare_models_command(
     for line in failure_lines(result):
         console.print(f"[red]{line}[/red]", highlight=False)
     if report is not None:
-        write_report(result, report)
         out.print(f"leaderboard written to {report}")
     out.print(f"saved {result.best_name} (smoothing {result.best_smoother.name}), refitted on all labelled frames, to {result.model_path}")
 
@@ -197,7 +196,7 @@ def compare_models_command(
 @app.command()
 def score(
     videos: list[Path] = typer.Argument(..., help="Videos to score (embedded into --store unless already there)."),
-    model: Path = typer.Option(Path("best.joblib"), "--model", "-m", help="Model saved by compare-models (a pickle: load only files you trust)."),
+    model: Path = typer.Option(Path("best.skops"), "--model", "-m", help="Model saved by compare-models (a skops file: loading builds only trusted types, never runs code; pickles are refused)."),
     store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", help="Feature store; new videos are embedded into it with the model's settings."),
     fps: float = typer.Option(None, "--fps", help="Samples per second (default: the stored rate, else 1.0)."),
     smooth: str = typer.Option(None, "--smooth", help="Override the model's smoothing: none, median:SECONDS, mean:SECONDS or hmm:SECONDS."),

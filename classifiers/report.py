@@ -80,10 +80,13 @@ def failure_lines(result) -> list[str]:
     return [f"{r.model} failed: {r.error}" for r in board[board["status"] != "ok"].itertuples()]
 
 
-def write_report(result, path: str | Path) -> Path:
-    """Write the leaderboard to `path`: CSV (one row per model) or JSON (leaderboard, folds, scheme, winner)."""
+def write_report(result, path: str | Path, *, suffix: str | None = None) -> Path:
+    """Write the leaderboard to `path`: CSV (one row per model) or JSON (leaderboard, folds, scheme, winner).
+
+    The format follows `suffix` ('.csv' or '.json'), by default `path`'s own.
+    """
     path = Path(path)
-    suffix = path.suffix.lower()
+    suffix = (suffix or path.suffix).lower()
     if suffix not in REPORT_SUFFIXES:
         raise ValueError(f"report path must end in {' or '.join(REPORT_SUFFIXES)}, got {path.name!r}")
     if suffix == ".csv":
