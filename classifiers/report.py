@@ -151,7 +151,8 @@ def store_check_lines(check, *, repaired: bool = False) -> list[str]:
         lines.append(f"note: {len(check.unindexed)} intact videos are missing from the index "
                      f"({', '.join(repr(v.video_id) for v in check.unindexed[:3])}); --repair puts them back")
     if check.leftovers:
-        lines.append(f"note: {len(check.leftovers)} leftovers of interrupted runs ({check.leftover_bytes / 1e6:.1f} MB); "
+        n = len(check.leftovers)
+        lines.append(f"note: {n} {'leftover' if n == 1 else 'leftovers'} of interrupted runs ({check.leftover_bytes / 1e6:.1f} MB); "
                      "--repair removes them")
     if check.stale_links:
         lines.append(f"note: the index's links name another folder than {check.path.name}.d/ (the store was moved): "

@@ -145,13 +145,15 @@ def repair_store(path: str | os.PathLike) -> StoreCheck:
                 if problem:
                     del links[video_id]
                     _move_damaged(store, name)
-                    actions.append(f"left out {video_id!r} ({problem})")
+                    actions.append(f"left out {video_id!r} ({problem}); its shard is kept in "
+                                   f"{store.shard_dir.name}/{DAMAGED_DIR}/")
             for video_id, name in adopt_orphans(store, links):
                 actions.append(f"put back {video_id!r}, whose shard {name} the index had lost")
         store._write_index(links)
         removed, n_bytes = sweep(store, links)
         if removed:
-            actions.append(f"removed {removed} leftovers of interrupted runs ({n_bytes / 1e6:.1f} MB)")
+            actions.append(f"removed {removed} {'leftover' if removed == 1 else 'leftovers'} of interrupted runs "
+                           f"({n_bytes / 1e6:.1f} MB)")
     check = verify_store(store.path)
     check.actions = actions
     return check
@@ -164,8 +166,10 @@ def _rebuild(store: FeatureStore, actions: list[str], index_problem: str | None)
         try:
             header = read_shard(shard)[0]
         except ShardDamaged as err:
+            video_id = _named_video(shard)
             _move_damaged(store, shard.name)
-            actions.append(f"left out shard {shard.name} ({err})")
+            actions.append(f"left out {video_id or 'the video'!r} of shard {shard.name} ({err}); the shard is kept in "
+                           f"{store.shard_dir.name}/{DAMAGED_DIR}/")
             continue
         found.append((header.written_ns, shard.name, header))
     if not found:
@@ -182,7 +186,7 @@ def _rebuild(store: FeatureStore, actions: list[str], index_problem: str | None)
             links[header.video_id] = name  # the newest shard of each id wins
         else:
             actions.append(f"left out shard {name} of {header.video_id!r} (embedded with other settings)")
-    actions.append(f"rebuilt the index from {len(links)} shards ({index_problem})")
+    actions.append(f"rebuilt the index from the {len(links)} intact shards")
     return links
 
 
@@ -191,12 +195,20 @@ def _check_shard(store: FeatureStore, name: str, video_id: str | None) -> VideoC
     try:
         header = read_shard(store.shard_dir / name)[0]
     except ShardDamaged as err:
-        return VideoCheck(video_id or "", name, str(err))
+        return VideoCheck(video_id or _named_video(store.shard_dir / name), name, str(err))
     if video_id is not None and header.video_id != video_id:
         return VideoCheck(video_id, name, f"its shard holds video {header.video_id!r}")
     if store.config and not _same_config(header.config, store.config):
         return VideoCheck(header.video_id, name, "its shard was embedded with other settings than the store's")
     return VideoCheck(header.video_id, name)
+
+
+def _named_video(shard: Path) -> str:
+    """The video id a damaged shard names, when its description still reads ('' otherwise)."""
+    try:
+        return read_header(shard).video_id
+    except ShardDamaged:
+        return ""
 
 
 def _same_config(a: dict, b: dict) -> bool:

@@ -280,7 +280,7 @@ class FeatureStore:
         """
         from .integrity import verify_store
 
-        return verify_store(self)
+        return verify_store(self.path)
 
     def repair(self):
         """Rebuild the index from the shards, leaving damaged videos out, and remove proven leftovers.
@@ -290,7 +290,7 @@ class FeatureStore:
         """
         from .integrity import repair_store
 
-        return repair_store(self)
+        return repair_store(self.path)
 
     # -- writing ---------------------------------------------------------------------------------
     def lock(self, name: str = ".lock", blocking: bool = True, remove: bool = False):

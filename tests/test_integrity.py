@@ -84,6 +84,9 @@ def test_flipped_bytes_are_refused_naming_the_video(tmp_path, three, capsys):
         fs.load("b.mp4")
     np.testing.assert_array_equal(fs.load("a.mp4")[1], features["a.mp4"])
     assert fs.problem("b.mp4") and fs.problem("c.mp4") is None
+    check = fs.verify()
+    assert not check.is_intact and [(v.video_id, v.problem is not None) for v in check.videos] == [
+        ("a.mp4", False), ("b.mp4", True), ("c.mp4", False)]
     code, out, err = run(["check-store", "--store", tmp_path / "f.h5"], capsys)
     assert code == 1, err
     assert [line for line in out.splitlines() if line.startswith("damaged")] == [
@@ -131,7 +134,7 @@ def test_check_store_repair_rebuilds_truncated_index_bit_identical(tmp_path, thr
     assert code == 1 and "rebuilds it from the 3 shards found (2 intact)" in out
     code, out, err = run(["check-store", "--store", index, "--repair"], capsys)
     assert code == 0, err
-    assert "rebuilt the index from 2 shards" in out and f"left out shard {damaged_name}" in out
+    assert "rebuilt the index from the 2 intact shards" in out and f"left out 'c.mp4' of shard {damaged_name}" in out
     assert "2 videos, all intact" in out
     repaired = FeatureStore(index)
     assert repaired.video_ids() == ["a.mp4", "b.mp4"] and repaired.config == CONFIG
@@ -160,6 +163,7 @@ def test_check_store_repair_drops_damaged_video_from_readable_index(tmp_path, th
     code, out, _ = run(["check-store", "--store", tmp_path / "f.h5", "--repair"], capsys)
     assert code == 0 and "left out 'a.mp4' (its features fail their checksum" in out
     assert FeatureStore(tmp_path / "f.h5").video_ids() == ["b.mp4", "c.mp4"]
+    assert FeatureStore(tmp_path / "f.h5").repair().is_intact and fs.verify().is_intact
 
 
 def test_check_store_refuses_foreign_file_untouched(tmp_path, capsys):
