@@ -1,6 +1,7 @@
-"""Every rich table the commands print (embed, compare-models, score, demo), and the leaderboard file.
+"""Everything the commands print as results (embed, compare-models, score, demo), and the leaderboard file.
 
-Functions return renderables; `cli.py` prints them. Nothing here computes a result.
+Functions return rich renderables or lines; `cli.py` prints them. Nothing here computes a result.
+Tables are narrow by design: readable in an 80-column terminal.
 """
 
 from __future__ import annotations

@@ -72,6 +72,7 @@ class EmbedReport:
 
     @property
     def frames_per_s(self) -> float:
+        """Sampled frames embedded per second of wall time in this run (not the video's frame rate)."""
         return self.n_embedded / self.wall_s if self.wall_s > 0 else 0.0
 
 
