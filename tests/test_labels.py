@@ -84,7 +84,8 @@ def test_read_labels_tutorial_frame_number_is_seconds(tmp_path, store):
 
 def test_read_labels_video_matched_by_file_name(tmp_path, store):
     path = write(tmp_path, "video,start,end,label\n/videos/a.mp4,0,1,x\na,1,2,y\n")
-    frames = read_labels(path, store)
+    with pytest.warns(UserWarning, match=r"matched 2 video names to stored ids by file name: '/videos/a.mp4' -> 'a.mp4', 'a' -> 'a.mp4'"):
+        frames = read_labels(path, store)
     assert labelled(frames, "a.mp4") == {0.0: "x", 0.5: "x", 1.0: "y", 1.5: "y"}
 
 
@@ -104,6 +105,7 @@ def test_read_labels_video_matched_by_file_name(tmp_path, store):
     ("", r"is empty"),
     ("video,time,label\na.mp4,1.0,x\na.mp4,1.1,y\n", r"lines 2 and 3 give the frame at 1 s of 'a.mp4' two labels"),
 ])
+@pytest.mark.filterwarnings("ignore:labels.csv. 2 intervals start after the video ends")
 def test_read_labels_refuses_invalid_file(tmp_path, store, text, match):
     with pytest.raises(LabelsInvalid, match=match):
         read_labels(write(tmp_path, text), store)
