@@ -6,8 +6,10 @@ quick to import.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +21,23 @@ from .errors import WeightsUnavailable
 POOLINGS = ("avg", "max", "flatten")
 DEFAULT_IMAGE_SIZE_PX = 224
 RANDOM_SEED = 0
+IMAGENET_NOTOP_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"  # the name Keras caches it under
+
+_imagenet_failure: str | None = None  # why the download failed in this process: not retried (issue 9)
+
+
+def imagenet_weights_path() -> Path | None:
+    """The ImageNet VGG16 weights file Keras has cached (in $KERAS_HOME or ~/.keras, else /tmp/.keras), or None.
+
+    Looks where `keras.utils.get_file` looks, without importing Keras and without touching the network.
+    """
+    homes = [Path(os.environ["KERAS_HOME"])] if "KERAS_HOME" in os.environ else [Path.home() / ".keras"]
+    homes.append(Path("/tmp/.keras"))  # Keras' fallback when the home folder is not writable
+    for home in homes:
+        path = home.expanduser() / "models" / IMAGENET_NOTOP_FILE
+        if path.is_file() and path.stat().st_size > 0:
+            return path
+    return None
 
 
 def n_features_for(pooling: str, image_size_px: int) -> int:
@@ -107,8 +126,6 @@ def _import_tensorflow():
     # (bench/embed.py). Read once, at import; set TF_ENABLE_ONEDNN_OPTS=0 to opt out.
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    import sys
-
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"], sys.modules["tensorflow"].config.list_physical_devices("GPU")
     sys.stderr.flush()
@@ -147,13 +164,7 @@ class VGG16Embedder:
         size = config.image_size_px
         kwargs = dict(include_top=False, input_shape=(size, size, 3), pooling=None if config.pooling == "flatten" else config.pooling)
         if config.weights == "imagenet":
-            try:
-                self.model = vgg16.VGG16(weights="imagenet", **kwargs)
-            except Exception as err:  # Keras raises a bare Exception("URL fetch failure ...") offline
-                raise WeightsUnavailable(
-                    f"could not get the ImageNet weights for VGG16 ({str(err).split(' on ')[0][:80]}, offline?); "
-                    "connect once so Keras can cache them, or pass --weights FILE (a Keras VGG16 weights .h5)"
-                ) from None
+            self.model = _imagenet_vgg16(vgg16, kwargs)
         elif config.weights == "random":
             keras.utils.set_random_seed(RANDOM_SEED)
             self.model = vgg16.VGG16(weights=None, **kwargs)
@@ -181,6 +192,25 @@ class VGG16Embedder:
         """Features of a preprocessed batch: (n, size, size, 3) -> (n, n_features) float32."""
         features = self._forward(self._tf.convert_to_tensor(batch, dtype=self._tf.float32))
         return np.asarray(features, dtype=np.float32).reshape(len(batch), -1)
+
+
+def _imagenet_vgg16(vgg16, kwargs: dict):
+    """VGG16 with the ImageNet weights, downloaded by Keras once if not cached; WeightsUnavailable if that fails.
+
+    Keras reports its download ("Downloading data from https://...", a progress bar) on stdout, which is
+    for results: it goes to stderr. A failed download is remembered and not retried in this process.
+    """
+    global _imagenet_failure
+    if _imagenet_failure is None:
+        try:
+            with contextlib.redirect_stdout(sys.stderr):
+                return vgg16.VGG16(weights="imagenet", **kwargs)
+        except Exception as err:  # Keras raises a bare Exception("URL fetch failure ...") offline
+            _imagenet_failure = str(err).split(" on ")[0][:80]
+    raise WeightsUnavailable(
+        f"could not get the ImageNet weights for VGG16 ({_imagenet_failure}, offline?); "
+        "connect once so Keras can cache them, or pass --weights FILE (a Keras VGG16 weights .h5)"
+    )
 
 
 def _load_weights_file(model, path: Path) -> None:

@@ -41,9 +41,15 @@ class Embedder(Protocol):
 
 
 class Progress(Protocol):
-    """What embed_videos reports while it works (the CLI draws it with rich)."""
+    """What embed_videos reports while it works (the CLI draws it with rich).
 
-    def start(self, video_id: str, total: int | None) -> None: ...
+    Per video: `start` with the estimated number of samples (None if unknown) and `n_done`, the samples
+    an interrupted earlier run already checkpointed (not embedded now: a rate must not count them);
+    `advance` by the samples of each batch once they are checkpointed; `finish` only when the video is
+    stored. An exception (Ctrl-C) leaves the count where it stopped, at the samples a rerun keeps.
+    """
+
+    def start(self, video_id: str, total: int | None, n_done: int = 0) -> None: ...
     def advance(self, n: int) -> None: ...
     def finish(self) -> None: ...
 
@@ -65,6 +71,7 @@ class EmbedReport:
 
     @property
     def frames_per_s(self) -> float:
+        """Sampled frames embedded per second of wall time in this run (not the video's frame rate)."""
         return self.n_embedded / self.wall_s if self.wall_s > 0 else 0.0
 
 
@@ -266,25 +273,21 @@ def _embed_one(store, embedder, video_id, path, fp, config, sample_fps, batch_si
     estimate = reader.info.duration_estimate_s
     total = max(1, int(np.ceil(estimate * sample_fps))) if estimate > 0 else None
     if progress:
-        progress.start(video_id, total)
-        if start_index:
-            progress.advance(start_index)
+        progress.start(video_id, total, start_index)
 
     t0 = time.perf_counter()
     n_embedded = 0
     parts = [previous] if previous is not None else []
     try:
-        try:
-            for requested_s, actual_s, batch in _batches(reader, embedder, sample_fps, start_index, batch_size):
-                features = embedder.embed(batch)
-                _append(ckpt, store, video_id, requested_s, actual_s, features)
-                parts.append((requested_s, actual_s, features))
-                n_embedded += len(requested_s)
-                if progress:
-                    progress.advance(len(requested_s))
-        finally:
+        for requested_s, actual_s, batch in _batches(reader, embedder, sample_fps, start_index, batch_size):
+            features = embedder.embed(batch)
+            _append(ckpt, store, video_id, requested_s, actual_s, features)
+            parts.append((requested_s, actual_s, features))
+            n_embedded += len(requested_s)
             if progress:
-                progress.finish()
+                progress.advance(len(requested_s))
+        if progress:
+            progress.finish()
         wall_s = time.perf_counter() - t0
 
         if not parts:

@@ -88,7 +88,11 @@ def refuse_conflict(store: FeatureStore, video_id: str, path: Path, sample_fps: 
     if kind == "damaged" and warn:
         warnings.warn(f"{store.path}: the stored features of {video_id!r} are damaged ({info['problem']}); "
                       f"embedding {path} again", EmbedWarning, stacklevel=3)
-    if kind in ("other content", "other rate") and not replace:
-        what = (f"other content (stored from {info.get('source_path')})" if kind == "other content"
-                else f"{info.get('sample_fps')} samples/s, this run asks for {sample_fps}")
-        raise StoreMismatch(f"{path}: {store.path} already holds {video_id!r} with {what}; pass --replace to re-embed it or --name to store it under another id")
+    if kind == "other content" and not replace:
+        raise StoreMismatch(f"{path}: {store.path} already holds {video_id!r} with other content (stored from "
+                            f"{info.get('source_path')}); pass --replace to re-embed it or --name to store it under another id")
+    if kind == "other rate" and not replace:
+        stored_fps = float(info.get("sample_fps", 0))
+        raise StoreMismatch(f"{path}: {store.path} already holds {video_id!r} at {stored_fps!r} samples/s, this run asks for "
+                            f"{sample_fps!r}; pass --fps {stored_fps:g} to use the stored samples, --replace to re-embed "
+                            f"it at {sample_fps:g} samples/s, or --name to store it under another id")
