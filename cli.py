@@ -1,8 +1,9 @@
 """screentime command line: each command parses options, calls one library function, prints.
 
     python cli.py embed VIDEO... --store features.h5
-    python cli.py compare-models --store features.h5 --labels labels.csv --out best.joblib
-    python cli.py score VIDEO... --model best.joblib --store features.h5
+    python cli.py compare-models --store features.h5 --labels labels.csv --out best.skops
+    python cli.py score VIDEO... --model best.skops --store features.h5
+    python cli.py check-store --store features.h5 [--repair]
 
 The same commands run as `screentime ...` (the console script) and `python -m screentime ...`.
 Results go to stdout; progress, notices, warnings and errors go to stderr.
@@ -83,8 +84,9 @@ app = typer.Typer(
     epilog="""
         {prog} demo
         {prog} embed ep1.mp4 ep2.mkv --store features.h5
-        {prog} compare-models --labels labels.csv --out best.joblib
-        {prog} score ep3.mp4 --model best.joblib --json result.json
+        {prog} compare-models --labels labels.csv --out best.skops
+        {prog} score ep3.mp4 --model best.skops --json result.json
+        {prog} check-store --store features.h5
     """,
 )
 
@@ -192,11 +194,11 @@ def _check_fps(fps: float | None) -> None:
 """)
 def embed(
     videos: list[Path] = typer.Argument(..., metavar="VIDEO", help="Video files (mp4, avi, mkv, mov, ...).", show_default=False),
-    store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store file (created if missing; shards go to FILE.d/)."),
+    store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store file (created with its first video; shards go to FILE.d/)."),
     fps: float = typer.Option(1.0, "--fps", metavar="RATE", help="Samples per second of video time: frames on screen at t = 0, 1/RATE, 2/RATE, ..."),
-    weights: str = typer.Option("imagenet", "--weights", "-w", metavar="WEIGHTS", help="imagenet (Keras downloads them once, then cached), random (seeded, not pretrained) or a Keras VGG16 weights FILE (.weights.h5 or Keras 2 .h5)."),
-    pooling: Pooling = typer.Option("avg", "--pooling", help="avg (512 values), max (512) or flatten (7x7x512 = 25088 at 224 px)."),
-    image_size: int = typer.Option(224, "--image-size", min=32, metavar="PX", help="Frames are resized to PX x PX pixels before VGG16 (at least 32)."),
+    weights: str = typer.Option(None, "--weights", "-w", metavar="WEIGHTS", show_default=False, help="imagenet (Keras downloads them once, then cached), random (seeded, not pretrained) or a Keras VGG16 weights FILE (.weights.h5 or Keras 2 .h5) [default: the store's own, else imagenet]."),
+    pooling: Pooling = typer.Option(None, "--pooling", show_default=False, help="avg (512 values), max (512) or flatten (7x7x512 = 25088 at 224 px) [default: the store's own, else avg]."),
+    image_size: int = typer.Option(None, "--image-size", min=32, metavar="PX", show_default=False, help="Frames are resized to PX x PX pixels before VGG16 (at least 32) [default: the store's own, else 224]."),
     batch_size: int = typer.Option(32, "--batch-size", min=1, metavar="N", help="Frames per VGG16 batch."),
     name: list[str] = typer.Option(None, "--name", metavar="ID", help="Video id to store under; repeat once per video, in order [default: the file name]."),
     replace: bool = typer.Option(False, "--replace", help="Re-embed a video stored under the same id with other content or another --fps."),
@@ -204,15 +206,17 @@ def embed(
     """Embed VIDEOs with VGG16 into the feature store.
 
     Frames are sampled by the video's clock. A video already in the store with the same content and
-    settings costs nothing; an interrupted run, started again, resumes where it stopped.
+    settings costs nothing, also under another name; an interrupted run, started again, resumes where it
+    stopped. Settings not given are the store's own.
     """
-    from featurestore import EmbeddingConfig, embed_videos
+    from featurestore import embed_videos, resolve_embedding_config
 
     _check_fps(fps)
     names = _check_names(name, videos)
     _show_warnings()
-    config = EmbeddingConfig(weights=weights, pooling=pooling.value, image_size_px=image_size)
-    if weights == "random":
+    config = resolve_embedding_config(store, weights=weights, pooling=pooling.value if pooling else None,
+                                      image_size_px=image_size)
+    if config.weights == "random":
         console.print("[yellow]warning:[/] --weights random: features are not pretrained (seeded, reproducible)")
     with RichProgress(console) as progress:
         reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size, names=names,
@@ -223,15 +227,38 @@ def embed(
         out.print(renderable)
 
 
+@app.command("check-store", cls=_Command, epilog="""
+    {prog} check-store --store features.h5
+    {prog} check-store --store features.h5 --repair
+""")
+def check_store_command(
+    store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store to check."),
+    repair: bool = typer.Option(False, "--repair", help="Rebuild a damaged or missing index from the shards, leave damaged videos out (listed), remove leftovers of interrupted runs."),
+) -> None:
+    """Check every stored video against its checksum; --repair the store.
+
+    One line per damaged video. Exit status 0 when the store is intact (after --repair: usable
+    again), 1 otherwise.
+    """
+    from classifiers.report import store_check_lines
+    from featurestore.integrity import repair_store, verify_store
+
+    check = repair_store(store) if repair else verify_store(store)
+    for line in store_check_lines(check, repaired=repair):
+        out.print(line, highlight=False, soft_wrap=True, markup=False)
+    if not (check.is_usable if repair else check.is_intact):
+        raise SystemExit(1)
+
+
 @app.command("compare-models", cls=_Command, epilog="""
-    {prog} compare-models --labels labels.csv --out best.joblib
+    {prog} compare-models --labels labels.csv --out best.skops
     {prog} compare-models -l labels.csv -m logreg,mlp -k 3
     {prog} compare-models -l mapping.csv --video ep1.mp4
 """)
 def compare_models_command(
     labels: Path = typer.Option(..., "--labels", "-l", metavar="CSV", help="Labels: video,start,end,label (intervals [start, end), seconds), video,time,label (points) or the tutorial's Image_ID,Class."),
     store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store written by `embed`."),
-    out_path: Path = typer.Option(Path("best.joblib"), "--out", "-o", metavar="FILE", help="Where to save the winner, refitted on all labelled frames (a pickle: share only with people who trust you)."),
+    out_path: Path = typer.Option(Path("best.skops"), "--out", "-o", metavar="FILE", help="Where to save the winner, refitted on all labelled frames (a skops file: loading it cannot run code, so it can be shared; any file name works)."),
     video: str = typer.Option(None, "--video", metavar="ID", help="Stored video an Image_ID,Class file describes (frameN.jpg = the frame at N s)."),
     classes: str = typer.Option(None, "--classes", metavar="NAMES", help="Names of the Image_ID,Class class numbers 0,1,2,..., comma-separated [default: 0,1,2]."),
     models: str = typer.Option(None, "--models", "-m", metavar="NAMES", help=f"Comma-separated subset of {','.join(MODELS)} [default: all]."),
@@ -252,7 +279,7 @@ def compare_models_command(
     """
     from classifiers.compare import compare_models
     from classifiers.report import (REPORT_SUFFIXES, class_table, failure_lines, feature_norm_line, folds_table,
-                                    leaderboard_table, write_report)
+                                    leaderboard_table)
 
     model_names = [m.strip() for m in models.split(",") if m.strip()] if models else None
     unknown = [m for m in model_names or [] if m not in MODELS]
@@ -262,7 +289,7 @@ def compare_models_command(
         raise typer.BadParameter(f"{report.name!r} does not end in .csv or .json", param_hint="--report")
     _show_warnings()
     result = compare_models(
-        store, labels, out_path=out_path, models=model_names, video=video,
+        store, labels, out_path=out_path, report_path=report, models=model_names, video=video,
         classes=[c.strip() for c in classes.split(",")] if classes else None, n_splits=folds, split=split.value, gap_s=gap_s,
         allow_leaky_split=allow_leaky_split, metric=metric.value, timeout_s=timeout, n_jobs=jobs, random_state=seed,
         feature_norm=feature_norm.value, on_plan=lambda plan: out.print(folds_table(plan)),
@@ -273,19 +300,18 @@ def compare_models_command(
     for line in failure_lines(result):
         console.print(f"[red]{line}[/red]", highlight=False)
     if report is not None:
-        write_report(result, report)
         out.print(f"leaderboard written to {report}")
     out.print(f"saved {result.best_name} (smoothing {result.best_smoother.name}), refitted on all labelled frames, to {result.model_path}")
 
 
 @app.command(cls=_Command, epilog="""
-    {prog} score ep3.mp4 --model best.joblib --store features.h5
+    {prog} score ep3.mp4 --model best.skops --store features.h5
     {prog} score ep3.mp4 ep4.mp4 --csv seg.csv --plot timeline.png
     {prog} score ep3.mp4 --json - | jq .total_screen_time_s
 """)
 def score(
     videos: list[Path] = typer.Argument(..., metavar="VIDEO", help="Videos to score (embedded into --store unless already there).", show_default=False),
-    model: Path = typer.Option(Path("best.joblib"), "--model", "-m", metavar="FILE", help="Model saved by compare-models (a pickle: load only files you trust)."),
+    model: Path = typer.Option(Path("best.skops"), "--model", "-m", metavar="FILE", help="Model saved by compare-models (a skops file: loading builds only trusted types, never runs code; pickles are refused)."),
     store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store; new videos are embedded into it with the model's settings."),
     fps: float = typer.Option(None, "--fps", metavar="RATE", help="Samples per second [default: the stored rate, else 1]."),
     smooth: str = typer.Option(None, "--smooth", metavar="SMOOTHER", help="Override the model's smoothing: none, median:SECONDS, mean:SECONDS or hmm:SECONDS."),

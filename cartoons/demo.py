@@ -79,7 +79,7 @@ def run_demo(
     embed_videos([v.path for v in train], store_path, config=config, progress=progress, make_embedder=lambda _: embedder)
 
     on_step("comparing models by cross-validation grouped by video")
-    model_path = out_dir / "best.joblib"
+    model_path = out_dir / "best.skops"
     comparison = compare_models(store_path, labels_path, out_path=model_path, models=models,
                                 n_splits=min(n_splits, n_train), on_plan=on_plan)
 

@@ -99,10 +99,13 @@ def failure_lines(result) -> list[str]:
     return [f"{r.model} failed: {r.error}" for r in board[board["status"] != "ok"].itertuples()]
 
 
-def write_report(result, path: str | Path) -> Path:
-    """Write the leaderboard to `path`: CSV (one row per model) or JSON (leaderboard, folds, scheme, winner)."""
+def write_report(result, path: str | Path, *, suffix: str | None = None) -> Path:
+    """Write the leaderboard to `path`: CSV (one row per model) or JSON (leaderboard, folds, scheme, winner).
+
+    The format follows `suffix` ('.csv' or '.json'), by default `path`'s own.
+    """
     path = Path(path)
-    suffix = path.suffix.lower()
+    suffix = (suffix or path.suffix).lower()
     if suffix not in REPORT_SUFFIXES:
         raise ValueError(f"report path must end in {' or '.join(REPORT_SUFFIXES)}, got {path.name!r}")
     if suffix == ".csv":
@@ -141,7 +144,42 @@ def embed_tables(reports, store: Path) -> list:
     if n_stored:
         which = "it was" if len(reports) == 1 else f"{n_stored} of {len(reports)} were"
         out.append(f"{which} already in {store} with the same content and settings: no decoding, no inference.")
+    n_copied = sum(r.status == "copied" for r in reports)
+    if n_copied:
+        which = "it is" if len(reports) == 1 else f"{n_copied} of {len(reports)} are"
+        out.append(f"{which} byte-identical to videos already in {store}: their features were copied, no decoding, "
+                   "no inference.")
     return out
+
+
+def store_check_lines(check, *, repaired: bool = False) -> list[str]:
+    """`check-store`: what a repair did, one line per damaged video, then notes and a summary line.
+
+    `check` is a `featurestore.integrity.StoreCheck`.
+    """
+    lines = [f"repaired {check.path}: {action}" for action in check.actions] if repaired else []
+    if check.index_problem:
+        lines.append(f"{check.path}: {check.index_problem}; `check-store --repair` rebuilds it from "
+                     f"the {len(check.videos)} shards found ({len(check.videos) - len(check.damaged)} intact)")
+    for v in check.damaged:
+        lines.append(f"damaged: {v.video_id or '(unknown video)'!r} (shard {v.shard}): {v.problem}")
+    if check.index_problem:
+        return lines
+    if check.unindexed:
+        lines.append(f"note: {len(check.unindexed)} intact videos are missing from the index "
+                     f"({', '.join(repr(v.video_id) for v in check.unindexed[:3])}); --repair puts them back")
+    if check.leftovers:
+        n = len(check.leftovers)
+        lines.append(f"note: {n} {'leftover' if n == 1 else 'leftovers'} of interrupted runs ({check.leftover_bytes / 1e6:.1f} MB); "
+                     "--repair removes them")
+    if check.stale_links:
+        lines.append(f"note: the index's links name another folder than {check.path.name}.d/ (the store was moved): "
+                     "screentime reads it as it is; --repair rewrites them for plain h5py")
+    n = len(check.videos)
+    intact = n - len(check.damaged)
+    verdict = "all intact" if not check.damaged else f"{intact} intact, {len(check.damaged)} damaged"
+    lines.append(f"{check.path}: {n} {'video' if n == 1 else 'videos'}, {verdict}")
+    return lines
 
 
 def feature_norm_line(result) -> str:
@@ -222,7 +260,7 @@ def demo_lines(result, prog: str = "python cli.py") -> list[str]:
         "next:",
         f"  {score_cmd} --json -",
         f"  {prog} compare-models --labels {quote(str(result.labels_path))} --store {quote(str(result.store_path))}"
-        f" --out {quote(str(result.out_dir / 'all-models.joblib'))}",
+        f" --out {quote(str(result.out_dir / 'all-models.skops'))}",
         f"  python -c \"from featurestore import FeatureStore; print(FeatureStore({str(result.store_path)!r}).videos())\"",
         f"  {prog} embed YOUR_VIDEO.mp4 --store features.h5      # then label it and run compare-models, score",
     ]

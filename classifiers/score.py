@@ -86,7 +86,7 @@ def score_videos(
     paths : list of path-like
         Videos to score; each is embedded into `store_path` unless it is there already.
     model_path : path-like
-        A model saved by compare-models (a pickle: load only files you trust).
+        A model saved by compare-models (a skops file: loading it cannot run code).
     sample_fps : float, optional
         Samples per second; default: the rate a video is stored at, else 1.0.
     smooth : str or Smoother, optional

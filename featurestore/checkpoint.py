@@ -1,13 +1,17 @@
 """Checkpoints of an embedding in progress, so an interrupted run resumes where it stopped.
 
 Each batch of features is written to its own small .npz file and published by rename: a killed process
-leaves only whole chunks behind. A chunk set belongs to one (video content, config, sample rate).
+leaves only whole chunks behind. A chunk set belongs to one (video content, config, sample rate). The
+caller holds the video's lock while it uses a checkpoint; a folder nobody can resume is removed by the
+store's leftover sweep (featurestore.integrity).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -44,8 +48,8 @@ class Checkpoint:
             except (OSError, ValueError, KeyError):
                 break  # keep what precedes an unreadable chunk
         self._n_chunks = len(parts)
-        for stale in sorted(self.path.glob("chunk-*.npz"))[len(parts):]:
-            stale.unlink(missing_ok=True)
+        for stale in sorted(self.path.glob("chunk-*.npz"))[len(parts):] + list(self.path.glob(".*.tmp-*")):
+            stale.unlink(missing_ok=True)  # chunks after a damaged one, and half-written ones of a killed run
         if not parts:
             return None
         return tuple(np.concatenate(x) for x in zip(*parts))  # type: ignore[return-value]
@@ -61,6 +65,21 @@ class Checkpoint:
         self._n_chunks += 1
 
     def clear(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
+        """Delete the checkpoint: renamed aside first, so a kill midway leaves no half folder under its name."""
         self._n_chunks = 0
+        if not self.path.exists():
+            return
+        aside = self.path.with_name(f".{self.path.name}.trash-{uuid.uuid4().hex[:8]}")
+        try:
+            os.replace(self.path, aside)
+        except OSError:
+            aside = self.path
+        shutil.rmtree(aside, ignore_errors=True)
+
+    def size_bytes(self) -> int:
+        """Bytes the checkpoint's files take on disk now."""
+        try:
+            return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
+        except OSError:
+            return 0
 

@@ -107,9 +107,16 @@ class EmbeddingConfig:
         }
 
 
-def describe_config(config: dict) -> str:
-    """Short human form of a store config, e.g. 'vgg16 imagenet avg 224 px'."""
-    return f"{config.get('model')} {config.get('weights')} {config.get('pooling')} {config.get('image_size_px')} px"
+def describe_config(config: dict, weights_path: str | None = None) -> str:
+    """Short human form of a store config, e.g. 'vgg16 imagenet avg 224 px'.
+
+    With `weights_path` (the file a 'sha256:' config came from): 'vgg16 weights file vgg16.weights.h5
+    (sha256:1a2b3c4d5e6f...) avg 224 px'.
+    """
+    weights = str(config.get("weights"))
+    if weights_path and weights.startswith("sha256:"):
+        weights = f"weights file {weights_path} ({weights[:19]}...)"
+    return f"{config.get('model')} {weights} {config.get('pooling')} {config.get('image_size_px')} px"
 
 
 def _import_tensorflow():

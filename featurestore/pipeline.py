@@ -6,9 +6,9 @@ through a short queue, so decoding and inference overlap; both release the GIL.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import queue
+import shutil
 import threading
 import time
 import warnings
@@ -20,19 +20,17 @@ from typing import Callable, Protocol
 import numpy as np
 
 from .checkpoint import Checkpoint
-from .embed import EmbeddingConfig, VGG16Embedder
-from .errors import StoreMismatch, VideoUnreadable
+from .embed import DEFAULT_IMAGE_SIZE_PX, EmbeddingConfig, VGG16Embedder
+from .errors import NotEmbedded, StoreFull, StoreMismatch, StoreUnwritable, VideoDamaged, VideoUnreadable, WeightsUnavailable
+from .files import is_disk_full
 from .provenance import library_versions
 from .sampling import check_sample_fps
-from .store import FeatureStore
+from .reuse import ContentIndex, EmbedWarning, refuse_conflict, stored_rate, stored_state
+from .store import FeatureStore, video_stem
 from .video import Cv2VideoReader, check_video_path, fingerprint
 
 
 EMBED_LIBRARIES = ("numpy", "opencv-python-headless", "h5py", "tensorflow", "keras")  # recorded with each video
-
-
-class EmbedWarning(UserWarning):
-    """Something was embedded, but not all of it (e.g. a truncated video)."""
 
 
 class Embedder(Protocol):
@@ -58,7 +56,8 @@ class Progress(Protocol):
 
 @dataclass
 class EmbedReport:
-    """Outcome for one video: status is 'new' (embedded now), 'resumed', 'replaced' or 'stored' (nothing to do)."""
+    """Outcome for one video: status is 'new' (embedded now), 'resumed', 'replaced', 'copied' (features taken
+    from a byte-identical video stored under another id) or 'stored' (nothing to do)."""
 
     video_id: str
     path: str
@@ -76,6 +75,47 @@ class EmbedReport:
         return self.n_embedded / self.wall_s if self.wall_s > 0 else 0.0
 
 
+def resolve_embedding_config(store_path: str | os.PathLike, *, weights: str | None = None, pooling: str | None = None,
+                             image_size_px: int | None = None) -> EmbeddingConfig:
+    """The settings to embed into `store_path` with: each one given, else the store's own, else the defaults.
+
+    Defaults are ImageNet weights, avg pooling and 224 px. A store embedded with a weights file gives
+    the file it recorded (it must still be there and unchanged).
+
+    Raises
+    ------
+    WeightsUnavailable
+        The store's weights file is gone or changed; StoreCorrupt for a damaged store.
+    """
+    path = Path(store_path)
+    stored, weights_path = None, None
+    if path.exists():
+        store = FeatureStore(path)
+        if len(store):
+            stored, weights_path = store.config, store.weights_path
+    if stored is None:
+        return EmbeddingConfig(weights=weights or "imagenet", pooling=pooling or "avg",
+                               image_size_px=image_size_px or DEFAULT_IMAGE_SIZE_PX)
+    weights_id = str(stored.get("weights"))
+    from_store = weights is None
+    if from_store:
+        if weights_id == "imagenet" or weights_id.startswith("random:"):
+            weights = weights_id.split(":")[0]
+        elif not weights_path or not Path(weights_path).is_file():
+            raise WeightsUnavailable(
+                f"{path}: was embedded with the weights file {weights_path or '(not recorded)'} ({weights_id[:19]}...), "
+                "which is not there; pass it with --weights FILE")
+        else:
+            weights = weights_path
+    config = EmbeddingConfig(weights=weights, pooling=pooling or stored["pooling"],
+                             image_size_px=image_size_px or int(stored["image_size_px"]))
+    if from_store and config.weights_id != weights_id:
+        raise WeightsUnavailable(
+            f"{weights}: has changed since {path} was embedded with it ({weights_id[:19]}... then, "
+            f"{config.weights_id[:19]}... now); pass the original file with --weights FILE")
+    return config
+
+
 def embed_videos(
     paths: list[str | os.PathLike],
     store_path: str | os.PathLike,
@@ -91,12 +131,17 @@ def embed_videos(
 ) -> list[EmbedReport]:
     """Embed each video into the store at `store_path`, skipping those already stored.
 
+    A video whose content (fingerprint) is stored under another id at the same rate is copied from it:
+    no decoding, no inference. A store that already holds every video is only read, so it may be read-only.
+    No store is created until a video is stored in it.
+
     Parameters
     ----------
     paths : list of path-like
         Video files. All are checked before any work starts.
-    config : EmbeddingConfig
-        Weights, pooling and input size; must match the store's (one config per store).
+    config : EmbeddingConfig, optional
+        Weights, pooling and input size; must match the store's (one config per store). Default: the
+        store's own (see `resolve_embedding_config`).
     sample_fps : float or None
         Samples per second of video time: frames on screen at t = 0, 1/sample_fps, ... None: the rate a
         video is already stored at (same content), else 1.0.
@@ -104,12 +149,17 @@ def embed_videos(
         Video ids, one per path; default: each file's name.
     replace : bool
         Re-embed a video whose id is stored with other content or another sample rate (else StoreMismatch).
+        A stored video whose data is damaged is embedded again without it.
 
     Returns
     -------
-    list of EmbedReport, one per path, in order.
+    list of EmbedReport, one per distinct video id, in order.
+
+    Raises
+    ------
+    VideoUnreadable, StoreMismatch, StoreCorrupt, StoreUnwritable, StoreFull, WeightsUnavailable
     """
-    config = config or EmbeddingConfig()
+    config = config or resolve_embedding_config(store_path)
     sample_fps = None if sample_fps is None else check_sample_fps(sample_fps)
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -124,75 +174,98 @@ def embed_videos(
         if video_id in seen and seen[video_id].resolve() != path.resolve():
             raise StoreMismatch(f"{path}: has the same id {video_id!r} as {seen[video_id]}; give each a distinct --name")
         seen[video_id] = path
+    jobs = list(dict(zip(ids, paths)).items())  # one job per id, in order
 
-    store = FeatureStore(store_path, mode="a", config=config.identity())
+    store = _open_store(store_path, config)
     fingerprints = {p: fingerprint(p) for p in paths}
-    rates = {video_id: _rate(store, video_id, fingerprints[path], sample_fps) for video_id, path in zip(ids, paths)}
-    for video_id, path in zip(ids, paths):  # refuse conflicts before spending any time
-        _check_conflict(store, video_id, path, fingerprints[path], rates[video_id], replace)
-    for path in paths:
-        Cv2VideoReader(path)  # opens each once: an unreadable file fails now, not after hours
+    copies = ContentIndex(store)
+    rates, states = {}, {}
+    for video_id, path in jobs:  # refuse conflicts before spending any time
+        rates[video_id] = stored_rate(store, video_id, fingerprints[path], sample_fps, copies)
+        states[video_id] = stored_state(store, video_id, fingerprints[path], rates[video_id])
+        refuse_conflict(store, video_id, path, rates[video_id], states[video_id], replace, warn=True)
+    if all(state[0] == "stored" for state in states.values()):  # nothing to write: a read-only store will do
+        return [_stored_report(video_id, path, states[video_id][1]) for video_id, path in jobs]
+    if store.mode != "a":
+        store = FeatureStore(store_path, mode="a", config=config.identity(), weights_path=_weights_path(config))
+        copies = ContentIndex(store)
+    for video_id, path in jobs:
+        if states[video_id][0] != "stored":
+            Cv2VideoReader(path)  # opens each once: an unreadable file fails now, not after hours
 
     embedder: Embedder | None = None
     reports = []
-    done: set[str] = set()
-    for video_id, path in zip(ids, paths):
-        if video_id in done:
-            continue
-        done.add(video_id)
-        lock_name = hashlib.sha1(video_id.encode()).hexdigest()[:16] + ".lock"
-        with store.lock(lock_name, blocking=False) as held:
-            if not held:
-                if on_wait:
-                    on_wait(f"waiting for another screentime process embedding {video_id!r} into {store.path}")
-        with store.lock(lock_name):
-            status = _check_conflict(store, video_id, path, fingerprints[path], rates[video_id], replace)
-            if status == "stored":
-                info = store.info(video_id)
-                reports.append(EmbedReport(video_id, str(path), "stored", info["n_samples"], info["duration_s"]))
+    try:
+        for video_id, path in jobs:
+            if states[video_id][0] == "stored":
+                reports.append(_stored_report(video_id, path, states[video_id][1]))
                 continue
-            if embedder is None:
-                embedder = make_embedder(config)
-            reports.append(_embed_one(store, embedder, video_id, path, fingerprints[path], config, rates[video_id],
-                                      batch_size, status, progress))
+            fp, rate = fingerprints[path], rates[video_id]
+            with store.lock(video_stem(video_id) + ".lock", blocking=False, remove=True) as held:
+                if not held and on_wait:
+                    on_wait(f"waiting for another screentime process embedding {video_id!r} into {store.path}")
+            with store.lock(video_stem(video_id) + ".lock", remove=True):
+                state, info = stored_state(store, video_id, fp, rate)  # another process may have stored it
+                if state == "stored":
+                    reports.append(_stored_report(video_id, path, info))
+                    continue
+                refuse_conflict(store, video_id, path, rate, (state, info), replace, warn=False)
+                status = "new" if state == "new" else "replaced"
+                report = _copy_one(store, video_id, path, fp, rate, copies.find(fp, rate, exclude=video_id))
+                if report is None:
+                    if embedder is None:
+                        embedder = make_embedder(config)
+                    report = _embed_one(store, embedder, video_id, path, fp, config, rate, batch_size, status, progress)
+                copies.add(fp, rate, video_id)
+                reports.append(report)
+    finally:
+        store.discard_if_unused()
     return reports
 
 
-def _rate(store: FeatureStore, video_id: str, fp: str, sample_fps: float | None) -> float:
-    """`sample_fps`, or when it is None the rate `video_id` is stored at with the same content, else 1.0."""
-    if sample_fps is not None:
-        return sample_fps
-    if video_id in store:
-        info = store.info(video_id)
-        if info.get("fingerprint") == fp:
-            return float(info["sample_fps"])
-    return 1.0
+def _open_store(store_path: str | os.PathLike, config: EmbeddingConfig) -> FeatureStore:
+    """The store opened read-only when it exists (its config checked), else opened for writing (nothing created)."""
+    path = Path(store_path)
+    if path.exists() or path.is_symlink():
+        store = FeatureStore(path)
+        if len(store):
+            store.check_config(config.identity())
+        return store
+    return FeatureStore(path, mode="a", config=config.identity(), weights_path=_weights_path(config))
 
 
-def _check_conflict(store: FeatureStore, video_id: str, path: Path, fp: str, sample_fps: float, replace: bool) -> str:
-    """'new', 'stored' (same content and rate: nothing to do) or 'replaced'; StoreMismatch if not allowed."""
-    if video_id not in store:
-        return "new"
-    info = store.info(video_id)
-    same_content = info.get("fingerprint") == fp
-    same_rate = abs(float(info.get("sample_fps", -1)) - sample_fps) < 1e-9
-    if same_content and same_rate:
-        return "stored"
-    if not replace:
-        if not same_content:
-            raise StoreMismatch(f"{path}: {store.path} already holds {video_id!r} with other content (stored from "
-                                f"{info.get('source_path')}); pass --replace to re-embed it or --name to store it under another id")
-        stored_fps = float(info.get("sample_fps", 0))
-        raise StoreMismatch(f"{path}: {store.path} already holds {video_id!r} at {stored_fps!r} samples/s, this run asks for "
-                            f"{sample_fps!r}; pass --fps {stored_fps:g} to use the stored samples, --replace to re-embed "
-                            f"it at {sample_fps:g} samples/s, or --name to store it under another id")
-    return "replaced"
+def _weights_path(config: EmbeddingConfig) -> str | None:
+    """The absolute path of the weights file, recorded in the store so that later runs can name it."""
+    return None if config.weights in ("imagenet", "random") else str(Path(config.weights).resolve())
+
+
+def _stored_report(video_id: str, path: Path, info: dict) -> EmbedReport:
+    return EmbedReport(video_id, str(path), "stored", info["n_samples"], info["duration_s"])
+
+
+def _copy_one(store: FeatureStore, video_id: str, path: Path, fp: str, sample_fps: float, source: str | None) -> EmbedReport | None:
+    """Store `video_id` with the features of `source`, a byte-identical video already stored (None: no source)."""
+    if source is None:
+        return None
+    t0 = time.perf_counter()
+    try:
+        v = store.read(source)
+    except (VideoDamaged, NotEmbedded):
+        return None  # a damaged (or just removed) source: embed the video instead
+    if v.info.get("fingerprint") != fp or abs(float(v.info["sample_fps"]) - sample_fps) >= 1e-9:
+        return None
+    info = {k: value for k, value in v.info.items() if k not in ("video_id", "n_samples")}
+    info.update(source_path=str(path.resolve()), copied_from=source,
+                copied_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    store.put(video_id, requested_s=v.requested_s, actual_s=v.actual_s, features=v.features, info=info)
+    return EmbedReport(video_id, str(path), "copied", len(v.requested_s), float(v.info["duration_s"]),
+                       time.perf_counter() - t0, 0, "", "")
 
 
 def _embed_one(store, embedder, video_id, path, fp, config, sample_fps, batch_size, status, progress) -> EmbedReport:
     reader = Cv2VideoReader(path)
     meta = {"video_id": video_id, "fingerprint": fp, "config": config.identity(), "sample_fps": sample_fps}
-    ckpt = Checkpoint(store.shard_dir / (hashlib.sha1(video_id.encode()).hexdigest()[:16] + ".part"), meta)
+    ckpt = Checkpoint(store.shard_dir / (video_stem(video_id) + ".part"), meta)
     previous = ckpt.load()
     start_index = 0 if previous is None else len(previous[0])
     if previous is not None and status == "new":
@@ -205,51 +278,74 @@ def _embed_one(store, embedder, video_id, path, fp, config, sample_fps, batch_si
     t0 = time.perf_counter()
     n_embedded = 0
     parts = [previous] if previous is not None else []
-    for requested_s, actual_s, batch in _batches(reader, embedder, sample_fps, start_index, batch_size):
-        features = embedder.embed(batch)
-        ckpt.append(requested_s, actual_s, features)
-        parts.append((requested_s, actual_s, features))
-        n_embedded += len(requested_s)
+    try:
+        for requested_s, actual_s, batch in _batches(reader, embedder, sample_fps, start_index, batch_size):
+            features = embedder.embed(batch)
+            _append(ckpt, store, video_id, requested_s, actual_s, features)
+            parts.append((requested_s, actual_s, features))
+            n_embedded += len(requested_s)
+            if progress:
+                progress.advance(len(requested_s))
         if progress:
-            progress.advance(len(requested_s))
-    if progress:
-        progress.finish()
-    wall_s = time.perf_counter() - t0
+            progress.finish()
+        wall_s = time.perf_counter() - t0
 
-    if not parts:
-        raise VideoUnreadable(f"{path}: no frame could be decoded")
-    requested, actual, features = (np.concatenate(x) for x in zip(*parts))
-    duration_s = max(reader.decoded_duration_s, float(actual[-1]))
-    warning = ""
-    expected_s = reader.info.duration_estimate_s
-    if expected_s > 0 and duration_s < expected_s - max(1.0, 2.0 / sample_fps):
-        warning = (f"{path}: decoding stopped at {duration_s:.1f} s of {expected_s:.1f} s (truncated or corrupt file?); "
-                   f"stored the {len(requested)} samples that could be read")
-    elif reader.n_decode_errors:
-        warning = (f"{path}: {reader.n_decode_errors} damaged packets were skipped while decoding (corrupt file?); "
-                   f"samples near them show the last good frame")
-    if warning:
-        warnings.warn(warning, EmbedWarning, stacklevel=3)
-    info = {
-        "source_path": str(path.resolve()),
-        "size_bytes": reader.info.size_bytes,
-        "fingerprint": fp,
-        "fps": reader.info.fps,
-        "frame_count": reader.frames_decoded,
-        "frame_count_container": reader.info.frame_count,
-        "width": reader.info.width,
-        "height": reader.info.height,
-        "duration_s": duration_s,
-        "sample_fps": sample_fps,
-        "is_complete": not warning,
-        "embedded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "device": embedder.device,
-        "weights_source": str(config.weights),
-        "versions": library_versions(EMBED_LIBRARIES),
-    }
-    store.put(video_id, requested_s=requested, actual_s=actual, features=features, info=info)
+        if not parts:
+            raise VideoUnreadable(f"{path}: no frame could be decoded")
+        requested, actual, features = (np.concatenate(x) for x in zip(*parts))
+        duration_s = max(reader.decoded_duration_s, float(actual[-1]))
+        warning = ""
+        expected_s = reader.info.duration_estimate_s
+        if expected_s > 0 and duration_s < expected_s - max(1.0, 2.0 / sample_fps):
+            warning = (f"{path}: decoding stopped at {duration_s:.1f} s of {expected_s:.1f} s (truncated or corrupt file?); "
+                       f"stored the {len(requested)} samples that could be read")
+        elif reader.n_decode_errors:
+            warning = (f"{path}: {reader.n_decode_errors} damaged packets were skipped while decoding (corrupt file?); "
+                       f"samples near them show the last good frame")
+        if warning:
+            warnings.warn(warning, EmbedWarning, stacklevel=3)
+        info = {
+            "source_path": str(path.resolve()),
+            "size_bytes": reader.info.size_bytes,
+            "fingerprint": fp,
+            "fps": reader.info.fps,
+            "frame_count": reader.frames_decoded,
+            "frame_count_container": reader.info.frame_count,
+            "width": reader.info.width,
+            "height": reader.info.height,
+            "duration_s": duration_s,
+            "sample_fps": sample_fps,
+            "is_complete": not warning,
+            "embedded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "device": embedder.device,
+            "weights_source": _weights_path(config) or str(config.weights),
+            "versions": library_versions(EMBED_LIBRARIES),
+        }
+        store.put(video_id, requested_s=requested, actual_s=actual, features=features, info=info)
+    except StoreFull:
+        n_done = sum(len(p[0]) for p in parts)
+        freed = ckpt.size_bytes()
+        ckpt.clear()  # else it keeps the disk full and every later run fails (issue 8)
+        n_total = max(total or 0, n_done)
+        need_mb = 2 * n_total * (4 * config.n_features + 16) / 1e6 + 1  # checkpoint and shard, side by side
+        free_mb = shutil.disk_usage(store.path.parent).free / 1e6
+        raise StoreFull(
+            f"{store.path}: the disk is full (No space left on device) after {n_done} of {total or '?'} samples of "
+            f"{video_id!r}; its checkpoint ({freed / 1e6:.1f} MB) was removed so the disk is as before this run: "
+            f"free about {need_mb:.0f} MB ({free_mb:.0f} MB are free) and run again") from None
     ckpt.clear()
     return EmbedReport(video_id, str(path), status, len(requested), duration_s, wall_s, n_embedded, embedder.device, warning)
+
+
+def _append(ckpt: Checkpoint, store: FeatureStore, video_id: str, requested_s, actual_s, features) -> None:
+    """Checkpoint one batch; a failed write becomes one line (StoreFull when the disk is full)."""
+    try:
+        ckpt.append(requested_s, actual_s, features)
+    except OSError as err:
+        if is_disk_full(err):
+            raise StoreFull(f"{store.path}: the disk is full") from None
+        raise StoreUnwritable(f"{store.path}: cannot write the checkpoint of {video_id!r} "
+                              f"({err.strerror or err}: {err.filename or ckpt.path})") from None
 
 
 _END = object()

@@ -44,7 +44,7 @@ def test_demo_quick_runs_end_to_end(tmp_path, capsys, monkeypatch):
     assert "RANDOM weights" in err and "not in the Keras cache" in err  # the weights used are announced
 
     store = demo_dir / "features-random-32px.h5"
-    for path in (demo_dir / "best.joblib", demo_dir / "labels.csv", store, demo_dir / "result.json",
+    for path in (demo_dir / "best.skops", demo_dir / "labels.csv", store, demo_dir / "result.json",
                  demo_dir / "segments.csv", demo_dir / "timeline.png"):
         assert path.is_file() and str(path) in out, path
     assert json.loads((demo_dir / "result.json").read_text())["videos"][0]["video"] == "test_0.mp4"
