@@ -1,8 +1,12 @@
 """screentime command line: each command parses options, calls one library function, prints.
 
     python cli.py embed VIDEO... --store features.h5
-    python cli.py compare-models --store features.h5 --labels labels.csv --out best.joblib
-    python cli.py score VIDEO... --model best.joblib --store features.h5
+    python cli.py compare-models --store features.h5 --labels labels.csv --out best.skops
+    python cli.py score VIDEO... --model best.skops --store features.h5
+    python cli.py check-store --store features.h5 [--repair]
+
+The same commands run as `screentime ...` (the console script) and `python -m screentime ...`.
+Results go to stdout; progress, notices, warnings and errors go to stderr.
 """
 
 from __future__ import annotations
@@ -13,26 +17,80 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
 
 from classifiers.cv import SPLITS
 from classifiers.features import FEATURE_NORMS
 from classifiers.metrics import METRICS
 from featurestore.backend import PRECISIONS
 from featurestore.decode import DECODE_MODES, DEFAULT_DECODE
+from classifiers.registry import MODELS
 from featurestore.embed import POOLINGS
 from featurestore.errors import ScreentimeError
 
+DEFAULT_STORE = Path("features.h5")
+console = Console(stderr=True)  # progress, notices, warnings; re-created by main() so COLUMNS is read per run
+out = Console()  # results
+
+
+class _HelpMixin:
+    """Usage names arguments VIDEO... (not `{videos}...`); the epilog lists examples, run as the user ran us."""
+
+    @staticmethod
+    def _argument(param) -> str:
+        name = (param.metavar or param.name.upper()) + ("..." if param.nargs != 1 else "")
+        return name if param.required else f"[{name}]"
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                pieces.append(self._argument(param))
+        if isinstance(self, TyperGroup):
+            pieces.append(self.subcommand_metavar)
+        return pieces
+
+    def format_epilog(self, ctx, formatter) -> None:
+        if not self.epilog:
+            return
+        prog = ctx.find_root().info_name or "screentime"
+        formatter.write_paragraph()
+        formatter.write_text("Examples:")
+        with formatter.indentation():
+            for line in self.epilog.strip().splitlines():
+                formatter.write(f"{formatter.current_indent * ' '}{line.strip().format(prog=prog)}\n")
+
+
+class _Command(_HelpMixin, TyperCommand):
+    def format_options(self, ctx, formatter) -> None:
+        """Arguments as in the usage line (VIDEO..., not 'VIDEO <list[Path]>'), then typer's option records."""
+        args = [(self._argument(p), p.help or "") for p in self.get_params(ctx) if p.param_type_name == "argument"]
+        opts = [p.get_help_record(ctx) for p in self.get_params(ctx) if p.param_type_name == "option"]
+        for title, rows in (("Arguments", args), ("Options", [r for r in opts if r])):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+class _Group(_HelpMixin, TyperGroup):
+    pass
+
+
 app = typer.Typer(
+    cls=_Group,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    help="Measure how long each character is on screen: embed videos once, compare classifiers, score new videos.",
+    rich_markup_mode=None,  # plain help: Rich markup would eat "[default: ...]" and show flags as "<bool>"
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="""
+        {prog} demo
+        {prog} embed ep1.mp4 ep2.mkv --store features.h5
+        {prog} compare-models --labels labels.csv --out best.skops
+        {prog} score ep3.mp4 --model best.skops --json result.json
+        {prog} check-store --store features.h5
+    """,
 )
-console = Console(stderr=True)
-out = Console()
-
-DEFAULT_STORE = Path("features.h5")
-
 
 
 def _choices(name: str, values) -> type[Enum]:
@@ -48,42 +106,68 @@ Metric = _choices("Metric", METRICS)
 FeatureNorm = _choices("FeatureNorm", ("auto", *FEATURE_NORMS))
 
 
-class RichProgress:
-    """One progress bar per video (sampled frames, rate, time left); use as a context manager."""
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
-    def __init__(self) -> None:
+
+class RichProgress:
+    """One progress bar per video (samples, this run's rate, time left); use as a context manager.
+
+    On Ctrl-C it says where the run stopped and leaves the bar there; the KeyboardInterrupt goes on (exit 130).
+    """
+
+    def __init__(self, console: Console) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+        self._console = console
         self._progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console,
         )
         self._task = None
+        self._video_id = ""
+        self._total: int | None = None
         self._t0 = 0.0
-        self._done = 0
+        self._done = 0  # samples stored for the current video, from earlier runs and this one
+        self._new = 0  # samples embedded by this run
+        self._running = False
 
     def __enter__(self) -> "RichProgress":
         self._progress.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
         self._progress.stop()
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+            self._console.print(self.interrupted_message(), highlight=False, soft_wrap=True)
 
-    def start(self, video_id: str, total: int | None) -> None:
+    def interrupted_message(self) -> str:
+        """'interrupted at 192/421 of long.mp4; run the same command to resume' (or without a video)."""
+        if not self._running:
+            return "interrupted; run the same command to resume (videos already embedded are kept)"
+        where = f"{self._done}/{self._total}" if self._total else f"{self._done} samples"
+        return f"interrupted at {where} of {self._video_id}; run the same command to resume"
+
+    def start(self, video_id: str, total: int | None, n_done: int = 0) -> None:
         import time
 
-        self._task = self._progress.add_task(video_id, total=total, rate="")
-        self._t0, self._done = time.perf_counter(), 0
+        self._video_id, self._total, self._done, self._new, self._running = video_id, total, n_done, 0, True
+        # The samples of an earlier run start the bar but add no sample to rich's speed estimate (ETA).
+        self._task = self._progress.add_task(video_id, total=total, completed=n_done, rate="")
+        self._t0 = time.perf_counter()
 
     def advance(self, n: int) -> None:
         import time
 
         self._done += n
+        self._new += n
         elapsed = time.perf_counter() - self._t0
-        self._progress.update(self._task, advance=n, rate=f"{self._done / elapsed:.1f} frames/s" if elapsed > 0 else "")
+        rate = f"{self._new / elapsed:.1f} samples/s" if elapsed > 0 else ""
+        self._progress.update(self._task, advance=n, rate=rate)
 
     def finish(self) -> None:
-        self._progress.update(self._task, total=self._done)
+        self._running = False
+        self._progress.update(self._task, total=self._done)  # the duration was an estimate: end the bar where it ended
 
 
 def _show_warnings() -> None:
@@ -94,37 +178,57 @@ def _show_warnings() -> None:
         f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
 
 
-@app.command()
+def _check_names(name: list[str] | None, videos: list[Path]) -> list[str] | None:
+    if name and len(name) != len(videos):
+        raise typer.BadParameter(f"{_plural(len(name), 'name')} for {_plural(len(videos), 'video')}; give one --name "
+                                 "per video, in the same order", param_hint="--name")
+    return name or None
+
+
+def _check_fps(fps: float | None) -> None:
+    if fps is not None and not fps > 0:
+        raise typer.BadParameter(f"{fps:g} is not a positive rate; give samples per second, e.g. 1 or 0.5",
+                                 param_hint="--fps")
+
+
+@app.command(cls=_Command, epilog="""
+    {prog} embed ep1.mp4 ep2.mkv --store features.h5
+    {prog} embed "Tom and Jerry.mp4" --name tj01 --fps 2
+    {prog} embed ep1.mp4 --weights vgg16.weights.h5 --store my.h5
+""")
 def embed(
-    videos: list[Path] = typer.Argument(..., help="Video files (mp4, avi, mkv, mov, ...)."),
-    store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", help="Feature store file (created if missing; shards go to STORE.d/)."),
-    fps: float = typer.Option(1.0, "--fps", help="Samples per second of video time: frames on screen at t = 0, 1/fps, 2/fps, ..."),
-    weights: str = typer.Option("imagenet", "--weights", "-w", help="'imagenet' (Keras download, cached), 'random' (seeded, not pretrained) or a Keras VGG16 weights file (.weights.h5 or Keras 2 .h5)."),
-    pooling: Pooling = typer.Option("avg", "--pooling", help="avg (512 values), max (512) or flatten (7x7x512 = 25088 at 224 px)."),
-    image_size: int = typer.Option(224, "--image-size", min=32, help="Frames are resized to this many pixels square before VGG16 (at least 32)."),
-    batch_size: int = typer.Option(32, "--batch-size", min=1, help="Frames per VGG16 batch."),
-    name: list[str] = typer.Option(None, "--name", help="Video id to store under, one per video (default: the file name)."),
+    videos: list[Path] = typer.Argument(..., metavar="VIDEO", help="Video files (mp4, avi, mkv, mov, ...).", show_default=False),
+    store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store file (created with its first video; shards go to FILE.d/)."),
+    fps: float = typer.Option(1.0, "--fps", metavar="RATE", help="Samples per second of video time: frames on screen at t = 0, 1/RATE, 2/RATE, ..."),
+    weights: str = typer.Option(None, "--weights", "-w", metavar="WEIGHTS", show_default=False, help="imagenet (Keras downloads them once, then cached), random (seeded, not pretrained) or a Keras VGG16 weights FILE (.weights.h5 or Keras 2 .h5) [default: the store's own, else imagenet]."),
+    pooling: Pooling = typer.Option(None, "--pooling", show_default=False, help="avg (512 values), max (512) or flatten (7x7x512 = 25088 at 224 px) [default: the store's own, else avg]."),
+    image_size: int = typer.Option(None, "--image-size", min=32, metavar="PX", show_default=False, help="Frames are resized to PX x PX pixels before VGG16 (at least 32) [default: the store's own, else 224]."),
+    batch_size: int = typer.Option(32, "--batch-size", min=1, metavar="N", help="Frames per VGG16 batch."),
+    name: list[str] = typer.Option(None, "--name", metavar="ID", help="Video id to store under; repeat once per video, in order [default: the file name]."),
     replace: bool = typer.Option(False, "--replace", help="Re-embed a video stored under the same id with other content, another --fps or another --decode."),
-    workers: int = typer.Option(None, "--workers", "-j", min=0, help="Decoding processes feeding the model; a long video is split into time ranges decoded in parallel. 0: decode in this process. Default: every core (a single thread for under a minute of video)."),
-    decode: Decode = typer.Option(None, "--decode", help=f"exact (every frame decoded, as OpenCV), fast (B-frames not decoded: the nearest decoded frame is used, its time stored) or hw (NVDEC; software where it cannot). Default: the mode a video is stored with, else {DEFAULT_DECODE}."),
-    precision: Precision = typer.Option("float32", "--precision", help="Network arithmetic: float32, or bfloat16 on GPUs that have it (part of the store's config: features differ slightly)."),
-    ray: str = typer.Option(None, "--ray", help="Run on a Ray cluster: 'local' starts one on this machine, 'auto' or 'ray://HOST:PORT' joins a running one. Needs pip install -e '.[ray]'."),
+    workers: int = typer.Option(None, "--workers", "-j", min=0, metavar="N", show_default=False, help="Decoding processes feeding the model; a long video is split into time ranges decoded in parallel. 0: decode in this process [default: every core; one thread for under a minute of video]."),
+    decode: Decode = typer.Option(None, "--decode", show_default=False, help=f"exact (every frame decoded, as OpenCV), fast (B-frames not decoded: the decoded frame nearest each time is used, and its time stored) or hw (NVDEC; software where it cannot) [default: the mode a video is stored with, else {DEFAULT_DECODE}]."),
+    precision: Precision = typer.Option(None, "--precision", show_default=False, help="Network arithmetic: float32, or bfloat16 on GPUs that have it; part of the store's config, since features differ slightly [default: the store's own, else float32]."),
+    ray: str = typer.Option(None, "--ray", metavar="ADDRESS", show_default=False, help="Run on a Ray cluster: local (started on this machine for this command), auto or ray://HOST:PORT (a running one). Needs: pip install -e '.[ray]'."),
 ) -> None:
-    """Sample VIDEOS by their clock, embed each frame with VGG16 and keep the features in STORE.
+    """Embed VIDEOs with VGG16 into the feature store.
 
-    A video already in the store with the same content and settings costs nothing; an interrupted run, started again, resumes where it stopped.
-    The Keras backend is KERAS_BACKEND's (tensorflow by default; jax and torch work too).
+    Frames are sampled by the video's clock. A video already in the store with the same content and
+    settings costs nothing, also under another name; an interrupted run, started again, resumes where it
+    stopped. Settings not given are the store's own. Keras runs on KERAS_BACKEND (tensorflow by default;
+    jax and torch give the same features).
     """
-    from featurestore import EmbeddingConfig, embed_videos
+    from featurestore import embed_videos, resolve_embedding_config
 
-    if not fps > 0:
-        raise typer.BadParameter(f"{fps} is not a positive rate", param_hint="--fps")
+    _check_fps(fps)
+    names = _check_names(name, videos)
     _show_warnings()
-    config = EmbeddingConfig(weights=weights, pooling=pooling.value, image_size_px=image_size, precision=precision.value)
-    if weights == "random":
+    config = resolve_embedding_config(store, weights=weights, pooling=pooling.value if pooling else None,
+                                      image_size_px=image_size, precision=precision.value if precision else None)
+    if config.weights == "random":
         console.print("[yellow]warning:[/] --weights random: features are not pretrained (seeded, reproducible)")
-    with RichProgress() as progress:
-        reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size, names=name or None,
+    with RichProgress(console) as progress:
+        reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size, names=names,
                                replace=replace, progress=progress, on_wait=lambda msg: console.print(msg),
                                workers=workers, decode=decode.value if decode else None, ray=ray)
     from classifiers.report import embed_tables
@@ -133,30 +237,59 @@ def embed(
         out.print(renderable)
 
 
-@app.command("compare-models")
+@app.command("check-store", cls=_Command, epilog="""
+    {prog} check-store --store features.h5
+    {prog} check-store --store features.h5 --repair
+""")
+def check_store_command(
+    store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store to check."),
+    repair: bool = typer.Option(False, "--repair", help="Rebuild a damaged or missing index from the shards, leave damaged videos out (listed), remove leftovers of interrupted runs."),
+) -> None:
+    """Check every stored video against its checksum; --repair the store.
+
+    One line per damaged video. Exit status 0 when the store is intact (after --repair: usable
+    again), 1 otherwise.
+    """
+    from classifiers.report import store_check_lines
+    from featurestore.integrity import repair_store, verify_store
+
+    check = repair_store(store) if repair else verify_store(store)
+    for line in store_check_lines(check, repaired=repair):
+        out.print(line, highlight=False, soft_wrap=True, markup=False)
+    if not (check.is_usable if repair else check.is_intact):
+        raise SystemExit(1)
+
+
+@app.command("compare-models", cls=_Command, epilog="""
+    {prog} compare-models --labels labels.csv --out best.skops
+    {prog} compare-models -l labels.csv -m logreg,mlp -k 3
+    {prog} compare-models -l mapping.csv --video ep1.mp4
+""")
 def compare_models_command(
-    labels: Path = typer.Option(..., "--labels", "-l", help="Labels CSV: video,start,end,label (intervals [start,end), seconds), video,time,label (points) or the tutorial's Image_ID,Class."),
-    store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", help="Feature store written by `embed`."),
-    out_path: Path = typer.Option(Path("best.joblib"), "--out", "-o", help="Where to save the winner, refitted on all labelled frames (a pickle: share only with people who trust you)."),
-    video: str = typer.Option(None, "--video", help="Stored video an Image_ID,Class file describes (frameN.jpg = the frame at N s)."),
-    classes: str = typer.Option(None, "--classes", help="Names of the Image_ID,Class class numbers 0,1,2,..., comma-separated [default: 0,1,2]."),
-    models: str = typer.Option(None, "--models", "-m", help="Comma-separated subset of the registry [default: all]."),
-    folds: int = typer.Option(5, "--folds", "-k", min=2, help="Number of cross-validation folds."),
-    split: Split = typer.Option("auto", "--split", help="auto (grouped by video if there are >= --folds labelled videos, else blocks), grouped, blocks, or shuffled (leaky; needs --allow-leaky-split)."),
-    gap_s: float = typer.Option(5.0, "--gap-s", min=0.0, help="Blocks split: training frames within this many seconds of a test block are dropped."),
+    labels: Path = typer.Option(..., "--labels", "-l", metavar="CSV", help="Labels: video,start,end,label (intervals [start, end), seconds), video,time,label (points) or the tutorial's Image_ID,Class."),
+    store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store written by `embed`."),
+    out_path: Path = typer.Option(Path("best.skops"), "--out", "-o", metavar="FILE", help="Where to save the winner, refitted on all labelled frames (a skops file: loading it cannot run code, so it can be shared; any file name works)."),
+    video: str = typer.Option(None, "--video", metavar="ID", help="Stored video an Image_ID,Class file describes (frameN.jpg = the frame at N s)."),
+    classes: str = typer.Option(None, "--classes", metavar="NAMES", help="Names of the Image_ID,Class class numbers 0,1,2,..., comma-separated [default: 0,1,2]."),
+    models: str = typer.Option(None, "--models", "-m", metavar="NAMES", help=f"Comma-separated subset of {','.join(MODELS)} [default: all]."),
+    folds: int = typer.Option(5, "--folds", "-k", min=2, metavar="K", help="Number of cross-validation folds."),
+    split: Split = typer.Option("auto", "--split", help="auto (grouped by video if there are >= K labelled videos, else blocks), grouped, blocks, or shuffled (leaky; needs --allow-leaky-split)."),
+    gap_s: float = typer.Option(5.0, "--gap-s", min=0.0, metavar="SECONDS", help="Blocks split: training frames within this many seconds of a test block are dropped."),
     allow_leaky_split: bool = typer.Option(False, "--allow-leaky-split", help="Permit --split shuffled, whose scores are optimistic."),
-    metric: Metric = typer.Option("macro_f1", "--metric", help="Sort by macro_f1, balanced_accuracy, log_loss or screen_time_error_pct."),
-    timeout: float = typer.Option(None, "--timeout", min=0.0, help="Seconds one fold of one model may take to fit; slower models are shown as failed [default: no limit]."),
-    report: Path = typer.Option(None, "--report", help="Also write the leaderboard to this .csv or .json file."),
-    jobs: int = typer.Option(-1, "--jobs", "-j", help="Processes for the folds (-1: all cores)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the splits and models."),
+    metric: Metric = typer.Option("macro_f1", "--metric", help="What ranks the models (screen_time_error_pct: lower is better)."),
+    timeout: float = typer.Option(None, "--timeout", min=0.0, metavar="SECONDS", help="Seconds one fold of one model may take to fit; slower models are shown as failed [default: no limit]."),
+    report: Path = typer.Option(None, "--report", metavar="FILE", help="Also write the leaderboard to this .csv or .json file."),
+    jobs: int = typer.Option(-1, "--jobs", "-j", metavar="N", help="Processes for the folds (-1: all cores)."),
+    seed: int = typer.Option(0, "--seed", metavar="N", help="Seed of the splits and models."),
     feature_norm: FeatureNorm = typer.Option("auto", "--feature-norm", help="Per-video feature normalisation: auto (chosen by cross-validation), none, or center (subtract each video's mean feature)."),
 ) -> None:
-    """Compare classifiers on labelled stored frames by leakage-free cross-validation; save the best."""
+    """Compare classifiers by cross-validation; save the best.
+
+    Labels are joined with the stored frames; folds never put neighbouring frames on both sides.
+    """
     from classifiers.compare import compare_models
-    from classifiers.registry import MODELS
     from classifiers.report import (REPORT_SUFFIXES, class_table, failure_lines, feature_norm_line, folds_table,
-                                    leaderboard_table, write_report)
+                                    leaderboard_table)
 
     model_names = [m.strip() for m in models.split(",") if m.strip()] if models else None
     unknown = [m for m in model_names or [] if m not in MODELS]
@@ -166,7 +299,7 @@ def compare_models_command(
         raise typer.BadParameter(f"{report.name!r} does not end in .csv or .json", param_hint="--report")
     _show_warnings()
     result = compare_models(
-        store, labels, out_path=out_path, models=model_names, video=video,
+        store, labels, out_path=out_path, report_path=report, models=model_names, video=video,
         classes=[c.strip() for c in classes.split(",")] if classes else None, n_splits=folds, split=split.value, gap_s=gap_s,
         allow_leaky_split=allow_leaky_split, metric=metric.value, timeout_s=timeout, n_jobs=jobs, random_state=seed,
         feature_norm=feature_norm.value, on_plan=lambda plan: out.print(folds_table(plan)),
@@ -177,30 +310,43 @@ def compare_models_command(
     for line in failure_lines(result):
         console.print(f"[red]{line}[/red]", highlight=False)
     if report is not None:
-        write_report(result, report)
         out.print(f"leaderboard written to {report}")
     out.print(f"saved {result.best_name} (smoothing {result.best_smoother.name}), refitted on all labelled frames, to {result.model_path}")
 
 
-@app.command()
+@app.command(cls=_Command, epilog="""
+    {prog} score ep3.mp4 --model best.skops --store features.h5
+    {prog} score ep3.mp4 ep4.mp4 --csv seg.csv --plot timeline.png
+    {prog} score ep3.mp4 --json - | jq .total_screen_time_s
+""")
 def score(
-    videos: list[Path] = typer.Argument(..., help="Videos to score (embedded into --store unless already there)."),
-    model: Path = typer.Option(Path("best.joblib"), "--model", "-m", help="Model saved by compare-models (a pickle: load only files you trust)."),
-    store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", help="Feature store; new videos are embedded into it with the model's settings."),
-    fps: float = typer.Option(None, "--fps", help="Samples per second (default: the stored rate, else 1.0)."),
-    smooth: str = typer.Option(None, "--smooth", help="Override the model's smoothing: none, median:SECONDS, mean:SECONDS or hmm:SECONDS."),
-    weights: str = typer.Option(None, "--weights", "-w", help="Weights file, needed only if the model was trained on features from one."),
-    json_path: Path = typer.Option(None, "--json", help="Write the full result (screen time, segments, per-sample probabilities) as JSON."),
-    csv_path: Path = typer.Option(None, "--csv", help="Write one row per segment: video,start,end,label,confidence."),
-    plot_path: Path = typer.Option(None, "--plot", help="Write a timeline PNG: a band per class over time, probabilities under it."),
-    batch_size: int = typer.Option(32, "--batch-size", min=1, help="Frames per VGG16 batch."),
+    videos: list[Path] = typer.Argument(..., metavar="VIDEO", help="Videos to score (embedded into --store unless already there).", show_default=False),
+    model: Path = typer.Option(Path("best.skops"), "--model", "-m", metavar="FILE", help="Model saved by compare-models (a skops file: loading builds only trusted types, never runs code; pickles are refused)."),
+    store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store; new videos are embedded into it with the model's settings."),
+    fps: float = typer.Option(None, "--fps", metavar="RATE", help="Samples per second [default: the stored rate, else 1]."),
+    smooth: str = typer.Option(None, "--smooth", metavar="SMOOTHER", help="Override the model's smoothing: none, median:SECONDS, mean:SECONDS or hmm:SECONDS."),
+    weights: str = typer.Option(None, "--weights", "-w", metavar="FILE", help="Weights file, needed only if the model was trained on features from one."),
+    name: list[str] = typer.Option(None, "--name", metavar="ID", help="Video id to store under; repeat once per video, in order [default: the file name]."),
+    replace: bool = typer.Option(False, "--replace", help="Re-embed a video stored under the same id with other content or another --fps."),
+    json_path: Path = typer.Option(None, "--json", metavar="FILE", help="Write the full result (screen time, segments, per-sample probabilities) as JSON; - for stdout."),
+    csv_path: Path = typer.Option(None, "--csv", metavar="FILE", help="Write one row per segment: video,start,end,label,confidence; - for stdout."),
+    plot_path: Path = typer.Option(None, "--plot", metavar="PNG", help="Write a timeline PNG: a band per class over time, probabilities under it."),
+    batch_size: int = typer.Option(32, "--batch-size", min=1, metavar="N", help="Frames per VGG16 batch."),
 ) -> None:
-    """Report each class's screen time in VIDEOS: seconds, share, appearances, first and last appearance."""
+    """Report each class's screen time in VIDEOs, in seconds.
+
+    Per video: seconds and share on screen, appearances, first and last appearance.
+    """
     from classifiers.score import score_videos
     from classifiers.smoothing import parse_smoother
 
-    if fps is not None and not fps > 0:
-        raise typer.BadParameter(f"{fps} is not a positive rate", param_hint="--fps")
+    _check_fps(fps)
+    names = _check_names(name, videos)
+    to_stdout = [flag for flag, path in (("--json", json_path), ("--csv", csv_path)) if str(path) == "-"]
+    if len(to_stdout) > 1:
+        raise typer.BadParameter("only one of --json and --csv can go to stdout (-)", param_hint="--csv")
+    if str(plot_path) == "-":
+        raise typer.BadParameter("a PNG cannot go to stdout; give a file name", param_hint="--plot")
     smoother = None
     if smooth is not None:
         try:
@@ -208,38 +354,49 @@ def score(
         except ValueError as err:
             raise typer.BadParameter(str(err), param_hint="--smooth") from None
     _show_warnings()
-    with RichProgress() as progress:
+    with RichProgress(console) as progress:
         result = score_videos(videos, model_path=model, store_path=store, sample_fps=fps, smooth=smoother,
-                              weights=weights, batch_size=batch_size, progress=progress,
+                              weights=weights, batch_size=batch_size, names=names, replace=replace, progress=progress,
                               on_wait=lambda msg: console.print(msg))
     from classifiers.report import screen_time_tables
     from classifiers.results import write_outputs
 
+    tables_to = console if to_stdout else out  # stdout carries the JSON (or CSV) alone
     for table in screen_time_tables(result):
-        out.print(table)
+        tables_to.print(table)
     for path in write_outputs(result, json_path=json_path, csv_path=csv_path, plot_path=plot_path):
-        console.print(f"wrote {path}")
+        if str(path) != "-":
+            console.print(f"wrote {path}", highlight=False)
 
 
-@app.command()
+@app.command(cls=_Command, epilog="""
+    {prog} demo
+    {prog} demo --quick --out /tmp/demo
+    {prog} demo --weights imagenet --duration-s 120
+""")
 def demo(
-    out_dir: Path = typer.Option(Path("demo_out"), "--out", help="Folder for the generated videos, labels, store and model."),
-    weights: str = typer.Option("auto", "--weights", "-w", help="auto (ImageNet if available, else random with a notice), imagenet, random or a weights FILE."),
-    duration_s: float = typer.Option(60.0, "--duration-s", min=5.0, help="Length of each generated video, seconds."),
-    n_train: int = typer.Option(3, "--train-videos", min=2, help="Labelled training videos."),
-    n_test: int = typer.Option(1, "--test-videos", min=1, help="Held-out videos to score."),
-    image_size: int = typer.Option(224, "--image-size", help="VGG16 input size in pixels (smaller is faster, less accurate)."),
+    ctx: typer.Context,
+    out_dir: Path = typer.Option(Path("demo_out"), "--out", metavar="DIR", help="Folder for the generated videos, labels, store, model and results."),
+    weights: str = typer.Option("auto", "--weights", "-w", metavar="WEIGHTS", help="auto (ImageNet if Keras has them cached, else random, without trying the network), imagenet (download if needed), random or a weights FILE."),
+    duration_s: float = typer.Option(60.0, "--duration-s", min=5.0, metavar="SECONDS", help="Length of each generated video."),
+    n_train: int = typer.Option(3, "--train-videos", min=2, metavar="N", help="Labelled training videos."),
+    n_test: int = typer.Option(1, "--test-videos", min=1, metavar="N", help="Held-out videos to score."),
+    image_size: int = typer.Option(224, "--image-size", min=32, metavar="PX", help="VGG16 input size in pixels (smaller is faster, less accurate)."),
     quick: bool = typer.Option(False, "--quick", help="Tiny settings for a smoke test: 2 + 1 videos of 20 s, 32 px, two models."),
 ) -> None:
-    """Run the whole job on generated cartoons: embed, compare models, score held-out videos, show the truth."""
+    """Run the whole job on generated cartoons, offline.
+
+    Generates labelled cartoons, embeds them, compares models, scores held-out videos and shows the
+    true screen time beside the result; writes JSON, CSV and a timeline plot and says what to run next.
+    """
     from cartoons.demo import run_demo
-    from classifiers.report import feature_norm_line, leaderboard_table, screen_time_tables, truth_tables
+    from classifiers.report import demo_lines, feature_norm_line, leaderboard_table, screen_time_tables, truth_tables
 
     models = None
     if quick:
         duration_s, n_train, n_test, image_size, models = 20.0, 2, 1, 32, ["logreg", "lightgbm"]
     _show_warnings()
-    with RichProgress() as progress:
+    with RichProgress(console) as progress:
         result = run_demo(out_dir, n_train=n_train, n_test=n_test, duration_s=duration_s, image_size_px=image_size,
                           weights=weights, models=models, progress=progress,
                           on_step=lambda message: console.print(f"[bold cyan]>[/] {message}", highlight=False))
@@ -247,21 +404,51 @@ def demo(
     out.print(leaderboard_table(result.comparison))
     for table in screen_time_tables(result.score) + truth_tables(result):
         out.print(table)
+    for line in demo_lines(result, prog=ctx.find_root().info_name):
+        out.print(line, highlight=False, soft_wrap=True, markup=False)
+
+
+def _version(value: bool) -> None:
+    if not value:
+        return
+    from importlib import metadata
+
+    from featurestore.provenance import library_versions
+
+    try:
+        version = metadata.version("screentime")
+    except metadata.PackageNotFoundError:
+        version = "(not installed: pip install -e .)"
+    libs = library_versions(("tensorflow", "keras", "scikit-learn", "lightgbm", "h5py", "opencv-python-headless"))
+    typer.echo(f"screentime {version} (" + ", ".join(f"{k} {v}" for k, v in libs.items() if v) + ")")
+    raise typer.Exit()
 
 
 @app.callback()
-def _root() -> None:
-    """Measure how long each character is on screen: embed videos once, compare classifiers, score new videos."""
+def _root(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_version,
+                                 help="Show the version (and those of the libraries that make the numbers) and exit."),
+) -> None:
+    """Measure how long each character is on screen: embed videos once, compare classifiers, score new videos.
+
+    Exit status: 0 done, 1 bad input (one line on stderr: the file and the problem), 2 bad usage
+    (an unknown option or a bad option value), 130 interrupted (run the same command to resume).
+    """
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; a ScreentimeError becomes one line on stderr and exit status 1."""
+def main(argv: list[str] | None = None, prog_name: str = "screentime") -> None:
+    """Run the CLI; a ScreentimeError becomes one line on stderr and exit status 1.
+
+    `prog_name` is how help and the demo's next steps name the command ('python cli.py' when run as a file).
+    """
+    global console, out
+    console, out = Console(stderr=True), Console()
     try:
-        app(args=argv)  # standalone mode: usage errors print themselves and raise SystemExit
+        app(args=argv, prog_name=prog_name)  # standalone mode: usage errors print themselves and raise SystemExit
     except ScreentimeError as err:
         typer.echo(f"error: {err}", err=True)
         raise SystemExit(1) from None
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main(sys.argv[1:], prog_name="python cli.py")

@@ -1,31 +1,43 @@
 """The whole job on generated cartoons, offline: make videos, embed, compare models, score held-out videos.
 
 Used by `python cli.py demo`; the truth is known exactly, so the screen time can be printed next to it.
+It writes what `score` writes (JSON, segments CSV, timeline PNG), so every file a user will meet is there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from classifiers.compare import ComparisonResult, compare_models
+from classifiers.results import write_outputs
 from classifiers.score import ScoreResult, score_videos
-from featurestore.embed import EmbeddingConfig, VGG16Embedder
-from featurestore.errors import WeightsUnavailable
+from featurestore.embed import EmbeddingConfig, VGG16Embedder, imagenet_weights_path
 from featurestore.pipeline import embed_videos
 from cartoons.synthetic import make_dataset, true_screen_time, write_interval_labels
 
 
 @dataclass
 class DemoResult:
-    """What the demo made and measured; `truth[video][label]` is the true screen time in seconds."""
+    """What the demo made and measured; `truth[video][label]` is the true screen time in seconds.
+
+    `weights` is the store's weights identity ('imagenet', 'random:seed=0', 'sha256:...'); `weights_arg`
+    what to pass as --weights to use them again. `outputs` maps 'json', 'csv' and 'plot' to the files written.
+    """
 
     out_dir: Path
     weights: str
     comparison: ComparisonResult
     score: ScoreResult
     truth: dict[str, dict[str, float]]
+    weights_arg: str = "random"
+    labels_path: Path | None = None
+    store_path: Path | None = None
+    model_path: Path | None = None
+    train_videos: list[Path] = field(default_factory=list)
+    test_videos: list[Path] = field(default_factory=list)
+    outputs: dict[str, Path] = field(default_factory=dict)
 
 
 def run_demo(
@@ -47,13 +59,14 @@ def run_demo(
     Parameters
     ----------
     weights : str
-        'auto' tries ImageNet and falls back to seeded random weights (with a notice through `on_step`);
-        otherwise as `embed --weights`.
+        'auto': ImageNet when Keras has them cached, else seeded random weights (with a notice through
+        `on_step`) without trying the network; otherwise as `embed --weights` ('imagenet' downloads them).
     duration_s : float
-        Length of each generated video, in seconds (sampled at 1 frame/s).
+        Length of each generated video, in seconds (sampled once per second).
     """
     out_dir = Path(out_dir)
-    on_step(f"generating {n_train} training and {n_test} held-out cartoons of {duration_s:g} s in {out_dir}")
+    on_step(f"generating {n_train} training and {n_test} held-out cartoon{'s' if n_test != 1 else ''} "
+            f"of {duration_s:g} s in {out_dir}")
     train, test = make_dataset(out_dir / "videos", n_train=n_train, n_test=n_test, duration_s=duration_s)
     labels_path = write_interval_labels(out_dir / "labels.csv", train)
 
@@ -66,22 +79,27 @@ def run_demo(
     embed_videos([v.path for v in train], store_path, config=config, progress=progress, make_embedder=lambda _: embedder)
 
     on_step("comparing models by cross-validation grouped by video")
-    comparison = compare_models(store_path, labels_path, out_path=out_dir / "best.joblib", models=models,
+    model_path = out_dir / "best.skops"
+    comparison = compare_models(store_path, labels_path, out_path=model_path, models=models,
                                 n_splits=min(n_splits, n_train), on_plan=on_plan)
 
-    on_step(f"scoring the held-out videos with {comparison.best_name} (smoothing {comparison.best_smoother.name})")
-    score = score_videos([v.path for v in test], model_path=out_dir / "best.joblib", store_path=store_path,
+    on_step(f"scoring the held-out video{'s' if n_test != 1 else ''} with {comparison.best_name} (smoothing {comparison.best_smoother.name})")
+    score = score_videos([v.path for v in test], model_path=model_path, store_path=store_path,
                          weights=config.weights, progress=progress, make_embedder=lambda _: embedder)
+    outputs = {"json": out_dir / "result.json", "csv": out_dir / "segments.csv", "plot": out_dir / "timeline.png"}
+    write_outputs(score, json_path=outputs["json"], csv_path=outputs["csv"], plot_path=outputs["plot"])
     truth = {v.path.name: true_screen_time(v) for v in test}
-    return DemoResult(out_dir, config.identity()["weights"], comparison, score, truth)
+    return DemoResult(out_dir, config.identity()["weights"], comparison, score, truth, weights_arg=config.weights,
+                      labels_path=labels_path, store_path=store_path, model_path=model_path,
+                      train_videos=[v.path for v in train], test_videos=[v.path for v in test], outputs=outputs)
 
 
 def _embedder(weights: str, image_size_px: int, on_step: Callable[[str], None]) -> VGG16Embedder:
     if weights != "auto":
         return VGG16Embedder(EmbeddingConfig(weights=weights, image_size_px=image_size_px))
-    try:
+    if imagenet_weights_path() is not None:
         return VGG16Embedder(EmbeddingConfig(weights="imagenet", image_size_px=image_size_px))
-    except WeightsUnavailable:
-        on_step("ImageNet weights are not available offline; falling back to random weights "
-                "(pass --weights FILE for pretrained ones)")
-        return VGG16Embedder(EmbeddingConfig(weights="random", image_size_px=image_size_px))
+    on_step("the ImageNet weights are not in the Keras cache (~/.keras/models), so the demo uses random weights "
+            "without trying the network; run it once online with --weights imagenet to download them (58 MB), "
+            "or pass --weights FILE")
+    return VGG16Embedder(EmbeddingConfig(weights="random", image_size_px=image_size_px))

@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
@@ -21,8 +23,10 @@ from classifiers.metrics import METRICS, metric_key, score_fold, summarise_folds
 from classifiers.persist import save_model
 from classifiers.pool import n_cpus, run_folds, set_threads
 from classifiers.registry import MODELS, build_model
+from classifiers.report import REPORT_SUFFIXES, write_report
 from classifiers.smoothing import Smoother, candidate_smoothers
-from featurestore.errors import AllModelsFailed
+from featurestore.errors import AllModelsFailed, OutputUnwritable, ScreentimeError
+from featurestore.files import atomic_output
 from featurestore.provenance import json_safe
 from featurestore.store import FeatureStore
 
@@ -64,6 +68,7 @@ def compare_models(
     labels_path: str | Path,
     *,
     out_path: str | Path | None = None,
+    report_path: str | Path | None = None,
     models: Sequence[str] | Mapping[str, object] | None = None,
     video: str | None = None,
     classes: list[str] | None = None,
@@ -86,14 +91,18 @@ def compare_models(
 
     Labels are read as in `featurestore.labels.read_labels` (`video`, `classes` for the tutorial format);
     folds as in `classifiers.cv.plan_folds`; scoring as in `compare_frames`. The winner is refitted on
-    all labelled frames and saved with `classifiers.persist.save_model` when `out_path` is given.
+    all labelled frames and saved with `classifiers.persist.save_model` when `out_path` is given; the
+    leaderboard is written to `report_path` (.csv or .json, `classifiers.report.write_report`) when given.
+    Both files are replaced together, after all the work, or neither is.
 
     Raises
     ------
-    LabelsInvalid, TooFewSamples, StoreCorrupt, AllModelsFailed
+    LabelsInvalid, TooFewSamples, StoreCorrupt, AllModelsFailed, OutputUnwritable
     """
     if feature_norm not in ("auto", *FEATURE_NORMS):
         raise ValueError(f"feature_norm must be auto or one of {', '.join(FEATURE_NORMS)}, got {feature_norm!r}")
+    if report_path is not None and Path(report_path).suffix.lower() not in REPORT_SUFFIXES:
+        raise ValueError(f"report_path must end in {' or '.join(REPORT_SUFFIXES)}, got {Path(report_path).name!r}")
     store = FeatureStore(store_path)
     norms = FEATURE_NORMS if feature_norm == "auto" else (feature_norm,)
     variants = load_labelled_variants(store, labels_path, video=video, classes=classes, feature_norms=norms)
@@ -115,18 +124,42 @@ def compare_models(
     result = compare_frames(data, plan, models=models, metric=metric, timeout_s=timeout_s, n_jobs=n_jobs,
                             random_state=random_state, smoothers=smoothers)
     result.feature_norm, result.feature_norm_scores = chosen, norm_scores
-    if out_path is not None:
-        estimators = _estimators(models, random_state)
-        best = clone(estimators[result.best_name])
-        with threadpool_limits(n_cpus(n_jobs)):
-            set_threads(best, n_cpus(n_jobs)).fit(data.X, data.y)
-        row = result.leaderboard.set_index("model").loc[result.best_name]
-        result.model_path = save_model(
-            out_path, pipeline=best, classes=result.classes, embedding_config=store.config, smoother=result.best_smoother,
-            model_name=result.best_name, cv=plan.to_dict(), scores=json_safe(row.to_dict()),
-            training_videos=result.training_videos, feature_norm=chosen,
-        )
+    with _written_together(out_path, report_path) as (model_tmp, report_tmp):
+        if model_tmp is not None:
+            estimators = _estimators(models, random_state)
+            best = clone(estimators[result.best_name])
+            with threadpool_limits(n_cpus(n_jobs)):
+                set_threads(best, n_cpus(n_jobs)).fit(data.X, data.y)
+            row = result.leaderboard.set_index("model").loc[result.best_name]
+            save_model(
+                model_tmp, pipeline=best, classes=result.classes, embedding_config=store.config, smoother=result.best_smoother,
+                model_name=result.best_name, cv=plan.to_dict(), scores=json_safe(row.to_dict()),
+                training_videos=result.training_videos, feature_norm=chosen,
+            )
+            result.model_path = Path(out_path)
+        if report_tmp is not None:
+            write_report(result, report_tmp, suffix=Path(report_path).suffix)
     return result
+
+
+@contextmanager
+def _written_together(*paths: str | Path | None) -> Iterator[tuple[Path | None, ...]]:
+    """Temporary paths for the given outputs (None stays None); all replace their targets only if every one
+    was written, one rename after the other, so an interrupted run never leaves a new model with an old or
+    missing report (issue 8)."""
+    with ExitStack() as stack:
+        yield tuple(None if p is None else stack.enter_context(_atomic_output_or_refuse(Path(p))) for p in paths)
+
+
+@contextmanager
+def _atomic_output_or_refuse(path: Path) -> Iterator[Path]:
+    try:
+        with atomic_output(path) as tmp:
+            yield tmp
+    except OSError as err:
+        if isinstance(err, ScreentimeError):
+            raise
+        raise OutputUnwritable(f"{path}: cannot write it ({err.strerror or err}); choose another path") from None
 
 
 def compare_frames(

@@ -1,9 +1,9 @@
 """Save and load a fitted model with everything `score` needs to use it safely.
 
-A model file is a joblib pickle: loading one runs code from it, so load only files you trust.
-It holds a plain dict tagged ``format="screentime-model"``: the fitted pipeline, class names, the
-embedding config of the training features, the chosen smoother, CV scheme and scores, training
-videos, library versions and creation time.
+A model file is a skops archive (see `classifiers.modelfile`): loading one builds only trusted types and
+cannot run code, so model files can be shared. It holds a plain dict tagged ``format="screentime-model"``:
+the fitted pipeline, class names, the embedding config of the training features, the chosen smoother, CV
+scheme and scores, training videos, library versions and creation time.
 """
 
 from __future__ import annotations
@@ -13,17 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import joblib
-
+from classifiers.modelfile import dump_model_file, load_model_file
 from classifiers.smoothing import Smoother
 from featurestore.errors import ModelFileRefused, StoreMismatch
-from featurestore.files import atomic_output
 from featurestore.provenance import library_versions
 
 FORMAT = "screentime-model"
-FORMAT_VERSION = 1
-MODEL_LIBRARIES = ("scikit-learn", "lightgbm", "numpy", "joblib")  # whose objects are pickled in a model file
-_CHECKED = ("scikit-learn", "lightgbm")  # pickles of these break across minor versions
+FORMAT_VERSION = 2  # 2: skops archive (1 was a joblib pickle, refused since)
+MODEL_LIBRARIES = ("scikit-learn", "lightgbm", "numpy", "skops")  # whose objects are stored in a model file
+_CHECKED = ("scikit-learn", "lightgbm")  # fitted state of these may change across minor versions
 
 
 @dataclass
@@ -82,33 +80,25 @@ def save_model(
         "versions": library_versions(MODEL_LIBRARIES), "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "feature_norm": feature_norm,
     }
-    with atomic_output(path) as tmp:
-        joblib.dump(payload, tmp)
-    return path
+    return dump_model_file(payload, path)
 
 
 def load_model(path: str | Path) -> SavedModel:
-    """Load a model file written by `save_model`. Only load files you trust: it is a pickle.
+    """Load a model file written by `save_model`; loading builds only trusted types, never runs code from it.
 
     Warns if it was saved with another major.minor version of scikit-learn or LightGBM.
 
     Raises
     ------
     ModelFileRefused
-        The file is missing, unreadable, or not a screentime model.
+        The file is missing, unreadable, a pickle, names an untrusted type, or is not a screentime model.
     """
     path = Path(path)
     if not path.is_file():
         raise ModelFileRefused(f"model file {path} does not exist; train one with `python cli.py compare-models --out {path}`")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # sklearn's per-estimator version warnings; ours below is one line
-            payload = joblib.load(path)
-    except Exception as err:  # a pickle can fail in any way: truncated, foreign, missing module
-        raise ModelFileRefused(
-            f"model file {path} cannot be read ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); "
-            "it is corrupt or not a screentime model, train a new one with compare-models"
-        ) from None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # sklearn's per-estimator version warnings; ours below is one line
+        payload = load_model_file(path)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelFileRefused(
             f"model file {path} holds a {type(payload).__name__}, not a screentime model; "

@@ -1,6 +1,7 @@
-"""Every rich table the commands print (embed, compare-models, score, demo), and the leaderboard file.
+"""Everything the commands print as results (embed, compare-models, score, demo), and the leaderboard file.
 
-Functions return renderables; `cli.py` prints them. Nothing here computes a result.
+Functions return rich renderables or lines; `cli.py` prints them. Nothing here computes a result.
+Tables are narrow by design: readable in an 80-column terminal.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ import math
 from pathlib import Path
 
 from rich import box
+from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
 from classifiers.cv import CVPlan
 from classifiers.smoothing import Smoother
@@ -20,19 +23,27 @@ from featurestore.provenance import json_safe
 REPORT_SUFFIXES = (".csv", ".json")
 
 
-def folds_table(plan: CVPlan) -> Table:
-    """Per fold: training and test frames and videos, frames dropped by the gap, test frames per class."""
-    table = Table(title=plan.description, title_justify="left", caption="frames per fold; last columns: test frames per class")
-    short = {"train_frames": "train", "test_frames": "test", "train_videos": "train vids", "test_videos": "test vids",
-             "gap_dropped_frames": "gap drop"}
-    for col in plan.summary.columns:
-        table.add_column(short.get(col, col.removeprefix("test_n_")), justify="right", no_wrap=True)
-    for row in plan.summary.itertuples(index=False):
-        table.add_row(*(str(v) for v in row))
-    return table
+def folds_table(plan: CVPlan) -> Group:
+    """One column per fold; rows: training and test frames and videos, frames dropped by the gap, test frames per class.
+
+    Folds are few (--folds) while classes may be many, so classes are rows: the table stays narrow.
+    """
+    summary = plan.summary
+    names = {"train_frames": "train frames", "test_frames": "test frames", "train_videos": "train videos",
+             "test_videos": "test videos", "gap_dropped_frames": "dropped by gap"}
+
+    def label(column: str) -> str:
+        for prefix, text in (("test_n_", "test "), ("train_n_", "train ")):
+            if column.startswith(prefix):
+                return text + column.removeprefix(prefix)
+        return names.get(column, column.replace("_", " "))
+
+    folds = summary["fold"].tolist() if "fold" in summary else list(range(1, len(summary) + 1))
+    rows = [[label(col), *(str(v) for v in summary[col].tolist())] for col in summary.columns if col != "fold"]
+    return _compact_table(plan.description, ["fold", *map(str, folds)], rows, n_left=1)
 
 
-def leaderboard_table(result) -> Table:
+def leaderboard_table(result) -> Group:
     """The leaderboard of a `ComparisonResult`, best first, the winner starred, failed models last.
 
     Scores use each model's best smoother; "F1 raw" is macro F1 without smoothing. Per-class numbers
@@ -51,27 +62,35 @@ def leaderboard_table(result) -> Table:
             _num(row["balanced_accuracy"], 3), _num(row["log_loss"], 3), _num(row["macro_f1_unsmoothed"], 3),
             _num(row["screen_time_error_pct"], 1), _num(row["fit_s"], 2), _num(row["predict_s_per_1000"], 3),
         ])
-    table = _compact_table(f"models by {result.metric}, mean over {cv.n_splits} folds ({cv.scheme} split)",
-                           [("▶" if sorted_by[result.metric] == h else "") + h for h in headers], rows, n_left=2)
-    return table
+    return _compact_table(f"models by {result.metric}, mean over {cv.n_splits} folds ({cv.scheme} split)",
+                          [("▶" if sorted_by[result.metric] == h else "") + h for h in headers], rows, n_left=2)
 
 
-def class_table(result) -> Table:
-    """Per model and class: recall, and screen-time error as % of the class's labelled seconds."""
-    rows = [[row["model"], *(f"{_num(row[f'recall_{c}'], 2)} / {_num(row[f'screen_time_error_pct_{c}'], 1)}" for c in result.classes)]
-            for row in result.leaderboard.to_dict(orient="records") if row["status"] == "ok"]
-    return _compact_table("per class: recall / screen-time error %", ["model", *map(str, result.classes)], rows, n_left=1)
+def class_table(result) -> Group:
+    """Per class (rows) and model (columns): recall, and screen-time error as % of the class's labelled seconds."""
+    board = [row for row in result.leaderboard.to_dict(orient="records") if row["status"] == "ok"]
+    rows = [[str(c), *(f"{_num(row[f'recall_{c}'], 2)} / {_num(row[f'screen_time_error_pct_{c}'], 1)}" for row in board)]
+            for c in result.classes]
+    return _compact_table("per class: recall / screen-time error %", ["class", *(row["model"] for row in board)], rows,
+                          n_left=1)
 
 
-def _compact_table(title: str, headers: list[str], rows: list[list[str]], n_left: int) -> Table:
-    """A borderless table whose cells never wrap (headers may), so that it fits 80 columns where it can."""
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 1), collapse_padding=True, pad_edge=False)
+def _compact_table(title: str, headers: list[str], rows: list[list[str]], n_left: int, flexible: int | None = None) -> Group:
+    """A borderless table whose cells never wrap (headers may), so that it fits 80 columns where it can.
+
+    Column `flexible` (e.g. video names) may fold onto more lines instead, when the terminal is too narrow.
+    The title is a line of its own above the table, wrapped at the terminal's width, not at the table's.
+    """
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 1), collapse_padding=True, pad_edge=False)
     for i, header in enumerate(headers):
         width = max([len(r[i]) for r in rows] + [len(word) for word in header.split()])
-        table.add_column(header, justify="left" if i < n_left else "right", min_width=width, max_width=width)
+        if i == flexible:
+            table.add_column(header, justify="left" if i < n_left else "right", overflow="fold")
+        else:
+            table.add_column(header, justify="left" if i < n_left else "right", min_width=width, max_width=width)
     for r in rows:
         table.add_row(*r, style="bold green" if r[0].startswith("★") else ("red" if len(r) > 1 and r[1] == "failed" else None))
-    return table
+    return Group(Text(title), table)
 
 
 def failure_lines(result) -> list[str]:
@@ -80,10 +99,13 @@ def failure_lines(result) -> list[str]:
     return [f"{r.model} failed: {r.error}" for r in board[board["status"] != "ok"].itertuples()]
 
 
-def write_report(result, path: str | Path) -> Path:
-    """Write the leaderboard to `path`: CSV (one row per model) or JSON (leaderboard, folds, scheme, winner)."""
+def write_report(result, path: str | Path, *, suffix: str | None = None) -> Path:
+    """Write the leaderboard to `path`: CSV (one row per model) or JSON (leaderboard, folds, scheme, winner).
+
+    The format follows `suffix` ('.csv' or '.json'), by default `path`'s own.
+    """
     path = Path(path)
-    suffix = path.suffix.lower()
+    suffix = (suffix or path.suffix).lower()
     if suffix not in REPORT_SUFFIXES:
         raise ValueError(f"report path must end in {' or '.join(REPORT_SUFFIXES)}, got {path.name!r}")
     if suffix == ".csv":
@@ -108,27 +130,60 @@ def _num(value, digits: int) -> str:
 
 
 def embed_tables(reports, store: Path) -> list:
-    """What `embed` did per video (status, samples, speed, device), and a line when nothing had to be done."""
-    table = Table(title=f"embedded into {store}")
-    for col, justify in (("video", "left"), ("status", "left"), ("samples", "right"), ("duration s", "right"),
-                         ("new samples", "right"), ("samples/s", "right"), ("decode", "left"), ("device", "left")):
-        table.add_column(col, justify=justify)
+    """What `embed` did per video (status and decode mode, samples, speed, device and Keras backend), and a line
+    when nothing had to be done."""
+    rows = []
     for r in reports:
         status = "stored before" if r.status == "stored" else r.status
         if r.warning:
             status += " (incomplete)"
+        if getattr(r, "decode", "exact") not in ("", "exact"):
+            status += f", {r.decode}"  # --decode fast or hw: the table says which videos were sampled so
         device = " · ".join(x for x in (getattr(r, "device", ""), getattr(r, "backend", "")) if x) or "-"
-        decode = getattr(r, "decode", "") or "-"
-        if getattr(r, "n_ranges", 0) > 1:
-            decode += f" ({r.n_ranges} ranges)"
-        table.add_row(r.video_id, status, str(r.n_samples), f"{r.duration_s:.1f}", str(r.n_embedded),
-                      f"{r.frames_per_s:.1f}" if r.n_embedded else "-", decode, device)
-    out = [table]
+        rows.append([r.video_id, status, str(r.n_samples), f"{r.duration_s:.1f}", str(r.n_embedded),
+                     f"{r.frames_per_s:.1f}" if r.n_embedded else "-", device])
+    headers = ["video", "status", "samples", "duration s", "embedded now", "samples/s", "device"]
+    out: list = [_compact_table(f"embedded into {store}", headers, rows, n_left=2, flexible=0)]
     n_stored = sum(r.status == "stored" for r in reports)
     if n_stored:
-        out.append(f"{n_stored} of {len(reports)} videos were already in {store} with the same content and settings: "
-                   "no decoding, no inference.")
+        which = "it was" if len(reports) == 1 else f"{n_stored} of {len(reports)} were"
+        out.append(f"{which} already in {store} with the same content and settings: no decoding, no inference.")
+    n_copied = sum(r.status == "copied" for r in reports)
+    if n_copied:
+        which = "it is" if len(reports) == 1 else f"{n_copied} of {len(reports)} are"
+        out.append(f"{which} byte-identical to videos already in {store}: their features were copied, no decoding, "
+                   "no inference.")
     return out
+
+
+def store_check_lines(check, *, repaired: bool = False) -> list[str]:
+    """`check-store`: what a repair did, one line per damaged video, then notes and a summary line.
+
+    `check` is a `featurestore.integrity.StoreCheck`.
+    """
+    lines = [f"repaired {check.path}: {action}" for action in check.actions] if repaired else []
+    if check.index_problem:
+        lines.append(f"{check.path}: {check.index_problem}; `check-store --repair` rebuilds it from "
+                     f"the {len(check.videos)} shards found ({len(check.videos) - len(check.damaged)} intact)")
+    for v in check.damaged:
+        lines.append(f"damaged: {v.video_id or '(unknown video)'!r} (shard {v.shard}): {v.problem}")
+    if check.index_problem:
+        return lines
+    if check.unindexed:
+        lines.append(f"note: {len(check.unindexed)} intact videos are missing from the index "
+                     f"({', '.join(repr(v.video_id) for v in check.unindexed[:3])}); --repair puts them back")
+    if check.leftovers:
+        n = len(check.leftovers)
+        lines.append(f"note: {n} {'leftover' if n == 1 else 'leftovers'} of interrupted runs ({check.leftover_bytes / 1e6:.1f} MB); "
+                     "--repair removes them")
+    if check.stale_links:
+        lines.append(f"note: the index's links name another folder than {check.path.name}.d/ (the store was moved): "
+                     "screentime reads it as it is; --repair rewrites them for plain h5py")
+    n = len(check.videos)
+    intact = n - len(check.damaged)
+    verdict = "all intact" if not check.damaged else f"{intact} intact, {len(check.damaged)} damaged"
+    lines.append(f"{check.path}: {n} {'video' if n == 1 else 'videos'}, {verdict}")
+    return lines
 
 
 def feature_norm_line(result) -> str:
@@ -148,7 +203,8 @@ def screen_time_tables(result) -> list[Table]:
     tables = []
     smoothing = Smoother.from_dict(result.model_info["smoothing"]).name
     for v in result.videos:
-        table = Table(title=f"{v.video_id}: {v.duration_s:.1f} s, {v.sample_fps:g} samples/s, smoothing {smoothing}, "
+        rate = f"{v.sample_fps:g} sample/s" if v.sample_fps == 1 else f"{v.sample_fps:g} samples/s"
+        table = Table(title=f"{v.video_id}: {v.duration_s:.1f} s, {rate}, smoothing {smoothing}, "
                             f"features {result.model_info['feature_norm']}")
         for col in ("class", "screen time s", "share", "appearances", "first s", "last s"):
             table.add_column(col, justify="left" if col == "class" else "right")
@@ -183,3 +239,32 @@ def truth_tables(result) -> list[Table]:
                           f"{100 * abs(err) / video.duration_s:.1f}%")
         tables.append(table)
     return tables
+
+
+def demo_lines(result, prog: str = "python cli.py") -> list[str]:
+    """Demo: where its files are, and the commands to run next (copy-pastable, paths quoted for the shell)."""
+    from shlex import quote
+
+    def files(paths) -> str:
+        return ", ".join(quote(str(p)) for p in paths)
+
+    outputs = result.outputs
+    score_cmd = f"{prog} score {files(result.test_videos)} --model {quote(str(result.model_path))} --store {quote(str(result.store_path))}"
+    if result.weights_arg not in ("imagenet", "random"):
+        score_cmd += f" --weights {quote(result.weights_arg)}"
+    n_train, n_test = len(result.train_videos), len(result.test_videos)
+    return [
+        "",
+        f"the demo's files, in {result.out_dir}/:",
+        f"  videos   {result.out_dir / 'videos'}/ ({n_train} labelled for training, {n_test} held out)",
+        f"  labels   {result.labels_path}",
+        f"  store    {result.store_path} (and its shards in {result.store_path.name}.d/)",
+        f"  model    {result.model_path} ({result.comparison.best_name})",
+        f"  results  {files(outputs.get(k) for k in ('json', 'csv', 'plot') if outputs.get(k))}",
+        "next:",
+        f"  {score_cmd} --json -",
+        f"  {prog} compare-models --labels {quote(str(result.labels_path))} --store {quote(str(result.store_path))}"
+        f" --out {quote(str(result.out_dir / 'all-models.skops'))}",
+        f"  python -c \"from featurestore import FeatureStore; print(FeatureStore({str(result.store_path)!r}).videos())\"",
+        f"  {prog} embed YOUR_VIDEO.mp4 --store features.h5      # then label it and run compare-models, score",
+    ]

@@ -8,10 +8,12 @@ JSON schema (keys may be added, never renamed)::
                  "n_appearances": {label: count}, "first_s": {label: seconds|null},
                  "last_s": {label: seconds|null},
                  "segments": [{"start", "end", "label", "confidence"}],
-                 "samples": [{"time", "label", "proba": {label: p}}]}],
+                 "samples": [{"time", "actual_s", "label", "proba": {label: p}}]}],
      "total_screen_time_s": {label: seconds}}
 
-Seconds are rounded to 3 decimals, shares and probabilities to 4.
+`time` is the sampling grid k / sample_fps (what labels files and segments use); `actual_s` is the
+presentation time of the frame that was used (what `FeatureStore.load` returns), present when known.
+Seconds are rounded to 3 decimals, shares and probabilities to 4. The path '-' means stdout.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import csv
 import json
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -52,39 +55,57 @@ def results_to_dict(results: Sequence[VideoScreenTime], model_info: dict | None 
     }
 
 
+def is_stdout(path: str | os.PathLike | None) -> bool:
+    """True for the path '-', which the writers take to mean standard output."""
+    return path is not None and os.fspath(path) == "-"
+
+
 def write_json(path: str | os.PathLike, results: Sequence[VideoScreenTime], model_info: dict | None = None) -> Path:
-    """Write `results_to_dict(results, model_info)` to `path` as UTF-8 JSON; returns the path.
+    """Write `results_to_dict(results, model_info)` to `path` ('-': stdout) as UTF-8 JSON; returns the path.
 
     The file is written next to `path` first and renamed, so a failure leaves no half-written file.
     """
-    return atomic_write(path, _dumps(results_to_dict(results, model_info)))
+    text = _dumps(results_to_dict(results, model_info))
+    if is_stdout(path):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return Path(path)
+    return atomic_write(path, text)
 
 
 def write_csv(path: str | os.PathLike, results: Sequence[VideoScreenTime]) -> Path:
-    """Write one row per segment, header `video,start,end,label,confidence`; returns the path."""
+    """Write one row per segment, header `video,start,end,label,confidence`, to `path` ('-': stdout)."""
     path = Path(path)
+    if is_stdout(path):
+        _write_csv_rows(sys.stdout, results)
+        sys.stdout.flush()
+        return path
     with atomic_output(path) as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(CSV_HEADER)
-            for result in results:
-                for seg in result.segments:
-                    writer.writerow(
-                        (
-                            result.video_id,
-                            _round(seg.start_s, SECONDS_DECIMALS),
-                            _round(seg.end_s, SECONDS_DECIMALS),
-                            seg.label,
-                            _round(seg.confidence, FRACTION_DECIMALS),
-                        )
-                    )
+            _write_csv_rows(fh, results)
     return path
+
+
+def _write_csv_rows(fh, results: Sequence[VideoScreenTime]) -> None:
+    writer = csv.writer(fh)
+    writer.writerow(CSV_HEADER)
+    for result in results:
+        for seg in result.segments:
+            writer.writerow((result.video_id, _round(seg.start_s, SECONDS_DECIMALS), _round(seg.end_s, SECONDS_DECIMALS),
+                             seg.label, _round(seg.confidence, FRACTION_DECIMALS)))
 
 
 def _video_to_dict(result: VideoScreenTime) -> dict:
     proba_rows = np.round(result.proba, FRACTION_DECIMALS).tolist()
     times = np.round(result.sample_s, SECONDS_DECIMALS).tolist()
     classes = result.classes
+    if result.actual_s is None:
+        samples = [{"time": t, "label": label, "proba": dict(zip(classes, row))}
+                   for t, label, row in zip(times, result.labels.tolist(), proba_rows)]
+    else:
+        actual = np.round(result.actual_s, SECONDS_DECIMALS).tolist()
+        samples = [{"time": t, "actual_s": a, "label": label, "proba": dict(zip(classes, row))}
+                   for t, a, label, row in zip(times, actual, result.labels.tolist(), proba_rows)]
     return {
         "video": result.video_id,
         "duration_s": _round(result.duration_s, SECONDS_DECIMALS),
@@ -103,10 +124,7 @@ def _video_to_dict(result: VideoScreenTime) -> dict:
             }
             for s in result.segments
         ],
-        "samples": [
-            {"time": t, "label": label, "proba": dict(zip(classes, row))}
-            for t, label, row in zip(times, result.labels.tolist(), proba_rows)
-        ],
+        "samples": samples,
     }
 
 
@@ -144,6 +162,8 @@ def _round_map(mapping: dict[str, float | None], decimals: int) -> dict[str, flo
 
 def write_outputs(result, *, json_path=None, csv_path=None, plot_path=None) -> list[Path]:
     """Write the requested files of a `ScoreResult` (JSON, segments CSV, timeline PNG); returns the paths written.
+
+    JSON or CSV go to stdout when their path is '-'.
 
     Raises
     ------

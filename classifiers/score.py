@@ -74,6 +74,7 @@ def score_videos(
     weights: str | None = None,
     batch_size: int = 32,
     names: list[str] | None = None,
+    replace: bool = False,
     progress=None,
     make_embedder: Callable = VGG16Embedder,
     on_wait: Callable[[str], None] | None = None,
@@ -85,13 +86,15 @@ def score_videos(
     paths : list of path-like
         Videos to score; each is embedded into `store_path` unless it is there already.
     model_path : path-like
-        A model saved by compare-models (a pickle: load only files you trust).
+        A model saved by compare-models (a skops file: loading it cannot run code).
     sample_fps : float, optional
         Samples per second; default: the rate a video is stored at, else 1.0.
     smooth : str or Smoother, optional
         Override the model's smoothing, e.g. 'none', 'median:5', 'hmm:10'.
     weights : str, optional
         The weights file, when the model was trained on features from one.
+    names, replace
+        As in `embed_videos`: ids to store the videos under, and whether to re-embed a stored id.
 
     Raises
     ------
@@ -104,7 +107,7 @@ def score_videos(
     if store_path.exists():
         check_config(saved, FeatureStore(store_path).config, store_path=store_path)
     reports = embed_videos(paths, store_path, config=config, sample_fps=sample_fps, batch_size=batch_size, names=names,
-                           progress=progress, make_embedder=make_embedder, on_wait=on_wait)
+                           replace=replace, progress=progress, make_embedder=make_embedder, on_wait=on_wait)
     store = FeatureStore(store_path)
     videos = []
     for video_id in (r.video_id for r in reports):
@@ -117,7 +120,7 @@ def score_videos(
         proba = np.asarray(saved.pipeline.predict_proba(features), dtype=np.float64)
         proba = smoother.transform(proba, step_s=step_s)
         videos.append(summarize_video(video_id, v.requested_s, proba, saved.classes, float(v.info["duration_s"]),
-                                      float(v.info["sample_fps"])))
+                                      float(v.info["sample_fps"]), actual_s=v.actual_s))
     model_info = {
         "path": str(Path(model_path)),
         "name": saved.model_name,

@@ -49,7 +49,7 @@ class VideoScreenTime:
     classes : list of str, length n_classes
         Column order of `proba`.
     sample_s : ndarray of shape (n_samples,), float64
-        Requested time of each sample, in seconds.
+        Requested time of each sample (the sampling grid k / sample_fps), in seconds.
     labels : ndarray of shape (n_samples,), object (str)
         Chosen label of each sample (argmax of `proba`).
     proba : ndarray of shape (n_samples, n_classes), float64
@@ -65,6 +65,9 @@ class VideoScreenTime:
     first_s, last_s : dict of str to float or None
         Start of the first and end of the last segment per class, in seconds; None if never seen.
     segments : list of Segment
+    actual_s : ndarray of shape (n_samples,), float64, or None
+        Presentation time of the frame each sample used, in seconds (what `FeatureStore.load` returns);
+        None when not known.
     """
 
     video_id: str
@@ -81,6 +84,7 @@ class VideoScreenTime:
     first_s: dict[str, float | None]
     last_s: dict[str, float | None]
     segments: list[Segment] = field(default_factory=list)
+    actual_s: np.ndarray | None = None
 
     @property
     def samples(self) -> list[tuple[float, str, np.ndarray]]:
@@ -161,6 +165,7 @@ def summarize_video(
     classes: Sequence[str],
     duration_s: float,
     sample_fps: float,
+    actual_s: np.ndarray | None = None,
 ) -> VideoScreenTime:
     """Screen time per class of one video from its (already smoothed) per-sample probabilities.
 
@@ -177,6 +182,8 @@ def summarize_video(
         Length of the video, in seconds.
     sample_fps : float
         Sampling rate, in samples per second.
+    actual_s : ndarray of shape (n_samples,), optional
+        Presentation time of the frame each sample used, in seconds; kept alongside `requested_s`.
 
     Returns
     -------
@@ -216,6 +223,7 @@ def summarize_video(
         first_s=first_s,
         last_s=last_s,
         segments=segments,
+        actual_s=None if actual_s is None else np.asarray(actual_s, dtype=np.float64),
     )
 
 

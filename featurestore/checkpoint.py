@@ -3,14 +3,18 @@
 Each batch of features is written to its own small .npz file and published by rename: a killed process
 leaves only whole chunks behind. A chunk set belongs to one (video content, config, sample rate, decode mode).
 Chunks carry their sample numbers, so time ranges decoded in parallel, in any order, resume exactly; a chunk
-may also say where the video ends (`end_index`, `end_s`) once a decoder has reached it.
+may also say where the video ends (`end_index`, `end_s`) once a decoder has reached it. The caller holds the
+video's lock while it uses a checkpoint; a folder nobody can resume is removed by the store's leftover sweep
+(featurestore.integrity).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,11 +71,27 @@ class Checkpoint:
             except (OSError, ValueError, KeyError):
                 break  # keep what precedes an unreadable chunk
         self._n_chunks = len(parts)
-        for stale in sorted(self.path.glob("chunk-*.npz"))[len(parts):]:
-            stale.unlink(missing_ok=True)
+        for stale in sorted(self.path.glob("chunk-*.npz"))[len(parts):] + list(self.path.glob(".*.tmp-*")):
+            stale.unlink(missing_ok=True)  # chunks after a damaged one, and half-written ones of a killed run
         if not parts:
             return None
         return tuple(np.concatenate(x) for x in zip(*parts))  # type: ignore[return-value]
+
+    def n_samples(self) -> int:
+        """Samples checkpointed for this meta (0 for another meta's chunks), without loading features or deleting."""
+        try:
+            if json.loads((self.path / "meta.json").read_text()) != self.meta:
+                return 0
+        except (OSError, ValueError):
+            return 0
+        n = 0
+        for chunk in self.path.glob("chunk-*.npz"):
+            try:
+                with np.load(chunk) as z:
+                    n += len(z["requested_s"])
+            except (OSError, ValueError, KeyError):
+                continue
+        return n
 
     def load_state(self) -> CheckpointState | None:
         """All chunks, whatever their order (chunks written before sample numbers were stored count from 0)."""
@@ -100,6 +120,8 @@ class Checkpoint:
                     next_position += n
             except (OSError, ValueError, KeyError):
                 chunk.unlink(missing_ok=True)  # a damaged chunk is decoded again
+        for stale in self.path.glob(".*.tmp-*"):
+            stale.unlink(missing_ok=True)  # half-written chunks of a killed run
         self._n_chunks = int(chunks[-1].stem.split("-")[1]) + 1 if chunks else 0
         if not parts:
             return None
@@ -129,6 +151,21 @@ class Checkpoint:
         self._n_chunks += 1
 
     def clear(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
+        """Delete the checkpoint: renamed aside first, so a kill midway leaves no half folder under its name."""
         self._n_chunks = 0
+        if not self.path.exists():
+            return
+        aside = self.path.with_name(f".{self.path.name}.trash-{uuid.uuid4().hex[:8]}")
+        try:
+            os.replace(self.path, aside)
+        except OSError:
+            aside = self.path
+        shutil.rmtree(aside, ignore_errors=True)
+
+    def size_bytes(self) -> int:
+        """Bytes the checkpoint's files take on disk now."""
+        try:
+            return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
+        except OSError:
+            return 0
 

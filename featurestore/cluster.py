@@ -153,6 +153,7 @@ def _run_round(ray, task, coll: Collection, works: list[VideoWork], *, cpus: int
             job = Job(job_ids, work.video_id, str(work.path.resolve()), work.sample_fps, work.decode, start, stop)
             job_ids += 1
             refs[task.remote(job, config, weights_ref, batch_size, make_embedder)] = (job, work)
+            work.n_ranges += 1
     try:
         while refs:
             ready, _ = ray.wait(list(refs), num_returns=1)
@@ -176,6 +177,7 @@ def _run_round(ray, task, coll: Collection, works: list[VideoWork], *, cpus: int
                     job = Job(job_ids, work.video_id, str(work.path.resolve()), work.sample_fps, work.decode, start, stop)
                     job_ids += 1
                     refs[task.remote(job, config, weights_ref, batch_size, make_embedder)] = (job, work)
+                    work.n_ranges += 1
     finally:
         for ref in refs:
             ray.cancel(ref, force=True)

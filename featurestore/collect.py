@@ -7,7 +7,6 @@ the store.
 
 from __future__ import annotations
 
-import hashlib
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -17,21 +16,21 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import Checkpoint
-from .errors import VideoUnreadable
+from .errors import StoreFull, StoreUnwritable, VideoUnreadable
+from .files import is_disk_full
 from .provenance import library_versions
+from .reuse import EmbedWarning
+from .store import video_stem
 from .video import VideoInfo
 
 #: Recorded with each video (the Keras backend's own libraries are added per run).
 EMBED_LIBRARIES = ("numpy", "opencv-python-headless", "av", "h5py", "keras")
 
 
-class EmbedWarning(UserWarning):
-    """Something was embedded, but not all of it (e.g. a truncated video)."""
-
-
 @dataclass
 class EmbedReport:
-    """Outcome for one video: status is 'new' (embedded now), 'resumed', 'replaced' or 'stored' (nothing to do)."""
+    """Outcome for one video: status is 'new' (embedded now), 'resumed', 'replaced', 'copied' (features taken
+    from a byte-identical video stored under another id) or 'stored' (nothing to do)."""
 
     video_id: str
     path: str
@@ -48,6 +47,7 @@ class EmbedReport:
 
     @property
     def frames_per_s(self) -> float:
+        """Sampled frames embedded per second of wall time in this run (not the video's frame rate)."""
         return self.n_embedded / self.wall_s if self.wall_s > 0 else 0.0
 
 
@@ -64,8 +64,12 @@ class RangeEnd:
     hw_error: str = ""
 
 
-def checkpoint_key(video_id: str) -> str:
-    return hashlib.sha1(video_id.encode()).hexdigest()[:16]
+def checkpoint_for(store, video_id: str, fingerprint: str, config, sample_fps: float, decode: str) -> Checkpoint:
+    """The checkpoint of one video's embedding, valid only for this content, config, rate and decode mode."""
+    meta = {"video_id": video_id, "fingerprint": fingerprint, "config": config.identity(), "sample_fps": sample_fps}
+    if decode != "exact":  # checkpoints of exact decoding keep the meta they had before modes existed
+        meta["decode"] = decode
+    return Checkpoint(store.shard_dir / (video_stem(video_id) + ".part"), meta)
 
 
 @dataclass(eq=False)
@@ -96,16 +100,13 @@ class VideoWork:
     decoders: set = field(default_factory=set)
     hw_error: str = ""  # why NVDEC could not decode this video (software did)
     published: bool = False
-    n_ranges: int = 0
+    n_ranges: int = 0  # decoding jobs started for it in this run (time ranges decoded separately)
     in_flight: int = 0  # samples decoded but not yet embedded
     started_s: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self) -> None:
-        meta = {"video_id": self.video_id, "fingerprint": self.fingerprint, "config": self.config.identity(),
-                "sample_fps": self.sample_fps}
-        if self.decode != "exact":  # checkpoints of exact decoding keep the meta they had before modes existed
-            meta["decode"] = self.decode
-        self.checkpoint = Checkpoint(self.store.shard_dir / (checkpoint_key(self.video_id) + ".part"), meta)
+        self.checkpoint = checkpoint_for(self.store, self.video_id, self.fingerprint, self.config, self.sample_fps,
+                                         self.decode)
         state = self.checkpoint.load_state()
         if state is not None:
             keep = np.unique(state.index, return_index=True)[1]
@@ -156,14 +157,13 @@ class VideoWork:
         if not new.any():
             return
         arrays = tuple(np.asarray(a)[new] for a in (index, requested_s, actual_s, features, n_frames))
-        self.checkpoint.append(arrays[1], arrays[2], arrays[3], index=arrays[0], n_frames=arrays[4])
+        self._checkpoint(arrays[1], arrays[2], arrays[3], index=arrays[0], n_frames=arrays[4])
         self.parts.append(arrays)
         self.done.update(int(k) for k in arrays[0])
         self.n_embedded += int(new.sum())
 
     def range_ended(self, end: RangeEnd) -> None:
         """Record a decoder's stop; at the end of the video this fixes the number of samples (checkpointed)."""
-        self.n_ranges += 1
         if end.decoder:
             self.decoders.add(end.decoder)
         if end.hw_error:
@@ -178,10 +178,20 @@ class VideoWork:
         if end.reached_end or errors:
             empty = np.zeros((0,), np.float64)
             n_features = self.config.n_features
-            self.checkpoint.append(empty, empty, np.zeros((0, n_features), np.float32), index=np.zeros(0, np.int64),
-                                   end_index=self.end_index if end.reached_end else None, end_s=self.end_s,
-                                   n_decode_errors=errors)
+            self._checkpoint(empty, empty, np.zeros((0, n_features), np.float32), index=np.zeros(0, np.int64),
+                             end_index=self.end_index if end.reached_end else None, end_s=self.end_s,
+                             n_decode_errors=errors)
         self.n_decode_errors += errors
+
+    def _checkpoint(self, *arrays, **extra) -> None:
+        """Checkpoint durably; a failed write becomes one line (StoreFull when the disk is full)."""
+        try:
+            self.checkpoint.append(*arrays, **extra)
+        except OSError as err:
+            if is_disk_full(err):
+                raise StoreFull(f"{self.store.path}: the disk is full") from None
+            raise StoreUnwritable(f"{self.store.path}: cannot write the checkpoint of {self.video_id!r} "
+                                  f"({err.strerror or err}: {err.filename or self.checkpoint.path})") from None
 
     # -- publishing ------------------------------------------------------------------------------
     def publish(self, device: str, backend: str) -> EmbedReport:
@@ -227,7 +237,8 @@ class VideoWork:
             "device": device,
             "keras_backend": backend,
             "precision": getattr(self.config, "precision", "float32"),
-            "weights_source": str(self.config.weights),
+            "weights_source": (str(Path(self.config.weights).resolve())
+                               if self.config.weights not in ("imagenet", "random") else str(self.config.weights)),
             "versions": library_versions(EMBED_LIBRARIES + BACKEND_LIBRARIES.get(backend, ())),
         }
         self.store.put(self.video_id, requested_s=requested, actual_s=actual, features=features, info=info)

@@ -7,7 +7,10 @@ the CLI, the store and the classifiers stay quick to import. Preprocessing is pl
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +25,23 @@ DEFAULT_IMAGE_SIZE_PX = 224
 RANDOM_SEED = 0
 #: ImageNet mean of the B, G and R channels that `vgg16.preprocess_input` ("caffe" mode) subtracts.
 CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
+IMAGENET_NOTOP_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"  # the name Keras caches it under
+
+_imagenet_failure: str | None = None  # why the download failed in this process: not retried (issue 9)
+
+
+def imagenet_weights_path() -> Path | None:
+    """The ImageNet VGG16 weights file Keras has cached (in $KERAS_HOME or ~/.keras, else /tmp/.keras), or None.
+
+    Looks where `keras.utils.get_file` looks, without importing Keras and without touching the network.
+    """
+    homes = [Path(os.environ["KERAS_HOME"])] if "KERAS_HOME" in os.environ else [Path.home() / ".keras"]
+    homes.append(Path("/tmp/.keras"))  # Keras' fallback when the home folder is not writable
+    for home in homes:
+        path = home.expanduser() / "models" / IMAGENET_NOTOP_FILE
+        if path.is_file() and path.stat().st_size > 0:
+            return path
+    return None
 
 
 def n_features_for(pooling: str, image_size_px: int) -> int:
@@ -102,9 +122,16 @@ class EmbeddingConfig:
         return identity
 
 
-def describe_config(config: dict) -> str:
-    """Short human form of a store config, e.g. 'vgg16 imagenet avg 224 px' (plus ' bfloat16' when it is)."""
-    text = f"{config.get('model')} {config.get('weights')} {config.get('pooling')} {config.get('image_size_px')} px"
+def describe_config(config: dict, weights_path: str | None = None) -> str:
+    """Short human form of a store config, e.g. 'vgg16 imagenet avg 224 px' (plus ' bfloat16' when it is).
+
+    With `weights_path` (the file a 'sha256:' config came from): 'vgg16 weights file vgg16.weights.h5
+    (sha256:1a2b3c4d5e6f...) avg 224 px'.
+    """
+    weights = str(config.get("weights"))
+    if weights_path and weights.startswith("sha256:"):
+        weights = f"weights file {weights_path} ({weights[:19]}...)"
+    text = f"{config.get('model')} {weights} {config.get('pooling')} {config.get('image_size_px')} px"
     return text + (f" {config['precision']}" if config.get("precision", "float32") != "float32" else "")
 
 
@@ -115,7 +142,6 @@ class VGG16Preprocessor:
     Equal, bit for bit, to resizing with INTER_AREA, converting to RGB and applying Keras'
     `vgg16.preprocess_input` (which turns RGB back into BGR and subtracts the ImageNet mean).
     """
-
     image_size_px: int
 
     def __call__(self, frames_bgr: list[np.ndarray]) -> np.ndarray:
@@ -176,13 +202,7 @@ class VGG16Embedder:
         kwargs = dict(include_top=False, input_shape=(size, size, 3), pooling=None if config.pooling == "flatten" else config.pooling)
         with dtype_policy(config.precision):
             if config.weights == "imagenet":
-                try:
-                    self.model = vgg16.VGG16(weights="imagenet", **kwargs)
-                except Exception as err:  # Keras raises a bare Exception("URL fetch failure ...") offline
-                    raise WeightsUnavailable(
-                        f"could not get the ImageNet weights for VGG16 ({str(err).split(' on ')[0][:80]}, offline?); "
-                        "connect once so Keras can cache them, or pass --weights FILE (a Keras VGG16 weights .h5)"
-                    ) from None
+                self.model = _imagenet_vgg16(vgg16, kwargs)
             else:
                 self.model = vgg16.VGG16(weights=None, **kwargs)
                 if config.weights == "random":
@@ -196,7 +216,6 @@ class VGG16Embedder:
     def preprocessor_for(config: EmbeddingConfig) -> VGG16Preprocessor:
         """The preprocessing an embedder of `config` applies, without loading the network."""
         return VGG16Preprocessor(config.image_size_px)
-
     def preprocess(self, frames_bgr: list[np.ndarray]) -> np.ndarray:
         """Resize BGR uint8 frames to the network's input and apply `vgg16.preprocess_input` on RGB.
 
@@ -207,6 +226,25 @@ class VGG16Embedder:
     def embed(self, batch: np.ndarray) -> np.ndarray:
         """Features of a preprocessed batch: (n, size, size, 3) -> (n, n_features) float32."""
         return self._forward(np.asarray(batch, dtype=np.float32)).reshape(len(batch), -1)
+
+
+def _imagenet_vgg16(vgg16, kwargs: dict):
+    """VGG16 with the ImageNet weights, downloaded by Keras once if not cached; WeightsUnavailable if that fails.
+
+    Keras reports its download ("Downloading data from https://...", a progress bar) on stdout, which is
+    for results: it goes to stderr. A failed download is remembered and not retried in this process.
+    """
+    global _imagenet_failure
+    if _imagenet_failure is None:
+        try:
+            with contextlib.redirect_stdout(sys.stderr):
+                return vgg16.VGG16(weights="imagenet", **kwargs)
+        except Exception as err:  # Keras raises a bare Exception("URL fetch failure ...") offline
+            _imagenet_failure = str(err).split(" on ")[0][:80]
+    raise WeightsUnavailable(
+        f"could not get the ImageNet weights for VGG16 ({_imagenet_failure}, offline?); "
+        "connect once so Keras can cache them, or pass --weights FILE (a Keras VGG16 weights .h5)"
+    )
 
 
 def _load_weights_file(model, path: Path) -> None:

@@ -19,8 +19,23 @@ class StoreCorrupt(ScreentimeError, OSError):
     """The store path exists but is not a readable screentime store."""
 
 
+class VideoDamaged(StoreCorrupt):
+    """One stored video's data is damaged (fails its checksum, truncated, missing); the rest of the store is fine.
+
+    Attributes `video_id` and `reason` (a few words) say which and how.
+    """
+
+    def __init__(self, message: str, video_id: str = "", reason: str = ""):
+        super().__init__(message)
+        self.video_id, self.reason = video_id, reason
+
+
 class StoreUnwritable(ScreentimeError, OSError):
     """The store (or its shard folder) cannot be created or written."""
+
+
+class StoreFull(StoreUnwritable):
+    """The disk (or quota) holding the store is full; the store is left as it was before the write."""
 
 
 class StoreMismatch(ScreentimeError, ValueError):

@@ -6,6 +6,7 @@ a user or another process reads goes through here.
 
 from __future__ import annotations
 
+import errno
 import os
 import uuid
 from collections.abc import Iterator
@@ -58,3 +59,10 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
         with open(tmp, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
     return path
+
+
+def is_disk_full(err: OSError) -> bool:
+    """Whether `err` says the disk (or the user's quota) is full, also where HDF5 says so only in its text."""
+    text = str(err)
+    return getattr(err, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "No space left on device" in text \
+        or "errno = 28" in text or "Disk quota exceeded" in text

@@ -50,10 +50,12 @@ class LabelTable:
 
 @dataclass(frozen=True)
 class Grid:
-    """Sampling grid of one stored video: `requested_s` of shape (n_frames,), float64, and its rate."""
+    """Sampling grid of one stored video: `requested_s` of shape (n_frames,), float64, its rate, and the
+    video's length in seconds (None if unknown)."""
 
     requested_s: np.ndarray
     sample_fps: float
+    duration_s: float | None = None
 
 
 class StoreGrids(Mapping):
@@ -73,7 +75,7 @@ class StoreGrids(Mapping):
         if video_id not in self.videos:
             self.videos[video_id] = self.store.read(video_id)
         v = self.videos[video_id]
-        return Grid(np.asarray(v.requested_s, dtype=np.float64), float(v.info["sample_fps"]))
+        return Grid(np.asarray(v.requested_s, dtype=np.float64), float(v.info["sample_fps"]), float(v.info["duration_s"]))
 
     def __iter__(self):
         return iter(self._ids)
@@ -88,6 +90,7 @@ def read_labels(labels_path: str | Path, store, *, video: str | None = None, cla
     Parameters
     ----------
     labels_path : path
+        A CSV (comma-, semicolon- or tab-separated, recognised from the header line).
         Interval CSV ``video,start,end,label`` (seconds, interval [start, end)), point CSV
         ``video,time,label`` (nearest frame within half a sampling interval), or the tutorial's
         ``Image_ID,Class`` where ``frameN.jpg`` is the frame at N seconds (``frame0.jpg`` is t = 0 s).
@@ -107,6 +110,13 @@ def read_labels(labels_path: str | Path, store, *, video: str | None = None, cla
     ------
     LabelsInvalid
         With the file, line and problem, for any malformed or unusable labels file.
+
+    Warns
+    -----
+    UserWarning
+        When a video name was matched to a stored id by file name or stem (``clipB.mp4`` -> ``clipB.mkv``),
+        when intervals run past their video's end (cut there) or start after it (ignored), and when
+        points are not near any stored frame (ignored).
     """
     table = parse_labels(labels_path, video=video, classes=classes)
     return join_labels(table, StoreGrids(store), store_name=Path(str(getattr(store, "path", "the store"))).name)
@@ -119,7 +129,8 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
     if not path.is_file():
         raise LabelsInvalid(f"labels file {path} does not exist; give the path of a CSV with columns video,start,end,label")
     with path.open(newline="", encoding="utf-8-sig") as fh:
-        lines = list(enumerate(csv.reader(fh), start=1))
+        text = fh.read()
+    lines = list(enumerate(csv.reader(text.splitlines(), delimiter=_delimiter(text)), start=1))
     lines = [(n, cells) for n, cells in lines if any(c.strip() for c in cells)]
     if not lines:
         raise LabelsInvalid(f"{name} is empty; write a header line video,start,end,label and one row per interval")
@@ -157,12 +168,20 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
     name = table.path.name
     per_video: dict[str, dict[int, tuple[str, int]]] = {}
     n_unmatched = 0
+    matched: dict[str, str] = {}  # name in the file -> stored id, where they differ
+    clipped: list[str] = []
+    ignored: list[str] = []
     for r in table.rows:
         video_id = _resolve_video(name, r, grids, store_name)
+        if video_id != r.video:
+            matched[r.video] = video_id
         grid = grids[video_id]
         assigned = per_video.setdefault(video_id, {})
         if r.end_s is not None:
             hit = np.flatnonzero((grid.requested_s >= r.start_s - TIME_TOLERANCE_S) & (grid.requested_s < r.end_s - TIME_TOLERANCE_S))
+            if grid.duration_s is not None and r.end_s > grid.duration_s + 1.0 / grid.sample_fps:
+                where = f"line {r.line} ({r.start_s:g}-{r.end_s:g} s; {video_id!r} is {grid.duration_s:.1f} s long)"
+                (clipped if r.start_s < grid.duration_s else ignored).append(where)
         else:
             hit = _nearest(grid, r.start_s)
             n_unmatched += hit.size == 0
@@ -173,6 +192,18 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
                     f"{name} lines {previous[1]} and {r.line} give the frame at {grid.requested_s[i]:g} s of {video_id!r} "
                     f"two labels ({previous[0]!r}, {r.label!r}); keep one"
                 )
+    if matched:
+        pairs = [f"{given!r} -> {stored!r}" for given, stored in matched.items()]
+        warnings.warn(f"{name}: matched {len(pairs)} video name{'s' if len(pairs) > 1 else ''} to stored ids by file name: "
+                      f"{_first(pairs)}; write the stored id to silence this", stacklevel=2)
+    if clipped:
+        one = len(clipped) == 1
+        warnings.warn(f"{name}: {'1 interval runs' if one else f'{len(clipped)} intervals run'} past the end of the video, "
+                      f"so only the part inside it is used: {_first(clipped)}", stacklevel=2)
+    if ignored:
+        one = len(ignored) == 1
+        warnings.warn(f"{name}: {'1 interval starts' if one else f'{len(ignored)} intervals start'} after the video ends "
+                      f"and {'labels' if one else 'label'} nothing: {_first(ignored)}", stacklevel=2)
     if n_unmatched:
         warnings.warn(f"{n_unmatched} of {len(table.rows)} labelled points in {name} are not within half a sampling interval of a stored frame and were ignored", stacklevel=2)
     records = [
@@ -187,6 +218,20 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
     if len(classes) < 2:
         raise LabelsInvalid(f"{name} labels {len(frames)} stored frames, all {classes[0]!r}; a classifier needs at least two classes, so label some frames of another class")
     return frames.sort_values(["video_id", "requested_s"], kind="stable").reset_index(drop=True)
+
+
+def _first(items: list[str], n: int = 3) -> str:
+    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
+def _delimiter(text: str) -> str:
+    """',' unless the header line has no comma but semicolons or tabs (spreadsheets in many locales write ';')."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    if "," not in header:
+        for delimiter in (";", "\t"):
+            if delimiter in header:
+                return delimiter
+    return ","
 
 
 def _detect_format(name: str, header: list[str]) -> str:
@@ -207,7 +252,8 @@ def _time(name: str, line: int, column: str, text: str) -> float:
     except ValueError:
         value = float("nan")
     if not np.isfinite(value):
-        raise LabelsInvalid(f"{name} line {line}: {column} {text!r} is not a number of seconds; write it like 12.5")
+        hint = " (with a decimal point, not a comma)" if "," in text else ""
+        raise LabelsInvalid(f"{name} line {line}: {column} {text!r} is not a number of seconds; write it like 12.5{hint}")
     if value < 0:
         raise LabelsInvalid(f"{name} line {line}: {column} {value:g} s is negative; times count seconds from the start of the video")
     return value

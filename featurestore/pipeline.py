@@ -7,15 +7,18 @@ feed one model (schedule.py), or in Ray tasks on a cluster (cluster.py); this pr
 from __future__ import annotations
 
 import os
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Protocol
 
 import numpy as np
 
-from .collect import EmbedReport, EmbedWarning  # noqa: F401 -- re-exported
+from .collect import EmbedReport
 from .decode import DEFAULT_DECODE, check_decode_mode, probe
-from .embed import EmbeddingConfig, VGG16Embedder
-from .errors import StoreMismatch, VideoUnreadable
+from .embed import DEFAULT_IMAGE_SIZE_PX, EmbeddingConfig, VGG16Embedder
+from .errors import NotEmbedded, StoreFull, StoreMismatch, VideoDamaged, VideoUnreadable, WeightsUnavailable
+from .reuse import ContentIndex, EmbedWarning, refuse_conflict, stored_rate, stored_state  # noqa: F401 -- re-exported
 from .sampling import check_sample_fps
 from .schedule import MIN_SPLIT_S, Candidate, Collection, choose_workers, run_local
 from .store import FeatureStore
@@ -30,11 +33,60 @@ class Embedder(Protocol):
 
 
 class Progress(Protocol):
-    """What embed_videos reports while it works (the CLI draws it with rich)."""
+    """What embed_videos reports while it works (the CLI draws it with rich).
 
-    def start(self, video_id: str, total: int | None) -> None: ...
+    One bar for the whole collection: `start` once with the videos' name (one video's id, else 'N videos'),
+    the estimated number of samples to store (None if unknown) and `n_done`, the samples interrupted earlier
+    runs already checkpointed (not embedded now: a rate must not count them); `advance` by the samples of
+    each batch once they are checkpointed; `finish` when every video is stored. An exception (Ctrl-C)
+    leaves the count where it stopped, at the samples a rerun keeps.
+    """
+
+    def start(self, video_id: str, total: int | None, n_done: int = 0) -> None: ...
     def advance(self, n: int) -> None: ...
     def finish(self) -> None: ...
+
+
+def resolve_embedding_config(store_path: str | os.PathLike, *, weights: str | None = None, pooling: str | None = None,
+                             image_size_px: int | None = None, precision: str | None = None) -> EmbeddingConfig:
+    """The settings to embed into `store_path` with: each one given, else the store's own, else the defaults.
+
+    Defaults are ImageNet weights, avg pooling, 224 px and float32. A store embedded with a weights file gives
+    the file it recorded (it must still be there and unchanged).
+
+    Raises
+    ------
+    WeightsUnavailable
+        The store's weights file is gone or changed; StoreCorrupt for a damaged store.
+    """
+    path = Path(store_path)
+    stored, weights_path = None, None
+    if path.exists():
+        store = FeatureStore(path)
+        if len(store):
+            stored, weights_path = store.config, store.weights_path
+    if stored is None:
+        return EmbeddingConfig(weights=weights or "imagenet", pooling=pooling or "avg",
+                               image_size_px=image_size_px or DEFAULT_IMAGE_SIZE_PX, precision=precision or "float32")
+    weights_id = str(stored.get("weights"))
+    from_store = weights is None
+    if from_store:
+        if weights_id == "imagenet" or weights_id.startswith("random:"):
+            weights = weights_id.split(":")[0]
+        elif not weights_path or not Path(weights_path).is_file():
+            raise WeightsUnavailable(
+                f"{path}: was embedded with the weights file {weights_path or '(not recorded)'} ({weights_id[:19]}...), "
+                "which is not there; pass it with --weights FILE")
+        else:
+            weights = weights_path
+    config = EmbeddingConfig(weights=weights, pooling=pooling or stored["pooling"],
+                             image_size_px=image_size_px or int(stored["image_size_px"]),
+                             precision=precision or stored.get("precision", "float32"))
+    if from_store and config.weights_id != weights_id:
+        raise WeightsUnavailable(
+            f"{weights}: has changed since {path} was embedded with it ({weights_id[:19]}... then, "
+            f"{config.weights_id[:19]}... now); pass the original file with --weights FILE")
+    return config
 
 
 def embed_videos(
@@ -56,19 +108,25 @@ def embed_videos(
 ) -> list[EmbedReport]:
     """Embed each video into the store at `store_path`, skipping those already stored.
 
+    A video whose content (fingerprint) is stored under another id at the same rate is copied from it:
+    no decoding, no inference. A store that already holds every video is only read, so it may be read-only.
+    No store is created until a video is stored in it.
+
     Parameters
     ----------
     paths : list of path-like
         Video files. All are checked before any work starts.
-    config : EmbeddingConfig
-        Weights, pooling and input size; must match the store's (one config per store).
+    config : EmbeddingConfig, optional
+        Weights, pooling and input size; must match the store's (one config per store). Default: the
+        store's own (see `resolve_embedding_config`).
     sample_fps : float or None
         Samples per second of video time: frames on screen at t = 0, 1/sample_fps, ... None: the rate a
         video is already stored at (same content), else 1.0.
     names : list of str, optional
         Video ids, one per path; default: each file's name.
     replace : bool
-        Re-embed a video whose id is stored with other content, sample rate or decode mode (else StoreMismatch).
+        Re-embed a video whose id is stored with other content or another sample rate (else StoreMismatch).
+        A stored video whose data is damaged is embedded again without it.
     workers : int or None
         Decoding processes feeding the model (batches mix videos; a long video is split into time ranges
         decoded in parallel). 0: one thread in this process. None: every usable core, or a thread when there
@@ -84,9 +142,13 @@ def embed_videos(
 
     Returns
     -------
-    list of EmbedReport, one per path, in order.
+    list of EmbedReport, one per distinct video id, in order.
+
+    Raises
+    ------
+    VideoUnreadable, StoreMismatch, StoreCorrupt, StoreUnwritable, StoreFull, WeightsUnavailable
     """
-    config = config or EmbeddingConfig()
+    config = config or resolve_embedding_config(store_path)
     sample_fps = None if sample_fps is None else check_sample_fps(sample_fps)
     decode = None if decode is None else check_decode_mode(decode)
     if batch_size < 1:
@@ -102,26 +164,39 @@ def embed_videos(
         if video_id in seen and seen[video_id].resolve() != path.resolve():
             raise StoreMismatch(f"{path}: has the same id {video_id!r} as {seen[video_id]}; give each a distinct --name")
         seen[video_id] = path
+    jobs = list(dict(zip(ids, paths)).items())  # one job per id, in order
 
-    store = FeatureStore(store_path, mode="a", config=config.identity())
+    store = _open_store(store_path, config)
     fingerprints = {p: fingerprint(p) for p in paths}
-    rates = {video_id: _rate(store, video_id, fingerprints[path], sample_fps) for video_id, path in zip(ids, paths)}
-    modes = {video_id: _mode(store, video_id, fingerprints[path], decode) for video_id, path in zip(ids, paths)}
-    for video_id, path in zip(ids, paths):  # refuse conflicts before spending any time
-        _check_conflict(store, video_id, path, fingerprints[path], rates[video_id], replace, modes[video_id])
-    infos = {path: probe(path) for path in paths}  # opens each once: an unreadable file fails now, not after hours
+    copies = ContentIndex(store)
+    rates, modes, states = {}, {}, {}
+    for video_id, path in jobs:  # refuse conflicts before spending any time
+        rates[video_id] = stored_rate(store, video_id, fingerprints[path], sample_fps, copies)
+        modes[video_id] = _stored_mode(store, video_id, fingerprints[path], decode)
+        states[video_id] = _state(store, video_id, fingerprints[path], rates[video_id], modes[video_id])
+        _refuse(store, video_id, path, rates[video_id], modes[video_id], states[video_id], replace, warn=True)
+    if all(state[0] == "stored" for state in states.values()):  # nothing to write: a read-only store will do
+        return [_stored_report(video_id, path, states[video_id][1]) for video_id, path in jobs]
+    if store.mode != "a":
+        store = FeatureStore(store_path, mode="a", config=config.identity(), weights_path=_weights_path(config))
+        copies = ContentIndex(store)
+    infos = {path: probe(path) for video_id, path in jobs if states[video_id][0] != "stored"}  # unreadable: fails now
+    candidates = [Candidate(video_id, path, fingerprints[path], rates[video_id], modes[video_id],
+                            "stored" if states[video_id][0] == "stored" else "new", infos.get(path))
+                  for video_id, path in jobs]
 
-    candidates: dict[str, Candidate] = {}
-    for video_id, path in zip(ids, paths):
-        if video_id not in candidates:
-            status = _check_conflict(store, video_id, path, fingerprints[path], rates[video_id], replace, modes[video_id])
-            candidates[video_id] = Candidate(video_id, path, fingerprints[path], rates[video_id], modes[video_id],
-                                             status, infos[path])
+    def recheck(c: Candidate) -> str | EmbedReport:
+        """Under the video's lock: stored meanwhile, copied from a byte-identical video, or to embed."""
+        state, info = _state(store, c.video_id, c.fingerprint, c.sample_fps, c.decode)  # another process may have stored it
+        if state == "stored":
+            return _stored_report(c.video_id, c.path, info)
+        _refuse(store, c.video_id, c.path, c.sample_fps, c.decode, (state, info), replace, warn=False)
+        report = _copy_one(store, c.video_id, c.path, c.fingerprint, c.sample_fps, c.decode,
+                           copies.find(c.fingerprint, c.sample_fps, exclude=c.video_id))
+        return report or ("new" if state == "new" else "replaced")
 
-    def recheck(c: Candidate) -> str:
-        return _check_conflict(store, c.video_id, c.path, c.fingerprint, c.sample_fps, replace, c.decode)
-
-    collection = Collection(store, list(candidates.values()), config, recheck=recheck, progress=progress, on_wait=on_wait)
+    collection = Collection(store, candidates, config, recheck=recheck, progress=progress, on_wait=on_wait,
+                            on_stored=lambda c: copies.add(c.fingerprint, c.sample_fps, c.video_id))
     try:
         if collection.has_more and ray is not None:
             from .cluster import run_ray
@@ -129,48 +204,91 @@ def embed_videos(
             run_ray(collection, address=ray, batch_size=batch_size, min_split_s=min_split_s)
         elif collection.has_more:
             run_local(collection, make_embedder=make_embedder, batch_size=batch_size,
-                      workers=choose_workers(workers, list(candidates.values())), min_split_s=min_split_s)
+                      workers=choose_workers(workers, candidates), min_split_s=min_split_s)
+        collection.finish()
+    except StoreFull:
+        freed = collection.clear_checkpoints()  # else they keep the disk full and every later run fails (issue 8)
+        raise StoreFull(
+            f"{store.path}: the disk is full (No space left on device) while embedding {collection.current!r}; "
+            f"the checkpoints of this run ({freed / 1e6:.1f} MB) were removed so the disk is as before it: free some "
+            "space and run again") from None
     finally:
         collection.close()
-    return [collection.reports[video_id] for video_id in candidates]
+        store.discard_if_unused()
+    return [collection.reports[video_id] for video_id, _ in jobs]
 
 
-def _rate(store: FeatureStore, video_id: str, fp: str, sample_fps: float | None) -> float:
-    """`sample_fps`, or when it is None the rate `video_id` is stored at with the same content, else 1.0."""
-    if sample_fps is not None:
-        return sample_fps
-    if video_id in store:
-        info = store.info(video_id)
-        if info.get("fingerprint") == fp:
-            return float(info["sample_fps"])
-    return 1.0
+def _open_store(store_path: str | os.PathLike, config: EmbeddingConfig) -> FeatureStore:
+    """The store opened read-only when it exists (its config checked), else opened for writing (nothing created)."""
+    path = Path(store_path)
+    if path.exists() or path.is_symlink():
+        store = FeatureStore(path)
+        if len(store):
+            store.check_config(config.identity())
+        return store
+    return FeatureStore(path, mode="a", config=config.identity(), weights_path=_weights_path(config))
 
 
-def _mode(store: FeatureStore, video_id: str, fp: str, decode: str | None) -> str:
+def _weights_path(config: EmbeddingConfig) -> str | None:
+    """The absolute path of the weights file, recorded in the store so that later runs can name it."""
+    return None if config.weights in ("imagenet", "random") else str(Path(config.weights).resolve())
+
+
+def _stored_report(video_id: str, path: Path, info: dict) -> EmbedReport:
+    return EmbedReport(video_id, str(path), "stored", info["n_samples"], info["duration_s"],
+                       decode=info.get("decode", "exact"))
+
+
+def _stored_mode(store: FeatureStore, video_id: str, fp: str, decode: str | None) -> str:
     """`decode`, or when it is None the mode `video_id` is stored with (same content), else DEFAULT_DECODE."""
     if decode is not None:
         return decode
     if video_id in store:
-        info = store.info(video_id)
+        try:
+            info = store.info(video_id)
+        except (VideoDamaged, NotEmbedded):
+            return DEFAULT_DECODE
         if info.get("fingerprint") == fp:
             return info.get("decode", "exact")  # stored before decode modes existed: every frame was decoded
     return DEFAULT_DECODE
 
 
-def _check_conflict(store: FeatureStore, video_id: str, path: Path, fp: str, sample_fps: float, replace: bool,
-                    decode: str = "exact") -> str:
-    """'new', 'stored' (same content, rate and decode mode: nothing to do) or 'replaced'; StoreMismatch if not allowed."""
-    if video_id not in store:
-        return "new"
-    info = store.info(video_id)
-    same_content = info.get("fingerprint") == fp
-    same_rate = abs(float(info.get("sample_fps", -1)) - sample_fps) < 1e-9
-    same_mode = info.get("decode", "exact") == decode
-    if same_content and same_rate and same_mode:
-        return "stored"
-    if not replace:
-        what = (f"other content (stored from {info.get('source_path')})" if not same_content
-                else f"{info.get('sample_fps')} samples/s, this run asks for {sample_fps}" if not same_rate
-                else f"--decode {info.get('decode', 'exact')}, this run asks for --decode {decode}")
-        raise StoreMismatch(f"{path}: {store.path} already holds {video_id!r} with {what}; pass --replace to re-embed it or --name to store it under another id")
-    return "replaced"
+def _state(store: FeatureStore, video_id: str, fp: str, sample_fps: float, decode: str) -> tuple[str, dict]:
+    """`stored_state`, where a video stored with another decode mode is 'other decode'."""
+    state, info = stored_state(store, video_id, fp, sample_fps)
+    if state == "stored" and info.get("decode", "exact") != decode:
+        return "other decode", info
+    return state, info
+
+
+def _refuse(store: FeatureStore, video_id: str, path: Path, sample_fps: float, decode: str, state: tuple[str, dict],
+            replace: bool, warn: bool) -> None:
+    """`refuse_conflict`, and StoreMismatch for another decode mode without `replace`."""
+    refuse_conflict(store, video_id, path, sample_fps, state, replace, warn)
+    kind, info = state
+    if kind == "other decode" and not replace:
+        stored = info.get("decode", "exact")
+        raise StoreMismatch(f"{path}: {store.path} already holds {video_id!r} with --decode {stored}, this run asks for "
+                            f"--decode {decode}; pass --decode {stored} to use the stored samples, --replace to re-embed "
+                            "it, or --name to store it under another id")
+
+
+def _copy_one(store: FeatureStore, video_id: str, path: Path, fp: str, sample_fps: float, decode: str,
+              source: str | None) -> EmbedReport | None:
+    """Store `video_id` with the features of `source`, a byte-identical video already stored (None: no source)."""
+    if source is None:
+        return None
+    t0 = time.perf_counter()
+    try:
+        v = store.read(source)
+    except (VideoDamaged, NotEmbedded):
+        return None  # a damaged (or just removed) source: embed the video instead
+    if (v.info.get("fingerprint") != fp or abs(float(v.info["sample_fps"]) - sample_fps) >= 1e-9
+            or v.info.get("decode", "exact") != decode):
+        return None
+    info = {k: value for k, value in v.info.items() if k not in ("video_id", "n_samples")}
+    info.update(source_path=str(path.resolve()), copied_from=source,
+                copied_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    store.put(video_id, requested_s=v.requested_s, actual_s=v.actual_s, features=v.features, info=info)
+    return EmbedReport(video_id, str(path), "copied", len(v.requested_s), float(v.info["duration_s"]),
+                       time.perf_counter() - t0, 0, "", "", decode=decode)

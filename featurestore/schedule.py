@@ -8,7 +8,6 @@ collection on Ray.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import math
 import os
@@ -21,8 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .collect import EmbedReport, EmbedWarning, VideoWork
+from .collect import EmbedReport, VideoWork, checkpoint_for
 from .errors import VideoUnreadable
+from .reuse import EmbedWarning
+from .store import video_stem
 from .video import VideoInfo
 from .workers import DecodePool, Job
 
@@ -55,7 +56,7 @@ def usable_cores() -> int:
 
 
 def lock_name(video_id: str) -> str:
-    return hashlib.sha1(video_id.encode()).hexdigest()[:16] + ".lock"
+    return video_stem(video_id) + ".lock"
 
 
 class Collection:
@@ -63,13 +64,20 @@ class Collection:
 
     Parameters
     ----------
-    recheck : callable(Candidate) -> str
-        The video's status now that its lock is held ('stored' if another process finished it meanwhile).
+    recheck : callable(Candidate) -> str or EmbedReport
+        Once the video's lock is held: 'new' or 'replaced' to embed it, or the report of a video that needs
+        no embedding any more (stored by another process meanwhile, copied from a byte-identical one).
+    on_stored : callable(Candidate), optional
+        Told of each video this run stores.
     """
 
     def __init__(self, store, candidates: list[Candidate], config, *, recheck: Callable, progress=None,
-                 on_wait: Callable[[str], None] | None = None):
+                 on_wait: Callable[[str], None] | None = None, on_stored: Callable | None = None):
         self.store, self.config, self.recheck, self.progress, self.on_wait = store, config, recheck, progress, on_wait
+        self.on_stored = on_stored
+        self.current = ""  # a video in progress, for messages
+        self._active: dict[str, VideoWork] = {}
+        self._candidates: dict[str, Candidate] = {}
         self.reports: dict[str, EmbedReport] = {}
         self.pending: deque[Candidate] = deque()
         self.deferred: list[Candidate] = []
@@ -84,7 +92,9 @@ class Collection:
         self.total = sum(_estimate(c) for c in self.pending)
         if self.progress and self.pending:
             names = [c.video_id for c in self.pending]
-            self.progress.start(names[0] if len(names) == 1 else f"{len(names)} videos", self.total)
+            n_done = sum(checkpoint_for(store, c.video_id, c.fingerprint, config, c.sample_fps, c.decode).n_samples()
+                         for c in self.pending)
+            self.progress.start(names[0] if len(names) == 1 else f"{len(names)} videos", self.total, n_done)
 
     @property
     def has_more(self) -> bool:
@@ -102,24 +112,32 @@ class Collection:
             waiting = not self.pending
             cand = self.pending.popleft() if self.pending else self.deferred.pop(0)
             stack = ExitStack()
-            if not stack.enter_context(self.store.lock(lock_name(cand.video_id), blocking=False)):
+            if not stack.enter_context(self.store.lock(lock_name(cand.video_id), blocking=False, remove=True)):
                 stack.close()
                 if not waiting:
                     self.deferred.append(cand)  # another process is on it: come back when nothing else is left
                     continue
                 if self.on_wait:
                     self.on_wait(f"waiting for another screentime process embedding {cand.video_id!r} into {self.store.path}")
-                stack.enter_context(self.store.lock(lock_name(cand.video_id)))
-            status = self.recheck(cand)
-            if status == "stored":
+                stack.enter_context(self.store.lock(lock_name(cand.video_id), remove=True))
+            try:
+                status = self.recheck(cand)
+            except BaseException:
                 stack.close()
-                self._report_stored(cand)
+                raise
+            if isinstance(status, EmbedReport):  # stored meanwhile, or copied: nothing to decode
+                stack.close()
+                self.reports[cand.video_id] = status
+                if status.status == "copied" and self.on_stored:
+                    self.on_stored(cand)
                 self._advance(_estimate(cand))
                 continue
             self._locks[cand.video_id] = stack
+            self.current = cand.video_id
             work = VideoWork(self.store, cand.video_id, cand.path, cand.fingerprint, self.config, cand.sample_fps,
                              cand.decode, status, cand.info)
-            self._advance(len(work.done))
+            self._active[cand.video_id] = work
+            self._candidates[cand.video_id] = cand
             if work.is_complete:
                 self.publish(work)
                 continue
@@ -131,24 +149,40 @@ class Collection:
             self.progress.advance(n)
 
     def publish(self, work: VideoWork) -> None:
+        self.current = work.video_id
         try:
             self.reports[work.video_id] = work.publish(self.device, self.backend)
         finally:
             work.published = True
+            self._active.pop(work.video_id, None)
             stack = self._locks.pop(work.video_id, None)
             if stack is not None:
                 stack.close()
+        if self.on_stored:
+            self.on_stored(self._candidates[work.video_id])
         if work.hw_error and not self._hw_warned:
             self._hw_warned = True
             warnings.warn(f"--decode hw: NVDEC could not decode {work.path} ({work.hw_error}); decoded in software "
                           "(frames as --decode exact)", EmbedWarning, stacklevel=3)
 
+    def clear_checkpoints(self) -> int:
+        """Delete the checkpoints of the videos in flight (the disk is full); returns the bytes freed."""
+        freed = 0
+        for work in self._active.values():
+            freed += work.checkpoint.size_bytes()
+            work.checkpoint.clear()
+        return freed
+
+    def finish(self) -> None:
+        """Every video is stored: end the progress bar (after an exception it stays where the run stopped)."""
+        if self.progress and self.total:
+            self.progress.finish()
+
     def close(self) -> None:
+        """Release the locks of the videos still in flight."""
         for stack in self._locks.values():
             stack.close()
         self._locks.clear()
-        if self.progress and self.total:
-            self.progress.finish()
 
 
 def _estimate(cand: Candidate) -> int:
@@ -178,6 +212,9 @@ def _is_picklable(obj) -> bool:
 def run_local(coll: Collection, *, make_embedder: Callable, batch_size: int, workers: int,
               min_split_s: float = MIN_SPLIT_S) -> None:
     """Decode every pending video of `coll` with `workers` processes, embed in mixed batches, publish each."""
+    first = coll.next_work()  # videos stored or copied meanwhile need no model and no decoder
+    if first is None and not coll.has_more:
+        return
     embedder = None
     factory = getattr(make_embedder, "preprocessor_for", None)
     preprocessor = factory(coll.config) if factory is not None else None
@@ -191,6 +228,8 @@ def run_local(coll: Collection, *, make_embedder: Callable, batch_size: int, wor
     pool.start()
     job_ids = itertools.count()
     jobs: deque = deque()  # (work, start, stop) not yet running
+    if first is not None:
+        jobs.extend((first, a, b) for a, b in first.missing_ranges())
     running: dict[int, VideoWork] = {}
     buffer: deque = deque()  # (work, (index, requested_s, actual_s, n_frames, batch))
     buffered = 0
@@ -200,6 +239,7 @@ def run_local(coll: Collection, *, make_embedder: Callable, batch_size: int, wor
     def submit(slot: int, work: VideoWork, start: int, stop: int | None) -> None:
         job = Job(next(job_ids), work.video_id, str(work.path), work.sample_fps, work.decode, start, stop)
         running[job.job_id] = work
+        work.n_ranges += 1
         pool.submit(slot, job)
 
     def fill() -> None:

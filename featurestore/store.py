@@ -1,60 +1,54 @@
-"""FeatureStore: VGG16 features keyed by video and timestamp, in HDF5, safe against crashes.
+"""FeatureStore: VGG16 features keyed by video and timestamp, in HDF5, safe against crashes and damage.
 
 Layout (readable with plain h5py; the index follows external links into the shards)::
 
     features.h5                     the index; replaced atomically (write a copy, rename) on every change
-        attrs  screentime_store=1, config=<JSON of the embedding config>
+        attrs  screentime_store=1, config=<JSON of the embedding config>, weights_path (weights-file stores)
         /videos/<key>               external link -> features.h5.d/<shard>.h5:/video
-    features.h5.d/<shard>.h5        one video, written once then published by rename
-        /video/features             (n, n_features) float32
-        /video/requested_s          (n,) float64   sampling grid k / sample_fps
-        /video/actual_s             (n,) float64   presentation time of the frame used
-        /video attrs                video_id, sample_fps, duration_s, fps, frame_count, width, height,
-                                    source_path, size_bytes, fingerprint, config, versions, info (JSON of all)
+    features.h5.d/<shard>.h5        one video, written once, checksummed and self-describing (see shards.py)
     features.h5.d/<shard>.part/     checkpoints of an embedding in progress (see checkpoint.py)
     features.h5.d/.lock             serialises index updates between processes
+    features.h5.d/damaged/          shards that `repair` left out of the index
 
 `<key>` is the video id with '%' and '/' percent-encoded (and '.'/'..' spelled '%2E', '%2E%2E').
-A killed writer leaves the previous index and every published shard untouched.
+The store is the index plus the folder named after it: move or copy the two together. Shards are found by
+their file name in that folder, so a renamed store reads as before (the link paths that plain h5py
+follows are rewritten on its next change, or by `repair`). No store exists until it holds a video: opening
+for writing creates nothing, the first `put` writes the index, and an empty store takes the settings of
+the next video put into it. A killed writer leaves the previous index and every published shard untouched.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import json
 import os
 import uuid
+import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from .embed import describe_config
-from .errors import NotEmbedded, StoreCorrupt, StoreMismatch, StoreUnwritable
-from .files import atomic_output, fsync_path
+from .errors import NotEmbedded, StoreCorrupt, StoreMismatch, StoreUnwritable, VideoDamaged
+from .files import temporary_sibling
+from .index import StoreIndex, unwritable, video_id_from_key, video_key  # noqa: F401  (re-exported)
+from .locks import file_lock
+from .shards import ShardDamaged, read_header, read_shard, write_shard
 
-FORMAT_VERSION = 1
 _CONFIG_KEYS = ("model", "weights", "pooling", "image_size_px", "n_features", "precision")
 _CONFIG_DEFAULTS = {"precision": "float32"}  # stores made before the key existed
 
 
-def video_key(video_id: str) -> str:
-    """HDF5-safe link name for `video_id` (reversible, see `video_id_from_key`)."""
-    if not video_id:
-        raise ValueError("video_id must be a non-empty string")
-    if video_id in (".", ".."):
-        return video_id.replace(".", "%2E")
-    return video_id.replace("%", "%25").replace("/", "%2F")
+def shard_name(video_id: str) -> str:
+    """A fresh shard file name for `video_id`: '<sha1 of the id, 16 hex>-<random, 8 hex>.h5'."""
+    return f"{video_stem(video_id)}-{uuid.uuid4().hex[:8]}.h5"
 
 
-def video_id_from_key(key: str) -> str:
-    if key in ("%2E", "%2E%2E"):
-        return key.replace("%2E", ".")
-    return key.replace("%2F", "/").replace("%25", "%")
+def video_stem(video_id: str) -> str:
+    """Short file-name-safe tag of a video id, shared by its shards, checkpoint folder and lock."""
+    return hashlib.sha1(video_id.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -85,59 +79,64 @@ class FeatureStore:
     path : path-like
         The index file, e.g. 'features.h5'; shards live in '<path>.d/'.
     mode : {'r', 'a'}
-        'r' opens an existing store; 'a' creates it if needed (then `config` is required) and allows `put`.
+        'r' opens an existing store; 'a' allows `put` and `remove` (then `config` is required). Opening
+        with 'a' writes nothing: the index is created by the first `put`.
     config : dict, optional
-        Embedding config (EmbeddingConfig.identity()). In 'a' mode it must equal the store's.
+        Embedding config (EmbeddingConfig.identity()). It must equal the store's, unless the store is empty.
+    weights_path : str, optional
+        The weights file the config's 'sha256:' weights come from, recorded so later runs can name it.
     """
 
-    def __init__(self, path: str | os.PathLike, mode: str = "r", config: dict | None = None):
+    def __init__(self, path: str | os.PathLike, mode: str = "r", config: dict | None = None,
+                 weights_path: str | None = None):
         if mode not in ("r", "a"):
             raise ValueError(f"mode must be 'r' or 'a', got {mode!r}")
         self.path = Path(path)
         self.shard_dir = self.path.with_name(self.path.name + ".d")
+        self.index = StoreIndex(self.path, self.shard_dir)
         self.mode = mode
+        self.weights_path = weights_path
+        if mode == "a" and config is None:
+            raise ValueError("config is required to open a store for writing")
+        if self.index.exists():
+            self.config, stored_weights_path = self.index.read_attrs()
+            self.weights_path = stored_weights_path or weights_path
+            if config is not None:
+                if not self._links():
+                    self.config, self.weights_path = dict(config), weights_path  # an empty store adopts these
+                else:
+                    self.check_config(config)
+        else:
+            if mode == "r" or any(self.shard_dir.glob("*.h5")):
+                self._refuse_missing_index()
+            self.config = dict(config)
         if mode == "a":
-            if config is None:
-                raise ValueError("config is required to open a store for writing")
-            self._create_or_check(config)
-        elif not self.path.exists():
-            raise StoreCorrupt(f"{self.path}: no such store; create it with `python cli.py embed VIDEO --store {self.path}`")
-        self.config = self._read_config()
-        if config is not None:
-            self.check_config(config)
+            self._check_writable()
+
+    @classmethod
+    def _unchecked(cls, path: str | os.PathLike) -> "FeatureStore":
+        """A handle that reads nothing yet (for verify and repair, which must open damaged stores)."""
+        store = cls.__new__(cls)
+        store.path = Path(path)
+        store.shard_dir = store.path.with_name(store.path.name + ".d")
+        store.index = StoreIndex(store.path, store.shard_dir)
+        store.mode, store.config, store.weights_path = "a", {}, None
+        return store
 
     # -- reading ---------------------------------------------------------------------------------
-    def _read_config(self) -> dict:
-        with self._open_index() as f:
-            return json.loads(f.attrs["config"])
-
-    @contextmanager
-    def _open_index(self) -> Iterator[h5py.File]:
-        if self.path.is_dir():
-            raise StoreCorrupt(f"{self.path}: is a directory, not a screentime store; pass a file path such as features.h5")
-        try:
-            f = h5py.File(self.path, "r")
-        except FileNotFoundError:
-            raise StoreCorrupt(f"{self.path}: no such store") from None
-        except OSError as err:
-            raise StoreCorrupt(f"{self.path}: not a screentime store (not an HDF5 file: {_first_line(err)}); choose another --store") from None
-        try:
-            if "screentime_store" not in f.attrs or "config" not in f.attrs:
-                raise StoreCorrupt(f"{self.path}: an HDF5 file but not a screentime store (no 'screentime_store' attribute); choose another --store")
-            yield f
-        finally:
-            f.close()
+    def _refuse_missing_index(self) -> None:
+        n = len(list(self.shard_dir.glob("*.h5"))) if self.shard_dir.is_dir() else 0
+        if n:
+            raise StoreCorrupt(f"{self.path}: the store index is missing but {self.shard_dir.name}/ holds {n} video shards; "
+                               f"rebuild it with `python cli.py check-store --store {self.path} --repair`")
+        raise StoreCorrupt(f"{self.path}: no such store; create it with `python cli.py embed VIDEO --store {self.path}`")
 
     def _links(self) -> dict[str, str]:
-        """video_id -> shard file name (relative to the index's folder)."""
-        with self._open_index() as f:
-            group = f.get("videos")
-            if group is None:
-                return {}
-            return {video_id_from_key(k): group.get(k, getlink=True).filename for k in group}
+        """video_id -> shard file name in `shard_dir` ({} before the first video)."""
+        return self.index.links()
 
     def video_ids(self) -> list[str]:
-        """Ids of all completely embedded videos, sorted."""
+        """Ids of all completely embedded videos, sorted (damaged ones included: see `videos`, `verify`)."""
         return sorted(self._links())
 
     def __contains__(self, video_id: object) -> bool:
@@ -149,40 +148,54 @@ class FeatureStore:
     def __iter__(self) -> Iterator[str]:
         return iter(self.video_ids())
 
-    def _shard(self, video_id: str) -> Path:
+    def shard_path(self, video_id: str) -> Path:
+        """The shard file that holds `video_id`; raises NotEmbedded."""
         links = self._links()
         if video_id not in links:
             known = ", ".join(repr(v) for v in sorted(links)[:5]) or "none"
             raise NotEmbedded(f"{self.path}: has no video {video_id!r} (stored: {known}); embed it first")
-        return self.path.parent / links[video_id]
+        return self.shard_dir / links[video_id]
 
-    @contextmanager
-    def _open_video(self, video_id: str) -> Iterator[h5py.Group]:
-        shard = self._shard(video_id)
-        try:
-            f = h5py.File(shard, "r")
-        except OSError as err:
-            raise StoreCorrupt(f"{self.path}: shard {shard.name} of video {video_id!r} is unreadable ({_first_line(err)})") from None
-        try:
-            yield f["video"]
-        finally:
-            f.close()
+    def _damaged(self, video_id: str, reason: str) -> VideoDamaged:
+        return VideoDamaged(f"{self.path}: video {video_id!r} is damaged ({reason}); embed its video again "
+                            f"(no --replace needed), or drop it with `python cli.py check-store --store {self.path} --repair`",
+                            video_id, reason)
+
+    def _from_shard(self, video_id: str, read):
+        """`read(shard path)` of the shard holding `video_id`, following the index if another process
+        replaced or removed the video meanwhile; VideoDamaged (a StoreCorrupt) if its shard is damaged."""
+        for _ in range(3):
+            shard = self.shard_path(video_id)  # NotEmbedded once it is gone from the index
+            try:
+                return read(shard)
+            except ShardDamaged as err:
+                if shard.exists():
+                    raise self._damaged(video_id, str(err)) from None
+                problem = str(err)  # its shard went away under us: look again
+        raise self._damaged(video_id, problem)
 
     def info(self, video_id: str) -> dict:
-        """Provenance of one video (see the module docstring for the keys)."""
-        with self._open_video(video_id) as g:
-            return json.loads(g.attrs["info"])
+        """Provenance of one video (see the module docstring for the keys); cheap: reads no features.
+
+        Raises NotEmbedded, or VideoDamaged (a StoreCorrupt) naming the video when its shard is damaged.
+        """
+        return self._from_shard(video_id, read_header).info
 
     def read(self, video_id: str) -> VideoFeatures:
-        """Everything stored for `video_id`; raises NotEmbedded if it is not in the store."""
-        with self._open_video(video_id) as g:
-            return VideoFeatures(
-                video_id=video_id,
-                requested_s=g["requested_s"][()],
-                actual_s=g["actual_s"][()],
-                features=g["features"][()],
-                info=json.loads(g.attrs["info"]),
-            )
+        """Everything stored for `video_id`, verified against its checksum.
+
+        Raises NotEmbedded if it is not in the store, VideoDamaged (a StoreCorrupt) if its data changed on disk.
+        """
+        header, requested_s, actual_s, features = self._from_shard(video_id, read_shard)
+        return VideoFeatures(video_id, requested_s, actual_s, features, header.info)
+
+    def problem(self, video_id: str) -> str | None:
+        """None if `video_id` reads back intact (every byte checked), else what is wrong, in a few words."""
+        try:
+            self.read(video_id)
+        except VideoDamaged as err:
+            return err.reason
+        return None
 
     def load(self, video_id: str) -> tuple[np.ndarray, np.ndarray]:
         """Timestamps and features of one video.
@@ -197,19 +210,24 @@ class FeatureStore:
         return v.actual_s, v.features
 
     def videos(self):
-        """One row per video: duration, samples, frame count, sampling rate, source, and the store's config.
+        """One row per video: duration, samples, sampling rate, frame count, fps, size, source, the store's config.
 
-        Returns a pandas DataFrame indexed by video id.
+        Returns a pandas DataFrame indexed by video id. A video whose shard is damaged keeps its row, with
+        the reason in column `problem` ('' when the video's description reads back intact).
         """
         import pandas as pd
 
+        cols = ["duration_s", "n_samples", "sample_fps", "frame_count", "fps", "width", "height", "source_path",
+                "embedded_at"]
         rows = []
-        for video_id in self.video_ids():
-            info = self.info(video_id)
-            rows.append({"video": video_id, **{k: info.get(k) for k in (
-                "duration_s", "n_samples", "sample_fps", "frame_count", "fps", "width", "height", "source_path", "embedded_at")}})
-        cols = ["video", "duration_s", "n_samples", "sample_fps", "frame_count", "fps", "width", "height", "source_path", "embedded_at"]
-        df = pd.DataFrame(rows, columns=cols).set_index("video")
+        links = self._links()
+        for video_id in sorted(links):
+            try:
+                info, problem = read_header(self.shard_dir / links[video_id]).info, ""
+            except ShardDamaged as err:
+                info, problem = {}, str(err)
+            rows.append({"video": video_id, **{k: info.get(k) for k in cols}, "problem": problem})
+        df = pd.DataFrame(rows, columns=["video", *cols, "problem"]).set_index("video")
         for key, value in self.config.items():
             df[f"config_{key}"] = value
         return df
@@ -217,17 +235,27 @@ class FeatureStore:
     def to_pandas(self, video_ids: list[str] | None = None):
         """All samples as a DataFrame indexed by (video, time_s), time_s being the frame's presentation time.
 
-        Columns: requested_s, then f0 ... f{n_features-1} (float32).
+        Columns: requested_s, then f0 ... f{n_features-1} (float32). Without `video_ids`, damaged videos are
+        left out with a warning naming them; a damaged video asked for by id raises VideoDamaged.
         """
         import pandas as pd
 
-        frames = []
+        frames, skipped = [], []
         for video_id in video_ids if video_ids is not None else self.video_ids():
-            v = self.read(video_id)
+            try:
+                v = self.read(video_id)
+            except VideoDamaged:
+                if video_ids is not None:
+                    raise
+                skipped.append(video_id)
+                continue
             df = pd.DataFrame(v.features, columns=[f"f{i}" for i in range(v.features.shape[1])])
             df.insert(0, "requested_s", v.requested_s)
             df.index = pd.MultiIndex.from_arrays([[video_id] * len(v.actual_s), v.actual_s], names=["video", "time_s"])
             frames.append(df)
+        if skipped:
+            warnings.warn(f"{self.path}: left out {len(skipped)} damaged videos ({', '.join(map(repr, skipped[:5]))}); "
+                          f"see `python cli.py check-store --store {self.path}`", stacklevel=2)
         if not frames:
             n = int(self.config.get("n_features", 0))
             cols = ["requested_s"] + [f"f{i}" for i in range(n)]
@@ -241,53 +269,75 @@ class FeatureStore:
         if mine != theirs:
             diff = ", ".join(f"{k} {mine[k]!r} vs {theirs[k]!r}" for k in _CONFIG_KEYS if mine[k] != theirs[k])
             raise StoreMismatch(
-                f"{self.path}: holds features of {describe_config(self.config)}, this run asked for "
+                f"{self.path}: holds features of {describe_config(self.config, self.weights_path)}, this run asked for "
                 f"{describe_config(config)} ({diff}); use another --store or the store's settings"
             )
 
+    def verify(self):
+        """Check every stored video byte for byte and look for leftovers; changes nothing.
+
+        Returns a `featurestore.integrity.StoreCheck`. For a store whose index cannot be opened, call
+        `featurestore.verify_store(path)` (what `python cli.py check-store` does).
+        """
+        from .integrity import verify_store
+
+        return verify_store(self.path)
+
+    def repair(self):
+        """Rebuild the index from the shards, leaving damaged videos out, and remove proven leftovers.
+
+        Returns a `featurestore.integrity.StoreCheck` of the repaired store, listing what was done. For a
+        store whose index cannot be opened, call `featurestore.repair_store(path)`.
+        """
+        from .integrity import repair_store
+
+        return repair_store(self.path)
+
     # -- writing ---------------------------------------------------------------------------------
-    @contextmanager
-    def lock(self, name: str = ".lock", blocking: bool = True) -> Iterator[bool]:
-        """Hold an exclusive inter-process lock on a file in the shard folder; yields whether it is held."""
-        path = self.shard_dir / name
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
+    def lock(self, name: str = ".lock", blocking: bool = True, remove: bool = False):
+        """Hold an exclusive inter-process lock on a file in the shard folder; yields whether it is held.
+
+        With `remove`, the lock file is deleted on release (see `featurestore.locks.file_lock`).
+        """
+        return file_lock(self.shard_dir / name, blocking=blocking, remove=remove)
+
+    def _check_writable(self) -> None:
+        """Fail now, in one line, where the index or a shard could not be written later."""
+        for folder in (self.path.parent, self.shard_dir):
+            if folder == self.shard_dir and not folder.is_dir():
+                continue
+            probe = temporary_sibling(folder / "probe", "write-test")
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-                held = True
-            except BlockingIOError:
-                held = False
-            yield held
-        finally:
-            os.close(fd)  # closing releases the lock
+                os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+                probe.unlink()
+            except OSError as err:
+                raise StoreUnwritable(f"{self.path}: cannot write the store here ({err.strerror}: {folder}); "
+                                      "choose another --store") from None
 
-    def _create_or_check(self, config: dict) -> None:
-        if self.path.exists():
-            self.config = self._read_config()  # raises StoreCorrupt for a foreign file, which stays untouched
-            self.check_config(config)
-        try:
-            self.shard_dir.mkdir(parents=False, exist_ok=True)
-            probe = self.shard_dir / f".write-test-{os.getpid()}"
-            probe.touch()
-            probe.unlink()
-        except OSError as err:
-            raise StoreUnwritable(f"{self.path}: cannot write the store here ({err.strerror}: {err.filename}); choose another --store") from None
-        with self.lock():
-            if not self.path.exists():
-                self._write_index({}, config)
+    def discard_if_unused(self) -> None:
+        """Remove the shard folder when no index exists and nothing is in it (after a failed first run)."""
+        if not self.path.exists():
+            try:
+                self.shard_dir.rmdir()
+            except OSError:  # not empty (a checkpoint to resume, another writer) or not there
+                pass
 
-    def _write_index(self, links: dict[str, str], config: dict) -> None:
-        """Write a complete new index next to the old one and rename it over; call with the lock held."""
-        try:
-            with atomic_output(self.path) as tmp, h5py.File(tmp, "w") as f:
-                f.attrs["screentime_store"] = FORMAT_VERSION
-                f.attrs["config"] = json.dumps(config, sort_keys=True)
-                f.attrs["layout"] = "videos/<video key> -> external link to <store>.d/<shard>.h5:/video"
-                group = f.create_group("videos")
-                for video_id, shard in sorted(links.items()):
-                    group[video_key(video_id)] = h5py.ExternalLink(shard, "/video")
-        except OSError as err:
-            raise StoreUnwritable(f"{self.path}: cannot write the store index ({err.strerror or err})") from None
+    def _write_index(self, links: dict[str, str]) -> None:
+        """Replace the index with one naming `links`; call with the lock held."""
+        self.index.write(links, self.config, self.weights_path)
+
+    def _links_for_update(self) -> dict[str, str]:
+        """The index's links, read with the lock held; refuses a config other than that of the stored videos
+        (another process may have created the store since this one was opened)."""
+        if not self.path.exists():
+            return {}
+        config, weights_path = self.index.read_attrs()
+        links = self._links()
+        if links:
+            mine = self.config
+            self.config, self.weights_path = config, weights_path or self.weights_path
+            self.check_config(mine)
+        return links
 
     def put(self, video_id: str, *, requested_s, actual_s, features, info: dict) -> None:
         """Publish one video atomically, replacing a stored video of the same id.
@@ -298,6 +348,11 @@ class FeatureStore:
         features : array-like of shape (n, n_features)
         info : dict
             JSON-able provenance; must hold 'sample_fps' and 'duration_s'.
+
+        Raises
+        ------
+        StoreFull, StoreUnwritable
+            The shard or the index could not be written; nothing was changed.
         """
         if self.mode != "a":
             raise ValueError("store was opened read-only; open it with mode='a' to write")
@@ -310,42 +365,40 @@ class FeatureStore:
         if "sample_fps" not in info or "duration_s" not in info:
             raise ValueError("info must hold 'sample_fps' and 'duration_s'")
         info = {**info, "video_id": video_id, "n_samples": n}
-        name = f"{hashlib.sha1(video_id.encode()).hexdigest()[:16]}-{uuid.uuid4().hex[:8]}.h5"
-        shard = self.shard_dir / name
-        tmp = self.shard_dir / f".{name}.tmp"
+        name = shard_name(video_id)
+        shard, tmp = self.shard_dir / name, self.shard_dir / f".{name}.tmp"
         try:
-            with h5py.File(tmp, "w") as f:
-                g = f.create_group("video")
-                g.create_dataset("features", data=features, chunks=(min(max(n, 1), 256), features.shape[1]) if n else None)
-                g.create_dataset("requested_s", data=requested_s)
-                g.create_dataset("actual_s", data=actual_s)
-                for key, value in info.items():
-                    if isinstance(value, (str, int, float, bool)):
-                        g.attrs[key] = value
-                g.attrs["config"] = json.dumps(self.config, sort_keys=True)
-                g.attrs["info"] = json.dumps(info, sort_keys=True)
-            fsync_path(tmp)
+            self.shard_dir.mkdir(exist_ok=True)
         except OSError as err:
-            tmp.unlink(missing_ok=True)
-            raise StoreUnwritable(f"{self.path}: cannot write shard for {video_id!r} ({err.strerror or err})") from None
-        with self.lock():
-            links = self._links()
-            old = links.get(video_id)
-            os.replace(tmp, shard)
-            links[video_id] = f"{self.shard_dir.name}/{name}"
-            self._write_index(links, self.config)
-            if old:
-                (self.path.parent / old).unlink(missing_ok=True)
-            self._remove_orphans(set(links.values()))
+            raise unwritable(self.path, f"cannot create {self.shard_dir.name}/", err) from None
+        with self.lock(f".{name}.lock", remove=True):  # tells the leftover sweep that `tmp` is being written
+            try:
+                try:
+                    write_shard(tmp, video_id, requested_s=requested_s, actual_s=actual_s, features=features, info=info,
+                                config=self.config)
+                except OSError as err:
+                    raise unwritable(self.path, f"cannot write the shard of {video_id!r}", err) from None
+                with self.lock():
+                    links = self._links_for_update()
+                    os.replace(tmp, shard)
+                    old = links.get(video_id)
+                    links[video_id] = name
+                    from .integrity import adopt_orphans, sweep
 
-    def _remove_orphans(self, referenced: set[str]) -> None:
-        """Delete shards a killed writer published but never indexed (lock held)."""
-        for shard in self.shard_dir.glob("*.h5"):
-            if f"{self.shard_dir.name}/{shard.name}" not in referenced:
-                shard.unlink(missing_ok=True)
+                    adopt_orphans(self, links)
+                    try:
+                        self._write_index(links)
+                    except StoreUnwritable:
+                        shard.unlink(missing_ok=True)
+                        raise
+                    if old and old != name:
+                        (self.shard_dir / old).unlink(missing_ok=True)
+                    sweep(self, links)
+            finally:
+                tmp.unlink(missing_ok=True)
 
     def remove(self, video_id: str) -> None:
-        """Drop one video from the store (its shard is deleted after the index no longer names it)."""
+        """Drop one video from the store (its shard is deleted once the index no longer names it)."""
         if self.mode != "a":
             raise ValueError("store was opened read-only; open it with mode='a' to write")
         with self.lock():
@@ -353,13 +406,18 @@ class FeatureStore:
             old = links.pop(video_id, None)
             if old is None:
                 raise NotEmbedded(f"{self.path}: has no video {video_id!r}")
-            self._write_index(links, self.config)
-            (self.path.parent / old).unlink(missing_ok=True)
+            shard = self.shard_dir / old
+            # A marker first: a writer killed after the new index is written leaves the shard unindexed, and the
+            # marker tells the sweep to delete it rather than take it for a lost video and put it back.
+            marker = self.shard_dir / f".{old}.removed"
+            marker.touch()
+            try:
+                self._write_index(links)
+            except StoreUnwritable:
+                marker.unlink(missing_ok=True)
+                raise
+            shard.unlink(missing_ok=True)
+            marker.unlink(missing_ok=True)
 
     def __repr__(self) -> str:
-        return f"FeatureStore({str(self.path)!r}, {len(self)} videos, {describe_config(self.config)})"
-
-
-def _first_line(err: BaseException) -> str:
-    return str(err).splitlines()[0] if str(err) else type(err).__name__
-
+        return f"FeatureStore({str(self.path)!r}, {len(self)} videos, {describe_config(self.config, self.weights_path)})"

@@ -149,3 +149,24 @@ def test_cli_embed_rejects_unknown_pooling(tmp_path, capsys):
     code, _, err = run(["embed", str(video), "--pooling", "mean", "--store", str(tmp_path / "f.h5")], capsys)
     assert code == 2 and "mean" in err
     assert not (tmp_path / "f.h5").exists()
+
+
+def test_cli_embed_unreadable_first_video_creates_no_store(tmp_path, capsys):
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("a text file, not a video\n" * 50)
+    store = tmp_path / "f.h5"
+    code, _, err = run(["embed", str(notes), "--store", str(store), "--image-size", "64"], capsys)
+    assert code == 1 and len(error_lines(err)) == 1 and "notes.mp4" in err
+    assert not store.exists() and not (tmp_path / "f.h5.d").exists()
+    video = write_video(tmp_path / "v.avi", 10, 20, fourcc="MJPG")
+    code, _, err = run(["embed", str(video), "--store", str(store), *TINY], capsys)  # other settings: not refused
+    assert code == 0, err
+
+
+def test_cli_embed_uses_the_store_settings_when_none_are_given(tmp_path, store_with_one, capsys):
+    video = write_video(tmp_path / "v.avi", 10, 20, fourcc="MJPG")
+    code, out, err = run(["embed", str(video), "--store", str(store_with_one)], capsys)  # no --weights/--image-size
+    assert code == 0, err
+    assert "not pretrained" in err  # the store's random weights, said so
+    fs = FeatureStore(store_with_one)
+    assert fs.video_ids() == ["kept.avi", "v.avi"] and fs.config["image_size_px"] == 32

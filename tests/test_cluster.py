@@ -83,7 +83,7 @@ def test_kill_9_during_a_ray_run_leaves_no_cluster_and_the_rerun_resumes(tmp_pat
     proc.communicate()
     time.sleep(3.0)
     assert not ray_processes_of(proc.pid), "the killed command's Ray cluster outlived it"
-    assert not FeatureStore(store).video_ids()
+    assert not store.exists()  # no store until it holds a video
     rerun = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert "resumed" in rerun.stdout

@@ -188,3 +188,27 @@ def test_cli_compare_models_tutorial_mapping(tmp_path, capsys):
     assert "contiguous time blocks" in out
     assert load_model(tmp_path / "m.joblib").classes == ["jerry", "neither", "tom"]
     assert "recall_jerry" in (tmp_path / "board.csv").read_text().splitlines()[0]
+
+
+def test_compare_models_interrupted_replaces_neither_model_nor_report(tmp_path, monkeypatch, capsys):
+    """Issue 8: an interruption must not leave a new --out beside an old or missing --report."""
+    import classifiers.compare as compare
+
+    store, labels = make_scene_store(tmp_path, 3, n_frames=60, informative=True)
+    model, report = tmp_path / "m.skops", tmp_path / "board.json"
+    model.write_bytes(b"the model of yesterday")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(compare, "write_report", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        compare.compare_models(store, labels, out_path=model, report_path=report, models=["logreg"], n_splits=3, n_jobs=1)
+    assert model.read_bytes() == b"the model of yesterday" and not report.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
+    monkeypatch.undo()
+    code, out, err = run_cli(["compare-models", "--store", str(store), "--labels", str(labels), "--models", "logreg",
+                              "--folds", "3", "--jobs", "1", "--out", str(model),
+                              "--report", str(tmp_path / "no such folder" / "board.json")], capsys)
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "board.json: cannot write it" in err
+    assert model.read_bytes() == b"the model of yesterday"

@@ -33,7 +33,7 @@ WRITER = textwrap.dedent("""
 
 def shard_bytes(fs: FeatureStore, video_id: str) -> bytes:
     """The bytes of the shard file that holds `video_id`."""
-    return (fs.path.parent / fs._links()[video_id]).read_bytes()
+    return fs.shard_path(video_id).read_bytes()
 
 
 def test_kill_9_while_writing_never_harms_stored_videos(tmp_path):
@@ -103,3 +103,41 @@ def test_two_embed_processes_on_one_store(tmp_path):
     for video_id in fs.video_ids():
         assert fs.load(video_id)[1].shape == (8, 512)
     assert len(list((tmp_path / "f.h5.d").glob("*.h5"))) == 3
+
+
+REMOVER = textwrap.dedent("""
+    import sys, numpy as np
+    sys.path.insert(0, {root!r})
+    from featurestore.store import FeatureStore
+    fs = FeatureStore({store!r}, mode="a", config={config!r})
+    i = 0
+    while True:
+        n = 20 + i % 100
+        fs.put(f"r{{i % 4}}", requested_s=np.arange(n, dtype=float), actual_s=np.arange(n, dtype=float),
+               features=np.full((n, 512), i, np.float32), info={{"sample_fps": 1.0, "duration_s": float(n)}})
+        fs.remove(f"r{{(i + 2) % 4}}") if f"r{{(i + 2) % 4}}" in fs else None
+        print(i, flush=True)
+        i += 1
+""")
+
+
+def test_kill_9_while_replacing_and_removing_leaves_every_indexed_video_whole(tmp_path):
+    from featurestore import verify_store
+
+    store = tmp_path / "f.h5"
+    FeatureStore(store, mode="a", config=CONFIG).put("keep.mp4", requested_s=[0.0], actual_s=[0.0],
+                                                     features=np.ones((1, 512)), info={"sample_fps": 1.0, "duration_s": 1.0})
+    rng = np.random.default_rng(3)
+    for attempt in range(6):
+        proc = subprocess.Popen([sys.executable, "-c", REMOVER.format(root=str(ROOT), store=str(store), config=CONFIG)],
+                                stdout=subprocess.PIPE, text=True)
+        proc.stdout.readline()
+        time.sleep(float(rng.uniform(0.0, 0.3)))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        check = verify_store(store)
+        assert check.is_intact, [(v.video_id, v.problem) for v in check.damaged]
+        fs = FeatureStore(store)
+        for video_id in fs.video_ids():
+            X = fs.load(video_id)[1]
+            assert video_id == "keep.mp4" or (X == X[0, 0]).all()

@@ -1,21 +1,56 @@
 """`python cli.py demo --quick`: the README's main job runs end to end and shows the truth beside the result."""
 
+import json
 import re
+import shlex
 
+import pytest
+
+import cartoons.demo
 from cli import main
 
 
-def test_demo_quick_runs_end_to_end(tmp_path, capsys):
+def run(argv, capsys):
     try:
-        main(["demo", "--out", str(tmp_path / "demo"), "--quick", "--weights", "random"])
+        main(argv)
         code = 0
     except SystemExit as exc:
         code = exc.code
-    out, err = capsys.readouterr()
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_demo_quick_runs_end_to_end(tmp_path, capsys, monkeypatch):
+    """Offline, without cached ImageNet weights: random weights without a download attempt, every output
+    written, and the printed next command works as printed."""
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setattr(cartoons.demo, "imagenet_weights_path", lambda: None)
+    from featurestore.embed import VGG16Embedder
+
+    original_init = VGG16Embedder.__init__
+
+    def no_download(self, config):
+        assert config.weights != "imagenet", "the demo tried to download the ImageNet weights"
+        original_init(self, config)
+
+    monkeypatch.setattr(VGG16Embedder, "__init__", no_download)
+    demo_dir = tmp_path / "demo"
+    code, out, err = run(["demo", "--out", str(demo_dir), "--quick"], capsys)
     assert code == 0, err
     assert "predicted vs true screen time" in out and "test_0.mp4" in out
     # predicted seconds of the three classes add up to the 20 s video
     predicted = [float(x) for x in re.findall(r"│ (?:jerry|neither|tom)\s+│\s+([\d.]+) │\s+[\d.]+ │\s+[+-]", out)]
     assert len(predicted) == 3 and abs(sum(predicted) - 20.0) < 0.2
-    assert (tmp_path / "demo" / "best.joblib").is_file() and (tmp_path / "demo" / "labels.csv").is_file()
-    assert "RANDOM weights" in err  # the weights used are announced
+    assert "RANDOM weights" in err and "not in the Keras cache" in err  # the weights used are announced
+
+    store = demo_dir / "features-random-32px.h5"
+    for path in (demo_dir / "best.skops", demo_dir / "labels.csv", store, demo_dir / "result.json",
+                 demo_dir / "segments.csv", demo_dir / "timeline.png"):
+        assert path.is_file() and str(path) in out, path
+    assert json.loads((demo_dir / "result.json").read_text())["videos"][0]["video"] == "test_0.mp4"
+
+    [score_line] = [line.strip() for line in out.splitlines() if line.strip().startswith("screentime score ")]
+    code, out, err = run(shlex.split(score_line)[1:], capsys)
+    assert code == 0, err
+    assert json.loads(out)["videos"][0]["screen_time_s"] == pytest.approx(
+        json.loads((demo_dir / "result.json").read_text())["videos"][0]["screen_time_s"])

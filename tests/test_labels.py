@@ -84,7 +84,8 @@ def test_read_labels_tutorial_frame_number_is_seconds(tmp_path, store):
 
 def test_read_labels_video_matched_by_file_name(tmp_path, store):
     path = write(tmp_path, "video,start,end,label\n/videos/a.mp4,0,1,x\na,1,2,y\n")
-    frames = read_labels(path, store)
+    with pytest.warns(UserWarning, match=r"matched 2 video names to stored ids by file name: '/videos/a.mp4' -> 'a.mp4', 'a' -> 'a.mp4'"):
+        frames = read_labels(path, store)
     assert labelled(frames, "a.mp4") == {0.0: "x", 0.5: "x", 1.0: "y", 1.5: "y"}
 
 
@@ -104,6 +105,7 @@ def test_read_labels_video_matched_by_file_name(tmp_path, store):
     ("", r"is empty"),
     ("video,time,label\na.mp4,1.0,x\na.mp4,1.1,y\n", r"lines 2 and 3 give the frame at 1 s of 'a.mp4' two labels"),
 ])
+@pytest.mark.filterwarnings("ignore:labels.csv. 2 intervals start after the video ends")
 def test_read_labels_refuses_invalid_file(tmp_path, store, text, match):
     with pytest.raises(LabelsInvalid, match=match):
         read_labels(write(tmp_path, text), store)
@@ -124,3 +126,33 @@ def test_read_labels_tutorial_errors(tmp_path, store, text, kwargs, match):
 def test_read_labels_missing_file(tmp_path, store):
     with pytest.raises(LabelsInvalid, match="does not exist"):
         read_labels(tmp_path / "nope.csv", store)
+
+
+def test_read_labels_says_which_names_it_matched(tmp_path):
+    store = make_store(tmp_path, {"clipA.mp4": 1.0, "clipB.mkv": 1.0})
+    path = write(tmp_path, "video,start,end,label\nclipA.mp4,0,5,x\nclipB.mp4,0,5,y\nclipB.mp4,5,10,x\n")
+    with pytest.warns(UserWarning, match=r"matched 1 video name to stored ids by file name: 'clipB.mp4' -> 'clipB.mkv'") as record:
+        frames = read_labels(path, store)
+    assert len(record) == 1 and "clipA" not in str(record[0].message)
+    assert labelled(frames, "clipB.mkv")[0.0] == "y"
+
+
+def test_read_labels_says_what_it_clipped_and_ignored(tmp_path, store):
+    # both videos are 10 s long; 'a.mp4' is sampled at 2/s, 'b.mp4' at 1/s
+    path = write(tmp_path, "video,start,end,label\na.mp4,0,8,x\na.mp4,8,500,y\nb.mp4,0,10.5,x\nb.mp4,70,90,y\n")
+    with pytest.warns(UserWarning) as record:
+        frames = read_labels(path, store)
+    messages = [str(w.message) for w in record]
+    assert "labels.csv: 1 interval runs past the end of the video, so only the part inside it is used: line 3 " \
+           "(8-500 s; 'a.mp4' is 10.0 s long)" in messages
+    assert "labels.csv: 1 interval starts after the video ends and labels nothing: line 5 (70-90 s; 'b.mp4' is 10.0 s long)" in messages
+    assert len(messages) == 2  # 10.5 s on a 10 s video is within a sampling interval: no warning
+    assert labelled(frames, "a.mp4")[9.5] == "y" and len(labelled(frames, "b.mp4")) == 10
+
+
+def test_read_labels_accepts_semicolons_and_hints_at_decimal_commas(tmp_path, store):
+    frames = read_labels(write(tmp_path, "video;start;end;label\na.mp4;0;1;x\na.mp4;1;2;y\n"), store)
+    assert labelled(frames, "a.mp4") == {0.0: "x", 0.5: "x", 1.0: "y", 1.5: "y"}
+    with pytest.raises(LabelsInvalid, match=r"line 2: start '0,5' is not a number of seconds; write it like 12.5 "
+                                            r"\(with a decimal point, not a comma\)"):
+        read_labels(write(tmp_path, "video;start;end;label\na.mp4;0,5;1;x\n"), store)

@@ -53,9 +53,14 @@ def test_load_model_refuses_corrupt_file(tmp_path, model_path):
 
 
 @pytest.mark.parametrize("payload, kind", [({"pipeline": 1}, "dict"), (LogisticRegression(), "LogisticRegression"), ([1, 2], "list")])
-def test_load_model_refuses_foreign_pickle(tmp_path, payload, kind):
-    joblib.dump(payload, tmp_path / "other.joblib")
-    with pytest.raises(ModelFileRefused, match=f"other.joblib holds a {kind}, not a screentime model"):
+def test_load_model_refuses_foreign_model_file(tmp_path, payload, kind):
+    import skops.io as sio
+
+    sio.dump(payload, tmp_path / "other.skops")
+    with pytest.raises(ModelFileRefused, match=f"other.skops holds a {kind}, not a screentime model"):
+        load_model(tmp_path / "other.skops")
+    joblib.dump(payload, tmp_path / "other.joblib")  # a pickle is refused before anything in it is built
+    with pytest.raises(ModelFileRefused, match="other.joblib is a pickle .* not a screentime model file"):
         load_model(tmp_path / "other.joblib")
 
 

@@ -1,11 +1,14 @@
 """embed_videos: embed once, resume, replace, provenance; real VGG16 (random weights, tiny inputs) for shapes."""
 
+import shutil
+
 import numpy as np
 import pytest
 
 from conftest import write_video
-from featurestore import EmbeddingConfig, FeatureStore, embed_videos
-from featurestore.errors import StoreMismatch, VideoUnreadable
+from featurestore import EmbeddingConfig, EmbedWarning, FeatureStore, embed_videos
+from featurestore.errors import StoreMismatch, VideoUnreadable, WeightsUnavailable
+from featurestore.pipeline import resolve_embedding_config
 from featurestore.video import Cv2VideoReader
 
 TINY = EmbeddingConfig(weights="random", pooling="avg", image_size_px=32)
@@ -45,7 +48,8 @@ def test_embed_resumes_after_interruption(tmp_path, stand_in):
     stand_in.fail_after_batches = 2
     with pytest.raises(KeyboardInterrupt):
         embed_videos([video], tmp_path / "f.h5", config=TINY, make_embedder=stand_in, batch_size=4)
-    assert "long.avi" not in FeatureStore(tmp_path / "f.h5")
+    assert not (tmp_path / "f.h5").exists()  # no store until it holds a video; the checkpoint waits in f.h5.d/
+    assert list((tmp_path / "f.h5.d").glob("*.part/chunk-*.npz"))
     stand_in.fail_after_batches = None
     [report] = embed_videos([video], tmp_path / "f.h5", config=TINY, make_embedder=stand_in, batch_size=4)
     assert report.status == "resumed" and report.n_embedded == 12 and report.n_samples == 20
@@ -129,3 +133,89 @@ def test_embed_random_weights_are_reproducible(tmp_path, video_5s):
     embed_videos([video_5s], tmp_path / "b.h5", config=TINY)
     np.testing.assert_array_equal(FeatureStore(tmp_path / "a.h5").load("five seconds.mp4")[1],
                                   FeatureStore(tmp_path / "b.h5").load("five seconds.mp4")[1])
+
+
+def test_embed_failed_first_run_leaves_no_store_and_retry_takes_other_settings(tmp_path, video_5s, stand_in):
+    def offline(config):
+        raise WeightsUnavailable("could not get the ImageNet weights for VGG16 (offline?)")
+
+    with pytest.raises(WeightsUnavailable):
+        embed_videos([video_5s], tmp_path / "f.h5", config=EmbeddingConfig(image_size_px=32), make_embedder=offline)
+    assert not (tmp_path / "f.h5").exists() and not (tmp_path / "f.h5.d").exists()
+    [report] = embed_videos([video_5s], tmp_path / "f.h5", config=TINY, make_embedder=stand_in)  # used to be refused
+    assert report.status == "new" and FeatureStore(tmp_path / "f.h5").config == TINY.identity()
+
+
+def test_embed_into_emptied_store_adopts_the_new_settings(tmp_path, video_5s, stand_in):
+    other = EmbeddingConfig(weights="random", pooling="max", image_size_px=64)
+    embed_videos([video_5s], tmp_path / "f.h5", config=other, make_embedder=stand_in)
+    FeatureStore(tmp_path / "f.h5", mode="a", config=other.identity()).remove("five seconds.mp4")
+    embed_videos([video_5s], tmp_path / "f.h5", config=TINY, make_embedder=stand_in)
+    assert FeatureStore(tmp_path / "f.h5").config == TINY.identity()
+
+
+def test_embed_leaves_no_lock_files(tmp_path, video_5s, stand_in):
+    other = write_video(tmp_path / "x.avi", 10, 20, fourcc="MJPG")
+    embed_videos([video_5s, other], tmp_path / "f.h5", config=TINY, make_embedder=stand_in)
+    embed_videos([video_5s], tmp_path / "f.h5", config=TINY, make_embedder=stand_in, sample_fps=2.0, replace=True)
+    left = sorted(p.name for p in (tmp_path / "f.h5.d").iterdir() if p.suffix != ".h5")
+    assert left == [".lock"]  # one lock for the index, none per video id
+
+
+def test_embed_byte_identical_copy_reuses_stored_features(tmp_path, video_5s, stand_in, monkeypatch):
+    embed_videos([video_5s], tmp_path / "f.h5", config=TINY, make_embedder=stand_in)
+    copy = tmp_path / "renamed copy.mp4"
+    shutil.copyfile(video_5s, copy)
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoded a byte-identical copy")
+
+    monkeypatch.setattr(Cv2VideoReader, "sample", no_decoding)
+    [report] = embed_videos([copy], tmp_path / "f.h5", config=TINY, make_embedder=stand_in)
+    assert report.status == "copied" and report.n_embedded == 0 and report.n_samples == 6
+    assert len(stand_in.made) == 1  # no model loaded for the copy
+    fs = FeatureStore(tmp_path / "f.h5")
+    original, copied = fs.read("five seconds.mp4"), fs.read("renamed copy.mp4")
+    np.testing.assert_array_equal(copied.features, original.features)
+    np.testing.assert_array_equal(copied.actual_s, original.actual_s)
+    assert copied.info["source_path"] == str(copy.resolve()) and copied.info["copied_from"] == "five seconds.mp4"
+    [again] = embed_videos([copy], tmp_path / "f.h5", config=TINY, make_embedder=stand_in)
+    assert again.status == "stored"
+
+
+def test_embed_again_replaces_damaged_stored_video_with_a_warning(tmp_path, video_5s, stand_in):
+    embed_videos([video_5s], tmp_path / "f.h5", config=TINY, make_embedder=stand_in)
+    good = FeatureStore(tmp_path / "f.h5").read("five seconds.mp4").features
+    shard = FeatureStore(tmp_path / "f.h5").shard_path("five seconds.mp4")
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    with pytest.warns(EmbedWarning, match="stored features of 'five seconds.mp4' are damaged"):
+        [report] = embed_videos([video_5s], tmp_path / "f.h5", config=TINY, make_embedder=stand_in)
+    assert report.status == "replaced"
+    np.testing.assert_array_equal(FeatureStore(tmp_path / "f.h5").read("five seconds.mp4").features, good)
+
+
+def test_resolve_config_defaults_to_store_then_to_imagenet(tmp_path, video_5s, stand_in):
+    assert resolve_embedding_config(tmp_path / "none.h5") == EmbeddingConfig("imagenet", "avg", 224)
+    embed_videos([video_5s], tmp_path / "f.h5", config=EmbeddingConfig("random", "max", 64), make_embedder=stand_in)
+    assert resolve_embedding_config(tmp_path / "f.h5") == EmbeddingConfig("random", "max", 64)
+    assert resolve_embedding_config(tmp_path / "f.h5", pooling="avg") == EmbeddingConfig("random", "avg", 64)
+
+
+def test_weights_file_store_records_and_names_its_file(tmp_path, video_5s, stand_in):
+    weights = tmp_path / "my vgg16.weights.h5"
+    weights.write_bytes(b"stands in for a Keras weights file: only its sha256 matters here")
+    config = EmbeddingConfig(weights=str(weights), image_size_px=32)
+    embed_videos([video_5s], tmp_path / "f.h5", config=config, make_embedder=stand_in)
+    assert FeatureStore(tmp_path / "f.h5").info("five seconds.mp4")["weights_source"] == str(weights.resolve())
+    resolved = resolve_embedding_config(tmp_path / "f.h5")  # no --weights: the store's own file
+    assert resolved.weights == str(weights.resolve()) and resolved.weights_id == config.weights_id
+    with pytest.raises(StoreMismatch, match=r"holds features of vgg16 weights file .*my vgg16.weights.h5 \(sha256:"):
+        embed_videos([video_5s], tmp_path / "f.h5", config=TINY, make_embedder=stand_in, names=["other"])
+    weights.write_bytes(b"another file now")
+    with pytest.raises(WeightsUnavailable, match="my vgg16.weights.h5: has changed since .*f.h5 was embedded with it"):
+        resolve_embedding_config(tmp_path / "f.h5")
+    weights.unlink()
+    with pytest.raises(WeightsUnavailable, match="embedded with the weights file .*my vgg16.weights.h5 .* which is not there; pass it with --weights FILE"):
+        resolve_embedding_config(tmp_path / "f.h5")

@@ -69,3 +69,20 @@ def test_write_csv_one_row_per_segment(results, tmp_path):
     assert len(rows) == sum(len(r.segments) for r in results) == 3
     assert rows[1] == {"video": "a.mp4", "start": "2.0", "end": "3.25", "label": "jerry", "confidence": "0.7883"}
     assert rows[2]["video"] == "b.mp4" and float(rows[2]["end"]) == 2.0
+
+
+def test_results_samples_carry_grid_and_frame_time(results):
+    a = results[0]
+    a.actual_s = a.sample_s + 0.0333333
+    [video, _] = results_to_dict(results)["videos"]
+    assert video["samples"][1] == {"time": 1.0, "actual_s": 1.033, "label": "tom", "proba": {"tom": 0.8, "jerry": 0.2}}
+    assert "actual_s" not in results_to_dict([results[1]])["videos"][0]["samples"][0]  # unknown: not made up
+
+
+def test_writers_take_dash_for_stdout(results, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_json("-", results, {"name": "logreg"})
+    assert json.loads(capsys.readouterr().out) == results_to_dict(results, {"name": "logreg"})
+    write_csv("-", results)
+    assert capsys.readouterr().out.splitlines()[0] == "video,start,end,label,confidence"
+    assert not (tmp_path / "-").exists()

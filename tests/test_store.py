@@ -83,7 +83,7 @@ def test_store_missing_video_raises_not_embedded(tmp_path):
 
 
 def test_store_refuses_other_config(tmp_path):
-    FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG)
+    put(FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG), "a.mp4")  # a store holding a video keeps its config
     with pytest.raises(StoreMismatch, match="image_size_px 32 vs 224"):
         FeatureStore(tmp_path / "f.h5", mode="a", config={**CONFIG, "image_size_px": 224})
 

@@ -1,0 +1,124 @@
+"""The store's index file: which shard holds which video, and the store's embedding config.
+
+It is small and always replaced whole (built in memory, written to a temporary file, renamed over), so a
+reader or a crash sees the old index or the new one. Links name `<store>.d/<shard>` for plain h5py;
+screentime itself uses only the shard's file name, so a renamed store reads as before.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import h5py
+
+from .errors import StoreCorrupt, StoreFull, StoreUnwritable
+from .files import atomic_write, is_disk_full
+from .shards import READ_ERRORS, hdf5_image
+
+FORMAT_VERSION = 1
+
+
+def video_key(video_id: str) -> str:
+    """HDF5-safe link name for `video_id` (reversible, see `video_id_from_key`)."""
+    if not video_id:
+        raise ValueError("video_id must be a non-empty string")
+    if video_id in (".", ".."):
+        return video_id.replace(".", "%2E")
+    return video_id.replace("%", "%25").replace("/", "%2F")
+
+
+def video_id_from_key(key: str) -> str:
+    if key in ("%2E", "%2E%2E"):
+        return key.replace("%2E", ".")
+    return key.replace("%2F", "/").replace("%25", "%")
+
+
+class StoreIndex:
+    """The index file at `path` of the store whose shards live in `shard_dir`."""
+
+    def __init__(self, path: Path, shard_dir: Path):
+        self.path, self.shard_dir = path, shard_dir
+
+    def exists(self) -> bool:
+        if self.path.is_dir():
+            raise StoreCorrupt(f"{self.path}: is a directory, not a screentime store; pass a file path such as features.h5")
+        return self.path.exists()
+
+    def damaged(self, err: BaseException) -> StoreCorrupt:
+        return StoreCorrupt(f"{self.path}: the store index is damaged ({first_line(err)}); its videos are safe in "
+                            f"{self.shard_dir.name}/: rebuild the index with `python cli.py check-store --store {self.path} --repair`")
+
+    @contextmanager
+    def open(self) -> Iterator[h5py.File]:
+        try:
+            f = h5py.File(self.path, "r")
+        except FileNotFoundError:
+            raise StoreCorrupt(f"{self.path}: no such store") from None
+        except OSError as err:
+            if any(self.shard_dir.glob("*.h5")):
+                raise self.damaged(err) from None
+            raise StoreCorrupt(f"{self.path}: not a screentime store (not an HDF5 file: {first_line(err)}); choose another --store") from None
+        try:
+            if "screentime_store" not in f.attrs or "config" not in f.attrs:
+                raise StoreCorrupt(f"{self.path}: an HDF5 file but not a screentime store (no 'screentime_store' attribute); choose another --store")
+            yield f
+        finally:
+            f.close()
+
+    def read_attrs(self) -> tuple[dict, str | None]:
+        """(config, weights_path or None)."""
+        with self.open() as f:
+            try:
+                return json.loads(f.attrs["config"]), (str(f.attrs["weights_path"]) if "weights_path" in f.attrs else None)
+            except READ_ERRORS as err:
+                raise self.damaged(err) from None
+
+    def _raw_links(self) -> dict[str, str]:
+        if not self.path.exists():
+            return {}
+        with self.open() as f:
+            try:
+                group = f.get("videos")
+                return {} if group is None else {video_id_from_key(k): group.get(k, getlink=True).filename for k in group}
+            except READ_ERRORS as err:
+                raise self.damaged(err) from None
+
+    def links(self) -> dict[str, str]:
+        """video_id -> shard file name in `shard_dir` ({} before the first video)."""
+        return {video_id: Path(target).name for video_id, target in self._raw_links().items()}
+
+    def has_stale_links(self) -> bool:
+        """Whether links name another folder than `shard_dir` (the store was moved since its last change)."""
+        return any(Path(target).parent.name != self.shard_dir.name for target in self._raw_links().values())
+
+    def write(self, links: dict[str, str], config: dict, weights_path: str | None) -> None:
+        """Replace the index atomically; call with the store lock held. Raises StoreFull or StoreUnwritable."""
+        def fill(f: h5py.File) -> None:
+            f.attrs["screentime_store"] = FORMAT_VERSION
+            f.attrs["config"] = json.dumps(config, sort_keys=True)
+            if weights_path:
+                f.attrs["weights_path"] = weights_path
+            f.attrs["layout"] = "videos/<video key> -> external link to <store>.d/<shard>.h5:/video"
+            group = f.create_group("videos")
+            for video_id, name in sorted(links.items()):
+                group[video_key(video_id)] = h5py.ExternalLink(f"{self.shard_dir.name}/{name}", "/video")
+
+        try:
+            atomic_write(self.path, hdf5_image(fill))
+        except OSError as err:
+            raise unwritable(self.path, "cannot write the store index", err) from None
+
+
+def unwritable(store: Path, what: str, err: OSError) -> StoreUnwritable:
+    """One line for a failed write: StoreFull when the disk is full."""
+    if is_disk_full(err):
+        return StoreFull(f"{store}: {what}: the disk is full (No space left on device); nothing was changed, free some space and run again")
+    return StoreUnwritable(f"{store}: {what} ({err.strerror or first_line(err)}); nothing was changed")
+
+
+def first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0][:160] if text else type(err).__name__

@@ -1,0 +1,58 @@
+"""Inter-process locks on small files, which may be deleted when released without breaking mutual exclusion.
+
+A lock file that is unlinked while another process waits on it would let a third process lock a fresh file
+of the same name: both would "hold" the lock. So after `flock` succeeds we check that the path still names
+the file we locked, and start again if it does not (the protocol of e.g. `flock(1)`-based tools).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def file_lock(path: str | os.PathLike, *, blocking: bool = True, remove: bool = False) -> Iterator[bool]:
+    """Hold an exclusive lock on `path` (created if missing); yields whether it is held.
+
+    Parameters
+    ----------
+    blocking : bool
+        Wait for the lock; with False, yield False at once when another process holds it.
+    remove : bool
+        Delete the lock file when releasing it (while still holding it), so no empty file is left behind.
+    """
+    path = Path(path)
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:  # its folder was removed by a process cleaning up an unused store
+            path.parent.mkdir(parents=True, exist_ok=True)
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            yield False
+            return
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder before us deleted it: lock the file that is there now
+    try:
+        yield True
+    finally:
+        try:
+            if remove:
+                path.unlink(missing_ok=True)
+        finally:
+            os.close(fd)  # closing releases the lock

@@ -1,0 +1,167 @@
+"""One video's shard file: written once, then only read; it describes itself and carries checksums.
+
+    /video/features      (n, n_features) float32
+    /video/requested_s   (n,) float64, seconds
+    /video/actual_s      (n,) float64, seconds
+    /video attrs         screentime_shard=1, video_id, config (JSON), info (JSON), written_ns,
+                         arrays_sha256 (of the three arrays' little-endian bytes, in that order),
+                         meta_sha256 (of video_id, config and info), and the scalar info values
+
+A shard holds everything needed to put it back in an index (`FeatureStore.repair`), and its checksums
+let every read refuse features that changed on disk. Shards written before checksums existed are read
+unverified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+
+SHARD_FORMAT = 1
+
+# What h5py and HDF5 raise on a damaged file: truncated, flipped bytes in metadata, missing objects.
+READ_ERRORS = (OSError, KeyError, ValueError, RuntimeError, TypeError, AttributeError)
+
+
+class ShardDamaged(Exception):
+    """A shard cannot be read or fails its checksum; the message says how, in a few words."""
+
+
+def arrays_digest(requested_s: np.ndarray, actual_s: np.ndarray, features: np.ndarray) -> str:
+    """'sha256:<hex>' of the arrays' bytes (little-endian float64, float64, float32; C order)."""
+    digest = hashlib.sha256()
+    for array, dtype in ((requested_s, "<f8"), (actual_s, "<f8"), (features, "<f4")):
+        digest.update(np.ascontiguousarray(array, dtype=dtype).data)
+    return "sha256:" + digest.hexdigest()
+
+
+def meta_digest(video_id: str, config_json: str, info_json: str) -> str:
+    """'sha256:<hex>' of a shard's id, config and info, as stored."""
+    return "sha256:" + hashlib.sha256("\0".join((video_id, config_json, info_json)).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class ShardHeader:
+    """What a shard says about itself, read from its attributes alone (cheap).
+
+    `is_checked` is False for shards written before checksums existed.
+    """
+
+    video_id: str
+    config: dict
+    info: dict
+    written_ns: int
+    is_checked: bool
+
+
+def write_shard(path: Path, video_id: str, *, requested_s: np.ndarray, actual_s: np.ndarray, features: np.ndarray,
+                info: dict, config: dict) -> None:
+    """Write a complete shard to `path` and flush it to disk (the caller renames it into place).
+
+    Raises OSError (errno ENOSPC when the disk is full) with nothing half-done in HDF5.
+    """
+    n = len(requested_s)
+    config_json = json.dumps(config, sort_keys=True)
+    info_json = json.dumps(info, sort_keys=True)
+
+    def fill(f: h5py.File) -> None:
+        g = f.create_group("video")
+        g.create_dataset("features", data=features, chunks=(min(max(n, 1), 256), features.shape[1]) if n else None)
+        g.create_dataset("requested_s", data=requested_s)
+        g.create_dataset("actual_s", data=actual_s)
+        for key, value in info.items():
+            if isinstance(value, (str, int, float, bool)):
+                g.attrs[key] = value
+        g.attrs["screentime_shard"] = SHARD_FORMAT
+        g.attrs["video_id"] = video_id
+        g.attrs["config"] = config_json
+        g.attrs["info"] = info_json
+        g.attrs["written_ns"] = time.time_ns()
+        g.attrs["arrays_sha256"] = arrays_digest(requested_s, actual_s, features)
+        g.attrs["meta_sha256"] = meta_digest(video_id, config_json, info_json)
+
+    write_image(path, hdf5_image(fill))
+
+
+def hdf5_image(fill) -> bytes:
+    """The bytes of an HDF5 file built in memory by `fill(h5py.File)`.
+
+    HDF5 does not survive a failed disk write (with a full disk it reports errors from object destructors and
+    can crash the process), so files are built in memory and written with plain file I/O.
+    """
+    with h5py.File(f"screentime-{uuid.uuid4().hex}.h5", "w", driver="core", backing_store=False) as f:
+        fill(f)
+        f.flush()
+        return f.id.get_file_image()
+
+
+def write_image(path: Path, image: bytes) -> None:
+    """Write `image` to `path` and flush it to disk; on any error the partial file is removed and OSError raised."""
+    try:
+        with open(path, "wb") as fh:
+            fh.write(image)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        Path(path).unlink(missing_ok=True)
+        raise
+
+
+def _header(g: h5py.Group) -> ShardHeader:
+    attrs = g.attrs
+    config_json, info_json = str(attrs["config"]), str(attrs["info"])
+    info = json.loads(info_json)
+    video_id = str(attrs.get("video_id", info.get("video_id", "")))
+    is_checked = "meta_sha256" in attrs
+    if is_checked and meta_digest(video_id, config_json, info_json) != attrs["meta_sha256"]:
+        raise ShardDamaged("its description fails its checksum")
+    if not video_id:
+        raise ShardDamaged("it does not name its video")
+    return ShardHeader(video_id, json.loads(config_json), info, int(attrs.get("written_ns", 0)), is_checked)
+
+
+def read_header(path: Path) -> ShardHeader:
+    """The shard's self-description, verified against its checksum; raises ShardDamaged."""
+    try:
+        with h5py.File(path, "r") as f:
+            return _header(f["video"])
+    except FileNotFoundError:
+        raise ShardDamaged("its shard file is missing") from None
+    except READ_ERRORS as err:
+        raise ShardDamaged(f"unreadable: {_first_line(err)}") from None
+
+
+def read_shard(path: Path) -> tuple[ShardHeader, np.ndarray, np.ndarray, np.ndarray]:
+    """(header, requested_s, actual_s, features), all verified against the shard's checksums; raises ShardDamaged."""
+    try:
+        with h5py.File(path, "r") as f:
+            g = f["video"]
+            header = _header(g)
+            requested_s, actual_s, features = g["requested_s"][()], g["actual_s"][()], g["features"][()]
+            expected = g.attrs.get("arrays_sha256")
+    except FileNotFoundError:
+        raise ShardDamaged("its shard file is missing") from None
+    except READ_ERRORS as err:
+        raise ShardDamaged(f"unreadable: {_first_line(err)}") from None
+    n = len(requested_s)
+    if features.ndim != 2 or len(features) != n or actual_s.shape != (n,):
+        raise ShardDamaged(f"its arrays disagree in length ({features.shape}, {actual_s.shape}, {requested_s.shape})")
+    if expected is not None and arrays_digest(requested_s, actual_s, features) != expected:
+        raise ShardDamaged("its features fail their checksum (changed on disk)")
+    if header.is_checked and header.info.get("n_samples", n) != n:
+        raise ShardDamaged(f"it holds {n} samples, its description says {header.info.get('n_samples')}")
+    return header, requested_s, actual_s, features
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0][:160] if text else type(err).__name__

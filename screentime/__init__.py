@@ -1,0 +1,1 @@
+"""`python -m screentime`: runs the command line in `cli.py` (also installed as the `screentime` command)."""

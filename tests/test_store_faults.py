@@ -1,0 +1,141 @@
+"""Real faults under a real store: a full disk (a small tmpfs) and a read-only mount (issue 8, items 5, 6, 8).
+
+Both need to mount file systems (root here and in CI); where that is not allowed the tests skip and say so.
+"""
+
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+from cli import main
+from conftest import write_video
+from featurestore import EmbeddingConfig, FeatureStore, embed_videos
+from featurestore.errors import StoreFull
+
+TINY = ["--weights", "random", "--image-size", "32", "--batch-size", "4"]
+CONFIG = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": 512}
+
+
+def run(argv, capsys):
+    try:
+        main([str(a) for a in argv])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def mount(*args: str) -> bool:
+    return os.geteuid() == 0 and subprocess.run(["mount", *args], capture_output=True).returncode == 0
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 1 MiB tmpfs mounted at tmp_path/disk."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if not mount("-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)):
+        pytest.skip("mounting a tmpfs needs root: the full-disk test runs where the machine allows it")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+@pytest.fixture
+def read_only_view(tmp_path):
+    """Returns view(folder): a read-only bind mount of `folder` (chmod does not stop root)."""
+    mounted = []
+
+    def view(folder):
+        target = tmp_path / f"read-only {len(mounted)}"
+        target.mkdir()
+        if not mount("--bind", str(folder), str(target)):
+            pytest.skip("bind mounts need root: the read-only store test runs where the machine allows it")
+        mounted.append(target)
+        if not mount("-o", "remount,bind,ro", str(target)):
+            pytest.skip("cannot remount read-only here")
+        return target
+
+    yield view
+    for target in reversed(mounted):
+        subprocess.run(["umount", "-l", str(target)], check=False)
+
+
+def free_bytes(path) -> int:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+def fill(disk, leave_bytes: int):
+    """Fill the disk with a file so that about `leave_bytes` stay free."""
+    with open(disk / "filler", "wb") as fh:
+        fh.write(b"\0" * max(0, free_bytes(disk) - leave_bytes))
+    return disk / "filler"
+
+
+def test_disk_full_while_checkpointing_one_line_and_disk_as_before(tmp_path, small_disk, capsys):
+    store = small_disk / "f.h5"
+    kept = write_video(tmp_path / "kept.avi", 10, 30, fourcc="MJPG")
+    assert run(["embed", kept, "--store", store, *TINY], capsys)[0] == 0
+    kept_bytes = FeatureStore(store).shard_path("kept.avi").read_bytes()
+    long = write_video(tmp_path / "long.avi", 10, 600, fourcc="MJPG")  # 60 samples x 2 KB, checkpointed 4 at a time
+    filler = fill(small_disk, 48 * 1024)
+    before = free_bytes(small_disk)
+    code, out, err = run(["embed", long, "--store", store, *TINY], capsys)
+    assert code == 1 and "Traceback" not in err
+    [line] = [line for line in err.splitlines() if line.startswith("error:")]
+    assert "the disk is full" in line and "'long.avi'" in line and "checkpoint" in line and "run again" in line
+    assert free_bytes(small_disk) == before  # the run's checkpoint does not keep the disk full
+    assert not list((small_disk / "f.h5.d").glob("*.part")) and not list(small_disk.rglob(".*tmp*"))
+    assert FeatureStore(store).video_ids() == ["kept.avi"]
+    assert FeatureStore(store).shard_path("kept.avi").read_bytes() == kept_bytes
+    filler.unlink()
+    code, out, err = run(["embed", long, "--store", store, *TINY], capsys)
+    assert code == 0, err
+    assert FeatureStore(store).load("long.avi")[1].shape == (60, 512)
+
+
+def test_disk_full_while_writing_shard_one_line_and_store_unchanged(small_disk):
+    fs = FeatureStore(small_disk / "f.h5", mode="a", config=CONFIG)
+    t = np.arange(10.0)
+    fs.put("a.mp4", requested_s=t, actual_s=t, features=np.ones((10, 512)), info={"sample_fps": 1.0, "duration_s": 10.0})
+    index = (small_disk / "f.h5").read_bytes()
+    t = np.arange(600.0)
+    with pytest.raises(StoreFull) as caught:  # 1.2 MB of features on a 1 MiB disk
+        fs.put("b.mp4", requested_s=t, actual_s=t, features=np.ones((600, 512)), info={"sample_fps": 1.0, "duration_s": 600.0})
+    message = str(caught.value)
+    assert "\n" not in message and "cannot write the shard of 'b.mp4': the disk is full" in message
+    assert (small_disk / "f.h5").read_bytes() == index
+    assert sorted(p.name for p in fs.shard_dir.iterdir()) == sorted([".lock", fs.shard_path("a.mp4").name])
+
+
+@pytest.fixture
+def scored_store(tmp_path):
+    """Three 10 s videos embedded (stand-in-free: random VGG16 at 32 px) and a logreg model trained on them."""
+    from classifiers.compare import compare_models
+
+    d = tmp_path / "data"
+    d.mkdir()
+    rows = ["video,start,end,label"]
+    for i in range(3):
+        colours = [(20 * i, 40, 40)] * 50 + [(200, 120, 90 + 10 * i)] * 50
+        write_video(d / f"ep{i}.avi", 10, 100, fourcc="MJPG", colours=colours)
+        rows += [f"ep{i}.avi,0,5,dark", f"ep{i}.avi,5,10,bright"]
+    (d / "labels.csv").write_text("\n".join(rows) + "\n")
+    embed_videos([d / f"ep{i}.avi" for i in range(3)], d / "f.h5", config=EmbeddingConfig(weights="random", image_size_px=32))
+    compare_models(d / "f.h5", d / "labels.csv", out_path=d / "best.joblib", models=["logreg"], n_splits=3, n_jobs=1)
+    return d
+
+
+def test_score_stored_video_on_read_only_store(scored_store, read_only_view, tmp_path, capsys):
+    ro = read_only_view(scored_store)
+    code, out, err = run(["score", ro / "ep1.avi", "--model", ro / "best.joblib", "--store", ro / "f.h5",
+                          "--json", tmp_path / "r.json"], capsys)
+    assert code == 0, err  # used to fail: "cannot write the store here (Read-only file system)"
+    assert "ep1.avi" in out and (tmp_path / "r.json").exists()
+    new = write_video(tmp_path / "new.avi", 10, 30, fourcc="MJPG")
+    code, out, err = run(["embed", new, "--store", ro / "f.h5"], capsys)
+    [line] = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 1 and "cannot write the store here (Read-only file system" in line and "Traceback" not in err
