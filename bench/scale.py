@@ -4,7 +4,8 @@ and on a local Ray cluster, as samples/s and as a ratio to the limit; and decode
 Rows, all on the same generated collection (dense H.264, made with PyAV's own x264: no ffmpeg needed):
 
 - decode limit: every core decoding (and preprocessing) time ranges of the videos, no model: the most any
-  embed can reach where the model is not the bottleneck;
+  embed can reach where the model is not the bottleneck (its note gives the perfectly balanced ideal, its
+  CPU seconds spread over idle cores: far above it on a machine other jobs share);
 - inference: VGG16 alone on preprocessed batches already in memory;
 - embed workers=W: `embed_videos` end to end into a fresh store; ratio to the decode limit and to the
   combined limit (CPU: decode and inference share the cores, 1 / (1/D + 1/I); GPU: min(D, I));
