@@ -137,3 +137,18 @@ def test_one_progress_bar_for_the_whole_collection(tmp_path, videos):
                            sample_fps=2.0, workers=2, min_split_s=1.0, progress=progress)
     assert progress.starts == [("3 videos", 24 + 11 + 6, 0)] and progress.finished == 1
     assert progress.advanced == sum(r.n_samples for r in reports) == 41
+
+
+def test_decode_hw_without_nvdec_warns_once_and_decodes_in_software(tmp_path, videos):
+    with pytest.warns(Warning) as caught:
+        reports = embed_videos(videos[:2], tmp_path / "hw.h5", config=TINY, make_embedder=TinyEmbedder, decode="hw",
+                               workers=0)
+    hw_warnings = [w for w in caught if "--decode hw" in str(w.message)]
+    if not hw_warnings and "cuda" in FeatureStore(tmp_path / "hw.h5").info("film.mp4")["decoder"]:
+        pytest.skip("NVDEC works here")
+    assert len(hw_warnings) == 1 and "decoded in software" in str(hw_warnings[0].message)
+    assert [r.decode for r in reports] == ["hw", "hw"]
+    embed_videos(videos[:2], tmp_path / "exact.h5", config=TINY, make_embedder=TinyEmbedder, workers=0)
+    hw, exact = FeatureStore(tmp_path / "hw.h5"), FeatureStore(tmp_path / "exact.h5")
+    for video_id in ("film.mp4", "grey.mp4"):
+        np.testing.assert_array_equal(hw.load(video_id)[1], exact.load(video_id)[1])
