@@ -65,6 +65,11 @@ class VideoScreenTime:
     first_s, last_s : dict of str to float or None
         Start of the first and end of the last segment per class, in seconds; None if never seen.
     segments : list of Segment
+    screen_time_interval_s : dict of str to (float, float), or None
+        Interval on each class's screen time, in seconds, at `interval_level`; None when the model
+        cannot give one (see `classifiers.intervals`).
+    interval_level : float or None
+        Share of videos whose true screen time the intervals are meant to contain.
     """
 
     video_id: str
@@ -81,6 +86,8 @@ class VideoScreenTime:
     first_s: dict[str, float | None]
     last_s: dict[str, float | None]
     segments: list[Segment] = field(default_factory=list)
+    screen_time_interval_s: dict[str, tuple[float, float]] | None = None
+    interval_level: float | None = None
 
     @property
     def samples(self) -> list[tuple[float, str, np.ndarray]]:

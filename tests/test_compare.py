@@ -72,7 +72,7 @@ def f1(result, model="logreg"):
     return result.leaderboard.set_index("model").loc[model, "macro_f1"]
 
 
-@pytest.mark.parametrize("n_videos, scheme", [(5, "grouped"), (2, "blocks")])
+@pytest.mark.parametrize("n_videos, scheme", [(5, "grouped"), (3, "leave-one-video-out"), (1, "blocks")])
 def test_compare_models_default_split_is_honest_where_shuffled_leaks(tmp_path, n_videos, scheme):
     store, labels = make_scene_store(tmp_path, n_videos)
     honest = compare_models(store, labels, models=["logreg"], n_jobs=1, smoothers=NONE)
@@ -80,6 +80,15 @@ def test_compare_models_default_split_is_honest_where_shuffled_leaks(tmp_path, n
     assert honest.cv.scheme == scheme and leaky.cv.scheme == "shuffled"
     assert f1(leaky) > 0.9
     assert f1(honest) < 0.6
+
+
+def test_compare_models_two_videos_leave_one_out_without_interval(tmp_path):
+    store, labels = make_scene_store(tmp_path, 2, n_frames=60, informative=True)
+    result = compare_models(store, labels, models=["logreg"], n_jobs=1, smoothers=NONE, feature_norm="none", context_s=0.0)
+    assert result.cv.scheme == "leave-one-video-out" and result.cv.n_splits == 2
+    assert result.stage_scores == [] and (result.feature_norm, result.context_s) == ("none", 0.0)
+    assert [h.video_id for h in result.held_out] == ["v0.mp4", "v1.mp4"] and all(h.whole_video for h in result.held_out)
+    assert result.interval["n_videos"] == 2 and "only 2 labelled videos" in result.interval["note"]
 
 
 def test_compare_models_learns_when_features_are_informative(tmp_path):
@@ -186,5 +195,6 @@ def test_cli_compare_models_tutorial_mapping(tmp_path, capsys):
                               "--out", str(tmp_path / "m.joblib"), "--report", str(tmp_path / "board.csv")], capsys)
     assert code == 0, err
     assert "contiguous time blocks" in out
+    assert "not for new videos" in out and "no interval: cross-validation held out no whole video" in out
     assert load_model(tmp_path / "m.joblib").classes == ["jerry", "neither", "tom"]
     assert "recall_jerry" in (tmp_path / "board.csv").read_text().splitlines()[0]
