@@ -141,7 +141,7 @@ def compare_models_command(
     jobs: int = typer.Option(-1, "--jobs", "-j", help="Processes for the folds (-1: all cores)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the splits and models."),
     feature_norm: FeatureNorm = typer.Option("auto", "--feature-norm", help="Per-video feature normalisation: auto (chosen by cross-validation), none, or center (subtract each video's mean feature)."),
-    context: str = typer.Option("auto", "--context-s", help="Temporal context: append each feature's mean and std over +-SECONDS around every sample; auto (chosen by cross-validation from 0, 2, 4, 8) or SECONDS (0: none)."),
+    context: str = typer.Option("auto", "--context-s", help="Temporal context: append each feature's mean and std over +-SECONDS around every sample; auto (chosen by cross-validation from 0, 2, 4) or SECONDS (0: none)."),
 ) -> None:
     """Compare classifiers on labelled stored frames by leakage-free cross-validation; save the best."""
     from classifiers.compare import compare_models

@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 FEATURE_NORMS = ("none", "center")
 #: Context windows (+-seconds) compare-models chooses from; 0 = no context. See bench/accuracy.py.
-CONTEXT_GRID_S = (0.0, 2.0, 4.0, 8.0)
+CONTEXT_GRID_S = (0.0, 2.0, 4.0)
 #: Wider features than this are not given context (it triples them: 25088 -> 75264 with flatten pooling).
 MAX_FEATURES_FOR_CONTEXT = 4096
 #: Below this many samples a video's mean is a poor estimate of its background.
@@ -32,7 +32,22 @@ MIN_SAMPLES_FOR_CENTER = 30
 _TIME_TOLERANCE_S = 1e-6  # sample times are k / fps, computed in floating point
 
 
-class VideoNormalizer(TransformerMixin, BaseEstimator):
+class _VideoStage(TransformerMixin, BaseEstimator):
+    """A stateless per-video stage: `fit` only checks parameters; `transform(X, video_ids=, times_s=)` does the work."""
+
+    def _check_params(self) -> None:
+        raise NotImplementedError
+
+    def fit(self, X, y=None, **params):
+        self._check_params()
+        self.n_features_in_ = np.asarray(X).shape[1]
+        return self
+
+    def fit_transform(self, X, y=None, **params):
+        return self.fit(X).transform(X, **params)
+
+
+class VideoNormalizer(_VideoStage):
     """Normalise features per video, using every sample of that video.
 
     Parameters
@@ -44,11 +59,9 @@ class VideoNormalizer(TransformerMixin, BaseEstimator):
     def __init__(self, *, method: str = "center"):
         self.method = method
 
-    def fit(self, X, y=None, **params):
+    def _check_params(self) -> None:
         if self.method not in FEATURE_NORMS:
             raise ValueError(f"feature_norm must be one of {', '.join(FEATURE_NORMS)}, got {self.method!r}")
-        self.n_features_in_ = np.asarray(X).shape[1]
-        return self
 
     def transform(self, X, *, video_ids=None, times_s=None):
         """Normalised features.
@@ -75,11 +88,8 @@ class VideoNormalizer(TransformerMixin, BaseEstimator):
             out[rows] = X[rows] - X[rows].mean(axis=0, keepdims=True)
         return out
 
-    def fit_transform(self, X, y=None, **params):
-        return self.fit(X).transform(X, **params)
 
-
-class TemporalContext(TransformerMixin, BaseEstimator):
+class TemporalContext(_VideoStage):
     """Append, to each sample, the mean and std of every feature over the samples within +-`window_s`.
 
     Windows are measured in seconds on each video's own clock, so they mean the same at any sampling
@@ -94,11 +104,9 @@ class TemporalContext(TransformerMixin, BaseEstimator):
     def __init__(self, *, window_s: float = 4.0):
         self.window_s = window_s
 
-    def fit(self, X, y=None, **params):
+    def _check_params(self) -> None:
         if not self.window_s >= 0:
             raise ValueError(f"window_s must be >= 0 seconds, got {self.window_s}")
-        self.n_features_in_ = np.asarray(X).shape[1]
-        return self
 
     def transform(self, X, *, video_ids=None, times_s=None):
         """Features with window statistics appended.
@@ -133,9 +141,6 @@ class TemporalContext(TransformerMixin, BaseEstimator):
             out[rows, X.shape[1]: 2 * X.shape[1]] = mean
             out[rows, 2 * X.shape[1]:] = std
         return out
-
-    def fit_transform(self, X, y=None, **params):
-        return self.fit(X).transform(X, **params)
 
 
 def window_stats(X: np.ndarray, times_s: np.ndarray, window_s: float) -> tuple[np.ndarray, np.ndarray]:

@@ -3,14 +3,20 @@
 For every video that cross-validation held out whole, and every class, the signed error of the
 predicted screen time is recorded as a share of the video's labelled seconds:
 ``e = (predicted_s - true_s) / labelled_s``. These shares are saved with the model. For a new video of
-`duration_s` seconds with predicted screen time ``p``, the interval at `level` is
+`duration_s` seconds with predicted screen time ``p`` of a class, the interval at `level` is
 
-    p -+ max(t_n((1 + level) / 2) * rms(e) * duration_s, one sampling interval),   clipped to [0, duration_s],
+    p -+ max(t_df((1 + level) / 2) * rms(e) * duration_s, one sampling interval),   clipped to [0, duration_s],
 
-the prediction interval for one more error drawn like the n recorded ones (zero-centred normal errors
-with unknown spread: ``e_new / rms(e)`` follows Student's t with n degrees of freedom). With few
-videos the t quantile is large, so the interval is wide; with fewer than `MIN_VIDEOS_FOR_INTERVAL`
-held-out videos no interval is given at all, and the reason is said instead.
+with ``rms(e)`` over every (video, class) error and ``df = n_videos * (n_classes - 1)``: the prediction
+interval for one more error drawn like the recorded ones (zero-centred normal errors of unknown spread;
+a video's errors sum to 0, since every second goes to exactly one class, so each video gives
+n_classes - 1 degrees of freedom). The spread is pooled over classes because a handful of videos
+per class cannot estimate one each: with 4 videos one class's errors can all be small by luck, and
+its interval would be too narrow for the next video (bench/accuracy.py, issue 7). With fewer than
+`MIN_VIDEOS_FOR_INTERVAL` held-out videos no interval is given at all, and the reason is said instead.
+
+The errors come from videos like the labelled ones. A new episode unlike all of them (another
+camera style, lighting, character size) can be further off than the interval says.
 """
 
 from __future__ import annotations
@@ -60,9 +66,10 @@ def half_width_share(spread: dict, level: float = INTERVAL_LEVEL) -> dict[str, f
         return None
     from scipy.stats import t as student_t
 
-    n = int(spread["n_videos"])
-    quantile = float(student_t.ppf((1.0 + level) / 2.0, df=n))
-    return {c: quantile * float(np.sqrt(np.mean(np.square(e)))) for c, e in spread["error_share"].items()}
+    errors = np.concatenate([np.asarray(e, dtype=np.float64) for e in spread["error_share"].values()])
+    df = int(spread["n_videos"]) * max(1, len(spread["error_share"]) - 1)
+    half = float(student_t.ppf((1.0 + level) / 2.0, df=df)) * float(np.sqrt(np.mean(np.square(errors))))
+    return {c: half for c in spread["error_share"]}
 
 
 def screen_time_interval(screen_time_s: dict[str, float], duration_s: float, spread: dict,

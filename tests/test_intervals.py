@@ -30,14 +30,15 @@ def test_error_spread_keeps_signed_shares_per_class():
     json.dumps(spread)  # saved with the model as plain JSON
 
 
-def test_interval_width_is_student_t_times_rms_error():
+def test_interval_width_is_student_t_times_rms_error_pooled_over_classes():
     spread = error_spread([record("a", 40, 50), record("b", 30, 25), record("c", 60, 60), record("d", 10, 12)], CLASSES,
                           "grouped")
-    rms = np.sqrt(np.mean(np.square([0.10, -0.05, 0.0, 0.02])))
-    assert half_width_share(spread, 0.9)["jerry"] == pytest.approx(student_t.ppf(0.95, 4) * rms)
+    rms = np.sqrt(np.mean(np.square([0.10, -0.05, 0.0, 0.02, -0.10, 0.05, 0.0, -0.02])))
+    df = 4 * (2 - 1)  # each video's two errors sum to zero: one degree of freedom per video
+    assert half_width_share(spread, 0.9) == pytest.approx({"jerry": student_t.ppf(0.95, df) * rms, "tom": student_t.ppf(0.95, df) * rms})
     assert half_width_share(spread, 0.5)["jerry"] < half_width_share(spread, 0.9)["jerry"]
     interval = screen_time_interval({"jerry": 30.0, "tom": 195.0}, 200.0, spread, 0.9)
-    h = student_t.ppf(0.95, 4) * rms * 200.0
+    h = student_t.ppf(0.95, df) * rms * 200.0
     assert interval["jerry"] == pytest.approx((30.0 - h, 30.0 + h))
     assert interval["tom"][1] == 200.0  # clipped to the video's duration
     assert screen_time_interval({"jerry": 1.0, "tom": 199.0}, 200.0, spread)["jerry"][0] == 0.0  # and to 0
