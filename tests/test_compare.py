@@ -198,3 +198,10 @@ def test_cli_compare_models_tutorial_mapping(tmp_path, capsys):
     assert "not for new videos" in out and "no interval: cross-validation held out no whole video" in out
     assert load_model(tmp_path / "m.joblib").classes == ["jerry", "neither", "tom"]
     assert "recall_jerry" in (tmp_path / "board.csv").read_text().splitlines()[0]
+
+
+@pytest.mark.parametrize("value", ["abc", "-2"])
+def test_cli_compare_models_bad_context_is_usage_error(tmp_path, capsys, value):
+    store, labels = make_scene_store(tmp_path, 2, n_frames=40)
+    code, _, err = run_cli(["compare-models", "--store", str(store), "--labels", str(labels), "--context-s", value], capsys)
+    assert code == 2 and "--context-s" in err

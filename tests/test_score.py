@@ -145,3 +145,8 @@ def test_score_bad_video_one_line(trained, tmp_path, capsys):
     (tmp_path / "fake.mp4").write_text("not a video")
     code, _, err = run(["score", tmp_path / "fake.mp4", "--model", d / "best.joblib", "--store", d / "f.h5"], capsys)
     assert code == 1 and "fake.mp4" in err and len(err.strip().splitlines()) == 1
+
+
+def test_score_interval_level_out_of_range_is_usage_error(tmp_path, capsys):
+    code, _, err = run(["score", tmp_path / "any.mp4", "--interval-level", "1.5"], capsys)
+    assert code == 2 and "--interval-level" in err
