@@ -1,9 +1,10 @@
 """Held-out scoring of cross-validation folds through `SavedModel.predict_video`, the path `score` uses.
 
 A fold's fitted classifier is wrapped in a `SavedModel` with the per-video stages and a smoother, and run
-on each of the fold's test videos: on the whole video when none of its frames were trained on (grouped,
-leave-one-video-out: exactly what `score` does with a new episode), else on the stretch of stored samples
-spanning its test frames (blocks), so that neither context nor smoothing reaches trained-on frames.
+on each of the fold's test videos: the whole video when none of its frames were trained on (grouped,
+leave-one-video-out: exactly what `score` does with a new episode); else (blocks) the stretch of samples
+spanning its test frames, with the per-video stages computed over the whole video as `score` would, and
+smoothing kept inside the stretch so that it cannot borrow trained-on frames' predictions.
 """
 
 from __future__ import annotations
@@ -80,17 +81,12 @@ def score_held_out(fold_models: list, data: LabelledVideos, folds, classes: list
             v = data.videos[video_id]
             rows = data.rows[frames]
             whole = video_id not in trained_videos
-            if whole:
-                lo, t, duration_s = 0, v.requested_s, v.duration_s
-            else:
-                lo, hi = int(rows.min()), int(rows.max())
-                t = v.requested_s[lo:hi + 1] - v.requested_s[lo]
-                duration_s = float(t[-1]) + 1.0 / v.sample_fps
+            lo, hi = (0, len(v.requested_s) - 1) if whole else (int(rows.min()), int(rows.max()))
             t0 = time.perf_counter()
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # a short test block's "few samples" warning, once per fold and model
-                result = chain.predict_video(t, v.features[lo:lo + len(t)], duration_s=duration_s,
-                                             sample_fps=v.sample_fps, video_id=video_id)
+                warnings.simplefilter("ignore")  # a short video's "few samples" warning, once per fold, model and smoother
+                result = chain.predict_video(v.requested_s, v.features, duration_s=v.duration_s, sample_fps=v.sample_fps,
+                                             video_id=video_id, stretch=None if whole else slice(lo, hi + 1))
             predict_s += time.perf_counter() - t0
             held_out.append(HeldOutVideo(k, video_id, frames, result.proba[rows - lo], result.sample_duration_s[rows - lo], whole))
     return held_out, predict_s

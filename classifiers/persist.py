@@ -85,6 +85,7 @@ class SavedModel:
         video_id: str = "video",
         smoother: Smoother | None = None,
         interval_level: float = INTERVAL_LEVEL,
+        stretch: slice | None = None,
     ) -> VideoScreenTime:
         """Screen time per class of ONE video from all of its stored samples.
 
@@ -103,6 +104,11 @@ class SavedModel:
             Override the model's smoothing.
         interval_level : float
             Level of the screen-time intervals, in (0, 1).
+        stretch : slice, optional
+            Report only the samples ``t[stretch]`` (a contiguous stretch, as a video on its own, times from
+            its first sample): the per-video stages still see every sample, as they do when the whole
+            video is scored; smoothing and screen time see the stretch only. Cross-validation uses it to
+            test time blocks of a video whose other blocks were trained on.
 
         Returns
         -------
@@ -121,9 +127,13 @@ class SavedModel:
         if self.feature_norm != "none" and 0 < len(X) < MIN_SAMPLES_FOR_CENTER:
             warnings.warn(f"{video_id}: only {len(X)} samples; its per-video feature normalisation "
                           f"({self.feature_norm}) is unreliable below {MIN_SAMPLES_FOR_CENTER}", stacklevel=2)
+        staged = video_features(X, t, feature_norm=self.feature_norm, context_s=self.context_s) if len(t) else X
+        if stretch is not None:
+            start_s = float(t[stretch][0]) if len(t[stretch]) else 0.0
+            staged, t = staged[stretch], t[stretch] - start_s
+            duration_s = float(t[-1]) + 1.0 / sample_fps if len(t) else 0.0
         proba = np.zeros((len(t), len(self.classes)))
         if len(t):
-            staged = video_features(X, t, feature_norm=self.feature_norm, context_s=self.context_s)
             seen = [str(c) for c in self.pipeline.classes_]  # a fold's model may lack a class: its column stays 0
             proba[:, [self.classes.index(c) for c in seen]] = self.pipeline.predict_proba(staged)
             proba = (smoother or self.smoother).transform(proba, step_s=1.0 / sample_fps)

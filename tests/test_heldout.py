@@ -62,3 +62,26 @@ def test_predict_video_handles_a_fold_model_missing_a_class():
     assert video.proba.shape == (40, 3) and np.all(video.proba[:, 1] == 0)
     assert video.duration_s == 40.0 and video.screen_time_s["b"] == 0.0
     assert video.screen_time_interval_s is None  # no held-out errors: no made-up interval
+
+
+def test_cv_blocks_of_one_video_equal_predict_video_on_the_stretch(tmp_path):
+    """A single video: each test block is scored by predict_video(stretch=...), stages over the whole video."""
+    store_path, labels = make_scene_store(tmp_path, 1, n_frames=100, segment_s=10, informative=True)
+    smoother = Smoother("hmm", 5.0)
+    with pytest.warns(UserWarning, match="no test frames"):
+        result = compare_models(store_path, labels, models=["logreg"], n_jobs=1, n_splits=4, feature_norm="center",
+                                context_s=2.0, smoothers=[smoother])
+    assert result.cv.scheme == "blocks" and "not for new videos" in result.cv.caveat
+    v = FeatureStore(store_path).read("v0.mp4")
+    labelled = read_labels(labels, FeatureStore(store_path))
+    staged = video_features(v.features, v.requested_s, feature_norm="center", context_s=2.0)
+    y = labelled["label"].to_numpy().astype(str)
+    for held, (train, test) in zip(result.held_out, result.cv.folds):
+        assert not held.whole_video and np.array_equal(held.frames, test)
+        model = build_model("logreg").fit(staged[labelled["row"].to_numpy()[train]], y[train])
+        chain = SavedModel(pipeline=model, classes=["a", "b", "c"], embedding_config={}, smoother=smoother,
+                           feature_norm="center", context_s=2.0)
+        lo, hi = test.min(), test.max()
+        video = chain.predict_video(v.requested_s, v.features, sample_fps=1.0, stretch=slice(lo, hi + 1))
+        assert len(video.proba) == hi - lo + 1 and video.sample_s[0] == 0.0
+        np.testing.assert_allclose(held.proba, video.proba[test - lo], atol=1e-6)
