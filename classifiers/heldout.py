@@ -56,8 +56,8 @@ class HeldOutVideo:
 
 
 def score_held_out(fold_models: list, data: LabelledVideos, folds, classes: list[str], *, feature_norm: str,
-                   context_s: float, smoother: Smoother) -> tuple[list[HeldOutVideo], float]:
-    """Run every fold's model on its test videos with `smoother`.
+                   context_s: float, smoothers: list[Smoother]) -> tuple[dict[Smoother, list[HeldOutVideo]], float]:
+    """Run every fold's model on its test videos, once for all `smoothers`.
 
     Parameters
     ----------
@@ -69,11 +69,11 @@ def score_held_out(fold_models: list, data: LabelledVideos, folds, classes: list
 
     Returns
     -------
-    (held_out, predict_s) : list of HeldOutVideo in fold order; seconds spent in `predict_video`.
+    (held_out, predict_s) : smoother -> list of HeldOutVideo in fold order; seconds spent in `predict_video`.
     """
-    held_out, predict_s = [], 0.0
+    held_out, predict_s = {s: [] for s in smoothers}, 0.0
     for k, (model, (train, test)) in enumerate(zip(fold_models, folds), start=1):
-        chain = SavedModel(pipeline=model, classes=list(classes), embedding_config={}, smoother=smoother,
+        chain = SavedModel(pipeline=model, classes=list(classes), embedding_config={}, smoother=smoothers[0],
                            feature_norm=feature_norm, context_s=context_s)
         trained_videos = set(np.unique(data.video_ids[train]).tolist())
         for video_id in np.unique(data.video_ids[test]).tolist():
@@ -85,8 +85,10 @@ def score_held_out(fold_models: list, data: LabelledVideos, folds, classes: list
             t0 = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # a short video's "few samples" warning, once per fold, model and smoother
-                result = chain.predict_video(v.requested_s, v.features, duration_s=v.duration_s, sample_fps=v.sample_fps,
-                                             video_id=video_id, stretch=None if whole else slice(lo, hi + 1))
+                results = chain.predict_video(v.requested_s, v.features, duration_s=v.duration_s, sample_fps=v.sample_fps,
+                                              video_id=video_id, smoother=smoothers, stretch=None if whole else slice(lo, hi + 1))
             predict_s += time.perf_counter() - t0
-            held_out.append(HeldOutVideo(k, video_id, frames, result.proba[rows - lo], result.sample_duration_s[rows - lo], whole))
+            for smoother, result in zip(smoothers, results):
+                held_out[smoother].append(HeldOutVideo(k, video_id, frames, result.proba[rows - lo],
+                                                       result.sample_duration_s[rows - lo], whole))
     return held_out, predict_s

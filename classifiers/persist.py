@@ -17,6 +17,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Sequence
 
 import joblib
 import numpy as np
@@ -83,10 +84,10 @@ class SavedModel:
         duration_s: float | None = None,
         sample_fps: float | None = None,
         video_id: str = "video",
-        smoother: Smoother | None = None,
+        smoother: Smoother | Sequence[Smoother] | None = None,
         interval_level: float = INTERVAL_LEVEL,
         stretch: slice | None = None,
-    ) -> VideoScreenTime:
+    ) -> VideoScreenTime | list[VideoScreenTime]:
         """Screen time per class of ONE video from all of its stored samples.
 
         Parameters
@@ -100,8 +101,9 @@ class SavedModel:
         sample_fps : float, optional
             Samples per second; default: from the median spacing of `t`.
         video_id : str
-        smoother : Smoother, optional
-            Override the model's smoothing.
+        smoother : Smoother or sequence of Smoother, optional
+            Override the model's smoothing. A sequence gives one result per smoother, in order, for the
+            price of one classifier pass (cross-validation tries its smoothing candidates this way).
         interval_level : float
             Level of the screen-time intervals, in (0, 1).
         stretch : slice, optional
@@ -112,7 +114,7 @@ class SavedModel:
 
         Returns
         -------
-        VideoScreenTime
+        VideoScreenTime (a list of them for a sequence of smoothers)
             Per-sample smoothed probabilities (columns in `classes` order) and labels, seconds, share,
             segments, and ``screen_time_interval_s`` (None when the model cannot give intervals).
         """
@@ -136,12 +138,16 @@ class SavedModel:
         if len(t):
             seen = [str(c) for c in self.pipeline.classes_]  # a fold's model may lack a class: its column stays 0
             proba[:, [self.classes.index(c) for c in seen]] = self.pipeline.predict_proba(staged)
-            proba = (smoother or self.smoother).transform(proba, step_s=1.0 / sample_fps)
-        video = summarize_video(video_id, t, proba, self.classes, float(duration_s), float(sample_fps))
-        video.screen_time_interval_s = screen_time_interval(video.screen_time_s, video.duration_s, self.interval,
-                                                            interval_level, min_half_width_s=1.0 / sample_fps)
-        video.interval_level = float(interval_level)
-        return video
+        smoothers = [smoother or self.smoother] if smoother is None or isinstance(smoother, Smoother) else list(smoother)
+        videos = []
+        for each in smoothers:
+            smoothed = each.transform(proba, step_s=1.0 / sample_fps) if len(t) else proba
+            video = summarize_video(video_id, t, smoothed, self.classes, float(duration_s), float(sample_fps))
+            video.screen_time_interval_s = screen_time_interval(video.screen_time_s, video.duration_s, self.interval,
+                                                                interval_level, min_half_width_s=1.0 / sample_fps)
+            video.interval_level = float(interval_level)
+            videos.append(video)
+        return videos if smoother is not None and not isinstance(smoother, Smoother) else videos[0]
 
 
 
