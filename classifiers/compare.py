@@ -96,8 +96,9 @@ def compare_models(
     """Compare classifiers on the labelled frames of a store; save the winner to `out_path`.
 
     `feature_norm` is "none", "center" or "auto"; `context_s` a window in seconds or "auto" (a value of
-    `classifiers.features.CONTEXT_GRID_S`). With "auto", every combination is scored with logistic
-    regression on the same folds first, and the best is used for every model.
+    `classifiers.features.CONTEXT_GRID_S`). With "auto", logistic regression scores the candidates on the
+    same folds first -- each normalisation without context, then each window with the better one -- and
+    the best setting is used for every model.
 
     Labels are read as in `featurestore.labels.read_labels` (`video`, `classes` for the tutorial format);
     folds as in `classifiers.cv.plan_folds` (for a blocks split the gap is at least the widest context
@@ -121,15 +122,8 @@ def compare_models(
                       gap_s=max(gap_s, *contexts), allow_leaky_split=allow_leaky_split, random_state=random_state)
     if on_plan is not None:
         on_plan(plan)
-    candidates = [(norm, k) for norm in norms for k in contexts]
-    stage_scores = []
-    if len(candidates) > 1:  # a cheap probe decides the per-video stages, on the same folds
-        for norm, k in candidates:
-            probe = compare_frames(data, plan, feature_norm=norm, context_s=k, models=["logreg"], metric=metric,
-                                   n_jobs=n_jobs, random_state=random_state, smoothers=smoothers)
-            stage_scores.append({"feature_norm": norm, "context_s": k, metric: float(probe.leaderboard.iloc[0][metric])})
-    best = min(range(len(candidates)), key=lambda i: (metric_key(stage_scores[i], metric), i)) if stage_scores else 0
-    norm, k = candidates[best]
+    norm, k, stage_scores = _choose_stages(data, plan, norms, contexts, metric=metric, n_jobs=n_jobs,
+                                           random_state=random_state, smoothers=smoothers)
     result = compare_frames(data, plan, feature_norm=norm, context_s=k, models=models, metric=metric, timeout_s=timeout_s,
                             n_jobs=n_jobs, random_state=random_state, smoothers=smoothers)
     result.stage_scores = stage_scores
@@ -220,6 +214,30 @@ def compare_frames(
         training_videos=sorted(np.unique(data.video_ids).tolist()), feature_norm=feature_norm, context_s=float(context_s),
         held_out=ok[0]["_held_out"],
     )
+
+
+def _choose_stages(data: LabelledVideos, plan: CVPlan, norms, contexts, *, metric: str, n_jobs: int, random_state: int,
+                   smoothers) -> tuple[str, float, list[dict]]:
+    """Per-video stages by a cheap logreg run on the same folds: each normalisation without context, then
+    each context window with the better one. Returns (feature_norm, context_s, one score row per candidate tried)."""
+    scores: list[dict] = []
+
+    def probe(norm: str, k: float) -> None:
+        board = compare_frames(data, plan, feature_norm=norm, context_s=k, models=["logreg"], metric=metric,
+                               n_jobs=n_jobs, random_state=random_state, smoothers=smoothers).leaderboard
+        scores.append({"feature_norm": norm, "context_s": k, metric: float(board.iloc[0][metric])})
+
+    def best(rows: list[dict]) -> dict:
+        return min(rows, key=lambda r: metric_key(r, metric))  # the first (simplest) of equals
+
+    if len(norms) * len(contexts) == 1:
+        return norms[0], contexts[0], scores
+    for norm in norms:
+        probe(norm, contexts[0])
+    chosen = best(scores)["feature_norm"]
+    for k in contexts[1:]:
+        probe(chosen, k)
+    return chosen, best([r for r in scores if r["feature_norm"] == chosen])["context_s"], scores
 
 
 def _fold_scores(held_out: list[HeldOutVideo], data: LabelledVideos, classes: list[str], n_folds: int) -> list[dict]:
