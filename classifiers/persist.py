@@ -150,7 +150,6 @@ class SavedModel:
         return videos if smoother is not None and not isinstance(smoother, Smoother) else videos[0]
 
 
-
 def save_model(
     path: str | Path,
     *,
