@@ -273,7 +273,7 @@ def compare_models_command(
     classes: str = typer.Option(None, "--classes", metavar="NAMES", help="Names of the Image_ID,Class class numbers 0,1,2,..., comma-separated [default: 0,1,2]."),
     models: str = typer.Option(None, "--models", "-m", metavar="NAMES", help=f"Comma-separated subset of {','.join(MODELS)} [default: all]."),
     folds: int = typer.Option(5, "--folds", "-k", min=2, metavar="K", help="Number of cross-validation folds."),
-    split: Split = typer.Option("auto", "--split", help="auto (grouped by video if there are >= K labelled videos, else blocks), grouped, blocks, or shuffled (leaky; needs --allow-leaky-split)."),
+    split: Split = typer.Option("auto", "--split", help="auto (grouped by video with >= K labelled videos, leave-one-video-out with 2 or more, blocks within a single video), grouped, leave-one-video-out, blocks, or shuffled (leaky; needs --allow-leaky-split)."),
     gap_s: float = typer.Option(5.0, "--gap-s", min=0.0, metavar="SECONDS", help="Blocks split: training frames within this many seconds of a test block are dropped."),
     allow_leaky_split: bool = typer.Option(False, "--allow-leaky-split", help="Permit --split shuffled, whose scores are optimistic."),
     metric: Metric = typer.Option("macro_f1", "--metric", help="What ranks the models (screen_time_error_pct: lower is better)."),
@@ -282,13 +282,14 @@ def compare_models_command(
     jobs: int = typer.Option(-1, "--jobs", "-j", metavar="N", help="Processes for the folds (-1: all cores)."),
     seed: int = typer.Option(0, "--seed", metavar="N", help="Seed of the splits and models."),
     feature_norm: FeatureNorm = typer.Option("auto", "--feature-norm", help="Per-video feature normalisation: auto (chosen by cross-validation), none, or center (subtract each video's mean feature)."),
+    context: str = typer.Option("auto", "--context-s", metavar="SECONDS", help="Temporal context: append each feature's mean and std over +-SECONDS around every sample; auto (chosen by cross-validation from 0, 2, 4) or SECONDS (0: none)."),
 ) -> None:
     """Compare classifiers by cross-validation; save the best.
 
     Labels are joined with the stored frames; folds never put neighbouring frames on both sides.
     """
     from classifiers.compare import compare_models
-    from classifiers.report import (REPORT_SUFFIXES, class_table, failure_lines, feature_norm_line, folds_table,
+    from classifiers.report import (REPORT_SUFFIXES, class_table, cv_notes, failure_lines, feature_norm_line, folds_table,
                                     leaderboard_table)
 
     model_names = [m.strip() for m in models.split(",") if m.strip()] if models else None
@@ -297,16 +298,24 @@ def compare_models_command(
         raise typer.BadParameter(f"{','.join(unknown) or 'nothing'} is not in {','.join(MODELS)}", param_hint="--models")
     if report is not None and report.suffix.lower() not in REPORT_SUFFIXES:
         raise typer.BadParameter(f"{report.name!r} does not end in .csv or .json", param_hint="--report")
+    try:
+        context_s = "auto" if context.strip().lower() == "auto" else float(context)
+    except ValueError:
+        context_s = -1.0
+    if context_s != "auto" and not context_s >= 0:
+        raise typer.BadParameter(f"{context!r} is not auto or a number of seconds >= 0", param_hint="--context-s")
     _show_warnings()
     result = compare_models(
         store, labels, out_path=out_path, report_path=report, models=model_names, video=video,
         classes=[c.strip() for c in classes.split(",")] if classes else None, n_splits=folds, split=split.value, gap_s=gap_s,
         allow_leaky_split=allow_leaky_split, metric=metric.value, timeout_s=timeout, n_jobs=jobs, random_state=seed,
-        feature_norm=feature_norm.value, on_plan=lambda plan: out.print(folds_table(plan)),
+        feature_norm=feature_norm.value, context_s=context_s, on_plan=lambda plan: out.print(folds_table(plan)),
     )
     out.print(feature_norm_line(result))
     out.print(leaderboard_table(result))
     out.print(class_table(result))
+    for line in cv_notes(result):
+        out.print(line, highlight=False)
     for line in failure_lines(result):
         console.print(f"[red]{line}[/red]", highlight=False)
     if report is not None:
@@ -332,6 +341,7 @@ def score(
     csv_path: Path = typer.Option(None, "--csv", metavar="FILE", help="Write one row per segment: video,start,end,label,confidence; - for stdout."),
     plot_path: Path = typer.Option(None, "--plot", metavar="PNG", help="Write a timeline PNG: a band per class over time, probabilities under it."),
     batch_size: int = typer.Option(32, "--batch-size", min=1, metavar="N", help="Frames per VGG16 batch."),
+    interval_level: float = typer.Option(0.9, "--interval-level", min=0.01, max=0.99, metavar="LEVEL", help="Level of the screen-time intervals, from how wrong whole held-out videos were in cross-validation."),
 ) -> None:
     """Report each class's screen time in VIDEOs, in seconds.
 
@@ -357,7 +367,7 @@ def score(
     with RichProgress(console) as progress:
         result = score_videos(videos, model_path=model, store_path=store, sample_fps=fps, smooth=smoother,
                               weights=weights, batch_size=batch_size, names=names, replace=replace, progress=progress,
-                              on_wait=lambda msg: console.print(msg))
+                              on_wait=lambda msg: console.print(msg), interval_level=interval_level)
     from classifiers.report import screen_time_tables
     from classifiers.results import write_outputs
 

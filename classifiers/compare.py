@@ -1,5 +1,6 @@
-"""compare-models: labelled stored frames -> every model and smoother on the same leakage-free folds
--> leaderboard -> the winner refitted on all labelled frames and saved.
+"""compare-models: labelled stored videos -> per-video stages chosen by cross-validation -> every model
+and smoother on the same leakage-free folds, scored through the chain `score` uses -> leaderboard ->
+the winner refitted on all labelled frames and saved with the held-out errors behind its intervals.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from classifiers.cv import CVPlan, plan_folds
-from classifiers.dataset import LabelledFrames, load_labelled_variants
-from classifiers.features import FEATURE_NORMS
+from classifiers.dataset import LabelledVideos, load_labelled_videos
+from classifiers.features import FEATURE_NORMS, context_grid
+from classifiers.heldout import HeldOutVideo, score_held_out
+from classifiers.intervals import error_spread
 from classifiers.metrics import METRICS, metric_key, score_fold, summarise_folds
 from classifiers.persist import save_model
 from classifiers.pool import n_cpus, run_folds, set_threads
@@ -43,6 +46,14 @@ class ComparisonResult:
     best_smoother : Smoother
     cv : CVPlan
         The folds every model was scored on; ``cv.summary`` has per-fold counts.
+    feature_norm, context_s : the per-video stages used (`classifiers.features`).
+    stage_scores : list of dict
+        When the stages were chosen by cross-validation: one row per candidate, ``{"feature_norm",
+        "context_s", <metric>}``, the probe model's (logreg) score.
+    held_out : list of HeldOutVideo
+        The winner's held-out predictions (with its smoother), one per fold and test video.
+    interval : dict
+        Held-out screen-time errors behind the saved model's intervals (`classifiers.intervals.error_spread`).
     """
 
     leaderboard: pd.DataFrame
@@ -55,8 +66,10 @@ class ComparisonResult:
     model_path: Path | None = None
     training_videos: list[str] = field(default_factory=list)
     feature_norm: str = "none"
-    #: With feature_norm="auto": the probe model's score for each normalisation, e.g. {"none": 0.5, "center": 0.87}.
-    feature_norm_scores: dict = field(default_factory=dict)
+    context_s: float = 0.0
+    stage_scores: list = field(default_factory=list)
+    held_out: list = field(default_factory=list, repr=False)
+    interval: dict = field(default_factory=dict)
 
     @property
     def folds(self) -> pd.DataFrame:
@@ -82,18 +95,23 @@ def compare_models(
     random_state: int = 0,
     smoothers: list[Smoother] | None = None,
     feature_norm: str = "auto",
+    context_s: float | str = "auto",
     on_plan: Callable[[CVPlan], None] | None = None,
 ) -> ComparisonResult:
     """Compare classifiers on the labelled frames of a store; save the winner to `out_path`.
 
-    `feature_norm` is "none", "center" (see `classifiers.features`) or "auto": both are scored with
-    logistic regression on the same folds first, and the better one is used for every model.
+    `feature_norm` is "none", "center" or "auto"; `context_s` a window in seconds or "auto" (a value of
+    `classifiers.features.CONTEXT_GRID_S`). With "auto", logistic regression scores the candidates on the
+    same folds first -- each normalisation without context, then each window with the better one -- and
+    the best setting is used for every model.
 
     Labels are read as in `featurestore.labels.read_labels` (`video`, `classes` for the tutorial format);
-    folds as in `classifiers.cv.plan_folds`; scoring as in `compare_frames`. The winner is refitted on
-    all labelled frames and saved with `classifiers.persist.save_model` when `out_path` is given; the
-    leaderboard is written to `report_path` (.csv or .json, `classifiers.report.write_report`) when given.
-    Both files are replaced together, after all the work, or neither is.
+    folds as in `classifiers.cv.plan_folds` (for a blocks split the gap is at least the widest context
+    window, so no training frame's window reaches a test block); held-out scoring as in `compare_frames`.
+    The winner is refitted on all labelled frames and saved with `classifiers.persist.save_model`, with
+    its held-out errors for screen-time intervals, when `out_path` is given; the leaderboard is written to
+    `report_path` (.csv or .json, `classifiers.report.write_report`) when given. Both files are replaced
+    together, after all the work, or neither is.
 
     Raises
     ------
@@ -103,38 +121,33 @@ def compare_models(
         raise ValueError(f"feature_norm must be auto or one of {', '.join(FEATURE_NORMS)}, got {feature_norm!r}")
     if report_path is not None and Path(report_path).suffix.lower() not in REPORT_SUFFIXES:
         raise ValueError(f"report_path must end in {' or '.join(REPORT_SUFFIXES)}, got {Path(report_path).name!r}")
+    if context_s != "auto" and not (isinstance(context_s, (int, float)) and context_s >= 0):
+        raise ValueError(f"context_s must be 'auto' or seconds >= 0, got {context_s!r}")
     store = FeatureStore(store_path)
+    data = load_labelled_videos(store, labels_path, video=video, classes=classes)
     norms = FEATURE_NORMS if feature_norm == "auto" else (feature_norm,)
-    variants = load_labelled_variants(store, labels_path, video=video, classes=classes, feature_norms=norms)
-    data = variants[norms[0]]
-    plan = plan_folds(data.video_ids, data.requested_s, data.y, n_splits=n_splits, split=split, gap_s=gap_s,
-                      allow_leaky_split=allow_leaky_split, random_state=random_state)
+    contexts = context_grid(data.n_features) if context_s == "auto" else (float(context_s),)
+    plan = plan_folds(data.video_ids, data.requested_s, data.y, n_splits=n_splits, split=split,
+                      gap_s=max(gap_s, *contexts), allow_leaky_split=allow_leaky_split, random_state=random_state)
     if on_plan is not None:
         on_plan(plan)
-    norm_scores = {}
-    if len(norms) > 1:  # a cheap probe decides the normalisation, on the same folds
-        for norm, variant in variants.items():
-            probe = compare_frames(variant, plan, models=["logreg"], metric=metric, n_jobs=n_jobs,
-                                   random_state=random_state, smoothers=smoothers)
-            norm_scores[norm] = float(probe.leaderboard.iloc[0][metric])
-        chosen = min(norms, key=lambda n: metric_key({metric: norm_scores[n]}, metric))
-    else:
-        chosen = norms[0]
-    data = variants[chosen]
-    result = compare_frames(data, plan, models=models, metric=metric, timeout_s=timeout_s, n_jobs=n_jobs,
-                            random_state=random_state, smoothers=smoothers)
-    result.feature_norm, result.feature_norm_scores = chosen, norm_scores
+    norm, k, stage_scores = _choose_stages(data, plan, norms, contexts, metric=metric, n_jobs=n_jobs,
+                                           random_state=random_state, smoothers=smoothers)
+    result = compare_frames(data, plan, feature_norm=norm, context_s=k, models=models, metric=metric, timeout_s=timeout_s,
+                            n_jobs=n_jobs, random_state=random_state, smoothers=smoothers)
+    result.stage_scores = stage_scores
+    result.interval = error_spread([h.error_record(data.y, result.classes) for h in result.held_out], result.classes, plan.scheme)
     with _written_together(out_path, report_path) as (model_tmp, report_tmp):
         if model_tmp is not None:
             estimators = _estimators(models, random_state)
-            best = clone(estimators[result.best_name])
+            winner = clone(estimators[result.best_name])
             with threadpool_limits(n_cpus(n_jobs)):
-                set_threads(best, n_cpus(n_jobs)).fit(data.X, data.y)
+                set_threads(winner, n_cpus(n_jobs)).fit(data.features(norm, k), data.y)
             row = result.leaderboard.set_index("model").loc[result.best_name]
             save_model(
-                model_tmp, pipeline=best, classes=result.classes, embedding_config=store.config, smoother=result.best_smoother,
+                model_tmp, pipeline=winner, classes=result.classes, embedding_config=store.config, smoother=result.best_smoother,
                 model_name=result.best_name, cv=plan.to_dict(), scores=json_safe(row.to_dict()),
-                training_videos=result.training_videos, feature_norm=chosen,
+                training_videos=result.training_videos, feature_norm=norm, context_s=k, interval=result.interval,
             )
             result.model_path = Path(out_path)
         if report_tmp is not None:
@@ -163,9 +176,11 @@ def _atomic_output_or_refuse(path: Path) -> Iterator[Path]:
 
 
 def compare_frames(
-    data: LabelledFrames,
+    data: LabelledVideos,
     plan: CVPlan,
     *,
+    feature_norm: str = "none",
+    context_s: float = 0.0,
     models: Sequence[str] | Mapping[str, object] | None = None,
     metric: str = "macro_f1",
     timeout_s: float | None = None,
@@ -175,10 +190,14 @@ def compare_frames(
 ) -> ComparisonResult:
     """Score every model, with every smoother, on the folds of `plan`; return the leaderboard.
 
+    Each fold's model is fitted on the fold's training frames after the per-video stages, then run on
+    the fold's test videos by `SavedModel.predict_video` (see `classifiers.heldout`): the chain `score` runs.
+
     Leaderboard columns: model, status, winner, smoothing (best smoother by `metric`), macro_f1,
     balanced_accuracy, log_loss (mean over folds, with ``*_std``), screen_time_error_pct (mean over
     classes), the same unsmoothed as ``*_unsmoothed``, recall_<class>, screen_time_error_pct_<class>,
-    fit_s (mean per fold, seconds), predict_s_per_1000 (seconds per 1,000 frames), error.
+    fit_s (mean per fold, seconds), predict_s_per_1000 (seconds of held-out scoring per 1,000 test frames:
+    the whole chain, every smoothing candidate), error.
 
     Raises
     ------
@@ -190,29 +209,30 @@ def compare_frames(
     start = time.perf_counter()
     estimators = _estimators(models, random_state)
     classes = sorted(np.unique(data.y).tolist())
-    smoothers = smoothers or candidate_smoothers()
-    runs = run_folds(estimators, data.X, data.y, plan.folds, classes, timeout_s=timeout_s, n_jobs=n_jobs)
+    smoothers = list(dict.fromkeys(smoothers or candidate_smoothers()))
+    runs = run_folds(estimators, data.features(feature_norm, context_s), data.y, plan.folds, timeout_s=timeout_s, n_jobs=n_jobs)
+    n_test = sum(len(test) for _, test in plan.folds)
     rows = []
     for name, outcome in runs.items():
         if isinstance(outcome, str):
             rows.append({"model": name, "status": "failed", "error": outcome})
             continue
-        best = None
+        fold_models = [run["model"] for run in outcome]
+        held_out, predict_s = score_held_out(fold_models, data, plan.folds, classes, feature_norm=feature_norm,
+                                             context_s=context_s, smoothers=smoothers)
+        best, plain = None, None
         for smoother in smoothers:
-            scores = [score_fold(data.y[test], _smooth(run["proba"], smoother, data, test), classes,
-                                 data.video_ids[test], data.step_s[test]) for (_, test), run in zip(plan.folds, outcome)]
-            summary = summarise_folds(scores, classes)
-            if smoother.method == "none":
+            summary = summarise_folds(_fold_scores(held_out[smoother], data, classes, len(plan.folds)), classes)
+            if plain is None or smoother.method == "none":
                 plain = summary
             if best is None or metric_key(summary, metric) < metric_key(best[1], metric):
-                best = (smoother, summary)
-        n_test = sum(len(test) for _, test in plan.folds)
+                best = (smoother, summary, held_out[smoother])
         rows.append({
             "model": name, "status": "ok", "smoothing": best[0].name, **best[1],
             **{f"{k}_unsmoothed": plain[k] for k in ("macro_f1", "balanced_accuracy", "screen_time_error_pct")},
             "fit_s": float(np.mean([r["fit_s"] for r in outcome])),
-            "predict_s_per_1000": 1000.0 * sum(r["predict_s"] for r in outcome) / n_test,
-            "error": "", "_smoother": best[0],
+            "predict_s_per_1000": 1000.0 * predict_s / n_test,  # the whole chain, all smoothers
+            "error": "", "_smoother": best[0], "_held_out": best[2],
         })
     ok = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: metric_key(r, metric))
     if not ok:
@@ -222,22 +242,46 @@ def compare_frames(
     board.insert(0, "rank", range(1, len(board) + 1))
     board.insert(3, "winner", board["rank"] == 1)
     return ComparisonResult(
-        leaderboard=board.drop(columns="_smoother"), best_name=ok[0]["model"], best_smoother=ok[0]["_smoother"], cv=plan,
-        classes=classes, metric=metric, wall_s=time.perf_counter() - start, training_videos=sorted(np.unique(data.video_ids).tolist()),
+        leaderboard=board.drop(columns=["_smoother", "_held_out"], errors="ignore"), best_name=ok[0]["model"],
+        best_smoother=ok[0]["_smoother"], cv=plan, classes=classes, metric=metric, wall_s=time.perf_counter() - start,
+        training_videos=sorted(np.unique(data.video_ids).tolist()), feature_norm=feature_norm, context_s=float(context_s),
+        held_out=ok[0]["_held_out"],
     )
 
 
-def _smooth(proba: np.ndarray, smoother: Smoother, data: LabelledFrames, test: np.ndarray) -> np.ndarray:
-    """Smooth a fold's probabilities per test video, frames in time order."""
-    if smoother.method == "none":
-        return proba
-    out = np.empty_like(proba)
-    videos = data.video_ids[test]
-    for video in np.unique(videos):
-        pos = np.flatnonzero(videos == video)
-        pos = pos[np.argsort(data.requested_s[test][pos], kind="stable")]
-        out[pos] = smoother.transform(proba[pos], float(data.step_s[test][pos[0]]))
-    return out
+def _choose_stages(data: LabelledVideos, plan: CVPlan, norms, contexts, *, metric: str, n_jobs: int, random_state: int,
+                   smoothers) -> tuple[str, float, list[dict]]:
+    """Per-video stages by a cheap logreg run on the same folds: each normalisation without context, then
+    each context window with the better one. Returns (feature_norm, context_s, one score row per candidate tried)."""
+    scores: list[dict] = []
+
+    def probe(norm: str, k: float) -> None:
+        board = compare_frames(data, plan, feature_norm=norm, context_s=k, models=["logreg"], metric=metric,
+                               n_jobs=n_jobs, random_state=random_state, smoothers=smoothers).leaderboard
+        scores.append({"feature_norm": norm, "context_s": k, metric: float(board.iloc[0][metric])})
+
+    def best(rows: list[dict]) -> dict:
+        return min(rows, key=lambda r: metric_key(r, metric))  # the first (simplest) of equals
+
+    if len(norms) * len(contexts) == 1:
+        return norms[0], contexts[0], scores
+    for norm in norms:
+        probe(norm, contexts[0])
+    chosen = best(scores)["feature_norm"]
+    for k in contexts[1:]:
+        probe(chosen, k)
+    return chosen, best([r for r in scores if r["feature_norm"] == chosen])["context_s"], scores
+
+
+def _fold_scores(held_out: list[HeldOutVideo], data: LabelledVideos, classes: list[str], n_folds: int) -> list[dict]:
+    """Metrics of each fold from its test videos' held-out predictions."""
+    scores = []
+    for k in range(1, n_folds + 1):
+        parts = [h for h in held_out if h.fold == k]
+        frames = np.concatenate([h.frames for h in parts])
+        scores.append(score_fold(data.y[frames], np.concatenate([h.proba for h in parts]), classes, data.video_ids[frames],
+                                 np.concatenate([h.sample_duration_s for h in parts])))
+    return scores
 
 
 def _estimators(models, random_state: int) -> dict:

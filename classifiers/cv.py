@@ -1,29 +1,37 @@
 """Cross-validation folds that do not leak neighbouring frames between training and test.
 
 Neighbouring frames of a video are nearly identical, so a shuffled split scores a model on frames it
-has practically seen (the tutorial: 85-88% there, 64% on a new episode). Schemes, in order of honesty:
+has practically seen (the tutorial: 85-88% there, 64% on a new episode). Even time blocks inside a video
+test on the same episode, room and lighting the model trained on, and reward what does not carry over
+to a new episode (issue 7). So folds are whole videos whenever two or more videos are labelled:
 
 - ``grouped``: whole videos are held out (StratifiedGroupKFold), needs >= n_splits labelled videos.
+- ``leave-one-video-out``: each labelled video is the test set once (2 .. n_splits - 1 videos).
 - ``blocks``: each video is cut into n_splits contiguous blocks of labelled frames; fold k tests on
-  block k of every video and drops training frames within `gap_s` seconds of it.
+  block k of every video and drops training frames within `gap_s` seconds of it. It estimates
+  accuracy on new stretches of the same video(s), not on new videos.
 - ``shuffled``: StratifiedKFold over frames; leaks, refused unless explicitly allowed.
 
-``auto`` picks ``grouped`` when there are enough videos, else ``blocks``.
+``auto`` picks ``grouped`` with >= n_splits labelled videos, ``leave-one-video-out`` with 2 or more,
+and ``blocks`` for a single video.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import warnings
+
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, StratifiedKFold
 
 from featurestore.errors import LeakySplitRefused, TooFewSamples
 
-SPLITS = ("auto", "grouped", "blocks", "shuffled")
+SPLITS = ("auto", "grouped", "leave-one-video-out", "blocks", "shuffled")
 SCHEME_TEXT = {
     "grouped": "grouped by video (StratifiedGroupKFold): every test video is unseen in training",
+    "leave-one-video-out": "leave one video out: each labelled video is tested by a model trained on the others",
     "blocks": "contiguous time blocks per video, training frames within {gap_s:g} s of a test block dropped",
     "shuffled": "shuffled frames (StratifiedKFold): LEAKY, neighbouring frames on both sides; scores are optimistic",
 }
@@ -54,11 +62,26 @@ class CVPlan:
         """One line saying which scheme was used and why it can be trusted (or not)."""
         return f"{self.n_splits}-fold CV, " + SCHEME_TEXT[self.scheme].format(gap_s=self.gap_s)
 
+    @property
+    def holds_out_videos(self) -> bool:
+        """True when every test video is unseen in training, as a new episode would be."""
+        return self.scheme in ("grouped", "leave-one-video-out")
+
+    @property
+    def caveat(self) -> str:
+        """One line when the scores do not estimate accuracy on new videos ('' when they do)."""
+        if self.scheme == "blocks":
+            return ("note: these scores are for unseen stretches of the same video(s), not for new videos; "
+                    "label a second video for an estimate that carries over to new episodes")
+        if self.scheme == "shuffled":
+            return "note: a shuffled split tests on neighbours of training frames; these scores are optimistic"
+        return ""
+
     def to_dict(self) -> dict:
         """JSON-able description (scheme, parameters, per-fold counts) for the saved model and reports."""
         return {
             "scheme": self.scheme, "n_splits": self.n_splits, "gap_s": self.gap_s, "random_state": self.random_state,
-            "description": self.description, "folds": self.summary.to_dict(orient="records"),
+            "description": self.description, "caveat": self.caveat, "folds": self.summary.to_dict(orient="records"),
         }
 
 
@@ -83,8 +106,9 @@ def plan_folds(
     y : ndarray of shape (n_frames,), str
         Labels.
     n_splits : int
-        Number of folds (>= 2).
-    split : {"auto", "grouped", "blocks", "shuffled"}
+        Number of folds (>= 2); leave-one-video-out has one fold per video instead.
+    split : {"auto", "grouped", "leave-one-video-out", "blocks", "shuffled"}
+        "auto": grouped with >= n_splits labelled videos, leave-one-video-out with 2 or more, else blocks.
     gap_s : float
         For "blocks": training frames within this many seconds of a test block are dropped.
     allow_leaky_split : bool
@@ -92,10 +116,16 @@ def plan_folds(
     random_state : int
         Seed of the grouped and shuffled splitters.
 
+    Warns
+    -----
+    UserWarning
+        When a fold has no test frames, or no training frames, of a class (its recall there means nothing).
+
     Raises
     ------
     TooFewSamples
-        A class has fewer frames than folds, too few videos for "grouped", or a fold would train on one class.
+        A class has fewer frames than folds, too few videos for "grouped" or "leave-one-video-out", or a
+        fold would train on one class.
     LeakySplitRefused
         "shuffled" asked for without `allow_leaky_split`.
     """
@@ -107,14 +137,15 @@ def plan_folds(
     if gap_s < 0:
         raise ValueError(f"gap_s must be >= 0 seconds, got {gap_s}")
     classes, counts = np.unique(y, return_counts=True)
+    n_videos = len(np.unique(video_ids))
+    scheme = split if split != "auto" else (
+        "grouped" if n_videos >= n_splits else "leave-one-video-out" if n_videos >= 2 else "blocks")
     for c, n in zip(classes, counts):
-        if n < n_splits:
+        if n < n_splits and scheme != "leave-one-video-out":
             raise TooFewSamples(
                 f"class {str(c)!r} has {n} labelled frames, fewer than {n_splits} folds; "
                 f"label more frames of it, lower --folds to {max(2, n)} or remove its rows from the labels"
             )
-    n_videos = len(np.unique(video_ids))
-    scheme = split if split != "auto" else ("grouped" if n_videos >= n_splits else "blocks")
     if scheme == "shuffled" and not allow_leaky_split:
         raise LeakySplitRefused(
             "a shuffled split puts neighbouring, nearly identical frames in training and test and overstates accuracy; "
@@ -123,9 +154,17 @@ def plan_folds(
     if scheme == "grouped" and n_videos < n_splits:
         raise TooFewSamples(
             f"only {n_videos} labelled videos, fewer than {n_splits} folds grouped by video; "
-            f"use --folds {n_videos} (if >= 2), --split blocks, or label more videos"
+            f"use --folds {n_videos} (if >= 2), --split leave-one-video-out, or label more videos"
         )
-    if scheme == "grouped":
+    if scheme == "leave-one-video-out" and n_videos < 2:
+        raise TooFewSamples(
+            f"only {n_videos} labelled video, leave-one-video-out needs 2; label a second video or use --split blocks"
+        )
+    if scheme == "leave-one-video-out":
+        folds = [(tr, te) for tr, te in LeaveOneGroupOut().split(np.zeros(len(y)), y, groups=video_ids)]
+        n_splits = len(folds)
+        dropped = [0] * n_splits
+    elif scheme == "grouped":
         splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
         folds = [(tr, te) for tr, te in splitter.split(np.zeros(len(y)), y, groups=video_ids)]
         dropped = [0] * n_splits
@@ -141,10 +180,34 @@ def plan_folds(
                 f"fold {k + 1} of the {scheme} split would train on one class only or test on nothing; "
                 "label more frames of every class across the video, lower --folds or --gap-s"
             )
+    _warn_missing_classes(folds, video_ids, y, classes)
     summary = _summarise(folds, dropped, video_ids, y, classes)
     return CVPlan(scheme, n_splits, float(gap_s), random_state, folds, summary)
 
 
+def _warn_missing_classes(folds, video_ids: np.ndarray, y: np.ndarray, classes: np.ndarray) -> None:
+    """One warning per class that some fold does not test, and one per class that some fold cannot learn (issue 9)."""
+    for c in classes:
+        untested = [k for k, (_, test) in enumerate(folds, start=1) if not np.any(y[test] == c)]
+        unlearnt = [k for k, (train, test) in enumerate(folds, start=1) if not np.any(y[train] == c) and np.any(y[test] == c)]
+        if untested:
+            warnings.warn(
+                f"class {str(c)!r} has no test frames in {_fold_list(untested, folds, video_ids)}: "
+                f"{'that fold says' if len(untested) == 1 else 'those folds say'} nothing about it, "
+                "its recall and screen-time error come from the other folds",
+                stacklevel=3)
+        if unlearnt:
+            warnings.warn(
+                f"class {str(c)!r} has no training frames in {_fold_list(unlearnt, folds, video_ids)}: "
+                "the model there cannot predict it, so its test frames there all count as misses (recall 0); "
+                "label it in more videos",
+                stacklevel=3)
+
+
+def _fold_list(ks: list[int], folds, video_ids: np.ndarray) -> str:
+    """'fold 2 of 4 (test: ep3.mp4)', 'folds 1, 4 of 4 (test: a.mp4; d.mp4)'."""
+    tests = list(dict.fromkeys("+".join(sorted(np.unique(video_ids[folds[k - 1][1]]).tolist())) for k in ks))
+    return f"fold{'s' if len(ks) > 1 else ''} {', '.join(map(str, ks))} of {len(folds)} (test: {'; '.join(tests)})"
 def _time_blocks(video_ids: np.ndarray, requested_s: np.ndarray, n_splits: int, gap_s: float):
     """Fold k tests block k of every video; training frames of that video within gap_s of it are dropped."""
     n = len(video_ids)

@@ -1,52 +1,94 @@
-"""Labelled frames for training: a labels file joined to a store, features normalised per video."""
+"""Labelled videos for training: a labels file joined to a store, every stored sample of each video kept.
+
+Per-video stages (normalisation, temporal context) need all of a video's samples, labelled or not, and
+held-out scoring runs the whole chain on whole videos; so the videos are kept whole, and the labelled
+frames are rows into them. Every stored sample inside a labelled interval is used, whatever the rate
+the video was embedded at (embed labelled videos at ``--fps 2`` for twice the training samples).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from classifiers.features import normalize_video
+from classifiers.features import video_features
 from featurestore.labels import StoreGrids, join_labels, parse_labels
 from featurestore.store import FeatureStore
 
 
 @dataclass
-class LabelledFrames:
-    """Labelled frames gathered from a store: X (n, n_features) float32, y/video_ids (n,) str,
-    requested_s (n,) seconds, step_s (n,) seconds per frame (1 / sample_fps)."""
+class StoredVideo:
+    """All stored samples of one video: `requested_s` (n,) seconds, `features` (n, n_features) as embedded."""
 
-    X: np.ndarray
-    y: np.ndarray
-    video_ids: np.ndarray
+    video_id: str
     requested_s: np.ndarray
+    features: np.ndarray
+    duration_s: float
+    sample_fps: float
+
+
+@dataclass
+class LabelledVideos:
+    """Labelled frames gathered from a store, ordered by video then time.
+
+    Attributes
+    ----------
+    videos : dict of video_id -> StoredVideo
+    video_ids, y : ndarray of shape (n_frames,), str
+    rows : ndarray of shape (n_frames,), int
+        Position of each labelled frame among its video's stored samples.
+    requested_s : ndarray of shape (n_frames,), seconds
+    step_s : ndarray of shape (n_frames,), seconds per frame (1 / sample_fps of its video)
+    """
+
+    videos: dict[str, StoredVideo]
+    video_ids: np.ndarray
+    rows: np.ndarray
+    requested_s: np.ndarray
+    y: np.ndarray
     step_s: np.ndarray
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n_features(self) -> int:
+        return next(iter(self.videos.values())).features.shape[1]
+
+    def features(self, feature_norm: str = "none", context_s: float = 0.0) -> np.ndarray:
+        """Labelled frames' features after the per-video stages, shape (n_frames, n_staged_features), float32.
+
+        The stages see every stored sample of each video; the result is cached per setting.
+        """
+        key = (feature_norm, float(context_s))
+        if key not in self._cache:
+            parts = []
+            for video_id in np.unique(self.video_ids):  # video_ids are sorted: parts follow the frames' order
+                v = self.videos[video_id]
+                staged = video_features(v.features, v.requested_s, feature_norm=feature_norm, context_s=context_s)
+                parts.append(staged[self.rows[self.video_ids == video_id]])
+            self._cache[key] = np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+        return self._cache[key]
 
 
-def load_labelled_variants(store: FeatureStore, labels_path, *, video=None, classes=None,
-                           feature_norms: Sequence[str] = ("none",)) -> dict[str, LabelledFrames]:
-    """Join a labels file to a store and gather the labelled frames, once per per-video normalisation.
+def load_labelled_videos(store: FeatureStore, labels_path, *, video=None, classes=None) -> LabelledVideos:
+    """Join a labels file to a store; keep every stored sample of each labelled video (each read once).
 
-    Each video is read once; its features are normalised over all of its stored samples (labelled or
-    not) with each of `feature_norms`. Returns feature_norm -> LabelledFrames, frames ordered by video
-    then time.
+    Raises
+    ------
+    LabelsInvalid, StoreCorrupt
     """
     grids = StoreGrids(store)
     frames = join_labels(parse_labels(labels_path, video=video, classes=classes), grids, store_name=Path(store.path).name)
-    features: dict[str, list[np.ndarray]] = {norm: [] for norm in feature_norms}
-    step_s = []
-    for video_id, rows in frames.groupby("video_id", sort=True):
-        v = grids.videos[video_id]
-        for norm in feature_norms:
-            features[norm].append(normalize_video(v.features, norm)[rows["row"].to_numpy()])
-        step_s.append(np.full(len(rows), 1.0 / float(v.info["sample_fps"])))
     frames = frames.sort_values(["video_id", "requested_s"], kind="stable")
-    y = frames["label"].to_numpy().astype(str)
+    videos = {}
+    for video_id in frames["video_id"].unique():
+        v = grids.videos[video_id]
+        videos[video_id] = StoredVideo(video_id, np.asarray(v.requested_s, dtype=np.float64), np.asarray(v.features),
+                                       float(v.info["duration_s"]), float(v.info["sample_fps"]))
     video_ids = frames["video_id"].to_numpy().astype(str)
-    requested_s = frames["requested_s"].to_numpy(dtype=np.float64)
-    step_s = np.concatenate(step_s)
-    return {norm: LabelledFrames(X=np.ascontiguousarray(np.concatenate(parts), dtype=np.float32), y=y, video_ids=video_ids,
-                                 requested_s=requested_s, step_s=step_s)
-            for norm, parts in features.items()}
+    return LabelledVideos(
+        videos=videos, video_ids=video_ids, rows=frames["row"].to_numpy(dtype=np.intp),
+        requested_s=frames["requested_s"].to_numpy(dtype=np.float64), y=frames["label"].to_numpy().astype(str),
+        step_s=np.array([1.0 / videos[v].sample_fps for v in video_ids]),
+    )

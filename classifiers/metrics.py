@@ -2,7 +2,8 @@
 
 Screen-time error is what `score` will get wrong in the end: per test video and class, the absolute
 difference between predicted and labelled seconds on screen, summed over folds, as a percentage of the
-class's labelled seconds. Each frame stands for 1 / sample_fps seconds of its video.
+class's labelled seconds. Each frame stands for the seconds of video it covers in `score`'s arithmetic
+(`classifiers.timeline`): 1 / sample_fps, the last one what is left of the video.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from sklearn.metrics import balanced_accuracy_score, f1_score, log_loss
 METRICS = {"macro_f1": True, "balanced_accuracy": True, "log_loss": False, "screen_time_error_pct": False}
 
 
-def score_fold(y_true: np.ndarray, proba: np.ndarray, classes: list[str], video_ids: np.ndarray, step_s: np.ndarray) -> dict:
+def score_fold(y_true: np.ndarray, proba: np.ndarray, classes: list[str], video_ids: np.ndarray,
+               sample_duration_s: np.ndarray) -> dict:
     """Metrics of one test fold.
 
     Parameters
@@ -26,8 +28,8 @@ def score_fold(y_true: np.ndarray, proba: np.ndarray, classes: list[str], video_
         Columns in the order of `classes`.
     classes : list of str
     video_ids : ndarray of shape (n_frames,), str
-    step_s : ndarray of shape (n_frames,), float
-        Seconds each frame stands for (1 / sample_fps of its video).
+    sample_duration_s : ndarray of shape (n_frames,), float
+        Seconds each frame stands for.
 
     Returns
     -------
@@ -45,8 +47,8 @@ def score_fold(y_true: np.ndarray, proba: np.ndarray, classes: list[str], video_
     abs_error_s = np.zeros(k)
     for video in np.unique(video_ids):
         m = video_ids == video
-        t = np.bincount(true_idx[m], weights=step_s[m], minlength=k)
-        p = np.bincount(pred_idx[m], weights=step_s[m], minlength=k)
+        t = np.bincount(true_idx[m], weights=sample_duration_s[m], minlength=k)
+        p = np.bincount(pred_idx[m], weights=sample_duration_s[m], minlength=k)
         true_s += t
         abs_error_s += np.abs(p - t)
     with warnings.catch_warnings():

@@ -1,4 +1,7 @@
-"""Fit and predict every estimator on every cross-validation fold, in worker processes with timeouts.
+"""Fit every estimator on the training frames of every cross-validation fold, in worker processes with timeouts.
+
+The fitted fold models come back to the caller, which scores them on the held-out videos through
+`SavedModel.predict_video`, the same path `score` uses.
 
 Folds run in worker processes (loky) when more than one core is used or a `timeout_s` is set, so a
 fold that overruns can be abandoned by killing its worker; each worker gets cores // workers threads.
@@ -19,14 +22,15 @@ import numpy as np
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
-_GRACE_S = 1.0  # predict time and polling, before the parent kills an overrunning fold
+_GRACE_S = 1.0  # polling, before the parent kills an overrunning fold
+_IDLE_WORKER_S = 10.0  # a reusable worker left idle this long exits
 
 
-def run_folds(estimators: Mapping[str, object], X, y, folds, classes, *, timeout_s=None, n_jobs=-1) -> dict:
-    """Fit and predict every estimator on every fold.
+def run_folds(estimators: Mapping[str, object], X, y, folds, *, timeout_s=None, n_jobs=-1) -> dict:
+    """Fit a clone of every estimator on the training frames of every fold.
 
-    Returns name -> list (one per fold) of {"proba" (n_test, n_classes), "fit_s", "predict_s"}, or a
-    one-line reason (str) if any fold of that model raised or took longer than `timeout_s` to fit.
+    Returns name -> list (one per fold) of {"model": fitted estimator, "fit_s": seconds}, or a one-line
+    reason (str) if any fold of that model raised or took longer than `timeout_s` to fit.
     """
     tasks = deque((name, k) for name in estimators for k in range(len(folds)))
     n_workers = min(n_cpus(n_jobs), len(tasks))
@@ -37,7 +41,7 @@ def run_folds(estimators: Mapping[str, object], X, y, folds, classes, *, timeout
                 if isinstance(results[name], str):
                     continue
                 try:
-                    results[name][k] = _fit_fold(estimators[name], X, y, *folds[k], classes, n_cpus(n_jobs))
+                    results[name][k] = _fit_fold(estimators[name], X, y, folds[k][0], n_cpus(n_jobs))
                 except Exception as err:  # a failing model is reported, the others go on
                     results[name] = f"fold {k + 1}: {_reason(err)}"
         return results
@@ -45,19 +49,21 @@ def run_folds(estimators: Mapping[str, object], X, y, folds, classes, *, timeout
     with tempfile.TemporaryDirectory(prefix="screentime-cv-") as tmp:
         x_path = Path(tmp) / "X.joblib"
         joblib.dump(np.asarray(X), x_path)
-        _run_pool(estimators, x_path, y, folds, classes, tasks, results, n_workers, threads, timeout_s)
+        _run_pool(estimators, x_path, y, folds, tasks, results, n_workers, threads, timeout_s)
     return results
 
 
-def _run_pool(estimators, x_path, y, folds, classes, tasks, results, n_workers, threads, timeout_s) -> None:
+def _run_pool(estimators, x_path, y, folds, tasks, results, n_workers, threads, timeout_s) -> None:
     """Run tasks in loky workers; a fold still fitting `timeout_s` (+ grace) after it started gets its pool killed.
 
     A worker touches a marker file when it starts fitting, so time spent starting workers is not charged.
+    Workers are reused across calls (compare-models makes one call per per-video-stage candidate and
+    one for all models); idle ones exit after a few seconds.
     """
-    from joblib.externals.loky.process_executor import ProcessPoolExecutor
+    from joblib.externals.loky import get_reusable_executor
 
     env = {var: str(threads) for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    make_pool = lambda: ProcessPoolExecutor(max_workers=n_workers, env=env)  # noqa: E731
+    make_pool = lambda: get_reusable_executor(max_workers=n_workers, env=env, timeout=_IDLE_WORKER_S)  # noqa: E731
     pool, running, n_submitted = make_pool(), {}, 0
     try:
         while tasks or running:
@@ -66,7 +72,7 @@ def _run_pool(estimators, x_path, y, folds, classes, tasks, results, n_workers, 
                 if not isinstance(results[name], str):
                     marker = x_path.with_name(f"task-{n_submitted}.started")
                     n_submitted += 1
-                    future = pool.submit(_fit_fold_file, estimators[name], str(x_path), y, *folds[k], classes, threads, str(marker))
+                    future = pool.submit(_fit_fold_file, estimators[name], str(x_path), y, folds[k][0], threads, str(marker))
                     running[future] = (name, k, marker)
             if not running:
                 continue
@@ -91,8 +97,9 @@ def _run_pool(estimators, x_path, y, folds, classes, tasks, results, n_workers, 
                 running = {}
                 pool.shutdown(wait=False, kill_workers=True)
                 pool = make_pool()
-    finally:
+    except BaseException:  # Ctrl-C or a bug: no worker may outlive the run
         pool.shutdown(wait=True, kill_workers=True)
+        raise
 
 
 def _running_s(marker: Path) -> float:
@@ -103,24 +110,19 @@ def _running_s(marker: Path) -> float:
         return 0.0
 
 
-def _fit_fold_file(estimator, x_path: str, y, train, test, classes, threads: int, marker: str) -> dict:
+def _fit_fold_file(estimator, x_path: str, y, train, threads: int, marker: str) -> dict:
     X = joblib.load(x_path, mmap_mode="r")
     with threadpool_limits(threads):
         Path(marker).touch()
-        return _fit_fold(estimator, X, y, train, test, classes, threads)
+        return _fit_fold(estimator, X, y, train, threads)
 
 
-def _fit_fold(estimator, X, y, train, test, classes, threads: int) -> dict:
-    """Fit a clone on `train`, predict `test`; proba columns follow `classes` (zeros for unseen ones)."""
+def _fit_fold(estimator, X, y, train, threads: int) -> dict:
+    """Fit a clone of `estimator` on the rows `train`."""
     model = set_threads(clone(estimator), threads)
     t0 = time.perf_counter()
     model.fit(np.asarray(X[train]), y[train])
-    t1 = time.perf_counter()
-    proba_seen = model.predict_proba(np.asarray(X[test]))
-    t2 = time.perf_counter()
-    proba = np.zeros((len(test), len(classes)))
-    proba[:, np.searchsorted(classes, [str(c) for c in model.classes_])] = proba_seen
-    return {"proba": proba, "fit_s": t1 - t0, "predict_s": t2 - t1}
+    return {"model": model, "fit_s": time.perf_counter() - t0}
 
 
 def set_threads(estimator, threads: int):

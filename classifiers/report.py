@@ -93,6 +93,13 @@ def _compact_table(title: str, headers: list[str], rows: list[list[str]], n_left
     return Group(Text(title), table)
 
 
+def cv_notes(result) -> list[str]:
+    """Lines under the leaderboard: what the scores estimate, when not new videos, and the intervals' source."""
+    from classifiers.intervals import interval_note
+
+    return [line for line in (result.cv.caveat, interval_note(result.interval)) if line]
+
+
 def failure_lines(result) -> list[str]:
     """One line per failed model: its name and why."""
     board = result.leaderboard
@@ -112,7 +119,8 @@ def write_report(result, path: str | Path, *, suffix: str | None = None) -> Path
         return atomic_write(path, result.leaderboard.to_csv(index=False))
     doc = {
         "metric": result.metric, "winner": result.best_name, "smoothing": result.best_smoother.name,
-        "feature_norm": result.feature_norm, "feature_norm_scores": result.feature_norm_scores,
+        "feature_norm": result.feature_norm, "context_s": result.context_s, "stage_scores": result.stage_scores,
+        "interval": result.interval,
         "classes": result.classes, "cv": result.cv.to_dict(), "wall_s": result.wall_s,
         "model_path": str(result.model_path) if result.model_path else None,
         "leaderboard": result.leaderboard.to_dict(orient="records"),
@@ -187,11 +195,29 @@ def store_check_lines(check, *, repaired: bool = False) -> list[str]:
 
 
 def feature_norm_line(result) -> str:
-    """Which per-video normalisation compare-models used, and why."""
-    if not result.feature_norm_scores:
-        return f"per-video feature normalisation: {result.feature_norm}"
-    scores = ", ".join(f"{norm} {score:.3f}" for norm, score in result.feature_norm_scores.items())
-    return f"per-video feature normalisation: {result.feature_norm} (chosen by cross-validation, logreg {result.metric}: {scores})"
+    """Which per-video stages (normalisation, temporal context) compare-models used, and why."""
+    used = f"per-video features: normalisation {result.feature_norm}, context {_context(result.context_s)}"
+    if not result.stage_scores:
+        return used
+    scores = ", ".join(f"{r['feature_norm']}/{_context(r['context_s'])} {r[result.metric]:.3f}" for r in result.stage_scores)
+    return f"{used} (chosen by cross-validation, logreg {result.metric}: {scores})"
+
+
+def _context_suffix(context_s: float) -> str:
+    return f", context ±{context_s:g} s" if context_s else ""
+
+
+def _context(context_s: float) -> str:
+    return "none" if not context_s else f"±{context_s:g} s"
+
+
+def screen_time_cell(seconds: float, interval) -> str:
+    """'81.0 s (72–90)': screen time with its interval (one decimal when the interval is under 10 s wide)."""
+    if interval is None:
+        return f"{seconds:.1f} s"
+    lo, hi = interval
+    digits = 0 if hi - lo >= 10 else 1
+    return f"{seconds:.1f} s ({lo:.{digits}f}–{hi:.{digits}f})"
 
 
 def screen_time_tables(result) -> list[Table]:
@@ -202,15 +228,21 @@ def screen_time_tables(result) -> list[Table]:
 
     tables = []
     smoothing = Smoother.from_dict(result.model_info["smoothing"]).name
+    level = getattr(result, "interval_level", None)
     for v in result.videos:
+        note = getattr(result, "interval_note", "")
+        if v.screen_time_interval_s is not None:
+            note = f"(low–high): {100 * level:g}% {note}"
         rate = f"{v.sample_fps:g} sample/s" if v.sample_fps == 1 else f"{v.sample_fps:g} samples/s"
         table = Table(title=f"{v.video_id}: {v.duration_s:.1f} s, {rate}, smoothing {smoothing}, "
-                            f"features {result.model_info['feature_norm']}")
-        for col in ("class", "screen time s", "share", "appearances", "first s", "last s"):
+                            f"features {result.model_info['feature_norm']}{_context_suffix(result.model_info.get('context_s', 0))}",
+                      caption=note or None)
+        for col in ("class", "screen time", "share", "appearances", "first s", "last s"):
             table.add_column(col, justify="left" if col == "class" else "right")
         for c in result.classes:
-            table.add_row(c, f"{v.screen_time_s[c]:.1f}", f"{100 * v.share[c]:.1f}%", str(v.n_appearances[c]),
-                          fmt(v.first_s[c]), fmt(v.last_s[c]))
+            interval = v.screen_time_interval_s[c] if v.screen_time_interval_s is not None else None
+            table.add_row(c, screen_time_cell(v.screen_time_s[c], interval), f"{100 * v.share[c]:.1f}%",
+                          str(v.n_appearances[c]), fmt(v.first_s[c]), fmt(v.last_s[c]))
         tables.append(table)
     if len(result.videos) > 1:
         total = result.total_screen_time_s

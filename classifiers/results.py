@@ -7,13 +7,18 @@ JSON schema (keys may be added, never renamed)::
                  "screen_time_s": {label: seconds}, "share": {label: fraction},
                  "n_appearances": {label: count}, "first_s": {label: seconds|null},
                  "last_s": {label: seconds|null},
+                 "screen_time_interval_s": {label: [low, high]} | null,
                  "segments": [{"start", "end", "label", "confidence"}],
                  "samples": [{"time", "actual_s", "label", "proba": {label: p}}]}],
-     "total_screen_time_s": {label: seconds}}
+     "total_screen_time_s": {label: seconds},
+     "interval_level": 0.9,
+     "interval_note": "where the intervals come from, or why there are none"}
 
 `time` is the sampling grid k / sample_fps (what labels files and segments use); `actual_s` is the
 presentation time of the frame that was used (what `FeatureStore.load` returns), present when known.
-Seconds are rounded to 3 decimals, shares and probabilities to 4. The path '-' means stdout.
+`screen_time_interval_s` is null when the model cannot give intervals (too few labelled videos);
+`interval_note` then says why. Seconds are rounded to 3 decimals, shares and probabilities to 4.
+The path '-' means stdout.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ FRACTION_DECIMALS = 4
 CSV_HEADER = ("video", "start", "end", "label", "confidence")
 
 
-def results_to_dict(results: Sequence[VideoScreenTime], model_info: dict | None = None) -> dict:
+def results_to_dict(results: Sequence[VideoScreenTime], model_info: dict | None = None, *, interval_note: str = "") -> dict:
     """The JSON document for `results`, as plain Python values (no NumPy types, no NaN).
 
     Parameters
@@ -47,11 +52,16 @@ def results_to_dict(results: Sequence[VideoScreenTime], model_info: dict | None 
         One per video, in the order they are reported.
     model_info : dict, optional
         Whatever describes the model (path, name, smoother, classes); made JSON-safe.
+    interval_note : str
+        Where the screen-time intervals come from, or why there are none.
     """
+    levels = [r.interval_level for r in results if r.interval_level is not None]
     return {
         "model": json_safe(model_info or {}),
         "videos": [_video_to_dict(r) for r in results],
         "total_screen_time_s": _round_map(total_screen_time(results), SECONDS_DECIMALS),
+        "interval_level": levels[0] if levels else None,
+        "interval_note": interval_note,
     }
 
 
@@ -60,12 +70,13 @@ def is_stdout(path: str | os.PathLike | None) -> bool:
     return path is not None and os.fspath(path) == "-"
 
 
-def write_json(path: str | os.PathLike, results: Sequence[VideoScreenTime], model_info: dict | None = None) -> Path:
-    """Write `results_to_dict(results, model_info)` to `path` ('-': stdout) as UTF-8 JSON; returns the path.
+def write_json(path: str | os.PathLike, results: Sequence[VideoScreenTime], model_info: dict | None = None, *,
+               interval_note: str = "") -> Path:
+    """Write `results_to_dict(results, model_info, interval_note=...)` to `path` ('-': stdout) as UTF-8 JSON.
 
-    The file is written next to `path` first and renamed, so a failure leaves no half-written file.
+    Returns the path. A file is written next to `path` first and renamed, so a failure leaves no half-written file.
     """
-    text = _dumps(results_to_dict(results, model_info))
+    text = _dumps(results_to_dict(results, model_info, interval_note=interval_note))
     if is_stdout(path):
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -115,6 +126,8 @@ def _video_to_dict(result: VideoScreenTime) -> dict:
         "n_appearances": {k: int(v) for k, v in result.n_appearances.items()},
         "first_s": _round_map(result.first_s, SECONDS_DECIMALS),
         "last_s": _round_map(result.last_s, SECONDS_DECIMALS),
+        "screen_time_interval_s": None if result.screen_time_interval_s is None else {
+            str(c): [_round(lo, SECONDS_DECIMALS), _round(hi, SECONDS_DECIMALS)] for c, (lo, hi) in result.screen_time_interval_s.items()},
         "segments": [
             {
                 "start": _round(s.start_s, SECONDS_DECIMALS),
@@ -172,7 +185,7 @@ def write_outputs(result, *, json_path=None, csv_path=None, plot_path=None) -> l
     """
     from classifiers.plot import plot_timelines
 
-    writers = ((json_path, lambda p: write_json(p, result.videos, result.model_info)),
+    writers = ((json_path, lambda p: write_json(p, result.videos, result.model_info, interval_note=result.interval_note)),
                (csv_path, lambda p: write_csv(p, result.videos)),
                (plot_path, lambda p: plot_timelines(p, result.videos, classes=result.classes)))
     written = []

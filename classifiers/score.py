@@ -1,4 +1,4 @@
-"""score_videos: embed new videos through the store, predict every sample, smooth, report screen time.
+"""score_videos: embed new videos through the store, then `SavedModel.predict_video` on each: screen time.
 
 A video already in the store costs no decoding and no inference; the model's embedding config decides
 how new videos are embedded, so model and features always match.
@@ -7,17 +7,14 @@ how new videos are embedded, so model and features always match.
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
-from classifiers.features import MIN_SAMPLES_FOR_CENTER, normalize_video
+from classifiers.intervals import INTERVAL_LEVEL, interval_note
 from classifiers.persist import SavedModel, check_config, load_model
 from classifiers.smoothing import Smoother, parse_smoother
-from classifiers.timeline import VideoScreenTime, summarize_video, total_screen_time
+from classifiers.timeline import VideoScreenTime, total_screen_time
 from featurestore.embed import EmbeddingConfig, VGG16Embedder
 from featurestore.errors import StoreMismatch, WeightsUnavailable
 from featurestore.pipeline import EmbedReport, embed_videos
@@ -26,12 +23,18 @@ from featurestore.store import FeatureStore
 
 @dataclass
 class ScoreResult:
-    """Screen time of each scored video, in input order."""
+    """Screen time of each scored video, in input order.
+
+    `interval_level` is the level of every video's ``screen_time_interval_s``; `interval_note` says
+    where the intervals come from, or why there are none.
+    """
 
     videos: list[VideoScreenTime]
     classes: list[str]
     model_info: dict
     embed_reports: list[EmbedReport] = field(default_factory=list)
+    interval_level: float = INTERVAL_LEVEL
+    interval_note: str = ""
 
     @property
     def total_screen_time_s(self) -> dict[str, float]:
@@ -78,6 +81,7 @@ def score_videos(
     progress=None,
     make_embedder: Callable = VGG16Embedder,
     on_wait: Callable[[str], None] | None = None,
+    interval_level: float = INTERVAL_LEVEL,
 ) -> ScoreResult:
     """Screen time per class for each video.
 
@@ -95,11 +99,15 @@ def score_videos(
         The weights file, when the model was trained on features from one.
     names, replace
         As in `embed_videos`: ids to store the videos under, and whether to re-embed a stored id.
+    interval_level : float
+        Level of the screen-time intervals, in (0, 1) (see `classifiers.intervals`).
 
     Raises
     ------
     ModelFileRefused, StoreMismatch, VideoUnreadable, WeightsUnavailable, StoreCorrupt
     """
+    if not 0.0 < interval_level < 1.0:
+        raise ValueError(f"interval_level must be between 0 and 1, got {interval_level}")
     saved = load_model(model_path)  # cheap checks first: a bad model fails before any decoding
     smoother = parse_smoother(smooth) if isinstance(smooth, str) else (smooth or saved.smoother)
     config = embedding_config_for(saved, weights)
@@ -112,24 +120,20 @@ def score_videos(
     videos = []
     for video_id in (r.video_id for r in reports):
         v = store.read(video_id)
-        step_s = 1.0 / float(v.info["sample_fps"])
-        if saved.feature_norm != "none" and len(v.features) < MIN_SAMPLES_FOR_CENTER:
-            warnings.warn(f"{video_id}: only {len(v.features)} samples; its per-video feature normalisation "
-                          f"({saved.feature_norm}) is unreliable below {MIN_SAMPLES_FOR_CENTER}", stacklevel=2)
-        features = normalize_video(v.features, saved.feature_norm)
-        proba = np.asarray(saved.pipeline.predict_proba(features), dtype=np.float64)
-        proba = smoother.transform(proba, step_s=step_s)
-        videos.append(summarize_video(video_id, v.requested_s, proba, saved.classes, float(v.info["duration_s"]),
-                                      float(v.info["sample_fps"]), actual_s=v.actual_s))
+        videos.append(saved.predict_video(v.requested_s, v.features, duration_s=float(v.info["duration_s"]),
+                                          sample_fps=float(v.info["sample_fps"]), video_id=video_id, smoother=smoother,
+                                          interval_level=interval_level, actual_s=v.actual_s))
     model_info = {
         "path": str(Path(model_path)),
         "name": saved.model_name,
         "classes": list(saved.classes),
         "smoothing": smoother.to_dict(),
         "feature_norm": saved.feature_norm,
+        "context_s": saved.context_s,
         "embedding_config": saved.embedding_config,
         "training_videos": list(saved.training_videos),
         "created_at": saved.created_at,
     }
-    return ScoreResult(videos=videos, classes=list(saved.classes), model_info=model_info, embed_reports=reports)
+    return ScoreResult(videos=videos, classes=list(saved.classes), model_info=model_info, embed_reports=reports,
+                       interval_level=interval_level, interval_note=interval_note(saved.interval))
 

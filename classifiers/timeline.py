@@ -68,6 +68,11 @@ class VideoScreenTime:
     actual_s : ndarray of shape (n_samples,), float64, or None
         Presentation time of the frame each sample used, in seconds (what `FeatureStore.load` returns);
         None when not known.
+    screen_time_interval_s : dict of str to (float, float), or None
+        Interval on each class's screen time, in seconds, at `interval_level`; None when the model
+        cannot give one (see `classifiers.intervals`).
+    interval_level : float or None
+        Share of videos whose true screen time the intervals are meant to contain.
     """
 
     video_id: str
@@ -85,6 +90,8 @@ class VideoScreenTime:
     last_s: dict[str, float | None]
     segments: list[Segment] = field(default_factory=list)
     actual_s: np.ndarray | None = None
+    screen_time_interval_s: dict[str, tuple[float, float]] | None = None
+    interval_level: float | None = None
 
     @property
     def samples(self) -> list[tuple[float, str, np.ndarray]]:

@@ -241,7 +241,7 @@ def test_cli_score_json_to_stdout_with_grid_and_frame_times(scored, capsys):
     code, out, err = run(["score", d / "new.avi", "--model", d / "best.joblib", "--store", d / "f.h5", "--json", "-"], capsys)
     assert code == 0, err
     doc = json.loads(out)  # stdout holds the JSON alone; the tables went to stderr
-    assert "screen time s" in err and "1 sample/s" in err
+    assert "screen time" in err and "1 sample/s" in err
     samples = doc["videos"][0]["samples"]
     stored = FeatureStore(d / "f.h5").read("new.avi")
     assert [s["time"] for s in samples] == pytest.approx(stored.requested_s)

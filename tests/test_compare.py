@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -72,14 +73,25 @@ def f1(result, model="logreg"):
     return result.leaderboard.set_index("model").loc[model, "macro_f1"]
 
 
-@pytest.mark.parametrize("n_videos, scheme", [(5, "grouped"), (2, "blocks")])
+@pytest.mark.parametrize("n_videos, scheme", [(5, "grouped"), (3, "leave-one-video-out"), (1, "blocks")])
 def test_compare_models_default_split_is_honest_where_shuffled_leaks(tmp_path, n_videos, scheme):
     store, labels = make_scene_store(tmp_path, n_videos)
-    honest = compare_models(store, labels, models=["logreg"], n_jobs=1, smoothers=NONE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one video's 20 s scenes leave some blocks without a class
+        honest = compare_models(store, labels, models=["logreg"], n_jobs=1, smoothers=NONE)
     leaky = compare_models(store, labels, models=["logreg"], n_jobs=1, smoothers=NONE, split="shuffled", allow_leaky_split=True)
     assert honest.cv.scheme == scheme and leaky.cv.scheme == "shuffled"
     assert f1(leaky) > 0.9
     assert f1(honest) < 0.6
+
+
+def test_compare_models_two_videos_leave_one_out_without_interval(tmp_path):
+    store, labels = make_scene_store(tmp_path, 2, n_frames=60, informative=True)
+    result = compare_models(store, labels, models=["logreg"], n_jobs=1, smoothers=NONE, feature_norm="none", context_s=0.0)
+    assert result.cv.scheme == "leave-one-video-out" and result.cv.n_splits == 2
+    assert result.stage_scores == [] and (result.feature_norm, result.context_s) == ("none", 0.0)
+    assert [h.video_id for h in result.held_out] == ["v0.mp4", "v1.mp4"] and all(h.whole_video for h in result.held_out)
+    assert result.interval["n_videos"] == 2 and "only 2 labelled videos" in result.interval["note"]
 
 
 def test_compare_models_learns_when_features_are_informative(tmp_path):
@@ -186,6 +198,8 @@ def test_cli_compare_models_tutorial_mapping(tmp_path, capsys):
                               "--out", str(tmp_path / "m.joblib"), "--report", str(tmp_path / "board.csv")], capsys)
     assert code == 0, err
     assert "contiguous time blocks" in out
+    text = " ".join(out.split())  # notes wrap at the terminal's width
+    assert "not for new videos" in text and "no interval: cross-validation held out no whole video" in text
     assert load_model(tmp_path / "m.joblib").classes == ["jerry", "neither", "tom"]
     assert "recall_jerry" in (tmp_path / "board.csv").read_text().splitlines()[0]
 
@@ -212,3 +226,10 @@ def test_compare_models_interrupted_replaces_neither_model_nor_report(tmp_path, 
                               "--report", str(tmp_path / "no such folder" / "board.json")], capsys)
     assert code == 1 and len(err.strip().splitlines()) == 1 and "board.json: cannot write it" in err
     assert model.read_bytes() == b"the model of yesterday"
+
+
+@pytest.mark.parametrize("value", ["abc", "-2"])
+def test_cli_compare_models_bad_context_is_usage_error(tmp_path, capsys, value):
+    store, labels = make_scene_store(tmp_path, 2, n_frames=40)
+    code, _, err = run_cli(["compare-models", "--store", str(store), "--labels", str(labels), "--context-s", value], capsys)
+    assert code == 2 and "--context-s" in err

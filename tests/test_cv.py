@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -32,7 +34,7 @@ def test_plan_folds_groups_by_video_when_enough_videos():
 
 def test_plan_folds_blocks_keep_gap_between_train_and_test():
     v, t, y = frames(2, n_per_video=100)
-    plan = plan_folds(v, t, y, n_splits=5, gap_s=4.0)
+    plan = plan_folds(v, t, y, n_splits=5, gap_s=4.0, split="blocks")
     assert plan.scheme == "blocks"
     tested = np.concatenate([test for _, test in plan.folds])
     assert sorted(tested) == list(range(len(y)))  # every frame tested exactly once
@@ -58,7 +60,7 @@ def test_plan_folds_class_with_fewer_frames_than_folds():
     y = y.astype(object)
     y[0:3] = "rare"
     with pytest.raises(TooFewSamples, match="class 'rare' has 3 labelled frames, fewer than 5 folds; .*--folds to 3"):
-        plan_folds(v, t, y, n_splits=5)
+        plan_folds(v, t, y, n_splits=5, split="blocks")
 
 
 def test_plan_folds_grouped_needs_enough_videos():
@@ -81,3 +83,56 @@ def test_plan_folds_is_reproducible():
     b = plan_folds(v, t, y, n_splits=4, random_state=3)
     assert all(np.array_equal(x[1], z[1]) for x, z in zip(a.folds, b.folds))
     assert a.to_dict()["scheme"] == "grouped" and len(a.to_dict()["folds"]) == 4
+
+
+@pytest.mark.parametrize("n_videos", [2, 3, 4])
+def test_plan_folds_leave_one_video_out_below_n_splits(n_videos):
+    v, t, y = frames(n_videos)
+    plan = plan_folds(v, t, y, n_splits=5)
+    assert plan.scheme == "leave-one-video-out" and plan.n_splits == n_videos and len(plan.folds) == n_videos
+    assert plan.holds_out_videos and plan.caveat == ""
+    assert "leave one video out" in plan.description
+    tested = [sorted(set(v[test])) for _, test in plan.folds]
+    assert sorted(map(tuple, tested)) == [(f"v{i}",) for i in range(n_videos)]  # each video is the test set once
+    for train, test in plan.folds:
+        assert len(train) + len(test) == len(y)  # nothing dropped: the training videos are whole
+        assert not set(v[train]) & set(v[test])
+    assert plan.summary["test_videos"].tolist() == [1] * n_videos
+
+
+def test_plan_folds_single_video_uses_blocks_with_a_caveat():
+    v, t, y = frames(1, n_per_video=100)
+    with pytest.warns(UserWarning, match="no test frames in fold"):  # 10-frame runs: some blocks lack a class
+        plan = plan_folds(v, t, y, n_splits=5)
+    assert plan.scheme == "blocks" and not plan.holds_out_videos
+    assert "same video" in plan.caveat and "not for new videos" in plan.caveat and "\n" not in plan.caveat
+    assert plan.to_dict()["caveat"] == plan.caveat
+
+
+def test_plan_folds_split_overrides_auto():
+    v, t, y = frames(3)
+    assert plan_folds(v, t, y, n_splits=3, split="leave-one-video-out").scheme == "leave-one-video-out"
+    with pytest.warns(UserWarning, match="no test frames"):
+        assert plan_folds(v, t, y, n_splits=3, split="blocks").scheme == "blocks"
+    with pytest.raises(TooFewSamples, match="leave-one-video-out needs 2"):
+        plan_folds(*frames(1), n_splits=3, split="leave-one-video-out")
+
+
+def test_plan_folds_warns_when_a_fold_lacks_test_or_training_frames_of_a_class():
+    v, t, y = frames(3)
+    y = y.astype(object)
+    y[(v == "v2") & (y == "c")] = "a"  # v2 has no 'c'
+    y[(v == "v0") | (v == "v1")] = np.where(y[(v == "v0") | (v == "v1")] == "c", "b", y[(v == "v0") | (v == "v1")])
+    y[(v == "v0") & (t < 5)] = "c"  # 'c' only in v0
+    with pytest.warns(UserWarning) as caught:
+        plan_folds(v, t, y.astype(str), n_splits=5)
+    messages = [str(w.message) for w in caught]
+    assert any("class 'c' has no test frames in folds 2, 3 of 3 (test: v1; v2): those folds say nothing" in m for m in messages), messages
+    assert any("class 'c' has no training frames in fold 1 of 3 (test: v0)" in m and "recall 0" in m for m in messages), messages
+
+
+def test_plan_folds_no_warning_when_every_fold_has_every_class():
+    v, t, y = frames(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plan_folds(v, t, y, n_splits=5)

@@ -1,10 +1,12 @@
-"""Per-video normalisation: chosen by cross-validation when rooms differ, saved with the model, applied by score."""
+"""Per-video stages: normalisation and temporal context (values, time order, video edges), chosen by CV, applied by score."""
 
 import numpy as np
 import pytest
 
 from classifiers.compare import compare_models
-from classifiers.features import normalize_video
+from sklearn.base import clone
+
+from classifiers.features import TemporalContext, VideoNormalizer, normalize_video, video_features
 from classifiers.persist import load_model
 from classifiers.score import score_videos
 from conftest import write_video
@@ -47,7 +49,9 @@ def test_center_is_chosen_saved_and_applied_when_rooms_differ(tmp_path, stand_in
     result = compare_models(tmp_path / "f.h5", tmp_path / "labels.csv", out_path=tmp_path / "m.joblib",
                             models=["logreg"], n_splits=4, n_jobs=1)
     assert result.feature_norm == "center"
-    assert result.feature_norm_scores["center"] > result.feature_norm_scores["none"] + 0.3
+    plain = {r["feature_norm"]: r["macro_f1"] for r in result.stage_scores if r["context_s"] == 0}
+    assert plain["center"] > plain["none"] + 0.3
+    assert {r["context_s"] for r in result.stage_scores} == {0.0, 2.0, 4.0}
     assert load_model(tmp_path / "m.joblib").feature_norm == "center"
 
     held_out = tmp_path / "bright room.avi"
@@ -60,3 +64,64 @@ def test_center_is_chosen_saved_and_applied_when_rooms_differ(tmp_path, stand_in
     assert accuracy > 0.9
     for label in OFFSET:
         assert video.screen_time_s[label] == pytest.approx(truth.count(label), abs=2.0)
+
+
+def brute_context(X, t, window_s):
+    """Reference: for each row, mean and population std over rows with |t_j - t_i| <= window_s."""
+    out = []
+    for ti in t:
+        near = X[np.abs(t - ti) <= window_s + 1e-9]
+        out.append(np.concatenate([near.mean(axis=0), near.std(axis=0)]))
+    return np.array(out)
+
+
+def test_temporal_context_shape_and_values_match_brute_force():
+    rng = np.random.default_rng(0)
+    X, t = rng.normal(5, 2, (40, 3)).astype(np.float32), np.arange(40) * 0.5  # 2 samples/s
+    out = TemporalContext(window_s=2.0).fit(X).transform(X, times_s=t)
+    assert out.shape == (40, 9) and out.dtype == np.float32
+    np.testing.assert_array_equal(out[:, :3], X)
+    np.testing.assert_allclose(out[:, 3:], brute_context(X, t, 2.0), rtol=1e-5, atol=1e-5)
+    # at the first sample the window is one-sided: samples at 0, 0.5, ..., 2.0 s
+    np.testing.assert_allclose(out[0, 3:6], X[:5].mean(axis=0), rtol=1e-5)
+    assert TemporalContext(window_s=0).fit(X).transform(X, times_s=t).shape == (40, 3)
+
+
+def test_temporal_context_follows_time_not_row_order():
+    rng = np.random.default_rng(1)
+    X, t = rng.normal(size=(30, 4)), np.arange(30, dtype=float)
+    ordered = TemporalContext(window_s=3.0).fit(X).transform(X, times_s=t)
+    perm = rng.permutation(30)
+    shuffled = TemporalContext(window_s=3.0).fit(X).transform(X[perm], times_s=t[perm])
+    np.testing.assert_allclose(shuffled, ordered[perm], rtol=1e-6)
+
+
+def test_temporal_context_never_looks_across_videos():
+    rng = np.random.default_rng(2)
+    X, t = rng.normal(size=(20, 2)), np.tile(np.arange(10, dtype=float), 2)
+    videos = np.repeat(["a", "b"], 10)
+    out = TemporalContext(window_s=4.0).fit(X).transform(X, times_s=t, video_ids=videos)
+    changed = X.copy()
+    changed[videos == "b"] += 100.0
+    out2 = TemporalContext(window_s=4.0).fit(X).transform(changed, times_s=t, video_ids=videos)
+    np.testing.assert_allclose(out2[videos == "a"], out[videos == "a"])  # video b is invisible from a
+    np.testing.assert_allclose(out[videos == "a", 2:], brute_context(X[:10], t[:10], 4.0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out[videos == "b", 2:], brute_context(X[10:], t[10:], 4.0), rtol=1e-5, atol=1e-6)
+
+
+def test_temporal_context_needs_times_and_valid_window():
+    X = np.zeros((5, 2))
+    with pytest.raises(ValueError, match="times_s"):
+        TemporalContext(window_s=2.0).fit(X).transform(X)
+    with pytest.raises(ValueError, match="window_s"):
+        TemporalContext(window_s=-1.0).fit(X)
+    assert clone(TemporalContext(window_s=3.0)).get_params() == {"window_s": 3.0}
+
+
+def test_video_normalizer_centres_each_video_on_its_own():
+    X = np.array([[1.0], [3.0], [10.0], [20.0]])
+    out = VideoNormalizer(method="center").fit(X).transform(X, video_ids=np.array(["a", "a", "b", "b"]))
+    np.testing.assert_allclose(out.ravel(), [-1, 1, -5, 5])
+    staged = video_features(X, np.arange(4.0), feature_norm="center", context_s=1.0, video_ids=np.array(["a", "a", "b", "b"]))
+    assert staged.shape == (4, 3)
+    np.testing.assert_allclose(staged[:, 1], [0, 0, 0, 0], atol=1e-6)  # window mean of a centred 2-sample video

@@ -8,6 +8,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from classifiers import persist
+from classifiers.intervals import interval_note
 from classifiers.persist import check_config, load_model, save_model
 from classifiers.registry import build_model
 from classifiers.smoothing import Smoother
@@ -35,6 +36,22 @@ def test_load_model_round_trips(model_path):
     assert saved.versions["scikit-learn"] and saved.created_at and saved.model_name == "logreg"
     assert saved.pipeline.predict_proba(np.zeros((4, 6))).shape == (4, 3)
     assert not list(model_path.parent.glob(".*tmp*"))
+    assert (saved.feature_norm, saved.context_s, saved.interval) == ("none", 0.0, {})  # saved without them: no stages, no interval
+    assert "retrain it with compare-models" in interval_note(saved.interval)
+    assert saved.predict_video(np.arange(4.0), np.zeros((4, 6))).screen_time_interval_s is None
+
+
+def test_save_model_keeps_stages_and_interval(tmp_path):
+    rng = np.random.default_rng(1)
+    pipeline = build_model("logreg").fit(rng.normal(size=(30, 18)), np.array(["a", "b", "c"] * 10))  # 6 features + context
+    spread = {"n_videos": 3, "videos": ["x", "y", "z"], "error_share": {"a": [0.1, -0.1, 0.0], "b": [0.0, 0.1, -0.1],
+                                                                         "c": [-0.1, 0.0, 0.1]}, "note": ""}
+    path = save_model(tmp_path / "m.joblib", pipeline=pipeline, classes=["a", "b", "c"], embedding_config=CONFIG,
+                      smoother=Smoother("none"), feature_norm="center", context_s=2.0, interval=spread)
+    saved = load_model(path)
+    assert (saved.feature_norm, saved.context_s, saved.interval) == ("center", 2.0, spread)
+    video = saved.predict_video(np.arange(40.0), rng.normal(size=(40, 6)))
+    assert set(video.screen_time_interval_s) == {"a", "b", "c"} and video.interval_level == 0.9
 
 
 def test_load_model_refuses_missing_file(tmp_path):

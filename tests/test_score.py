@@ -84,7 +84,11 @@ def test_score_reports_true_screen_time_and_writes_outputs(trained, capsys):
     assert sum(float(r["end"]) - float(r["start"]) for r in rows) == pytest.approx(30.0)
     png = (d / "r.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24])[0] > 600
-    assert "held out.avi" in out and "screen time s" in out
+    assert "held out.avi" in out and "screen time" in out and "90% interval" in out
+    assert result["interval_level"] == 0.9 and "3 whole videos held out" in result["interval_note"]
+    for label, (low, high) in video["screen_time_interval_s"].items():
+        assert 0.0 <= low <= video["screen_time_s"][label] <= high <= 30.0
+        assert f"{video['screen_time_s'][label]:.1f} s (" in out
 
 
 def test_score_second_time_uses_store_and_totals_several_videos(trained, capsys):
@@ -141,3 +145,8 @@ def test_score_bad_video_one_line(trained, tmp_path, capsys):
     (tmp_path / "fake.mp4").write_text("not a video")
     code, _, err = run(["score", tmp_path / "fake.mp4", "--model", d / "best.joblib", "--store", d / "f.h5"], capsys)
     assert code == 1 and "fake.mp4" in err and len(err.strip().splitlines()) == 1
+
+
+def test_score_interval_level_out_of_range_is_usage_error(tmp_path, capsys):
+    code, _, err = run(["score", tmp_path / "any.mp4", "--interval-level", "1.5"], capsys)
+    assert code == 2 and "--interval-level" in err

@@ -1,0 +1,94 @@
+"""Held-out scoring of cross-validation folds through `SavedModel.predict_video`, the path `score` uses.
+
+A fold's fitted classifier is wrapped in a `SavedModel` with the per-video stages and a smoother, and run
+on each of the fold's test videos: the whole video when none of its frames were trained on (grouped,
+leave-one-video-out: exactly what `score` does with a new episode); else (blocks) the stretch of samples
+spanning its test frames, with the per-video stages computed over the whole video as `score` would, and
+smoothing kept inside the stretch so that it cannot borrow trained-on frames' predictions.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from classifiers.dataset import LabelledVideos
+from classifiers.persist import SavedModel
+from classifiers.smoothing import Smoother
+
+
+@dataclass
+class HeldOutVideo:
+    """One test video of one fold, after the whole chain.
+
+    Attributes
+    ----------
+    fold : int
+        1-based fold number.
+    video_id : str
+    frames : ndarray of shape (n_test,), int
+        The fold's labelled test frames of this video (indices into the LabelledVideos frames).
+    proba : ndarray of shape (n_test, n_classes), float64
+        Smoothed probabilities at those frames, columns in `classes` order.
+    sample_duration_s : ndarray of shape (n_test,), seconds each of those frames stands for.
+    whole_video : bool
+        True when the chain ran on the whole video (no frame of it was trained on in this fold).
+    """
+
+    fold: int
+    video_id: str
+    frames: np.ndarray
+    proba: np.ndarray
+    sample_duration_s: np.ndarray
+    whole_video: bool
+
+    def error_record(self, y: np.ndarray, classes: list[str]) -> dict:
+        """Labelled, true and predicted seconds per class over this video's test frames (for `classifiers.intervals`)."""
+        y_true = y[self.frames]
+        predicted = np.asarray(classes)[np.argmax(self.proba, axis=1)]
+        d = self.sample_duration_s
+        return {"video": self.video_id, "fold": self.fold, "labelled_s": float(d.sum()),
+                "true_s": {c: float(d[y_true == c].sum()) for c in classes},
+                "predicted_s": {c: float(d[predicted == c].sum()) for c in classes}}
+
+
+def score_held_out(fold_models: list, data: LabelledVideos, folds, classes: list[str], *, feature_norm: str,
+                   context_s: float, smoothers: list[Smoother]) -> tuple[dict[Smoother, list[HeldOutVideo]], float]:
+    """Run every fold's model on its test videos, once for all `smoothers`.
+
+    Parameters
+    ----------
+    fold_models : list of fitted classifiers, one per fold (trained on that fold's staged training frames)
+    data : LabelledVideos
+    folds : list of (train_idx, test_idx) into the labelled frames
+    classes : list of str
+        Column order of the returned probabilities (sorted class names).
+
+    Returns
+    -------
+    (held_out, predict_s) : smoother -> list of HeldOutVideo in fold order; seconds spent in `predict_video`.
+    """
+    held_out, predict_s = {s: [] for s in smoothers}, 0.0
+    for k, (model, (train, test)) in enumerate(zip(fold_models, folds), start=1):
+        chain = SavedModel(pipeline=model, classes=list(classes), embedding_config={}, smoother=smoothers[0],
+                           feature_norm=feature_norm, context_s=context_s)
+        trained_videos = set(np.unique(data.video_ids[train]).tolist())
+        for video_id in np.unique(data.video_ids[test]).tolist():
+            frames = test[data.video_ids[test] == video_id]
+            v = data.videos[video_id]
+            rows = data.rows[frames]
+            whole = video_id not in trained_videos
+            lo, hi = (0, len(v.requested_s) - 1) if whole else (int(rows.min()), int(rows.max()))
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a short video's "few samples" warning, once per fold, model and smoother
+                results = chain.predict_video(v.requested_s, v.features, duration_s=v.duration_s, sample_fps=v.sample_fps,
+                                              video_id=video_id, smoother=smoothers, stretch=None if whole else slice(lo, hi + 1))
+            predict_s += time.perf_counter() - t0
+            for smoother, result in zip(smoothers, results):
+                held_out[smoother].append(HeldOutVideo(k, video_id, frames, result.proba[rows - lo],
+                                                       result.sample_duration_s[rows - lo], whole))
+    return held_out, predict_s

@@ -1,0 +1,74 @@
+"""Screen-time intervals: from held-out videos' errors, honest about too few videos, in JSON and tables."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy.stats import t as student_t
+
+from classifiers.intervals import error_spread, half_width_share, interval_note, screen_time_interval
+from classifiers.report import screen_time_cell
+from classifiers.results import results_to_dict
+from classifiers.timeline import summarize_video
+
+CLASSES = ["jerry", "tom"]
+
+
+def record(video, true_jerry, predicted_jerry, labelled_s=100.0):
+    return {"video": video, "labelled_s": labelled_s, "true_s": {"jerry": true_jerry, "tom": labelled_s - true_jerry},
+            "predicted_s": {"jerry": predicted_jerry, "tom": labelled_s - predicted_jerry}}
+
+
+def test_error_spread_keeps_signed_shares_per_class():
+    spread = error_spread([record("a", 40, 50), record("b", 30, 25), record("c", 60, 60), record("d", 10, 12)], CLASSES,
+                          "leave-one-video-out")
+    assert spread["n_videos"] == 4 and spread["videos"] == ["a", "b", "c", "d"] and spread["note"] == ""
+    assert spread["error_share"]["jerry"] == pytest.approx([0.10, -0.05, 0.0, 0.02])
+    assert spread["error_share"]["tom"] == pytest.approx([-0.10, 0.05, 0.0, -0.02])
+    json.dumps(spread)  # saved with the model as plain JSON
+
+
+def test_interval_width_is_student_t_times_rms_error_pooled_over_classes():
+    spread = error_spread([record("a", 40, 50), record("b", 30, 25), record("c", 60, 60), record("d", 10, 12)], CLASSES,
+                          "grouped")
+    rms = np.sqrt(np.mean(np.square([0.10, -0.05, 0.0, 0.02, -0.10, 0.05, 0.0, -0.02])))
+    df = 4 * (2 - 1)  # each video's two errors sum to zero: one degree of freedom per video
+    assert half_width_share(spread, 0.9) == pytest.approx({"jerry": student_t.ppf(0.95, df) * rms, "tom": student_t.ppf(0.95, df) * rms})
+    assert half_width_share(spread, 0.5)["jerry"] < half_width_share(spread, 0.9)["jerry"]
+    interval = screen_time_interval({"jerry": 30.0, "tom": 195.0}, 200.0, spread, 0.9)
+    h = student_t.ppf(0.95, df) * rms * 200.0
+    assert interval["jerry"] == pytest.approx((30.0 - h, 30.0 + h))
+    assert interval["tom"][1] == 200.0  # clipped to the video's duration
+    assert screen_time_interval({"jerry": 1.0, "tom": 199.0}, 200.0, spread)["jerry"][0] == 0.0  # and to 0
+
+
+@pytest.mark.parametrize("records, scheme, reason", [
+    ([record("a", 40, 50), record("b", 30, 25)], "leave-one-video-out", "only 2 labelled videos"),
+    ([record("a", 40, 50)] * 5, "blocks", "held out no whole video"),
+])
+def test_no_interval_with_too_few_held_out_videos(records, scheme, reason):
+    spread = error_spread(records, CLASSES, scheme)
+    assert reason in spread["note"] and interval_note(spread) == spread["note"]
+    assert half_width_share(spread) is None
+    assert screen_time_interval({"jerry": 30.0, "tom": 70.0}, 100.0, spread) is None
+
+
+def test_interval_never_narrower_than_one_sample():
+    spread = error_spread([record(v, 40, 40) for v in "abc"], CLASSES, "grouped")  # perfect in CV
+    assert screen_time_interval({"jerry": 40.0, "tom": 60.0}, 100.0, spread, min_half_width_s=0.5)["jerry"] == (39.5, 40.5)
+
+
+def test_interval_fields_in_json_and_table():
+    video = summarize_video("a.mp4", np.arange(4.0), np.array([[0.9, 0.1]] * 3 + [[0.2, 0.8]]), CLASSES, 4.0, 1.0)
+    video.screen_time_interval_s, video.interval_level = {"jerry": (2.0, 4.0), "tom": (0.0, 2.5)}, 0.9
+    other = summarize_video("b.mp4", np.arange(2.0), np.array([[0.9, 0.1]] * 2), CLASSES, 2.0, 1.0)
+    other.interval_level = 0.9  # no interval for this one
+    doc = json.loads(json.dumps(results_to_dict([video, other], {}, interval_note="from 4 videos")))
+    assert doc["interval_level"] == 0.9 and doc["interval_note"] == "from 4 videos"
+    assert doc["videos"][0]["screen_time_interval_s"] == {"jerry": [2.0, 4.0], "tom": [0.0, 2.5]}
+    assert doc["videos"][1]["screen_time_interval_s"] is None
+    assert screen_time_cell(81.0, (72.2, 90.4)) == "81.0 s (72–90)"
+    assert screen_time_cell(3.2, (1.5, 4.9)) == "3.2 s (1.5–4.9)"
+    assert screen_time_cell(3.2, None) == "3.2 s"
