@@ -22,6 +22,8 @@ from typer.core import TyperCommand, TyperGroup
 from classifiers.cv import SPLITS
 from classifiers.features import FEATURE_NORMS
 from classifiers.metrics import METRICS
+from featurestore.backend import PRECISIONS
+from featurestore.decode import DECODE_MODES, DEFAULT_DECODE
 from classifiers.registry import MODELS
 from featurestore.embed import POOLINGS
 from featurestore.errors import ScreentimeError
@@ -97,6 +99,8 @@ def _choices(name: str, values) -> type[Enum]:
 
 
 Pooling = _choices("Pooling", POOLINGS)
+Decode = _choices("Decode", DECODE_MODES)
+Precision = _choices("Precision", PRECISIONS)
 Split = _choices("Split", SPLITS)
 Metric = _choices("Metric", METRICS)
 FeatureNorm = _choices("FeatureNorm", ("auto", *FEATURE_NORMS))
@@ -201,13 +205,18 @@ def embed(
     image_size: int = typer.Option(None, "--image-size", min=32, metavar="PX", show_default=False, help="Frames are resized to PX x PX pixels before VGG16 (at least 32) [default: the store's own, else 224]."),
     batch_size: int = typer.Option(32, "--batch-size", min=1, metavar="N", help="Frames per VGG16 batch."),
     name: list[str] = typer.Option(None, "--name", metavar="ID", help="Video id to store under; repeat once per video, in order [default: the file name]."),
-    replace: bool = typer.Option(False, "--replace", help="Re-embed a video stored under the same id with other content or another --fps."),
+    replace: bool = typer.Option(False, "--replace", help="Re-embed a video stored under the same id with other content, another --fps or another --decode."),
+    workers: int = typer.Option(None, "--workers", "-j", min=0, metavar="N", show_default=False, help="Decoding processes feeding the model; a long video is split into time ranges decoded in parallel. 0: decode in this process [default: every core; one thread for under a minute of video]."),
+    decode: Decode = typer.Option(None, "--decode", show_default=False, help=f"exact (every frame decoded, as OpenCV), fast (B-frames not decoded: the decoded frame nearest each time is used, and its time stored) or hw (NVDEC; software where it cannot) [default: the mode a video is stored with, else {DEFAULT_DECODE}]."),
+    precision: Precision = typer.Option(None, "--precision", show_default=False, help="Network arithmetic: float32, or bfloat16 on GPUs that have it; part of the store's config, since features differ slightly [default: the store's own, else float32]."),
+    ray: str = typer.Option(None, "--ray", metavar="ADDRESS", show_default=False, help="Run on a Ray cluster: local (started on this machine for this command), auto or ray://HOST:PORT (a running one). Needs: pip install -e '.[ray]'."),
 ) -> None:
     """Embed VIDEOs with VGG16 into the feature store.
 
     Frames are sampled by the video's clock. A video already in the store with the same content and
     settings costs nothing, also under another name; an interrupted run, started again, resumes where it
-    stopped. Settings not given are the store's own.
+    stopped. Settings not given are the store's own. Keras runs on KERAS_BACKEND (tensorflow by default;
+    jax and torch give the same features).
     """
     from featurestore import embed_videos, resolve_embedding_config
 
@@ -215,12 +224,13 @@ def embed(
     names = _check_names(name, videos)
     _show_warnings()
     config = resolve_embedding_config(store, weights=weights, pooling=pooling.value if pooling else None,
-                                      image_size_px=image_size)
+                                      image_size_px=image_size, precision=precision.value if precision else None)
     if config.weights == "random":
         console.print("[yellow]warning:[/] --weights random: features are not pretrained (seeded, reproducible)")
     with RichProgress(console) as progress:
         reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size, names=names,
-                               replace=replace, progress=progress, on_wait=lambda msg: console.print(msg))
+                               replace=replace, progress=progress, on_wait=lambda msg: console.print(msg),
+                               workers=workers, decode=decode.value if decode else None, ray=ray)
     from classifiers.report import embed_tables
 
     for renderable in embed_tables(reports, store):

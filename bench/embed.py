@@ -89,17 +89,13 @@ def row_embed(args) -> dict:
 
 
 def row_decode(args) -> dict:
-    """Cv2VideoReader.sample + the embedder's own preprocess, batched as the pipeline does; no model."""
+    """The pipeline's reader (PyAV, --decode exact) + the embedder's own preprocess, batched; no model."""
     import numpy as np
 
-    from featurestore import Cv2VideoReader, VGG16Embedder
-    from featurestore.embed import _import_tensorflow
+    from featurestore.decode import AvVideoReader
+    from featurestore.embed import VGG16Preprocessor
 
-    _import_tensorflow()  # the same TensorFlow settings as embed
-    from keras.applications import vgg16
-
-    pre = VGG16Embedder.__new__(VGG16Embedder)  # preprocess needs only these two, not the network
-    pre.config, pre._preprocess = _config(args.weights), vgg16.preprocess_input
+    pre = VGG16Preprocessor(_config(args.weights).image_size_px)
     m, n, frames = Meter(), 0, []
     with open(args.batches, "wb") as out:
         def flush():
@@ -107,8 +103,8 @@ def row_decode(args) -> dict:
             frames.clear()
 
         with m:
-            for _, _, frame in Cv2VideoReader(args.video).sample(SAMPLE_FPS):
-                frames.append(pre.preprocess([frame])[0])
+            for sample in AvVideoReader(args.video).sample(SAMPLE_FPS):
+                frames.append(pre([sample.frame])[0])
                 n += 1
                 if len(frames) == args.batch_size:
                     m.__exit__()
@@ -149,9 +145,9 @@ def row_tutorial(args) -> dict:
     import numpy as np
 
     from featurestore import VGG16Embedder
-    from featurestore.embed import _import_tensorflow
+    from featurestore.backend import import_keras
 
-    _import_tensorflow()  # the same TensorFlow settings as embed: only the pipeline differs
+    import_keras()  # the same Keras settings as embed: only the pipeline differs
     from keras.applications import vgg16
 
     with tempfile.TemporaryDirectory() as tmp, Meter() as m:

@@ -138,14 +138,18 @@ def _num(value, digits: int) -> str:
 
 
 def embed_tables(reports, store: Path) -> list:
-    """What `embed` did per video (status, samples, speed, device), and a line when nothing had to be done."""
+    """What `embed` did per video (status and decode mode, samples, speed, device and Keras backend), and a line
+    when nothing had to be done."""
     rows = []
     for r in reports:
         status = "stored before" if r.status == "stored" else r.status
         if r.warning:
             status += " (incomplete)"
+        if getattr(r, "decode", "exact") not in ("", "exact"):
+            status += f", {r.decode}"  # --decode fast or hw: the table says which videos were sampled so
+        device = " · ".join(x for x in (getattr(r, "device", ""), getattr(r, "backend", "")) if x) or "-"
         rows.append([r.video_id, status, str(r.n_samples), f"{r.duration_s:.1f}", str(r.n_embedded),
-                     f"{r.frames_per_s:.1f}" if r.n_embedded else "-", r.device or "-"])
+                     f"{r.frames_per_s:.1f}" if r.n_embedded else "-", device])
     headers = ["video", "status", "samples", "duration s", "embedded now", "samples/s", "device"]
     out: list = [_compact_table(f"embedded into {store}", headers, rows, n_left=2, flexible=0)]
     n_stored = sum(r.status == "stored" for r in reports)

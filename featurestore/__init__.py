@@ -16,6 +16,7 @@ from .errors import (
     VideoUnreadable,
     WeightsUnavailable,
 )
+from .decode import DECODE_MODES, AvVideoReader
 from .integrity import StoreCheck, repair_store, verify_store
 from .labels import read_labels
 from .pipeline import EmbedReport, EmbedWarning, embed_videos, resolve_embedding_config
@@ -28,5 +29,5 @@ __all__ = [
     "ScreentimeError", "StoreCorrupt", "StoreFull", "StoreMismatch", "StoreUnwritable", "TooFewSamples", "VideoDamaged", "VideoUnreadable",
     "WeightsUnavailable", "EmbedReport", "EmbedWarning", "embed_videos", "frames_on_screen", "sample_times",
     "FeatureStore", "VideoFeatures", "Cv2VideoReader", "fingerprint", "read_labels", "StoreCheck", "verify_store",
-    "repair_store", "resolve_embedding_config",
+    "repair_store", "resolve_embedding_config", "AvVideoReader", "DECODE_MODES",
 ]

@@ -1,22 +1,45 @@
 """Checkpoints of an embedding in progress, so an interrupted run resumes where it stopped.
 
 Each batch of features is written to its own small .npz file and published by rename: a killed process
-leaves only whole chunks behind. A chunk set belongs to one (video content, config, sample rate). The
-caller holds the video's lock while it uses a checkpoint; a folder nobody can resume is removed by the
-store's leftover sweep (featurestore.integrity).
+leaves only whole chunks behind. A chunk set belongs to one (video content, config, sample rate, decode mode).
+Chunks carry their sample numbers, so time ranges decoded in parallel, in any order, resume exactly; a chunk
+may also say where the video ends (`end_index`, `end_s`) once a decoder has reached it. The caller holds the
+video's lock while it uses a checkpoint; a folder nobody can resume is removed by the store's leftover sweep
+(featurestore.integrity).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .files import atomic_output, atomic_write
+
+
+@dataclass
+class CheckpointState:
+    """Everything checkpointed for one video: samples in any order, and what decoders learnt about its end.
+
+    index, n_frames : (n,) int64; requested_s, actual_s : (n,) float64; features : (n, n_features) float32.
+    end_index : number of samples of the whole video, or None while no decoder has reached its end.
+    """
+
+    index: np.ndarray
+    requested_s: np.ndarray
+    actual_s: np.ndarray
+    features: np.ndarray
+    n_frames: np.ndarray
+    end_index: int | None = None
+    end_s: float | None = None
+    n_decode_errors: int = 0
+    extra: dict = field(default_factory=dict)
 
 
 class Checkpoint:
@@ -54,14 +77,77 @@ class Checkpoint:
             return None
         return tuple(np.concatenate(x) for x in zip(*parts))  # type: ignore[return-value]
 
-    def append(self, requested_s: np.ndarray, actual_s: np.ndarray, features: np.ndarray) -> None:
-        """Add one batch durably."""
+    def n_samples(self) -> int:
+        """Samples checkpointed for this meta (0 for another meta's chunks), without loading features or deleting."""
+        try:
+            if json.loads((self.path / "meta.json").read_text()) != self.meta:
+                return 0
+        except (OSError, ValueError):
+            return 0
+        n = 0
+        for chunk in self.path.glob("chunk-*.npz"):
+            try:
+                with np.load(chunk) as z:
+                    n += len(z["requested_s"])
+            except (OSError, ValueError, KeyError):
+                continue
+        return n
+
+    def load_state(self) -> CheckpointState | None:
+        """All chunks, whatever their order (chunks written before sample numbers were stored count from 0)."""
+        meta_path = self.path / "meta.json"
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (OSError, ValueError):
+            meta = None
+        if meta != self.meta:
+            self.clear()
+            return None
+        parts, next_position, end_index, end_s, errors = [], 0, None, None, 0
+        chunks = sorted(self.path.glob("chunk-*.npz"))
+        for chunk in chunks:
+            try:
+                with np.load(chunk) as z:
+                    n = len(z["requested_s"])
+                    index = z["index"] if "index" in z else np.arange(next_position, next_position + n)
+                    n_frames = z["n_frames"] if "n_frames" in z else np.zeros(n, np.int64)
+                    parts.append((index, z["requested_s"], z["actual_s"], z["features"], n_frames))
+                    if "end_index" in z and int(z["end_index"]) >= 0:
+                        k = int(z["end_index"])
+                        end_index = k if end_index is None else min(end_index, k)
+                        end_s = float(z["end_s"])
+                    errors += int(z["n_decode_errors"]) if "n_decode_errors" in z else 0
+                    next_position += n
+            except (OSError, ValueError, KeyError):
+                chunk.unlink(missing_ok=True)  # a damaged chunk is decoded again
+        for stale in self.path.glob(".*.tmp-*"):
+            stale.unlink(missing_ok=True)  # half-written chunks of a killed run
+        self._n_chunks = int(chunks[-1].stem.split("-")[1]) + 1 if chunks else 0
+        if not parts:
+            return None
+        index, requested, actual, features, n_frames = (np.concatenate(x) for x in zip(*parts))
+        return CheckpointState(index.astype(np.int64), requested, actual, features, n_frames.astype(np.int64),
+                               end_index, end_s, errors)
+
+    def append(self, requested_s: np.ndarray, actual_s: np.ndarray, features: np.ndarray, *,
+               index: np.ndarray | None = None, n_frames: np.ndarray | None = None, end_index: int | None = None,
+               end_s: float | None = None, n_decode_errors: int = 0) -> None:
+        """Add one batch durably: samples `index` (default: following the previous chunk's), and optionally
+        where the video ends (`end_index` samples; its last frame leaves the screen at `end_s`)."""
         if self._n_chunks == 0:
             self.path.mkdir(parents=True, exist_ok=True)
             atomic_write(self.path / "meta.json", json.dumps(self.meta, sort_keys=True).encode())
+        extra = {}
+        if index is not None:
+            extra.update(index=np.asarray(index, np.int64),
+                         n_frames=np.asarray(n_frames if n_frames is not None else np.zeros(len(index)), np.int64))
+        if end_index is not None:
+            extra.update(end_index=np.int64(end_index), end_s=np.float64(end_s if end_s is not None else math.nan))
+        if n_decode_errors:
+            extra.update(n_decode_errors=np.int64(n_decode_errors))
         with atomic_output(self.path / f"chunk-{self._n_chunks:06d}.npz") as tmp:
             with open(tmp, "wb") as fh:
-                np.savez(fh, requested_s=requested_s, actual_s=actual_s, features=features)
+                np.savez(fh, requested_s=requested_s, actual_s=actual_s, features=features, **extra)
         self._n_chunks += 1
 
     def clear(self) -> None:

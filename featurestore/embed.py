@@ -1,7 +1,8 @@
 """VGG16 embedder: loads the network once and turns batches of BGR frames into feature vectors.
 
-TensorFlow is imported only when an embedder is built, so the CLI, the store and the classifiers stay
-quick to import.
+Keras (on the backend KERAS_BACKEND names, see backend.py) is imported only when an embedder is built, so
+the CLI, the store and the classifiers stay quick to import. Preprocessing is plain NumPy/OpenCV
+(`VGG16Preprocessor`), so decoding processes never import Keras.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .backend import PRECISIONS, check_precision, compile_forward, current_device, dtype_policy, import_keras
 from .errors import WeightsUnavailable
 
 POOLINGS = ("avg", "max", "flatten")
 DEFAULT_IMAGE_SIZE_PX = 224
 RANDOM_SEED = 0
+#: ImageNet mean of the B, G and R channels that `vgg16.preprocess_input` ("caffe" mode) subtracts.
+CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 IMAGENET_NOTOP_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"  # the name Keras caches it under
 
 _imagenet_failure: str | None = None  # why the download failed in this process: not retried (issue 9)
@@ -53,8 +57,8 @@ def weights_identity(weights: str) -> str:
     """What identifies the weights in a store's config: 'imagenet', 'random:seed=0' or 'sha256:<hex>' of a file."""
     if weights == "imagenet":
         return "imagenet"
-    if weights == "random":
-        return f"random:seed={RANDOM_SEED}"
+    if weights == "random":  # drawn with NumPy, so every Keras backend gets the same network
+        return f"random:numpy-seed={RANDOM_SEED}"
     path = Path(weights)
     if not path.is_file():
         raise WeightsUnavailable(
@@ -79,15 +83,20 @@ class EmbeddingConfig:
         avg/max give 512 values; flatten keeps the (image_size_px/32)² × 512 map (25088 at 224 px).
     image_size_px : int
         Frames are resized to image_size_px × image_size_px before VGG16.
+    precision : {'float32', 'bfloat16'}
+        Arithmetic of the network (bfloat16: GPUs only; features differ slightly, so it is part of the config).
     """
 
     weights: str = "imagenet"
     pooling: str = "avg"
     image_size_px: int = DEFAULT_IMAGE_SIZE_PX
+    precision: str = "float32"
     weights_id: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         n_features_for(self.pooling, self.image_size_px)  # validates both
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if not self.weights_id:
             object.__setattr__(self, "weights_id", weights_identity(self.weights))
 
@@ -96,8 +105,11 @@ class EmbeddingConfig:
         return n_features_for(self.pooling, self.image_size_px)
 
     def identity(self) -> dict:
-        """The JSON-able dict a store compares: two runs mix only when these are equal."""
-        return {
+        """The JSON-able dict a store compares: two runs mix only when these are equal.
+
+        'precision' appears only for bfloat16, so float32 stores made before it existed stay valid.
+        """
+        identity = {
             "model": "vgg16",
             "weights": self.weights_id,
             "pooling": self.pooling,
@@ -105,10 +117,13 @@ class EmbeddingConfig:
             "n_features": int(self.n_features),
             "preprocess": "resize_area+vgg16.preprocess_input(rgb)",
         }
+        if self.precision != "float32":
+            identity["precision"] = self.precision
+        return identity
 
 
 def describe_config(config: dict, weights_path: str | None = None) -> str:
-    """Short human form of a store config, e.g. 'vgg16 imagenet avg 224 px'.
+    """Short human form of a store config, e.g. 'vgg16 imagenet avg 224 px' (plus ' bfloat16' when it is).
 
     With `weights_path` (the file a 'sha256:' config came from): 'vgg16 weights file vgg16.weights.h5
     (sha256:1a2b3c4d5e6f...) avg 224 px'.
@@ -116,82 +131,101 @@ def describe_config(config: dict, weights_path: str | None = None) -> str:
     weights = str(config.get("weights"))
     if weights_path and weights.startswith("sha256:"):
         weights = f"weights file {weights_path} ({weights[:19]}...)"
-    return f"{config.get('model')} {weights} {config.get('pooling')} {config.get('image_size_px')} px"
+    text = f"{config.get('model')} {weights} {config.get('pooling')} {config.get('image_size_px')} px"
+    return text + (f" {config['precision']}" if config.get("precision", "float32") != "float32" else "")
 
 
-def _import_tensorflow():
-    """Import TensorFlow with its C++ start-up chatter (CUDA probing on CPU machines) kept off stderr."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # oneDNN kernels are off by default on non-Intel CPUs; on a 2-core AMD EPYC they cut VGG16's CPU time ~15%
-    # (bench/embed.py). Read once, at import; set TF_ENABLE_ONEDNN_OPTS=0 to opt out.
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    if "tensorflow" in sys.modules:
-        return sys.modules["tensorflow"], sys.modules["tensorflow"].config.list_physical_devices("GPU")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        import tensorflow as tf
+@dataclass(frozen=True)
+class VGG16Preprocessor:
+    """BGR uint8 frames -> VGG16 input, in NumPy and OpenCV only (picklable: decoding processes run it).
 
-        gpus = tf.config.list_physical_devices("GPU")
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-    return tf, gpus
+    Equal, bit for bit, to resizing with INTER_AREA, converting to RGB and applying Keras'
+    `vgg16.preprocess_input` (which turns RGB back into BGR and subtracts the ImageNet mean).
+    """
+    image_size_px: int
+
+    def __call__(self, frames_bgr: list[np.ndarray]) -> np.ndarray:
+        """(n, image_size_px, image_size_px, 3) float32 from n frames of any size."""
+        size = self.image_size_px
+        batch = np.empty((len(frames_bgr), size, size, 3), dtype=np.float32)
+        for i, frame in enumerate(frames_bgr):
+            batch[i] = cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA)
+        batch -= CAFFE_MEAN_BGR
+        return batch
+
+
+def set_random_weights(model, seed: int = RANDOM_SEED) -> None:
+    """Glorot-uniform kernels and zero biases (Keras' own initialisers), drawn with NumPy from `seed`.
+
+    Keras draws random initial weights with each backend's own generator, so the same seed gives another
+    network on TensorFlow than on JAX; NumPy's gives one network everywhere.
+    """
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        values = []
+        for w in layer.get_weights():
+            if w.ndim >= 2:
+                receptive = int(np.prod(w.shape[:-2])) if w.ndim > 2 else 1
+                limit = np.sqrt(6.0 / (receptive * (w.shape[-2] + w.shape[-1])))
+                values.append(rng.uniform(-limit, limit, size=w.shape).astype(w.dtype))
+            else:
+                values.append(np.zeros_like(w))
+        if values:
+            layer.set_weights(values)
 
 
 class VGG16Embedder:
-    """Keras VGG16 without its classifier, loaded once.
+    """Keras VGG16 without its classifier, loaded once, on the backend KERAS_BACKEND names.
 
     Attributes
     ----------
     config : EmbeddingConfig
     device : str
-        'GPU:0 (<name>)' when TensorFlow sees a GPU, else 'CPU'.
+        'GPU:0 (<name>)' when the backend sees a GPU, else 'CPU'.
+    backend : str
+        'tensorflow', 'jax' or 'torch'.
+    preprocessor : VGG16Preprocessor
+        What decoding processes apply to the frames before `embed`.
     """
 
-    def __init__(self, config: EmbeddingConfig):
-        tf, gpus = _import_tensorflow()
-        import keras
+    def __init__(self, config: EmbeddingConfig, batch_size: int = 32, *, allow_emulated_bfloat16: bool = False):
+        import_keras()
         from keras.applications import vgg16
 
+        device = current_device()
+        check_precision(config.precision, device, allow_emulated=allow_emulated_bfloat16)
         self.config = config
-        self._preprocess = vgg16.preprocess_input
-        self.device = f"GPU:0 ({gpus[0].name})" if gpus else "CPU"
+        self.device = device.name
+        self.backend = device.backend
+        self.preprocessor = VGG16Preprocessor(config.image_size_px)
         size = config.image_size_px
         kwargs = dict(include_top=False, input_shape=(size, size, 3), pooling=None if config.pooling == "flatten" else config.pooling)
-        if config.weights == "imagenet":
-            self.model = _imagenet_vgg16(vgg16, kwargs)
-        elif config.weights == "random":
-            keras.utils.set_random_seed(RANDOM_SEED)
-            self.model = vgg16.VGG16(weights=None, **kwargs)
-        else:
-            self.model = vgg16.VGG16(weights=None, **kwargs)
-            _load_weights_file(self.model, Path(config.weights))
-        # One graph for every batch size: a video's last, shorter batch must not retrace the network.
-        self._tf = tf
-        self._forward = tf.function(lambda x: self.model(x, training=False),
-                                    input_signature=[tf.TensorSpec((None, size, size, 3), tf.float32)])
+        with dtype_policy(config.precision):
+            if config.weights == "imagenet":
+                self.model = _imagenet_vgg16(vgg16, kwargs)
+            else:
+                self.model = vgg16.VGG16(weights=None, **kwargs)
+                if config.weights == "random":
+                    set_random_weights(self.model)
+                else:
+                    _load_weights_file(self.model, Path(config.weights))
+        # One compiled graph for every batch size: a video's last, shorter batch must not recompile the network.
+        self._forward = compile_forward(self.model, (size, size, 3), batch_size)
 
+    @staticmethod
+    def preprocessor_for(config: EmbeddingConfig) -> VGG16Preprocessor:
+        """The preprocessing an embedder of `config` applies, without loading the network."""
+        return VGG16Preprocessor(config.image_size_px)
     def preprocess(self, frames_bgr: list[np.ndarray]) -> np.ndarray:
         """Resize BGR uint8 frames to the network's input and apply `vgg16.preprocess_input` on RGB.
 
         Returns an array of shape (n, image_size_px, image_size_px, 3), float32.
         """
-        size = self.config.image_size_px
-        batch = np.empty((len(frames_bgr), size, size, 3), dtype=np.float32)
-        for i, frame in enumerate(frames_bgr):
-            small = cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA)
-            batch[i] = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
-        return self._preprocess(batch)
+        return self.preprocessor(frames_bgr)
 
     def embed(self, batch: np.ndarray) -> np.ndarray:
         """Features of a preprocessed batch: (n, size, size, 3) -> (n, n_features) float32."""
-        features = self._forward(self._tf.convert_to_tensor(batch, dtype=self._tf.float32))
-        return np.asarray(features, dtype=np.float32).reshape(len(batch), -1)
+        return self._forward(np.asarray(batch, dtype=np.float32)).reshape(len(batch), -1)
 
 
 def _imagenet_vgg16(vgg16, kwargs: dict):

@@ -72,3 +72,15 @@ class AllModelsFailed(ScreentimeError, RuntimeError):
 
 class LeakySplitRefused(ScreentimeError, ValueError):
     """A shuffled split was asked for without --allow-leaky-split."""
+
+
+class PrecisionUnsupported(ScreentimeError, ValueError):
+    """--precision asks for arithmetic the device cannot do (bfloat16 on a CPU or an older GPU)."""
+
+
+class BackendUnavailable(ScreentimeError, ImportError):
+    """KERAS_BACKEND names a backend that is not installed or not supported."""
+
+
+class ClusterUnavailable(ScreentimeError, RuntimeError):
+    """--ray was given but Ray is not installed, or the cluster cannot be reached."""

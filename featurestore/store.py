@@ -37,7 +37,8 @@ from .index import StoreIndex, unwritable, video_id_from_key, video_key  # noqa:
 from .locks import file_lock
 from .shards import ShardDamaged, read_header, read_shard, write_shard
 
-_CONFIG_KEYS = ("model", "weights", "pooling", "image_size_px", "n_features")
+_CONFIG_KEYS = ("model", "weights", "pooling", "image_size_px", "n_features", "precision")
+_CONFIG_DEFAULTS = {"precision": "float32"}  # stores made before the key existed
 
 
 def shard_name(video_id: str) -> str:
@@ -263,8 +264,8 @@ class FeatureStore:
 
     def check_config(self, config: dict) -> None:
         """Raise StoreMismatch if `config` would give other numbers than the store's features."""
-        mine = {k: self.config.get(k) for k in _CONFIG_KEYS}
-        theirs = {k: config.get(k) for k in _CONFIG_KEYS}
+        mine = {k: self.config.get(k, _CONFIG_DEFAULTS.get(k)) for k in _CONFIG_KEYS}
+        theirs = {k: config.get(k, _CONFIG_DEFAULTS.get(k)) for k in _CONFIG_KEYS}
         if mine != theirs:
             diff = ", ".join(f"{k} {mine[k]!r} vs {theirs[k]!r}" for k in _CONFIG_KEYS if mine[k] != theirs[k])
             raise StoreMismatch(

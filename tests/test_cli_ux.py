@@ -183,7 +183,9 @@ def test_keras_download_messages_go_to_stderr_and_a_failure_is_not_retried(monke
     from featurestore import EmbeddingConfig
     from featurestore.errors import WeightsUnavailable
 
-    embed_module._import_tensorflow()
+    from featurestore.backend import import_keras
+
+    import_keras()
     from keras.applications import vgg16
 
     attempts = []

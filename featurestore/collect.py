@@ -1,0 +1,247 @@
+"""One video on its way into the store: samples gathered in any order from parallel decoders (or Ray tasks),
+checkpointed as they come, and published whole once every sample up to the end of the video is there.
+
+`VideoWork` is the only writer of a video's checkpoint and shard; the processes that decode never touch
+the store.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .checkpoint import Checkpoint
+from .errors import StoreFull, StoreUnwritable, VideoUnreadable
+from .files import is_disk_full
+from .provenance import library_versions
+from .reuse import EmbedWarning
+from .store import video_stem
+from .video import VideoInfo
+
+#: Recorded with each video (the Keras backend's own libraries are added per run).
+EMBED_LIBRARIES = ("numpy", "opencv-python-headless", "av", "h5py", "keras")
+
+
+@dataclass
+class EmbedReport:
+    """Outcome for one video: status is 'new' (embedded now), 'resumed', 'replaced', 'copied' (features taken
+    from a byte-identical video stored under another id) or 'stored' (nothing to do)."""
+
+    video_id: str
+    path: str
+    status: str
+    n_samples: int
+    duration_s: float
+    wall_s: float = 0.0
+    n_embedded: int = 0  # samples that went through the network in this run
+    device: str = ""
+    warning: str = ""
+    backend: str = ""
+    decode: str = ""
+    n_ranges: int = 0  # time ranges decoded separately (in parallel) in this run
+
+    @property
+    def frames_per_s(self) -> float:
+        """Sampled frames embedded per second of wall time in this run (not the video's frame rate)."""
+        return self.n_embedded / self.wall_s if self.wall_s > 0 else 0.0
+
+
+@dataclass
+class RangeEnd:
+    """What a decoder reports when it stops: where, whether at the end of the video, and what it saw."""
+
+    next_index: int
+    reached_end: bool
+    end_s: float | None
+    n_decode_errors: int = 0
+    frames_decoded: int = 0
+    decoder: str = ""
+    hw_error: str = ""
+
+
+def checkpoint_for(store, video_id: str, fingerprint: str, config, sample_fps: float, decode: str) -> Checkpoint:
+    """The checkpoint of one video's embedding, valid only for this content, config, rate and decode mode."""
+    meta = {"video_id": video_id, "fingerprint": fingerprint, "config": config.identity(), "sample_fps": sample_fps}
+    if decode != "exact":  # checkpoints of exact decoding keep the meta they had before modes existed
+        meta["decode"] = decode
+    return Checkpoint(store.shard_dir / (video_stem(video_id) + ".part"), meta)
+
+
+@dataclass(eq=False)
+class VideoWork:
+    """Samples of one video collected so far, its checkpoint, and what is still to decode.
+
+    Parameters
+    ----------
+    info : VideoInfo
+        The container's numbers (estimates until the decoders reach the end).
+    """
+
+    store: object
+    video_id: str
+    path: Path
+    fingerprint: str
+    config: object  # EmbeddingConfig
+    sample_fps: float
+    decode: str
+    status: str
+    info: VideoInfo
+    parts: list = field(default_factory=list)  # (index, requested_s, actual_s, features, n_frames)
+    done: set = field(default_factory=set)
+    end_index: int | None = None
+    end_s: float | None = None
+    n_decode_errors: int = 0
+    n_embedded: int = 0
+    decoders: set = field(default_factory=set)
+    hw_error: str = ""  # why NVDEC could not decode this video (software did)
+    published: bool = False
+    n_ranges: int = 0  # decoding jobs started for it in this run (time ranges decoded separately)
+    in_flight: int = 0  # samples decoded but not yet embedded
+    started_s: float = field(default_factory=time.perf_counter)
+
+    def __post_init__(self) -> None:
+        self.checkpoint = checkpoint_for(self.store, self.video_id, self.fingerprint, self.config, self.sample_fps,
+                                         self.decode)
+        state = self.checkpoint.load_state()
+        if state is not None:
+            keep = np.unique(state.index, return_index=True)[1]
+            self.parts.append(tuple(np.asarray(a)[keep] for a in (state.index, state.requested_s, state.actual_s,
+                                                                   state.features, state.n_frames)))
+            self.done.update(int(k) for k in state.index)
+            self.end_index, self.end_s, self.n_decode_errors = state.end_index, state.end_s, state.n_decode_errors
+            if self.status == "new":
+                self.status = "resumed"
+
+    # -- planning --------------------------------------------------------------------------------
+    @property
+    def estimated_total(self) -> int:
+        """Samples the video will have: exact once a decoder reached its end, else the container's estimate."""
+        if self.end_index is not None:
+            return self.end_index
+        estimate = self.info.duration_estimate_s
+        guess = int(np.ceil(estimate * self.sample_fps - 1e-9)) if estimate > 0 else 0
+        return max(guess, max(self.done, default=-1) + 1, 1)
+
+    def missing_ranges(self) -> list[tuple[int, int | None]]:
+        """[start, stop) ranges of samples not yet embedded; the last one is open (None) until the end is known."""
+        ranges, start = [], None
+        last = self.end_index if self.end_index is not None else max(self.done, default=-1) + 1
+        for k in range(last):
+            if k not in self.done and start is None:
+                start = k
+            elif k in self.done and start is not None:
+                ranges.append((start, k))
+                start = None
+        if start is not None:
+            ranges.append((start, last))
+        if self.end_index is None:
+            ranges.append((last, None))
+        return ranges
+
+    @property
+    def is_complete(self) -> bool:
+        return self.end_index is not None and all(k in self.done for k in range(self.end_index))
+
+    # -- collecting ------------------------------------------------------------------------------
+    def add(self, index, requested_s, actual_s, n_frames, features) -> None:
+        """Keep embedded samples (any order) and checkpoint them durably."""
+        index = np.asarray(index, np.int64)
+        first = np.zeros(len(index), bool)
+        first[np.unique(index, return_index=True)[1]] = True
+        new = first & np.array([int(k) not in self.done for k in index], bool)
+        if not new.any():
+            return
+        arrays = tuple(np.asarray(a)[new] for a in (index, requested_s, actual_s, features, n_frames))
+        self._checkpoint(arrays[1], arrays[2], arrays[3], index=arrays[0], n_frames=arrays[4])
+        self.parts.append(arrays)
+        self.done.update(int(k) for k in arrays[0])
+        self.n_embedded += int(new.sum())
+
+    def range_ended(self, end: RangeEnd) -> None:
+        """Record a decoder's stop; at the end of the video this fixes the number of samples (checkpointed)."""
+        if end.decoder:
+            self.decoders.add(end.decoder)
+        if end.hw_error:
+            self.hw_error = end.hw_error
+        errors = end.n_decode_errors
+        if end.reached_end:
+            from .decode import n_samples_until
+
+            k = n_samples_until(end.end_s, self.sample_fps) if end.end_s is not None else end.next_index
+            if self.end_index is None or k < self.end_index:
+                self.end_index, self.end_s = k, end.end_s
+        if end.reached_end or errors:
+            empty = np.zeros((0,), np.float64)
+            n_features = self.config.n_features
+            self._checkpoint(empty, empty, np.zeros((0, n_features), np.float32), index=np.zeros(0, np.int64),
+                             end_index=self.end_index if end.reached_end else None, end_s=self.end_s,
+                             n_decode_errors=errors)
+        self.n_decode_errors += errors
+
+    def _checkpoint(self, *arrays, **extra) -> None:
+        """Checkpoint durably; a failed write becomes one line (StoreFull when the disk is full)."""
+        try:
+            self.checkpoint.append(*arrays, **extra)
+        except OSError as err:
+            if is_disk_full(err):
+                raise StoreFull(f"{self.store.path}: the disk is full") from None
+            raise StoreUnwritable(f"{self.store.path}: cannot write the checkpoint of {self.video_id!r} "
+                                  f"({err.strerror or err}: {err.filename or self.checkpoint.path})") from None
+
+    # -- publishing ------------------------------------------------------------------------------
+    def publish(self, device: str, backend: str) -> EmbedReport:
+        """Write the complete video to the store (atomically), clear its checkpoint; returns its report."""
+        wall_s = time.perf_counter() - self.started_s
+        if not self.parts or self.end_index == 0:
+            self.checkpoint.clear()
+            raise VideoUnreadable(f"{self.path}: no frame could be decoded")
+        index, requested, actual, features, n_frames = (np.concatenate(x) for x in zip(*self.parts))
+        order = np.argsort(index, kind="stable")
+        keep = order[index[order] < self.end_index]
+        requested, actual, features, n_frames = requested[keep], actual[keep], features[keep], n_frames[keep]
+        duration_s = max(self.end_s or 0.0, float(actual[-1]))
+        warning = ""
+        expected_s = self.info.duration_estimate_s
+        if expected_s > 0 and duration_s < expected_s - max(1.0, 2.0 / self.sample_fps):
+            warning = (f"{self.path}: decoding stopped at {duration_s:.1f} s of {expected_s:.1f} s (truncated or corrupt "
+                       f"file?); stored the {len(requested)} samples that could be read")
+        elif self.n_decode_errors:
+            warning = (f"{self.path}: {self.n_decode_errors} damaged packets were skipped while decoding (corrupt "
+                       f"file?); samples near them show the last good frame")
+        if warning:
+            warnings.warn(warning, EmbedWarning, stacklevel=4)
+        from .backend import BACKEND_LIBRARIES
+
+        frame_count = int(n_frames.sum())
+        info = {
+            "source_path": str(self.path.resolve()),
+            "size_bytes": self.info.size_bytes,
+            "fingerprint": self.fingerprint,
+            "fps": self.info.fps,
+            "frame_count": frame_count if self.decode != "fast" else self.info.frame_count,
+            "frames_decoded": frame_count,
+            "frame_count_container": self.info.frame_count,
+            "width": self.info.width,
+            "height": self.info.height,
+            "duration_s": duration_s,
+            "sample_fps": self.sample_fps,
+            "decode": self.decode,
+            "decoder": ", ".join(sorted(self.decoders)),
+            "is_complete": not warning,
+            "embedded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "device": device,
+            "keras_backend": backend,
+            "precision": getattr(self.config, "precision", "float32"),
+            "weights_source": (str(Path(self.config.weights).resolve())
+                               if self.config.weights not in ("imagenet", "random") else str(self.config.weights)),
+            "versions": library_versions(EMBED_LIBRARIES + BACKEND_LIBRARIES.get(backend, ())),
+        }
+        self.store.put(self.video_id, requested_s=requested, actual_s=actual, features=features, info=info)
+        self.checkpoint.clear()
+        return EmbedReport(self.video_id, str(self.path), self.status, len(requested), duration_s, wall_s,
+                           self.n_embedded, device, warning, backend, self.decode, self.n_ranges)

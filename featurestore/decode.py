@@ -1,0 +1,354 @@
+"""Reading videos with PyAV: the frame on screen at each sampling time, for a whole video or a time range of it.
+
+`AvVideoReader.sample` decodes from the start (or from a keyframe before a range) and yields, for each sample
+k = start_index, start_index + 1, ..., the frame whose presentation time is the last one <= k / sample_fps.
+Frames are converted to BGR only when they are used, so memory does not grow with the video's length.
+
+Decode modes (`DECODE_MODES`):
+
+- ``exact``: every frame is decoded; frames and times are bit-identical to OpenCV's reader.
+- ``fast``: B-frames, which no other frame needs, are not decoded (FFmpeg ``skip_frame=BIDIR``); the frame used
+  for a sample is the decoded frame nearest its time (before or after it), and ``actual_s`` says which one it was.
+- ``hw``: NVDEC (CUDA) decodes every frame; where it cannot open, software decoding takes over with a warning.
+
+A range [start_index, stop_index) decoded by one process gives exactly the samples a sequential run gives
+for those indices: decoding starts at a keyframe at or before the range and frames are attributed to samples
+by their presentation times alone.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from .errors import VideoUnreadable
+from .sampling import PTS_TOLERANCE_S, check_sample_fps, requested_time
+from .video import VideoInfo, check_video_path
+
+DECODE_MODES = ("exact", "fast", "hw")
+#: What `embed` uses for a video not stored yet (see README: chosen by bench/scale.py's decode table).
+DEFAULT_DECODE = "exact"
+#: What FFmpeg's decoder skips in each mode (AVDiscard names).
+SKIP_FRAME = {"exact": "DEFAULT", "fast": "BIDIR", "hw": "DEFAULT"}
+# A damaged packet fails to decode once; this many failures in a row mean the end of what can be decoded.
+_MAX_FAILED_PACKETS = 25
+_NO_LIMIT = 2**62
+
+
+@dataclass
+class Sample:
+    """One sampled frame: sample number, requested and presentation time (s), BGR image, frames it stands for."""
+
+    index: int
+    requested_s: float
+    actual_s: float
+    frame: np.ndarray  # (height, width, 3) uint8, BGR
+    n_frames: int  # decoded frames whose presentation time falls in this sample's interval
+
+
+def check_decode_mode(decode: str) -> str:
+    if decode not in DECODE_MODES:
+        raise ValueError(f"decode must be one of {DECODE_MODES}, got {decode!r}")
+    return decode
+
+
+def _av():
+    import av
+
+    # Damaged packets are counted and reported once, by us. FFmpeg's own quiet level, not PyAV's Python log
+    # callback: that one takes the GIL from decoder threads and can deadlock a multi-threaded decoder's close.
+    av.logging.set_level(None)
+    av.logging.set_libav_level(av.logging.PANIC)
+    return av
+
+
+def _open(path: Path, hw: bool = False):
+    """Open `path` with PyAV; returns (container, video stream). VideoUnreadable if FFmpeg cannot."""
+    av = _av()
+    kwargs = {}
+    if hw:
+        from av.codec.hwaccel import HWAccel
+
+        kwargs["hwaccel"] = HWAccel("cuda", allow_software_fallback=False)
+    try:
+        container = av.open(str(path), **kwargs)
+    except av.error.FFmpegError as err:
+        if hw:
+            raise
+        raise VideoUnreadable(f"{path}: not a readable video (FFmpeg could not open it: {_reason(err)})") from None
+    if not container.streams.video:
+        container.close()
+        raise VideoUnreadable(f"{path}: has no video stream")
+    return container, container.streams.video[0]
+
+
+def _reason(err: BaseException) -> str:
+    return getattr(err, "strerror", None) or str(err).splitlines()[0] or type(err).__name__
+
+
+def probe(path: str | os.PathLike) -> VideoInfo:
+    """What the container says about `path` before decoding (the same numbers OpenCV reports).
+
+    Raises VideoUnreadable if it is not a video FFmpeg can open.
+    """
+    path = check_video_path(path)
+    container, stream = _open(path)
+    try:
+        fps = _fps(stream)
+        frame_count = stream.frames
+        if frame_count <= 0:  # as OpenCV: the container's duration times the rate
+            duration_s = container.duration / 1e6 if container.duration else 0.0
+            if duration_s <= 0 and stream.duration and stream.time_base:
+                duration_s = float(stream.duration * stream.time_base)
+            frame_count = int(math.floor(duration_s * fps + 0.5))
+        return VideoInfo(path=str(path), size_bytes=path.stat().st_size, fps=fps, frame_count=max(0, frame_count),
+                         width=stream.codec_context.width, height=stream.codec_context.height)
+    finally:
+        container.close()
+
+
+def _fps(stream) -> float:
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    fps = float(rate) if rate else 0.0
+    return fps if math.isfinite(fps) and fps > 0 else 0.0
+
+
+def interval_of_time(pts_s: float, sample_fps: float) -> int:
+    """The sample k whose interval [k / sample_fps, (k + 1) / sample_fps) holds time `pts_s` (0 before it)."""
+    k = max(0, math.floor(pts_s * sample_fps))
+    while k > 0 and requested_time(k, sample_fps) > pts_s:
+        k -= 1
+    while requested_time(k + 1, sample_fps) <= pts_s:
+        k += 1
+    return k
+
+
+def n_samples_until(end_s: float, sample_fps: float) -> int:
+    """Number of samples of a video whose last frame leaves the screen at `end_s`: k with k / fps < end_s."""
+    k = max(0, math.ceil((end_s - PTS_TOLERANCE_S) * sample_fps))
+    while k > 0 and requested_time(k - 1, sample_fps) >= end_s - PTS_TOLERANCE_S:
+        k -= 1
+    while requested_time(k, sample_fps) < end_s - PTS_TOLERANCE_S:
+        k += 1
+    return k
+
+
+class _SeekOvershoot(Exception):
+    """The first frame after a seek comes after the range's start: seek further back."""
+
+
+class _HardwareFailed(Exception):
+    """NVDEC opened but decodes nothing: decode in software instead."""
+
+
+class AvVideoReader:
+    """Decode a video with PyAV and pick the frame on screen at each sampling time.
+
+    Parameters
+    ----------
+    path : path-like
+        Any container/codec FFmpeg reads (mp4, avi, mkv, mov; constant or variable frame rate).
+    decode : {'exact', 'fast', 'hw'}
+        See the module docstring.
+    threads : int
+        Decoder threads; 0 lets FFmpeg choose (all cores). Worker processes pass their share.
+    """
+
+    def __init__(self, path: str | os.PathLike, decode: str = "exact", threads: int = 0):
+        self.path = check_video_path(path)
+        self.decode = check_decode_mode(decode)
+        self.threads = int(threads)
+        self.info = probe(self.path)
+        #: After `sample` is exhausted: frames decoded, whether the end of the video was reached and where the
+        #: last frame leaves the screen, damaged packets stepped over, and what decoded (e.g. 'h264_cuvid').
+        self.frames_decoded = 0
+        self.reached_end = False
+        self.end_s: float | None = None
+        self.n_decode_errors = 0
+        self.decoder = ""
+        self.hw_error = ""  # why NVDEC could not be used, when decode='hw' fell back to software
+
+    @property
+    def decoded_duration_s(self) -> float:
+        return self.end_s or 0.0
+
+    def _open_for_decoding(self):
+        if self.decode == "hw" and not self.hw_error:
+            try:
+                container, stream = _open(self.path, hw=True)
+                self.decoder = f"{stream.codec_context.name} (cuda)"
+                return container, stream
+            except Exception as err:  # no CUDA, no NVDEC for this codec, driver missing: software it is
+                self.hw_error = _reason(err)
+        container, stream = _open(self.path)
+        ctx = stream.codec_context
+        ctx.skip_frame = SKIP_FRAME[self.decode]
+        ctx.thread_type = "AUTO"
+        ctx.thread_count = self.threads
+        self.decoder = ctx.name
+        return container, stream
+
+    def sample(self, sample_fps: float, start_index: int = 0, stop_index: int | None = None) -> Iterator[Sample]:
+        """Yield a Sample for k = start_index, start_index + 1, ... < stop_index (or until the end of the video).
+
+        The frame for sample k is the last decoded frame whose presentation time is <= k / sample_fps (the first
+        frame for times before it); after the last frame, samples continue until it leaves the screen (one
+        nominal frame duration). Decoding starts at a keyframe at or before `start_index`'s time.
+        """
+        sample_fps = check_sample_fps(sample_fps)
+        stop = _NO_LIMIT if stop_index is None else int(stop_index)
+        self.frames_decoded, self.reached_end, self.end_s, self.n_decode_errors = 0, False, None, 0
+        start_s = requested_time(start_index, sample_fps)
+        back_s = 0.0
+        while True:
+            seek_s = start_s - back_s if start_index > 0 else 0.0
+            container, stream = self._open_for_decoding()
+            try:
+                if seek_s > 0:
+                    _seek(container, stream, seek_s)
+                yield from self._sample(container, stream, sample_fps, start_index, stop,
+                                        start_s if seek_s > 0 else None)
+                return
+            except _SeekOvershoot:  # the keyframe index led past the range's start: seek further back
+                back_s = 1.0 if back_s == 0 else back_s * 4
+                self.n_decode_errors = 0
+            except _HardwareFailed:
+                self.hw_error = f"{self.decoder} decoded no frame"
+                self.n_decode_errors = 0
+            finally:
+                container.close()
+
+    def _frames(self, container, stream) -> Iterator[tuple[float, object]]:
+        """(presentation time s, av.VideoFrame) in presentation order; steps over damaged packets."""
+        av = _av()
+        tb = stream.time_base or Fraction(1, 1000)
+        r2d = tb.numerator / tb.denominator
+        origin = stream.start_time or 0
+        nominal_s = 1.0 / self.info.fps if self.info.fps > 0 else 0.04
+        prev = None
+        failed = 0
+        packets = container.demux(stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                break
+            except av.error.FFmpegError:  # a read error in the middle of the file: what follows is unreachable
+                break
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError:
+                failed += 1
+                if prev is None and failed >= 3 and self.decode == "hw" and not self.hw_error:
+                    raise _HardwareFailed from None
+                if failed >= _MAX_FAILED_PACKETS:
+                    break
+                continue
+            if frames and failed:
+                self.n_decode_errors += failed
+                failed = 0
+            for frame in frames:
+                ts = frame.pts if frame.pts is not None else frame.dts
+                # OpenCV's arithmetic (seconds from the stream start, via milliseconds), for bit-identical times
+                pts = ((ts - origin) * r2d) * 1000.0 / 1000.0 if ts is not None else None
+                if pts is None or (prev is not None and pts <= prev):  # broken timestamps: the nominal rate
+                    pts = (prev + nominal_s) if prev is not None else 0.0
+                prev = pts
+                yield pts, frame
+        for frame in _flush(stream):
+            ts = frame.pts if frame.pts is not None else frame.dts
+            pts = ((ts - origin) * r2d) * 1000.0 / 1000.0 if ts is not None else None
+            if pts is None or (prev is not None and pts <= prev):
+                pts = (prev + nominal_s) if prev is not None else 0.0
+            prev = pts
+            yield pts, frame
+
+    def _sample(self, container, stream, sample_fps, k0, stop, range_start_s) -> Iterator[Sample]:
+        # Frame counts: a frame shown at p counts for the sample whose interval [t_k, t_k+1) holds p, so a
+        # range [k0, stop) counts exactly the frames shown from t_k0 to t_stop whoever decodes the neighbours.
+        nominal_s = 1.0 / self.info.fps if self.info.fps > 0 else 0.04
+        k = k0
+        t = requested_time(k, sample_fps)
+        counts: dict[int, int] = defaultdict(int)
+        held = held_pts = None
+        images: dict[int, np.ndarray] = {}  # BGR conversions of the (at most two) frames in play, by id
+        nearest = self.decode == "fast"  # skipped frames leave gaps: use the decoded frame nearest in time
+
+        def image(f) -> np.ndarray:
+            if id(f) not in images:
+                images[id(f)] = f.to_ndarray(format="bgr24")
+            return images[id(f)]
+
+        pending: Sample | None = None  # yielded once its interval's frames are all counted
+        n_frames = 0
+        first = True
+        for pts, frame in self._frames(container, stream):
+            if first:
+                first = False
+                if range_start_s is not None and pts > range_start_s + PTS_TOLERANCE_S:
+                    raise _SeekOvershoot
+            n_frames += 1
+            j = interval_of_time(pts, sample_fps)
+            if k >= stop:  # the range is sampled; count the last interval's frames, then stop
+                if j >= stop:
+                    break
+                counts[j] += 1
+                continue
+            if j >= k0 or k0 == 0:
+                counts[max(j, k0)] += 1
+            while held is not None and t + PTS_TOLERANCE_S < pts:
+                if k >= stop:
+                    break
+                if pending is not None:
+                    pending.n_frames = counts.pop(pending.index, 0)
+                    yield pending
+                if nearest and pts - t < t - held_pts:
+                    pending = Sample(k, t, pts, image(frame), 0)
+                else:
+                    pending = Sample(k, t, held_pts, image(held), 0)
+                k += 1
+                t = requested_time(k, sample_fps)
+            if held is not None:
+                images.pop(id(held), None)
+            held, held_pts = frame, pts
+        else:
+            self.reached_end = True
+        self.frames_decoded = n_frames
+        if self.reached_end and held is not None:
+            self.end_s = held_pts + nominal_s  # the last frame stays on screen for one nominal frame duration
+            while t < self.end_s - PTS_TOLERANCE_S and k < stop:
+                if pending is not None:
+                    pending.n_frames = counts.pop(pending.index, 0)
+                    yield pending
+                pending = Sample(k, t, held_pts, image(held), 0)
+                k += 1
+                t = requested_time(k, sample_fps)
+        if pending is not None:
+            last = stop if k >= stop else _NO_LIMIT  # at the end of the video, later frames join the last sample
+            pending.n_frames = sum(n for key, n in counts.items() if pending.index <= key < last)
+            yield pending
+
+
+def _seek(container, stream, time_s: float) -> None:
+    """Seek to the keyframe at or before `time_s` (seconds from the stream start)."""
+    if time_s <= 0:
+        container.seek(stream.start_time or 0, stream=stream, backward=True, any_frame=False)
+        return
+    tb = stream.time_base or Fraction(1, 1000)
+    container.seek(int(math.floor(time_s / tb)) + (stream.start_time or 0), stream=stream, backward=True, any_frame=False)
+
+
+def _flush(stream):
+    """Frames the decoder still holds at the end of the stream (FFmpeg's draining)."""
+    av = _av()
+    try:
+        return stream.codec_context.decode(None)
+    except av.error.FFmpegError:
+        return []

@@ -1,0 +1,364 @@
+"""Embedding a collection on this machine: decoding workers feed one model, batches mix videos, and each
+video is checkpointed as its samples come and published once it is whole.
+
+`Collection` decides which videos need work and holds each one's lock while it is in flight (so two
+`embed` processes never embed the same video at once); `run_local` is the loop. cluster.py runs the same
+collection on Ray.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import pickle
+import warnings
+from collections import deque
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import numpy as np
+
+from .collect import EmbedReport, VideoWork, checkpoint_for
+from .errors import VideoUnreadable
+from .reuse import EmbedWarning
+from .store import video_stem
+from .video import VideoInfo
+from .workers import DecodePool, Job
+
+#: A range is split for an idle worker only if both halves keep at least this much video (a split decodes
+#: again from the keyframe before its start).
+MIN_SPLIT_S = 20.0
+#: Below this much video in all, `workers=None` decodes in a thread of this process (starting processes costs more).
+AUTO_PROCESSES_MIN_S = 60.0
+_MAX_WORKER_DEATHS = 3
+
+
+@dataclass
+class Candidate:
+    """A video the caller asked for, checked against the store: status 'new', 'replaced' or 'stored'."""
+
+    video_id: str
+    path: object
+    fingerprint: str
+    sample_fps: float
+    decode: str
+    status: str
+    info: VideoInfo
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def lock_name(video_id: str) -> str:
+    return video_stem(video_id) + ".lock"
+
+
+class Collection:
+    """The videos of one `embed_videos` call: activated one by one, each under its lock, until published.
+
+    Parameters
+    ----------
+    recheck : callable(Candidate) -> str or EmbedReport
+        Once the video's lock is held: 'new' or 'replaced' to embed it, or the report of a video that needs
+        no embedding any more (stored by another process meanwhile, copied from a byte-identical one).
+    on_stored : callable(Candidate), optional
+        Told of each video this run stores.
+    """
+
+    def __init__(self, store, candidates: list[Candidate], config, *, recheck: Callable, progress=None,
+                 on_wait: Callable[[str], None] | None = None, on_stored: Callable | None = None):
+        self.store, self.config, self.recheck, self.progress, self.on_wait = store, config, recheck, progress, on_wait
+        self.on_stored = on_stored
+        self.current = ""  # a video in progress, for messages
+        self._active: dict[str, VideoWork] = {}
+        self._candidates: dict[str, Candidate] = {}
+        self.reports: dict[str, EmbedReport] = {}
+        self.pending: deque[Candidate] = deque()
+        self.deferred: list[Candidate] = []
+        self._locks: dict[str, ExitStack] = {}
+        self.device = self.backend = ""
+        self._hw_warned = False
+        for cand in candidates:
+            if cand.status == "stored":
+                self._report_stored(cand)
+            else:
+                self.pending.append(cand)
+        self.total = sum(_estimate(c) for c in self.pending)
+        if self.progress and self.pending:
+            names = [c.video_id for c in self.pending]
+            n_done = sum(checkpoint_for(store, c.video_id, c.fingerprint, config, c.sample_fps, c.decode).n_samples()
+                         for c in self.pending)
+            self.progress.start(names[0] if len(names) == 1 else f"{len(names)} videos", self.total, n_done)
+
+    @property
+    def has_more(self) -> bool:
+        return bool(self.pending or self.deferred)
+
+    def _report_stored(self, cand: Candidate) -> None:
+        info = self.store.info(cand.video_id)
+        self.reports[cand.video_id] = EmbedReport(cand.video_id, str(cand.path), "stored", info["n_samples"],
+                                                  info["duration_s"], decode=info.get("decode", "exact"))
+
+    def next_work(self, block: bool = False) -> VideoWork | None:
+        """Activate the next video that needs decoding; None when there is none (or only locked ones, unless
+        `block`). Videos whose checkpoints already hold every sample are published on the way."""
+        while self.pending or (block and self.deferred):
+            waiting = not self.pending
+            cand = self.pending.popleft() if self.pending else self.deferred.pop(0)
+            stack = ExitStack()
+            if not stack.enter_context(self.store.lock(lock_name(cand.video_id), blocking=False, remove=True)):
+                stack.close()
+                if not waiting:
+                    self.deferred.append(cand)  # another process is on it: come back when nothing else is left
+                    continue
+                if self.on_wait:
+                    self.on_wait(f"waiting for another screentime process embedding {cand.video_id!r} into {self.store.path}")
+                stack.enter_context(self.store.lock(lock_name(cand.video_id), remove=True))
+            try:
+                status = self.recheck(cand)
+            except BaseException:
+                stack.close()
+                raise
+            if isinstance(status, EmbedReport):  # stored meanwhile, or copied: nothing to decode
+                stack.close()
+                self.reports[cand.video_id] = status
+                if status.status == "copied" and self.on_stored:
+                    self.on_stored(cand)
+                self._advance(_estimate(cand))
+                continue
+            self._locks[cand.video_id] = stack
+            self.current = cand.video_id
+            work = VideoWork(self.store, cand.video_id, cand.path, cand.fingerprint, self.config, cand.sample_fps,
+                             cand.decode, status, cand.info)
+            self._active[cand.video_id] = work
+            self._candidates[cand.video_id] = cand
+            if work.is_complete:
+                self.publish(work)
+                continue
+            return work
+        return None
+
+    def _advance(self, n: int) -> None:
+        if self.progress and n:
+            self.progress.advance(n)
+
+    def publish(self, work: VideoWork) -> None:
+        self.current = work.video_id
+        try:
+            self.reports[work.video_id] = work.publish(self.device, self.backend)
+        finally:
+            work.published = True
+            self._active.pop(work.video_id, None)
+            stack = self._locks.pop(work.video_id, None)
+            if stack is not None:
+                stack.close()
+        if self.on_stored:
+            self.on_stored(self._candidates[work.video_id])
+        if work.hw_error and not self._hw_warned:
+            self._hw_warned = True
+            warnings.warn(f"--decode hw: NVDEC could not decode {work.path} ({work.hw_error}); decoded in software "
+                          "(frames as --decode exact)", EmbedWarning, stacklevel=3)
+
+    def clear_checkpoints(self) -> int:
+        """Delete the checkpoints of the videos in flight (the disk is full); returns the bytes freed."""
+        freed = 0
+        for work in self._active.values():
+            freed += work.checkpoint.size_bytes()
+            work.checkpoint.clear()
+        return freed
+
+    def finish(self) -> None:
+        """Every video is stored: end the progress bar (after an exception it stays where the run stopped)."""
+        if self.progress and self.total:
+            self.progress.finish()
+
+    def close(self) -> None:
+        """Release the locks of the videos still in flight."""
+        for stack in self._locks.values():
+            stack.close()
+        self._locks.clear()
+
+
+def _estimate(cand: Candidate) -> int:
+    estimate = cand.info.duration_estimate_s
+    return max(1, int(math.ceil(estimate * cand.sample_fps - 1e-9))) if estimate > 0 else 1
+
+
+def choose_workers(workers: int | None, candidates: list[Candidate]) -> int:
+    """Decoding processes to use: `workers` if given (0: a thread in this process), else every usable core
+    when there is enough video to be worth starting processes for."""
+    if workers is not None:
+        if workers < 0:
+            raise ValueError(f"workers must be >= 0, got {workers}")
+        return workers
+    seconds = sum(c.info.duration_estimate_s for c in candidates if c.status != "stored")
+    return usable_cores() if seconds >= AUTO_PROCESSES_MIN_S else 0
+
+
+def _is_picklable(obj) -> bool:
+    try:
+        pickle.dumps(obj)
+        return True
+    except Exception:  # noqa: BLE001 -- any failure means: keep it in this process
+        return False
+
+
+def run_local(coll: Collection, *, make_embedder: Callable, batch_size: int, workers: int,
+              min_split_s: float = MIN_SPLIT_S) -> None:
+    """Decode every pending video of `coll` with `workers` processes, embed in mixed batches, publish each."""
+    first = coll.next_work()  # videos stored or copied meanwhile need no model and no decoder
+    if first is None and not coll.has_more:
+        return
+    embedder = None
+    factory = getattr(make_embedder, "preprocessor_for", None)
+    preprocessor = factory(coll.config) if factory is not None else None
+    if preprocessor is None:
+        embedder = _build(make_embedder, coll, batch_size)
+        preprocessor = getattr(embedder, "preprocessor", None) or embedder.preprocess
+    processes = workers > 0 and _is_picklable(preprocessor)
+    n_workers = workers if processes else 1
+    threads = max(1, usable_cores() // n_workers) if processes else 0
+    pool = DecodePool(n_workers, preprocessor, processes=processes, threads=threads, chunk=max(1, min(batch_size, 8)))
+    pool.start()
+    job_ids = itertools.count()
+    jobs: deque = deque()  # (work, start, stop) not yet running
+    if first is not None:
+        jobs.extend((first, a, b) for a, b in first.missing_ranges())
+    running: dict[int, VideoWork] = {}
+    buffer: deque = deque()  # (work, (index, requested_s, actual_s, n_frames, batch))
+    buffered = 0
+    deaths = 0
+    replans: dict[str, int] = {}
+
+    def submit(slot: int, work: VideoWork, start: int, stop: int | None) -> None:
+        job = Job(next(job_ids), work.video_id, str(work.path), work.sample_fps, work.decode, start, stop)
+        running[job.job_id] = work
+        work.n_ranges += 1
+        pool.submit(slot, job)
+
+    def fill() -> None:
+        for slot in pool.idle_slots:
+            while not jobs:
+                work = coll.next_work(block=not pool.busy and not buffered)
+                if work is None:
+                    break
+                jobs.extend((work, a, b) for a, b in work.missing_ranges())
+            while jobs and jobs[0][0].published:
+                jobs.popleft()
+            if jobs:
+                submit(slot, *jobs.popleft())
+                continue
+            steal(slot)
+
+    def steal(idle: int) -> None:
+        """Give `idle` the second half of the running range with the most samples left."""
+        best, best_left = None, 0
+        for slot, job in pool.busy.items():
+            work = running[job.job_id]
+            left = pool.control.remaining(slot, _stop_estimate(job, work))
+            if left > best_left and not work.published:
+                best, best_left = slot, left
+        if best is None:
+            return
+        job = pool.busy[best]
+        work = running[job.job_id]
+        min_samples = max(1, int(math.ceil(min_split_s * work.sample_fps)))
+        cut = pool.control.split(best, _stop_estimate(job, work), min_samples)
+        if cut is not None:
+            submit(idle, work, *cut)
+
+    def embed_some() -> None:
+        nonlocal embedder, buffered
+        take, n = [], 0
+        while buffer and n < batch_size:
+            work, arrays = buffer[0]
+            m = len(arrays[0])
+            if n + m <= batch_size:
+                take.append(buffer.popleft())
+                n += m
+            else:
+                cut = batch_size - n
+                take.append((work, tuple(a[:cut] for a in arrays)))
+                buffer[0] = (work, tuple(a[cut:] for a in arrays))
+                n = batch_size
+        buffered -= n
+        if embedder is None:
+            embedder = _build(make_embedder, coll, batch_size)
+        features = embedder.embed(np.concatenate([arrays[4] for _, arrays in take]))
+        offset, pieces = 0, {}
+        for work, arrays in take:
+            m = len(arrays[0])
+            pieces.setdefault(id(work), (work, []))[1].append((*arrays[:4], features[offset:offset + m]))
+            offset += m
+        for work, parts in pieces.values():
+            work.in_flight -= sum(len(p[0]) for p in parts)
+            if not work.published:
+                work.add(*(np.concatenate(x) for x in zip(*parts)))
+                maybe_publish(work)
+        coll._advance(n)
+
+    def maybe_publish(work: VideoWork) -> None:
+        """Publish a whole video; decode again what a video still lacks once nothing of it is under way."""
+        if work.published or work.in_flight:
+            return
+        if work.is_complete:
+            coll.publish(work)
+        elif work not in running.values() and all(j[0] is not work for j in jobs):
+            replans[work.video_id] = replans.get(work.video_id, 0) + 1
+            if replans[work.video_id] > 3:  # the decoder keeps stopping short of samples it announced
+                raise VideoUnreadable(f"{work.path}: samples {work.missing_ranges()[:3]} could not be decoded")
+            jobs.extend((work, a, b) for a, b in work.missing_ranges())
+
+    try:
+        fill()
+        if embedder is None and (pool.busy or jobs):  # load the model while the workers decode
+            embedder = _build(make_embedder, coll, batch_size)
+        while pool.busy or jobs or buffered or coll.has_more:
+            message = pool.get(timeout=0.02 if buffered else 0.25)
+            if message is not None:
+                kind, slot, job_id, payload = message
+                work = running.get(job_id)
+                if kind == "error":
+                    raise payload
+                if kind == "samples" and work is not None and not work.published:
+                    buffer.append((work, payload))
+                    buffered += len(payload[0])
+                    work.in_flight += len(payload[0])
+                elif kind == "end":
+                    pool.done(slot)
+                    running.pop(job_id, None)
+                    if work is not None and not work.published:
+                        work.range_ended(payload)
+                        maybe_publish(work)
+            for slot in pool.dead_slots():
+                job = pool.busy.pop(slot)
+                deaths += 1
+                if deaths > _MAX_WORKER_DEATHS:
+                    raise VideoUnreadable(f"{job.path}: the decoding process died {deaths} times (near sample {job.start}); "
+                                          "the file may crash FFmpeg: embed it alone with --workers 0 to see")
+                jobs.appendleft((running.pop(job.job_id), job.start, job.stop))
+            if buffered >= batch_size or (buffered and not pool.busy and not jobs):
+                embed_some()
+            fill()
+    finally:
+        pool.close()
+    coll.device = getattr(embedder, "device", coll.device)
+
+
+def _stop_estimate(job: Job, work: VideoWork) -> int:
+    return job.stop if job.stop is not None else max(work.estimated_total, job.start + 1)
+
+
+def _build(make_embedder: Callable, coll: Collection, batch_size: int):
+    from .embed import VGG16Embedder
+
+    embedder = make_embedder(coll.config, batch_size=batch_size) if make_embedder is VGG16Embedder else make_embedder(coll.config)
+    coll.device = getattr(embedder, "device", "")
+    coll.backend = getattr(embedder, "backend", "")
+    return embedder

@@ -1,0 +1,87 @@
+"""Keras backends: JAX gives TensorFlow's features (cosine >= 0.99999) and says so in the provenance; bfloat16 is
+part of the store's config and refused, in one line, where the device has no bfloat16 arithmetic."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from cli import main
+from conftest import ROOT, write_video
+from featurestore import EmbeddingConfig, FeatureStore, embed_videos
+from featurestore.backend import import_keras
+from featurestore.embed import VGG16Embedder, describe_config
+from featurestore.errors import BackendUnavailable, StoreMismatch
+
+TINY = EmbeddingConfig(weights="random", pooling="avg", image_size_px=32)
+
+JAX_RUN = """
+import json, sys
+sys.path.insert(0, {root!r})
+from featurestore import EmbeddingConfig, FeatureStore, embed_videos
+[report] = embed_videos([{video!r}], {store!r}, config=EmbeddingConfig(weights="random", image_size_px=32),
+                        batch_size=4, workers=0)
+info = FeatureStore({store!r}).info(report.video_id)
+print(json.dumps({{"backend": report.backend, "device": report.device, "info": info}}))
+"""
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+
+
+def test_jax_backend_gives_tensorflows_features(tmp_path):
+    pytest.importorskip("jax")
+    video = write_video(tmp_path / "v.avi", 10, 60, fourcc="MJPG", colours=[(i * 7 % 255, 90, 255 - i * 3) for i in range(60)])
+    embed_videos([video], tmp_path / "tf.h5", config=TINY, batch_size=4, workers=0)
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
+    run = subprocess.run([sys.executable, "-c", JAX_RUN.format(root=str(ROOT), video=str(video), store=str(tmp_path / "jax.h5"))],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["backend"] == "jax" and result["device"] == "CPU"
+    assert result["info"]["keras_backend"] == "jax" and result["info"]["versions"]["jax"]
+    tf_features = FeatureStore(tmp_path / "tf.h5").load("v.avi")[1]
+    jax_features = FeatureStore(tmp_path / "jax.h5").load("v.avi")[1]
+    assert tf_features.shape == jax_features.shape == (6, 512)
+    assert cosine(tf_features, jax_features).min() >= 0.99999
+    assert FeatureStore(tmp_path / "tf.h5").info("v.avi")["keras_backend"] == "tensorflow"
+
+
+def test_bfloat16_is_part_of_the_store_config(tmp_path, video_5s):
+    bf16 = EmbeddingConfig(weights="random", image_size_px=32, precision="bfloat16")
+    assert bf16.identity()["precision"] == "bfloat16" and "precision" not in TINY.identity()
+    assert describe_config(bf16.identity()).endswith("32 px bfloat16")
+    embed_videos([video_5s], tmp_path / "f.h5", config=TINY, batch_size=4, workers=0)
+    with pytest.raises(StoreMismatch, match="precision 'float32' vs 'bfloat16'"):
+        embed_videos([video_5s], tmp_path / "f.h5", config=bf16, workers=0)
+
+
+def test_bfloat16_features_are_close_to_float32():
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for _ in range(4)]
+    exact = VGG16Embedder(TINY)
+    bf16 = VGG16Embedder(EmbeddingConfig(weights="random", image_size_px=32, precision="bfloat16"),
+                         allow_emulated_bfloat16=True)  # this CPU only emulates it: fine for checking numbers
+    a, b = exact.embed(exact.preprocess(frames)), bf16.embed(bf16.preprocess(frames))
+    assert b.dtype == np.float32 and cosine(a, b).min() > 0.999
+
+
+def test_cli_bfloat16_on_cpu_is_refused_in_one_line(tmp_path, capsys):
+    video = write_video(tmp_path / "v.avi", 10, 20, fourcc="MJPG")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["embed", str(video), "--store", str(tmp_path / "f.h5"), "--weights", "random", "--image-size", "32",
+              "--precision", "bfloat16"])
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert exit_info.value.code == 1 and len(errors) == 1 and "Traceback" not in err
+    assert "--precision bfloat16 needs a GPU" in errors[0] and "use --precision float32" in errors[0]
+
+
+def test_unknown_keras_backend_is_refused(monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "theano")
+    with pytest.raises(BackendUnavailable, match="KERAS_BACKEND='theano' is not one screentime supports"):
+        import_keras()

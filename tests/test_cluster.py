@@ -1,0 +1,105 @@
+"""`embed --ray`: tasks on a local Ray cluster (one per module, it is slow to start) give the store a plain run
+gives; kill -9 of the command loses nothing, leaves no Ray process behind, and the rerun resumes."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cli import main
+from conftest import ROOT, ffmpeg, write_video
+from featurestore import EmbeddingConfig, FeatureStore, embed_videos
+
+TINY = EmbeddingConfig(weights="random", pooling="avg", image_size_px=32)
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=200 * 2**20,
+             logging_level="error")
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("clips")
+    h264 = folder / "film.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=25:duration=12", "-c:v", "libx264", "-preset", "veryfast",
+           "-bf", "3", "-g", "15", "-pix_fmt", "yuv420p", str(h264))
+    return [h264, write_video(folder / "grey.mp4", 10, 55)]
+
+
+def assert_same_store(a: Path, b: Path) -> None:
+    fa, fb = FeatureStore(a), FeatureStore(b)
+    assert fa.video_ids() == fb.video_ids()
+    for video_id in fa.video_ids():
+        va, vb = fa.read(video_id), fb.read(video_id)
+        np.testing.assert_array_equal(va.actual_s, vb.actual_s)
+        np.testing.assert_array_equal(va.features, vb.features)
+        assert va.info["frame_count"] == vb.info["frame_count"]
+
+
+def test_ray_tasks_store_what_a_plain_run_stores(tmp_path, ray_cluster, clips):
+    reports = embed_videos(clips, tmp_path / "ray.h5", config=TINY, batch_size=4, sample_fps=2.0, ray="local",
+                           min_split_s=3.0)
+    assert reports[0].n_ranges > 1  # the film went out as several tasks
+    assert "CPU" in reports[0].device and reports[0].backend == "tensorflow"
+    embed_videos(clips, tmp_path / "plain.h5", config=TINY, batch_size=4, sample_fps=2.0, workers=0)
+    assert_same_store(tmp_path / "ray.h5", tmp_path / "plain.h5")
+    [again] = embed_videos(clips[:1], tmp_path / "ray.h5", config=TINY, sample_fps=2.0, ray="local")
+    assert again.status == "stored"
+
+
+def ray_processes_of(_pid: int) -> list[int]:
+    """Processes of a local cluster started by a `cli.py embed --ray local` (they carry its owner mark)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if b"SCREENTIME_RAY_OWNER=" in environ.read_bytes() and int(environ.parent.name) != os.getpid():
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_kill_9_during_a_ray_run_leaves_no_cluster_and_the_rerun_resumes(tmp_path, ray_cluster):
+    videos = [write_video(tmp_path / f"v{i}.avi", 10, 300, fourcc="MJPG") for i in range(2)]
+    store = tmp_path / "f.h5"
+    argv = [sys.executable, str(ROOT / "cli.py"), "embed", *map(str, videos), "--store", str(store), "--weights",
+            "random", "--image-size", "32", "--batch-size", "4", "--fps", "2", "--ray", "local"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    deadline = time.time() + 240
+    while not list(tmp_path.glob("f.h5.d/*.part/chunk-*.npz")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    time.sleep(3.0)
+    assert not ray_processes_of(proc.pid), "the killed command's Ray cluster outlived it"
+    assert not store.exists()  # no store until it holds a video
+    rerun = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert "resumed" in rerun.stdout
+    time.sleep(1.0)
+    assert not ray_processes_of(0), "the command's local Ray cluster outlived it"
+    embed_videos(videos, tmp_path / "plain.h5", config=TINY, batch_size=4, sample_fps=2.0, workers=0)
+    assert_same_store(tmp_path / "plain.h5", store)
+
+
+def test_cli_ray_without_ray_says_how_to_install(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray now fails as if it were not installed
+    video = write_video(tmp_path / "v.avi", 10, 20, fourcc="MJPG")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["embed", str(video), "--store", str(tmp_path / "f.h5"), "--weights", "random", "--image-size", "32",
+              "--ray", "auto"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1
+    assert [line for line in err.splitlines() if line.startswith("error:")] == [
+        "error: --ray needs Ray, which is not installed: pip install -e '.[ray]'"]

@@ -1,0 +1,154 @@
+"""Decoding worker processes feeding one model: the store equals a sequential run's (a long video split into
+time ranges included), decode modes are recorded like the sample rate, and kill -9 loses nothing."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, TinyEmbedder, ffmpeg, write_video
+from featurestore import EmbeddingConfig, FeatureStore, embed_videos
+from featurestore.errors import StoreMismatch
+
+TINY = EmbeddingConfig(weights="random", pooling="avg", image_size_px=32)
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory):
+    """An H.264 file with B-frames and a keyframe every 0.6 s (12 s), and two OpenCV files (5.5 s, 3 s)."""
+    folder = tmp_path_factory.mktemp("videos")
+    h264 = folder / "film.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=25:duration=12", "-c:v", "libx264", "-preset", "veryfast",
+           "-bf", "3", "-g", "15", "-pix_fmt", "yuv420p", str(h264))
+    return [h264, write_video(folder / "grey.mp4", 10, 55), write_video(folder / "short.avi", 10, 30, fourcc="MJPG")]
+
+
+def assert_same_store(a: Path, b: Path) -> None:
+    fa, fb = FeatureStore(a), FeatureStore(b)
+    assert fa.video_ids() == fb.video_ids()
+    for video_id in fa.video_ids():
+        va, vb = fa.read(video_id), fb.read(video_id)
+        np.testing.assert_array_equal(va.requested_s, vb.requested_s)
+        np.testing.assert_array_equal(va.actual_s, vb.actual_s)
+        np.testing.assert_array_equal(va.features, vb.features)
+        for key in ("frame_count", "duration_s", "n_samples", "decode"):
+            assert va.info[key] == vb.info[key], (video_id, key)
+
+
+def test_workers_split_one_film_into_ranges_and_store_what_a_sequential_run_stores(tmp_path, videos):
+    seq = embed_videos(videos, tmp_path / "seq.h5", config=TINY, make_embedder=TinyEmbedder, batch_size=4,
+                       sample_fps=2.0, workers=0)
+    par = embed_videos(videos, tmp_path / "par.h5", config=TINY, make_embedder=TinyEmbedder, batch_size=4,
+                       sample_fps=2.0, workers=2, min_split_s=1.0)
+    assert [r.n_samples for r in par] == [r.n_samples for r in seq] == [24, 11, 6]
+    assert_same_store(tmp_path / "seq.h5", tmp_path / "par.h5")
+    [film] = embed_videos(videos[:1], tmp_path / "film.h5", config=TINY, make_embedder=TinyEmbedder, batch_size=4,
+                          sample_fps=2.0, workers=2, min_split_s=1.0)
+    assert film.n_ranges > 1 and seq[0].n_ranges == 1  # the idle worker took half of the film
+    np.testing.assert_array_equal(FeatureStore(tmp_path / "film.h5").load("film.mp4")[1],
+                                  FeatureStore(tmp_path / "seq.h5").load("film.mp4")[1])
+    assert FeatureStore(tmp_path / "film.h5").info("film.mp4")["frame_count"] == 300
+
+
+def test_workers_with_real_vgg16_give_the_sequential_features(tmp_path, videos):
+    embed_videos(videos[:2], tmp_path / "seq.h5", config=TINY, batch_size=4, sample_fps=2.0, workers=0)
+    embed_videos(videos[:2], tmp_path / "par.h5", config=TINY, batch_size=4, sample_fps=2.0, workers=2, min_split_s=1.0)
+    assert_same_store(tmp_path / "seq.h5", tmp_path / "par.h5")
+
+
+def test_decode_mode_is_recorded_and_changing_it_needs_replace(tmp_path, videos):
+    store = tmp_path / "f.h5"
+    [fast] = embed_videos(videos[:1], store, config=TINY, make_embedder=TinyEmbedder, decode="fast", workers=0)
+    info = FeatureStore(store).info("film.mp4")
+    assert info["decode"] == "fast" and info["frames_decoded"] < info["frame_count"] == 300
+    [again] = embed_videos(videos[:1], store, config=TINY, make_embedder=TinyEmbedder, workers=0)  # decode=None: as stored
+    assert again.status == "stored"
+    with pytest.raises(StoreMismatch, match="--decode fast, this run asks for --decode exact"):
+        embed_videos(videos[:1], store, config=TINY, make_embedder=TinyEmbedder, decode="exact", workers=0)
+    [replaced] = embed_videos(videos[:1], store, config=TINY, make_embedder=TinyEmbedder, decode="exact",
+                              replace=True, workers=0)
+    assert replaced.status == "replaced" and FeatureStore(store).info("film.mp4")["decode"] == "exact"
+
+
+def children_of(pid: int) -> list[int]:
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_kill_9_during_a_multi_worker_embed_loses_nothing_and_the_rerun_resumes(tmp_path):
+    videos = [write_video(tmp_path / f"v{i}.avi", 10, 400, fourcc="MJPG") for i in range(2)]  # 2 x 80 samples
+    store = tmp_path / "f.h5"
+    argv = [sys.executable, str(ROOT / "cli.py"), "embed", *map(str, videos), "--store", str(store), "--weights",
+            "random", "--image-size", "32", "--batch-size", "4", "--fps", "2", "--workers", "2"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    deadline = time.time() + 180
+    while len(list(tmp_path.glob("f.h5.d/*.part/chunk-*.npz"))) < 6 and time.time() < deadline:
+        time.sleep(0.05)
+    workers = children_of(proc.pid)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    time.sleep(1.0)
+    assert workers and not any(alive(pid) for pid in workers), "decoding processes outlived the killed command"
+    assert not store.exists()  # nothing half-published (no store until it holds a video)
+    rerun = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "resumed" in rerun.stdout
+    embed_videos(videos, tmp_path / "clean.h5", config=TINY, batch_size=4, sample_fps=2.0, workers=0)
+    assert_same_store(tmp_path / "clean.h5", store)
+
+
+class RecordingProgress:
+    def __init__(self):
+        self.starts, self.advanced, self.finished = [], 0, 0
+
+    def start(self, video_id, total, n_done=0):
+        self.starts.append((video_id, total, n_done))
+
+    def advance(self, n):
+        self.advanced += n
+
+    def finish(self):
+        self.finished += 1
+
+
+def test_one_progress_bar_for_the_whole_collection(tmp_path, videos):
+    progress = RecordingProgress()
+    reports = embed_videos(videos, tmp_path / "f.h5", config=TINY, make_embedder=TinyEmbedder, batch_size=4,
+                           sample_fps=2.0, workers=2, min_split_s=1.0, progress=progress)
+    assert progress.starts == [("3 videos", 24 + 11 + 6, 0)] and progress.finished == 1
+    assert progress.advanced == sum(r.n_samples for r in reports) == 41
+
+
+def test_decode_hw_without_nvdec_warns_once_and_decodes_in_software(tmp_path, videos):
+    with pytest.warns(Warning) as caught:
+        reports = embed_videos(videos[:2], tmp_path / "hw.h5", config=TINY, make_embedder=TinyEmbedder, decode="hw",
+                               workers=0)
+    hw_warnings = [w for w in caught if "--decode hw" in str(w.message)]
+    if not hw_warnings and "cuda" in FeatureStore(tmp_path / "hw.h5").info("film.mp4")["decoder"]:
+        pytest.skip("NVDEC works here")
+    assert len(hw_warnings) == 1 and "decoded in software" in str(hw_warnings[0].message)
+    assert [r.decode for r in reports] == ["hw", "hw"]
+    embed_videos(videos[:2], tmp_path / "exact.h5", config=TINY, make_embedder=TinyEmbedder, workers=0)
+    hw, exact = FeatureStore(tmp_path / "hw.h5"), FeatureStore(tmp_path / "exact.h5")
+    for video_id in ("film.mp4", "grey.mp4"):
+        np.testing.assert_array_equal(hw.load(video_id)[1], exact.load(video_id)[1])
