@@ -254,7 +254,7 @@ def check_store_command(
     {prog} compare-models --labels labels.csv --out best.skops
     {prog} compare-models -l labels.csv -m logreg,mlp -k 3
     {prog} compare-models -l mapping.csv --video ep1.mp4
-    {prog} compare-models -l labels.csv --multi-label --out best.skops
+    {prog} compare-models -l labels.csv --multi-label
 """)
 def compare_models_command(
     labels: Path = typer.Option(..., "--labels", "-l", metavar="CSV", help="Labels: video,start,end,label (intervals [start, end), seconds), video,time,label (points) or the tutorial's Image_ID,Class."),
