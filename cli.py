@@ -264,6 +264,7 @@ def check_store_command(
     {prog} compare-models --labels labels.csv --out best.skops
     {prog} compare-models -l labels.csv -m logreg,mlp -k 3
     {prog} compare-models -l mapping.csv --video ep1.mp4
+    {prog} compare-models -l labels.csv --multi-label
 """)
 def compare_models_command(
     labels: Path = typer.Option(..., "--labels", "-l", metavar="CSV", help="Labels: video,start,end,label (intervals [start, end), seconds), video,time,label (points) or the tutorial's Image_ID,Class."),
@@ -283,6 +284,8 @@ def compare_models_command(
     seed: int = typer.Option(0, "--seed", metavar="N", help="Seed of the splits and models."),
     feature_norm: FeatureNorm = typer.Option("auto", "--feature-norm", help="Per-video feature normalisation: auto (chosen by cross-validation), none, or center (subtract each video's mean feature)."),
     context: str = typer.Option("auto", "--context-s", metavar="SECONDS", help="Temporal context: append each feature's mean and std over +-SECONDS around every sample; auto (chosen by cross-validation from 0, 2, 4) or SECONDS (0: none)."),
+    multi_label: bool = typer.Option(False, "--multi-label", help="Characters, not classes: intervals of different labels may overlap (one line per character per interval), time when several are on screen counts for each; one binary classifier per character, thresholds chosen by cross-validation."),
+    none_label: str = typer.Option(None, "--none-label", metavar="LABEL", help="With --multi-label: the label that says no character is on screen [default: neither]."),
 ) -> None:
     """Compare classifiers by cross-validation; save the best.
 
@@ -304,12 +307,17 @@ def compare_models_command(
         context_s = -1.0
     if context_s != "auto" and not context_s >= 0:
         raise typer.BadParameter(f"{context!r} is not auto or a number of seconds >= 0", param_hint="--context-s")
+    if none_label is not None and not multi_label:
+        raise typer.BadParameter("only means something with --multi-label; add it, or drop --none-label", param_hint="--none-label")
+    if none_label is not None and not none_label.strip():
+        raise typer.BadParameter("the none label cannot be empty", param_hint="--none-label")
     _show_warnings()
     result = compare_models(
         store, labels, out_path=out_path, report_path=report, models=model_names, video=video,
         classes=[c.strip() for c in classes.split(",")] if classes else None, n_splits=folds, split=split.value, gap_s=gap_s,
         allow_leaky_split=allow_leaky_split, metric=metric.value, timeout_s=timeout, n_jobs=jobs, random_state=seed,
         feature_norm=feature_norm.value, context_s=context_s, on_plan=lambda plan: out.print(folds_table(plan)),
+        multi_label=multi_label, none_label=(none_label or "neither").strip(),
     )
     out.print(feature_norm_line(result))
     out.print(leaderboard_table(result))
@@ -321,6 +329,9 @@ def compare_models_command(
     if report is not None:
         out.print(f"leaderboard written to {report}")
     out.print(f"saved {result.best_name} (smoothing {result.best_smoother.name}), refitted on all labelled frames, to {result.model_path}")
+    if result.multi_label:
+        out.print("one classifier per character; on screen from these thresholds (chosen by cross-validation): "
+                  + ", ".join(f"{c} {t:g}" for c, t in result.thresholds.items()), highlight=False)
 
 
 @app.command(cls=_Command, epilog="""

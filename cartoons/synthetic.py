@@ -4,7 +4,9 @@ A video is a script of shots (2-12 s each, cut on frame boundaries), each showin
 
 - ``"jerry"``: a small brown-orange mouse (round ears with pink insides, long curly tail);
 - ``"tom"``: a larger blue-grey cat (pointed ears, white muzzle, whiskers, striped tail);
-- ``"neither"``: the room alone, sometimes with a distractor (ball, lamp, plant, box).
+- ``"neither"``: the room alone, sometimes with a distractor (ball, lamp, plant, box);
+- ``"both"`` (only when asked for, `SHARED_CLASSES`): tom and jerry on screen together, each moving on
+  his own (issue 11: characters share the screen).
 
 The character walks across, bobs or zooms, and may be partly out of frame (never more than about half).
 Every video has a background *style* (wall colour and wallpaper pattern, floor, furniture, lighting,
@@ -12,7 +14,9 @@ sensor noise, camera pan) and a *motion* profile (speeds, scales, height in fram
 held-out videos styles and a motion profile that no training video has, so a classifier that learnt the
 rooms rather than the characters shows it. Everything is drawn from ``numpy.random.default_rng(seed)``,
 so a seed gives the same frames every time. The answer, `true_screen_time`, is the sum of the shot
-lengths per class: every frame belongs to exactly one shot, so it is exact to the frame (1 / fps s).
+lengths per class: every frame belongs to exactly one shot, so it is exact to the frame (1 / fps s);
+`true_presence` gives each character's time (a shared shot counts for both), the time together and the
+time with neither. Videos without shared shots are drawn exactly as before shared shots existed.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ import cv2
 import numpy as np
 
 CLASSES = ("neither", "jerry", "tom")
+BOTH = "both"  # a shared shot: tom and jerry on screen together
+SHARED_CLASSES = CLASSES + (BOTH,)
+CHARACTERS = ("jerry", "tom")
 SHOT_S = (2.0, 12.0)  # shortest and longest shot, seconds
 _N_NOISE = 8  # noise frames drawn once per video and reused at random (drawing them per frame is 10x slower)
 
@@ -80,15 +87,25 @@ MOTIONS = {m.name: m for m in (TRAIN_MOTION, HELD_OUT_MOTION)}
 
 @dataclass
 class Shot:
-    """One shot: class `label` is on screen for [start_s, end_s), in seconds."""
+    """One shot: class `label` is on screen for [start_s, end_s), in seconds.
+
+    A shared shot (label "both") has a `lead`: the one character a single-label annotator, who must pick
+    one class per frame, would write for it (drawn at random per shot).
+    """
 
     start_s: float
     end_s: float
     label: str
+    lead: str = ""
 
     @property
     def duration_s(self) -> float:
         return self.end_s - self.start_s
+
+    @property
+    def characters(self) -> tuple[str, ...]:
+        """The characters on screen during the shot."""
+        return CHARACTERS if self.label == BOTH else (self.label,) if self.label in CHARACTERS else ()
 
 
 @dataclass
@@ -128,7 +145,8 @@ def make_video(path, *, duration_s: float, seed: int, fps: float = 10.0, size: t
     motion : {"train", "held_out"} or None
         Motion profile (default "train").
     classes : sequence of str
-        Labels of the shots; "jerry" and "tom" draw those characters, any other label an empty room.
+        Labels of the shots; "jerry" and "tom" draw those characters, "both" the two together (see
+        `SHARED_CLASSES`), any other label an empty room.
 
     Returns
     -------
@@ -150,8 +168,14 @@ def make_video(path, *, duration_s: float, seed: int, fps: float = 10.0, size: t
     if not writer.isOpened():
         raise OSError(f"OpenCV cannot write mp4v video to {path}")
     try:
+        leads = {}
         for (first, last, label) in shot_frames:
-            plan = _plan_shot(label, last - first, fps, width, height, the_motion, rng)
+            if label == BOTH:
+                leads[first] = CHARACTERS[int(rng.integers(len(CHARACTERS)))]
+                plan = {"label": BOTH, "subjects": [_plan_shot(c, last - first, fps, width, height, the_motion, rng)
+                                                    for c in ("tom", "jerry")]}  # jerry drawn last: in front
+            else:
+                plan = _plan_shot(label, last - first, fps, width, height, the_motion, rng)
             for i in range(first, last):
                 t_s = i / fps
                 offset = pan_px + the_style.pan_px * np.sin(2 * np.pi * t_s / 17.0 + seed)
@@ -160,17 +184,18 @@ def make_video(path, *, duration_s: float, seed: int, fps: float = 10.0, size: t
                 writer.write(_light(frame, the_style, t_s, noise[int(rng.integers(_N_NOISE))]))
     finally:
         writer.release()
-    shots = [Shot(first / fps, last / fps, label) for first, last, label in shot_frames]
+    shots = [Shot(first / fps, last / fps, label, leads.get(first, "")) for first, last, label in shot_frames]
     return SyntheticVideo(Path(path), n_frames / fps, shots, the_style.name, the_motion.name, float(fps))
 
 
 def make_dataset(out_dir, *, n_train: int = 3, n_test: int = 1, duration_s: float = 60.0, seed: int = 0,
-                 fps: float = 10.0, size: tuple = (320, 240)) -> tuple[list[SyntheticVideo], list[SyntheticVideo]]:
+                 fps: float = 10.0, size: tuple = (320, 240), shared: bool = False) -> tuple[list[SyntheticVideo], list[SyntheticVideo]]:
     """Write `n_train` training and `n_test` held-out videos into `out_dir` (created if missing).
 
     Training videos cycle through `TRAIN_STYLES` with the "train" motion; held-out videos cycle through
     `HELD_OUT_STYLES` with the "held_out" motion (faster, wider scale range, other heights, zooms), so
     no held-out room, lighting or framing was seen in training. Files are ``train_<k>.mp4``, ``test_<k>.mp4``.
+    With `shared`, shots are drawn from `SHARED_CLASSES`: about a quarter show tom and jerry together.
 
     Returns
     -------
@@ -178,22 +203,30 @@ def make_dataset(out_dir, *, n_train: int = 3, n_test: int = 1, duration_s: floa
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    classes = SHARED_CLASSES if shared else CLASSES
     train = [make_video(out_dir / f"train_{k}.mp4", duration_s=duration_s, seed=seed * 1000 + k, fps=fps, size=size,
-                        style=TRAIN_STYLES[k % len(TRAIN_STYLES)].name, motion="train") for k in range(n_train)]
+                        style=TRAIN_STYLES[k % len(TRAIN_STYLES)].name, motion="train", classes=classes) for k in range(n_train)]
     test = [make_video(out_dir / f"test_{k}.mp4", duration_s=duration_s, seed=seed * 1000 + 500 + k, fps=fps, size=size,
-                       style=HELD_OUT_STYLES[k % len(HELD_OUT_STYLES)].name, motion="held_out") for k in range(n_test)]
+                       style=HELD_OUT_STYLES[k % len(HELD_OUT_STYLES)].name, motion="held_out", classes=classes) for k in range(n_test)]
     return train, test
 
 
-def write_interval_labels(path, videos: list[SyntheticVideo]) -> Path:
-    """Write the shots of `videos` as an interval CSV ``video,start,end,label`` (video = file name, seconds)."""
+def write_interval_labels(path, videos: list[SyntheticVideo], *, multi_label: bool = False, none_label: str = "neither") -> Path:
+    """Write the shots of `videos` as an interval CSV ``video,start,end,label`` (video = file name, seconds).
+
+    Single-label (the default), a shared shot is written as its `lead` character: one class per frame, as
+    a user without `--multi-label` must label it. With `multi_label`, one line per character on screen per
+    shot (a shared shot gives two overlapping lines) and a `none_label` line for a shot without characters.
+    """
     path = Path(path)
     with path.open("w", newline="") as fh:
         out = csv.writer(fh)
         out.writerow(["video", "start", "end", "label"])
         for v in videos:
             for s in v.shots:
-                out.writerow([v.path.name, f"{s.start_s:.6g}", f"{s.end_s:.6g}", s.label])
+                labels = (s.characters or (none_label,)) if multi_label else (s.lead or s.label,)
+                for label in labels:
+                    out.writerow([v.path.name, f"{s.start_s:.6g}", f"{s.end_s:.6g}", label])
     return path
 
 
@@ -203,6 +236,19 @@ def true_screen_time(video: SyntheticVideo) -> dict[str, float]:
     for s in video.shots:
         totals[s.label] = totals.get(s.label, 0.0) + s.duration_s
     return totals
+
+
+def true_presence(video: SyntheticVideo, none_label: str = "neither") -> dict[str, float]:
+    """Seconds each character is on screen (a shared shot counts for both), ``"together"`` (both on screen)
+    and `none_label` (neither), in that order: jerry, tom, together, neither."""
+    out = {c: 0.0 for c in CHARACTERS}
+    out.update({"together": 0.0, none_label: 0.0})
+    for s in video.shots:
+        for c in s.characters:
+            out[c] += s.duration_s
+        out["together"] += s.duration_s if len(s.characters) >= 2 else 0.0
+        out[none_label] += s.duration_s if not s.characters else 0.0
+    return out
 
 
 def _pick_style(style, rng) -> Style:
@@ -283,6 +329,10 @@ def _plan_shot(label: str, n_frames: int, fps: float, width: int, height: int, m
 
 
 def _draw_subject(frame: np.ndarray, plan: dict, t_s: float) -> None:
+    if plan["label"] == BOTH:
+        for subject in plan["subjects"]:
+            _draw_subject(frame, subject, t_s)
+        return
     x = plan["x0"] + plan["vx"] * t_s
     scale = plan["scale"] * plan["unit"]
     if plan["kind"] == "zoom":

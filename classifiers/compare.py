@@ -23,6 +23,7 @@ from classifiers.features import FEATURE_NORMS, context_grid
 from classifiers.heldout import HeldOutVideo, score_held_out
 from classifiers.intervals import error_spread
 from classifiers.metrics import METRICS, metric_key, score_fold, summarise_folds
+from classifiers.multilabel import MultiLabelClassifier, score_multilabel
 from classifiers.persist import save_model
 from classifiers.pool import n_cpus, run_folds, set_threads
 from classifiers.registry import MODELS, build_model
@@ -54,6 +55,10 @@ class ComparisonResult:
         The winner's held-out predictions (with its smoother), one per fold and test video.
     interval : dict
         Held-out screen-time errors behind the saved model's intervals (`classifiers.intervals.error_spread`).
+    multi_label : bool
+        Characters, not classes (issue 11): `classes` are the characters, each a binary problem.
+    thresholds : dict of str to float
+        Multi-label: the winner's decision threshold per character, chosen by cross-validation.
     """
 
     leaderboard: pd.DataFrame
@@ -70,6 +75,9 @@ class ComparisonResult:
     stage_scores: list = field(default_factory=list)
     held_out: list = field(default_factory=list, repr=False)
     interval: dict = field(default_factory=dict)
+    multi_label: bool = False
+    thresholds: dict = field(default_factory=dict)
+    none_label: str = "neither"
 
     @property
     def folds(self) -> pd.DataFrame:
@@ -97,6 +105,8 @@ def compare_models(
     feature_norm: str = "auto",
     context_s: float | str = "auto",
     on_plan: Callable[[CVPlan], None] | None = None,
+    multi_label: bool = False,
+    none_label: str = "neither",
 ) -> ComparisonResult:
     """Compare classifiers on the labelled frames of a store; save the winner to `out_path`.
 
@@ -113,6 +123,11 @@ def compare_models(
     `report_path` (.csv or .json, `classifiers.report.write_report`) when given. Both files are replaced
     together, after all the work, or neither is.
 
+    With `multi_label` (issue 11), labels are characters that may share the screen (`none_label`: none on
+    screen): every model becomes one binary problem per character (`classifiers.multilabel`), with the
+    same folds, stages and smoothing (per character), and a threshold per character chosen by
+    cross-validation for screen-time error.
+
     Raises
     ------
     LabelsInvalid, TooFewSamples, StoreCorrupt, AllModelsFailed, OutputUnwritable
@@ -124,11 +139,12 @@ def compare_models(
     if context_s != "auto" and not (isinstance(context_s, (int, float)) and context_s >= 0):
         raise ValueError(f"context_s must be 'auto' or seconds >= 0, got {context_s!r}")
     store = FeatureStore(store_path)
-    data = load_labelled_videos(store, labels_path, video=video, classes=classes)
+    data = load_labelled_videos(store, labels_path, video=video, classes=classes, multi_label=multi_label, none_label=none_label)
     norms = FEATURE_NORMS if feature_norm == "auto" else (feature_norm,)
     contexts = context_grid(data.n_features) if context_s == "auto" else (float(context_s),)
-    plan = plan_folds(data.video_ids, data.requested_s, data.y, n_splits=n_splits, split=split,
-                      gap_s=max(gap_s, *contexts), allow_leaky_split=allow_leaky_split, random_state=random_state)
+    plan = plan_folds(data.video_ids, data.requested_s, data.targets, n_splits=n_splits, split=split,
+                      gap_s=max(gap_s, *contexts), allow_leaky_split=allow_leaky_split, random_state=random_state,
+                      classes=data.characters or None, none_label=none_label)
     if on_plan is not None:
         on_plan(plan)
     norm, k, stage_scores = _choose_stages(data, plan, norms, contexts, metric=metric, n_jobs=n_jobs,
@@ -136,18 +152,20 @@ def compare_models(
     result = compare_frames(data, plan, feature_norm=norm, context_s=k, models=models, metric=metric, timeout_s=timeout_s,
                             n_jobs=n_jobs, random_state=random_state, smoothers=smoothers)
     result.stage_scores = stage_scores
-    result.interval = error_spread([h.error_record(data.y, result.classes) for h in result.held_out], result.classes, plan.scheme)
+    result.interval = error_spread([h.error_record(data.targets, result.classes, result.thresholds) for h in result.held_out],
+                                   result.classes, plan.scheme, multi_label=data.is_multi_label)
     with _written_together(out_path, report_path) as (model_tmp, report_tmp):
         if model_tmp is not None:
-            estimators = _estimators(models, random_state)
+            estimators = _estimators(models, random_state, multi_label=data.is_multi_label)
             winner = clone(estimators[result.best_name])
             with threadpool_limits(n_cpus(n_jobs)):
-                set_threads(winner, n_cpus(n_jobs)).fit(data.features(norm, k), data.y)
+                set_threads(winner, n_cpus(n_jobs)).fit(data.features(norm, k), data.targets)
             row = result.leaderboard.set_index("model").loc[result.best_name]
             save_model(
                 model_tmp, pipeline=winner, classes=result.classes, embedding_config=store.config, smoother=result.best_smoother,
                 model_name=result.best_name, cv=plan.to_dict(), scores=json_safe(row.to_dict()),
                 training_videos=result.training_videos, feature_norm=norm, context_s=k, interval=result.interval,
+                multi_label=data.is_multi_label, thresholds=result.thresholds, none_label=data.none_label,
             )
             result.model_path = Path(out_path)
         if report_tmp is not None:
@@ -197,7 +215,9 @@ def compare_frames(
     balanced_accuracy, log_loss (mean over folds, with ``*_std``), screen_time_error_pct (mean over
     classes), the same unsmoothed as ``*_unsmoothed``, recall_<class>, screen_time_error_pct_<class>,
     fit_s (mean per fold, seconds), predict_s_per_1000 (seconds of held-out scoring per 1,000 test frames:
-    the whole chain, every smoothing candidate), error.
+    the whole chain, every smoothing candidate), error. Multi-label data (`classifiers.multilabel`):
+    macro_f1, balanced_accuracy and log_loss are means over characters, with f1_<character>,
+    threshold_<character>, together_error_pct, none_error_pct and exact_set_accuracy besides.
 
     Raises
     ------
@@ -207,10 +227,10 @@ def compare_frames(
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
     start = time.perf_counter()
-    estimators = _estimators(models, random_state)
-    classes = sorted(np.unique(data.y).tolist())
+    estimators = _estimators(models, random_state, multi_label=data.is_multi_label)
+    classes = data.classes
     smoothers = list(dict.fromkeys(smoothers or candidate_smoothers()))
-    runs = run_folds(estimators, data.features(feature_norm, context_s), data.y, plan.folds, timeout_s=timeout_s, n_jobs=n_jobs)
+    runs = run_folds(estimators, data.features(feature_norm, context_s), data.targets, plan.folds, timeout_s=timeout_s, n_jobs=n_jobs)
     n_test = sum(len(test) for _, test in plan.folds)
     rows = []
     for name, outcome in runs.items():
@@ -222,17 +242,21 @@ def compare_frames(
                                              context_s=context_s, smoothers=smoothers)
         best, plain = None, None
         for smoother in smoothers:
-            summary = summarise_folds(_fold_scores(held_out[smoother], data, classes, len(plan.folds)), classes)
+            thresholds = {}
+            if data.is_multi_label:
+                summary, thresholds = score_multilabel(held_out[smoother], data, classes, len(plan.folds))
+            else:
+                summary = summarise_folds(_fold_scores(held_out[smoother], data, classes, len(plan.folds)), classes)
             if plain is None or smoother.method == "none":
                 plain = summary
             if best is None or metric_key(summary, metric) < metric_key(best[1], metric):
-                best = (smoother, summary, held_out[smoother])
+                best = (smoother, summary, held_out[smoother], thresholds)
         rows.append({
             "model": name, "status": "ok", "smoothing": best[0].name, **best[1],
             **{f"{k}_unsmoothed": plain[k] for k in ("macro_f1", "balanced_accuracy", "screen_time_error_pct")},
             "fit_s": float(np.mean([r["fit_s"] for r in outcome])),
             "predict_s_per_1000": 1000.0 * predict_s / n_test,  # the whole chain, all smoothers
-            "error": "", "_smoother": best[0], "_held_out": best[2],
+            "error": "", "_smoother": best[0], "_held_out": best[2], "_thresholds": best[3],
         })
     ok = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: metric_key(r, metric))
     if not ok:
@@ -242,10 +266,10 @@ def compare_frames(
     board.insert(0, "rank", range(1, len(board) + 1))
     board.insert(3, "winner", board["rank"] == 1)
     return ComparisonResult(
-        leaderboard=board.drop(columns=["_smoother", "_held_out"], errors="ignore"), best_name=ok[0]["model"],
+        leaderboard=board.drop(columns=["_smoother", "_held_out", "_thresholds"], errors="ignore"), best_name=ok[0]["model"],
         best_smoother=ok[0]["_smoother"], cv=plan, classes=classes, metric=metric, wall_s=time.perf_counter() - start,
         training_videos=sorted(np.unique(data.video_ids).tolist()), feature_norm=feature_norm, context_s=float(context_s),
-        held_out=ok[0]["_held_out"],
+        held_out=ok[0]["_held_out"], multi_label=data.is_multi_label, thresholds=ok[0]["_thresholds"], none_label=data.none_label,
     )
 
 
@@ -284,10 +308,14 @@ def _fold_scores(held_out: list[HeldOutVideo], data: LabelledVideos, classes: li
     return scores
 
 
-def _estimators(models, random_state: int) -> dict:
+def _estimators(models, random_state: int, multi_label: bool = False) -> dict:
     if models is None:
         models = list(MODELS)
     if isinstance(models, Mapping):
-        return dict(models)
-    return {name: build_model(name, random_state=random_state) for name in models}
+        estimators = dict(models)
+    else:
+        estimators = {name: build_model(name, random_state=random_state) for name in models}
+    if multi_label:  # one binary problem per character, each with the model's own class weights
+        return {name: MultiLabelClassifier(estimator=e) for name, e in estimators.items()}
+    return estimators
 

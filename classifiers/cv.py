@@ -14,6 +14,9 @@ to a new episode (issue 7). So folds are whole videos whenever two or more video
 
 ``auto`` picks ``grouped`` with >= n_splits labelled videos, ``leave-one-video-out`` with 2 or more,
 and ``blocks`` for a single video.
+
+Multi-label targets (one column per character, issue 11) follow the same rules: folds are stratified on
+each frame's set of characters, and the checks and warnings are per character.
 """
 
 from __future__ import annotations
@@ -95,6 +98,8 @@ def plan_folds(
     gap_s: float = 5.0,
     allow_leaky_split: bool = False,
     random_state: int = 0,
+    classes: list[str] | None = None,
+    none_label: str = "neither",
 ) -> CVPlan:
     """Choose cross-validation folds over labelled frames.
 
@@ -103,8 +108,8 @@ def plan_folds(
     video_ids : ndarray of shape (n_frames,), str
     requested_s : ndarray of shape (n_frames,), float
         Time of each frame in its video, seconds.
-    y : ndarray of shape (n_frames,), str
-        Labels.
+    y : ndarray of shape (n_frames,), str, or of shape (n_frames, n_characters), 0/1
+        Labels; or, multi-label, which characters are on screen (columns named by `classes`).
     n_splits : int
         Number of folds (>= 2); leave-one-video-out has one fold per video instead.
     split : {"auto", "grouped", "leave-one-video-out", "blocks", "shuffled"}
@@ -115,6 +120,10 @@ def plan_folds(
         Must be True for "shuffled".
     random_state : int
         Seed of the grouped and shuffled splitters.
+    classes : list of str, optional
+        Multi-label: the characters, one per column of `y`.
+    none_label : str
+        Multi-label: what the summary calls frames with no character on screen.
 
     Warns
     -----
@@ -130,20 +139,21 @@ def plan_folds(
         "shuffled" asked for without `allow_leaky_split`.
     """
     video_ids, requested_s, y = np.asarray(video_ids), np.asarray(requested_s, dtype=np.float64), np.asarray(y)
+    masks, y, word = _label_masks(y, classes, none_label)  # y: one stratification key per frame from here on
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
     if n_splits < 2:
         raise ValueError(f"n_splits must be >= 2, got {n_splits}")
     if gap_s < 0:
         raise ValueError(f"gap_s must be >= 0 seconds, got {gap_s}")
-    classes, counts = np.unique(y, return_counts=True)
     n_videos = len(np.unique(video_ids))
     scheme = split if split != "auto" else (
         "grouped" if n_videos >= n_splits else "leave-one-video-out" if n_videos >= 2 else "blocks")
-    for c, n in zip(classes, counts):
+    for c, mask in masks.items():
+        n = int(mask.sum())
         if n < n_splits and scheme != "leave-one-video-out":
             raise TooFewSamples(
-                f"class {str(c)!r} has {n} labelled frames, fewer than {n_splits} folds; "
+                f"{word} {str(c)!r} has {n} labelled frames, fewer than {n_splits} folds; "
                 f"label more frames of it, lower --folds to {max(2, n)} or remove its rows from the labels"
             )
     if scheme == "shuffled" and not allow_leaky_split:
@@ -180,25 +190,39 @@ def plan_folds(
                 f"fold {k + 1} of the {scheme} split would train on one class only or test on nothing; "
                 "label more frames of every class across the video, lower --folds or --gap-s"
             )
-    _warn_missing_classes(folds, video_ids, y, classes)
-    summary = _summarise(folds, dropped, video_ids, y, classes)
+    _warn_missing_classes(folds, video_ids, masks, word)
+    summary = _summarise(folds, dropped, video_ids, masks, none_mask=(y == none_label) if word == "character" else None,
+                         none_label=none_label)
     return CVPlan(scheme, n_splits, float(gap_s), random_state, folds, summary)
 
 
-def _warn_missing_classes(folds, video_ids: np.ndarray, y: np.ndarray, classes: np.ndarray) -> None:
+def _label_masks(y: np.ndarray, classes, none_label: str) -> tuple[dict, np.ndarray, str]:
+    """(name -> frames of that class or character, one stratification key per frame, 'class' or 'character')."""
+    if y.ndim == 1:
+        return {str(c): y == c for c in np.unique(y)}, y, "class"
+    if classes is None or len(classes) != y.shape[1]:
+        raise ValueError(f"a 2-D y needs one name per column in classes, got {classes!r} for {y.shape[1]} columns")
+    on = y.astype(bool)
+    masks = {str(c): on[:, j] for j, c in enumerate(classes)}
+    names = np.asarray(classes, dtype=object)
+    keys = np.array(["+".join(names[row]) or none_label for row in on], dtype=object)
+    return masks, keys, "character"
+
+
+def _warn_missing_classes(folds, video_ids: np.ndarray, masks: dict, word: str = "class") -> None:
     """One warning per class that some fold does not test, and one per class that some fold cannot learn (issue 9)."""
-    for c in classes:
-        untested = [k for k, (_, test) in enumerate(folds, start=1) if not np.any(y[test] == c)]
-        unlearnt = [k for k, (train, test) in enumerate(folds, start=1) if not np.any(y[train] == c) and np.any(y[test] == c)]
+    for c, mask in masks.items():
+        untested = [k for k, (_, test) in enumerate(folds, start=1) if not np.any(mask[test])]
+        unlearnt = [k for k, (train, test) in enumerate(folds, start=1) if not np.any(mask[train]) and np.any(mask[test])]
         if untested:
             warnings.warn(
-                f"class {str(c)!r} has no test frames in {_fold_list(untested, folds, video_ids)}: "
+                f"{word} {str(c)!r} has no test frames in {_fold_list(untested, folds, video_ids)}: "
                 f"{'that fold says' if len(untested) == 1 else 'those folds say'} nothing about it, "
                 "its recall and screen-time error come from the other folds",
                 stacklevel=3)
         if unlearnt:
             warnings.warn(
-                f"class {str(c)!r} has no training frames in {_fold_list(unlearnt, folds, video_ids)}: "
+                f"{word} {str(c)!r} has no training frames in {_fold_list(unlearnt, folds, video_ids)}: "
                 "the model there cannot predict it, so its test frames there all count as misses (recall 0); "
                 "label it in more videos",
                 stacklevel=3)
@@ -230,7 +254,7 @@ def _time_blocks(video_ids: np.ndarray, requested_s: np.ndarray, n_splits: int, 
     return folds, dropped
 
 
-def _summarise(folds, dropped, video_ids, y, classes) -> pd.DataFrame:
+def _summarise(folds, dropped, video_ids, masks: dict, none_mask=None, none_label: str = "neither") -> pd.DataFrame:
     rows = []
     for k, ((train, test), n_dropped) in enumerate(zip(folds, dropped), start=1):
         row = {
@@ -238,7 +262,9 @@ def _summarise(folds, dropped, video_ids, y, classes) -> pd.DataFrame:
             "train_videos": len(np.unique(video_ids[train])), "test_videos": len(np.unique(video_ids[test])),
             "gap_dropped_frames": n_dropped,
         }
-        for c in classes:
-            row[f"test_n_{c}"] = int(np.sum(y[test] == c))
+        for c, mask in masks.items():
+            row[f"test_n_{c}"] = int(np.sum(mask[test]))
+        if none_mask is not None:  # multi-label: frames with no character on screen
+            row[f"test_n_{none_label}"] = int(np.sum(none_mask[test]))
         rows.append(row)
     return pd.DataFrame(rows)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from classifiers.features import video_features
-from featurestore.labels import StoreGrids, join_labels, parse_labels
+from featurestore.labels import NONE_LABEL, StoreGrids, join_labels, parse_labels
 from featurestore.store import FeatureStore
 
 
@@ -41,6 +41,11 @@ class LabelledVideos:
         Position of each labelled frame among its video's stored samples.
     requested_s : ndarray of shape (n_frames,), seconds
     step_s : ndarray of shape (n_frames,), seconds per frame (1 / sample_fps of its video)
+    Y : ndarray of shape (n_frames, n_characters), int8, or None
+        Multi-label: 1 where that character (of `characters`) is on screen; `y` is then each frame's set of
+        characters as one string ('jerry+tom', or `none_label` for none), for display.
+    characters : list of str
+        Multi-label: the characters, sorted; empty otherwise.
     """
 
     videos: dict[str, StoredVideo]
@@ -49,7 +54,24 @@ class LabelledVideos:
     requested_s: np.ndarray
     y: np.ndarray
     step_s: np.ndarray
+    Y: np.ndarray | None = None
+    characters: list = field(default_factory=list)
+    none_label: str = NONE_LABEL
     _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def is_multi_label(self) -> bool:
+        return self.Y is not None
+
+    @property
+    def targets(self) -> np.ndarray:
+        """What classifiers are fitted on: `Y` (multi-label) or `y`."""
+        return self.Y if self.Y is not None else self.y
+
+    @property
+    def classes(self) -> list[str]:
+        """Column order of predicted probabilities: the characters (multi-label) or the sorted classes."""
+        return list(self.characters) if self.is_multi_label else sorted(np.unique(self.y).tolist())
 
     @property
     def n_features(self) -> int:
@@ -71,15 +93,19 @@ class LabelledVideos:
         return self._cache[key]
 
 
-def load_labelled_videos(store: FeatureStore, labels_path, *, video=None, classes=None) -> LabelledVideos:
+def load_labelled_videos(store: FeatureStore, labels_path, *, video=None, classes=None, multi_label: bool = False,
+                         none_label: str = NONE_LABEL) -> LabelledVideos:
     """Join a labels file to a store; keep every stored sample of each labelled video (each read once).
+
+    With `multi_label`, frames carry sets of characters (`featurestore.labels.read_labels`).
 
     Raises
     ------
     LabelsInvalid, StoreCorrupt
     """
     grids = StoreGrids(store)
-    frames = join_labels(parse_labels(labels_path, video=video, classes=classes), grids, store_name=Path(store.path).name)
+    table = parse_labels(labels_path, video=video, classes=classes, multi_label=multi_label, none_label=none_label)
+    frames = join_labels(table, grids, store_name=Path(store.path).name)
     frames = frames.sort_values(["video_id", "requested_s"], kind="stable")
     videos = {}
     for video_id in frames["video_id"].unique():
@@ -87,8 +113,15 @@ def load_labelled_videos(store: FeatureStore, labels_path, *, video=None, classe
         videos[video_id] = StoredVideo(video_id, np.asarray(v.requested_s, dtype=np.float64), np.asarray(v.features),
                                        float(v.info["duration_s"]), float(v.info["sample_fps"]))
     video_ids = frames["video_id"].to_numpy().astype(str)
+    Y, characters = None, []
+    if multi_label:
+        characters = sorted({c for labels in frames["labels"] for c in labels})
+        Y = np.array([[c in labels for c in characters] for labels in frames["labels"]], dtype=np.int8).reshape(-1, len(characters))
+        y = np.array(["+".join(labels) or none_label for labels in frames["labels"]], dtype=str)
+    else:
+        y = frames["label"].to_numpy().astype(str)
     return LabelledVideos(
         videos=videos, video_ids=video_ids, rows=frames["row"].to_numpy(dtype=np.intp),
-        requested_s=frames["requested_s"].to_numpy(dtype=np.float64), y=frames["label"].to_numpy().astype(str),
-        step_s=np.array([1.0 / videos[v].sample_fps for v in video_ids]),
+        requested_s=frames["requested_s"].to_numpy(dtype=np.float64), y=y,
+        step_s=np.array([1.0 / videos[v].sample_fps for v in video_ids]), Y=Y, characters=characters, none_label=none_label,
     )

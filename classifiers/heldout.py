@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from classifiers.dataset import LabelledVideos
+from classifiers.multilabel import threshold_vector
 from classifiers.persist import SavedModel
 from classifiers.smoothing import Smoother
 
@@ -45,11 +46,21 @@ class HeldOutVideo:
     sample_duration_s: np.ndarray
     whole_video: bool
 
-    def error_record(self, y: np.ndarray, classes: list[str]) -> dict:
-        """Labelled, true and predicted seconds per class over this video's test frames (for `classifiers.intervals`)."""
+    def error_record(self, y: np.ndarray, classes: list[str], thresholds: dict | None = None) -> dict:
+        """Labelled, true and predicted seconds per class over this video's test frames (for `classifiers.intervals`).
+
+        Multi-label: `y` of shape (n_frames, n_characters), 0/1, and a character counts as predicted on
+        screen where its probability reaches its threshold in `thresholds`.
+        """
+        d = self.sample_duration_s
+        if np.ndim(y) == 2:
+            on = self.proba >= threshold_vector(thresholds or {}, classes)[None, :]
+            truth = np.asarray(y)[self.frames].astype(bool)
+            return {"video": self.video_id, "fold": self.fold, "labelled_s": float(d.sum()),
+                    "true_s": {c: float(d @ truth[:, j]) for j, c in enumerate(classes)},
+                    "predicted_s": {c: float(d @ on[:, j]) for j, c in enumerate(classes)}}
         y_true = y[self.frames]
         predicted = np.asarray(classes)[np.argmax(self.proba, axis=1)]
-        d = self.sample_duration_s
         return {"video": self.video_id, "fold": self.fold, "labelled_s": float(d.sum()),
                 "true_s": {c: float(d[y_true == c].sum()) for c in classes},
                 "predicted_s": {c: float(d[predicted == c].sum()) for c in classes}}
@@ -65,7 +76,7 @@ def score_held_out(fold_models: list, data: LabelledVideos, folds, classes: list
     data : LabelledVideos
     folds : list of (train_idx, test_idx) into the labelled frames
     classes : list of str
-        Column order of the returned probabilities (sorted class names).
+        Column order of the returned probabilities (sorted class names; the characters of a multi-label `data`).
 
     Returns
     -------
@@ -74,7 +85,8 @@ def score_held_out(fold_models: list, data: LabelledVideos, folds, classes: list
     held_out, predict_s = {s: [] for s in smoothers}, 0.0
     for k, (model, (train, test)) in enumerate(zip(fold_models, folds), start=1):
         chain = SavedModel(pipeline=model, classes=list(classes), embedding_config={}, smoother=smoothers[0],
-                           feature_norm=feature_norm, context_s=context_s)
+                           feature_norm=feature_norm, context_s=context_s, multi_label=data.is_multi_label,
+                           none_label=data.none_label)
         trained_videos = set(np.unique(data.video_ids[train]).tolist())
         for video_id in np.unique(data.video_ids[test]).tolist():
             frames = test[data.video_ids[test] == video_id]

@@ -15,6 +15,9 @@ per class cannot estimate one each: with 4 videos one class's errors can all be 
 its interval would be too narrow for the next video (bench/accuracy.py, issue 7). With fewer than
 `MIN_VIDEOS_FOR_INTERVAL` held-out videos no interval is given at all, and the reason is said instead.
 
+A multi-label model's characters are not on screen at each other's expense (a video's errors need not
+sum to 0), so there each (video, character) error is one degree of freedom: ``df = n_videos * n_characters``.
+
 The errors come from videos like the labelled ones. A new episode unlike all of them (another
 camera style, lighting, character size) can be further off than the interval says.
 """
@@ -29,7 +32,7 @@ MIN_VIDEOS_FOR_INTERVAL = 3
 WHOLE_VIDEO_SCHEMES = ("grouped", "leave-one-video-out")
 
 
-def error_spread(records: list[dict], classes: list[str], scheme: str) -> dict:
+def error_spread(records: list[dict], classes: list[str], scheme: str, *, multi_label: bool = False) -> dict:
     """What the saved model keeps to give intervals later: per-class error shares of held-out videos.
 
     Parameters
@@ -39,11 +42,13 @@ def error_spread(records: list[dict], classes: list[str], scheme: str) -> dict:
     classes : list of str
     scheme : str
         The cross-validation scheme; only whole-video schemes give usable errors.
+    multi_label : bool
+        The classes are characters that can share the screen (recorded as ``"multi_label": true``).
 
     Returns
     -------
-    dict, JSON-able: ``{"n_videos": int, "videos": [str], "error_share": {class: [float per video]}, "note": str}``;
-    `note` is non-empty when no interval can be given, and says why.
+    dict, JSON-able: ``{"n_videos": int, "videos": [str], "error_share": {class: [float per video]}, "note": str}``
+    (and ``"multi_label": true`` for characters); `note` is non-empty when no interval can be given, and says why.
     """
     if scheme not in WHOLE_VIDEO_SCHEMES:
         return {"n_videos": 0, "videos": [], "error_share": {},
@@ -56,7 +61,8 @@ def error_spread(records: list[dict], classes: list[str], scheme: str) -> dict:
     if len(records) < MIN_VIDEOS_FOR_INTERVAL:
         note = (f"no interval: only {len(records)} labelled videos were held out in cross-validation, "
                 f"at least {MIN_VIDEOS_FOR_INTERVAL} are needed to estimate one; label more videos")
-    return {"n_videos": len(records), "videos": [str(r["video"]) for r in records], "error_share": shares, "note": note}
+    spread = {"n_videos": len(records), "videos": [str(r["video"]) for r in records], "error_share": shares, "note": note}
+    return {**spread, "multi_label": True} if multi_label else spread
 
 
 def half_width_share(spread: dict, level: float = INTERVAL_LEVEL) -> dict[str, float] | None:
@@ -67,7 +73,8 @@ def half_width_share(spread: dict, level: float = INTERVAL_LEVEL) -> dict[str, f
     from scipy.stats import t as student_t
 
     errors = np.concatenate([np.asarray(e, dtype=np.float64) for e in spread["error_share"].values()])
-    df = int(spread["n_videos"]) * max(1, len(spread["error_share"]) - 1)
+    n_free = len(spread["error_share"]) if spread.get("multi_label") else len(spread["error_share"]) - 1
+    df = int(spread["n_videos"]) * max(1, n_free)
     half = float(student_t.ppf((1.0 + level) / 2.0, df=df)) * float(np.sqrt(np.mean(np.square(errors))))
     return {c: half for c in spread["error_share"]}
 

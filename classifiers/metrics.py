@@ -89,3 +89,89 @@ def metric_key(row: dict, metric: str) -> float:
     """Sort key: smaller is better, whatever the metric's direction."""
     value = row[metric]
     return -value if METRICS[metric] else value
+
+
+def score_fold_multilabel(Y_true: np.ndarray, proba: np.ndarray, thresholds: np.ndarray, video_ids: np.ndarray,
+                          sample_duration_s: np.ndarray) -> dict:
+    """Metrics of one test fold of a multi-label model (one binary problem per character).
+
+    Parameters
+    ----------
+    Y_true : ndarray of shape (n_frames, n_characters), 0/1
+    proba : ndarray of shape (n_frames, n_characters), float
+        Probability that each character is on screen.
+    thresholds : ndarray of shape (n_characters,)
+        A character counts as on screen where its probability reaches its threshold.
+    video_ids : ndarray of shape (n_frames,), str
+    sample_duration_s : ndarray of shape (n_frames,), float
+
+    Returns
+    -------
+    dict with macro_f1, balanced_accuracy, log_loss (means over characters), and, summed over the fold:
+    per-character arrays tp, fp, fn (frames), true_s, abs_error_s (seconds, per test video); together_true_s,
+    together_abs_error_s (two or more characters on screen), none_true_s, none_abs_error_s (no character),
+    n_exact (frames whose whole set of characters is right), n_frames.
+    """
+    truth = np.asarray(Y_true).astype(bool)
+    on = np.asarray(proba) >= np.asarray(thresholds)[None, :]
+    tp, fp = (on & truth).sum(axis=0), (on & ~truth).sum(axis=0)
+    fn, tn = (~on & truth).sum(axis=0), (~on & ~truth).sum(axis=0)
+    f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)
+    both = np.vstack([np.where(tp + fn > 0, tp / np.maximum(tp + fn, 1), np.nan),
+                      np.where(tn + fp > 0, tn / np.maximum(tn + fp, 1), np.nan)])
+    known = np.isfinite(both)
+    # a character the fold never (or always) shows has one rate only: its balanced accuracy is that rate
+    balanced = np.where(known.any(axis=0), np.where(known, both, 0).sum(axis=0) / np.maximum(known.sum(axis=0), 1), np.nan)
+    p = np.clip(np.asarray(proba, dtype=np.float64), 1e-15, 1 - 1e-15)
+    losses = -(truth * np.log(p) + ~truth * np.log(1 - p)).mean(axis=0)
+    k = truth.shape[1]
+    true_s, abs_error_s = np.zeros(k), np.zeros(k)
+    sums = {"together_true_s": 0.0, "together_abs_error_s": 0.0, "none_true_s": 0.0, "none_abs_error_s": 0.0}
+    for video in np.unique(video_ids):
+        m = video_ids == video
+        d = sample_duration_s[m]
+        t, pr = d @ truth[m], d @ on[m]
+        true_s += t
+        abs_error_s += np.abs(pr - t)
+        for name, n_true, n_pred in (("together", truth[m].sum(1) >= 2, on[m].sum(1) >= 2),
+                                     ("none", truth[m].sum(1) == 0, on[m].sum(1) == 0)):
+            sums[f"{name}_true_s"] += float(d @ n_true)
+            sums[f"{name}_abs_error_s"] += abs(float(d @ n_pred) - float(d @ n_true))
+    return {
+        "macro_f1": float(f1.mean()), "balanced_accuracy": float(np.mean(balanced[np.isfinite(balanced)])) if np.any(np.isfinite(balanced)) else float("nan"),
+        "log_loss": float(losses.mean()), "tp": tp, "fp": fp, "fn": fn, "true_s": true_s, "abs_error_s": abs_error_s,
+        **sums, "n_exact": int(np.sum((on == truth).all(axis=1))), "n_frames": int(len(truth)),
+    }
+
+
+def summarise_folds_multilabel(fold_scores: list[dict], classes: list[str]) -> dict:
+    """One leaderboard row from per-fold multi-label scores (means and std over folds; counts and seconds pooled).
+
+    Keys: macro_f1, balanced_accuracy, log_loss (+ ``_std``), screen_time_error_pct (mean over characters
+    of % of that character's labelled seconds), together_error_pct, none_error_pct (% of the labelled seconds
+    with two or more / no characters on screen; NaN where there were none), exact_set_accuracy (share of
+    frames whose set of characters is exactly right), and per character f1_<c>, recall_<c>,
+    screen_time_error_pct_<c>.
+    """
+    row: dict = {}
+    for name in ("balanced_accuracy", "macro_f1", "log_loss"):
+        values = np.array([s[name] for s in fold_scores])
+        values = values[np.isfinite(values)]
+        row[name] = float(values.mean()) if len(values) else float("nan")
+        row[f"{name}_std"] = float(values.std()) if len(values) else float("nan")
+    tp, fp, fn = (sum(s[key] for s in fold_scores) for key in ("tp", "fp", "fn"))
+    true_s, abs_error_s = sum(s["true_s"] for s in fold_scores), sum(s["abs_error_s"] for s in fold_scores)
+
+    def pct(error: float, true: float) -> float:
+        return 100.0 * error / true if true > 0 else float("nan")
+
+    error_pct = np.array([pct(e, t) for e, t in zip(abs_error_s, true_s)])
+    row["screen_time_error_pct"] = float(np.nanmean(error_pct)) if np.any(np.isfinite(error_pct)) else float("nan")
+    for name in ("together", "none"):
+        row[f"{name}_error_pct"] = pct(sum(s[f"{name}_abs_error_s"] for s in fold_scores), sum(s[f"{name}_true_s"] for s in fold_scores))
+    row["exact_set_accuracy"] = sum(s["n_exact"] for s in fold_scores) / max(1, sum(s["n_frames"] for s in fold_scores))
+    for j, c in enumerate(classes):
+        row[f"f1_{c}"] = float(2 * tp[j] / (2 * tp[j] + fp[j] + fn[j])) if 2 * tp[j] + fp[j] + fn[j] > 0 else float("nan")
+        row[f"recall_{c}"] = float(tp[j] / (tp[j] + fn[j])) if tp[j] + fn[j] > 0 else float("nan")
+        row[f"screen_time_error_pct_{c}"] = float(error_pct[j])
+    return row

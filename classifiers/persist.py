@@ -8,7 +8,8 @@ A model file is a skops archive (see `classifiers.modelfile`): loading one build
 cannot run code, so model files can be shared. It holds a plain dict tagged ``format="screentime-model"``:
 the fitted classifier pipeline (the only non-JSON value), class names, the embedding config of the training
 features, the per-video stages, the chosen smoother, the held-out errors behind the intervals, CV scheme and
-scores, training videos, library versions and creation time.
+scores, training videos, library versions and creation time; for a multi-label model (issue 11), the
+per-character thresholds and the none label.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import numpy as np
 from classifiers.features import MIN_SAMPLES_FOR_CENTER, video_features
 from classifiers.intervals import INTERVAL_LEVEL, screen_time_interval
 from classifiers.modelfile import dump_model_file, load_model_file
+from classifiers.multilabel import threshold_vector
+from classifiers.presence import summarize_presence
 from classifiers.smoothing import Smoother
 from classifiers.timeline import VideoScreenTime, summarize_video
 from featurestore.errors import ModelFileRefused, StoreMismatch
@@ -58,6 +61,15 @@ class SavedModel:
         Temporal context window, +-seconds (`classifiers.features.TemporalContext`); 0 = none.
     interval : dict
         Held-out screen-time errors (`classifiers.intervals.error_spread`); {} if unknown.
+    multi_label : bool
+        Characters, not classes (issue 11): `pipeline` is a `classifiers.multilabel.MultiLabelClassifier`
+        whose ``predict_proba`` gives each character's probability of being on screen; `classes` are the
+        characters; smoothing is per character (`Smoother.transform_each`); a character is on screen where
+        its probability reaches its threshold in `thresholds`.
+    thresholds : dict of str to float
+        Multi-label: decision threshold per character, chosen by cross-validation for screen-time error.
+    none_label : str
+        Multi-label: the name of "no character on screen".
     """
 
     pipeline: object
@@ -74,6 +86,9 @@ class SavedModel:
     feature_norm: str = "none"
     context_s: float = 0.0
     interval: dict = field(default_factory=dict)
+    multi_label: bool = False
+    thresholds: dict = field(default_factory=dict)
+    none_label: str = "neither"
 
     def predict_video(
         self,
@@ -118,7 +133,9 @@ class SavedModel:
         -------
         VideoScreenTime (a list of them for a sequence of smoothers)
             Per-sample smoothed probabilities (columns in `classes` order) and labels, seconds, share,
-            segments, and ``screen_time_interval_s`` (None when the model cannot give intervals).
+            segments, and ``screen_time_interval_s`` (None when the model cannot give intervals). For a
+            multi-label model, per character (they may overlap), with time together and with no character
+            (`classifiers.presence.summarize_presence`).
         """
         t = np.asarray(t, dtype=np.float64)
         X = np.asarray(X)
@@ -138,14 +155,21 @@ class SavedModel:
             actual_s = None if actual_s is None else np.asarray(actual_s)[stretch] - start_s
             duration_s = float(t[-1]) + 1.0 / sample_fps if len(t) else 0.0
         proba = np.zeros((len(t), len(self.classes)))
-        if len(t):
+        if len(t) and self.multi_label:
+            proba[:] = self.pipeline.predict_proba(staged)
+        elif len(t):
             seen = [str(c) for c in self.pipeline.classes_]  # a fold's model may lack a class: its column stays 0
             proba[:, [self.classes.index(c) for c in seen]] = self.pipeline.predict_proba(staged)
         smoothers = [smoother or self.smoother] if smoother is None or isinstance(smoother, Smoother) else list(smoother)
         videos = []
         for each in smoothers:
-            smoothed = each.transform(proba, step_s=1.0 / sample_fps) if len(t) else proba
-            video = summarize_video(video_id, t, smoothed, self.classes, float(duration_s), float(sample_fps), actual_s=actual_s)
+            if self.multi_label:
+                smoothed = each.transform_each(proba, step_s=1.0 / sample_fps) if len(t) else proba
+                video = summarize_presence(video_id, t, smoothed, self.classes, threshold_vector(self.thresholds, self.classes),
+                                           float(duration_s), float(sample_fps), none_label=self.none_label, actual_s=actual_s)
+            else:
+                smoothed = each.transform(proba, step_s=1.0 / sample_fps) if len(t) else proba
+                video = summarize_video(video_id, t, smoothed, self.classes, float(duration_s), float(sample_fps), actual_s=actual_s)
             video.screen_time_interval_s = screen_time_interval(video.screen_time_s, video.duration_s, self.interval,
                                                                 interval_level, min_half_width_s=1.0 / sample_fps)
             video.interval_level = float(interval_level)
@@ -167,8 +191,13 @@ def save_model(
     feature_norm: str = "none",
     context_s: float = 0.0,
     interval: dict | None = None,
+    multi_label: bool = False,
+    thresholds: dict | None = None,
+    none_label: str = "neither",
 ) -> Path:
     """Write a fitted model and its metadata to `path` atomically (write a temporary file, rename).
+
+    `multi_label`, `thresholds` and `none_label` as in `SavedModel` (written only for a multi-label model).
 
     Returns the path written.
     """
@@ -180,6 +209,9 @@ def save_model(
         "versions": library_versions(MODEL_LIBRARIES), "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "feature_norm": feature_norm, "context_s": float(context_s), "interval": interval or {},
     }
+    if multi_label:
+        payload.update({"multi_label": True, "thresholds": {str(c): float(v) for c, v in (thresholds or {}).items()},
+                        "none_label": str(none_label)})
     return dump_model_file(payload, path)
 
 
@@ -215,7 +247,9 @@ def load_model(path: str | Path) -> SavedModel:
             cv=payload.get("cv", {}), scores=payload.get("scores", {}), training_videos=payload.get("training_videos", []),
             versions=payload.get("versions", {}), created_at=payload.get("created_at", ""), path=path,
             feature_norm=payload.get("feature_norm", "none"), context_s=float(payload.get("context_s", 0.0)),
-            interval=dict(payload.get("interval", {})),
+            interval=dict(payload.get("interval", {})), multi_label=bool(payload.get("multi_label", False)),
+            thresholds={str(c): float(v) for c, v in payload.get("thresholds", {}).items()},
+            none_label=str(payload.get("none_label", "neither")),
         )
     except (KeyError, TypeError, ValueError) as err:
         raise ModelFileRefused(f"model file {path} is a screentime model with missing or broken fields ({err}); retrain it with compare-models") from None

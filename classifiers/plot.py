@@ -1,5 +1,8 @@
 """Timeline PNG of score results: per video, who is on screen when, and the class probabilities.
 
+For a multi-label model (issue 11) the band has one row per character, so time shared on screen shows as
+overlapping bars, and each character's probability of being on screen is drawn as its own line.
+
 Rendered with matplotlib's Agg canvas directly (no pyplot state, no display needed).
 """
 
@@ -33,6 +36,7 @@ def plot_timelines(path: str | os.PathLike, results: Sequence[VideoScreenTime], 
 
     Each panel has a coloured band showing the chosen class over time, and under it the class
     probabilities stacked to 1, in the same colours; the title gives the video and its screen times.
+    Multi-label results get one band row per character (overlaps show) and one probability line each.
     The size is fixed by `figure_size_px`.
 
     Parameters
@@ -75,19 +79,37 @@ def plot_timelines(path: str | os.PathLike, results: Sequence[VideoScreenTime], 
     return path
 
 
+def _draw_characters(band_ax, proba_ax, result: VideoScreenTime, colours: dict[str, tuple], end_s: float) -> None:
+    """Multi-label: one band row per character (top to bottom in class order), one probability line each."""
+    n = len(result.classes)
+    for j, c in enumerate(result.classes):
+        spans = [(seg.start_s, seg.duration_s) for seg in result.segments if seg.label == c]
+        if spans:
+            band_ax.broken_barh(spans, (n - 1 - j + 0.1, 0.8), facecolors=colours[c], edgecolor="none")
+    band_ax.set_ylim(0, n)
+    band_ax.set_yticks([n - 1 - j + 0.5 for j in range(n)], result.classes, fontsize=7)
+    if len(result.sample_s):
+        x = np.r_[result.sample_s, result.sample_s[-1] + result.sample_duration_s[-1]]
+        for j, c in enumerate(result.classes):
+            proba_ax.step(x, np.r_[result.proba[:, j], result.proba[-1, j]], where="post", color=colours[c], linewidth=1.2)
+
+
 def _draw_video(band_ax, proba_ax, result: VideoScreenTime, colours: dict[str, tuple]) -> None:
     end_s = max(result.duration_s, float(result.sample_s[-1]) if len(result.sample_s) else 0.0) or 1.0
-    by_label: dict[str, list[tuple[float, float]]] = {}
-    for seg in result.segments:
-        by_label.setdefault(seg.label, []).append((seg.start_s, seg.duration_s))
-    for label, spans in by_label.items():
-        band_ax.broken_barh(spans, (0, 1), facecolors=colours[label], edgecolor="none")
-    band_ax.set_ylim(0, 1)
-    band_ax.set_yticks([0.5], ["on screen"])
+    if result.multi_label:
+        _draw_characters(band_ax, proba_ax, result, colours, end_s)
+    else:
+        by_label: dict[str, list[tuple[float, float]]] = {}
+        for seg in result.segments:
+            by_label.setdefault(seg.label, []).append((seg.start_s, seg.duration_s))
+        for label, spans in by_label.items():
+            band_ax.broken_barh(spans, (0, 1), facecolors=colours[label], edgecolor="none")
+        band_ax.set_ylim(0, 1)
+        band_ax.set_yticks([0.5], ["on screen"])
     band_ax.tick_params(axis="x", labelbottom=False, bottom=False)
     band_ax.set_xlim(0, end_s)
 
-    if len(result.sample_s):
+    if len(result.sample_s) and not result.multi_label:
         # Each sample's probabilities hold over its interval, hence the steps to the interval end.
         x = np.r_[result.sample_s, result.sample_s[-1] + result.sample_duration_s[-1]]
         y = np.vstack([result.proba, result.proba[-1:]]).T
@@ -102,6 +124,8 @@ def _draw_video(band_ax, proba_ax, result: VideoScreenTime, colours: dict[str, t
 def _title(result: VideoScreenTime) -> str:
     order = sorted(result.screen_time_s.items(), key=lambda kv: -kv[1])
     parts = [f"{label} {sec:.1f} s ({100 * result.share[label]:.0f}%)" for label, sec in order if sec > 0]
+    if result.multi_label:
+        parts.append(f"together {result.together_s:.1f} s")
     return f"{result.video_id}  ({result.duration_s:.1f} s):  " + ",  ".join(parts)
 
 

@@ -56,6 +56,9 @@ class ReduceDims(TransformerMixin, BaseEstimator):
             self.pca_ = None
         else:
             self.pca_ = PCA(n_components=n_components, svd_solver="randomized", random_state=self.random_state).fit(X)
+            # Randomized SVD leaves components_ Fortran-ordered, a model file gives them back C-ordered: the float32
+            # products then differ in the last bit, which moves samples across tree bin edges. C order in both.
+            self.pca_.components_ = np.ascontiguousarray(self.pca_.components_)
         return self
 
     def transform(self, X):

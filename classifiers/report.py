@@ -46,11 +46,15 @@ def folds_table(plan: CVPlan) -> Group:
 def leaderboard_table(result) -> Group:
     """The leaderboard of a `ComparisonResult`, best first, the winner starred, failed models last.
 
-    Scores use each model's best smoother; "F1 raw" is macro F1 without smoothing. Per-class numbers
+    Scores use each model's best smoother; "F1 raw" is macro F1 without smoothing (multi-label: the error on
+    time together, % of the labelled seconds with two or more characters, instead). Per-class numbers
     are in `class_table`, failure reasons in `failure_lines`; every column is in the CSV/JSON report.
     """
     cv = result.cv
-    headers = ["model", "smoothing", "macro F1", "bal acc", "log loss", "F1 raw", "time err %", "fit s", "predict s/1k"]
+    multi = getattr(result, "multi_label", False)
+    # multi-label: the error on time together replaces F1 without smoothing (in the report), to fit 80 columns
+    headers = ["model", "smoothing", "macro F1", "bal acc", "log loss", *([] if multi else ["F1 raw"]), "time err %",
+               *(["together err %"] if multi else []), "fit s", "predict s/1k"]
     sorted_by = {"macro_f1": "macro F1", "balanced_accuracy": "bal acc", "log_loss": "log loss", "screen_time_error_pct": "time err %"}
     rows = []
     for row in result.leaderboard.to_dict(orient="records"):
@@ -59,20 +63,36 @@ def leaderboard_table(result) -> Group:
             continue
         rows.append([
             f"★ {row['model']}" if row["winner"] else row["model"], row["smoothing"], _pm(row, "macro_f1"),
-            _num(row["balanced_accuracy"], 3), _num(row["log_loss"], 3), _num(row["macro_f1_unsmoothed"], 3),
-            _num(row["screen_time_error_pct"], 1), _num(row["fit_s"], 2), _num(row["predict_s_per_1000"], 3),
+            _num(row["balanced_accuracy"], 3), _num(row["log_loss"], 3), *([] if multi else [_num(row["macro_f1_unsmoothed"], 3)]),
+            _num(row["screen_time_error_pct"], 1), *([_num(row["together_error_pct"], 1)] if multi else []),
+            _num(row["fit_s"], 2), _num(row["predict_s_per_1000"], 3),
         ])
-    return _compact_table(f"models by {result.metric}, mean over {cv.n_splits} folds ({cv.scheme} split)",
+    kind = ", per character (multi-label)" if multi else ""
+    return _compact_table(f"models by {result.metric}, mean over {cv.n_splits} folds ({cv.scheme} split){kind}",
                           [("▶" if sorted_by[result.metric] == h else "") + h for h in headers], rows, n_left=2)
 
 
 def class_table(result) -> Group:
     """Per class (rows) and model (columns): recall, and screen-time error as % of the class's labelled seconds."""
     board = [row for row in result.leaderboard.to_dict(orient="records") if row["status"] == "ok"]
+    if getattr(result, "multi_label", False):
+        return _character_table(result, board)
     rows = [[str(c), *(f"{_num(row[f'recall_{c}'], 2)} / {_num(row[f'screen_time_error_pct_{c}'], 1)}" for row in board)]
             for c in result.classes]
     return _compact_table("per class: recall / screen-time error %", ["class", *(row["model"] for row in board)], rows,
                           n_left=1)
+
+
+def _character_table(result, board: list[dict]) -> Group:
+    """Multi-label: per character F1 / screen-time error % @ threshold; then time together and with none, and exact sets."""
+    rows = [[str(c), *(f"{_num(row[f'f1_{c}'], 2)} / {_num(row[f'screen_time_error_pct_{c}'], 1)} @{row[f'threshold_{c}']:.1f}"
+                       for row in board)] for c in result.classes]
+    rows.append(["together", *(f"– / {_num(row['together_error_pct'], 1)}" for row in board)])
+    rows.append([result.none_label, *(f"– / {_num(row['none_error_pct'], 1)}" for row in board)])
+    rows.append(["exact set", *(f"{_num(row['exact_set_accuracy'], 2)}" for row in board)])
+    return _compact_table("per character: F1 / screen-time error % @ threshold (chosen by CV); together, none: error %; "
+                          "exact set: share of frames whose set of characters is right",
+                          ["character", *(row["model"] for row in board)], rows, n_left=1)
 
 
 def _compact_table(title: str, headers: list[str], rows: list[list[str]], n_left: int, flexible: int | None = None) -> Group:
@@ -121,6 +141,8 @@ def write_report(result, path: str | Path, *, suffix: str | None = None) -> Path
         "metric": result.metric, "winner": result.best_name, "smoothing": result.best_smoother.name,
         "feature_norm": result.feature_norm, "context_s": result.context_s, "stage_scores": result.stage_scores,
         "interval": result.interval,
+        **({"multi_label": True, "thresholds": result.thresholds, "none_label": result.none_label}
+           if getattr(result, "multi_label", False) else {}),
         "classes": result.classes, "cv": result.cv.to_dict(), "wall_s": result.wall_s,
         "model_path": str(result.model_path) if result.model_path else None,
         "leaderboard": result.leaderboard.to_dict(orient="records"),
@@ -237,12 +259,18 @@ def screen_time_tables(result) -> list[Table]:
         table = Table(title=f"{v.video_id}: {v.duration_s:.1f} s, {rate}, smoothing {smoothing}, "
                             f"features {result.model_info['feature_norm']}{_context_suffix(result.model_info.get('context_s', 0))}",
                       caption=note or None)
-        for col in ("class", "screen time", "share", "appearances", "first s", "last s"):
-            table.add_column(col, justify="left" if col == "class" else "right")
+        first = "character" if v.multi_label else "class"
+        for col in (first, "screen time", "share", "appearances", "first s", "last s"):
+            table.add_column(col, justify="left" if col == first else "right")
         for c in result.classes:
             interval = v.screen_time_interval_s[c] if v.screen_time_interval_s is not None else None
             table.add_row(c, screen_time_cell(v.screen_time_s[c], interval), f"{100 * v.share[c]:.1f}%",
                           str(v.n_appearances[c]), fmt(v.first_s[c]), fmt(v.last_s[c]))
+        if v.multi_label:  # characters share the screen: their times may add up to more than the video
+            table.add_section()
+            for name, seconds in (("together", v.together_s), (v.none_label, v.none_s)):
+                share = seconds / v.duration_s if v.duration_s else 0.0
+                table.add_row(name, f"{seconds:.1f} s", f"{100 * share:.1f}%", "", "", "")
         tables.append(table)
     if len(result.videos) > 1:
         total = result.total_screen_time_s
@@ -253,6 +281,11 @@ def screen_time_tables(result) -> list[Table]:
         for c in result.classes:
             table.add_row(c, f"{total[c]:.1f}", f"{100 * total[c] / duration_s if duration_s else 0:.1f}%",
                           str(sum(v.n_appearances[c] for v in result.videos)))
+        if all(v.multi_label for v in result.videos):
+            table.add_section()
+            for name, seconds in (("together", sum(v.together_s for v in result.videos)),
+                                  (result.videos[0].none_label, sum(v.none_s for v in result.videos))):
+                table.add_row(name, f"{seconds:.1f}", f"{100 * seconds / duration_s if duration_s else 0:.1f}%", "")
         tables.append(table)
     return tables
 
@@ -263,11 +296,15 @@ def truth_tables(result) -> list[Table]:
     for video in result.score.videos:
         truth = result.truth[video.video_id]
         table = Table(title=f"{video.video_id}: predicted vs true screen time (weights {result.weights})")
-        for col in ("class", "predicted s", "true s", "error s", "error % of video"):
-            table.add_column(col, justify="left" if col == "class" else "right")
-        for c in result.score.classes:
-            err = video.screen_time_s[c] - truth.get(c, 0.0)
-            table.add_row(c, f"{video.screen_time_s[c]:.1f}", f"{truth.get(c, 0.0):.1f}", f"{err:+.1f}",
+        first = "character" if video.multi_label else "class"
+        for col in (first, "predicted s", "true s", "error s", "error % of video"):
+            table.add_column(col, justify="left" if col == first else "right")
+        predicted = dict(video.screen_time_s)
+        if video.multi_label:  # each character's own time, then the time they share and the time with none
+            predicted.update({"together": video.together_s, video.none_label: video.none_s})
+        for c in predicted:
+            err = predicted[c] - truth.get(c, 0.0)
+            table.add_row(c, f"{predicted[c]:.1f}", f"{truth.get(c, 0.0):.1f}", f"{err:+.1f}",
                           f"{100 * abs(err) / video.duration_s:.1f}%")
         tables.append(table)
     return tables
@@ -296,6 +333,7 @@ def demo_lines(result, prog: str = "python cli.py") -> list[str]:
         "next:",
         f"  {score_cmd} --json -",
         f"  {prog} compare-models --labels {quote(str(result.labels_path))} --store {quote(str(result.store_path))}"
+        f"{' --multi-label' if getattr(result.comparison, 'multi_label', False) else ''}"
         f" --out {quote(str(result.out_dir / 'all-models.skops'))}",
         f"  python -c \"from featurestore import FeatureStore; print(FeatureStore({str(result.store_path)!r}).videos())\"",
         f"  {prog} embed YOUR_VIDEO.mp4 --store features.h5      # then label it and run compare-models, score",

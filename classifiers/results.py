@@ -14,6 +14,14 @@ JSON schema (keys may be added, never renamed)::
      "interval_level": 0.9,
      "interval_note": "where the intervals come from, or why there are none"}
 
+A multi-label model (issue 11; ``model.multi_label`` true) reports characters, not classes: per video,
+``screen_time_s``, ``share``, ``n_appearances``, ``first_s``, ``last_s`` and ``screen_time_interval_s``
+have one entry per character (not the none label), the time each is on screen, so they may add up to more
+than the duration; ``together_s`` (two or more characters on screen) and ``none_s`` (no character) are
+added; segments are per character and may overlap; a sample has ``labels`` (the characters on screen, a
+list) instead of ``label``, and ``proba`` per character (each in [0, 1], not summing to 1). The document
+adds ``total_together_s`` and ``total_none_s``.
+
 `time` is the sampling grid k / sample_fps (what labels files and segments use); `actual_s` is the
 presentation time of the frame that was used (what `FeatureStore.load` returns), present when known.
 `screen_time_interval_s` is null when the model cannot give intervals (too few labelled videos);
@@ -56,13 +64,15 @@ def results_to_dict(results: Sequence[VideoScreenTime], model_info: dict | None 
         Where the screen-time intervals come from, or why there are none.
     """
     levels = [r.interval_level for r in results if r.interval_level is not None]
-    return {
+    doc = {
         "model": json_safe(model_info or {}),
         "videos": [_video_to_dict(r) for r in results],
         "total_screen_time_s": _round_map(total_screen_time(results), SECONDS_DECIMALS),
-        "interval_level": levels[0] if levels else None,
-        "interval_note": interval_note,
     }
+    if results and all(r.multi_label for r in results):
+        doc["total_together_s"] = _round(sum(r.together_s for r in results), SECONDS_DECIMALS)
+        doc["total_none_s"] = _round(sum(r.none_s for r in results), SECONDS_DECIMALS)
+    return {**doc, "interval_level": levels[0] if levels else None, "interval_note": interval_note}
 
 
 def is_stdout(path: str | os.PathLike | None) -> bool:
@@ -110,19 +120,23 @@ def _video_to_dict(result: VideoScreenTime) -> dict:
     proba_rows = np.round(result.proba, FRACTION_DECIMALS).tolist()
     times = np.round(result.sample_s, SECONDS_DECIMALS).tolist()
     classes = result.classes
+    key = "labels" if result.multi_label else "label"
+    labels = [list(x) for x in result.labels] if result.multi_label else result.labels.tolist()
     if result.actual_s is None:
-        samples = [{"time": t, "label": label, "proba": dict(zip(classes, row))}
-                   for t, label, row in zip(times, result.labels.tolist(), proba_rows)]
+        samples = [{"time": t, key: label, "proba": dict(zip(classes, row))}
+                   for t, label, row in zip(times, labels, proba_rows)]
     else:
         actual = np.round(result.actual_s, SECONDS_DECIMALS).tolist()
-        samples = [{"time": t, "actual_s": a, "label": label, "proba": dict(zip(classes, row))}
-                   for t, a, label, row in zip(times, actual, result.labels.tolist(), proba_rows)]
+        samples = [{"time": t, "actual_s": a, key: label, "proba": dict(zip(classes, row))}
+                   for t, a, label, row in zip(times, actual, labels, proba_rows)]
+    together = {"together_s": _round(result.together_s, SECONDS_DECIMALS), "none_s": _round(result.none_s, SECONDS_DECIMALS)}
     return {
         "video": result.video_id,
         "duration_s": _round(result.duration_s, SECONDS_DECIMALS),
         "sample_fps": _round(result.sample_fps, 6),
         "screen_time_s": _round_map(result.screen_time_s, SECONDS_DECIMALS),
         "share": _round_map(result.share, FRACTION_DECIMALS),
+        **(together if result.multi_label else {}),
         "n_appearances": {k: int(v) for k, v in result.n_appearances.items()},
         "first_s": _round_map(result.first_s, SECONDS_DECIMALS),
         "last_s": _round_map(result.last_s, SECONDS_DECIMALS),

@@ -26,7 +26,8 @@ class ScoreResult:
     """Screen time of each scored video, in input order.
 
     `interval_level` is the level of every video's ``screen_time_interval_s``; `interval_note` says
-    where the intervals come from, or why there are none.
+    where the intervals come from, or why there are none. For a multi-label model, `classes` are the
+    characters and each video also has ``together_s`` and ``none_s``.
     """
 
     videos: list[VideoScreenTime]
@@ -40,6 +41,10 @@ class ScoreResult:
     def total_screen_time_s(self) -> dict[str, float]:
         """Seconds on screen per class, summed over the videos."""
         return {c: total_screen_time(self.videos).get(c, 0.0) for c in self.classes}
+
+    @property
+    def multi_label(self) -> bool:
+        return bool(self.model_info.get("multi_label", False))
 
 
 def embedding_config_for(saved: SavedModel, weights: str | None = None) -> EmbeddingConfig:
@@ -134,6 +139,8 @@ def score_videos(
         "training_videos": list(saved.training_videos),
         "created_at": saved.created_at,
     }
+    if saved.multi_label:  # a single-label model's JSON stays as it was
+        model_info.update({"multi_label": True, "thresholds": dict(saved.thresholds), "none_label": saved.none_label})
     return ScoreResult(videos=videos, classes=list(saved.classes), model_info=model_info, embed_reports=reports,
                        interval_level=interval_level, interval_note=interval_note(saved.interval))
 

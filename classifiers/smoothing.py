@@ -88,6 +88,32 @@ class Smoother:
         out /= np.clip(out.sum(axis=1, keepdims=True), 1e-12, None)
         return out
 
+    def transform_each(self, proba: np.ndarray, step_s: float) -> np.ndarray:
+        """Smooth each column on its own, as a two-state problem (off screen / on screen).
+
+        For multi-label probabilities (issue 11), whose columns are separate characters and need not sum
+        to 1: column j is smoothed as the pair (1 - p_j, p_j) by `transform` ("hmm": a sticky on/off chain
+        per character).
+
+        Parameters
+        ----------
+        proba : ndarray of shape (n_frames, n_characters), in [0, 1]
+        step_s : float
+            Time between consecutive frames, in seconds.
+
+        Returns
+        -------
+        ndarray of shape (n_frames, n_characters), float64
+        """
+        proba = np.asarray(proba, dtype=np.float64)
+        if proba.ndim != 2:
+            raise ValueError(f"proba must have shape (n_frames, n_characters), got shape {proba.shape}")
+        out = np.empty_like(proba)
+        for j in range(proba.shape[1]):
+            p = np.clip(proba[:, j], 0.0, 1.0)
+            out[:, j] = self.transform(np.column_stack([1.0 - p, p]), step_s)[:, 1]
+        return out
+
     def to_dict(self) -> dict:
         return asdict(self)
 

@@ -73,6 +73,17 @@ class VideoScreenTime:
         cannot give one (see `classifiers.intervals`).
     interval_level : float or None
         Share of videos whose true screen time the intervals are meant to contain.
+    multi_label : bool
+        Characters, not classes (issue 11; `classifiers.presence`): `classes` are the characters, `proba`
+        holds each one's probability of being on screen (rows need not sum to 1), `labels` holds each
+        sample's tuple of characters on screen, `screen_time_s` may add up to more than the duration, and
+        `segments` of different characters may overlap.
+    on_screen : ndarray of shape (n_samples, n_classes), bool, or None
+        Multi-label: which characters are on screen at each sample.
+    together_s, none_s : float or None
+        Multi-label: seconds with two or more characters on screen, and with none.
+    none_label : str or None
+        Multi-label: the name of "no character on screen" (`--none-label`).
     """
 
     video_id: str
@@ -92,6 +103,11 @@ class VideoScreenTime:
     actual_s: np.ndarray | None = None
     screen_time_interval_s: dict[str, tuple[float, float]] | None = None
     interval_level: float | None = None
+    multi_label: bool = False
+    on_screen: np.ndarray | None = None
+    together_s: float | None = None
+    none_s: float | None = None
+    none_label: str | None = None
 
     @property
     def samples(self) -> list[tuple[float, str, np.ndarray]]:

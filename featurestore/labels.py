@@ -20,6 +20,9 @@ import pandas as pd
 from featurestore.errors import LabelsInvalid
 
 TIME_TOLERANCE_S = 1e-6  # grid times are k / fps; a labels file writes them rounded
+NONE_LABEL = "neither"  # multi-label: the label saying that no character is on screen (--none-label)
+_SEVERAL = re.compile(r"[+,;|&]")  # "tom+jerry" in one label: multi-label wants one line per character
+_NONE_WORDS = ("none", "nobody", "no one", "nothing", "empty", "background", "neither")
 FORMATS = {
     "intervals": ("video", "start", "end", "label"),
     "points": ("video", "time", "label"),
@@ -41,11 +44,17 @@ class LabelRow:
 
 @dataclass(frozen=True)
 class LabelTable:
-    """A parsed, validated labels file, not yet joined to a store."""
+    """A parsed, validated labels file, not yet joined to a store.
+
+    With `multi_label`, intervals (or points) of different labels may overlap: a frame's labels are the set
+    of characters covering it, and `none_label` says that no character is on screen.
+    """
 
     path: Path
     kind: str  # "intervals", "points" or "tutorial"
     rows: list[LabelRow]
+    multi_label: bool = False
+    none_label: str = NONE_LABEL
 
 
 @dataclass(frozen=True)
@@ -84,8 +93,9 @@ class StoreGrids(Mapping):
         return len(self._ids)
 
 
-def read_labels(labels_path: str | Path, store, *, video: str | None = None, classes: list[str] | None = None) -> pd.DataFrame:
-    """Read a labels file and give a label to each stored frame it covers.
+def read_labels(labels_path: str | Path, store, *, video: str | None = None, classes: list[str] | None = None,
+                multi_label: bool = False, none_label: str = NONE_LABEL) -> pd.DataFrame:
+    """Read a labels file and give a label (or, with `multi_label`, a set of characters) to each stored frame it covers.
 
     Parameters
     ----------
@@ -100,11 +110,20 @@ def read_labels(labels_path: str | Path, store, *, video: str | None = None, cla
         Stored video the tutorial format refers to (required for it, refused for the others).
     classes : list of str, optional
         Names of the tutorial's class numbers 0, 1, ...; default ``["0", "1", "2"]``.
+    multi_label : bool
+        Characters, not classes: intervals (or points) with different labels may overlap, and each says
+        that character is on screen then; a frame's labels are those of the rows covering it. Rows labelled
+        `none_label` say no character is on screen, and may not overlap a character's. Same-label
+        overlaps merge. Not for the tutorial format (one class per frame).
+    none_label : str
+        With `multi_label`: the label meaning "no character on screen".
 
     Returns
     -------
     DataFrame with one row per labelled frame, ordered by video then time: ``video_id`` (str),
     ``row`` (int, position in the video's stored arrays), ``requested_s`` (float, seconds), ``label`` (str).
+    With `multi_label`, ``labels`` (tuple of str, the sorted characters on screen, empty for `none_label`)
+    instead of ``label``.
 
     Raises
     ------
@@ -118,12 +137,13 @@ def read_labels(labels_path: str | Path, store, *, video: str | None = None, cla
         when intervals run past their video's end (cut there) or start after it (ignored), and when
         points are not near any stored frame (ignored).
     """
-    table = parse_labels(labels_path, video=video, classes=classes)
+    table = parse_labels(labels_path, video=video, classes=classes, multi_label=multi_label, none_label=none_label)
     return join_labels(table, StoreGrids(store), store_name=Path(str(getattr(store, "path", "the store"))).name)
 
 
-def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: list[str] | None = None) -> LabelTable:
-    """Parse and validate a labels file on its own (formats as in `read_labels`)."""
+def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: list[str] | None = None,
+                 multi_label: bool = False, none_label: str = NONE_LABEL) -> LabelTable:
+    """Parse and validate a labels file on its own (formats and options as in `read_labels`)."""
     path = Path(labels_path)
     name = path.name
     if not path.is_file():
@@ -136,6 +156,9 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
         raise LabelsInvalid(f"{name} is empty; write a header line video,start,end,label and one row per interval")
     header = [c.strip().lower() for c in lines[0][1]]
     kind = _detect_format(name, header)
+    if kind == "tutorial" and multi_label:
+        raise LabelsInvalid(f"{name} is in the tutorial's Image_ID,Class format, one class per frame; --multi-label reads "
+                            "video,start,end,label with one line per character per interval (or drop --multi-label)")
     if kind == "tutorial" and video is None:
         raise LabelsInvalid(f"{name} is in the tutorial's Image_ID,Class format; name the stored video it describes with --video")
     if kind != "tutorial" and video is not None:
@@ -158,15 +181,23 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
             rows.append(_tutorial_row(name, line, get("image_id"), get("class"), video, class_names))
     if not rows:
         raise LabelsInvalid(f"{name} has a header but no rows; add one line per labelled interval or frame")
-    if kind == "intervals":
+    if multi_label:
+        for r in rows:
+            _check_character_name(name, r, none_label)
+        _check_none_label_used(name, rows, none_label)
+        if kind == "intervals":
+            _check_none_overlaps(name, rows, none_label)
+    elif kind == "intervals":
         _check_overlaps(name, rows)
-    return LabelTable(path, kind, rows)
+    return LabelTable(path, kind, rows, multi_label, none_label)
 
 
 def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str = "the store") -> pd.DataFrame:
-    """Give each stored frame the label of the interval or point that covers it (see `read_labels`)."""
+    """Give each stored frame the label of the interval or point that covers it (see `read_labels`);
+    for a multi-label table, the set of characters of the rows that cover it."""
     name = table.path.name
     per_video: dict[str, dict[int, tuple[str, int]]] = {}
+    sets: dict[str, dict[int, dict[str, int]]] = {}  # multi-label: video -> frame -> {label: first line}
     n_unmatched = 0
     matched: dict[str, str] = {}  # name in the file -> stored id, where they differ
     clipped: list[str] = []
@@ -185,12 +216,19 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
         else:
             hit = _nearest(grid, r.start_s)
             n_unmatched += hit.size == 0
+        if table.multi_label:
+            on_frame = sets.setdefault(video_id, {})
+            for i in hit.tolist():
+                labels = on_frame.setdefault(i, {})
+                labels.setdefault(r.label, r.line)
+                _check_frame_set(name, table.none_label, labels, grid.requested_s[i], video_id)
+            continue
         for i in hit.tolist():
             previous = assigned.setdefault(i, (r.label, r.line))
             if previous[0] != r.label:
                 raise LabelsInvalid(
                     f"{name} lines {previous[1]} and {r.line} give the frame at {grid.requested_s[i]:g} s of {video_id!r} "
-                    f"two labels ({previous[0]!r}, {r.label!r}); keep one"
+                    f"two labels ({previous[0]!r}, {r.label!r}); keep one, or pass --multi-label if both are on screen then"
                 )
     if matched:
         pairs = [f"{given!r} -> {stored!r}" for given, stored in matched.items()]
@@ -206,6 +244,8 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
                       f"and {'labels' if one else 'label'} nothing: {_first(ignored)}", stacklevel=2)
     if n_unmatched:
         warnings.warn(f"{n_unmatched} of {len(table.rows)} labelled points in {name} are not within half a sampling interval of a stored frame and were ignored", stacklevel=2)
+    if table.multi_label:
+        return _multi_label_frames(name, table.none_label, sets, grids, store_name)
     records = [
         (video_id, i, float(grids[video_id].requested_s[i]), label)
         for video_id, assigned in per_video.items()
@@ -293,10 +333,88 @@ def _check_overlaps(name: str, rows: list[LabelRow]) -> None:
             if r.start_s < reach.end_s - TIME_TOLERANCE_S and r.label != reach.label:
                 raise LabelsInvalid(
                     f"{name} lines {reach.line} and {r.line} overlap ({reach.start_s:g}-{reach.end_s:g} s {reach.label!r}, "
-                    f"{r.start_s:g}-{r.end_s:g} s {r.label!r}) in {r.video!r}; make them meet end to start"
+                    f"{r.start_s:g}-{r.end_s:g} s {r.label!r}) in {r.video!r}; make them meet end to start, "
+                    "or pass --multi-label if both are on screen then"
                 )
             if r.end_s > reach.end_s:
                 reach = r
+
+
+def _check_character_name(name: str, r: LabelRow, none_label: str) -> None:
+    """Multi-label: one character per row, and the none label spelt as --none-label says."""
+    if r.label != none_label and r.label.casefold() == none_label.casefold():
+        raise LabelsInvalid(f"{name} line {r.line}: label {r.label!r} differs from the none label {none_label!r} only in case; "
+                            f"write {none_label!r} (or pass --none-label {r.label})")
+    if _SEVERAL.search(r.label):
+        raise LabelsInvalid(f"{name} line {r.line}: label {r.label!r} names several characters; write one line per "
+                            "character per interval (the same start and end twice, one label each)")
+
+
+def _check_none_label_used(name: str, rows: list[LabelRow], none_label: str) -> None:
+    """Multi-label: 'none' written for the none label would silently become a character; refuse it."""
+    labels = {r.label for r in rows}
+    if none_label in labels:
+        return
+    guess = next((r for r in rows if r.label.casefold() in _NONE_WORDS), None)
+    if guess is not None:
+        raise LabelsInvalid(f"{name} line {guess.line}: label {guess.label!r} looks like 'no character on screen', but the "
+                            f"none label is {none_label!r} (not in the file); pass --none-label {guess.label} "
+                            f"(or rename it if {guess.label!r} is a character)")
+
+
+def _check_none_overlaps(name: str, rows: list[LabelRow], none_label: str) -> None:
+    """Multi-label: a none interval may not overlap a character's (characters may overlap each other)."""
+    by_video: dict[str, list[LabelRow]] = {}
+    for r in rows:
+        by_video.setdefault(r.video, []).append(r)
+    for intervals in by_video.values():
+        intervals.sort(key=lambda r: (r.start_s, r.line))
+        reach: dict[bool, LabelRow] = {}  # is none -> the interval of that kind reaching furthest so far
+        for r in intervals:
+            is_none = r.label == none_label
+            other = reach.get(not is_none)
+            if other is not None and r.start_s < other.end_s - TIME_TOLERANCE_S:
+                character, nothing = (other, r) if is_none else (r, other)
+                raise LabelsInvalid(
+                    f"{name} lines {other.line} and {r.line} overlap ({other.start_s:g}-{other.end_s:g} s {other.label!r}, "
+                    f"{r.start_s:g}-{r.end_s:g} s {r.label!r}) in {r.video!r}, but {none_label!r} says no character is on "
+                    f"screen; end the {none_label!r} interval (line {nothing.line}) where {character.label!r} appears"
+                )
+            if r.end_s > (reach[is_none].end_s if is_none in reach else -1.0):
+                reach[is_none] = r
+
+
+def _check_frame_set(name: str, none_label: str, labels: dict[str, int], time_s: float, video_id: str) -> None:
+    """Multi-label: a frame may not be both 'no character' and some character (points, or intervals within tolerance)."""
+    if none_label in labels and len(labels) > 1:
+        character = next(c for c in labels if c != none_label)
+        first, second = sorted((labels[none_label], labels[character]))
+        raise LabelsInvalid(
+            f"{name} lines {first} and {second} give the frame at {time_s:g} s of {video_id!r} both {none_label!r} "
+            f"(no character on screen) and {character!r}; keep one"
+        )
+
+
+def _multi_label_frames(name: str, none_label: str, sets: dict, grids: Mapping[str, Grid], store_name: str) -> pd.DataFrame:
+    """Multi-label frames, checked: at least one character, each both on and off screen in some labelled frame."""
+    records = [
+        (video_id, i, float(grids[video_id].requested_s[i]), tuple(sorted(c for c in labels if c != none_label)))
+        for video_id, on_frame in sets.items()
+        for i, labels in on_frame.items()
+    ]
+    frames = pd.DataFrame(records, columns=["video_id", "row", "requested_s", "labels"])
+    if frames.empty:
+        raise LabelsInvalid(f"no stored frame of {store_name} falls inside a label of {name}; check that times are in seconds and within each video's duration")
+    characters = sorted({c for labels in frames["labels"] for c in labels})
+    if not characters:
+        raise LabelsInvalid(f"{name} labels {len(frames)} stored frames, all {none_label!r} (no character on screen); "
+                            "label the intervals where each character is on screen too")
+    for c in characters:
+        n_on = int(sum(c in labels for labels in frames["labels"]))
+        if n_on == len(frames):
+            raise LabelsInvalid(f"{name}: {c!r} is on screen in all {len(frames)} labelled frames; a classifier needs frames "
+                                f"without it too, so label some intervals where it is not on screen (other characters, or {none_label!r})")
+    return frames.sort_values(["video_id", "requested_s"], kind="stable").reset_index(drop=True)
 
 
 def _resolve_video(name: str, r: LabelRow, grids: Mapping[str, Grid], store_name: str) -> str:

@@ -136,3 +136,39 @@ def test_plan_folds_no_warning_when_every_fold_has_every_class():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         plan_folds(v, t, y, n_splits=5)
+
+
+def multi_label_frames(n_videos, n_per_video=60):
+    """Characters a, b: 10-frame runs cycle through {}, {a}, {b}, {a, b}; returns video_ids, times, Y (n, 2)."""
+    v, t, _ = frames(n_videos, n_per_video)
+    run = (np.arange(len(v)) // 10) % 4
+    Y = np.column_stack([(run == 1) | (run == 3), (run == 2) | (run == 3)]).astype(np.int8)
+    return v, t, Y
+
+
+def test_plan_folds_multi_label_same_rules_per_character():
+    v, t, Y = multi_label_frames(6)
+    plan = plan_folds(v, t, Y, n_splits=3, classes=["a", "b"])
+    assert plan.scheme == "grouped"
+    for train, test in plan.folds:
+        assert not set(v[train]) & set(v[test])
+    summary = plan.summary
+    assert {"test_n_a", "test_n_b", "test_n_neither"} <= set(summary.columns)
+    assert summary["test_n_a"].sum() == Y[:, 0].sum() and summary["test_n_neither"].sum() == int((Y.sum(1) == 0).sum())
+    assert plan_folds(v[:120], t[:120], Y[:120], classes=["a", "b"]).scheme == "leave-one-video-out"
+
+
+def test_plan_folds_multi_label_checks_and_warnings_name_characters():
+    v, t, Y = multi_label_frames(1, n_per_video=80)
+    Y[:, 1] = 0
+    Y[5, 1] = 1  # character b in one frame only
+    with pytest.raises(TooFewSamples, match="character 'b' has 1 labelled frames, fewer than 5 folds"):
+        plan_folds(v, t, Y, classes=["a", "b"])
+    v, t, Y = multi_label_frames(3)
+    Y[v == "v0", 1] = 0  # b never on screen in v0, so the fold testing v0 does not test b ...
+    Y[v != "v2", 0] = 0  # ... and a is only in v2, so the fold testing v2 cannot learn a
+    with pytest.warns(UserWarning) as record:
+        plan_folds(v, t, Y, classes=["a", "b"])
+    messages = " | ".join(str(w.message) for w in record)
+    assert "character 'b' has no test frames in fold 1 of 3 (test: v0)" in messages
+    assert "character 'a' has no training frames in fold 3 of 3 (test: v2)" in messages

@@ -38,16 +38,21 @@ def test_demo_quick_runs_end_to_end(tmp_path, capsys, monkeypatch):
     code, out, err = run(["demo", "--out", str(demo_dir), "--quick"], capsys)
     assert code == 0, err
     assert "predicted vs true screen time" in out and "test_0.mp4" in out
-    # predicted seconds of the three classes add up to the 20 s video
-    predicted = [float(x) for x in re.findall(r"│ (?:jerry|neither|tom)\s+│\s+([\d.]+) │\s+[\d.]+ │\s+[+-]", out)]
-    assert len(predicted) == 3 and abs(sum(predicted) - 20.0) < 0.2
+    # multi-label (issue 11): each character's time, their time together and the time with neither; time
+    # together counts for both, so jerry + tom - together + neither is the 20 s video
+    predicted = {name: float(x) for name, x in
+                 re.findall(r"│ (jerry|tom|together|neither)\s+│\s+([\d.]+) │\s+[\d.]+ │\s+[+-]", out)}
+    assert set(predicted) == {"jerry", "tom", "together", "neither"}
+    assert abs(predicted["jerry"] + predicted["tom"] - predicted["together"] + predicted["neither"] - 20.0) < 0.2
     assert "RANDOM weights" in err and "not in the Keras cache" in err  # the weights used are announced
 
     store = demo_dir / "features-random-32px.h5"
     for path in (demo_dir / "best.skops", demo_dir / "labels.csv", store, demo_dir / "result.json",
                  demo_dir / "segments.csv", demo_dir / "timeline.png"):
         assert path.is_file() and str(path) in out, path
-    assert json.loads((demo_dir / "result.json").read_text())["videos"][0]["video"] == "test_0.mp4"
+    result = json.loads((demo_dir / "result.json").read_text())
+    assert result["videos"][0]["video"] == "test_0.mp4" and result["model"]["multi_label"] is True
+    assert "--multi-label" in out  # the printed compare-models command reads the demo's overlapping labels
 
     [score_line] = [line.strip() for line in out.splitlines() if line.strip().startswith("screentime score ")]
     code, out, err = run(shlex.split(score_line)[1:], capsys)

@@ -156,3 +156,58 @@ def test_read_labels_accepts_semicolons_and_hints_at_decimal_commas(tmp_path, st
     with pytest.raises(LabelsInvalid, match=r"line 2: start '0,5' is not a number of seconds; write it like 12.5 "
                                             r"\(with a decimal point, not a comma\)"):
         read_labels(write(tmp_path, "video;start;end;label\na.mp4;0,5;1;x\n"), store)
+
+
+# Multi-label (issue 11): characters, not classes. 'b.mp4' is sampled at 1/s for 10 s.
+
+def sets(frames, video_id):
+    rows = frames[frames.video_id == video_id]
+    return dict(zip(rows.requested_s.round(6), rows.labels))
+
+
+def test_read_labels_multi_label_overlaps_are_sets_and_same_label_merges(tmp_path, store):
+    path = write(tmp_path, "video,start,end,label\nb.mp4,0,5,tom\nb.mp4,3,7,jerry\nb.mp4,4,6,tom\nb.mp4,7,9,neither\n"
+                           "a.mp4,0,1,jerry\n")
+    frames = read_labels(path, store, multi_label=True)
+    assert list(frames.columns) == ["video_id", "row", "requested_s", "labels"]
+    assert sets(frames, "b.mp4") == {0.0: ("tom",), 1.0: ("tom",), 2.0: ("tom",), 3.0: ("jerry", "tom"), 4.0: ("jerry", "tom"),
+                                     5.0: ("jerry", "tom"), 6.0: ("jerry",), 7.0: (), 8.0: ()}
+    assert sets(frames, "a.mp4") == {0.0: ("jerry",), 0.5: ("jerry",)}  # 9-10 s of b.mp4 and the rest: unlabelled
+
+
+def test_read_labels_multi_label_points_and_own_none_label(tmp_path, store):
+    path = write(tmp_path, "video,time,label\nb.mp4,1,tom\nb.mp4,1.2,jerry\nb.mp4,2,nobody\nb.mp4,3,jerry\n")
+    frames = read_labels(path, store, multi_label=True, none_label="nobody")
+    assert sets(frames, "b.mp4") == {1.0: ("jerry", "tom"), 2.0: (), 3.0: ("jerry",)}
+
+
+@pytest.mark.parametrize("text, match", [
+    ("video,start,end,label\nb.mp4,0,5,tom\nb.mp4,6,8,jerry\nb.mp4,4,7,neither\n",
+     r"labels.csv lines 2 and 4 overlap \(0-5 s 'tom', 4-7 s 'neither'\) in 'b.mp4', but 'neither' says no character is on "
+     r"screen; end the 'neither' interval \(line 4\) where 'tom' appears"),
+    ("video,start,end,label\nb.mp4,0,9,neither\nb.mp4,6,8,jerry\n", r"lines 2 and 3 overlap .* end the 'neither' interval \(line 2\) where 'jerry'"),
+    ("video,time,label\nb.mp4,1,tom\nb.mp4,1.2,neither\nb.mp4,3,jerry\n",
+     r"lines 2 and 3 give the frame at 1 s of 'b.mp4' both 'neither' \(no character on screen\) and 'tom'; keep one"),
+    ("video,start,end,label\nb.mp4,0,5,tom\nb.mp4,5,7,Neither\n", r"line 3: label 'Neither' differs from the none label 'neither' only in case"),
+    ("video,start,end,label\nb.mp4,0,5,tom+jerry\nb.mp4,5,7,neither\n", r"line 2: label 'tom\+jerry' names several characters; write one line per character"),
+    ("video,start,end,label\nb.mp4,0,5,tom\nb.mp4,5,7,none\n", r"line 3: label 'none' looks like 'no character on screen', .* pass --none-label none"),
+    ("video,start,end,label\nb.mp4,0,5,tom\nb.mp4,5,7,tom\nb.mp4,2,4,jerry\n",
+     r"'tom' is on screen in all 7 labelled frames; .* label some intervals where it is not"),
+    ("video,start,end,label\nb.mp4,0,5,neither\n", r"labels 5 stored frames, all 'neither' \(no character on screen\)"),
+    ("video,start,end,label\nb.mp4,0,5,\n", r"line 2: label is empty"),
+    ("video,start,end,label\nb.mp4,5,3,tom\n", r"line 2: end 3 s is not after start 5 s"),
+    ("video,start,end,label\nzzz.mp4,0,1,tom\n", r"line 2: video 'zzz.mp4' is not in features.h5"),
+    ("Image_ID,Class\nframe1.jpg,0\n", r"tutorial's Image_ID,Class format, one class per frame; --multi-label reads video,start,end,label"),
+])
+def test_read_labels_multi_label_refuses_malformed_file(tmp_path, store, text, match):
+    with pytest.raises(LabelsInvalid, match=match):
+        read_labels(write(tmp_path, text), store, multi_label=True, video="b.mp4" if text.startswith("Image_ID") else None)
+
+
+def test_read_labels_single_label_overlap_suggests_multi_label(tmp_path, store):
+    path = write(tmp_path, "video,start,end,label\nb.mp4,0,5,tom\nb.mp4,3,7,jerry\n")
+    with pytest.raises(LabelsInvalid, match=r"lines 2 and 3 overlap .*; make them meet end to start, or pass --multi-label if both"):
+        read_labels(path, store)
+    path = write(tmp_path, "video,time,label\nb.mp4,1,tom\nb.mp4,1.2,jerry\n")
+    with pytest.raises(LabelsInvalid, match=r"two labels \('tom', 'jerry'\); keep one, or pass --multi-label"):
+        read_labels(path, store)

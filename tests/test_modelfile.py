@@ -109,3 +109,20 @@ def test_damaged_model_file_is_refused_in_one_line(tmp_path, data):
     with pytest.raises(ModelFileRefused) as caught:
         load_model(path)
     assert "\n" not in str(caught.value) and "m.skops" in str(caught.value)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_registry_model_multi_label_round_trips(tmp_path, data, name):
+    """Issue 11: a multi-label model (one clone per character) is stored with trusted types only and predicts the same."""
+    from classifiers.multilabel import MultiLabelClassifier
+
+    X, y = data
+    Y = np.column_stack([y == "tom", y == "jerry", np.zeros(len(y))]).astype(int)  # the last one never on screen
+    fewer_rounds = {"gboost": {"estimator__clf__estimator__max_iter": 10}, "lightgbm": {"estimator__clf__n_estimators": 10}}
+    model = MultiLabelClassifier(estimator=build_model(name)).set_params(**fewer_rounds.get(name, {})).fit(X, Y)
+    path = save_model(tmp_path / "best.skops", pipeline=model, classes=["tom", "jerry", "spike"], embedding_config=CONFIG,
+                      smoother=Smoother("none"), model_name=name, multi_label=True, thresholds={"tom": 0.4, "jerry": 0.6})
+    assert untrusted_types(path) == []
+    saved = load_model(path)
+    np.testing.assert_array_equal(saved.pipeline.predict_proba(X), model.predict_proba(X))
+    assert saved.multi_label and saved.thresholds == {"tom": 0.4, "jerry": 0.6}

@@ -41,3 +41,27 @@ def test_plot_timelines_handles_empty_video(tmp_path):
 def test_plot_timelines_rejects_no_results(tmp_path):
     with pytest.raises(ValueError, match="at least one"):
         plot_timelines(tmp_path / "t.png", [], CLASSES)
+
+
+def test_plot_timelines_multi_label_one_band_per_character_shows_overlap(tmp_path):
+    """jerry on screen 0-20 s, tom 10-30 s of 40 s: at 15 s both bands are coloured, at 5 s jerry's only, at 35 s none."""
+    import cv2
+
+    from classifiers.plot import DPI, LEGEND_HEIGHT_IN, _class_colours
+    from classifiers.presence import summarize_presence
+
+    t = np.arange(40.0)
+    proba = np.column_stack([(t < 20) * 0.9 + 0.05, ((t >= 10) & (t < 30)) * 0.9 + 0.05])
+    result = summarize_presence("ep.mp4", t, proba, ["jerry", "tom"], np.array([0.5, 0.5]), 40.0, 1.0)
+    path = plot_timelines(tmp_path / "t.png", [result])
+    assert png_size(path) == figure_size_px(1)
+    image = cv2.imread(str(path))[:, :, ::-1]  # RGB
+    colours = {c: np.round(np.array(rgba[:3]) * 255) for c, rgba in _class_colours(["jerry", "tom"]).items()}
+    band_top = int((LEGEND_HEIGHT_IN + 0.35) * DPI)  # the band is 0.45 in high, under the title
+    band = image[band_top: band_top + int(0.45 * DPI)]
+
+    def shown(time_s):
+        x = int(round((0.07 + 0.91 * time_s / 40.0) * figure_size_px(1)[0]))
+        return {c for c, rgb in colours.items() if np.any(np.abs(band[:, x].astype(int) - rgb).max(axis=1) <= 2)}
+
+    assert shown(15.0) == {"jerry", "tom"} and shown(5.0) == {"jerry"} and shown(25.0) == {"tom"} and shown(35.0) == set()

@@ -126,3 +126,16 @@ def test_sticky_posteriors_long_confident_video_stays_finite():
     smoothed = Smoother("hmm", 20.0).transform(proba, step_s=1.0)
     assert np.all(np.isfinite(smoothed))
     np.testing.assert_array_equal(smoothed.argmax(axis=1), labels)
+
+
+def test_transform_each_smooths_characters_independently():
+    """Multi-label probabilities: each column is its own on/off problem; a lone blip goes, columns need not sum to 1."""
+    p = np.zeros((30, 2))
+    p[:, 0] = 0.9
+    p[10:20, 1] = 0.95
+    p[25, 1] = 0.99  # a one-frame blip
+    out = Smoother("median", 3.0).transform_each(p, step_s=1.0)
+    assert out.shape == (30, 2) and out[25, 1] < 0.5 and np.all(out[12:18, 1] > 0.9) and np.allclose(out[:, 0], 0.9)
+    hmm = Smoother("hmm", 10.0).transform_each(p, step_s=1.0)
+    assert hmm[25, 1] < 0.5 and np.all(hmm[12:18, 1] > 0.5) and np.all(hmm[:, 0] > 0.5)
+    assert np.array_equal(Smoother("none").transform_each(p, 1.0), p)
