@@ -12,7 +12,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -89,7 +89,7 @@ def read_labels(labels_path: str | Path, store, *, video: str | None = None, cla
 
     Parameters
     ----------
-    labels_path : path
+    labels_path : path, or sequence of paths (joined as one: `join_label_tables`)
         A CSV (comma-, semicolon- or tab-separated, recognised from the header line).
         Interval CSV ``video,start,end,label`` (seconds, interval [start, end)), point CSV
         ``video,time,label`` (nearest frame within half a sampling interval), or the tutorial's
@@ -118,8 +118,16 @@ def read_labels(labels_path: str | Path, store, *, video: str | None = None, cla
         when intervals run past their video's end (cut there) or start after it (ignored), and when
         points are not near any stored frame (ignored).
     """
-    table = parse_labels(labels_path, video=video, classes=classes)
-    return join_labels(table, StoreGrids(store), store_name=Path(str(getattr(store, "path", "the store"))).name)
+    tables = parse_label_files(labels_path, video=video, classes=classes)
+    return join_label_tables(tables, StoreGrids(store), store_name=Path(str(getattr(store, "path", "the store"))).name)
+
+
+def parse_label_files(labels_paths, *, video: str | None = None, classes: list[str] | None = None) -> list[LabelTable]:
+    """`parse_labels` of one path or of each of a sequence of paths (at least one)."""
+    paths = [labels_paths] if isinstance(labels_paths, (str, PurePath)) else list(labels_paths)
+    if not paths:
+        raise ValueError("give at least one labels file")
+    return [parse_labels(p, video=video, classes=classes) for p in paths]
 
 
 def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: list[str] | None = None) -> LabelTable:
@@ -141,6 +149,11 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
     if kind != "tutorial" and video is not None:
         raise LabelsInvalid(f"{name} names its videos itself (format {','.join(FORMATS[kind])}); drop --video, which is only for Image_ID,Class files")
     col = {c: header.index(c) for c in FORMATS[kind]}
+    if kind != "tutorial":
+        unfilled = [line for line, cells in lines[1:] if len(cells) <= col["label"] or not cells[col["label"]].strip()]
+        if len(unfilled) > 1:  # e.g. a todo list from suggest-labels, not filled in yet (one empty label: the loop says it)
+            raise LabelsInvalid(f"{name} lines {_first([str(n) for n in unfilled], 5)}: label is empty; fill them in "
+                                "(one row per label, splitting a span where it changes) or delete those lines")
     class_names = list(classes) if classes is not None else ["0", "1", "2"]
     rows = []
     for line, cells in lines[1:]:
@@ -163,8 +176,13 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
     return LabelTable(path, kind, rows)
 
 
-def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str = "the store") -> pd.DataFrame:
-    """Give each stored frame the label of the interval or point that covers it (see `read_labels`)."""
+def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str = "the store",
+                min_classes: int = 2) -> pd.DataFrame:
+    """Give each stored frame the label of the interval or point that covers it (see `read_labels`).
+
+    Refuses a file whose frames carry fewer than `min_classes` classes (`join_label_tables` checks the
+    union of several files instead).
+    """
     name = table.path.name
     per_video: dict[str, dict[int, tuple[str, int]]] = {}
     n_unmatched = 0
@@ -215,9 +233,68 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
     if frames.empty:
         raise LabelsInvalid(f"no stored frame of {store_name} falls inside a label of {name}; check that times are in seconds and within each video's duration")
     classes = sorted(frames["label"].unique())
-    if len(classes) < 2:
+    if len(classes) < min_classes:
         raise LabelsInvalid(f"{name} labels {len(frames)} stored frames, all {classes[0]!r}; a classifier needs at least two classes, so label some frames of another class")
     return frames.sort_values(["video_id", "requested_s"], kind="stable").reset_index(drop=True)
+
+
+def join_label_tables(tables: Sequence[LabelTable], grids: Mapping[str, Grid], *, store_name: str = "the store") -> pd.DataFrame:
+    """Join several labels files to a store as one (``--labels L.csv --labels todo.csv``).
+
+    Each file is joined as in `join_labels`; a frame labelled by several files must get the same label
+    from each (it is kept once), and the union must hold at least two classes. One file: `join_labels`.
+
+    Returns
+    -------
+    DataFrame as `read_labels`.
+
+    Raises
+    ------
+    LabelsInvalid
+        Naming the files, video and time where two files disagree.
+    """
+    if len(tables) == 1:
+        return join_labels(tables[0], grids, store_name=store_name)
+    parts = []
+    for table in tables:
+        part = join_labels(table, grids, store_name=store_name, min_classes=1)
+        parts.append(part.assign(_file=table.path.name))
+    frames = pd.concat(parts, ignore_index=True)
+    labels_per_frame = frames.groupby(["video_id", "row"])["label"].nunique()
+    clashes = labels_per_frame[labels_per_frame > 1]
+    if len(clashes):
+        video_id, row = clashes.index[0]
+        both = frames[(frames.video_id == video_id) & (frames.row == row)].drop_duplicates("label")
+        said = ", ".join(f"{f} {label!r}" for f, label in zip(both["_file"], both["label"]))
+        raise LabelsInvalid(f"the labels files disagree on the frame at {both['requested_s'].iloc[0]:g} s of {video_id!r} "
+                            f"({said}){f' and {len(clashes) - 1} more frames' if len(clashes) > 1 else ''}; keep one label")
+    frames = frames.drop_duplicates(["video_id", "row"]).drop(columns="_file")
+    classes = sorted(frames["label"].unique())
+    if len(classes) < 2:
+        names = ", ".join(t.path.name for t in tables)
+        raise LabelsInvalid(f"{names} label {len(frames)} stored frames, all {classes[0]!r}; a classifier needs at least two classes, so label some frames of another class")
+    return frames.sort_values(["video_id", "requested_s"], kind="stable").reset_index(drop=True)
+
+
+def labelled_time(tables: Sequence[LabelTable], grids: Mapping[str, Grid]) -> dict[str, list[tuple[float, float]]]:
+    """Time already labelled per stored video: intervals as written, points as their sample's interval.
+
+    Returns
+    -------
+    dict of video_id -> list of (start_s, end_s), seconds, unsorted and possibly overlapping.
+    """
+    spans: dict[str, list[tuple[float, float]]] = {}
+    for table in tables:
+        for r in table.rows:
+            video_id = _resolve_video(table.path.name, r, grids, "the store")
+            if r.end_s is not None:
+                spans.setdefault(video_id, []).append((r.start_s, r.end_s))
+                continue
+            grid = grids[video_id]
+            for i in _nearest(grid, r.start_s).tolist():
+                t = float(grid.requested_s[i])
+                spans.setdefault(video_id, []).append((t, t + 1.0 / grid.sample_fps))
+    return spans
 
 
 def _first(items: list[str], n: int = 3) -> str:

@@ -156,3 +156,29 @@ def test_read_labels_accepts_semicolons_and_hints_at_decimal_commas(tmp_path, st
     with pytest.raises(LabelsInvalid, match=r"line 2: start '0,5' is not a number of seconds; write it like 12.5 "
                                             r"\(with a decimal point, not a comma\)"):
         read_labels(write(tmp_path, "video;start;end;label\na.mp4;0,5;1;x\n"), store)
+
+
+def test_read_labels_joins_several_files(tmp_path, store):
+    first = write(tmp_path, "video,start,end,label\nb.mp4,0,3,tom\nb.mp4,3,5,jerry\n", "labels.csv")
+    todo = write(tmp_path, "video,start,end,label\nb.mp4,2,3,tom\nb.mp4,6,8,tom\n", "todo.csv")  # one class alone: fine
+    frames = read_labels([first, todo], store)
+    assert labelled(frames, "b.mp4") == {0.0: "tom", 1.0: "tom", 2.0: "tom", 3.0: "jerry", 4.0: "jerry", 6.0: "tom", 7.0: "tom"}
+    assert len(frames) == 7  # the frame at 2 s, labelled by both files alike, once
+
+
+def test_read_labels_several_files_that_disagree_or_hold_one_class(tmp_path, store):
+    first = write(tmp_path, "video,start,end,label\nb.mp4,0,3,tom\nb.mp4,3,5,jerry\n", "labels.csv")
+    todo = write(tmp_path, "video,start,end,label\nb.mp4,2,4,tom\n", "todo.csv")
+    with pytest.raises(LabelsInvalid, match=r"the labels files disagree on the frame at 3 s of 'b.mp4' \(labels.csv 'jerry', "
+                                            r"todo.csv 'tom'\); keep one label"):
+        read_labels([first, todo], store)
+    only = write(tmp_path, "video,start,end,label\nb.mp4,0,3,tom\n", "only.csv")
+    with pytest.raises(LabelsInvalid, match=r"only.csv, todo.csv label 4 stored frames, all 'tom'"):
+        read_labels([only, todo], store)
+
+
+def test_read_labels_unfilled_todo_rows_are_refused_in_one_line(tmp_path, store):
+    todo = write(tmp_path, "video,start,end,label\nb.mp4,0,2,\nb.mp4,4,6,tom\nb.mp4,7,9,\na.mp4,1,3,\n", "todo.csv")
+    with pytest.raises(LabelsInvalid, match=r"^todo.csv lines 2, 4, 5: label is empty; fill them in \(one row per label, "
+                                            r"splitting a span where it changes\) or delete those lines$"):
+        read_labels(todo, store)
