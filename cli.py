@@ -317,9 +317,9 @@ def compare_models_command(
 
 
 @app.command("suggest-labels", cls=_Command, epilog="""
-    {prog} suggest-labels -m best.skops --budget-s 60 -l labels.csv -o todo.csv
-    {prog} suggest-labels --budget-s 30 -l labels.csv -o todo.csv --sheet todo.png ep3.mp4
-    {prog} compare-models -l labels.csv -l todo.csv --out best.skops
+    {prog} suggest-labels --budget-s 60 -l labels.csv -o todo.csv
+    {prog} suggest-labels --budget-s 30 -o t.csv --sheet t.png ep3
+    {prog} compare-models -l labels.csv -l todo.csv -o best.skops
 """)
 def suggest_labels_command(
     videos: list[str] = typer.Argument(None, metavar="VIDEO", help="Stored videos to consider (ids, file names or paths) [default: every stored video].", show_default=False),

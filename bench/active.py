@@ -207,7 +207,7 @@ def parse_args(argv=None):
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--models", default="logreg", help="compare-models --models for every (re)training (default: logreg, fast)")
     p.add_argument("--budgets", default="30,60", help="comma-separated budgets B, seconds over all held-out videos")
-    p.add_argument("--seeds", type=int, default=5, help="random draws per budget")
+    p.add_argument("--seeds", type=int, default=8, help="random draws per budget")
     p.add_argument("--jobs", type=int, default=-1)
     p.add_argument("--seed", type=int, default=0, help="seed of the generated dataset")
     p.add_argument("--work-dir", type=Path, help="keep videos, stores and models here and reuse them (default: a temporary dir)")

@@ -153,7 +153,8 @@ def suggest_labels(
             warnings.simplefilter("ignore")  # a short video's "few samples" note: suggestions are still fine
             smoothed, raw = saved.predict_video(t, v.features, smoother=[saved.smoother, plain], **kwargs)
             folds = [m.predict_video(t, v.features, **kwargs).proba for m in committee]
-        values = sample_values(smoothed.proba, raw.proba, np.stack(folds) if folds else None, multilabel=multilabel)
+        values = sample_values(smoothed.proba, raw.proba, np.stack(folds) if folds else None, multilabel=multilabel,
+                               thresholds=thresholds(saved))
         step_s = 1.0 / grid.sample_fps
         guess = guesses(saved, smoothed.proba)
         cand = Candidates(video_id, t, step_s, values["value"], _available(t, step_s, taken.get(video_id, [])),
@@ -169,17 +170,27 @@ def suggest_labels(
 
 def is_multilabel(saved: SavedModel) -> bool:
     """Whether the model answers one yes/no question per character (issue 11) rather than one class per sample."""
-    return bool(getattr(saved, "multilabel", False))
+    return bool(getattr(saved, "multi_label", False))
+
+
+def thresholds(saved: SavedModel) -> np.ndarray | None:
+    """Multi-label: each character's decision threshold, in `classes` order (0.5 where none is saved); else None."""
+    if not is_multilabel(saved):
+        return None
+    chosen = getattr(saved, "thresholds", {}) or {}
+    return np.array([float(chosen.get(c, 0.5)) for c in saved.classes])
 
 
 def guesses(saved: SavedModel, proba: np.ndarray) -> np.ndarray:
-    """The model's label per sample: the likeliest class (multi-label: the characters on screen, '+'-joined)."""
+    """The model's label per sample: the likeliest class (multi-label: the characters on screen, '+'-joined,
+    or the model's none label)."""
     classes = np.asarray(saved.classes, dtype=object)
     if not len(proba):
         return np.array([], dtype=object)
     if is_multilabel(saved):
-        on = proba >= 0.5
-        return np.array(["+".join(classes[row]) or "none" for row in on], dtype=object)
+        on = proba >= thresholds(saved)
+        nobody = str(getattr(saved, "none_label", "") or "nobody")
+        return np.array(["+".join(classes[row]) or nobody for row in on], dtype=object)
     return classes[np.argmax(proba, axis=1)]
 
 

@@ -67,21 +67,24 @@ def test_pick_spans_respects_budget_lengths_and_availability(budget_s):
     assert values == sorted(values, reverse=True)
 
 
-def test_pick_spans_grows_over_a_valuable_stretch_and_stops_at_6_s():
+def test_pick_spans_are_short_and_spend_what_is_left_on_the_best():
     value = np.zeros(30)
     value[10:14] = 1.0  # a 4 s confusing stretch
-    value[20:29] = 1.0  # a 9 s one: one 6 s span
-    [first, second] = pick_spans([candidates("v", value, scene=np.r_[np.zeros(15), np.ones(15)].astype(int))], 10)
-    assert (first.start_s, first.end_s) == (10, 14) or (second.start_s, second.end_s) == (10, 14)
-    longer = first if first.start_s >= 20 else second
-    assert longer.duration_s == 6 and 20 <= longer.start_s and longer.end_s <= 29
+    value[20:29] = 2.0  # a 9 s more confusing one
+    scene = np.r_[np.zeros(15), np.ones(15)].astype(int)
+    spans = pick_spans([candidates("v", value, scene=scene)], 4)
+    assert [(s.start_s, s.end_s) for s in spans] == [(20, 22), (10, 12)]  # two moments rather than one longer look
+    spans = pick_spans([candidates("v", value, scene=scene)], 5)  # 1 s left: the best span takes it
+    assert [(s.start_s, s.end_s) for s in spans] == [(20, 23), (10, 12)]
+    spans = pick_spans([candidates("v", value, scene=scene, available=np.arange(30) != 22)], 5)
+    assert [(s.start_s, s.end_s) for s in spans] == [(19, 22), (10, 12)]  # grown on its free side
 
 
 def test_pick_spans_spreads_over_videos_scenes_and_guesses():
     # video a is worth a little more everywhere, but not so much that it should take the whole budget
     a = candidates("a", np.full(60, 1.0), scene=np.arange(60) // 20, guess=np.where(np.arange(60) < 40, "tom", "jerry"))
     b = candidates("b", np.full(60, 0.8), scene=np.arange(60) // 20, guess=np.where(np.arange(60) < 20, "tom", "neither"))
-    spans = pick_spans([a, b], 18)
+    spans = pick_spans([a, b], 6)
     assert len(spans) == 3 and {s.video_id for s in spans} == {"a", "b"}
     per_scene = [(s.video_id, s.first // 20) for s in spans]
     assert len(per_scene) == len(set(per_scene))  # no two spans from one scene while others are unvisited
@@ -102,3 +105,10 @@ def test_scenes_cut_where_features_jump():
     shots = [rng.normal(size=32) for _ in range(3)]
     X = np.vstack([shot + 0.05 * rng.normal(size=(n, 32)) for shot, n in zip(shots, (10, 5, 8))])
     assert scenes(X).tolist() == [0] * 10 + [1] * 5 + [2] * 8
+
+
+def test_sample_values_multilabel_uncertainty_is_relative_to_each_threshold():
+    proba = np.array([[0.2, 0.9], [0.3, 0.99], [0.6, 0.95]])
+    v = sample_values(proba, multilabel=True, thresholds=np.array([0.2, 0.5]))
+    # column 0 turns to yes at 0.2: 0.2 is a coin toss, 0.3 is 1/8 of the way to sure, 0.6 is half way
+    np.testing.assert_allclose(v["uncertainty"], [1.0, 0.875, 0.5])

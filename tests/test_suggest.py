@@ -182,3 +182,15 @@ def test_cli_suggest_labels_bad_input(episodes, capsys, tmp_path):
     code, _, err = run(base + ["--budget-s", "10", "--labels", tmp_path / "missing.csv"], capsys)
     assert code == 1 and "missing.csv does not exist" in err
     assert not (tmp_path / "todo.csv").exists()
+
+
+def test_cli_suggest_labels_help_fits_80_columns(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    from cli import main
+
+    with pytest.raises(SystemExit):
+        main(["suggest-labels", "--help"], prog_name="python -m screentime")
+    out = capsys.readouterr().out
+    assert "Usage: python -m screentime suggest-labels [OPTIONS] [VIDEO...]" in out
+    assert "--budget-s" in out and "--sheet" in out and "Examples:\n  python -m screentime suggest-labels " in out
+    assert max(len(line) for line in out.splitlines()) <= 80, out
