@@ -3,6 +3,7 @@
     python cli.py embed VIDEO... --store features.h5
     python cli.py compare-models --store features.h5 --labels labels.csv --out best.skops
     python cli.py score VIDEO... --model best.skops --store features.h5
+    python cli.py suggest-labels --model best.skops --budget-s 60 --out todo.csv [--labels L.csv] [--sheet todo.png] [VIDEO...]
     python cli.py check-store --store features.h5 [--repair]
 
 The same commands run as `screentime ...` (the console script) and `python -m screentime ...`.
@@ -88,6 +89,7 @@ app = typer.Typer(
         {prog} embed ep1.mp4 ep2.mkv --store features.h5
         {prog} compare-models --labels labels.csv --out best.skops
         {prog} score ep3.mp4 --model best.skops --json result.json
+        {prog} suggest-labels --budget-s 60 -l labels.csv -o todo.csv
         {prog} check-store --store features.h5
     """,
 )
@@ -265,9 +267,10 @@ def check_store_command(
     {prog} compare-models -l labels.csv -m logreg,mlp -k 3
     {prog} compare-models -l mapping.csv --video ep1.mp4
     {prog} compare-models -l labels.csv --multi-label
+    {prog} compare-models -l labels.csv -l todo.csv --out best.skops
 """)
 def compare_models_command(
-    labels: Path = typer.Option(..., "--labels", "-l", metavar="CSV", help="Labels: video,start,end,label (intervals [start, end), seconds), video,time,label (points) or the tutorial's Image_ID,Class."),
+    labels: list[Path] = typer.Option(..., "--labels", "-l", metavar="CSV", help="Labels: video,start,end,label (intervals [start, end), seconds), video,time,label (points) or the tutorial's Image_ID,Class; repeat to join several files (--labels L.csv --labels todo.csv)."),
     store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store written by `embed`."),
     out_path: Path = typer.Option(Path("best.skops"), "--out", "-o", metavar="FILE", help="Where to save the winner, refitted on all labelled frames (a skops file: loading it cannot run code, so it can be shared; any file name works)."),
     video: str = typer.Option(None, "--video", metavar="ID", help="Stored video an Image_ID,Class file describes (frameN.jpg = the frame at N s)."),
@@ -332,6 +335,53 @@ def compare_models_command(
     if result.multi_label:
         out.print("one classifier per character; on screen from these thresholds (chosen by cross-validation): "
                   + ", ".join(f"{c} {t:g}" for c, t in result.thresholds.items()), highlight=False)
+
+
+@app.command("suggest-labels", cls=_Command, epilog="""
+    {prog} suggest-labels --budget-s 60 -l labels.csv -o todo.csv
+    {prog} suggest-labels --budget-s 30 -o t.csv --sheet t.png ep3
+    {prog} compare-models -l labels.csv -l todo.csv -o best.skops
+""")
+def suggest_labels_command(
+    videos: list[str] = typer.Argument(None, metavar="VIDEO", help="Stored videos to consider (ids, file names or paths) [default: every stored video].", show_default=False),
+    store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store holding the videos."),
+    model: Path = typer.Option(Path("best.skops"), "--model", "-m", metavar="FILE", help="Model saved by compare-models."),
+    budget_s: float = typer.Option(..., "--budget-s", metavar="SECONDS", help="Seconds of video you will label, in all (spans are 2-6 s)."),
+    out_path: Path = typer.Option(..., "--out", "-o", metavar="CSV", help="Write the spans here as video,start,end,label, best first, label empty for you to fill."),
+    labels: list[Path] = typer.Option(None, "--labels", "-l", metavar="CSV", help="Labels you already have (repeat for several files): their time is never suggested, and they train the fold models whose disagreement counts."),
+    sheet: Path = typer.Option(None, "--sheet", metavar="PNG", help="Also write a contact sheet: thumbnails of every span from its source video, with the model's guess."),
+    video_dir: Path = typer.Option(None, "--video-dir", metavar="DIR", help="Folder the source videos are in now, if they moved since they were embedded (for --sheet)."),
+    video: str = typer.Option(None, "--video", metavar="ID", help="Stored video an Image_ID,Class labels file describes."),
+    classes: str = typer.Option(None, "--classes", metavar="NAMES", help="Names of the Image_ID,Class class numbers, comma-separated [default: 0,1,2]."),
+    folds: int = typer.Option(5, "--folds", "-k", min=0, metavar="K", help="Fold models refitted from --labels to measure disagreement (0: none)."),
+    jobs: int = typer.Option(-1, "--jobs", "-j", metavar="N", help="Processes for refitting the fold models (-1: all cores)."),
+) -> None:
+    """Suggest the spans of your videos worth labelling next.
+
+    Spans of 2-6 s, at most --budget-s seconds in all, where the model is unsure, flickers or its
+    fold models disagree, spread over videos and scenes; never time already labelled. Fill the label
+    column of --out (split a span where the label changes) and retrain with both files.
+    """
+    from classifiers.report import suggestion_table
+    from classifiers.suggest import suggest_labels, write_suggestions
+
+    if not budget_s >= 2:
+        raise typer.BadParameter(f"{budget_s:g} s is less than the shortest span (2 s); give at least 2", param_hint="--budget-s")
+    if str(out_path) == "-" or (sheet is not None and str(sheet) == "-"):
+        raise typer.BadParameter("give a file name, not -", param_hint="--out" if str(out_path) == "-" else "--sheet")
+    _show_warnings()
+    result = suggest_labels(store, model, budget_s, labels_paths=labels or (), videos=videos or None, video=video,
+                            classes=[c.strip() for c in classes.split(",")] if classes else None, n_folds=folds, n_jobs=jobs)
+    write_suggestions(result, out_path, sheet_path=sheet, video_dir=video_dir)
+    console.print(f"fold models: {result.committee_note}", highlight=False, soft_wrap=True)
+    out.print(suggestion_table(result))
+    for path in (out_path, sheet):
+        if path is not None:
+            out.print(f"wrote {path}", highlight=False)
+    if result.spans:
+        then = " ".join(f"-l {p}" for p in (labels or [])) + f" -l {out_path}"
+        out.print(f"next: fill the label column of {out_path} (split a span where the label changes), then "
+                  f"compare-models {then} --out NEW.skops", highlight=False, soft_wrap=True)
 
 
 @app.command(cls=_Command, epilog="""

@@ -21,6 +21,7 @@ k2,k4,k8``) whole-video CV with a fixed context window.
     .venv/bin/python bench/accuracy.py --work-dir /tmp/acc     # again: videos and features are reused (1.5-3 min)
     .venv/bin/python bench/accuracy.py --quick                 # 3 x 40 s training, 3 x 40 s held out
     .venv/bin/python bench/accuracy.py --weights FILE          # a Keras VGG16 notop weights file
+    .venv/bin/python bench/accuracy.py --work-dir /tmp/acc --settings new --active   # + the active-labelling table (bench/active.py)
 """
 
 from __future__ import annotations
@@ -211,6 +212,8 @@ def parse_args(argv=None):
                    help="held_out (default): held-out videos also move and frame the characters unlike training; "
                         "train: only their rooms are new")
     p.add_argument("--quick", action="store_true", help="3 x 40 s training, 3 x 40 s held out")
+    p.add_argument("--active", action="store_true", help="then the active-labelling table of bench/active.py on the same "
+                   "videos: labels chosen by suggest-labels against random spans (its own defaults: logreg, B = 30 and 60 s)")
     args = p.parse_args(argv)
     if args.quick:
         args.n_train, args.n_test, args.duration_s = 3, 3, 40.0
@@ -241,6 +244,12 @@ def main(argv=None) -> dict:
             rows.append(run_setting(name, stores, labels, test, work, args))
             log(f"  worst error {rows[-1]['worst_error_pct']:.1f}% of duration, accuracy {rows[-1]['per_second_accuracy']:.3f}, "
                 f"coverage {rows[-1]['coverage']}, {rows[-1]['wall_s']:.0f} s")
+        if args.active:
+            import active
+
+            active.main([f"--work-dir={work}", f"--weights={args.weights}", f"--n-train={args.n_train}", f"--n-test={args.n_test}",
+                         f"--duration-s={args.duration_s}", f"--dense-fps={args.dense_fps}", f"--seed={args.seed}",
+                         f"--held-out-motion={args.held_out_motion}", f"--jobs={args.jobs}"])
     info = {"n_train": len(train), "n_test": len(test), "duration_s": args.duration_s, "weights": args.weights,
             "held_out_motion": args.held_out_motion,
             "train_styles": sorted({v.style for v in train}), "test_styles": sorted({v.style for v in test}),

@@ -86,7 +86,7 @@ class ComparisonResult:
 
 def compare_models(
     store_path: str | Path,
-    labels_path: str | Path,
+    labels_path: str | Path | Sequence[str | Path],
     *,
     out_path: str | Path | None = None,
     report_path: str | Path | None = None,
@@ -115,7 +115,8 @@ def compare_models(
     same folds first -- each normalisation without context, then each window with the better one -- and
     the best setting is used for every model.
 
-    Labels are read as in `featurestore.labels.read_labels` (`video`, `classes` for the tutorial format);
+    Labels are read as in `featurestore.labels.read_labels` (`video`, `classes` for the tutorial format;
+    several files are joined as one, ``--labels L.csv --labels todo.csv``);
     folds as in `classifiers.cv.plan_folds` (for a blocks split the gap is at least the widest context
     window, so no training frame's window reaches a test block); held-out scoring as in `compare_frames`.
     The winner is refitted on all labelled frames and saved with `classifiers.persist.save_model`, with

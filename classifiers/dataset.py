@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from classifiers.features import video_features
-from featurestore.labels import NONE_LABEL, StoreGrids, join_labels, parse_labels
+from featurestore.labels import NONE_LABEL, StoreGrids, join_label_tables, parse_label_files
 from featurestore.store import FeatureStore
 
 
@@ -95,7 +95,8 @@ class LabelledVideos:
 
 def load_labelled_videos(store: FeatureStore, labels_path, *, video=None, classes=None, multi_label: bool = False,
                          none_label: str = NONE_LABEL) -> LabelledVideos:
-    """Join a labels file to a store; keep every stored sample of each labelled video (each read once).
+    """Join a labels file (or several: a path or a sequence of paths) to a store; keep every stored sample
+    of each labelled video (each read once).
 
     With `multi_label`, frames carry sets of characters (`featurestore.labels.read_labels`).
 
@@ -104,8 +105,8 @@ def load_labelled_videos(store: FeatureStore, labels_path, *, video=None, classe
     LabelsInvalid, StoreCorrupt
     """
     grids = StoreGrids(store)
-    table = parse_labels(labels_path, video=video, classes=classes, multi_label=multi_label, none_label=none_label)
-    frames = join_labels(table, grids, store_name=Path(store.path).name)
+    tables = parse_label_files(labels_path, video=video, classes=classes, multi_label=multi_label, none_label=none_label)
+    frames = join_label_tables(tables, grids, store_name=Path(store.path).name)
     frames = frames.sort_values(["video_id", "requested_s"], kind="stable")
     videos = {}
     for video_id in frames["video_id"].unique():

@@ -338,3 +338,18 @@ def demo_lines(result, prog: str = "python cli.py") -> list[str]:
         f"  python -c \"from featurestore import FeatureStore; print(FeatureStore({str(result.store_path)!r}).videos())\"",
         f"  {prog} embed YOUR_VIDEO.mp4 --store features.h5      # then label it and run compare-models, score",
     ]
+
+
+def suggestion_table(suggestions) -> Group:
+    """The spans of a `classifiers.suggest.Suggestions`, best first: where, the model's guess, and why.
+
+    "unsure", "unstable" and "folds differ" are the span's mean uncertainty, instability and disagreement
+    (each 0-1, see `classifiers.spans`); "value" is what they added up to when the span was picked.
+    """
+    rows = [[str(i), s.video_id, f"{s.start_s:g}-{s.end_s:g}", s.guess_summary(), _num(s.value, 2),
+             _num(s.uncertainty, 2), _num(s.instability, 2), _num(s.disagreement, 2)]
+            for i, s in enumerate(suggestions.spans, start=1)]
+    title = (f"{len(suggestions.spans)} spans to label, {suggestions.total_s:g} s of the {suggestions.budget_s:g} s budget "
+             f"({suggestions.available_s:g} s unlabelled in {len(suggestions.videos)} videos), best first")
+    return _compact_table(title, ["#", "video", "seconds", "model's guess", "value", "unsure", "unstable", "folds differ"],
+                          rows, n_left=4, flexible=1)

@@ -15,6 +15,10 @@ class VideoUnreadable(ScreentimeError, OSError):
     """The file is missing, not a video, or cannot be decoded."""
 
 
+class SourceVideoMoved(VideoUnreadable):
+    """The file a stored video was embedded from is no longer where the store recorded it (or has changed)."""
+
+
 class StoreCorrupt(ScreentimeError, OSError):
     """The store path exists but is not a readable screentime store."""
 

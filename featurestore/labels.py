@@ -12,7 +12,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -99,7 +99,7 @@ def read_labels(labels_path: str | Path, store, *, video: str | None = None, cla
 
     Parameters
     ----------
-    labels_path : path
+    labels_path : path, or sequence of paths (joined as one: `join_label_tables`)
         A CSV (comma-, semicolon- or tab-separated, recognised from the header line).
         Interval CSV ``video,start,end,label`` (seconds, interval [start, end)), point CSV
         ``video,time,label`` (nearest frame within half a sampling interval), or the tutorial's
@@ -137,8 +137,17 @@ def read_labels(labels_path: str | Path, store, *, video: str | None = None, cla
         when intervals run past their video's end (cut there) or start after it (ignored), and when
         points are not near any stored frame (ignored).
     """
-    table = parse_labels(labels_path, video=video, classes=classes, multi_label=multi_label, none_label=none_label)
-    return join_labels(table, StoreGrids(store), store_name=Path(str(getattr(store, "path", "the store"))).name)
+    tables = parse_label_files(labels_path, video=video, classes=classes, multi_label=multi_label, none_label=none_label)
+    return join_label_tables(tables, StoreGrids(store), store_name=Path(str(getattr(store, "path", "the store"))).name)
+
+
+def parse_label_files(labels_paths, *, video: str | None = None, classes: list[str] | None = None,
+                      multi_label: bool = False, none_label: str = NONE_LABEL) -> list[LabelTable]:
+    """`parse_labels` of one path or of each of a sequence of paths (at least one)."""
+    paths = [labels_paths] if isinstance(labels_paths, (str, PurePath)) else list(labels_paths)
+    if not paths:
+        raise ValueError("give at least one labels file")
+    return [parse_labels(p, video=video, classes=classes, multi_label=multi_label, none_label=none_label) for p in paths]
 
 
 def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: list[str] | None = None,
@@ -164,6 +173,11 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
     if kind != "tutorial" and video is not None:
         raise LabelsInvalid(f"{name} names its videos itself (format {','.join(FORMATS[kind])}); drop --video, which is only for Image_ID,Class files")
     col = {c: header.index(c) for c in FORMATS[kind]}
+    if kind != "tutorial":
+        unfilled = [line for line, cells in lines[1:] if len(cells) <= col["label"] or not cells[col["label"]].strip()]
+        if len(unfilled) > 1:  # e.g. a todo list from suggest-labels, not filled in yet (one empty label: the loop says it)
+            raise LabelsInvalid(f"{name} lines {_first([str(n) for n in unfilled], 5)}: label is empty; fill them in "
+                                "(one row per label, splitting a span where it changes) or delete those lines")
     class_names = list(classes) if classes is not None else ["0", "1", "2"]
     rows = []
     for line, cells in lines[1:]:
@@ -192,9 +206,14 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
     return LabelTable(path, kind, rows, multi_label, none_label)
 
 
-def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str = "the store") -> pd.DataFrame:
+def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str = "the store",
+                min_classes: int = 2) -> pd.DataFrame:
     """Give each stored frame the label of the interval or point that covers it (see `read_labels`);
-    for a multi-label table, the set of characters of the rows that cover it."""
+    for a multi-label table, the set of characters of the rows that cover it.
+
+    Refuses a file whose frames carry fewer than `min_classes` classes (multi-label: with `min_classes`
+    below 2 the per-character checks are skipped; `join_label_tables` checks the union of several files).
+    """
     name = table.path.name
     per_video: dict[str, dict[int, tuple[str, int]]] = {}
     sets: dict[str, dict[int, dict[str, int]]] = {}  # multi-label: video -> frame -> {label: first line}
@@ -245,7 +264,7 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
     if n_unmatched:
         warnings.warn(f"{n_unmatched} of {len(table.rows)} labelled points in {name} are not within half a sampling interval of a stored frame and were ignored", stacklevel=2)
     if table.multi_label:
-        return _multi_label_frames(name, table.none_label, sets, grids, store_name)
+        return _multi_label_frames(name, table.none_label, sets, grids, store_name, check=min_classes >= 2)
     records = [
         (video_id, i, float(grids[video_id].requested_s[i]), label)
         for video_id, assigned in per_video.items()
@@ -255,9 +274,95 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
     if frames.empty:
         raise LabelsInvalid(f"no stored frame of {store_name} falls inside a label of {name}; check that times are in seconds and within each video's duration")
     classes = sorted(frames["label"].unique())
-    if len(classes) < 2:
+    if len(classes) < min_classes:
         raise LabelsInvalid(f"{name} labels {len(frames)} stored frames, all {classes[0]!r}; a classifier needs at least two classes, so label some frames of another class")
     return frames.sort_values(["video_id", "requested_s"], kind="stable").reset_index(drop=True)
+
+
+def join_label_tables(tables: Sequence[LabelTable], grids: Mapping[str, Grid], *, store_name: str = "the store") -> pd.DataFrame:
+    """Join several labels files to a store as one (``--labels L.csv --labels todo.csv``).
+
+    Each file is joined as in `join_labels`; a frame labelled by several files must get the same label
+    from each (it is kept once), and the union must hold at least two classes. One file: `join_labels`.
+
+    Returns
+    -------
+    DataFrame as `read_labels`.
+
+    Raises
+    ------
+    LabelsInvalid
+        Naming the files, video and time where two files disagree.
+    """
+    if len(tables) == 1:
+        return join_labels(tables[0], grids, store_name=store_name)
+    if any(t.multi_label for t in tables):
+        return _join_multi_label_tables(tables, grids, store_name)
+    parts = []
+    for table in tables:
+        part = join_labels(table, grids, store_name=store_name, min_classes=1)
+        parts.append(part.assign(_file=table.path.name))
+    frames = pd.concat(parts, ignore_index=True)
+    labels_per_frame = frames.groupby(["video_id", "row"])["label"].nunique()
+    clashes = labels_per_frame[labels_per_frame > 1]
+    if len(clashes):
+        video_id, row = clashes.index[0]
+        both = frames[(frames.video_id == video_id) & (frames.row == row)].drop_duplicates("label")
+        said = ", ".join(f"{f} {label!r}" for f, label in zip(both["_file"], both["label"]))
+        raise LabelsInvalid(f"the labels files disagree on the frame at {both['requested_s'].iloc[0]:g} s of {video_id!r} "
+                            f"({said}){f' and {len(clashes) - 1} more frames' if len(clashes) > 1 else ''}; keep one label")
+    frames = frames.drop_duplicates(["video_id", "row"]).drop(columns="_file")
+    classes = sorted(frames["label"].unique())
+    if len(classes) < 2:
+        names = ", ".join(t.path.name for t in tables)
+        raise LabelsInvalid(f"{names} label {len(frames)} stored frames, all {classes[0]!r}; a classifier needs at least two classes, so label some frames of another class")
+    return frames.sort_values(["video_id", "requested_s"], kind="stable").reset_index(drop=True)
+
+
+def _join_multi_label_tables(tables: Sequence[LabelTable], grids: Mapping[str, Grid], store_name: str) -> pd.DataFrame:
+    """Several multi-label files as one: a frame's characters are the union of what the files say, and a
+    frame one file calls no character (the none label) while another names a character is an error."""
+    none_label = tables[0].none_label
+    parts = [join_labels(t, grids, store_name=store_name, min_classes=1).assign(_file=t.path.name) for t in tables]
+    frames = pd.concat(parts, ignore_index=True)
+    frames["_none"] = [len(labels) == 0 for labels in frames["labels"]]
+    mixed = frames.groupby(["video_id", "row"])["_none"].nunique()
+    clashes = mixed[mixed > 1]
+    if len(clashes):
+        video_id, row = clashes.index[0]
+        both = frames[(frames.video_id == video_id) & (frames.row == row)]
+        said = ", ".join(f"{f} {', '.join(labels) or none_label!r}" for f, labels in zip(both["_file"], both["labels"]))
+        raise LabelsInvalid(f"the labels files disagree on the frame at {both['requested_s'].iloc[0]:g} s of {video_id!r} "
+                            f"({said}){f' and {len(clashes) - 1} more frames' if len(clashes) > 1 else ''}: "
+                            f"{none_label!r} means no character is on screen; keep one")
+    merged: dict[tuple[str, int], tuple[float, set]] = {}
+    for video_id, row, t, labels in zip(frames["video_id"], frames["row"], frames["requested_s"], frames["labels"]):
+        merged.setdefault((video_id, int(row)), (float(t), set()))[1].update(labels)
+    union = pd.DataFrame([(v, r, t, tuple(sorted(ls))) for (v, r), (t, ls) in merged.items()],
+                         columns=["video_id", "row", "requested_s", "labels"])
+    _check_multi_label_frames(", ".join(t.path.name for t in tables), none_label, union)
+    return union.sort_values(["video_id", "requested_s"], kind="stable").reset_index(drop=True)
+
+
+def labelled_time(tables: Sequence[LabelTable], grids: Mapping[str, Grid]) -> dict[str, list[tuple[float, float]]]:
+    """Time already labelled per stored video: intervals as written, points as their sample's interval.
+
+    Returns
+    -------
+    dict of video_id -> list of (start_s, end_s), seconds, unsorted and possibly overlapping.
+    """
+    spans: dict[str, list[tuple[float, float]]] = {}
+    for table in tables:
+        for r in table.rows:
+            video_id = _resolve_video(table.path.name, r, grids, "the store")
+            if r.end_s is not None:
+                spans.setdefault(video_id, []).append((r.start_s, r.end_s))
+                continue
+            grid = grids[video_id]
+            for i in _nearest(grid, r.start_s).tolist():
+                t = float(grid.requested_s[i])
+                spans.setdefault(video_id, []).append((t, t + 1.0 / grid.sample_fps))
+    return spans
 
 
 def _first(items: list[str], n: int = 3) -> str:
@@ -395,8 +500,9 @@ def _check_frame_set(name: str, none_label: str, labels: dict[str, int], time_s:
         )
 
 
-def _multi_label_frames(name: str, none_label: str, sets: dict, grids: Mapping[str, Grid], store_name: str) -> pd.DataFrame:
-    """Multi-label frames, checked: at least one character, each both on and off screen in some labelled frame."""
+def _multi_label_frames(name: str, none_label: str, sets: dict, grids: Mapping[str, Grid], store_name: str,
+                        check: bool = True) -> pd.DataFrame:
+    """Multi-label frames, checked (unless not `check`): at least one character, each both on and off screen."""
     records = [
         (video_id, i, float(grids[video_id].requested_s[i]), tuple(sorted(c for c in labels if c != none_label)))
         for video_id, on_frame in sets.items()
@@ -405,6 +511,13 @@ def _multi_label_frames(name: str, none_label: str, sets: dict, grids: Mapping[s
     frames = pd.DataFrame(records, columns=["video_id", "row", "requested_s", "labels"])
     if frames.empty:
         raise LabelsInvalid(f"no stored frame of {store_name} falls inside a label of {name}; check that times are in seconds and within each video's duration")
+    if check:
+        _check_multi_label_frames(name, none_label, frames)
+    return frames.sort_values(["video_id", "requested_s"], kind="stable").reset_index(drop=True)
+
+
+def _check_multi_label_frames(name: str, none_label: str, frames: pd.DataFrame) -> None:
+    """At least one character, each both on and off screen in some labelled frame."""
     characters = sorted({c for labels in frames["labels"] for c in labels})
     if not characters:
         raise LabelsInvalid(f"{name} labels {len(frames)} stored frames, all {none_label!r} (no character on screen); "
@@ -414,7 +527,6 @@ def _multi_label_frames(name: str, none_label: str, sets: dict, grids: Mapping[s
         if n_on == len(frames):
             raise LabelsInvalid(f"{name}: {c!r} is on screen in all {len(frames)} labelled frames; a classifier needs frames "
                                 f"without it too, so label some intervals where it is not on screen (other characters, or {none_label!r})")
-    return frames.sort_values(["video_id", "requested_s"], kind="stable").reset_index(drop=True)
 
 
 def _resolve_video(name: str, r: LabelRow, grids: Mapping[str, Grid], store_name: str) -> str:

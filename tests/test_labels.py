@@ -211,3 +211,41 @@ def test_read_labels_single_label_overlap_suggests_multi_label(tmp_path, store):
     path = write(tmp_path, "video,time,label\nb.mp4,1,tom\nb.mp4,1.2,jerry\n")
     with pytest.raises(LabelsInvalid, match=r"two labels \('tom', 'jerry'\); keep one, or pass --multi-label"):
         read_labels(path, store)
+
+
+def test_read_labels_joins_several_files(tmp_path, store):
+    first = write(tmp_path, "video,start,end,label\nb.mp4,0,3,tom\nb.mp4,3,5,jerry\n", "labels.csv")
+    todo = write(tmp_path, "video,start,end,label\nb.mp4,2,3,tom\nb.mp4,6,8,tom\n", "todo.csv")  # one class alone: fine
+    frames = read_labels([first, todo], store)
+    assert labelled(frames, "b.mp4") == {0.0: "tom", 1.0: "tom", 2.0: "tom", 3.0: "jerry", 4.0: "jerry", 6.0: "tom", 7.0: "tom"}
+    assert len(frames) == 7  # the frame at 2 s, labelled by both files alike, once
+
+
+def test_read_labels_several_files_that_disagree_or_hold_one_class(tmp_path, store):
+    first = write(tmp_path, "video,start,end,label\nb.mp4,0,3,tom\nb.mp4,3,5,jerry\n", "labels.csv")
+    todo = write(tmp_path, "video,start,end,label\nb.mp4,2,4,tom\n", "todo.csv")
+    with pytest.raises(LabelsInvalid, match=r"the labels files disagree on the frame at 3 s of 'b.mp4' \(labels.csv 'jerry', "
+                                            r"todo.csv 'tom'\); keep one label"):
+        read_labels([first, todo], store)
+    only = write(tmp_path, "video,start,end,label\nb.mp4,0,3,tom\n", "only.csv")
+    with pytest.raises(LabelsInvalid, match=r"only.csv, todo.csv label 4 stored frames, all 'tom'"):
+        read_labels([only, todo], store)
+
+
+def test_read_labels_unfilled_todo_rows_are_refused_in_one_line(tmp_path, store):
+    todo = write(tmp_path, "video,start,end,label\nb.mp4,0,2,\nb.mp4,4,6,tom\nb.mp4,7,9,\na.mp4,1,3,\n", "todo.csv")
+    with pytest.raises(LabelsInvalid, match=r"^todo.csv lines 2, 4, 5: label is empty; fill them in \(one row per label, "
+                                            r"splitting a span where it changes\) or delete those lines$"):
+        read_labels(todo, store)
+
+
+def test_read_labels_several_multi_label_files_union_per_frame(tmp_path, store):
+    first = write(tmp_path, "video,start,end,label\nb.mp4,0,4,tom\nb.mp4,4,6,neither\n", "labels.csv")
+    todo = write(tmp_path, "video,start,end,label\nb.mp4,2,4,jerry\nb.mp4,7,8,jerry\n", "todo.csv")
+    frames = read_labels([first, todo], store, multi_label=True)
+    assert sets(frames, "b.mp4") == {0.0: ("tom",), 1.0: ("tom",), 2.0: ("jerry", "tom"), 3.0: ("jerry", "tom"),
+                                     4.0: (), 5.0: (), 7.0: ("jerry",)}
+    clash = write(tmp_path, "video,start,end,label\nb.mp4,5,6,jerry\n", "clash.csv")
+    with pytest.raises(LabelsInvalid, match=r"the labels files disagree on the frame at 5 s of 'b.mp4' \(labels.csv 'neither', "
+                                            r"clash.csv 'jerry'\): 'neither' means no character is on screen"):
+        read_labels([first, clash], store, multi_label=True)

@@ -1,0 +1,345 @@
+"""suggest-labels: the unlabelled seconds of stored videos whose labels would most improve a model.
+
+Every candidate video runs through `SavedModel.predict_video` (the chain `score` uses) with the model's
+smoothing and without it, and through each cross-validation fold model, refitted from the labels files
+with the saved model's own estimator, per-video stages and smoothing (`refit_committee`). The measures of
+`classifiers.spans` give each sample a value; `classifiers.spans.pick_spans` chooses the spans.
+Outputs: the todo CSV (`write_todo_csv`) and the contact sheet (`write_sheet`, with `classifiers.sheet`).
+
+Fold models are refitted rather than stored in the model file: the registry's fold models take 41 KiB
+(logreg) to 2.3 MiB (gboost) each, i.e. up to 11 MiB per model file for 5 folds, while refitting them
+takes seconds for logreg and under a minute for gboost on a few thousand labelled frames -- and uses the
+labels as they are now, including any added since the model was trained.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Sequence
+
+import numpy as np
+from sklearn.base import clone
+
+from classifiers.cv import plan_folds
+from classifiers.dataset import load_labelled_videos
+from classifiers.persist import SavedModel, check_config, load_model
+from classifiers.pool import run_folds
+from classifiers.smoothing import Smoother
+from classifiers.spans import Candidates, Span, pick_spans, sample_values, scenes
+from featurestore.errors import NotEmbedded, TooFewSamples
+from featurestore.files import atomic_write
+from featurestore.labels import StoreGrids, labelled_time, parse_label_files
+from featurestore.store import FeatureStore
+
+TODO_HEADER = ("video", "start", "end", "label")
+_TOL_S = 1e-6
+
+
+@dataclass
+class SuggestedSpan:
+    """One span to label, with what the model thinks of it now.
+
+    Attributes
+    ----------
+    video_id : str
+    start_s, end_s : float, seconds: the span is [start_s, end_s) on the video's clock
+    value : float
+        Mean value of its samples when it was picked (after spreading, see `classifiers.spans`).
+    uncertainty, instability, disagreement : float, means over its samples, each in [0, 1]
+    sample_s, actual_s : ndarray of shape (k,), seconds: its samples' grid times and frame times
+    proba : ndarray of shape (k, n_classes): smoothed probabilities of its samples
+    guess : list of str, length k: the model's current label for each sample
+    """
+
+    video_id: str
+    start_s: float
+    end_s: float
+    value: float
+    uncertainty: float
+    instability: float
+    disagreement: float
+    sample_s: np.ndarray = field(repr=False)
+    actual_s: np.ndarray = field(repr=False)
+    proba: np.ndarray = field(repr=False)
+    guess: list = field(repr=False)
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    def guess_summary(self, step_s: float | None = None) -> str:
+        """'tom 3 s, neither 1 s': the model's guesses over the span, longest first."""
+        step = step_s if step_s is not None else self.duration_s / max(len(self.guess), 1)
+        labels, counts = np.unique(np.asarray(self.guess, dtype=str), return_counts=True)
+        order = np.argsort(-counts, kind="stable")
+        return ", ".join(f"{labels[i]} {counts[i] * step:g} s" for i in order)
+
+
+@dataclass
+class Suggestions:
+    """Outcome of `suggest_labels`: spans best first, and what they were chosen from."""
+
+    spans: list[SuggestedSpan]
+    budget_s: float
+    classes: list[str]
+    videos: list[str]
+    available_s: float  # unlabelled seconds of the considered videos
+    committee_note: str
+    multilabel: bool = False
+    model_path: Path | None = None
+    store_path: Path | None = None
+
+    @property
+    def total_s(self) -> float:
+        return float(sum(s.duration_s for s in self.spans))
+
+
+def suggest_labels(
+    store_path: str | Path,
+    model_path: str | Path,
+    budget_s: float,
+    *,
+    labels_paths: Sequence[str | Path] = (),
+    videos: Sequence[str] | None = None,
+    video: str | None = None,
+    classes: list[str] | None = None,
+    n_folds: int = 5,
+    n_jobs: int = -1,
+) -> Suggestions:
+    """Choose spans of stored videos to label next, at most `budget_s` seconds in all.
+
+    Parameters
+    ----------
+    store_path, model_path : paths of the feature store and of a model saved by compare-models
+    budget_s : float
+        Seconds of video the user is willing to label, >= 2.
+    labels_paths : sequence of paths
+        Labels files already written: their time is never suggested, and they train the fold models
+        whose disagreement is one of the measures (none given: no disagreement).
+    videos : sequence of str, optional
+        Stored video ids (or file names / paths of stored videos) to consider; default all stored videos.
+    video, classes
+        For a labels file in the tutorial's Image_ID,Class format (as in compare-models).
+    n_folds : int
+        Fold models to refit (0: none).
+
+    Raises
+    ------
+    ModelFileRefused, StoreMismatch, StoreCorrupt, NotEmbedded, LabelsInvalid
+    """
+    if not budget_s >= 2.0:
+        raise ValueError(f"budget_s must be at least 2 seconds (the shortest span), got {budget_s}")
+    saved = load_model(model_path)
+    store = FeatureStore(store_path)
+    check_config(saved, store.config, store_path=store_path)
+    multilabel = is_multilabel(saved)
+    ids = resolve_videos(store, videos)
+    grids = StoreGrids(store)
+    label_kind = dict(multi_label=multilabel, none_label=str(getattr(saved, "none_label", "neither")))
+    tables = parse_label_files(labels_paths, video=video, classes=classes, **label_kind) if labels_paths else []
+    taken = labelled_time(tables, grids) if tables else {}
+    committee, note = refit_committee(saved, store, labels_paths, video=video, classes=classes, n_folds=n_folds, n_jobs=n_jobs)
+    plain = Smoother("none")
+    candidates, by_id = [], {}
+    for video_id in ids:
+        grid = grids[video_id]
+        v = grids.videos[video_id]
+        t = np.asarray(v.requested_s, dtype=np.float64)
+        kwargs = dict(duration_s=float(v.info["duration_s"]), sample_fps=float(v.info["sample_fps"]), video_id=video_id)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a short video's "few samples" note: suggestions are still fine
+            smoothed, raw = saved.predict_video(t, v.features, smoother=[saved.smoother, plain], **kwargs)
+            folds = [m.predict_video(t, v.features, **kwargs).proba for m in committee]
+        values = sample_values(smoothed.proba, raw.proba, np.stack(folds) if folds else None, multilabel=multilabel,
+                               thresholds=thresholds(saved))
+        step_s = 1.0 / grid.sample_fps
+        guess = guesses(saved, smoothed.proba)
+        cand = Candidates(video_id, t, step_s, values["value"], _available(t, step_s, taken.get(video_id, [])),
+                          guess, scenes(v.features), parts=values)
+        candidates.append(cand)
+        by_id[video_id] = (cand, smoothed, np.asarray(v.actual_s, dtype=np.float64))
+    picked = pick_spans(candidates, budget_s)
+    spans = [_describe(span, *by_id[span.video_id]) for span in picked]
+    available_s = float(sum(c.available.sum() * c.step_s for c in candidates))
+    return Suggestions(spans, float(budget_s), list(saved.classes), ids, available_s, note, multilabel,
+                       Path(model_path), Path(store_path))
+
+
+def is_multilabel(saved: SavedModel) -> bool:
+    """Whether the model answers one yes/no question per character (issue 11) rather than one class per sample."""
+    return bool(getattr(saved, "multi_label", False))
+
+
+def thresholds(saved: SavedModel) -> np.ndarray | None:
+    """Multi-label: each character's decision threshold, in `classes` order (0.5 where none is saved); else None."""
+    if not is_multilabel(saved):
+        return None
+    chosen = getattr(saved, "thresholds", {}) or {}
+    return np.array([float(chosen.get(c, 0.5)) for c in saved.classes])
+
+
+def guesses(saved: SavedModel, proba: np.ndarray) -> np.ndarray:
+    """The model's label per sample: the likeliest class (multi-label: the characters on screen, '+'-joined,
+    or the model's none label)."""
+    classes = np.asarray(saved.classes, dtype=object)
+    if not len(proba):
+        return np.array([], dtype=object)
+    if is_multilabel(saved):
+        on = proba >= thresholds(saved)
+        nobody = str(getattr(saved, "none_label", "") or "nobody")
+        return np.array(["+".join(classes[row]) or nobody for row in on], dtype=object)
+    return classes[np.argmax(proba, axis=1)]
+
+
+def resolve_videos(store: FeatureStore, videos: Sequence[str] | None) -> list[str]:
+    """Stored ids of `videos` (ids, file names or paths of stored videos), in order; all stored videos if None.
+
+    Raises
+    ------
+    NotEmbedded
+        Naming a video that is not in the store and how to add it.
+    """
+    stored = store.video_ids()
+    if not videos:
+        if not stored:
+            raise NotEmbedded(f"{store.path} holds no video; embed some with `python cli.py embed VIDEO --store {store.path}`")
+        return stored
+    ids = []
+    for name in videos:
+        name = str(name)
+        if name in stored:
+            ids.append(name)
+            continue
+        wanted = PurePath(name)
+        matches = [v for v in stored if PurePath(v).name == wanted.name] or [v for v in stored if PurePath(v).stem == wanted.stem]
+        if len(matches) != 1:
+            listed = ", ".join(stored[:5]) + (", ..." if len(stored) > 5 else "")
+            raise NotEmbedded(f"{name} is not in {store.path.name} (stored: {listed or 'none'}); embed it first: "
+                              f"python cli.py embed {name} --store {store.path}")
+        ids.append(matches[0])
+    return list(dict.fromkeys(ids))
+
+
+def refit_committee(saved: SavedModel, store: FeatureStore, labels_paths, *, video=None, classes=None, n_folds: int = 5,
+                    n_jobs: int = -1, random_state: int = 0) -> tuple[list[SavedModel], str]:
+    """The cross-validation fold models of `saved`, refitted from the labels files: (models, a note saying how).
+
+    Folds as compare-models plans them (whole videos when several are labelled, else time blocks), at most
+    `n_folds`; each fold model is a clone of the saved estimator with the saved per-video stages and
+    smoothing. Frames labelled with a class the model does not know are left out. Returns no model (and a
+    note saying why) without labels files, with `n_folds` 0, or when the labels cannot be split in folds.
+    """
+    if not labels_paths or n_folds < 2:
+        return [], "no fold models (no labels file given): disagreement not used"
+    multilabel = is_multilabel(saved)
+    data = load_labelled_videos(store, labels_paths, video=video, classes=classes, multi_label=multilabel,
+                                none_label=str(getattr(saved, "none_label", "neither")))
+    if multilabel:  # the model's characters, in its order; a character it does not know is left out
+        columns = [data.characters.index(c) if c in data.characters else None for c in saved.classes]
+        Y = np.stack([data.Y[:, j] if j is not None else np.zeros(len(data.Y), dtype=data.Y.dtype) for j in columns], axis=1)
+        known = np.ones(len(Y), dtype=bool)
+        y = Y
+    else:
+        known = np.isin(data.y, saved.classes)
+        y = data.y[known]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # folds lacking a class: their models just never say it
+            plan = plan_folds(data.video_ids[known], data.requested_s[known], y, n_splits=n_folds, split="auto",
+                              gap_s=max(5.0, saved.context_s), random_state=random_state,
+                              classes=list(saved.classes) if multilabel else None,
+                              none_label=str(getattr(saved, "none_label", "neither")))
+    except (TooFewSamples, ValueError) as err:
+        return [], f"no fold models ({err}): disagreement not used"
+    X = data.features(saved.feature_norm, saved.context_s)[known]
+    runs = run_folds({"model": clone(saved.pipeline)}, X, y, plan.folds, n_jobs=n_jobs)["model"]
+    if isinstance(runs, str):
+        return [], f"no fold models (refitting failed: {runs}): disagreement not used"
+    extra = dict(multi_label=True, thresholds=dict(saved.thresholds), none_label=saved.none_label) if multilabel else {}
+    committee = [SavedModel(pipeline=r["model"], classes=list(saved.classes), embedding_config=saved.embedding_config,
+                            smoother=saved.smoother, feature_norm=saved.feature_norm, context_s=saved.context_s, **extra)
+                 for r in runs]
+    return committee, f"{len(committee)} fold models refitted ({plan.description})"
+
+
+def _available(t: np.ndarray, step_s: float, taken: list[tuple[float, float]]) -> np.ndarray:
+    """True for samples whose interval [t, t + step_s) does not overlap any labelled (start, end)."""
+    free = np.ones(len(t), dtype=bool)
+    for start, end in taken:
+        free &= ~((t < end - _TOL_S) & (t + step_s > start + _TOL_S))
+    return free
+
+
+def _describe(span: Span, cand: Candidates, smoothed, actual_s: np.ndarray) -> SuggestedSpan:
+    inside = slice(span.first, span.last + 1)
+    means = {k: float(np.mean(cand.parts[k][inside])) for k in ("uncertainty", "instability", "disagreement")}
+    return SuggestedSpan(span.video_id, span.start_s, span.end_s, span.value, **means, sample_s=cand.sample_s[inside],
+                         actual_s=actual_s[inside], proba=smoothed.proba[inside], guess=list(cand.guess[inside]))
+
+
+def todo_csv_text(suggestions: Suggestions) -> str:
+    """The todo list: header ``video,start,end,label`` and one row per span, best first, label empty."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(TODO_HEADER)
+    for s in suggestions.spans:
+        writer.writerow([s.video_id, f"{s.start_s:.6g}", f"{s.end_s:.6g}", ""])
+    return buf.getvalue()
+
+
+def write_todo_csv(suggestions: Suggestions, path: str | Path) -> Path:
+    """Write `todo_csv_text` to `path` atomically."""
+    return atomic_write(path, todo_csv_text(suggestions))
+
+
+def write_suggestions(suggestions: Suggestions, out_path: str | Path, *, sheet_path: str | Path | None = None,
+                      video_dir: str | Path | None = None) -> list[Path]:
+    """Write the todo CSV and, if asked, the contact sheet: both or neither (the sources are checked first).
+
+    Raises
+    ------
+    SourceVideoMoved
+        For the sheet: a span's source video is not where the store recorded it (nor in `video_dir`).
+    VideoUnreadable, OutputUnwritable
+    """
+    from classifiers.compare import _written_together
+    from classifiers.sheet import find_source
+
+    sources = {}
+    if sheet_path is not None:
+        store = FeatureStore(suggestions.store_path)
+        for video_id in dict.fromkeys(s.video_id for s in suggestions.spans):
+            sources[video_id] = find_source(video_id, store.read(video_id).info, video_dir=video_dir)
+    with _written_together(out_path, sheet_path) as (csv_tmp, sheet_tmp):
+        atomic_write(csv_tmp, todo_csv_text(suggestions))
+        if sheet_tmp is not None:
+            _draw(suggestions, sources, sheet_tmp)
+    return [Path(p) for p in (out_path, sheet_path) if p is not None]
+
+
+def _draw(suggestions: Suggestions, sources: dict, path: Path) -> None:
+    from classifiers.sheet import draw_sheet, read_frames, thumbnail_times
+
+    rows = []
+    for rank, s in enumerate(suggestions.spans, start=1):
+        pick = thumbnail_times(s.sample_s)
+        thumbs = read_frames(sources[s.video_id], s.actual_s[pick])
+        captions = [f"{s.sample_s[i]:g} s: {s.guess[i]} {_confidence(s, i, suggestions.multilabel):.2f}" for i in pick]
+        rows.append({"heading": f"#{rank}  {s.video_id}",
+                     "lines": [f"{s.start_s:g}-{s.end_s:g} s ({s.duration_s:g} s)", f"model's guess: {s.guess_summary()}",
+                               f"unsure {s.uncertainty:.2f}, unstable {s.instability:.2f}, folds differ {s.disagreement:.2f}"],
+                     "thumbs": thumbs, "captions": captions})
+    model = suggestions.model_path.name if suggestions.model_path else "the model"
+    title = (f"{len(suggestions.spans)} spans to label ({suggestions.total_s:g} s of {suggestions.budget_s:g} s), best first; "
+             f"guesses of {model}; classes: {', '.join(suggestions.classes)}")
+    draw_sheet(path, rows, title=title)
+
+
+def _confidence(span: SuggestedSpan, i: int, multilabel: bool) -> float:
+    """Probability behind the guess of sample `i` of the span (multi-label: of the least sure character)."""
+    p = span.proba[i]
+    return float(np.min(np.maximum(p, 1 - p))) if multilabel else float(np.max(p))
