@@ -22,6 +22,7 @@ k2,k4,k8``) whole-video CV with a fixed context window.
     .venv/bin/python bench/accuracy.py --quick                 # 3 x 40 s training, 3 x 40 s held out
     .venv/bin/python bench/accuracy.py --weights FILE          # a Keras VGG16 notop weights file
     .venv/bin/python bench/accuracy.py --work-dir /tmp/acc --settings new --active   # + the active-labelling table (bench/active.py)
+    .venv/bin/python bench/accuracy.py --work-dir /tmp/acc --settings new --multilabel  # + the multi-label table (bench/multilabel.py)
 """
 
 from __future__ import annotations
@@ -214,6 +215,8 @@ def parse_args(argv=None):
     p.add_argument("--quick", action="store_true", help="3 x 40 s training, 3 x 40 s held out")
     p.add_argument("--active", action="store_true", help="then the active-labelling table of bench/active.py on the same "
                    "videos: labels chosen by suggest-labels against random spans (its own defaults: logreg, B = 30 and 60 s)")
+    p.add_argument("--multilabel", action="store_true", help="then the multi-label table of bench/multilabel.py (characters "
+                   "that share the screen: multi-label against single-label on held-out videos with shared scenes)")
     args = p.parse_args(argv)
     if args.quick:
         args.n_train, args.n_test, args.duration_s = 3, 3, 40.0
@@ -250,6 +253,13 @@ def main(argv=None) -> dict:
             active.main([f"--work-dir={work}", f"--weights={args.weights}", f"--n-train={args.n_train}", f"--n-test={args.n_test}",
                          f"--duration-s={args.duration_s}", f"--dense-fps={args.dense_fps}", f"--seed={args.seed}",
                          f"--held-out-motion={args.held_out_motion}", f"--jobs={args.jobs}"])
+        if args.multilabel:  # its own videos (both characters share scenes), in its own sub-folder
+            import multilabel
+
+            multilabel.main([f"--work-dir={work / 'multilabel'}", f"--weights={args.weights}", f"--n-train={args.n_train}",
+                             f"--n-test={args.n_test}", f"--duration-s={args.duration_s}", f"--folds={args.folds}",
+                             f"--models={','.join(args.models)}", f"--seed={args.seed}",
+                             f"--held-out-motion={args.held_out_motion}", f"--jobs={args.jobs}"])
     info = {"n_train": len(train), "n_test": len(test), "duration_s": args.duration_s, "weights": args.weights,
             "held_out_motion": args.held_out_motion,
             "train_styles": sorted({v.style for v in train}), "test_styles": sorted({v.style for v in test}),
