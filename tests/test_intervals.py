@@ -34,7 +34,7 @@ def test_interval_width_is_student_t_times_rms_error_pooled_over_classes():
     spread = error_spread([record("a", 40, 50), record("b", 30, 25), record("c", 60, 60), record("d", 10, 12)], CLASSES,
                           "grouped")
     rms = np.sqrt(np.mean(np.square([0.10, -0.05, 0.0, 0.02, -0.10, 0.05, 0.0, -0.02])))
-    df = 4 * (2 - 1)  # each video's two errors sum to zero: one degree of freedom per video
+    df = 4  # the videos are the independent draws, whatever the number of classes
     assert half_width_share(spread, 0.9) == pytest.approx({"jerry": student_t.ppf(0.95, df) * rms, "tom": student_t.ppf(0.95, df) * rms})
     assert half_width_share(spread, 0.5)["jerry"] < half_width_share(spread, 0.9)["jerry"]
     interval = screen_time_interval({"jerry": 30.0, "tom": 195.0}, 200.0, spread, 0.9)
@@ -42,6 +42,14 @@ def test_interval_width_is_student_t_times_rms_error_pooled_over_classes():
     assert interval["jerry"] == pytest.approx((30.0 - h, 30.0 + h))
     assert interval["tom"][1] == 200.0  # clipped to the video's duration
     assert screen_time_interval({"jerry": 1.0, "tom": 199.0}, 200.0, spread)["jerry"][0] == 0.0  # and to 0
+
+
+def test_interval_degrees_of_freedom_are_the_videos_not_the_video_class_pairs():
+    three = {"jerry": [0.1, -0.05, 0.0, 0.02], "tom": [-0.05, 0.05, 0.01, -0.02], "neither": [-0.05, 0.0, -0.01, 0.0]}
+    spread = {"n_videos": 4, "videos": list("abcd"), "error_share": three, "note": ""}
+    rms = np.sqrt(np.mean(np.square(np.concatenate(list(three.values())))))
+    assert half_width_share(spread, 0.9)["tom"] == pytest.approx(student_t.ppf(0.95, 4) * rms)  # not 4 x 2 = 8 df
+    assert half_width_share({**spread, "multi_label": True}, 0.9)["tom"] == pytest.approx(student_t.ppf(0.95, 4) * rms)
 
 
 @pytest.mark.parametrize("records, scheme, reason", [
