@@ -8,21 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
-from cli import main
 from featurestore import EmbeddingConfig, embed_videos
+from test_score import run
 
 JERRY, TOM, ROOM = (30, 120, 200), (200, 120, 90), (60, 60, 60)
 SETS = [(), ("jerry",), ("tom",), ("jerry", "tom")]
-
-
-def run(argv, capsys):
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def make_episode(path, seed, seconds=30):
