@@ -40,8 +40,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from cartoons.synthetic import (HELD_OUT_STYLES, Shot, SyntheticVideo, make_dataset, make_video, true_screen_time,  # noqa: E402
-                                write_interval_labels)
+from cartoons.synthetic import (CLASSES, HELD_OUT_STYLES, SHARED_CLASSES, Shot, SyntheticVideo, make_dataset,  # noqa: E402
+                                make_video, true_screen_time, write_interval_labels)
 from classifiers.compare import compare_models  # noqa: E402
 from classifiers.intervals import INTERVAL_LEVEL  # noqa: E402
 from classifiers.score import score_videos  # noqa: E402
@@ -78,16 +78,23 @@ def log(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
-def label_at(video: SyntheticVideo, times_s: np.ndarray) -> np.ndarray:
-    """True label at each time (seconds): the shot covering it."""
+def shots_at(video: SyntheticVideo, times_s: np.ndarray) -> list[Shot]:
+    """The shot covering each time (seconds)."""
     ends = np.array([s.end_s for s in video.shots])
     idx = np.minimum(np.searchsorted(ends, np.asarray(times_s) + 1e-9, side="right"), len(ends) - 1)
-    return np.array([video.shots[i].label for i in idx])
+    return [video.shots[i] for i in idx]
 
 
-def dataset(work: Path, args) -> tuple[list[SyntheticVideo], list[SyntheticVideo]]:
-    """Generate the videos, or reuse those a previous run with the same parameters left in `work`."""
-    manifest = work / f"dataset-{args.held_out_motion}.json"
+def label_at(video: SyntheticVideo, times_s: np.ndarray) -> np.ndarray:
+    """True label at each time (seconds): the shot covering it."""
+    return np.array([shot.label for shot in shots_at(video, times_s)])
+
+
+def dataset(work: Path, args, *, shared: bool = False) -> tuple[list[SyntheticVideo], list[SyntheticVideo]]:
+    """Generate the videos (with `shared`: scenes with both characters), or reuse those a previous run with the
+    same parameters left in `work`."""
+    prefix, folder = ("shared-", work / "videos-shared") if shared else ("", work / "videos")
+    manifest = work / f"{prefix}dataset-{args.held_out_motion}.json"
     params = {"n_train": args.n_train, "n_test": args.n_test, "duration_s": args.duration_s, "seed": args.seed,
               "held_out_motion": args.held_out_motion}
     if manifest.exists():
@@ -96,13 +103,15 @@ def dataset(work: Path, args) -> tuple[list[SyntheticVideo], list[SyntheticVideo
                   for v in doc["videos"]]
         if doc["params"] == params and all(v.path.exists() for v in videos):
             return videos[: args.n_train], videos[args.n_train:]
-    train, test = make_dataset(work / "videos", n_train=args.n_train, n_test=args.n_test if args.held_out_motion == "held_out" else 0,
-                               duration_s=args.duration_s, seed=args.seed)
+    classes = SHARED_CLASSES if shared else CLASSES
+    train, test = make_dataset(folder, n_train=args.n_train, n_test=args.n_test if args.held_out_motion == "held_out" else 0,
+                               duration_s=args.duration_s, seed=args.seed, shared=shared)
     if args.held_out_motion == "train":  # unseen rooms, but characters move and are framed as in training
-        test = [make_video(work / "videos" / f"test_trainmotion_{k}.mp4", duration_s=args.duration_s, seed=args.seed * 1000 + 500 + k,
-                           style=HELD_OUT_STYLES[k % len(HELD_OUT_STYLES)].name, motion="train") for k in range(args.n_test)]
+        test = [make_video(folder / f"test_trainmotion_{k}.mp4", duration_s=args.duration_s, seed=args.seed * 1000 + 500 + k,
+                           style=HELD_OUT_STYLES[k % len(HELD_OUT_STYLES)].name, motion="train", classes=classes)
+                for k in range(args.n_test)]
     manifest.write_text(json.dumps({"params": params, "videos": [
-        {"path": str(v.path), "duration_s": v.duration_s, "shots": [[s.start_s, s.end_s, s.label] for s in v.shots],
+        {"path": str(v.path), "duration_s": v.duration_s, "shots": [[s.start_s, s.end_s, s.label, s.lead] for s in v.shots],
          "style": v.style, "motion": v.motion, "fps": v.fps} for v in train + test]}))
     return train, test
 
@@ -195,32 +204,53 @@ def print_table(rows: list[dict], info: dict) -> None:
               f"{'PASS' if abs(cov - INTERVAL_LEVEL) <= 0.10 + 1e-9 else 'FAIL'}")
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_common_args(p: argparse.ArgumentParser, *, models: str = "logreg,mlp,gboost,lightgbm",
+                    quick_help: str = "3 x 40 s training, 3 x 40 s held out") -> None:
+    """The dataset, training and run options every accuracy bench (this, active.py, multilabel.py) takes."""
     p.add_argument("--weights", default="random", help="'random' (seeded, default), 'imagenet' or a Keras weights file")
     p.add_argument("--n-train", type=int, default=4)
     p.add_argument("--n-test", type=int, default=6)
     p.add_argument("--duration-s", type=float, default=90.0)
-    p.add_argument("--dense-fps", type=float, default=2.0, help="denser sampling rate of the training videos")
     p.add_argument("--folds", type=int, default=5, help="compare-models --folds (5, its default)")
-    p.add_argument("--models", default="logreg,mlp,gboost,lightgbm")
-    p.add_argument("--settings", default=",".join(DEFAULT_SETTINGS), help=f"comma-separated subset of: {', '.join(SETTINGS)} "
-                   f"(default: {','.join(DEFAULT_SETTINGS)}; k2, k4, k8 fix the context window)")
+    p.add_argument("--models", default=models, help=f"compare-models --models (default: {models})")
     p.add_argument("--jobs", type=int, default=-1)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated dataset")
     p.add_argument("--work-dir", type=Path, help="keep videos, stores and models here and reuse them (default: a temporary dir)")
     p.add_argument("--held-out-motion", choices=("held_out", "train"), default="held_out",
                    help="held_out (default): held-out videos also move and frame the characters unlike training; "
                         "train: only their rooms are new")
-    p.add_argument("--quick", action="store_true", help="3 x 40 s training, 3 x 40 s held out")
+    p.add_argument("--quick", action="store_true", help=quick_help)
+
+
+def finish_common_args(args) -> None:
+    """Apply --quick and split --models (after `add_common_args`)."""
+    if args.quick:
+        args.n_train, args.n_test, args.duration_s = 3, 3, 40.0
+    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
+
+
+def notice_weights(args) -> None:
+    if args.weights == "random":
+        print("notice: ImageNet weights cannot be downloaded here; VGG16 runs with seeded random weights "
+              "(--weights FILE for a Keras weights file)", file=sys.stderr)
+
+
+def machine() -> dict:
+    return {"python": platform.python_version(), "platform": platform.platform(), "processor": platform.processor()}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_common_args(p)
+    p.add_argument("--dense-fps", type=float, default=2.0, help="denser sampling rate of the training videos")
+    p.add_argument("--settings", default=",".join(DEFAULT_SETTINGS), help=f"comma-separated subset of: {', '.join(SETTINGS)} "
+                   f"(default: {','.join(DEFAULT_SETTINGS)}; k2, k4, k8 fix the context window)")
     p.add_argument("--active", action="store_true", help="then the active-labelling table of bench/active.py on the same "
                    "videos: labels chosen by suggest-labels against random spans (its own defaults: logreg, B = 30 and 60 s)")
     p.add_argument("--multilabel", action="store_true", help="then the multi-label table of bench/multilabel.py (characters "
                    "that share the screen: multi-label against single-label on held-out videos with shared scenes)")
     args = p.parse_args(argv)
-    if args.quick:
-        args.n_train, args.n_test, args.duration_s = 3, 3, 40.0
-    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
+    finish_common_args(args)
     args.settings = [s.strip() for s in args.settings.split(",") if s.strip()]
     unknown = [s for s in args.settings if s not in SETTINGS]
     if unknown:
@@ -230,9 +260,7 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    if args.weights == "random":
-        print("notice: ImageNet weights cannot be downloaded here; VGG16 runs with seeded random weights "
-              "(--weights FILE for a Keras weights file)", file=sys.stderr)
+    notice_weights(args)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="screentime-accuracy-") as tmp:
         work = args.work_dir or Path(tmp)
@@ -267,7 +295,7 @@ def main(argv=None) -> dict:
     print_table(rows, info)
     report = {"bench": "accuracy", **info, "dense_fps": args.dense_fps, "folds": args.folds, "seed": args.seed,
               "interval_level": INTERVAL_LEVEL, "wall_s": time.perf_counter() - start,
-              "machine": {"python": platform.python_version(), "platform": platform.platform(), "processor": platform.processor()},
+              "machine": machine(),
               "versions": library_versions(("numpy", "scikit-learn", "lightgbm", "tensorflow")), "settings": rows}
     print(json.dumps(report, default=float))
     return report

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import platform
 import sys
 import tempfile
 import time
@@ -39,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from accuracy import dataset, embed, evaluate, label_at, log  # noqa: E402
+from accuracy import add_common_args, dataset, embed, evaluate, finish_common_args, label_at, log, machine  # noqa: E402
 from cartoons.synthetic import write_interval_labels  # noqa: E402
 from classifiers.compare import compare_models  # noqa: E402
 from classifiers.persist import load_model  # noqa: E402
@@ -199,24 +198,14 @@ def print_table(result: dict, info: dict) -> None:
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--weights", default="random", help="'random' (seeded, default), 'imagenet' or a Keras weights file")
-    p.add_argument("--n-train", type=int, default=4)
-    p.add_argument("--n-test", type=int, default=6)
-    p.add_argument("--duration-s", type=float, default=90.0)
+    add_common_args(p, models="logreg", quick_help="3 x 40 s training, 3 x 40 s held out, B = 12 and 24 s, 3 draws")
     p.add_argument("--dense-fps", type=float, default=2.0, help="as bench/accuracy.py (its stores are shared; this bench uses the 1/s one)")
-    p.add_argument("--folds", type=int, default=5)
-    p.add_argument("--models", default="logreg", help="compare-models --models for every (re)training (default: logreg, fast)")
     p.add_argument("--budgets", default="30,60", help="comma-separated budgets B, seconds over all held-out videos")
     p.add_argument("--seeds", type=int, default=8, help="random draws per budget")
-    p.add_argument("--jobs", type=int, default=-1)
-    p.add_argument("--seed", type=int, default=0, help="seed of the generated dataset")
-    p.add_argument("--work-dir", type=Path, help="keep videos, stores and models here and reuse them (default: a temporary dir)")
-    p.add_argument("--held-out-motion", choices=("held_out", "train"), default="held_out")
-    p.add_argument("--quick", action="store_true", help="3 x 40 s training, 3 x 40 s held out, B = 12 and 24 s, 3 draws")
     args = p.parse_args(argv)
+    finish_common_args(args)
     if args.quick:
-        args.n_train, args.n_test, args.duration_s, args.budgets, args.seeds = 3, 3, 40.0, "12,24", 3
-    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
+        args.budgets, args.seeds = "12,24", 3
     args.budgets = [float(b) for b in str(args.budgets).split(",") if b.strip()]
     return args
 
@@ -235,7 +224,7 @@ def main(argv=None) -> dict:
             "train_styles": sorted({v.style for v in train}), "test_styles": sorted({v.style for v in test})}
     print_table(result, info)
     report = {"bench": "active", **info, "seed": args.seed, "wall_s": time.perf_counter() - start,
-              "machine": {"python": platform.python_version(), "platform": platform.platform()},
+              "machine": machine(),
               "versions": library_versions(("numpy", "scikit-learn", "lightgbm", "tensorflow")), **result}
     print(json.dumps(report, default=float))
     return report

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import tempfile
 import time
@@ -39,9 +38,10 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
-from cartoons.synthetic import (CHARACTERS, HELD_OUT_STYLES, SHARED_CLASSES, Shot, SyntheticVideo, make_dataset,  # noqa: E402
-                                make_video, true_presence, write_interval_labels)
+from accuracy import add_common_args, dataset, finish_common_args, log, machine, notice_weights, shots_at  # noqa: E402
+from cartoons.synthetic import CHARACTERS, SyntheticVideo, true_presence, write_interval_labels  # noqa: E402
 from classifiers.compare import compare_models  # noqa: E402
 from classifiers.score import score_videos  # noqa: E402
 from featurestore import EmbeddingConfig, embed_videos  # noqa: E402
@@ -50,39 +50,9 @@ from featurestore.provenance import library_versions  # noqa: E402
 KINDS = {"multi": "multi-label (--multi-label)", "single": "single-label (one class per frame)"}
 
 
-def log(text: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
-
-
 def characters_at(video: SyntheticVideo, times_s: np.ndarray) -> list[tuple[str, ...]]:
     """True set of characters on screen at each time (seconds): those of the shot covering it."""
-    ends = np.array([s.end_s for s in video.shots])
-    idx = np.minimum(np.searchsorted(ends, np.asarray(times_s) + 1e-9, side="right"), len(ends) - 1)
-    return [video.shots[i].characters for i in idx]
-
-
-def dataset(work: Path, args) -> tuple[list[SyntheticVideo], list[SyntheticVideo]]:
-    """Generate the videos with shared scenes, or reuse those a previous run with the same parameters left in `work`."""
-    manifest = work / f"shared-dataset-{args.held_out_motion}.json"
-    params = {"n_train": args.n_train, "n_test": args.n_test, "duration_s": args.duration_s, "seed": args.seed,
-              "held_out_motion": args.held_out_motion}
-    if manifest.exists():
-        doc = json.loads(manifest.read_text())
-        videos = [SyntheticVideo(Path(v["path"]), v["duration_s"], [Shot(*s) for s in v["shots"]], v["style"], v["motion"], v["fps"])
-                  for v in doc["videos"]]
-        if doc["params"] == params and all(v.path.exists() for v in videos):
-            return videos[: args.n_train], videos[args.n_train:]
-    folder = work / "videos-shared"
-    train, test = make_dataset(folder, n_train=args.n_train, n_test=args.n_test if args.held_out_motion == "held_out" else 0,
-                               duration_s=args.duration_s, seed=args.seed, shared=True)
-    if args.held_out_motion == "train":  # unseen rooms, but characters move and are framed as in training
-        test = [make_video(folder / f"test_trainmotion_{k}.mp4", duration_s=args.duration_s, seed=args.seed * 1000 + 500 + k,
-                           style=HELD_OUT_STYLES[k % len(HELD_OUT_STYLES)].name, motion="train", classes=SHARED_CLASSES)
-                for k in range(args.n_test)]
-    manifest.write_text(json.dumps({"params": params, "videos": [
-        {"path": str(v.path), "duration_s": v.duration_s, "shots": [[s.start_s, s.end_s, s.label, s.lead] for s in v.shots],
-         "style": v.style, "motion": v.motion, "fps": v.fps} for v in train + test]}))
-    return train, test
+    return [shot.characters for shot in shots_at(video, times_s)]
 
 
 def run(kind: str, store: Path, labels: Path, test, work: Path, args) -> dict:
@@ -168,24 +138,10 @@ def print_table(rows: list[dict], info: dict) -> None:
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--weights", default="random", help="'random' (seeded, default), 'imagenet' or a Keras weights file")
-    p.add_argument("--n-train", type=int, default=4)
-    p.add_argument("--n-test", type=int, default=6)
-    p.add_argument("--duration-s", type=float, default=90.0)
-    p.add_argument("--folds", type=int, default=5, help="compare-models --folds (5, its default)")
-    p.add_argument("--models", default="logreg,mlp,gboost,lightgbm")
+    add_common_args(p)
     p.add_argument("--kinds", default="multi,single", help="which models to train: multi, single or both (default)")
-    p.add_argument("--jobs", type=int, default=-1)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--work-dir", type=Path, help="keep videos, the store and models here and reuse them (default: a temporary dir)")
-    p.add_argument("--held-out-motion", choices=("held_out", "train"), default="held_out",
-                   help="held_out (default): held-out videos also move and frame the characters unlike training; "
-                        "train: only their rooms are new")
-    p.add_argument("--quick", action="store_true", help="3 x 40 s training, 3 x 40 s held out")
     args = p.parse_args(argv)
-    if args.quick:
-        args.n_train, args.n_test, args.duration_s = 3, 3, 40.0
-    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
+    finish_common_args(args)
     args.kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     if not args.kinds or any(k not in KINDS for k in args.kinds):
         p.error(f"--kinds takes multi, single or both, got {args.kinds}")
@@ -194,14 +150,12 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    if args.weights == "random":
-        print("notice: ImageNet weights cannot be downloaded here; VGG16 runs with seeded random weights "
-              "(--weights FILE for a Keras weights file)", file=sys.stderr)
+    notice_weights(args)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="screentime-multilabel-") as tmp:
         work = args.work_dir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        train, test = dataset(work, args)
+        train, test = dataset(work, args, shared=True)
         log(f"{len(train)} training and {len(test)} held-out videos of {args.duration_s:g} s with shared scenes in {work}")
         config = EmbeddingConfig(weights=args.weights, pooling="avg")
         store = work / f"features-{config.identity()['weights'].split(':')[0]}-shared.h5"
@@ -221,7 +175,7 @@ def main(argv=None) -> dict:
             "train_styles": sorted({v.style for v in train}), "test_styles": sorted({v.style for v in test}), "models": args.models}
     print_table(rows, info)
     report = {"bench": "multilabel", **info, "folds": args.folds, "seed": args.seed, "wall_s": time.perf_counter() - start,
-              "machine": {"python": platform.python_version(), "platform": platform.platform(), "processor": platform.processor()},
+              "machine": machine(),
               "versions": library_versions(("numpy", "scikit-learn", "lightgbm", "tensorflow")), "runs": rows}
     print(json.dumps(report, default=float))
     return report

@@ -6,8 +6,6 @@ the winner refitted on all labelled frames and saved with the held-out errors be
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
@@ -29,8 +27,8 @@ from classifiers.pool import n_cpus, run_folds, set_threads
 from classifiers.registry import MODELS, build_model
 from classifiers.report import REPORT_SUFFIXES, write_report
 from classifiers.smoothing import Smoother, candidate_smoothers
-from featurestore.errors import AllModelsFailed, OutputUnwritable, ScreentimeError
-from featurestore.files import atomic_output
+from featurestore.errors import AllModelsFailed
+from featurestore.files import written_together
 from featurestore.provenance import json_safe
 from featurestore.store import FeatureStore
 
@@ -155,7 +153,7 @@ def compare_models(
     result.stage_scores = stage_scores
     result.interval = error_spread([h.error_record(data.targets, result.classes, result.thresholds) for h in result.held_out],
                                    result.classes, plan.scheme, multi_label=data.is_multi_label)
-    with _written_together(out_path, report_path) as (model_tmp, report_tmp):
+    with written_together(out_path, report_path) as (model_tmp, report_tmp):
         if model_tmp is not None:
             estimators = _estimators(models, random_state, multi_label=data.is_multi_label)
             winner = clone(estimators[result.best_name])
@@ -172,26 +170,6 @@ def compare_models(
         if report_tmp is not None:
             write_report(result, report_tmp, suffix=Path(report_path).suffix)
     return result
-
-
-@contextmanager
-def _written_together(*paths: str | Path | None) -> Iterator[tuple[Path | None, ...]]:
-    """Temporary paths for the given outputs (None stays None); all replace their targets only if every one
-    was written, one rename after the other, so an interrupted run never leaves a new model with an old or
-    missing report (issue 8)."""
-    with ExitStack() as stack:
-        yield tuple(None if p is None else stack.enter_context(_atomic_output_or_refuse(Path(p))) for p in paths)
-
-
-@contextmanager
-def _atomic_output_or_refuse(path: Path) -> Iterator[Path]:
-    try:
-        with atomic_output(path) as tmp:
-            yield tmp
-    except OSError as err:
-        if isinstance(err, ScreentimeError):
-            raise
-        raise OutputUnwritable(f"{path}: cannot write it ({err.strerror or err}); choose another path") from None
 
 
 def compare_frames(

@@ -42,8 +42,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from classifiers.timeline import VideoScreenTime, total_screen_time
-from featurestore.errors import OutputUnwritable
-from featurestore.files import atomic_output, atomic_write
+from featurestore.files import atomic_output, atomic_write, refusing_unwritable
 from featurestore.provenance import json_safe
 
 SECONDS_DECIMALS = 3
@@ -206,9 +205,7 @@ def write_outputs(result, *, json_path=None, csv_path=None, plot_path=None) -> l
     for path, write in writers:
         if path is None:
             continue
-        try:
+        with refusing_unwritable(path):
             write(path)
-        except OSError as err:
-            raise OutputUnwritable(f"{path}: cannot write it ({err.strerror or err}); choose another path") from None
         written.append(Path(path))
     return written

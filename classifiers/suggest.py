@@ -4,7 +4,7 @@ Every candidate video runs through `SavedModel.predict_video` (the chain `score`
 smoothing and without it, and through each cross-validation fold model, refitted from the labels files
 with the saved model's own estimator, per-video stages and smoothing (`refit_committee`). The measures of
 `classifiers.spans` give each sample a value; `classifiers.spans.pick_spans` chooses the spans.
-Outputs: the todo CSV (`write_todo_csv`) and the contact sheet (`write_sheet`, with `classifiers.sheet`).
+Outputs: the todo CSV and the contact sheet (`write_suggestions`; the sheet is drawn with `classifiers.sheet`).
 
 Fold models are refitted rather than stored in the model file: the registry's fold models take 41 KiB
 (logreg) to 2.3 MiB (gboost) each, i.e. up to 11 MiB per model file for 5 folds, while refitting them
@@ -26,12 +26,13 @@ from sklearn.base import clone
 
 from classifiers.cv import plan_folds
 from classifiers.dataset import load_labelled_videos
+from classifiers.multilabel import threshold_vector
 from classifiers.persist import SavedModel, check_config, load_model
 from classifiers.pool import run_folds
 from classifiers.smoothing import Smoother
 from classifiers.spans import Candidates, Span, pick_spans, sample_values, scenes
 from featurestore.errors import NotEmbedded, TooFewSamples
-from featurestore.files import atomic_write
+from featurestore.files import atomic_write, written_together
 from featurestore.labels import StoreGrids, labelled_time, parse_label_files
 from featurestore.store import FeatureStore
 
@@ -139,10 +140,11 @@ def suggest_labels(
     multilabel = is_multilabel(saved)
     ids = resolve_videos(store, videos)
     grids = StoreGrids(store)
-    label_kind = dict(multi_label=multilabel, none_label=str(getattr(saved, "none_label", "neither")))
+    label_kind = dict(multi_label=multilabel, none_label=saved.none_label)
     tables = parse_label_files(labels_paths, video=video, classes=classes, **label_kind) if labels_paths else []
     taken = labelled_time(tables, grids) if tables else {}
-    committee, note = refit_committee(saved, store, labels_paths, video=video, classes=classes, n_folds=n_folds, n_jobs=n_jobs)
+    committee, note = refit_committee(saved, store, labels_paths, video=video, classes=classes, n_folds=n_folds, n_jobs=n_jobs,
+                                      grids=grids)
     plain = Smoother("none")
     candidates, by_id = [], {}
     for video_id in ids:
@@ -171,15 +173,14 @@ def suggest_labels(
 
 def is_multilabel(saved: SavedModel) -> bool:
     """Whether the model answers one yes/no question per character (issue 11) rather than one class per sample."""
-    return bool(getattr(saved, "multi_label", False))
+    return bool(saved.multi_label)
 
 
 def thresholds(saved: SavedModel) -> np.ndarray | None:
     """Multi-label: each character's decision threshold, in `classes` order (0.5 where none is saved); else None."""
     if not is_multilabel(saved):
         return None
-    chosen = getattr(saved, "thresholds", {}) or {}
-    return np.array([float(chosen.get(c, 0.5)) for c in saved.classes])
+    return threshold_vector(saved.thresholds, list(saved.classes))
 
 
 def guesses(saved: SavedModel, proba: np.ndarray) -> np.ndarray:
@@ -190,7 +191,7 @@ def guesses(saved: SavedModel, proba: np.ndarray) -> np.ndarray:
         return np.array([], dtype=object)
     if is_multilabel(saved):
         on = proba >= thresholds(saved)
-        nobody = str(getattr(saved, "none_label", "") or "nobody")
+        nobody = saved.none_label
         return np.array(["+".join(classes[row]) or nobody for row in on], dtype=object)
     return classes[np.argmax(proba, axis=1)]
 
@@ -225,19 +226,21 @@ def resolve_videos(store: FeatureStore, videos: Sequence[str] | None) -> list[st
 
 
 def refit_committee(saved: SavedModel, store: FeatureStore, labels_paths, *, video=None, classes=None, n_folds: int = 5,
-                    n_jobs: int = -1, random_state: int = 0) -> tuple[list[SavedModel], str]:
+                    n_jobs: int = -1, random_state: int = 0, grids: StoreGrids | None = None) -> tuple[list[SavedModel], str]:
     """The cross-validation fold models of `saved`, refitted from the labels files: (models, a note saying how).
 
     Folds as compare-models plans them (whole videos when several are labelled, else time blocks), at most
     `n_folds`; each fold model is a clone of the saved estimator with the saved per-video stages and
-    smoothing. Frames labelled with a class the model does not know are left out. Returns no model (and a
-    note saying why) without labels files, with `n_folds` 0, or when the labels cannot be split in folds.
+    smoothing. Frames labelled with a class the model does not know are left out (multi-label: characters it
+    does not know are ignored). Returns no model (and a note saying why) without labels files, with
+    `n_folds` 0, or when the labels cannot be split in folds.
+    `grids`: the caller's `StoreGrids` of `store`, so that no video is read twice.
     """
     if not labels_paths or n_folds < 2:
         return [], "no fold models (no labels file given): disagreement not used"
     multilabel = is_multilabel(saved)
     data = load_labelled_videos(store, labels_paths, video=video, classes=classes, multi_label=multilabel,
-                                none_label=str(getattr(saved, "none_label", "neither")))
+                                none_label=saved.none_label, grids=grids)
     if multilabel:  # the model's characters, in its order; a character it does not know is left out
         columns = [data.characters.index(c) if c in data.characters else None for c in saved.classes]
         Y = np.stack([data.Y[:, j] if j is not None else np.zeros(len(data.Y), dtype=data.Y.dtype) for j in columns], axis=1)
@@ -252,7 +255,7 @@ def refit_committee(saved: SavedModel, store: FeatureStore, labels_paths, *, vid
             plan = plan_folds(data.video_ids[known], data.requested_s[known], y, n_splits=n_folds, split="auto",
                               gap_s=max(5.0, saved.context_s), random_state=random_state,
                               classes=list(saved.classes) if multilabel else None,
-                              none_label=str(getattr(saved, "none_label", "neither")))
+                              none_label=saved.none_label)
     except (TooFewSamples, ValueError) as err:
         return [], f"no fold models ({err}): disagreement not used"
     X = data.features(saved.feature_norm, saved.context_s)[known]
@@ -306,15 +309,14 @@ def write_suggestions(suggestions: Suggestions, out_path: str | Path, *, sheet_p
         For the sheet: a span's source video is not where the store recorded it (nor in `video_dir`).
     VideoUnreadable, OutputUnwritable
     """
-    from classifiers.compare import _written_together
     from classifiers.sheet import find_source
 
     sources = {}
     if sheet_path is not None:
         store = FeatureStore(suggestions.store_path)
         for video_id in dict.fromkeys(s.video_id for s in suggestions.spans):
-            sources[video_id] = find_source(video_id, store.read(video_id).info, video_dir=video_dir)
-    with _written_together(out_path, sheet_path) as (csv_tmp, sheet_tmp):
+            sources[video_id] = find_source(video_id, store.info(video_id), video_dir=video_dir)
+    with written_together(out_path, sheet_path) as (csv_tmp, sheet_tmp):
         atomic_write(csv_tmp, todo_csv_text(suggestions))
         if sheet_tmp is not None:
             _draw(suggestions, sources, sheet_tmp)

@@ -50,39 +50,16 @@ class Checkpoint:
         self.meta = json.loads(json.dumps(meta, sort_keys=True))
         self._n_chunks = 0
 
-    def load(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Return the samples already embedded (contiguous from sample 0), or None when there are none.
-
-        Chunks made for other content or settings are discarded.
-        """
-        meta_path = self.path / "meta.json"
+    def _meta_matches(self) -> bool:
+        """Whether the chunks on disk were made for this content and these settings."""
         try:
-            meta = json.loads(meta_path.read_text())
+            return json.loads((self.path / "meta.json").read_text()) == self.meta
         except (OSError, ValueError):
-            meta = None
-        if meta != self.meta:
-            self.clear()
-            return None
-        parts = []
-        for chunk in sorted(self.path.glob("chunk-*.npz")):
-            try:
-                with np.load(chunk) as z:
-                    parts.append((z["requested_s"], z["actual_s"], z["features"]))
-            except (OSError, ValueError, KeyError):
-                break  # keep what precedes an unreadable chunk
-        self._n_chunks = len(parts)
-        for stale in sorted(self.path.glob("chunk-*.npz"))[len(parts):] + list(self.path.glob(".*.tmp-*")):
-            stale.unlink(missing_ok=True)  # chunks after a damaged one, and half-written ones of a killed run
-        if not parts:
-            return None
-        return tuple(np.concatenate(x) for x in zip(*parts))  # type: ignore[return-value]
+            return False
 
     def n_samples(self) -> int:
         """Samples checkpointed for this meta (0 for another meta's chunks), without loading features or deleting."""
-        try:
-            if json.loads((self.path / "meta.json").read_text()) != self.meta:
-                return 0
-        except (OSError, ValueError):
+        if not self._meta_matches():
             return 0
         n = 0
         for chunk in self.path.glob("chunk-*.npz"):
@@ -95,12 +72,7 @@ class Checkpoint:
 
     def load_state(self) -> CheckpointState | None:
         """All chunks, whatever their order (chunks written before sample numbers were stored count from 0)."""
-        meta_path = self.path / "meta.json"
-        try:
-            meta = json.loads(meta_path.read_text())
-        except (OSError, ValueError):
-            meta = None
-        if meta != self.meta:
+        if not self._meta_matches():
             self.clear()
             return None
         parts, next_position, end_index, end_s, errors = [], 0, None, None, 0

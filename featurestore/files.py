@@ -10,8 +10,10 @@ import errno
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+
+from featurestore.errors import OutputUnwritable, ScreentimeError
 
 
 def fsync_path(path: str | os.PathLike) -> None:
@@ -66,3 +68,36 @@ def is_disk_full(err: OSError) -> bool:
     text = str(err)
     return getattr(err, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "No space left on device" in text \
         or "errno = 28" in text or "Disk quota exceeded" in text
+
+
+@contextmanager
+def refusing_unwritable(path: str | os.PathLike) -> Iterator[None]:
+    """Turn an OSError raised while writing `path` into `OutputUnwritable`: one line naming it."""
+    try:
+        yield
+    except OSError as err:
+        if isinstance(err, ScreentimeError):
+            raise
+        raise OutputUnwritable(f"{path}: cannot write it ({err.strerror or err}); choose another path") from None
+
+
+@contextmanager
+def written_together(*paths: str | os.PathLike | None) -> Iterator[tuple[Path | None, ...]]:
+    """Temporary paths for the given outputs (None stays None); all replace their targets only if every one
+    was written, one rename after the other, so an interrupted run never leaves one new output beside an old
+    or missing other (a model and its report, a todo CSV and its contact sheet).
+
+    Raises
+    ------
+    OutputUnwritable
+        Naming the output that could not be written.
+    """
+    with ExitStack() as stack:
+        yield tuple(None if p is None else stack.enter_context(_atomic_output_or_refuse(Path(p))) for p in paths)
+
+
+@contextmanager
+def _atomic_output_or_refuse(path: Path) -> Iterator[Path]:
+    with refusing_unwritable(path):
+        with atomic_output(path) as tmp:
+            yield tmp

@@ -94,3 +94,38 @@ def stand_in():
             return e
 
     return Factory()
+
+
+def run_cli(argv, capsys, prog_name: str = "screentime"):
+    """Run the CLI in-process; return (exit code, stdout, stderr)."""
+    from cli import main
+
+    try:
+        main([str(a) for a in argv], prog_name=prog_name)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def bframe_film(path: Path) -> Path:
+    """A 12 s 96x64 H.264 test pattern with B-frames and a keyframe every 0.6 s (25 fps), written by ffmpeg."""
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=25:duration=12", "-c:v", "libx264", "-preset", "veryfast",
+           "-bf", "3", "-g", "15", "-pix_fmt", "yuv420p", str(path))
+    return path
+
+
+def assert_same_store(a: Path, b: Path) -> None:
+    """Two stores hold the same videos with identical sample times, features and provenance that matters."""
+    from featurestore import FeatureStore
+
+    fa, fb = FeatureStore(a), FeatureStore(b)
+    assert fa.video_ids() == fb.video_ids()
+    for video_id in fa.video_ids():
+        va, vb = fa.read(video_id), fb.read(video_id)
+        np.testing.assert_array_equal(va.requested_s, vb.requested_s)
+        np.testing.assert_array_equal(va.actual_s, vb.actual_s)
+        np.testing.assert_array_equal(va.features, vb.features)
+        for key in ("frame_count", "duration_s", "n_samples", "decode"):
+            assert va.info[key] == vb.info[key], (video_id, key)

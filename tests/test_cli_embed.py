@@ -4,25 +4,12 @@ import hashlib
 from pathlib import Path
 
 import h5py
-import numpy as np
 import pytest
 
-from cli import main
-from conftest import write_video
+from conftest import write_video, run_cli as run
 from featurestore import FeatureStore
 
 TINY = ["--weights", "random", "--image-size", "32", "--batch-size", "4"]
-
-
-def run(argv, capsys):
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def store_digest(store: Path) -> str:

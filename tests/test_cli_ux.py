@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-import cli
-from cli import RichProgress, main
-from conftest import ROOT, write_video
+from cli import RichProgress
+from conftest import ROOT, write_video, run_cli as run
 from featurestore import FeatureStore
 from featurestore.embed import VGG16Embedder
 
@@ -28,17 +27,6 @@ COMMANDS = ["", "embed", "compare-models", "score", "demo"]
 @pytest.fixture(autouse=True)
 def columns_80(monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
-
-
-def run(argv, capsys, prog_name="screentime"):
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    try:
-        main([str(a) for a in argv], prog_name=prog_name)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -8,12 +8,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from cli import main
-from conftest import ROOT, ffmpeg, write_video
-from featurestore import EmbeddingConfig, FeatureStore, embed_videos
+from conftest import ROOT, assert_same_store, bframe_film, write_video
+from featurestore import EmbeddingConfig, embed_videos
 
 TINY = EmbeddingConfig(weights="random", pooling="avg", image_size_px=32)
 
@@ -30,20 +29,8 @@ def ray_cluster():
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory):
     folder = tmp_path_factory.mktemp("clips")
-    h264 = folder / "film.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=25:duration=12", "-c:v", "libx264", "-preset", "veryfast",
-           "-bf", "3", "-g", "15", "-pix_fmt", "yuv420p", str(h264))
+    h264 = bframe_film(folder / "film.mp4")
     return [h264, write_video(folder / "grey.mp4", 10, 55)]
-
-
-def assert_same_store(a: Path, b: Path) -> None:
-    fa, fb = FeatureStore(a), FeatureStore(b)
-    assert fa.video_ids() == fb.video_ids()
-    for video_id in fa.video_ids():
-        va, vb = fa.read(video_id), fb.read(video_id)
-        np.testing.assert_array_equal(va.actual_s, vb.actual_s)
-        np.testing.assert_array_equal(va.features, vb.features)
-        assert va.info["frame_count"] == vb.info["frame_count"]
 
 
 def test_ray_tasks_store_what_a_plain_run_stores(tmp_path, ray_cluster, clips):

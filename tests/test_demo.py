@@ -7,17 +7,7 @@ import shlex
 import pytest
 
 import cartoons.demo
-from cli import main
-
-
-def run(argv, capsys):
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from conftest import run_cli as run
 
 
 def test_demo_quick_runs_end_to_end(tmp_path, capsys, monkeypatch):

@@ -9,11 +9,11 @@ import h5py
 import numpy as np
 import pytest
 
-from cli import main
 from featurestore import FeatureStore
 from featurestore.errors import StoreCorrupt
 from featurestore.integrity import repair_store, verify_store
 from featurestore.store import video_stem
+from conftest import run_cli as run
 
 N = 512
 CONFIG = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": N}
@@ -26,16 +26,6 @@ def put(fs, video_id, n=60, seed=0):
     fs.put(video_id, requested_s=t, actual_s=t + 0.01, features=X,
            info={"sample_fps": 1.0, "duration_s": float(n), "fingerprint": f"fp-{video_id}"})
     return X
-
-
-def run(argv, capsys):
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def flip_middle(path, n_bytes=16):

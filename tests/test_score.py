@@ -7,22 +7,11 @@ import struct
 import numpy as np
 import pytest
 
-from cli import main
-from conftest import write_video
+from conftest import write_video, run_cli as run
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos
 
 COLOURS = {"neither": (40, 40, 40), "jerry": (30, 120, 200), "tom": (200, 120, 90)}
 TINY = ["--weights", "random", "--image-size", "32"]
-
-
-def run(argv, capsys):
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def make_episode(path, seed, seconds=30):

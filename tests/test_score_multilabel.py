@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from featurestore import EmbeddingConfig, embed_videos
-from test_score import run
+from conftest import run_cli as run
 
 JERRY, TOM, ROOM = (30, 120, 200), (200, 120, 90), (60, 60, 60)
 SETS = [(), ("jerry",), ("tom",), ("jerry", "tom")]

@@ -9,23 +9,12 @@ import subprocess
 import numpy as np
 import pytest
 
-from cli import main
-from conftest import write_video
+from conftest import write_video, run_cli as run
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos
 from featurestore.errors import StoreFull
 
 TINY = ["--weights", "random", "--image-size", "32", "--batch-size", "4"]
 CONFIG = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": 512}
-
-
-def run(argv, capsys):
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def mount(*args: str) -> bool:

@@ -20,8 +20,9 @@ from classifiers.persist import load_model
 from classifiers.sheet import read_frames
 from classifiers.suggest import suggest_labels
 from conftest import ffmpeg, write_video
-from featurestore import Cv2VideoReader, EmbeddingConfig, FeatureStore, embed_videos
-from test_score import interval_rows, make_episode, run
+from featurestore import Cv2VideoReader, EmbeddingConfig, embed_videos
+from conftest import run_cli as run
+from test_score import interval_rows, make_episode
 
 CONFIG = EmbeddingConfig(weights="random", image_size_px=32)
 LABELLED_EP2 = [(0.0, 7.5), (20.5, 24.0)]
@@ -99,7 +100,7 @@ def test_suggested_spans_filled_in_train_a_model_with_both_label_files(episodes,
     code, _, err = run(["compare-models", "-l", d / "labels.csv", "-l", todo, "--store", d / "f.h5", "-m", "logreg",
                         "-k", "3", "-j", "1", "--out", tmp_path / "m.skops"], capsys)
     assert code == 1 and len(err.strip().splitlines()) == 1
-    assert f"error: todo.csv lines 2, 3" in err and "label is empty; fill them in" in err
+    assert "error: todo.csv lines 2, 3" in err and "label is empty; fill them in" in err
     filled = ["video,start,end,label"]  # as a user would: split a span where the character changes
     for s in result.spans:
         labels = truth["new.avi"][int(s.start_s):int(s.end_s)]

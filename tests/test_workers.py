@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, TinyEmbedder, ffmpeg, write_video
+from conftest import ROOT, TinyEmbedder, assert_same_store, bframe_film, write_video
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos
 from featurestore.errors import StoreMismatch
 
@@ -22,22 +22,8 @@ TINY = EmbeddingConfig(weights="random", pooling="avg", image_size_px=32)
 def videos(tmp_path_factory):
     """An H.264 file with B-frames and a keyframe every 0.6 s (12 s), and two OpenCV files (5.5 s, 3 s)."""
     folder = tmp_path_factory.mktemp("videos")
-    h264 = folder / "film.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=25:duration=12", "-c:v", "libx264", "-preset", "veryfast",
-           "-bf", "3", "-g", "15", "-pix_fmt", "yuv420p", str(h264))
+    h264 = bframe_film(folder / "film.mp4")
     return [h264, write_video(folder / "grey.mp4", 10, 55), write_video(folder / "short.avi", 10, 30, fourcc="MJPG")]
-
-
-def assert_same_store(a: Path, b: Path) -> None:
-    fa, fb = FeatureStore(a), FeatureStore(b)
-    assert fa.video_ids() == fb.video_ids()
-    for video_id in fa.video_ids():
-        va, vb = fa.read(video_id), fb.read(video_id)
-        np.testing.assert_array_equal(va.requested_s, vb.requested_s)
-        np.testing.assert_array_equal(va.actual_s, vb.actual_s)
-        np.testing.assert_array_equal(va.features, vb.features)
-        for key in ("frame_count", "duration_s", "n_samples", "decode"):
-            assert va.info[key] == vb.info[key], (video_id, key)
 
 
 def test_workers_split_one_film_into_ranges_and_store_what_a_sequential_run_stores(tmp_path, videos):
