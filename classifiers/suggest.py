@@ -18,7 +18,7 @@ import csv
 import io
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -33,7 +33,7 @@ from classifiers.smoothing import Smoother
 from classifiers.spans import Candidates, Span, pick_spans, sample_values, scenes
 from featurestore.errors import NotEmbedded, TooFewSamples
 from featurestore.files import atomic_write, written_together
-from featurestore.labels import StoreGrids, labelled_time, parse_label_files
+from featurestore.labels import StoreGrids, labelled_time, matching_ids, parse_label_files
 from featurestore.store import FeatureStore
 
 TODO_HEADER = ("video", "start", "end", "label")
@@ -210,14 +210,12 @@ def resolve_videos(store: FeatureStore, videos: Sequence[str] | None) -> list[st
             raise NotEmbedded(f"{store.path} holds no video; embed some with `python cli.py embed VIDEO --store {store.path}`")
         return stored
     ids = []
-    for name in videos:
-        name = str(name)
-        if name in stored:
-            ids.append(name)
-            continue
-        wanted = PurePath(name)
-        matches = [v for v in stored if PurePath(v).name == wanted.name] or [v for v in stored if PurePath(v).stem == wanted.stem]
-        if len(matches) != 1:
+    for name in map(str, videos):
+        matches = matching_ids(name, stored)
+        if len(matches) > 1:
+            raise NotEmbedded(f"{name} could be any of {', '.join(sorted(matches)[:5])} in {store.path.name}; "
+                              "name it as stored")
+        if not matches:
             listed = ", ".join(stored[:5]) + (", ..." if len(stored) > 5 else "")
             raise NotEmbedded(f"{name} is not in {store.path.name} (stored: {listed or 'none'}); embed it first: "
                               f"python cli.py embed {name} --store {store.path}")

@@ -12,7 +12,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -529,15 +529,29 @@ def _check_multi_label_frames(name: str, none_label: str, frames: pd.DataFrame) 
                                 f"without it too, so label some intervals where it is not on screen (other characters, or {none_label!r})")
 
 
+def matching_ids(name: str, stored: Iterable[str]) -> list[str]:
+    """Stored ids a user's `name` may mean: itself, else those with its file name, else those with its stem.
+
+    `clipB.mp4` matches a stored `/data/clipB.mp4` before a stored `clipB.mkv`; one match is an answer, several are
+    ambiguous and none is absent (the caller says which).
+    """
+    stored = list(stored)
+    if name in stored:
+        return [name]
+    wanted = PurePath(name)
+    return ([v for v in stored if PurePath(v).name == wanted.name]
+            or [v for v in stored if PurePath(v).stem == wanted.stem])
+
+
 def _resolve_video(name: str, r: LabelRow, grids: Mapping[str, Grid], store_name: str) -> str:
-    """Match a video named in a labels file to a stored id: exactly, else by file name or stem."""
-    if r.video in grids:
-        return r.video
-    wanted = PurePath(r.video)
-    matches = [v for v in grids if PurePath(v).name == wanted.name or PurePath(v).stem == wanted.stem]
+    """Match a video named in a labels file to a stored id (see `matching_ids`)."""
+    matches = matching_ids(r.video, grids)
     if len(matches) == 1:
         return matches[0]
     stored = ", ".join(sorted(grids)[:5]) + (", ..." if len(grids) > 5 else "") or "none"
+    if matches:
+        raise LabelsInvalid(f"{name} line {r.line}: video {r.video!r} could be any of {', '.join(sorted(matches)[:5])} "
+                            f"in {store_name}; name it as stored")
     raise LabelsInvalid(f"{name} line {r.line}: video {r.video!r} is not in {store_name} (stored: {stored}); embed it first or fix the name")
 
 

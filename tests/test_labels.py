@@ -137,6 +137,17 @@ def test_read_labels_says_which_names_it_matched(tmp_path):
     assert labelled(frames, "clipB.mkv")[0.0] == "y"
 
 
+def test_a_stored_file_name_beats_a_stored_stem_and_ambiguity_is_named(tmp_path):
+    store = make_store(tmp_path, {"/data/s1/clipB.mp4": 1.0, "clipB.mkv": 1.0, "/data/s1/e1.mp4": 1.0,
+                                  "/data/s2/e1.mp4": 1.0})
+    with pytest.warns(UserWarning, match=r"'clipB.mp4' -> '/data/s1/clipB.mp4'"):
+        frames = read_labels(write(tmp_path, "video,start,end,label\nclipB.mp4,0,5,x\nclipB.mp4,5,10,y\n"), store)
+    assert labelled(frames, "/data/s1/clipB.mp4")[6.0] == "y" and not labelled(frames, "clipB.mkv")
+    with pytest.raises(LabelsInvalid, match=r"labels.csv line 2: video 'e1.mp4' could be any of /data/s1/e1.mp4, "
+                                            r"/data/s2/e1.mp4 in features.h5; name it as stored"):
+        read_labels(write(tmp_path, "video,start,end,label\ne1.mp4,0,5,x\n"), store)
+
+
 def test_read_labels_says_what_it_clipped_and_ignored(tmp_path, store):
     # both videos are 10 s long; 'a.mp4' is sampled at 2/s, 'b.mp4' at 1/s
     path = write(tmp_path, "video,start,end,label\na.mp4,0,8,x\na.mp4,8,500,y\nb.mp4,0,10.5,x\nb.mp4,70,90,y\n")
