@@ -20,12 +20,9 @@ import typer
 from rich.console import Console
 from typer.core import TyperCommand, TyperGroup
 
-from classifiers.cv import SPLITS
-from classifiers.features import FEATURE_NORMS
-from classifiers.metrics import METRICS
+from classifiers.choices import FEATURE_NORMS, METRICS, MODEL_NAMES, SPLITS
 from featurestore.backend import PRECISIONS
 from featurestore.decode import DECODE_MODES, DEFAULT_DECODE
-from classifiers.registry import MODELS
 from featurestore.embed import POOLINGS
 from featurestore.errors import ScreentimeError
 
@@ -275,7 +272,7 @@ def compare_models_command(
     out_path: Path = typer.Option(Path("best.skops"), "--out", "-o", metavar="FILE", help="Where to save the winner, refitted on all labelled frames (a skops file: loading it cannot run code, so it can be shared; any file name works)."),
     video: str = typer.Option(None, "--video", metavar="ID", help="Stored video an Image_ID,Class file describes (frameN.jpg = the frame at N s)."),
     classes: str = typer.Option(None, "--classes", metavar="NAMES", help="Names of the Image_ID,Class class numbers 0,1,2,..., comma-separated [default: 0,1,2]."),
-    models: str = typer.Option(None, "--models", "-m", metavar="NAMES", help=f"Comma-separated subset of {','.join(MODELS)} [default: all]."),
+    models: str = typer.Option(None, "--models", "-m", metavar="NAMES", help=f"Comma-separated subset of {','.join(MODEL_NAMES)} [default: all]."),
     folds: int = typer.Option(5, "--folds", "-k", min=2, metavar="K", help="Number of cross-validation folds."),
     split: Split = typer.Option("auto", "--split", help="auto (grouped by video with >= K labelled videos, leave-one-video-out with 2 or more, blocks within a single video), grouped, leave-one-video-out, blocks, or shuffled (leaky; needs --allow-leaky-split)."),
     gap_s: float = typer.Option(5.0, "--gap-s", min=0.0, metavar="SECONDS", help="Blocks split: training frames within this many seconds of a test block are dropped."),
@@ -299,9 +296,9 @@ def compare_models_command(
                                     leaderboard_table)
 
     model_names = [m.strip() for m in models.split(",") if m.strip()] if models else None
-    unknown = [m for m in model_names or [] if m not in MODELS]
+    unknown = [m for m in model_names or [] if m not in MODEL_NAMES]
     if unknown or model_names == []:
-        raise typer.BadParameter(f"{','.join(unknown) or 'nothing'} is not in {','.join(MODELS)}", param_hint="--models")
+        raise typer.BadParameter(f"{','.join(unknown) or 'nothing'} is not in {','.join(MODEL_NAMES)}", param_hint="--models")
     if report is not None and report.suffix.lower() not in REPORT_SUFFIXES:
         raise typer.BadParameter(f"{report.name!r} does not end in .csv or .json", param_hint="--report")
     try:

@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, StratifiedKFold
 
+from classifiers.choices import SPLITS
 from featurestore.errors import LeakySplitRefused, TooFewSamples
 
-SPLITS = ("auto", "grouped", "leave-one-video-out", "blocks", "shuffled")
 SCHEME_TEXT = {
     "grouped": "grouped by video (StratifiedGroupKFold): every test video is unseen in training",
     "leave-one-video-out": "leave one video out: each labelled video is tested by a model trained on the others",

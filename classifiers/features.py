@@ -22,7 +22,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-FEATURE_NORMS = ("none", "center")
+from classifiers.choices import FEATURE_NORMS
+
 #: Context windows (+-seconds) compare-models chooses from; 0 = no context. See bench/accuracy.py.
 CONTEXT_GRID_S = (0.0, 2.0, 4.0)
 #: Wider features than this are not given context (it triples them: 25088 -> 75264 with flatten pooling).

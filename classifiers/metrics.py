@@ -13,8 +13,7 @@ import warnings
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, f1_score, log_loss
 
-# name -> True if higher is better
-METRICS = {"macro_f1": True, "balanced_accuracy": True, "log_loss": False, "screen_time_error_pct": False}
+from classifiers.choices import METRICS
 
 
 def score_fold(y_true: np.ndarray, proba: np.ndarray, classes: list[str], video_ids: np.ndarray,

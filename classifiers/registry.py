@@ -30,6 +30,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
+from classifiers.choices import MODEL_NAMES
+
 
 class ReduceDims(TransformerMixin, BaseEstimator):
     """PCA to `max_components` dimensions when the input is wider, else pass through.
@@ -162,6 +164,7 @@ MODELS: dict[str, Callable[..., Pipeline]] = {
     "gboost": build_gboost,
     "lightgbm": build_lightgbm,
 }
+assert tuple(MODELS) == MODEL_NAMES, "classifiers.choices.MODEL_NAMES must list the registry's models in order"
 
 
 def build_model(name: str, *, random_state: int = 0, n_jobs: int = 1) -> Pipeline:

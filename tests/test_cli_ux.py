@@ -70,6 +70,15 @@ def test_cli_runs_as_module_and_as_file(tmp_path):
     assert as_file.returncode == 0 and as_file.stdout.startswith("screentime "), as_file.stderr
 
 
+def test_cli_help_loads_no_heavy_library():
+    # --help (and shell completion) answer from the option lists alone: no Keras, scikit-learn, pandas or h5py
+    code = ("import sys; sys.argv = ['screentime', 'compare-models', '--help']; import cli\n"
+            "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'keras', 'tensorflow', 'sklearn', 'pandas', 'h5py', 'lightgbm'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert "--models" in done.stdout and done.stdout.strip().splitlines()[-1] == "[]", done.stdout[-500:] + done.stderr
+
+
 def test_cli_embed_names_count_is_a_usage_error(tmp_path, capsys):
     a = write_video(tmp_path / "a.avi", 10, 20, fourcc="MJPG")
     b = write_video(tmp_path / "b.avi", 10, 20, fourcc="MJPG")
