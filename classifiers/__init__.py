@@ -1,9 +1,8 @@
 """Classifiers over stored VGG16 features: registry, leakage-free comparison, scoring."""
 
-from importlib import import_module
+from featurestore.lazy import lazy_names
 
-# Names load with their module on first use (PEP 562), so `import classifiers.choices` or the CLI's --help
-# does not pay for pandas, h5py or scikit-learn.
+# Each name loads with its module on first use: see featurestore/lazy.py.
 _MODULES = {
     ".compare": ("ComparisonResult", "compare_models"),
     ".cv": ("CVPlan", "plan_folds"),
@@ -17,17 +16,4 @@ _MODULES = {
     ".multilabel": ("MultiLabelClassifier",),
     ".presence": ("summarize_presence",),
 }
-_WHERE = {name: module for module, names in _MODULES.items() for name in names}
-__all__ = list(_WHERE)
-
-
-def __getattr__(name: str):
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(_WHERE[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__all__, __getattr__, __dir__ = lazy_names(__name__, _MODULES)
