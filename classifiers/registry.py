@@ -94,12 +94,17 @@ class BalancedWeights(ClassifierMixin, BaseEstimator):
             raise ValueError(f"method must be 'auto', 'sample_weight' or 'oversample', got {self.method!r}")
         y = np.asarray(y)
         self.estimator_ = clone(self.estimator)
+        labels, counts = np.unique(y, return_counts=True)
+        if getattr(self.estimator_, "early_stopping", False) is True:
+            # its stratified hold-out needs one frame of every class on each side; with fewer, train on all
+            n_held = int(np.ceil(self.estimator_.validation_fraction * len(y)))
+            if min(n_held, len(y) - n_held) < len(labels) or counts.min() < 2:
+                self.estimator_.set_params(early_stopping=False)
         use_weights = self.method == "sample_weight" or (self.method == "auto" and has_fit_parameter(self.estimator_, "sample_weight"))
         if use_weights:
             self.estimator_.fit(X, y, sample_weight=compute_sample_weight("balanced", y))
         else:
             rng = np.random.default_rng(self.random_state)
-            labels, counts = np.unique(y, return_counts=True)
             idx = np.concatenate([rng.choice(np.flatnonzero(y == c), counts.max(), replace=n < counts.max()) for c, n in zip(labels, counts)])
             self.estimator_.fit(np.asarray(X)[idx], y[idx])
         self.classes_ = self.estimator_.classes_
@@ -123,7 +128,10 @@ def build_logreg(*, random_state: int = 0, n_jobs: int = 1) -> Pipeline:
 
 
 def build_mlp(*, random_state: int = 0, n_jobs: int = 1) -> Pipeline:
-    """One hidden layer of 128 units after PCA to <= 256 dimensions; early stopping on 10% of the data."""
+    """One hidden layer of 128 units after PCA to <= 256 dimensions; early stopping on 10% of the data.
+
+    With too few frames to hold out one of every class, it trains on all of them for `max_iter` epochs instead.
+    """
     mlp = MLPClassifier(hidden_layer_sizes=(128,), alpha=1e-3, max_iter=60, early_stopping=True,
                         n_iter_no_change=5, random_state=random_state)
     return Pipeline([

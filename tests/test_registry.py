@@ -32,6 +32,18 @@ def test_build_model_fits_and_predicts_proba(name):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
 
 
+@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_every_model_fits_a_handful_of_frames(name):
+    # a first try labels a few seconds: 3 frames of each of 3 classes is too few for the MLP's early-stopping hold-out
+    X, y = blobs(3, 3, shift=4.0)
+    X, y = np.vstack([X, X[:3] - 4.0]), np.concatenate([y, ["third"] * 3])
+    model = clone(build_model(name, random_state=0))
+    with threadpool_limits(1):
+        pred = model.fit(X, y).predict(X)
+    assert list(model.classes_) == ["major", "minor", "third"] and len(pred) == 9
+
+
 def test_build_model_unknown_name():
     with pytest.raises(ValueError, match="unknown model 'svm'; known: logreg"):
         build_model("svm")
