@@ -226,6 +226,8 @@ def load_model(path: str | Path) -> SavedModel:
         The file is missing, unreadable, a pickle, names an untrusted type, or is not a screentime model.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ModelFileRefused(f"model file {path} is a folder; give the file written by `python cli.py compare-models --out`")
     if not path.is_file():
         raise ModelFileRefused(f"model file {path} does not exist; train one with `python cli.py compare-models --out {path}`")
     with warnings.catch_warnings():

@@ -7,6 +7,7 @@ file written at "1 frame per second" refers to, and it does not move when a code
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 import warnings
@@ -150,15 +151,42 @@ def parse_label_files(labels_paths, *, video: str | None = None, classes: list[s
     return [parse_labels(p, video=video, classes=classes, multi_label=multi_label, none_label=none_label) for p in paths]
 
 
+def _read_text(path: Path) -> str:
+    """A labels file's text: UTF-8 (BOM or not), UTF-16 with a BOM, else Windows-1252 (Excel's CSV) with a warning."""
+    what = "give the path of a CSV with columns video,start,end,label"
+    if path.is_dir():
+        raise LabelsInvalid(f"labels file {path} is a folder; {what}")
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise LabelsInvalid(f"labels file {path} does not exist; {what}") from None
+    except OSError as err:
+        raise LabelsInvalid(f"labels file {path} cannot be read ({err.strerror or err}); {what}") from None
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise LabelsInvalid(f"{path.name} starts like UTF-16 text but is not; save it as CSV UTF-8") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[:err.start].count(b"\n") + 1
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError:
+            raise LabelsInvalid(f"{path.name} line {line}: not UTF-8 text (byte {raw[err.start]:#04x}); "
+                                "save it as CSV UTF-8") from None
+    warnings.warn(f"{path.name} is not UTF-8 text (from line {line}): read it as Windows-1252, as Excel writes CSV; "
+                  "save it as CSV UTF-8 to silence this")
+    return text
+
+
 def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: list[str] | None = None,
                  multi_label: bool = False, none_label: str = NONE_LABEL) -> LabelTable:
     """Parse and validate a labels file on its own (formats and options as in `read_labels`)."""
     path = Path(labels_path)
     name = path.name
-    if not path.is_file():
-        raise LabelsInvalid(f"labels file {path} does not exist; give the path of a CSV with columns video,start,end,label")
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        text = fh.read()
+    text = _read_text(path)
     lines = list(enumerate(csv.reader(text.splitlines(), delimiter=_delimiter(text)), start=1))
     lines = [(n, cells) for n, cells in lines if any(c.strip() for c in cells)]
     if not lines:

@@ -6,6 +6,9 @@ The store holds made-up features: video 'a.mp4' sampled at 2 per second for 10 s
 
 from __future__ import annotations
 
+import os
+import threading
+
 import numpy as np
 import pytest
 
@@ -121,6 +124,32 @@ def test_read_labels_refuses_invalid_file(tmp_path, store, text, match):
 def test_read_labels_tutorial_errors(tmp_path, store, text, kwargs, match):
     with pytest.raises(LabelsInvalid, match=match):
         read_labels(write(tmp_path, text), store, **kwargs)
+
+
+def test_labels_from_excel_and_other_encodings(tmp_path, store):
+    text = "video,start,end,label\na.mp4,0,1,Jérôme\na.mp4,1,2,tom\n"
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes(text.encode("utf-16"))  # Excel's "Unicode text" (with a BOM)
+    assert labelled(read_labels(utf16, store), "a.mp4")[0.5] == "Jérôme"
+    excel = tmp_path / "excel.csv"
+    excel.write_bytes(text.encode("cp1252"))  # Excel's "CSV (comma delimited)" on Windows
+    with pytest.warns(UserWarning, match=r"excel.csv is not UTF-8 text \(from line 2\): read it as Windows-1252"):
+        assert labelled(read_labels(excel, store), "a.mp4")[0.5] == "Jérôme"
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b"video,start,end,label\na.mp4,0,1,x\na.mp4,1,2,t\x81\n")  # not text in either encoding
+    with pytest.raises(LabelsInvalid, match=r"^broken.csv line 3: not UTF-8 text \(byte 0x81\); save it as CSV UTF-8$"):
+        read_labels(broken, store)
+
+
+def test_labels_from_a_pipe_and_a_folder(tmp_path, store):
+    fifo = tmp_path / "labels.fifo"
+    os.mkfifo(fifo)  # as `--labels <(grep ... all.csv)` passes them
+    writer = threading.Thread(target=fifo.write_text, args=("video,start,end,label\na.mp4,0,1,x\na.mp4,1,2,y\n",))
+    writer.start()
+    assert labelled(read_labels(fifo, store), "a.mp4") == {0.0: "x", 0.5: "x", 1.0: "y", 1.5: "y"}
+    writer.join()
+    with pytest.raises(LabelsInvalid, match="is a folder"):
+        read_labels(tmp_path, store)
 
 
 def test_read_labels_missing_file(tmp_path, store):

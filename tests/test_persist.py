@@ -57,6 +57,8 @@ def test_save_model_keeps_stages_and_interval(tmp_path):
 def test_load_model_refuses_missing_file(tmp_path):
     with pytest.raises(ModelFileRefused, match="nope.joblib does not exist; train one"):
         load_model(tmp_path / "nope.joblib")
+    with pytest.raises(ModelFileRefused, match="is a folder; give the file written by"):
+        load_model(tmp_path)
 
 
 def test_load_model_refuses_corrupt_file(tmp_path, model_path):
