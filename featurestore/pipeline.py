@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Protocol
@@ -181,6 +182,12 @@ def embed_videos(
         store = FeatureStore(store_path, mode="a", config=config.identity(), weights_path=_weights_path(config))
         copies = ContentIndex(store)
     infos = {path: probe(path) for video_id, path in jobs if states[video_id][0] != "stored"}  # unreadable: fails now
+    for video_id, path in jobs:
+        fps = infos[path].fps if path in infos else 0.0
+        if fps > 0 and rates[video_id] > fps * 1.01:
+            warnings.warn(f"{path}: sampling {rates[video_id]:g} times a second, above its frame rate ({fps:g}/s), "
+                          f"embeds each frame about {rates[video_id] / fps:.2g} times; --fps {fps:g} or less stores "
+                          "every frame once", EmbedWarning, stacklevel=2)
     candidates = [Candidate(video_id, path, fingerprints[path], rates[video_id], modes[video_id],
                             "stored" if states[video_id][0] == "stored" else "new", infos.get(path))
                   for video_id, path in jobs]

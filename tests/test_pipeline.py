@@ -1,6 +1,7 @@
 """embed_videos: embed once, resume, replace, provenance; real VGG16 (random weights, tiny inputs) for shapes."""
 
 import shutil
+import warnings
 
 import numpy as np
 import pytest
@@ -219,3 +220,14 @@ def test_weights_file_store_records_and_names_its_file(tmp_path, video_5s, stand
     weights.unlink()
     with pytest.raises(WeightsUnavailable, match="embedded with the weights file .*my vgg16.weights.h5 .* which is not there; pass it with --weights FILE"):
         resolve_embedding_config(tmp_path / "f.h5")
+
+
+def test_sampling_above_the_frame_rate_says_each_frame_is_embedded_again(tmp_path):
+    video = write_video(tmp_path / "slides.avi", 2, 6, fourcc="MJPG")  # 3 s at 2 frames/s
+    with pytest.warns(EmbedWarning, match=r"slides.avi: sampling 8 times a second, above its frame rate \(2/s\), "
+                                          r"embeds each frame about 4 times; --fps 2 or less stores every frame once"):
+        [report] = embed_videos([video], tmp_path / "f.h5", config=TINY, sample_fps=8.0)
+    assert report.n_samples == 24  # the grid the user asked for is kept
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", EmbedWarning)
+        embed_videos([video], tmp_path / "g.h5", config=TINY, sample_fps=2.0)
