@@ -12,6 +12,7 @@ Results go to stdout; progress, notices, warnings and errors go to stderr.
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -481,13 +482,15 @@ def _version(value: bool) -> None:
         return
     from importlib import metadata
 
+    from featurestore.backend import BACKEND_LIBRARIES
     from featurestore.provenance import library_versions
 
     try:
         version = metadata.version("screentime")
     except metadata.PackageNotFoundError:
         version = "(not installed: pip install -e .)"
-    libs = library_versions(("tensorflow", "keras", "scikit-learn", "lightgbm", "h5py", "opencv-python-headless"))
+    backend = BACKEND_LIBRARIES.get(os.environ.get("KERAS_BACKEND", "tensorflow"), ("tensorflow",))  # what embed runs on
+    libs = library_versions((*backend, "keras", "scikit-learn", "lightgbm", "h5py", "opencv-python-headless"))
     typer.echo(f"screentime {version} (" + ", ".join(f"{k} {v}" for k, v in libs.items() if v) + ")")
     raise typer.Exit()
 

@@ -1,4 +1,4 @@
-"""Keras backends: JAX gives TensorFlow's features (cosine >= 0.99999) and says so in the provenance; bfloat16 is
+"""Keras backends: JAX and torch give TensorFlow's features (cosine >= 0.99999) and say so in the provenance; bfloat16 is
 part of the store's config and refused, in one line, where the device has no bfloat16 arithmetic."""
 
 import json
@@ -18,7 +18,7 @@ from featurestore.errors import BackendUnavailable, StoreMismatch
 
 TINY = EmbeddingConfig(weights="random", pooling="avg", image_size_px=32)
 
-JAX_RUN = """
+OTHER_BACKEND_RUN = """
 import json, sys
 sys.path.insert(0, {root!r})
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos
@@ -33,21 +33,23 @@ def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
 
 
-def test_jax_backend_gives_tensorflows_features(tmp_path):
-    pytest.importorskip("jax")
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_other_backends_give_tensorflows_features(tmp_path, backend):
+    pytest.importorskip(backend)  # CI installs JAX; torch where it is installed
     video = write_video(tmp_path / "v.avi", 10, 60, fourcc="MJPG", colours=[(i * 7 % 255, 90, 255 - i * 3) for i in range(60)])
     embed_videos([video], tmp_path / "tf.h5", config=TINY, batch_size=4, workers=0)
-    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
-    run = subprocess.run([sys.executable, "-c", JAX_RUN.format(root=str(ROOT), video=str(video), store=str(tmp_path / "jax.h5"))],
+    env = dict(os.environ, KERAS_BACKEND=backend, JAX_PLATFORMS="cpu", CUDA_VISIBLE_DEVICES="")
+    other = tmp_path / f"{backend}.h5"
+    run = subprocess.run([sys.executable, "-c", OTHER_BACKEND_RUN.format(root=str(ROOT), video=str(video), store=str(other))],
                          capture_output=True, text=True, env=env, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     result = json.loads(run.stdout.strip().splitlines()[-1])
-    assert result["backend"] == "jax" and result["device"] == "CPU"
-    assert result["info"]["keras_backend"] == "jax" and result["info"]["versions"]["jax"]
+    assert result["backend"] == backend and result["device"] == "CPU"
+    assert result["info"]["keras_backend"] == backend and result["info"]["versions"][backend]
     tf_features = FeatureStore(tmp_path / "tf.h5").load("v.avi")[1]
-    jax_features = FeatureStore(tmp_path / "jax.h5").load("v.avi")[1]
-    assert tf_features.shape == jax_features.shape == (6, 512)
-    assert cosine(tf_features, jax_features).min() >= 0.99999
+    other_features = FeatureStore(other).load("v.avi")[1]
+    assert tf_features.shape == other_features.shape == (6, 512)
+    assert cosine(tf_features, other_features).min() >= 0.99999
     assert FeatureStore(tmp_path / "tf.h5").info("v.avi")["keras_backend"] == "tensorflow"
 
 

@@ -55,9 +55,12 @@ def test_cli_root_help_states_exit_statuses(capsys):
     assert "1 bad input" in text and "2 bad usage" in text and "130 interrupted" in text
 
 
-def test_cli_version(capsys):
+def test_cli_version(capsys, monkeypatch):
     code, out, err = run(["--version"], capsys)
     assert code == 0 and re.match(r"screentime \d+\.\d+\.\d+ \(python 3\.", out) and "tensorflow" in out and not err
+    monkeypatch.setenv("KERAS_BACKEND", "jax")  # the libraries that make the numbers are the backend's
+    code, out, err = run(["--version"], capsys)
+    assert code == 0 and re.search(r"\(python 3[.\d]+, jax [.\d]+, jaxlib [.\d]+, keras ", out) and "tensorflow" not in out
 
 
 def test_cli_runs_as_module_and_as_file(tmp_path):
