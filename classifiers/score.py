@@ -7,6 +7,7 @@ how new videos are embedded, so model and features always match.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -16,8 +17,8 @@ from classifiers.persist import SavedModel, check_config, load_model
 from classifiers.smoothing import Smoother, parse_smoother
 from classifiers.timeline import VideoScreenTime, total_screen_time
 from featurestore.embed import EmbeddingConfig, VGG16Embedder
-from featurestore.errors import StoreMismatch, WeightsUnavailable
-from featurestore.pipeline import EmbedReport, embed_videos
+from featurestore.errors import StoreMismatch, VideoUnreadable, WeightsUnavailable
+from featurestore.pipeline import EmbedReport, EmbedWarning, embed_videos
 from featurestore.store import FeatureStore
 
 
@@ -72,6 +73,38 @@ def embedding_config_for(saved: SavedModel, weights: str | None = None) -> Embed
     return config
 
 
+def _stored_without_source(paths, names, store_path: Path, sample_fps: float | None,
+                           replace: bool) -> dict[int, EmbedReport]:
+    """Videos whose file is gone but whose features are stored under the id they would get: scored from the store.
+
+    A frame is embedded once; the source file is not needed again. A warning names the file the features came from,
+    since without it the content cannot be compared.
+    """
+    found = {}
+    if not store_path.exists():
+        return found
+    store = None
+    for i, path in enumerate(paths):
+        if os.path.lexists(path):
+            continue
+        store = store or FeatureStore(store_path)
+        video_id = names[i] if names else Path(path).name
+        if video_id not in store:
+            continue
+        info = store.info(video_id)  # VideoDamaged when its shard is unusable: the file is needed to embed it again
+        if replace:
+            raise VideoUnreadable(f"{path}: no such file, so --replace cannot embed it again (its features are stored "
+                                  f"as {video_id!r}; drop --replace to score them)")
+        if sample_fps is not None and abs(float(info["sample_fps"]) - sample_fps) > 1e-9:
+            raise VideoUnreadable(f"{path}: no such file, so it cannot be embedded at {sample_fps:g}/s; its features are "
+                                  f"stored as {video_id!r} at {float(info['sample_fps']):g}/s: drop --fps to score them")
+        warnings.warn(f"{path}: no such file; scoring the features stored as {video_id!r} (embedded "
+                      f"{info.get('embedded_at', '?')[:10]} from {info.get('source_path', '?')})", EmbedWarning, stacklevel=3)
+        found[i] = EmbedReport(video_id, str(path), "stored", int(info["n_samples"]), float(info["duration_s"]),
+                               decode=info.get("decode", "exact"))
+    return found
+
+
 def score_videos(
     paths: list[str | os.PathLike],
     *,
@@ -119,8 +152,19 @@ def score_videos(
     store_path = Path(store_path)
     if store_path.exists():
         check_config(saved, FeatureStore(store_path).config, store_path=store_path)
-    reports = embed_videos(paths, store_path, config=config, sample_fps=sample_fps, batch_size=batch_size, names=names,
-                           replace=replace, progress=progress, make_embedder=make_embedder, on_wait=on_wait)
+    if names is not None and len(names) != len(paths):
+        raise ValueError(f"got {len(names)} names for {len(paths)} videos; give one --name per video")
+    kept = _stored_without_source(paths, names, store_path, sample_fps, replace)
+    todo = [i for i in range(len(paths)) if i not in kept]
+    reports = dict(kept)
+    if todo:
+        embedded = embed_videos([paths[i] for i in todo], store_path, config=config, sample_fps=sample_fps,
+                                batch_size=batch_size, names=[names[i] for i in todo] if names else None,
+                                replace=replace, progress=progress, make_embedder=make_embedder, on_wait=on_wait)
+        by_id = {r.video_id: r for r in embedded}
+        for i in todo:
+            reports[i] = by_id[names[i] if names else Path(paths[i]).name]
+    reports = list({id(r): r for r in (reports[i] for i in range(len(paths)))}.values())  # one per video, in order
     store = FeatureStore(store_path)
     videos = []
     for video_id in (r.video_id for r in reports):

@@ -139,3 +139,26 @@ def test_score_bad_video_one_line(trained, tmp_path, capsys):
 def test_score_interval_level_out_of_range_is_usage_error(tmp_path, capsys):
     code, _, err = run(["score", tmp_path / "any.mp4", "--interval-level", "1.5"], capsys)
     assert code == 2 and "--interval-level" in err
+
+
+def test_score_a_stored_video_whose_file_is_gone_uses_its_features(trained, tmp_path, capsys):
+    d, _ = trained
+    store = tmp_path / "f.h5"
+    video = tmp_path / "moved.avi"
+    make_episode(video, seed=10)
+    args = ["--model", d / "best.joblib", "--store", store, "--json", tmp_path / "before.json"]
+    assert run(["score", video, *args], capsys)[0] == 0
+    video.unlink()  # the source is moved away (or was on a removed disk): its features are stored
+    code, out, err = run(["score", tmp_path / "elsewhere" / "moved.avi", *args[:4], "--json", tmp_path / "after.json"],
+                         capsys)
+    assert code == 0, err
+    assert f"warning: {tmp_path / 'elsewhere' / 'moved.avi'}: no such file; scoring the features stored as 'moved.avi' " \
+           f"(embedded " in err and f"from {video})" in err
+    before, after = (json.loads((tmp_path / f"{n}.json").read_text())["videos"] for n in ("before", "after"))
+    assert after == before
+    code, out, err = run(["score", video, *args, "--fps", "2"], capsys)
+    assert code == 1 and err.strip().splitlines()[-1] == (
+        f"error: {video}: no such file, so it cannot be embedded at 2/s; its features are stored as 'moved.avi' at 1/s: "
+        "drop --fps to score them")
+    code, out, err = run(["score", tmp_path / "never.avi", *args], capsys)
+    assert code == 1 and err.strip().splitlines()[-1] == f"error: {tmp_path / 'never.avi'}: no such file"
