@@ -126,7 +126,8 @@ def score_videos(
     Parameters
     ----------
     paths : list of path-like
-        Videos to score; each is embedded into `store_path` unless it is there already.
+        Videos to score; each is embedded into `store_path` unless it is there already. A path that no longer
+        exists is scored from the features stored under its id (file name or `names`), with an EmbedWarning.
     model_path : path-like
         A model saved by compare-models (a skops file: loading it cannot run code).
     sample_fps : float, optional
@@ -152,6 +153,7 @@ def score_videos(
     store_path = Path(store_path)
     if store_path.exists():
         check_config(saved, FeatureStore(store_path).config, store_path=store_path)
+    names = list(names) if names else None
     if names is not None and len(names) != len(paths):
         raise ValueError(f"got {len(names)} names for {len(paths)} videos; give one --name per video")
     kept = _stored_without_source(paths, names, store_path, sample_fps, replace)
