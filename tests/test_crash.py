@@ -72,11 +72,12 @@ def test_kill_9_during_embed_then_rerun_resumes(tmp_path):
     kept = write_video(tmp_path / "kept.avi", 10, 30, fourcc="MJPG")
     assert cli("embed", str(kept), "--store", str(store), *TINY).wait() == 0
     kept_bytes = shard_bytes(FeatureStore(store), "kept.avi")
-    long = write_video(tmp_path / "long.avi", 10, 600, fourcc="MJPG")  # 60 samples
+    long = write_video(tmp_path / "long.avi", 10, 1800, fourcc="MJPG")  # 180 samples: the kill falls well before the end
     proc = cli("embed", str(long), "--store", str(store), *TINY)
     deadline = time.time() + 120
     while not len(list(tmp_path.glob("f.h5.d/*.part/chunk-00000[3-9].npz"))) and time.time() < deadline:
         time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     fs = FeatureStore(store)
@@ -87,7 +88,7 @@ def test_kill_9_during_embed_then_rerun_resumes(tmp_path):
     assert "resumed" in out
     fs = FeatureStore(store)
     t, X = fs.load("long.avi")
-    np.testing.assert_allclose(t, np.arange(60.0), atol=1e-3)
+    np.testing.assert_allclose(t, np.arange(180.0), atol=1e-3)
     assert shard_bytes(fs, "kept.avi") == kept_bytes
 
 
