@@ -197,7 +197,7 @@ def _check_fps(fps: float | None) -> None:
     {prog} embed ep1.mp4 --weights vgg16.weights.h5 --store my.h5
 """)
 def embed(
-    videos: list[Path] = typer.Argument(..., metavar="VIDEO", help="Video files (mp4, avi, mkv, mov, ...).", show_default=False),
+    videos: list[Path] = typer.Argument(..., metavar="VIDEO", help="Video files (mp4, avi, mkv, mov, ...), or folders: the videos directly in each.", show_default=False),
     store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store file (created with its first video; shards go to FILE.d/)."),
     fps: float = typer.Option(1.0, "--fps", metavar="RATE", help="Samples per second of video time: frames on screen at t = 0, 1/RATE, 2/RATE, ..."),
     weights: str = typer.Option(None, "--weights", "-w", metavar="WEIGHTS", show_default=False, help="imagenet (Keras downloads them once, then cached), random (seeded, not pretrained) or a Keras VGG16 weights FILE (.weights.h5 or Keras 2 .h5) [default: the store's own, else imagenet]."),
@@ -219,8 +219,10 @@ def embed(
     jax and torch give the same features).
     """
     from featurestore import embed_videos, resolve_embedding_config
+    from featurestore.video import expand_folders
 
     _check_fps(fps)
+    videos = expand_folders(videos)
     names = _check_names(name, videos)
     _show_warnings()
     config = resolve_embedding_config(store, weights=weights, pooling=pooling.value if pooling else None,
@@ -388,7 +390,7 @@ def suggest_labels_command(
     {prog} score ep3.mp4 --json - | jq .total_screen_time_s
 """)
 def score(
-    videos: list[Path] = typer.Argument(..., metavar="VIDEO", help="Videos to score (embedded into --store unless already there).", show_default=False),
+    videos: list[Path] = typer.Argument(..., metavar="VIDEO", help="Videos to score (embedded into --store unless already there), or folders of them.", show_default=False),
     model: Path = typer.Option(Path("best.skops"), "--model", "-m", metavar="FILE", help="Model saved by compare-models (a skops file: loading builds only trusted types, never runs code; pickles are refused)."),
     store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store; new videos are embedded into it with the model's settings."),
     fps: float = typer.Option(None, "--fps", metavar="RATE", help="Samples per second [default: the stored rate, else 1]."),
@@ -408,8 +410,10 @@ def score(
     """
     from classifiers.score import score_videos
     from classifiers.smoothing import parse_smoother
+    from featurestore.video import expand_folders
 
     _check_fps(fps)
+    videos = expand_folders(videos)
     names = _check_names(name, videos)
     to_stdout = [flag for flag, path in (("--json", json_path), ("--csv", csv_path)) if str(path) == "-"]
     if len(to_stdout) > 1:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,29 @@ class VideoInfo:
     @property
     def duration_estimate_s(self) -> float:
         return self.frame_count / self.fps if self.fps > 0 else 0.0
+
+
+#: File name endings taken as videos when a folder is given in place of video files.
+VIDEO_SUFFIXES = (".3gp", ".avi", ".divx", ".flv", ".m2ts", ".m4v", ".mkv", ".mov", ".mp4", ".mpeg", ".mpg", ".mts",
+                  ".mxf", ".ogv", ".ts", ".vob", ".webm", ".wmv")
+
+
+def expand_folders(paths) -> list[Path]:
+    """`paths` with each folder replaced by the video files directly in it, in natural name order (ep2 before ep10).
+
+    Raises VideoUnreadable for a folder with no file ending in one of VIDEO_SUFFIXES; files are passed on as given.
+    """
+    expanded = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            expanded.append(path)
+            continue
+        found = [f for f in path.iterdir() if f.suffix.lower() in VIDEO_SUFFIXES and f.is_file()]
+        if not found:
+            raise VideoUnreadable(f"{path}: is a directory with no video files in it ({' '.join(VIDEO_SUFFIXES)}); "
+                                  "name the videos themselves")
+        expanded += sorted(found, key=lambda f: [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", f.name)])
+    return expanded
 
 
 def check_video_path(path: str | os.PathLike) -> Path:

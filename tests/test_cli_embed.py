@@ -61,6 +61,26 @@ def test_cli_embed_bad_inputs_one_line_and_store_untouched(tmp_path, store_with_
         assert store_digest(store_with_one) == before
 
 
+def test_cli_embed_a_folder_takes_the_videos_directly_in_it(tmp_path, capsys):
+    season = tmp_path / "season 1"
+    (season / "extras").mkdir(parents=True)
+    for i, n in enumerate((10, 2, 1)):
+        write_video(season / f"ep{n}.avi", 10, 20 + 10 * i, fourcc="MJPG")
+    write_video(season / "extras" / "trailer.avi", 10, 20, fourcc="MJPG")  # in a subfolder: not taken
+    (season / "notes.txt").write_text("not a video\n")
+    (season / "poster.PNG").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    single = write_video(tmp_path / "pilot.avi", 10, 20, fourcc="MJPG")
+    store = tmp_path / "f.h5"
+    code, out, err = run(["embed", str(single), str(season), "--store", str(store), *TINY], capsys)
+    assert code == 0, err
+    assert FeatureStore(store).video_ids() == ["ep1.avi", "ep10.avi", "ep2.avi", "pilot.avi"]
+    rows = [line.split()[0] for line in out.splitlines() if line.strip().startswith(("ep", "pilot"))]
+    assert rows == ["pilot.avi", "ep1.avi", "ep2.avi", "ep10.avi"]  # the order given, folders in natural order
+    code, out, err = run(["embed", str(season / "extras"), str(season), "--store", str(store), *TINY, "--name", "x"],
+                         capsys)
+    assert code == 2 and "1 name for 4 videos" in err
+
+
 def test_cli_embed_truncated_avi_warns_and_keeps_what_was_read(tmp_path, capsys):
     good = write_video(tmp_path / "whole.avi", 10, 100, fourcc="MJPG")
     data = good.read_bytes()

@@ -162,3 +162,15 @@ def test_score_a_stored_video_whose_file_is_gone_uses_its_features(trained, tmp_
         "drop --fps to score them")
     code, out, err = run(["score", tmp_path / "never.avi", *args], capsys)
     assert code == 1 and err.strip().splitlines()[-1] == f"error: {tmp_path / 'never.avi'}: no such file"
+
+
+def test_score_a_folder_scores_the_videos_in_it(trained, tmp_path, capsys):
+    d, _ = trained
+    folder = tmp_path / "new episodes"
+    folder.mkdir()
+    for name, seed in (("b.avi", 11), ("a.avi", 12)):
+        make_episode(folder / name, seed=seed, seconds=8)
+    code, out, err = run(["score", folder, "--model", d / "best.joblib", "--store", tmp_path / "f.h5", "--json",
+                          tmp_path / "r.json"], capsys)
+    assert code == 0, err
+    assert [v["video"] for v in json.loads((tmp_path / "r.json").read_text())["videos"]] == ["a.avi", "b.avi"]
