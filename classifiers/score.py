@@ -87,7 +87,8 @@ def _stored_without_source(paths, names, store_path: Path, sample_fps: float | N
     for i, path in enumerate(paths):
         if os.path.lexists(path):
             continue
-        store = store or FeatureStore(store_path)
+        if store is None:
+            store = FeatureStore(store_path)
         video_id = names[i] if names else Path(path).name
         if video_id not in store:
             continue
@@ -166,7 +167,7 @@ def score_videos(
         by_id = {r.video_id: r for r in embedded}
         for i in todo:
             reports[i] = by_id[names[i] if names else Path(paths[i]).name]
-    reports = list({id(r): r for r in (reports[i] for i in range(len(paths)))}.values())  # one per video, in order
+    reports = list({reports[i].video_id: reports[i] for i in range(len(paths))}.values())  # one per video, in order
     store = FeatureStore(store_path)
     videos = []
     for video_id in (r.video_id for r in reports):

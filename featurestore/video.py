@@ -58,7 +58,8 @@ VIDEO_SUFFIXES = (".3gp", ".avi", ".divx", ".flv", ".m2ts", ".m4v", ".mkv", ".mo
 
 
 def expand_folders(paths) -> list[Path]:
-    """`paths` with each folder replaced by the video files directly in it, in natural name order (ep2 before ep10).
+    """`paths` with each folder replaced by the video files directly in it (not hidden ones), in natural name order
+    (ep2 before ep10).
 
     Raises VideoUnreadable for a folder with no file ending in one of VIDEO_SUFFIXES; files are passed on as given.
     """
@@ -67,7 +68,8 @@ def expand_folders(paths) -> list[Path]:
         if not path.is_dir():
             expanded.append(path)
             continue
-        found = [f for f in path.iterdir() if f.suffix.lower() in VIDEO_SUFFIXES and f.is_file()]
+        found = [f for f in path.iterdir()  # not hidden files: macOS leaves ._name.mp4 metadata beside copies
+                 if f.suffix.lower() in VIDEO_SUFFIXES and not f.name.startswith(".") and f.is_file()]
         if not found:
             raise VideoUnreadable(f"{path}: is a directory with no video files in it ({' '.join(VIDEO_SUFFIXES)}); "
                                   "name the videos themselves")

@@ -68,6 +68,7 @@ def test_cli_embed_a_folder_takes_the_videos_directly_in_it(tmp_path, capsys):
         write_video(season / f"ep{n}.avi", 10, 20 + 10 * i, fourcc="MJPG")
     write_video(season / "extras" / "trailer.avi", 10, 20, fourcc="MJPG")  # in a subfolder: not taken
     (season / "notes.txt").write_text("not a video\n")
+    (season / "._ep1.avi").write_bytes(b"\x00\x05\x16\x07" + bytes(200))  # macOS metadata beside a copied file
     (season / "poster.PNG").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
     single = write_video(tmp_path / "pilot.avi", 10, 20, fourcc="MJPG")
     store = tmp_path / "f.h5"
