@@ -258,7 +258,7 @@ def check_store_command(
     check = repair_store(store) if repair else verify_store(store)
     for line in store_check_lines(check, repaired=repair):
         out.print(line, highlight=False, soft_wrap=True, markup=False)
-    if not (check.is_usable if repair else check.is_intact):
+    if not check.is_intact:  # after --repair: the index names only intact videos again
         raise SystemExit(1)
 
 

@@ -94,19 +94,21 @@ class LabelledVideos:
 
 
 def load_labelled_videos(store: FeatureStore, labels_path, *, video=None, classes=None, multi_label: bool = False,
-                         none_label: str = NONE_LABEL, grids: StoreGrids | None = None) -> LabelledVideos:
+                         none_label: str = NONE_LABEL, grids: StoreGrids | None = None, tables=None) -> LabelledVideos:
     """Join a labels file (or several: a path or a sequence of paths) to a store; keep every stored sample
     of each labelled video (each read once).
 
     With `multi_label`, frames carry sets of characters (`featurestore.labels.read_labels`). `grids`: a
-    `StoreGrids` of `store` the caller already reads videos through, so none is read twice.
+    `StoreGrids` of `store` the caller already reads videos through, so none is read twice. `tables`: the
+    files as `parse_label_files` returned them with these options, when the caller parsed them already.
 
     Raises
     ------
     LabelsInvalid, StoreCorrupt
     """
     grids = grids if grids is not None else StoreGrids(store)
-    tables = parse_label_files(labels_path, video=video, classes=classes, multi_label=multi_label, none_label=none_label)
+    if tables is None:
+        tables = parse_label_files(labels_path, video=video, classes=classes, multi_label=multi_label, none_label=none_label)
     frames = join_label_tables(tables, grids, store_name=Path(store.path).name)
     frames = frames.sort_values(["video_id", "requested_s"], kind="stable")
     videos = {}

@@ -72,12 +72,13 @@ def load_model_file(path: str | Path):
         raise ModelFileRefused(f"model file {path} cannot be read (not a skops archive); it is corrupt or not a screentime "
                                "model, train a new one with compare-models")
     try:
-        refused = untrusted_types(path)
+        named = sio.get_untrusted_types(file=path)  # the archive's schema, read once
+        refused = [name for name in named if not _is_trusted(name)]
         if refused:
             raise ModelFileRefused(
                 f"model file {path} names types screentime does not trust ({', '.join(refused[:3])}"
                 f"{', ...' if len(refused) > 3 else ''}); it was not written by compare-models, so it is not loaded")
-        return sio.load(path, trusted=[name for name in sio.get_untrusted_types(file=path)])
+        return sio.load(path, trusted=named)
     except ModelFileRefused:
         raise
     except Exception as err:  # a damaged or foreign archive can fail in many ways inside skops

@@ -79,7 +79,7 @@ def plot_timelines(path: str | os.PathLike, results: Sequence[VideoScreenTime], 
     return path
 
 
-def _draw_characters(band_ax, proba_ax, result: VideoScreenTime, colours: dict[str, tuple], end_s: float) -> None:
+def _draw_characters(band_ax, proba_ax, result: VideoScreenTime, colours: dict[str, tuple]) -> None:
     """Multi-label: one band row per character (top to bottom in class order), one probability line each."""
     n = len(result.classes)
     for j, c in enumerate(result.classes):
@@ -97,7 +97,7 @@ def _draw_characters(band_ax, proba_ax, result: VideoScreenTime, colours: dict[s
 def _draw_video(band_ax, proba_ax, result: VideoScreenTime, colours: dict[str, tuple]) -> None:
     end_s = max(result.duration_s, float(result.sample_s[-1]) if len(result.sample_s) else 0.0) or 1.0
     if result.multi_label:
-        _draw_characters(band_ax, proba_ax, result, colours, end_s)
+        _draw_characters(band_ax, proba_ax, result, colours)
     else:
         by_label: dict[str, list[tuple[float, float]]] = {}
         for seg in result.segments:

@@ -101,8 +101,7 @@ def _stored_without_source(paths, names, store_path: Path, sample_fps: float | N
                                   f"stored as {video_id!r} at {float(info['sample_fps']):g}/s: drop --fps to score them")
         warnings.warn(f"{path}: no such file; scoring the features stored as {video_id!r} (embedded "
                       f"{info.get('embedded_at', '?')[:10]} from {info.get('source_path', '?')})", EmbedWarning, stacklevel=3)
-        found[i] = EmbedReport(video_id, str(path), "stored", int(info["n_samples"]), float(info["duration_s"]),
-                               decode=info.get("decode", "exact"))
+        found[i] = EmbedReport.stored(video_id, path, info)
     return found
 
 

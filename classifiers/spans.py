@@ -6,7 +6,8 @@ character on screen?), and every measure is taken per column and the worst colum
 
 Per sample, three measures in [0, 1] (`sample_values`):
 
-- uncertainty: 1 - (top probability - runner-up) after smoothing (multi-label: 1 - |2p - 1|, worst column);
+- uncertainty: 1 - (top probability - runner-up) after smoothing (multi-label: closeness to each character's
+  threshold, 1 - |2p - 1| at 0.5, worst column);
 - instability: how far smoothing moved the classifier's own per-sample output (total variation distance
   between the unsmoothed and smoothed probabilities; multi-label: largest change of a column): the
   classifier flickers there and smoothing hides it;

@@ -72,9 +72,9 @@ class SuggestedSpan:
     def duration_s(self) -> float:
         return self.end_s - self.start_s
 
-    def guess_summary(self, step_s: float | None = None) -> str:
+    def guess_summary(self) -> str:
         """'tom 3 s, neither 1 s': the model's guesses over the span, longest first."""
-        step = step_s if step_s is not None else self.duration_s / max(len(self.guess), 1)
+        step = self.duration_s / max(len(self.guess), 1)
         labels, counts = np.unique(np.asarray(self.guess, dtype=str), return_counts=True)
         order = np.argsort(-counts, kind="stable")
         return ", ".join(f"{labels[i]} {counts[i] * step:g} s" for i in order)
@@ -144,7 +144,7 @@ def suggest_labels(
     tables = parse_label_files(labels_paths, video=video, classes=classes, **label_kind) if labels_paths else []
     taken = labelled_time(tables, grids) if tables else {}
     committee, note = refit_committee(saved, store, labels_paths, video=video, classes=classes, n_folds=n_folds, n_jobs=n_jobs,
-                                      grids=grids)
+                                      grids=grids, tables=tables or None)
     plain = Smoother("none")
     candidates, by_id = [], {}
     for video_id in ids:
@@ -224,21 +224,24 @@ def resolve_videos(store: FeatureStore, videos: Sequence[str] | None) -> list[st
 
 
 def refit_committee(saved: SavedModel, store: FeatureStore, labels_paths, *, video=None, classes=None, n_folds: int = 5,
-                    n_jobs: int = -1, random_state: int = 0, grids: StoreGrids | None = None) -> tuple[list[SavedModel], str]:
+                    n_jobs: int = -1, random_state: int = 0, grids: StoreGrids | None = None,
+                    tables=None) -> tuple[list[SavedModel], str]:
     """The cross-validation fold models of `saved`, refitted from the labels files: (models, a note saying how).
 
     Folds as compare-models plans them (whole videos when several are labelled, else time blocks), at most
     `n_folds`; each fold model is a clone of the saved estimator with the saved per-video stages and
     smoothing. Frames labelled with a class the model does not know are left out (multi-label: characters it
     does not know are ignored). Returns no model (and a note saying why) without labels files, with
-    `n_folds` 0, or when the labels cannot be split in folds.
-    `grids`: the caller's `StoreGrids` of `store`, so that no video is read twice.
+    `n_folds` below 2, or when the labels cannot be split in folds.
+    `grids` and `tables`: the caller's `StoreGrids` of `store` and parsed labels files, so nothing is read twice.
     """
-    if not labels_paths or n_folds < 2:
+    if not labels_paths:
         return [], "no fold models (no labels file given): disagreement not used"
+    if n_folds < 2:
+        return [], f"no fold models ({n_folds} folds asked for): disagreement not used"
     multilabel = is_multilabel(saved)
     data = load_labelled_videos(store, labels_paths, video=video, classes=classes, multi_label=multilabel,
-                                none_label=saved.none_label, grids=grids)
+                                none_label=saved.none_label, grids=grids, tables=tables)
     if multilabel:  # the model's characters, in its order; a character it does not know is left out
         columns = [data.characters.index(c) if c in data.characters else None for c in saved.classes]
         Y = np.stack([data.Y[:, j] if j is not None else np.zeros(len(data.Y), dtype=data.Y.dtype) for j in columns], axis=1)
@@ -315,7 +318,7 @@ def write_suggestions(suggestions: Suggestions, out_path: str | Path, *, sheet_p
         for video_id in dict.fromkeys(s.video_id for s in suggestions.spans):
             sources[video_id] = find_source(video_id, store.info(video_id), video_dir=video_dir)
     with written_together(out_path, sheet_path) as (csv_tmp, sheet_tmp):
-        atomic_write(csv_tmp, todo_csv_text(suggestions))
+        Path(csv_tmp).write_text(todo_csv_text(suggestions), encoding="utf-8")  # written_together renames it
         if sheet_tmp is not None:
             _draw(suggestions, sources, sheet_tmp)
     return [Path(p) for p in (out_path, sheet_path) if p is not None]

@@ -2,7 +2,7 @@
 
 Keras 3 runs the same VGG16 on TensorFlow (default), JAX or PyTorch, chosen by the ``KERAS_BACKEND``
 environment variable before Keras is imported. Everything specific to one of those libraries lives in this
-module and nowhere else in screentime; the rest of the code speaks Keras and NumPy.
+module (only the environment a Ray worker starts with is set in cluster.py); the rest speaks Keras and NumPy.
 """
 
 from __future__ import annotations
@@ -32,9 +32,6 @@ class Device:
     name: str
     is_gpu: bool
     has_bfloat16: bool
-
-    def __str__(self) -> str:
-        return f"{self.name} · {self.backend}"
 
 
 @contextmanager

@@ -15,7 +15,7 @@ import math
 import os
 import shutil
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +39,6 @@ class CheckpointState:
     end_index: int | None = None
     end_s: float | None = None
     n_decode_errors: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 class Checkpoint:

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -118,8 +117,7 @@ def plan_ranges(work: VideoWork, piece_samples: int) -> list[tuple[int, int | No
     return pieces
 
 
-def run_ray(coll: Collection, *, address: str, batch_size: int, min_split_s: float,
-            make_embedder: Callable | None = None) -> None:
+def run_ray(coll: Collection, *, address: str, batch_size: int, min_split_s: float) -> None:
     """Embed every pending video of `coll` with Ray tasks; publish each video once all its ranges are back."""
     ray = connect(address)
     resources = ray.cluster_resources()
@@ -140,20 +138,25 @@ def run_ray(coll: Collection, *, address: str, batch_size: int, min_split_s: flo
         if not works:
             return
         _run_round(ray, task, coll, works, cpus=cpus, batch_size=batch_size, min_split_s=min_split_s,
-                   weights_ref=weights_ref, make_embedder=make_embedder)
+                   weights_ref=weights_ref)
 
 
 def _run_round(ray, task, coll: Collection, works: list[VideoWork], *, cpus: int, batch_size: int, min_split_s: float,
-               weights_ref, make_embedder) -> None:
+               weights_ref) -> None:
     config, refs, job_ids = coll.config, {}, 0
     total_s = sum(w.estimated_total / w.sample_fps for w in works)
     piece_s = min(MAX_TASK_S, max(min_split_s, total_s / (2 * cpus)))
+
+    def submit(work: VideoWork, start: int, stop: int | None) -> None:
+        nonlocal job_ids
+        job = Job(job_ids, work.video_id, str(work.path.resolve()), work.sample_fps, work.decode, start, stop)
+        job_ids += 1
+        refs[task.remote(job, config, weights_ref, batch_size)] = (job, work)
+        work.n_ranges += 1
+
     for work in works:
         for start, stop in plan_ranges(work, int(math.ceil(piece_s * work.sample_fps))):
-            job = Job(job_ids, work.video_id, str(work.path.resolve()), work.sample_fps, work.decode, start, stop)
-            job_ids += 1
-            refs[task.remote(job, config, weights_ref, batch_size, make_embedder)] = (job, work)
-            work.n_ranges += 1
+            submit(work, start, stop)
     try:
         while refs:
             ready, _ = ray.wait(list(refs), num_returns=1)
@@ -174,18 +177,15 @@ def _run_round(ray, task, coll: Collection, works: list[VideoWork], *, cpus: int
                 coll.publish(work)
             elif not any(w is work for _, w in refs.values()) and not work.published:
                 for start, stop in work.missing_ranges():  # the estimate was short: the rest of the video
-                    job = Job(job_ids, work.video_id, str(work.path.resolve()), work.sample_fps, work.decode, start, stop)
-                    job_ids += 1
-                    refs[task.remote(job, config, weights_ref, batch_size, make_embedder)] = (job, work)
-                    work.n_ranges += 1
+                    submit(work, start, stop)
     finally:
         for ref in refs:
             ray.cancel(ref, force=True)
 
 
-def _embed_range(job: Job, config, weights_blob, batch_size: int, make_embedder) -> dict:
+def _embed_range(job: Job, config, weights_blob, batch_size: int) -> dict:
     """Ray task: decode and embed one range; returns its samples, features and how the range ended."""
-    embedder = _embedder(config, weights_blob, batch_size, make_embedder)
+    embedder = _embedder(config, weights_blob, batch_size)
     parts = []
 
     def emit(index, requested_s, actual_s, n_frames, batch):
@@ -204,8 +204,8 @@ def _embed_range(job: Job, config, weights_blob, batch_size: int, make_embedder)
             "backend": getattr(embedder, "backend", "")}
 
 
-def _embedder(config, weights_blob, batch_size: int, make_embedder):
-    key = (config, batch_size, make_embedder)
+def _embedder(config, weights_blob, batch_size: int):
+    key = (config, batch_size)
     if key not in _EMBEDDERS:
         import cv2
 
@@ -218,10 +218,7 @@ def _embedder(config, weights_blob, batch_size: int, make_embedder):
             from dataclasses import replace
 
             config = replace(config, weights=str(path), weights_id=config.weights_id)
-        if make_embedder is None:
-            from .embed import VGG16Embedder
+        from .embed import VGG16Embedder
 
-            _EMBEDDERS[key] = VGG16Embedder(config, batch_size=batch_size)
-        else:
-            _EMBEDDERS[key] = make_embedder(config)
+        _EMBEDDERS[key] = VGG16Embedder(config, batch_size=batch_size)
     return _EMBEDDERS[key]

@@ -1,8 +1,8 @@
 """One video on its way into the store: samples gathered in any order from parallel decoders (or Ray tasks),
 checkpointed as they come, and published whole once every sample up to the end of the video is there.
 
-`VideoWork` is the only writer of a video's checkpoint and shard; the processes that decode never touch
-the store.
+`VideoWork` is the only writer of a video's checkpoint and, when it is embedded, of its shard (a byte-identical
+copy is put by the pipeline); the processes that decode never touch the store.
 """
 
 from __future__ import annotations
@@ -44,6 +44,11 @@ class EmbedReport:
     backend: str = ""
     decode: str = ""
     n_ranges: int = 0  # time ranges decoded separately (in parallel) in this run
+
+    @classmethod
+    def stored(cls, video_id: str, path, info: dict) -> "EmbedReport":
+        """The report of a video found in the store (nothing done), from its stored `info`."""
+        return cls(video_id, str(path), "stored", info["n_samples"], info["duration_s"], decode=info.get("decode", "exact"))
 
     @property
     def frames_per_s(self) -> float:
@@ -145,7 +150,9 @@ class VideoWork:
 
     @property
     def is_complete(self) -> bool:
-        return self.end_index is not None and all(k in self.done for k in range(self.end_index))
+        # the count first: this runs after every batch, and the scan is as long as the video
+        return (self.end_index is not None and len(self.done) >= self.end_index
+                and all(k in self.done for k in range(self.end_index)))
 
     # -- collecting ------------------------------------------------------------------------------
     def add(self, index, requested_s, actual_s, n_frames, features) -> None:

@@ -175,10 +175,6 @@ class AvVideoReader:
         self.decoder = ""
         self.hw_error = ""  # why NVDEC could not be used, when decode='hw' fell back to software
 
-    @property
-    def decoded_duration_s(self) -> float:
-        return self.end_s or 0.0
-
     def _open_for_decoding(self):
         if self.decode == "hw" and not self.hw_error:
             try:

@@ -16,7 +16,7 @@ import h5py
 
 from .errors import StoreCorrupt, StoreFull, StoreUnwritable
 from .files import atomic_write, is_disk_full
-from .shards import READ_ERRORS, hdf5_image
+from .shards import READ_ERRORS, first_line, hdf5_image
 
 FORMAT_VERSION = 1
 
@@ -118,7 +118,3 @@ def unwritable(store: Path, what: str, err: OSError) -> StoreUnwritable:
         return StoreFull(f"{store}: {what}: the disk is full (No space left on device); nothing was changed, free some space and run again")
     return StoreUnwritable(f"{store}: {what} ({err.strerror or first_line(err)}); nothing was changed")
 
-
-def first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0][:160] if text else type(err).__name__

@@ -1,9 +1,9 @@
 """Store integrity: verify every stored video, rebuild a damaged or lost index from the shards, sweep leftovers.
 
 A leftover is removed only when it is proven dead: a file that only a writer holding the store lock
-creates (temporary index copies, the shard `remove` marked and no longer indexes), a temporary shard or checkpoint whose
-own lock no living process holds, a checkpoint of a video that is already published (or that can never
-be resumed into this store), a shard the index replaced. A shard holding a whole video of this store's
+creates (temporary index copies, the shard `remove` marked and no longer indexes), a temporary shard whose
+own lock no living process holds, a checkpoint nobody holds of a video that is already published (or that
+can never be resumed into this store), a shard the index replaced, a lock file nobody holds. A shard holding a whole video of this store's
 config that the index does not name is put back into the index, never deleted.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .errors import StoreCorrupt
 from .shards import ShardDamaged, read_header, read_shard
-from .store import _CONFIG_KEYS, FeatureStore, video_stem
+from .store import FeatureStore, config_identity, video_stem
 
 DAMAGED_DIR = "damaged"
 
@@ -71,11 +71,6 @@ class StoreCheck:
     def is_intact(self) -> bool:
         """The index reads and every video it names reads back exactly as written."""
         return self.index_problem is None and not self.damaged
-
-    @property
-    def is_usable(self) -> bool:
-        """The index reads and names only intact videos (what a repair achieves)."""
-        return self.is_intact
 
 
 def _open(path: Path) -> tuple[FeatureStore, dict | None, str | None]:
@@ -212,7 +207,7 @@ def _named_video(shard: Path) -> str:
 
 
 def _same_config(a: dict, b: dict) -> bool:
-    return {k: a.get(k) for k in _CONFIG_KEYS} == {k: b.get(k) for k in _CONFIG_KEYS}
+    return config_identity(a) == config_identity(b)
 
 
 def _move_damaged(store: FeatureStore, name: str) -> None:

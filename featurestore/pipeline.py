@@ -177,7 +177,7 @@ def embed_videos(
         states[video_id] = _state(store, video_id, fingerprints[path], rates[video_id], modes[video_id])
         _refuse(store, video_id, path, rates[video_id], modes[video_id], states[video_id], replace, warn=True)
     if all(state[0] == "stored" for state in states.values()):  # nothing to write: a read-only store will do
-        return [_stored_report(video_id, path, states[video_id][1]) for video_id, path in jobs]
+        return [EmbedReport.stored(video_id, path, states[video_id][1]) for video_id, path in jobs]
     if store.mode != "a":
         store = FeatureStore(store_path, mode="a", config=config.identity(), weights_path=_weights_path(config))
         copies = ContentIndex(store)
@@ -196,7 +196,7 @@ def embed_videos(
         """Under the video's lock: stored meanwhile, copied from a byte-identical video, or to embed."""
         state, info = _state(store, c.video_id, c.fingerprint, c.sample_fps, c.decode)  # another process may have stored it
         if state == "stored":
-            return _stored_report(c.video_id, c.path, info)
+            return EmbedReport.stored(c.video_id, c.path, info)
         _refuse(store, c.video_id, c.path, c.sample_fps, c.decode, (state, info), replace, warn=False)
         report = _copy_one(store, c.video_id, c.path, c.fingerprint, c.sample_fps, c.decode,
                            copies.find(c.fingerprint, c.sample_fps, exclude=c.video_id))
@@ -239,11 +239,6 @@ def _open_store(store_path: str | os.PathLike, config: EmbeddingConfig) -> Featu
 def _weights_path(config: EmbeddingConfig) -> str | None:
     """The absolute path of the weights file, recorded in the store so that later runs can name it."""
     return None if config.weights in ("imagenet", "random") else str(Path(config.weights).resolve())
-
-
-def _stored_report(video_id: str, path: Path, info: dict) -> EmbedReport:
-    return EmbedReport(video_id, str(path), "stored", info["n_samples"], info["duration_s"],
-                       decode=info.get("decode", "exact"))
 
 
 def _stored_mode(store: FeatureStore, video_id: str, fp: str, decode: str | None) -> str:

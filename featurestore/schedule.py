@@ -101,9 +101,7 @@ class Collection:
         return bool(self.pending or self.deferred)
 
     def _report_stored(self, cand: Candidate) -> None:
-        info = self.store.info(cand.video_id)
-        self.reports[cand.video_id] = EmbedReport(cand.video_id, str(cand.path), "stored", info["n_samples"],
-                                                  info["duration_s"], decode=info.get("decode", "exact"))
+        self.reports[cand.video_id] = EmbedReport.stored(cand.video_id, cand.path, self.store.info(cand.video_id))
 
     def next_work(self, block: bool = False) -> VideoWork | None:
         """Activate the next video that needs decoding; None when there is none (or only locked ones, unless

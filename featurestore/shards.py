@@ -137,7 +137,7 @@ def read_header(path: Path) -> ShardHeader:
     except FileNotFoundError:
         raise ShardDamaged("its shard file is missing") from None
     except READ_ERRORS as err:
-        raise ShardDamaged(f"unreadable: {_first_line(err)}") from None
+        raise ShardDamaged(f"unreadable: {first_line(err)}") from None
 
 
 def read_shard(path: Path) -> tuple[ShardHeader, np.ndarray, np.ndarray, np.ndarray]:
@@ -151,7 +151,7 @@ def read_shard(path: Path) -> tuple[ShardHeader, np.ndarray, np.ndarray, np.ndar
     except FileNotFoundError:
         raise ShardDamaged("its shard file is missing") from None
     except READ_ERRORS as err:
-        raise ShardDamaged(f"unreadable: {_first_line(err)}") from None
+        raise ShardDamaged(f"unreadable: {first_line(err)}") from None
     n = len(requested_s)
     if features.ndim != 2 or len(features) != n or actual_s.shape != (n,):
         raise ShardDamaged(f"its arrays disagree in length ({features.shape}, {actual_s.shape}, {requested_s.shape})")
@@ -162,6 +162,7 @@ def read_shard(path: Path) -> tuple[ShardHeader, np.ndarray, np.ndarray, np.ndar
     return header, requested_s, actual_s, features
 
 
-def _first_line(err: BaseException) -> str:
+def first_line(err: BaseException) -> str:
+    """The first line of an error's message (at most 160 characters), or its type when it has none."""
     text = str(err).strip()
     return text.splitlines()[0][:160] if text else type(err).__name__

@@ -6,7 +6,7 @@ Layout (readable with plain h5py; the index follows external links into the shar
         attrs  screentime_store=1, config=<JSON of the embedding config>, weights_path (weights-file stores)
         /videos/<key>               external link -> features.h5.d/<shard>.h5:/video
     features.h5.d/<shard>.h5        one video, written once, checksummed and self-describing (see shards.py)
-    features.h5.d/<shard>.part/     checkpoints of an embedding in progress (see checkpoint.py)
+    features.h5.d/<stem>.part/      checkpoints of an embedding in progress (<stem>: video_stem; see checkpoint.py)
     features.h5.d/.lock             serialises index updates between processes
     features.h5.d/damaged/          shards that `repair` left out of the index
 
@@ -39,6 +39,11 @@ from .shards import ShardDamaged, read_header, read_shard, write_shard
 
 _CONFIG_KEYS = ("model", "weights", "pooling", "image_size_px", "n_features", "precision")
 _CONFIG_DEFAULTS = {"precision": "float32"}  # stores made before the key existed
+
+
+def config_identity(config: dict) -> dict:
+    """The settings that decide the numbers, with defaults for keys older stores lack: equal means same features."""
+    return {k: config.get(k, _CONFIG_DEFAULTS.get(k)) for k in _CONFIG_KEYS}
 
 
 def shard_name(video_id: str) -> str:
@@ -175,7 +180,7 @@ class FeatureStore:
         raise self._damaged(video_id, problem)
 
     def info(self, video_id: str) -> dict:
-        """Provenance of one video (see the module docstring for the keys); cheap: reads no features.
+        """Provenance of one video (the keys of `VideoFeatures.info`); cheap: reads no features.
 
         Raises NotEmbedded, or VideoDamaged (a StoreCorrupt) naming the video when its shard is damaged.
         """
@@ -264,8 +269,7 @@ class FeatureStore:
 
     def check_config(self, config: dict) -> None:
         """Raise StoreMismatch if `config` would give other numbers than the store's features."""
-        mine = {k: self.config.get(k, _CONFIG_DEFAULTS.get(k)) for k in _CONFIG_KEYS}
-        theirs = {k: config.get(k, _CONFIG_DEFAULTS.get(k)) for k in _CONFIG_KEYS}
+        mine, theirs = config_identity(self.config), config_identity(config)
         if mine != theirs:
             diff = ", ".join(f"{k} {mine[k]!r} vs {theirs[k]!r}" for k in _CONFIG_KEYS if mine[k] != theirs[k])
             raise StoreMismatch(
@@ -391,7 +395,7 @@ class FeatureStore:
                     except StoreUnwritable:
                         shard.unlink(missing_ok=True)
                         raise
-                    if old and old != name:
+                    if old and old != name:  # a 32-bit name clash would have replaced it in place
                         (self.shard_dir / old).unlink(missing_ok=True)
                     sweep(self, links)
             finally:

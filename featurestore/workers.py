@@ -163,7 +163,7 @@ class DecodePool:
     """
 
     def __init__(self, n_workers: int, preprocessor: Callable, *, processes: bool = True, threads: int = 0,
-                 chunk: int = 8, queue_messages: int | None = None):
+                 chunk: int = 8):
         self.processes = processes and n_workers > 0
         self.n = max(1, n_workers)
         self.preprocessor, self.threads, self.chunk = preprocessor, threads, chunk
@@ -172,11 +172,11 @@ class DecodePool:
 
             self._ctx = mp.get_context("spawn")  # the main process runs TensorFlow/JAX threads: never fork it
             self.control = Control(self.n, self._ctx)
-            self._results = self._ctx.Queue(maxsize=queue_messages or 4 * self.n)
+            self._results = self._ctx.Queue(maxsize=4 * self.n)
         else:
             self._ctx = None
             self.control = Control(self.n)
-            self._results = queue.Queue(maxsize=queue_messages or 4)
+            self._results = queue.Queue(maxsize=4)
         self._jobs: list = []
         self._workers: list = []
         self.busy: dict[int, Job] = {}

@@ -129,3 +129,12 @@ def assert_same_store(a: Path, b: Path) -> None:
         np.testing.assert_array_equal(va.features, vb.features)
         for key in ("frame_count", "duration_s", "n_samples", "decode"):
             assert va.info[key] == vb.info[key], (video_id, key)
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie, killed but not yet reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cli import main
-from conftest import ROOT, assert_same_store, bframe_film, write_video
+from conftest import ROOT, alive, assert_same_store, bframe_film, write_video
 from featurestore import EmbeddingConfig, embed_videos
 
 TINY = EmbeddingConfig(weights="random", pooling="avg", image_size_px=32)
@@ -71,10 +71,13 @@ def test_kill_9_during_a_ray_run_leaves_no_cluster_and_the_rerun_resumes(tmp_pat
     while not list(tmp_path.glob("f.h5.d/*.part/chunk-*.npz")) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
     assert proc.poll() is None, "the run ended before it could be interrupted"
+    marked = ray_processes_of(proc.pid)
+    assert marked, "the command's Ray processes carry no owner mark: the check below would see nothing"
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate()
     time.sleep(3.0)
     assert not ray_processes_of(proc.pid), "the killed command's Ray cluster outlived it"
+    assert not [pid for pid in marked if alive(pid)], "a Ray process of the killed command lives on"
     assert not store.exists()  # no store until it holds a video
     rerun = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=600, env=env)
     assert rerun.returncode == 0, rerun.stderr[-2000:]

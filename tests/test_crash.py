@@ -47,7 +47,7 @@ def test_kill_9_while_writing_never_harms_stored_videos(tmp_path):
     rng = np.random.default_rng(0)
     for attempt in range(8):
         proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-        proc.stdout.readline()  # it is writing now
+        assert proc.stdout.readline().strip() == "0", "the writer did not start"  # it is writing now
         time.sleep(float(rng.uniform(0.0, 0.3)))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -132,7 +132,7 @@ def test_kill_9_while_replacing_and_removing_leaves_every_indexed_video_whole(tm
     for attempt in range(6):
         proc = subprocess.Popen([sys.executable, "-c", REMOVER.format(root=str(ROOT), store=str(store), config=CONFIG)],
                                 stdout=subprocess.PIPE, text=True)
-        proc.stdout.readline()
+        assert proc.stdout.readline().strip() == "0", "the writer did not start"  # it is writing now
         time.sleep(float(rng.uniform(0.0, 0.3)))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()

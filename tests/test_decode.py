@@ -4,7 +4,7 @@ decodes fewer frames and says which one it used; NVDEC falls back to software.""
 import numpy as np
 import pytest
 
-from conftest import ffmpeg, write_video
+from conftest import bframe_film, write_video
 from featurestore.decode import AvVideoReader, interval_of_time, n_samples_until, probe
 from featurestore.errors import VideoUnreadable
 from featurestore.video import Cv2VideoReader
@@ -13,10 +13,7 @@ from featurestore.video import Cv2VideoReader
 @pytest.fixture(scope="module")
 def bframes(tmp_path_factory):
     """12 s of testsrc at 25 fps, H.264 with up to 3 B-frames and a keyframe every 15 frames (0.6 s)."""
-    path = tmp_path_factory.mktemp("h264") / "bframes.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=25:duration=12", "-c:v", "libx264", "-preset", "veryfast",
-           "-bf", "3", "-g", "15", "-pix_fmt", "yuv420p", str(path))
-    return path
+    return bframe_film(tmp_path_factory.mktemp("h264") / "bframes.mp4")
 
 
 def same_samples(a, b) -> bool:

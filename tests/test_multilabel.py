@@ -23,7 +23,7 @@ from classifiers.persist import SavedModel, load_model
 from classifiers.registry import build_model
 from classifiers.results import results_to_dict
 from classifiers.smoothing import Smoother
-from cli import main
+from conftest import run_cli
 from featurestore.labels import read_labels
 from featurestore.store import FeatureStore
 
@@ -61,16 +61,6 @@ def make_multilabel_store(tmp_path, n_videos, n_frames=120, segment_s=10, seed=0
     labels_path = tmp_path / "labels.csv"
     labels_path.write_text("\n".join(lines) + "\n")
     return tmp_path / "features.h5", labels_path, truth
-
-
-def run_cli(args, capsys):
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_multilabel_classifier_fits_one_weighted_binary_problem_per_character():

@@ -10,7 +10,7 @@ from conftest import write_video
 from featurestore import EmbeddingConfig, EmbedWarning, FeatureStore, embed_videos
 from featurestore.errors import StoreMismatch, VideoUnreadable, WeightsUnavailable
 from featurestore.pipeline import resolve_embedding_config
-from featurestore.video import Cv2VideoReader
+from featurestore.decode import AvVideoReader
 
 TINY = EmbeddingConfig(weights="random", pooling="avg", image_size_px=32)
 
@@ -37,7 +37,7 @@ def test_embed_second_run_does_no_decoding_and_no_inference(tmp_path, video_5s, 
     def no_decoding(*args, **kwargs):
         raise AssertionError("decoded a stored video")
 
-    monkeypatch.setattr(Cv2VideoReader, "sample", no_decoding)
+    monkeypatch.setattr(AvVideoReader, "sample", no_decoding)  # what the pipeline decodes with
     [report] = embed_videos([video_5s], tmp_path / "f.h5", config=TINY, make_embedder=stand_in)
     assert report.status == "stored" and report.n_embedded == 0
     assert len(stand_in.made) == 1  # no embedder (no model load) for the second run
@@ -171,7 +171,7 @@ def test_embed_byte_identical_copy_reuses_stored_features(tmp_path, video_5s, st
     def no_decoding(*args, **kwargs):
         raise AssertionError("decoded a byte-identical copy")
 
-    monkeypatch.setattr(Cv2VideoReader, "sample", no_decoding)
+    monkeypatch.setattr(AvVideoReader, "sample", no_decoding)  # what the pipeline decodes with
     [report] = embed_videos([copy], tmp_path / "f.h5", config=TINY, make_embedder=stand_in)
     assert report.status == "copied" and report.n_embedded == 0 and report.n_samples == 6
     assert len(stand_in.made) == 1  # no model loaded for the copy

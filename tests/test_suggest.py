@@ -73,6 +73,9 @@ def test_cli_suggest_labels_writes_todo_within_budget_never_on_labelled_time(epi
         assert not any(a[0] == b[0] and overlaps(a[1:3], b[1:3]) for b in rows[i + 1:])
     listed = [line.split()[1:3] for line in out.splitlines() if line.split()[:1] and line.split()[0].isdigit() and "spans" not in line]
     assert listed == [[v, f"{a:g}-{b:g}"] for v, a, b, _ in rows]  # the table shows the CSV's rows in its order
+    only_ep2 = suggest_labels(d / "f.h5", d / "best.skops", 20, labels_paths=[d / "labels.csv"], videos=["ep2.avi"], n_jobs=1)
+    assert only_ep2.spans and {s.video_id for s in only_ep2.spans} == {"ep2.avi"}  # the half-labelled video, alone
+    assert not any(overlaps((s.start_s, s.end_s), span) for s in only_ep2.spans for span in LABELLED_EP2)
     assert "fold models: 3 fold models refitted" in err and f"wrote {d / 'todo.csv'}" in out
     assert "compare-models -l " in out and "-l " + str(d / "todo.csv") in out
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, TinyEmbedder, assert_same_store, bframe_film, write_video
+from conftest import ROOT, TinyEmbedder, alive, assert_same_store, bframe_film, write_video
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos
 from featurestore.errors import StoreMismatch
 
@@ -73,23 +73,16 @@ def children_of(pid: int) -> list[int]:
     return kids
 
 
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def test_kill_9_during_a_multi_worker_embed_loses_nothing_and_the_rerun_resumes(tmp_path):
-    videos = [write_video(tmp_path / f"v{i}.avi", 10, 400, fourcc="MJPG") for i in range(2)]  # 2 x 80 samples
+    videos = [write_video(tmp_path / f"v{i}.avi", 10, 1200, fourcc="MJPG") for i in range(2)]  # 2 x 240 samples
     store = tmp_path / "f.h5"
     argv = [sys.executable, str(ROOT / "cli.py"), "embed", *map(str, videos), "--store", str(store), "--weights",
             "random", "--image-size", "32", "--batch-size", "4", "--fps", "2", "--workers", "2"]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     deadline = time.time() + 180
-    while len(list(tmp_path.glob("f.h5.d/*.part/chunk-*.npz"))) < 6 and time.time() < deadline:
+    while len(list(tmp_path.glob("f.h5.d/*.part/chunk-*.npz"))) < 6 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
     workers = children_of(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate()
