@@ -21,11 +21,12 @@ import typer
 from rich.console import Console
 from typer.core import TyperCommand, TyperGroup
 
+
+import featurestore.errors
 from classifiers.choices import FEATURE_NORMS, METRICS, MODEL_NAMES, SPLITS
-from featurestore.backend import PRECISIONS
-from featurestore.decode import DECODE_MODES, DEFAULT_DECODE
-from featurestore.embed import POOLINGS
-from featurestore.errors import ScreentimeError
+from featurestore.embedding.config import POOLINGS, PRECISIONS
+from featurestore.errors import InvalidParameter, ScreentimeError
+from featurestore.video.pyav import DECODE_MODES, DEFAULT_DECODE
 
 DEFAULT_STORE = Path("features.h5")
 console = Console(stderr=True)  # progress, notices, warnings; re-created by main() so COLUMNS is read per run
@@ -60,7 +61,25 @@ class _HelpMixin:
                 formatter.write(f"{formatter.current_indent * ' '}{line.strip().format(prog=prog)}\n")
 
 
+#: The option that sets each library parameter, so that a refused value is told as the user typed it.
+OPTIONS = {
+    "sample_fps": "--fps", "names": "--name", "batch_size": "--batch-size", "pooling": "--pooling",
+    "image_size_px": "--image-size", "precision": "--precision", "decode": "--decode", "workers": "--workers",
+    "report_path": "--report", "context_s": "--context-s", "models": "--models", "none_label": "--none-label",
+    "feature_norm": "--feature-norm", "n_splits": "--folds", "gap_s": "--gap-s", "budget_s": "--budget-s",
+    "interval_level": "--interval-level", "smooth": "--smooth", "json_path": "--json", "csv_path": "--csv",
+    "plot_path": "--plot", "out_path": "--out", "sheet_path": "--sheet",
+}
+
+
 class _Command(_HelpMixin, TyperCommand):
+    def invoke(self, ctx):
+        """The library refuses a parameter value: a usage error (exit status 2) naming the option."""
+        try:
+            return super().invoke(ctx)
+        except InvalidParameter as err:
+            raise typer.BadParameter(err.message, ctx=ctx, param_hint=OPTIONS.get(err.param, err.param)) from None
+
     def format_options(self, ctx, formatter) -> None:
         """Arguments as in the usage line (VIDEO..., not 'VIDEO <list[Path]>'), then typer's option records."""
         args = [(self._argument(p), p.help or "") for p in self.get_params(ctx) if p.param_type_name == "argument"]
@@ -106,89 +125,12 @@ Metric = _choices("Metric", METRICS)
 FeatureNorm = _choices("FeatureNorm", ("auto", *FEATURE_NORMS))
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-class RichProgress:
-    """One progress bar per video (samples, this run's rate, time left); use as a context manager.
-
-    On Ctrl-C it says where the run stopped and leaves the bar there; the KeyboardInterrupt goes on (exit 130).
-    """
-
-    def __init__(self, console: Console) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self._console = console
-        self._progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console,
-        )
-        self._task = None
-        self._video_id = ""
-        self._total: int | None = None
-        self._t0 = 0.0
-        self._done = 0  # samples stored for the current video, from earlier runs and this one
-        self._new = 0  # samples embedded by this run
-        self._running = False
-
-    def __enter__(self) -> "RichProgress":
-        self._progress.start()
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self._progress.stop()
-        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
-            self._console.print(self.interrupted_message(), highlight=False, soft_wrap=True)
-
-    def interrupted_message(self) -> str:
-        """'interrupted at 192/421 of long.mp4; run the same command to resume' (or without a video)."""
-        if not self._running:
-            return "interrupted; run the same command to resume (videos already embedded are kept)"
-        where = f"{self._done}/{self._total}" if self._total else f"{self._done} samples"
-        return f"interrupted at {where} of {self._video_id}; run the same command to resume"
-
-    def start(self, video_id: str, total: int | None, n_done: int = 0) -> None:
-        import time
-
-        self._video_id, self._total, self._done, self._new, self._running = video_id, total, n_done, 0, True
-        # The samples of an earlier run start the bar but add no sample to rich's speed estimate (ETA).
-        self._task = self._progress.add_task(video_id, total=total, completed=n_done, rate="")
-        self._t0 = time.perf_counter()
-
-    def advance(self, n: int) -> None:
-        import time
-
-        self._done += n
-        self._new += n
-        elapsed = time.perf_counter() - self._t0
-        rate = f"{self._new / elapsed:.1f} samples/s" if elapsed > 0 else ""
-        self._progress.update(self._task, advance=n, rate=rate)
-
-    def finish(self) -> None:
-        self._running = False
-        self._progress.update(self._task, total=self._done)  # the duration was an estimate: end the bar where it ended
-
-
 def _show_warnings() -> None:
     """Library warnings become one 'warning: ...' line each on stderr."""
     import warnings
 
     warnings.showwarning = lambda message, category, *args, **kwargs: console.print(
         f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
-
-
-def _check_names(name: list[str] | None, videos: list[Path]) -> list[str] | None:
-    if name and len(name) != len(videos):
-        raise typer.BadParameter(f"{_plural(len(name), 'name')} for {_plural(len(videos), 'video')}; give one --name "
-                                 "per video, in the same order", param_hint="--name")
-    return name or None
-
-
-def _check_fps(fps: float | None) -> None:
-    if fps is not None and not fps > 0:
-        raise typer.BadParameter(f"{fps:g} is not a positive rate; give samples per second, e.g. 1 or 0.5",
-                                 param_hint="--fps")
 
 
 @app.command(cls=_Command, epilog="""
@@ -218,22 +160,21 @@ def embed(
     stopped. Settings not given are the store's own. Keras runs on KERAS_BACKEND (tensorflow by default;
     jax and torch give the same features).
     """
+    from classifiers.output.console import embed_tables
+    from classifiers.output.progress import RichProgress
     from featurestore import embed_videos, resolve_embedding_config
-    from featurestore.video import expand_folders
+    from featurestore.video.paths import expand_folders
 
-    _check_fps(fps)
-    videos = expand_folders(videos)
-    names = _check_names(name, videos)
     _show_warnings()
     config = resolve_embedding_config(store, weights=weights, pooling=pooling.value if pooling else None,
                                       image_size_px=image_size, precision=precision.value if precision else None)
     if config.weights == "random":
         console.print("[yellow]warning:[/] --weights random: features are not pretrained (seeded, reproducible)")
     with RichProgress(console) as progress:
-        reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size, names=names,
-                               replace=replace, progress=progress, on_wait=lambda msg: console.print(msg),
-                               workers=workers, decode=decode.value if decode else None, ray=ray)
-    from classifiers.report import embed_tables
+        reports = embed_videos(expand_folders(videos), store, config=config, sample_fps=fps, batch_size=batch_size,
+                               names=name or None, replace=replace, progress=progress,
+                               on_wait=lambda msg: console.print(msg), workers=workers,
+                               decode=decode.value if decode else None, ray=ray)
 
     for renderable in embed_tables(reports, store):
         out.print(renderable)
@@ -252,8 +193,8 @@ def check_store_command(
     One line per damaged video. Exit status 0 when the store is intact (after --repair: usable
     again), 1 otherwise.
     """
-    from classifiers.report import store_check_lines
-    from featurestore.integrity import repair_store, verify_store
+    from classifiers.output.console import store_check_lines
+    from featurestore.store.integrity import repair_store, verify_store
 
     check = repair_store(store) if repair else verify_store(store)
     for line in store_check_lines(check, repaired=repair):
@@ -295,32 +236,15 @@ def compare_models_command(
     Labels are joined with the stored frames; folds never put neighbouring frames on both sides.
     """
     from classifiers.compare import compare_models
-    from classifiers.report import (REPORT_SUFFIXES, class_table, cv_notes, failure_lines, feature_norm_line, folds_table,
-                                    leaderboard_table)
+    from classifiers.output.console import (class_table, cv_notes, failure_lines, feature_norm_line, folds_table,
+                                            leaderboard_table)
 
-    model_names = [m.strip() for m in models.split(",") if m.strip()] if models else None
-    unknown = [m for m in model_names or [] if m not in MODEL_NAMES]
-    if unknown or model_names == []:
-        raise typer.BadParameter(f"{','.join(unknown) or 'nothing'} is not in {','.join(MODEL_NAMES)}", param_hint="--models")
-    if report is not None and report.suffix.lower() not in REPORT_SUFFIXES:
-        raise typer.BadParameter(f"{report.name!r} does not end in .csv or .json", param_hint="--report")
-    try:
-        context_s = "auto" if context.strip().lower() == "auto" else float(context)
-    except ValueError:
-        context_s = -1.0
-    if context_s != "auto" and not context_s >= 0:
-        raise typer.BadParameter(f"{context!r} is not auto or a number of seconds >= 0", param_hint="--context-s")
-    if none_label is not None and not multi_label:
-        raise typer.BadParameter("only means something with --multi-label; add it, or drop --none-label", param_hint="--none-label")
-    if none_label is not None and not none_label.strip():
-        raise typer.BadParameter("the none label cannot be empty", param_hint="--none-label")
     _show_warnings()
     result = compare_models(
-        store, labels, out_path=out_path, report_path=report, models=model_names, video=video,
-        classes=[c.strip() for c in classes.split(",")] if classes else None, n_splits=folds, split=split.value, gap_s=gap_s,
-        allow_leaky_split=allow_leaky_split, metric=metric.value, timeout_s=timeout, n_jobs=jobs, random_state=seed,
-        feature_norm=feature_norm.value, context_s=context_s, on_plan=lambda plan: out.print(folds_table(plan)),
-        multi_label=multi_label, none_label=(none_label or "neither").strip(),
+        store, labels, out_path=out_path, report_path=report, models=models, video=video, classes=classes,
+        n_splits=folds, split=split.value, gap_s=gap_s, allow_leaky_split=allow_leaky_split, metric=metric.value,
+        timeout_s=timeout, n_jobs=jobs, random_state=seed, feature_norm=feature_norm.value, context_s=context,
+        on_plan=lambda plan: out.print(folds_table(plan)), multi_label=multi_label, none_label=none_label,
     )
     out.print(feature_norm_line(result))
     out.print(leaderboard_table(result))
@@ -362,16 +286,13 @@ def suggest_labels_command(
     fold models disagree, spread over videos and scenes; never time already labelled. Fill the label
     column of --out (split a span where the label changes) and retrain with both files.
     """
-    from classifiers.report import suggestion_table
-    from classifiers.suggest import suggest_labels, write_suggestions
+    from classifiers.output.console import suggestion_table
+    from classifiers.suggest import check_suggestion_outputs, suggest_labels, write_suggestions
 
-    if not budget_s >= 2:
-        raise typer.BadParameter(f"{budget_s:g} s is less than the shortest span (2 s); give at least 2", param_hint="--budget-s")
-    if str(out_path) == "-" or (sheet is not None and str(sheet) == "-"):
-        raise typer.BadParameter("give a file name, not -", param_hint="--out" if str(out_path) == "-" else "--sheet")
+    check_suggestion_outputs(out_path, sheet)
     _show_warnings()
     result = suggest_labels(store, model, budget_s, labels_paths=labels or (), videos=videos or None, video=video,
-                            classes=[c.strip() for c in classes.split(",")] if classes else None, n_folds=folds, n_jobs=jobs)
+                            classes=classes, n_folds=folds, n_jobs=jobs)
     write_suggestions(result, out_path, sheet_path=sheet, video_dir=video_dir)
     console.print(f"fold models: {result.committee_note}", highlight=False, soft_wrap=True)
     out.print(suggestion_table(result))
@@ -408,33 +329,19 @@ def score(
 
     Per video: seconds and share on screen, appearances, first and last appearance.
     """
+    from classifiers.output.console import screen_time_tables
+    from classifiers.output.progress import RichProgress
+    from classifiers.output.results import check_outputs, is_stdout, write_outputs
     from classifiers.score import score_videos
-    from classifiers.smoothing import parse_smoother
-    from featurestore.video import expand_folders
+    from featurestore.video.paths import expand_folders
 
-    _check_fps(fps)
-    videos = expand_folders(videos)
-    names = _check_names(name, videos)
-    to_stdout = [flag for flag, path in (("--json", json_path), ("--csv", csv_path)) if str(path) == "-"]
-    if len(to_stdout) > 1:
-        raise typer.BadParameter("only one of --json and --csv can go to stdout (-)", param_hint="--csv")
-    if str(plot_path) == "-":
-        raise typer.BadParameter("a PNG cannot go to stdout; give a file name", param_hint="--plot")
-    smoother = None
-    if smooth is not None:
-        try:
-            smoother = parse_smoother(smooth)
-        except ValueError as err:
-            raise typer.BadParameter(str(err), param_hint="--smooth") from None
+    check_outputs(json_path=json_path, csv_path=csv_path, plot_path=plot_path)
     _show_warnings()
     with RichProgress(console) as progress:
-        result = score_videos(videos, model_path=model, store_path=store, sample_fps=fps, smooth=smoother,
-                              weights=weights, batch_size=batch_size, names=names, replace=replace, progress=progress,
-                              on_wait=lambda msg: console.print(msg), interval_level=interval_level)
-    from classifiers.report import screen_time_tables
-    from classifiers.results import write_outputs
-
-    tables_to = console if to_stdout else out  # stdout carries the JSON (or CSV) alone
+        result = score_videos(expand_folders(videos), model_path=model, store_path=store, sample_fps=fps, smooth=smooth,
+                              weights=weights, batch_size=batch_size, names=name or None, replace=replace,
+                              progress=progress, on_wait=lambda msg: console.print(msg), interval_level=interval_level)
+    tables_to = console if is_stdout(json_path) or is_stdout(csv_path) else out  # stdout carries the JSON or CSV alone
     for table in screen_time_tables(result):
         tables_to.print(table)
     for path in write_outputs(result, json_path=json_path, csv_path=csv_path, plot_path=plot_path):
@@ -463,15 +370,13 @@ def demo(
     true screen time beside the result; writes JSON, CSV and a timeline plot and says what to run next.
     """
     from cartoons.demo import run_demo
-    from classifiers.report import demo_lines, feature_norm_line, leaderboard_table, screen_time_tables, truth_tables
+    from classifiers.output.console import demo_lines, feature_norm_line, leaderboard_table, screen_time_tables, truth_tables
+    from classifiers.output.progress import RichProgress
 
-    models = None
-    if quick:
-        duration_s, n_train, n_test, image_size, models = 20.0, 2, 1, 32, ["logreg", "lightgbm"]
     _show_warnings()
     with RichProgress(console) as progress:
         result = run_demo(out_dir, n_train=n_train, n_test=n_test, duration_s=duration_s, image_size_px=image_size,
-                          weights=weights, models=models, progress=progress,
+                          weights=weights, quick=quick, progress=progress,
                           on_step=lambda message: console.print(f"[bold cyan]>[/] {message}", highlight=False))
     out.print(feature_norm_line(result.comparison))
     out.print(leaderboard_table(result.comparison))
@@ -486,7 +391,7 @@ def _version(value: bool) -> None:
         return
     from importlib import metadata
 
-    from featurestore.backend import BACKEND_LIBRARIES
+    from featurestore.embedding.backend import BACKEND_LIBRARIES
     from featurestore.provenance import library_versions
 
     try:
@@ -518,6 +423,7 @@ def main(argv: list[str] | None = None, prog_name: str = "screentime") -> None:
     """
     global console, out
     console, out = Console(stderr=True), Console()
+    featurestore.errors.PROG = prog_name  # messages say what to run next as the user runs screentime
     try:
         app(args=argv, prog_name=prog_name)  # standalone mode: usage errors print themselves and raise SystemExit
     except ScreentimeError as err:

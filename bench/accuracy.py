@@ -43,7 +43,7 @@ sys.path.insert(0, str(REPO))
 from cartoons.synthetic import (CLASSES, HELD_OUT_STYLES, SHARED_CLASSES, Shot, SyntheticVideo, make_dataset,  # noqa: E402
                                 make_video, true_screen_time, write_interval_labels)
 from classifiers.compare import compare_models  # noqa: E402
-from classifiers.intervals import INTERVAL_LEVEL  # noqa: E402
+from classifiers.chain.intervals import INTERVAL_LEVEL  # noqa: E402
 from classifiers.score import score_videos  # noqa: E402
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos  # noqa: E402
 from featurestore.provenance import library_versions  # noqa: E402

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from classifiers.compare import compare_models  # noqa: E402
 from featurestore.provenance import library_versions  # noqa: E402
-from featurestore.store import FeatureStore  # noqa: E402
+from featurestore.store.store import FeatureStore  # noqa: E402
 
 
 def make_store(folder: Path, n_frames: int, n_features: int, n_videos: int, seed: int = 0) -> tuple[Path, Path]:

@@ -92,8 +92,8 @@ def row_decode(args) -> dict:
     """The pipeline's reader (PyAV, --decode exact) + the embedder's own preprocess, batched; no model."""
     import numpy as np
 
-    from featurestore.decode import AvVideoReader
-    from featurestore.embed import VGG16Preprocessor
+    from featurestore.video.pyav import AvVideoReader
+    from featurestore.embedding.preprocess import VGG16Preprocessor
 
     pre = VGG16Preprocessor(_config(args.weights).image_size_px)
     m, n, frames = Meter(), 0, []
@@ -145,7 +145,7 @@ def row_tutorial(args) -> dict:
     import numpy as np
 
     from featurestore import VGG16Embedder
-    from featurestore.backend import import_keras
+    from featurestore.embedding.backend import import_keras
 
     import_keras()  # the same Keras settings as embed: only the pipeline differs
     from keras.applications import vgg16
@@ -338,7 +338,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.row:
         return run_child(args)
-    from featurestore.embed import weights_identity
+    from featurestore.embedding.config import weights_identity
 
     wanted = args.rows.split(",")
     env = dict(os.environ, **dict(kv.split("=", 1) for kv in args.env))

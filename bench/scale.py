@@ -38,10 +38,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos  # noqa: E402
-from featurestore.decode import AvVideoReader, probe  # noqa: E402
-from featurestore.embed import VGG16Preprocessor  # noqa: E402
-from featurestore.schedule import usable_cores  # noqa: E402
-from featurestore.workers import Job, decode_range  # noqa: E402
+from featurestore.video.pyav import AvVideoReader, probe  # noqa: E402
+from featurestore.embedding.preprocess import VGG16Preprocessor  # noqa: E402
+from featurestore.runners.local import usable_cores  # noqa: E402
+from featurestore.runners.workers import Job, decode_range  # noqa: E402
 
 SAMPLE_FPS = 1.0
 
@@ -188,7 +188,7 @@ def decoder_cpu_s(path: Path, decode: str) -> float:
     """CPU seconds of FFmpeg's decoder alone (packets to frames, one thread) in `decode`'s mode."""
     import av
 
-    from featurestore.decode import SKIP_FRAME
+    from featurestore.video.pyav import SKIP_FRAME
 
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> None:
             for name, path in (("cartoon (B-frames)", cartoon), ("dense clip", videos[0])):
                 print(f"  decode CPU {name} ...", file=sys.stderr)
                 result["decode_cpu"][name] = row_decode_cpu(path, repeats=1 if args.device else 3)
-        from featurestore.embed import VGG16Embedder
+        from featurestore.embedding.vgg16 import VGG16Embedder
 
         for size in [int(s) for s in args.sizes.split(",")]:
             config = EmbeddingConfig(weights=args.weights, image_size_px=size)

@@ -25,13 +25,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from classifiers.persist import save_model  # noqa: E402
+from classifiers.chain.persist import save_model  # noqa: E402
 from featurestore.provenance import library_versions  # noqa: E402
-from classifiers.registry import build_model  # noqa: E402
-from classifiers.results import write_csv, write_json  # noqa: E402
-from classifiers.plot import plot_timelines  # noqa: E402
+from classifiers.selection.registry import build_model  # noqa: E402
+from classifiers.output.results import write_csv, write_json  # noqa: E402
+from classifiers.output.plot import plot_timelines  # noqa: E402
 from classifiers.score import score_videos  # noqa: E402
-from classifiers.smoothing import Smoother  # noqa: E402
+from classifiers.chain.smoothing import Smoother  # noqa: E402
 from featurestore import EmbeddingConfig, FeatureStore, fingerprint  # noqa: E402
 
 CLASSES = ["jerry", "neither", "tom"]

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from featurestore import FeatureStore, verify_store  # noqa: E402
-from featurestore.index import video_key  # noqa: E402
+from featurestore.store.index import video_key  # noqa: E402
 from featurestore.provenance import library_versions  # noqa: E402
 
 N = 512
@@ -46,7 +46,7 @@ CONFIG = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image
 WRITER = textwrap.dedent("""
     import sys, numpy as np
     sys.path.insert(0, {root!r})
-    from featurestore.store import FeatureStore
+    from featurestore.store.store import FeatureStore
     fs = FeatureStore({store!r}, mode="a", config={config!r})
     rng = np.random.default_rng({seed})
     i = 0
@@ -67,7 +67,7 @@ READER = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {root!r})
     from featurestore.errors import NotEmbedded
-    from featurestore.store import FeatureStore
+    from featurestore.store.store import FeatureStore
     errors = reads = 0
     deadline = time.time() + {seconds}
     while time.time() < deadline:

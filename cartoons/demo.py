@@ -12,12 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from classifiers.compare import ComparisonResult, compare_models
-from classifiers.results import write_outputs
-from classifiers.score import ScoreResult, score_videos
-from featurestore.embed import EmbeddingConfig, VGG16Embedder, imagenet_weights_path
-from featurestore.pipeline import embed_videos
 from cartoons.synthetic import make_dataset, true_presence, true_screen_time, write_interval_labels
+from classifiers.compare import ComparisonResult, compare_models
+from classifiers.output.results import write_outputs
+from classifiers.score import ScoreResult, score_videos
+from featurestore.embedding.config import EmbeddingConfig, imagenet_weights_path
+from featurestore.embedding.vgg16 import VGG16Embedder
+from featurestore.pipeline import embed_videos
+
+#: `quick=True`: tiny settings for a smoke test (2 + 1 videos of 20 s, 32 px, two models).
+QUICK = {"duration_s": 20.0, "n_train": 2, "n_test": 1, "image_size_px": 32, "models": ["logreg", "lightgbm"]}
 
 
 @dataclass
@@ -57,6 +61,7 @@ def run_demo(
     on_step: Callable[[str], None] = lambda message: None,
     on_plan: Callable | None = None,
     multi_label: bool = True,
+    quick: bool = False,
 ) -> DemoResult:
     """Generate `n_train` labelled and `n_test` held-out cartoons in `out_dir`, then embed, compare, score.
 
@@ -70,7 +75,12 @@ def run_demo(
     multi_label : bool
         True (the default): cartoons with shared scenes, labels with one line per character per interval,
         a multi-label model. False: the single-label demo (one class per shot, no shared scenes).
+    quick : bool
+        Override the sizes with `QUICK`'s tiny ones (a smoke test).
     """
+    if quick:
+        n_train, n_test, duration_s, image_size_px, models = (QUICK[k] for k in ("n_train", "n_test", "duration_s",
+                                                                                   "image_size_px", "models"))
     out_dir = Path(out_dir)
     on_step(f"generating {n_train} training and {n_test} held-out cartoon{'s' if n_test != 1 else ''} "
             f"of {duration_s:g} s in {out_dir}")

@@ -15,22 +15,24 @@ import pandas as pd
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
-from classifiers.cv import CVPlan, plan_folds
-from classifiers.dataset import LabelledVideos, load_labelled_videos
-from classifiers.features import FEATURE_NORMS, context_grid
-from classifiers.heldout import HeldOutVideo, score_held_out
-from classifiers.intervals import error_spread
-from classifiers.metrics import METRICS, metric_key, score_fold, summarise_folds
-from classifiers.multilabel import MultiLabelClassifier, score_multilabel
-from classifiers.persist import save_model
-from classifiers.pool import n_cpus, run_folds, set_threads
-from classifiers.registry import MODELS, build_model
-from classifiers.report import REPORT_SUFFIXES, write_report
-from classifiers.smoothing import Smoother, candidate_smoothers
-from featurestore.errors import AllModelsFailed
+from classifiers.chain.estimators import MultiLabelClassifier
+from classifiers.chain.intervals import error_spread
+from classifiers.chain.persist import save_model
+from classifiers.chain.smoothing import Smoother, candidate_smoothers
+from classifiers.chain.stages import FEATURE_NORMS, context_grid
+from classifiers.data.dataset import LabelledVideos, load_labelled_videos
+from classifiers.data.table import NONE_LABEL
+from classifiers.output.leaderboard import check_report_path, write_report
+from classifiers.selection.cv import CVPlan, plan_folds
+from classifiers.selection.heldout import HeldOutVideo, score_held_out
+from classifiers.selection.metrics import METRICS, metric_key, score_fold, summarise_folds
+from classifiers.selection.pool import n_cpus, run_folds, set_threads
+from classifiers.selection.registry import MODELS, build_model
+from classifiers.selection.thresholds import score_multilabel
+from featurestore.errors import AllModelsFailed, InvalidParameter
 from featurestore.files import written_together
 from featurestore.provenance import json_safe
-from featurestore.store import FeatureStore
+from featurestore.store.store import FeatureStore
 
 
 @dataclass
@@ -104,7 +106,7 @@ def compare_models(
     context_s: float | str = "auto",
     on_plan: Callable[[CVPlan], None] | None = None,
     multi_label: bool = False,
-    none_label: str = "neither",
+    none_label: str | None = None,
 ) -> ComparisonResult:
     """Compare classifiers on the labelled frames of a store; save the winner to `out_path`.
 
@@ -132,11 +134,11 @@ def compare_models(
     LabelsInvalid, TooFewSamples, StoreCorrupt, AllModelsFailed, OutputUnwritable
     """
     if feature_norm not in ("auto", *FEATURE_NORMS):
-        raise ValueError(f"feature_norm must be auto or one of {', '.join(FEATURE_NORMS)}, got {feature_norm!r}")
-    if report_path is not None and Path(report_path).suffix.lower() not in REPORT_SUFFIXES:
-        raise ValueError(f"report_path must end in {' or '.join(REPORT_SUFFIXES)}, got {Path(report_path).name!r}")
-    if context_s != "auto" and not (isinstance(context_s, (int, float)) and context_s >= 0):
-        raise ValueError(f"context_s must be 'auto' or seconds >= 0, got {context_s!r}")
+        raise InvalidParameter("feature_norm", f"must be auto or one of {', '.join(FEATURE_NORMS)}, got {feature_norm!r}")
+    check_report_path(report_path)
+    context_s = parse_context(context_s)
+    models = check_models(models)
+    none_label = check_none_label(none_label, multi_label)
     store = FeatureStore(store_path)
     data = load_labelled_videos(store, labels_path, video=video, classes=classes, multi_label=multi_label, none_label=none_label)
     norms = FEATURE_NORMS if feature_norm == "auto" else (feature_norm,)
@@ -165,6 +167,7 @@ def compare_models(
                 model_name=result.best_name, cv=plan.to_dict(), scores=json_safe(row.to_dict()),
                 training_videos=result.training_videos, feature_norm=norm, context_s=k, interval=result.interval,
                 multi_label=data.is_multi_label, thresholds=result.thresholds, none_label=data.none_label,
+                weights_path=store.weights_path,
             )
             result.model_path = Path(out_path)
         if report_tmp is not None:
@@ -298,3 +301,38 @@ def _estimators(models, random_state: int, multi_label: bool = False) -> dict:
         return {name: MultiLabelClassifier(estimator=e) for name, e in estimators.items()}
     return estimators
 
+
+def parse_context(context_s) -> float | str:
+    """'auto', or the window in seconds (>= 0) from a number or its text; InvalidParameter otherwise."""
+    if isinstance(context_s, str) and context_s.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = float(context_s)
+    except (TypeError, ValueError):
+        value = -1.0
+    if not value >= 0:
+        raise InvalidParameter("context_s", f"{context_s!r} is not auto or a number of seconds >= 0")
+    return value
+
+
+def check_models(models):
+    """The registry names asked for (a comma-separated string or a sequence), a mapping of estimators as given,
+    or None for all; InvalidParameter for unknown names or none at all."""
+    if models is None or isinstance(models, Mapping):
+        return models
+    names = [m.strip() for m in (models.split(",") if isinstance(models, str) else models) if m.strip()]
+    unknown = [m for m in names if m not in MODELS]
+    if unknown or not names:
+        raise InvalidParameter("models", f"{','.join(unknown) or 'nothing'} is not in {','.join(MODELS)}")
+    return names
+
+
+def check_none_label(none_label: str | None, multi_label: bool) -> str:
+    """The none label to use (default 'neither'); InvalidParameter if given without `multi_label`, or empty."""
+    if none_label is None:
+        return NONE_LABEL
+    if not multi_label:
+        raise InvalidParameter("none_label", "only means something with --multi-label; add it, or drop --none-label")
+    if not none_label.strip():
+        raise InvalidParameter("none_label", "the none label cannot be empty")
+    return none_label.strip()

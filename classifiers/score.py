@@ -12,14 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from classifiers.intervals import INTERVAL_LEVEL, interval_note
-from classifiers.persist import SavedModel, check_config, load_model
-from classifiers.smoothing import Smoother, parse_smoother
-from classifiers.timeline import VideoScreenTime, total_screen_time
-from featurestore.embed import EmbeddingConfig, VGG16Embedder
-from featurestore.errors import StoreMismatch, VideoUnreadable, WeightsUnavailable
-from featurestore.pipeline import EmbedReport, EmbedWarning, embed_videos
-from featurestore.store import FeatureStore
+from classifiers.chain.intervals import INTERVAL_LEVEL, interval_note
+from classifiers.chain.model import SavedModel
+from classifiers.chain.persist import check_config, load_model
+from classifiers.chain.smoothing import Smoother, parse_smoother
+from classifiers.chain.timeline import VideoScreenTime, total_screen_time
+from featurestore.embedding.config import EmbeddingConfig
+from featurestore.embedding.vgg16 import VGG16Embedder
+from featurestore.errors import EmbedWarning, InvalidParameter, VideoUnreadable
+from featurestore.pipeline import check_names, embed_videos
+from featurestore.runners.work import EmbedReport
+from featurestore.store.store import FeatureStore
+from featurestore.video.clock import check_sample_fps
 
 
 @dataclass
@@ -49,31 +53,16 @@ class ScoreResult:
 
 
 def embedding_config_for(saved: SavedModel, weights: str | None = None) -> EmbeddingConfig:
-    """The EmbeddingConfig that reproduces the features `saved` was trained on.
+    """The EmbeddingConfig that reproduces the features `saved` was trained on: every identity key survives.
 
-    `weights` is needed only when the model was trained on features from a weights file: pass that file.
+    `weights` is needed only when the model was trained on features from a weights file that is no longer
+    where the training store recorded it: pass that file.
     """
-    trained = saved.embedding_config
-    weights_id = str(trained.get("weights", ""))
-    if weights is None:
-        if weights_id == "imagenet":
-            weights = "imagenet"
-        elif weights_id.startswith("random:"):
-            weights = "random"
-        else:
-            raise WeightsUnavailable(
-                f"{saved.path}: was trained on features from a weights file ({weights_id[:20]}...); pass that file with --weights FILE"
-            )
-    config = EmbeddingConfig(weights=weights, pooling=trained["pooling"], image_size_px=int(trained["image_size_px"]))
-    if config.identity()["weights"] != weights_id:
-        raise StoreMismatch(
-            f"{saved.path}: was trained on weights {weights_id[:24]}, --weights {weights} gives {config.identity()['weights'][:24]}; "
-            "pass the weights the model was trained with"
-        )
-    return config
+    return EmbeddingConfig.from_identity(saved.embedding_config, weights=weights, weights_path=saved.weights_path,
+                                         source=saved.path.name if saved.path else "the model", made="trained")
 
 
-def _stored_without_source(paths, names, store_path: Path, sample_fps: float | None,
+def _stored_without_source(paths, names, store: FeatureStore | None, sample_fps: float | None,
                            replace: bool) -> dict[int, EmbedReport]:
     """Videos whose file is gone but whose features are stored under the id they would get: scored from the store.
 
@@ -81,14 +70,11 @@ def _stored_without_source(paths, names, store_path: Path, sample_fps: float | N
     since without it the content cannot be compared.
     """
     found = {}
-    if not store_path.exists():
+    if store is None:
         return found
-    store = None
     for i, path in enumerate(paths):
         if os.path.lexists(path):
             continue
-        if store is None:
-            store = FeatureStore(store_path)
         video_id = names[i] if names else Path(path).name
         if video_id not in store:
             continue
@@ -146,28 +132,31 @@ def score_videos(
     ModelFileRefused, StoreMismatch, VideoUnreadable, WeightsUnavailable, StoreCorrupt
     """
     if not 0.0 < interval_level < 1.0:
-        raise ValueError(f"interval_level must be between 0 and 1, got {interval_level}")
+        raise InvalidParameter("interval_level", f"must be between 0 and 1 (e.g. 0.9), got {interval_level}")
+    if sample_fps is not None:
+        sample_fps = check_sample_fps(sample_fps)
+    check_names(names, paths)
     saved = load_model(model_path)  # cheap checks first: a bad model fails before any decoding
     smoother = parse_smoother(smooth) if isinstance(smooth, str) else (smooth or saved.smoother)
     config = embedding_config_for(saved, weights)
     store_path = Path(store_path)
-    if store_path.exists():
-        check_config(saved, FeatureStore(store_path).config, store_path=store_path)
+    store = FeatureStore(store_path) if store_path.exists() else None  # opened once (embed_videos takes it too)
+    if store is not None:
+        check_config(saved, store.config, store_path=store_path)
     names = list(names) if names else None
-    if names is not None and len(names) != len(paths):
-        raise ValueError(f"got {len(names)} names for {len(paths)} videos; give one --name per video")
-    kept = _stored_without_source(paths, names, store_path, sample_fps, replace)
+    kept = _stored_without_source(paths, names, store, sample_fps, replace)
     todo = [i for i in range(len(paths)) if i not in kept]
     reports = dict(kept)
     if todo:
-        embedded = embed_videos([paths[i] for i in todo], store_path, config=config, sample_fps=sample_fps,
-                                batch_size=batch_size, names=[names[i] for i in todo] if names else None,
-                                replace=replace, progress=progress, make_embedder=make_embedder, on_wait=on_wait)
+        embedded = embed_videos([paths[i] for i in todo], store if store is not None else store_path, config=config,
+                                sample_fps=sample_fps, batch_size=batch_size,
+                                names=[names[i] for i in todo] if names else None, replace=replace, progress=progress,
+                                make_embedder=make_embedder, on_wait=on_wait)
         by_id = {r.video_id: r for r in embedded}
         for i in todo:
             reports[i] = by_id[names[i] if names else Path(paths[i]).name]
     reports = list({reports[i].video_id: reports[i] for i in range(len(paths))}.values())  # one per video, in order
-    store = FeatureStore(store_path)
+    store = store if store is not None else FeatureStore(store_path)
     videos = []
     for video_id in (r.video_id for r in reports):
         v = store.read(video_id)

@@ -2,14 +2,9 @@
 
 Every candidate video runs through `SavedModel.predict_video` (the chain `score` uses) with the model's
 smoothing and without it, and through each cross-validation fold model, refitted from the labels files
-with the saved model's own estimator, per-video stages and smoothing (`refit_committee`). The measures of
-`classifiers.spans` give each sample a value; `classifiers.spans.pick_spans` chooses the spans.
-Outputs: the todo CSV and the contact sheet (`write_suggestions`; the sheet is drawn with `classifiers.sheet`).
-
-Fold models are refitted rather than stored in the model file: the registry's fold models take 41 KiB
-(logreg) to 2.3 MiB (gboost) each, i.e. up to 11 MiB per model file for 5 folds, while refitting them
-takes seconds for logreg and under a minute for gboost on a few thousand labelled frames -- and uses the
-labels as they are now, including any added since the model was trained.
+with the saved model's own estimator, per-video stages and smoothing (`classifiers.active.committee`). The
+measures of `classifiers.active.spans` give each sample a value; `pick_spans` there chooses the spans.
+Outputs: the todo CSV and the contact sheet (`write_suggestions`; drawn by `classifiers.output.sheet`).
 """
 
 from __future__ import annotations
@@ -22,19 +17,19 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from sklearn.base import clone
 
-from classifiers.cv import plan_folds
-from classifiers.dataset import load_labelled_videos
-from classifiers.multilabel import threshold_vector
-from classifiers.persist import SavedModel, check_config, load_model
-from classifiers.pool import run_folds
-from classifiers.smoothing import Smoother
-from classifiers.spans import Candidates, Span, pick_spans, sample_values, scenes
-from featurestore.errors import NotEmbedded, TooFewSamples
+from classifiers.active.committee import refit_committee
+from classifiers.active.spans import Candidates, Span, pick_spans, sample_values, scenes
+from classifiers.chain.decision import label_texts
+from classifiers.chain.persist import check_config, load_model
+from classifiers.chain.smoothing import Smoother
+from classifiers.data.join import StoreGrids, labelled_time, matching_ids
+from classifiers.data.labels import parse_label_files
+from featurestore.errors import InvalidParameter, NotEmbedded, command
 from featurestore.files import atomic_write, written_together
-from featurestore.labels import StoreGrids, labelled_time, matching_ids, parse_label_files
-from featurestore.store import FeatureStore
+from featurestore.store.store import FeatureStore
+from featurestore.video.pyav import AvVideoReader
+from featurestore.video.sources import find_source
 
 TODO_HEADER = ("video", "start", "end", "label")
 _TOL_S = 1e-6
@@ -133,11 +128,11 @@ def suggest_labels(
     ModelFileRefused, StoreMismatch, StoreCorrupt, NotEmbedded, LabelsInvalid
     """
     if not budget_s >= 2.0:
-        raise ValueError(f"budget_s must be at least 2 seconds (the shortest span), got {budget_s}")
+        raise InvalidParameter("budget_s", f"{budget_s:g} s is less than the shortest span (2 s); give at least 2")
     saved = load_model(model_path)
     store = FeatureStore(store_path)
     check_config(saved, store.config, store_path=store_path)
-    multilabel = is_multilabel(saved)
+    multilabel = saved.multi_label
     ids = resolve_videos(store, videos)
     grids = StoreGrids(store)
     label_kind = dict(multi_label=multilabel, none_label=saved.none_label)
@@ -157,9 +152,9 @@ def suggest_labels(
             smoothed, raw = saved.predict_video(t, v.features, smoother=[saved.smoother, plain], **kwargs)
             folds = [m.predict_video(t, v.features, **kwargs).proba for m in committee]
         values = sample_values(smoothed.proba, raw.proba, np.stack(folds) if folds else None, multilabel=multilabel,
-                               thresholds=thresholds(saved))
+                               thresholds=saved.threshold_array)
         step_s = 1.0 / grid.sample_fps
-        guess = guesses(saved, smoothed.proba)
+        guess = label_texts(saved.on_screen(smoothed.proba), saved.classes, saved.none_label)
         cand = Candidates(video_id, t, step_s, values["value"], _available(t, step_s, taken.get(video_id, [])),
                           guess, scenes(v.features), parts=values)
         candidates.append(cand)
@@ -169,31 +164,6 @@ def suggest_labels(
     available_s = float(sum(c.available.sum() * c.step_s for c in candidates))
     return Suggestions(spans, float(budget_s), list(saved.classes), ids, available_s, note, multilabel,
                        Path(model_path), Path(store_path))
-
-
-def is_multilabel(saved: SavedModel) -> bool:
-    """Whether the model answers one yes/no question per character (issue 11) rather than one class per sample."""
-    return bool(saved.multi_label)
-
-
-def thresholds(saved: SavedModel) -> np.ndarray | None:
-    """Multi-label: each character's decision threshold, in `classes` order (0.5 where none is saved); else None."""
-    if not is_multilabel(saved):
-        return None
-    return threshold_vector(saved.thresholds, list(saved.classes))
-
-
-def guesses(saved: SavedModel, proba: np.ndarray) -> np.ndarray:
-    """The model's label per sample: the likeliest class (multi-label: the characters on screen, '+'-joined,
-    or the model's none label)."""
-    classes = np.asarray(saved.classes, dtype=object)
-    if not len(proba):
-        return np.array([], dtype=object)
-    if is_multilabel(saved):
-        on = proba >= thresholds(saved)
-        nobody = saved.none_label
-        return np.array(["+".join(classes[row]) or nobody for row in on], dtype=object)
-    return classes[np.argmax(proba, axis=1)]
 
 
 def resolve_videos(store: FeatureStore, videos: Sequence[str] | None) -> list[str]:
@@ -207,7 +177,7 @@ def resolve_videos(store: FeatureStore, videos: Sequence[str] | None) -> list[st
     stored = store.video_ids()
     if not videos:
         if not stored:
-            raise NotEmbedded(f"{store.path} holds no video; embed some with `python cli.py embed VIDEO --store {store.path}`")
+            raise NotEmbedded(f"{store.path} holds no video; embed some with `{command(f'embed VIDEO --store {store.path}')}`")
         return stored
     ids = []
     for name in map(str, videos):
@@ -218,56 +188,9 @@ def resolve_videos(store: FeatureStore, videos: Sequence[str] | None) -> list[st
         if not matches:
             listed = ", ".join(stored[:5]) + (", ..." if len(stored) > 5 else "")
             raise NotEmbedded(f"{name} is not in {store.path.name} (stored: {listed or 'none'}); embed it first: "
-                              f"python cli.py embed {name} --store {store.path}")
+                              f"{command(f'embed {name} --store {store.path}')}")
         ids.append(matches[0])
     return list(dict.fromkeys(ids))
-
-
-def refit_committee(saved: SavedModel, store: FeatureStore, labels_paths, *, video=None, classes=None, n_folds: int = 5,
-                    n_jobs: int = -1, random_state: int = 0, grids: StoreGrids | None = None,
-                    tables=None) -> tuple[list[SavedModel], str]:
-    """The cross-validation fold models of `saved`, refitted from the labels files: (models, a note saying how).
-
-    Folds as compare-models plans them (whole videos when several are labelled, else time blocks), at most
-    `n_folds`; each fold model is a clone of the saved estimator with the saved per-video stages and
-    smoothing. Frames labelled with a class the model does not know are left out (multi-label: characters it
-    does not know are ignored). Returns no model (and a note saying why) without labels files, with
-    `n_folds` below 2, or when the labels cannot be split in folds.
-    `grids` and `tables`: the caller's `StoreGrids` of `store` and parsed labels files, so nothing is read twice.
-    """
-    if not labels_paths:
-        return [], "no fold models (no labels file given): disagreement not used"
-    if n_folds < 2:
-        return [], f"no fold models ({n_folds} folds asked for): disagreement not used"
-    multilabel = is_multilabel(saved)
-    data = load_labelled_videos(store, labels_paths, video=video, classes=classes, multi_label=multilabel,
-                                none_label=saved.none_label, grids=grids, tables=tables)
-    if multilabel:  # the model's characters, in its order; a character it does not know is left out
-        columns = [data.characters.index(c) if c in data.characters else None for c in saved.classes]
-        Y = np.stack([data.Y[:, j] if j is not None else np.zeros(len(data.Y), dtype=data.Y.dtype) for j in columns], axis=1)
-        known = np.ones(len(Y), dtype=bool)
-        y = Y
-    else:
-        known = np.isin(data.y, saved.classes)
-        y = data.y[known]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # folds lacking a class: their models just never say it
-            plan = plan_folds(data.video_ids[known], data.requested_s[known], y, n_splits=n_folds, split="auto",
-                              gap_s=max(5.0, saved.context_s), random_state=random_state,
-                              classes=list(saved.classes) if multilabel else None,
-                              none_label=saved.none_label)
-    except (TooFewSamples, ValueError) as err:
-        return [], f"no fold models ({err}): disagreement not used"
-    X = data.features(saved.feature_norm, saved.context_s)[known]
-    runs = run_folds({"model": clone(saved.pipeline)}, X, y, plan.folds, n_jobs=n_jobs)["model"]
-    if isinstance(runs, str):
-        return [], f"no fold models (refitting failed: {runs}): disagreement not used"
-    extra = dict(multi_label=True, thresholds=dict(saved.thresholds), none_label=saved.none_label) if multilabel else {}
-    committee = [SavedModel(pipeline=r["model"], classes=list(saved.classes), embedding_config=saved.embedding_config,
-                            smoother=saved.smoother, feature_norm=saved.feature_norm, context_s=saved.context_s, **extra)
-                 for r in runs]
-    return committee, f"{len(committee)} fold models refitted ({plan.description})"
 
 
 def _available(t: np.ndarray, step_s: float, taken: list[tuple[float, float]]) -> np.ndarray:
@@ -283,6 +206,13 @@ def _describe(span: Span, cand: Candidates, smoothed, actual_s: np.ndarray) -> S
     means = {k: float(np.mean(cand.parts[k][inside])) for k in ("uncertainty", "instability", "disagreement")}
     return SuggestedSpan(span.video_id, span.start_s, span.end_s, span.value, **means, sample_s=cand.sample_s[inside],
                          actual_s=actual_s[inside], proba=smoothed.proba[inside], guess=list(cand.guess[inside]))
+
+
+def check_suggestion_outputs(out_path, sheet_path=None) -> None:
+    """InvalidParameter, before any work, for a todo CSV or contact sheet asked to go to stdout ('-')."""
+    for param, path in (("out_path", out_path), ("sheet_path", sheet_path)):
+        if path is not None and str(path) == "-":
+            raise InvalidParameter(param, "give a file name, not -")
 
 
 def todo_csv_text(suggestions: Suggestions) -> str:
@@ -310,8 +240,6 @@ def write_suggestions(suggestions: Suggestions, out_path: str | Path, *, sheet_p
         For the sheet: a span's source video is not where the store recorded it (nor in `video_dir`).
     VideoUnreadable, OutputUnwritable
     """
-    from classifiers.sheet import find_source
-
     sources = {}
     if sheet_path is not None:
         store = FeatureStore(suggestions.store_path)
@@ -325,12 +253,13 @@ def write_suggestions(suggestions: Suggestions, out_path: str | Path, *, sheet_p
 
 
 def _draw(suggestions: Suggestions, sources: dict, path: Path) -> None:
-    from classifiers.sheet import draw_sheet, read_frames, thumbnail_times
+    from classifiers.output.sheet import draw_sheet, thumbnail_times
 
+    readers = {video_id: AvVideoReader(path) for video_id, path in sources.items()}
     rows = []
     for rank, s in enumerate(suggestions.spans, start=1):
         pick = thumbnail_times(s.sample_s)
-        thumbs = read_frames(sources[s.video_id], s.actual_s[pick])
+        thumbs = readers[s.video_id].frames_at(s.actual_s[pick])
         captions = [f"{s.sample_s[i]:g} s: {s.guess[i]} {_confidence(s, i, suggestions.multilabel):.2f}" for i in pick]
         rows.append({"heading": f"#{rank}  {s.video_id}",
                      "lines": [f"{s.start_s:g}-{s.end_s:g} s ({s.duration_s:g} s)", f"model's guess: {s.guess_summary()}",

@@ -1,7 +1,31 @@
-"""Errors a user can cause. The CLI prints each as one line on stderr and exits with status 1.
+"""Every error and warning a user can cause, in one place (as scikit-learn's `exceptions.py`).
 
-Everything else that escapes the library is a bug and keeps its traceback.
+The CLI prints a `ScreentimeError` as one line on stderr and exits with status 1, and an
+`InvalidParameter` as a usage error naming the option (exit status 2). Everything else that escapes the
+library is a bug and keeps its traceback. Messages that tell the user what to run next name the command
+as they ran it: `command("check-store --store f.h5")` is 'screentime check-store ...' for the installed
+command and 'python cli.py check-store ...' in the repository (the CLI sets `PROG`).
 """
+
+#: How the user runs screentime; set by the CLI (`cli.main`), read by `command`.
+PROG = "screentime"
+
+
+def command(args: str) -> str:
+    """'<how the user runs screentime> <args>', for messages that say what to run next."""
+    return f"{PROG} {args}"
+
+
+class InvalidParameter(ValueError):
+    """A parameter value the library refuses (a negative rate, an unknown name); a usage error, not bad input.
+
+    Attributes `param` (the Python parameter, e.g. 'sample_fps') and `message` (what is wrong, without the
+    name, e.g. '0 is not a positive rate; ...'). `str()` gives both; the CLI names its own option instead.
+    """
+
+    def __init__(self, param: str, message: str):
+        super().__init__(f"{param}: {message}")
+        self.param, self.message = param, message
 
 
 class ScreentimeError(Exception):
@@ -88,3 +112,7 @@ class BackendUnavailable(ScreentimeError, ImportError):
 
 class ClusterUnavailable(ScreentimeError, RuntimeError):
     """--ray was given but Ray is not installed, or the cluster cannot be reached."""
+
+
+class EmbedWarning(UserWarning):
+    """Something was embedded, but not all of it (e.g. a truncated video), or stored data had to be replaced."""

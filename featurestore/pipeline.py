@@ -1,29 +1,32 @@
 """embed_videos: sample, embed and store videos, once each.
 
 Decoding (with resizing and preprocessing) runs in worker processes -- or a thread, for little work -- that
-feed one model (schedule.py), or in Ray tasks on a cluster (cluster.py); this process alone writes the store.
+feed one model (runners/local.py), or in Ray tasks on a cluster (runners/cluster.py); this process alone
+writes the store. What the store already holds is reused (reuse.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import time
 import warnings
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Protocol
 
 import numpy as np
 
-from .collect import EmbedReport
-from .decode import DEFAULT_DECODE, check_decode_mode, probe
-from .embed import DEFAULT_IMAGE_SIZE_PX, EmbeddingConfig, VGG16Embedder
-from .errors import NotEmbedded, StoreFull, StoreMismatch, VideoDamaged, VideoUnreadable, WeightsUnavailable
-from .reuse import ContentIndex, EmbedWarning, refuse_conflict, stored_rate, stored_state  # noqa: F401 -- re-exported
-from .sampling import check_sample_fps
-from .schedule import MIN_SPLIT_S, Candidate, Collection, choose_workers, run_local
-from .store import FeatureStore
-from .video import check_video_path, fingerprint
+from featurestore.embedding.config import DEFAULT_IMAGE_SIZE_PX, EmbeddingConfig, config_identity
+from featurestore.embedding.vgg16 import VGG16Embedder
+from featurestore.errors import EmbedWarning, InvalidParameter, StoreFull, StoreMismatch, VideoUnreadable
+from featurestore.runners.collection import Candidate, Collection
+from featurestore.runners.local import MIN_SPLIT_S, choose_workers, run_local
+from featurestore.runners.work import EmbedReport
+from featurestore.store.store import FeatureStore
+from featurestore.video.clock import check_sample_fps
+from featurestore.video.paths import check_video_path, fingerprint
+from featurestore.video.pyav import check_decode_mode, probe
+
+from .reuse import ContentIndex, copy_stored, refuse, state_of, stored_mode, stored_rate
 
 
 class Embedder(Protocol):
@@ -48,7 +51,7 @@ class Progress(Protocol):
     def finish(self) -> None: ...
 
 
-def resolve_embedding_config(store_path: str | os.PathLike, *, weights: str | None = None, pooling: str | None = None,
+def resolve_embedding_config(store_path: str | os.PathLike | FeatureStore, *, weights: str | None = None, pooling: str | None = None,
                              image_size_px: int | None = None, precision: str | None = None) -> EmbeddingConfig:
     """The settings to embed into `store_path` with: each one given, else the store's own, else the defaults.
 
@@ -60,39 +63,28 @@ def resolve_embedding_config(store_path: str | os.PathLike, *, weights: str | No
     WeightsUnavailable
         The store's weights file is gone or changed; StoreCorrupt for a damaged store.
     """
-    path = Path(store_path)
+    path = store_path.path if isinstance(store_path, FeatureStore) else Path(store_path)
     stored, weights_path = None, None
     if path.exists():
-        store = FeatureStore(path)
+        store = store_path if isinstance(store_path, FeatureStore) else FeatureStore(path)
         if len(store):
             stored, weights_path = store.config, store.weights_path
     if stored is None:
         return EmbeddingConfig(weights=weights or "imagenet", pooling=pooling or "avg",
                                image_size_px=image_size_px or DEFAULT_IMAGE_SIZE_PX, precision=precision or "float32")
-    weights_id = str(stored.get("weights"))
-    from_store = weights is None
-    if from_store:
-        if weights_id == "imagenet" or weights_id.startswith("random:"):
-            weights = weights_id.split(":")[0]
-        elif not weights_path or not Path(weights_path).is_file():
-            raise WeightsUnavailable(
-                f"{path}: was embedded with the weights file {weights_path or '(not recorded)'} ({weights_id[:19]}...), "
-                "which is not there; pass it with --weights FILE")
-        else:
-            weights = weights_path
-    config = EmbeddingConfig(weights=weights, pooling=pooling or stored["pooling"],
-                             image_size_px=image_size_px or int(stored["image_size_px"]),
-                             precision=precision or stored.get("precision", "float32"))
-    if from_store and config.weights_id != weights_id:
-        raise WeightsUnavailable(
-            f"{weights}: has changed since {path} was embedded with it ({weights_id[:19]}... then, "
-            f"{config.weights_id[:19]}... now); pass the original file with --weights FILE")
-    return config
+    if weights is not None:  # another config than the store's is refused later, naming what differs
+        return EmbeddingConfig(weights=weights, pooling=pooling or stored["pooling"],
+                               image_size_px=image_size_px or int(stored["image_size_px"]),
+                               precision=precision or config_identity(stored)["precision"])
+    config = EmbeddingConfig.from_identity(stored, weights_path=weights_path, source=str(path))
+    overrides = {k: v for k, v in (("pooling", pooling), ("image_size_px", image_size_px), ("precision", precision))
+                 if v is not None}
+    return dataclasses.replace(config, **overrides) if overrides else config
 
 
 def embed_videos(
     paths: list[str | os.PathLike],
-    store_path: str | os.PathLike,
+    store_path: str | os.PathLike | FeatureStore,
     *,
     config: EmbeddingConfig | None = None,
     sample_fps: float | None = 1.0,
@@ -117,6 +109,8 @@ def embed_videos(
     ----------
     paths : list of path-like
         Video files. All are checked before any work starts.
+    store_path : path-like or FeatureStore
+        The store's index file, or the store itself when the caller has it open already.
     config : EmbeddingConfig, optional
         Weights, pooling and input size; must match the store's (one config per store). Default: the
         store's own (see `resolve_embedding_config`).
@@ -133,7 +127,7 @@ def embed_videos(
         decoded in parallel). 0: one thread in this process. None: every usable core, or a thread when there
         is under a minute of video to decode.
     decode : {'exact', 'fast', 'hw'} or None
-        How frames are decoded (decode.py); recorded per video like the sample rate. None: the mode a video is
+        How frames are decoded (featurestore/video/pyav.py); recorded per video like the sample rate. None: the mode a video is
         already stored with (same content), else DEFAULT_DECODE.
     ray : str or None
         Run on a Ray cluster instead: 'local' starts one here, 'auto' or 'ray://host:port' joins one. The
@@ -149,15 +143,18 @@ def embed_videos(
     ------
     VideoUnreadable, StoreMismatch, StoreCorrupt, StoreUnwritable, StoreFull, WeightsUnavailable
     """
-    config = config or resolve_embedding_config(store_path)
+    if isinstance(store_path, FeatureStore):
+        given, store_path = store_path, store_path.path
+    else:
+        given = None
+    config = config or resolve_embedding_config(given or store_path)
     sample_fps = None if sample_fps is None else check_sample_fps(sample_fps)
     decode = None if decode is None else check_decode_mode(decode)
     if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        raise InvalidParameter("batch_size", f"must be >= 1, got {batch_size}")
+    check_names(names, paths)
     paths = [check_video_path(p) for p in paths]
     ids = list(names) if names else [p.name for p in paths]
-    if len(ids) != len(paths):
-        raise ValueError(f"got {len(ids)} names for {len(paths)} videos; give one --name per video")
     seen: dict[str, Path] = {}
     for video_id, path in zip(ids, paths):
         if not video_id.strip():
@@ -167,19 +164,19 @@ def embed_videos(
         seen[video_id] = path
     jobs = list(dict(zip(ids, paths)).items())  # one job per id, in order
 
-    store = _open_store(store_path, config)
+    store = _open_store(given or store_path, config)
     fingerprints = {p: fingerprint(p) for p in paths}
     copies = ContentIndex(store)
     rates, modes, states = {}, {}, {}
     for video_id, path in jobs:  # refuse conflicts before spending any time
         rates[video_id] = stored_rate(store, video_id, fingerprints[path], sample_fps, copies)
-        modes[video_id] = _stored_mode(store, video_id, fingerprints[path], decode)
-        states[video_id] = _state(store, video_id, fingerprints[path], rates[video_id], modes[video_id])
-        _refuse(store, video_id, path, rates[video_id], modes[video_id], states[video_id], replace, warn=True)
+        modes[video_id] = stored_mode(store, video_id, fingerprints[path], decode)
+        states[video_id] = state_of(store, video_id, fingerprints[path], rates[video_id], modes[video_id])
+        refuse(store, video_id, path, rates[video_id], modes[video_id], states[video_id], replace, warn=True)
     if all(state[0] == "stored" for state in states.values()):  # nothing to write: a read-only store will do
         return [EmbedReport.stored(video_id, path, states[video_id][1]) for video_id, path in jobs]
     if store.mode != "a":
-        store = FeatureStore(store_path, mode="a", config=config.identity(), weights_path=_weights_path(config))
+        store = FeatureStore(store_path, mode="a", config=config.identity(), weights_path=config.weights_path)
         copies = ContentIndex(store)
     infos = {path: probe(path) for video_id, path in jobs if states[video_id][0] != "stored"}  # unreadable: fails now
     for video_id, path in jobs:
@@ -194,19 +191,19 @@ def embed_videos(
 
     def recheck(c: Candidate) -> str | EmbedReport:
         """Under the video's lock: stored meanwhile, copied from a byte-identical video, or to embed."""
-        state, info = _state(store, c.video_id, c.fingerprint, c.sample_fps, c.decode)  # another process may have stored it
+        state, info = state_of(store, c.video_id, c.fingerprint, c.sample_fps, c.decode)  # another process may have stored it
         if state == "stored":
             return EmbedReport.stored(c.video_id, c.path, info)
-        _refuse(store, c.video_id, c.path, c.sample_fps, c.decode, (state, info), replace, warn=False)
-        report = _copy_one(store, c.video_id, c.path, c.fingerprint, c.sample_fps, c.decode,
-                           copies.find(c.fingerprint, c.sample_fps, exclude=c.video_id))
+        refuse(store, c.video_id, c.path, c.sample_fps, c.decode, (state, info), replace, warn=False)
+        report = copy_stored(store, c.video_id, c.path, c.fingerprint, c.sample_fps, c.decode,
+                             copies.find(c.fingerprint, c.sample_fps, exclude=c.video_id))
         return report or ("new" if state == "new" else "replaced")
 
     collection = Collection(store, candidates, config, recheck=recheck, progress=progress, on_wait=on_wait,
                             on_stored=lambda c: copies.add(c.fingerprint, c.sample_fps, c.video_id))
     try:
         if collection.has_more and ray is not None:
-            from .cluster import run_ray
+            from featurestore.runners.cluster import run_ray
 
             run_ray(collection, address=ray, batch_size=batch_size, min_split_s=min_split_s)
         elif collection.has_more:
@@ -225,72 +222,26 @@ def embed_videos(
     return [collection.reports[video_id] for video_id, _ in jobs]
 
 
-def _open_store(store_path: str | os.PathLike, config: EmbeddingConfig) -> FeatureStore:
+def _open_store(store_path: str | os.PathLike | FeatureStore, config: EmbeddingConfig) -> FeatureStore:
     """The store opened read-only when it exists (its config checked), else opened for writing (nothing created)."""
+    if isinstance(store_path, FeatureStore):
+        if len(store_path):
+            store_path.check_config(config.identity())
+        return store_path
     path = Path(store_path)
     if path.exists() or path.is_symlink():
         store = FeatureStore(path)
         if len(store):
             store.check_config(config.identity())
         return store
-    return FeatureStore(path, mode="a", config=config.identity(), weights_path=_weights_path(config))
+    return FeatureStore(path, mode="a", config=config.identity(), weights_path=config.weights_path)
 
 
-def _weights_path(config: EmbeddingConfig) -> str | None:
-    """The absolute path of the weights file, recorded in the store so that later runs can name it."""
-    return None if config.weights in ("imagenet", "random") else str(Path(config.weights).resolve())
+def check_names(names: list[str] | None, paths: list) -> None:
+    """InvalidParameter unless `names` is None or gives one video id per path."""
+    if names and len(names) != len(paths):
+        def n(k: int, word: str) -> str:
+            return f"{k} {word}" if k == 1 else f"{k} {word}s"
 
-
-def _stored_mode(store: FeatureStore, video_id: str, fp: str, decode: str | None) -> str:
-    """`decode`, or when it is None the mode `video_id` is stored with (same content), else DEFAULT_DECODE."""
-    if decode is not None:
-        return decode
-    if video_id in store:
-        try:
-            info = store.info(video_id)
-        except (VideoDamaged, NotEmbedded):
-            return DEFAULT_DECODE
-        if info.get("fingerprint") == fp:
-            return info.get("decode", "exact")  # stored before decode modes existed: every frame was decoded
-    return DEFAULT_DECODE
-
-
-def _state(store: FeatureStore, video_id: str, fp: str, sample_fps: float, decode: str) -> tuple[str, dict]:
-    """`stored_state`, where a video stored with another decode mode is 'other decode'."""
-    state, info = stored_state(store, video_id, fp, sample_fps)
-    if state == "stored" and info.get("decode", "exact") != decode:
-        return "other decode", info
-    return state, info
-
-
-def _refuse(store: FeatureStore, video_id: str, path: Path, sample_fps: float, decode: str, state: tuple[str, dict],
-            replace: bool, warn: bool) -> None:
-    """`refuse_conflict`, and StoreMismatch for another decode mode without `replace`."""
-    refuse_conflict(store, video_id, path, sample_fps, state, replace, warn)
-    kind, info = state
-    if kind == "other decode" and not replace:
-        stored = info.get("decode", "exact")
-        raise StoreMismatch(f"{path}: {store.path} already holds {video_id!r} with --decode {stored}, this run asks for "
-                            f"--decode {decode}; pass --decode {stored} to use the stored samples, --replace to re-embed "
-                            "it, or --name to store it under another id")
-
-
-def _copy_one(store: FeatureStore, video_id: str, path: Path, fp: str, sample_fps: float, decode: str,
-              source: str | None) -> EmbedReport | None:
-    """Store `video_id` with the features of `source`, a byte-identical video already stored (None: no source)."""
-    if source is None:
-        return None
-    t0 = time.perf_counter()
-    try:
-        v = store.read(source)
-    except (VideoDamaged, NotEmbedded):
-        return None  # a damaged (or just removed) source: embed the video instead
-    if (v.info.get("fingerprint") != fp or abs(float(v.info["sample_fps"]) - sample_fps) >= 1e-9
-            or v.info.get("decode", "exact") != decode):
-        return None
-    info = {k: value for k, value in v.info.items() if k not in ("video_id", "n_samples")}
-    info.update(source_path=str(path.resolve()), copied_from=source,
-                copied_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    store.put(video_id, requested_s=v.requested_s, actual_s=v.actual_s, features=v.features, info=info)
-    return EmbedReport(video_id, str(path), "copied", len(v.requested_s), float(v.info["duration_s"]),
-                       time.perf_counter() - t0, 0, "", "", decode=decode)
+        raise InvalidParameter("names", f"{n(len(names), 'name')} for {n(len(paths), 'video')}; give one --name per "
+                                        "video, in the same order")

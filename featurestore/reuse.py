@@ -1,19 +1,19 @@
 """What an embedding run can take from the store instead of decoding: stored videos, byte-identical copies.
 
-Also refuses, before any work, a video id stored with other content or at another rate.
+Also refuses, before any work, a video id stored with other content, at another rate or with another decode mode.
 """
 
 from __future__ import annotations
 
+import time
 import warnings
+from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import NotEmbedded, StoreMismatch, VideoDamaged
-from .store import FeatureStore
-
-
-class EmbedWarning(UserWarning):
-    """Something was embedded, but not all of it (e.g. a truncated video), or stored data had to be replaced."""
+from featurestore.errors import EmbedWarning, NotEmbedded, StoreMismatch, VideoDamaged
+from featurestore.runners.work import EmbedReport
+from featurestore.store.store import FeatureStore
+from featurestore.video.pyav import DEFAULT_DECODE
 
 
 class ContentIndex:
@@ -96,3 +96,58 @@ def refuse_conflict(store: FeatureStore, video_id: str, path: Path, sample_fps: 
         raise StoreMismatch(f"{path}: {store.path} already holds {video_id!r} at {stored_fps!r} samples/s, this run asks for "
                             f"{sample_fps!r}; pass --fps {stored_fps:g} to use the stored samples, --replace to re-embed "
                             f"it at {sample_fps:g} samples/s, or --name to store it under another id")
+
+
+def stored_mode(store: FeatureStore, video_id: str, fp: str, decode: str | None) -> str:
+    """`decode`, or when it is None the mode `video_id` is stored with (same content), else DEFAULT_DECODE."""
+    if decode is not None:
+        return decode
+    if video_id in store:
+        try:
+            info = store.info(video_id)
+        except (VideoDamaged, NotEmbedded):
+            return DEFAULT_DECODE
+        if info.get("fingerprint") == fp:
+            return info.get("decode", "exact")  # stored before decode modes existed: every frame was decoded
+    return DEFAULT_DECODE
+
+
+def state_of(store: FeatureStore, video_id: str, fp: str, sample_fps: float, decode: str) -> tuple[str, dict]:
+    """`stored_state`, where a video stored with another decode mode is 'other decode'."""
+    state, info = stored_state(store, video_id, fp, sample_fps)
+    if state == "stored" and info.get("decode", "exact") != decode:
+        return "other decode", info
+    return state, info
+
+
+def refuse(store: FeatureStore, video_id: str, path: Path, sample_fps: float, decode: str, state: tuple[str, dict],
+            replace: bool, warn: bool) -> None:
+    """`refuse_conflict`, and StoreMismatch for another decode mode without `replace`."""
+    refuse_conflict(store, video_id, path, sample_fps, state, replace, warn)
+    kind, info = state
+    if kind == "other decode" and not replace:
+        stored = info.get("decode", "exact")
+        raise StoreMismatch(f"{path}: {store.path} already holds {video_id!r} with --decode {stored}, this run asks for "
+                            f"--decode {decode}; pass --decode {stored} to use the stored samples, --replace to re-embed "
+                            "it, or --name to store it under another id")
+
+
+def copy_stored(store: FeatureStore, video_id: str, path: Path, fp: str, sample_fps: float, decode: str,
+              source: str | None) -> EmbedReport | None:
+    """Store `video_id` with the features of `source`, a byte-identical video already stored (None: no source)."""
+    if source is None:
+        return None
+    t0 = time.perf_counter()
+    try:
+        v = store.read(source)
+    except (VideoDamaged, NotEmbedded):
+        return None  # a damaged (or just removed) source: embed the video instead
+    if (v.info.get("fingerprint") != fp or abs(float(v.info["sample_fps"]) - sample_fps) >= 1e-9
+            or v.info.get("decode", "exact") != decode):
+        return None
+    info = {k: value for k, value in v.info.items() if k not in ("video_id", "n_samples")}
+    info.update(source_path=str(path.resolve()), copied_from=source,
+                copied_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    store.put(video_id, requested_s=v.requested_s, actual_s=v.actual_s, features=v.features, info=info)
+    return EmbedReport(video_id, str(path), "copied", len(v.requested_s), float(v.info["duration_s"]),
+                       time.perf_counter() - t0, 0, "", "", decode=decode)

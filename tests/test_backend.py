@@ -12,8 +12,9 @@ import pytest
 from cli import main
 from conftest import ROOT, write_video
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos
-from featurestore.backend import import_keras
-from featurestore.embed import VGG16Embedder, describe_config
+from featurestore.embedding.backend import import_keras
+from featurestore.embedding.vgg16 import VGG16Embedder
+from featurestore.embedding.config import describe_config
 from featurestore.errors import BackendUnavailable, StoreMismatch
 
 TINY = EmbeddingConfig(weights="random", pooling="avg", image_size_px=32)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import cartoons.synthetic as synthetic
-from featurestore.labels import parse_labels
+from classifiers.data.labels import parse_labels
 from cartoons.synthetic import (
     CLASSES, HELD_OUT_STYLES, TRAIN_STYLES, make_dataset, make_video, true_screen_time, write_interval_labels,
 )

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from cli import RichProgress
+from classifiers.output.progress import RichProgress
 from conftest import ROOT, write_video, run_cli as run
 from featurestore import FeatureStore
-from featurestore.embed import VGG16Embedder
+from featurestore.embedding.vgg16 import VGG16Embedder
 
 TINY = ["--weights", "random", "--image-size", "32", "--batch-size", "4"]
 COMMANDS = ["", "embed", "compare-models", "score", "demo"]
@@ -179,11 +179,11 @@ def test_cli_embed_again_says_it_was_stored(tmp_path, capsys):
 
 def test_keras_download_messages_go_to_stderr_and_a_failure_is_not_retried(monkeypatch, capsys):
     """Offline, Keras prints 'Downloading data from ...' on stdout and raises a bare Exception: stdout stays clean."""
-    import featurestore.embed as embed_module
+    import featurestore.embedding.vgg16 as embed_module
     from featurestore import EmbeddingConfig
     from featurestore.errors import WeightsUnavailable
 
-    from featurestore.backend import import_keras
+    from featurestore.embedding.backend import import_keras
 
     import_keras()
     from keras.applications import vgg16
@@ -206,7 +206,7 @@ def test_keras_download_messages_go_to_stderr_and_a_failure_is_not_retried(monke
 
 
 def test_imagenet_weights_path_looks_in_the_keras_cache(tmp_path, monkeypatch):
-    from featurestore.embed import IMAGENET_NOTOP_FILE, imagenet_weights_path
+    from featurestore.embedding.config import IMAGENET_NOTOP_FILE, imagenet_weights_path
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.setattr(Path, "home", lambda: tmp_path / "nobody")

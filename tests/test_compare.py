@@ -17,12 +17,12 @@ import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from classifiers.compare import compare_models
-from classifiers.persist import check_config, load_model
-from classifiers.registry import build_model
-from classifiers.smoothing import Smoother
+from classifiers.chain.persist import check_config, load_model
+from classifiers.selection.registry import build_model
+from classifiers.chain.smoothing import Smoother
 from cli import main
 from featurestore.errors import AllModelsFailed, StoreMismatch
-from featurestore.store import FeatureStore
+from featurestore.store.store import FeatureStore
 
 N_FEATURES = 64
 CONFIG = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 224, "n_features": N_FEATURES}

@@ -19,7 +19,7 @@ TINY = ["--weights", "random", "--image-size", "32", "--batch-size", "2"]
 WRITER = textwrap.dedent("""
     import sys, numpy as np
     sys.path.insert(0, {root!r})
-    from featurestore.store import FeatureStore
+    from featurestore.store.store import FeatureStore
     fs = FeatureStore({store!r}, mode="a", config={config!r})
     i = 0
     while True:
@@ -109,7 +109,7 @@ def test_two_embed_processes_on_one_store(tmp_path):
 REMOVER = textwrap.dedent("""
     import sys, numpy as np
     sys.path.insert(0, {root!r})
-    from featurestore.store import FeatureStore
+    from featurestore.store.store import FeatureStore
     fs = FeatureStore({store!r}, mode="a", config={config!r})
     i = 0
     while True:

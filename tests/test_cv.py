@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from classifiers.cv import plan_folds
+from classifiers.selection.cv import plan_folds
 from featurestore.errors import ScreentimeError, TooFewSamples
 
 

@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 
 from conftest import bframe_film, write_video
-from featurestore.decode import AvVideoReader, interval_of_time, n_samples_until, probe
+from featurestore.video.pyav import AvVideoReader, probe
+from featurestore.video.clock import interval_of_time, n_samples_until
 from featurestore.errors import VideoUnreadable
-from featurestore.video import Cv2VideoReader
+from featurestore.video.opencv import Cv2VideoReader
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ def test_demo_quick_runs_end_to_end(tmp_path, capsys, monkeypatch):
     written, and the printed next command works as printed."""
     monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.setattr(cartoons.demo, "imagenet_weights_path", lambda: None)
-    from featurestore.embed import VGG16Embedder
+    from featurestore.embedding.vgg16 import VGG16Embedder
 
     original_init = VGG16Embedder.__init__
 

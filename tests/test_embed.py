@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from featurestore.embed import EmbeddingConfig, VGG16Embedder, n_features_for
+from featurestore.embedding.config import EmbeddingConfig, n_features_for
+from featurestore.embedding.vgg16 import VGG16Embedder
 from featurestore.errors import WeightsUnavailable
 
 

@@ -6,8 +6,8 @@ import pytest
 from classifiers.compare import compare_models
 from sklearn.base import clone
 
-from classifiers.features import TemporalContext, VideoNormalizer, normalize_video, video_features
-from classifiers.persist import load_model
+from classifiers.chain.stages import TemporalContext, VideoNormalizer, normalize_video, video_features
+from classifiers.chain.persist import load_model
 from classifiers.score import score_videos
 from conftest import write_video
 from featurestore import EmbeddingConfig, embed_videos

@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 from classifiers.compare import compare_models
-from classifiers.features import video_features
-from classifiers.persist import SavedModel, load_model
-from classifiers.registry import build_model
-from classifiers.smoothing import Smoother
-from featurestore.labels import read_labels
-from featurestore.store import FeatureStore
+from classifiers.chain.stages import video_features
+from classifiers.chain.model import SavedModel
+from classifiers.chain.persist import load_model
+from classifiers.selection.registry import build_model
+from classifiers.chain.smoothing import Smoother
+from classifiers.data.join import read_labels
+from featurestore.store.store import FeatureStore
 from test_compare import make_scene_store
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from featurestore import FeatureStore
 from featurestore.errors import StoreCorrupt
-from featurestore.integrity import repair_store, verify_store
-from featurestore.store import video_stem
+from featurestore.store.integrity import repair_store, verify_store
+from featurestore.store.layout import video_stem
 from conftest import run_cli as run
 
 N = 512

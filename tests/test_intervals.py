@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from scipy.stats import t as student_t
 
-from classifiers.intervals import error_spread, half_width_share, interval_note, screen_time_interval
-from classifiers.report import screen_time_cell
-from classifiers.results import results_to_dict
-from classifiers.timeline import summarize_video
+from classifiers.chain.intervals import error_spread, half_width_share, interval_note, screen_time_interval
+from classifiers.output.console import screen_time_cell
+from classifiers.output.results import results_to_dict
+from classifiers.chain.timeline import summarize_video
 
 CLASSES = ["jerry", "tom"]
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from featurestore.errors import LabelsInvalid
-from featurestore.labels import read_labels
-from featurestore.store import FeatureStore
+from classifiers.data.join import read_labels
+from featurestore.store.store import FeatureStore
 
 CONFIG = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 224, "n_features": 4}
 

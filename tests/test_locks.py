@@ -5,7 +5,7 @@ import threading
 import time
 from pathlib import Path
 
-from featurestore.locks import file_lock
+from featurestore.store.locks import file_lock
 
 
 def test_file_lock_is_exclusive_and_removed_on_release(tmp_path):

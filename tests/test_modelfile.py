@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import skops.io as sio
 
-from classifiers.modelfile import load_model_file, untrusted_types
-from classifiers.persist import load_model, save_model
-from classifiers.registry import MODELS, build_model
-from classifiers.smoothing import Smoother
+from classifiers.chain.modelfile import load_model_file, untrusted_types
+from classifiers.chain.persist import load_model, save_model
+from classifiers.selection.registry import MODELS, build_model
+from classifiers.chain.smoothing import Smoother
 from cli import main
 from featurestore.errors import ModelFileRefused
 
@@ -89,7 +89,7 @@ class Foreign:
 @pytest.mark.parametrize("payload, named", [
     ({"format": "screentime-model", "pipeline": os.system}, "system"),
     ({"format": "screentime-model", "pipeline": Foreign()}, "test_modelfile.Foreign"),
-    ({"format": "screentime-model", "pipeline": build_model}, "classifiers.registry.build_model"),
+    ({"format": "screentime-model", "pipeline": build_model}, "classifiers.selection.registry.build_model"),
 ])
 def test_skops_file_with_untrusted_types_is_refused(tmp_path, payload, named):
     sio.dump(payload, tmp_path / "m.skops")
@@ -114,7 +114,7 @@ def test_damaged_model_file_is_refused_in_one_line(tmp_path, data):
 @pytest.mark.parametrize("name", list(MODELS))
 def test_every_registry_model_multi_label_round_trips(tmp_path, data, name):
     """Issue 11: a multi-label model (one clone per character) is stored with trusted types only and predicts the same."""
-    from classifiers.multilabel import MultiLabelClassifier
+    from classifiers.chain.estimators import MultiLabelClassifier
 
     X, y = data
     Y = np.column_stack([y == "tom", y == "jerry", np.zeros(len(y))]).astype(int)  # the last one never on screen

@@ -15,17 +15,19 @@ import numpy as np
 import pytest
 
 from classifiers.compare import compare_models
-from classifiers.features import video_features
-from classifiers.heldout import HeldOutVideo
-from classifiers.modelfile import untrusted_types
-from classifiers.multilabel import MultiLabelClassifier, choose_thresholds, score_multilabel
-from classifiers.persist import SavedModel, load_model
-from classifiers.registry import build_model
-from classifiers.results import results_to_dict
-from classifiers.smoothing import Smoother
+from classifiers.chain.stages import video_features
+from classifiers.selection.heldout import HeldOutVideo
+from classifiers.chain.modelfile import untrusted_types
+from classifiers.chain.estimators import MultiLabelClassifier
+from classifiers.selection.thresholds import choose_thresholds, score_multilabel
+from classifiers.chain.model import SavedModel
+from classifiers.chain.persist import load_model
+from classifiers.selection.registry import build_model
+from classifiers.output.results import results_to_dict
+from classifiers.chain.smoothing import Smoother
 from conftest import run_cli
-from featurestore.labels import read_labels
-from featurestore.store import FeatureStore
+from classifiers.data.join import read_labels
+from featurestore.store.store import FeatureStore
 
 N_FEATURES = 32
 CONFIG = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 224, "n_features": N_FEATURES}
@@ -166,7 +168,7 @@ def test_cv_held_out_multi_label_predictions_equal_predict_video(tmp_path):
 def test_multi_label_json_has_characters_together_and_none(tmp_path):
     """score's JSON for a multi-label model: per character (may exceed the duration), together_s, none_s,
     overlapping per-character segments with confidences, samples with the characters on screen."""
-    from classifiers.presence import summarize_presence
+    from classifiers.chain.presence import summarize_presence
 
     proba = np.array([[0.9, 0.1], [0.8, 0.7], [0.6, 0.9], [0.2, 0.95], [0.1, 0.2]])
     video = summarize_presence("ep.mp4", np.arange(5.0), proba, ["jerry", "tom"], np.array([0.5, 0.65]), 5.0, 1.0)

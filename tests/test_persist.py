@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from classifiers import persist
-from classifiers.intervals import interval_note
-from classifiers.persist import check_config, load_model, save_model
-from classifiers.registry import build_model
-from classifiers.smoothing import Smoother
+from classifiers.chain import persist
+from classifiers.chain.intervals import interval_note
+from classifiers.chain.persist import check_config, load_model, save_model
+from classifiers.selection.registry import build_model
+from classifiers.chain.smoothing import Smoother
 from featurestore.errors import ModelFileRefused, StoreMismatch
 
 CONFIG = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 224, "n_features": 6}

@@ -10,7 +10,7 @@ from conftest import write_video
 from featurestore import EmbeddingConfig, EmbedWarning, FeatureStore, embed_videos
 from featurestore.errors import StoreMismatch, VideoUnreadable, WeightsUnavailable
 from featurestore.pipeline import resolve_embedding_config
-from featurestore.decode import AvVideoReader
+from featurestore.video.pyav import AvVideoReader
 
 TINY = EmbeddingConfig(weights="random", pooling="avg", image_size_px=32)
 

@@ -5,8 +5,8 @@ import struct
 import numpy as np
 import pytest
 
-from classifiers.plot import figure_size_px, plot_timelines
-from classifiers.timeline import summarize_video
+from classifiers.output.plot import figure_size_px, plot_timelines
+from classifiers.chain.timeline import summarize_video
 
 CLASSES = ["tom", "jerry", "none"]
 
@@ -47,8 +47,8 @@ def test_plot_timelines_multi_label_one_band_per_character_shows_overlap(tmp_pat
     """jerry on screen 0-20 s, tom 10-30 s of 40 s: at 15 s both bands are coloured, at 5 s jerry's only, at 35 s none."""
     import cv2
 
-    from classifiers.plot import DPI, LEGEND_HEIGHT_IN, _class_colours
-    from classifiers.presence import summarize_presence
+    from classifiers.output.plot import DPI, LEGEND_HEIGHT_IN, _class_colours
+    from classifiers.chain.presence import summarize_presence
 
     t = np.arange(40.0)
     proba = np.column_stack([(t < 20) * 0.9 + 0.05, ((t >= 10) & (t < 30)) * 0.9 + 0.05])

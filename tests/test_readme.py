@@ -5,7 +5,7 @@ import re
 import numpy as np
 
 from conftest import ROOT
-from featurestore.store import FeatureStore
+from featurestore.store.store import FeatureStore
 
 CONFIG = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": 4,
           "preprocess": "resize_area+vgg16.preprocess_input(rgb)"}

@@ -9,7 +9,8 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
-from classifiers.registry import MODELS, BalancedWeights, ReduceDims, build_model
+from classifiers.selection.registry import MODELS, build_model
+from classifiers.chain.estimators import BalancedWeights, ReduceDims
 
 
 def blobs(n_major, n_minor, n_features=8, shift=1.0, seed=0):

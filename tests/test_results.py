@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from classifiers.results import results_to_dict, write_csv, write_json
-from classifiers.smoothing import Smoother
-from classifiers.timeline import summarize_video
+from classifiers.output.results import results_to_dict, write_csv, write_json
+from classifiers.chain.smoothing import Smoother
+from classifiers.chain.timeline import summarize_video
 
 CLASSES = ["tom", "jerry"]
 VIDEO_KEYS = {"video", "duration_s", "sample_fps", "screen_time_s", "share", "segments", "samples"}

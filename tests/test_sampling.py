@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from conftest import ffmpeg, frame_pts, write_video
-from featurestore.sampling import frames_on_screen, sample_times
-from featurestore.video import Cv2VideoReader
+from featurestore.video.clock import frames_on_screen, sample_times
+from featurestore.video.opencv import Cv2VideoReader
 
 
 def test_sample_times_grid_stops_before_end():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from classifiers.smoothing import Smoother, candidate_smoothers, parse_smoother, sticky_posteriors
+from classifiers.chain.smoothing import Smoother, candidate_smoothers, parse_smoother, sticky_posteriors
 
 SMOOTHERS = [Smoother("median", 5.0), Smoother("mean", 5.0), Smoother("hmm", 10.0)]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from classifiers.spans import Candidates, pick_spans, sample_values, scenes, span_lengths
+from classifiers.active.spans import Candidates, pick_spans, sample_values, scenes, span_lengths
 
 
 def candidates(video_id, value, *, step_s=1.0, available=None, guess=None, scene=None):

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from featurestore.errors import NotEmbedded, StoreCorrupt, StoreMismatch, StoreUnwritable
-from featurestore.store import FeatureStore, video_id_from_key, video_key
+from featurestore.store.store import FeatureStore
+from featurestore.store.index import video_id_from_key, video_key
 
 CONFIG = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": 4}
 

@@ -16,8 +16,8 @@ import warnings
 import numpy as np
 import pytest
 
-from classifiers.persist import load_model
-from classifiers.sheet import read_frames
+from classifiers.chain.persist import load_model
+from featurestore.video.pyav import AvVideoReader
 from classifiers.suggest import suggest_labels
 from conftest import ffmpeg, write_video
 from featurestore import Cv2VideoReader, EmbeddingConfig, embed_videos
@@ -165,21 +165,21 @@ def test_cli_suggest_labels_sheet_shows_each_span(episodes, capsys, tmp_path):
     png = (tmp_path / "todo.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
-    from classifiers.sheet import DPI, HEADER_IN, THUMB_HEIGHT_IN
+    from classifiers.output.sheet import DPI, HEADER_IN, THUMB_HEIGHT_IN
 
     assert height == round(DPI * (HEADER_IN + (THUMB_HEIGHT_IN + 0.45) * len(rows)))  # one row per span
     assert width > 600 and f"wrote {tmp_path / 'todo.png'}" in out
 
 
 @pytest.mark.parametrize("suffix, encode", [(".mp4", None), (".mkv", ["-c:v", "libx264", "-g", "40", "-bf", "2"])])
-def test_read_frames_gives_the_frames_embedding_sampled(tmp_path, suffix, encode):
+def test_frames_at_gives_the_frames_embedding_sampled(tmp_path, suffix, encode):
     path = write_video(tmp_path / "grey.mp4", 10, 240)  # 24 s; frame i is grey 6 * i % 240
     if encode:
         ffmpeg("-i", str(path), *encode, str(tmp_path / f"grey{suffix}"))
         path = tmp_path / f"grey{suffix}"
     sampled = {round(t): (a, f) for t, a, f in Cv2VideoReader(path).sample(1.0)}
     for times in ([17, 18, 19, 20], [0, 1], [23]):
-        frames = read_frames(path, [sampled[t][0] for t in times])
+        frames = AvVideoReader(path).frames_at([sampled[t][0] for t in times])
         for t, frame in zip(times, frames):
             assert np.abs(frame.astype(int) - sampled[t][1].astype(int)).max() == 0, (suffix, t)
 

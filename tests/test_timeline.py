@@ -3,13 +3,7 @@
 import numpy as np
 import pytest
 
-from classifiers.timeline import (
-    Segment,
-    sample_durations_s,
-    segments_from_labels,
-    summarize_video,
-    total_screen_time,
-)
+from classifiers.chain.timeline import Segment, sample_durations_s, segments_from_labels, summarize_video, total_screen_time
 
 CLASSES = ["tom", "jerry", "none"]
 

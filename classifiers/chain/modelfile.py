@@ -6,12 +6,16 @@ NumPy arrays, scikit-learn estimators), the LightGBM and scikit-learn internals 
 and classes defined in screentime's own `classifiers` package; any other type named in the file (a
 function such as `os.system`, a foreign class) makes the whole file refused before anything in it is built.
 Pickles (joblib files of older screentime versions) are refused outright: loading one can run any code.
+Files written before screentime's own classes moved (issue 16) name them where they were; `MOVED_TYPES`
+says where they are now, and the archive's schema is read with the new names.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -29,6 +33,12 @@ TRUSTED_TYPES = (
     "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
 )
 OWN_PACKAGE = "classifiers"
+#: screentime's classes that model files name, from where they were to where they are (issue 16 moved them).
+MOVED_TYPES = {
+    "classifiers.registry.ReduceDims": "classifiers.chain.estimators.ReduceDims",
+    "classifiers.registry.BalancedWeights": "classifiers.chain.estimators.BalancedWeights",
+    "classifiers.multilabel.MultiLabelClassifier": "classifiers.chain.estimators.MultiLabelClassifier",
+}
 _PICKLE_STARTS = (b"\x80", b"x\x01", b"x^", b"x\x9c", b"x\xda", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"\x04\"M\x18")  # pickle; joblib's zlib, gzip, bz2, xz, lz4
 
 
@@ -72,19 +82,50 @@ def load_model_file(path: str | Path):
         raise ModelFileRefused(f"model file {path} cannot be read (not a skops archive); it is corrupt or not a screentime "
                                "model, train a new one with compare-models")
     try:
-        named = sio.get_untrusted_types(file=path)  # the archive's schema, read once
+        data = _with_moved_types(path.read_bytes())
+        named = sio.get_untrusted_types(data=data)  # the archive's schema, read once
         refused = [name for name in named if not _is_trusted(name)]
         if refused:
             raise ModelFileRefused(
                 f"model file {path} names types screentime does not trust ({', '.join(refused[:3])}"
                 f"{', ...' if len(refused) > 3 else ''}); it was not written by compare-models, so it is not loaded")
-        return sio.load(path, trusted=named)
+        return sio.loads(data, trusted=named)
     except ModelFileRefused:
         raise
     except Exception as err:  # a damaged or foreign archive can fail in many ways inside skops
         first = str(err).splitlines()[0][:120] if str(err) else ""
         raise ModelFileRefused(f"model file {path} cannot be read ({type(err).__name__}: {first}); it is corrupt or not "
                                "a screentime model, train a new one with compare-models") from None
+
+
+def _with_moved_types(data: bytes) -> bytes:
+    """The skops archive `data`, its schema naming each class of `MOVED_TYPES` where it is now (unchanged if none)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        schema = json.loads(archive.read("schema.json"))
+        if not _rename_types(schema):
+            return data
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as copy:
+            for item in archive.infolist():
+                body = json.dumps(schema).encode() if item.filename == "schema.json" else archive.read(item.filename)
+                copy.writestr(item, body)
+    return out.getvalue()
+
+
+def _rename_types(node) -> bool:
+    """Rewrite in place every ``{"__module__": m, "__class__": c}`` whose 'm.c' moved; whether any did."""
+    changed = False
+    if isinstance(node, dict):
+        moved = MOVED_TYPES.get(f"{node.get('__module__')}.{node.get('__class__')}")
+        if moved is not None:
+            node["__module__"], node["__class__"] = moved.rsplit(".", 1)
+            changed = True
+        for value in node.values():
+            changed |= _rename_types(value)
+    elif isinstance(node, list):
+        for value in node:
+            changed |= _rename_types(value)
+    return changed
 
 
 def _is_trusted(type_name: str) -> bool:

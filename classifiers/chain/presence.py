@@ -13,7 +13,8 @@ from typing import Sequence
 
 import numpy as np
 
-from classifiers.timeline import Segment, VideoScreenTime, _as_proba, _sample_bounds_s
+from .decision import on_screen
+from .timeline import Segment, VideoScreenTime, appearances, as_proba, runs, sample_bounds_s
 
 
 def summarize_presence(
@@ -56,26 +57,20 @@ def summarize_presence(
     per character; `together_s`, `none_s`; `on_screen`; per-character `segments` in order of start.
     """
     classes = [str(c) for c in classes]
-    bounds = _sample_bounds_s(requested_s, duration_s, sample_fps)
+    bounds = sample_bounds_s(requested_s, duration_s, sample_fps)
     n_samples = len(bounds) - 1
-    proba = _as_proba(proba, n_samples, len(classes))
+    proba = as_proba(proba, n_samples, len(classes))
     thresholds = np.asarray(thresholds, dtype=np.float64)
     if thresholds.shape != (len(classes),):
         raise ValueError(f"thresholds must have shape ({len(classes)},), got {thresholds.shape}")
-    on = proba >= thresholds[None, :]
+    on = on_screen(proba, thresholds)
     durations = np.diff(bounds)
     total_s = float(durations.sum())
     seconds = durations @ on if n_samples else np.zeros(len(classes))
     n_on = on.sum(axis=1)
-    segments = sorted((seg for j, c in enumerate(classes) for seg in _runs(bounds, on[:, j], proba[:, j], c)),
+    segments = sorted((seg for j, c in enumerate(classes) for seg in _character_runs(bounds, on[:, j], proba[:, j], c)),
                       key=lambda seg: (seg.start_s, classes.index(seg.label)))
-    n_appearances = {c: 0 for c in classes}
-    first_s: dict[str, float | None] = {c: None for c in classes}
-    last_s: dict[str, float | None] = {c: None for c in classes}
-    for seg in segments:
-        n_appearances[seg.label] += 1
-        first_s[seg.label] = seg.start_s if first_s[seg.label] is None else first_s[seg.label]
-        last_s[seg.label] = max(seg.end_s, last_s[seg.label] or 0.0)
+    n_appearances, first_s, last_s = appearances(segments, classes)
     names = np.asarray(classes, dtype=object)
     labels = np.empty(n_samples, dtype=object)
     labels[:] = [tuple(names[row]) for row in on]
@@ -91,14 +86,7 @@ def summarize_presence(
     )
 
 
-def _runs(bounds: np.ndarray, on: np.ndarray, p: np.ndarray, label: str) -> list[Segment]:
+def _character_runs(bounds: np.ndarray, on: np.ndarray, p: np.ndarray, label: str) -> list[Segment]:
     """Segments of one character: maximal runs of samples where it is on screen; confidence = mean probability."""
-    if not on.any():
-        return []
-    edges = np.diff(np.r_[0, on.astype(np.int8), 0])
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    out = []
-    for a, b in zip(starts, ends):
-        if bounds[b] > bounds[a]:
-            out.append(Segment(float(bounds[a]), float(bounds[b]), label, float(p[a:b].mean())))
-    return out
+    both = np.column_stack([1.0 - p, p])
+    return [seg for seg in runs(bounds, on.astype(np.intp), both, ["", label]) if seg.label == label]

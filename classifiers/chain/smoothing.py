@@ -130,23 +130,28 @@ def parse_smoother(text: str) -> Smoother:
 
     Raises
     ------
-    ValueError
+    InvalidParameter (a ValueError)
         If the method is unknown or the parameter is not a positive number of seconds.
     """
+    from featurestore.errors import InvalidParameter
+
     method, _, arg = text.strip().lower().partition(":")
     if method not in METHODS:
-        raise ValueError(f"unknown smoothing {text!r}; use one of: none, median:5, mean:5, hmm:10")
+        raise InvalidParameter("smooth", f"unknown smoothing {text!r}; use one of: none, median:5, mean:5, hmm:10")
     if method == "none":
         if arg:
-            raise ValueError(f"smoothing 'none' takes no parameter, got {text!r}")
+            raise InvalidParameter("smooth", f"smoothing 'none' takes no parameter, got {text!r}")
         return Smoother("none")
     if not arg:
         return Smoother(method, DEFAULT_WINDOW_S[method])
     try:
         window_s = float(arg.strip().rstrip("s"))
     except ValueError:
-        raise ValueError(f"smoothing {text!r}: parameter must be seconds such as '{method}:5'") from None
-    return Smoother(method, window_s)
+        raise InvalidParameter("smooth", f"smoothing {text!r}: parameter must be seconds such as '{method}:5'") from None
+    try:
+        return Smoother(method, window_s)
+    except ValueError as err:
+        raise InvalidParameter("smooth", str(err)) from None
 
 
 def candidate_smoothers() -> list[Smoother]:

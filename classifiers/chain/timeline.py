@@ -11,6 +11,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from .decision import on_screen
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -51,7 +53,7 @@ class VideoScreenTime:
     sample_s : ndarray of shape (n_samples,), float64
         Requested time of each sample (the sampling grid k / sample_fps), in seconds.
     labels : ndarray of shape (n_samples,), object (str)
-        Chosen label of each sample (argmax of `proba`).
+        Chosen label of each sample (the likeliest class, `classifiers.chain.decision.on_screen`).
     proba : ndarray of shape (n_samples, n_classes), float64
         Smoothed probabilities the labels were chosen from.
     sample_duration_s : ndarray of shape (n_samples,), float64
@@ -136,7 +138,7 @@ def sample_durations_s(requested_s: np.ndarray, duration_s: float, sample_fps: f
     ndarray of shape (n_samples,), float64
         Sums to `duration_s` whenever the last sample lies inside the video.
     """
-    bounds = _sample_bounds_s(requested_s, duration_s, sample_fps)
+    bounds = sample_bounds_s(requested_s, duration_s, sample_fps)
     return np.diff(bounds)
 
 
@@ -177,8 +179,8 @@ def segments_from_labels(
     if unknown:
         raise ValueError(f"labels {unknown} are not among classes {classes}")
     label_idx = np.array([lookup[u] for u in uniq.tolist()], dtype=np.intp)[inverse.ravel()]
-    bounds = _sample_bounds_s(requested_s, duration_s, sample_fps)
-    return _segments(bounds, label_idx, _as_proba(proba, len(label_idx), len(classes)), classes)
+    bounds = sample_bounds_s(requested_s, duration_s, sample_fps)
+    return runs(bounds, label_idx, as_proba(proba, len(label_idx), len(classes)), classes)
 
 
 def summarize_video(
@@ -198,7 +200,7 @@ def summarize_video(
     requested_s : ndarray of shape (n_samples,)
         Strictly increasing sample times, in seconds.
     proba : ndarray of shape (n_samples, n_classes)
-        Smoothed class probabilities; the label of a sample is the argmax of its row.
+        Smoothed class probabilities; the label of a sample is its likeliest class (`decision.on_screen`).
     classes : sequence of str, length n_classes
         Column order of `proba` (a fitted model's `classes_`).
     duration_s : float
@@ -213,23 +215,15 @@ def summarize_video(
     VideoScreenTime
     """
     classes = [str(c) for c in classes]
-    bounds = _sample_bounds_s(requested_s, duration_s, sample_fps)
+    bounds = sample_bounds_s(requested_s, duration_s, sample_fps)
     n_samples = len(bounds) - 1
-    proba = _as_proba(proba, n_samples, len(classes))
-    label_idx = np.argmax(proba, axis=1) if n_samples else np.zeros(0, dtype=np.intp)
+    proba = as_proba(proba, n_samples, len(classes))
+    label_idx = on_screen(proba).argmax(axis=1) if n_samples else np.zeros(0, dtype=np.intp)
     durations = np.diff(bounds)
     seconds = np.bincount(label_idx, weights=durations, minlength=len(classes))
     total_s = float(durations.sum())
-    segments = _segments(bounds, label_idx, proba, classes)
-
-    n_appearances = {c: 0 for c in classes}
-    first_s: dict[str, float | None] = {c: None for c in classes}
-    last_s: dict[str, float | None] = {c: None for c in classes}
-    for seg in segments:
-        n_appearances[seg.label] += 1
-        if first_s[seg.label] is None:
-            first_s[seg.label] = seg.start_s
-        last_s[seg.label] = seg.end_s
+    segments = runs(bounds, label_idx, proba, classes)
+    n_appearances, first_s, last_s = appearances(segments, classes)
 
     return VideoScreenTime(
         video_id=str(video_id),
@@ -259,7 +253,19 @@ def total_screen_time(results: Iterable[VideoScreenTime]) -> dict[str, float]:
     return total
 
 
-def _sample_bounds_s(requested_s: np.ndarray, duration_s: float, sample_fps: float) -> np.ndarray:
+def appearances(segments: Sequence[Segment], classes: Sequence[str]) -> tuple[dict, dict, dict]:
+    """(n_appearances, first_s, last_s) per class from its segments: their number, the first start, the last end."""
+    n_appearances = {c: 0 for c in classes}
+    first_s: dict[str, float | None] = {c: None for c in classes}
+    last_s: dict[str, float | None] = {c: None for c in classes}
+    for seg in segments:
+        n_appearances[seg.label] += 1
+        first_s[seg.label] = seg.start_s if first_s[seg.label] is None else min(first_s[seg.label], seg.start_s)
+        last_s[seg.label] = seg.end_s if last_s[seg.label] is None else max(last_s[seg.label], seg.end_s)
+    return n_appearances, first_s, last_s
+
+
+def sample_bounds_s(requested_s: np.ndarray, duration_s: float, sample_fps: float) -> np.ndarray:
     """Interval boundaries, shape (n_samples + 1,): sample k covers [bounds[k], bounds[k + 1])."""
     requested_s = np.asarray(requested_s, dtype=np.float64)
     if requested_s.ndim != 1:
@@ -278,14 +284,16 @@ def _sample_bounds_s(requested_s: np.ndarray, duration_s: float, sample_fps: flo
     return bounds
 
 
-def _as_proba(proba: np.ndarray, n_samples: int, n_classes: int) -> np.ndarray:
+def as_proba(proba: np.ndarray, n_samples: int, n_classes: int) -> np.ndarray:
     proba = np.asarray(proba, dtype=np.float64)
     if proba.shape != (n_samples, n_classes):
         raise ValueError(f"proba must have shape ({n_samples}, {n_classes}), got {proba.shape}")
     return proba
 
 
-def _segments(bounds: np.ndarray, label_idx: np.ndarray, proba: np.ndarray, classes: list[str]) -> list[Segment]:
+def runs(bounds: np.ndarray, label_idx: np.ndarray, proba: np.ndarray, classes: list[str]) -> list[Segment]:
+    """Segments of maximal runs of equal `label_idx` (into `classes`), confidence the mean probability of the label;
+    `bounds` of shape (n + 1,) from `sample_bounds_s`. Runs of zero length are dropped."""
     if len(label_idx) == 0:
         return []
     starts = np.flatnonzero(np.r_[True, label_idx[1:] != label_idx[:-1]])

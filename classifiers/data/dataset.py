@@ -13,9 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from classifiers.features import video_features
-from featurestore.labels import NONE_LABEL, StoreGrids, join_label_tables, parse_label_files
-from featurestore.store import FeatureStore
+from classifiers.chain.stages import video_features
+from featurestore.store.store import FeatureStore
+
+from .join import StoreGrids, join_label_tables
+from .labels import parse_label_files
+from .table import NONE_LABEL
 
 
 @dataclass
@@ -98,7 +101,7 @@ def load_labelled_videos(store: FeatureStore, labels_path, *, video=None, classe
     """Join a labels file (or several: a path or a sequence of paths) to a store; keep every stored sample
     of each labelled video (each read once).
 
-    With `multi_label`, frames carry sets of characters (`featurestore.labels.read_labels`). `grids`: a
+    With `multi_label`, frames carry sets of characters (`classifiers.data.join.read_labels`). `grids`: a
     `StoreGrids` of `store` the caller already reads videos through, so none is read twice. `tables`: the
     files as `parse_label_files` returned them with these options, when the caller parsed them already.
 

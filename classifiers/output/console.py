@@ -1,4 +1,4 @@
-"""Everything the commands print as results (embed, compare-models, score, demo), and the leaderboard file.
+"""Everything the commands print as results (embed, compare-models, score, suggest-labels, check-store, demo).
 
 Functions return rich renderables or lines; `cli.py` prints them. Nothing here computes a result.
 Tables are narrow by design: readable in an 80-column terminal.
@@ -6,7 +6,6 @@ Tables are narrow by design: readable in an 80-column terminal.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -15,12 +14,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from classifiers.cv import CVPlan
-from classifiers.smoothing import Smoother
-from featurestore.files import atomic_write
-from featurestore.provenance import json_safe
-
-REPORT_SUFFIXES = (".csv", ".json")
+from classifiers.selection.cv import CVPlan
+from classifiers.chain.smoothing import Smoother
 
 
 def folds_table(plan: CVPlan) -> Group:
@@ -115,7 +110,7 @@ def _compact_table(title: str, headers: list[str], rows: list[list[str]], n_left
 
 def cv_notes(result) -> list[str]:
     """Lines under the leaderboard: what the scores estimate, when not new videos, and the intervals' source."""
-    from classifiers.intervals import interval_note
+    from classifiers.chain.intervals import interval_note
 
     return [line for line in (result.cv.caveat, interval_note(result.interval)) if line]
 
@@ -126,37 +121,12 @@ def failure_lines(result) -> list[str]:
     return [f"{r.model} failed: {r.error}" for r in board[board["status"] != "ok"].itertuples()]
 
 
-def write_report(result, path: str | Path, *, suffix: str | None = None) -> Path:
-    """Write the leaderboard to `path`: CSV (one row per model) or JSON (leaderboard, folds, scheme, winner).
-
-    The format follows `suffix` ('.csv' or '.json'), by default `path`'s own.
-    """
-    path = Path(path)
-    suffix = (suffix or path.suffix).lower()
-    if suffix not in REPORT_SUFFIXES:
-        raise ValueError(f"report path must end in {' or '.join(REPORT_SUFFIXES)}, got {path.name!r}")
-    if suffix == ".csv":
-        return atomic_write(path, result.leaderboard.to_csv(index=False))
-    doc = {
-        "metric": result.metric, "winner": result.best_name, "smoothing": result.best_smoother.name,
-        "feature_norm": result.feature_norm, "context_s": result.context_s, "stage_scores": result.stage_scores,
-        "interval": result.interval,
-        **({"multi_label": True, "thresholds": result.thresholds, "none_label": result.none_label}
-           if getattr(result, "multi_label", False) else {}),
-        "classes": result.classes, "cv": result.cv.to_dict(), "wall_s": result.wall_s,
-        "model_path": str(result.model_path) if result.model_path else None,
-        "leaderboard": result.leaderboard.to_dict(orient="records"),
-    }
-    return atomic_write(path, json.dumps(json_safe(doc), indent=2) + "\n")
-
-
 def _pm(row: dict, name: str) -> str:
     return f"{row[name]:.3f}±{row[name + '_std']:.3f}"
 
 
 def _num(value, digits: int) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
-
 
 
 def embed_tables(reports, store: Path) -> list:

@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from classifiers.timeline import VideoScreenTime
+from classifiers.chain.timeline import VideoScreenTime
 from featurestore.files import atomic_output
 
 FIG_WIDTH_IN = 12.0

@@ -41,7 +41,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from classifiers.timeline import VideoScreenTime, total_screen_time
+from classifiers.chain.timeline import VideoScreenTime, total_screen_time
+from featurestore.errors import InvalidParameter
 from featurestore.files import atomic_output, atomic_write, refusing_unwritable
 from featurestore.provenance import json_safe
 
@@ -186,6 +187,18 @@ def _round_map(mapping: dict[str, float | None], decimals: int) -> dict[str, flo
 
 
 
+def check_outputs(*, json_path=None, csv_path=None, plot_path=None) -> None:
+    """Refuse, before any work, outputs that cannot go where asked: two of them to stdout ('-'), a PNG to stdout.
+
+    Raises InvalidParameter naming the option.
+    """
+    to_stdout = [name for name, path in (("json_path", json_path), ("csv_path", csv_path)) if is_stdout(path)]
+    if len(to_stdout) > 1:
+        raise InvalidParameter("csv_path", "only one of --json and --csv can go to stdout (-)")
+    if is_stdout(plot_path):
+        raise InvalidParameter("plot_path", "a PNG cannot go to stdout; give a file name")
+
+
 def write_outputs(result, *, json_path=None, csv_path=None, plot_path=None) -> list[Path]:
     """Write the requested files of a `ScoreResult` (JSON, segments CSV, timeline PNG); returns the paths written.
 
@@ -196,7 +209,7 @@ def write_outputs(result, *, json_path=None, csv_path=None, plot_path=None) -> l
     OutputUnwritable
         If a file cannot be written (the others already written stay).
     """
-    from classifiers.plot import plot_timelines
+    from classifiers.output.plot import plot_timelines
 
     writers = ((json_path, lambda p: write_json(p, result.videos, result.model_info, interval_note=result.interval_note)),
                (csv_path, lambda p: write_csv(p, result.videos)),

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from classifiers.dataset import LabelledVideos
-from classifiers.multilabel import threshold_vector
-from classifiers.persist import SavedModel
-from classifiers.smoothing import Smoother
+from classifiers.chain.decision import on_screen, threshold_vector
+from classifiers.chain.model import SavedModel
+from classifiers.chain.smoothing import Smoother
+from classifiers.data.dataset import LabelledVideos
 
 
 @dataclass
@@ -53,17 +53,15 @@ class HeldOutVideo:
         screen where its probability reaches its threshold in `thresholds`.
         """
         d = self.sample_duration_s
-        if np.ndim(y) == 2:
-            on = self.proba >= threshold_vector(thresholds or {}, classes)[None, :]
+        multi_label = np.ndim(y) == 2
+        on = on_screen(self.proba, threshold_vector(thresholds or {}, classes) if multi_label else None)
+        if multi_label:
             truth = np.asarray(y)[self.frames].astype(bool)
-            return {"video": self.video_id, "fold": self.fold, "labelled_s": float(d.sum()),
-                    "true_s": {c: float(d @ truth[:, j]) for j, c in enumerate(classes)},
-                    "predicted_s": {c: float(d @ on[:, j]) for j, c in enumerate(classes)}}
-        y_true = y[self.frames]
-        predicted = np.asarray(classes)[np.argmax(self.proba, axis=1)]
+        else:
+            truth = np.asarray(y)[self.frames][:, None] == np.asarray(classes)[None, :]
         return {"video": self.video_id, "fold": self.fold, "labelled_s": float(d.sum()),
-                "true_s": {c: float(d[y_true == c].sum()) for c in classes},
-                "predicted_s": {c: float(d[predicted == c].sum()) for c in classes}}
+                "true_s": {c: float(d @ truth[:, j]) for j, c in enumerate(classes)},
+                "predicted_s": {c: float(d @ on[:, j]) for j, c in enumerate(classes)}}
 
 
 def score_held_out(fold_models: list, data: LabelledVideos, folds, classes: list[str], *, feature_norm: str,

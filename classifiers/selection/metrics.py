@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, f1_score, log_loss
 
+from classifiers.chain.decision import on_screen
 from classifiers.choices import METRICS
 
 
@@ -38,7 +39,7 @@ def score_fold(y_true: np.ndarray, proba: np.ndarray, classes: list[str], video_
     classes_arr = np.asarray(classes)
     y_true = np.asarray(y_true)
     true_idx = np.searchsorted(classes_arr, y_true)
-    pred_idx = np.argmax(proba, axis=1)
+    pred_idx = on_screen(proba).argmax(axis=1)
     k = len(classes)
     n_true = np.bincount(true_idx, minlength=k)
     n_correct = np.bincount(true_idx[pred_idx == true_idx], minlength=k)
@@ -112,7 +113,7 @@ def score_fold_multilabel(Y_true: np.ndarray, proba: np.ndarray, thresholds: np.
     n_exact (frames whose whole set of characters is right), n_frames.
     """
     truth = np.asarray(Y_true).astype(bool)
-    on = np.asarray(proba) >= np.asarray(thresholds)[None, :]
+    on = on_screen(proba, thresholds)
     tp, fp = (on & truth).sum(axis=0), (on & ~truth).sum(axis=0)
     fn, tn = (~on & truth).sum(axis=0), (~on & ~truth).sum(axis=0)
     f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)

@@ -19,104 +19,14 @@ from __future__ import annotations
 
 from typing import Callable
 
-import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
-from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
+from classifiers.chain.estimators import BalancedWeights, ReduceDims
 from classifiers.choices import MODEL_NAMES
-
-
-class ReduceDims(TransformerMixin, BaseEstimator):
-    """PCA to `max_components` dimensions when the input is wider, else pass through.
-
-    Parameters
-    ----------
-    max_components : int
-        Largest output width; also capped by the number of training samples.
-    random_state : int
-        Seed of the randomized SVD.
-    """
-
-    def __init__(self, *, max_components: int = 256, random_state: int = 0):
-        self.max_components = max_components
-        self.random_state = random_state
-
-    def fit(self, X, y=None):
-        if self.max_components < 1:
-            raise ValueError(f"max_components must be >= 1, got {self.max_components}")
-        X = np.asarray(X)
-        self.n_features_in_ = X.shape[1]
-        n_components = min(self.max_components, X.shape[0])
-        if X.shape[1] <= n_components:
-            self.pca_ = None
-        else:
-            self.pca_ = PCA(n_components=n_components, svd_solver="randomized", random_state=self.random_state).fit(X)
-            # Randomized SVD leaves components_ Fortran-ordered, a model file gives them back C-ordered: the float32
-            # products then differ in the last bit, which moves samples across tree bin edges. C order in both.
-            self.pca_.components_ = np.ascontiguousarray(self.pca_.components_)
-        return self
-
-    def transform(self, X):
-        check_is_fitted(self, "n_features_in_")
-        return np.asarray(X) if self.pca_ is None else self.pca_.transform(X).astype(np.float32)
-
-
-class BalancedWeights(ClassifierMixin, BaseEstimator):
-    """Fit `estimator` with classes weighted 'balanced', for estimators without a usable ``class_weight``.
-
-    Parameters
-    ----------
-    estimator : classifier
-    method : {"auto", "sample_weight", "oversample"}
-        "sample_weight": pass balanced weights to ``fit``. "oversample": draw every class, with
-        replacement, up to the size of the largest (seeded). "auto": sample_weight where ``fit``
-        accepts it, else oversample.
-    random_state : int
-        Seed of the oversampling.
-    """
-
-    def __init__(self, *, estimator=None, method: str = "auto", random_state: int = 0):
-        self.estimator = estimator
-        self.method = method
-        self.random_state = random_state
-
-    def fit(self, X, y):
-        if self.estimator is None:
-            raise ValueError("BalancedWeights needs an estimator")
-        if self.method not in ("auto", "sample_weight", "oversample"):
-            raise ValueError(f"method must be 'auto', 'sample_weight' or 'oversample', got {self.method!r}")
-        y = np.asarray(y)
-        self.estimator_ = clone(self.estimator)
-        labels, counts = np.unique(y, return_counts=True)
-        if getattr(self.estimator_, "early_stopping", False) is True:
-            # its stratified hold-out needs one frame of every class on each side; with fewer, train on all
-            n_held = int(np.ceil(self.estimator_.validation_fraction * len(y)))
-            if min(n_held, len(y) - n_held) < len(labels) or counts.min() < 2:
-                self.estimator_.set_params(early_stopping=False)
-        use_weights = self.method == "sample_weight" or (self.method == "auto" and has_fit_parameter(self.estimator_, "sample_weight"))
-        if use_weights:
-            self.estimator_.fit(X, y, sample_weight=compute_sample_weight("balanced", y))
-        else:
-            rng = np.random.default_rng(self.random_state)
-            idx = np.concatenate([rng.choice(np.flatnonzero(y == c), counts.max(), replace=n < counts.max()) for c, n in zip(labels, counts)])
-            self.estimator_.fit(np.asarray(X)[idx], y[idx])
-        self.classes_ = self.estimator_.classes_
-        return self
-
-    def predict(self, X):
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.predict(X)
-
-    def predict_proba(self, X):
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.predict_proba(X)
 
 
 def build_logreg(*, random_state: int = 0, n_jobs: int = 1) -> Pipeline:

@@ -1,10 +1,6 @@
-"""Characters, not classes (issue 11): one binary classifier per character, and its decision threshold.
+"""Multi-label models (issue 11): each character's decision threshold, chosen by cross-validation.
 
-`MultiLabelClassifier` wraps any registry model: one clone per character, fitted on "is this character
-on screen?" with that model's own class weights, so each character's rare frames count as much as its
-common ones. Its ``predict_proba`` gives, per frame, the probability that each character is on screen;
-the probabilities do not sum to 1 (two characters can both be on screen, or none).
-
+`classifiers.chain.estimators.MultiLabelClassifier` gives each character's probability of being on screen.
 A character counts as on screen where its (smoothed) probability reaches its threshold. The threshold is
 chosen by cross-validation for screen-time error, not fixed at 0.5: balanced class weights move the
 probabilities, and what a user reads is seconds. `score_multilabel` scores each fold with thresholds chosen
@@ -15,75 +11,13 @@ thresholds chosen on all folds, which the saved model uses.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.utils.validation import check_is_fitted
 
-from classifiers.metrics import score_fold_multilabel, summarise_folds_multilabel
+from classifiers.chain.decision import threshold_vector
+
+from .metrics import score_fold_multilabel, summarise_folds_multilabel
 
 #: Thresholds cross-validation chooses from, per character (small on purpose: few labelled videos).
 THRESHOLD_GRID = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-DEFAULT_THRESHOLD = 0.5
-
-
-class MultiLabelClassifier(ClassifierMixin, BaseEstimator):
-    """One clone of `estimator` per character, each a binary "on screen?" problem with its own class weights.
-
-    Parameters
-    ----------
-    estimator : classifier
-        An unfitted scikit-learn classifier with ``predict_proba`` (a registry model).
-
-    Attributes
-    ----------
-    estimators_ : list of fitted classifiers (None where a character's training column was constant)
-    constant_proba_ : list of float
-        For a constant column, its value (the character was always, or never, on screen in training): the
-        probability predicted for it; -1.0 where a classifier was fitted.
-    n_outputs_ : int
-        Number of characters.
-    """
-
-    def __init__(self, *, estimator=None):
-        self.estimator = estimator
-
-    def fit(self, X, Y):
-        """Fit one classifier per column of `Y`, shape (n_samples, n_characters), 1 = on screen."""
-        if self.estimator is None:
-            raise ValueError("MultiLabelClassifier needs an estimator")
-        Y = np.asarray(Y)
-        if Y.ndim != 2 or len(Y) != len(X):
-            raise ValueError(f"Y must have shape ({len(X)}, n_characters) of 0/1, got {Y.shape}")
-        self.estimators_, self.constant_proba_ = [], []
-        for j in range(Y.shape[1]):
-            yj = (Y[:, j] > 0).astype(np.int64)
-            if yj.min() == yj.max():  # a fold without this character (or only with it): nothing to learn
-                self.estimators_.append(None)
-                self.constant_proba_.append(float(yj[0]))
-            else:
-                self.estimators_.append(clone(self.estimator).fit(X, yj))
-                self.constant_proba_.append(-1.0)
-        self.n_outputs_ = Y.shape[1]
-        return self
-
-    def predict_proba(self, X):
-        """Probability that each character is on screen, shape (n_samples, n_characters), float64."""
-        check_is_fitted(self, "estimators_")
-        out = np.empty((len(X), self.n_outputs_))
-        for j, (est, constant) in enumerate(zip(self.estimators_, self.constant_proba_)):
-            if est is None:
-                out[:, j] = constant
-            else:
-                out[:, j] = est.predict_proba(X)[:, list(est.classes_).index(1)]
-        return out
-
-    def predict(self, X):
-        """On screen (1) or not (0) per character at `DEFAULT_THRESHOLD`, shape (n_samples, n_characters)."""
-        return (self.predict_proba(X) >= DEFAULT_THRESHOLD).astype(np.int64)
-
-
-def threshold_vector(thresholds: dict, classes: list[str]) -> np.ndarray:
-    """Thresholds in `classes` order, shape (n_classes,); a character without one gets `DEFAULT_THRESHOLD`."""
-    return np.array([float(thresholds.get(c, DEFAULT_THRESHOLD)) for c in classes])
 
 
 def choose_thresholds(held_out: list, Y: np.ndarray, classes: list[str]) -> dict[str, float]:

@@ -2,7 +2,7 @@
 
 Keras 3 runs the same VGG16 on TensorFlow (default), JAX or PyTorch, chosen by the ``KERAS_BACKEND``
 environment variable before Keras is imported. Everything specific to one of those libraries lives in this
-module (only the environment a Ray worker starts with is set in cluster.py); the rest speaks Keras and NumPy.
+module (only the environment a Ray worker starts with is set in featurestore/runners/cluster.py); the rest speaks Keras and NumPy.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import PrecisionUnsupported
+from featurestore.errors import BackendUnavailable, PrecisionUnsupported
+
+from .config import PRECISIONS
 
 BACKENDS = ("tensorflow", "jax", "torch")
-PRECISIONS = ("float32", "bfloat16")
 #: Distribution names of each backend, recorded with the features it made.
 BACKEND_LIBRARIES = {"tensorflow": ("tensorflow",), "jax": ("jax", "jaxlib"), "torch": ("torch",)}
 
@@ -54,8 +55,6 @@ def import_keras():
 
     Raises BackendUnavailable when that backend is not installed.
     """
-    from .errors import BackendUnavailable
-
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # oneDNN kernels are off by default on non-Intel CPUs; on a 2-core AMD EPYC they cut VGG16's CPU time ~15%

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .collect import VideoWork
-from .errors import ClusterUnavailable, ScreentimeError
-from .schedule import Collection
+from featurestore.errors import ClusterUnavailable, ScreentimeError
+
+from .collection import Collection
+from .work import VideoWork
 from .workers import Job, decode_range
 
 #: A task decodes at most this much video, so results stay small and an interrupted run loses little.
@@ -149,7 +150,7 @@ def _run_round(ray, task, coll: Collection, works: list[VideoWork], *, cpus: int
 
     def submit(work: VideoWork, start: int, stop: int | None) -> None:
         nonlocal job_ids
-        job = Job(job_ids, work.video_id, str(work.path.resolve()), work.sample_fps, work.decode, start, stop)
+        job = Job(job_ids, work.video_id, str(work.path.resolve()), work.sample_fps, work.decode, start, stop, work.info)
         job_ids += 1
         refs[task.remote(job, config, weights_ref, batch_size)] = (job, work)
         work.n_ranges += 1
@@ -218,7 +219,7 @@ def _embedder(config, weights_blob, batch_size: int):
             from dataclasses import replace
 
             config = replace(config, weights=str(path), weights_id=config.weights_id)
-        from .embed import VGG16Embedder
+        from featurestore.embedding.vgg16 import VGG16Embedder
 
         _EMBEDDERS[key] = VGG16Embedder(config, batch_size=batch_size)
     return _EMBEDDERS[key]

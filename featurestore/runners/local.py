@@ -1,9 +1,5 @@
 """Embedding a collection on this machine: decoding workers feed one model, batches mix videos, and each
-video is checkpointed as its samples come and published once it is whole.
-
-`Collection` decides which videos need work and holds each one's lock while it is in flight (so two
-`embed` processes never embed the same video at once); `run_local` is the loop. cluster.py runs the same
-collection on Ray.
+video is checkpointed as its samples come and published once it is whole (`run_local`).
 """
 
 from __future__ import annotations
@@ -12,19 +8,15 @@ import itertools
 import math
 import os
 import pickle
-import warnings
 from collections import deque
 from collections.abc import Callable
-from contextlib import ExitStack
-from dataclasses import dataclass
 
 import numpy as np
 
-from .collect import EmbedReport, VideoWork, checkpoint_for
-from .errors import VideoUnreadable
-from .reuse import EmbedWarning
-from .store import video_stem
-from .video import VideoInfo
+from featurestore.errors import VideoUnreadable
+
+from .collection import Candidate, Collection
+from .work import VideoWork
 from .workers import DecodePool, Job
 
 #: A range is split for an idle worker only if both halves keep at least this much video (a split decodes
@@ -35,157 +27,11 @@ AUTO_PROCESSES_MIN_S = 60.0
 _MAX_WORKER_DEATHS = 3
 
 
-@dataclass
-class Candidate:
-    """A video the caller asked for, checked against the store: status 'new', 'replaced' or 'stored'."""
-
-    video_id: str
-    path: object
-    fingerprint: str
-    sample_fps: float
-    decode: str
-    status: str
-    info: VideoInfo
-
-
 def usable_cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:
         return os.cpu_count() or 1
-
-
-def lock_name(video_id: str) -> str:
-    return video_stem(video_id) + ".lock"
-
-
-class Collection:
-    """The videos of one `embed_videos` call: activated one by one, each under its lock, until published.
-
-    Parameters
-    ----------
-    recheck : callable(Candidate) -> str or EmbedReport
-        Once the video's lock is held: 'new' or 'replaced' to embed it, or the report of a video that needs
-        no embedding any more (stored by another process meanwhile, copied from a byte-identical one).
-    on_stored : callable(Candidate), optional
-        Told of each video this run stores.
-    """
-
-    def __init__(self, store, candidates: list[Candidate], config, *, recheck: Callable, progress=None,
-                 on_wait: Callable[[str], None] | None = None, on_stored: Callable | None = None):
-        self.store, self.config, self.recheck, self.progress, self.on_wait = store, config, recheck, progress, on_wait
-        self.on_stored = on_stored
-        self.current = ""  # a video in progress, for messages
-        self._active: dict[str, VideoWork] = {}
-        self._candidates: dict[str, Candidate] = {}
-        self.reports: dict[str, EmbedReport] = {}
-        self.pending: deque[Candidate] = deque()
-        self.deferred: list[Candidate] = []
-        self._locks: dict[str, ExitStack] = {}
-        self.device = self.backend = ""
-        self._hw_warned = False
-        for cand in candidates:
-            if cand.status == "stored":
-                self._report_stored(cand)
-            else:
-                self.pending.append(cand)
-        self.total = sum(_estimate(c) for c in self.pending)
-        if self.progress and self.pending:
-            names = [c.video_id for c in self.pending]
-            n_done = sum(checkpoint_for(store, c.video_id, c.fingerprint, config, c.sample_fps, c.decode).n_samples()
-                         for c in self.pending)
-            self.progress.start(names[0] if len(names) == 1 else f"{len(names)} videos", self.total, n_done)
-
-    @property
-    def has_more(self) -> bool:
-        return bool(self.pending or self.deferred)
-
-    def _report_stored(self, cand: Candidate) -> None:
-        self.reports[cand.video_id] = EmbedReport.stored(cand.video_id, cand.path, self.store.info(cand.video_id))
-
-    def next_work(self, block: bool = False) -> VideoWork | None:
-        """Activate the next video that needs decoding; None when there is none (or only locked ones, unless
-        `block`). Videos whose checkpoints already hold every sample are published on the way."""
-        while self.pending or (block and self.deferred):
-            waiting = not self.pending
-            cand = self.pending.popleft() if self.pending else self.deferred.pop(0)
-            stack = ExitStack()
-            if not stack.enter_context(self.store.lock(lock_name(cand.video_id), blocking=False, remove=True)):
-                stack.close()
-                if not waiting:
-                    self.deferred.append(cand)  # another process is on it: come back when nothing else is left
-                    continue
-                if self.on_wait:
-                    self.on_wait(f"waiting for another screentime process embedding {cand.video_id!r} into {self.store.path}")
-                stack.enter_context(self.store.lock(lock_name(cand.video_id), remove=True))
-            try:
-                status = self.recheck(cand)
-            except BaseException:
-                stack.close()
-                raise
-            if isinstance(status, EmbedReport):  # stored meanwhile, or copied: nothing to decode
-                stack.close()
-                self.reports[cand.video_id] = status
-                if status.status == "copied" and self.on_stored:
-                    self.on_stored(cand)
-                self._advance(_estimate(cand))
-                continue
-            self._locks[cand.video_id] = stack
-            self.current = cand.video_id
-            work = VideoWork(self.store, cand.video_id, cand.path, cand.fingerprint, self.config, cand.sample_fps,
-                             cand.decode, status, cand.info)
-            self._active[cand.video_id] = work
-            self._candidates[cand.video_id] = cand
-            if work.is_complete:
-                self.publish(work)
-                continue
-            return work
-        return None
-
-    def _advance(self, n: int) -> None:
-        if self.progress and n:
-            self.progress.advance(n)
-
-    def publish(self, work: VideoWork) -> None:
-        self.current = work.video_id
-        try:
-            self.reports[work.video_id] = work.publish(self.device, self.backend)
-        finally:
-            work.published = True
-            self._active.pop(work.video_id, None)
-            stack = self._locks.pop(work.video_id, None)
-            if stack is not None:
-                stack.close()
-        if self.on_stored:
-            self.on_stored(self._candidates[work.video_id])
-        if work.hw_error and not self._hw_warned:
-            self._hw_warned = True
-            warnings.warn(f"--decode hw: NVDEC could not decode {work.path} ({work.hw_error}); decoded in software "
-                          "(frames as --decode exact)", EmbedWarning, stacklevel=3)
-
-    def clear_checkpoints(self) -> int:
-        """Delete the checkpoints of the videos in flight (the disk is full); returns the bytes freed."""
-        freed = 0
-        for work in self._active.values():
-            freed += work.checkpoint.size_bytes()
-            work.checkpoint.clear()
-        return freed
-
-    def finish(self) -> None:
-        """Every video is stored: end the progress bar (after an exception it stays where the run stopped)."""
-        if self.progress and self.total:
-            self.progress.finish()
-
-    def close(self) -> None:
-        """Release the locks of the videos still in flight."""
-        for stack in self._locks.values():
-            stack.close()
-        self._locks.clear()
-
-
-def _estimate(cand: Candidate) -> int:
-    estimate = cand.info.duration_estimate_s
-    return max(1, int(math.ceil(estimate * cand.sample_fps - 1e-9))) if estimate > 0 else 1
 
 
 def choose_workers(workers: int | None, candidates: list[Candidate]) -> int:
@@ -235,7 +81,7 @@ def run_local(coll: Collection, *, make_embedder: Callable, batch_size: int, wor
     replans: dict[str, int] = {}
 
     def submit(slot: int, work: VideoWork, start: int, stop: int | None) -> None:
-        job = Job(next(job_ids), work.video_id, str(work.path), work.sample_fps, work.decode, start, stop)
+        job = Job(next(job_ids), work.video_id, str(work.path), work.sample_fps, work.decode, start, stop, work.info)
         running[job.job_id] = work
         work.n_ranges += 1
         pool.submit(slot, job)
@@ -354,7 +200,7 @@ def _stop_estimate(job: Job, work: VideoWork) -> int:
 
 
 def _build(make_embedder: Callable, coll: Collection, batch_size: int):
-    from .embed import VGG16Embedder
+    from featurestore.embedding.vgg16 import VGG16Embedder
 
     embedder = make_embedder(coll.config, batch_size=batch_size) if make_embedder is VGG16Embedder else make_embedder(coll.config)
     coll.device = getattr(embedder, "device", "")

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import Checkpoint
-from .errors import StoreFull, StoreUnwritable, VideoUnreadable
-from .files import is_disk_full
-from .provenance import library_versions
-from .reuse import EmbedWarning
-from .store import video_stem
-from .video import VideoInfo
+from featurestore.errors import EmbedWarning, StoreFull, StoreUnwritable, VideoUnreadable
+from featurestore.files import is_disk_full
+from featurestore.provenance import library_versions
+from featurestore.store.checkpoint import Checkpoint
+from featurestore.store.layout import checkpoint_name
+from featurestore.video.clock import n_samples_until
+from featurestore.video.reader import VideoInfo
 
 #: Recorded with each video (the Keras backend's own libraries are added per run).
 EMBED_LIBRARIES = ("numpy", "opencv-python-headless", "av", "h5py", "keras")
@@ -74,7 +74,7 @@ def checkpoint_for(store, video_id: str, fingerprint: str, config, sample_fps: f
     meta = {"video_id": video_id, "fingerprint": fingerprint, "config": config.identity(), "sample_fps": sample_fps}
     if decode != "exact":  # checkpoints of exact decoding keep the meta they had before modes existed
         meta["decode"] = decode
-    return Checkpoint(store.shard_dir / (video_stem(video_id) + ".part"), meta)
+    return Checkpoint(store.shard_dir / checkpoint_name(video_id), meta)
 
 
 @dataclass(eq=False)
@@ -177,8 +177,6 @@ class VideoWork:
             self.hw_error = end.hw_error
         errors = end.n_decode_errors
         if end.reached_end:
-            from .decode import n_samples_until
-
             k = n_samples_until(end.end_s, self.sample_fps) if end.end_s is not None else end.next_index
             if self.end_index is None or k < self.end_index:
                 self.end_index, self.end_s = k, end.end_s
@@ -222,7 +220,7 @@ class VideoWork:
                        f"file?); samples near them show the last good frame")
         if warning:
             warnings.warn(warning, EmbedWarning, stacklevel=4)
-        from .backend import BACKEND_LIBRARIES
+        from featurestore.embedding.backend import BACKEND_LIBRARIES
 
         frame_count = int(n_frames.sum())
         info = {

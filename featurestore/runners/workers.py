@@ -3,7 +3,7 @@ frames, streaming them to the one process that runs the model and writes the sto
 
 A worker's range can be cut short while it runs (`Control.split`): an idle worker then takes the rest, so
 one long film keeps every core busy. A range decoded in pieces gives the same samples as one decoder would
-(see decode.py).
+(see featurestore/video/pyav.py).
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .collect import RangeEnd
-from .errors import ScreentimeError
+from featurestore.errors import ScreentimeError
+from featurestore.video.reader import VideoInfo
+
+from .work import RangeEnd
 
 _NO_STOP = 2**62
 
@@ -36,6 +38,7 @@ class Job:
     decode: str
     start: int
     stop: int | None
+    info: VideoInfo | None = None  # what probing the file said (the pipeline probed it once): not probed again
 
 
 def decode_range(job: Job, preprocessor: Callable, emit: Callable, *, threads: int = 0,
@@ -45,9 +48,9 @@ def decode_range(job: Job, preprocessor: Callable, emit: Callable, *, threads: i
     `may_emit(k)` is asked before sample k is kept; False ends the range there (another worker takes the rest).
     Returns where the range stopped and what the decoder saw.
     """
-    from .decode import AvVideoReader
+    from featurestore.video.pyav import AvVideoReader
 
-    reader = AvVideoReader(job.path, decode=job.decode, threads=threads)
+    reader = AvVideoReader(job.path, decode=job.decode, threads=threads, info=job.info)
     samples = reader.sample(job.sample_fps, job.start, job.stop)
     buf, next_index, cut = [], job.start, False
     try:

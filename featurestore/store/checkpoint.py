@@ -5,7 +5,7 @@ leaves only whole chunks behind. A chunk set belongs to one (video content, conf
 Chunks carry their sample numbers, so time ranges decoded in parallel, in any order, resume exactly; a chunk
 may also say where the video ends (`end_index`, `end_s`) once a decoder has reached it. The caller holds the
 video's lock while it uses a checkpoint; a folder nobody can resume is removed by the store's leftover sweep
-(featurestore.integrity).
+(featurestore.store.sweep).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_output, atomic_write
+from featurestore.files import atomic_output, atomic_write
 
 
 @dataclass

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import h5py
 
-from .errors import StoreCorrupt, StoreFull, StoreUnwritable
-from .files import atomic_write, is_disk_full
+from featurestore.errors import StoreCorrupt, StoreFull, StoreUnwritable, command
+from featurestore.files import atomic_write, is_disk_full
+
 from .shards import READ_ERRORS, first_line, hdf5_image
 
 FORMAT_VERSION = 1
@@ -49,7 +50,7 @@ class StoreIndex:
 
     def damaged(self, err: BaseException) -> StoreCorrupt:
         return StoreCorrupt(f"{self.path}: the store index is damaged ({first_line(err)}); its videos are safe in "
-                            f"{self.shard_dir.name}/: rebuild the index with `python cli.py check-store --store {self.path} --repair`")
+                            f"{self.shard_dir.name}/: rebuild the index with `{command(f'check-store --store {self.path} --repair')}`")
 
     @contextmanager
     def open(self) -> Iterator[h5py.File]:

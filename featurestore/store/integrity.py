@@ -1,27 +1,22 @@
-"""Store integrity: verify every stored video, rebuild a damaged or lost index from the shards, sweep leftovers.
+"""Store integrity: verify every stored video, and rebuild a damaged or lost index from the shards.
 
-A leftover is removed only when it is proven dead: a file that only a writer holding the store lock
-creates (temporary index copies, the shard `remove` marked and no longer indexes), a temporary shard whose
-own lock no living process holds, a checkpoint nobody holds of a video that is already published (or that
-can never be resumed into this store), a shard the index replaced, a lock file nobody holds. A shard holding a whole video of this store's
-config that the index does not name is put back into the index, never deleted.
+Verification reads every byte back against its checksums and lists leftovers of interrupted runs;
+repair leaves damaged videos out (their shards kept in `damaged/`), puts back intact shards the index lost,
+and removes proven leftovers (sweep.py). Both work on the store's files (`StoreFiles`), since they must
+open stores that `StoreFiles` refuses.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
-import shutil
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import StoreCorrupt
-from .shards import ShardDamaged, read_header, read_shard
-from .store import FeatureStore, config_identity, video_stem
+from featurestore.errors import StoreCorrupt
 
-DAMAGED_DIR = "damaged"
+from .layout import DAMAGED_DIR, StoreFiles
+from .shards import ShardDamaged, read_header, read_shard
+from .sweep import adopt_orphans, leftovers, same_config, size_bytes, sweep
 
 
 @dataclass
@@ -73,16 +68,16 @@ class StoreCheck:
         return self.index_problem is None and not self.damaged
 
 
-def _open(path: Path) -> tuple[FeatureStore, dict | None, str | None]:
+def _open(path: Path) -> tuple[StoreFiles, dict | None, str | None]:
     """(store, links, index_problem); links is None when the index is missing or unreadable."""
-    store = FeatureStore._unchecked(path)
+    store = StoreFiles(path)
     if not store.index.exists():
         if not store.shard_dir.is_dir():
             raise StoreCorrupt(f"{store.path}: no such store (and no {store.shard_dir.name}/ folder next to it)")
         return store, None, "the store index is missing"
     try:
         store.config, store.weights_path = store.index.read_attrs()
-        return store, store._links(), None
+        return store, store.index.links(), None
     except StoreCorrupt as err:
         if not store.shard_dir.is_dir():
             raise  # a foreign file, not a store of ours: nothing to check or rebuild
@@ -104,8 +99,8 @@ def verify_store(path: str | os.PathLike) -> StoreCheck:
         if found.problem is None and found.video_id not in links:
             check.unindexed.append(found)
     check.stale_links = store.index.has_stale_links()
-    check.leftovers = [p for p, _ in _leftovers(store, links, probe_only=True)]
-    check.leftover_bytes = sum(_size(p) for p in check.leftovers)
+    check.leftovers = [p for p, _ in leftovers(store, links, probe_only=True)]
+    check.leftover_bytes = sum(size_bytes(p) for p in check.leftovers)
     return check
 
 
@@ -129,7 +124,7 @@ def repair_store(path: str | os.PathLike) -> StoreCheck:
     with store.lock():
         if links is not None:
             try:  # another process may have changed it since
-                links = store._links()
+                links = store.index.links()
             except StoreCorrupt:
                 links = None
         if links is None:
@@ -144,7 +139,7 @@ def repair_store(path: str | os.PathLike) -> StoreCheck:
                                    f"{store.shard_dir.name}/{DAMAGED_DIR}/")
             for video_id, name in adopt_orphans(store, links):
                 actions.append(f"put back {video_id!r}, whose shard {name} the index had lost")
-        store._write_index(links)
+        store.write_index(links)
         removed, n_bytes = sweep(store, links)
         if removed:
             actions.append(f"removed {removed} {'leftover' if removed == 1 else 'leftovers'} of interrupted runs "
@@ -154,7 +149,7 @@ def repair_store(path: str | os.PathLike) -> StoreCheck:
     return check
 
 
-def _rebuild(store: FeatureStore, actions: list[str], index_problem: str | None) -> dict[str, str]:
+def _rebuild(store: StoreFiles, actions: list[str], index_problem: str | None) -> dict[str, str]:
     """Links of a new index from the shards alone (lock held); sets the store's config from them."""
     found = []
     for shard in sorted(store.shard_dir.glob("*.h5")):
@@ -177,7 +172,7 @@ def _rebuild(store: FeatureStore, actions: list[str], index_problem: str | None)
     store.weights_path = source if str(newest.config.get("weights", "")).startswith("sha256:") and source else None
     links: dict[str, str] = {}
     for _, name, header in found:
-        if _same_config(header.config, store.config):
+        if same_config(header.config, store.config):
             links[header.video_id] = name  # the newest shard of each id wins
         else:
             actions.append(f"left out shard {name} of {header.video_id!r} (embedded with other settings)")
@@ -185,7 +180,7 @@ def _rebuild(store: FeatureStore, actions: list[str], index_problem: str | None)
     return links
 
 
-def _check_shard(store: FeatureStore, name: str, video_id: str | None) -> VideoCheck:
+def _check_shard(store: StoreFiles, name: str, video_id: str | None) -> VideoCheck:
     """Read one shard completely and check it; `video_id` is the id the index gives it, if any."""
     try:
         header = read_shard(store.shard_dir / name)[0]
@@ -193,7 +188,7 @@ def _check_shard(store: FeatureStore, name: str, video_id: str | None) -> VideoC
         return VideoCheck(video_id or _named_video(store.shard_dir / name), name, str(err))
     if video_id is not None and header.video_id != video_id:
         return VideoCheck(video_id, name, f"its shard holds video {header.video_id!r}")
-    if store.config and not _same_config(header.config, store.config):
+    if store.config and not same_config(header.config, store.config):
         return VideoCheck(header.video_id, name, "its shard was embedded with other settings than the store's")
     return VideoCheck(header.video_id, name)
 
@@ -206,164 +201,9 @@ def _named_video(shard: Path) -> str:
         return ""
 
 
-def _same_config(a: dict, b: dict) -> bool:
-    return config_identity(a) == config_identity(b)
-
-
-def _move_damaged(store: FeatureStore, name: str) -> None:
+def _move_damaged(store: StoreFiles, name: str) -> None:
     """Keep a damaged shard out of the way (never deleted: it may be worth a look)."""
     shard = store.shard_dir / name
     if shard.exists():
         (store.shard_dir / DAMAGED_DIR).mkdir(exist_ok=True)
         os.replace(shard, store.shard_dir / DAMAGED_DIR / name)
-
-
-def adopt_orphans(store: FeatureStore, links: dict[str, str]) -> list[tuple[str, str]]:
-    """Add to `links` the intact shards of this store's config whose video id the index lacks (lock held).
-
-    Such a shard is a whole video whose writer was killed between publishing it and indexing it (or one
-    an older copy of the index never knew). Returns the (video_id, shard name) pairs added.
-    """
-    named = set(links.values())
-    best: dict[str, tuple[int, str]] = {}
-    for shard in store.shard_dir.glob("*.h5"):
-        if shard.name in named or (store.shard_dir / f".{shard.name}.removed").exists():
-            continue
-        try:
-            header = read_header(shard)
-        except ShardDamaged:
-            continue
-        if header.video_id in links or not _same_config(header.config, store.config):
-            continue
-        if header.video_id not in best or (header.written_ns, shard.name) > best[header.video_id]:
-            best[header.video_id] = (header.written_ns, shard.name)
-    for video_id, (_, name) in best.items():
-        links[video_id] = name
-    return [(video_id, name) for video_id, (_, name) in sorted(best.items())]
-
-
-def sweep(store: FeatureStore, links: dict[str, str]) -> tuple[int, int]:
-    """Remove proven leftovers (call with the store lock held, `links` being the index just written).
-
-    Returns (number of files and folders removed, bytes freed).
-    """
-    removed = freed = 0
-    for path, lock in _leftovers(store, links, probe_only=False):
-        if lock is not None:
-            with store.lock(lock.name, blocking=False, remove=True) as held:
-                if held:
-                    n = _size(path)
-                    removed, freed = removed + _delete(path), freed + n
-            continue
-        if path.name.endswith(".removed"):  # a marker of `remove`: its shard goes unless still indexed (kill before the index)
-            name = path.name[1:-len(".removed")]
-            if name not in links.values():
-                n = _size(store.shard_dir / name)
-                removed, freed = removed + _delete(store.shard_dir / name), freed + n
-        n = _size(path)
-        removed, freed = removed + _delete(path), freed + n
-    return removed, freed
-
-
-def _leftovers(store: FeatureStore, links: dict[str, str], probe_only: bool):
-    """Yield (path, lock or None): leftovers of killed or finished runs.
-
-    A path with a lock is a leftover only while nobody holds that lock: `sweep` takes it before deleting;
-    with `probe_only`, such paths are yielded only if the lock is free now (for `verify_store`).
-    """
-    d = store.shard_dir
-    candidates = []
-    if probe_only and _is_held(d / ".lock"):
-        return  # a writer is at work: everything it owns may be in use
-    candidates += [(p, None) for p in store.path.parent.glob(f".{store.path.name}.tmp-*")]  # index copies
-    if not d.is_dir():
-        yield from candidates
-        return
-    candidates += [(p, None) for p in d.glob(".*.removed")]
-    candidates += [(p, None) for p in d.glob(".*.trash-*")]
-    named = set(links.values())
-    for shard in d.glob("*.h5"):
-        if shard.name in named:
-            continue
-        try:
-            header = read_header(shard)
-        except ShardDamaged:
-            candidates.append((shard, None))  # unindexed and unreadable: never a whole video
-            continue
-        if header.video_id in links and _same_config(header.config, store.config):
-            candidates.append((shard, None))  # replaced by the shard the index names
-    for tmp in d.glob(".*.h5.tmp"):
-        candidates.append((tmp, d / (tmp.name[: -len(".tmp")] + ".lock")))
-    for part in d.glob("*.part"):
-        if _is_spent_checkpoint(store, links, part):
-            candidates.append((part, d / (part.name[: -len(".part")] + ".lock")))
-    guarded = {lock for _, lock in candidates if lock is not None}
-    for lock in d.glob("*.lock"):  # a lock file nobody holds: its process was killed (or never cleaned up)
-        if lock.name != ".lock" and lock not in guarded:
-            candidates.append((lock, lock))
-    for path, lock in candidates:
-        if probe_only and lock is not None and _is_held(lock):
-            continue
-        yield path, lock
-
-
-def _is_spent_checkpoint(store: FeatureStore, links: dict[str, str], part: Path) -> bool:
-    """Whether checkpoint folder `part` can never be resumed: unreadable, other settings, or already published."""
-    try:
-        meta = json.loads((part / "meta.json").read_text())
-        video_id = meta["video_id"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return True
-    if part.name != video_stem(str(video_id)) + ".part":
-        return True
-    if links and not _same_config(meta.get("config", {}), store.config):
-        return True
-    if video_id not in links:
-        return False  # work to resume
-    try:
-        info = read_header(store.shard_dir / links[video_id]).info
-    except ShardDamaged:
-        return False
-    return info.get("fingerprint") == meta.get("fingerprint") and info.get("sample_fps") == meta.get("sample_fps")
-
-
-def _is_held(lock: Path) -> bool:
-    """Whether some process holds `lock` now; creates nothing (works on a read-only store)."""
-    try:
-        fd = os.open(lock, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return False
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)  # releases the probe's lock if it got it
-
-
-def _size(path: Path) -> int:
-    try:
-        if path.is_dir():
-            return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
-def _delete(path: Path) -> int:
-    """Remove a file, or a folder (renamed aside first, so a kill never leaves half of it under its name)."""
-    try:
-        if path.is_dir():
-            if ".trash-" not in path.name:
-                aside = path.with_name(f".{path.name}.trash-{uuid.uuid4().hex[:8]}")
-                os.replace(path, aside)
-                path = aside
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-        return 1
-    except OSError:
-        return 0

@@ -1,28 +1,13 @@
 """FeatureStore: VGG16 features keyed by video and timestamp, in HDF5, safe against crashes and damage.
 
-Layout (readable with plain h5py; the index follows external links into the shards)::
-
-    features.h5                     the index; replaced atomically (write a copy, rename) on every change
-        attrs  screentime_store=1, config=<JSON of the embedding config>, weights_path (weights-file stores)
-        /videos/<key>               external link -> features.h5.d/<shard>.h5:/video
-    features.h5.d/<shard>.h5        one video, written once, checksummed and self-describing (see shards.py)
-    features.h5.d/<stem>.part/      checkpoints of an embedding in progress (<stem>: video_stem; see checkpoint.py)
-    features.h5.d/.lock             serialises index updates between processes
-    features.h5.d/damaged/          shards that `repair` left out of the index
-
-`<key>` is the video id with '%' and '/' percent-encoded (and '.'/'..' spelled '%2E', '%2E%2E').
-The store is the index plus the folder named after it: move or copy the two together. Shards are found by
-their file name in that folder, so a renamed store reads as before (the link paths that plain h5py
-follows are rewritten on its next change, or by `repair`). No store exists until it holds a video: opening
-for writing creates nothing, the first `put` writes the index, and an empty store takes the settings of
-the next video put into it. A killed writer leaves the previous index and every published shard untouched.
+The files and how plain h5py reads them are described in layout.py. No store exists until it holds a video:
+opening for writing creates nothing, the first `put` writes the index, and an empty store takes the settings
+of the next video put into it. A killed writer leaves the previous index and every published shard untouched.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import uuid
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,30 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .embed import describe_config
-from .errors import NotEmbedded, StoreCorrupt, StoreMismatch, StoreUnwritable, VideoDamaged
-from .files import temporary_sibling
-from .index import StoreIndex, unwritable, video_id_from_key, video_key  # noqa: F401  (re-exported)
-from .locks import file_lock
+from featurestore.embedding.config import describe_config, identity_differences
+from featurestore.errors import NotEmbedded, StoreCorrupt, StoreMismatch, StoreUnwritable, VideoDamaged, command
+from featurestore.files import temporary_sibling
+
+from .index import unwritable
+from .layout import StoreFiles, shard_name
 from .shards import ShardDamaged, read_header, read_shard, write_shard
-
-_CONFIG_KEYS = ("model", "weights", "pooling", "image_size_px", "n_features", "precision")
-_CONFIG_DEFAULTS = {"precision": "float32"}  # stores made before the key existed
-
-
-def config_identity(config: dict) -> dict:
-    """The settings that decide the numbers, with defaults for keys older stores lack: equal means same features."""
-    return {k: config.get(k, _CONFIG_DEFAULTS.get(k)) for k in _CONFIG_KEYS}
-
-
-def shard_name(video_id: str) -> str:
-    """A fresh shard file name for `video_id`: '<sha1 of the id, 16 hex>-<random, 8 hex>.h5'."""
-    return f"{video_stem(video_id)}-{uuid.uuid4().hex[:8]}.h5"
-
-
-def video_stem(video_id: str) -> str:
-    """Short file-name-safe tag of a video id, shared by its shards, checkpoint folder and lock."""
-    return hashlib.sha1(video_id.encode()).hexdigest()[:16]
+from .sweep import adopt_orphans, sweep
 
 
 @dataclass
@@ -76,7 +45,7 @@ class VideoFeatures:
     info: dict
 
 
-class FeatureStore:
+class FeatureStore(StoreFiles):
     """An HDF5 feature store: a mapping of video id -> stored features, written one whole video at a time.
 
     Parameters
@@ -96,9 +65,7 @@ class FeatureStore:
                  weights_path: str | None = None):
         if mode not in ("r", "a"):
             raise ValueError(f"mode must be 'r' or 'a', got {mode!r}")
-        self.path = Path(path)
-        self.shard_dir = self.path.with_name(self.path.name + ".d")
-        self.index = StoreIndex(self.path, self.shard_dir)
+        super().__init__(path)
         self.mode = mode
         self.weights_path = weights_path
         if mode == "a" and config is None:
@@ -118,23 +85,13 @@ class FeatureStore:
         if mode == "a":
             self._check_writable()
 
-    @classmethod
-    def _unchecked(cls, path: str | os.PathLike) -> "FeatureStore":
-        """A handle that reads nothing yet (for verify and repair, which must open damaged stores)."""
-        store = cls.__new__(cls)
-        store.path = Path(path)
-        store.shard_dir = store.path.with_name(store.path.name + ".d")
-        store.index = StoreIndex(store.path, store.shard_dir)
-        store.mode, store.config, store.weights_path = "a", {}, None
-        return store
-
     # -- reading ---------------------------------------------------------------------------------
     def _refuse_missing_index(self) -> None:
         n = len(list(self.shard_dir.glob("*.h5"))) if self.shard_dir.is_dir() else 0
         if n:
             raise StoreCorrupt(f"{self.path}: the store index is missing but {self.shard_dir.name}/ holds {n} video shards; "
-                               f"rebuild it with `python cli.py check-store --store {self.path} --repair`")
-        raise StoreCorrupt(f"{self.path}: no such store; create it with `python cli.py embed VIDEO --store {self.path}`")
+                               f"rebuild it with `{command(f'check-store --store {self.path} --repair')}`")
+        raise StoreCorrupt(f"{self.path}: no such store; create it with `{command(f'embed VIDEO --store {self.path}')}`")
 
     def _links(self) -> dict[str, str]:
         """video_id -> shard file name in `shard_dir` ({} before the first video)."""
@@ -157,13 +114,13 @@ class FeatureStore:
         """The shard file that holds `video_id`; raises NotEmbedded."""
         links = self._links()
         if video_id not in links:
-            known = ", ".join(repr(v) for v in sorted(links)[:5]) or "none"
+            known = (", ".join(repr(v) for v in sorted(links)[:5]) + (", ..." if len(links) > 5 else "")) or "none"
             raise NotEmbedded(f"{self.path}: has no video {video_id!r} (stored: {known}); embed it first")
         return self.shard_dir / links[video_id]
 
     def _damaged(self, video_id: str, reason: str) -> VideoDamaged:
         return VideoDamaged(f"{self.path}: video {video_id!r} is damaged ({reason}); embed its video again "
-                            f"(no --replace needed), or drop it with `python cli.py check-store --store {self.path} --repair`",
+                            f"(no --replace needed), or drop it with `{command(f'check-store --store {self.path} --repair')}`",
                             video_id, reason)
 
     def _from_shard(self, video_id: str, read):
@@ -214,11 +171,13 @@ class FeatureStore:
         v = self.read(video_id)
         return v.actual_s, v.features
 
-    def videos(self):
+    def videos(self, *, verify: bool = False):
         """One row per video: duration, samples, sampling rate, frame count, fps, size, source, the store's config.
 
         Returns a pandas DataFrame indexed by video id. A video whose shard is damaged keeps its row, with
-        the reason in column `problem` ('' when the video's description reads back intact).
+        the reason in column `problem` ('' when intact). Without `verify` only each video's description is read
+        and checked (cheap); with `verify` every byte is read back and checked, so features that fail their
+        checksum are flagged too (what `check-store` does).
         """
         import pandas as pd
 
@@ -228,7 +187,9 @@ class FeatureStore:
         links = self._links()
         for video_id in sorted(links):
             try:
-                info, problem = read_header(self.shard_dir / links[video_id]).info, ""
+                read = read_shard if verify else read_header
+                header = read(self.shard_dir / links[video_id])
+                info, problem = (header[0] if verify else header).info, ""
             except ShardDamaged as err:
                 info, problem = {}, str(err)
             rows.append({"video": video_id, **{k: info.get(k) for k in cols}, "problem": problem})
@@ -260,7 +221,7 @@ class FeatureStore:
             frames.append(df)
         if skipped:
             warnings.warn(f"{self.path}: left out {len(skipped)} damaged videos ({', '.join(map(repr, skipped[:5]))}); "
-                          f"see `python cli.py check-store --store {self.path}`", stacklevel=2)
+                          f"see `{command(f'check-store --store {self.path}')}`", stacklevel=2)
         if not frames:
             n = int(self.config.get("n_features", 0))
             cols = ["requested_s"] + [f"f{i}" for i in range(n)]
@@ -269,9 +230,9 @@ class FeatureStore:
 
     def check_config(self, config: dict) -> None:
         """Raise StoreMismatch if `config` would give other numbers than the store's features."""
-        mine, theirs = config_identity(self.config), config_identity(config)
-        if mine != theirs:
-            diff = ", ".join(f"{k} {mine[k]!r} vs {theirs[k]!r}" for k in _CONFIG_KEYS if mine[k] != theirs[k])
+        differences = identity_differences(self.config, config)
+        if differences:
+            diff = ", ".join(differences)
             raise StoreMismatch(
                 f"{self.path}: holds features of {describe_config(self.config, self.weights_path)}, this run asked for "
                 f"{describe_config(config)} ({diff}); use another --store or the store's settings"
@@ -280,8 +241,8 @@ class FeatureStore:
     def verify(self):
         """Check every stored video byte for byte and look for leftovers; changes nothing.
 
-        Returns a `featurestore.integrity.StoreCheck`. For a store whose index cannot be opened, call
-        `featurestore.verify_store(path)` (what `python cli.py check-store` does).
+        Returns a `featurestore.store.integrity.StoreCheck`. For a store whose index cannot be opened, call
+        `featurestore.verify_store(path)` (what `check-store` does).
         """
         from .integrity import verify_store
 
@@ -290,7 +251,7 @@ class FeatureStore:
     def repair(self):
         """Rebuild the index from the shards, leaving damaged videos out, and remove proven leftovers.
 
-        Returns a `featurestore.integrity.StoreCheck` of the repaired store, listing what was done. For a
+        Returns a `featurestore.store.integrity.StoreCheck` of the repaired store, listing what was done. For a
         store whose index cannot be opened, call `featurestore.repair_store(path)`.
         """
         from .integrity import repair_store
@@ -298,13 +259,6 @@ class FeatureStore:
         return repair_store(self.path)
 
     # -- writing ---------------------------------------------------------------------------------
-    def lock(self, name: str = ".lock", blocking: bool = True, remove: bool = False):
-        """Hold an exclusive inter-process lock on a file in the shard folder; yields whether it is held.
-
-        With `remove`, the lock file is deleted on release (see `featurestore.locks.file_lock`).
-        """
-        return file_lock(self.shard_dir / name, blocking=blocking, remove=remove)
-
     def _check_writable(self) -> None:
         """Fail now, in one line, where the index or a shard could not be written later."""
         for folder in (self.path.parent, self.shard_dir):
@@ -325,10 +279,6 @@ class FeatureStore:
                 self.shard_dir.rmdir()
             except OSError:  # not empty (a checkpoint to resume, another writer) or not there
                 pass
-
-    def _write_index(self, links: dict[str, str]) -> None:
-        """Replace the index with one naming `links`; call with the lock held."""
-        self.index.write(links, self.config, self.weights_path)
 
     def _links_for_update(self) -> dict[str, str]:
         """The index's links, read with the lock held; refuses a config other than that of the stored videos
@@ -387,11 +337,9 @@ class FeatureStore:
                     os.replace(tmp, shard)
                     old = links.get(video_id)
                     links[video_id] = name
-                    from .integrity import adopt_orphans, sweep
-
                     adopt_orphans(self, links)
                     try:
-                        self._write_index(links)
+                        self.write_index(links)
                     except StoreUnwritable:
                         shard.unlink(missing_ok=True)
                         raise
@@ -416,7 +364,7 @@ class FeatureStore:
             marker = self.shard_dir / f".{old}.removed"
             marker.touch()
             try:
-                self._write_index(links)
+                self.write_index(links)
             except StoreUnwritable:
                 marker.unlink(missing_ok=True)
                 raise

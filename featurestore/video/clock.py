@@ -10,16 +10,18 @@ import math
 
 import numpy as np
 
+from featurestore.errors import InvalidParameter
+
 # Presentation times come from integer timestamps times a rational time base; a frame whose time is within
 # this tolerance after t counts as on screen at t.
 PTS_TOLERANCE_S = 1e-4
 
 
 def check_sample_fps(sample_fps: float) -> float:
-    """Return `sample_fps` as float, or raise ValueError if it is not a positive finite number."""
+    """Return `sample_fps` as float, or raise InvalidParameter (a ValueError) if it is not a positive finite number."""
     sample_fps = float(sample_fps)
     if not (math.isfinite(sample_fps) and sample_fps > 0):
-        raise ValueError(f"sample_fps must be a positive number of samples per second, got {sample_fps}")
+        raise InvalidParameter("sample_fps", f"{sample_fps:g} is not a positive rate; give samples per second, e.g. 1 or 0.5")
     return sample_fps
 
 
@@ -58,3 +60,23 @@ def frames_on_screen(pts_s: np.ndarray, requested_s: np.ndarray) -> np.ndarray:
     pts_s = np.asarray(pts_s, dtype=np.float64)
     idx = np.searchsorted(pts_s, np.asarray(requested_s, dtype=np.float64) + PTS_TOLERANCE_S, side="right") - 1
     return np.clip(idx, 0, len(pts_s) - 1).astype(np.int64)
+
+
+def interval_of_time(pts_s: float, sample_fps: float) -> int:
+    """The sample k whose interval [k / sample_fps, (k + 1) / sample_fps) holds time `pts_s` (0 before it)."""
+    k = max(0, math.floor(pts_s * sample_fps))
+    while k > 0 and requested_time(k, sample_fps) > pts_s:
+        k -= 1
+    while requested_time(k + 1, sample_fps) <= pts_s:
+        k += 1
+    return k
+
+
+def n_samples_until(end_s: float, sample_fps: float) -> int:
+    """Number of samples of a video whose last frame leaves the screen at `end_s`: k with k / fps < end_s."""
+    k = max(0, math.ceil((end_s - PTS_TOLERANCE_S) * sample_fps))
+    while k > 0 and requested_time(k - 1, sample_fps) >= end_s - PTS_TOLERANCE_S:
+        k -= 1
+    while requested_time(k, sample_fps) < end_s - PTS_TOLERANCE_S:
+        k += 1
+    return k

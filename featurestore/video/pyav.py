@@ -21,16 +21,17 @@ from __future__ import annotations
 import math
 import os
 from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from .errors import VideoUnreadable
-from .sampling import PTS_TOLERANCE_S, check_sample_fps, requested_time
-from .video import VideoInfo, check_video_path
+from featurestore.errors import InvalidParameter, VideoUnreadable
+
+from .clock import PTS_TOLERANCE_S, check_sample_fps, interval_of_time, requested_time
+from .paths import check_video_path
+from .reader import Sample, VideoInfo
 
 DECODE_MODES = ("exact", "fast", "hw")
 #: What `embed` uses for a video not stored yet (see README: chosen by bench/scale.py's decode table).
@@ -40,22 +41,12 @@ SKIP_FRAME = {"exact": "DEFAULT", "fast": "BIDIR", "hw": "DEFAULT"}
 # A damaged packet fails to decode once; this many failures in a row mean the end of what can be decoded.
 _MAX_FAILED_PACKETS = 25
 _NO_LIMIT = 2**62
-
-
-@dataclass
-class Sample:
-    """One sampled frame: sample number, requested and presentation time (s), BGR image, frames it stands for."""
-
-    index: int
-    requested_s: float
-    actual_s: float
-    frame: np.ndarray  # (height, width, 3) uint8, BGR
-    n_frames: int  # decoded frames whose presentation time falls in this sample's interval
+_SEEK_BACK_S = 2.0  # frames_at seeks this far before the first time, then decodes forward
 
 
 def check_decode_mode(decode: str) -> str:
     if decode not in DECODE_MODES:
-        raise ValueError(f"decode must be one of {DECODE_MODES}, got {decode!r}")
+        raise InvalidParameter("decode", f"must be one of {', '.join(DECODE_MODES)}, got {decode!r}")
     return decode
 
 
@@ -120,26 +111,6 @@ def _fps(stream) -> float:
     return fps if math.isfinite(fps) and fps > 0 else 0.0
 
 
-def interval_of_time(pts_s: float, sample_fps: float) -> int:
-    """The sample k whose interval [k / sample_fps, (k + 1) / sample_fps) holds time `pts_s` (0 before it)."""
-    k = max(0, math.floor(pts_s * sample_fps))
-    while k > 0 and requested_time(k, sample_fps) > pts_s:
-        k -= 1
-    while requested_time(k + 1, sample_fps) <= pts_s:
-        k += 1
-    return k
-
-
-def n_samples_until(end_s: float, sample_fps: float) -> int:
-    """Number of samples of a video whose last frame leaves the screen at `end_s`: k with k / fps < end_s."""
-    k = max(0, math.ceil((end_s - PTS_TOLERANCE_S) * sample_fps))
-    while k > 0 and requested_time(k - 1, sample_fps) >= end_s - PTS_TOLERANCE_S:
-        k -= 1
-    while requested_time(k, sample_fps) < end_s - PTS_TOLERANCE_S:
-        k += 1
-    return k
-
-
 class _SeekOvershoot(Exception):
     """The first frame after a seek comes after the range's start: seek further back."""
 
@@ -159,13 +130,16 @@ class AvVideoReader:
         See the module docstring.
     threads : int
         Decoder threads; 0 lets FFmpeg choose (all cores). Worker processes pass their share.
+    info : VideoInfo, optional
+        What `probe(path)` said, when the caller has it already (each time range of a video is decoded by a
+        reader of its own: the file is probed once per embed, not once per range).
     """
 
-    def __init__(self, path: str | os.PathLike, decode: str = "exact", threads: int = 0):
-        self.path = check_video_path(path)
+    def __init__(self, path: str | os.PathLike, decode: str = "exact", threads: int = 0, *, info: VideoInfo | None = None):
+        self.path = check_video_path(path) if info is None else Path(path)
         self.decode = check_decode_mode(decode)
         self.threads = int(threads)
-        self.info = probe(self.path)
+        self.info = probe(self.path) if info is None else info
         #: After `sample` is exhausted: frames decoded, whether the end of the video was reached and where the
         #: last frame leaves the screen, damaged packets stepped over, and what decoded (e.g. 'h264_cuvid').
         self.frames_decoded = 0
@@ -220,6 +194,52 @@ class AvVideoReader:
                 self.n_decode_errors = 0
             finally:
                 container.close()
+
+    def frames_at(self, times_s: Sequence[float]) -> list[np.ndarray]:
+        """The frames on screen at `times_s` (seconds on the video's clock; stored ``actual_s`` give the very frames
+        that were embedded), decoded after one seek to a keyframe before the earliest; in the order asked.
+
+        Every frame is decoded whatever the mode, so a frame `fast` mode embedded is found at its time too.
+        Returns BGR uint8 arrays of shape (height, width, 3). Raises VideoUnreadable if nothing decodes.
+        """
+        wanted = sorted(set(float(t) for t in times_s))
+        if not wanted:
+            return []
+        back_s = _SEEK_BACK_S
+        while True:
+            seek_s = max(0.0, wanted[0] - back_s)
+            container, stream = _open(self.path)
+            stream.codec_context.thread_type = "AUTO"
+            stream.codec_context.thread_count = self.threads
+            try:
+                if seek_s > 0:
+                    _seek(container, stream, seek_s)
+                found = self._pick(self._frames(container, stream), wanted, check_start=seek_s > 0)
+            finally:
+                container.close()
+            if found is not None:
+                return [found[float(t)] for t in times_s]
+            back_s *= 4  # the keyframe before the seek time came after the first time wanted
+
+    def _pick(self, frames, wanted: list[float], check_start: bool) -> dict[float, np.ndarray] | None:
+        """{time: the last frame at or before it}, from (pts, frame) in order; None if the first frame comes too late."""
+        out: dict[float, np.ndarray] = {}
+        held = None
+        i = 0
+        for pts, frame in frames:
+            if held is None and check_start and pts > wanted[0] + PTS_TOLERANCE_S:
+                return None
+            while i < len(wanted) and held is not None and pts > wanted[i] + PTS_TOLERANCE_S:
+                out[wanted[i]] = held.to_ndarray(format="bgr24")
+                i += 1
+            if i == len(wanted):
+                return out
+            held = frame
+        if held is None:
+            raise VideoUnreadable(f"{self.path}: no frame could be decoded")
+        image = held.to_ndarray(format="bgr24")  # the last frame stays on screen to the end
+        out.update({t: image for t in wanted[i:]})
+        return out
 
     def _frames(self, container, stream) -> Iterator[tuple[float, object]]:
         """(presentation time s, av.VideoFrame) in presentation order; steps over damaged packets."""

@@ -1,0 +1,64 @@
+"""The progress bar of long work (embedding): one bar for the collection, this run's rate and the time left.
+
+It implements `featurestore.pipeline.Progress`; the CLI draws it on stderr.
+"""
+
+from __future__ import annotations
+
+import time
+
+
+class RichProgress:
+    """One progress bar per video (samples, this run's rate, time left); use as a context manager.
+
+    On Ctrl-C it says where the run stopped and leaves the bar there; the KeyboardInterrupt goes on (exit 130).
+    """
+
+    def __init__(self, console) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._console = console
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console,
+        )
+        self._task = None
+        self._video_id = ""
+        self._total: int | None = None
+        self._t0 = 0.0
+        self._done = 0  # samples stored for the current video, from earlier runs and this one
+        self._new = 0  # samples embedded by this run
+        self._running = False
+
+    def __enter__(self) -> "RichProgress":
+        self._progress.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._progress.stop()
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+            self._console.print(self.interrupted_message(), highlight=False, soft_wrap=True)
+
+    def interrupted_message(self) -> str:
+        """'interrupted at 192/421 of long.mp4; run the same command to resume' (or without a video)."""
+        if not self._running:
+            return "interrupted; run the same command to resume (videos already embedded are kept)"
+        where = f"{self._done}/{self._total}" if self._total else f"{self._done} samples"
+        return f"interrupted at {where} of {self._video_id}; run the same command to resume"
+
+    def start(self, video_id: str, total: int | None, n_done: int = 0) -> None:
+        self._video_id, self._total, self._done, self._new, self._running = video_id, total, n_done, 0, True
+        # The samples of an earlier run start the bar but add no sample to rich's speed estimate (ETA).
+        self._task = self._progress.add_task(video_id, total=total, completed=n_done, rate="")
+        self._t0 = time.perf_counter()
+
+    def advance(self, n: int) -> None:
+        self._done += n
+        self._new += n
+        elapsed = time.perf_counter() - self._t0
+        rate = f"{self._new / elapsed:.1f} samples/s" if elapsed > 0 else ""
+        self._progress.update(self._task, advance=n, rate=rate)
+
+    def finish(self) -> None:
+        self._running = False
+        self._progress.update(self._task, total=self._done)  # the duration was an estimate: end the bar where it ended

@@ -1,0 +1,87 @@
+"""Where a store keeps its files, and `StoreFiles`: a store's files with no check made.
+
+Layout (readable with plain h5py; the index follows external links into the shards)::
+
+    features.h5                     the index; replaced atomically (write a copy, rename) on every change
+        attrs  screentime_store=1, config=<JSON of the embedding config>, weights_path (weights-file stores)
+        /videos/<key>               external link -> features.h5.d/<shard>.h5:/video
+    features.h5.d/<shard>.h5        one video, written once, checksummed and self-describing (see shards.py)
+    features.h5.d/<stem>.part/      checkpoints of an embedding in progress (<stem>: video_stem; see checkpoint.py)
+    features.h5.d/<stem>.lock       held while a process embeds that video
+    features.h5.d/.lock             serialises index updates between processes
+    features.h5.d/damaged/          shards that `repair` left out of the index
+
+`<key>` is the video id with '%' and '/' percent-encoded (and '.'/'..' spelled '%2E', '%2E%2E'; see index.py).
+The store is the index plus the folder named after it: move or copy the two together. Shards are found by
+their file name in that folder, so a renamed store reads as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from pathlib import Path
+
+from .index import StoreIndex
+from .locks import file_lock
+
+DAMAGED_DIR = "damaged"
+
+
+def video_stem(video_id: str) -> str:
+    """Short file-name-safe tag of a video id, shared by its shards, checkpoint folder and lock."""
+    return hashlib.sha1(video_id.encode()).hexdigest()[:16]
+
+
+def shard_name(video_id: str) -> str:
+    """A fresh shard file name for `video_id`: '<sha1 of the id, 16 hex>-<random, 8 hex>.h5'."""
+    return f"{video_stem(video_id)}-{uuid.uuid4().hex[:8]}.h5"
+
+
+def video_lock_name(video_id: str) -> str:
+    """The lock a process holds while it embeds `video_id` into the store."""
+    return video_stem(video_id) + ".lock"
+
+
+def checkpoint_name(video_id: str) -> str:
+    """The folder of `video_id`'s checkpoints in the shard folder."""
+    return video_stem(video_id) + ".part"
+
+
+class StoreFiles:
+    """The files of the store whose index is `path`: nothing is read or checked when it is made.
+
+    `FeatureStore` is the checked, public face; verification and repair (integrity.py) and the leftover
+    sweep (sweep.py) work on these files directly, since they must open damaged stores.
+
+    Attributes
+    ----------
+    path : Path
+        The index file.
+    shard_dir : Path
+        '<path>.d', the folder of shards, checkpoints and locks.
+    index : StoreIndex
+    config : dict
+        The store's embedding config as read (empty until read).
+    weights_path : str or None
+        The weights file a 'sha256:' config came from, as recorded.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.shard_dir = self.path.with_name(self.path.name + ".d")
+        self.index = StoreIndex(self.path, self.shard_dir)
+        self.config: dict = {}
+        self.weights_path: str | None = None
+
+    def lock(self, name: str = ".lock", blocking: bool = True, remove: bool = False):
+        """Hold an exclusive inter-process lock on a file in the shard folder; yields whether it is held.
+
+        With `remove`, the lock file is deleted on release (see `featurestore.store.locks.file_lock`).
+        """
+        return file_lock(self.shard_dir / name, blocking=blocking, remove=remove)
+
+    def write_index(self, links: dict[str, str]) -> None:
+        """Replace the index with one naming `links`, with this store's config; call with the lock held."""
+        self.index.write(links, self.config, self.weights_path)
