@@ -227,7 +227,7 @@ def test_remove_killed_midway_never_resurrects_nor_loses(tmp_path, three):
     with index.lock():  # killed after the new index, before deleting the shard: c must not come back
         links = index._links()
         del links["c.mp4"]
-        index._write_index(links)
+        index.write_index(links)
     put(FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG), "e.mp4", seed=6)
     assert FeatureStore(tmp_path / "f.h5").video_ids() == ["a.mp4", "b.mp4", "d.mp4", "e.mp4"]
     assert not shard.exists() and not list(fs.shard_dir.glob("*removed*"))
