@@ -14,88 +14,25 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from typer.core import TyperCommand, TyperGroup
-
 
 import featurestore.errors
 from classifiers.choices import FEATURE_NORMS, METRICS, MODEL_NAMES, SPLITS
 from featurestore.embedding.config import POOLINGS, PRECISIONS
-from featurestore.errors import InvalidParameter, ScreentimeError
+from featurestore.errors import ScreentimeError
 from featurestore.video.pyav import DECODE_MODES, DEFAULT_DECODE
+from screentime.terminal import Command, Group, choices
 
 DEFAULT_STORE = Path("features.h5")
 console = Console(stderr=True)  # progress, notices, warnings; re-created by main() so COLUMNS is read per run
 out = Console()  # results
 
 
-class _HelpMixin:
-    """Usage names arguments VIDEO... (not `{videos}...`); the epilog lists examples, run as the user ran us."""
-
-    @staticmethod
-    def _argument(param) -> str:
-        name = (param.metavar or param.name.upper()) + ("..." if param.nargs != 1 else "")
-        return name if param.required else f"[{name}]"
-
-    def collect_usage_pieces(self, ctx) -> list[str]:
-        pieces = [self.options_metavar] if self.options_metavar else []
-        for param in self.get_params(ctx):
-            if param.param_type_name == "argument":
-                pieces.append(self._argument(param))
-        if isinstance(self, TyperGroup):
-            pieces.append(self.subcommand_metavar)
-        return pieces
-
-    def format_epilog(self, ctx, formatter) -> None:
-        if not self.epilog:
-            return
-        prog = ctx.find_root().info_name or "screentime"
-        formatter.write_paragraph()
-        formatter.write_text("Examples:")
-        with formatter.indentation():
-            for line in self.epilog.strip().splitlines():
-                formatter.write(f"{formatter.current_indent * ' '}{line.strip().format(prog=prog)}\n")
-
-
-#: The option that sets each library parameter, so that a refused value is told as the user typed it.
-OPTIONS = {
-    "sample_fps": "--fps", "names": "--name", "batch_size": "--batch-size", "pooling": "--pooling",
-    "image_size_px": "--image-size", "precision": "--precision", "decode": "--decode", "workers": "--workers",
-    "report_path": "--report", "context_s": "--context-s", "models": "--models", "none_label": "--none-label",
-    "feature_norm": "--feature-norm", "n_splits": "--folds", "gap_s": "--gap-s", "budget_s": "--budget-s",
-    "interval_level": "--interval-level", "smooth": "--smooth", "json_path": "--json", "csv_path": "--csv",
-    "plot_path": "--plot", "out_path": "--out", "sheet_path": "--sheet",
-}
-
-
-class _Command(_HelpMixin, TyperCommand):
-    def invoke(self, ctx):
-        """The library refuses a parameter value: a usage error (exit status 2) naming the option."""
-        try:
-            return super().invoke(ctx)
-        except InvalidParameter as err:
-            raise typer.BadParameter(err.message, ctx=ctx, param_hint=OPTIONS.get(err.param, err.param)) from None
-
-    def format_options(self, ctx, formatter) -> None:
-        """Arguments as in the usage line (VIDEO..., not 'VIDEO <list[Path]>'), then typer's option records."""
-        args = [(self._argument(p), p.help or "") for p in self.get_params(ctx) if p.param_type_name == "argument"]
-        opts = [p.get_help_record(ctx) for p in self.get_params(ctx) if p.param_type_name == "option"]
-        for title, rows in (("Arguments", args), ("Options", [r for r in opts if r])):
-            if rows:
-                with formatter.section(title):
-                    formatter.write_dl(rows)
-
-
-class _Group(_HelpMixin, TyperGroup):
-    pass
-
-
 app = typer.Typer(
-    cls=_Group,
+    cls=Group,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -112,17 +49,12 @@ app = typer.Typer(
 )
 
 
-def _choices(name: str, values) -> type[Enum]:
-    """An Enum of the library's own list of values, so the CLI cannot drift from what the library accepts."""
-    return Enum(name, [(v, v) for v in values], type=str)
-
-
-Pooling = _choices("Pooling", POOLINGS)
-Decode = _choices("Decode", DECODE_MODES)
-Precision = _choices("Precision", PRECISIONS)
-Split = _choices("Split", SPLITS)
-Metric = _choices("Metric", METRICS)
-FeatureNorm = _choices("FeatureNorm", ("auto", *FEATURE_NORMS))
+Pooling = choices("Pooling", POOLINGS)
+Decode = choices("Decode", DECODE_MODES)
+Precision = choices("Precision", PRECISIONS)
+Split = choices("Split", SPLITS)
+Metric = choices("Metric", METRICS)
+FeatureNorm = choices("FeatureNorm", ("auto", *FEATURE_NORMS))
 
 
 def _show_warnings() -> None:
@@ -133,7 +65,7 @@ def _show_warnings() -> None:
         f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
 
 
-@app.command(cls=_Command, epilog="""
+@app.command(cls=Command, epilog="""
     {prog} embed ep1.mp4 ep2.mkv --store features.h5
     {prog} embed "Tom and Jerry.mp4" --name tj01 --fps 2
     {prog} embed ep1.mp4 --weights vgg16.weights.h5 --store my.h5
@@ -180,7 +112,7 @@ def embed(
         out.print(renderable)
 
 
-@app.command("check-store", cls=_Command, epilog="""
+@app.command("check-store", cls=Command, epilog="""
     {prog} check-store --store features.h5
     {prog} check-store --store features.h5 --repair
 """)
@@ -203,7 +135,7 @@ def check_store_command(
         raise SystemExit(1)
 
 
-@app.command("compare-models", cls=_Command, epilog="""
+@app.command("compare-models", cls=Command, epilog="""
     {prog} compare-models --labels labels.csv --out best.skops
     {prog} compare-models -l labels.csv -m logreg,mlp -k 3
     {prog} compare-models -l mapping.csv --video ep1.mp4
@@ -261,7 +193,7 @@ def compare_models_command(
                   + ", ".join(f"{c} {t:g}" for c, t in result.thresholds.items()), highlight=False)
 
 
-@app.command("suggest-labels", cls=_Command, epilog="""
+@app.command("suggest-labels", cls=Command, epilog="""
     {prog} suggest-labels --budget-s 60 -l labels.csv -o todo.csv
     {prog} suggest-labels --budget-s 30 -o t.csv --sheet t.png ep3
     {prog} compare-models -l labels.csv -l todo.csv -o best.skops
@@ -305,7 +237,7 @@ def suggest_labels_command(
                   f"compare-models {then} --out NEW.skops", highlight=False, soft_wrap=True)
 
 
-@app.command(cls=_Command, epilog="""
+@app.command(cls=Command, epilog="""
     {prog} score ep3.mp4 --model best.skops --store features.h5
     {prog} score ep3.mp4 ep4.mp4 --csv seg.csv --plot timeline.png
     {prog} score ep3.mp4 --json - | jq .total_screen_time_s
@@ -349,7 +281,7 @@ def score(
             console.print(f"wrote {path}", highlight=False)
 
 
-@app.command(cls=_Command, epilog="""
+@app.command(cls=Command, epilog="""
     {prog} demo
     {prog} demo --quick --out /tmp/demo
     {prog} demo --weights imagenet --duration-s 120

@@ -29,24 +29,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+from _common import add_common_args, dataset, embed, evaluate, finish_common_args, log, machine, notice_weights
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from cartoons.synthetic import (CLASSES, HELD_OUT_STYLES, SHARED_CLASSES, Shot, SyntheticVideo, make_dataset,  # noqa: E402
-                                make_video, true_screen_time, write_interval_labels)
-from classifiers.compare import compare_models  # noqa: E402
-from classifiers.chain.intervals import INTERVAL_LEVEL  # noqa: E402
-from classifiers.score import score_videos  # noqa: E402
-from featurestore import EmbeddingConfig, FeatureStore, embed_videos  # noqa: E402
-from featurestore.provenance import library_versions  # noqa: E402
+from cartoons.synthetic import write_interval_labels
+from classifiers.chain.intervals import INTERVAL_LEVEL
+from classifiers.compare import compare_models
+from classifiers.score import score_videos
+from featurestore.provenance import library_versions
 
 #: name -> (split, context_s, training samples per second: "1" or "dense")
 SETTINGS = {
@@ -74,69 +67,6 @@ LABELS = {
 }
 
 
-def log(text: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
-
-
-def shots_at(video: SyntheticVideo, times_s: np.ndarray) -> list[Shot]:
-    """The shot covering each time (seconds)."""
-    ends = np.array([s.end_s for s in video.shots])
-    idx = np.minimum(np.searchsorted(ends, np.asarray(times_s) + 1e-9, side="right"), len(ends) - 1)
-    return [video.shots[i] for i in idx]
-
-
-def label_at(video: SyntheticVideo, times_s: np.ndarray) -> np.ndarray:
-    """True label at each time (seconds): the shot covering it."""
-    return np.array([shot.label for shot in shots_at(video, times_s)])
-
-
-def dataset(work: Path, args, *, shared: bool = False) -> tuple[list[SyntheticVideo], list[SyntheticVideo]]:
-    """Generate the videos (with `shared`: scenes with both characters), or reuse those a previous run with the
-    same parameters left in `work`."""
-    prefix, folder = ("shared-", work / "videos-shared") if shared else ("", work / "videos")
-    manifest = work / f"{prefix}dataset-{args.held_out_motion}.json"
-    params = {"n_train": args.n_train, "n_test": args.n_test, "duration_s": args.duration_s, "seed": args.seed,
-              "held_out_motion": args.held_out_motion}
-    if manifest.exists():
-        doc = json.loads(manifest.read_text())
-        videos = [SyntheticVideo(Path(v["path"]), v["duration_s"], [Shot(*s) for s in v["shots"]], v["style"], v["motion"], v["fps"])
-                  for v in doc["videos"]]
-        if doc["params"] == params and all(v.path.exists() for v in videos):
-            return videos[: args.n_train], videos[args.n_train:]
-    classes = SHARED_CLASSES if shared else CLASSES
-    train, test = make_dataset(folder, n_train=args.n_train, n_test=args.n_test if args.held_out_motion == "held_out" else 0,
-                               duration_s=args.duration_s, seed=args.seed, shared=shared)
-    if args.held_out_motion == "train":  # unseen rooms, but characters move and are framed as in training
-        test = [make_video(folder / f"test_trainmotion_{k}.mp4", duration_s=args.duration_s, seed=args.seed * 1000 + 500 + k,
-                           style=HELD_OUT_STYLES[k % len(HELD_OUT_STYLES)].name, motion="train", classes=classes)
-                for k in range(args.n_test)]
-    manifest.write_text(json.dumps({"params": params, "videos": [
-        {"path": str(v.path), "duration_s": v.duration_s, "shots": [[s.start_s, s.end_s, s.label, s.lead] for s in v.shots],
-         "style": v.style, "motion": v.motion, "fps": v.fps} for v in train + test]}))
-    return train, test
-
-
-def embed(work: Path, train, test, args) -> dict[str, Path]:
-    """Stores keyed "dense" (training at --dense-fps) and "1" (training at 1/s); held-out videos at 1/s in both."""
-    config = EmbeddingConfig(weights=args.weights, pooling="avg")
-    tag = config.identity()["weights"].split(":")[0]
-    dense, one = work / f"features-{tag}-train{args.dense_fps:g}fps.h5", work / f"features-{tag}-train1fps.h5"
-    t0 = time.perf_counter()
-    embed_videos([v.path for v in train], dense, config=config, sample_fps=args.dense_fps)
-    embed_videos([v.path for v in test], dense, config=config, sample_fps=1.0)
-    log(f"features ready in {dense.name} ({time.perf_counter() - t0:.0f} s; embedding is skipped when stored)")
-    source = FeatureStore(dense)
-    target = FeatureStore(one, mode="a", config=source.config)
-    for v in train + test:  # every dense grid holds the 1/s grid: same frames, same features
-        if v.path.name in target:
-            continue
-        stored = source.read(v.path.name)
-        keep = np.abs(stored.requested_s - np.round(stored.requested_s)) < 1e-6
-        target.put(v.path.name, requested_s=stored.requested_s[keep], actual_s=stored.actual_s[keep],
-                   features=stored.features[keep], info={**stored.info, "sample_fps": 1.0})
-    return {"dense": dense, "1": one}
-
-
 def run_setting(name: str, stores: dict, labels: Path, test, work: Path, args) -> dict:
     split, context_s, rate = SETTINGS[name]
     model_path = work / f"model-{name.replace('+', '-')}.joblib"
@@ -150,35 +80,6 @@ def run_setting(name: str, stores: dict, labels: Path, test, work: Path, args) -
             "cv_scheme": comparison.cv.scheme, "model": comparison.best_name, "smoothing": comparison.best_smoother.name,
             "feature_norm": comparison.feature_norm, "context_s": comparison.context_s,
             "stage_scores": comparison.stage_scores, "interval_note": scored.interval_note, "wall_s": wall_s}
-
-
-def evaluate(scored, test) -> dict:
-    """Worst per-class error (% of duration), per-second accuracy, interval coverage and width, per-video details."""
-    classes = scored.classes
-    total_s = sum(v.duration_s for v in test)
-    err_s = {c: 0.0 for c in classes}
-    hits = n = 0
-    inside, widths, videos = [], [], []
-    for video, truth_video in zip(scored.videos, test):
-        truth = true_screen_time(truth_video)
-        for c in classes:
-            err_s[c] += abs(video.screen_time_s[c] - truth.get(c, 0.0))
-            if video.screen_time_interval_s is not None:
-                lo, hi = video.screen_time_interval_s[c]
-                inside.append(lo - 1e-6 <= truth.get(c, 0.0) <= hi + 1e-6)
-                widths.append(hi - lo)
-        hits += int(np.sum(np.asarray(video.labels).astype(str) == label_at(truth_video, video.sample_s)))
-        n += len(video.labels)
-        videos.append({"video": video.video_id, "style": truth_video.style, "duration_s": video.duration_s,
-                       "true_s": {c: truth.get(c, 0.0) for c in classes}, "predicted_s": dict(video.screen_time_s),
-                       "interval_s": video.screen_time_interval_s})
-    error_pct = {c: 100.0 * e / total_s for c, e in err_s.items()}
-    return {
-        "worst_error_pct": max(error_pct.values()), "error_pct_of_duration": error_pct,
-        "per_second_accuracy": hits / max(n, 1),
-        "coverage": float(np.mean(inside)) if inside else None, "n_intervals": len(inside),
-        "mean_width_s": float(np.mean(widths)) if widths else None, "videos": videos,
-    }
 
 
 def print_table(rows: list[dict], info: dict) -> None:
@@ -202,41 +103,6 @@ def print_table(rows: list[dict], info: dict) -> None:
         cov = by["new"]["coverage"]
         print(f"target: interval coverage {100 * cov:.0f}% within 10 points of {100 * INTERVAL_LEVEL:g}%: "
               f"{'PASS' if abs(cov - INTERVAL_LEVEL) <= 0.10 + 1e-9 else 'FAIL'}")
-
-
-def add_common_args(p: argparse.ArgumentParser, *, models: str = "logreg,mlp,gboost,lightgbm",
-                    quick_help: str = "3 x 40 s training, 3 x 40 s held out") -> None:
-    """The dataset, training and run options every accuracy bench (this, active.py, multilabel.py) takes."""
-    p.add_argument("--weights", default="random", help="'random' (seeded, default), 'imagenet' or a Keras weights file")
-    p.add_argument("--n-train", type=int, default=4)
-    p.add_argument("--n-test", type=int, default=6)
-    p.add_argument("--duration-s", type=float, default=90.0)
-    p.add_argument("--folds", type=int, default=5, help="compare-models --folds (5, its default)")
-    p.add_argument("--models", default=models, help=f"compare-models --models (default: {models})")
-    p.add_argument("--jobs", type=int, default=-1)
-    p.add_argument("--seed", type=int, default=0, help="seed of the generated dataset")
-    p.add_argument("--work-dir", type=Path, help="keep videos, stores and models here and reuse them (default: a temporary dir)")
-    p.add_argument("--held-out-motion", choices=("held_out", "train"), default="held_out",
-                   help="held_out (default): held-out videos also move and frame the characters unlike training; "
-                        "train: only their rooms are new")
-    p.add_argument("--quick", action="store_true", help=quick_help)
-
-
-def finish_common_args(args) -> None:
-    """Apply --quick and split --models (after `add_common_args`)."""
-    if args.quick:
-        args.n_train, args.n_test, args.duration_s = 3, 3, 40.0
-    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
-
-
-def notice_weights(args) -> None:
-    if args.weights == "random":
-        print("notice: ImageNet weights cannot be downloaded here; VGG16 runs with seeded random weights "
-              "(--weights FILE for a Keras weights file)", file=sys.stderr)
-
-
-def machine() -> dict:
-    return {"python": platform.python_version(), "platform": platform.platform(), "processor": platform.processor()}
 
 
 def parse_args(argv=None):

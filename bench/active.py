@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from accuracy import add_common_args, dataset, embed, evaluate, finish_common_args, label_at, log, machine  # noqa: E402
+from _common import add_common_args, dataset, embed, evaluate, finish_common_args, label_at, log, machine  # noqa: E402
 from cartoons.synthetic import write_interval_labels  # noqa: E402
 from classifiers.compare import compare_models  # noqa: E402
 from classifiers.chain.persist import load_model  # noqa: E402

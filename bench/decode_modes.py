@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from accuracy import evaluate  # noqa: E402
+from _common import evaluate  # noqa: E402
 from scale import encode, row_decode_cpu  # noqa: E402
 
 from cartoons.synthetic import make_dataset, write_interval_labels  # noqa: E402

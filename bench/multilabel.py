@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from accuracy import add_common_args, dataset, finish_common_args, log, machine, notice_weights, shots_at  # noqa: E402
+from _common import add_common_args, dataset, finish_common_args, log, machine, notice_weights, shots_at  # noqa: E402
 from cartoons.synthetic import CHARACTERS, SyntheticVideo, true_presence, write_interval_labels  # noqa: E402
 from classifiers.compare import compare_models  # noqa: E402
 from classifiers.score import score_videos  # noqa: E402

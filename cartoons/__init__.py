@@ -1,7 +1,13 @@
-"""Generated, labelled cartoon videos and the demo that runs the whole job on them (not part of the library)."""
+"""Generated, labelled cartoon videos and the demo that runs the whole job on them (not part of the library).
 
-from .demo import DemoResult, run_demo
-from .synthetic import CLASSES, SyntheticVideo, make_dataset, make_video, true_screen_time, write_interval_labels
+`synthetic` writes the videos and their truth (`drawing` draws them); `demo` runs embed, compare-models and
+score on them.
+"""
 
-__all__ = ["DemoResult", "run_demo", "CLASSES", "SyntheticVideo", "make_dataset", "make_video", "true_screen_time",
-           "write_interval_labels"]
+from featurestore.lazy import lazy_names
+
+_MODULES = {
+    ".demo": ("DemoResult", "run_demo"),
+    ".synthetic": ("CLASSES", "SyntheticVideo", "make_dataset", "make_video", "true_screen_time", "write_interval_labels"),
+}
+__all__, __getattr__, __dir__ = lazy_names(__name__, _MODULES)

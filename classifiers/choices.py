@@ -1,10 +1,10 @@
 """The named choices `compare-models` offers, kept free of scikit-learn so the CLI builds its options quickly."""
 
-#: Registered models, in leaderboard order (classifiers.registry builds them).
+#: Registered models, in leaderboard order (classifiers.selection.registry builds them).
 MODEL_NAMES = ("logreg", "mlp", "gboost", "lightgbm")
-#: Cross-validation schemes (classifiers.cv plans them).
+#: Cross-validation schemes (classifiers.selection.cv plans them).
 SPLITS = ("auto", "grouped", "leave-one-video-out", "blocks", "shuffled")
-#: Ranking metrics: name -> True if higher is better (classifiers.metrics computes them).
+#: Ranking metrics: name -> True if higher is better (classifiers.selection.metrics computes them).
 METRICS = {"macro_f1": True, "balanced_accuracy": True, "log_loss": False, "screen_time_error_pct": False}
-#: Per-video feature normalisations (classifiers.features.VideoNormalizer).
+#: Per-video feature normalisations (classifiers.chain.stages.VideoNormalizer).
 FEATURE_NORMS = ("none", "center")

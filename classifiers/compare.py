@@ -47,14 +47,14 @@ class ComparisonResult:
     best_smoother : Smoother
     cv : CVPlan
         The folds every model was scored on; ``cv.summary`` has per-fold counts.
-    feature_norm, context_s : the per-video stages used (`classifiers.features`).
+    feature_norm, context_s : the per-video stages used (`classifiers.chain.stages`).
     stage_scores : list of dict
         When the stages were chosen by cross-validation: one row per candidate, ``{"feature_norm",
         "context_s", <metric>}``, the probe model's (logreg) score.
     held_out : list of HeldOutVideo
         The winner's held-out predictions (with its smoother), one per fold and test video.
     interval : dict
-        Held-out screen-time errors behind the saved model's intervals (`classifiers.intervals.error_spread`).
+        Held-out screen-time errors behind the saved model's intervals (`classifiers.chain.intervals.error_spread`).
     multi_label : bool
         Characters, not classes (issue 11): `classes` are the characters, each a binary problem.
     thresholds : dict of str to float
@@ -111,21 +111,21 @@ def compare_models(
     """Compare classifiers on the labelled frames of a store; save the winner to `out_path`.
 
     `feature_norm` is "none", "center" or "auto"; `context_s` a window in seconds or "auto" (a value of
-    `classifiers.features.CONTEXT_GRID_S`). With "auto", logistic regression scores the candidates on the
+    `classifiers.chain.stages.CONTEXT_GRID_S`). With "auto", logistic regression scores the candidates on the
     same folds first -- each normalisation without context, then each window with the better one -- and
     the best setting is used for every model.
 
-    Labels are read as in `featurestore.labels.read_labels` (`video`, `classes` for the tutorial format;
+    Labels are read as in `classifiers.data.join.read_labels` (`video`, `classes` for the tutorial format;
     several files are joined as one, ``--labels L.csv --labels todo.csv``);
-    folds as in `classifiers.cv.plan_folds` (for a blocks split the gap is at least the widest context
+    folds as in `classifiers.selection.cv.plan_folds` (for a blocks split the gap is at least the widest context
     window, so no training frame's window reaches a test block); held-out scoring as in `compare_frames`.
-    The winner is refitted on all labelled frames and saved with `classifiers.persist.save_model`, with
+    The winner is refitted on all labelled frames and saved with `classifiers.chain.persist.save_model`, with
     its held-out errors for screen-time intervals, when `out_path` is given; the leaderboard is written to
-    `report_path` (.csv or .json, `classifiers.report.write_report`) when given. Both files are replaced
+    `report_path` (.csv or .json, `classifiers.output.leaderboard.write_report`) when given. Both files are replaced
     together, after all the work, or neither is.
 
     With `multi_label` (issue 11), labels are characters that may share the screen (`none_label`: none on
-    screen): every model becomes one binary problem per character (`classifiers.multilabel`), with the
+    screen): every model becomes one binary problem per character (`classifiers.chain.estimators`), with the
     same folds, stages and smoothing (per character), and a threshold per character chosen by
     cross-validation for screen-time error.
 
@@ -191,13 +191,13 @@ def compare_frames(
     """Score every model, with every smoother, on the folds of `plan`; return the leaderboard.
 
     Each fold's model is fitted on the fold's training frames after the per-video stages, then run on
-    the fold's test videos by `SavedModel.predict_video` (see `classifiers.heldout`): the chain `score` runs.
+    the fold's test videos by `SavedModel.predict_video` (see `classifiers.selection.heldout`): the chain `score` runs.
 
     Leaderboard columns: model, status, winner, smoothing (best smoother by `metric`), macro_f1,
     balanced_accuracy, log_loss (mean over folds, with ``*_std``), screen_time_error_pct (mean over
     classes), the same unsmoothed as ``*_unsmoothed``, recall_<class>, screen_time_error_pct_<class>,
     fit_s (mean per fold, seconds), predict_s_per_1000 (seconds of held-out scoring per 1,000 test frames:
-    the whole chain, every smoothing candidate), error. Multi-label data (`classifiers.multilabel`):
+    the whole chain, every smoothing candidate), error. Multi-label data (`classifiers.chain.estimators`):
     macro_f1, balanced_accuracy and log_loss are means over characters, with f1_<character>,
     threshold_<character>, together_error_pct, none_error_pct and exact_set_accuracy besides.
 

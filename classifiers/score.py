@@ -125,7 +125,7 @@ def score_videos(
     names, replace
         As in `embed_videos`: ids to store the videos under, and whether to re-embed a stored id.
     interval_level : float
-        Level of the screen-time intervals, in (0, 1) (see `classifiers.intervals`).
+        Level of the screen-time intervals, in (0, 1) (see `classifiers.chain.intervals`).
 
     Raises
     ------
@@ -136,8 +136,9 @@ def score_videos(
     if sample_fps is not None:
         sample_fps = check_sample_fps(sample_fps)
     check_names(names, paths)
+    override = parse_smoother(smooth) if isinstance(smooth, str) else smooth
     saved = load_model(model_path)  # cheap checks first: a bad model fails before any decoding
-    smoother = parse_smoother(smooth) if isinstance(smooth, str) else (smooth or saved.smoother)
+    smoother = override or saved.smoother
     config = embedding_config_for(saved, weights)
     store_path = Path(store_path)
     store = FeatureStore(store_path) if store_path.exists() else None  # opened once (embed_videos takes it too)

@@ -44,7 +44,7 @@ class SuggestedSpan:
     video_id : str
     start_s, end_s : float, seconds: the span is [start_s, end_s) on the video's clock
     value : float
-        Mean value of its samples when it was picked (after spreading, see `classifiers.spans`).
+        Mean value of its samples when it was picked (after spreading, see `classifiers.active.spans`).
     uncertainty, instability, disagreement : float, means over its samples, each in [0, 1]
     sample_s, actual_s : ndarray of shape (k,), seconds: its samples' grid times and frame times
     proba : ndarray of shape (k, n_classes): smoothed probabilities of its samples

@@ -1,4 +1,4 @@
-"""`python -m screentime embed|compare-models|score|demo ...`, the same as `python cli.py ...`."""
+"""`python -m screentime embed|compare-models|score|demo ...`, the same as the `screentime` command (cli.py)."""
 
 import sys
 

@@ -34,6 +34,7 @@ def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_other_backends_give_tensorflows_features(tmp_path, backend):
     pytest.importorskip(backend)  # CI installs JAX; torch where it is installed

@@ -63,6 +63,7 @@ def test_cli_version(capsys, monkeypatch):
     assert code == 0 and re.search(r"\(python 3[.\d]+, jax [.\d]+, jaxlib [.\d]+, keras ", out) and "tensorflow" not in out
 
 
+@pytest.mark.slow
 def test_cli_runs_as_module_and_as_file(tmp_path):
     env = dict(os.environ, COLUMNS="80")
     as_module = subprocess.run([sys.executable, "-m", "screentime", "embed", "--help"], cwd=tmp_path, env=env,

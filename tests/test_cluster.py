@@ -15,6 +15,8 @@ from cli import main
 from conftest import ROOT, alive, assert_same_store, bframe_film, write_video
 from featurestore import EmbeddingConfig, embed_videos
 
+pytestmark = pytest.mark.slow  # system tests: real processes killed, a local Ray cluster
+
 TINY = EmbeddingConfig(weights="random", pooling="avg", image_size_px=32)
 
 

@@ -107,6 +107,7 @@ def test_compare_models_learns_when_features_are_informative(tmp_path):
     assert result.folds["test_frames"].sum() == 1000
 
 
+@pytest.mark.slow
 def test_compare_models_marks_failed_and_timed_out_models(tmp_path):
     store, labels = make_scene_store(tmp_path, 3, n_frames=100, informative=True)
     models = {"broken": Broken(), "logreg": build_model("logreg"), "slow": Slow(sleep_s=60.0)}

@@ -6,12 +6,14 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import numpy as np
+import pytest
 
 from conftest import ROOT, write_video
 from featurestore import FeatureStore
+
+pytestmark = pytest.mark.slow  # system tests: real processes, killed at any moment
 
 CONFIG = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": 512}
 TINY = ["--weights", "random", "--image-size", "32", "--batch-size", "2"]

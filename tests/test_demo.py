@@ -10,6 +10,7 @@ import cartoons.demo
 from conftest import run_cli as run
 
 
+@pytest.mark.slow
 def test_demo_quick_runs_end_to_end(tmp_path, capsys, monkeypatch):
     """Offline, without cached ImageNet weights: random weights without a download attempt, every output
     written, and the printed next command works as printed."""

@@ -24,7 +24,7 @@ def test_cv_held_out_predictions_equal_predict_video(tmp_path):
     assert result.cv.scheme == "leave-one-video-out" and len(result.held_out) == 3
 
     store = FeatureStore(store_path)
-    labelled = read_labels(labels, store)  # video_id, row, requested_s, label: independent of classifiers.dataset
+    labelled = read_labels(labels, store)  # video_id, row, requested_s, label: independent of classifiers.data.dataset
     staged = {v: video_features(store.read(v).features, store.read(v).requested_s, feature_norm="center", context_s=2.0)
               for v in store.video_ids()}
     for held in result.held_out:

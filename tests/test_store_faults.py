@@ -64,6 +64,7 @@ def fill(disk, leave_bytes: int):
     return disk / "filler"
 
 
+@pytest.mark.slow
 def test_disk_full_while_checkpointing_one_line_and_disk_as_before(tmp_path, small_disk, capsys):
     store = small_disk / "f.h5"
     kept = write_video(tmp_path / "kept.avi", 10, 30, fourcc="MJPG")

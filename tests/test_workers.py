@@ -41,6 +41,7 @@ def test_workers_split_one_film_into_ranges_and_store_what_a_sequential_run_stor
     assert FeatureStore(tmp_path / "film.h5").info("film.mp4")["frame_count"] == 300
 
 
+@pytest.mark.slow
 def test_workers_with_real_vgg16_give_the_sequential_features(tmp_path, videos):
     embed_videos(videos[:2], tmp_path / "seq.h5", config=TINY, batch_size=4, sample_fps=2.0, workers=0)
     embed_videos(videos[:2], tmp_path / "par.h5", config=TINY, batch_size=4, sample_fps=2.0, workers=2, min_split_s=1.0)
@@ -73,6 +74,7 @@ def children_of(pid: int) -> list[int]:
     return kids
 
 
+@pytest.mark.slow
 def test_kill_9_during_a_multi_worker_embed_loses_nothing_and_the_rerun_resumes(tmp_path):
     videos = [write_video(tmp_path / f"v{i}.avi", 10, 1200, fourcc="MJPG") for i in range(2)]  # 2 x 240 samples
     store = tmp_path / "f.h5"

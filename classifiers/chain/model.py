@@ -39,13 +39,13 @@ class SavedModel:
     smoother : Smoother
         Smoothing chosen by cross-validation; applied per video, frames in time order.
     feature_norm : {"none", "center"}
-        Per-video normalisation (`classifiers.features.VideoNormalizer`).
+        Per-video normalisation (`classifiers.chain.stages.VideoNormalizer`).
     context_s : float
-        Temporal context window, +-seconds (`classifiers.features.TemporalContext`); 0 = none.
+        Temporal context window, +-seconds (`classifiers.chain.stages.TemporalContext`); 0 = none.
     interval : dict
-        Held-out screen-time errors (`classifiers.intervals.error_spread`); {} if unknown.
+        Held-out screen-time errors (`classifiers.chain.intervals.error_spread`); {} if unknown.
     multi_label : bool
-        Characters, not classes (issue 11): `pipeline` is a `classifiers.multilabel.MultiLabelClassifier`
+        Characters, not classes (issue 11): `pipeline` is a `classifiers.chain.estimators.MultiLabelClassifier`
         whose ``predict_proba`` gives each character's probability of being on screen; `classes` are the
         characters; smoothing is per character (`Smoother.transform_each`); a character is on screen where
         its probability reaches its threshold in `thresholds`.
@@ -130,7 +130,7 @@ class SavedModel:
             Per-sample smoothed probabilities (columns in `classes` order) and labels, seconds, share,
             segments, and ``screen_time_interval_s`` (None when the model cannot give intervals). For a
             multi-label model, per character (they may overlap), with time together and with no character
-            (`classifiers.presence.summarize_presence`).
+            (`classifiers.chain.presence.summarize_presence`).
         """
         t = np.asarray(t, dtype=np.float64)
         X = np.asarray(X)

@@ -1,6 +1,6 @@
 """Saving and loading a `SavedModel`, and checking it against the features it is asked to score.
 
-A model file is a skops archive (see `classifiers.modelfile`): loading one builds only trusted types and
+A model file is a skops archive (see `classifiers.chain.modelfile`): loading one builds only trusted types and
 cannot run code, so model files can be shared. It holds a plain dict tagged ``format="screentime-model"``:
 the fitted classifier pipeline (the only non-JSON value), class names, the embedding config of the training
 features, the per-video stages, the chosen smoother, the held-out errors behind the intervals, CV scheme and

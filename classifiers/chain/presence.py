@@ -1,7 +1,7 @@
 """Multi-label screen time (issue 11): each character's probability per sample -> who is on screen when.
 
 A character is on screen at a sample where its smoothed probability reaches its threshold. Each sample
-stands for its sampling interval, as in `classifiers.timeline`, so every character's seconds are exact
+stands for its sampling interval, as in `classifiers.chain.timeline`, so every character's seconds are exact
 sums of intervals; they may add up to more than the video (characters share the screen). Time together
 (two or more characters on screen) and time with no character are counted the same way, and each
 character has its own segments, which may overlap another's.

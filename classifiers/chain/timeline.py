@@ -72,11 +72,11 @@ class VideoScreenTime:
         None when not known.
     screen_time_interval_s : dict of str to (float, float), or None
         Interval on each class's screen time, in seconds, at `interval_level`; None when the model
-        cannot give one (see `classifiers.intervals`).
+        cannot give one (see `classifiers.chain.intervals`).
     interval_level : float or None
         Share of videos whose true screen time the intervals are meant to contain.
     multi_label : bool
-        Characters, not classes (issue 11; `classifiers.presence`): `classes` are the characters, `proba`
+        Characters, not classes (issue 11; `classifiers.chain.presence`): `classes` are the characters, `proba`
         holds each one's probability of being on screen (rows need not sum to 1), `labels` holds each
         sample's tuple of characters on screen, `screen_time_s` may add up to more than the duration, and
         `segments` of different characters may overlap.

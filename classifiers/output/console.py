@@ -159,7 +159,7 @@ def embed_tables(reports, store: Path) -> list:
 def store_check_lines(check, *, repaired: bool = False) -> list[str]:
     """`check-store`: what a repair did, one line per damaged video, then notes and a summary line.
 
-    `check` is a `featurestore.integrity.StoreCheck`.
+    `check` is a `featurestore.store.integrity.StoreCheck`.
     """
     lines = [f"repaired {check.path}: {action}" for action in check.actions] if repaired else []
     if check.index_problem:
@@ -280,9 +280,14 @@ def truth_tables(result) -> list[Table]:
     return tables
 
 
-def demo_lines(result, prog: str = "python cli.py") -> list[str]:
-    """Demo: where its files are, and the commands to run next (copy-pastable, paths quoted for the shell)."""
+def demo_lines(result, prog: str | None = None) -> list[str]:
+    """Demo: where its files are, and the commands to run next (copy-pastable, paths quoted for the shell), named
+    `prog` (default: as the user runs screentime, `featurestore.errors.PROG`)."""
     from shlex import quote
+
+    from featurestore import errors
+
+    prog = prog or errors.PROG
 
     def files(paths) -> str:
         return ", ".join(quote(str(p)) for p in paths)
@@ -314,7 +319,7 @@ def suggestion_table(suggestions) -> Group:
     """The spans of a `classifiers.suggest.Suggestions`, best first: where, the model's guess, and why.
 
     "unsure", "unstable" and "folds differ" are the span's mean uncertainty, instability and disagreement
-    (each 0-1, see `classifiers.spans`); "value" is what they added up to when the span was picked.
+    (each 0-1, see `classifiers.active.spans`); "value" is what they added up to when the span was picked.
     """
     rows = [[str(i), s.video_id, f"{s.start_s:g}-{s.end_s:g}", s.guess_summary(), _num(s.value, 2),
              _num(s.uncertainty, 2), _num(s.instability, 2), _num(s.disagreement, 2)]

@@ -29,13 +29,14 @@ class RichProgress:
         self._done = 0  # samples stored for the current video, from earlier runs and this one
         self._new = 0  # samples embedded by this run
         self._running = False
+        self._drawn = False
 
     def __enter__(self) -> "RichProgress":
-        self._progress.start()
-        return self
+        return self  # the bar is drawn by the first `start`: work refused before it draws nothing
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self._progress.stop()
+        if self._drawn:
+            self._progress.stop()
         if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
             self._console.print(self.interrupted_message(), highlight=False, soft_wrap=True)
 
@@ -48,6 +49,9 @@ class RichProgress:
 
     def start(self, video_id: str, total: int | None, n_done: int = 0) -> None:
         self._video_id, self._total, self._done, self._new, self._running = video_id, total, n_done, 0, True
+        if not self._drawn:
+            self._progress.start()
+            self._drawn = True
         # The samples of an earlier run start the bar but add no sample to rich's speed estimate (ETA).
         self._task = self._progress.add_task(video_id, total=total, completed=n_done, rate="")
         self._t0 = time.perf_counter()

@@ -47,7 +47,7 @@ class HeldOutVideo:
     whole_video: bool
 
     def error_record(self, y: np.ndarray, classes: list[str], thresholds: dict | None = None) -> dict:
-        """Labelled, true and predicted seconds per class over this video's test frames (for `classifiers.intervals`).
+        """Labelled, true and predicted seconds per class over this video's test frames (for `classifiers.chain.intervals`).
 
         Multi-label: `y` of shape (n_frames, n_characters), 0/1, and a character counts as predicted on
         screen where its probability reaches its threshold in `thresholds`.

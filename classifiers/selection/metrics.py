@@ -3,7 +3,7 @@
 Screen-time error is what `score` will get wrong in the end: per test video and class, the absolute
 difference between predicted and labelled seconds on screen, summed over folds, as a percentage of the
 class's labelled seconds. Each frame stands for the seconds of video it covers in `score`'s arithmetic
-(`classifiers.timeline`): 1 / sample_fps, the last one what is left of the video.
+(`classifiers.chain.timeline`): 1 / sample_fps, the last one what is left of the video.
 """
 
 from __future__ import annotations

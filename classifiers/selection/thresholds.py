@@ -29,7 +29,7 @@ def choose_thresholds(held_out: list, Y: np.ndarray, classes: list[str]) -> dict
     Parameters
     ----------
     held_out : list of HeldOutVideo
-        Smoothed per-character probabilities of held-out frames (`classifiers.heldout`).
+        Smoothed per-character probabilities of held-out frames (`classifiers.selection.heldout`).
     Y : ndarray of shape (n_frames, n_characters), 0/1
         Labels of all labelled frames (`HeldOutVideo.frames` index it).
     classes : list of str
@@ -56,7 +56,7 @@ def score_multilabel(held_out: list, data, classes: list[str], n_folds: int) -> 
 
     Returns
     -------
-    (row, thresholds) : dict of scores (`classifiers.metrics.summarise_folds_multilabel`, plus
+    (row, thresholds) : dict of scores (`classifiers.selection.metrics.summarise_folds_multilabel`, plus
     ``threshold_<character>``), and character -> threshold.
     """
     Y = data.Y

@@ -1,0 +1,78 @@
+"""The command line's typer classes: usage and help as the user ran the command (arguments as VIDEO..., examples
+named after `prog`), and library refusals (`InvalidParameter`) as usage errors naming the option (exit status 2).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+from featurestore.errors import InvalidParameter
+
+
+class HelpMixin:
+    """Usage names arguments VIDEO... (not `{videos}...`); the epilog lists examples, run as the user ran us."""
+
+    @staticmethod
+    def _argument(param) -> str:
+        name = (param.metavar or param.name.upper()) + ("..." if param.nargs != 1 else "")
+        return name if param.required else f"[{name}]"
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                pieces.append(self._argument(param))
+        if isinstance(self, TyperGroup):
+            pieces.append(self.subcommand_metavar)
+        return pieces
+
+    def format_epilog(self, ctx, formatter) -> None:
+        if not self.epilog:
+            return
+        prog = ctx.find_root().info_name or "screentime"
+        formatter.write_paragraph()
+        formatter.write_text("Examples:")
+        with formatter.indentation():
+            for line in self.epilog.strip().splitlines():
+                formatter.write(f"{formatter.current_indent * ' '}{line.strip().format(prog=prog)}\n")
+
+
+#: The option that sets each library parameter, so that a refused value is told as the user typed it.
+OPTIONS = {
+    "sample_fps": "--fps", "names": "--name", "batch_size": "--batch-size", "pooling": "--pooling",
+    "image_size_px": "--image-size", "precision": "--precision", "decode": "--decode", "workers": "--workers",
+    "report_path": "--report", "context_s": "--context-s", "models": "--models", "none_label": "--none-label",
+    "feature_norm": "--feature-norm", "n_splits": "--folds", "gap_s": "--gap-s", "budget_s": "--budget-s",
+    "interval_level": "--interval-level", "smooth": "--smooth", "json_path": "--json", "csv_path": "--csv",
+    "plot_path": "--plot", "out_path": "--out", "sheet_path": "--sheet",
+}
+
+
+class Command(HelpMixin, TyperCommand):
+    def invoke(self, ctx):
+        """The library refuses a parameter value: a usage error (exit status 2) naming the option."""
+        try:
+            return super().invoke(ctx)
+        except InvalidParameter as err:
+            raise typer.BadParameter(err.message, ctx=ctx, param_hint=OPTIONS.get(err.param, err.param)) from None
+
+    def format_options(self, ctx, formatter) -> None:
+        """Arguments as in the usage line (VIDEO..., not 'VIDEO <list[Path]>'), then typer's option records."""
+        args = [(self._argument(p), p.help or "") for p in self.get_params(ctx) if p.param_type_name == "argument"]
+        opts = [p.get_help_record(ctx) for p in self.get_params(ctx) if p.param_type_name == "option"]
+        for title, rows in (("Arguments", args), ("Options", [r for r in opts if r])):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+class Group(HelpMixin, TyperGroup):
+    pass
+
+
+def choices(name: str, values) -> type[Enum]:
+    """An Enum of the library's own list of values, so the CLI cannot drift from what the library accepts."""
+    return Enum(name, [(v, v) for v in values], type=str)
