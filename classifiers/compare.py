@@ -207,7 +207,7 @@ def compare_frames(
         If no model completed every fold.
     """
     if metric not in METRICS:
-        raise ValueError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
+        raise InvalidParameter("metric", f"must be one of {', '.join(METRICS)}, got {metric!r}")
     start = time.perf_counter()
     estimators = _estimators(models, random_state, multi_label=data.is_multi_label)
     classes = data.classes

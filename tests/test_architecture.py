@@ -2,10 +2,8 @@
 the command as the user runs it."""
 
 import ast
-import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 

@@ -30,7 +30,7 @@ import pandas as pd
 from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, StratifiedKFold
 
 from classifiers.choices import SPLITS
-from featurestore.errors import LeakySplitRefused, TooFewSamples
+from featurestore.errors import InvalidParameter, LeakySplitRefused, TooFewSamples
 
 SCHEME_TEXT = {
     "grouped": "grouped by video (StratifiedGroupKFold): every test video is unseen in training",
@@ -141,11 +141,11 @@ def plan_folds(
     video_ids, requested_s, y = np.asarray(video_ids), np.asarray(requested_s, dtype=np.float64), np.asarray(y)
     masks, y, word = _label_masks(y, classes, none_label)  # y: one stratification key per frame from here on
     if split not in SPLITS:
-        raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+        raise InvalidParameter("split", f"must be one of {', '.join(SPLITS)}, got {split!r}")
     if n_splits < 2:
-        raise ValueError(f"n_splits must be >= 2, got {n_splits}")
+        raise InvalidParameter("n_splits", f"must be >= 2, got {n_splits}")
     if gap_s < 0:
-        raise ValueError(f"gap_s must be >= 0 seconds, got {gap_s}")
+        raise InvalidParameter("gap_s", f"must be >= 0 seconds, got {gap_s}")
     n_videos = len(np.unique(video_ids))
     scheme = split if split != "auto" else (
         "grouped" if n_videos >= n_splits else "leave-one-video-out" if n_videos >= 2 else "blocks")
