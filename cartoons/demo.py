@@ -17,7 +17,7 @@ from classifiers.compare import ComparisonResult, compare_models
 from classifiers.output.results import write_outputs
 from classifiers.score import ScoreResult, score_videos
 from featurestore.embedding.config import EmbeddingConfig, imagenet_weights_path
-from featurestore.embedding.vgg16 import VGG16Embedder
+from featurestore.embedding.runtime import build_embedder
 from featurestore.pipeline import embed_videos
 
 #: `quick=True`: tiny settings for a smoke test (2 + 1 videos of 20 s, 32 px, two models).
@@ -112,12 +112,12 @@ def run_demo(
                       train_videos=[v.path for v in train], test_videos=[v.path for v in test], outputs=outputs)
 
 
-def _embedder(weights: str, image_size_px: int, on_step: Callable[[str], None]) -> VGG16Embedder:
+def _embedder(weights: str, image_size_px: int, on_step: Callable[[str], None]):
     if weights != "auto":
-        return VGG16Embedder(EmbeddingConfig(weights=weights, image_size_px=image_size_px))
+        return build_embedder(EmbeddingConfig(weights=weights, image_size_px=image_size_px))
     if imagenet_weights_path() is not None:
-        return VGG16Embedder(EmbeddingConfig(weights="imagenet", image_size_px=image_size_px))
+        return build_embedder(EmbeddingConfig(weights="imagenet", image_size_px=image_size_px))
     on_step("the ImageNet weights are not in the Keras cache (~/.keras/models), so the demo uses random weights "
             "without trying the network; run it once online with --weights imagenet to download them (58 MB), "
             "or pass --weights FILE")
-    return VGG16Embedder(EmbeddingConfig(weights="random", image_size_px=image_size_px))
+    return build_embedder(EmbeddingConfig(weights="random", image_size_px=image_size_px))

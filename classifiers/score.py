@@ -18,7 +18,7 @@ from classifiers.chain.persist import check_config, load_model
 from classifiers.chain.smoothing import Smoother, parse_smoother
 from classifiers.chain.timeline import VideoScreenTime, total_screen_time
 from featurestore.embedding.config import EmbeddingConfig
-from featurestore.embedding.vgg16 import VGG16Embedder
+from featurestore.embedding.runtime import build_embedder
 from featurestore.errors import EmbedWarning, InvalidParameter, VideoUnreadable
 from featurestore.pipeline import check_names, embed_videos
 from featurestore.runners.work import EmbedReport
@@ -103,7 +103,7 @@ def score_videos(
     names: list[str] | None = None,
     replace: bool = False,
     progress=None,
-    make_embedder: Callable = VGG16Embedder,
+    make_embedder: Callable = build_embedder,
     on_wait: Callable[[str], None] | None = None,
     interval_level: float = INTERVAL_LEVEL,
 ) -> ScoreResult:

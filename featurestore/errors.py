@@ -103,11 +103,16 @@ class LeakySplitRefused(ScreentimeError, ValueError):
 
 
 class PrecisionUnsupported(ScreentimeError, ValueError):
-    """--precision asks for arithmetic the device cannot do (bfloat16 on a CPU or an older GPU)."""
+    """--precision asks for arithmetic the device cannot do natively (bfloat16 on a CPU without AVX-512 BF16 or AMX,
+    or an older GPU; int8 on Keras)."""
 
 
 class BackendUnavailable(ScreentimeError, ImportError):
     """KERAS_BACKEND names a backend that is not installed or not supported."""
+
+
+class RuntimeUnavailable(ScreentimeError, ImportError):
+    """--runtime openvino (or --precision int8) was asked for, but OpenVINO (or NNCF) is not installed."""
 
 
 class ClusterUnavailable(ScreentimeError, RuntimeError):

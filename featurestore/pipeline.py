@@ -16,7 +16,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from featurestore.embedding.config import DEFAULT_IMAGE_SIZE_PX, EmbeddingConfig, config_identity
-from featurestore.embedding.vgg16 import VGG16Embedder
+from featurestore.embedding.runtime import build_embedder
 from featurestore.errors import EmbedWarning, InvalidParameter, StoreFull, StoreMismatch, VideoUnreadable
 from featurestore.runners.collection import Candidate, Collection
 from featurestore.runners.local import MIN_SPLIT_S, choose_workers, run_local
@@ -51,12 +51,14 @@ class Progress(Protocol):
     def finish(self) -> None: ...
 
 
-def resolve_embedding_config(store_path: str | os.PathLike | FeatureStore, *, weights: str | None = None, pooling: str | None = None,
-                             image_size_px: int | None = None, precision: str | None = None) -> EmbeddingConfig:
+def resolve_embedding_config(store_path: str | os.PathLike | FeatureStore, *, weights: str | None = None,
+                             pooling: str | None = None, image_size_px: int | None = None, precision: str | None = None,
+                             runtime: str | None = None) -> EmbeddingConfig:
     """The settings to embed into `store_path` with: each one given, else the store's own, else the defaults.
 
     Defaults are ImageNet weights, avg pooling, 224 px and float32. A store embedded with a weights file gives
-    the file it recorded (it must still be there and unchanged).
+    the file it recorded (it must still be there and unchanged). `runtime` (not part of a store's settings)
+    defaults to the precision's: openvino for int8, else keras.
 
     Raises
     ------
@@ -71,15 +73,15 @@ def resolve_embedding_config(store_path: str | os.PathLike | FeatureStore, *, we
             stored, weights_path = store.config, store.weights_path
     if stored is None:
         return EmbeddingConfig(weights=weights or "imagenet", pooling=pooling or "avg",
-                               image_size_px=image_size_px or DEFAULT_IMAGE_SIZE_PX, precision=precision or "float32")
+                               image_size_px=image_size_px or DEFAULT_IMAGE_SIZE_PX, precision=precision or "float32",
+                               runtime=runtime or "")
     if weights is not None:  # another config than the store's is refused later, naming what differs
         return EmbeddingConfig(weights=weights, pooling=pooling or stored["pooling"],
                                image_size_px=image_size_px or int(stored["image_size_px"]),
-                               precision=precision or config_identity(stored)["precision"])
+                               precision=precision or config_identity(stored)["precision"], runtime=runtime or "")
     config = EmbeddingConfig.from_identity(stored, weights_path=weights_path, source=str(path))
-    overrides = {k: v for k, v in (("pooling", pooling), ("image_size_px", image_size_px), ("precision", precision))
-                 if v is not None}
-    return dataclasses.replace(config, **overrides) if overrides else config
+    return dataclasses.replace(config, pooling=pooling or config.pooling, image_size_px=image_size_px or config.image_size_px,
+                               precision=precision or config.precision, runtime=runtime or "")
 
 
 def embed_videos(
@@ -92,7 +94,7 @@ def embed_videos(
     names: list[str] | None = None,
     replace: bool = False,
     progress: Progress | None = None,
-    make_embedder: Callable[[EmbeddingConfig], Embedder] = VGG16Embedder,
+    make_embedder: Callable[[EmbeddingConfig], Embedder] = build_embedder,
     on_wait: Callable[[str], None] | None = None,
     workers: int | None = None,
     decode: str | None = None,
@@ -199,6 +201,9 @@ def embed_videos(
                              copies.find(c.fingerprint, c.sample_fps, exclude=c.video_id))
         return report or ("new" if state == "new" else "replaced")
 
+    check = getattr(make_embedder, "check", None)
+    if check is not None and ray is None and any(c.status != "stored" for c in candidates):
+        check(config)  # a precision the machine cannot run: one line now, not after the progress bar
     collection = Collection(store, candidates, config, recheck=recheck, progress=progress, on_wait=on_wait,
                             on_stored=lambda c: copies.add(c.fingerprint, c.sample_fps, c.video_id))
     try:

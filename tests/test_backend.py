@@ -14,6 +14,7 @@ from conftest import ROOT, write_video
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos
 from featurestore.embedding.backend import import_keras
 from featurestore.embedding.vgg16 import VGG16Embedder
+from featurestore.embedding.cpu import native_bfloat16
 from featurestore.embedding.config import describe_config
 from featurestore.errors import BackendUnavailable, StoreMismatch
 
@@ -74,7 +75,10 @@ def test_bfloat16_features_are_close_to_float32():
     assert b.dtype == np.float32 and cosine(a, b).min() > 0.999
 
 
-def test_cli_bfloat16_on_cpu_is_refused_in_one_line(tmp_path, capsys):
+def test_cli_bfloat16_on_a_cpu_that_would_emulate_it_is_refused_in_one_line(tmp_path, capsys, monkeypatch):
+    import featurestore.embedding.cpu as cpu
+
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset({"sse4_2", "avx2", "fma"}))  # a CPU without bfloat16 units
     video = write_video(tmp_path / "v.avi", 10, 20, fourcc="MJPG")
     with pytest.raises(SystemExit) as exit_info:
         main(["embed", str(video), "--store", str(tmp_path / "f.h5"), "--weights", "random", "--image-size", "32",
@@ -82,7 +86,21 @@ def test_cli_bfloat16_on_cpu_is_refused_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert exit_info.value.code == 1 and len(errors) == 1 and "Traceback" not in err
-    assert "--precision bfloat16 needs a GPU" in errors[0] and "use --precision float32" in errors[0]
+    assert all(line.startswith(("warning:", "error:")) for line in err.strip().splitlines())  # before any progress bar
+    assert "--precision bfloat16 needs bfloat16 in hardware" in errors[0] and "would only emulate it" in errors[0]
+    assert "use --precision float32" in errors[0] and not (tmp_path / "f.h5").exists()
+
+
+@pytest.mark.skipif(not native_bfloat16(), reason="this CPU has no bfloat16 units (AVX-512 BF16, AMX)")
+def test_cli_bfloat16_on_a_cpu_that_has_it_embeds_and_says_so(tmp_path, capsys):
+    video = write_video(tmp_path / "v.avi", 10, 20, fourcc="MJPG")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["embed", str(video), "--store", str(tmp_path / "f.h5"), "--weights", "random", "--image-size", "32",
+              "--precision", "bfloat16"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0 and "bfloat16" in out
+    store = FeatureStore(tmp_path / "f.h5")
+    assert store.config["precision"] == "bfloat16" and store.info("v.avi")["precision"] == "bfloat16"
 
 
 def test_unknown_keras_backend_is_refused(monkeypatch):

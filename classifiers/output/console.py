@@ -130,8 +130,8 @@ def _num(value, digits: int) -> str:
 
 
 def embed_tables(reports, store: Path) -> list:
-    """What `embed` did per video (status and decode mode, samples, speed, device and Keras backend), and a line
-    when nothing had to be done."""
+    """What `embed` did per video (status and decode mode, samples, speed, device, Keras backend or OpenVINO, and the
+    precision when it is not float32), and a line when nothing had to be done."""
     rows = []
     for r in reports:
         status = "stored before" if r.status == "stored" else r.status
@@ -139,7 +139,8 @@ def embed_tables(reports, store: Path) -> list:
             status += " (incomplete)"
         if getattr(r, "decode", "exact") not in ("", "exact"):
             status += f", {r.decode}"  # --decode fast or hw: the table says which videos were sampled so
-        device = " · ".join(x for x in (getattr(r, "device", ""), getattr(r, "backend", "")) if x) or "-"
+        precision = r.precision if r.precision not in ("", "float32") else ""
+        device = " · ".join(x for x in (r.device, r.backend, precision) if x) or "-"
         rows.append([r.video_id, status, str(r.n_samples), f"{r.duration_s:.1f}", str(r.n_embedded),
                      f"{r.frames_per_s:.1f}" if r.n_embedded else "-", device])
     headers = ["video", "status", "samples", "duration s", "embedded now", "samples/s", "device"]

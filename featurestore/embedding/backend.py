@@ -18,10 +18,12 @@ import numpy as np
 from featurestore.errors import BackendUnavailable, PrecisionUnsupported
 
 from .config import PRECISIONS
+from .cpu import cpu_model, native_bfloat16
 
 BACKENDS = ("tensorflow", "jax", "torch")
 #: Distribution names of each backend, recorded with the features it made.
-BACKEND_LIBRARIES = {"tensorflow": ("tensorflow",), "jax": ("jax", "jaxlib"), "torch": ("torch",)}
+BACKEND_LIBRARIES = {"tensorflow": ("tensorflow",), "jax": ("jax", "jaxlib"), "torch": ("torch",),
+                     "openvino": ("openvino", "nncf")}
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,8 @@ def current_device() -> Device:
         import tensorflow as tf
 
         gpus = tf.config.list_physical_devices("GPU")
-        if not gpus:
-            return Device(name, "CPU", False, False)
+        if not gpus:  # oneDNN computes bfloat16 with the CPU's own units where it has them
+            return Device(name, "CPU", False, bool(native_bfloat16()))
         details = tf.config.experimental.get_device_details(gpus[0])
         cc = details.get("compute_capability") or (0, 0)
         return Device(name, f"GPU:0 ({details.get('device_name', gpus[0].name)})", True, tuple(cc) >= (8, 0))
@@ -113,15 +115,26 @@ def current_device() -> Device:
 
 
 def check_precision(precision: str, device: Device, allow_emulated: bool = False) -> None:
-    """Raise PrecisionUnsupported (one line) if `device` cannot compute in `precision`."""
+    """Raise PrecisionUnsupported (one line) if Keras on `device` cannot compute in `precision` natively."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "int8":
+        raise PrecisionUnsupported("--precision int8 runs on OpenVINO, not Keras: use --runtime openvino")
     if precision == "bfloat16" and not device.has_bfloat16 and not allow_emulated:
-        where = "CPU" if not device.is_gpu else f"{device.name}, which has no bfloat16 units"
-        raise PrecisionUnsupported(
-            f"--precision bfloat16 needs a GPU that computes in bfloat16 (NVIDIA compute capability 8.0+ or a TPU); "
-            f"Keras ({device.backend}) runs on {where} here: use --precision float32"
-        )
+        raise PrecisionUnsupported(bfloat16_refusal(device))
+
+
+def bfloat16_refusal(device: Device) -> str:
+    """Why bfloat16 is refused on `device`, and what to do, in one line."""
+    needs = ("--precision bfloat16 needs bfloat16 in hardware (a CPU with AVX-512 BF16 or AMX, an NVIDIA GPU of "
+             "compute capability 8.0+, or a TPU)")
+    if device.is_gpu:
+        return f"{needs}; Keras ({device.backend}) runs on {device.name}, which has no bfloat16 units: use --precision float32"
+    if native_bfloat16():  # the CPU has the units, but this backend does not compute bfloat16 with them
+        return (f"{needs}; Keras on {device.backend} does not use this CPU's ({native_bfloat16()}): use "
+                "KERAS_BACKEND=tensorflow or --runtime openvino, or --precision float32")
+    return (f"{needs}; this CPU ({cpu_model() or 'unknown'}) would only emulate it, slower than float32: "
+            "use --precision float32 (or --precision int8 with OpenVINO)")
 
 
 @contextmanager

@@ -16,16 +16,21 @@ from pathlib import Path
 from featurestore.errors import InvalidParameter, WeightsUnavailable
 
 POOLINGS = ("avg", "max", "flatten")
-PRECISIONS = ("float32", "bfloat16")
+PRECISIONS = ("float32", "bfloat16", "int8")
+#: What runs the network: Keras (on KERAS_BACKEND) or OpenVINO (CPU; needs `pip install -e '.[openvino]'`).
+RUNTIMES = ("keras", "openvino")
+#: How int8 networks are calibrated (embedding/calibration.py): part of an int8 store's identity, so that the
+#: same config gives the same features on every run. Change the version when the procedure changes.
+CALIBRATION = "nncf-ptq:sklearn-sample-images:64-crops:seed-0:v1"
 DEFAULT_IMAGE_SIZE_PX = 224
 RANDOM_SEED = 0
 PREPROCESS = "resize_area+vgg16.preprocess_input(rgb)"
 IMAGENET_NOTOP_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"  # the name Keras caches it under
 
 #: The keys of an identity, in the order messages name them; equal identities mean the same features.
-IDENTITY_KEYS = ("model", "weights", "pooling", "image_size_px", "n_features", "preprocess", "precision")
-#: Values of keys that stores and models made before the key existed lack.
-_IDENTITY_DEFAULTS = {"precision": "float32", "preprocess": PREPROCESS}
+IDENTITY_KEYS = ("model", "weights", "pooling", "image_size_px", "n_features", "preprocess", "precision", "calibration")
+#: Values of keys that stores and models made before the key existed (or configs that need none) lack.
+_IDENTITY_DEFAULTS = {"precision": "float32", "preprocess": PREPROCESS, "calibration": None}
 
 
 def config_identity(config: dict) -> dict:
@@ -95,8 +100,13 @@ class EmbeddingConfig:
         avg/max give 512 values; flatten keeps the (image_size_px/32)² × 512 map (25088 at 224 px).
     image_size_px : int
         Frames are resized to image_size_px × image_size_px before VGG16.
-    precision : {'float32', 'bfloat16'}
-        Arithmetic of the network (features differ slightly, so it is part of the config).
+    precision : {'float32', 'bfloat16', 'int8'}
+        Arithmetic of the network (features differ slightly, so it is part of the config). bfloat16 needs a
+        device that computes in it natively; int8 is post-training quantisation by NNCF, calibrated as
+        `CALIBRATION` says, and runs on OpenVINO.
+    runtime : {'keras', 'openvino'} or ''
+        What runs the network; '' is 'openvino' for int8, else 'keras'. Not part of the identity: runtimes
+        give the same features (cosine >= 0.9999 to each other), as Keras backends do.
     """
 
     weights: str = "imagenet"
@@ -104,11 +114,18 @@ class EmbeddingConfig:
     image_size_px: int = DEFAULT_IMAGE_SIZE_PX
     precision: str = "float32"
     weights_id: str = field(default="", compare=False)
+    runtime: str = ""
 
     def __post_init__(self) -> None:
         n_features_for(self.pooling, self.image_size_px)  # validates both
         if self.precision not in PRECISIONS:
             raise InvalidParameter("precision", f"must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if not self.runtime:
+            object.__setattr__(self, "runtime", "openvino" if self.precision == "int8" else "keras")
+        if self.runtime not in RUNTIMES:
+            raise InvalidParameter("runtime", f"must be one of {', '.join(RUNTIMES)}, got {self.runtime!r}")
+        if self.precision == "int8" and self.runtime != "openvino":
+            raise InvalidParameter("runtime", "--precision int8 runs on OpenVINO; use --runtime openvino (the default for int8)")
         if not self.weights_id:
             object.__setattr__(self, "weights_id", weights_identity(self.weights))
 
@@ -124,7 +141,8 @@ class EmbeddingConfig:
     def identity(self) -> dict:
         """The JSON-able dict a store compares: two runs mix only when these are equal (`config_identity`).
 
-        'precision' appears only for bfloat16, so float32 stores made before it existed stay byte-identical.
+        'precision' appears only when it is not float32, so float32 stores made before it existed stay
+        byte-identical; 'calibration' only for int8.
         """
         identity = {
             "model": "vgg16",
@@ -136,11 +154,13 @@ class EmbeddingConfig:
         }
         if self.precision != "float32":
             identity["precision"] = self.precision
+        if self.precision == "int8":
+            identity["calibration"] = CALIBRATION
         return identity
 
     @classmethod
     def from_identity(cls, identity: dict, *, weights: str | None = None, weights_path: str | None = None,
-                      source: str = "the store", made: str = "embedded") -> "EmbeddingConfig":
+                      source: str = "the store", made: str = "embedded", runtime: str = "") -> "EmbeddingConfig":
         """The config whose `identity()` is `identity` (a store's or a saved model's): every key survives.
 
         Parameters
@@ -151,6 +171,8 @@ class EmbeddingConfig:
             The weights file `source` recorded, used when `weights` is not given.
         source, made : str
             What `identity` comes from and how, for messages ('features.h5', 'embedded'; 'best.skops', 'trained').
+        runtime : str
+            What runs the network ('': the precision's default).
 
         Raises
         ------
@@ -166,6 +188,9 @@ class EmbeddingConfig:
         if wanted["model"] != "vgg16" or wanted["preprocess"] != PREPROCESS:
             raise StoreMismatch(f"{source}: holds features of {describe_config(identity)} made by "
                                 f"{wanted['preprocess']}, which this screentime cannot make; use another store")
+        if wanted["precision"] == "int8" and wanted["calibration"] != CALIBRATION:
+            raise StoreMismatch(f"{source}: holds int8 features calibrated by {wanted['calibration']}, this screentime "
+                                f"calibrates by {CALIBRATION}; use another store")
         if weights is None:
             if weights_id == "imagenet" or weights_id.startswith("random:"):
                 weights = weights_id.split(":")[0]
@@ -176,7 +201,7 @@ class EmbeddingConfig:
             else:
                 weights = weights_path
         config = cls(weights=weights, pooling=wanted["pooling"], image_size_px=int(wanted["image_size_px"]),
-                     precision=wanted["precision"])
+                     precision=wanted["precision"], runtime=runtime)
         if config.weights_id != weights_id:
             changed = f"has changed since {source} was {made} with it" if weights == weights_path else \
                 f"is not the weights {source} was {made} with"
@@ -196,3 +221,8 @@ def describe_config(config: dict, weights_path: str | None = None) -> str:
         weights = f"weights file {weights_path} ({weights[:19]}...)"
     text = f"{config.get('model')} {weights} {config.get('pooling')} {config.get('image_size_px')} px"
     return text + (f" {config['precision']}" if config.get("precision", "float32") != "float32" else "")
+
+
+def precision_of(config: dict) -> str:
+    """The precision a store's or model's config says (float32 when it says none)."""
+    return config_identity(config)["precision"]

@@ -56,27 +56,20 @@ class VGG16Embedder:
         What decoding processes apply to the frames before `embed`.
     """
 
+    #: `make_embedder` factories that take `batch_size` (the pipeline passes it to these).
+    takes_batch_size = True
+
     def __init__(self, config: EmbeddingConfig, batch_size: int = 32, *, allow_emulated_bfloat16: bool = False):
         import_keras()
-        from keras.applications import vgg16
-
         device = current_device()
         check_precision(config.precision, device, allow_emulated=allow_emulated_bfloat16)
         self.config = config
         self.device = device.name
         self.backend = device.backend
+        self.runtime = "keras"
         self.preprocessor = VGG16Preprocessor(config.image_size_px)
         size = config.image_size_px
-        kwargs = dict(include_top=False, input_shape=(size, size, 3), pooling=None if config.pooling == "flatten" else config.pooling)
-        with dtype_policy(config.precision):
-            if config.weights == "imagenet":
-                self.model = _imagenet_vgg16(vgg16, kwargs)
-            else:
-                self.model = vgg16.VGG16(weights=None, **kwargs)
-                if config.weights == "random":
-                    set_random_weights(self.model)
-                else:
-                    _load_weights_file(self.model, Path(config.weights))
+        self.model = build_vgg16(config)
         # One compiled graph for every batch size: a video's last, shorter batch must not recompile the network.
         self._forward = compile_forward(self.model, (size, size, 3), batch_size)
 
@@ -96,6 +89,25 @@ class VGG16Embedder:
         return self._forward(np.asarray(batch, dtype=np.float32)).reshape(len(batch), -1)
 
 
+def build_vgg16(config: EmbeddingConfig):
+    """The Keras VGG16 of `config` (no classifier top; its pooling; its weights; under its precision's dtype policy)."""
+    import_keras()
+    from keras.applications import vgg16
+
+    size = config.image_size_px
+    kwargs = dict(include_top=False, input_shape=(size, size, 3), pooling=None if config.pooling == "flatten" else config.pooling)
+    with dtype_policy("bfloat16" if config.precision == "bfloat16" and config.runtime == "keras" else "float32"):
+        if config.weights == "imagenet":
+            model = _imagenet_vgg16(vgg16, kwargs)
+        else:
+            model = vgg16.VGG16(weights=None, **kwargs)
+            if config.weights == "random":
+                set_random_weights(model)
+            else:
+                _load_weights_file(model, Path(config.weights))
+    return model
+
+
 def _imagenet_vgg16(vgg16, kwargs: dict):
     """VGG16 with the ImageNet weights, downloaded by Keras once if not cached; WeightsUnavailable if that fails.
 
@@ -110,8 +122,8 @@ def _imagenet_vgg16(vgg16, kwargs: dict):
         except Exception as err:  # Keras raises a bare Exception("URL fetch failure ...") offline
             _imagenet_failure = str(err).split(" on ")[0][:80]
     raise WeightsUnavailable(
-        f"could not get the ImageNet weights for VGG16 ({_imagenet_failure}, offline?); "
-        "connect once so Keras can cache them, or pass --weights FILE (a Keras VGG16 weights .h5)"
+        f"could not get the ImageNet weights for VGG16 ({_imagenet_failure}, offline?); connect once so Keras can "
+        "cache them; offline, pass --weights FILE (a Keras VGG16 weights .h5) or --weights random (not pretrained)"
     )
 
 

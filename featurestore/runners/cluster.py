@@ -170,6 +170,7 @@ def _run_round(ray, task, coll: Collection, works: list[VideoWork], *, cpus: int
                     raise cause from None
                 raise
             coll.device, coll.backend = result["device"], result["backend"]
+            coll.runtime, coll.calibration = result["runtime"], result["calibration"]
             if result["index"].size:
                 work.add(result["index"], result["requested_s"], result["actual_s"], result["n_frames"], result["features"])
                 coll._advance(int(result["index"].size))
@@ -202,7 +203,8 @@ def _embed_range(job: Job, config, weights_blob, batch_size: int) -> dict:
         features = np.zeros((0, config.n_features), np.float32)
     return {"index": index, "requested_s": requested, "actual_s": actual, "n_frames": n_frames, "features": features,
             "end": end, "device": f"{getattr(embedder, 'device', '')} on {os.uname().nodename}",
-            "backend": getattr(embedder, "backend", "")}
+            "backend": getattr(embedder, "backend", ""), "runtime": getattr(embedder, "runtime", ""),
+            "calibration": getattr(embedder, "calibration", "")}
 
 
 def _embedder(config, weights_blob, batch_size: int):
@@ -219,7 +221,7 @@ def _embedder(config, weights_blob, batch_size: int):
             from dataclasses import replace
 
             config = replace(config, weights=str(path), weights_id=config.weights_id)
-        from featurestore.embedding.vgg16 import VGG16Embedder
+        from featurestore.embedding.runtime import build_embedder
 
-        _EMBEDDERS[key] = VGG16Embedder(config, batch_size=batch_size)
+        _EMBEDDERS[key] = build_embedder(config, batch_size=batch_size)
     return _EMBEDDERS[key]

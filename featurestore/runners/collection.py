@@ -56,7 +56,8 @@ class Collection:
         self.pending: deque[Candidate] = deque()
         self.deferred: list[Candidate] = []
         self._locks: dict[str, ExitStack] = {}
-        self.device = self.backend = ""
+        self.device = self.backend = self.runtime = ""
+        self.calibration = ""
         self._hw_warned = False
         for cand in candidates:
             if cand.status == "stored":
@@ -123,7 +124,7 @@ class Collection:
     def publish(self, work: VideoWork) -> None:
         self.current = work.video_id
         try:
-            self.reports[work.video_id] = work.publish(self.device, self.backend)
+            self.reports[work.video_id] = work.publish(self.device, self.backend, self.runtime, self.calibration)
         finally:
             work.published = True
             self._active.pop(work.video_id, None)
@@ -136,6 +137,13 @@ class Collection:
             self._hw_warned = True
             warnings.warn(f"--decode hw: NVDEC could not decode {work.path} ({work.hw_error}); decoded in software "
                           "(frames as --decode exact)", EmbedWarning, stacklevel=3)
+
+    def describe(self, embedder) -> None:
+        """Record what embeds: its device, Keras backend (or 'openvino'), runtime and int8 calibration."""
+        self.device = getattr(embedder, "device", "")
+        self.backend = getattr(embedder, "backend", "")
+        self.runtime = getattr(embedder, "runtime", "")
+        self.calibration = getattr(embedder, "calibration", "")
 
     def clear_checkpoints(self) -> int:
         """Delete the checkpoints of the videos in flight (the disk is full); returns the bytes freed."""

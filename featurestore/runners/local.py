@@ -200,9 +200,7 @@ def _stop_estimate(job: Job, work: VideoWork) -> int:
 
 
 def _build(make_embedder: Callable, coll: Collection, batch_size: int):
-    from featurestore.embedding.vgg16 import VGG16Embedder
-
-    embedder = make_embedder(coll.config, batch_size=batch_size) if make_embedder is VGG16Embedder else make_embedder(coll.config)
-    coll.device = getattr(embedder, "device", "")
-    coll.backend = getattr(embedder, "backend", "")
+    takes = getattr(make_embedder, "takes_batch_size", False)
+    embedder = make_embedder(coll.config, batch_size=batch_size) if takes else make_embedder(coll.config)
+    coll.describe(embedder)
     return embedder

@@ -44,11 +44,14 @@ class EmbedReport:
     backend: str = ""
     decode: str = ""
     n_ranges: int = 0  # time ranges decoded separately (in parallel) in this run
+    runtime: str = ""  # 'keras', 'openvino 2026.4.1'
+    precision: str = ""
 
     @classmethod
     def stored(cls, video_id: str, path, info: dict) -> "EmbedReport":
         """The report of a video found in the store (nothing done), from its stored `info`."""
-        return cls(video_id, str(path), "stored", info["n_samples"], info["duration_s"], decode=info.get("decode", "exact"))
+        return cls(video_id, str(path), "stored", info["n_samples"], info["duration_s"], decode=info.get("decode", "exact"),
+                   precision=info.get("precision", "float32"))
 
     @property
     def frames_per_s(self) -> float:
@@ -199,7 +202,7 @@ class VideoWork:
                                   f"({err.strerror or err}: {err.filename or self.checkpoint.path})") from None
 
     # -- publishing ------------------------------------------------------------------------------
-    def publish(self, device: str, backend: str) -> EmbedReport:
+    def publish(self, device: str, backend: str, runtime: str = "", calibration: str = "") -> EmbedReport:
         """Write the complete video to the store (atomically), clear its checkpoint; returns its report."""
         wall_s = time.perf_counter() - self.started_s
         if not self.parts or self.end_index == 0:
@@ -241,12 +244,16 @@ class VideoWork:
             "embedded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "device": device,
             "keras_backend": backend,
+            "runtime": runtime,
             "precision": getattr(self.config, "precision", "float32"),
             "weights_source": (str(Path(self.config.weights).resolve())
                                if self.config.weights not in ("imagenet", "random") else str(self.config.weights)),
             "versions": library_versions(EMBED_LIBRARIES + BACKEND_LIBRARIES.get(backend, ())),
         }
+        if calibration:
+            info["calibration_sha256"] = calibration  # the preprocessed calibration frames int8 was quantised on
         self.store.put(self.video_id, requested_s=requested, actual_s=actual, features=features, info=info)
         self.checkpoint.clear()
         return EmbedReport(self.video_id, str(self.path), self.status, len(requested), duration_s, wall_s,
-                           self.n_embedded, device, warning, backend, self.decode, self.n_ranges)
+                           self.n_embedded, device, warning, backend, self.decode, self.n_ranges, runtime,
+                           self.config.precision)

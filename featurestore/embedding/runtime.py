@@ -1,0 +1,65 @@
+"""Which runtime runs VGG16: the embedder factory the pipeline uses, and what this machine can run.
+
+`build_embedder(config)` gives a `VGG16Embedder` (Keras, on KERAS_BACKEND) or an `OpenVINOEmbedder` as
+`config.runtime` says; both take preprocessed frames from the same `VGG16Preprocessor`, so decoding workers
+never import either.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+from .config import PRECISIONS, EmbeddingConfig
+from .cpu import native_bfloat16
+from .preprocess import VGG16Preprocessor
+
+
+class EmbedderFactory:
+    """`make_embedder` for the pipeline: the embedder of `config.runtime`, built once per run."""
+
+    takes_batch_size = True
+
+    def __call__(self, config: EmbeddingConfig, batch_size: int = 32):
+        if config.runtime == "openvino":
+            from .openvino import OpenVINOEmbedder
+
+            return OpenVINOEmbedder(config, batch_size=batch_size)
+        from .vgg16 import VGG16Embedder
+
+        return VGG16Embedder(config, batch_size=batch_size)
+
+    @staticmethod
+    def preprocessor_for(config: EmbeddingConfig) -> VGG16Preprocessor:
+        """The preprocessing either runtime applies, without loading a network."""
+        return VGG16Preprocessor(config.image_size_px)
+
+    @staticmethod
+    def check(config: EmbeddingConfig) -> None:
+        """Refuse, in one line and before any work, a runtime or precision this machine cannot run natively.
+
+        Raises RuntimeUnavailable or PrecisionUnsupported; builds no network.
+        """
+        if config.runtime == "openvino":
+            from .openvino import check_openvino
+
+            check_openvino(config.precision)
+            return
+        from .backend import check_precision, current_device
+
+        check_precision(config.precision, current_device())
+
+
+build_embedder = EmbedderFactory()
+
+
+def available() -> dict[str, list[str]]:
+    """runtime -> the precisions it runs natively on this machine's CPU (what `--version` and the benches list).
+
+    Keras on a GPU decides bfloat16 by the GPU; this says what the CPU gives.
+    """
+    bf16 = bool(native_bfloat16())
+    out = {"keras": [p for p in PRECISIONS if p == "float32" or (p == "bfloat16" and bf16)]}
+    if importlib.util.find_spec("openvino") is not None:
+        out["openvino"] = [p for p in PRECISIONS if p == "float32" or (p == "bfloat16" and bf16)
+                           or (p == "int8" and importlib.util.find_spec("nncf") is not None)]
+    return out
