@@ -21,7 +21,7 @@ from rich.console import Console
 
 import featurestore.errors
 from classifiers.choices import FEATURE_NORMS, METRICS, MODEL_NAMES, SPLITS
-from featurestore.embedding.config import POOLINGS, PRECISIONS
+from featurestore.embedding.config import POOLINGS, PRECISIONS, RUNTIMES
 from featurestore.errors import ScreentimeError
 from featurestore.video.pyav import DECODE_MODES, DEFAULT_DECODE
 from screentime.terminal import Command, Group, choices
@@ -52,6 +52,7 @@ app = typer.Typer(
 Pooling = choices("Pooling", POOLINGS)
 Decode = choices("Decode", DECODE_MODES)
 Precision = choices("Precision", PRECISIONS)
+Runtime = choices("Runtime", RUNTIMES)
 Split = choices("Split", SPLITS)
 Metric = choices("Metric", METRICS)
 FeatureNorm = choices("FeatureNorm", ("auto", *FEATURE_NORMS))
@@ -82,7 +83,8 @@ def embed(
     replace: bool = typer.Option(False, "--replace", help="Re-embed a video stored under the same id with other content, another --fps or another --decode."),
     workers: int = typer.Option(None, "--workers", "-j", min=0, metavar="N", show_default=False, help="Decoding processes feeding the model; a long video is split into time ranges decoded in parallel. 0: decode in this process [default: every core; one thread for under a minute of video]."),
     decode: Decode = typer.Option(None, "--decode", show_default=False, help=f"exact (every frame decoded, as OpenCV), fast (B-frames not decoded: the decoded frame nearest each time is used, and its time stored) or hw (NVDEC; software where it cannot) [default: the mode a video is stored with, else {DEFAULT_DECODE}]."),
-    precision: Precision = typer.Option(None, "--precision", show_default=False, help="Network arithmetic: float32, or bfloat16 on GPUs that have it; part of the store's config, since features differ slightly [default: the store's own, else float32]."),
+    precision: Precision = typer.Option(None, "--precision", show_default=False, help="Network arithmetic: float32; bfloat16 where the CPU (AVX-512 BF16, AMX) or GPU has it, about 2x faster on such a CPU; int8 (OpenVINO, calibrated on fixed frames), about 4x. Part of the store's config, since features differ slightly [default: the store's own, else float32]."),
+    runtime: Runtime = typer.Option(None, "--runtime", show_default=False, help="What runs VGG16: keras (on KERAS_BACKEND) or openvino (CPU; pip install -e '.[openvino]') [default: openvino for int8, else keras]."),
     ray: str = typer.Option(None, "--ray", metavar="ADDRESS", show_default=False, help="Run on a Ray cluster: local (started on this machine for this command), auto or ray://HOST:PORT (a running one). Needs: pip install -e '.[ray]'."),
 ) -> None:
     """Embed VIDEOs with VGG16 into the feature store.
@@ -99,7 +101,8 @@ def embed(
 
     _show_warnings()
     config = resolve_embedding_config(store, weights=weights, pooling=pooling.value if pooling else None,
-                                      image_size_px=image_size, precision=precision.value if precision else None)
+                                      image_size_px=image_size, precision=precision.value if precision else None,
+                                      runtime=runtime.value if runtime else None)
     if config.weights == "random":
         console.print("[yellow]warning:[/] --weights random: features are not pretrained (seeded, reproducible)")
     with RichProgress(console) as progress:
@@ -331,8 +334,12 @@ def _version(value: bool) -> None:
     except metadata.PackageNotFoundError:
         version = "(not installed: pip install -e .)"
     backend = BACKEND_LIBRARIES.get(os.environ.get("KERAS_BACKEND", "tensorflow"), ("tensorflow",))  # what embed runs on
-    libs = library_versions((*backend, "keras", "scikit-learn", "lightgbm", "h5py", "opencv-python-headless"))
+    libs = library_versions((*backend, "keras", "openvino", "nncf", "scikit-learn", "lightgbm", "h5py",
+                             "opencv-python-headless"))
     typer.echo(f"screentime {version} (" + ", ".join(f"{k} {v}" for k, v in libs.items() if v) + ")")
+    from featurestore.embedding.runtime import describe_available
+
+    typer.echo(describe_available())
     raise typer.Exit()
 
 

@@ -90,16 +90,17 @@ def _character_table(result, board: list[dict]) -> Group:
                           ["character", *(row["model"] for row in board)], rows, n_left=1)
 
 
-def _compact_table(title: str, headers: list[str], rows: list[list[str]], n_left: int, flexible: int | None = None) -> Group:
+def _compact_table(title: str, headers: list[str], rows: list[list[str]], n_left: int,
+                   flexible: int | tuple[int, ...] = ()) -> Group:
     """A borderless table whose cells never wrap (headers may), so that it fits 80 columns where it can.
 
-    Column `flexible` (e.g. video names) may fold onto more lines instead, when the terminal is too narrow.
+    Columns `flexible` (e.g. video names) may fold onto more lines instead, when the terminal is too narrow.
     The title is a line of its own above the table, wrapped at the terminal's width, not at the table's.
     """
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 1), collapse_padding=True, pad_edge=False)
     for i, header in enumerate(headers):
         width = max([len(r[i]) for r in rows] + [len(word) for word in header.split()])
-        if i == flexible:
+        if i in ((flexible,) if isinstance(flexible, int) else flexible):
             table.add_column(header, justify="left" if i < n_left else "right", overflow="fold")
         else:
             table.add_column(header, justify="left" if i < n_left else "right", min_width=width, max_width=width)
@@ -144,7 +145,7 @@ def embed_tables(reports, store: Path) -> list:
         rows.append([r.video_id, status, str(r.n_samples), f"{r.duration_s:.1f}", str(r.n_embedded),
                      f"{r.frames_per_s:.1f}" if r.n_embedded else "-", device])
     headers = ["video", "status", "samples", "duration s", "embedded now", "samples/s", "device"]
-    out: list = [_compact_table(f"embedded into {store}", headers, rows, n_left=2, flexible=0)]
+    out: list = [_compact_table(f"embedded into {store}", headers, rows, n_left=2, flexible=(0, 6))]
     n_stored = sum(r.status == "stored" for r in reports)
     if n_stored:
         which = "it was" if len(reports) == 1 else f"{n_stored} of {len(reports)} were"

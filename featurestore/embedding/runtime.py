@@ -63,3 +63,13 @@ def available() -> dict[str, list[str]]:
         out["openvino"] = [p for p in PRECISIONS if p == "float32" or (p == "bfloat16" and bf16)
                            or (p == "int8" and importlib.util.find_spec("nncf") is not None)]
     return out
+
+
+def describe_available() -> str:
+    """One line: the runtimes and precisions this CPU runs natively, e.g. for `screentime --version`."""
+    from .cpu import cpu_model, native_int8
+
+    bf16, int8 = native_bfloat16(), native_int8()
+    runs = "; ".join(f"{runtime} {', '.join(precisions)}" for runtime, precisions in available().items())
+    units = ", ".join(x for x in (bf16 and f"bfloat16 by {bf16}", int8 and f"int8 by {int8}") if x) or "no bfloat16 units"
+    return f"runtimes on this CPU ({cpu_model() or 'unknown'}; {units}): {runs}"
