@@ -62,10 +62,20 @@ def dataset(work: Path, args, *, shared: bool = False) -> tuple[list[SyntheticVi
     return train, test
 
 
+def embedding_config(args) -> EmbeddingConfig:
+    """The benches' embedding: --weights, avg pooling, 224 px, --precision."""
+    return EmbeddingConfig(weights=args.weights, pooling="avg", precision=getattr(args, "precision", "float32"))
+
+
+def store_tag(config: EmbeddingConfig) -> str:
+    """'random', 'sha256', 'random-int8': what a bench's store file names, so that configs never share a store."""
+    return config.identity()["weights"].split(":")[0] + ("" if config.precision == "float32" else f"-{config.precision}")
+
+
 def embed(work: Path, train, test, args) -> dict[str, Path]:
     """Stores keyed "dense" (training at --dense-fps) and "1" (training at 1/s); held-out videos at 1/s in both."""
-    config = EmbeddingConfig(weights=args.weights, pooling="avg")
-    tag = config.identity()["weights"].split(":")[0]
+    config = embedding_config(args)
+    tag = store_tag(config)
     dense, one = work / f"features-{tag}-train{args.dense_fps:g}fps.h5", work / f"features-{tag}-train1fps.h5"
     t0 = time.perf_counter()
     embed_videos([v.path for v in train], dense, config=config, sample_fps=args.dense_fps)
@@ -116,6 +126,8 @@ def add_common_args(p: argparse.ArgumentParser, *, models: str = "logreg,mlp,gbo
                     quick_help: str = "3 x 40 s training, 3 x 40 s held out") -> None:
     """The dataset, training and run options every accuracy bench (accuracy.py, active.py, multilabel.py) takes."""
     p.add_argument("--weights", default="random", help="'random' (seeded, default), 'imagenet' or a Keras weights file")
+    p.add_argument("--precision", default="float32", choices=("float32", "bfloat16", "int8"),
+                   help="embed --precision of every video (int8: OpenVINO; its stores are kept apart)")
     p.add_argument("--n-train", type=int, default=4)
     p.add_argument("--n-test", type=int, default=6)
     p.add_argument("--duration-s", type=float, default=90.0)

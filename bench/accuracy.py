@@ -144,17 +144,18 @@ def main(argv=None) -> dict:
         if args.active:
             import active
 
-            active.main([f"--work-dir={work}", f"--weights={args.weights}", f"--n-train={args.n_train}", f"--n-test={args.n_test}",
+            active.main([f"--work-dir={work}", f"--weights={args.weights}", f"--precision={args.precision}", f"--n-train={args.n_train}", f"--n-test={args.n_test}",
                          f"--duration-s={args.duration_s}", f"--dense-fps={args.dense_fps}", f"--seed={args.seed}",
                          f"--held-out-motion={args.held_out_motion}", f"--jobs={args.jobs}"])
         if args.multilabel:  # its own videos (both characters share scenes), in its own sub-folder
             import multilabel
 
-            multilabel.main([f"--work-dir={work / 'multilabel'}", f"--weights={args.weights}", f"--n-train={args.n_train}",
+            multilabel.main([f"--work-dir={work / 'multilabel'}", f"--weights={args.weights}", f"--precision={args.precision}", f"--n-train={args.n_train}",
                              f"--n-test={args.n_test}", f"--duration-s={args.duration_s}", f"--folds={args.folds}",
                              f"--models={','.join(args.models)}", f"--seed={args.seed}",
                              f"--held-out-motion={args.held_out_motion}", f"--jobs={args.jobs}"])
     info = {"n_train": len(train), "n_test": len(test), "duration_s": args.duration_s, "weights": args.weights,
+            "precision": args.precision,
             "held_out_motion": args.held_out_motion,
             "train_styles": sorted({v.style for v in train}), "test_styles": sorted({v.style for v in test}),
             "models": args.models}

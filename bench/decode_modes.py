@@ -26,7 +26,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from _common import evaluate  # noqa: E402
-from scale import encode, row_decode_cpu  # noqa: E402
+from _videos import encode  # noqa: E402
+from scale import row_decode_cpu  # noqa: E402
 
 from cartoons.synthetic import make_dataset, write_interval_labels  # noqa: E402
 from classifiers.compare import compare_models  # noqa: E402

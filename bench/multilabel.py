@@ -40,11 +40,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from _common import add_common_args, dataset, finish_common_args, log, machine, notice_weights, shots_at  # noqa: E402
+from _common import (add_common_args, dataset, embedding_config, finish_common_args, log, machine,  # noqa: E402
+                     notice_weights, shots_at, store_tag)
 from cartoons.synthetic import CHARACTERS, SyntheticVideo, true_presence, write_interval_labels  # noqa: E402
 from classifiers.compare import compare_models  # noqa: E402
 from classifiers.score import score_videos  # noqa: E402
-from featurestore import EmbeddingConfig, embed_videos  # noqa: E402
+from featurestore import embed_videos  # noqa: E402
 from featurestore.provenance import library_versions  # noqa: E402
 
 KINDS = {"multi": "multi-label (--multi-label)", "single": "single-label (one class per frame)"}
@@ -157,8 +158,8 @@ def main(argv=None) -> dict:
         work.mkdir(parents=True, exist_ok=True)
         train, test = dataset(work, args, shared=True)
         log(f"{len(train)} training and {len(test)} held-out videos of {args.duration_s:g} s with shared scenes in {work}")
-        config = EmbeddingConfig(weights=args.weights, pooling="avg")
-        store = work / f"features-{config.identity()['weights'].split(':')[0]}-shared.h5"
+        config = embedding_config(args)
+        store = work / f"features-{store_tag(config)}-shared.h5"
         t0 = time.perf_counter()
         embed_videos([v.path for v in train + test], store, config=config, sample_fps=1.0)
         log(f"features ready in {store.name} ({time.perf_counter() - t0:.0f} s; embedding is skipped when stored)")

@@ -37,6 +37,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from _videos import make_cartoon, make_collection  # noqa: E402
+
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos  # noqa: E402
 from featurestore.video.pyav import AvVideoReader, probe  # noqa: E402
 from featurestore.embedding.preprocess import VGG16Preprocessor  # noqa: E402
@@ -54,81 +56,6 @@ def cpu_s() -> float:
     return total
 
 
-# -- videos --------------------------------------------------------------------------------------
-def encode(frames, path: Path, fps: int, size: tuple[int, int], preset: str, crf: int = 23) -> Path:
-    """Encode BGR frames to H.264 (x264 with its default B-frames) with PyAV."""
-    import av
-
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
-        stream.options = {"preset": preset, "crf": str(crf)}
-        for frame in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
-
-
-def dense_frames(seconds: float, fps: int, size: tuple[int, int], seed: int = 0):
-    """A moving colour pattern with sensor noise: every frame new, so decoding costs what real footage costs."""
-    rng = np.random.default_rng(seed)
-    w, h = size
-    y, x = np.mgrid[0:h, 0:2 * w].astype(np.float32)
-    pattern = np.stack([128 + 100 * np.sin(x / 37), 128 + 100 * np.sin(y / 23), 128 + 100 * np.sin((x + y) / 51)],
-                       axis=-1).astype(np.int16)
-    noise = rng.normal(0, 12, (8, h, w, 1)).astype(np.int16)  # a bank reused at random: drawing it per frame is slow
-    for i in range(int(seconds * fps)):
-        shift = (7 * i) % w
-        frame = pattern[:, shift:shift + w] + noise[rng.integers(8)]
-        yield np.clip(frame, 0, 255).astype(np.uint8)
-
-
-def repeat(clip: Path, path: Path, times: int) -> Path:
-    """`clip` played `times` times in one file, without re-encoding."""
-    import av
-
-    with av.open(str(clip)) as inp, av.open(str(path), "w") as out:
-        src = inp.streams.video[0]
-        dst = out.add_stream_from_template(src)
-        length = None
-        for k in range(times):
-            inp.seek(0)
-            end = 0
-            for packet in inp.demux(src):
-                if packet.dts is None:
-                    continue
-                offset = k * length if length else 0
-                end = max(end, packet.pts + (packet.duration or 0))
-                packet.pts += offset
-                packet.dts += offset
-                packet.stream = dst
-                out.mux(packet)
-            length = length or end
-    return path
-
-
-def make_collection(folder: Path, n: int, seconds: float, size: tuple[int, int], fps: int) -> list[Path]:
-    clip_s = min(seconds, 20.0)
-    clip = encode(dense_frames(clip_s, fps, size), folder / "clip.mp4", fps, size, "veryfast")
-    return [repeat(clip, folder / f"episode{i}.mp4", max(1, round(seconds / clip_s))) for i in range(n)]
-
-
-def make_cartoon(folder: Path, seconds: float) -> Path:
-    from cartoons.synthetic import make_video
-
-    raw = folder / "cartoon-mp4v.mp4"
-    make_video(raw, duration_s=seconds, seed=3, fps=30.0, size=(640, 360))
-
-    def frames():
-        with __import__("av").open(str(raw)) as c:
-            for frame in c.decode(video=0):
-                yield frame.to_ndarray(format="bgr24")
-
-    return encode(frames(), folder / "cartoon.mp4", 30, (640, 360), "medium")
-
-
 # -- rows ----------------------------------------------------------------------------------------
 def _decode_job(args) -> tuple[int, int]:
     job, size = args
@@ -138,15 +65,15 @@ def _decode_job(args) -> tuple[int, int]:
     return n[0], end.frames_decoded
 
 
-def row_decode_limit(videos: list[Path], size: int, decode: str, cores: int) -> dict:
+def row_decode_limit(videos: list[Path], size: int, decode: str, cores: int, sample_fps: float = SAMPLE_FPS) -> dict:
     """Every core decoding ranges of the collection (no model, no store)."""
     jobs, jid = [], 0
     per_video = max(1, -(-cores // len(videos)))
     for path in videos:
-        total = int(probe(path).duration_estimate_s * SAMPLE_FPS)
+        total = int(probe(path).duration_estimate_s * sample_fps)
         cuts = [round(total * i / per_video) for i in range(per_video)] + [None]
         for a, b in zip(cuts, cuts[1:]):
-            jobs.append((Job(jid, path.name, str(path), SAMPLE_FPS, decode, a, b), size))
+            jobs.append((Job(jid, path.name, str(path), sample_fps, decode, a, b), size))
             jid += 1
     c0, t0 = cpu_s(), time.perf_counter()
     with ProcessPoolExecutor(cores) as pool:
@@ -264,6 +191,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-decode-cpu", action="store_true", help="skip the exact-vs-fast decode CPU table")
     parser.add_argument("--cartoon-seconds", type=float, default=60.0)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--runtimes", choices=("yes", "no", "only"), default="yes",
+                        help="the runtime x precision table (issue 17): with the rest, skip it, or only it")
+    parser.add_argument("--rounds", type=int, default=4, help="runtime table: interleaved timing rounds (best of)")
     parser.add_argument("--row", help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -281,6 +211,9 @@ def main(argv: list[str] | None = None) -> None:
     result = {"benchmark": "scale", "machine": machine(), "sample_fps": SAMPLE_FPS, "rows": [], "decode_cpu": {}}
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         folder = Path(tmp)
+        if args.runtimes == "only":
+            result["runtimes"] = run_runtimes(folder, args, cores)
+            return finish(result, args, t_start)
         print(f"making {args.videos} x {args.seconds:g} s {size_px[0]}x{size_px[1]} H.264 videos ...", file=sys.stderr)
         videos = make_collection(folder, args.videos, args.seconds, size_px, 30)
         result["videos"] = {"n": len(videos), "seconds": args.seconds, "size": size_px, "fps": 30,
@@ -317,8 +250,46 @@ def main(argv: list[str] | None = None) -> None:
             gpu = bool(result["machine"]["gpus"]) and "GPU" in rows[f"embed workers={cores}"].get("device", "")
             add_ratios(rows, gpu)
             result["rows"].append({"image_size_px": size, "gpu": gpu, "rows": rows})
+        if args.runtimes == "yes" and not args.device:
+            result["runtimes"] = run_runtimes(folder, args, cores)
+    finish(result, args, t_start)
+
+
+def run_runtimes(folder: Path, args, cores: int) -> dict:
+    """The runtime x precision tables (bench/_runtimes.py) on clips of their own."""
+    import _runtimes
+
+    from _videos import dense_frames, encode
+
+    print("  runtimes: clips ...", file=sys.stderr)
+    small = make_cartoon(folder, 60.0, size=(320, 240), name="cartoon-320x240")
+    cartoon = make_cartoon(folder, 60.0, size=(1280, 720), name="cartoon-720p")  # B-frames, ~2 Mb/s
+    dense = encode(dense_frames(60.0, 30, (1280, 720)), folder / "dense-720p.mp4", 30, (1280, 720), "veryfast")  # ~25 Mb/s
+    size, batch = 224, args.batch_size
+    inference = _runtimes.inference_rows(_runtimes.frames_of(small, batch), args.weights, size, batch, args.rounds)
+    clips = {"320x240 cartoon, 2/s": (small, 2.0, ("exact",)),
+             f"720p cartoon {mbit_per_s(cartoon):.1f} Mb/s, 1/s": (cartoon, 1.0, ("exact", "fast")),
+             f"720p dense {mbit_per_s(dense):.0f} Mb/s, 1/s": (dense, 1.0, ("exact", "fast"))}
+    limits = {(name, decode): row_decode_limit([path], size, decode, cores, fps)["samples_per_s"]
+              for name, (path, fps, decodes) in clips.items() for decode in decodes}
+    print("  runtimes: embed commands ...", file=sys.stderr)
+    embed = _runtimes.embed_rows(clips, inference["embedders"], args.weights, size, batch, cores, folder, limits)
+    _runtimes.add_limits(embed, inference["rows"])
+    return {"image_size_px": size, "batch_size": batch, "weights": args.weights, "rounds": args.rounds,
+            "inference": inference["rows"], "embed": embed}
+
+
+def mbit_per_s(path: Path) -> float:
+    return path.stat().st_size * 8 / probe(path).duration_estimate_s / 1e6
+
+
+def finish(result: dict, args, t_start: float) -> None:
     result["bench_wall_s"] = round(time.perf_counter() - t_start, 1)
     print_tables(result)
+    if "runtimes" in result:
+        import _runtimes
+
+        _runtimes.print_tables(result["runtimes"])
     for block in result["rows"]:
         for row in block["rows"].values():
             row.pop("store", None)
