@@ -90,7 +90,38 @@ def embed(work: Path, train, test, args) -> dict[str, Path]:
         keep = np.abs(stored.requested_s - np.round(stored.requested_s)) < 1e-6
         target.put(v.path.name, requested_s=stored.requested_s[keep], actual_s=stored.actual_s[keep],
                    features=stored.features[keep], info={**stored.info, "sample_fps": 1.0})
-    return {"dense": dense, "1": one}
+    return {"dense": with_features(dense, train + test, args), "1": with_features(one, train + test, args)}
+
+
+STAND_IN = REPO.parent / "shared" / "tools" / "imagenet_features.py"
+
+
+def with_features(store: Path, videos, args) -> Path:
+    """`store` itself (--features vgg16), or its copy with the ImageNet-pretrained stand-in's features at the same
+    sample times (--features imagenet: ../shared/tools/imagenet_features.py, SqueezeNet v1.1 fire9 avg), made once."""
+    if getattr(args, "features", "vgg16") == "vgg16":
+        return store
+    target = store.with_name(store.stem + "-imagenet.h5")
+    folders = {v.path.parent for v in videos}
+    if len(folders) != 1:
+        raise SystemExit(f"the stand-in reads videos from one folder, these are in {sorted(map(str, folders))}")
+    if not target.exists() or set(FeatureStore(target).video_ids()) != set(FeatureStore(store).video_ids()):
+        import shutil
+        import subprocess
+
+        for stale in (target, target.with_name(target.name + ".d")):
+            shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, str(STAND_IN), "store", str(store), str(target), str(folders.pop())], cwd=REPO,
+                       check=True, stdout=subprocess.DEVNULL)
+        log(f"stand-in features in {target.name} ({time.perf_counter() - t0:.0f} s)")
+    return target
+
+
+def run_tag(args) -> str:
+    """What distinguishes one bench run's models from another's in the same --work-dir: features and precision."""
+    return "-".join(x for x in (getattr(args, "features", "vgg16"), getattr(args, "precision", "float32"))
+                    if x not in ("vgg16", "float32")) or "vgg16"
 
 
 def evaluate(scored, test) -> dict:
@@ -128,6 +159,9 @@ def add_common_args(p: argparse.ArgumentParser, *, models: str = "logreg,mlp,gbo
     p.add_argument("--weights", default="random", help="'random' (seeded, default), 'imagenet' or a Keras weights file")
     p.add_argument("--precision", default="float32", choices=("float32", "bfloat16", "int8"),
                    help="embed --precision of every video (int8: OpenVINO; its stores are kept apart)")
+    p.add_argument("--features", default="vgg16", choices=("vgg16", "imagenet"),
+                   help="vgg16: the store's VGG16 features (--weights); imagenet: an ImageNet-pretrained stand-in's at the "
+                        "same sample times (SqueezeNet v1.1, ../shared/tools/imagenet_features.py)")
     p.add_argument("--n-train", type=int, default=4)
     p.add_argument("--n-test", type=int, default=6)
     p.add_argument("--duration-s", type=float, default=90.0)

@@ -33,7 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import add_common_args, dataset, embed, evaluate, finish_common_args, log, machine, notice_weights
+from _common import (add_common_args, dataset, embed, evaluate, finish_common_args, log, machine, notice_weights,
+                     run_tag)
 
 from cartoons.synthetic import write_interval_labels
 from classifiers.chain.intervals import INTERVAL_LEVEL
@@ -69,7 +70,7 @@ LABELS = {
 
 def run_setting(name: str, stores: dict, labels: Path, test, work: Path, args) -> dict:
     split, context_s, rate = SETTINGS[name]
-    model_path = work / f"model-{name.replace('+', '-')}.joblib"
+    model_path = work / f"model-{name.replace('+', '-')}-{run_tag(args)}.skops"
     t0 = time.perf_counter()
     comparison = compare_models(stores[rate], labels, out_path=model_path, models=args.models, n_splits=args.folds,
                                 split=split, context_s=context_s, n_jobs=args.jobs)
@@ -144,18 +145,18 @@ def main(argv=None) -> dict:
         if args.active:
             import active
 
-            active.main([f"--work-dir={work}", f"--weights={args.weights}", f"--precision={args.precision}", f"--n-train={args.n_train}", f"--n-test={args.n_test}",
+            active.main([f"--work-dir={work}", f"--weights={args.weights}", f"--precision={args.precision}", f"--features={args.features}", f"--n-train={args.n_train}", f"--n-test={args.n_test}",
                          f"--duration-s={args.duration_s}", f"--dense-fps={args.dense_fps}", f"--seed={args.seed}",
                          f"--held-out-motion={args.held_out_motion}", f"--jobs={args.jobs}"])
         if args.multilabel:  # its own videos (both characters share scenes), in its own sub-folder
             import multilabel
 
-            multilabel.main([f"--work-dir={work / 'multilabel'}", f"--weights={args.weights}", f"--precision={args.precision}", f"--n-train={args.n_train}",
+            multilabel.main([f"--work-dir={work / 'multilabel'}", f"--weights={args.weights}", f"--precision={args.precision}", f"--features={args.features}", f"--n-train={args.n_train}",
                              f"--n-test={args.n_test}", f"--duration-s={args.duration_s}", f"--folds={args.folds}",
                              f"--models={','.join(args.models)}", f"--seed={args.seed}",
                              f"--held-out-motion={args.held_out_motion}", f"--jobs={args.jobs}"])
     info = {"n_train": len(train), "n_test": len(test), "duration_s": args.duration_s, "weights": args.weights,
-            "precision": args.precision,
+            "precision": args.precision, "features": args.features,
             "held_out_motion": args.held_out_motion,
             "train_styles": sorted({v.style for v in train}), "test_styles": sorted({v.style for v in test}),
             "models": args.models}

@@ -38,7 +38,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from _common import add_common_args, dataset, embed, evaluate, finish_common_args, label_at, log, machine  # noqa: E402
+from _common import (add_common_args, dataset, embed, evaluate, finish_common_args, label_at, log, machine,  # noqa: E402
+                     run_tag)
 from cartoons.synthetic import write_interval_labels  # noqa: E402
 from classifiers.compare import compare_models  # noqa: E402
 from classifiers.chain.persist import load_model  # noqa: E402
@@ -119,8 +120,8 @@ def random_spans(lengths_s: list[float], test, rng) -> list[tuple[str, float, fl
 def retrain_and_score(name: str, spans, store_path: Path, train_labels: Path, test, work: Path, args) -> dict:
     """compare-models on the training labels plus `spans` labelled from the truth, then score the held-out videos."""
     test_by_id = {v.video_id: v for v in test}
-    extra = write_rows(work / f"active-{name}.csv", truth_rows(spans, test_by_id))
-    model_path = work / f"active-{name}.skops"
+    extra = write_rows(work / f"active-{name}-{run_tag(args)}.csv", truth_rows(spans, test_by_id))
+    model_path = work / f"active-{name}-{run_tag(args)}.skops"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         compare_models(store_path, [train_labels, extra] if spans else train_labels, out_path=model_path,
@@ -135,7 +136,7 @@ def retrain_and_score(name: str, spans, store_path: Path, train_labels: Path, te
 def run(work: Path, store_path: Path, train_labels: Path, test, args) -> dict:
     """The whole table: no new labels, then per budget suggest / least confident / random (several seeds)."""
     t0 = time.perf_counter()
-    base_model = work / "active-base.skops"
+    base_model = work / f"active-base-{run_tag(args)}.skops"
     log("active: no labels from the held-out videos")
     base = retrain_and_score("base", [], store_path, train_labels, test, work, args)
     rows = {"none": base}

@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from _common import (add_common_args, dataset, embedding_config, finish_common_args, log, machine,  # noqa: E402
-                     notice_weights, shots_at, store_tag)
+                     notice_weights, run_tag, shots_at, store_tag, with_features)
 from cartoons.synthetic import CHARACTERS, SyntheticVideo, true_presence, write_interval_labels  # noqa: E402
 from classifiers.compare import compare_models  # noqa: E402
 from classifiers.score import score_videos  # noqa: E402
@@ -58,7 +58,7 @@ def characters_at(video: SyntheticVideo, times_s: np.ndarray) -> list[tuple[str,
 
 def run(kind: str, store: Path, labels: Path, test, work: Path, args) -> dict:
     """Train `kind` ("multi" or "single") with compare_models, score the held-out videos, evaluate."""
-    model_path = work / f"model-{kind}.skops"
+    model_path = work / f"model-{kind}-{run_tag(args)}.skops"
     t0 = time.perf_counter()
     comparison = compare_models(store, labels, out_path=model_path, models=args.models, n_splits=args.folds,
                                 n_jobs=args.jobs, multi_label=kind == "multi")
@@ -162,6 +162,7 @@ def main(argv=None) -> dict:
         store = work / f"features-{store_tag(config)}-shared.h5"
         t0 = time.perf_counter()
         embed_videos([v.path for v in train + test], store, config=config, sample_fps=1.0)
+        store = with_features(store, train + test, args)
         log(f"features ready in {store.name} ({time.perf_counter() - t0:.0f} s; embedding is skipped when stored)")
         labels = {"multi": write_interval_labels(work / "shared_multi_label.csv", train, multi_label=True),
                   "single": write_interval_labels(work / "shared_single_label.csv", train)}

@@ -16,7 +16,7 @@ from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from classifiers.chain.estimators import MultiLabelClassifier
-from classifiers.chain.intervals import error_spread
+from classifiers.chain.intervals import DEFAULT_METHOD, METHODS, error_spread
 from classifiers.chain.persist import save_model
 from classifiers.chain.smoothing import Smoother, candidate_smoothers
 from classifiers.chain.stages import FEATURE_NORMS, context_grid
@@ -26,6 +26,8 @@ from classifiers.output.leaderboard import check_report_path, write_report
 from classifiers.selection.cv import CVPlan, plan_folds
 from classifiers.selection.heldout import HeldOutVideo, score_held_out
 from classifiers.selection.metrics import METRICS, metric_key, score_fold, summarise_folds
+from classifiers.selection.choice import (SELECTIONS, choose, model_simplicity, smoother_simplicity, stage_grid,
+                                          stage_simplicity)
 from classifiers.selection.pool import n_cpus, run_folds, set_threads
 from classifiers.selection.registry import MODELS, build_model
 from classifiers.selection.thresholds import score_multilabel
@@ -57,6 +59,8 @@ class ComparisonResult:
         Held-out screen-time errors behind the saved model's intervals (`classifiers.chain.intervals.error_spread`).
     multi_label : bool
         Characters, not classes (issue 11): `classes` are the characters, each a binary problem.
+    choice : dict of str to str
+        Why the winner's stages, smoothing and model were chosen (`classifiers.selection.choice`).
     thresholds : dict of str to float
         Multi-label: the winner's decision threshold per character, chosen by cross-validation.
     """
@@ -78,6 +82,7 @@ class ComparisonResult:
     multi_label: bool = False
     thresholds: dict = field(default_factory=dict)
     none_label: str = "neither"
+    choice: dict = field(default_factory=dict)
 
     @property
     def folds(self) -> pd.DataFrame:
@@ -107,13 +112,17 @@ def compare_models(
     on_plan: Callable[[CVPlan], None] | None = None,
     multi_label: bool = False,
     none_label: str | None = None,
+    selection: str = "one-se",
+    interval_method: str = DEFAULT_METHOD,
 ) -> ComparisonResult:
     """Compare classifiers on the labelled frames of a store; save the winner to `out_path`.
 
     `feature_norm` is "none", "center" or "auto"; `context_s` a window in seconds or "auto" (a value of
-    `classifiers.chain.stages.CONTEXT_GRID_S`). With "auto", logistic regression scores the candidates on the
-    same folds first -- each normalisation without context, then each window with the better one -- and
-    the best setting is used for every model.
+    `classifiers.chain.stages.CONTEXT_GRID_S`). With "auto", logistic regression scores every normalisation x
+    window pair on the same folds first, and the pair chosen is used for every model. `selection` ("one-se", the
+    default: the simplest candidate within one standard error of the best; or "best": the best mean, stages one
+    after the other) chooses the stages, each model's smoothing and the winner (`classifiers.selection.choice`).
+    `interval_method` is how the saved model's intervals are made (`classifiers.chain.intervals.METHODS`).
 
     Labels are read as in `classifiers.data.join.read_labels` (`video`, `classes` for the tutorial format;
     several files are joined as one, ``--labels L.csv --labels todo.csv``);
@@ -136,6 +145,10 @@ def compare_models(
     if feature_norm not in ("auto", *FEATURE_NORMS):
         raise InvalidParameter("feature_norm", f"must be auto or one of {', '.join(FEATURE_NORMS)}, got {feature_norm!r}")
     check_report_path(report_path)
+    if selection not in SELECTIONS:
+        raise InvalidParameter("selection", f"must be one of {', '.join(SELECTIONS)}, got {selection!r}")
+    if interval_method not in METHODS:
+        raise InvalidParameter("interval_method", f"must be one of {', '.join(METHODS)}, got {interval_method!r}")
     context_s = parse_context(context_s)
     models = check_models(models)
     none_label = check_none_label(none_label, multi_label)
@@ -148,13 +161,15 @@ def compare_models(
                       classes=data.characters or None, none_label=none_label)
     if on_plan is not None:
         on_plan(plan)
-    norm, k, stage_scores = _choose_stages(data, plan, norms, contexts, metric=metric, n_jobs=n_jobs,
-                                           random_state=random_state, smoothers=smoothers)
+    norm, k, stage_scores, stages_why = _choose_stages(data, plan, norms, contexts, metric=metric, n_jobs=n_jobs,
+                                                       random_state=random_state, smoothers=smoothers, selection=selection)
     result = compare_frames(data, plan, feature_norm=norm, context_s=k, models=models, metric=metric, timeout_s=timeout_s,
-                            n_jobs=n_jobs, random_state=random_state, smoothers=smoothers)
+                            n_jobs=n_jobs, random_state=random_state, smoothers=smoothers, selection=selection)
     result.stage_scores = stage_scores
+    if stages_why:
+        result.choice = {"stages": f"{norm}, context {k:g} s: {stages_why}", **result.choice}
     result.interval = error_spread([h.error_record(data.targets, result.classes, result.thresholds) for h in result.held_out],
-                                   result.classes, plan.scheme, multi_label=data.is_multi_label)
+                                   result.classes, plan.scheme, multi_label=data.is_multi_label, method=interval_method)
     with written_together(out_path, report_path) as (model_tmp, report_tmp):
         if model_tmp is not None:
             estimators = _estimators(models, random_state, multi_label=data.is_multi_label)
@@ -187,14 +202,19 @@ def compare_frames(
     n_jobs: int = -1,
     random_state: int = 0,
     smoothers: list[Smoother] | None = None,
+    selection: str = "one-se",
 ) -> ComparisonResult:
     """Score every model, with every smoother, on the folds of `plan`; return the leaderboard.
 
     Each fold's model is fitted on the fold's training frames after the per-video stages, then run on
     the fold's test videos by `SavedModel.predict_video` (see `classifiers.selection.heldout`): the chain `score` runs.
 
-    Leaderboard columns: model, status, winner, smoothing (best smoother by `metric`), macro_f1,
-    balanced_accuracy, log_loss (mean over folds, with ``*_std``), screen_time_error_pct (mean over
+    Each model's smoothing, and the winner, are chosen by `selection` (`classifiers.selection.choice`: the
+    simplest within one standard error of the best, or the best mean); the leaderboard is ranked by mean.
+
+    Leaderboard columns: model, status, winner, smoothing (the smoother chosen by `metric`), macro_f1,
+    balanced_accuracy, log_loss (mean over folds, with ``*_std`` and ``*_se``, the standard error of the
+    mean; screen_time_error_pct_se too), screen_time_error_pct (mean over
     classes), the same unsmoothed as ``*_unsmoothed``, recall_<class>, screen_time_error_pct_<class>,
     fit_s (mean per fold, seconds), predict_s_per_1000 (seconds of held-out scoring per 1,000 test frames:
     the whole chain, every smoothing candidate), error. Multi-label data (`classifiers.chain.estimators`):
@@ -222,7 +242,7 @@ def compare_frames(
         fold_models = [run["model"] for run in outcome]
         held_out, predict_s = score_held_out(fold_models, data, plan.folds, classes, feature_norm=feature_norm,
                                              context_s=context_s, smoothers=smoothers)
-        best, plain = None, None
+        candidates, plain = [], None
         for smoother in smoothers:
             thresholds = {}
             if data.is_multi_label:
@@ -231,10 +251,12 @@ def compare_frames(
                 summary = summarise_folds(_fold_scores(held_out[smoother], data, classes, len(plan.folds)), classes)
             if plain is None or smoother.method == "none":
                 plain = summary
-            if best is None or metric_key(summary, metric) < metric_key(best[1], metric):
-                best = (smoother, summary, held_out[smoother], thresholds)
+            candidates.append({**summary, "_smoother": smoother, "_held_out": held_out[smoother], "_thresholds": thresholds})
+        chosen, why = choose(candidates, metric, lambda r: smoother_simplicity(r["_smoother"]), selection)
+        best = (chosen["_smoother"], {k: v for k, v in chosen.items() if not k.startswith("_")}, chosen["_held_out"],
+                chosen["_thresholds"])
         rows.append({
-            "model": name, "status": "ok", "smoothing": best[0].name, **best[1],
+            "model": name, "status": "ok", "smoothing": best[0].name, **best[1], "smoothing_choice": why,
             **{f"{k}_unsmoothed": plain[k] for k in ("macro_f1", "balanced_accuracy", "screen_time_error_pct")},
             "fit_s": float(np.mean([r["fit_s"] for r in outcome])),
             "predict_s_per_1000": 1000.0 * predict_s / n_test,  # the whole chain, all smoothers
@@ -244,39 +266,52 @@ def compare_frames(
     if not ok:
         reasons = "; ".join(f"{r['model']}: {r['error']}" for r in rows)
         raise AllModelsFailed(f"every model failed in cross-validation ({reasons}); fix the cause or raise --timeout")
+    winner, why = choose(ok, metric, model_simplicity(list(estimators)), selection)
     board = pd.DataFrame(ok + [r for r in rows if r["status"] == "failed"])
     board.insert(0, "rank", range(1, len(board) + 1))
-    board.insert(3, "winner", board["rank"] == 1)
+    board.insert(3, "winner", board["model"] == winner["model"])
     return ComparisonResult(
-        leaderboard=board.drop(columns=["_smoother", "_held_out", "_thresholds"], errors="ignore"), best_name=ok[0]["model"],
-        best_smoother=ok[0]["_smoother"], cv=plan, classes=classes, metric=metric, wall_s=time.perf_counter() - start,
+        leaderboard=board.drop(columns=["_smoother", "_held_out", "_thresholds"], errors="ignore"), best_name=winner["model"],
+        best_smoother=winner["_smoother"], cv=plan, classes=classes, metric=metric, wall_s=time.perf_counter() - start,
         training_videos=sorted(np.unique(data.video_ids).tolist()), feature_norm=feature_norm, context_s=float(context_s),
-        held_out=ok[0]["_held_out"], multi_label=data.is_multi_label, thresholds=ok[0]["_thresholds"], none_label=data.none_label,
+        held_out=winner["_held_out"], multi_label=data.is_multi_label, thresholds=winner["_thresholds"],
+        none_label=data.none_label, choice={"model": f"{winner['model']}: {why}", "smoothing": winner["smoothing_choice"]},
     )
 
 
 def _choose_stages(data: LabelledVideos, plan: CVPlan, norms, contexts, *, metric: str, n_jobs: int, random_state: int,
-                   smoothers) -> tuple[str, float, list[dict]]:
-    """Per-video stages by a cheap logreg run on the same folds: each normalisation without context, then
-    each context window with the better one. Returns (feature_norm, context_s, one score row per candidate tried)."""
+                   smoothers, selection: str) -> tuple[str, float, list[dict], str]:
+    """Per-video stages by a cheap logreg run on the same folds, chosen by `selection` on the joint normalisation x
+    context grid ('best': each normalisation without context, then each window with the better one).
+
+    Returns (feature_norm, context_s, one score row per candidate tried, why the choice won)."""
     scores: list[dict] = []
 
-    def probe(norm: str, k: float) -> None:
+    def probe(norm: str, k: float) -> dict:
         board = compare_frames(data, plan, feature_norm=norm, context_s=k, models=["logreg"], metric=metric,
-                               n_jobs=n_jobs, random_state=random_state, smoothers=smoothers).leaderboard
-        scores.append({"feature_norm": norm, "context_s": k, metric: float(board.iloc[0][metric])})
-
-    def best(rows: list[dict]) -> dict:
-        return min(rows, key=lambda r: metric_key(r, metric))  # the first (simplest) of equals
+                               n_jobs=n_jobs, random_state=random_state, smoothers=smoothers,
+                               selection=selection).leaderboard
+        row = {"feature_norm": norm, "context_s": k, metric: float(board.iloc[0][metric]),
+               f"{metric}_se": float(board.iloc[0].get(f"{metric}_se", np.nan))}
+        scores.append(row)
+        return row
 
     if len(norms) * len(contexts) == 1:
-        return norms[0], contexts[0], scores
+        return norms[0], contexts[0], scores, ""
+    grid = stage_grid(norms, contexts, selection)
+    if grid is not None:
+        for norm, k in grid:
+            probe(norm, k)
+        chosen, why = choose(scores, metric, stage_simplicity, selection)
+        return chosen["feature_norm"], chosen["context_s"], scores, why
     for norm in norms:
         probe(norm, contexts[0])
-    chosen = best(scores)["feature_norm"]
+    norm_row, _ = choose(scores, metric, stage_simplicity, "best")
     for k in contexts[1:]:
-        probe(chosen, k)
-    return chosen, best([r for r in scores if r["feature_norm"] == chosen])["context_s"], scores
+        probe(norm_row["feature_norm"], k)
+    chosen, why = choose([r for r in scores if r["feature_norm"] == norm_row["feature_norm"]], metric, stage_simplicity,
+                         "best")
+    return chosen["feature_norm"], chosen["context_s"], scores, why
 
 
 def _fold_scores(held_out: list[HeldOutVideo], data: LabelledVideos, classes: list[str], n_folds: int) -> list[dict]:

@@ -12,18 +12,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from classifiers.chain.intervals import INTERVAL_LEVEL, interval_note
+from classifiers.chain.intervals import INTERVAL_LEVEL, claimed_level, interval_note
 from classifiers.chain.model import SavedModel
 from classifiers.chain.persist import check_config, load_model
 from classifiers.chain.smoothing import Smoother, parse_smoother
 from classifiers.chain.timeline import VideoScreenTime, total_screen_time
 from featurestore.embedding.config import EmbeddingConfig
 from featurestore.embedding.runtime import build_embedder
-from featurestore.errors import EmbedWarning, InvalidParameter, VideoUnreadable
+from featurestore.errors import EmbedWarning, InvalidParameter, VideoUnreadable, WeightsUnavailable
 from featurestore.pipeline import check_names, embed_videos
+from featurestore.reuse import stored_state
 from featurestore.runners.work import EmbedReport
 from featurestore.store.store import FeatureStore
 from featurestore.video.clock import check_sample_fps
+from featurestore.video.paths import check_video_path, fingerprint
 
 
 @dataclass
@@ -91,6 +93,28 @@ def _stored_without_source(paths, names, store: FeatureStore | None, sample_fps:
     return found
 
 
+def _claimed(saved: SavedModel, level: float) -> float:
+    """The level the model's intervals claim when `level` is asked for (`level` when it gives none)."""
+    claimed = claimed_level(saved.interval, level)
+    return level if claimed is None else claimed
+
+
+def _already_stored(paths, names, store: FeatureStore | None, sample_fps: float | None,
+                    replace: bool) -> list[EmbedReport] | None:
+    """Reports of `paths` if every one is stored as is (same content, rate and decode mode), else None."""
+    if store is None or replace:
+        return None
+    reports = []
+    for i, path in enumerate(paths):
+        video_id = names[i] if names else Path(path).name
+        check_video_path(path)
+        state, info = stored_state(store, video_id, fingerprint(path), sample_fps)
+        if state != "stored":
+            return None
+        reports.append(EmbedReport.stored(video_id, path, info))
+    return reports
+
+
 def score_videos(
     paths: list[str | os.PathLike],
     *,
@@ -139,7 +163,10 @@ def score_videos(
     override = parse_smoother(smooth) if isinstance(smooth, str) else smooth
     saved = load_model(model_path)  # cheap checks first: a bad model fails before any decoding
     smoother = override or saved.smoother
-    config = embedding_config_for(saved, weights)
+    try:
+        config, unresolved = embedding_config_for(saved, weights), None
+    except WeightsUnavailable as err:  # only needed to embed: videos already stored are scored from the store
+        config, unresolved = None, err
     store_path = Path(store_path)
     store = FeatureStore(store_path) if store_path.exists() else None  # opened once (embed_videos takes it too)
     if store is not None:
@@ -148,7 +175,13 @@ def score_videos(
     kept = _stored_without_source(paths, names, store, sample_fps, replace)
     todo = [i for i in range(len(paths)) if i not in kept]
     reports = dict(kept)
-    if todo:
+    if todo and config is None:
+        stored = _already_stored([paths[i] for i in todo], [names[i] for i in todo] if names else None, store,
+                                 sample_fps, replace)
+        if stored is None:
+            raise unresolved
+        reports.update(zip(todo, stored))
+    elif todo:
         embedded = embed_videos([paths[i] for i in todo], store if store is not None else store_path, config=config,
                                 sample_fps=sample_fps, batch_size=batch_size,
                                 names=[names[i] for i in todo] if names else None, replace=replace, progress=progress,
@@ -178,5 +211,6 @@ def score_videos(
     if saved.multi_label:  # a single-label model's JSON stays as it was
         model_info.update({"multi_label": True, "thresholds": dict(saved.thresholds), "none_label": saved.none_label})
     return ScoreResult(videos=videos, classes=list(saved.classes), model_info=model_info, embed_reports=reports,
-                       interval_level=interval_level, interval_note=interval_note(saved.interval))
+                       interval_level=_claimed(saved, interval_level),
+                       interval_note=interval_note(saved.interval, interval_level))
 

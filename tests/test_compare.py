@@ -87,11 +87,23 @@ def test_compare_models_default_split_is_honest_where_shuffled_leaks(tmp_path, n
 
 def test_compare_models_two_videos_leave_one_out_without_interval(tmp_path):
     store, labels = make_scene_store(tmp_path, 2, n_frames=60, informative=True)
-    result = compare_models(store, labels, models=["logreg"], n_jobs=1, smoothers=NONE, feature_norm="none", context_s=0.0)
+    result = compare_models(store, labels, models=["logreg"], n_jobs=1, smoothers=NONE, feature_norm="none", context_s=0.0,
+                            interval_method="t-rms")
     assert result.cv.scheme == "leave-one-video-out" and result.cv.n_splits == 2
     assert result.stage_scores == [] and (result.feature_norm, result.context_s) == ("none", 0.0)
     assert [h.video_id for h in result.held_out] == ["v0.mp4", "v1.mp4"] and all(h.whole_video for h in result.held_out)
     assert result.interval["n_videos"] == 2 and "only 2 labelled videos" in result.interval["note"]
+
+
+def test_compare_models_two_videos_give_intervals_that_claim_two_thirds(tmp_path):
+    """Conformal intervals (the default): 2 held-out videos honestly support a 67% interval, and it says so."""
+    from classifiers.chain.intervals import claimed_level, interval_note
+
+    store, labels = make_scene_store(tmp_path, 2, n_frames=60, informative=True)
+    result = compare_models(store, labels, models=["logreg"], n_jobs=1, smoothers=NONE, feature_norm="none", context_s=0.0)
+    assert result.interval["method"] == "conformal" and result.interval["note"] == ""
+    assert claimed_level(result.interval, 0.9) == pytest.approx(2 / 3)
+    assert interval_note(result.interval, 0.9).startswith("67% intervals (90% asked; 2 held-out videos")
 
 
 def test_compare_models_learns_when_features_are_informative(tmp_path):

@@ -198,3 +198,32 @@ def test_library_refusals_are_usage_errors_naming_the_option(tmp_path, capsys, m
     monkeypatch.chdir(tmp_path)
     code, out, err = run_cli(argv, capsys)
     assert code == 2 and f"Invalid value for {option}:" in err and "Traceback" not in err
+
+
+def test_features_of_another_network_are_scored_from_the_store(tmp_path, stand_in):
+    """A store of features made elsewhere (e.g. by another network) trains and scores; only new videos need VGG16."""
+    from classifiers.compare import compare_models
+    from classifiers.score import score_videos
+    from test_score import interval_rows, make_episode
+    from featurestore.errors import WeightsUnavailable
+
+    config = {**EmbeddingConfig(weights="random", image_size_px=32).identity(), "weights": "squeezenet1.1-imagenet"}
+    rows, paths = [], []
+    for i in range(3):
+        paths.append(tmp_path / f"ep{i}.avi")
+        rows += interval_rows(paths[-1].name, make_episode(paths[-1], seed=i, seconds=20))
+    embed_videos(paths, tmp_path / "vgg.h5", config=EmbeddingConfig(weights="random", image_size_px=32),
+                 make_embedder=stand_in)
+    source, foreign = FeatureStore(tmp_path / "vgg.h5"), FeatureStore(tmp_path / "f.h5", mode="a", config=config)
+    for p in paths:
+        v = source.read(p.name)
+        foreign.put(p.name, requested_s=v.requested_s, actual_s=v.actual_s, features=v.features,
+                    info={k: x for k, x in v.info.items() if k not in ("video_id", "n_samples")})
+    (tmp_path / "labels.csv").write_text("video,start,end,label\n" + "\n".join(rows) + "\n")
+    compare_models(tmp_path / "f.h5", tmp_path / "labels.csv", out_path=tmp_path / "m.skops", models=["logreg"],
+                   n_splits=3)
+    result = score_videos(paths[:2], model_path=tmp_path / "m.skops", store_path=tmp_path / "f.h5")
+    assert [v.video_id for v in result.videos] == ["ep0.avi", "ep1.avi"]
+    new = write_video(tmp_path / "new.avi", 10, 30, fourcc="MJPG")
+    with pytest.raises(WeightsUnavailable):
+        score_videos([new], model_path=tmp_path / "m.skops", store_path=tmp_path / "f.h5")

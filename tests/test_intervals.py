@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.stats import t as student_t
 
-from classifiers.chain.intervals import error_spread, half_width_share, interval_note, screen_time_interval
+from classifiers.chain.intervals import claimed_level, error_spread, half_width_share, interval_note, screen_time_interval
 from classifiers.output.console import screen_time_cell
 from classifiers.output.results import results_to_dict
 from classifiers.chain.timeline import summarize_video
@@ -32,7 +32,7 @@ def test_error_spread_keeps_signed_shares_per_class():
 
 def test_interval_width_is_student_t_times_rms_error_pooled_over_classes():
     spread = error_spread([record("a", 40, 50), record("b", 30, 25), record("c", 60, 60), record("d", 10, 12)], CLASSES,
-                          "grouped")
+                          "grouped", method="t-rms")
     rms = np.sqrt(np.mean(np.square([0.10, -0.05, 0.0, 0.02, -0.10, 0.05, 0.0, -0.02])))
     df = 4  # the videos are the independent draws, whatever the number of classes
     assert half_width_share(spread, 0.9) == pytest.approx({"jerry": student_t.ppf(0.95, df) * rms, "tom": student_t.ppf(0.95, df) * rms})
@@ -57,7 +57,7 @@ def test_interval_degrees_of_freedom_are_the_videos_not_the_video_class_pairs():
     ([record("a", 40, 50)] * 5, "blocks", "held out no whole video"),
 ])
 def test_no_interval_with_too_few_held_out_videos(records, scheme, reason):
-    spread = error_spread(records, CLASSES, scheme)
+    spread = error_spread(records, CLASSES, scheme, method="t-rms")
     assert reason in spread["note"] and interval_note(spread) == spread["note"]
     assert half_width_share(spread) is None
     assert screen_time_interval({"jerry": 30.0, "tom": 70.0}, 100.0, spread) is None
@@ -80,3 +80,39 @@ def test_interval_fields_in_json_and_table():
     assert screen_time_cell(81.0, (72.2, 90.4)) == "81.0 s (72–90)"
     assert screen_time_cell(3.2, (1.5, 4.9)) == "3.2 s (1.5–4.9)"
     assert screen_time_cell(3.2, None) == "3.2 s"
+
+
+def test_conformal_intervals_take_the_kth_smallest_video_score_and_claim_what_n_videos_support():
+    # per-video scores: max over classes of |error share| = 0.10, 0.05, 0.0, 0.02 (a video's classes are off together)
+    spread = error_spread([record("a", 40, 50), record("b", 30, 25), record("c", 60, 60), record("d", 10, 12)], CLASSES,
+                          "grouped")
+    assert spread["method"] == "conformal"
+    assert claimed_level(spread, 0.9) == pytest.approx(0.8)  # 4 videos: no more than 4/5
+    assert half_width_share(spread, 0.9) == pytest.approx({"jerry": 0.10, "tom": 0.10})  # the widest of 4
+    assert claimed_level(spread, 0.5) == 0.5 and half_width_share(spread, 0.5)["jerry"] == pytest.approx(0.05)  # k = 3 of 0, .02, .05, .1
+    assert interval_note(spread, 0.9).startswith("80% intervals (90% asked; 4 held-out videos can support no more")
+    assert interval_note(spread, 0.5).startswith("50% intervals from the screen-time errors of 4 whole videos")
+    per_class = {**spread, "method": "conformal-class"}
+    assert half_width_share(per_class, 0.9) == pytest.approx({"jerry": 0.10, "tom": 0.10})
+    assert half_width_share(per_class, 0.5) == pytest.approx({"jerry": 0.05, "tom": 0.05})
+
+
+def test_models_saved_before_interval_methods_keep_their_intervals():
+    spread = error_spread([record(v, 40, 44) for v in "abcd"], CLASSES, "grouped", method="t-rms")
+    old = {k: v for k, v in spread.items() if k != "method"}  # a model file of before issue 20
+    assert half_width_share(old, 0.9) == half_width_share(spread, 0.9) and claimed_level(old, 0.9) == 0.9
+
+
+def test_a_model_claims_the_level_its_videos_support_in_the_json(tmp_path):
+    from classifiers.chain.model import SavedModel
+    from classifiers.chain.smoothing import Smoother
+    from classifiers.selection.registry import build_model
+
+    spread = error_spread([record(v, 40, 44) for v in "abcd"], CLASSES, "grouped")
+    X, y = np.random.default_rng(0).normal(size=(20, 4)), np.array(CLASSES * 10)
+    model = SavedModel(pipeline=build_model("logreg").fit(X, y), classes=CLASSES, embedding_config={},
+                       smoother=Smoother(), interval=spread)
+    video = model.predict_video(np.arange(20.0), X, interval_level=0.9)
+    assert video.interval_level == pytest.approx(0.8) and video.screen_time_interval_s is not None
+    doc = results_to_dict([video], {})
+    assert doc["interval_level"] == pytest.approx(0.8)

@@ -2,38 +2,47 @@
 
 For every video that cross-validation held out whole, and every class, the signed error of the
 predicted screen time is recorded as a share of the video's labelled seconds:
-``e = (predicted_s - true_s) / labelled_s``. These shares are saved with the model. For a new video of
-`duration_s` seconds with predicted screen time ``p`` of a class, the interval at `level` is
+``e = (predicted_s - true_s) / labelled_s``. These shares are saved with the model, with the method that
+turns them into intervals. For a new video of `duration_s` seconds with predicted screen time ``p`` of a
+class, the interval is ``p -+ h * duration_s`` (never narrower than one sampling interval, clipped to
+[0, duration_s]), where the half-width share ``h`` comes from one of `METHODS`:
 
-    p -+ max(t_df((1 + level) / 2) * rms(e) * duration_s, one sampling interval),   clipped to [0, duration_s],
+- ``conformal`` (the default since issue 20): split conformal prediction over videos. Each held-out video
+  scores ``s_v = max over classes |e_vc|`` (a video's classes are off together: a hard episode is hard
+  for every class), and ``h`` is the k-th smallest of the n scores, ``k = ceil((n + 1) * level)``. If the
+  videos are exchangeable, a new video's errors all fall inside with probability at least k / (n + 1),
+  whatever the distribution. With n videos no method can honestly claim more than n / (n + 1): when the
+  level asked for is above that, the intervals are the widest score's, and claim n / (n + 1) (80% with
+  4 labelled videos, 67% with 2), which the JSON states as ``interval_level``.
+- ``conformal-class``: the same per class (the k-th smallest ``|e_vc|`` of each class): narrower for easy
+  classes, with the same claimed level.
+- ``t-rms`` (models saved before issue 20): ``t_df((1 + level) / 2) * rms(e)`` with ``df = n_videos``, the
+  RMS pooled over every (video, class) error. It is a normal-theory prediction interval, and it was too
+  narrow with good features: on the ImageNet stand-in's features it covered 4 of 9 truths at 90%.
 
-with ``rms(e)`` over every (video, class) error and ``df = n_videos``: the prediction interval for one
-more error drawn like the recorded ones (zero-centred normal errors of unknown spread). The spread is
-pooled over classes because a handful of videos per class cannot estimate one each: with 4 videos one
-class's errors can all be small by luck, and its interval would be too narrow for the next video
-(bench/accuracy.py, issue 7). The degrees of freedom are the videos, not the (video, class) pairs: a
-video's errors share its difficulty (a hard episode is off in every class, and a single-label model's
-errors in one video sum to 0), so they are not independent draws, and counting each pair made the
-intervals too narrow on new episodes (72% and 83% coverage at 90% on two bench datasets). The mean error
-is taken as 0, so no degree is spent on it. With fewer than `MIN_VIDEOS_FOR_INTERVAL` held-out videos no
-interval is given at all, and the reason is said instead. A multi-label model's characters are handled
-the same way.
-
-The errors come from videos like the labelled ones. A new episode unlike all of them (another
-camera style, lighting, character size) can be further off than the interval says.
+`bench/accuracy.py --interval-methods` measures every method's coverage and width on the same held-out
+episodes; docs/benchmarks.md has the figures that chose the default. The errors come from videos like the
+labelled ones: an episode unlike all of them (another camera style, lighting, character size) can be
+further off than the interval says (`score` flags such videos).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 INTERVAL_LEVEL = 0.9
-#: Fewer held-out videos than this give no interval (two errors say little about a third).
-MIN_VIDEOS_FOR_INTERVAL = 3
+METHODS = ("conformal", "conformal-class", "t-rms")
+DEFAULT_METHOD = "conformal"
+#: Fewer held-out videos than this give no interval at all, by method (t-rms needs a spread; conformal a second
+#: video: one error says nothing of the next).
+MIN_VIDEOS = {"conformal": 2, "conformal-class": 2, "t-rms": 3}
 WHOLE_VIDEO_SCHEMES = ("grouped", "leave-one-video-out")
 
 
-def error_spread(records: list[dict], classes: list[str], scheme: str, *, multi_label: bool = False) -> dict:
+def error_spread(records: list[dict], classes: list[str], scheme: str, *, multi_label: bool = False,
+                 method: str = DEFAULT_METHOD) -> dict:
     """What the saved model keeps to give intervals later: per-class error shares of held-out videos.
 
     Parameters
@@ -45,38 +54,70 @@ def error_spread(records: list[dict], classes: list[str], scheme: str, *, multi_
         The cross-validation scheme; only whole-video schemes give usable errors.
     multi_label : bool
         The classes are characters that can share the screen (recorded as ``"multi_label": true``).
+    method : one of `METHODS`
 
     Returns
     -------
-    dict, JSON-able: ``{"n_videos": int, "videos": [str], "error_share": {class: [float per video]}, "note": str}``
-    (and ``"multi_label": true`` for characters); `note` is non-empty when no interval can be given, and says why.
+    dict, JSON-able: ``{"n_videos": int, "videos": [str], "error_share": {class: [float per video]}, "note": str,
+    "method": str}`` (and ``"multi_label": true`` for characters); `note` is non-empty when no interval can be
+    given, and says why.
     """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if scheme not in WHOLE_VIDEO_SCHEMES:
-        return {"n_videos": 0, "videos": [], "error_share": {},
+        return {"n_videos": 0, "videos": [], "error_share": {}, "method": method,
                 "note": f"no interval: cross-validation held out no whole video ({scheme} split); "
-                        f"label at least {MIN_VIDEOS_FOR_INTERVAL} videos"}
+                        f"label at least {MIN_VIDEOS[method]} videos"}
     records = [r for r in records if r["labelled_s"] > 0]
     shares = {c: [float((r["predicted_s"].get(c, 0.0) - r["true_s"].get(c, 0.0)) / r["labelled_s"]) for r in records]
               for c in classes}
     note = ""
-    if len(records) < MIN_VIDEOS_FOR_INTERVAL:
+    if len(records) < MIN_VIDEOS[method]:
         note = (f"no interval: only {len(records)} labelled videos were held out in cross-validation, "
-                f"at least {MIN_VIDEOS_FOR_INTERVAL} are needed to estimate one; label more videos")
-    spread = {"n_videos": len(records), "videos": [str(r["video"]) for r in records], "error_share": shares, "note": note}
+                f"at least {MIN_VIDEOS[method]} are needed to estimate one; label more videos")
+    spread = {"n_videos": len(records), "videos": [str(r["video"]) for r in records], "error_share": shares, "note": note,
+              "method": method}
     return {**spread, "multi_label": True} if multi_label else spread
+
+
+def method_of(spread: dict) -> str:
+    """The method a spread was saved with ('t-rms' for models saved before methods were recorded)."""
+    return str(spread.get("method", "t-rms"))
+
+
+def claimed_level(spread: dict, level: float = INTERVAL_LEVEL) -> float | None:
+    """The level the intervals of `spread` can honestly claim when `level` is asked for; None without intervals."""
+    _check_level(level)
+    n = int(spread.get("n_videos", 0)) if spread else 0
+    method = method_of(spread) if spread else DEFAULT_METHOD
+    if not spread or spread.get("note") or n < MIN_VIDEOS.get(method, 3):
+        return None
+    if method == "t-rms":
+        return level
+    return min(level, n / (n + 1))
 
 
 def half_width_share(spread: dict, level: float = INTERVAL_LEVEL) -> dict[str, float] | None:
     """Half-width of the interval per class, as a share of a video's duration; None without an interval."""
-    _check_level(level)
-    if not spread or spread.get("note") or spread.get("n_videos", 0) < MIN_VIDEOS_FOR_INTERVAL:
+    claimed = claimed_level(spread, level)
+    if claimed is None:
         return None
-    from scipy.stats import t as student_t
+    errors = {c: np.abs(np.asarray(e, dtype=np.float64)) for c, e in spread["error_share"].items()}
+    n = int(spread["n_videos"])
+    method = method_of(spread)
+    if method == "t-rms":
+        from scipy.stats import t as student_t
 
-    errors = np.concatenate([np.asarray(e, dtype=np.float64) for e in spread["error_share"].values()])
-    df = int(spread["n_videos"])  # the videos are the independent draws (module docstring)
-    half = float(student_t.ppf((1.0 + level) / 2.0, df=df)) * float(np.sqrt(np.mean(np.square(errors))))
-    return {c: half for c in spread["error_share"]}
+        pooled = np.concatenate(list(errors.values()))
+        df = n  # the videos are the independent draws (module docstring)
+        half = float(student_t.ppf((1.0 + level) / 2.0, df=df)) * float(np.sqrt(np.mean(np.square(pooled))))
+        return {c: half for c in errors}
+    k = min(n, max(1, math.ceil((n + 1) * claimed - 1e-9)))  # the k-th smallest score covers claimed of new videos
+    if method == "conformal-class":
+        return {c: float(np.sort(e)[k - 1]) for c, e in errors.items()}
+    per_video = np.max(np.vstack(list(errors.values())), axis=0)
+    half = float(np.sort(per_video)[k - 1])
+    return {c: half for c in errors}
 
 
 def screen_time_interval(screen_time_s: dict[str, float], duration_s: float, spread: dict,
@@ -91,7 +132,8 @@ def screen_time_interval(screen_time_s: dict[str, float], duration_s: float, spr
     spread : dict
         As returned by `error_spread` (saved with the model).
     level : float
-        Share of new videos whose true screen time the interval is meant to contain, in (0, 1).
+        Share of new videos whose true screen time the interval is meant to contain, in (0, 1); the intervals
+        claim `claimed_level(spread, level)`, which may be lower (too few held-out videos for `level`).
     min_half_width_s : float
         Narrowest half-width, in seconds (one sampling interval: no count of samples is more exact).
     """
@@ -105,13 +147,22 @@ def screen_time_interval(screen_time_s: dict[str, float], duration_s: float, spr
     return out
 
 
-def interval_note(spread: dict) -> str:
-    """One line on where the intervals come from, or why there are none."""
+def interval_note(spread: dict, level: float = INTERVAL_LEVEL) -> str:
+    """One line on where the intervals come from and the level they claim, or why there are none."""
     if not spread:
         return "no interval: this model was saved without cross-validation errors; retrain it with compare-models"
     if spread.get("note"):
         return spread["note"]
-    return (f"intervals from the screen-time errors of {spread['n_videos']} whole videos held out in cross-validation")
+    n, method = spread["n_videos"], method_of(spread)
+    claimed = claimed_level(spread, level)
+    source = f"the screen-time errors of {n} whole videos held out in cross-validation"
+    if method == "t-rms":
+        return f"intervals from {source}"
+    how = "split conformal prediction over videos" + (", per class" if method == "conformal-class" else "")
+    if claimed is not None and claimed < level - 1e-9:
+        return (f"{100 * claimed:.0f}% intervals ({100 * level:g}% asked; {n} held-out videos can support no more than "
+                f"{n}/{n + 1}: label more videos) from {source}, by {how}")
+    return f"{100 * level:g}% intervals from {source}, by {how}"
 
 
 def _check_level(level: float) -> None:

@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from .decision import on_screen, threshold_vector
-from .intervals import INTERVAL_LEVEL, screen_time_interval
+from .intervals import INTERVAL_LEVEL, claimed_level, screen_time_interval
 from .presence import summarize_presence
 from .smoothing import Smoother
 from .stages import MIN_SAMPLES_FOR_CENTER, video_features
@@ -115,7 +115,9 @@ class SavedModel:
             Override the model's smoothing. A sequence gives one result per smoother, in order, for the
             price of one classifier pass (cross-validation tries its smoothing candidates this way).
         interval_level : float
-            Level of the screen-time intervals, in (0, 1).
+            Level of the screen-time intervals asked for, in (0, 1); a result's `interval_level` is the level its
+            intervals claim, lower when the held-out videos cannot support the one asked for
+            (`classifiers.chain.intervals.claimed_level`).
         stretch : slice, optional
             Report only the samples ``t[stretch]`` (a contiguous stretch, as a video on its own, times from
             its first sample): the per-video stages still see every sample, as they do when the whole
@@ -167,6 +169,7 @@ class SavedModel:
                 video = summarize_video(video_id, t, smoothed, self.classes, float(duration_s), float(sample_fps), actual_s=actual_s)
             video.screen_time_interval_s = screen_time_interval(video.screen_time_s, video.duration_s, self.interval,
                                                                 interval_level, min_half_width_s=1.0 / sample_fps)
-            video.interval_level = float(interval_level)
+            claimed = claimed_level(self.interval, interval_level)
+            video.interval_level = float(interval_level if claimed is None else claimed)  # what the intervals claim
             videos.append(video)
         return videos if smoother is not None and not isinstance(smoother, Smoother) else videos[0]

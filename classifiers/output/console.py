@@ -226,7 +226,8 @@ def screen_time_tables(result) -> list[Table]:
     for v in result.videos:
         note = getattr(result, "interval_note", "")
         if v.screen_time_interval_s is not None:
-            note = f"(low–high): {100 * level:g}% {note}"
+            level_s = f"{100 * level:.0f}%"
+            note = f"(low–high): {note}" if note.startswith(level_s) else f"(low–high): {level_s} {note}"
         rate = f"{v.sample_fps:g} sample/s" if v.sample_fps == 1 else f"{v.sample_fps:g} samples/s"
         table = Table(title=f"{v.video_id}: {v.duration_s:.1f} s, {rate}, smoothing {smoothing}, "
                             f"features {result.model_info['feature_norm']}{_context_suffix(result.model_info.get('context_s', 0))}",

@@ -16,6 +16,8 @@ from sklearn.metrics import balanced_accuracy_score, f1_score, log_loss
 from classifiers.chain.decision import on_screen
 from classifiers.choices import METRICS
 
+from .choice import standard_error
+
 
 def score_fold(y_true: np.ndarray, proba: np.ndarray, classes: list[str], video_ids: np.ndarray,
                sample_duration_s: np.ndarray) -> dict:
@@ -70,6 +72,8 @@ def summarise_folds(fold_scores: list[dict], classes: list[str]) -> dict:
         values = np.array([s[name] for s in fold_scores])
         row[name] = float(values.mean())
         row[f"{name}_std"] = float(values.std())
+        row[f"{name}_se"] = standard_error(values)
+    row["screen_time_error_pct_se"] = standard_error([_fold_error_pct(s) for s in fold_scores])
     n_true = sum(s["n_true"] for s in fold_scores)
     n_correct = sum(s["n_correct"] for s in fold_scores)
     true_s = sum(s["true_s"] for s in fold_scores)
@@ -83,6 +87,13 @@ def summarise_folds(fold_scores: list[dict], classes: list[str]) -> dict:
     for c, e in zip(classes, error_pct):
         row[f"screen_time_error_pct_{c}"] = float(e)
     return row
+
+
+def _fold_error_pct(fold: dict) -> float:
+    """One fold's screen-time error: mean over classes of |error| as % of the class's labelled seconds."""
+    true_s, abs_error_s = np.asarray(fold["true_s"], dtype=float), np.asarray(fold["abs_error_s"], dtype=float)
+    pct = 100.0 * abs_error_s[true_s > 0] / true_s[true_s > 0]
+    return float(pct.mean()) if len(pct) else float("nan")
 
 
 def metric_key(row: dict, metric: str) -> float:
@@ -159,6 +170,8 @@ def summarise_folds_multilabel(fold_scores: list[dict], classes: list[str]) -> d
         values = values[np.isfinite(values)]
         row[name] = float(values.mean()) if len(values) else float("nan")
         row[f"{name}_std"] = float(values.std()) if len(values) else float("nan")
+        row[f"{name}_se"] = standard_error(values)
+    row["screen_time_error_pct_se"] = standard_error([_fold_error_pct(s) for s in fold_scores])
     tp, fp, fn = (sum(s[key] for s in fold_scores) for key in ("tp", "fp", "fn"))
     true_s, abs_error_s = sum(s["true_s"] for s in fold_scores), sum(s["abs_error_s"] for s in fold_scores)
 

@@ -1,0 +1,96 @@
+"""Choosing among candidates by the one-standard-error rule (issue 20).
+
+With a handful of labelled videos the fold scores of close candidates differ by less than their noise, so
+taking the best mean mostly picks the candidate that fitted these folds' luck. The rule takes the *simplest*
+candidate whose mean score is within one standard error of the best candidate's (the standard error of the
+best's mean over folds: std over folds / sqrt(number of folds)); on equal footing, simpler generalises more
+reliably. It chooses, on the same folds, the per-video stages (normalisation x context, the joint grid), each
+model's smoothing, and the model.
+
+Simplicity, simplest first:
+
+- stages: fewer features first -- no context before any context (a wider window after a narrower one), and for
+  the same context no normalisation before centring: (none, 0 s) < (center, 0 s) < (none, 2 s) < (center, 2 s) < ...;
+- smoothing: none < median (narrower windows first) < mean < hmm (shorter expected segments first);
+- models: the registry's order, logreg < mlp < gboost < lightgbm (a linear model, then more capacity).
+
+`selection="best"` keeps the choices compare-models made before the rule (the best mean; the stages one after
+the other: each normalisation without context, then each window with the better one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from classifiers.choices import METRICS, MODEL_NAMES
+
+SELECTIONS = ("one-se", "best")
+_SMOOTHER_ORDER = ("none", "median", "mean", "hmm")
+
+
+def standard_error(values: Sequence[float]) -> float:
+    """Standard error of the mean of fold scores (NaN for fewer than two finite ones)."""
+    values = np.asarray([v for v in values if np.isfinite(v)], dtype=np.float64)
+    return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) >= 2 else float("nan")
+
+
+def is_better(a: float, b: float, metric: str) -> bool:
+    return a > b if METRICS[metric] else a < b
+
+
+def one_standard_error(rows: list[dict], metric: str, simplicity: Callable[[dict], tuple]) -> tuple[dict, str]:
+    """The simplest row whose `metric` is within one standard error (`<metric>_se`) of the best row's.
+
+    Returns (row, reason): the reason says which was best, the margin, and why the choice won.
+    """
+    best = rows[0]
+    for row in rows[1:]:
+        if is_better(row[metric], best[metric], metric):
+            best = row
+    se = best.get(f"{metric}_se", float("nan"))
+    margin = se if np.isfinite(se) else 0.0
+    bound = best[metric] - margin if METRICS[metric] else best[metric] + margin
+    eligible = [r for r in rows if (r[metric] >= bound - 1e-12 if METRICS[metric] else r[metric] <= bound + 1e-12)]
+    chosen = min(eligible, key=simplicity)
+    if chosen is best:
+        return chosen, f"best {metric} {best[metric]:.3f} (one standard error {margin:.3f})"
+    return chosen, (f"simplest within one standard error ({margin:.3f}) of the best {metric} {best[metric]:.3f}: "
+                    f"{chosen[metric]:.3f}")
+
+
+def choose(rows: list[dict], metric: str, simplicity: Callable[[dict], tuple], selection: str) -> tuple[dict, str]:
+    """`one_standard_error`, or with selection 'best' the best mean (the first of equals in `rows` order)."""
+    if selection not in SELECTIONS:
+        raise ValueError(f"selection must be one of {', '.join(SELECTIONS)}, got {selection!r}")
+    if selection == "one-se":
+        return one_standard_error(rows, metric, simplicity)
+    best = rows[0]
+    for row in rows[1:]:
+        if is_better(row[metric], best[metric], metric):
+            best = row
+    return best, f"best {metric} {best[metric]:.3f}"
+
+
+def stage_simplicity(row: dict) -> tuple:
+    return float(row["context_s"]), row["feature_norm"] != "none"
+
+
+def smoother_simplicity(smoother) -> tuple:
+    return _SMOOTHER_ORDER.index(smoother.method), float(smoother.window_s)
+
+
+def model_simplicity(names: Sequence[str]) -> Callable[[dict], tuple]:
+    """Registry order for its models; other (user-given) estimators after them, in the order given."""
+    order = [m for m in MODEL_NAMES if m in names] + [m for m in names if m not in MODEL_NAMES]
+    return lambda row: (order.index(row["model"]),)
+
+
+def stage_grid(norms: Sequence[str], contexts: Sequence[float], selection: str) -> list[tuple[str, float]] | None:
+    """The (normalisation, context) pairs to score together ('one-se': all of them, simplest first); None for
+    'best', which scores normalisations first and then windows (see `sequential_stages`)."""
+    if selection == "best":
+        return None
+    pairs = [(n, float(k)) for n in norms for k in contexts]
+    return sorted(pairs, key=lambda p: stage_simplicity({"feature_norm": p[0], "context_s": p[1]}))
