@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 
 import featurestore.errors
-from classifiers.choices import FEATURE_NORMS, METRICS, MODEL_NAMES, SPLITS
+from classifiers.choices import FEATURE_NORMS, INTERVAL_METHODS, METRICS, MODEL_NAMES, SELECTIONS, SPLITS
 from featurestore.embedding.config import POOLINGS, PRECISIONS, RUNTIMES
 from featurestore.errors import ScreentimeError
 from featurestore.video.pyav import DECODE_MODES, DEFAULT_DECODE
@@ -53,6 +53,8 @@ Pooling = choices("Pooling", POOLINGS)
 Decode = choices("Decode", DECODE_MODES)
 Precision = choices("Precision", PRECISIONS)
 Runtime = choices("Runtime", RUNTIMES)
+Selection = choices("Selection", SELECTIONS)
+IntervalMethod = choices("IntervalMethod", INTERVAL_METHODS)
 Split = choices("Split", SPLITS)
 Metric = choices("Metric", METRICS)
 FeatureNorm = choices("FeatureNorm", ("auto", *FEATURE_NORMS))
@@ -165,6 +167,8 @@ def compare_models_command(
     context: str = typer.Option("auto", "--context-s", metavar="SECONDS", help="Temporal context: append each feature's mean and std over +-SECONDS around every sample; auto (chosen by cross-validation from 0, 2, 4) or SECONDS (0: none)."),
     multi_label: bool = typer.Option(False, "--multi-label", help="Characters, not classes: intervals of different labels may overlap (one line per character per interval), time when several are on screen counts for each; one binary classifier per character, thresholds chosen by cross-validation."),
     none_label: str = typer.Option(None, "--none-label", metavar="LABEL", help="With --multi-label: the label that says no character is on screen [default: neither]."),
+    selection: Selection = typer.Option("one-se", "--selection", help="How stages, smoothing and model are chosen: one-se (the simplest within one standard error of the best: robust with few videos) or best (the best mean)."),
+    intervals: IntervalMethod = typer.Option("conformal", "--intervals", help="How the model's screen-time intervals are made from the held-out videos' errors: conformal (over videos; claims what n videos support), conformal-class, or t-rms (before issue 20)."),
 ) -> None:
     """Compare classifiers by cross-validation; save the best.
 
@@ -180,6 +184,7 @@ def compare_models_command(
         n_splits=folds, split=split.value, gap_s=gap_s, allow_leaky_split=allow_leaky_split, metric=metric.value,
         timeout_s=timeout, n_jobs=jobs, random_state=seed, feature_norm=feature_norm.value, context_s=context,
         on_plan=lambda plan: out.print(folds_table(plan)), multi_label=multi_label, none_label=none_label,
+        selection=selection.value, interval_method=intervals.value,
     )
     out.print(feature_norm_line(result))
     out.print(leaderboard_table(result))

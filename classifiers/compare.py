@@ -23,7 +23,8 @@ from classifiers.chain.stages import FEATURE_NORMS, context_grid
 from classifiers.data.dataset import LabelledVideos, load_labelled_videos
 from classifiers.data.table import NONE_LABEL
 from classifiers.output.leaderboard import check_report_path, write_report
-from classifiers.selection.cv import CVPlan, plan_folds
+from classifiers.selection.cv import CVPlan
+from classifiers.selection.few_labels import plan_folds_that_fit
 from classifiers.selection.heldout import HeldOutVideo, score_held_out
 from classifiers.selection.metrics import METRICS, metric_key, score_fold, summarise_folds
 from classifiers.selection.choice import (SELECTIONS, choose, model_simplicity, smoother_simplicity, stage_grid,
@@ -127,7 +128,9 @@ def compare_models(
     Labels are read as in `classifiers.data.join.read_labels` (`video`, `classes` for the tutorial format;
     several files are joined as one, ``--labels L.csv --labels todo.csv``);
     folds as in `classifiers.selection.cv.plan_folds` (for a blocks split the gap is at least the widest context
-    window, so no training frame's window reaches a test block); held-out scoring as in `compare_frames`.
+    window, so no training frame's window reaches a test block; when the labelled time is too short for them,
+    fewer windows, a smaller gap and fewer folds are tried, with a warning: `classifiers.selection.few_labels`);
+    held-out scoring as in `compare_frames`.
     The winner is refitted on all labelled frames and saved with `classifiers.chain.persist.save_model`, with
     its held-out errors for screen-time intervals, when `out_path` is given; the leaderboard is written to
     `report_path` (.csv or .json, `classifiers.output.leaderboard.write_report`) when given. Both files are replaced
@@ -156,9 +159,9 @@ def compare_models(
     data = load_labelled_videos(store, labels_path, video=video, classes=classes, multi_label=multi_label, none_label=none_label)
     norms = FEATURE_NORMS if feature_norm == "auto" else (feature_norm,)
     contexts = context_grid(data.n_features) if context_s == "auto" else (float(context_s),)
-    plan = plan_folds(data.video_ids, data.requested_s, data.targets, n_splits=n_splits, split=split,
-                      gap_s=max(gap_s, *contexts), allow_leaky_split=allow_leaky_split, random_state=random_state,
-                      classes=data.characters or None, none_label=none_label)
+    plan, contexts = plan_folds_that_fit(data.video_ids, data.requested_s, data.targets, data.step_s, n_splits=n_splits,
+                                         split=split, gap_s=gap_s, contexts=contexts, allow_leaky_split=allow_leaky_split,
+                                         random_state=random_state, classes=data.characters or None, none_label=none_label)
     if on_plan is not None:
         on_plan(plan)
     norm, k, stage_scores, stages_why = _choose_stages(data, plan, norms, contexts, metric=metric, n_jobs=n_jobs,

@@ -99,7 +99,7 @@ def test_two_embed_processes_on_one_store(tmp_path):
     videos = [write_video(tmp_path / f"v{i}.avi", 10, 80, fourcc="MJPG") for i in range(3)]
     a = cli("embed", str(videos[0]), str(videos[1]), "--store", str(store), *TINY)
     b = cli("embed", str(videos[1]), str(videos[2]), "--store", str(store), *TINY)
-    (out_a, err_a), (out_b, err_b) = a.communicate(timeout=300), b.communicate(timeout=300)
+    (_, err_a), (_, err_b) = a.communicate(timeout=300), b.communicate(timeout=300)
     assert a.returncode == 0 and b.returncode == 0, (err_a, err_b)
     fs = FeatureStore(store)
     assert fs.video_ids() == ["v0.avi", "v1.avi", "v2.avi"]

@@ -172,3 +172,34 @@ def test_plan_folds_multi_label_checks_and_warnings_name_characters():
     messages = " | ".join(str(w.message) for w in record)
     assert "character 'b' has no test frames in fold 1 of 3 (test: v0)" in messages
     assert "character 'a' has no training frames in fold 3 of 3 (test: v2)" in messages
+
+
+def test_a_short_clip_still_trains_with_what_fits_and_says_what_it_changed(tmp_path, capsys, stand_in):
+    """Issue 20: one 11 s clip, two characters in four shots, labelled at 4 samples/s: the defaults' folds cannot
+    split it (gap widened to 4 s context), so fewer windows, a smaller gap and fewer folds are tried, and said."""
+    from conftest import run_cli, write_video
+    from featurestore import EmbeddingConfig, embed_videos
+
+    shots = [(0, 3, "tom", (200, 120, 90)), (3, 6, "jerry", (30, 120, 200)), (6, 8.5, "tom", (200, 120, 90)),
+             (8.5, 11, "jerry", (30, 120, 200))]
+    colours = [c for a, b, _, c in shots for _ in range(int(round((b - a) * 20)))]
+    write_video(tmp_path / "scene.avi", 20, len(colours), fourcc="MJPG", colours=colours)
+    embed_videos([tmp_path / "scene.avi"], tmp_path / "f.h5", config=EmbeddingConfig(weights="random", image_size_px=32),
+                 sample_fps=4.0, make_embedder=stand_in)
+    (tmp_path / "l.csv").write_text("video,start,end,label\n" + "".join(f"scene.avi,{a},{b},{n}\n" for a, b, n, _ in shots))
+    code, out, err = run_cli(["compare-models", "-l", tmp_path / "l.csv", "-s", tmp_path / "f.h5", "-o", tmp_path / "m.skops",
+                              "-m", "logreg"], capsys)
+    assert code == 0 and (tmp_path / "m.skops").exists(), err
+    warning = next(line for line in err.splitlines() if "too little for the default folds" in line)
+    assert "only 11.0 s labelled in 1 video" in warning and "(--gap-s; 5 s asked)" in warning
+    assert "--context-s" in warning and "do not fit" in warning
+
+
+def test_labels_too_few_for_any_fold_name_every_option_that_would_help():
+    v = np.array(["a"] * 3)
+    t = np.arange(3.0)
+    with pytest.raises(TooFewSamples, match="choose --folds, --gap-s, --context-s or --split yourself"):
+        from classifiers.selection.few_labels import plan_folds_that_fit
+
+        plan_folds_that_fit(v, t, np.array(["x", "y", "x"]), np.ones(3), n_splits=5, split="auto", gap_s=5.0,
+                            contexts=(0.0, 2.0), allow_leaky_split=False, random_state=0)

@@ -32,8 +32,10 @@ import math
 
 import numpy as np
 
+from classifiers.choices import INTERVAL_METHODS
+
 INTERVAL_LEVEL = 0.9
-METHODS = ("conformal", "conformal-class", "t-rms")
+METHODS = INTERVAL_METHODS
 DEFAULT_METHOD = "conformal"
 #: Fewer held-out videos than this give no interval at all, by method (t-rms needs a spread; conformal a second
 #: video: one error says nothing of the next).

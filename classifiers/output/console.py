@@ -48,9 +48,9 @@ def leaderboard_table(result) -> Group:
     cv = result.cv
     multi = getattr(result, "multi_label", False)
     # multi-label: the error on time together replaces F1 without smoothing (in the report), to fit 80 columns
-    headers = ["model", "smoothing", "macro F1", "bal acc", "log loss", *([] if multi else ["F1 raw"]), "time err %",
+    headers = ["model", "smoothing", "macro F1 ±SE", "bal acc", "log loss", *([] if multi else ["F1 raw"]), "time err %",
                *(["together err %"] if multi else []), "fit s", "predict s/1k"]
-    sorted_by = {"macro_f1": "macro F1", "balanced_accuracy": "bal acc", "log_loss": "log loss", "screen_time_error_pct": "time err %"}
+    sorted_by = {"macro_f1": "macro F1 ±SE", "balanced_accuracy": "bal acc", "log_loss": "log loss", "screen_time_error_pct": "time err %"}
     rows = []
     for row in result.leaderboard.to_dict(orient="records"):
         if row["status"] != "ok":
@@ -110,10 +110,12 @@ def _compact_table(title: str, headers: list[str], rows: list[list[str]], n_left
 
 
 def cv_notes(result) -> list[str]:
-    """Lines under the leaderboard: what the scores estimate, when not new videos, and the intervals' source."""
+    """Lines under the leaderboard: why the winner won, what the scores estimate (when not new videos), and the
+    intervals' source."""
     from classifiers.chain.intervals import interval_note
 
-    return [line for line in (result.cv.caveat, interval_note(result.interval)) if line]
+    why = [f"chosen {what}: {reason}" for what, reason in getattr(result, "choice", {}).items()]
+    return [line for line in (*why, result.cv.caveat, interval_note(result.interval)) if line]
 
 
 def failure_lines(result) -> list[str]:
@@ -123,7 +125,10 @@ def failure_lines(result) -> list[str]:
 
 
 def _pm(row: dict, name: str) -> str:
-    return f"{row[name]:.3f}±{row[name + '_std']:.3f}"
+    """'0.781±0.031': the mean over folds and its standard error (the spread over folds where no SE is known)."""
+    spread = row.get(name + "_se")
+    spread = row[name + "_std"] if spread is None or spread != spread else spread
+    return f"{row[name]:.3f}±{spread:.3f}"
 
 
 def _num(value, digits: int) -> str:

@@ -31,6 +31,7 @@ def write_report(result, path: str | Path, *, suffix: str | None = None) -> Path
     doc = {
         "metric": result.metric, "winner": result.best_name, "smoothing": result.best_smoother.name,
         "feature_norm": result.feature_norm, "context_s": result.context_s, "stage_scores": result.stage_scores,
+        "choice": getattr(result, "choice", {}),
         "interval": result.interval,
         **({"multi_label": True, "thresholds": result.thresholds, "none_label": result.none_label}
            if getattr(result, "multi_label", False) else {}),

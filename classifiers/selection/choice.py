@@ -24,9 +24,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from classifiers.choices import METRICS, MODEL_NAMES
-
-SELECTIONS = ("one-se", "best")
+from classifiers.choices import METRICS, MODEL_NAMES, SELECTIONS
 _SMOOTHER_ORDER = ("none", "median", "mean", "hmm")
 
 
