@@ -11,4 +11,4 @@ FEATURE_NORMS = ("none", "center")
 #: How compare-models chooses stages, smoothing and model (classifiers.selection.choice).
 SELECTIONS = ("one-se", "best")
 #: How saved models make screen-time intervals (classifiers.chain.intervals).
-INTERVAL_METHODS = ("conformal", "conformal-class", "t-rms")
+INTERVAL_METHODS = ("cv-plus", "conformal", "conformal-class", "t-rms")

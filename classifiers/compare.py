@@ -84,6 +84,7 @@ class ComparisonResult:
     thresholds: dict = field(default_factory=dict)
     none_label: str = "neither"
     choice: dict = field(default_factory=dict)
+    fold_models: list = field(default_factory=list, repr=False)
 
     @property
     def folds(self) -> pd.DataFrame:
@@ -185,7 +186,7 @@ def compare_models(
                 model_name=result.best_name, cv=plan.to_dict(), scores=json_safe(row.to_dict()),
                 training_videos=result.training_videos, feature_norm=norm, context_s=k, interval=result.interval,
                 multi_label=data.is_multi_label, thresholds=result.thresholds, none_label=data.none_label,
-                weights_path=store.weights_path,
+                weights_path=store.weights_path, fold_pipelines=result.fold_models if interval_method == "cv-plus" else None,
             )
             result.model_path = Path(out_path)
         if report_tmp is not None:
@@ -263,7 +264,7 @@ def compare_frames(
             **{f"{k}_unsmoothed": plain[k] for k in ("macro_f1", "balanced_accuracy", "screen_time_error_pct")},
             "fit_s": float(np.mean([r["fit_s"] for r in outcome])),
             "predict_s_per_1000": 1000.0 * predict_s / n_test,  # the whole chain, all smoothers
-            "error": "", "_smoother": best[0], "_held_out": best[2], "_thresholds": best[3],
+            "error": "", "_smoother": best[0], "_held_out": best[2], "_thresholds": best[3], "_fold_models": fold_models,
         })
     ok = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: metric_key(r, metric))
     if not ok:
@@ -274,7 +275,8 @@ def compare_frames(
     board.insert(0, "rank", range(1, len(board) + 1))
     board.insert(3, "winner", board["model"] == winner["model"])
     return ComparisonResult(
-        leaderboard=board.drop(columns=["_smoother", "_held_out", "_thresholds"], errors="ignore"), best_name=winner["model"],
+        leaderboard=board.drop(columns=["_smoother", "_held_out", "_thresholds", "_fold_models"], errors="ignore"),
+        best_name=winner["model"], fold_models=winner["_fold_models"],
         best_smoother=winner["_smoother"], cv=plan, classes=classes, metric=metric, wall_s=time.perf_counter() - start,
         training_videos=sorted(np.unique(data.video_ids).tolist()), feature_norm=feature_norm, context_s=float(context_s),
         held_out=winner["_held_out"], multi_label=data.is_multi_label, thresholds=winner["_thresholds"],

@@ -96,12 +96,14 @@ def test_compare_models_two_videos_leave_one_out_without_interval(tmp_path):
 
 
 def test_compare_models_two_videos_give_intervals_that_claim_two_thirds(tmp_path):
-    """Conformal intervals (the default): 2 held-out videos honestly support a 67% interval, and it says so."""
+    """CV+ intervals (the default): 2 held-out videos honestly support a 67% interval, and it says so; the model file
+    keeps the fold models they are made with."""
     from classifiers.chain.intervals import claimed_level, interval_note
 
     store, labels = make_scene_store(tmp_path, 2, n_frames=60, informative=True)
     result = compare_models(store, labels, models=["logreg"], n_jobs=1, smoothers=NONE, feature_norm="none", context_s=0.0)
-    assert result.interval["method"] == "conformal" and result.interval["note"] == ""
+    assert result.interval["method"] == "cv-plus" and result.interval["note"] == ""
+    assert len(result.fold_models) == 2 and sorted(result.interval["folds"]) == [0, 1]
     assert claimed_level(result.interval, 0.9) == pytest.approx(2 / 3)
     assert interval_note(result.interval, 0.9).startswith("67% intervals (90% asked; 2 held-out videos")
 

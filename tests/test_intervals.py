@@ -85,7 +85,7 @@ def test_interval_fields_in_json_and_table():
 def test_conformal_intervals_take_the_kth_smallest_video_score_and_claim_what_n_videos_support():
     # per-video scores: max over classes of |error share| = 0.10, 0.05, 0.0, 0.02 (a video's classes are off together)
     spread = error_spread([record("a", 40, 50), record("b", 30, 25), record("c", 60, 60), record("d", 10, 12)], CLASSES,
-                          "grouped")
+                          "grouped", method="conformal")
     assert spread["method"] == "conformal"
     assert claimed_level(spread, 0.9) == pytest.approx(0.8)  # 4 videos: no more than 4/5
     assert half_width_share(spread, 0.9) == pytest.approx({"jerry": 0.10, "tom": 0.10})  # the widest of 4
@@ -116,3 +116,19 @@ def test_a_model_claims_the_level_its_videos_support_in_the_json(tmp_path):
     assert video.interval_level == pytest.approx(0.8) and video.screen_time_interval_s is not None
     doc = results_to_dict([video], {})
     assert doc["interval_level"] == pytest.approx(0.8)
+
+
+def test_cv_plus_runs_from_the_kth_smallest_fold_prediction_minus_its_score_to_the_kth_largest_plus():
+    spread = error_spread([{**record("a", 40, 50), "fold": 1}, {**record("b", 30, 25), "fold": 2},
+                           {**record("c", 60, 60), "fold": 3}, {**record("d", 10, 12), "fold": 4}], CLASSES, "grouped")
+    assert spread["method"] == "cv-plus" and spread["folds"] == [0, 1, 2, 3]
+    # scores 0.10, 0.05, 0.0, 0.02 of a 200 s video: 20, 10, 0, 4 s; the fold models agree on jerry, not on tom
+    folds = [{"jerry": 30.0, "tom": 150.0}, {"jerry": 31.0, "tom": 170.0}, {"jerry": 29.0, "tom": 190.0},
+             {"jerry": 30.0, "tom": 160.0}]
+    interval = screen_time_interval({"jerry": 30.0, "tom": 170.0}, 200.0, spread, 0.9, fold_screen_time_s=folds)
+    assert interval["jerry"] == pytest.approx((min(30 - 20, 31 - 10, 29 - 0, 30 - 4), max(30 + 20, 31 + 10, 29, 34)))
+    assert interval["tom"] == pytest.approx((130.0, 190.0))  # min(150-20, 170-10, 190, 156), max(170, 180, 190, 164)
+    wide = screen_time_interval({"jerry": 30.0, "tom": 170.0}, 200.0, spread, 0.9)  # no fold predictions: conformal
+    assert wide["tom"] == pytest.approx((150.0, 190.0))
+    assert interval_note(spread, 0.9).startswith("80% intervals (90% asked; 4 held-out videos")
+    assert "CV+ over their fold models" in interval_note(spread, 0.9)

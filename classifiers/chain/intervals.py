@@ -7,7 +7,16 @@ turns them into intervals. For a new video of `duration_s` seconds with predicte
 class, the interval is ``p -+ h * duration_s`` (never narrower than one sampling interval, clipped to
 [0, duration_s]), where the half-width share ``h`` comes from one of `METHODS`:
 
-- ``conformal`` (the default since issue 20): split conformal prediction over videos. Each held-out video
+- ``cv-plus`` (the default since issue 20): CV+ (the jackknife+ of Barber, Candes, Ramdas and Tibshirani
+  2021, over videos). The model file keeps the cross-validation fold models; each held-out video v, tested
+  by the fold model trained without it, scores ``s_v = max over classes |e_vc|``. On a new video every fold
+  model predicts its own screen time ``p_k``; the interval runs from the k-th smallest ``p_fold(v) - s_v * D``
+  to the k-th largest ``p_fold(v) + s_v * D`` (D the new video's duration; ``k = floor((1 - level) * (n + 1))``,
+  at least 1), and always holds the model's own prediction. It widens where models trained on different
+  videos disagree about *this* video -- the episodes unlike the labelled ones, which split conformal misses --
+  and is as narrow as the CV errors where they agree. Its level claims are as conformal's (below); the
+  theory guarantees at least 1 - 2(1 - level), and it is usually near the level.
+- ``conformal``: split conformal prediction over videos. Each held-out video
   scores ``s_v = max over classes |e_vc|`` (a video's classes are off together: a hard episode is hard
   for every class), and ``h`` is the k-th smallest of the n scores, ``k = ceil((n + 1) * level)``. If the
   videos are exchangeable, a new video's errors all fall inside with probability at least k / (n + 1),
@@ -20,7 +29,10 @@ class, the interval is ``p -+ h * duration_s`` (never narrower than one sampling
   RMS pooled over every (video, class) error. It is a normal-theory prediction interval, and it was too
   narrow with good features: on the ImageNet stand-in's features it covered 4 of 9 truths at 90%.
 
-`bench/accuracy.py --interval-methods` measures every method's coverage and width on the same held-out
+Models without fold models (saved with another method, or before issue 20) give their method's intervals;
+a ``cv-plus`` spread without fold predictions falls back to ``conformal`` on the same errors.
+
+`bench/accuracy.py` measures every method's coverage and width on the same held-out
 episodes; docs/benchmarks.md has the figures that chose the default. The errors come from videos like the
 labelled ones: an episode unlike all of them (another camera style, lighting, character size) can be
 further off than the interval says (`score` flags such videos).
@@ -36,10 +48,10 @@ from classifiers.choices import INTERVAL_METHODS
 
 INTERVAL_LEVEL = 0.9
 METHODS = INTERVAL_METHODS
-DEFAULT_METHOD = "conformal"
+DEFAULT_METHOD = "cv-plus"
 #: Fewer held-out videos than this give no interval at all, by method (t-rms needs a spread; conformal a second
 #: video: one error says nothing of the next).
-MIN_VIDEOS = {"conformal": 2, "conformal-class": 2, "t-rms": 3}
+MIN_VIDEOS = {"cv-plus": 2, "conformal": 2, "conformal-class": 2, "t-rms": 3}
 WHOLE_VIDEO_SCHEMES = ("grouped", "leave-one-video-out")
 
 
@@ -78,7 +90,7 @@ def error_spread(records: list[dict], classes: list[str], scheme: str, *, multi_
         note = (f"no interval: only {len(records)} labelled videos were held out in cross-validation, "
                 f"at least {MIN_VIDEOS[method]} are needed to estimate one; label more videos")
     spread = {"n_videos": len(records), "videos": [str(r["video"]) for r in records], "error_share": shares, "note": note,
-              "method": method}
+              "method": method, "folds": [int(r.get("fold", 0)) - 1 for r in records]}  # 0-based fold of each video
     return {**spread, "multi_label": True} if multi_label else spread
 
 
@@ -123,7 +135,8 @@ def half_width_share(spread: dict, level: float = INTERVAL_LEVEL) -> dict[str, f
 
 
 def screen_time_interval(screen_time_s: dict[str, float], duration_s: float, spread: dict,
-                         level: float = INTERVAL_LEVEL, *, min_half_width_s: float = 0.0) -> dict[str, tuple[float, float]] | None:
+                         level: float = INTERVAL_LEVEL, *, min_half_width_s: float = 0.0,
+                         fold_screen_time_s: list[dict[str, float]] | None = None) -> dict[str, tuple[float, float]] | None:
     """Interval on each class's screen time in one video, in seconds; None when the model has none.
 
     Parameters
@@ -138,7 +151,11 @@ def screen_time_interval(screen_time_s: dict[str, float], duration_s: float, spr
         claim `claimed_level(spread, level)`, which may be lower (too few held-out videos for `level`).
     min_half_width_s : float
         Narrowest half-width, in seconds (one sampling interval: no count of samples is more exact).
+    fold_screen_time_s : list of dict, optional
+        ``cv-plus``: each fold model's screen time per class on this video (fold k at index k - 1).
     """
+    if fold_screen_time_s is not None and method_of(spread) == "cv-plus":
+        return _cv_plus(screen_time_s, duration_s, spread, level, min_half_width_s, fold_screen_time_s)
     half = half_width_share(spread, level)
     if half is None:
         return None
@@ -146,6 +163,23 @@ def screen_time_interval(screen_time_s: dict[str, float], duration_s: float, spr
     for c, p in screen_time_s.items():
         h = max(half.get(c, 0.0) * duration_s, min_half_width_s)
         out[c] = (float(max(0.0, p - h)), float(min(duration_s, p + h)))
+    return out
+
+
+def _cv_plus(screen_time_s, duration_s, spread, level, min_half_width_s, folds) -> dict[str, tuple[float, float]] | None:
+    claimed = claimed_level(spread, level)
+    if claimed is None:
+        return None
+    n = int(spread["n_videos"])
+    k = max(1, math.floor((1.0 - claimed) * (n + 1) + 1e-9))
+    score = np.max(np.abs(np.vstack([np.asarray(e, dtype=np.float64) for e in spread["error_share"].values()])), axis=0)
+    out = {}
+    for c, p in screen_time_s.items():
+        predicted = np.array([folds[f].get(c, 0.0) for f in spread["folds"]])
+        low = np.sort(predicted - score * duration_s)[k - 1]
+        high = np.sort(predicted + score * duration_s)[-k]
+        low, high = min(low, p - min_half_width_s), max(high, p + min_half_width_s)
+        out[c] = (float(max(0.0, low)), float(min(duration_s, high)))
     return out
 
 
@@ -160,7 +194,8 @@ def interval_note(spread: dict, level: float = INTERVAL_LEVEL) -> str:
     source = f"the screen-time errors of {n} whole videos held out in cross-validation"
     if method == "t-rms":
         return f"intervals from {source}"
-    how = "split conformal prediction over videos" + (", per class" if method == "conformal-class" else "")
+    how = {"cv-plus": "CV+ over their fold models (jackknife+)", "conformal": "split conformal prediction over videos",
+           "conformal-class": "split conformal prediction over videos, per class"}[method]
     if claimed is not None and claimed < level - 1e-9:
         return (f"{100 * claimed:.0f}% intervals ({100 * level:g}% asked; {n} held-out videos can support no more than "
                 f"{n}/{n + 1}: label more videos) from {source}, by {how}")

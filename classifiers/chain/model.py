@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from .decision import on_screen, threshold_vector
-from .intervals import INTERVAL_LEVEL, claimed_level, screen_time_interval
+from .intervals import INTERVAL_LEVEL, claimed_level, method_of, screen_time_interval
 from .presence import summarize_presence
 from .smoothing import Smoother
 from .stages import MIN_SAMPLES_FOR_CENTER, video_features
@@ -55,6 +55,9 @@ class SavedModel:
         Multi-label: the name of "no character on screen".
     weights_path : str or None
         The weights file the training store recorded, when its features came from one (scoring finds it there).
+    fold_pipelines : list of fitted classifiers
+        The cross-validation fold models (fold k at index k - 1), for CV+ intervals (`classifiers.chain.intervals`):
+        run with this model's stages, smoothing and thresholds on each new video.
     """
 
     pipeline: object
@@ -75,6 +78,7 @@ class SavedModel:
     thresholds: dict = field(default_factory=dict)
     none_label: str = "neither"
     weights_path: str | None = None
+    fold_pipelines: list = field(default_factory=list, repr=False)
 
     @property
     def threshold_array(self) -> np.ndarray | None:
@@ -84,6 +88,29 @@ class SavedModel:
     def on_screen(self, proba: np.ndarray) -> np.ndarray:
         """Which classes each sample shows (`classifiers.chain.decision.on_screen`), shape (n_samples, n_classes)."""
         return on_screen(proba, self.threshold_array)
+
+    def _uses_folds(self, n_samples: int) -> bool:
+        return bool(self.fold_pipelines) and n_samples > 0 and method_of(self.interval) == "cv-plus" \
+            and len(self.fold_pipelines) == 1 + max(self.interval.get("folds") or [0])
+
+    def _proba(self, pipeline, staged: np.ndarray) -> np.ndarray:
+        """Per-sample probabilities of `pipeline` (this model's or a fold's), columns in `classes` order."""
+        proba = np.zeros((len(staged), len(self.classes)))
+        if len(staged) and self.multi_label:
+            proba[:] = pipeline.predict_proba(staged)
+        elif len(staged):
+            seen = [str(c) for c in pipeline.classes_]  # a fold's model may lack a class: its column stays 0
+            proba[:, [self.classes.index(c) for c in seen]] = pipeline.predict_proba(staged)
+        return proba
+
+    def _summarize(self, proba, smoother: Smoother, video_id, t, duration_s, sample_fps, actual_s=None) -> VideoScreenTime:
+        """Smoothing, the labels rule and screen time of one video's probabilities."""
+        if self.multi_label:
+            smoothed = smoother.transform_each(proba, step_s=1.0 / sample_fps) if len(t) else proba
+            return summarize_presence(video_id, t, smoothed, self.classes, self.threshold_array, float(duration_s),
+                                      float(sample_fps), none_label=self.none_label, actual_s=actual_s)
+        smoothed = smoother.transform(proba, step_s=1.0 / sample_fps) if len(t) else proba
+        return summarize_video(video_id, t, smoothed, self.classes, float(duration_s), float(sample_fps), actual_s=actual_s)
 
     def predict_video(
         self,
@@ -151,24 +178,16 @@ class SavedModel:
             staged, t = staged[stretch], t[stretch] - start_s
             actual_s = None if actual_s is None else np.asarray(actual_s)[stretch] - start_s
             duration_s = float(t[-1]) + 1.0 / sample_fps if len(t) else 0.0
-        proba = np.zeros((len(t), len(self.classes)))
-        if len(t) and self.multi_label:
-            proba[:] = self.pipeline.predict_proba(staged)
-        elif len(t):
-            seen = [str(c) for c in self.pipeline.classes_]  # a fold's model may lack a class: its column stays 0
-            proba[:, [self.classes.index(c) for c in seen]] = self.pipeline.predict_proba(staged)
+        proba = self._proba(self.pipeline, staged)
         smoothers = [smoother or self.smoother] if smoother is None or isinstance(smoother, Smoother) else list(smoother)
+        folds = [self._proba(f, staged) for f in self.fold_pipelines] if self._uses_folds(len(t)) else []
         videos = []
         for each in smoothers:
-            if self.multi_label:
-                smoothed = each.transform_each(proba, step_s=1.0 / sample_fps) if len(t) else proba
-                video = summarize_presence(video_id, t, smoothed, self.classes, self.threshold_array,
-                                           float(duration_s), float(sample_fps), none_label=self.none_label, actual_s=actual_s)
-            else:
-                smoothed = each.transform(proba, step_s=1.0 / sample_fps) if len(t) else proba
-                video = summarize_video(video_id, t, smoothed, self.classes, float(duration_s), float(sample_fps), actual_s=actual_s)
+            video = self._summarize(proba, each, video_id, t, duration_s, sample_fps, actual_s)
+            fold_s = [self._summarize(f, each, video_id, t, duration_s, sample_fps).screen_time_s for f in folds]
             video.screen_time_interval_s = screen_time_interval(video.screen_time_s, video.duration_s, self.interval,
-                                                                interval_level, min_half_width_s=1.0 / sample_fps)
+                                                                interval_level, min_half_width_s=1.0 / sample_fps,
+                                                                fold_screen_time_s=fold_s or None)
             claimed = claimed_level(self.interval, interval_level)
             video.interval_level = float(interval_level if claimed is None else claimed)  # what the intervals claim
             videos.append(video)

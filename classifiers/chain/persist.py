@@ -46,11 +46,13 @@ def save_model(
     thresholds: dict | None = None,
     none_label: str = "neither",
     weights_path: str | None = None,
+    fold_pipelines: list | None = None,
 ) -> Path:
     """Write a fitted model and its metadata to `path` atomically (write a temporary file, rename).
 
     `multi_label`, `thresholds` and `none_label` as in `SavedModel` (written only for a multi-label model);
-    `weights_path` (the weights file of the training store, if any) only when given.
+    `weights_path` (the weights file of the training store, if any) and `fold_pipelines` (the cross-validation
+    fold models, for CV+ intervals) only when given.
 
     Returns the path written.
     """
@@ -64,6 +66,8 @@ def save_model(
     }
     if weights_path:
         payload["weights_path"] = str(weights_path)
+    if fold_pipelines:
+        payload["fold_pipelines"] = list(fold_pipelines)
     if multi_label:
         payload.update({"multi_label": True, "thresholds": {str(c): float(v) for c, v in (thresholds or {}).items()},
                         "none_label": str(none_label)})
@@ -107,6 +111,7 @@ def load_model(path: str | Path) -> SavedModel:
             interval=dict(payload.get("interval", {})), multi_label=bool(payload.get("multi_label", False)),
             thresholds={str(c): float(v) for c, v in payload.get("thresholds", {}).items()},
             none_label=str(payload.get("none_label", "neither")), weights_path=payload.get("weights_path"),
+            fold_pipelines=list(payload.get("fold_pipelines", [])),
         )
     except (KeyError, TypeError, ValueError) as err:
         raise ModelFileRefused(f"model file {path} is a screentime model with missing or broken fields ({err}); retrain it with compare-models") from None

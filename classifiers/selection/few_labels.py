@@ -1,6 +1,6 @@
 """Few labels, still a model (issue 20): folds that fit the labelled time, found by shrinking what is tried.
 
-With a short labelled clip the defaults cannot split it: five time blocks, each kept `gap_s` (widened to the
+With a short labelled clip (the time blocks of one video) the defaults cannot split it: five time blocks, each kept `gap_s` (widened to the
 widest context window) from the training frames, leave a fold training on one class or on nothing. Instead of
 stopping, compare-models tries, in this order, until the folds work: dropping the widest context windows (a
 window the clip cannot hold has nothing to learn from), a smaller gap (halved, never below the widest window
@@ -50,6 +50,8 @@ def plan_folds_that_fit(video_ids, requested_s, targets, step_s, *, n_splits: in
         return plan_folds(video_ids, requested_s, targets, n_splits=n_splits, gap_s=max(gap_s, *contexts), **kwargs), contexts
     except TooFewSamples as err:
         first = err
+    if not (split == "blocks" or (split == "auto" and len(np.unique(video_ids)) == 1)):
+        raise first  # whole videos as folds: not a matter of labelled time, and the message says what to change
     floor_s = 2.0 * float(np.max(step_s)) if len(step_s) else 0.0
     for kept in (contexts[:i] for i in range(len(contexts), 0, -1)):
         for gap in _gaps(max(gap_s, *kept), max(*kept, floor_s)):
