@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from featurestore import EmbeddingConfig, embed_videos
-from featurestore.embedding.runtime import available, build_embedder
+from featurestore.embedding.runtime import build_embedder
 
 COMBINATIONS = (("keras", "float32"), ("keras", "bfloat16"), ("openvino", "float32"), ("openvino", "bfloat16"),
                 ("openvino", "int8"))
@@ -38,15 +38,19 @@ def frames_of(path: Path, n: int) -> list[np.ndarray]:
 
 def inference_rows(frames: list[np.ndarray], weights: str, size: int, batch_size: int, rounds: int) -> dict:
     """{'keras float32': {'frames_per_s', 'over_keras_float32', 'min_cosine', 'build_s'}, ...} for what runs here."""
-    here = available()
-    embedders, built = {}, {}
+    from featurestore.errors import ScreentimeError
+
+    embedders, built, skipped = {}, {}, {}
     for runtime, precision in COMBINATIONS:
-        if precision not in here.get(runtime, []):
-            continue
         name = f"{runtime} {precision}"
         config = EmbeddingConfig(weights=weights, image_size_px=size, precision=precision, runtime=runtime)
         t0 = time.perf_counter()
-        embedders[name] = build_embedder(config, batch_size=batch_size)
+        try:
+            build_embedder.check(config)  # what the machine cannot run natively is skipped, with the reason
+            embedders[name] = build_embedder(config, batch_size=batch_size)
+        except ScreentimeError as err:
+            skipped[name] = str(err)
+            continue
         built[name] = time.perf_counter() - t0
     batch = next(iter(embedders.values())).preprocess(frames[:batch_size])
     features = {name: e.embed(batch) for name, e in embedders.items()}  # warm up, and the features compared
@@ -64,7 +68,7 @@ def inference_rows(frames: list[np.ndarray], weights: str, size: int, batch_size
     base = rows.get("keras float32", {}).get("frames_per_s")
     for row in rows.values():
         row["over_keras_float32"] = row["frames_per_s"] / base if base else None
-    return {"rows": rows, "embedders": embedders}
+    return {"rows": rows, "embedders": embedders, "skipped": skipped}
 
 
 def embed_rows(clips: dict, embedders: dict, weights: str, size: int, batch_size: int, workers: int, folder: Path,
@@ -72,7 +76,7 @@ def embed_rows(clips: dict, embedders: dict, weights: str, size: int, batch_size
     """One embed command per (clip, precision): samples/s, against Keras float32's and the combined limit."""
     rows = {}
     for clip_name, (path, sample_fps, decodes) in clips.items():
-        for precision, runtime in (("float32", "keras"), ("bfloat16", "keras"), ("int8", "openvino")):
+        for precision, runtime in (("float32", "keras"), ("bfloat16", "keras"), ("bfloat16", "openvino"), ("int8", "openvino")):
             name = f"{runtime} {precision}"
             if name not in embedders:
                 continue
@@ -115,6 +119,9 @@ def print_tables(result: dict) -> None:
     for name, r in result["inference"].items():
         table.add_row(name, f"{r['frames_per_s']:.1f}", f"{r['over_keras_float32']:.2f}",
                       "-" if r["min_cosine"] is None else f"{r['min_cosine']:.6f}", f"{r['build_s']:.1f}")
+    for name, why in result.get("skipped", {}).items():
+        table.add_row(name, "-", "-", "-", "-", end_section=False)
+        table.add_row(f"  (skipped: {why[:100]})", "", "", "", "")
     console.print(table)
     table = Table(title="one embed command per precision (embedder built once, as embed does)", title_justify="left")
     for col in ("clip, runtime precision, decode", "samples/s", "x float32 exact", "x decode+inference", "wall s"):

@@ -42,6 +42,7 @@ from cartoons.synthetic import write_interval_labels
 from classifiers.chain.intervals import INTERVAL_LEVEL
 from classifiers.compare import compare_models
 from classifiers.score import score_videos
+from featurestore import FeatureStore
 from featurestore.provenance import library_versions
 
 #: name -> (split, context_s, training samples per second: "1" or "dense"[, selection, interval method]);
@@ -87,26 +88,33 @@ def run_setting(name: str, stores: dict, labels: Path, test, work: Path, args) -
             "cv_scheme": comparison.cv.scheme, "model": comparison.best_name, "smoothing": comparison.best_smoother.name,
             "feature_norm": comparison.feature_norm, "context_s": comparison.context_s,
             "stage_scores": comparison.stage_scores, "interval_note": scored.interval_note, "choice": comparison.choice,
-            "interval_methods": interval_methods(scored, test, comparison.interval), "wall_s": wall_s}
+            "interval_methods": interval_methods(model_path, stores[rate], test), "wall_s": wall_s}
 
 
-def interval_methods(scored, test, spread: dict) -> dict:
-    """Coverage and mean width of every interval method on the same held-out predictions (their saved errors)."""
+def interval_methods(model_path: Path, store_path: Path, test) -> dict:
+    """Coverage and mean width of every interval method on the same held-out predictions: the saved model's chain
+    (and fold models) with each method in turn, as `score` runs it."""
+    import dataclasses
+
     from cartoons.synthetic import true_screen_time
-    from classifiers.chain.intervals import METHODS, claimed_level, screen_time_interval
+    from classifiers.chain.intervals import METHODS
+    from classifiers.chain.persist import load_model
 
+    saved, store = load_model(model_path), FeatureStore(store_path)
     out = {}
     for method in METHODS:
-        inside, widths = [], []
-        for video, truth_video in zip(scored.videos, test):
+        model = dataclasses.replace(saved, interval={**saved.interval, "method": method})
+        inside, widths, claimed = [], [], None
+        for truth_video in test:
+            v = store.read(truth_video.path.name)
+            video = model.predict_video(v.requested_s, v.features, duration_s=float(v.info["duration_s"]),
+                                        sample_fps=float(v.info["sample_fps"]), interval_level=INTERVAL_LEVEL)
             truth = true_screen_time(truth_video)
-            interval = screen_time_interval(video.screen_time_s, video.duration_s, {**spread, "method": method},
-                                            INTERVAL_LEVEL, min_half_width_s=1.0 / video.sample_fps)
-            for c, (lo, hi) in (interval or {}).items():
+            claimed = video.interval_level
+            for c, (lo, hi) in (video.screen_time_interval_s or {}).items():
                 inside.append(lo - 1e-6 <= truth.get(c, 0.0) <= hi + 1e-6)
                 widths.append(hi - lo)
-        out[method] = {"claimed_level": claimed_level({**spread, "method": method}, INTERVAL_LEVEL),
-                       "coverage": float(np.mean(inside)) if inside else None, "n": len(inside),
+        out[method] = {"claimed_level": claimed, "coverage": float(np.mean(inside)) if inside else None, "n": len(inside),
                        "mean_width_s": float(np.mean(widths)) if widths else None}
     return out
 

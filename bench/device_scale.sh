@@ -6,9 +6,11 @@
 # as wheels in .whl/ (in .gitignore), and Keras runs on JAX. The videos are made there with PyAV's x264.
 #
 #   bash bench/device_scale.sh --fetch     # here, once: download the wheels into .whl/ (~40 MB)
-#   device tool: run(command="bash bench/device_scale.sh", carry=[".whl"], timeout_s=330)
+#   device tool: run(command="bash bench/device_scale.sh", carry=[".whl"], timeout_s=480)
 #
-# Results: the table on stdout, and $OUT/scale.json, $OUT/scale.txt, $OUT/gpu.txt.
+# Results: the tables on stdout, and $OUT/scale.json, $OUT/scale.txt, $OUT/runtimes.json, $OUT/runtimes.txt,
+# $OUT/gpu.txt. The runtimes table (issue 17) compares float32 and bfloat16 on the GPU, with --decode exact, fast
+# and hw (NVDEC); OpenVINO is not installed there, so its rows are listed as skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WHEELS=(keras==3.15.1 namex==0.1.0 optree==0.20.0 av==18.1.0)
@@ -27,4 +29,5 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 export PYTHONPATH="/tmp/site:$PWD" KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false PYTHONUNBUFFERED=1
 (nvidia-smi -L; nproc; python3 --version) > "$OUT/gpu.txt" 2>&1 || true
 set -o pipefail
-timeout 280 python3 bench/scale.py --device --json "$OUT/scale.json" 2>&1 | tee "$OUT/scale.txt"
+timeout 250 python3 bench/scale.py --device --runtimes no --json "$OUT/scale.json" 2>&1 | tee "$OUT/scale.txt" || true
+timeout 180 python3 bench/scale.py --device --runtimes only --rounds 3 --json "$OUT/runtimes.json" 2>&1 | tee "$OUT/runtimes.txt"
