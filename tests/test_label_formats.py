@@ -200,6 +200,8 @@ def test_a_name_that_differs_in_case_is_matched_with_a_warning(tmp_path, store):
     (CVAT_XML.replace('label="jerry" source', 'label="spike" source'), "unknown.xml",
      r"^unknown.xml track 1 \(spike\): label 'spike' is not one of the task's labels \(jerry, tom\)"),
     ("<html><body/></html>", "page.xml", r"^page.xml is XML but not CVAT annotations"),
+    (CVAT_XML.replace("<stop_frame>249</stop_frame>", "<stop_frame>399</stop_frame>"), "long.xml",
+     r"^long.xml track 0 \(tom\), frames 150-399: ends at 16 s \(at 25 fps\), past the end of 'ep1.mp4' \(10 s\)"),
     ("<annotations><track", "cut.xml", r"^cut.xml line 1: not well-formed XML"),
     ("video,start,end,label\nep1.mp4,0:0x,1,tom\n", "bad.csv", r"^bad.csv line 2: start '0:0x' is not a number of seconds; "
                                                              r"write it like 12.5, or as a timecode: 1:05.5 \(mm:ss\)"),
@@ -241,3 +243,12 @@ def test_label_studio_several_labels_on_one_range_need_multi_label(tmp_path, sto
     frames = read_labels(path, store, multi_label=True)
     assert frames.labels.tolist()[:4] == [("jerry", "tom")] * 4 and frames.labels.tolist()[4:] == [()] * 6
     assert isinstance(frames, pd.DataFrame)
+
+
+def test_cli_prints_a_bad_labels_file_as_one_line(tmp_path, store, capsys):
+    from conftest import run_cli
+
+    path = write(tmp_path, [ls_task(4, "ep1.mp4", [(200, 300, "tom")], fps=25)], "past.json")
+    code, out, err = run_cli(["compare-models", "--labels", path, "--store", tmp_path / "features.h5"], capsys)
+    assert code == 1 and err.strip().splitlines() == [err.strip()]
+    assert err.startswith("error: past.json task 4, frames 200-300: ends at 12 s")
