@@ -148,7 +148,7 @@ def check_store_command(
     {prog} compare-models -l labels.csv -l todo.csv --out best.skops
 """)
 def compare_models_command(
-    labels: list[Path] = typer.Option(..., "--labels", "-l", metavar="CSV", help="Labels: video,start,end,label (intervals [start, end), seconds), video,time,label (points) or the tutorial's Image_ID,Class; repeat to join several files (--labels L.csv --labels todo.csv)."),
+    labels: list[Path] = typer.Option(..., "--labels", "-l", metavar="FILE", help="Labels: a CSV video,start,end,label (intervals [start, end); seconds, mm:ss, hh:mm:ss or hh:mm:ss:ff), video,time,label (points) or the tutorial's Image_ID,Class; a Label Studio JSON export; CVAT for video 1.1 XML. Repeat to join several files (-l L.csv -l export.json)."),
     store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store written by `embed`."),
     out_path: Path = typer.Option(Path("best.skops"), "--out", "-o", metavar="FILE", help="Where to save the winner, refitted on all labelled frames (a skops file: loading it cannot run code, so it can be shared; any file name works)."),
     video: str = typer.Option(None, "--video", metavar="ID", help="Stored video an Image_ID,Class file describes (frameN.jpg = the frame at N s)."),
@@ -204,6 +204,7 @@ def compare_models_command(
 @app.command("suggest-labels", cls=Command, epilog="""
     {prog} suggest-labels --budget-s 60 -l labels.csv -o todo.csv
     {prog} suggest-labels --budget-s 30 -o t.csv --sheet t.png ep3
+    {prog} suggest-labels --budget-s 60 --label-studio tasks.json
     {prog} compare-models -l labels.csv -l todo.csv -o best.skops
 """)
 def suggest_labels_command(
@@ -211,14 +212,16 @@ def suggest_labels_command(
     store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store holding the videos."),
     model: Path = typer.Option(Path("best.skops"), "--model", "-m", metavar="FILE", help="Model saved by compare-models."),
     budget_s: float = typer.Option(..., "--budget-s", metavar="SECONDS", help="Seconds of video you will label, in all (spans are 2-6 s)."),
-    out_path: Path = typer.Option(..., "--out", "-o", metavar="CSV", help="Write the spans here as video,start,end,label, best first, label empty for you to fill."),
-    labels: list[Path] = typer.Option(None, "--labels", "-l", metavar="CSV", help="Labels you already have (repeat for several files): their time is never suggested, and they train the fold models whose disagreement counts."),
+    out_path: Path = typer.Option(None, "--out", "-o", metavar="CSV", help="Write the spans here as video,start,end,label, best first, label empty for you to fill."),
+    labels: list[Path] = typer.Option(None, "--labels", "-l", metavar="FILE", help="Labels you already have (repeat for several files): their time is never suggested, and they train the fold models whose disagreement counts."),
     sheet: Path = typer.Option(None, "--sheet", metavar="PNG", help="Also write a contact sheet: thumbnails of every span from its source video, with the model's guess."),
     video_dir: Path = typer.Option(None, "--video-dir", metavar="DIR", help="Folder the source videos are in now, if they moved since they were embedded (for --sheet)."),
     video: str = typer.Option(None, "--video", metavar="ID", help="Stored video an Image_ID,Class labels file describes."),
     classes: str = typer.Option(None, "--classes", metavar="NAMES", help="Names of the Image_ID,Class class numbers, comma-separated [default: 0,1,2]."),
     folds: int = typer.Option(5, "--folds", "-k", min=0, metavar="K", help="Fold models refitted from --labels to measure disagreement (0: none)."),
     jobs: int = typer.Option(-1, "--jobs", "-j", metavar="N", help="Processes for refitting the fold models (-1: all cores)."),
+    label_studio: Path = typer.Option(None, "--label-studio", metavar="JSON", help="Also (or instead of --out) write Label Studio tasks, the model's guesses on the spans as predictions, and their labelling config JSON.config.xml."),
+    url_prefix: str = typer.Option(None, "--url-prefix", metavar="URL", help="Task video URLs are URL + the file name [default: Label Studio's local files, /data/local-files/?d=PATH]."),
 ) -> None:
     """Suggest the spans of your videos worth labelling next.
 
@@ -226,20 +229,22 @@ def suggest_labels_command(
     fold models disagree, spread over videos and scenes; never time already labelled. Fill the label
     column of --out (split a span where the label changes) and retrain with both files.
     """
-    from classifiers.output.console import suggestion_table
+    from classifiers.output.console import label_studio_hint, suggestion_table
     from classifiers.suggest import check_suggestion_outputs, suggest_labels, write_suggestions
 
-    check_suggestion_outputs(out_path, sheet)
+    check_suggestion_outputs(out_path, sheet, label_studio, url_prefix)
     _show_warnings()
     result = suggest_labels(store, model, budget_s, labels_paths=labels or (), videos=videos or None, video=video,
                             classes=classes, n_folds=folds, n_jobs=jobs)
-    write_suggestions(result, out_path, sheet_path=sheet, video_dir=video_dir)
+    written = write_suggestions(result, out_path, sheet_path=sheet, video_dir=video_dir, label_studio_path=label_studio,
+                                url_prefix=url_prefix)
     console.print(f"fold models: {result.committee_note}", highlight=False, soft_wrap=True)
     out.print(suggestion_table(result))
-    for path in (out_path, sheet):
-        if path is not None:
-            out.print(f"wrote {path}", highlight=False)
-    if result.spans:
+    for path in written:
+        out.print(f"wrote {path}", highlight=False)
+    if label_studio is not None:
+        out.print(label_studio_hint(label_studio), highlight=False, soft_wrap=True)
+    if result.spans and out_path is not None:
         then = " ".join(f"-l {p}" for p in (labels or [])) + f" -l {out_path}"
         out.print(f"next: fill the label column of {out_path} (split a span where the label changes), then "
                   f"compare-models {then} --out NEW.skops", highlight=False, soft_wrap=True)
@@ -248,6 +253,7 @@ def suggest_labels_command(
 @app.command(cls=Command, epilog="""
     {prog} score ep3.mp4 --model best.skops --store features.h5
     {prog} score ep3.mp4 ep4.mp4 --csv seg.csv --plot timeline.png
+    {prog} score ep3.mp4 --label-studio tasks.json
     {prog} score ep3.mp4 --json - | jq .total_screen_time_s
 """)
 def score(
@@ -264,18 +270,20 @@ def score(
     plot_path: Path = typer.Option(None, "--plot", metavar="PNG", help="Write a timeline PNG: a band per class over time, probabilities under it."),
     batch_size: int = typer.Option(32, "--batch-size", min=1, metavar="N", help="Frames per VGG16 batch."),
     interval_level: float = typer.Option(0.9, "--interval-level", min=0.01, max=0.99, metavar="LEVEL", help="Level of the screen-time intervals, from how wrong whole held-out videos were in cross-validation."),
+    label_studio: Path = typer.Option(None, "--label-studio", metavar="JSON", help="Write a Label Studio task per video, the model's segments as predictions to correct, and their labelling config JSON.config.xml."),
+    url_prefix: str = typer.Option(None, "--url-prefix", metavar="URL", help="Task video URLs are URL + the file name [default: Label Studio's local files, /data/local-files/?d=PATH]."),
 ) -> None:
     """Report each class's screen time in VIDEOs, in seconds.
 
     Per video: seconds and share on screen, appearances, first and last appearance.
     """
-    from classifiers.output.console import screen_time_tables
+    from classifiers.output.console import label_studio_hint, screen_time_tables
     from classifiers.output.progress import RichProgress
     from classifiers.output.results import check_outputs, is_stdout, write_outputs
     from classifiers.score import score_videos
     from featurestore.video.paths import expand_folders
 
-    check_outputs(json_path=json_path, csv_path=csv_path, plot_path=plot_path)
+    check_outputs(json_path=json_path, csv_path=csv_path, plot_path=plot_path, label_studio_path=label_studio, url_prefix=url_prefix)
     _show_warnings()
     with RichProgress(console) as progress:
         result = score_videos(expand_folders(videos), model_path=model, store_path=store, sample_fps=fps, smooth=smooth,
@@ -284,9 +292,12 @@ def score(
     tables_to = console if is_stdout(json_path) or is_stdout(csv_path) else out  # stdout carries the JSON or CSV alone
     for table in screen_time_tables(result):
         tables_to.print(table)
-    for path in write_outputs(result, json_path=json_path, csv_path=csv_path, plot_path=plot_path):
+    for path in write_outputs(result, json_path=json_path, csv_path=csv_path, plot_path=plot_path,
+                              label_studio_path=label_studio, url_prefix=url_prefix):
         if str(path) != "-":
             console.print(f"wrote {path}", highlight=False)
+    if label_studio is not None:
+        console.print(label_studio_hint(label_studio), highlight=False, soft_wrap=True)
 
 
 @app.command(cls=Command, epilog="""

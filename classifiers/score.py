@@ -43,6 +43,7 @@ class ScoreResult:
     embed_reports: list[EmbedReport] = field(default_factory=list)
     interval_level: float = INTERVAL_LEVEL
     interval_note: str = ""
+    video_info: dict = field(default_factory=dict)  # video_id -> {"fps", "source_path"}: for Label Studio tasks
 
     @property
     def total_screen_time_s(self) -> dict[str, float]:
@@ -191,9 +192,10 @@ def score_videos(
             reports[i] = by_id[names[i] if names else Path(paths[i]).name]
     reports = list({reports[i].video_id: reports[i] for i in range(len(paths))}.values())  # one per video, in order
     store = store if store is not None else FeatureStore(store_path)
-    videos = []
+    videos, video_info = [], {}
     for video_id in (r.video_id for r in reports):
         v = store.read(video_id)
+        video_info[video_id] = {"fps": v.info.get("fps"), "source_path": v.info.get("source_path") or video_id}
         videos.append(saved.predict_video(v.requested_s, v.features, duration_s=float(v.info["duration_s"]),
                                           sample_fps=float(v.info["sample_fps"]), video_id=video_id, smoother=smoother,
                                           interval_level=interval_level, actual_s=v.actual_s))
@@ -212,5 +214,5 @@ def score_videos(
         model_info.update({"multi_label": True, "thresholds": dict(saved.thresholds), "none_label": saved.none_label})
     return ScoreResult(videos=videos, classes=list(saved.classes), model_info=model_info, embed_reports=reports,
                        interval_level=_claimed(saved, interval_level),
-                       interval_note=interval_note(saved.interval, interval_level))
+                       interval_note=interval_note(saved.interval, interval_level), video_info=video_info)
 

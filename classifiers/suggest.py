@@ -25,7 +25,8 @@ from classifiers.chain.persist import check_config, load_model
 from classifiers.chain.smoothing import Smoother
 from classifiers.data.join import StoreGrids, labelled_time, matching_ids
 from classifiers.data.labels import parse_label_files
-from featurestore.errors import InvalidParameter, NotEmbedded, command
+from classifiers.output.label_studio import VideoGuess, write_label_studio
+from featurestore.errors import InvalidParameter, NotEmbedded, StoreMismatch, command
 from featurestore.files import atomic_write, written_together
 from featurestore.store.store import FeatureStore
 from featurestore.video.pyav import AvVideoReader
@@ -88,6 +89,7 @@ class Suggestions:
     multilabel: bool = False
     model_path: Path | None = None
     store_path: Path | None = None
+    none_label: str = "neither"
 
     @property
     def total_s(self) -> float:
@@ -163,7 +165,7 @@ def suggest_labels(
     spans = [_describe(span, *by_id[span.video_id]) for span in picked]
     available_s = float(sum(c.available.sum() * c.step_s for c in candidates))
     return Suggestions(spans, float(budget_s), list(saved.classes), ids, available_s, note, multilabel,
-                       Path(model_path), Path(store_path))
+                       Path(model_path), Path(store_path), saved.none_label)
 
 
 def resolve_videos(store: FeatureStore, videos: Sequence[str] | None) -> list[str]:
@@ -208,11 +210,16 @@ def _describe(span: Span, cand: Candidates, smoothed, actual_s: np.ndarray) -> S
                          actual_s=actual_s[inside], proba=smoothed.proba[inside], guess=list(cand.guess[inside]))
 
 
-def check_suggestion_outputs(out_path, sheet_path=None) -> None:
-    """InvalidParameter, before any work, for a todo CSV or contact sheet asked to go to stdout ('-')."""
-    for param, path in (("out_path", out_path), ("sheet_path", sheet_path)):
+def check_suggestion_outputs(out_path, sheet_path=None, label_studio_path=None, url_prefix=None) -> None:
+    """InvalidParameter, before any work: nothing asked for, an output asked to go to stdout ('-'), or a URL prefix
+    without Label Studio tasks."""
+    if out_path is None and label_studio_path is None:
+        raise InvalidParameter("out_path", "give --out todo.csv, --label-studio tasks.json, or both")
+    for param, path in (("out_path", out_path), ("sheet_path", sheet_path), ("label_studio_path", label_studio_path)):
         if path is not None and str(path) == "-":
             raise InvalidParameter(param, "give a file name, not -")
+    if url_prefix is not None and label_studio_path is None:
+        raise InvalidParameter("url_prefix", "is the start of the video URLs of Label Studio tasks; give --label-studio too")
 
 
 def todo_csv_text(suggestions: Suggestions) -> str:
@@ -230,26 +237,71 @@ def write_todo_csv(suggestions: Suggestions, path: str | Path) -> Path:
     return atomic_write(path, todo_csv_text(suggestions))
 
 
-def write_suggestions(suggestions: Suggestions, out_path: str | Path, *, sheet_path: str | Path | None = None,
-                      video_dir: str | Path | None = None) -> list[Path]:
-    """Write the todo CSV and, if asked, the contact sheet: both or neither (the sources are checked first).
+def write_suggestions(suggestions: Suggestions, out_path: str | Path | None = None, *, sheet_path: str | Path | None = None,
+                      video_dir: str | Path | None = None, label_studio_path: str | Path | None = None,
+                      url_prefix: str | None = None) -> list[Path]:
+    """Write the todo CSV, and if asked the contact sheet and the Label Studio tasks with their labelling config
+    (`classifiers.output.label_studio`): all or none (the sources are checked first).
 
     Raises
     ------
     SourceVideoMoved
         For the sheet: a span's source video is not where the store recorded it (nor in `video_dir`).
-    VideoUnreadable, OutputUnwritable
+    VideoUnreadable, OutputUnwritable, StoreMismatch
     """
     sources = {}
     if sheet_path is not None:
         store = FeatureStore(suggestions.store_path)
         for video_id in dict.fromkeys(s.video_id for s in suggestions.spans):
             sources[video_id] = find_source(video_id, store.info(video_id), video_dir=video_dir)
-    with written_together(out_path, sheet_path) as (csv_tmp, sheet_tmp):
-        Path(csv_tmp).write_text(todo_csv_text(suggestions), encoding="utf-8")  # written_together renames it
-        if sheet_tmp is not None:
-            _draw(suggestions, sources, sheet_tmp)
+    writers = [(out_path, lambda tmp: Path(tmp).write_text(todo_csv_text(suggestions), encoding="utf-8")),
+               (sheet_path, lambda tmp: _draw(suggestions, sources, tmp))]
+    if label_studio_path is not None:
+        labels = list(suggestions.classes) + ([suggestions.none_label] if suggestions.multilabel else [])
+        model = suggestions.model_path.name if suggestions.model_path else "model"
+        return write_label_studio(label_studio_path, label_studio_guesses(suggestions), labels, model_version=model,
+                                  url_prefix=url_prefix, also=writers,
+                                  header=f"Correct {model}'s guesses on the suggested spans; frames outside them stay unlabelled")
+    with written_together(out_path, sheet_path) as tmps:  # written_together renames them
+        for (path, write), tmp in zip(writers, tmps):
+            if path is not None:
+                write(tmp)
     return [Path(p) for p in (out_path, sheet_path) if p is not None]
+
+
+def label_studio_guesses(suggestions: Suggestions) -> list[VideoGuess]:
+    """Per video with spans: the model's guesses inside its spans, one region per run of a label's samples."""
+    store = FeatureStore(suggestions.store_path)
+    guesses: dict[str, VideoGuess] = {}
+    for span in suggestions.spans:
+        if span.video_id not in guesses:
+            info = store.info(span.video_id)
+            if not info.get("fps"):
+                raise StoreMismatch(f"{store.path.name} does not record the frame rate of {span.video_id!r}, which Label Studio "
+                                    f"counts frames at; embed it again: {command(f'embed VIDEO --replace --store {store.path}')}")
+            guesses[span.video_id] = VideoGuess(span.video_id, str(info.get("source_path") or span.video_id), float(info["fps"]))
+        guesses[span.video_id].regions += _span_regions(span, suggestions.multilabel, suggestions.none_label)
+    return list(guesses.values())
+
+
+def _span_regions(span: SuggestedSpan, multilabel: bool, none_label: str) -> list[tuple[float, float, str, float]]:
+    """(start_s, end_s, label, mean confidence) for each run of consecutive samples of the span that show a label."""
+    step = span.duration_s / max(len(span.guess), 1)
+    on = [g.split("+") if multilabel and g != none_label else [g] for g in span.guess]
+    regions = []
+    for label in dict.fromkeys(x for labels in on for x in labels):
+        i = 0
+        while i < len(on):
+            if label not in on[i]:
+                i += 1
+                continue
+            j = i
+            while j + 1 < len(on) and label in on[j + 1]:
+                j += 1
+            confidence = float(np.mean([_confidence(span, k, multilabel) for k in range(i, j + 1)]))
+            regions.append((span.start_s + i * step, min(span.start_s + (j + 1) * step, span.end_s), label, confidence))
+            i = j + 1
+    return sorted(regions)
 
 
 def _draw(suggestions: Suggestions, sources: dict, path: Path) -> None:

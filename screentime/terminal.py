@@ -47,8 +47,9 @@ OPTIONS = {
     "report_path": "--report", "context_s": "--context-s", "models": "--models", "none_label": "--none-label",
     "feature_norm": "--feature-norm", "n_splits": "--folds", "gap_s": "--gap-s", "budget_s": "--budget-s",
     "interval_level": "--interval-level", "smooth": "--smooth", "json_path": "--json", "csv_path": "--csv",
-    "plot_path": "--plot", "out_path": "--out", "sheet_path": "--sheet", "split": "--split", "metric": "--metric", "runtime": "--runtime", "selection": "--selection",
-    "interval_method": "--intervals",
+    "plot_path": "--plot", "out_path": "--out", "sheet_path": "--sheet", "split": "--split", "metric": "--metric",
+    "runtime": "--runtime", "selection": "--selection", "interval_method": "--intervals",
+    "label_studio_path": "--label-studio", "url_prefix": "--url-prefix",
 }
 
 

@@ -98,7 +98,7 @@ def test_read_labels_video_matched_by_file_name(tmp_path, store):
     ("video,start,end,label\na.mp4,0,1,x\nzzz.mp4,0,1,y\n", r"line 3: video 'zzz.mp4' is not in features.h5"),
     ("video,start,end,label\na.mp4,zero,1,x\n", r"line 2: start 'zero' is not a number"),
     ("video,start,end,label\na.mp4,0,nan,x\n", r"line 2: end 'nan' is not a number"),
-    ("video,time,label\na.mp4,-1,x\n", r"line 2: time -1 s is negative"),
+    ("video,time,label\na.mp4,-1,x\n", r"line 2: time '-1' is negative"),
     ("video,start,end,label\na.mp4,3,3,x\n", r"line 2: end 3 s is not after start 3 s"),
     ("video,start,end,label\na.mp4,0,5,x\na.mp4,9,10,x\na.mp4,4,6,y\n", r"lines 2 and 4 overlap"),
     ("video,start,end,label\na.mp4,0,5,x\nb.mp4,0,5,x\n", r"all 'x'; .* at least two classes"),

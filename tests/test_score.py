@@ -174,3 +174,29 @@ def test_score_a_folder_scores_the_videos_in_it(trained, tmp_path, capsys):
                           tmp_path / "r.json"], capsys)
     assert code == 0, err
     assert [v["video"] for v in json.loads((tmp_path / "r.json").read_text())["videos"]] == ["a.avi", "b.avi"]
+
+
+def test_score_writes_label_studio_tasks_of_whole_videos(trained, capsys):
+    import xml.etree.ElementTree as ElementTree
+
+    d, truth = trained
+    code, out, err = run(["score", d / "held out.avi", d / "ep0.avi", "--model", d / "best.joblib", "--store", d / "f.h5",
+                          "--label-studio", d / "tasks.json"], capsys)
+    assert code == 0, err
+    tasks = json.loads((d / "tasks.json").read_text())
+    assert [t["data"]["video_id"] for t in tasks] == ["held out.avi", "ep0.avi"]
+    held_out = tasks[0]
+    assert held_out["data"]["video"] == "/data/local-files/?d=" + str(d / "held%20out.avi").lstrip("/")
+    assert held_out["data"]["fps"] == 10.0
+    frames = {}
+    for region in held_out["predictions"][0]["result"]:
+        (r,) = region["value"]["ranges"]
+        for f in range(r["start"], r["end"] + 1):
+            assert f not in frames, "single-label regions do not overlap"
+            frames[f] = region["value"]["timelinelabels"][0]
+    assert sorted(frames) == list(range(1, 301))  # every frame of the 30 s at 10 fps, counted from 1
+    per_second = [frames[10 * s + 1] for s in range(30)]
+    assert np.mean([a == b for a, b in zip(per_second, truth)]) > 0.8
+    labels = [x.get("value") for x in ElementTree.parse(d / "tasks.config.xml").iter("Label")]
+    assert labels == ["jerry", "neither", "tom"]
+    assert "create a project whose labelling config" in err

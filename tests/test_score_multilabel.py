@@ -98,3 +98,24 @@ def test_score_multi_label_model_counts_time_together_for_both(trained, capsys):
     text = " ".join(out.split())
     assert "│ together │" in text and "│ neither │" in text and "character" in text
     assert doc["total_together_s"] == video["together_s"]
+
+
+def test_score_label_studio_tasks_of_a_multi_label_model_read_back_as_its_guess(trained, capsys):
+    """The tasks' regions, read back as a Label Studio export, give each sample the characters the model saw."""
+    from classifiers.data.join import read_labels
+    from featurestore import FeatureStore
+
+    d, _ = trained
+    code, out, err = run(["score", d / "held out.avi", "--model", d / "best.skops", "--store", d / "f.h5",
+                          "--json", d / "ls.json", "--label-studio", d / "tasks.json"], capsys)
+    assert code == 0, err
+    [task] = json.loads((d / "tasks.json").read_text())
+    labels = {r["value"]["timelinelabels"][0] for r in task["predictions"][0]["result"]}
+    assert labels <= {"jerry", "tom", "neither"} and "neither" in labels
+    export = [{"id": 1, "data": task["data"], "annotations": [{"id": 1, "result": task["predictions"][0]["result"]}]}]
+    (d / "export.json").write_text(json.dumps(export))
+    frames = read_labels(d / "export.json", FeatureStore(d / "f.h5"), multi_label=True)
+    [video] = json.loads((d / "ls.json").read_text())["videos"]
+    assert [tuple(s["labels"]) for s in video["samples"]] == frames["labels"].tolist()
+    config = (d / "tasks.config.xml").read_text()
+    assert all(f'<Label value="{c}" />' in config for c in ("jerry", "tom", "neither"))

@@ -238,3 +238,81 @@ def test_cli_suggest_labels_help_fits_80_columns(capsys, monkeypatch):
     assert "Usage: python -m screentime suggest-labels [OPTIONS] [VIDEO...]" in out
     assert "--budget-s" in out and "--sheet" in out and "Examples:\n  python -m screentime suggest-labels " in out
     assert max(len(line) for line in out.splitlines()) <= 80, out
+
+
+def as_label_studio_export(tasks, truth=None):
+    """What Label Studio exports after a labeller submitted each task: its prediction, corrected to `truth` (video ->
+    per-second labels) where given, as the task's annotation (an id, a created_at, as the export writes them)."""
+    exported = []
+    for i, task in enumerate(tasks, start=1):
+        result = task["predictions"][0]["result"]
+        if truth is not None:
+            result = []
+            fps = task["data"]["fps"]
+            for r in task["predictions"][0]["result"]:
+                first, last = r["value"]["ranges"][0]["start"], r["value"]["ranges"][0]["end"]
+                for frame in range(first, last + 1):  # one region per frame, labelled with the truth of its second
+                    label = truth[task["data"]["video_id"]][int((frame - 1) / fps)]
+                    result.append({**r, "value": {"ranges": [{"start": frame, "end": frame}], "timelinelabels": [label]}})
+        exported.append({"id": i, "data": task["data"], "predictions": [i],
+                         "annotations": [{"id": 100 + i, "result": result, "was_cancelled": False,
+                                          "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}]})
+    return exported
+
+
+def test_cli_suggest_labels_writes_label_studio_tasks_of_the_spans_and_their_config(episodes, capsys, tmp_path):
+    import json
+    import xml.etree.ElementTree as ElementTree
+
+    from classifiers.data.join import StoreGrids, labelled_time
+    from classifiers.data.labels import parse_label_files
+    from featurestore import FeatureStore
+
+    d, truth = episodes
+    tasks_path = tmp_path / "tasks.json"
+    code, out, err = run(["suggest-labels", "--store", d / "f.h5", "--model", d / "best.skops", "--budget-s", "12",
+                          "--labels", d / "labels.csv", "--jobs", "1", "--out", tmp_path / "todo.csv",
+                          "--label-studio", tasks_path, "--url-prefix", "http://127.0.0.1:8000/videos/"], capsys)
+    assert code == 0, err
+    _, todo = read_todo(tmp_path / "todo.csv")
+    tasks = json.loads(tasks_path.read_text())
+    assert sorted(t["data"]["video_id"] for t in tasks) == sorted({v for v, *_ in todo})
+    for task in tasks:
+        assert task["data"]["video"] == "http://127.0.0.1:8000/videos/" + task["data"]["video_id"]
+        assert task["data"]["fps"] == 10.0
+        (prediction,) = task["predictions"]
+        assert prediction["model_version"] == "best.skops" and 0 < prediction["score"] <= 1
+        assert {r["type"] for r in prediction["result"]} == {"timelinelabels"}
+        assert {r["from_name"] for r in prediction["result"]} == {"characters"}
+    config = ElementTree.fromstring((tmp_path / "tasks.config.xml").read_text())
+    assert config.find("Video").attrib == {"name": "video", "value": "$video", "frameRate": "$fps"}
+    assert [x.get("value") for x in config.iter("Label")] == load_model(d / "best.skops").classes
+    assert "next: in Label Studio, create a project whose labelling config" in out and f"wrote {tasks_path}" in out
+    # the predictions cover the suggested spans exactly: read back as labels, they label the todo's time
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(as_label_studio_export(tasks)))
+    spans = labelled_time(parse_label_files([export]), StoreGrids(FeatureStore(d / "f.h5")))
+    merged = {}
+    for video, intervals in spans.items():
+        for a, b in sorted(intervals):
+            if merged.get(video) and abs(merged[video][-1][1] - a) < 1e-9:
+                merged[video][-1] = (merged[video][-1][0], b)
+            else:
+                merged.setdefault(video, []).append((a, b))
+    assert merged == {v: sorted((a, b) for w, a, b, _ in todo if w == v) for v in merged}
+    # labelled in Label Studio and exported, the spans train compare-models with the first labels
+    export.write_text(json.dumps(as_label_studio_export(tasks, truth)))
+    code, out, err = run(["compare-models", "-l", d / "labels.csv", "-l", export, "--store", d / "f.h5", "-m", "logreg",
+                          "-k", "3", "-j", "1", "--out", tmp_path / "m.skops"], capsys)
+    assert code == 0, err
+    assert {t["data"]["video_id"] for t in tasks} <= set(load_model(tmp_path / "m.skops").training_videos)
+
+
+def test_cli_suggest_labels_label_studio_options_are_checked_first(episodes, capsys, tmp_path):
+    d, _ = episodes
+    base = ["suggest-labels", "--store", d / "f.h5", "--model", d / "best.skops", "--budget-s", "10"]
+    for extra, option in [([], "--out"), (["--label-studio", "-"], "--label-studio"),
+                          (["--out", tmp_path / "t.csv", "--url-prefix", "http://x/"], "--url-prefix")]:
+        code, _, err = run(base + extra, capsys)
+        assert code == 2 and option in err, err
+    assert not (tmp_path / "t.csv").exists()

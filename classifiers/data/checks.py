@@ -7,7 +7,7 @@ import re
 
 from featurestore.errors import LabelsInvalid
 
-from .table import TIME_TOLERANCE_S, LabelRow
+from .table import INTERVAL_KINDS, TIME_TOLERANCE_S, LabelRow, places
 
 _SEVERAL = re.compile(r"[+,;|&]")  # "tom+jerry" in one label: multi-label wants one line per character
 _NONE_WORDS = ("none", "nobody", "no one", "nothing", "empty", "background", "neither")
@@ -24,7 +24,7 @@ def check_overlaps(name: str, rows: list[LabelRow]) -> None:
         for r in intervals[1:]:
             if r.start_s < reach.end_s - TIME_TOLERANCE_S and r.label != reach.label:
                 raise LabelsInvalid(
-                    f"{name} lines {reach.line} and {r.line} overlap ({reach.start_s:g}-{reach.end_s:g} s {reach.label!r}, "
+                    f"{name} {places(reach, r)} overlap ({reach.start_s:g}-{reach.end_s:g} s {reach.label!r}, "
                     f"{r.start_s:g}-{r.end_s:g} s {r.label!r}) in {r.video!r}; make them meet end to start, "
                     "or pass --multi-label if both are on screen then"
                 )
@@ -35,10 +35,10 @@ def check_overlaps(name: str, rows: list[LabelRow]) -> None:
 def check_character_name(name: str, r: LabelRow, none_label: str) -> None:
     """Multi-label: one character per row, and the none label spelt as --none-label says."""
     if r.label != none_label and r.label.casefold() == none_label.casefold():
-        raise LabelsInvalid(f"{name} line {r.line}: label {r.label!r} differs from the none label {none_label!r} only in case; "
+        raise LabelsInvalid(f"{name} {r.place}: label {r.label!r} differs from the none label {none_label!r} only in case; "
                             f"write {none_label!r} (or pass --none-label {r.label})")
     if _SEVERAL.search(r.label):
-        raise LabelsInvalid(f"{name} line {r.line}: label {r.label!r} names several characters; write one line per "
+        raise LabelsInvalid(f"{name} {r.place}: label {r.label!r} names several characters; write one line per "
                             "character per interval (the same start and end twice, one label each)")
 
 
@@ -49,7 +49,7 @@ def check_none_label_used(name: str, rows: list[LabelRow], none_label: str) -> N
         return
     guess = next((r for r in rows if r.label.casefold() in _NONE_WORDS), None)
     if guess is not None:
-        raise LabelsInvalid(f"{name} line {guess.line}: label {guess.label!r} looks like 'no character on screen', but the "
+        raise LabelsInvalid(f"{name} {guess.place}: label {guess.label!r} looks like 'no character on screen', but the "
                             f"none label is {none_label!r} (not in the file); pass --none-label {guess.label} "
                             f"(or rename it if {guess.label!r} is a character)")
 
@@ -68,9 +68,21 @@ def check_none_overlaps(name: str, rows: list[LabelRow], none_label: str) -> Non
             if other is not None and r.start_s < other.end_s - TIME_TOLERANCE_S:
                 character, nothing = (other, r) if is_none else (r, other)
                 raise LabelsInvalid(
-                    f"{name} lines {other.line} and {r.line} overlap ({other.start_s:g}-{other.end_s:g} s {other.label!r}, "
+                    f"{name} {places(other, r)} overlap ({other.start_s:g}-{other.end_s:g} s {other.label!r}, "
                     f"{r.start_s:g}-{r.end_s:g} s {r.label!r}) in {r.video!r}, but {none_label!r} says no character is on "
-                    f"screen; end the {none_label!r} interval (line {nothing.line}) where {character.label!r} appears"
+                    f"screen; end the {none_label!r} interval ({nothing.place}) where {character.label!r} appears"
                 )
             if r.end_s > (reach[is_none].end_s if is_none in reach else -1.0):
                 reach[is_none] = r
+
+
+def check_table(name: str, kind: str, rows: list[LabelRow], multi_label: bool, none_label: str) -> None:
+    """Every rule above that a table of this `kind` keeps (rows in seconds)."""
+    if multi_label:
+        for r in rows:
+            check_character_name(name, r, none_label)
+        check_none_label_used(name, rows, none_label)
+        if kind in INTERVAL_KINDS:
+            check_none_overlaps(name, rows, none_label)
+    elif kind in INTERVAL_KINDS:
+        check_overlaps(name, rows)

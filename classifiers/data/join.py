@@ -8,27 +8,32 @@ file written at "1 frame per second" refers to, and it does not move when a code
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from featurestore.errors import LabelsInvalid
 
-from .labels import first_items, parse_label_files
-from .table import NONE_LABEL, TIME_TOLERANCE_S, LabelRow, LabelTable
+from .labels import parse_label_files
+from .names import differs_in_case, matching_ids, resolve_video
+from .resolve import resolve_table
+from .table import NONE_LABEL, TIME_TOLERANCE_S, LabelRow, LabelTable, first_items, places
+
+__all__ = ["Grid", "StoreGrids", "read_labels", "join_labels", "join_label_tables", "labelled_time", "matching_ids"]
 
 
 @dataclass(frozen=True)
 class Grid:
-    """Sampling grid of one stored video: `requested_s` of shape (n_frames,), float64, its rate, and the
-    video's length in seconds (None if unknown)."""
+    """Sampling grid of one stored video: `requested_s` of shape (n_frames,), float64, its rate, the video's
+    length in seconds and its frame rate (None if unknown; timecodes in frames are read at it)."""
 
     requested_s: np.ndarray
     sample_fps: float
     duration_s: float | None = None
+    fps: float | None = None
 
 
 class StoreGrids(Mapping):
@@ -48,7 +53,9 @@ class StoreGrids(Mapping):
         if video_id not in self.videos:
             self.videos[video_id] = self.store.read(video_id)
         v = self.videos[video_id]
-        return Grid(np.asarray(v.requested_s, dtype=np.float64), float(v.info["sample_fps"]), float(v.info["duration_s"]))
+        fps = v.info.get("fps")
+        return Grid(np.asarray(v.requested_s, dtype=np.float64), float(v.info["sample_fps"]), float(v.info["duration_s"]),
+                    float(fps) if fps else None)
 
     def __iter__(self):
         return iter(self._ids)
@@ -64,10 +71,12 @@ def read_labels(labels_path: str | Path, store, *, video: str | None = None, cla
     Parameters
     ----------
     labels_path : path, or sequence of paths (joined as one: `join_label_tables`)
-        A CSV (comma-, semicolon- or tab-separated, recognised from the header line).
-        Interval CSV ``video,start,end,label`` (seconds, interval [start, end)), point CSV
-        ``video,time,label`` (nearest frame within half a sampling interval), or the tutorial's
-        ``Image_ID,Class`` where ``frameN.jpg`` is the frame at N seconds (``frame0.jpg`` is t = 0 s).
+        Recognised from the content: a Label Studio JSON export (`classifiers.data.label_studio`), CVAT for
+        video 1.1 XML (`classifiers.data.cvat`), or a CSV (comma-, semicolon- or tab-separated, recognised from
+        the header line): intervals ``video,start,end,label`` ([start, end)), points ``video,time,label``
+        (nearest frame within half a sampling interval), or the tutorial's ``Image_ID,Class`` where
+        ``frameN.jpg`` is the frame at N seconds (``frame0.jpg`` is t = 0 s). CSV times are seconds, mm:ss,
+        hh:mm:ss or SMPTE hh:mm:ss:ff (at the stored video's frame rate).
     store : FeatureStore
         The store whose frames get labels.
     video : str, optional
@@ -97,7 +106,8 @@ def read_labels(labels_path: str | Path, store, *, video: str | None = None, cla
     Warns
     -----
     UserWarning
-        When a video name was matched to a stored id by file name or stem (``clipB.mp4`` -> ``clipB.mkv``),
+        When a video name was matched to a stored id by file name or stem (``clipB.mp4`` -> ``clipB.mkv``) or
+        ignoring case (``CLIP2.MP4`` -> ``clip2.mp4``),
         when intervals run past their video's end (cut there) or start after it (ignored), and when
         points are not near any stored frame (ignored).
     """
@@ -114,14 +124,15 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
     below 2 the per-character checks are skipped; `join_label_tables` checks the union of several files).
     """
     name = table.path.name
-    per_video: dict[str, dict[int, tuple[str, int]]] = {}
-    sets: dict[str, dict[int, dict[str, int]]] = {}  # multi-label: video -> frame -> {label: first line}
+    table = resolve_table(table, grids, store_name)
+    per_video: dict[str, dict[int, tuple[str, LabelRow]]] = {}
+    sets: dict[str, dict[int, dict[str, LabelRow]]] = {}  # multi-label: video -> frame -> {label: first row}
     n_unmatched = 0
     matched: dict[str, str] = {}  # name in the file -> stored id, where they differ
     clipped: list[str] = []
     ignored: list[str] = []
     for r in table.rows:
-        video_id = _resolve_video(name, r, grids, store_name)
+        video_id = resolve_video(name, r, grids, store_name)
         if video_id != r.video:
             matched[r.video] = video_id
         grid = grids[video_id]
@@ -129,7 +140,7 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
         if r.end_s is not None:
             hit = np.flatnonzero((grid.requested_s >= r.start_s - TIME_TOLERANCE_S) & (grid.requested_s < r.end_s - TIME_TOLERANCE_S))
             if grid.duration_s is not None and r.end_s > grid.duration_s + 1.0 / grid.sample_fps:
-                where = f"line {r.line} ({r.start_s:g}-{r.end_s:g} s; {video_id!r} is {grid.duration_s:.1f} s long)"
+                where = f"{r.place} ({r.start_s:g}-{r.end_s:g} s; {video_id!r} is {grid.duration_s:.1f} s long)"
                 (clipped if r.start_s < grid.duration_s else ignored).append(where)
         else:
             hit = _nearest(grid, r.start_s)
@@ -138,20 +149,25 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
             on_frame = sets.setdefault(video_id, {})
             for i in hit.tolist():
                 labels = on_frame.setdefault(i, {})
-                labels.setdefault(r.label, r.line)
+                labels.setdefault(r.label, r)
                 _check_frame_set(name, table.none_label, labels, grid.requested_s[i], video_id)
             continue
         for i in hit.tolist():
-            previous = assigned.setdefault(i, (r.label, r.line))
+            previous = assigned.setdefault(i, (r.label, r))
             if previous[0] != r.label:
                 raise LabelsInvalid(
-                    f"{name} lines {previous[1]} and {r.line} give the frame at {grid.requested_s[i]:g} s of {video_id!r} "
+                    f"{name} {places(previous[1], r)} give the frame at {grid.requested_s[i]:g} s of {video_id!r} "
                     f"two labels ({previous[0]!r}, {r.label!r}); keep one, or pass --multi-label if both are on screen then"
                 )
-    if matched:
-        pairs = [f"{given!r} -> {stored!r}" for given, stored in matched.items()]
+    by_case = {given: stored for given, stored in matched.items() if differs_in_case(given, stored)}
+    if len(matched) > len(by_case):
+        pairs = [f"{given!r} -> {stored!r}" for given, stored in matched.items() if given not in by_case]
         warnings.warn(f"{name}: matched {len(pairs)} video name{'s' if len(pairs) > 1 else ''} to stored ids by file name: "
                       f"{first_items(pairs)}; write the stored id to silence this", stacklevel=2)
+    if by_case:
+        pairs = [f"{given!r} -> {stored!r}" for given, stored in by_case.items()]
+        warnings.warn(f"{name}: {len(pairs)} video name{'s differ' if len(pairs) > 1 else ' differs'} from the stored id "
+                      f"only in case, matched: {first_items(pairs)}; write the stored id to silence this", stacklevel=2)
     if clipped:
         one = len(clipped) == 1
         warnings.warn(f"{name}: {'1 interval runs' if one else f'{len(clipped)} intervals run'} past the end of the video, "
@@ -252,8 +268,8 @@ def labelled_time(tables: Sequence[LabelTable], grids: Mapping[str, Grid]) -> di
     """
     spans: dict[str, list[tuple[float, float]]] = {}
     for table in tables:
-        for r in table.rows:
-            video_id = _resolve_video(table.path.name, r, grids, "the store")
+        for r in resolve_table(table, grids).rows:
+            video_id = resolve_video(table.path.name, r, grids, "the store")
             if r.end_s is not None:
                 spans.setdefault(video_id, []).append((r.start_s, r.end_s))
                 continue
@@ -264,13 +280,13 @@ def labelled_time(tables: Sequence[LabelTable], grids: Mapping[str, Grid]) -> di
     return spans
 
 
-def _check_frame_set(name: str, none_label: str, labels: dict[str, int], time_s: float, video_id: str) -> None:
+def _check_frame_set(name: str, none_label: str, labels: dict[str, LabelRow], time_s: float, video_id: str) -> None:
     """Multi-label: a frame may not be both 'no character' and some character (points, or intervals within tolerance)."""
     if none_label in labels and len(labels) > 1:
         character = next(c for c in labels if c != none_label)
-        first, second = sorted((labels[none_label], labels[character]))
+        first, second = sorted((labels[none_label], labels[character]), key=lambda r: r.line)
         raise LabelsInvalid(
-            f"{name} lines {first} and {second} give the frame at {time_s:g} s of {video_id!r} both {none_label!r} "
+            f"{name} {places(first, second)} give the frame at {time_s:g} s of {video_id!r} both {none_label!r} "
             f"(no character on screen) and {character!r}; keep one"
         )
 
@@ -302,32 +318,6 @@ def _check_multi_label_frames(name: str, none_label: str, frames: pd.DataFrame) 
         if n_on == len(frames):
             raise LabelsInvalid(f"{name}: {c!r} is on screen in all {len(frames)} labelled frames; a classifier needs frames "
                                 f"without it too, so label some intervals where it is not on screen (other characters, or {none_label!r})")
-
-
-def matching_ids(name: str, stored: Iterable[str]) -> list[str]:
-    """Stored ids a user's `name` may mean: itself, else those with its file name, else those with its stem.
-
-    `clipB.mp4` matches a stored `/data/clipB.mp4` before a stored `clipB.mkv`; one match is an answer, several are
-    ambiguous and none is absent (the caller says which).
-    """
-    stored = list(stored)
-    if name in stored:
-        return [name]
-    wanted = PurePath(name)
-    return ([v for v in stored if PurePath(v).name == wanted.name]
-            or [v for v in stored if PurePath(v).stem == wanted.stem])
-
-
-def _resolve_video(name: str, r: LabelRow, grids: Mapping[str, Grid], store_name: str) -> str:
-    """Match a video named in a labels file to a stored id (see `matching_ids`)."""
-    matches = matching_ids(r.video, grids)
-    if len(matches) == 1:
-        return matches[0]
-    stored = ", ".join(sorted(grids)[:5]) + (", ..." if len(grids) > 5 else "") or "none"
-    if matches:
-        raise LabelsInvalid(f"{name} line {r.line}: video {r.video!r} could be any of {', '.join(sorted(matches)[:5])} "
-                            f"in {store_name}; name it as stored")
-    raise LabelsInvalid(f"{name} line {r.line}: video {r.video!r} is not in {store_name} (stored: {stored}); embed it first or fix the name")
 
 
 def _nearest(grid: Grid, time_s: float) -> np.ndarray:

@@ -1,9 +1,11 @@
 """Labels files -> validated tables of rows, not yet joined to a store (join.py does that).
 
-Formats, recognised from the header line: intervals ``video,start,end,label`` (seconds, [start, end)), points
-``video,time,label``, and the tutorial's ``Image_ID,Class`` (``frameN.jpg`` is the frame at N seconds).
-CSVs may be comma-, semicolon- or tab-separated, UTF-8 (with or without a BOM), UTF-16 with a BOM, or
-Windows-1252 (Excel's CSV, with a warning).
+Formats, recognised from the content: a Label Studio JSON export (`classifiers.data.label_studio`), CVAT for
+video 1.1 XML (`classifiers.data.cvat`), else a CSV recognised from its header line: intervals
+``video,start,end,label`` ([start, end)), points ``video,time,label``, and the tutorial's ``Image_ID,Class``
+(``frameN.jpg`` is the frame at N seconds). CSV times are seconds, mm:ss(.fff), hh:mm:ss(.fff) or SMPTE
+hh:mm:ss:ff (`classifiers.data.timecode`). CSVs may be comma-, semicolon- or tab-separated, UTF-8 (with or
+without a BOM), UTF-16 with a BOM, or Windows-1252 (Excel's CSV, with a warning).
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import re
 import warnings
 from pathlib import Path, PurePath
 
-import numpy as np
 
 from featurestore.errors import LabelsInvalid
 
-from .checks import check_character_name, check_none_label_used, check_none_overlaps, check_overlaps
-from .table import NONE_LABEL, LabelRow, LabelTable
+from .checks import check_table
+from .cvat import parse_cvat
+from .label_studio import parse_label_studio
+from .table import NONE_LABEL, LabelRow, LabelTable, first_items
+from .timecode import FrameTime, parse_time
 
 FORMATS = {
     "intervals": ("video", "start", "end", "label"),
@@ -76,6 +80,12 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
     path = Path(labels_path)
     name = path.name
     text = _read_text(path)
+    opening = text.lstrip()[:1]
+    if opening in ("[", "{", "<"):
+        if video is not None:
+            raise LabelsInvalid(f"{name} names its videos itself; drop --video, which is only for Image_ID,Class files")
+        parse = parse_cvat if opening == "<" else parse_label_studio
+        return parse(path, text, multi_label=multi_label, none_label=none_label)
     lines = list(enumerate(csv.reader(text.splitlines(), delimiter=_delimiter(text)), start=1))
     lines = [(n, cells) for n, cells in lines if any(c.strip() for c in cells)]
     if not lines:
@@ -101,30 +111,20 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
         cells = cells + [""] * (len(header) - len(cells))
         get = lambda c: cells[col[c]].strip()  # noqa: E731
         if kind == "intervals":
-            start_s, end_s = _time(name, line, "start", get("start")), _time(name, line, "end", get("end"))
-            if end_s <= start_s:
-                raise LabelsInvalid(f"{name} line {line}: end {end_s:g} s is not after start {start_s:g} s; intervals are [start, end) with end > start")
-            rows.append(LabelRow(_text(name, line, "video", get("video")), start_s, end_s, _text(name, line, "label", get("label")), line))
+            start, end = _time(name, line, "start", get("start")), _time(name, line, "end", get("end"))
+            rows.append(_row(name, line, _text(name, line, "video", get("video")), start, end,
+                             _text(name, line, "label", get("label"))))
         elif kind == "points":
-            time_s = _time(name, line, "time", get("time"))
-            rows.append(LabelRow(_text(name, line, "video", get("video")), time_s, None, _text(name, line, "label", get("label")), line))
+            time = _time(name, line, "time", get("time"))
+            rows.append(_row(name, line, _text(name, line, "video", get("video")), time, None,
+                             _text(name, line, "label", get("label"))))
         else:
             rows.append(_tutorial_row(name, line, get("image_id"), get("class"), video, class_names))
     if not rows:
         raise LabelsInvalid(f"{name} has a header but no rows; add one line per labelled interval or frame")
-    if multi_label:
-        for r in rows:
-            check_character_name(name, r, none_label)
-        check_none_label_used(name, rows, none_label)
-        if kind == "intervals":
-            check_none_overlaps(name, rows, none_label)
-    elif kind == "intervals":
-        check_overlaps(name, rows)
+    if all(r.is_resolved for r in rows):  # timecodes in frames are checked once the join knows each video's rate
+        check_table(name, kind, rows, multi_label, none_label)
     return LabelTable(path, kind, rows, multi_label, none_label)
-
-
-def first_items(items: list[str], n: int = 3) -> str:
-    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
 
 
 def _delimiter(text: str) -> str:
@@ -149,17 +149,23 @@ def _detect_format(name: str, header: list[str]) -> str:
     )
 
 
-def _time(name: str, line: int, column: str, text: str) -> float:
+def _time(name: str, line: int, column: str, text: str) -> float | FrameTime:
     try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not np.isfinite(value):
-        hint = " (with a decimal point, not a comma)" if "," in text else ""
-        raise LabelsInvalid(f"{name} line {line}: {column} {text!r} is not a number of seconds; write it like 12.5{hint}")
-    if value < 0:
-        raise LabelsInvalid(f"{name} line {line}: {column} {value:g} s is negative; times count seconds from the start of the video")
-    return value
+        return parse_time(text)
+    except ValueError as err:
+        raise LabelsInvalid(f"{name} line {line}: {column} {text!r} {err}") from None
+
+
+def _row(name: str, line: int, video: str, start: float | FrameTime, end: float | FrameTime | None, label: str) -> LabelRow:
+    """A row in seconds, or one whose frame counts (hh:mm:ss:ff) wait for the video's frame rate."""
+    if isinstance(start, float) and not isinstance(end, FrameTime):
+        if end is not None and end <= start:
+            raise LabelsInvalid(f"{name} line {line}: end {end:g} s is not after start {start:g} s; intervals are "
+                                "[start, end) with end > start")
+        return LabelRow(video, start, end, label, line)
+    start_at, start_s = (start, 0.0) if isinstance(start, FrameTime) else (None, start)
+    end_at, end_s = (end, float("nan")) if isinstance(end, FrameTime) else (None, end)
+    return LabelRow(video, start_s, end_s, label, line, start_at=start_at, end_at=end_at)
 
 
 def _text(name: str, line: int, column: str, text: str) -> str:

@@ -336,3 +336,13 @@ def suggestion_table(suggestions) -> Group:
              f"({suggestions.available_s:g} s unlabelled in {len(suggestions.videos)} videos), best first")
     return _compact_table(title, ["#", "video", "seconds", "model's guess", "value", "unsure", "unstable", "folds differ"],
                           rows, n_left=4, flexible=1)
+
+
+def label_studio_hint(tasks_path) -> str:
+    """The one line that says how to open written Label Studio tasks (docs/labels.md has the loop)."""
+    from classifiers.output.label_studio import config_path_for
+
+    return (f"next: in Label Studio, create a project whose labelling config (Settings > Labeling Interface > Code) is "
+            f"{config_path_for(tasks_path)}, import {tasks_path}, label, export as JSON and pass the export to "
+            "compare-models --labels; videos under /data/local-files/ are served when Label Studio runs with "
+            "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true and the project has a Local storage on their folder")

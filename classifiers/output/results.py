@@ -42,7 +42,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from classifiers.chain.timeline import VideoScreenTime, total_screen_time
-from featurestore.errors import InvalidParameter
+from featurestore.errors import InvalidParameter, StoreMismatch
 from featurestore.files import atomic_output, atomic_write, refusing_unwritable
 from featurestore.provenance import json_safe
 
@@ -187,8 +187,9 @@ def _round_map(mapping: dict[str, float | None], decimals: int) -> dict[str, flo
 
 
 
-def check_outputs(*, json_path=None, csv_path=None, plot_path=None) -> None:
-    """Refuse, before any work, outputs that cannot go where asked: two of them to stdout ('-'), a PNG to stdout.
+def check_outputs(*, json_path=None, csv_path=None, plot_path=None, label_studio_path=None, url_prefix=None) -> None:
+    """Refuse, before any work, outputs that cannot go where asked: two of them to stdout ('-'), a PNG or Label
+    Studio tasks to stdout, a URL prefix without Label Studio tasks.
 
     Raises InvalidParameter naming the option.
     """
@@ -197,10 +198,16 @@ def check_outputs(*, json_path=None, csv_path=None, plot_path=None) -> None:
         raise InvalidParameter("csv_path", "only one of --json and --csv can go to stdout (-)")
     if is_stdout(plot_path):
         raise InvalidParameter("plot_path", "a PNG cannot go to stdout; give a file name")
+    if is_stdout(label_studio_path):
+        raise InvalidParameter("label_studio_path", "the tasks go with their labelling config beside them; give a file name")
+    if url_prefix is not None and label_studio_path is None:
+        raise InvalidParameter("url_prefix", "is the start of the video URLs of Label Studio tasks; give --label-studio too")
 
 
-def write_outputs(result, *, json_path=None, csv_path=None, plot_path=None) -> list[Path]:
-    """Write the requested files of a `ScoreResult` (JSON, segments CSV, timeline PNG); returns the paths written.
+def write_outputs(result, *, json_path=None, csv_path=None, plot_path=None, label_studio_path=None,
+                  url_prefix=None) -> list[Path]:
+    """Write the requested files of a `ScoreResult` (JSON, segments CSV, timeline PNG, Label Studio tasks with
+    their labelling config); returns the paths written.
 
     JSON or CSV go to stdout when their path is '-'.
 
@@ -208,6 +215,8 @@ def write_outputs(result, *, json_path=None, csv_path=None, plot_path=None) -> l
     ------
     OutputUnwritable
         If a file cannot be written (the others already written stay).
+    StoreMismatch
+        For Label Studio tasks of a video whose frame rate the store does not record.
     """
     from classifiers.output.plot import plot_timelines
 
@@ -221,4 +230,46 @@ def write_outputs(result, *, json_path=None, csv_path=None, plot_path=None) -> l
         with refusing_unwritable(path):
             write(path)
         written.append(Path(path))
+    if label_studio_path is not None:
+        written += _write_label_studio(result, label_studio_path, url_prefix)
     return written
+
+
+def _write_label_studio(result, path, url_prefix) -> list[Path]:
+    """Each scored video as a Label Studio task whose prediction is the model's segments (`classifiers.output.label_studio`)."""
+    from classifiers.output.label_studio import VideoGuess, write_label_studio
+
+    guesses = []
+    for video in result.videos:
+        info = result.video_info.get(video.video_id, {})
+        if not info.get("fps"):
+            raise StoreMismatch(f"the store does not record the frame rate of {video.video_id!r}, which Label Studio counts "
+                                "frames at; score it again with --replace")
+        regions = [(s.start_s, s.end_s, s.label, s.confidence) for s in video.segments]
+        if video.multi_label:  # frames with no character are labelled too, with the none label
+            regions += _none_runs(video, result.model_info.get("none_label", "neither"))
+        guesses.append(VideoGuess(video.video_id, str(info.get("source_path") or video.video_id), float(info["fps"]),
+                                  sorted(regions)))
+    none_label = result.model_info.get("none_label")
+    labels = list(result.classes) + ([none_label] if result.multi_label and none_label not in result.classes else [])
+    model = Path(result.model_info.get("path", "model")).name
+    return write_label_studio(path, guesses, labels, model_version=model, url_prefix=url_prefix,
+                              header=f"Correct {model}'s guesses on the timeline, then submit")
+
+
+def _none_runs(video: VideoScreenTime, none_label: str) -> list[tuple[float, float, str, float]]:
+    """Multi-label: (start_s, end_s, none_label, confidence) for each run of samples with no character on screen."""
+    empty = np.array([len(labels) == 0 for labels in video.labels], dtype=bool)
+    step = 1.0 / video.sample_fps
+    runs, i = [], 0
+    while i < len(empty):
+        if not empty[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(empty) and empty[j + 1]:
+            j += 1
+        confidence = float(np.mean(1.0 - np.max(video.proba[i:j + 1], axis=1)))
+        runs.append((float(video.sample_s[i]), min(float(video.sample_s[j]) + step, video.duration_s), none_label, confidence))
+        i = j + 1
+    return runs

@@ -1,0 +1,57 @@
+"""Which stored video a name in a labels file (or on the command line) means: the stored id itself, else the
+one with its file name, else the one with its stem, and only then the same ignoring case (with a warning)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import PurePath
+
+from featurestore.errors import LabelsInvalid
+
+from .table import LabelRow
+
+
+def matching_ids(name: str, stored: Iterable[str]) -> list[str]:
+    """Stored ids a user's `name` may mean: itself, else those with its file name, else those with its stem; where
+    none matches, the same three ignoring case (`CLIP2.MP4` -> `clip2.mp4`; `differs_in_case` tells).
+
+    `clipB.mp4` matches a stored `/data/clipB.mp4` before a stored `clipB.mkv`; one match is an answer, several are
+    ambiguous and none is absent (the caller says which).
+    """
+    stored = list(stored)
+    if name in stored:
+        return [name]
+    wanted = PurePath(name)
+    found = [v for v in stored if PurePath(v).name == wanted.name] or [v for v in stored if PurePath(v).stem == wanted.stem]
+    if found:
+        return found
+    fold = str.casefold
+    return ([v for v in stored if fold(v) == fold(name)]
+            or [v for v in stored if fold(PurePath(v).name) == fold(wanted.name)]
+            or [v for v in stored if fold(PurePath(v).stem) == fold(wanted.stem)])
+
+
+def differs_in_case(name: str, video_id: str) -> bool:
+    """Whether `matching_ids` matched `name` to `video_id` only by ignoring case."""
+    a, b = PurePath(name), PurePath(video_id)
+    return name != video_id and a.name != b.name and a.stem != b.stem
+
+
+def resolve_video(file_name: str, r: LabelRow, stored: Mapping | Iterable[str], store_name: str) -> str:
+    """The stored id a labels row's video names (see `matching_ids`).
+
+    Raises
+    ------
+    LabelsInvalid
+        Naming the file and the row, when no stored video or several fit.
+    """
+    stored = list(stored)
+    matches = matching_ids(r.video, stored)
+    if len(matches) == 1:
+        return matches[0]
+    listed = ", ".join(sorted(stored)[:5]) + (", ..." if len(stored) > 5 else "") or "none"
+    if matches:
+        raise LabelsInvalid(f"{file_name} {r.place}: video {r.video!r} could be any of {', '.join(sorted(matches)[:5])} "
+                            f"in {store_name}; name it as stored")
+    raise LabelsInvalid(f"{file_name} {r.place}: video {r.video!r} is not in {store_name} (stored: {listed}); "
+                        "embed it first or fix the name")

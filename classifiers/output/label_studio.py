@@ -1,0 +1,99 @@
+"""Label Studio tasks whose predictions are the model's guesses, and the labelling config of their project.
+
+One task per stored video: ``data`` holds ``video`` (its URL), ``fps`` (its frame rate, which the config's
+``<Video frameRate="$fps">`` reads) and ``video_id`` (the stored id, so an export matches it exactly); one
+prediction (a pre-annotation to correct) with ``model_version`` (the model file), ``score`` (the mean confidence
+of its regions) and ``result``: ``timelinelabels`` regions, ``value.ranges`` in Label Studio's frames (from 1,
+`classifiers.data.label_studio`). The URL is ``--url-prefix`` + the file name, else the source file served by
+Label Studio's local storage (``/data/local-files/?d=`` + its path under the default document root ``/``).
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from urllib.parse import quote
+
+from classifiers.data.label_studio import RESULT_TYPE, seconds_to_range
+from featurestore.files import written_together
+
+FROM_NAME = "characters"  # the TimelineLabels control
+TO_NAME = "video"  # the Video object, and the task data key of its URL
+LOCAL_FILES = "/data/local-files/?d="
+
+
+@dataclass
+class VideoGuess:
+    """The model's guess over parts of one stored video: regions (start_s, end_s, label, confidence), seconds."""
+
+    video_id: str
+    source_path: str
+    fps: float
+    regions: list[tuple[float, float, str, float]] = field(default_factory=list)
+
+
+def task_url(source_path: str, url_prefix: str | None = None) -> str:
+    """The video's URL in a task: `url_prefix` + its file name, else Label Studio's local files URL of its path."""
+    if url_prefix is not None:
+        return url_prefix + quote(PurePath(source_path).name)
+    return LOCAL_FILES + quote(str(PurePath(source_path)).lstrip("/"), safe="/")
+
+
+def label_studio_tasks(guesses: list[VideoGuess], model_version: str, *, url_prefix: str | None = None) -> list[dict]:
+    """Label Studio's import JSON: one task per video, its regions as one prediction (frames from 1, both included)."""
+    tasks = []
+    for g in guesses:
+        result = []
+        for i, (start_s, end_s, label, _) in enumerate(g.regions):
+            start, end = seconds_to_range(start_s, end_s, g.fps)
+            result.append({"id": f"{i + 1}", "from_name": FROM_NAME, "to_name": TO_NAME, "type": RESULT_TYPE,
+                           "value": {"ranges": [{"start": start, "end": end}], RESULT_TYPE: [label]}})
+        confidence = [c for *_, c in g.regions]
+        prediction = {"model_version": model_version, "result": result}
+        if confidence:
+            prediction["score"] = round(sum(confidence) / len(confidence), 4)
+        tasks.append({"data": {TO_NAME: task_url(g.source_path, url_prefix), "fps": round(g.fps, 6), "video_id": g.video_id},
+                      "predictions": [prediction]})
+    return tasks
+
+
+def labelling_config(labels: list[str], *, header: str = "") -> str:
+    """The project's labelling config: the task's video at its own frame rate, and a TimelineLabels of `labels`."""
+    view = ElementTree.Element("View")
+    if header:
+        ElementTree.SubElement(view, "Header", value=header)
+    ElementTree.SubElement(view, "Video", name=TO_NAME, value=f"${TO_NAME}", frameRate="$fps")
+    timeline = ElementTree.SubElement(view, "TimelineLabels", name=FROM_NAME, toName=TO_NAME)
+    for label in labels:
+        ElementTree.SubElement(timeline, "Label", value=label)
+    ElementTree.indent(view)
+    return ElementTree.tostring(view, encoding="unicode") + "\n"
+
+
+def config_path_for(tasks_path: str | Path) -> Path:
+    """Where the labelling config goes beside the tasks: tasks.json -> tasks.config.xml."""
+    tasks_path = Path(tasks_path)
+    return tasks_path.with_name(f"{tasks_path.stem}.config.xml")
+
+
+def write_label_studio(tasks_path: str | Path, guesses: list[VideoGuess], labels: list[str], *, model_version: str,
+                       url_prefix: str | None = None, header: str = "", also=()) -> list[Path]:
+    """Write the tasks JSON and its labelling config (`config_path_for`), both or neither.
+
+    `also`: (path, write(tmp_path)) pairs of other outputs written together with them (a todo CSV, a sheet).
+
+    Raises
+    ------
+    OutputUnwritable
+    """
+    config_path = config_path_for(tasks_path)
+    others = [(p, w) for p, w in also if p is not None]
+    with written_together(tasks_path, config_path, *(p for p, _ in others)) as (tasks_tmp, config_tmp, *other_tmps):
+        tasks = label_studio_tasks(guesses, model_version, url_prefix=url_prefix)
+        Path(tasks_tmp).write_text(json.dumps(tasks, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        Path(config_tmp).write_text(labelling_config(labels, header=header), encoding="utf-8")
+        for (_, write), tmp in zip(others, other_tmps):
+            write(tmp)
+    return [Path(tasks_path), config_path, *(Path(p) for p, _ in others)]
