@@ -24,7 +24,7 @@ from classifiers.data.dataset import LabelledVideos, load_labelled_videos
 from classifiers.data.table import NONE_LABEL
 from classifiers.output.leaderboard import check_report_path, write_report
 from classifiers.selection.cv import CVPlan, plan_folds
-from classifiers.selection.heldout import HeldOutVideo, score_held_out
+from classifiers.selection.heldout import HeldOutVideo, familiarity_record, score_held_out
 from classifiers.selection.metrics import METRICS, metric_key, score_fold, summarise_folds
 from classifiers.selection.pool import n_cpus, run_folds, set_threads
 from classifiers.selection.registry import MODELS, build_model
@@ -59,6 +59,9 @@ class ComparisonResult:
         Characters, not classes (issue 11): `classes` are the characters, each a binary problem.
     thresholds : dict of str to float
         Multi-label: the winner's decision threshold per character, chosen by cross-validation.
+    familiarity : TrainingReference or None
+        The labelled frames as `score` compares new videos to them, with the threshold from the held-out
+        videos' distances (`classifiers.selection.heldout.familiarity_record`).
     """
 
     leaderboard: pd.DataFrame
@@ -78,6 +81,7 @@ class ComparisonResult:
     multi_label: bool = False
     thresholds: dict = field(default_factory=dict)
     none_label: str = "neither"
+    familiarity: object = None
 
     @property
     def folds(self) -> pd.DataFrame:
@@ -155,6 +159,7 @@ def compare_models(
     result.stage_scores = stage_scores
     result.interval = error_spread([h.error_record(data.targets, result.classes, result.thresholds) for h in result.held_out],
                                    result.classes, plan.scheme, multi_label=data.is_multi_label)
+    result.familiarity = familiarity_record(data, plan.folds, feature_norm=norm, context_s=k, seed=random_state)
     with written_together(out_path, report_path) as (model_tmp, report_tmp):
         if model_tmp is not None:
             estimators = _estimators(models, random_state, multi_label=data.is_multi_label)
@@ -167,7 +172,7 @@ def compare_models(
                 model_name=result.best_name, cv=plan.to_dict(), scores=json_safe(row.to_dict()),
                 training_videos=result.training_videos, feature_norm=norm, context_s=k, interval=result.interval,
                 multi_label=data.is_multi_label, thresholds=result.thresholds, none_label=data.none_label,
-                weights_path=store.weights_path,
+                weights_path=store.weights_path, familiarity=result.familiarity,
             )
             result.model_path = Path(out_path)
         if report_tmp is not None:

@@ -19,11 +19,14 @@ from classifiers.chain.smoothing import Smoother, parse_smoother
 from classifiers.chain.timeline import VideoScreenTime, total_screen_time
 from featurestore.embedding.config import EmbeddingConfig
 from featurestore.embedding.runtime import build_embedder
-from featurestore.errors import EmbedWarning, InvalidParameter, VideoUnreadable
+from featurestore.errors import EmbedWarning, InvalidParameter, UnlikeTrainingWarning, VideoUnreadable, command
 from featurestore.pipeline import check_names, embed_videos
 from featurestore.runners.work import EmbedReport
 from featurestore.store.store import FeatureStore
 from featurestore.video.clock import check_sample_fps
+
+#: The cross-validation scores of the model that results and reports show (`classifiers.selection.metrics`).
+CV_SCORES = ("macro_f1", "balanced_accuracy", "log_loss", "screen_time_error_pct")
 
 
 @dataclass
@@ -41,6 +44,7 @@ class ScoreResult:
     embed_reports: list[EmbedReport] = field(default_factory=list)
     interval_level: float = INTERVAL_LEVEL
     interval_note: str = ""
+    store_path: Path | None = None
 
     @property
     def total_screen_time_s(self) -> dict[str, float]:
@@ -91,6 +95,17 @@ def _stored_without_source(paths, names, store: FeatureStore | None, sample_fps:
     return found
 
 
+def _warn_if_unlike(video: VideoScreenTime, saved: SavedModel, store_path, model_path) -> None:
+    """A warning for a video further from the training samples than cross-validation's held-out videos were."""
+    if not video.unlike_training:
+        return
+    ref = saved.familiarity
+    warnings.warn(f"{video.video_id}: unlike the training videos (its samples are {video.training_distance:.2f} from the "
+                  f"training samples, held-out videos at most {max(ref.held_out.values()):.2f}); its screen time may be "
+                  f"far off: label some of it, `{command(f'suggest-labels --store {store_path} --model {model_path} --budget-s 60 --out todo.csv {video.video_id}')}`, "
+                  "and retrain", UnlikeTrainingWarning, stacklevel=3)
+
+
 def score_videos(
     paths: list[str | os.PathLike],
     *,
@@ -126,6 +141,9 @@ def score_videos(
         As in `embed_videos`: ids to store the videos under, and whether to re-embed a stored id.
     interval_level : float
         Level of the screen-time intervals, in (0, 1) (see `classifiers.chain.intervals`).
+
+    A video further from the training samples than cross-validation's held-out videos were gets
+    ``unlike_training`` True and an `UnlikeTrainingWarning` (`classifiers.chain.familiarity`).
 
     Raises
     ------
@@ -164,6 +182,7 @@ def score_videos(
         videos.append(saved.predict_video(v.requested_s, v.features, duration_s=float(v.info["duration_s"]),
                                           sample_fps=float(v.info["sample_fps"]), video_id=video_id, smoother=smoother,
                                           interval_level=interval_level, actual_s=v.actual_s))
+        _warn_if_unlike(videos[-1], saved, store_path, model_path)
     model_info = {
         "path": str(Path(model_path)),
         "name": saved.model_name,
@@ -174,9 +193,12 @@ def score_videos(
         "embedding_config": saved.embedding_config,
         "training_videos": list(saved.training_videos),
         "created_at": saved.created_at,
+        "cv": {k: saved.cv[k] for k in ("scheme", "n_splits", "description", "caveat") if k in saved.cv},
+        "scores": {k: float(saved.scores[k]) for k in CV_SCORES if isinstance(saved.scores.get(k), (int, float))},
     }
+    model_info["unlike_training"] = saved.familiarity.describe() if saved.familiarity is not None else None
     if saved.multi_label:  # a single-label model's JSON stays as it was
         model_info.update({"multi_label": True, "thresholds": dict(saved.thresholds), "none_label": saved.none_label})
     return ScoreResult(videos=videos, classes=list(saved.classes), model_info=model_info, embed_reports=reports,
-                       interval_level=interval_level, interval_note=interval_note(saved.interval))
+                       interval_level=interval_level, interval_note=interval_note(saved.interval), store_path=store_path)
 

@@ -1,7 +1,8 @@
 """A fitted model as one object that owns the whole chain: `SavedModel.predict_video(t, X)` is the one path from
 a video's stored features to its screen time: per-video normalisation -> temporal context -> classifier ->
-smoothing -> the labels rule (decision.py) -> screen time (with an interval). `score`, cross-validation's
-held-out scoring, suggest-labels and Python users all call it. Files: persist.py.
+smoothing -> the labels rule (decision.py) -> screen time (with an interval), and how far the video is from
+the training samples (familiarity.py). `score`, cross-validation's held-out scoring, suggest-labels and Python
+users all call it. Files: persist.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from .decision import on_screen, threshold_vector
+from .familiarity import TrainingReference
 from .intervals import INTERVAL_LEVEL, screen_time_interval
 from .presence import summarize_presence
 from .smoothing import Smoother
@@ -55,6 +57,9 @@ class SavedModel:
         Multi-label: the name of "no character on screen".
     weights_path : str or None
         The weights file the training store recorded, when its features came from one (scoring finds it there).
+    familiarity : TrainingReference or None
+        The training samples as new videos are compared to them, with the threshold from cross-validation
+        (`classifiers.chain.familiarity`); None for model files saved before issue 18 (no check, no flag).
     """
 
     pipeline: object
@@ -75,6 +80,7 @@ class SavedModel:
     thresholds: dict = field(default_factory=dict)
     none_label: str = "neither"
     weights_path: str | None = None
+    familiarity: TrainingReference | None = None
 
     @property
     def threshold_array(self) -> np.ndarray | None:
@@ -84,6 +90,15 @@ class SavedModel:
     def on_screen(self, proba: np.ndarray) -> np.ndarray:
         """Which classes each sample shows (`classifiers.chain.decision.on_screen`), shape (n_samples, n_classes)."""
         return on_screen(proba, self.threshold_array)
+
+    def training_distance(self, t, X) -> float | None:
+        """How far ONE video's samples are from the training samples (`TrainingReference.video_distance`), after
+        the per-video stages; None when the model keeps no reference. `predict_video` reports the same number."""
+        if self.familiarity is None or len(t) == 0:
+            return None
+        t = np.asarray(t, dtype=np.float64)
+        return self.familiarity.video_distance(video_features(np.asarray(X), t, feature_norm=self.feature_norm,
+                                                              context_s=self.context_s))
 
     def predict_video(
         self,
@@ -130,7 +145,9 @@ class SavedModel:
             Per-sample smoothed probabilities (columns in `classes` order) and labels, seconds, share,
             segments, and ``screen_time_interval_s`` (None when the model cannot give intervals). For a
             multi-label model, per character (they may overlap), with time together and with no character
-            (`classifiers.chain.presence.summarize_presence`).
+            (`classifiers.chain.presence.summarize_presence`). ``training_distance`` and ``unlike_training``
+            say how far the video is from the training samples (`training_distance`; None without a
+            reference, or for a stretch).
         """
         t = np.asarray(t, dtype=np.float64)
         X = np.asarray(X)
@@ -144,6 +161,9 @@ class SavedModel:
             warnings.warn(f"{video_id}: only {len(X)} samples; its per-video feature normalisation "
                           f"({self.feature_norm}) is unreliable below {MIN_SAMPLES_FOR_CENTER}", stacklevel=2)
         staged = video_features(X, t, feature_norm=self.feature_norm, context_s=self.context_s) if len(t) else X
+        distance = None
+        if self.familiarity is not None and stretch is None and len(t):
+            distance = self.familiarity.video_distance(staged)
         if stretch is not None:
             start_s = float(t[stretch][0]) if len(t[stretch]) else 0.0
             staged, t = staged[stretch], t[stretch] - start_s
@@ -168,5 +188,7 @@ class SavedModel:
             video.screen_time_interval_s = screen_time_interval(video.screen_time_s, video.duration_s, self.interval,
                                                                 interval_level, min_half_width_s=1.0 / sample_fps)
             video.interval_level = float(interval_level)
+            video.training_distance = distance
+            video.unlike_training = None if self.familiarity is None else self.familiarity.is_unlike(distance)
             videos.append(video)
         return videos if smoother is not None and not isinstance(smoother, Smoother) else videos[0]
