@@ -21,7 +21,7 @@ from featurestore.errors import ScreentimeError
 THUMB_WIDTH_PX = 160
 JPEG_QUALITY = 70
 #: Distinct frames decoded for one report (about 4-8 kB each): the page stays under ~10 MB.
-MAX_FRAMES = 1200
+MAX_FRAMES = 1000
 #: Times further apart than this are decoded after a seek of their own; closer ones in one pass.
 GROUP_GAP_S = 10.0
 
