@@ -34,7 +34,7 @@ MAX_REFERENCES = 2000
 MAX_SCORED_SAMPLES = 2000
 #: A video is unlike the training videos beyond this many times the furthest held-out video's distance.
 MARGIN = 1.25
-_FIT_ROWS = 5000  # training samples the axes are computed from
+_FIT_ROWS = 3000  # training samples the axes are computed from (a random subset)
 _CHUNK = 1024
 
 
@@ -129,7 +129,7 @@ def fit_reference(staged: np.ndarray, *, seed: int = 0) -> TrainingReference:
     scale = float(np.sqrt(np.mean(np.einsum("ij,ij->i", centred, centred))))
     fit_rows = centred[rng.choice(len(X), _FIT_ROWS, replace=False)] if len(X) > _FIT_ROWS else centred
     k = max(1, min(N_COMPONENTS, fit_rows.shape[0] - 1, fit_rows.shape[1]))
-    _, _, vt = randomized_svd(fit_rows, n_components=k, random_state=seed)
+    _, _, vt = randomized_svd(fit_rows, n_components=k, n_iter=2, random_state=seed)  # rough axes: off-axis parts count too
     keep = rng.choice(len(X), MAX_REFERENCES, replace=False) if len(X) > MAX_REFERENCES else np.arange(len(X))
     components = vt.astype(np.float32)
     return TrainingReference(mean, components, (centred[np.sort(keep)] @ components.T).astype(np.float32),

@@ -113,6 +113,13 @@ def familiarity_record(data: LabelledVideos, folds, *, feature_norm: str, contex
     frame came from is measured whole by `SavedModel.training_distance`, the very call `score` makes for a
     new video (`classifiers.chain.familiarity`). A blocks split holds out no whole video: no threshold.
     """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # small matrices: one BLAS thread is several times faster than many that contend
+        return _familiarity_record(data, folds, feature_norm=feature_norm, context_s=context_s, seed=seed)
+
+
+def _familiarity_record(data: LabelledVideos, folds, *, feature_norm: str, context_s: float, seed: int) -> TrainingReference:
     staged = data.features(feature_norm, context_s)
     held_out = {}
     for train, test in folds:
