@@ -99,11 +99,14 @@ def _warn_if_unlike(video: VideoScreenTime, saved: SavedModel, store_path, model
     """A warning for a video further from the training samples than cross-validation's held-out videos were."""
     if not video.unlike_training:
         return
+    from shlex import quote
+
     ref = saved.familiarity
+    suggest = command(f"suggest-labels --store {quote(str(store_path))} --model {quote(str(model_path))} --budget-s 60 "
+                      f"--out todo.csv {quote(video.video_id)}")
     warnings.warn(f"{video.video_id}: unlike the training videos (its samples are {video.training_distance:.2f} from the "
                   f"training samples, held-out videos at most {max(ref.held_out.values()):.2f}); its screen time may be "
-                  f"far off: label some of it, `{command(f'suggest-labels --store {store_path} --model {model_path} --budget-s 60 --out todo.csv {video.video_id}')}`, "
-                  "and retrain", UnlikeTrainingWarning, stacklevel=3)
+                  f"far off: label some of it, `{suggest}`, and retrain", UnlikeTrainingWarning, stacklevel=3)
 
 
 def score_videos(

@@ -309,7 +309,7 @@ def demo_lines(result, prog: str | None = None) -> list[str]:
         f"  results  {files(outputs.get(k) for k in ('json', 'csv', 'plot') if outputs.get(k))}",
         *([f"  report   {outputs['report']} (open it in a browser: timeline, each segment's frames, warnings)"]
           if outputs.get("report") else []),
-        *([f"  subtitles {outputs['vtt']}/*.vtt (play a held-out video in VLC or mpv: who is on screen)"]
+        *([f"  vtt      {outputs['vtt']}/*.vtt (subtitles: play a held-out video in VLC or mpv to see who is on screen)"]
           if outputs.get("vtt") else []),
         "next:",
         f"  {score_cmd} --json -",
