@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from classifiers.chain.familiarity import MARGIN, TrainingReference, fit_reference
+from classifiers.chain.familiarity import MARGIN, MIN_THRESHOLD, TrainingReference, fit_reference
 from conftest import run_cli as run
 
 
@@ -23,6 +23,7 @@ def test_reference_distances_are_small_inside_the_training_cloud_and_large_outsi
     flagged = ref.with_threshold({"a": inside, "b": 0.5 * inside})
     assert flagged.threshold == pytest.approx(MARGIN * inside)
     assert flagged.is_unlike(outside) is True and flagged.is_unlike(inside) is False
+    assert ref.with_threshold({"on the training samples": 1e-6}).threshold == MIN_THRESHOLD  # no flag from rounding
     again = TrainingReference.from_dict(flagged.to_dict())
     assert again.threshold == flagged.threshold and again.video_distance(train[:50]) == ref.video_distance(train[:50])
 

@@ -13,9 +13,9 @@ mean, the top principal axes, and up to `MAX_REFERENCES` samples projected on th
 - The threshold comes from cross-validation: every whole held-out video's distance to the reference of
   its fold's training samples, the very computation `score` makes for a new video against the reference of
   all training samples (`SavedModel.training_distance`). A new video is unlike the training videos when
-  its distance exceeds ``MARGIN`` x the furthest held-out video's: one held-out video of a few is the
-  furthest by chance, and a fold's reference has fewer videos than the final model's, so the margin is
-  small. A blocks split (one labelled video) holds out no whole video, and gives no threshold.
+  its distance exceeds ``MARGIN`` x the furthest held-out video's (and `MIN_THRESHOLD`): one held-out video
+  of a few is the furthest by chance, and a fold's reference has fewer videos than the final model's, so
+  the margin is small. A blocks split (one labelled video) holds out no whole video: no threshold.
 
 Stored as NumPy arrays and floats (`to_dict`), which skops model files keep without trusting any type.
 """
@@ -34,6 +34,9 @@ MAX_REFERENCES = 2000
 MAX_SCORED_SAMPLES = 2000
 #: A video is unlike the training videos beyond this many times the furthest held-out video's distance.
 MARGIN = 1.25
+#: Nor below this distance (a tenth of the training samples' spread): where held-out videos sat on the training
+#: samples (features that hardly vary), rounding would otherwise tell videos apart.
+MIN_THRESHOLD = 0.1
 _FIT_ROWS = 3000  # training samples the axes are computed from (a random subset)
 _CHUNK = 1024
 
@@ -52,8 +55,8 @@ class TrainingReference:
     scale : float
         RMS distance of training samples to `mean`: distances are in these units.
     threshold : float or None
-        Distance above which a video is unlike the training videos (`MARGIN` x the furthest held-out video's);
-        None when cross-validation held out no whole video.
+        Distance above which a video is unlike the training videos (`MARGIN` x the furthest held-out video's,
+        at least `MIN_THRESHOLD`); None when cross-validation held out no whole video.
     held_out : dict of str to float
         Each whole held-out video's distance to its fold's training samples.
     """
@@ -94,7 +97,7 @@ class TrainingReference:
     def with_threshold(self, held_out: dict[str, float]) -> "TrainingReference":
         """This reference with the threshold from the held-out videos' distances (none: no threshold)."""
         held_out = {str(k): float(v) for k, v in held_out.items() if v is not None}
-        threshold = MARGIN * max(held_out.values()) if held_out else None
+        threshold = max(MARGIN * max(held_out.values()), MIN_THRESHOLD) if held_out else None
         return TrainingReference(self.mean, self.components, self.references, self.scale, threshold, held_out)
 
     def to_dict(self) -> dict:
