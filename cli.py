@@ -253,6 +253,7 @@ def suggest_labels_command(
 @app.command(cls=Command, epilog="""
     {prog} score ep3.mp4 --model best.skops --store features.h5
     {prog} score ep3.mp4 ep4.mp4 --csv seg.csv --plot timeline.png
+    {prog} score ep3.mp4 --report report.html --vtt .
     {prog} score ep3.mp4 --label-studio tasks.json
     {prog} score ep3.mp4 --json - | jq .total_screen_time_s
 """)
@@ -268,6 +269,9 @@ def score(
     json_path: Path = typer.Option(None, "--json", metavar="FILE", help="Write the full result (screen time, segments, per-sample probabilities) as JSON; - for stdout."),
     csv_path: Path = typer.Option(None, "--csv", metavar="FILE", help="Write one row per segment: video,start,end,label,confidence; - for stdout."),
     plot_path: Path = typer.Option(None, "--plot", metavar="PNG", help="Write a timeline PNG: a band per class over time, probabilities under it."),
+    report_path: Path = typer.Option(None, "--report", metavar="HTML", help="Write one self-contained HTML page to check by looking: tables, an interactive timeline, each segment's frames, the model's provenance and warnings (works offline)."),
+    vtt_path: Path = typer.Option(None, "--vtt", metavar="DIR|FILE", help="Write who is on screen as WebVTT subtitles ('tom', 'jerry + tom') to watch in VLC or mpv: FILE.vtt for one video, or a folder of VIDEO-NAME.vtt."),
+    srt_path: Path = typer.Option(None, "--srt", metavar="DIR|FILE", help="The same as SubRip subtitles (.srt)."),
     batch_size: int = typer.Option(32, "--batch-size", min=1, metavar="N", help="Frames per VGG16 batch."),
     interval_level: float = typer.Option(0.9, "--interval-level", min=0.01, max=0.99, metavar="LEVEL", help="Level of the screen-time intervals, from how wrong whole held-out videos were in cross-validation."),
     label_studio: Path = typer.Option(None, "--label-studio", metavar="JSON", help="Write a Label Studio task per video, the model's segments as predictions to correct, and their labelling config JSON.config.xml."),
@@ -279,21 +283,24 @@ def score(
     """
     from classifiers.output.console import label_studio_hint, screen_time_tables
     from classifiers.output.progress import RichProgress
-    from classifiers.output.results import check_outputs, is_stdout, write_outputs
+    from classifiers.output.results import is_stdout
+    from classifiers.output.score_files import check_outputs, write_outputs
     from classifiers.score import score_videos
     from featurestore.video.paths import expand_folders
 
-    check_outputs(json_path=json_path, csv_path=csv_path, plot_path=plot_path, label_studio_path=label_studio, url_prefix=url_prefix)
+    videos, files = expand_folders(videos), dict(json_path=json_path, csv_path=csv_path, plot_path=plot_path,
+                                                 report_path=report_path, vtt_path=vtt_path, srt_path=srt_path,
+                                                 label_studio_path=label_studio, url_prefix=url_prefix)
+    check_outputs(**files, n_videos=len(videos))
     _show_warnings()
     with RichProgress(console) as progress:
-        result = score_videos(expand_folders(videos), model_path=model, store_path=store, sample_fps=fps, smooth=smooth,
+        result = score_videos(videos, model_path=model, store_path=store, sample_fps=fps, smooth=smooth,
                               weights=weights, batch_size=batch_size, names=name or None, replace=replace,
                               progress=progress, on_wait=lambda msg: console.print(msg), interval_level=interval_level)
     tables_to = console if is_stdout(json_path) or is_stdout(csv_path) else out  # stdout carries the JSON or CSV alone
     for table in screen_time_tables(result):
         tables_to.print(table)
-    for path in write_outputs(result, json_path=json_path, csv_path=csv_path, plot_path=plot_path,
-                              label_studio_path=label_studio, url_prefix=url_prefix):
+    for path in write_outputs(result, **files):
         if str(path) != "-":
             console.print(f"wrote {path}", highlight=False)
     if label_studio is not None:

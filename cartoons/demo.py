@@ -1,7 +1,8 @@
 """The whole job on generated cartoons, offline: make videos, embed, compare models, score held-out videos.
 
 Used by `python cli.py demo`; the truth is known exactly, so the screen time can be printed next to it.
-It writes what `score` writes (JSON, segments CSV, timeline PNG), so every file a user will meet is there.
+It writes what `score` writes (JSON, segments CSV, timeline PNG, the HTML report and WebVTT subtitles beside
+the held-out videos), so every file a user will meet is there.
 The cartoons have scenes with tom and jerry together, labelled one line per character per interval, and
 the demo trains a multi-label model (issue 11): each character's time counts when they share the screen.
 """
@@ -14,7 +15,7 @@ from typing import Callable
 
 from cartoons.synthetic import make_dataset, true_presence, true_screen_time, write_interval_labels
 from classifiers.compare import ComparisonResult, compare_models
-from classifiers.output.results import write_outputs
+from classifiers.output.score_files import write_outputs
 from classifiers.score import ScoreResult, score_videos
 from featurestore.embedding.config import EmbeddingConfig, imagenet_weights_path
 from featurestore.embedding.runtime import build_embedder
@@ -30,7 +31,8 @@ class DemoResult:
     per character, "together" and "neither"; `cartoons.synthetic.true_presence`).
 
     `weights` is the store's weights identity ('imagenet', 'random:seed=0', 'sha256:...'); `weights_arg`
-    what to pass as --weights to use them again. `outputs` maps 'json', 'csv' and 'plot' to the files written.
+    what to pass as --weights to use them again. `outputs` maps 'json', 'csv', 'plot' and 'report' to the files
+written, and 'vtt' to the folder of the held-out videos' subtitles.
     """
 
     out_dir: Path
@@ -104,8 +106,10 @@ def run_demo(
     on_step(f"scoring the held-out video{'s' if n_test != 1 else ''} with {comparison.best_name} (smoothing {comparison.best_smoother.name})")
     score = score_videos([v.path for v in test], model_path=model_path, store_path=store_path,
                          weights=config.weights, progress=progress, make_embedder=lambda _: embedder)
-    outputs = {"json": out_dir / "result.json", "csv": out_dir / "segments.csv", "plot": out_dir / "timeline.png"}
-    write_outputs(score, json_path=outputs["json"], csv_path=outputs["csv"], plot_path=outputs["plot"])
+    outputs = {"json": out_dir / "result.json", "csv": out_dir / "segments.csv", "plot": out_dir / "timeline.png",
+               "report": out_dir / "report.html", "vtt": out_dir / "videos"}
+    write_outputs(score, json_path=outputs["json"], csv_path=outputs["csv"], plot_path=outputs["plot"],
+                  report_path=outputs["report"], vtt_path=outputs["vtt"])
     truth = {v.path.name: true_presence(v) if multi_label else true_screen_time(v) for v in test}
     return DemoResult(out_dir, config.identity()["weights"], comparison, score, truth, weights_arg=config.weights,
                       labels_path=labels_path, store_path=store_path, model_path=model_path,

@@ -25,7 +25,7 @@ from classifiers.data.table import NONE_LABEL
 from classifiers.output.leaderboard import check_report_path, write_report
 from classifiers.selection.cv import CVPlan
 from classifiers.selection.few_labels import plan_folds_that_fit
-from classifiers.selection.heldout import HeldOutVideo, score_held_out
+from classifiers.selection.heldout import HeldOutVideo, familiarity_record, score_held_out
 from classifiers.selection.metrics import METRICS, metric_key, score_fold, summarise_folds
 from classifiers.selection.choice import (SELECTIONS, choose, model_simplicity, smoother_simplicity, stage_grid,
                                           stage_simplicity)
@@ -64,6 +64,9 @@ class ComparisonResult:
         Why the winner's stages, smoothing and model were chosen (`classifiers.selection.choice`).
     thresholds : dict of str to float
         Multi-label: the winner's decision threshold per character, chosen by cross-validation.
+    familiarity : TrainingReference or None
+        The labelled frames as `score` compares new videos to them, with the threshold from the held-out
+        videos' distances (`classifiers.selection.heldout.familiarity_record`).
     """
 
     leaderboard: pd.DataFrame
@@ -85,6 +88,7 @@ class ComparisonResult:
     none_label: str = "neither"
     choice: dict = field(default_factory=dict)
     fold_models: list = field(default_factory=list, repr=False)
+    familiarity: object = None
 
     @property
     def folds(self) -> pd.DataFrame:
@@ -174,6 +178,7 @@ def compare_models(
         result.choice = {"stages": f"{norm}, context {k:g} s: {stages_why}", **result.choice}
     result.interval = error_spread([h.error_record(data.targets, result.classes, result.thresholds) for h in result.held_out],
                                    result.classes, plan.scheme, multi_label=data.is_multi_label, method=interval_method)
+    result.familiarity = familiarity_record(data, plan.folds, feature_norm=norm, context_s=k, seed=random_state)
     with written_together(out_path, report_path) as (model_tmp, report_tmp):
         if model_tmp is not None:
             estimators = _estimators(models, random_state, multi_label=data.is_multi_label)
@@ -187,6 +192,7 @@ def compare_models(
                 training_videos=result.training_videos, feature_norm=norm, context_s=k, interval=result.interval,
                 multi_label=data.is_multi_label, thresholds=result.thresholds, none_label=data.none_label,
                 weights_path=store.weights_path, fold_pipelines=result.fold_models if interval_method == "cv-plus" else None,
+                familiarity=result.familiarity,
             )
             result.model_path = Path(out_path)
         if report_tmp is not None:

@@ -19,13 +19,17 @@ from classifiers.chain.smoothing import Smoother, parse_smoother
 from classifiers.chain.timeline import VideoScreenTime, total_screen_time
 from featurestore.embedding.config import EmbeddingConfig
 from featurestore.embedding.runtime import build_embedder
-from featurestore.errors import EmbedWarning, InvalidParameter, VideoUnreadable, WeightsUnavailable
+from featurestore.errors import (EmbedWarning, InvalidParameter, UnlikeTrainingWarning, VideoUnreadable,
+                                 WeightsUnavailable, command)
 from featurestore.pipeline import check_names, embed_videos
 from featurestore.reuse import stored_state
 from featurestore.runners.work import EmbedReport
 from featurestore.store.store import FeatureStore
 from featurestore.video.clock import check_sample_fps
 from featurestore.video.paths import check_video_path, fingerprint
+
+#: The cross-validation scores of the model that results and reports show (`classifiers.selection.metrics`).
+CV_SCORES = ("macro_f1", "balanced_accuracy", "log_loss", "screen_time_error_pct")
 
 
 @dataclass
@@ -44,6 +48,7 @@ class ScoreResult:
     interval_level: float = INTERVAL_LEVEL
     interval_note: str = ""
     video_info: dict = field(default_factory=dict)  # video_id -> {"fps", "source_path"}: for Label Studio tasks
+    store_path: Path | None = None
 
     @property
     def total_screen_time_s(self) -> dict[str, float]:
@@ -116,6 +121,20 @@ def _already_stored(paths, names, store: FeatureStore | None, sample_fps: float 
     return reports
 
 
+def _warn_if_unlike(video: VideoScreenTime, saved: SavedModel, store_path, model_path) -> None:
+    """A warning for a video further from the training samples than cross-validation's held-out videos were."""
+    if not video.unlike_training:
+        return
+    from shlex import quote
+
+    ref = saved.familiarity
+    suggest = command(f"suggest-labels --store {quote(str(store_path))} --model {quote(str(model_path))} --budget-s 60 "
+                      f"--out todo.csv {quote(video.video_id)}")
+    warnings.warn(f"{video.video_id}: unlike the training videos (its samples are {video.training_distance:.2f} from the "
+                  f"training samples, held-out videos at most {max(ref.held_out.values()):.2f}); its screen time may be "
+                  f"far off: label some of it, `{suggest}`, and retrain", UnlikeTrainingWarning, stacklevel=3)
+
+
 def score_videos(
     paths: list[str | os.PathLike],
     *,
@@ -151,6 +170,9 @@ def score_videos(
         As in `embed_videos`: ids to store the videos under, and whether to re-embed a stored id.
     interval_level : float
         Level of the screen-time intervals, in (0, 1) (see `classifiers.chain.intervals`).
+
+    A video further from the training samples than cross-validation's held-out videos were gets
+    ``unlike_training`` True and an `UnlikeTrainingWarning` (`classifiers.chain.familiarity`).
 
     Raises
     ------
@@ -199,6 +221,7 @@ def score_videos(
         videos.append(saved.predict_video(v.requested_s, v.features, duration_s=float(v.info["duration_s"]),
                                           sample_fps=float(v.info["sample_fps"]), video_id=video_id, smoother=smoother,
                                           interval_level=interval_level, actual_s=v.actual_s))
+        _warn_if_unlike(videos[-1], saved, store_path, model_path)
     model_info = {
         "path": str(Path(model_path)),
         "name": saved.model_name,
@@ -209,10 +232,14 @@ def score_videos(
         "embedding_config": saved.embedding_config,
         "training_videos": list(saved.training_videos),
         "created_at": saved.created_at,
+        "cv": {k: saved.cv[k] for k in ("scheme", "n_splits", "description", "caveat") if k in saved.cv},
+        "scores": {k: float(saved.scores[k]) for k in CV_SCORES if isinstance(saved.scores.get(k), (int, float))},
     }
+    model_info["unlike_training"] = saved.familiarity.describe() if saved.familiarity is not None else None
     if saved.multi_label:  # a single-label model's JSON stays as it was
         model_info.update({"multi_label": True, "thresholds": dict(saved.thresholds), "none_label": saved.none_label})
     return ScoreResult(videos=videos, classes=list(saved.classes), model_info=model_info, embed_reports=reports,
                        interval_level=_claimed(saved, interval_level),
-                       interval_note=interval_note(saved.interval, interval_level), video_info=video_info)
+                       interval_note=interval_note(saved.interval, interval_level), video_info=video_info,
+                       store_path=store_path)
 

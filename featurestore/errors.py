@@ -121,3 +121,7 @@ class ClusterUnavailable(ScreentimeError, RuntimeError):
 
 class EmbedWarning(UserWarning):
     """Something was embedded, but not all of it (e.g. a truncated video), or stored data had to be replaced."""
+
+
+class UnlikeTrainingWarning(UserWarning):
+    """A scored video is further from the training samples than any video held out in cross-validation was."""

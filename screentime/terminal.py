@@ -50,6 +50,7 @@ OPTIONS = {
     "plot_path": "--plot", "out_path": "--out", "sheet_path": "--sheet", "split": "--split", "metric": "--metric",
     "runtime": "--runtime", "selection": "--selection", "interval_method": "--intervals",
     "label_studio_path": "--label-studio", "url_prefix": "--url-prefix",
+    "vtt_path": "--vtt", "srt_path": "--srt",
 }
 
 

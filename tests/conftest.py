@@ -138,3 +138,31 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+@pytest.fixture(scope="session")
+def two_models(tmp_path_factory):
+    """Two models on colour-coded episodes through the real VGG16 (random weights, 32 px), one store: 'single'
+    (3 labelled episodes of test_score's one-colour-a-second kind, logreg) and 'multi' (3 of
+    test_score_multilabel's jerry-left/tom-right kind, multi-label logreg); each kind has a held-out episode
+    (`held out.avi`, `held out ml.avi`) not stored yet. Returns (folder, {kind: model path}, {kind: truth})."""
+    from classifiers.compare import compare_models
+    from featurestore import EmbeddingConfig, embed_videos
+    import test_score
+    import test_score_multilabel as ml
+
+    d = tmp_path_factory.mktemp("two models")
+    single, multi = [], []
+    for i in range(3):
+        single += test_score.interval_rows(f"ep{i}.avi", test_score.make_episode(d / f"ep{i}.avi", seed=i, seconds=30))
+        multi += ml.label_rows(f"ml{i}.avi", ml.make_episode(d / f"ml{i}.avi", seed=i, seconds=30))
+    truth = {"single": test_score.make_episode(d / "held out.avi", seed=10, seconds=30),
+             "multi": ml.make_episode(d / "held out ml.avi", seed=10, seconds=30)}
+    (d / "single.csv").write_text("video,start,end,label\n" + "\n".join(single) + "\n")
+    (d / "multi.csv").write_text("video,start,end,label\n" + "\n".join(multi) + "\n")
+    embed_videos([d / f"{p}{i}.avi" for p in ("ep", "ml") for i in range(3)], d / "f.h5",
+                 config=EmbeddingConfig(weights="random", image_size_px=32))
+    models = {"single": d / "single.skops", "multi": d / "multi.skops"}
+    compare_models(d / "f.h5", d / "single.csv", out_path=models["single"], models=["logreg"], n_splits=3)
+    compare_models(d / "f.h5", d / "multi.csv", out_path=models["multi"], models=["logreg"], n_splits=3, multi_label=True)
+    return d, models, truth

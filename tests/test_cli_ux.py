@@ -206,6 +206,28 @@ def test_keras_download_messages_go_to_stderr_and_a_failure_is_not_retried(monke
     assert attempts == ["imagenet"]  # the second embedder did not try the network again
 
 
+def test_offline_imagenet_weights_fail_in_one_line_before_any_progress_bar(tmp_path, monkeypatch, capsys):
+    """Issue 18: the ImageNet weights, neither cached nor downloadable, are refused before the bar is drawn."""
+    import featurestore.embedding.vgg16 as embed_module
+    from featurestore.embedding.backend import import_keras
+
+    import_keras()
+    from keras.applications import vgg16
+
+    def offline_vgg16(*, weights=None, **kwargs):  # what Keras raises offline
+        raise Exception("URL fetch failure on https://storage.googleapis.com/vgg16_notop.h5: None -- name resolution")
+
+    monkeypatch.setattr(vgg16, "VGG16", offline_vgg16)
+    monkeypatch.setattr(embed_module, "_imagenet_failure", None)
+    monkeypatch.setattr(embed_module, "imagenet_weights_path", lambda: None)
+    video = write_video(tmp_path / "clip.avi", 10, 30, fourcc="MJPG")
+    code, out, err = run(["embed", video, "--store", tmp_path / "f.h5", "--weights", "imagenet", "--image-size", "32"], capsys)
+    assert code == 1 and out == "" and err.count("\n") == 1, err
+    assert err.startswith("error: could not get the ImageNet weights") and "--weights FILE" in err and "--weights random" in err
+    assert "clip.avi" not in err and "0/" not in err  # no progress bar line
+    assert not (tmp_path / "f.h5").exists()
+
+
 def test_imagenet_weights_path_looks_in_the_keras_cache(tmp_path, monkeypatch):
     from featurestore.embedding.config import IMAGENET_NOTOP_FILE, imagenet_weights_path
 

@@ -20,9 +20,9 @@ def test_demo_quick_runs_end_to_end(tmp_path, capsys, monkeypatch):
 
     original_init = VGG16Embedder.__init__
 
-    def no_download(self, config):
+    def no_download(self, config, *args, **kwargs):
         assert config.weights != "imagenet", "the demo tried to download the ImageNet weights"
-        original_init(self, config)
+        original_init(self, config, *args, **kwargs)
 
     monkeypatch.setattr(VGG16Embedder, "__init__", no_download)
     demo_dir = tmp_path / "demo"
@@ -39,8 +39,10 @@ def test_demo_quick_runs_end_to_end(tmp_path, capsys, monkeypatch):
 
     store = demo_dir / "features-random-32px.h5"
     for path in (demo_dir / "best.skops", demo_dir / "labels.csv", store, demo_dir / "result.json",
-                 demo_dir / "segments.csv", demo_dir / "timeline.png"):
+                 demo_dir / "segments.csv", demo_dir / "timeline.png", demo_dir / "report.html"):
         assert path.is_file() and str(path) in out, path
+    assert "test_0.mp4" in (demo_dir / "report.html").read_text() and "data:image/jpeg" in (demo_dir / "report.html").read_text()
+    assert (demo_dir / "videos" / "test_0.vtt").read_text().startswith("WEBVTT")
     result = json.loads((demo_dir / "result.json").read_text())
     assert result["videos"][0]["video"] == "test_0.mp4" and result["model"]["multi_label"] is True
     assert "--multi-label" in out  # the printed compare-models command reads the demo's overlapping labels

@@ -1,7 +1,8 @@
 """A fitted model as one object that owns the whole chain: `SavedModel.predict_video(t, X)` is the one path from
 a video's stored features to its screen time: per-video normalisation -> temporal context -> classifier ->
-smoothing -> the labels rule (decision.py) -> screen time (with an interval). `score`, cross-validation's
-held-out scoring, suggest-labels and Python users all call it. Files: persist.py.
+smoothing -> the labels rule (decision.py) -> screen time (with an interval), and how far the video is from
+the training samples (familiarity.py). `score`, cross-validation's held-out scoring, suggest-labels and Python
+users all call it. Files: persist.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from .decision import on_screen, threshold_vector
+from .familiarity import TrainingReference
 from .intervals import INTERVAL_LEVEL, claimed_level, method_of, screen_time_interval
 from .presence import summarize_presence
 from .smoothing import Smoother
@@ -58,6 +60,9 @@ class SavedModel:
     fold_pipelines : list of fitted classifiers
         The cross-validation fold models (fold k at index k - 1), for CV+ intervals (`classifiers.chain.intervals`):
         run with this model's stages, smoothing and thresholds on each new video.
+    familiarity : TrainingReference or None
+        The training samples as new videos are compared to them, with the threshold from cross-validation
+        (`classifiers.chain.familiarity`); None for model files saved before issue 18 (no check, no flag).
     """
 
     pipeline: object
@@ -79,6 +84,7 @@ class SavedModel:
     none_label: str = "neither"
     weights_path: str | None = None
     fold_pipelines: list = field(default_factory=list, repr=False)
+    familiarity: TrainingReference | None = None
 
     @property
     def threshold_array(self) -> np.ndarray | None:
@@ -111,6 +117,15 @@ class SavedModel:
                                       float(sample_fps), none_label=self.none_label, actual_s=actual_s)
         smoothed = smoother.transform(proba, step_s=1.0 / sample_fps) if len(t) else proba
         return summarize_video(video_id, t, smoothed, self.classes, float(duration_s), float(sample_fps), actual_s=actual_s)
+
+    def training_distance(self, t, X) -> float | None:
+        """How far ONE video's samples are from the training samples (`TrainingReference.video_distance`), after
+        the per-video stages; None when the model keeps no reference. `predict_video` reports the same number."""
+        if self.familiarity is None or len(t) == 0:
+            return None
+        t = np.asarray(t, dtype=np.float64)
+        return self.familiarity.video_distance(video_features(np.asarray(X), t, feature_norm=self.feature_norm,
+                                                              context_s=self.context_s))
 
     def predict_video(
         self,
@@ -159,7 +174,9 @@ class SavedModel:
             Per-sample smoothed probabilities (columns in `classes` order) and labels, seconds, share,
             segments, and ``screen_time_interval_s`` (None when the model cannot give intervals). For a
             multi-label model, per character (they may overlap), with time together and with no character
-            (`classifiers.chain.presence.summarize_presence`).
+            (`classifiers.chain.presence.summarize_presence`). ``training_distance`` and ``unlike_training``
+            say how far the video is from the training samples (`training_distance`; None without a
+            reference, or for a stretch).
         """
         t = np.asarray(t, dtype=np.float64)
         X = np.asarray(X)
@@ -173,6 +190,9 @@ class SavedModel:
             warnings.warn(f"{video_id}: only {len(X)} samples; its per-video feature normalisation "
                           f"({self.feature_norm}) is unreliable below {MIN_SAMPLES_FOR_CENTER}", stacklevel=2)
         staged = video_features(X, t, feature_norm=self.feature_norm, context_s=self.context_s) if len(t) else X
+        distance = None
+        if self.familiarity is not None and stretch is None and len(t):
+            distance = self.familiarity.video_distance(staged)
         if stretch is not None:
             start_s = float(t[stretch][0]) if len(t[stretch]) else 0.0
             staged, t = staged[stretch], t[stretch] - start_s
@@ -190,5 +210,7 @@ class SavedModel:
                                                                 fold_screen_time_s=fold_s or None)
             claimed = claimed_level(self.interval, interval_level)
             video.interval_level = float(interval_level if claimed is None else claimed)  # what the intervals claim
+            video.training_distance = distance
+            video.unlike_training = None if self.familiarity is None else self.familiarity.is_unlike(distance)
             videos.append(video)
         return videos if smoother is not None and not isinstance(smoother, Smoother) else videos[0]

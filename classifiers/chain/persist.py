@@ -5,7 +5,9 @@ cannot run code, so model files can be shared. It holds a plain dict tagged ``fo
 the fitted classifier pipeline (the only non-JSON value), class names, the embedding config of the training
 features, the per-video stages, the chosen smoother, the held-out errors behind the intervals, CV scheme and
 scores, training videos, library versions and creation time; for a multi-label model (issue 11), the
-per-character thresholds and the none label.
+per-character thresholds and the none label; since issue 18, ``familiarity``: the training samples as new
+videos are compared to them (`classifiers.chain.familiarity`, NumPy arrays and floats). Files without a key
+added later load with its default (no familiarity: no "unlike the training videos" check).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from featurestore.embedding.config import identity_differences
 from featurestore.errors import ModelFileRefused, StoreMismatch, command
 from featurestore.provenance import library_versions
 
+from .familiarity import TrainingReference
 from .model import SavedModel
 from .modelfile import dump_model_file, load_model_file
 from .smoothing import Smoother
@@ -47,12 +50,13 @@ def save_model(
     none_label: str = "neither",
     weights_path: str | None = None,
     fold_pipelines: list | None = None,
+    familiarity: TrainingReference | None = None,
 ) -> Path:
     """Write a fitted model and its metadata to `path` atomically (write a temporary file, rename).
 
     `multi_label`, `thresholds` and `none_label` as in `SavedModel` (written only for a multi-label model);
-    `weights_path` (the weights file of the training store, if any) and `fold_pipelines` (the cross-validation
-    fold models, for CV+ intervals) only when given.
+    `weights_path` (the weights file of the training store, if any), `fold_pipelines` (the cross-validation
+    fold models, for CV+ intervals) and `familiarity` only when given.
 
     Returns the path written.
     """
@@ -68,6 +72,8 @@ def save_model(
         payload["weights_path"] = str(weights_path)
     if fold_pipelines:
         payload["fold_pipelines"] = list(fold_pipelines)
+    if familiarity is not None:
+        payload["familiarity"] = familiarity.to_dict()
     if multi_label:
         payload.update({"multi_label": True, "thresholds": {str(c): float(v) for c, v in (thresholds or {}).items()},
                         "none_label": str(none_label)})
@@ -112,6 +118,7 @@ def load_model(path: str | Path) -> SavedModel:
             thresholds={str(c): float(v) for c, v in payload.get("thresholds", {}).items()},
             none_label=str(payload.get("none_label", "neither")), weights_path=payload.get("weights_path"),
             fold_pipelines=list(payload.get("fold_pipelines", [])),
+            familiarity=TrainingReference.from_dict(payload["familiarity"]) if payload.get("familiarity") else None,
         )
     except (KeyError, TypeError, ValueError) as err:
         raise ModelFileRefused(f"model file {path} is a screentime model with missing or broken fields ({err}); retrain it with compare-models") from None

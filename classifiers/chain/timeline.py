@@ -86,6 +86,11 @@ class VideoScreenTime:
         Multi-label: seconds with two or more characters on screen, and with none.
     none_label : str or None
         Multi-label: the name of "no character on screen" (`--none-label`).
+    training_distance : float or None
+        How far the video's samples are from the training samples (`classifiers.chain.familiarity`), in
+        units of the training samples' spread; None when the model keeps no reference.
+    unlike_training : bool or None
+        The distance is beyond what cross-validation saw for held-out videos; None when the model cannot tell.
     """
 
     video_id: str
@@ -110,6 +115,8 @@ class VideoScreenTime:
     together_s: float | None = None
     none_s: float | None = None
     none_label: str | None = None
+    training_distance: float | None = None
+    unlike_training: bool | None = None
 
     @property
     def samples(self) -> list[tuple[float, str, np.ndarray]]:

@@ -313,6 +313,10 @@ def demo_lines(result, prog: str | None = None) -> list[str]:
         f"  store    {result.store_path} (and its shards in {result.store_path.name}.d/)",
         f"  model    {result.model_path} ({result.comparison.best_name})",
         f"  results  {files(outputs.get(k) for k in ('json', 'csv', 'plot') if outputs.get(k))}",
+        *([f"  report   {outputs['report']} (open it in a browser: timeline, each segment's frames, warnings)"]
+          if outputs.get("report") else []),
+        *([f"  vtt      {outputs['vtt']}/*.vtt (subtitles: play a held-out video in VLC or mpv to see who is on screen)"]
+          if outputs.get("vtt") else []),
         "next:",
         f"  {score_cmd} --json -",
         f"  {prog} compare-models --labels {quote(str(result.labels_path))} --store {quote(str(result.store_path))}"

@@ -16,7 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from urllib.parse import quote
 
+import numpy as np
+
+from classifiers.chain.timeline import VideoScreenTime
 from classifiers.data.label_studio import RESULT_TYPE, seconds_to_range
+from featurestore.errors import StoreMismatch
 from featurestore.files import written_together
 
 FROM_NAME = "characters"  # the TimelineLabels control
@@ -97,3 +101,42 @@ def write_label_studio(tasks_path: str | Path, guesses: list[VideoGuess], labels
         for (_, write), tmp in zip(others, other_tmps):
             write(tmp)
     return [Path(tasks_path), config_path, *(Path(p) for p, _ in others)]
+
+
+def write_score_tasks(result, path, url_prefix=None) -> list[Path]:
+    """Each video of a `ScoreResult` as a Label Studio task whose prediction is the model's segments (`score
+    --label-studio`); the tasks and their labelling config are written together."""
+    guesses = []
+    for video in result.videos:
+        info = result.video_info.get(video.video_id, {})
+        if not info.get("fps"):
+            raise StoreMismatch(f"the store does not record the frame rate of {video.video_id!r}, which Label Studio counts "
+                                "frames at; score it again with --replace")
+        regions = [(s.start_s, s.end_s, s.label, s.confidence) for s in video.segments]
+        if video.multi_label:  # frames with no character are labelled too, with the none label
+            regions += _none_runs(video, result.model_info.get("none_label", "neither"))
+        guesses.append(VideoGuess(video.video_id, str(info.get("source_path") or video.video_id), float(info["fps"]),
+                                  sorted(regions)))
+    none_label = result.model_info.get("none_label")
+    labels = list(result.classes) + ([none_label] if result.multi_label and none_label not in result.classes else [])
+    model = Path(result.model_info.get("path", "model")).name
+    return write_label_studio(path, guesses, labels, model_version=model, url_prefix=url_prefix,
+                              header=f"Correct {model}'s guesses on the timeline, then submit")
+
+
+def _none_runs(video: VideoScreenTime, none_label: str) -> list[tuple[float, float, str, float]]:
+    """Multi-label: (start_s, end_s, none_label, confidence) for each run of samples with no character on screen."""
+    empty = np.array([len(labels) == 0 for labels in video.labels], dtype=bool)
+    step = 1.0 / video.sample_fps
+    runs, i = [], 0
+    while i < len(empty):
+        if not empty[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(empty) and empty[j + 1]:
+            j += 1
+        confidence = float(np.mean(1.0 - np.max(video.proba[i:j + 1], axis=1)))
+        runs.append((float(video.sample_s[i]), min(float(video.sample_s[j]) + step, video.duration_s), none_label, confidence))
+        i = j + 1
+    return runs

@@ -9,7 +9,8 @@ JSON schema (keys may be added, never renamed)::
                  "last_s": {label: seconds|null},
                  "screen_time_interval_s": {label: [low, high]} | null,
                  "segments": [{"start", "end", "label", "confidence"}],
-                 "samples": [{"time", "actual_s", "label", "proba": {label: p}}]}],
+                 "samples": [{"time", "actual_s", "label", "proba": {label: p}}],
+                 "unlike_training": true | false | null, "training_distance": float | null}],
      "total_screen_time_s": {label: seconds},
      "interval_level": 0.9,
      "interval_note": "where the intervals come from, or why there are none"}
@@ -25,7 +26,10 @@ adds ``total_together_s`` and ``total_none_s``.
 `time` is the sampling grid k / sample_fps (what labels files and segments use); `actual_s` is the
 presentation time of the frame that was used (what `FeatureStore.load` returns), present when known.
 `screen_time_interval_s` is null when the model cannot give intervals (too few labelled videos);
-`interval_note` then says why. Seconds are rounded to 3 decimals, shares and probabilities to 4.
+`interval_note` then says why. `unlike_training` is true for a video further from the training samples than
+the videos held out in cross-validation were (`training_distance`, `model.unlike_training.threshold`;
+`classifiers.chain.familiarity`), null when the model cannot tell (older model files, one labelled video).
+Seconds are rounded to 3 decimals, shares and probabilities to 4.
 The path '-' means stdout.
 """
 
@@ -42,8 +46,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from classifiers.chain.timeline import VideoScreenTime, total_screen_time
-from featurestore.errors import InvalidParameter, StoreMismatch
-from featurestore.files import atomic_output, atomic_write, refusing_unwritable
+from featurestore.files import atomic_output, atomic_write
 from featurestore.provenance import json_safe
 
 SECONDS_DECIMALS = 3
@@ -86,12 +89,17 @@ def write_json(path: str | os.PathLike, results: Sequence[VideoScreenTime], mode
 
     Returns the path. A file is written next to `path` first and renamed, so a failure leaves no half-written file.
     """
-    text = _dumps(results_to_dict(results, model_info, interval_note=interval_note))
+    text = json_text(results, model_info, interval_note=interval_note)
     if is_stdout(path):
         sys.stdout.write(text)
         sys.stdout.flush()
         return Path(path)
     return atomic_write(path, text)
+
+
+def json_text(results: Sequence[VideoScreenTime], model_info: dict | None = None, *, interval_note: str = "") -> str:
+    """The JSON document of `results_to_dict` as text, one line per video header, segment and sample."""
+    return _dumps(results_to_dict(results, model_info, interval_note=interval_note))
 
 
 def write_csv(path: str | os.PathLike, results: Sequence[VideoScreenTime]) -> Path:
@@ -152,6 +160,8 @@ def _video_to_dict(result: VideoScreenTime) -> dict:
             for s in result.segments
         ],
         "samples": samples,
+        "unlike_training": result.unlike_training,
+        "training_distance": _round(result.training_distance, FRACTION_DECIMALS),
     }
 
 
@@ -183,93 +193,3 @@ def _round(value: float | None, decimals: int) -> float | None:
 
 def _round_map(mapping: dict[str, float | None], decimals: int) -> dict[str, float | None]:
     return {str(k): _round(v, decimals) for k, v in mapping.items()}
-
-
-
-
-def check_outputs(*, json_path=None, csv_path=None, plot_path=None, label_studio_path=None, url_prefix=None) -> None:
-    """Refuse, before any work, outputs that cannot go where asked: two of them to stdout ('-'), a PNG or Label
-    Studio tasks to stdout, a URL prefix without Label Studio tasks.
-
-    Raises InvalidParameter naming the option.
-    """
-    to_stdout = [name for name, path in (("json_path", json_path), ("csv_path", csv_path)) if is_stdout(path)]
-    if len(to_stdout) > 1:
-        raise InvalidParameter("csv_path", "only one of --json and --csv can go to stdout (-)")
-    if is_stdout(plot_path):
-        raise InvalidParameter("plot_path", "a PNG cannot go to stdout; give a file name")
-    if is_stdout(label_studio_path):
-        raise InvalidParameter("label_studio_path", "the tasks go with their labelling config beside them; give a file name")
-    if url_prefix is not None and label_studio_path is None:
-        raise InvalidParameter("url_prefix", "is the start of the video URLs of Label Studio tasks; give --label-studio too")
-
-
-def write_outputs(result, *, json_path=None, csv_path=None, plot_path=None, label_studio_path=None,
-                  url_prefix=None) -> list[Path]:
-    """Write the requested files of a `ScoreResult` (JSON, segments CSV, timeline PNG, Label Studio tasks with
-    their labelling config); returns the paths written.
-
-    JSON or CSV go to stdout when their path is '-'.
-
-    Raises
-    ------
-    OutputUnwritable
-        If a file cannot be written (the others already written stay).
-    StoreMismatch
-        For Label Studio tasks of a video whose frame rate the store does not record.
-    """
-    from classifiers.output.plot import plot_timelines
-
-    writers = ((json_path, lambda p: write_json(p, result.videos, result.model_info, interval_note=result.interval_note)),
-               (csv_path, lambda p: write_csv(p, result.videos)),
-               (plot_path, lambda p: plot_timelines(p, result.videos, classes=result.classes)))
-    written = []
-    for path, write in writers:
-        if path is None:
-            continue
-        with refusing_unwritable(path):
-            write(path)
-        written.append(Path(path))
-    if label_studio_path is not None:
-        written += _write_label_studio(result, label_studio_path, url_prefix)
-    return written
-
-
-def _write_label_studio(result, path, url_prefix) -> list[Path]:
-    """Each scored video as a Label Studio task whose prediction is the model's segments (`classifiers.output.label_studio`)."""
-    from classifiers.output.label_studio import VideoGuess, write_label_studio
-
-    guesses = []
-    for video in result.videos:
-        info = result.video_info.get(video.video_id, {})
-        if not info.get("fps"):
-            raise StoreMismatch(f"the store does not record the frame rate of {video.video_id!r}, which Label Studio counts "
-                                "frames at; score it again with --replace")
-        regions = [(s.start_s, s.end_s, s.label, s.confidence) for s in video.segments]
-        if video.multi_label:  # frames with no character are labelled too, with the none label
-            regions += _none_runs(video, result.model_info.get("none_label", "neither"))
-        guesses.append(VideoGuess(video.video_id, str(info.get("source_path") or video.video_id), float(info["fps"]),
-                                  sorted(regions)))
-    none_label = result.model_info.get("none_label")
-    labels = list(result.classes) + ([none_label] if result.multi_label and none_label not in result.classes else [])
-    model = Path(result.model_info.get("path", "model")).name
-    return write_label_studio(path, guesses, labels, model_version=model, url_prefix=url_prefix,
-                              header=f"Correct {model}'s guesses on the timeline, then submit")
-
-
-def _none_runs(video: VideoScreenTime, none_label: str) -> list[tuple[float, float, str, float]]:
-    """Multi-label: (start_s, end_s, none_label, confidence) for each run of samples with no character on screen."""
-    empty = np.array([len(labels) == 0 for labels in video.labels], dtype=bool)
-    step = 1.0 / video.sample_fps
-    runs, i = [], 0
-    while i < len(empty):
-        if not empty[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < len(empty) and empty[j + 1]:
-            j += 1
-        confidence = float(np.mean(1.0 - np.max(video.proba[i:j + 1], axis=1)))
-        runs.append((float(video.sample_s[i]), min(float(video.sample_s[j]) + step, video.duration_s), none_label, confidence))
-        i = j + 1
-    return runs

@@ -4,7 +4,8 @@ A fold's fitted classifier is wrapped in a `SavedModel` with the per-video stage
 on each of the fold's test videos: the whole video when none of its frames were trained on (grouped,
 leave-one-video-out: exactly what `score` does with a new episode); else (blocks) the stretch of samples
 spanning its test frames, with the per-video stages computed over the whole video as `score` would, and
-smoothing kept inside the stretch so that it cannot borrow trained-on frames' predictions.
+smoothing kept inside the stretch so that it cannot borrow trained-on frames' predictions. `familiarity_record`
+measures, once per fold, how far each whole held-out video is from that fold's training samples (issue 18).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from classifiers.chain.decision import on_screen, threshold_vector
+from classifiers.chain.familiarity import TrainingReference, fit_reference
 from classifiers.chain.model import SavedModel
 from classifiers.chain.smoothing import Smoother
 from classifiers.data.dataset import LabelledVideos
@@ -102,3 +104,32 @@ def score_held_out(fold_models: list, data: LabelledVideos, folds, classes: list
                 held_out[smoother].append(HeldOutVideo(k, video_id, frames, result.proba[rows - lo],
                                                        result.sample_duration_s[rows - lo], whole))
     return held_out, predict_s
+
+
+def familiarity_record(data: LabelledVideos, folds, *, feature_norm: str, context_s: float, seed: int = 0) -> TrainingReference:
+    """The saved model's `TrainingReference` (all labelled frames, staged), with its threshold from cross-validation.
+
+    Each fold's reference is fitted on the fold's training frames; each of its test videos that no training
+    frame came from is measured whole by `SavedModel.training_distance`, the very call `score` makes for a
+    new video (`classifiers.chain.familiarity`). A blocks split holds out no whole video: no threshold.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # small matrices: one BLAS thread is several times faster than many that contend
+        return _familiarity_record(data, folds, feature_norm=feature_norm, context_s=context_s, seed=seed)
+
+
+def _familiarity_record(data: LabelledVideos, folds, *, feature_norm: str, context_s: float, seed: int) -> TrainingReference:
+    staged = data.features(feature_norm, context_s)
+    held_out = {}
+    for train, test in folds:
+        trained_videos = set(np.unique(data.video_ids[train]).tolist())
+        whole = [v for v in np.unique(data.video_ids[test]).tolist() if v not in trained_videos]
+        if not whole:
+            continue
+        chain = SavedModel(pipeline=None, classes=[], embedding_config={}, smoother=Smoother(), feature_norm=feature_norm,
+                           context_s=context_s, familiarity=fit_reference(staged[train], seed=seed))
+        for video_id in whole:
+            v = data.videos[video_id]
+            held_out[video_id] = max(held_out.get(video_id, 0.0), chain.training_distance(v.requested_s, v.features))
+    return fit_reference(staged, seed=seed).with_threshold(held_out)

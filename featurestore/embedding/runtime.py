@@ -37,16 +37,20 @@ class EmbedderFactory:
     def check(config: EmbeddingConfig) -> None:
         """Refuse, in one line and before any work, a runtime or precision this machine cannot run natively.
 
-        Raises RuntimeUnavailable or PrecisionUnsupported; builds no network.
+        Raises RuntimeUnavailable or PrecisionUnsupported, or WeightsUnavailable for ImageNet weights that are
+        neither cached nor downloadable (offline); builds no network but to fetch those weights once.
         """
+        from .vgg16 import check_imagenet_weights
+
         if config.runtime == "openvino":
             from .openvino import check_openvino
 
             check_openvino(config.precision)
-            return
-        from .backend import check_precision, current_device
+        else:
+            from .backend import check_precision, current_device
 
-        check_precision(config.precision, current_device())
+            check_precision(config.precision, current_device())
+        check_imagenet_weights(config)
 
 
 build_embedder = EmbedderFactory()

@@ -16,7 +16,7 @@ import numpy as np
 from featurestore.errors import WeightsUnavailable
 
 from .backend import check_precision, compile_forward, current_device, dtype_policy, import_keras
-from .config import RANDOM_SEED, EmbeddingConfig
+from .config import RANDOM_SEED, EmbeddingConfig, imagenet_weights_path
 from .preprocess import VGG16Preprocessor
 
 _imagenet_failure: str | None = None  # why the download failed in this process: not retried (issue 9)
@@ -106,6 +106,20 @@ def build_vgg16(config: EmbeddingConfig):
             else:
                 _load_weights_file(model, Path(config.weights))
     return model
+
+
+def check_imagenet_weights(config: EmbeddingConfig) -> None:
+    """ImageNet weights that Keras has not cached are fetched now (a small network, the same weights file), so
+    that offline the run fails in one line before any work and before a progress bar (issue 18).
+
+    Raises WeightsUnavailable, whose message says what works offline (--weights FILE, --weights random).
+    """
+    if config.weights != "imagenet" or imagenet_weights_path() is not None:
+        return
+    import_keras()
+    from keras.applications import vgg16
+
+    _imagenet_vgg16(vgg16, dict(include_top=False, input_shape=(32, 32, 3), pooling=None))
 
 
 def _imagenet_vgg16(vgg16, kwargs: dict):

@@ -1,0 +1,212 @@
+"""score's HTML report: one self-contained page to check screen time by looking (issue 18).
+
+Per video: the screen-time table with intervals; an interactive timeline (one band per class with its
+segments, each class's probability under it with its threshold; hover for time and probabilities, click a
+segment for its frames), drawn as inline SVG by the template; each segment's thumbnails (first, middle, last
+sample, `classifiers.output.thumbnails`); then the totals, the model's provenance and every warning in plain
+sight (random weights, no interval, unlike the training videos, no thumbnails and why). Rendered by Jinja2
+from ``report.html.j2`` beside this module; the page loads nothing (no CDN, no server, no network request).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from classifiers.chain.timeline import VideoScreenTime
+from featurestore.errors import SourceVideoMoved
+from featurestore.files import atomic_write
+
+from .thumbnails import VideoThumbnails, plan_thumbnails, video_thumbnails
+
+TEMPLATE = "report.html.j2"
+#: matplotlib's tab10, as in the timeline PNG: a class keeps its colour.
+COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+# Timeline geometry, in SVG user units (the SVG scales to the page width).
+WIDTH, LEFT, RIGHT = 1000.0, 92.0, 16.0
+BAND_H, PROBA_H, ROW_GAP, AXIS_H = 14.0, 34.0, 8.0, 22.0
+
+
+def write_report(path: str | os.PathLike, result, *, thumbnails: bool = True) -> Path:
+    """Write the HTML report of a `ScoreResult` to `path` atomically; returns the path."""
+    return atomic_write(path, report_html(result, thumbnails=thumbnails))
+
+
+def report_html(result, *, thumbnails: bool = True) -> str:
+    """The report page of a `ScoreResult` (`classifiers.score.ScoreResult`) as HTML text.
+
+    With `thumbnails`, each video's segment frames are decoded from its source file (found as
+    `featurestore.video.sources.find_source` says); a video whose source is gone gets a note instead.
+    """
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=select_autoescape(["html", "j2"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["seconds"] = format_seconds
+    env.filters["clock"] = format_clock
+    classes = list(result.classes)
+    colours = {c: COLOURS[i % len(COLOURS)] for i, c in enumerate(classes)}
+    plans = plan_thumbnails(result.videos) if thumbnails else [{} for _ in result.videos]
+    thumbs = [_thumbnails(result, video, plan, thumbnails) for video, plan in zip(result.videos, plans)]
+    videos = [_video_context(v, t, colours, result.model_info) for v, t in zip(result.videos, thumbs)]
+    return env.get_template(TEMPLATE).render(
+        title=", ".join(v.video_id for v in result.videos) or "no video", videos=videos, classes=classes, colours=colours,
+        multi_label=result.multi_label, model=result.model_info, totals=_totals(result),
+        warnings=page_warnings(result, thumbs), interval_level=result.interval_level, interval_note=result.interval_note,
+        data={"videos": [v["data"] for v in videos]},
+    )
+
+
+def page_warnings(result, thumbs: list[VideoThumbnails]) -> list[str]:
+    """Everything a reader must not miss, one sentence each: weights, intervals, unlike videos, missing frames."""
+    out = []
+    weights = str(result.model_info.get("embedding_config", {}).get("weights", ""))
+    if weights.startswith("random"):
+        out.append("VGG16 ran with random weights (not pretrained): the features, and so the screen times, are less "
+                   "reliable than with the ImageNet weights.")
+    if not result.interval_note or result.interval_note.startswith("no interval"):
+        out.append(f"No error bars: {result.interval_note or 'the model gives none'}.")
+    if result.model_info.get("unlike_training") is None:
+        out.append("This model file keeps no record of its training samples (saved before this check existed), so "
+                   "nothing says whether a video is unlike the training videos; retrain it with compare-models.")
+    elif result.model_info["unlike_training"].get("threshold") is None:
+        out.append("Cross-validation held out no whole video, so nothing says whether a video is unlike the training "
+                   "videos; label at least two videos.")
+    for video, t in zip(result.videos, thumbs):
+        if video.unlike_training:
+            out.append(f"{video.video_id} is unlike the training videos: its screen time may be far off; label some of "
+                       "it (suggest-labels) and retrain.")
+        if t.note.startswith("no thumbnails"):
+            out.append(f"{video.video_id}: {t.note}.")
+    return out
+
+
+def _thumbnails(result, video: VideoScreenTime, plan: dict, wanted: bool) -> VideoThumbnails:
+    if not wanted:
+        return VideoThumbnails()
+    if not video.segments:
+        return VideoThumbnails(note="no segment to show")
+    source, note = source_of(result, video.video_id)
+    return video_thumbnails(video, plan, source, missing_note=note)
+
+
+def source_of(result, video_id: str) -> tuple[Path | None, str]:
+    """(the file a scored video's frames can be decoded from, or None; why not)."""
+    from featurestore.store.store import FeatureStore
+    from featurestore.video.sources import find_source
+
+    for report in getattr(result, "embed_reports", []):
+        if report.video_id == video_id and report.path and Path(report.path).is_file():
+            return Path(report.path), ""
+    if getattr(result, "store_path", None) is None or not Path(result.store_path).exists():
+        return None, "no thumbnails: the feature store is not known, so neither is the source video"
+    info = FeatureStore(result.store_path).info(video_id)
+    try:
+        return find_source(video_id, info), ""
+    except SourceVideoMoved:
+        recorded = info.get("source_path") or "(not recorded)"
+        return None, (f"no thumbnails: its source video {recorded} has moved, changed or been deleted (its stored "
+                      "features were scored); put the file back there to see its frames")
+
+
+def _video_context(video: VideoScreenTime, thumbs: VideoThumbnails, colours: dict, model_info: dict) -> dict:
+    end_s = max(video.duration_s, float(video.sample_s[-1]) if len(video.sample_s) else 0.0) or 1.0
+    plot_w = WIDTH - LEFT - RIGHT
+
+    def x(t: float) -> float:
+        return round(LEFT + plot_w * min(max(t, 0.0), end_s) / end_s, 2)
+
+    rows = []
+    thresholds = model_info.get("thresholds", {}) if video.multi_label else {}
+    for j, c in enumerate(video.classes):
+        top = j * (BAND_H + PROBA_H + ROW_GAP)
+        segs = [{"index": i, "x": x(s.start_s), "w": max(round(x(s.end_s) - x(s.start_s), 2), 0.3)}
+                for i, s in enumerate(video.segments) if s.label == c]
+        rows.append({"label": c, "colour": colours.get(c, COLOURS[0]), "top": top, "segments": segs,
+                     "proba_top": top + BAND_H, "path": _step_path(video, j, x, top + BAND_H),
+                     "threshold_y": None if c not in thresholds else round(top + BAND_H + PROBA_H * (1 - thresholds[c]), 2),
+                     "threshold": thresholds.get(c)})
+    height = len(rows) * (BAND_H + PROBA_H + ROW_GAP)
+    segments = []
+    for i, s in enumerate(video.segments):
+        segments.append({"index": i, "start_s": s.start_s, "end_s": s.end_s, "label": s.label, "confidence": s.confidence,
+                         "colour": colours.get(s.label, COLOURS[0]),
+                         "thumbs": [{"uri": uri, "time_s": float(video.sample_s[k]), "p": _p(video, k, s.label)}
+                                    for k, uri in thumbs.by_segment.get(i, [])]})
+    interval = video.screen_time_interval_s or {}
+    table = [{"label": c, "seconds": video.screen_time_s.get(c, 0.0), "share": video.share.get(c, 0.0),
+              "interval": interval.get(c), "n": video.n_appearances.get(c, 0), "first": video.first_s.get(c),
+              "last": video.last_s.get(c), "colour": colours.get(c, COLOURS[0])} for c in video.classes]
+    return {"id": video.video_id, "duration_s": video.duration_s, "sample_fps": video.sample_fps, "n_samples": len(video.sample_s),
+            "table": table, "together_s": video.together_s, "none_s": video.none_s, "none_label": video.none_label,
+            "multi_label": video.multi_label, "rows": rows, "height": height + AXIS_H, "axis_y": height,
+            "ticks": [{"x": x(t), "label": format_clock(t)} for t in _ticks(end_s)], "x0": LEFT, "x1": WIDTH - RIGHT,
+            "segments": segments, "thumb_note": thumbs.note, "source": thumbs.source,
+            "unlike_training": video.unlike_training, "training_distance": video.training_distance,
+            "data": {"id": video.video_id, "end_s": end_s, "x0": LEFT, "width": plot_w, "classes": list(video.classes),
+                     "times": np.round(video.sample_s, 3).tolist(),
+                     "proba": np.round(video.proba.T, 3).tolist() if len(video.sample_s) else [[] for _ in video.classes],
+                     "labels": _sample_labels(video)}}
+
+
+def _sample_labels(video: VideoScreenTime) -> list[str]:
+    if video.multi_label:
+        return [" + ".join(x) or (video.none_label or "none") for x in video.labels]
+    return [str(x) for x in video.labels]
+
+
+def _p(video: VideoScreenTime, k: int, label: str) -> float | None:
+    return float(video.proba[k, video.classes.index(label)]) if label in video.classes else None
+
+
+def _step_path(video: VideoScreenTime, j: int, x, top: float) -> str:
+    """SVG path of class `j`'s probability as steps (each sample holds over its interval), at most ~2 points a unit."""
+    if not len(video.sample_s):
+        return ""
+    starts = [x(t) for t in video.sample_s.tolist()]
+    ends = starts[1:] + [x(video.sample_s[-1] + video.sample_duration_s[-1])]
+    ys = np.round(top + PROBA_H * (1 - np.clip(video.proba[:, j], 0, 1)), 1).tolist()
+    parts = [f"M{starts[0]},{ys[0]}"]
+    for x0, x1, y in zip(starts, ends, ys):
+        parts.append(f"V{y}H{x1}")
+    return "".join(parts)
+
+
+def _totals(result) -> dict:
+    total = result.total_screen_time_s
+    out = {"screen_time_s": total, "duration_s": sum(v.duration_s for v in result.videos)}
+    if result.multi_label:
+        out["together_s"] = sum(v.together_s or 0.0 for v in result.videos)
+        out["none_s"] = sum(v.none_s or 0.0 for v in result.videos)
+    return out
+
+
+def _ticks(end_s: float, n: int = 8) -> list[float]:
+    raw = end_s / n
+    step = min((m * 10 ** math.floor(math.log10(raw)) for m in (1, 2, 5, 10) if m * 10 ** math.floor(math.log10(raw)) >= raw),
+               default=raw) if raw > 0 else 1.0
+    for nice in (60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0):  # minutes read better than 500 s
+        if step > 30 and nice >= step:
+            step = nice
+            break
+    return [i * step for i in range(int(end_s // step) + 1)]
+
+
+def format_seconds(value) -> str:
+    """'81.0 s' (None: '–')."""
+    return "–" if value is None else f"{float(value):.1f} s"
+
+
+def format_clock(value) -> str:
+    """Seconds as m:ss (h:mm:ss past an hour), with tenths when not whole."""
+    if value is None:
+        return "–"
+    value = float(value)
+    whole = abs(value - round(value)) < 1e-6
+    h, rest = divmod(round(value) if whole else value, 3600)
+    m, s = divmod(rest, 60)
+    sec = f"{int(s):02d}" if whole else f"{s:04.1f}"
+    return f"{int(h)}:{int(m):02d}:{sec}" if h else f"{int(m)}:{sec}"

@@ -1,0 +1,74 @@
+"""Subtitles of score results: who the model thinks is on screen, as cues to watch in VLC or mpv (issue 18).
+
+One cue per stretch of time with the same answer: the class ("tom") for a single-label model; for a
+multi-label model the characters on screen together ("jerry + tom"), and no cue where none is. Written by
+pysubs2 as WebVTT (``--vtt``) or SubRip (``--srt``). A FILE takes one video; a folder gets one file per video
+named after it (``ep3.mp4`` -> ``ep3.vtt``), so a player beside the video loads it by itself.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from classifiers.chain.timeline import VideoScreenTime
+from featurestore.errors import InvalidParameter
+
+FORMATS = {"vtt": "vtt", "srt": "srt"}  # our format name -> pysubs2's
+
+
+def cues(video: VideoScreenTime) -> list[tuple[float, float, str]]:
+    """(start_s, end_s, text) in time order; consecutive samples with the same answer make one cue."""
+    if not video.multi_label:
+        return [(s.start_s, s.end_s, s.label) for s in video.segments if s.end_s > s.start_s]
+    texts = [" + ".join(x) for x in video.labels]
+    starts = np.array(video.sample_s, dtype=np.float64)
+    if len(starts):
+        starts[0] = min(0.0, starts[0])  # the first sample also covers [0, t0) (`classifiers.chain.timeline`)
+    ends = starts + video.sample_duration_s
+    out: list[tuple[float, float, str]] = []
+    for i, text in enumerate(texts):
+        if i and text == texts[i - 1] and out and out[-1][2] == text:
+            out[-1] = (out[-1][0], float(ends[i]), text)
+        elif text and ends[i] > starts[i]:
+            out.append((float(starts[i]), float(ends[i]), text))
+    return out
+
+
+def subtitle_text(video: VideoScreenTime, fmt: str) -> str:
+    """The subtitle file of one video in `fmt` ('vtt' or 'srt'), as text."""
+    import pysubs2
+
+    subs = pysubs2.SSAFile()
+    for start, end, text in cues(video):
+        subs.append(pysubs2.SSAEvent(start=int(round(start * 1000)), end=int(round(end * 1000)), text=text))
+    return subs.to_string(FORMATS[fmt])
+
+
+def is_single_file(path: str | os.PathLike, fmt: str) -> bool:
+    """Whether `path` names one subtitle file (it ends in .vtt / .srt), rather than a folder."""
+    return Path(path).suffix.lower() == f".{fmt}" and not Path(path).is_dir()
+
+
+def check_subtitle_path(path: str | os.PathLike | None, fmt: str, n_videos: int) -> None:
+    """Refuse, before any work, a subtitle path that cannot take the videos: '-', or one FILE for several videos."""
+    if path is None:
+        return
+    param = f"{fmt}_path"
+    if str(path) == "-":
+        raise InvalidParameter(param, f"give a .{fmt} file or a folder, not -")
+    if is_single_file(path, fmt) and n_videos > 1:
+        raise InvalidParameter(param, f"{path} is one file and {n_videos} videos are scored; give a folder for one "
+                                      f".{fmt} file per video")
+
+
+def subtitle_paths(path: str | os.PathLike, fmt: str, video_ids: list[str]) -> dict[str, Path]:
+    """video_id -> the file its subtitles go to: `path` itself, or `path`/<video name>.<fmt> for a folder."""
+    path = Path(path)
+    if is_single_file(path, fmt):
+        return {video_ids[0]: path} if video_ids else {}
+    stems = [Path(v).stem or v for v in video_ids]
+    names = [s if stems.count(s) == 1 else Path(v).name for s, v in zip(stems, video_ids)]  # ep.mp4, ep.mkv: keep both
+    return {v: path / f"{n}.{fmt}" for v, n in zip(video_ids, names)}

@@ -1,0 +1,77 @@
+"""'Unlike the training videos' (issue 18): distances to the training samples, their threshold from
+cross-validation, the flag in score's JSON and warnings, and older model files without the record."""
+
+import json
+
+import numpy as np
+import pytest
+
+from classifiers.chain.familiarity import MARGIN, MIN_THRESHOLD, TrainingReference, fit_reference
+from conftest import run_cli as run
+
+
+def test_reference_distances_are_small_inside_the_training_cloud_and_large_outside():
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(600, 40)).astype(np.float32)
+    ref = fit_reference(train)
+    inside = ref.video_distance(rng.normal(size=(200, 40)))
+    outside = ref.video_distance(rng.normal(size=(200, 40)) + 4.0)
+    off_axes = rng.normal(size=(200, 40))
+    off_axes[:, 0] += 6.0 * np.sign(rng.normal(size=200))  # varies in a direction training barely did
+    assert inside < 1.0 < ref.video_distance(off_axes) and 3 * inside < outside
+    assert ref.threshold is None and ref.is_unlike(outside) is None
+    flagged = ref.with_threshold({"a": inside, "b": 0.5 * inside})
+    assert flagged.threshold == pytest.approx(MARGIN * inside)
+    assert flagged.is_unlike(outside) is True and flagged.is_unlike(inside) is False
+    assert ref.with_threshold({"on the training samples": 1e-6}).threshold == MIN_THRESHOLD  # no flag from rounding
+    again = TrainingReference.from_dict(flagged.to_dict())
+    assert again.threshold == flagged.threshold and again.video_distance(train[:50]) == ref.video_distance(train[:50])
+
+
+def test_a_clip_of_another_kind_is_flagged_and_a_held_out_clip_of_its_own_kind_is_not(two_models, capsys, tmp_path):
+    from cartoons.synthetic import make_video
+
+    d, models, _ = two_models
+    cartoon = make_video(tmp_path / "cartoon.mp4", duration_s=20, seed=3).path
+    code, _, err = run(["score", d / "held out.avi", cartoon, "--model", models["single"], "--store", d / "f.h5",
+                        "--json", tmp_path / "r.json", "--report", tmp_path / "r.html"], capsys)
+    assert code == 0, err
+    doc = json.loads((tmp_path / "r.json").read_text())
+    own, other = doc["videos"]
+    assert own["unlike_training"] is False and other["unlike_training"] is True
+    threshold = doc["model"]["unlike_training"]["threshold"]
+    assert own["training_distance"] < threshold < other["training_distance"]
+    assert sorted(doc["model"]["unlike_training"]["held_out"]) == ["ep0.avi", "ep1.avi", "ep2.avi"]
+    lines = [line for line in err.splitlines() if "unlike the training videos" in line]
+    assert len(lines) == 1 and lines[0].startswith("warning: cartoon.mp4: unlike the training videos")
+    assert "suggest-labels" in lines[0] and "held out.avi" not in lines[0]
+    html = (tmp_path / "r.html").read_text()
+    assert html.count('class="banner unlike"') == 1 and "cartoon.mp4 is unlike the training videos" in html
+
+
+def test_score_and_cross_validation_measure_a_video_the_same_way(two_models):
+    from classifiers import load_model
+    from featurestore import FeatureStore
+
+    d, models, _ = two_models
+    saved = load_model(models["multi"])
+    v = FeatureStore(d / "f.h5").read("ml1.avi")
+    result = saved.predict_video(v.requested_s, v.features, duration_s=v.info["duration_s"])
+    assert result.training_distance == pytest.approx(saved.training_distance(v.requested_s, v.features))
+    assert result.unlike_training is False  # a training video is close to its own samples
+    assert set(saved.familiarity.held_out) == {"ml0.avi", "ml1.avi", "ml2.avi"}
+
+
+def test_a_model_file_without_the_record_still_scores_with_no_flag(two_models, capsys, tmp_path):
+    from classifiers.chain.modelfile import dump_model_file, load_model_file
+
+    d, models, _ = two_models
+    payload = load_model_file(models["single"])
+    del payload["familiarity"]
+    dump_model_file(payload, tmp_path / "old.skops")
+    code, _, err = run(["score", d / "ep0.avi", "--model", tmp_path / "old.skops", "--store", d / "f.h5",
+                        "--json", tmp_path / "r.json"], capsys)
+    assert code == 0, err
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["videos"][0]["unlike_training"] is None and doc["videos"][0]["training_distance"] is None
+    assert doc["model"]["unlike_training"] is None and "unlike" not in err

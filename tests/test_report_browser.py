@@ -1,0 +1,97 @@
+"""score --report in a real headless browser (issue 18): Debian's chromium through chromedriver (Selenium).
+
+The page loads with no console message and no network request, shows every character and the numbers of the
+JSON, shows thumbnails, answers a hover with the time and probabilities, and a click on a segment shows its
+frames. The screenshot is saved beside the report (`report.png` in the test's tmp folder).
+"""
+
+import json
+import os
+import shutil
+import tempfile
+
+import pytest
+
+from conftest import run_cli as run
+
+pytestmark = pytest.mark.slow
+
+
+def _browser():
+    """A headless Chromium with a fresh profile, its console and network logged; skipped (failed in CI) if absent."""
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        _missing("selenium is not installed (pip install -e '.[test]')")
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not binary or not driver:
+        _missing("chromium and chromedriver are not installed (apt-get install chromium chromium-driver; .ci/run does)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1200,1400",
+                f"--user-data-dir={tempfile.mkdtemp(prefix='screentime-chromium-')}"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    return webdriver.Chrome(service=Service(driver), options=options)  # no Selenium Manager: the driver is given
+
+
+def _missing(reason: str):
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def test_report_in_a_headless_browser(two_models, tmp_path, capsys):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    d, models, _ = two_models
+    code, _, err = run(["score", d / "held out ml.avi", d / "ml0.avi", "--model", models["multi"], "--store", d / "f.h5",
+                        "--json", tmp_path / "r.json", "--report", tmp_path / "report.html"], capsys)
+    assert code == 0, err
+    doc = json.loads((tmp_path / "r.json").read_text())
+    url = (tmp_path / "report.html").as_uri()
+    browser = _browser()
+    try:
+        browser.get(url)
+        text = browser.find_element(By.TAG_NAME, "body").text
+        for video in doc["videos"]:
+            assert video["video"] in text
+            for character, seconds in video["screen_time_s"].items():
+                assert character in text and f"{seconds:.1f} s" in text
+            assert f"{video['together_s']:.1f} s" in text
+        for character, seconds in doc["total_screen_time_s"].items():
+            assert f"{seconds:.1f} s" in text
+        assert "random weights" in text
+
+        shown = browser.execute_script(
+            "const imgs = [...document.querySelectorAll('.segments img')]; imgs[0].scrollIntoView();"
+            "return Promise.all(imgs.slice(0, 6).map(i => i.decode().then(() => i.naturalWidth)));")
+        assert shown and all(0 < w <= 160 for w in shown)  # thumbnails decoded, at most 160 px wide
+
+        svg = browser.find_element(By.CSS_SELECTOR, "svg.timeline")
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", svg)
+        ActionChains(browser).move_to_element(svg).perform()
+        tooltip = browser.find_element(By.ID, "tooltip")
+        assert tooltip.is_displayed() and " s): " in tooltip.text and "jerry " in tooltip.text and "tom " in tooltip.text
+
+        segment = browser.find_elements(By.CSS_SELECTOR, "#video-0 rect.seg")[0]
+        label = doc["videos"][0]["segments"][int(segment.get_attribute("data-seg"))]["label"]
+        ActionChains(browser).move_to_element(segment).click().perform()
+        panel = browser.find_element(By.ID, "frames-0")
+        assert label in panel.text and len(panel.find_elements(By.TAG_NAME, "img")) in (1, 2, 3)
+        assert browser.find_elements(By.CSS_SELECTOR, "#video-0 .segments tr.selected")
+
+        assert browser.save_screenshot(str(tmp_path / "report.png"))
+        console = browser.get_log("browser")
+        events = [json.loads(e["message"])["message"] for e in browser.get_log("performance")]
+    finally:
+        browser.quit()
+    assert console == []  # no error, no warning, no message at all
+    requests = [e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent"]
+    fetched = [u for u in requests if not u.startswith(("data:", "chrome:", "about:")) and u != url]
+    assert url in requests and fetched == []
+    assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
