@@ -20,7 +20,8 @@ import typer
 from rich.console import Console
 
 import featurestore.errors
-from classifiers.choices import FEATURE_NORMS, INTERVAL_METHODS, METRICS, MODEL_NAMES, SELECTIONS, SPLITS
+from classifiers.choices import (DEFAULT_INTERVAL_METHOD, DEFAULT_SELECTION, FEATURE_NORMS, INTERVAL_METHODS, METRICS,
+                                MODEL_NAMES, SELECTIONS, SPLITS)
 from featurestore.embedding.config import POOLINGS, PRECISIONS, RUNTIMES
 from featurestore.errors import ScreentimeError
 from featurestore.video.pyav import DECODE_MODES, DEFAULT_DECODE
@@ -167,8 +168,8 @@ def compare_models_command(
     context: str = typer.Option("auto", "--context-s", metavar="SECONDS", help="Temporal context: append each feature's mean and std over +-SECONDS around every sample; auto (chosen by cross-validation from 0, 2, 4) or SECONDS (0: none)."),
     multi_label: bool = typer.Option(False, "--multi-label", help="Characters, not classes: intervals of different labels may overlap (one line per character per interval), time when several are on screen counts for each; one binary classifier per character, thresholds chosen by cross-validation."),
     none_label: str = typer.Option(None, "--none-label", metavar="LABEL", help="With --multi-label: the label that says no character is on screen [default: neither]."),
-    selection: Selection = typer.Option("one-se", "--selection", help="How stages, smoothing and model are chosen: one-se (the simplest within one standard error of the best: robust with few videos) or best (the best mean)."),
-    intervals: IntervalMethod = typer.Option("conformal", "--intervals", help="How the model's screen-time intervals are made from the held-out videos' errors: conformal (over videos; claims what n videos support), conformal-class, or t-rms (before issue 20)."),
+    selection: Selection = typer.Option(DEFAULT_SELECTION, "--selection", help="How the per-video stages and the model are chosen: one-se (the simplest within one standard error of the best: robust with few videos) or best (the best mean, stages one after the other). Smoothing is the best mean either way."),
+    intervals: IntervalMethod = typer.Option(DEFAULT_INTERVAL_METHOD, "--intervals", help="How the model's screen-time intervals are made from the held-out videos' errors: cv-plus (CV+ over the fold models: wider where they disagree about a video), conformal (over videos), conformal-class, or t-rms (before issue 20). Each claims no more than n/(n+1) with n labelled videos."),
 ) -> None:
     """Compare classifiers by cross-validation; save the best.
 

@@ -66,7 +66,7 @@ LABELS = {
     "context": "+ temporal context (k by CV)",
     "dense": "+ training samples at {dense:g}/s",
     "before-20": "defaults before issue 20 (best mean, t-rms)",
-    "new": "defaults (one-SE rule, joint grid, conformal)",
+    "new": "defaults (one-SE rule, joint grid, CV+)",
     "new+dense": "new defaults, training at {dense:g}/s",
     "k2": "whole-video CV, context fixed at +-2 s",
     "k4": "whole-video CV, context fixed at +-4 s",

@@ -8,7 +8,9 @@ SPLITS = ("auto", "grouped", "leave-one-video-out", "blocks", "shuffled")
 METRICS = {"macro_f1": True, "balanced_accuracy": True, "log_loss": False, "screen_time_error_pct": False}
 #: Per-video feature normalisations (classifiers.chain.stages.VideoNormalizer).
 FEATURE_NORMS = ("none", "center")
-#: How compare-models chooses stages, smoothing and model (classifiers.selection.choice).
+#: How compare-models chooses the per-video stages and the model (classifiers.selection.choice).
 SELECTIONS = ("one-se", "best")
+DEFAULT_SELECTION = "one-se"
 #: How saved models make screen-time intervals (classifiers.chain.intervals).
 INTERVAL_METHODS = ("cv-plus", "conformal", "conformal-class", "t-rms")
+DEFAULT_INTERVAL_METHOD = "cv-plus"

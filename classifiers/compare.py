@@ -20,6 +20,7 @@ from classifiers.chain.intervals import DEFAULT_METHOD, METHODS, error_spread
 from classifiers.chain.persist import save_model
 from classifiers.chain.smoothing import Smoother, candidate_smoothers
 from classifiers.chain.stages import FEATURE_NORMS, context_grid
+from classifiers.choices import DEFAULT_SELECTION
 from classifiers.data.dataset import LabelledVideos, load_labelled_videos
 from classifiers.data.table import NONE_LABEL
 from classifiers.output.leaderboard import check_report_path, write_report
@@ -27,7 +28,7 @@ from classifiers.selection.cv import CVPlan
 from classifiers.selection.few_labels import plan_folds_that_fit
 from classifiers.selection.heldout import HeldOutVideo, familiarity_record, score_held_out
 from classifiers.selection.metrics import METRICS, metric_key, score_fold, summarise_folds
-from classifiers.selection.choice import (SELECTIONS, choose, model_simplicity, smoother_simplicity, stage_grid,
+from classifiers.selection.choice import (SELECTIONS, choose, model_simplicity, stage_grid,
                                           stage_simplicity)
 from classifiers.selection.pool import n_cpus, run_folds, set_threads
 from classifiers.selection.registry import MODELS, build_model
@@ -118,7 +119,7 @@ def compare_models(
     on_plan: Callable[[CVPlan], None] | None = None,
     multi_label: bool = False,
     none_label: str | None = None,
-    selection: str = "one-se",
+    selection: str = DEFAULT_SELECTION,
     interval_method: str = DEFAULT_METHOD,
 ) -> ComparisonResult:
     """Compare classifiers on the labelled frames of a store; save the winner to `out_path`.
@@ -212,15 +213,15 @@ def compare_frames(
     n_jobs: int = -1,
     random_state: int = 0,
     smoothers: list[Smoother] | None = None,
-    selection: str = "one-se",
+    selection: str = DEFAULT_SELECTION,
 ) -> ComparisonResult:
     """Score every model, with every smoother, on the folds of `plan`; return the leaderboard.
 
     Each fold's model is fitted on the fold's training frames after the per-video stages, then run on
     the fold's test videos by `SavedModel.predict_video` (see `classifiers.selection.heldout`): the chain `score` runs.
 
-    Each model's smoothing, and the winner, are chosen by `selection` (`classifiers.selection.choice`: the
-    simplest within one standard error of the best, or the best mean); the leaderboard is ranked by mean.
+    The winner is chosen by `selection` (`classifiers.selection.choice`: the simplest within one standard error
+    of the best, or the best mean), each model's smoothing by its best mean; the leaderboard is ranked by mean.
 
     Leaderboard columns: model, status, winner, smoothing (the smoother chosen by `metric`), macro_f1,
     balanced_accuracy, log_loss (mean over folds, with ``*_std`` and ``*_se``, the standard error of the
@@ -262,7 +263,9 @@ def compare_frames(
             if plain is None or smoother.method == "none":
                 plain = summary
             candidates.append({**summary, "_smoother": smoother, "_held_out": held_out[smoother], "_thresholds": thresholds})
-        chosen, why = choose(candidates, metric, lambda r: smoother_simplicity(r["_smoother"]), selection)
+        # Smoothing by the best mean under either selection: the one-SE rule over smoothers was worse on held-out
+        # episodes with both simplicity orders (docs/benchmarks.md, "Robust choices").
+        chosen, why = choose(candidates, metric, lambda r: 0, "best")
         best = (chosen["_smoother"], {k: v for k, v in chosen.items() if not k.startswith("_")}, chosen["_held_out"],
                 chosen["_thresholds"])
         rows.append({

@@ -52,6 +52,7 @@ def test_center_is_chosen_saved_and_applied_when_rooms_differ(tmp_path, stand_in
     plain = {r["feature_norm"]: r["macro_f1"] for r in result.stage_scores if r["context_s"] == 0}
     assert plain["center"] > plain["none"] + 0.3
     assert {r["context_s"] for r in result.stage_scores} == {0.0, 2.0, 4.0}
+    assert result.choice["smoothing"].startswith("best macro_f1")  # smoothing: the best mean, also under one-se
     assert load_model(tmp_path / "m.joblib").feature_norm == "center"
 
     held_out = tmp_path / "bright room.avi"

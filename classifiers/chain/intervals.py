@@ -44,11 +44,11 @@ import math
 
 import numpy as np
 
-from classifiers.choices import INTERVAL_METHODS
+from classifiers.choices import DEFAULT_INTERVAL_METHOD, INTERVAL_METHODS
 
 INTERVAL_LEVEL = 0.9
 METHODS = INTERVAL_METHODS
-DEFAULT_METHOD = "cv-plus"
+DEFAULT_METHOD = DEFAULT_INTERVAL_METHOD
 #: Fewer held-out videos than this give no interval at all, by method (t-rms needs a spread; conformal a second
 #: video: one error says nothing of the next).
 MIN_VIDEOS = {"cv-plus": 2, "conformal": 2, "conformal-class": 2, "t-rms": 3}

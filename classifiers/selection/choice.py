@@ -4,15 +4,18 @@ With a handful of labelled videos the fold scores of close candidates differ by 
 taking the best mean mostly picks the candidate that fitted these folds' luck. The rule takes the *simplest*
 candidate whose mean score is within one standard error of the best candidate's (the standard error of the
 best's mean over folds: std over folds / sqrt(number of folds)); on equal footing, simpler generalises more
-reliably. It chooses, on the same folds, the per-video stages (normalisation x context, the joint grid), each
-model's smoothing, and the model.
+reliably. It chooses, on the same folds, the per-video stages (normalisation x context, the joint grid) and
+the model.
 
 Simplicity, simplest first:
 
 - stages: fewer features first -- no context before any context (a wider window after a narrower one), and for
   the same context no normalisation before centring: (none, 0 s) < (center, 0 s) < (none, 2 s) < (center, 2 s) < ...;
-- smoothing: none < median (narrower windows first) < mean < hmm (shorter expected segments first);
 - models: the registry's order, logreg < mlp < gboost < lightgbm (a linear model, then more capacity).
+
+Smoothing is not a capacity: a smoother has no parameters fitted to the labels, and neither "no smoothing first"
+nor "strongest first" made a simplicity order that helped -- the rule over smoothers made the held-out error worse
+with both (docs/benchmarks.md), so each model's smoother is its best mean under either selection.
 
 `selection="best"` keeps the choices compare-models made before the rule (the best mean; the stages one after
 the other: each normalisation without context, then each window with the better one).
@@ -25,7 +28,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from classifiers.choices import METRICS, MODEL_NAMES, SELECTIONS
-_SMOOTHER_ORDER = ("none", "median", "mean", "hmm")
 
 
 def standard_error(values: Sequence[float]) -> float:
@@ -73,10 +75,6 @@ def choose(rows: list[dict], metric: str, simplicity: Callable[[dict], tuple], s
 
 def stage_simplicity(row: dict) -> tuple:
     return float(row["context_s"]), row["feature_norm"] != "none"
-
-
-def smoother_simplicity(smoother) -> tuple:
-    return _SMOOTHER_ORDER.index(smoother.method), float(smoother.window_s)
 
 
 def model_simplicity(names: Sequence[str]) -> Callable[[dict], tuple]:
