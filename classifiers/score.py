@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from classifiers.chain.intervals import INTERVAL_LEVEL, claimed_level, interval_note
+from classifiers.chain.intervals import INTERVAL_LEVEL, claimed_level, interval_note, method_of
 from classifiers.chain.model import SavedModel
 from classifiers.chain.persist import check_config, load_model
 from classifiers.chain.smoothing import Smoother, parse_smoother
@@ -235,6 +235,9 @@ def score_videos(
         "cv": {k: saved.cv[k] for k in ("scheme", "n_splits", "description", "caveat") if k in saved.cv},
         "scores": {k: float(saved.scores[k]) for k in CV_SCORES if isinstance(saved.scores.get(k), (int, float))},
     }
+    model_info["intervals"] = ({"method": method_of(saved.interval), "n_videos": int(saved.interval.get("n_videos", 0)),
+                                "level_asked": interval_level, "level_claimed": claimed_level(saved.interval, interval_level)}
+                               if saved.interval else None)
     model_info["unlike_training"] = saved.familiarity.describe() if saved.familiarity is not None else None
     if saved.multi_label:  # a single-label model's JSON stays as it was
         model_info.update({"multi_label": True, "thresholds": dict(saved.thresholds), "none_label": saved.none_label})

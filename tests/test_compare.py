@@ -108,6 +108,24 @@ def test_compare_models_two_videos_give_intervals_that_claim_two_thirds(tmp_path
     assert interval_note(result.interval, 0.9).startswith("67% intervals (90% asked; 2 held-out videos")
 
 
+def test_the_command_makes_cv_plus_intervals_and_the_json_says_the_level_they_claim(tmp_path, capsys):
+    """`compare-models` without --intervals makes the library's default intervals; `score --json` states the method,
+    the level asked and the level claimed (2 videos: 2/3)."""
+    store, labels = make_scene_store(tmp_path, 2, n_frames=60, informative=True)
+    code, _, err = run_cli(["compare-models", "-l", labels, "-s", store, "-o", tmp_path / "m.skops", "-m", "logreg",
+                            "--context-s", "0", "--feature-norm", "none", "-j", "1"], capsys)
+    assert code == 0, err
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scored from the stored features: the files are gone
+        code, _, err = run_cli(["score", "v0.mp4", "-m", tmp_path / "m.skops", "-s", store,
+                                "--json", tmp_path / "r.json"], capsys)
+    assert code == 0, err
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["model"]["intervals"] == {"method": "cv-plus", "n_videos": 2, "level_asked": 0.9,
+                                         "level_claimed": pytest.approx(2 / 3)}
+    assert doc["interval_level"] == pytest.approx(2 / 3) and doc["videos"][0]["screen_time_interval_s"] is not None
+
+
 def test_compare_models_learns_when_features_are_informative(tmp_path):
     store, labels = make_scene_store(tmp_path, 5, informative=True)
     result = compare_models(store, labels, models=["logreg", "mlp"], n_jobs=1, n_splits=5)

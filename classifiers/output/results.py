@@ -2,7 +2,7 @@
 
 JSON schema (keys may be added, never renamed)::
 
-    {"model": {...},
+    {"model": {..., "intervals": {"method", "n_videos", "level_asked", "level_claimed"} | null},
      "videos": [{"video", "duration_s", "sample_fps",
                  "screen_time_s": {label: seconds}, "share": {label: fraction},
                  "n_appearances": {label: count}, "first_s": {label: seconds|null},
@@ -26,7 +26,9 @@ adds ``total_together_s`` and ``total_none_s``.
 `time` is the sampling grid k / sample_fps (what labels files and segments use); `actual_s` is the
 presentation time of the frame that was used (what `FeatureStore.load` returns), present when known.
 `screen_time_interval_s` is null when the model cannot give intervals (too few labelled videos);
-`interval_note` then says why. `unlike_training` is true for a video further from the training samples than
+`interval_note` then says why. `interval_level` is the level the intervals claim: the level asked for
+(``--interval-level``), or less where the held-out videos cannot support it (``model.intervals``:
+at most n/(n+1) with n of them; `classifiers.chain.intervals`). `unlike_training` is true for a video further from the training samples than
 the videos held out in cross-validation were (`training_distance`, `model.unlike_training.threshold`;
 `classifiers.chain.familiarity`), null when the model cannot tell (older model files, one labelled video).
 Seconds are rounded to 3 decimals, shares and probabilities to 4.
