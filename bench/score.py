@@ -3,7 +3,8 @@
     python bench/score.py [--hours 2] [--models logreg,mlp,gboost,lightgbm]
 
 Target: under 2 seconds per video, everything included (model load, store read, prediction, smoothing,
-screen time, JSON + CSV + plot). A 2-hour video file (64x48 px, 1 fps, MJPG) is written so that `score`
+screen time, CV+ intervals from the model's 4 fold models, the unlike-the-training-videos distance, JSON + CSV
++ plot): each model is saved as compare-models saves it, with fold models and a training reference. A 2-hour video file (64x48 px, 1 fps, MJPG) is written so that `score`
 fingerprints a real file; its features are written into the store as `embed` stores them (random
 512-d vectors with a class signal: VGG16 itself would take ~30 min here and is not what is measured).
 The baseline, run in the same process, is the tutorial's way: predict every frame, count frames as
@@ -32,6 +33,8 @@ from classifiers.output.results import write_csv, write_json  # noqa: E402
 from classifiers.output.plot import plot_timelines  # noqa: E402
 from classifiers.score import score_videos  # noqa: E402
 from classifiers.chain.smoothing import Smoother  # noqa: E402
+from classifiers.chain.familiarity import fit_reference  # noqa: E402
+from classifiers.chain.intervals import error_spread  # noqa: E402
 from featurestore import EmbeddingConfig, FeatureStore, fingerprint  # noqa: E402
 
 CLASSES = ["jerry", "neither", "tom"]
@@ -66,10 +69,17 @@ def main(argv=None) -> dict:
         store.put(video.name, requested_s=np.arange(n, dtype=float), actual_s=np.arange(n, dtype=float), features=X,
                   info={"sample_fps": 1.0, "duration_s": float(n), "fingerprint": fingerprint(video), "source_path": str(video)})
         y_train = np.array(CLASSES)[labels[:3000]]
+        folds = np.arange(3000) // 750  # 4 "videos" of 750 labelled frames, one held out per fold
+        spread = error_spread([{"video": f"v{k}", "fold": k + 1, "labelled_s": 750.0,
+                                "predicted_s": {c: 250.0 + 10 * k for c in CLASSES}, "true_s": dict.fromkeys(CLASSES, 250.0)}
+                               for k in range(4)], CLASSES, "grouped")
+        reference = fit_reference(X[:3000]).with_threshold({f"v{k}": 1.0 for k in range(4)})
         for name in args.models.split(","):
             model = build_model(name).fit(X[:3000], y_train)
+            fold_models = [build_model(name).fit(X[:3000][folds != k], y_train[folds != k]) for k in range(4)]
             model_path = save_model(tmp / f"{name}.joblib", pipeline=model, classes=list(model.classes_),
-                                    embedding_config=config.identity(), smoother=Smoother("hmm", 20.0), model_name=name)
+                                    embedding_config=config.identity(), smoother=Smoother("hmm", 20.0), model_name=name,
+                                    interval=spread, fold_pipelines=fold_models, familiarity=reference)
             t0 = time.perf_counter()
             result = score_videos([video], model_path=model_path, store_path=tmp / "f.h5")
             t_score = time.perf_counter() - t0
@@ -83,6 +93,7 @@ def main(argv=None) -> dict:
             {c: float(np.sum(predicted == c)) for c in CLASSES}
             t_base = time.perf_counter() - t0
             accuracy = float(np.mean(np.asarray(result.videos[0].labels) == np.array(CLASSES)[labels]))
+            assert result.videos[0].screen_time_interval_s is not None and result.videos[0].training_distance is not None
             rows.append({"model": name, "score_s": t_score, "json_csv_s": t_files, "plot_s": t_all - t_score - t_files,
                          "total_s": t_all, "baseline_s": t_base, "ratio_to_baseline": t_all / t_base, "accuracy": accuracy})
     print(f"score benchmark: one already embedded {args.hours:g}-hour video, {n} samples x 512 features, hmm smoothing")

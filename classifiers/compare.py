@@ -28,7 +28,7 @@ from classifiers.selection.cv import CVPlan
 from classifiers.selection.few_labels import plan_folds_that_fit
 from classifiers.selection.heldout import HeldOutVideo, familiarity_record, score_held_out
 from classifiers.selection.metrics import METRICS, metric_key, score_fold, summarise_folds
-from classifiers.selection.choice import (SELECTIONS, choose, model_simplicity, stage_grid,
+from classifiers.selection.choice import (SELECTIONS, best_mean, choose, model_simplicity, stage_grid,
                                           stage_simplicity)
 from classifiers.selection.pool import n_cpus, run_folds, set_threads
 from classifiers.selection.registry import MODELS, build_model
@@ -128,7 +128,8 @@ def compare_models(
     `classifiers.chain.stages.CONTEXT_GRID_S`). With "auto", logistic regression scores every normalisation x
     window pair on the same folds first, and the pair chosen is used for every model. `selection` ("one-se", the
     default: the simplest candidate within one standard error of the best; or "best": the best mean, stages one
-    after the other) chooses the stages, each model's smoothing and the winner (`classifiers.selection.choice`).
+    after the other) chooses the stages and the winner (`classifiers.selection.choice`); each model's smoothing is
+    its best mean.
     `interval_method` is how the saved model's intervals are made (`classifiers.chain.intervals.METHODS`).
 
     Labels are read as in `classifiers.data.join.read_labels` (`video`, `classes` for the tutorial format;
@@ -265,7 +266,7 @@ def compare_frames(
             candidates.append({**summary, "_smoother": smoother, "_held_out": held_out[smoother], "_thresholds": thresholds})
         # Smoothing by the best mean under either selection: the one-SE rule over smoothers was worse on held-out
         # episodes with both simplicity orders (docs/benchmarks.md, "Robust choices").
-        chosen, why = choose(candidates, metric, lambda r: 0, "best")
+        chosen, why = best_mean(candidates, metric)
         best = (chosen["_smoother"], {k: v for k, v in chosen.items() if not k.startswith("_")}, chosen["_held_out"],
                 chosen["_thresholds"])
         rows.append({
@@ -320,11 +321,10 @@ def _choose_stages(data: LabelledVideos, plan: CVPlan, norms, contexts, *, metri
         return chosen["feature_norm"], chosen["context_s"], scores, why
     for norm in norms:
         probe(norm, contexts[0])
-    norm_row, _ = choose(scores, metric, stage_simplicity, "best")
+    norm_row, _ = best_mean(scores, metric)
     for k in contexts[1:]:
         probe(norm_row["feature_norm"], k)
-    chosen, why = choose([r for r in scores if r["feature_norm"] == norm_row["feature_norm"]], metric, stage_simplicity,
-                         "best")
+    chosen, why = best_mean([r for r in scores if r["feature_norm"] == norm_row["feature_norm"]], metric)
     return chosen["feature_norm"], chosen["context_s"], scores, why
 
 

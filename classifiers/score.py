@@ -47,7 +47,7 @@ class ScoreResult:
     embed_reports: list[EmbedReport] = field(default_factory=list)
     interval_level: float = INTERVAL_LEVEL
     interval_note: str = ""
-    video_info: dict = field(default_factory=dict)  # video_id -> {"fps", "source_path"}: for Label Studio tasks
+    video_info: dict = field(default_factory=dict)  # video_id -> stored {"fps", "source_path", "fingerprint"}
     store_path: Path | None = None
 
     @property
@@ -97,12 +97,6 @@ def _stored_without_source(paths, names, store: FeatureStore | None, sample_fps:
                       f"{info.get('embedded_at', '?')[:10]} from {info.get('source_path', '?')})", EmbedWarning, stacklevel=3)
         found[i] = EmbedReport.stored(video_id, path, info)
     return found
-
-
-def _claimed(saved: SavedModel, level: float) -> float:
-    """The level the model's intervals claim when `level` is asked for (`level` when it gives none)."""
-    claimed = claimed_level(saved.interval, level)
-    return level if claimed is None else claimed
 
 
 def _already_stored(paths, names, store: FeatureStore | None, sample_fps: float | None,
@@ -217,7 +211,7 @@ def score_videos(
     videos, video_info = [], {}
     for video_id in (r.video_id for r in reports):
         v = store.read(video_id)
-        video_info[video_id] = {"fps": v.info.get("fps"), "source_path": v.info.get("source_path") or video_id}
+        video_info[video_id] = {k: v.info.get(k) for k in ("fps", "source_path", "fingerprint")}
         videos.append(saved.predict_video(v.requested_s, v.features, duration_s=float(v.info["duration_s"]),
                                           sample_fps=float(v.info["sample_fps"]), video_id=video_id, smoother=smoother,
                                           interval_level=interval_level, actual_s=v.actual_s))
@@ -235,14 +229,14 @@ def score_videos(
         "cv": {k: saved.cv[k] for k in ("scheme", "n_splits", "description", "caveat") if k in saved.cv},
         "scores": {k: float(saved.scores[k]) for k in CV_SCORES if isinstance(saved.scores.get(k), (int, float))},
     }
+    claimed = claimed_level(saved.interval, interval_level)
     model_info["intervals"] = ({"method": method_of(saved.interval), "n_videos": int(saved.interval.get("n_videos", 0)),
-                                "level_asked": interval_level, "level_claimed": claimed_level(saved.interval, interval_level)}
-                               if saved.interval else None)
+                                "level_asked": interval_level, "level_claimed": claimed} if saved.interval else None)
     model_info["unlike_training"] = saved.familiarity.describe() if saved.familiarity is not None else None
     if saved.multi_label:  # a single-label model's JSON stays as it was
         model_info.update({"multi_label": True, "thresholds": dict(saved.thresholds), "none_label": saved.none_label})
     return ScoreResult(videos=videos, classes=list(saved.classes), model_info=model_info, embed_reports=reports,
-                       interval_level=_claimed(saved, interval_level),
+                       interval_level=interval_level if claimed is None else claimed,
                        interval_note=interval_note(saved.interval, interval_level), video_info=video_info,
                        store_path=store_path)
 

@@ -22,12 +22,13 @@ from classifiers.active.committee import refit_committee
 from classifiers.active.spans import Candidates, Span, pick_spans, sample_values, scenes
 from classifiers.chain.decision import label_texts
 from classifiers.chain.persist import check_config, load_model
+from classifiers.chain.presence import character_runs
 from classifiers.chain.smoothing import Smoother
 from classifiers.data.join import StoreGrids, labelled_time, matching_ids
 from classifiers.data.labels import parse_label_files
-from classifiers.output.label_studio import VideoGuess, write_label_studio
+from classifiers.output.label_studio import VideoGuess, label_studio_files
 from featurestore.errors import InvalidParameter, NotEmbedded, StoreMismatch, command
-from featurestore.files import atomic_write, written_together
+from featurestore.files import atomic_write, write_together
 from featurestore.store.store import FeatureStore
 from featurestore.video.pyav import AvVideoReader
 from featurestore.video.sources import find_source
@@ -254,19 +255,16 @@ def write_suggestions(suggestions: Suggestions, out_path: str | Path | None = No
         store = FeatureStore(suggestions.store_path)
         for video_id in dict.fromkeys(s.video_id for s in suggestions.spans):
             sources[video_id] = find_source(video_id, store.info(video_id), video_dir=video_dir)
-    writers = [(out_path, lambda tmp: Path(tmp).write_text(todo_csv_text(suggestions), encoding="utf-8")),
-               (sheet_path, lambda tmp: _draw(suggestions, sources, tmp))]
+    outputs = []
     if label_studio_path is not None:
         labels = list(suggestions.classes) + ([suggestions.none_label] if suggestions.multilabel else [])
         model = suggestions.model_path.name if suggestions.model_path else "model"
-        return write_label_studio(label_studio_path, label_studio_guesses(suggestions), labels, model_version=model,
-                                  url_prefix=url_prefix, also=writers,
-                                  header=f"Correct {model}'s guesses on the suggested spans; frames outside them stay unlabelled")
-    with written_together(out_path, sheet_path) as tmps:  # written_together renames them
-        for (path, write), tmp in zip(writers, tmps):
-            if path is not None:
-                write(tmp)
-    return [Path(p) for p in (out_path, sheet_path) if p is not None]
+        outputs += label_studio_files(label_studio_path, label_studio_guesses(suggestions), labels, model_version=model,
+                                      url_prefix=url_prefix, header=f"Correct {model}'s guesses on the suggested spans; "
+                                                                    "frames outside them stay unlabelled")
+    outputs += [(out_path, lambda tmp: tmp.write_text(todo_csv_text(suggestions), encoding="utf-8")),
+                (sheet_path, lambda tmp: _draw(suggestions, sources, tmp))]
+    return write_together(outputs)
 
 
 def label_studio_guesses(suggestions: Suggestions) -> list[VideoGuess]:
@@ -286,22 +284,13 @@ def label_studio_guesses(suggestions: Suggestions) -> list[VideoGuess]:
 
 def _span_regions(span: SuggestedSpan, multilabel: bool, none_label: str) -> list[tuple[float, float, str, float]]:
     """(start_s, end_s, label, mean confidence) for each run of consecutive samples of the span that show a label."""
-    step = span.duration_s / max(len(span.guess), 1)
-    on = [g.split("+") if multilabel and g != none_label else [g] for g in span.guess]
-    regions = []
-    for label in dict.fromkeys(x for labels in on for x in labels):
-        i = 0
-        while i < len(on):
-            if label not in on[i]:
-                i += 1
-                continue
-            j = i
-            while j + 1 < len(on) and label in on[j + 1]:
-                j += 1
-            confidence = float(np.mean([_confidence(span, k, multilabel) for k in range(i, j + 1)]))
-            regions.append((span.start_s + i * step, min(span.start_s + (j + 1) * step, span.end_s), label, confidence))
-            i = j + 1
-    return sorted(regions)
+    n = len(span.guess)
+    bounds = np.minimum(span.start_s + span.duration_s / max(n, 1) * np.arange(n + 1), span.end_s)
+    confidence = np.array([_confidence(span, k, multilabel) for k in range(n)])
+    shown = [set(g.split("+")) if multilabel and g != none_label else {g} for g in span.guess]
+    return sorted((s.start_s, s.end_s, s.label, s.confidence)
+                  for label in dict.fromkeys(x for labels in shown for x in sorted(labels))
+                  for s in character_runs(bounds, np.array([label in labels for labels in shown]), confidence, label))
 
 
 def _draw(suggestions: Suggestions, sources: dict, path: Path) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -101,3 +101,17 @@ def _atomic_output_or_refuse(path: Path) -> Iterator[Path]:
     with refusing_unwritable(path):
         with atomic_output(path) as tmp:
             yield tmp
+
+
+def write_together(outputs: Iterable[tuple[str | os.PathLike | None, Callable[[Path], object]]]) -> list[Path]:
+    """Write each ``(path, write)`` of `outputs` -- ``write(tmp)`` fills a temporary file beside `path` -- and put
+    them all in place only if every one was written (`written_together`); a None path is skipped.
+
+    Returns the paths, in order. Raises OutputUnwritable naming the output whose writing failed.
+    """
+    outputs = [(Path(path), write) for path, write in outputs if path is not None]
+    with written_together(*(path for path, _ in outputs)) as temps:
+        for (path, write), tmp in zip(outputs, temps):
+            with refusing_unwritable(path):
+                write(Path(tmp))
+    return [path for path, _ in outputs]

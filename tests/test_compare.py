@@ -126,6 +126,21 @@ def test_the_command_makes_cv_plus_intervals_and_the_json_says_the_level_they_cl
     assert doc["interval_level"] == pytest.approx(2 / 3) and doc["videos"][0]["screen_time_interval_s"] is not None
 
 
+def test_score_writes_label_studio_tasks_together_with_its_other_files_or_none(tmp_path, capsys):
+    """Tasks need each video's frame rate; a store that lacks it refuses them in one line, and the JSON asked for
+    beside them is not written either (all outputs or none)."""
+    store, labels = make_scene_store(tmp_path, 2, n_frames=60, informative=True)  # stored without a frame rate
+    code, _, err = run_cli(["compare-models", "-l", labels, "-s", store, "-o", tmp_path / "m.skops", "-m", "logreg",
+                            "--context-s", "0", "--feature-norm", "none", "-j", "1"], capsys)
+    assert code == 0, err
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code, _, err = run_cli(["score", "v0.mp4", "-m", tmp_path / "m.skops", "-s", store, "--json", tmp_path / "r.json",
+                                "--label-studio", tmp_path / "tasks.json"], capsys)
+    assert code == 1 and "does not record the frame rate of 'v0.mp4'" in err and "Traceback" not in err
+    assert not (tmp_path / "r.json").exists() and not (tmp_path / "tasks.json").exists()
+
+
 def test_compare_models_learns_when_features_are_informative(tmp_path):
     store, labels = make_scene_store(tmp_path, 5, informative=True)
     result = compare_models(store, labels, models=["logreg", "mlp"], n_jobs=1, n_splits=5)

@@ -178,8 +178,9 @@ def test_frames_at_gives_the_frames_embedding_sampled(tmp_path, suffix, encode):
         ffmpeg("-i", str(path), *encode, str(tmp_path / f"grey{suffix}"))
         path = tmp_path / f"grey{suffix}"
     sampled = {round(t): (a, f) for t, a, f in Cv2VideoReader(path).sample(1.0)}
-    for times in ([17, 18, 19, 20], [0, 1], [23]):
+    for times in ([17, 18, 19, 20], [0, 1], [23], [20, 2, 2, 14, 0]):  # the last: unsorted, repeated, gaps > SEEK_GAP_S
         frames = AvVideoReader(path).frames_at([sampled[t][0] for t in times])
+        assert len(frames) == len(times)
         for t, frame in zip(times, frames):
             assert np.abs(frame.astype(int) - sampled[t][1].astype(int)).max() == 0, (suffix, t)
 

@@ -38,7 +38,6 @@ MARGIN = 1.25
 #: samples (features that hardly vary), rounding would otherwise tell videos apart.
 MIN_THRESHOLD = 0.1
 _FIT_ROWS = 3000  # training samples the axes are computed from (a random subset)
-_CHUNK = 1024
 
 
 @dataclass
@@ -70,16 +69,13 @@ class TrainingReference:
 
     def sample_distances(self, staged: np.ndarray) -> np.ndarray:
         """Distance of each row of `staged` (n, n_features) to the training samples, shape (n,), in spread units."""
+        from sklearn.metrics import pairwise_distances_argmin_min  # chunked: memory stays bounded
+
         x = np.asarray(staged, dtype=np.float32) - self.mean
         z = x @ self.components.T
         off_axes = np.maximum(np.einsum("ij,ij->i", x, x) - np.einsum("ij,ij->i", z, z), 0.0)
-        ref_sq = np.einsum("ij,ij->i", self.references, self.references)
-        nearest = np.empty(len(z), dtype=np.float32)
-        for lo in range(0, len(z), _CHUNK):
-            part = z[lo:lo + _CHUNK]
-            d2 = np.einsum("ij,ij->i", part, part)[:, None] + ref_sq[None, :] - 2.0 * part @ self.references.T
-            nearest[lo:lo + _CHUNK] = np.maximum(d2.min(axis=1), 0.0)
-        return np.sqrt(nearest + off_axes) / self.scale
+        _, nearest = pairwise_distances_argmin_min(z, self.references)
+        return np.sqrt(np.square(nearest) + off_axes) / self.scale
 
     def video_distance(self, staged: np.ndarray) -> float | None:
         """Median distance of a video's samples (at most `MAX_SCORED_SAMPLES` of them, evenly spread); None if none."""

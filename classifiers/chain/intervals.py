@@ -111,6 +111,11 @@ def claimed_level(spread: dict, level: float = INTERVAL_LEVEL) -> float | None:
     return min(level, n / (n + 1))
 
 
+def video_scores(spread: dict) -> np.ndarray:
+    """Each held-out video's conformity score: its largest |error share| over the classes, shape (n_videos,)."""
+    return np.max(np.abs(np.vstack([np.asarray(e, dtype=np.float64) for e in spread["error_share"].values()])), axis=0)
+
+
 def half_width_share(spread: dict, level: float = INTERVAL_LEVEL) -> dict[str, float] | None:
     """Half-width of the interval per class, as a share of a video's duration; None without an interval."""
     claimed = claimed_level(spread, level)
@@ -129,8 +134,7 @@ def half_width_share(spread: dict, level: float = INTERVAL_LEVEL) -> dict[str, f
     k = min(n, max(1, math.ceil((n + 1) * claimed - 1e-9)))  # the k-th smallest score covers claimed of new videos
     if method == "conformal-class":
         return {c: float(np.sort(e)[k - 1]) for c, e in errors.items()}
-    per_video = np.max(np.vstack(list(errors.values())), axis=0)
-    half = float(np.sort(per_video)[k - 1])
+    half = float(np.sort(video_scores(spread))[k - 1])
     return {c: half for c in errors}
 
 
@@ -172,7 +176,7 @@ def _cv_plus(screen_time_s, duration_s, spread, level, min_half_width_s, folds) 
         return None
     n = int(spread["n_videos"])
     k = max(1, math.floor((1.0 - claimed) * (n + 1) + 1e-9))
-    score = np.max(np.abs(np.vstack([np.asarray(e, dtype=np.float64) for e in spread["error_share"].values()])), axis=0)
+    score = video_scores(spread)
     out = {}
     for c, p in screen_time_s.items():
         predicted = np.array([folds[f].get(c, 0.0) for f in spread["folds"]])

@@ -201,6 +201,7 @@ class SavedModel:
         proba = self._proba(self.pipeline, staged)
         smoothers = [smoother or self.smoother] if smoother is None or isinstance(smoother, Smoother) else list(smoother)
         folds = [self._proba(f, staged) for f in self.fold_pipelines] if self._uses_folds(len(t)) else []
+        claimed = claimed_level(self.interval, interval_level)
         videos = []
         for each in smoothers:
             video = self._summarize(proba, each, video_id, t, duration_s, sample_fps, actual_s)
@@ -208,7 +209,6 @@ class SavedModel:
             video.screen_time_interval_s = screen_time_interval(video.screen_time_s, video.duration_s, self.interval,
                                                                 interval_level, min_half_width_s=1.0 / sample_fps,
                                                                 fold_screen_time_s=fold_s or None)
-            claimed = claimed_level(self.interval, interval_level)
             video.interval_level = float(interval_level if claimed is None else claimed)  # what the intervals claim
             video.training_distance = distance
             video.unlike_training = None if self.familiarity is None else self.familiarity.is_unlike(distance)

@@ -68,7 +68,7 @@ def summarize_presence(
     total_s = float(durations.sum())
     seconds = durations @ on if n_samples else np.zeros(len(classes))
     n_on = on.sum(axis=1)
-    segments = sorted((seg for j, c in enumerate(classes) for seg in _character_runs(bounds, on[:, j], proba[:, j], c)),
+    segments = sorted((seg for j, c in enumerate(classes) for seg in character_runs(bounds, on[:, j], proba[:, j], c)),
                       key=lambda seg: (seg.start_s, classes.index(seg.label)))
     n_appearances, first_s, last_s = appearances(segments, classes)
     names = np.asarray(classes, dtype=object)
@@ -86,7 +86,8 @@ def summarize_presence(
     )
 
 
-def _character_runs(bounds: np.ndarray, on: np.ndarray, p: np.ndarray, label: str) -> list[Segment]:
-    """Segments of one character: maximal runs of samples where it is on screen; confidence = mean probability."""
+def character_runs(bounds: np.ndarray, on: np.ndarray, p: np.ndarray, label: str) -> list[Segment]:
+    """Segments of one character: maximal runs of samples where it is on screen (`on`, shape (n,)); confidence = the
+    mean of its probability `p` over the run; `bounds` of shape (n + 1,), seconds (`timeline.sample_bounds_s`)."""
     both = np.column_stack([1.0 - p, p])
     return [seg for seg in runs(bounds, on.astype(np.intp), both, ["", label]) if seg.label == label]

@@ -73,6 +73,7 @@ def parse_time(text: str) -> float | FrameTime:
         raise ValueError("is negative; times count from the start of the video")
     return value
 
+
 def _check_clock(minutes: int, seconds: float) -> None:
     if minutes >= 60 or seconds >= 60:
         raise ValueError("has minutes or seconds of 60 or more; write mm:ss with ss under 60 (1:05, not 0:65)")

@@ -18,10 +18,10 @@ from urllib.parse import quote
 
 import numpy as np
 
+from classifiers.chain.presence import character_runs
 from classifiers.chain.timeline import VideoScreenTime
 from classifiers.data.label_studio import RESULT_TYPE, seconds_to_range
 from featurestore.errors import StoreMismatch
-from featurestore.files import written_together
 
 FROM_NAME = "characters"  # the TimelineLabels control
 TO_NAME = "video"  # the Video object, and the task data key of its URL
@@ -82,31 +82,24 @@ def config_path_for(tasks_path: str | Path) -> Path:
     return tasks_path.with_name(f"{tasks_path.stem}.config.xml")
 
 
-def write_label_studio(tasks_path: str | Path, guesses: list[VideoGuess], labels: list[str], *, model_version: str,
-                       url_prefix: str | None = None, header: str = "", also=()) -> list[Path]:
-    """Write the tasks JSON and its labelling config (`config_path_for`), both or neither.
-
-    `also`: (path, write(tmp_path)) pairs of other outputs written together with them (a todo CSV, a sheet).
-
-    Raises
-    ------
-    OutputUnwritable
-    """
-    config_path = config_path_for(tasks_path)
-    others = [(p, w) for p, w in also if p is not None]
-    with written_together(tasks_path, config_path, *(p for p, _ in others)) as (tasks_tmp, config_tmp, *other_tmps):
-        tasks = label_studio_tasks(guesses, model_version, url_prefix=url_prefix)
-        Path(tasks_tmp).write_text(json.dumps(tasks, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        Path(config_tmp).write_text(labelling_config(labels, header=header), encoding="utf-8")
-        for (_, write), tmp in zip(others, other_tmps):
-            write(tmp)
-    return [Path(tasks_path), config_path, *(Path(p) for p, _ in others)]
+def label_studio_files(tasks_path: str | Path, guesses: list[VideoGuess], labels: list[str], *, model_version: str,
+                       url_prefix: str | None = None, header: str = "") -> list[tuple[Path, object]]:
+    """The tasks JSON and its labelling config (`config_path_for`) as ``(path, write(tmp))`` pairs, for the
+    caller to write together with its other outputs (`featurestore.files.write_together`)."""
+    tasks = json.dumps(label_studio_tasks(guesses, model_version, url_prefix=url_prefix), indent=1, ensure_ascii=False)
+    config = labelling_config(labels, header=header)
+    return [(Path(tasks_path), lambda tmp: tmp.write_text(tasks + "\n", encoding="utf-8")),
+            (config_path_for(tasks_path), lambda tmp: tmp.write_text(config, encoding="utf-8"))]
 
 
-def write_score_tasks(result, path, url_prefix=None) -> list[Path]:
+def score_task_files(result, path, url_prefix=None) -> list[tuple[Path, object]]:
     """Each video of a `ScoreResult` as a Label Studio task whose prediction is the model's segments (`score
-    --label-studio`); the tasks and their labelling config are written together."""
+    --label-studio`), with the labelling config: ``(path, write)`` pairs as `label_studio_files`.
+
+    Raises StoreMismatch, before anything is written, for a video whose frame rate the store does not record.
+    """
     guesses = []
+    none_label = result.model_info.get("none_label", "neither")
     for video in result.videos:
         info = result.video_info.get(video.video_id, {})
         if not info.get("fps"):
@@ -114,29 +107,20 @@ def write_score_tasks(result, path, url_prefix=None) -> list[Path]:
                                 "frames at; score it again with --replace")
         regions = [(s.start_s, s.end_s, s.label, s.confidence) for s in video.segments]
         if video.multi_label:  # frames with no character are labelled too, with the none label
-            regions += _none_runs(video, result.model_info.get("none_label", "neither"))
+            regions += _none_runs(video, none_label)
         guesses.append(VideoGuess(video.video_id, str(info.get("source_path") or video.video_id), float(info["fps"]),
                                   sorted(regions)))
-    none_label = result.model_info.get("none_label")
     labels = list(result.classes) + ([none_label] if result.multi_label and none_label not in result.classes else [])
     model = Path(result.model_info.get("path", "model")).name
-    return write_label_studio(path, guesses, labels, model_version=model, url_prefix=url_prefix,
+    return label_studio_files(path, guesses, labels, model_version=model, url_prefix=url_prefix,
                               header=f"Correct {model}'s guesses on the timeline, then submit")
 
 
 def _none_runs(video: VideoScreenTime, none_label: str) -> list[tuple[float, float, str, float]]:
     """Multi-label: (start_s, end_s, none_label, confidence) for each run of samples with no character on screen."""
+    if not len(video.sample_s):
+        return []
     empty = np.array([len(labels) == 0 for labels in video.labels], dtype=bool)
-    step = 1.0 / video.sample_fps
-    runs, i = [], 0
-    while i < len(empty):
-        if not empty[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < len(empty) and empty[j + 1]:
-            j += 1
-        confidence = float(np.mean(1.0 - np.max(video.proba[i:j + 1], axis=1)))
-        runs.append((float(video.sample_s[i]), min(float(video.sample_s[j]) + step, video.duration_s), none_label, confidence))
-        i = j + 1
-    return runs
+    bounds = np.minimum(np.r_[video.sample_s, video.sample_s[-1] + 1.0 / video.sample_fps], video.duration_s)
+    return [(s.start_s, s.end_s, s.label, s.confidence)
+            for s in character_runs(bounds, empty, 1.0 - np.max(video.proba, axis=1), none_label)]

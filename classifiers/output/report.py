@@ -11,14 +11,12 @@ from ``report.html.j2`` beside this module; the page loads nothing (no CDN, no s
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 
 from classifiers.chain.timeline import VideoScreenTime
 from featurestore.errors import SourceVideoMoved
-from featurestore.files import atomic_write
 
 from .thumbnails import VideoThumbnails, plan_thumbnails, video_thumbnails
 
@@ -28,11 +26,6 @@ COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 # Timeline geometry, in SVG user units (the SVG scales to the page width).
 WIDTH, LEFT, RIGHT = 1000.0, 92.0, 16.0
 BAND_H, PROBA_H, ROW_GAP, AXIS_H = 14.0, 34.0, 8.0, 22.0
-
-
-def write_report(path: str | os.PathLike, result, *, thumbnails: bool = True) -> Path:
-    """Write the HTML report of a `ScoreResult` to `path` atomically; returns the path."""
-    return atomic_write(path, report_html(result, thumbnails=thumbnails))
 
 
 def report_html(result, *, thumbnails: bool = True) -> str:
@@ -95,15 +88,14 @@ def _thumbnails(result, video: VideoScreenTime, plan: dict, wanted: bool) -> Vid
 
 def source_of(result, video_id: str) -> tuple[Path | None, str]:
     """(the file a scored video's frames can be decoded from, or None; why not)."""
-    from featurestore.store.store import FeatureStore
     from featurestore.video.sources import find_source
 
     for report in getattr(result, "embed_reports", []):
         if report.video_id == video_id and report.path and Path(report.path).is_file():
             return Path(report.path), ""
-    if getattr(result, "store_path", None) is None or not Path(result.store_path).exists():
+    info = getattr(result, "video_info", {}).get(video_id)
+    if info is None:
         return None, "no thumbnails: the feature store is not known, so neither is the source video"
-    info = FeatureStore(result.store_path).info(video_id)
     try:
         return find_source(video_id, info), ""
     except SourceVideoMoved:

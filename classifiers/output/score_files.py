@@ -1,5 +1,5 @@
 """score's result files, checked before any work and written together: JSON, segments CSV, timeline PNG, HTML
-report, WebVTT and SubRip subtitles; and Label Studio tasks with their labelling config.
+report, WebVTT and SubRip subtitles, Label Studio tasks with their labelling config.
 
 Every path is checked first (`check_outputs`): a bad one is refused in one line before any video is decoded.
 Then every file is written next to its target and all are renamed into place only once each was written
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from featurestore.errors import InvalidParameter, OutputUnwritable
-from featurestore.files import written_together
+from featurestore.files import write_together
 
 from .results import is_stdout, json_text, write_csv
 from .subtitles import check_subtitle_path, subtitle_paths, subtitle_text
@@ -61,13 +61,15 @@ def write_outputs(result, *, json_path=None, csv_path=None, plot_path=None, repo
                   srt_path=None, label_studio_path=None, url_prefix=None, thumbnails: bool = True) -> list[Path]:
     """Write the requested files of a `ScoreResult`, all or none; returns the paths written (subtitles: each file).
 
-    Label Studio tasks (`classifiers.output.label_studio.write_score_tasks`, with their labelling config beside
-    them) are written together with each other, after the rest.
+    Label Studio tasks (`classifiers.output.label_studio.score_task_files`, with their labelling config beside
+    them) are written together with the rest.
 
     Raises
     ------
     OutputUnwritable
         If a file cannot be written: none of the files is replaced.
+    StoreMismatch
+        Label Studio tasks of a video whose frame rate the store does not record (before anything is written).
     """
     ids = [v.video_id for v in result.videos]
     files: list[tuple[Path, object]] = []
@@ -88,13 +90,12 @@ def write_outputs(result, *, json_path=None, csv_path=None, plot_path=None, repo
             made.append(_make_folder(Path(path)))
         for video in result.videos:
             files.append((targets[video.video_id], lambda tmp, v=video, f=fmt: tmp.write_text(subtitle_text(v, f), encoding="utf-8")))
+    if label_studio_path is not None:
+        from .label_studio import score_task_files
+
+        files += score_task_files(result, label_studio_path, url_prefix)
     try:
-        with written_together(*(p for p, _ in files)) as temps:
-            for (path, write), tmp in zip(files, temps):
-                try:
-                    write(Path(tmp))
-                except OSError as err:
-                    raise OutputUnwritable(f"{path}: cannot write it ({err.strerror or err}); choose another path") from None
+        written = write_together(files)
     except BaseException:
         for folder in made:  # folders made for subtitles that were never written
             if folder.is_dir() and not any(folder.iterdir()):
@@ -105,12 +106,7 @@ def write_outputs(result, *, json_path=None, csv_path=None, plot_path=None, repo
         sys.stdout.flush()
     if is_stdout(csv_path):
         write_csv("-", result.videos)
-    tasks = []
-    if label_studio_path is not None:
-        from .label_studio import write_score_tasks
-
-        tasks = write_score_tasks(result, label_studio_path, url_prefix)
-    return [p for p, _ in files] + tasks + [Path("-") for p in (json_path, csv_path) if is_stdout(p)]
+    return written + [Path("-") for p in (json_path, csv_path) if is_stdout(p)]
 
 
 def _json_text(result) -> str:

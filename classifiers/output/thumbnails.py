@@ -1,8 +1,8 @@
 """Thumbnails of the report's segments: the first, middle and last sample of each, as small base64 JPEGs.
 
 They are the very frames that were embedded: decoded from each video's source file at the samples' stored
-presentation times by the one frame reader (`featurestore.video.pyav.AvVideoReader.frames_at`), the times of a
-video grouped into as few calls (seeks) as their spacing allows. A page stays small: `MAX_FRAMES` distinct
+presentation times by the one frame reader (`featurestore.video.pyav.AvVideoReader.iter_frames_at`, which seeks only
+across long gaps and holds few frames at a time), all of a video's in one call. A page stays small: `MAX_FRAMES` distinct
 frames at most per report, `THUMB_WIDTH_PX` wide; beyond that the longest segments get theirs first.
 """
 
@@ -22,8 +22,6 @@ THUMB_WIDTH_PX = 160
 JPEG_QUALITY = 70
 #: Distinct frames decoded for one report (about 4-8 kB each): the page stays under ~10 MB.
 MAX_FRAMES = 1000
-#: Times further apart than this are decoded after a seek of their own; closer ones in one pass.
-GROUP_GAP_S = 10.0
 
 
 @dataclass
@@ -83,12 +81,13 @@ def video_thumbnails(video: VideoScreenTime, plan: dict[int, list[int]], source:
 
     wanted = sorted({i for picks in plan.values() for i in picks})
     times = video.actual_s if video.actual_s is not None else video.sample_s
-    uris: dict[int, str] = {}
     try:
-        reader = AvVideoReader(Path(source))
-        for group in _groups(wanted, times):
-            for i, frame in zip(group, reader.frames_at([float(times[i]) for i in group])):
-                uris[i] = jpeg_data_uri(frame)
+        at = {}  # time -> the samples shown at it
+        for i in wanted:
+            at.setdefault(float(times[i]), []).append(i)
+        uris = {}
+        for t, frame in AvVideoReader(Path(source)).iter_frames_at(list(at)):  # encoded as decoded: few frames held
+            uris.update(dict.fromkeys(at[t], jpeg_data_uri(frame)))
     except ScreentimeError as err:
         return VideoThumbnails(note=f"no thumbnails: {err}", source=str(source))
     by_segment = {s: [(i, uris[i]) for i in picks] for s, picks in plan.items()}
@@ -109,14 +108,3 @@ def jpeg_data_uri(frame_bgr: np.ndarray, width_px: int = THUMB_WIDTH_PX) -> str:
     if not ok:
         raise ValueError("OpenCV could not encode a thumbnail as JPEG")
     return "data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode("ascii")
-
-
-def _groups(indices: list[int], times: np.ndarray) -> list[list[int]]:
-    """Sorted sample indices split where consecutive times are more than `GROUP_GAP_S` apart."""
-    groups: list[list[int]] = []
-    for i in indices:
-        if groups and float(times[i]) - float(times[groups[-1][-1]]) <= GROUP_GAP_S:
-            groups[-1].append(i)
-        else:
-            groups.append([i])
-    return groups

@@ -40,15 +40,21 @@ def is_better(a: float, b: float, metric: str) -> bool:
     return a > b if METRICS[metric] else a < b
 
 
+def best_mean(rows: list[dict], metric: str) -> tuple[dict, str]:
+    """The row with the best mean `metric` (the first of equals in `rows` order), and the reason."""
+    best = rows[0]
+    for row in rows[1:]:
+        if is_better(row[metric], best[metric], metric):
+            best = row
+    return best, f"best {metric} {best[metric]:.3f}"
+
+
 def one_standard_error(rows: list[dict], metric: str, simplicity: Callable[[dict], tuple]) -> tuple[dict, str]:
     """The simplest row whose `metric` is within one standard error (`<metric>_se`) of the best row's.
 
     Returns (row, reason): the reason says which was best, the margin, and why the choice won.
     """
-    best = rows[0]
-    for row in rows[1:]:
-        if is_better(row[metric], best[metric], metric):
-            best = row
+    best, _ = best_mean(rows, metric)
     se = best.get(f"{metric}_se", float("nan"))
     margin = se if np.isfinite(se) else 0.0
     bound = best[metric] - margin if METRICS[metric] else best[metric] + margin
@@ -66,11 +72,7 @@ def choose(rows: list[dict], metric: str, simplicity: Callable[[dict], tuple], s
         raise ValueError(f"selection must be one of {', '.join(SELECTIONS)}, got {selection!r}")
     if selection == "one-se":
         return one_standard_error(rows, metric, simplicity)
-    best = rows[0]
-    for row in rows[1:]:
-        if is_better(row[metric], best[metric], metric):
-            best = row
-    return best, f"best {metric} {best[metric]:.3f}"
+    return best_mean(rows, metric)
 
 
 def stage_simplicity(row: dict) -> tuple:

@@ -81,8 +81,6 @@ class OpenVINOEmbedder:
         int8: digest of the preprocessed calibration batch the network was quantised on ('' otherwise).
     """
 
-    takes_batch_size = True
-
     def __init__(self, config: EmbeddingConfig, batch_size: int = 32):
         ov = import_openvino(config.precision)
         core = ov.Core()
@@ -95,10 +93,6 @@ class OpenVINOEmbedder:
         model, self.calibration = network(config, core)
         self._compiled = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": HINTS[config.precision],
                                                            "PERFORMANCE_HINT": "LATENCY"})
-
-    @staticmethod
-    def preprocessor_for(config: EmbeddingConfig) -> VGG16Preprocessor:
-        return VGG16Preprocessor(config.image_size_px)
 
     def preprocess(self, frames_bgr: list[np.ndarray]) -> np.ndarray:
         return self.preprocessor(frames_bgr)
@@ -138,7 +132,7 @@ def build_network(config: EmbeddingConfig) -> tuple[object, str]:
         keras_model.export(str(path), format="openvino", verbose=False)
         model = ov.Core().read_model(str(path))
         if config.precision != "int8":
-            return _detached(model), ""
+            return model.clone(), ""  # a copy that no longer reads the file about to be deleted
         import nncf
 
         from .calibration import calibration_frames, digest
@@ -146,12 +140,7 @@ def build_network(config: EmbeddingConfig) -> tuple[object, str]:
         batch = VGG16Preprocessor(config.image_size_px)(calibration_frames())
         dataset = nncf.Dataset([batch[i:i + 8] for i in range(0, len(batch), 8)])
         quantized = nncf.quantize(model, dataset, subset_size=len(batch))
-        return _detached(quantized), digest(batch)
-
-
-def _detached(model):
-    """A copy of `model` that no longer reads its weights from a file about to be deleted."""
-    return model.clone()
+        return quantized.clone(), digest(batch)
 
 
 def _save(model, xml: Path, meta: dict) -> None:

@@ -73,10 +73,6 @@ class VGG16Embedder:
         # One compiled graph for every batch size: a video's last, shorter batch must not recompile the network.
         self._forward = compile_forward(self.model, (size, size, 3), batch_size)
 
-    @staticmethod
-    def preprocessor_for(config: EmbeddingConfig) -> VGG16Preprocessor:
-        """The preprocessing an embedder of `config` applies, without loading the network."""
-        return VGG16Preprocessor(config.image_size_px)
     def preprocess(self, frames_bgr: list[np.ndarray]) -> np.ndarray:
         """Resize BGR uint8 frames to the network's input and apply `vgg16.preprocess_input` on RGB.
 

@@ -42,6 +42,12 @@ SKIP_FRAME = {"exact": "DEFAULT", "fast": "BIDIR", "hw": "DEFAULT"}
 _MAX_FAILED_PACKETS = 25
 _NO_LIMIT = 2**62
 _SEEK_BACK_S = 2.0  # frames_at seeks this far before the first time, then decodes forward
+#: frames_at decodes times closer than this in one pass; after a longer gap it seeks again.
+SEEK_GAP_S = 10.0
+
+
+class _SeekTooLate(Exception):
+    """The first frame after a seek comes after the first time wanted: seek further back."""
 
 
 def check_decode_mode(decode: str) -> str:
@@ -197,14 +203,28 @@ class AvVideoReader:
 
     def frames_at(self, times_s: Sequence[float]) -> list[np.ndarray]:
         """The frames on screen at `times_s` (seconds on the video's clock; stored ``actual_s`` give the very frames
-        that were embedded), decoded after one seek to a keyframe before the earliest; in the order asked.
+        that were embedded), in the order asked (`iter_frames_at` decodes them).
+
+        Returns BGR uint8 arrays of shape (height, width, 3). Raises VideoUnreadable if nothing decodes.
+        """
+        found = dict(self.iter_frames_at(times_s))
+        return [found[float(t)] for t in times_s]
+
+    def iter_frames_at(self, times_s: Sequence[float]) -> Iterator[tuple[float, np.ndarray]]:
+        """(time, frame) for each distinct time of `times_s`, in time order, each frame yielded as soon as it is
+        decoded (thumbnails of a 2-hour film never sit in memory together): decoded forward from a keyframe before
+        the earliest, with a seek of its own for each group of times more than `SEEK_GAP_S` after the previous one.
 
         Every frame is decoded whatever the mode, so a frame `fast` mode embedded is found at its time too.
-        Returns BGR uint8 arrays of shape (height, width, 3). Raises VideoUnreadable if nothing decodes.
         """
         wanted = sorted(set(float(t) for t in times_s))
         if not wanted:
-            return []
+            return
+        for group in np.split(np.asarray(wanted), np.flatnonzero(np.diff(wanted) > SEEK_GAP_S) + 1):
+            yield from self._frames_after_seek(group.tolist())
+
+    def _frames_after_seek(self, wanted: list[float]) -> Iterator[tuple[float, np.ndarray]]:
+        """(time, frame) for sorted `wanted`, after one seek before the first (further back until a keyframe is)."""
         back_s = _SEEK_BACK_S
         while True:
             seek_s = max(0.0, wanted[0] - back_s)
@@ -214,32 +234,34 @@ class AvVideoReader:
             try:
                 if seek_s > 0:
                     _seek(container, stream, seek_s)
-                found = self._pick(self._frames(container, stream), wanted, check_start=seek_s > 0)
+                yield from self._pick(self._frames(container, stream), wanted, check_start=seek_s > 0)
+                return
+            except _SeekTooLate:
+                back_s *= 4  # the keyframe before the seek time came after the first time wanted
             finally:
                 container.close()
-            if found is not None:
-                return [found[float(t)] for t in times_s]
-            back_s *= 4  # the keyframe before the seek time came after the first time wanted
 
-    def _pick(self, frames, wanted: list[float], check_start: bool) -> dict[float, np.ndarray] | None:
-        """{time: the last frame at or before it}, from (pts, frame) in order; None if the first frame comes too late."""
-        out: dict[float, np.ndarray] = {}
+    def _pick(self, frames, wanted: list[float], check_start: bool) -> Iterator[tuple[float, np.ndarray]]:
+        """(time, the last frame at or before it) for sorted `wanted`, from (pts, frame) in order; `_SeekTooLate`,
+        before anything is yielded, when the first frame comes after the first time."""
         held = None
         i = 0
         for pts, frame in frames:
             if held is None and check_start and pts > wanted[0] + PTS_TOLERANCE_S:
-                return None
-            while i < len(wanted) and held is not None and pts > wanted[i] + PTS_TOLERANCE_S:
-                out[wanted[i]] = held.to_ndarray(format="bgr24")
-                i += 1
+                raise _SeekTooLate
+            if held is not None and pts > wanted[i] + PTS_TOLERANCE_S:
+                image = held.to_ndarray(format="bgr24")
+                while i < len(wanted) and pts > wanted[i] + PTS_TOLERANCE_S:
+                    yield wanted[i], image
+                    i += 1
             if i == len(wanted):
-                return out
+                return
             held = frame
         if held is None:
             raise VideoUnreadable(f"{self.path}: no frame could be decoded")
         image = held.to_ndarray(format="bgr24")  # the last frame stays on screen to the end
-        out.update({t: image for t in wanted[i:]})
-        return out
+        for t in wanted[i:]:
+            yield t, image
 
     def _frames(self, container, stream) -> Iterator[tuple[float, object]]:
         """(presentation time s, av.VideoFrame) in presentation order; steps over damaged packets."""
