@@ -1,0 +1,68 @@
+"""FaceTable: the faces found in one video's samples -- one row per face, keyed by (time_s, face).
+
+The contract between the face pipeline (featurestore/faces, embed --faces), the store (store/faces.py,
+`FeatureStore.faces(video)`) and the classifiers (compare-models / score --faces). Pure NumPy: no detector,
+no store, no classifier here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+#: Columns of a FaceTable and their per-row shapes after the row axis (n = number of faces).
+COLUMNS: dict[str, tuple] = {
+    "time_s": (),           # float64, the sample's time on the video's clock (one of `sample_times_s`)
+    "face": (),             # int32, the face's index within its sample: 0, 1, ... by descending detector score
+    "box": (4,),            # float32, x, y, w, h of the face box, normalised by the frame's width and height
+    "landmarks": (6, 2),    # float32, BlazeFace's 6 keypoints (eyes, nose, mouth, ears) as x, y, normalised
+    "score": (),            # float32, the detector's confidence in [0, 1]
+    "size_px": (),          # float32, the box's height in the video's pixels
+    "sharpness": (),        # float32, variance of the Laplacian of the aligned grey crop (higher: sharper)
+    "quality": (),          # float32 in [0, 1], one number from size, sharpness and score; see faces/quality.py
+    "shot": (),             # int32, index of the shot (between cuts) the sample lies in: 0, 1, ...
+    "track": (),            # int32, the face's track within the video (a track never crosses a cut); -1: none
+    "embedding": ("d",),    # float32, the face descriptor (dlib: d = 128, unit length)
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class FaceTable:
+    """The faces of one video under one face config. Rows are sorted by (time_s, face).
+
+    `sample_times_s` holds every sampled time, with faces or without, so seconds with nobody are known;
+    `cuts_s` the shot boundaries (a shot k spans [cuts_s[k-1], cuts_s[k])); `frame_size` (width, height) px.
+    """
+
+    video_id: str
+    config: dict                 # the face config's identity (FaceConfig.identity()): detector, embedder, thresholds
+    sample_times_s: np.ndarray   # (m,) float64
+    cuts_s: np.ndarray           # (k,) float64, times of the cuts on the video's clock
+    frame_size: tuple[int, int]  # (width, height) in pixels
+    time_s: np.ndarray
+    face: np.ndarray
+    box: np.ndarray
+    landmarks: np.ndarray
+    score: np.ndarray
+    size_px: np.ndarray
+    sharpness: np.ndarray
+    quality: np.ndarray
+    shot: np.ndarray
+    track: np.ndarray
+    embedding: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.time_s)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in COLUMNS}
+
+    def box_px(self) -> np.ndarray:
+        """(n, 4) float64: x, y, w, h in the video's pixels."""
+        w, h = self.frame_size
+        return self.box.astype(np.float64) * np.array([w, h, w, h], dtype=np.float64)
+
+    def take(self, rows) -> "FaceTable":
+        """The table restricted to `rows` (a boolean mask or indices)."""
+        return dataclasses.replace(self, **{name: col[rows] for name, col in self.columns().items()})
