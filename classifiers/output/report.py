@@ -56,7 +56,7 @@ def report_html(result, *, thumbnails: bool = True) -> str:
         title=", ".join(v.video_id for v in result.videos) or "no video", videos=videos, classes=classes, colours=colours,
         multi_label=result.multi_label, model=result.model_info, totals=_totals(result),
         warnings=page_warnings(result, thumbs), interval_level=result.interval_level, interval_note=result.interval_note,
-        data={"videos": [v["data"] for v in videos]}, script=Markup(script), script_hash=script_source(script),
+        data={"videos": [v["data"] for v in videos]}, script=Markup(script), script_hash=Markup(script_source(script)),
     )
 
 
