@@ -72,57 +72,70 @@ class CallFiles:
             another output (`other` names that one's parameter).
             A store the call writes (the store's parameter) is one of its inputs, or holds one in its folder.
         """
-        for i, (param, path, what) in enumerate(self.writes):
-            for read_what, read in self.reads:
-                if same_file(path, read):
-                    raise OutputRefused(param, f"{_told(path, what)} is {read_what}{_as_given(read, path)}, an input of "
-                                               "this call; give another path (nothing was written)")
-            for _, index, _ in self.stores:
-                if same_file(path, index) or inside(path, _shard_dir(index)):
-                    where = "the feature store" if same_file(path, index) else "in the folder of the feature store"
+        ids = _FileIds()
+        read_ids: dict[tuple, tuple] = {}
+        for read_what, read in self.reads:
+            for key in ids(read):
+                read_ids.setdefault(key, (read_what, read))
+        stores = [(param, index, written, ids(index), ids(_shard_dir(index))) for param, index, written in self.stores]
+        written: dict[tuple, tuple] = {}
+        for param, path, what in self.writes:
+            keys = ids(path)
+            if any(key in read_ids for key in keys):
+                read_what, read = next(read_ids[key] for key in keys if key in read_ids)
+                raise OutputRefused(param, f"{_told(path, what)} is {read_what}{_as_given(read, path)}, an input of this "
+                                           "call; give another path (nothing was written)")
+            for _, index, _, index_id, shard_id in stores:
+                if keys & index_id or ids.inside(path, shard_id):
+                    where = "the feature store" if keys & index_id else "in the folder of the feature store"
                     raise OutputRefused(param, f"{_told(path, what)} is {where} {index}; give another path (nothing "
                                                "was written)")
-            for other, earlier, earlier_what in self.writes[:i]:
-                if same_file(path, earlier):
-                    if other == param:
-                        raise OutputRefused(param, f"{path} would hold both {earlier_what or earlier} and {what or path}; "
-                                                   "give each video its own --name (nothing was written)")
-                    raise OutputRefused(param, f"{_told(path, what)} is also where {{other}} goes"
-                                               f"{f' ({earlier_what})' if earlier_what else ''}; give each output its "
-                                               "own path (nothing was written)", other=other)
-        for param, index, written in self.stores:
-            if not written:
-                continue
-            for read_what, read in self.reads:
-                if same_file(read, index) or inside(read, _shard_dir(index)):
-                    where = "is" if same_file(read, index) else "has in its folder"
+            if any(key in written for key in keys):
+                other, earlier, earlier_what = next(written[key] for key in keys if key in written)
+                if other == param:
+                    raise OutputRefused(param, f"{path} would hold both {earlier_what or earlier} and {what or path}; "
+                                               "give each video its own --name (nothing was written)")
+                raise OutputRefused(param, f"{_told(path, what)} is also where {{other}} goes"
+                                           f"{f' ({earlier_what})' if earlier_what else ''}; give each output its own "
+                                           "path (nothing was written)", other=other)
+            written.update(dict.fromkeys(keys, (param, path, what)))
+        for param, index, is_written, index_id, shard_id in stores:
+            for read_what, read in self.reads if is_written else ():
+                keys = ids(read)
+                if keys & index_id or ids.inside(read, shard_id):
+                    where = "is" if keys & index_id else "has in its folder"
                     raise OutputRefused(param, f"the feature store {index} {where} {read_what} {read}, an input of this "
                                                "call; give the store another path (nothing was written)")
 
 
 def same_file(a: PathLike, b: PathLike) -> bool:
-    """Whether `a` and `b` are (or would be) one file: `os.path.samefile` where both exist, else the same real
-    path, symlinks and '..' resolved, the name compared without case where its folder ignores case."""
-    try:
-        return os.path.samefile(a, b)
-    except (OSError, ValueError):  # one is not there (yet)
-        return path_key(a) == path_key(b)
+    """Whether `a` and `b` are (or would be) one file: they share a `file_ids` key."""
+    return bool(file_ids(a) & file_ids(b))
 
 
 def inside(path: PathLike, folder: PathLike) -> bool:
     """Whether `path` is `folder` or lies anywhere in it, after resolving symlinks and '..'."""
-    real = Path(os.path.realpath(path))
-    if not os.path.isdir(folder):  # nothing can be in it yet, but a path may name it
-        return same_file(real, folder)
-    return any(os.path.exists(p) and os.path.samefile(p, folder) for p in (real, *real.parents))
+    return _FileIds().inside(path, file_ids(folder))
 
 
-def path_key(path: PathLike) -> str:
+def file_ids(path: PathLike, ignores=None) -> frozenset:
+    """What makes `path` one file: its `path_key` and, where it exists, its (device, inode) (hard links, a case
+    variant on a disk that ignores case); two paths that share a key are one file."""
+    keys = {("path", path_key(path, ignores))}
+    try:
+        st = os.stat(path)
+        keys.add(("file", st.st_dev, st.st_ino))
+    except (OSError, ValueError):  # not there (yet)
+        pass
+    return frozenset(keys)
+
+
+def path_key(path: PathLike, ignores=None) -> str:
     """The real path of `path` (symlinks and '..' resolved, `os.path.normcase`), its name case-folded where
-    its folder ignores case: equal keys mean one file."""
+    its folder ignores case (`ignores(folder)`, default `ignores_case`)."""
     real = os.path.realpath(path)
     folder, name = os.path.split(real)
-    if os.path.isdir(folder) and ignores_case(folder):
+    if os.path.isdir(folder) and (ignores or ignores_case)(folder):
         name = name.casefold()
     return os.path.normcase(os.path.join(folder, name))
 
@@ -145,6 +158,31 @@ def ignores_case(folder: PathLike) -> bool:
                 return False
             return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
     return sys.platform in ("darwin", "win32")
+
+
+class _FileIds:
+    """`file_ids` of paths and `ignores_case` of folders, each asked once per check (a call may write thousands of
+    subtitle files into one folder)."""
+
+    def __init__(self):
+        self._ids: dict[str, frozenset] = {}
+        self._case: dict[str, bool] = {}
+
+    def __call__(self, path: PathLike) -> frozenset:
+        key = os.fspath(path)
+        if key not in self._ids:
+            self._ids[key] = file_ids(key, self._ignores)
+        return self._ids[key]
+
+    def _ignores(self, folder: str) -> bool:
+        if folder not in self._case:
+            self._case[folder] = ignores_case(folder)
+        return self._case[folder]
+
+    def inside(self, path: PathLike, folder_ids: frozenset) -> bool:
+        """Whether `path`, or a folder it lies in (symlinks and '..' resolved), is the folder of `folder_ids`."""
+        real = Path(os.path.realpath(path))
+        return any(self(p) & folder_ids for p in (real, *real.parents))
 
 
 def _shard_dir(index: Path) -> Path:
