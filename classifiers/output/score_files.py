@@ -1,7 +1,9 @@
 """score's result files, checked before any work and written together: JSON, segments CSV, timeline PNG, HTML
 report, WebVTT and SubRip subtitles, Label Studio tasks with their labelling config.
 
-Every path is checked first (`check_outputs`): a bad one is refused in one line before any video is decoded.
+Every path is checked first (`check_outputs`): a bad one is refused in one line before any video is decoded, and
+so is one that is an input of the call (a video, the model, the store or in its folder) or another output, two
+videos' subtitles included (`featurestore.outputs.CallFiles`; `write_outputs` checks again, for `Score.write`).
 Then every file is written next to its target and all are renamed into place only once each was written
 (`featurestore.files.written_together`): a failure (a video whose thumbnails cannot be decoded, a full disk)
 leaves no new file beside old ones, and no half-made one. JSON or CSV to stdout ('-') are printed after.
