@@ -99,17 +99,18 @@ def embed(
     """
     from classifiers.output.console import embed_tables
     from classifiers.output.progress import RichProgress
-    from featurestore import embed_videos, resolve_embedding_config
+    from featurestore import check_embed_paths, embed_videos, resolve_embedding_config
     from featurestore.video.paths import expand_folders
 
     _show_warnings()
+    check_embed_paths(videos := expand_folders(videos), store, weights)  # a store over a video: refused first
     config = resolve_embedding_config(store, weights=weights, pooling=pooling.value if pooling else None,
                                       image_size_px=image_size, precision=precision.value if precision else None,
                                       runtime=runtime.value if runtime else None)
     if config.weights == "random":
         console.print("[yellow]warning:[/] --weights random: features are not pretrained (seeded, reproducible)")
     with RichProgress(console) as progress:
-        reports = embed_videos(expand_folders(videos), store, config=config, sample_fps=fps, batch_size=batch_size,
+        reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size,
                                names=name or None, replace=replace, progress=progress,
                                on_wait=lambda msg: console.print(msg), workers=workers,
                                decode=decode.value if decode else None, ray=ray)
@@ -151,7 +152,7 @@ def check_store_command(
 def compare_models_command(
     labels: list[Path] = typer.Option(..., "--labels", "-l", metavar="FILE", help="Labels: a CSV video,start,end,label (intervals [start, end); seconds, mm:ss, hh:mm:ss or hh:mm:ss:ff), video,time,label (points) or the tutorial's Image_ID,Class; a Label Studio JSON export; CVAT for video 1.1 XML. Repeat to join several files (-l L.csv -l export.json)."),
     store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store written by `embed`."),
-    out_path: Path = typer.Option(Path("best.skops"), "--out", "-o", metavar="FILE", help="Where to save the winner, refitted on all labelled frames (a skops file: loading it cannot run code, so it can be shared; any file name works)."),
+    out_path: Path = typer.Option(Path("best.skops"), "--out", "-o", metavar="FILE", help="Where to save the winner, refitted on all labelled frames (a skops file: loading it cannot run code, so it can be shared; any file name works). A file there is replaced; --out or --report on an input (labels, the store) or on each other is refused before any work."),
     video: str = typer.Option(None, "--video", metavar="ID", help="Stored video an Image_ID,Class file describes (frameN.jpg = the frame at N s)."),
     classes: str = typer.Option(None, "--classes", metavar="NAMES", help="Names of the Image_ID,Class class numbers 0,1,2,..., comma-separated [default: 0,1,2]."),
     models: str = typer.Option(None, "--models", "-m", metavar="NAMES", help=f"Comma-separated subset of {','.join(MODEL_NAMES)} [default: all]."),
@@ -213,7 +214,7 @@ def suggest_labels_command(
     store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store holding the videos."),
     model: Path = typer.Option(Path("best.skops"), "--model", "-m", metavar="FILE", help="Model saved by compare-models."),
     budget_s: float = typer.Option(..., "--budget-s", metavar="SECONDS", help="Seconds of video you will label, in all (spans are 2-6 s)."),
-    out_path: Path = typer.Option(None, "--out", "-o", metavar="CSV", help="Write the spans here as video,start,end,label, best first, label empty for you to fill."),
+    out_path: Path = typer.Option(None, "--out", "-o", metavar="CSV", help="Write the spans here as video,start,end,label, best first, label empty for you to fill. Output files there are replaced; one on an input (labels, the model, the store) or on another output is refused before any work."),
     labels: list[Path] = typer.Option(None, "--labels", "-l", metavar="FILE", help="Labels you already have (repeat for several files): their time is never suggested, and they train the fold models whose disagreement counts."),
     sheet: Path = typer.Option(None, "--sheet", metavar="PNG", help="Also write a contact sheet: thumbnails of every span from its source video, with the model's guess."),
     video_dir: Path = typer.Option(None, "--video-dir", metavar="DIR", help="Folder the source videos are in now, if they moved since they were embedded (for --sheet)."),
@@ -233,7 +234,7 @@ def suggest_labels_command(
     from classifiers.output.console import label_studio_hint, suggestion_table
     from classifiers.suggest import check_suggestion_outputs, suggest_labels, write_suggestions
 
-    check_suggestion_outputs(out_path, sheet, label_studio, url_prefix)
+    check_suggestion_outputs(out_path, sheet, label_studio, url_prefix, store_path=store, model_path=model, labels_paths=labels or ())
     _show_warnings()
     result = suggest_labels(store, model, budget_s, labels_paths=labels or (), videos=videos or None, video=video,
                             classes=classes, n_folds=folds, n_jobs=jobs)
@@ -261,8 +262,8 @@ def suggest_labels_command(
 def score(
     videos: list[Path] = typer.Argument(..., metavar="VIDEO", help="Videos to score (embedded into --store unless already there), or folders of them.", show_default=False),
     model: Path = typer.Option(Path("best.skops"), "--model", "-m", metavar="FILE", help="Model saved by compare-models (a skops file: loading builds only trusted types, never runs code; pickles are refused)."),
-    store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store; new videos are embedded into it with the model's settings."),
-    fps: float = typer.Option(None, "--fps", metavar="RATE", help="Samples per second [default: the stored rate, else 1]."),
+    store: Path = typer.Option(None, "--store", "-s", metavar="FILE", show_default=False, help="Feature store; new videos are embedded into it with the model's settings [default: the store the model was trained on (refused if it is gone), else features.h5]."),
+    fps: float = typer.Option(None, "--fps", metavar="RATE", help="Samples per second [default: the stored rate, else the model's training rate, else 1]; a rate other than the model's is warned about."),
     smooth: str = typer.Option(None, "--smooth", metavar="SMOOTHER", help="Override the model's smoothing: none, median:SECONDS, mean:SECONDS or hmm:SECONDS."),
     weights: str = typer.Option(None, "--weights", "-w", metavar="FILE", help="Weights file, needed only if the model was trained on features from one."),
     name: list[str] = typer.Option(None, "--name", metavar="ID", help="Video id to store under; repeat once per video, in order [default: the file name]."),
@@ -280,24 +281,25 @@ def score(
 ) -> None:
     """Report each class's screen time in VIDEOs, in seconds.
 
-    Per video: seconds and share on screen, appearances, first and last appearance.
+    Per video: seconds and share on screen, appearances, first and last appearance. Output files that exist are
+    replaced; one that is an input (a video, the model, the store) or another output is refused before any work.
     """
     from classifiers.output.console import label_studio_hint, screen_time_tables
     from classifiers.output.progress import RichProgress
     from classifiers.output.results import is_stdout
-    from classifiers.output.score_files import check_outputs, write_outputs
+    from classifiers.output.score_files import write_outputs
     from classifiers.score import score_videos
     from featurestore.video.paths import expand_folders
 
     videos, files = expand_folders(videos), dict(json_path=json_path, csv_path=csv_path, plot_path=plot_path,
                                                  report_path=report_path, vtt_path=vtt_path, srt_path=srt_path,
                                                  label_studio_path=label_studio, url_prefix=url_prefix)
-    check_outputs(**files, n_videos=len(videos))
     _show_warnings()
     with RichProgress(console) as progress:
         result = score_videos(videos, model_path=model, store_path=store, sample_fps=fps, smooth=smooth,
                               weights=weights, batch_size=batch_size, names=name or None, replace=replace,
-                              progress=progress, on_wait=lambda msg: console.print(msg), interval_level=interval_level)
+                              progress=progress, on_wait=lambda msg: console.print(msg), interval_level=interval_level,
+                              outputs=files)  # checked before any work: none over an input or another output
     tables_to = console if is_stdout(json_path) or is_stdout(csv_path) else out  # stdout carries the JSON or CSV alone
     for table in screen_time_tables(result):
         tables_to.print(table)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
@@ -16,6 +17,7 @@ from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from classifiers.chain.estimators import MultiLabelClassifier
+from classifiers.chain.model import training_store_record
 from classifiers.chain.intervals import DEFAULT_METHOD, METHODS, error_spread
 from classifiers.chain.persist import save_model
 from classifiers.chain.smoothing import Smoother, candidate_smoothers
@@ -35,6 +37,7 @@ from classifiers.selection.registry import MODELS, build_model
 from classifiers.selection.thresholds import score_multilabel
 from featurestore.errors import AllModelsFailed, InvalidParameter
 from featurestore.files import written_together
+from featurestore.outputs import CallFiles
 from featurestore.provenance import json_safe
 from featurestore.store.store import FeatureStore
 
@@ -162,6 +165,9 @@ def compare_models(
     context_s = parse_context(context_s)
     models = check_models(models)
     none_label = check_none_label(none_label, multi_label)
+    labels_paths = [labels_path] if isinstance(labels_path, (str, PathLike)) else list(labels_path)
+    CallFiles().read("the labels file", *labels_paths).store("store_path", store_path).write("out_path", out_path) \
+        .write("report_path", report_path).check()  # no output over the labels, the store or the other output
     store = FeatureStore(store_path)
     data = load_labelled_videos(store, labels_path, video=video, classes=classes, multi_label=multi_label, none_label=none_label)
     norms = FEATURE_NORMS if feature_norm == "auto" else (feature_norm,)
@@ -190,7 +196,8 @@ def compare_models(
             row = result.leaderboard.set_index("model").loc[result.best_name]
             save_model(
                 model_tmp, pipeline=winner, classes=result.classes, embedding_config=store.config, smoother=result.best_smoother,
-                model_name=result.best_name, cv=plan.to_dict(), scores=json_safe(row.to_dict()),
+                model_name=result.best_name, cv={**plan.to_dict(), "training_store": training_store_record(store_path, 1.0 / data.step_s)},
+                scores=json_safe(row.to_dict()),
                 training_videos=result.training_videos, feature_norm=norm, context_s=k, interval=result.interval,
                 multi_label=data.is_multi_label, thresholds=result.thresholds, none_label=data.none_label,
                 weights_path=store.weights_path, fold_pipelines=result.fold_models if interval_method == "cv-plus" else None,

@@ -19,8 +19,10 @@ from classifiers.chain.smoothing import Smoother, parse_smoother
 from classifiers.chain.timeline import VideoScreenTime, total_screen_time
 from featurestore.embedding.config import EmbeddingConfig
 from featurestore.embedding.runtime import build_embedder
-from featurestore.errors import (EmbedWarning, InvalidParameter, UnlikeTrainingWarning, VideoUnreadable,
-                                 WeightsUnavailable, command)
+from classifiers.output.score_files import check_outputs
+from featurestore.errors import (EmbedWarning, InvalidParameter, TrainingStoreMissing, UnlikeTrainingWarning,
+                                 VideoUnreadable, WeightsUnavailable, command)
+from featurestore.outputs import CallFiles
 from featurestore.pipeline import check_names, embed_videos
 from featurestore.reuse import stored_state
 from featurestore.runners.work import EmbedReport
@@ -28,6 +30,8 @@ from featurestore.store.store import FeatureStore
 from featurestore.video.clock import check_sample_fps
 from featurestore.video.paths import check_video_path, fingerprint
 
+#: The store `score` uses when given none and the model names no training store.
+DEFAULT_STORE = "features.h5"
 #: The cross-validation scores of the model that results and reports show (`classifiers.selection.metrics`).
 CV_SCORES = ("macro_f1", "balanced_accuracy", "log_loss", "screen_time_error_pct")
 
@@ -49,6 +53,7 @@ class ScoreResult:
     interval_note: str = ""
     video_info: dict = field(default_factory=dict)  # video_id -> stored {"fps", "source_path", "fingerprint"}
     store_path: Path | None = None
+    inputs: CallFiles = field(default_factory=CallFiles)  # what the call read: no result file may go over them
 
     @property
     def total_screen_time_s(self) -> dict[str, float]:
@@ -129,11 +134,44 @@ def _warn_if_unlike(video: VideoScreenTime, saved: SavedModel, store_path, model
                   f"far off: label some of it, `{suggest}`, and retrain", UnlikeTrainingWarning, stacklevel=3)
 
 
+def store_for(saved: SavedModel, store_path: str | os.PathLike | None) -> Path:
+    """The store to score through: `store_path`; when None, the store the model was trained on
+    (`SavedModel.training_store`), else ``features.h5`` for model files that do not name theirs.
+
+    Raises
+    ------
+    TrainingStoreMissing
+        `store_path` is None and the model's training store is not where compare-models recorded it.
+    """
+    if store_path is not None:
+        return Path(store_path)
+    trained_on, rate = saved.training_store
+    if trained_on is None:
+        return Path(DEFAULT_STORE)
+    if not trained_on.is_file():
+        model = saved.path.name if saved.path else "the model"
+        at = f" (sampled at {rate:g}/s)" if rate else ""
+        raise TrainingStoreMissing(f"{model} was trained on the features in {trained_on}{at}, which is not there; give "
+                                   "--store: that store where it is now, or a new one to embed the videos into")
+    return trained_on
+
+
+def _warn_other_rates(videos: list[VideoScreenTime], saved: SavedModel) -> None:
+    """A warning per video sampled at another rate than the model's training videos were."""
+    rate = saved.training_store[1]
+    model = saved.path.name if saved.path else "the model"
+    for video in videos:
+        if rate and abs(video.sample_fps - rate) > 1e-6 * rate:
+            warnings.warn(f"{video.video_id}: sampled at {video.sample_fps:g}/s, {model} was trained at {rate:g}/s; its "
+                          f"smoothing and intervals were chosen at that rate (--fps {rate:g} --replace samples it so)",
+                          EmbedWarning, stacklevel=3)
+
+
 def score_videos(
     paths: list[str | os.PathLike],
     *,
     model_path: str | os.PathLike,
-    store_path: str | os.PathLike,
+    store_path: str | os.PathLike | None = None,
     sample_fps: float | None = None,
     smooth: str | Smoother | None = None,
     weights: str | None = None,
@@ -144,6 +182,7 @@ def score_videos(
     make_embedder: Callable = build_embedder,
     on_wait: Callable[[str], None] | None = None,
     interval_level: float = INTERVAL_LEVEL,
+    outputs: dict | None = None,
 ) -> ScoreResult:
     """Screen time per class for each video.
 
@@ -154,8 +193,11 @@ def score_videos(
         exists is scored from the features stored under its id (file name or `names`), with an EmbedWarning.
     model_path : path-like
         A model saved by compare-models (a skops file: loading it cannot run code).
+    store_path : path-like, optional
+        The feature store; default: the one the model was trained on, if it names one (`store_for`).
     sample_fps : float, optional
-        Samples per second; default: the rate a video is stored at, else 1.0.
+        Samples per second; default: the rate a video is stored at, else the model's training rate, else 1.0.
+        A video sampled at another rate than the model's gets an EmbedWarning.
     smooth : str or Smoother, optional
         Override the model's smoothing, e.g. 'none', 'median:5', 'hmm:10'.
     weights : str, optional
@@ -164,19 +206,26 @@ def score_videos(
         As in `embed_videos`: ids to store the videos under, and whether to re-embed a stored id.
     interval_level : float
         Level of the screen-time intervals, in (0, 1) (see `classifiers.chain.intervals`).
+    outputs : dict, optional
+        The files the caller will write with `classifiers.output.score_files.write_outputs` (its keyword
+        arguments): checked before any work (`check_outputs`), against the videos, the model and the store.
 
     A video further from the training samples than cross-validation's held-out videos were gets
     ``unlike_training`` True and an `UnlikeTrainingWarning` (`classifiers.chain.familiarity`).
 
     Raises
     ------
-    ModelFileRefused, StoreMismatch, VideoUnreadable, WeightsUnavailable, StoreCorrupt
+    ModelFileRefused, StoreMismatch, VideoUnreadable, WeightsUnavailable, StoreCorrupt, TrainingStoreMissing
+    InvalidParameter, OutputRefused, OutputUnwritable
+        An output of `outputs` that cannot be written where asked, or would overwrite an input or another output.
     """
     if not 0.0 < interval_level < 1.0:
         raise InvalidParameter("interval_level", f"must be between 0 and 1 (e.g. 0.9), got {interval_level}")
     if sample_fps is not None:
         sample_fps = check_sample_fps(sample_fps)
     check_names(names, paths)
+    if outputs is not None:  # where each output may go, before the model is read; against the inputs below
+        check_outputs(**outputs, n_videos=len(paths))
     override = parse_smoother(smooth) if isinstance(smooth, str) else smooth
     saved = load_model(model_path)  # cheap checks first: a bad model fails before any decoding
     smoother = override or saved.smoother
@@ -184,11 +233,16 @@ def score_videos(
         config, unresolved = embedding_config_for(saved, weights), None
     except WeightsUnavailable as err:  # only needed to embed: videos already stored are scored from the store
         config, unresolved = None, err
-    store_path = Path(store_path)
+    store_path = store_for(saved, store_path)
+    names = list(names) if names else None
+    ids = [names[i] if names else Path(p).name for i, p in enumerate(paths)]
+    inputs = CallFiles().read("the video", *paths).read("the model", model_path).store("store_path", store_path, written=True)
+    inputs.read("the weights file", *[w for w in (weights, saved.weights_path) if w and w not in ("imagenet", "random")])
+    if outputs is not None:
+        check_outputs(**outputs, n_videos=len(paths), video_ids=ids, inputs=inputs)
     store = FeatureStore(store_path) if store_path.exists() else None  # opened once (embed_videos takes it too)
     if store is not None:
         check_config(saved, store.config, store_path=store_path)
-    names = list(names) if names else None
     kept = _stored_without_source(paths, names, store, sample_fps, replace)
     todo = [i for i in range(len(paths)) if i not in kept]
     reports = dict(kept)
@@ -202,7 +256,7 @@ def score_videos(
         embedded = embed_videos([paths[i] for i in todo], store if store is not None else store_path, config=config,
                                 sample_fps=sample_fps, batch_size=batch_size,
                                 names=[names[i] for i in todo] if names else None, replace=replace, progress=progress,
-                                make_embedder=make_embedder, on_wait=on_wait)
+                                make_embedder=make_embedder, on_wait=on_wait, default_fps=saved.training_store[1] or 1.0)
         by_id = {r.video_id: r for r in embedded}
         for i in todo:
             reports[i] = by_id[names[i] if names else Path(paths[i]).name]
@@ -216,6 +270,8 @@ def score_videos(
                                           sample_fps=float(v.info["sample_fps"]), video_id=video_id, smoother=smoother,
                                           interval_level=interval_level, actual_s=v.actual_s))
         _warn_if_unlike(videos[-1], saved, store_path, model_path)
+    _warn_other_rates(videos, saved)
+    inputs.read("the source video", *[info["source_path"] for info in video_info.values() if info.get("source_path")])
     model_info = {
         "path": str(Path(model_path)),
         "name": saved.model_name,
@@ -238,5 +294,5 @@ def score_videos(
     return ScoreResult(videos=videos, classes=list(saved.classes), model_info=model_info, embed_reports=reports,
                        interval_level=interval_level if claimed is None else claimed,
                        interval_note=interval_note(saved.interval, interval_level), video_info=video_info,
-                       store_path=store_path)
+                       store_path=store_path, inputs=inputs)
 

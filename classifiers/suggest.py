@@ -26,9 +26,11 @@ from classifiers.chain.presence import character_runs
 from classifiers.chain.smoothing import Smoother
 from classifiers.data.join import StoreGrids, labelled_time, matching_ids
 from classifiers.data.labels import parse_label_files
-from classifiers.output.label_studio import VideoGuess, label_studio_files
+from classifiers.output.cells import csv_cell
+from classifiers.output.label_studio import VideoGuess, config_path_for, label_studio_files
 from featurestore.errors import InvalidParameter, NotEmbedded, StoreMismatch, command
 from featurestore.files import atomic_write, write_together
+from featurestore.outputs import CallFiles
 from featurestore.store.store import FeatureStore
 from featurestore.video.pyav import AvVideoReader
 from featurestore.video.sources import find_source
@@ -91,6 +93,7 @@ class Suggestions:
     model_path: Path | None = None
     store_path: Path | None = None
     none_label: str = "neither"
+    labels_paths: list = field(default_factory=list)
 
     @property
     def total_s(self) -> float:
@@ -166,7 +169,7 @@ def suggest_labels(
     spans = [_describe(span, *by_id[span.video_id]) for span in picked]
     available_s = float(sum(c.available.sum() * c.step_s for c in candidates))
     return Suggestions(spans, float(budget_s), list(saved.classes), ids, available_s, note, multilabel,
-                       Path(model_path), Path(store_path), saved.none_label)
+                       Path(model_path), Path(store_path), saved.none_label, [Path(p) for p in labels_paths])
 
 
 def resolve_videos(store: FeatureStore, videos: Sequence[str] | None) -> list[str]:
@@ -211,9 +214,11 @@ def _describe(span: Span, cand: Candidates, smoothed, actual_s: np.ndarray) -> S
                          actual_s=actual_s[inside], proba=smoothed.proba[inside], guess=list(cand.guess[inside]))
 
 
-def check_suggestion_outputs(out_path, sheet_path=None, label_studio_path=None, url_prefix=None) -> None:
+def check_suggestion_outputs(out_path, sheet_path=None, label_studio_path=None, url_prefix=None, *, store_path=None,
+                             model_path=None, labels_paths=(), sources=()) -> None:
     """InvalidParameter, before any work: nothing asked for, an output asked to go to stdout ('-'), or a URL prefix
-    without Label Studio tasks."""
+    without Label Studio tasks; `OutputRefused` for an output that is an input (the store or in its folder, the
+    model, a labels file, a source video) or another output (`featurestore.outputs.CallFiles`)."""
     if out_path is None and label_studio_path is None:
         raise InvalidParameter("out_path", "give --out todo.csv, --label-studio tasks.json, or both")
     for param, path in (("out_path", out_path), ("sheet_path", sheet_path), ("label_studio_path", label_studio_path)):
@@ -221,15 +226,22 @@ def check_suggestion_outputs(out_path, sheet_path=None, label_studio_path=None, 
             raise InvalidParameter(param, "give a file name, not -")
     if url_prefix is not None and label_studio_path is None:
         raise InvalidParameter("url_prefix", "is the start of the video URLs of Label Studio tasks; give --label-studio too")
+    calls = CallFiles().store("store_path", store_path).read("the model", model_path).read("the labels file", *labels_paths)
+    calls.read("the source video", *sources).write("out_path", out_path).write("sheet_path", sheet_path)
+    calls.write("label_studio_path", label_studio_path)
+    if label_studio_path is not None:
+        calls.write("label_studio_path", config_path_for(label_studio_path), what="the tasks' labelling config")
+    calls.check()
 
 
 def todo_csv_text(suggestions: Suggestions) -> str:
-    """The todo list: header ``video,start,end,label`` and one row per span, best first, label empty."""
+    """The todo list: header ``video,start,end,label`` and one row per span, best first, label empty (a video id
+    a spreadsheet would run as a formula gets a leading ', `classifiers.output.cells`)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(TODO_HEADER)
     for s in suggestions.spans:
-        writer.writerow([s.video_id, f"{s.start_s:.6g}", f"{s.end_s:.6g}", ""])
+        writer.writerow([csv_cell(s.video_id), f"{s.start_s:.6g}", f"{s.end_s:.6g}", ""])
     return buf.getvalue()
 
 
@@ -255,6 +267,9 @@ def write_suggestions(suggestions: Suggestions, out_path: str | Path | None = No
         store = FeatureStore(suggestions.store_path)
         for video_id in dict.fromkeys(s.video_id for s in suggestions.spans):
             sources[video_id] = find_source(video_id, store.info(video_id), video_dir=video_dir)
+    check_suggestion_outputs(out_path, sheet_path, label_studio_path, url_prefix, store_path=suggestions.store_path,
+                             model_path=suggestions.model_path, labels_paths=suggestions.labels_paths,
+                             sources=list(sources.values()))
     outputs = []
     if label_studio_path is not None:
         labels = list(suggestions.classes) + ([suggestions.none_label] if suggestions.multilabel else [])

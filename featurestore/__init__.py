@@ -12,10 +12,10 @@ _MODULES = {
     ".embedding.vgg16": ("VGG16Embedder",),
     ".errors": (
         "EmbedWarning", "InvalidParameter", "LabelsInvalid", "LeakySplitRefused", "ModelFileRefused", "NotEmbedded",
-        "ScreentimeError", "StoreCorrupt", "StoreFull", "StoreMismatch", "StoreUnwritable", "TooFewSamples",
+        "OutputRefused", "ScreentimeError", "StoreCorrupt", "StoreFull", "StoreMismatch", "StoreUnwritable", "TooFewSamples",
         "VideoDamaged", "VideoUnreadable", "WeightsUnavailable",
     ),
-    ".pipeline": ("embed_videos", "resolve_embedding_config"),
+    ".pipeline": ("check_embed_paths", "embed_videos", "resolve_embedding_config"),
     ".runners.work": ("EmbedReport",),
     ".video.clock": ("frames_on_screen", "sample_times"),
     ".store.store": ("FeatureStore", "VideoFeatures"),

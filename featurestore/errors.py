@@ -125,3 +125,24 @@ class EmbedWarning(UserWarning):
 
 class UnlikeTrainingWarning(UserWarning):
     """A scored video is further from the training samples than any video held out in cross-validation was."""
+
+
+class OutputRefused(InvalidParameter):
+    """An output of a call would overwrite one of its inputs (a video, labels, the model, the store) or another of
+    its outputs (issue 23): refused before any work, nothing written.
+
+    `other` is the parameter of that other output, if any: the message says '{other}' where `told` names it as
+    the user did (the CLI's option; the Python parameter by default).
+    """
+
+    def __init__(self, param: str, message: str, other: str | None = None):
+        self.template, self.other = message, other
+        super().__init__(param, self.told(str))
+
+    def told(self, name) -> str:
+        """The message, the other output named by `name(param)`."""
+        return self.template.replace("{other}", name(self.other)) if self.other else self.template
+
+
+class TrainingStoreMissing(ScreentimeError, FileNotFoundError):
+    """score was given no store, and the feature store the model was trained on is not where it was recorded."""

@@ -26,6 +26,7 @@ from featurestore.video.clock import check_sample_fps
 from featurestore.video.paths import check_video_path, fingerprint
 from featurestore.video.pyav import check_decode_mode, probe
 
+from .outputs import CallFiles
 from .reuse import ContentIndex, copy_stored, refuse, state_of, stored_mode, stored_rate
 
 
@@ -49,6 +50,13 @@ class Progress(Protocol):
     def start(self, video_id: str, total: int | None, n_done: int = 0) -> None: ...
     def advance(self, n: int) -> None: ...
     def finish(self) -> None: ...
+
+
+def check_embed_paths(paths, store_path: str | os.PathLike, weights: str | None = None) -> None:
+    """Refuse (`OutputRefused` naming `store_path`) a store that is one of the videos or the weights file, or whose
+    shard folder holds one (`featurestore.outputs.CallFiles`): before any work, also before reading the store."""
+    weights = [weights] if weights and weights not in ("imagenet", "random") else []
+    CallFiles().read("the video", *paths).read("the weights file", *weights).store("store_path", store_path, written=True).check()
 
 
 def resolve_embedding_config(store_path: str | os.PathLike | FeatureStore, *, weights: str | None = None,
@@ -100,6 +108,7 @@ def embed_videos(
     decode: str | None = None,
     ray: str | None = None,
     min_split_s: float = MIN_SPLIT_S,
+    default_fps: float = 1.0,
 ) -> list[EmbedReport]:
     """Embed each video into the store at `store_path`, skipping those already stored.
 
@@ -118,7 +127,7 @@ def embed_videos(
         store's own (see `resolve_embedding_config`).
     sample_fps : float or None
         Samples per second of video time: frames on screen at t = 0, 1/sample_fps, ... None: the rate a
-        video is already stored at (same content), else 1.0.
+        video is already stored at (same content), else `default_fps` (score: the model's training rate).
     names : list of str, optional
         Video ids, one per path; default: each file's name.
     replace : bool
@@ -156,6 +165,7 @@ def embed_videos(
         raise InvalidParameter("batch_size", f"must be >= 1, got {batch_size}")
     check_names(names, paths)
     paths = [check_video_path(p) for p in paths]
+    check_embed_paths(paths, store_path, config.weights_path)
     ids = list(names) if names else [p.name for p in paths]
     seen: dict[str, Path] = {}
     for video_id, path in zip(ids, paths):
@@ -171,7 +181,7 @@ def embed_videos(
     copies = ContentIndex(store)
     rates, modes, states = {}, {}, {}
     for video_id, path in jobs:  # refuse conflicts before spending any time
-        rates[video_id] = stored_rate(store, video_id, fingerprints[path], sample_fps, copies)
+        rates[video_id] = stored_rate(store, video_id, fingerprints[path], sample_fps, copies, default_fps)
         modes[video_id] = stored_mode(store, video_id, fingerprints[path], decode)
         states[video_id] = state_of(store, video_id, fingerprints[path], rates[video_id], modes[video_id])
         refuse(store, video_id, path, rates[video_id], modes[video_id], states[video_id], replace, warn=True)

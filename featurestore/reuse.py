@@ -48,8 +48,10 @@ class ContentIndex:
         self._load()[(fp, sample_fps)] = video_id
 
 
-def stored_rate(store: FeatureStore, video_id: str, fp: str, sample_fps: float | None, copies: ContentIndex) -> float:
-    """`sample_fps`, or when it is None the rate this content is stored at (under this id or another), else 1.0."""
+def stored_rate(store: FeatureStore, video_id: str, fp: str, sample_fps: float | None, copies: ContentIndex,
+                default_fps: float = 1.0) -> float:
+    """`sample_fps`, or when it is None the rate this content is stored at (under this id or another), else
+    `default_fps`."""
     if sample_fps is not None:
         return sample_fps
     if video_id in store:
@@ -59,7 +61,7 @@ def stored_rate(store: FeatureStore, video_id: str, fp: str, sample_fps: float |
                 return float(info["sample_fps"])
         except (VideoDamaged, NotEmbedded):
             pass
-    return copies.rate(fp) or 1.0
+    return copies.rate(fp) or default_fps
 
 
 def stored_state(store: FeatureStore, video_id: str, fp: str, sample_fps: float | None) -> tuple[str, dict]:

@@ -32,13 +32,15 @@ def embed(paths: PathLike | Sequence[PathLike], *, store: PathLike = "features.h
     Settings not given are the store's own, else the defaults (`weights`: 'imagenet', 'random' or a weights
     file). A video already stored costs nothing. Returns one report per video (`EmbedResult.to_pandas()`).
     """
-    from featurestore.pipeline import embed_videos, resolve_embedding_config
+    from featurestore.pipeline import check_embed_paths, embed_videos, resolve_embedding_config
     from featurestore.video.paths import expand_folders
 
+    videos = expand_folders(_paths(paths))
+    check_embed_paths(videos, store, weights)
     config = resolve_embedding_config(store, weights=weights, pooling=pooling, image_size_px=image_size_px,
                                       precision=precision, runtime=runtime)
     with _progress(progress) as bar:
-        reports = embed_videos(expand_folders(_paths(paths)), store, config=config, sample_fps=fps, batch_size=batch_size,
+        reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size,
                                names=names, replace=replace, progress=bar, workers=workers, decode=decode)
     return EmbedResult(reports, Path(store))
 
@@ -60,12 +62,13 @@ def compare_models(store: PathLike, labels: PathLike | Sequence[PathLike], *, ou
                               multi_label=multi_label, none_label=none_label, **options))
 
 
-def score(paths: PathLike | Sequence[PathLike], *, model: PathLike = "best.skops", store: PathLike = "features.h5",
+def score(paths: PathLike | Sequence[PathLike], *, model: PathLike = "best.skops", store: PathLike | None = None,
           fps: float | None = None, smooth: str | None = None, weights: str | None = None,
           names: list[str] | None = None, replace: bool = False, batch_size: int = 32,
           interval_level: float = 0.9, progress: bool = False) -> Score:
     """Screen time per class of each video (files, folders, or stored names whose file is gone), as
-    `screentime score`: new videos are embedded into `store` with the model's settings.
+    `screentime score`: new videos are embedded into `store` with the model's settings (default: the store the
+    model was trained on; features.h5 for model files that do not name theirs).
 
     Returns a `Score`: ``.to_pandas()`` (samples, segments, totals), ``.to_json()`` (the ``--json`` document),
     ``.write(report="r.html", vtt="subs/")`` for the files `score` writes.

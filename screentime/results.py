@@ -146,12 +146,15 @@ class Score:
         return ScoreFrames(samples.set_index(["video", "time_s"]), segments_df, totals_df)
 
     def write(self, *, json=None, csv=None, plot=None, report=None, vtt=None, srt=None) -> list[Path]:
-        """Write what `screentime score` writes (`--json`, `--csv`, `--plot`, `--report`, `--vtt`, `--srt`): all or none."""
-        from classifiers.output.score_files import check_outputs, write_outputs
+        """Write what `screentime score` writes (`--json`, `--csv`, `--plot`, `--report`, `--vtt`, `--srt`): all or none.
 
-        files = dict(json_path=json, csv_path=csv, plot_path=plot, report_path=report, vtt_path=vtt, srt_path=srt)
-        check_outputs(**files, n_videos=len(self.result.videos))
-        return write_outputs(self.result, **files)
+        A path that is an input of the score (a video, the model, the store or in its folder) or another of these
+        outputs is refused (`featurestore.errors.OutputRefused`) before anything is written.
+        """
+        from classifiers.output.score_files import write_outputs
+
+        return write_outputs(self.result, json_path=json, csv_path=csv, plot_path=plot, report_path=report,
+                             vtt_path=vtt, srt_path=srt)
 
     def _repr_html_(self) -> str:  # a notebook shows the totals
         return self.to_pandas().totals.to_html()

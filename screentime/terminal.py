@@ -9,7 +9,7 @@ from enum import Enum
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from featurestore.errors import InvalidParameter
+from featurestore.errors import InvalidParameter, OutputRefused
 
 
 class HelpMixin:
@@ -50,7 +50,7 @@ OPTIONS = {
     "plot_path": "--plot", "out_path": "--out", "sheet_path": "--sheet", "split": "--split", "metric": "--metric",
     "runtime": "--runtime", "selection": "--selection", "interval_method": "--intervals",
     "label_studio_path": "--label-studio", "url_prefix": "--url-prefix",
-    "vtt_path": "--vtt", "srt_path": "--srt",
+    "vtt_path": "--vtt", "srt_path": "--srt", "store_path": "--store",
 }
 
 
@@ -60,7 +60,8 @@ class Command(HelpMixin, TyperCommand):
         try:
             return super().invoke(ctx)
         except InvalidParameter as err:
-            raise typer.BadParameter(err.message, ctx=ctx, param_hint=OPTIONS.get(err.param, err.param)) from None
+            message = err.told(lambda p: OPTIONS.get(p, p)) if isinstance(err, OutputRefused) else err.message
+            raise typer.BadParameter(message, ctx=ctx, param_hint=OPTIONS.get(err.param, err.param)) from None
 
     def format_options(self, ctx, formatter) -> None:
         """Arguments as in the usage line (VIDEO..., not 'VIDEO <list[Path]>'), then typer's option records."""

@@ -95,3 +95,61 @@ def test_report_in_a_headless_browser(two_models, tmp_path, capsys):
     fetched = [u for u in requests if not u.startswith(("data:", "chrome:", "about:")) and u != url]
     assert url in requests and fetched == []
     assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_subtitles_with_hostile_class_names_keep_one_cue_per_segment_in_chromium():
+    """Chromium's own WebVTT parser (a <track> in a <video>) finds one cue per segment, at the segments' times,
+    showing each name as text (issue 23): a name holding a blank line, a timing line, tags or ASS overrides."""
+    from test_escaping import HOSTILE, hostile_video, shown
+
+    from classifiers.output.subtitles import subtitle_text
+
+    video = hostile_video(HOSTILE)
+    browser = _browser()
+    try:
+        browser.get("about:blank")
+        cues = browser.execute_async_script("""
+          const done = arguments[arguments.length - 1];
+          const video = document.createElement("video"), track = document.createElement("track");
+          track.kind = "subtitles";
+          track.src = URL.createObjectURL(new Blob([arguments[0]], {type: "text/vtt"}));
+          track.addEventListener("load", () => done(Array.from(track.track.cues).map(
+            c => [c.startTime, c.endTime, c.getCueAsHTML().textContent])));
+          track.addEventListener("error", () => done("the track did not load"));
+          video.appendChild(track);
+          document.body.appendChild(video);
+          track.track.mode = "hidden";
+        """, subtitle_text(video, "vtt"))
+    finally:
+        browser.quit()
+    assert [(start, end) for start, end, _ in cues] == [(s.start_s, s.end_s) for s in video.segments]
+    assert [shown(text) for _, _, text in cues] == [shown(s.label) for s in video.segments]
+
+
+def test_report_csp_lets_its_own_script_run_and_no_other(tmp_path):
+    """An inline script that escaping missed would not run: the CSP allows the page's script by its hash only."""
+    from selenium.webdriver.common.by import By
+
+    from test_escaping import hostile_video
+
+    from classifiers.output.report import report_html
+    from classifiers.score import ScoreResult
+
+    video = hostile_video(["tom", "jerry"])
+    result = ScoreResult(videos=[video], classes=list(video.classes), model_info={
+        "smoothing": {"method": "none"}, "feature_norm": "none", "context_s": 0.0, "embedding_config": {},
+        "unlike_training": None, "path": "m.skops"})
+    html = report_html(result, thumbnails=False).replace("</body>", "<script>document.title = 'injected ran'</script></body>")
+    (tmp_path / "r.html").write_text(html, encoding="utf-8")
+    browser = _browser()
+    try:
+        browser.get((tmp_path / "r.html").as_uri())
+        title = browser.title
+        segment = browser.find_elements(By.CSS_SELECTOR, "#video-0 rect.seg")[0]
+        browser.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}));", segment)
+        heading = browser.find_element(By.CSS_SELECTOR, "#frames-0 .frames-heading").text
+        console = browser.get_log("browser")
+    finally:
+        browser.quit()
+    assert title != "injected ran" and heading.startswith(("tom, ", "jerry, "))  # the page's own script ran
+    assert len(console) == 1 and "Content Security Policy" in console[0]["message"]

@@ -23,6 +23,12 @@ from .stages import MIN_SAMPLES_FOR_CENTER, video_features
 from .timeline import VideoScreenTime, summarize_video
 
 
+def training_store_record(store_path, sample_fps) -> dict:
+    """What `score` needs to find the training features again (`SavedModel.training_store`): the store's absolute
+    path and the sample rates of the training samples (samples per second, one per sample or per video)."""
+    return {"path": str(Path(store_path).absolute()), "sample_fps": sorted({round(float(r), 6) for r in np.unique(sample_fps)})}
+
+
 @dataclass
 class SavedModel:
     """A fitted model: per-video stages, classifier, smoothing and interval, used through `predict_video`.
@@ -85,6 +91,19 @@ class SavedModel:
     weights_path: str | None = None
     fold_pipelines: list = field(default_factory=list, repr=False)
     familiarity: TrainingReference | None = None
+
+    @property
+    def training_store(self) -> tuple[Path | None, float | None]:
+        """(the feature store the training features came from, their sample rate in samples per second) as
+        compare-models recorded them (``cv["training_store"]``); None where unknown: older model files, or
+        training videos sampled at several rates."""
+        record = self.cv.get("training_store") if isinstance(self.cv, dict) else None
+        if not isinstance(record, dict):
+            return None, None
+        path = record.get("path") if isinstance(record.get("path"), str) and record.get("path") else None
+        rates = record.get("sample_fps") if isinstance(record.get("sample_fps"), list) else []
+        rates = {float(r) for r in rates if isinstance(r, (int, float)) and not isinstance(r, bool) and np.isfinite(r) and r > 0}
+        return (Path(path) if path else None), (rates.pop() if len(rates) == 1 else None)
 
     @property
     def threshold_array(self) -> np.ndarray | None:

@@ -9,6 +9,8 @@ from featurestore.errors import InvalidParameter
 from featurestore.files import atomic_write
 from featurestore.provenance import json_safe
 
+from .cells import csv_frame
+
 REPORT_SUFFIXES = (".csv", ".json")
 
 
@@ -19,7 +21,8 @@ def check_report_path(path: str | Path | None) -> None:
 
 
 def write_report(result, path: str | Path, *, suffix: str | None = None) -> Path:
-    """Write the leaderboard to `path`: CSV (one row per model) or JSON (leaderboard, folds, scheme, winner).
+    """Write the leaderboard to `path`: CSV (one row per model, text a spreadsheet would run escaped:
+    `classifiers.output.cells`) or JSON (leaderboard, folds, scheme, winner).
 
     The format follows `suffix` ('.csv' or '.json'), by default `path`'s own.
     """
@@ -27,7 +30,7 @@ def write_report(result, path: str | Path, *, suffix: str | None = None) -> Path
     suffix = (suffix or path.suffix).lower()
     check_report_path(path.with_suffix(suffix))
     if suffix == ".csv":
-        return atomic_write(path, result.leaderboard.to_csv(index=False))
+        return atomic_write(path, csv_frame(result.leaderboard).to_csv(index=False))
     doc = {
         "metric": result.metric, "winner": result.best_name, "smoothing": result.best_smoother.name,
         "feature_norm": result.feature_norm, "context_s": result.context_s, "stage_scores": result.stage_scores,

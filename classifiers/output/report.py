@@ -6,10 +6,14 @@ segment for its frames), drawn as inline SVG by the template; each segment's thu
 sample, `classifiers.output.thumbnails`); then the totals, the model's provenance and every warning in plain
 sight (random weights, no interval, unlike the training videos, no thumbnails and why). Rendered by Jinja2
 from ``report.html.j2`` beside this module; the page loads nothing (no CDN, no server, no network request).
+Its one script (``report.js``, inlined) runs by its hash in the page's Content-Security-Policy, which allows no
+other script (no 'unsafe-inline'): escaping is not the only guard against a name that smuggles one in.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import math
 from pathlib import Path
 
@@ -21,6 +25,7 @@ from featurestore.errors import SourceVideoMoved
 from .thumbnails import VideoThumbnails, plan_thumbnails, video_thumbnails
 
 TEMPLATE = "report.html.j2"
+SCRIPT = "report.js"  # the page's one script, allowed by its hash in the page's CSP: no other script can run
 #: matplotlib's tab10, as in the timeline PNG: a class keeps its colour.
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 # Timeline geometry, in SVG user units (the SVG scales to the page width).
@@ -35,9 +40,11 @@ def report_html(result, *, thumbnails: bool = True) -> str:
     `featurestore.video.sources.find_source` says); a video whose source is gone gets a note instead.
     """
     from jinja2 import Environment, FileSystemLoader, select_autoescape
+    from markupsafe import Markup
 
     env = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
+    script = (Path(__file__).parent / SCRIPT).read_text(encoding="utf-8")
     env.filters["seconds"] = format_seconds
     env.filters["clock"] = format_clock
     classes = list(result.classes)
@@ -49,8 +56,13 @@ def report_html(result, *, thumbnails: bool = True) -> str:
         title=", ".join(v.video_id for v in result.videos) or "no video", videos=videos, classes=classes, colours=colours,
         multi_label=result.multi_label, model=result.model_info, totals=_totals(result),
         warnings=page_warnings(result, thumbs), interval_level=result.interval_level, interval_note=result.interval_note,
-        data={"videos": [v["data"] for v in videos]},
+        data={"videos": [v["data"] for v in videos]}, script=Markup(script), script_hash=Markup(script_source(script)),
     )
+
+
+def script_source(script: str) -> str:
+    """The CSP source that lets `script`, and no other inline script, run: ``'sha256-<base64 digest>'``."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
 def page_warnings(result, thumbs: list[VideoThumbnails]) -> list[str]:

@@ -51,6 +51,8 @@ from classifiers.chain.timeline import VideoScreenTime, total_screen_time
 from featurestore.files import atomic_output, atomic_write
 from featurestore.provenance import json_safe
 
+from .cells import csv_row
+
 SECONDS_DECIMALS = 3
 FRACTION_DECIMALS = 4
 CSV_HEADER = ("video", "start", "end", "label", "confidence")
@@ -105,7 +107,8 @@ def json_text(results: Sequence[VideoScreenTime], model_info: dict | None = None
 
 
 def write_csv(path: str | os.PathLike, results: Sequence[VideoScreenTime]) -> Path:
-    """Write one row per segment, header `video,start,end,label,confidence`, to `path` ('-': stdout)."""
+    """Write one row per segment, header `video,start,end,label,confidence`, to `path` ('-': stdout); text that a
+    spreadsheet would run as a formula gets a leading ' (`classifiers.output.cells`)."""
     path = Path(path)
     if is_stdout(path):
         _write_csv_rows(sys.stdout, results)
@@ -122,8 +125,8 @@ def _write_csv_rows(fh, results: Sequence[VideoScreenTime]) -> None:
     writer.writerow(CSV_HEADER)
     for result in results:
         for seg in result.segments:
-            writer.writerow((result.video_id, _round(seg.start_s, SECONDS_DECIMALS), _round(seg.end_s, SECONDS_DECIMALS),
-                             seg.label, _round(seg.confidence, FRACTION_DECIMALS)))
+            writer.writerow(csv_row((result.video_id, _round(seg.start_s, SECONDS_DECIMALS),
+                                     _round(seg.end_s, SECONDS_DECIMALS), seg.label, _round(seg.confidence, FRACTION_DECIMALS))))
 
 
 def _video_to_dict(result: VideoScreenTime) -> dict:

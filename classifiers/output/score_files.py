@@ -1,7 +1,9 @@
 """score's result files, checked before any work and written together: JSON, segments CSV, timeline PNG, HTML
 report, WebVTT and SubRip subtitles, Label Studio tasks with their labelling config.
 
-Every path is checked first (`check_outputs`): a bad one is refused in one line before any video is decoded.
+Every path is checked first (`check_outputs`): a bad one is refused in one line before any video is decoded, and
+so is one that is an input of the call (a video, the model, the store or in its folder) or another output, two
+videos' subtitles included (`featurestore.outputs.CallFiles`; `write_outputs` checks again, for `Score.write`).
 Then every file is written next to its target and all are renamed into place only once each was written
 (`featurestore.files.written_together`): a failure (a video whose thumbnails cannot be decoded, a full disk)
 leaves no new file beside old ones, and no half-made one. JSON or CSV to stdout ('-') are printed after.
@@ -15,6 +17,7 @@ from pathlib import Path
 
 from featurestore.errors import InvalidParameter, OutputUnwritable
 from featurestore.files import write_together
+from featurestore.outputs import CallFiles
 
 from .results import is_stdout, json_text, write_csv
 from .subtitles import check_subtitle_path, subtitle_paths, subtitle_text
@@ -23,14 +26,22 @@ SUBTITLE_FORMATS = ("vtt", "srt")
 
 
 def check_outputs(*, json_path=None, csv_path=None, plot_path=None, report_path=None, vtt_path=None, srt_path=None,
-                  label_studio_path=None, url_prefix=None, n_videos: int = 1) -> None:
+                  label_studio_path=None, url_prefix=None, n_videos: int = 1, video_ids: list[str] | None = None,
+                  inputs: CallFiles | None = None) -> None:
     """Refuse, before any work, outputs that cannot go where asked.
+
+    `video_ids` (the scored videos' ids, which name their subtitle files) and `inputs` (what the call reads:
+    videos, model, store) let every output file be checked against the inputs and the other outputs
+    (`featurestore.outputs.CallFiles`).
 
     Raises
     ------
     InvalidParameter
         Naming the option: two outputs to stdout ('-'), a PNG, report or Label Studio tasks to stdout, one
         subtitle FILE for several videos, a URL prefix without Label Studio tasks.
+    OutputRefused
+        An InvalidParameter naming the option: an output is an input of the call (a video, the model, the store
+        or in its folder), or another output's file; or two videos' subtitles would share a file.
     OutputUnwritable
         A file whose folder does not exist, or a path that is a folder where a file is wanted.
     """
@@ -55,6 +66,27 @@ def check_outputs(*, json_path=None, csv_path=None, plot_path=None, report_path=
                 _check_file(Path(path))
             else:
                 _check_folder(Path(path))
+    if video_ids is not None:
+        planned_writes(json_path=json_path, csv_path=csv_path, plot_path=plot_path, report_path=report_path,
+                       vtt_path=vtt_path, srt_path=srt_path, label_studio_path=label_studio_path, video_ids=video_ids,
+                       calls=inputs.copy() if inputs is not None else CallFiles()).check()
+
+
+def planned_writes(*, json_path=None, csv_path=None, plot_path=None, report_path=None, vtt_path=None, srt_path=None,
+                   label_studio_path=None, video_ids: list[str], calls: CallFiles) -> CallFiles:
+    """`calls` with every file these options write added (subtitles: one per video, Label Studio: tasks and config)."""
+    from .label_studio import config_path_for
+
+    calls.write("json_path", json_path).write("csv_path", csv_path).write("plot_path", plot_path)
+    calls.write("report_path", report_path).write("label_studio_path", label_studio_path)
+    if label_studio_path is not None and not is_stdout(label_studio_path):
+        calls.write("label_studio_path", config_path_for(label_studio_path), what="the tasks' labelling config")
+    ids = list(dict.fromkeys(video_ids))
+    for fmt, path in (("vtt", vtt_path), ("srt", srt_path)):
+        if path is not None and not is_stdout(path):
+            for video_id, target in subtitle_paths(path, fmt, ids).items():
+                calls.write(f"{fmt}_path", target, what=f"the subtitles of {video_id}")
+    return calls
 
 
 def write_outputs(result, *, json_path=None, csv_path=None, plot_path=None, report_path=None, vtt_path=None,
@@ -64,14 +96,21 @@ def write_outputs(result, *, json_path=None, csv_path=None, plot_path=None, repo
     Label Studio tasks (`classifiers.output.label_studio.score_task_files`, with their labelling config beside
     them) are written together with the rest.
 
+    Every path is checked first (`check_outputs`, against what `result.inputs` says the call read).
+
     Raises
     ------
+    InvalidParameter, OutputRefused
+        As `check_outputs`: nothing is written.
     OutputUnwritable
         If a file cannot be written: none of the files is replaced.
     StoreMismatch
         Label Studio tasks of a video whose frame rate the store does not record (before anything is written).
     """
     ids = [v.video_id for v in result.videos]
+    check_outputs(json_path=json_path, csv_path=csv_path, plot_path=plot_path, report_path=report_path, vtt_path=vtt_path,
+                  srt_path=srt_path, label_studio_path=label_studio_path, url_prefix=url_prefix, n_videos=len(ids),
+                  video_ids=ids, inputs=getattr(result, "inputs", None))
     files: list[tuple[Path, object]] = []
     if json_path is not None and not is_stdout(json_path):
         files.append((Path(json_path), lambda tmp: tmp.write_text(_json_text(result), encoding="utf-8")))

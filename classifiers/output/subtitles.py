@@ -9,6 +9,7 @@ named after it (``ep3.mp4`` -> ``ep3.vtt``), so a player beside the video loads 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,10 @@ from classifiers.chain.timeline import VideoScreenTime
 from featurestore.errors import InvalidParameter
 
 FORMATS = {"vtt": "vtt", "srt": "srt"}  # our format name -> pysubs2's
+#: Line breaks and other control characters (C0, DEL, C1, line and paragraph separators) inside cue text.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+DIGIT_COLON = re.compile(r"(?<=\d):(?=\d)")
+SRT_LOOKALIKES = str.maketrans({"<": "\u2039", ">": "\u203a", "{": "\uff5b", "}": "\uff5d"})
 
 
 def cues(video: VideoScreenTime) -> list[tuple[float, float, str]]:
@@ -38,13 +43,31 @@ def cues(video: VideoScreenTime) -> list[tuple[float, float, str]]:
 
 
 def subtitle_text(video: VideoScreenTime, fmt: str) -> str:
-    """The subtitle file of one video in `fmt` ('vtt' or 'srt'), as text."""
+    """The subtitle file of one video in `fmt` ('vtt' or 'srt'), as text: one cue per `cues` entry, whatever the
+    class names hold (`escape_cue`)."""
     import pysubs2
 
     subs = pysubs2.SSAFile()
     for start, end, text in cues(video):
-        subs.append(pysubs2.SSAEvent(start=int(round(start * 1000)), end=int(round(end * 1000)), text=text))
-    return subs.to_string(FORMATS[fmt])
+        subs.append(pysubs2.SSAEvent(start=int(round(start * 1000)), end=int(round(end * 1000)), text=escape_cue(text, fmt)))
+    return subs.to_string(FORMATS[fmt], keep_ssa_tags=True)  # the text as escaped: pysubs2 reads no tag in it
+
+
+def escape_cue(text: str, fmt: str) -> str:
+    """Cue text that shows `text` and can do nothing else (issue 23: class names travel in shared model files).
+
+    Line breaks and other control characters become spaces, so a name cannot end its cue or start another.
+    WebVTT: ``& < >`` as character references (so ``-->`` and tags are text); SubRip, which has none: ``< > { }``
+    as the look-alikes ``‹ › ｛ ｝`` (players read ``<b>`` and ASS overrides such as ``{\\an8}`` there). A word
+    joiner (U+2060, invisible) follows each backslash, so that no ``\\N`` or ``\\h`` forms, and each colon
+    between digits, so that no timestamp does (lenient readers, pysubs2 among them, take any line with two
+    timestamps for a cue's timing line).
+    """
+    text = " ".join(CONTROL.sub(" ", text).split()) or "?"
+    text = DIGIT_COLON.sub(":\u2060", text.replace("\\", "\\\u2060"))
+    if fmt == "vtt":
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.translate(SRT_LOOKALIKES)
 
 
 def is_single_file(path: str | os.PathLike, fmt: str) -> bool:
