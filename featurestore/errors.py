@@ -125,3 +125,30 @@ class EmbedWarning(UserWarning):
 
 class UnlikeTrainingWarning(UserWarning):
     """A scored video is further from the training samples than any video held out in cross-validation was."""
+
+
+class ModelInvalid(ModelFileRefused):
+    """A model file loads, but one of its fields holds a value screentime cannot use (edited, damaged, or made by
+    another version); the message names the file, the field and the rule. Attribute `field` (e.g. 'classes')."""
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidParameterType(InvalidParameter, TypeError):
+    """A parameter of the wrong type (a str where a number is needed, a number where a path is): an
+    `InvalidParameter` that `except TypeError` catches too."""
+
+
+class LabelsWarning(UserWarning):
+    """A labels file was read, but some of it was skipped or read by a guess; the message counts what and says why."""
+
+
+def quoted(value, limit: int = 60) -> str:
+    """`value` as a message shows a value read from a user's file: its repr (control characters escaped, so the
+    message stays one line), cut to about `limit` characters."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"  # repr refuses over 4300 digits
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 12]}...({len(text)} chars)"
