@@ -21,9 +21,6 @@ MAX_NAME_CHARS = 1024  # a video's name may be a path
 MAX_DEPTH = 64  # JSON nesting; a Label Studio export is about 8 deep
 MAX_DIGITS = 15  # of a JSON integer: beyond it no frame number or id is meant
 _WHOLE = re.compile(r"[+-]?[0-9]{1,15}", re.ASCII)
-_JSON_STRING = re.compile(r'"(?:[^"\\]+|\\.)*"', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_INNERMOST = re.compile(r"\[\]|\{\}")
 
 
 class Unreadable:
@@ -88,18 +85,18 @@ def positive_rate(value, *, high: float = MAX_FPS) -> float:
     return rate
 
 
-def json_depth_exceeds(text: str, limit: int = MAX_DEPTH) -> bool:
-    """Whether the JSON `text` nests arrays and objects more than `limit` deep (strings skipped); cheap for any
-    size, and never recursive (Python's JSON reader recurses, and fails with RecursionError near 1000 levels)."""
-    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
-    for _ in range(limit):
-        if not brackets:
-            return False
-        fewer = _INNERMOST.sub("", brackets)
-        if fewer == brackets:
-            return False  # unbalanced: not JSON, which json.loads says with its line
-        brackets = fewer
-    return bool(brackets) and _INNERMOST.search(brackets) is not None
+def json_depth(doc, limit: int = MAX_DEPTH) -> int:
+    """How deep `doc` (parsed JSON) nests lists and dicts, counted up to `limit` + 1; iterative, so never a
+    RecursionError however deep."""
+    deepest, todo = 0, [(doc, 1)]
+    while todo:
+        node, depth = todo.pop()
+        if isinstance(node, (list, dict)):
+            if depth > limit:
+                return depth
+            deepest = max(deepest, depth)
+            todo.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
 
 
 def load_json(text: str):
@@ -113,12 +110,14 @@ def load_json(text: str):
     ValueError
         'is nested more than 64 levels deep'.
     """
-    if json_depth_exceeds(text):
-        raise ValueError(f"is nested more than {MAX_DEPTH} levels deep")
     try:
-        return json.loads(text, parse_int=_int, parse_float=_float, parse_constant=Unreadable)
-    except RecursionError:  # unreachable after the depth check; kept so that no reader ever shows one
-        raise ValueError(f"is nested more than {MAX_DEPTH} levels deep") from None
+        doc = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=Unreadable)
+        too_deep = json_depth(doc) > MAX_DEPTH
+    except RecursionError:  # the C reader counts its depth against Python's recursion limit (about 1000)
+        too_deep = True
+    if too_deep:
+        raise ValueError(f"is nested more than {MAX_DEPTH} levels deep")
+    return doc
 
 
 def _int(text: str):
