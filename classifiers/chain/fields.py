@@ -216,6 +216,8 @@ def _classifier(refuse, field: str, model, classes: list[str], multi_label: bool
             refuse(field, f"has no classes_ list (it is a {type(model).__name__})")
         unknown = [c for c in seen if c not in classes]
         if unknown or len(set(seen)) != len(seen) or not seen or (whole and sorted(seen) != sorted(classes)):
+            if whole:  # most likely the classes were edited: name them first
+                refuse("classes", f"are {quoted(classes)}, but {field} predicts {quoted(seen)}")
             refuse(field, f"predicts the classes {quoted(seen)}, but the model's classes are {quoted(classes)}")
         inner = [model]
     for part in inner:
