@@ -58,7 +58,7 @@ def saved_model_from(payload: dict, path: Path) -> SavedModel:
     classes = _names(refuse, "classes", payload.get("classes"), at_least=1 if multi_label else 2)
     config = _embedding_config(refuse, payload.get("embedding_config"))
     feature_norm = payload.get("feature_norm", "none")
-    if feature_norm not in FEATURE_NORMS:
+    if not _one_of(feature_norm, FEATURE_NORMS):
         refuse("feature_norm", f"is {quoted(feature_norm)}, not one of {', '.join(FEATURE_NORMS)}")
     context_s = _number(refuse, "context_s", payload.get("context_s", 0.0), 0.0, MAX_CONTEXT_S)
     width = config["n_features"] * (3 if context_s > 0 else 1)  # classifiers.chain.stages.TemporalContext
@@ -89,14 +89,28 @@ def saved_model_from(payload: dict, path: Path) -> SavedModel:
     )
 
 
+def _one_of(value, options) -> bool:
+    return isinstance(value, str) and value in options
+
+
 def _flag(refuse, field: str, value) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         refuse(field, f"is {quoted(value)}, not true or false")
     return bool(value)
 
 
+def _within(value, low: float, high: float) -> bool:
+    """Whether `value` is a real number (not a bool) in [low, high]."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
+        return False
+    try:
+        return math.isfinite(value) and low <= value <= high
+    except OverflowError:  # an int too large for a float
+        return False
+
+
 def _number(refuse, field: str, value, low: float, high: float) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real) or not (math.isfinite(value) and low <= value <= high):
+    if not _within(value, low, high):
         refuse(field, f"is {quoted(value)}, not a number from {low:g} to {high:g}")
     return float(value)
 
@@ -181,9 +195,9 @@ def _embedding_config(refuse, config) -> dict:
         refuse("embedding_config", f"is {quoted(config)}, not the embedding settings of the training features")
     for key in ("model", "weights"):
         _text(refuse, f"embedding_config.{key}", config.get(key))
-    if config.get("pooling") not in POOLINGS:
+    if not _one_of(config.get("pooling"), POOLINGS):
         refuse("embedding_config.pooling", f"is {quoted(config.get('pooling'))}, not one of {', '.join(POOLINGS)}")
-    if config.get("precision", "float32") not in PRECISIONS:
+    if not _one_of(config.get("precision", "float32"), PRECISIONS):
         refuse("embedding_config.precision", f"is {quoted(config.get('precision'))}, not one of {', '.join(PRECISIONS)}")
     _whole(refuse, "embedding_config.image_size_px", config.get("image_size_px"), 32, 8192)
     _whole(refuse, "embedding_config.n_features", config.get("n_features"), 1, MAX_FEATURES)
@@ -196,12 +210,21 @@ def _embedding_config(refuse, config) -> dict:
 def _classifier(refuse, field: str, model, classes: list[str], multi_label: bool, width: int, whole: bool):
     """A fitted classifier whose probabilities fit `classes` (the whole model: all of them; a fold's: some) and whose
     input is `width` staged features wide."""
+    try:
+        return _checked_classifier(refuse, field, model, classes, multi_label, width, whole)
+    except (TypeError, ValueError, AttributeError) as err:  # fitted state edited into what no estimator holds
+        if isinstance(err, ModelInvalid):
+            raise
+        refuse(field, f"is a {type(model).__name__} whose fitted state is damaged ({type(err).__name__})")
+
+
+def _checked_classifier(refuse, field: str, model, classes: list[str], multi_label: bool, width: int, whole: bool):
     if not callable(getattr(model, "predict_proba", None)):
         refuse(field, f"is a {type(model).__name__}, not a fitted classifier with predict_proba")
     if multi_label:
         n = getattr(model, "n_outputs_", None)
         parts = getattr(model, "estimators_", None)
-        if n != len(classes) or not isinstance(parts, list) or len(parts) != n \
+        if not isinstance(n, Integral) or n != len(classes) or not isinstance(parts, list) or len(parts) != n \
                 or len(getattr(model, "constant_proba_", [])) != n:
             refuse(field, f"gives {quoted(n)} characters' probabilities, the model's classes are {len(classes)}")
         inner = [p for p in parts if p is not None]
@@ -222,7 +245,7 @@ def _classifier(refuse, field: str, model, classes: list[str], multi_label: bool
         inner = [model]
     for part in inner:
         n_in = getattr(part, "n_features_in_", None)
-        if n_in is not None and n_in != width:
+        if n_in is not None and (not isinstance(n_in, Integral) or n_in != width):
             refuse(field, f"takes {quoted(n_in)} features, but embedding_config.n_features and context_s give {width}")
     return model
 
@@ -234,7 +257,7 @@ def _thresholds(refuse, value, classes: list[str]) -> dict[str, float]:
 
 
 def _smoother(refuse, value) -> Smoother:
-    if not isinstance(value, dict) or set(value) - {"method", "window_s"} or value.get("method") not in SMOOTHING_METHODS:
+    if not isinstance(value, dict) or set(value) - {"method", "window_s"} or not _one_of(value.get("method"), SMOOTHING_METHODS):
         refuse("smoother", f"is {quoted(value)}, not {{'method': one of {', '.join(SMOOTHING_METHODS)}, 'window_s': seconds}}")
     window_s = _number(refuse, "smoother.window_s", value.get("window_s", 0.0), 0.0, MAX_WINDOW_S)
     try:
@@ -245,16 +268,21 @@ def _smoother(refuse, value) -> Smoother:
 
 def _interval(refuse, spread, classes: list[str], n_folds: int) -> dict:
     """The held-out errors behind the intervals (`classifiers.chain.intervals.error_spread`), or {} for none."""
-    if spread is None or spread == {}:
+    if spread is None or isinstance(spread, dict) and not spread:
         return {}
     if not isinstance(spread, dict):
         refuse("interval", f"is {quoted(spread)}, not the held-out errors of cross-validation")
     if "n_videos" not in spread:
         refuse("interval.n_videos", "is missing (the number of held-out videos the errors come from)")
     n = _whole(refuse, "interval.n_videos", spread["n_videos"], 0, MAX_VIDEOS)
-    note = _text(refuse, "interval.note", spread.get("note", ""))
-    if spread.get("method", "t-rms") not in METHODS:
+    note = _one_line(refuse, "interval.note", spread.get("note", ""))
+    if not _one_of(spread.get("method", "t-rms"), METHODS):
         refuse("interval.method", f"is {quoted(spread.get('method'))}, not one of {', '.join(METHODS)}")
+    folds = spread.get("folds", [])
+    if not isinstance(folds, (list, tuple)):
+        refuse("interval.folds", f"is {quoted(folds)}, not the fold of each held-out video")
+    for k, f in enumerate(folds):
+        _whole(refuse, f"interval.folds[{k}]", f, 0, max(n_folds - 1, 0) if n_folds else MAX_VIDEOS)
     if note or n == 0:
         return dict(spread)
     shares = spread.get("error_share")
@@ -262,22 +290,17 @@ def _interval(refuse, spread, classes: list[str], n_folds: int) -> dict:
         refuse("interval.error_share", f"is {quoted(shares)}, not each class's errors per held-out video")
     for c, errors in shares.items():
         array = np.asarray(errors, dtype=object)
-        if array.shape != (n,) or not all(isinstance(e, Real) and not isinstance(e, bool) and math.isfinite(e)
-                                          and abs(e) <= 1e6 for e in array):
+        if array.shape != (n,) or not all(_within(e, -1e6, 1e6) for e in array):
             refuse(f"interval.error_share[{c!r}]", f"is not {n} finite numbers (one per held-out video)")
     if "videos" in spread and len(_texts(refuse, "interval.videos", spread["videos"])) != n:
         refuse("interval.videos", f"names {len(spread['videos'])} videos, interval.n_videos says {n}")
-    if spread.get("method") == "cv-plus" or "folds" in spread:
-        folds = spread.get("folds")
-        if not isinstance(folds, (list, tuple)) or len(folds) != n:
-            refuse("interval.folds", f"is {quoted(folds)}, not the fold of each of the {n} held-out videos")
-        for k, f in enumerate(folds):
-            _whole(refuse, f"interval.folds[{k}]", f, 0, max(n_folds - 1, 0) if n_folds else MAX_VIDEOS)
+    if (spread.get("method") == "cv-plus" or "folds" in spread) and len(folds) != n:
+        refuse("interval.folds", f"is {quoted(folds)}, not the fold of each of the {n} held-out videos")
     return dict(spread)
 
 
 def _familiarity(refuse, value, width: int) -> TrainingReference | None:
-    if value is None or value == {}:
+    if value is None or isinstance(value, dict) and not value:
         return None
     if not isinstance(value, dict):
         refuse("familiarity", f"is {quoted(value)}, not the training samples' reference")
