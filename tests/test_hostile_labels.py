@@ -139,6 +139,7 @@ CASES = [
     ("object.json", '{"tasks": 5}', r"^object.json is JSON but not a Label Studio export"),
     ("url.json", json.dumps([task([annotation([(1, 5, "tom")])], video="http://[bad/ep1.mp4")]),
      r"task 1: its data names no video"),
+    ("surrogate.json", export().replace("ep1.mp4", "ep1\\ud800.mp4"), r"task 1: its video 'ep1\\ud800.mp4' holds the control"),
     # CSV: strict numbers, one line per record, text only
     ("underscore.csv", "video,start,end,label\nep1.mp4,8_4,9,tom\n", r"line 2: start '8_4' is not a number of seconds"),
     ("arabic.csv", "video,start,end,label\nep1.mp4,١,2,tom\n", r"line 2: start '١' is not a number of seconds"),
@@ -291,3 +292,14 @@ def test_damaged_files_give_a_table_or_labels_invalid_and_nothing_else(tmp_path,
                 read_labels(path, store, multi_label=name.endswith(".xml"))
             except LabelsInvalid as err:
                 assert "\n" not in str(err) and str(err).startswith(name), (i, damaged, err)
+
+
+def test_a_name_in_another_unicode_normalisation_matches_the_stored_video(tmp_path):
+    fs = FeatureStore(tmp_path / "accents.h5", mode="a", config=CONFIG)
+    t = np.arange(20) / 2.0
+    fs.put("\u00e9pisode.mp4", requested_s=t, actual_s=t, features=np.zeros((20, 4), np.float32),  # 'é' as one character
+           info={"sample_fps": 2.0, "duration_s": 10.0, "fps": 25.0})
+    path = write(tmp_path, "nfd.csv", "video,start,end,label\ne\u0301pisode.mp4,0,2,tom\ne\u0301pisode.mp4,2,4,jerry\n")
+    with pytest.warns(UserWarning, match="matched"):
+        frames = read_labels(path, FeatureStore(tmp_path / "accents.h5"))
+    assert set(frames.video_id) == {"\u00e9pisode.mp4"} and len(frames) == 8

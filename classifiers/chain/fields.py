@@ -160,7 +160,7 @@ def _scores(refuse, value) -> dict:
 
 def _one_line(refuse, field: str, value) -> str:
     text = _text(refuse, field, value)
-    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in text):
+    if any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in text):
         refuse(field, f"{quoted(text)} holds a control character; it is shown as one line")
     return text
 
@@ -169,7 +169,7 @@ def _name(refuse, field: str, value) -> str:
     """A class or label name: text, 1 to `MAX_NAME_CHARS` characters, no control characters."""
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME_CHARS:
         refuse(field, f"is {quoted(value)}, not a name (text of 1 to {MAX_NAME_CHARS} characters)")
-    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value):
+    if any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in value):
         refuse(field, f"{quoted(value)} holds a control character; names are one line of printable text")
     return str(value)
 

@@ -67,7 +67,7 @@ def checked_name(value, *, limit: int = MAX_LABEL_CHARS) -> str:
         raise ValueError("is empty")
     if len(text) > limit:
         raise ValueError(f"{quoted(text, 30)} is {len(text)} characters long, more than {limit}")
-    bad = next((c for c in text if unicodedata.category(c) in ("Cc", "Zl", "Zp")), None)
+    bad = next((c for c in text if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp")), None)
     if bad is not None:
         raise ValueError(f"{quoted(text)} holds the control character {bad!r}; names are one line of printable text")
     return text
