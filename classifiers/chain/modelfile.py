@@ -104,7 +104,7 @@ def _check_unpacked_size(path: Path) -> None:
     """Refuse an archive that would unpack to more than `MAX_UNPACKED_BYTES` (a zip bomb, or not a model)."""
     try:
         with zipfile.ZipFile(path) as archive:
-            size = sum(item.file_size for item in archive.infolist())
+            size = max(sum(item.file_size for item in archive.infolist()), path.stat().st_size)
     except (zipfile.BadZipFile, OSError, ValueError) as err:
         raise ModelFileRefused(f"model file {path} cannot be read ({type(err).__name__}); it is corrupt or not a "
                                "screentime model, train a new one with compare-models") from None
