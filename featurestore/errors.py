@@ -151,8 +151,8 @@ def quoted(value, limit: int = 60) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
         return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"  # repr refuses over 4300 digits
     plain = (str, bytes, int, float, bool, type(None), list, tuple, dict)
-    text = repr(value) if isinstance(value, plain) or type(value).__repr__ is not object.__repr__ and \
-        type(value).__module__ in ("numpy", "builtins") else f"a {type(value).__name__}"
+    own = type(value).__module__.split(".")[0] in ("numpy", "builtins", "classifiers", "featurestore")
+    text = repr(value) if isinstance(value, plain) or own else f"a {type(value).__name__}"  # not an estimator's repr
     if not text.isprintable():  # a list or an object may hold what its repr does not escape
         text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
     return text if len(text) <= limit else f"{text[:limit - 12]}...({len(text)} chars)"
