@@ -286,13 +286,14 @@ def score_videos(
         "scores": {k: float(saved.scores[k]) for k in CV_SCORES if isinstance(saved.scores.get(k), (int, float))},
     }
     claimed = claimed_level(saved.interval, interval_level)
-    model_info["intervals"] = ({"method": method_of(saved.interval), "n_videos": int(saved.interval.get("n_videos", 0)),
+    used = saved.interval_in_use  # a cv-plus model without its fold models scores by conformal: say that one
+    model_info["intervals"] = ({"method": method_of(used), "n_videos": int(saved.interval.get("n_videos", 0)),
                                 "level_asked": interval_level, "level_claimed": claimed} if saved.interval else None)
     model_info["unlike_training"] = saved.familiarity.describe() if saved.familiarity is not None else None
     if saved.multi_label:  # a single-label model's JSON stays as it was
         model_info.update({"multi_label": True, "thresholds": dict(saved.thresholds), "none_label": saved.none_label})
     return ScoreResult(videos=videos, classes=list(saved.classes), model_info=model_info, embed_reports=reports,
                        interval_level=interval_level if claimed is None else claimed,
-                       interval_note=interval_note(saved.interval, interval_level), video_info=video_info,
+                       interval_note=interval_note(used, interval_level), video_info=video_info,
                        store_path=store_path, inputs=inputs)
 

@@ -146,3 +146,34 @@ class OutputRefused(InvalidParameter):
 
 class TrainingStoreMissing(ScreentimeError, FileNotFoundError):
     """score was given no store, and the feature store the model was trained on is not where it was recorded."""
+
+
+class ModelInvalid(ModelFileRefused):
+    """A model file loads, but one of its fields holds a value screentime cannot use (edited, damaged, or made by
+    another version); the message names the file, the field and the rule. Attribute `field` (e.g. 'classes')."""
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidParameterType(InvalidParameter, TypeError):
+    """A parameter of the wrong type (a str where a number is needed, a number where a path is): an
+    `InvalidParameter` that `except TypeError` catches too."""
+
+
+class LabelsWarning(UserWarning):
+    """A labels file was read, but some of it was skipped or read by a guess; the message counts what and says why."""
+
+
+def quoted(value, limit: int = 60) -> str:
+    """`value` as a message shows a value read from a user's file: its repr (control characters escaped, so the
+    message stays one line), cut to about `limit` characters."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"  # repr refuses over 4300 digits
+    plain = (str, bytes, int, float, bool, type(None), list, tuple, dict)
+    own = type(value).__module__.split(".")[0] in ("numpy", "builtins", "classifiers", "featurestore")
+    text = repr(value) if isinstance(value, plain) or own else f"a {type(value).__name__}"  # not an estimator's repr
+    if not text.isprintable():  # a list or an object may hold what its repr does not escape
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= limit else f"{text[:limit - 12]}...({len(text)} chars)"

@@ -7,16 +7,20 @@
     samples, segments, totals = result.to_pandas()
 
 Errors are the command line's (`featurestore.errors`: a `ScreentimeError` names the file and the problem;
-`InvalidParameter` names the parameter). Progress bars are off unless ``progress=True`` (drawn on stderr).
+`InvalidParameter` names the parameter). Parameters are checked at the door (`screentime.params`): a value of the
+wrong type raises `InvalidParameterType` (also a TypeError), one out of range `InvalidParameter` (a ValueError),
+before any work; an empty list of videos is refused. Progress bars are off unless ``progress=True`` (on stderr).
 """
 
 from __future__ import annotations
 
+import math
 import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
 
+from . import params as check
 from .results import Comparison, EmbedResult, Score
 
 PathLike = str | os.PathLike
@@ -35,6 +39,17 @@ def embed(paths: PathLike | Sequence[PathLike], *, store: PathLike = "features.h
     from featurestore.pipeline import check_embed_paths, embed_videos, resolve_embedding_config
     from featurestore.video.paths import expand_folders
 
+    paths, store = check.paths("paths", paths), check.path("store", store)
+    fps = check.number("fps", fps, low=0.0, above_low=True)
+    weights = _weights(weights)
+    pooling, precision, runtime, decode = (check.text(p, v, optional=True) for p, v in
+                                           (("pooling", pooling), ("precision", precision), ("runtime", runtime),
+                                            ("decode", decode)))
+    image_size_px = check.number("image_size_px", image_size_px, low=32, integer=True, optional=True)
+    batch_size = check.number("batch_size", batch_size, low=1, integer=True)
+    names = check.texts("names", names, optional=True)
+    replace, progress = check.flag("replace", replace), check.flag("progress", progress)
+    workers = check.number("workers", workers, low=0, integer=True, optional=True)
     videos = expand_folders(_paths(paths))
     check_embed_paths(videos, store, weights)
     config = resolve_embedding_config(store, weights=weights, pooling=pooling, image_size_px=image_size_px,
@@ -56,6 +71,21 @@ def compare_models(store: PathLike, labels: PathLike | Sequence[PathLike], *, ou
     """
     from classifiers.compare import compare_models as compare
 
+    store, out, report = check.path("store", store), check.path("out", out, optional=True), \
+        check.path("report", report, optional=True)
+    labels = check.paths("labels", labels, what="labels file")
+    labels = labels[0] if len(labels) == 1 else labels
+    models = check.texts("models", models, optional=True, one=True)
+    folds = check.number("folds", folds, low=2, integer=True)
+    split, metric, feature_norm = check.text("split", split), check.text("metric", metric), \
+        check.text("feature_norm", feature_norm)
+    multi_label = check.flag("multi_label", multi_label)
+    none_label, video = check.text("none_label", none_label, optional=True), check.text("video", video, optional=True)
+    if context_s != "auto":
+        context_s = check.number("context_s", context_s, low=0.0)
+    classes = check.texts("classes", classes, optional=True, one=True)
+    n_jobs = check.number("n_jobs", n_jobs, low=-math.inf, integer=True)
+    seed = check.number("seed", seed, low=0, high=2**32 - 1, integer=True)
     return Comparison(compare(store, labels, out_path=out, report_path=report, models=models, video=video,
                               classes=classes, n_splits=folds, split=split, metric=metric, n_jobs=n_jobs,
                               random_state=seed, feature_norm=feature_norm, context_s=context_s,
@@ -76,6 +106,14 @@ def score(paths: PathLike | Sequence[PathLike], *, model: PathLike = "best.skops
     from classifiers.score import score_videos
     from featurestore.video.paths import expand_folders
 
+    paths, model, store = check.paths("paths", paths), check.path("model", model), check.path("store", store, optional=True)
+    fps = check.number("fps", fps, low=0.0, above_low=True, optional=True)
+    if not hasattr(smooth, "transform"):  # a Smoother is taken as it is
+        smooth = check.text("smooth", smooth, optional=True)
+    weights, names = _weights(weights), check.texts("names", names, optional=True)
+    replace, progress = check.flag("replace", replace), check.flag("progress", progress)
+    batch_size = check.number("batch_size", batch_size, low=1, integer=True)
+    interval_level = check.number("interval_level", interval_level, low=0.0, high=1.0, above_low=True, below_high=True)
     with _progress(progress) as bar:
         result = score_videos(expand_folders(_paths(paths)), model_path=model, store_path=store, sample_fps=fps,
                               smooth=smooth, weights=weights, batch_size=batch_size, names=names, replace=replace,
@@ -85,6 +123,13 @@ def score(paths: PathLike | Sequence[PathLike], *, model: PathLike = "best.skops
 
 def _paths(paths) -> list:
     return [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+
+
+def _weights(weights) -> str | None:
+    """'imagenet', 'random' or a weights file (a path is taken as its str)."""
+    if isinstance(weights, os.PathLike):
+        return os.fspath(check.path("weights", weights))
+    return check.text("weights", weights, optional=True)
 
 
 @contextmanager

@@ -169,7 +169,7 @@ def test_label_studio_reads_the_latest_annotation_and_the_stored_rate_without_fp
     with pytest.warns(UserWarning) as record:
         frames = read_labels(write(tmp_path, [task], "export.json"), store)
     said = " ".join(str(w.message) for w in record)
-    assert "1 task has several annotations; the latest of each is used: task 1 (annotation 11 of 2)" in said
+    assert "1 task has several annotations; the latest of each is used (by time, then by id as a number): task 1 (annotation 11 of 2)" in said
     assert "give no fps" in said or "gives no fps" in said
     assert dict(zip(frames.requested_s, frames.label)) == {0.0: "tom", 0.5: "tom", 1.0: "tom", 1.5: "tom",
                                                            2.0: "jerry", 2.5: "jerry", 3.0: "jerry", 3.5: "jerry"}

@@ -30,7 +30,8 @@ class, the interval is ``p -+ h * duration_s`` (never narrower than one sampling
   narrow with good features: on the ImageNet stand-in's features it covered 4 of 9 truths at 90%.
 
 Models without fold models (saved with another method, or before issue 20) give their method's intervals;
-a ``cv-plus`` spread without fold predictions falls back to ``conformal`` on the same errors.
+a ``cv-plus`` spread without fold predictions falls back to ``conformal`` on the same errors (`without_folds`),
+and the score JSON's ``model.intervals.method`` and note say so.
 
 `bench/accuracy.py` measures every method's coverage and width on the same held-out
 episodes; docs/benchmarks.md has the figures that chose the default. The errors come from videos like the
@@ -97,6 +98,14 @@ def error_spread(records: list[dict], classes: list[str], scheme: str, *, multi_
 def method_of(spread: dict) -> str:
     """The method a spread was saved with ('t-rms' for models saved before methods were recorded)."""
     return str(spread.get("method", "t-rms"))
+
+
+def without_folds(spread: dict) -> dict:
+    """The spread a ``cv-plus`` model scores with when it has no fold models to run (removed from its file):
+    ``conformal`` on the same errors, recorded as ``"saved_method": "cv-plus"`` so that the note says so."""
+    if method_of(spread) != "cv-plus" or spread.get("note"):
+        return spread
+    return {**spread, "method": "conformal", "saved_method": "cv-plus"}
 
 
 def claimed_level(spread: dict, level: float = INTERVAL_LEVEL) -> float | None:
@@ -200,6 +209,8 @@ def interval_note(spread: dict, level: float = INTERVAL_LEVEL) -> str:
         return f"intervals from {source}"
     how = {"cv-plus": "CV+ over their fold models (jackknife+)", "conformal": "split conformal prediction over videos",
            "conformal-class": "split conformal prediction over videos, per class"}[method]
+    if spread.get("saved_method") == "cv-plus":
+        how += " (the model was saved for CV+, but its file keeps no fold models to run)"
     if claimed is not None and claimed < level - 1e-9:
         return (f"{100 * claimed:.0f}% intervals ({100 * level:g}% asked; {n} held-out videos can support no more than "
                 f"{n}/{n + 1}: label more videos) from {source}, by {how}")

@@ -16,7 +16,7 @@ import numpy as np
 
 from .decision import on_screen, threshold_vector
 from .familiarity import TrainingReference
-from .intervals import INTERVAL_LEVEL, claimed_level, method_of, screen_time_interval
+from .intervals import INTERVAL_LEVEL, claimed_level, method_of, screen_time_interval, without_folds
 from .presence import summarize_presence
 from .smoothing import Smoother
 from .stages import MIN_SAMPLES_FOR_CENTER, video_features
@@ -114,9 +114,18 @@ class SavedModel:
         """Which classes each sample shows (`classifiers.chain.decision.on_screen`), shape (n_samples, n_classes)."""
         return on_screen(proba, self.threshold_array)
 
+    @property
+    def interval_in_use(self) -> dict:
+        """The held-out errors as `predict_video` turns them into intervals: `interval`, except that a ``cv-plus``
+        one whose fold models are gone (or do not cover its folds) is ``conformal`` (`intervals.without_folds`)."""
+        folds = self.interval.get("folds") or []
+        if method_of(self.interval) == "cv-plus" and (not folds or not self.fold_pipelines
+                                                      or max(folds) >= len(self.fold_pipelines)):
+            return without_folds(self.interval)
+        return self.interval
+
     def _uses_folds(self, n_samples: int) -> bool:
-        return bool(self.fold_pipelines) and n_samples > 0 and method_of(self.interval) == "cv-plus" \
-            and len(self.fold_pipelines) == 1 + max(self.interval.get("folds") or [0])
+        return n_samples > 0 and method_of(self.interval_in_use) == "cv-plus"
 
     def _proba(self, pipeline, staged: np.ndarray) -> np.ndarray:
         """Per-sample probabilities of `pipeline` (this model's or a fold's), columns in `classes` order."""
@@ -225,7 +234,7 @@ class SavedModel:
         for each in smoothers:
             video = self._summarize(proba, each, video_id, t, duration_s, sample_fps, actual_s)
             fold_s = [self._summarize(f, each, video_id, t, duration_s, sample_fps).screen_time_s for f in folds]
-            video.screen_time_interval_s = screen_time_interval(video.screen_time_s, video.duration_s, self.interval,
+            video.screen_time_interval_s = screen_time_interval(video.screen_time_s, video.duration_s, self.interval_in_use,
                                                                 interval_level, min_half_width_s=1.0 / sample_fps,
                                                                 fold_screen_time_s=fold_s or None)
             video.interval_level = float(interval_level if claimed is None else claimed)  # what the intervals claim

@@ -39,6 +39,7 @@ MOVED_TYPES = {
     "classifiers.registry.BalancedWeights": "classifiers.chain.estimators.BalancedWeights",
     "classifiers.multilabel.MultiLabelClassifier": "classifiers.chain.estimators.MultiLabelClassifier",
 }
+MAX_UNPACKED_BYTES = 4 * 2**30  # fold models and the familiarity reference make files of megabytes, not gigabytes
 _PICKLE_STARTS = (b"\x80", b"x\x01", b"x^", b"x\x9c", b"x\xda", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"\x04\"M\x18")  # pickle; joblib's zlib, gzip, bz2, xz, lz4
 
 
@@ -81,6 +82,7 @@ def load_model_file(path: str | Path):
     if not zipfile.is_zipfile(path):
         raise ModelFileRefused(f"model file {path} cannot be read (not a skops archive); it is corrupt or not a screentime "
                                "model, train a new one with compare-models")
+    _check_unpacked_size(path)
     try:
         data = _with_moved_types(path.read_bytes())
         named = sio.get_untrusted_types(data=data)  # the archive's schema, read once
@@ -96,6 +98,19 @@ def load_model_file(path: str | Path):
         first = str(err).splitlines()[0][:120] if str(err) else ""
         raise ModelFileRefused(f"model file {path} cannot be read ({type(err).__name__}: {first}); it is corrupt or not "
                                "a screentime model, train a new one with compare-models") from None
+
+
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse an archive that would unpack to more than `MAX_UNPACKED_BYTES` (a zip bomb, or not a model)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            size = max(sum(item.file_size for item in archive.infolist()), path.stat().st_size)
+    except (zipfile.BadZipFile, OSError, ValueError) as err:
+        raise ModelFileRefused(f"model file {path} cannot be read ({type(err).__name__}); it is corrupt or not a "
+                               "screentime model, train a new one with compare-models") from None
+    if size > MAX_UNPACKED_BYTES:
+        raise ModelFileRefused(f"model file {path} unpacks to {size / 2**30:.1f} GiB, more than a model file holds "
+                               f"({MAX_UNPACKED_BYTES / 2**30:.0f} GiB); it is not a screentime model")
 
 
 def _with_moved_types(data: bytes) -> bytes:

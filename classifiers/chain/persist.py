@@ -17,10 +17,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from featurestore.embedding.config import identity_differences
-from featurestore.errors import ModelFileRefused, StoreMismatch, command
+from featurestore.errors import ModelFileRefused, StoreMismatch, command, quoted
 from featurestore.provenance import library_versions
 
 from .familiarity import TrainingReference
+from .fields import saved_model_from
 from .model import SavedModel
 from .modelfile import dump_model_file, load_model_file
 from .smoothing import Smoother
@@ -89,6 +90,8 @@ def load_model(path: str | Path) -> SavedModel:
     ------
     ModelFileRefused
         The file is missing, unreadable, a pickle, names an untrusted type, or is not a screentime model.
+    ModelInvalid (a ModelFileRefused)
+        A field holds what no screentime writes (`classifiers.chain.fields`), naming the file and the field.
     """
     path = Path(path)
     if path.is_dir():
@@ -105,25 +108,9 @@ def load_model(path: str | Path) -> SavedModel:
         )
     if payload.get("format_version") != FORMAT_VERSION:
         raise ModelFileRefused(
-            f"model file {path} has format version {payload.get('format_version')}, this screentime reads {FORMAT_VERSION}; retrain it with compare-models"
+            f"model file {path} has format version {quoted(payload.get('format_version'))}, this screentime reads {FORMAT_VERSION}; retrain it with compare-models"
         )
-    try:
-        saved = SavedModel(
-            pipeline=payload["pipeline"], classes=list(payload["classes"]), embedding_config=dict(payload["embedding_config"]),
-            smoother=Smoother.from_dict(payload["smoother"]), model_name=payload.get("model_name", ""),
-            cv=payload.get("cv", {}), scores=payload.get("scores", {}), training_videos=payload.get("training_videos", []),
-            versions=payload.get("versions", {}), created_at=payload.get("created_at", ""), path=path,
-            feature_norm=payload.get("feature_norm", "none"), context_s=float(payload.get("context_s", 0.0)),
-            interval=dict(payload.get("interval", {})), multi_label=bool(payload.get("multi_label", False)),
-            thresholds={str(c): float(v) for c, v in payload.get("thresholds", {}).items()},
-            none_label=str(payload.get("none_label", "neither")), weights_path=payload.get("weights_path"),
-            fold_pipelines=list(payload.get("fold_pipelines", [])),
-            familiarity=TrainingReference.from_dict(payload["familiarity"]) if payload.get("familiarity") else None,
-        )
-    except (KeyError, TypeError, ValueError) as err:
-        raise ModelFileRefused(f"model file {path} is a screentime model with missing or broken fields ({err}); retrain it with compare-models") from None
-    if not hasattr(saved.pipeline, "predict_proba"):
-        raise ModelFileRefused(f"model file {path} holds no classifier with predict_proba; retrain it with compare-models")
+    saved = saved_model_from(payload, path)
     _warn_versions(path, saved.versions)
     return saved
 

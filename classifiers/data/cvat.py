@@ -15,16 +15,19 @@ bombs, and ElementTree never fetches external entities.
 from __future__ import annotations
 
 import re
+import warnings
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path, PurePath
 
-from featurestore.errors import LabelsInvalid
+from featurestore.errors import LabelsInvalid, LabelsWarning, quoted
 
+from .strict import MAX_FRAME, MAX_LABEL_CHARS, MAX_NAME_CHARS, checked_name, whole_number
 from .table import NONE_LABEL, LabelRow, LabelTable
 from .timecode import FrameTime
 
 _WHAT = "export the task from CVAT as 'CVAT for video 1.1'"
-_STEP = re.compile(r"step\s*=\s*(\d+)")
+_STEP = re.compile(r"step\s*=\s*0*([1-9][0-9]{0,8})\b", re.ASCII)
+FORMAT_VERSION = "1.1"
 
 
 def parse_cvat(path: Path, text: str, *, multi_label: bool = False, none_label: str = NONE_LABEL) -> LabelTable:
@@ -33,8 +36,17 @@ def parse_cvat(path: Path, text: str, *, multi_label: bool = False, none_label: 
     Raises
     ------
     LabelsInvalid
-        In one line naming the file and the track: not well-formed XML, not CVAT annotations, no track (an
-        export 'for images'), a track label its task does not declare, a shape without a frame number.
+        In one line naming the file and the place (meta field, track, shape): not well-formed XML, not CVAT
+        annotations, a version other than 1.x, no track (an export 'for images'), a track label its task does not
+        declare, a shape without a frame number, a frame that is not a whole number from 0 (at most `MAX_FRAME`),
+        two shapes of a track at one frame, a shape on screen outside the task's frames, ``outside`` not 0 or 1,
+        start_frame after stop_frame, a ``size`` or ``stop_frame`` that is not a number, a name with control
+        characters.
+
+    Warns
+    -----
+    LabelsWarning
+        A version other than 1.1 (or none): read as 1.1.
     """
     name = path.name
     try:
@@ -42,28 +54,32 @@ def parse_cvat(path: Path, text: str, *, multi_label: bool = False, none_label: 
     except ElementTree.ParseError as err:
         raise LabelsInvalid(f"{name} line {err.position[0]}: not well-formed XML ({str(err).split(':')[0]}); {_WHAT}") from None
     if root.tag != "annotations":
-        raise LabelsInvalid(f"{name} is XML but not CVAT annotations (its root is <{root.tag}>, not <annotations>), nor a "
-                            f"labels CSV or Label Studio JSON; {_WHAT}")
+        raise LabelsInvalid(f"{name} is XML but not CVAT annotations (its root is <{quoted(root.tag)[1:-1]}>, not "
+                            f"<annotations>), nor a labels CSV or Label Studio JSON; {_WHAT}")
     task = next((t for t in (root.find("meta/task"), root.find("meta/job")) if t is not None), None)
     tracks = root.findall("track")
     if not tracks:
         kind = "images" if root.find("image") is not None else "no annotation"
         raise LabelsInvalid(f"{name} has no <track> ({'CVAT for images: one <image> per frame' if kind == 'images' else kind}); "
                             f"{_WHAT}, whose tracks follow each label through the video's frames")
+    _check_version(name, root.findtext("version"))
     video = (root.findtext("meta/source") or (task.findtext("source") if task is not None else None)
-             or (task.findtext("name") if task is not None else None) or PurePath(name).stem).strip()
-    declared = {n.text.strip() for n in root.iterfind("meta/*/labels/label/name") if n.text}
-    first, stop = _frame_range(task)
+             or (task.findtext("name") if task is not None else None) or PurePath(name).stem)
+    video = _name(name, "meta: the video's name (<source>)", video, MAX_NAME_CHARS)
+    declared = {_name(name, "meta: a label's <name>", n.text, MAX_LABEL_CHARS)
+                for n in root.iterfind("meta/*/labels/label/name") if n.text and n.text.strip()}
+    first, stop = _frame_range(name, task)
     rows: list[LabelRow] = []
     covered: list[tuple[int, int]] = []
-    for track in tracks:
-        label = (track.get("label") or "").strip()
-        where = f"track {track.get('id', len(rows))} ({label or 'no label'})"
-        if not label or (declared and label not in declared):
-            listed = ", ".join(sorted(declared)) or "none"
-            raise LabelsInvalid(f"{name} {where}: label {label!r} is not one of the task's labels ({listed}); fix the "
-                                "track's label in CVAT and export again")
-        for start, end in _visible(name, where, track, stop):
+    for n, track in enumerate(tracks):
+        track_id = track.get("id", "")
+        track_id = track_id if re.fullmatch(r"[0-9]{1,15}", track_id, re.ASCII) else f"#{n}"
+        label = _name(name, f"track {track_id}: its label", track.get("label") or "", MAX_LABEL_CHARS)
+        where = f"track {track_id} ({label})"
+        if declared and label not in declared:
+            raise LabelsInvalid(f"{name} {where}: label {label!r} is not one of the task's labels "
+                                f"({', '.join(sorted(declared))}); fix the track's label in CVAT and export again")
+        for start, end in _visible(name, where, track, first, stop):
             covered.append((start, end))
             rows.append(_row(video, start, end, label, len(rows) + 1, f"{where}, frames {start}-{end - 1}"))
     if first is not None and stop is not None:
@@ -74,26 +90,83 @@ def parse_cvat(path: Path, text: str, *, multi_label: bool = False, none_label: 
     return LabelTable(path, "cvat", rows, multi_label, none_label)
 
 
-def _frame_range(task) -> tuple[int | None, int | None]:
+def _check_version(name: str, version: str | None) -> None:
+    """Refuse another major version; read 1.x (and a file without <version>) as 1.1, with a warning."""
+    version = (version or "").strip()
+    if version == FORMAT_VERSION:
+        return
+    if version and not re.fullmatch(r"1\.[0-9]{1,3}", version, re.ASCII):
+        raise LabelsInvalid(f"{name}: <version> {quoted(version)} is not CVAT for video {FORMAT_VERSION}, the format this "
+                            f"reads; {_WHAT}")
+    said = f"<version> {version}" if version else "no <version>"
+    warnings.warn(f"{name} has {said}; read as CVAT for video {FORMAT_VERSION}, check the labels it gives",
+                  LabelsWarning, stacklevel=3)
+
+
+def _name(name: str, place: str, value, limit: int) -> str:
+    try:
+        return checked_name(value, limit=limit)
+    except ValueError as err:
+        raise LabelsInvalid(f"{name} {place} {err}; fix it in CVAT and export again") from None
+
+
+def _meta_number(name: str, task, field: str, low: int = 0) -> int | None:
+    """A whole number of the task's meta (start_frame, stop_frame, size), or None where it is absent or empty."""
+    text = task.findtext(field)
+    if text is None or not text.strip():
+        return None
+    try:
+        return whole_number(text, low=low)
+    except ValueError as err:
+        raise LabelsInvalid(f"{name} meta: <{field}> {err}; {_WHAT}") from None
+
+
+def _frame_range(name: str, task) -> tuple[int | None, int | None]:
     """The task's first and last frame numbers (of the video), or None where its meta does not say."""
     if task is None:
         return None, None
-    first = int(task.findtext("start_frame") or 0)
-    if task.findtext("stop_frame"):
-        return first, int(task.findtext("stop_frame"))
-    size = task.findtext("size")
-    step = _STEP.search(task.findtext("frame_filter") or "")
-    return (first, first + (int(size) - 1) * (int(step.group(1)) if step else 1)) if size else (first, None)
+    first = _meta_number(name, task, "start_frame") or 0
+    stop = _meta_number(name, task, "stop_frame")
+    if stop is None:
+        size = _meta_number(name, task, "size", low=1)
+        frame_filter = task.findtext("frame_filter") or ""
+        step = _STEP.search(frame_filter)
+        if step is None and "step" in frame_filter:
+            raise LabelsInvalid(f"{name} meta: <frame_filter> {quoted(frame_filter)} is not step=N; {_WHAT}")
+        step = int(step.group(1)) if step else 1
+        stop = None if size is None else first + (size - 1) * step
+    if stop is not None and stop < first:
+        raise LabelsInvalid(f"{name} meta: <start_frame> {first} is after <stop_frame> {stop}; {_WHAT}")
+    if stop is not None and stop > MAX_FRAME:
+        raise LabelsInvalid(f"{name} meta: the task's last frame {stop} is more than {MAX_FRAME}; {_WHAT}")
+    return first, stop
 
 
-def _visible(name: str, where: str, track, stop: int | None) -> list[tuple[int, int]]:
+def _visible(name: str, where: str, track, first: int | None, stop: int | None) -> list[tuple[int, int]]:
     """The frames [start, end) of a track whose shapes are not outside, merged where they meet."""
-    try:
-        shapes = sorted((int(s.get("frame")), s.get("outside", "0") == "1") for s in track if s.get("frame") is not None)
-    except ValueError:
-        raise LabelsInvalid(f"{name} {where}: a shape's frame is not a whole number; {_WHAT}") from None
+    shapes, seen = [], {}
+    for j, shape in enumerate(track, start=1):
+        here = f"{where}, shape {j} (<{quoted(shape.tag)[1:-1]}>)"
+        if shape.get("frame") is None:
+            raise LabelsInvalid(f"{name} {here}: it has no frame attribute, so when it is on screen is unknown; {_WHAT}")
+        try:
+            frame = whole_number(shape.get("frame"))
+        except ValueError as err:
+            raise LabelsInvalid(f"{name} {here}: frame {err} (CVAT counts a video's frames from 0); {_WHAT}") from None
+        outside = shape.get("outside", "0").strip()
+        if outside not in ("0", "1"):
+            raise LabelsInvalid(f"{name} {here}: outside {quoted(outside)} is not 0 or 1; {_WHAT}")
+        if frame in seen:
+            raise LabelsInvalid(f"{name} {here}: a second shape at frame {frame} (shape {seen[frame]} is the first); "
+                                f"a track has one shape per frame, {_WHAT}")
+        seen[frame] = j
+        if outside == "0" and ((first is not None and frame < first) or (stop is not None and frame > stop)):
+            raise LabelsInvalid(f"{name} {here}: on screen at frame {frame}, outside the task's frames {first or 0}-{stop}; "
+                                f"{_WHAT}")
+        shapes.append((frame, outside == "1"))
     if not shapes:
         raise LabelsInvalid(f"{name} {where}: the track has no shape with a frame number; {_WHAT}")
+    shapes.sort()
     spans: list[tuple[int, int]] = []
     for i, (frame, outside) in enumerate(shapes):
         if outside:

@@ -15,11 +15,14 @@ import json
 import math
 import re
 import warnings
+from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from featurestore.errors import LabelsInvalid
+from featurestore.errors import LabelsInvalid, LabelsWarning, quoted
 
+from .strict import MAX_FRAME, MAX_NAME_CHARS, checked_name, load_json, positive_rate
 from .table import NONE_LABEL, LabelRow, LabelTable, first_items
 from .timecode import FrameTime
 
@@ -27,6 +30,7 @@ FIRST_FRAME = 1  # Label Studio's first frame: its frames count from 1
 RESULT_TYPE = "timelinelabels"
 _UPLOADED = re.compile(r"^[0-9a-f]{8}-")  # Label Studio prefixes an uploaded file's name with 8 hex digits and '-'
 _WHAT = "export the project from Label Studio as JSON (Export > JSON)"
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_.:-]{1,40}", re.ASCII)
 
 
 def range_to_seconds(start: int, end: int, fps: float) -> tuple[float, float]:
@@ -65,93 +69,220 @@ def parse_label_studio(path: Path, text: str, *, multi_label: bool = False, none
     Raises
     ------
     LabelsInvalid
-        In one line naming the file and the task: not JSON, not an export of tasks, a task without a video, no
-        submitted annotation at all, a range that is not frames from 1, a result without a label, several labels
-        on one range without `multi_label`, two spellings of one label.
+        In one line naming the file and the place (task, annotation, result, range): not JSON, nested too deep, not
+        an export of tasks, a field of the wrong type (``"annotations": 5``, ``"result": 7``, a ``value`` that is not
+        an object), a task without a video, no submitted annotation at all, a range that is not whole frames from 1
+        (at most `MAX_FRAME`), a result without a label, several labels on one range without `multi_label`, two
+        spellings of one label, a label or video name with control characters.
+
+    Warns
+    -----
+    LabelsWarning
+        Counting what was not read: tasks without a submitted annotation, results of other controls than
+        TimelineLabels, and the tasks with several annotations (of each, the latest by time, then by id, is read).
     """
     name = path.name
     try:
-        doc = json.loads(text)
+        doc = load_json(text)
     except json.JSONDecodeError as err:
         raise LabelsInvalid(f"{name} line {err.lineno}: not valid JSON ({err.msg}); {_WHAT}") from None
+    except ValueError as err:
+        raise LabelsInvalid(f"{name} {err}; {_WHAT}") from None
     tasks = [doc] if isinstance(doc, dict) and "data" in doc else doc
     if not isinstance(tasks, list) or not tasks:
         raise LabelsInvalid(f"{name} is JSON but not a Label Studio export (a list of tasks, each with \"data\" and "
                             f"\"annotations\"), nor a labels CSV or CVAT XML; {_WHAT}")
     rows: list[LabelRow] = []
-    several, no_fps, n_annotated = [], 0, 0
+    several, no_fps, unannotated, other = [], 0, 0, Counter()
     for i, task in enumerate(tasks, start=1):
         if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
             raise LabelsInvalid(f"{name} item {i} is not a Label Studio task (an object with \"data\"); {_WHAT}")
-        task_id = task.get("id", i)
-        annotations = [a for a in task.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
+        task_id = _shown_id(task.get("id"), i)
+        annotations = _annotations(name, f"task {task_id}", task.get("annotations"))
         if not annotations:
+            unannotated += 1
             continue
-        n_annotated += 1
-        latest = max(annotations, key=lambda a: (str(a.get("updated_at") or a.get("created_at") or ""), str(a.get("id"))))
+        k, latest = _latest(name, f"task {task_id}", annotations)
         if len(annotations) > 1:
-            several.append(f"task {task_id} (annotation {latest.get('id')} of {len(annotations)})")
-        video = video_name(task["data"])
-        if video is None:
-            raise LabelsInvalid(f"{name} task {task_id}: its data names no video (\"video\": the URL of the video); "
-                                "label tasks made with the labelling config of a video")
+            several.append(f"task {task_id} (annotation {_shown_id(latest.get('id'), k)} of {len(annotations)})")
+        video = _video(name, task_id, task["data"])
         fps = _fps(name, task_id, task["data"].get("fps"))
         no_fps += fps is None
-        rows += _rows(name, task_id, video, fps, latest.get("result") or [], multi_label, start_line=len(rows) + 1)
+        place = f"task {task_id}, annotation {_shown_id(latest.get('id'), k)}"
+        rows += _rows(name, place, task_id, video, fps, latest.get("result"), multi_label, len(rows) + 1, other)
     if not rows:
         said = (f"has {len(tasks)} task{'s' if len(tasks) > 1 else ''} and no submitted annotation (predictions are the "
-                "model's guesses, not labels); label them in Label Studio, submit, then export again") if not n_annotated \
-            else f"has no {RESULT_TYPE} result in its annotations; label the video's timeline with TimelineLabels"
+                "model's guesses, not labels); label them in Label Studio, submit, then export again") \
+            if unannotated == len(tasks) else f"has no {RESULT_TYPE} result in its annotations; label the video's " \
+                                              "timeline with TimelineLabels"
         raise LabelsInvalid(f"{name} {said}")
     _check_spellings(name, rows)
+    if unannotated:
+        _warn(f"{name}: {unannotated} of {len(tasks)} tasks {'have' if unannotated > 1 else 'has'} no submitted "
+              "annotation and gave no labels (label and submit them in Label Studio to use them)")
+    if other:
+        kinds = ", ".join(f"{kind}: {n}" for kind, n in other.most_common(3))
+        _warn(f"{name}: {sum(other.values())} results of other controls than {RESULT_TYPE} ({kinds}) were not read; "
+              "only the timeline labels say who is on screen")
     if several:
-        warnings.warn(f"{name}: {len(several)} task{'s have' if len(several) > 1 else ' has'} several annotations; the "
-                      f"latest of each is used: {first_items(several)}", stacklevel=3)
+        _warn(f"{name}: {len(several)} task{'s have' if len(several) > 1 else ' has'} several annotations; the "
+              f"latest of each is used (by time, then by id as a number): {first_items(several)}")
     if no_fps:
-        warnings.warn(f"{name}: {no_fps} annotated task{'s give' if no_fps > 1 else ' gives'} no fps, so their frames are "
-                      "read at the stored video's frame rate; that is right only if the project's <Video frameRate> is that "
-                      "rate (Label Studio's default is 24)", stacklevel=3)
+        _warn(f"{name}: {no_fps} annotated task{'s give' if no_fps > 1 else ' gives'} no fps, so their frames are "
+              "read at the stored video's frame rate; that is right only if the project's <Video frameRate> is that "
+              "rate (Label Studio's default is 24)")
     return LabelTable(path, "label-studio", rows, multi_label, none_label)
 
 
-def _fps(name: str, task_id, value) -> float | None:
+def _warn(message: str) -> None:
+    warnings.warn(message, LabelsWarning, stacklevel=4)
+
+
+def _shown_id(value, position: int) -> str:
+    """A task's or annotation's id for messages: a number or a short name as given, else '#<position>'."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**15:
+        return str(value)
+    if isinstance(value, str) and _PLAIN_ID.fullmatch(value):
+        return value
+    return f"#{position}"
+
+
+def _annotations(name: str, place: str, value) -> list[tuple[int, dict]]:
+    """(position from 1, annotation) of a task's submitted annotations (cancelled ones are skipped tasks)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise LabelsInvalid(f"{name} {place}: \"annotations\" is {quoted(value)}, not a list of annotations; {_WHAT}")
+    out = []
+    for k, annotation in enumerate(value, start=1):
+        if not isinstance(annotation, dict):
+            raise LabelsInvalid(f"{name} {place}, annotation #{k}: {quoted(annotation)} is not an annotation (an object "
+                                f"with \"result\"); {_WHAT}")
+        cancelled = annotation.get("was_cancelled")
+        if cancelled not in (None, True, False):
+            raise LabelsInvalid(f"{name} {place}, annotation {_shown_id(annotation.get('id'), k)}: was_cancelled "
+                                f"{quoted(cancelled)} is not true or false; {_WHAT}")
+        if not cancelled:
+            out.append((k, annotation))
+    return out
+
+
+def _latest(name: str, place: str, annotations: list[tuple[int, dict]]) -> tuple[int, dict]:
+    """The annotation a task's labels come from: the latest by updated_at (else created_at) as ISO 8601 times, then
+    the largest id as a number, then the last in the file."""
+    if len(annotations) == 1:
+        return annotations[0]
+
+    def key(item):
+        k, annotation = item
+        at = f"{place}, annotation {_shown_id(annotation.get('id'), k)}"
+        number = annotation.get("id")
+        if isinstance(number, str) and re.fullmatch(r"[0-9]{1,15}", number, re.ASCII):
+            number = int(number)
+        number = number if isinstance(number, int) and not isinstance(number, bool) and abs(number) < 10**15 else -1
+        return _when(name, at, annotation), number, k
+
+    return max(annotations, key=key)
+
+
+def _when(name: str, place: str, annotation: dict) -> datetime:
+    field = "updated_at" if annotation.get("updated_at") not in (None, "") else "created_at"
+    value = annotation.get(field)
+    if value in (None, ""):
+        return datetime.min.replace(tzinfo=timezone.utc)
+    try:
+        if not isinstance(value, str) or len(value) > 64:
+            raise ValueError
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise LabelsInvalid(f"{name} {place}: {field} {quoted(value)} is not an ISO 8601 time "
+                            f"(2026-01-01T10:00:00.5Z); {_WHAT}") from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+
+
+def _video(name: str, task_id: str, data: dict) -> str:
+    try:
+        video = video_name(data)
+    except ValueError:  # urlsplit refuses some URLs ('http://[bad/ep1.mp4')
+        video = None
+    if video is None:
+        raise LabelsInvalid(f"{name} task {task_id}: its data names no video (\"video\": the URL of the video); "
+                            "label tasks made with the labelling config of a video")
+    try:
+        return checked_name(video, limit=MAX_NAME_CHARS)
+    except ValueError as err:
+        raise LabelsInvalid(f"{name} task {task_id}: its video {err}; fix the task's data") from None
+
+
+def _fps(name: str, task_id: str, value) -> float | None:
     if value is None or value == "":
         return None
     try:
-        fps = float(value)
-    except (TypeError, ValueError):
-        fps = float("nan")
-    if not math.isfinite(fps) or fps <= 0:
-        raise LabelsInvalid(f"{name} task {task_id}: fps {value!r} is not a frame rate; give the video's frames per second")
-    return fps
+        return positive_rate(value)
+    except ValueError as err:
+        raise LabelsInvalid(f"{name} task {task_id}: fps {err}; give the video's frames per second") from None
 
 
-def _rows(name: str, task_id, video: str, fps: float | None, results: list, multi_label: bool, start_line: int) -> list[LabelRow]:
+def _rows(name: str, place: str, task_id: str, video: str, fps: float | None, results, multi_label: bool,
+          start_line: int, other: Counter) -> list[LabelRow]:
+    if results is None:
+        results = []
+    if not isinstance(results, list):
+        raise LabelsInvalid(f"{name} {place}: \"result\" is {quoted(results)}, not a list of results; {_WHAT}")
     rows = []
-    for result in results:
-        value = result.get("value") if isinstance(result, dict) else None
-        if not isinstance(value, dict) or (result.get("type") != RESULT_TYPE and RESULT_TYPE not in value):
+    for k, result in enumerate(results, start=1):
+        here = f"{place}, result {k}"
+        if not isinstance(result, dict):
+            raise LabelsInvalid(f"{name} {here}: {quoted(result)} is not a result (an object with \"type\" and "
+                                f"\"value\"); {_WHAT}")
+        value, kind = result.get("value"), result.get("type")
+        if kind != RESULT_TYPE and not (isinstance(value, dict) and RESULT_TYPE in value):
+            other[kind if isinstance(kind, str) and len(kind) < 40 else "no type"] += 1
             continue  # another control of the project (choices, text): not a timeline
-        labels = value.get(RESULT_TYPE)
+        if not isinstance(value, dict):
+            raise LabelsInvalid(f"{name} {here}: its value is {quoted(value)}, not an object {{\"ranges\": [...], "
+                                f"\"{RESULT_TYPE}\": [...]}}; {_WHAT}")
         ranges = value.get("ranges")
         if not isinstance(ranges, list) or not ranges:
-            raise LabelsInvalid(f"{name} task {task_id}: a {RESULT_TYPE} result has no value.ranges; label a span of frames")
-        for rng in ranges:
-            start, end = (rng.get("start"), rng.get("end")) if isinstance(rng, dict) else (None, None)
+            raise LabelsInvalid(f"{name} {here}: a {RESULT_TYPE} result has no value.ranges; label a span of frames")
+        labels = _labels(name, here, value.get(RESULT_TYPE))
+        for j, rng in enumerate(ranges, start=1):
+            start, end = _range(name, f"{here}, range {j}", rng)
             where = f"task {task_id}, frames {start}-{end}"
-            if not all(isinstance(f, int) and not isinstance(f, bool) for f in (start, end)) or not FIRST_FRAME <= start <= end:
+            if not FIRST_FRAME <= start <= end:
                 raise LabelsInvalid(f"{name} {where}: a range is whole frames start <= end, counted from {FIRST_FRAME} as "
                                     "Label Studio numbers them; export the project again or fix the range")
-            if not isinstance(labels, list) or not labels or not all(isinstance(x, str) and x.strip() for x in labels):
-                raise LabelsInvalid(f"{name} {where}: value.timelinelabels names no label; choose one in Label Studio")
             if len(labels) > 1 and not multi_label:
                 raise LabelsInvalid(f"{name} {where}: {len(labels)} labels on one range ({', '.join(labels)}); keep one, or "
                                     "pass --multi-label if they are characters on screen together")
             for label in labels:
-                rows.append(LabelRow(video, 0.0, float("nan"), label.strip(), start_line + len(rows), where=where,
+                rows.append(LabelRow(video, 0.0, float("nan"), label, start_line + len(rows), where=where,
                                      start_at=FrameTime(0, start - FIRST_FRAME, f"frame {start}"),
                                      end_at=FrameTime(0, end - FIRST_FRAME + 1, f"frame {end}"), fps=fps))
     return rows
+
+
+def _labels(name: str, here: str, labels) -> list[str]:
+    if not isinstance(labels, list) or not labels:
+        raise LabelsInvalid(f"{name} {here}: value.{RESULT_TYPE} names no label; choose one in Label Studio")
+    try:
+        return [checked_name(label) for label in labels]
+    except ValueError as err:
+        raise LabelsInvalid(f"{name} {here}: a label {err}; choose one in Label Studio") from None
+
+
+def _range(name: str, here: str, rng) -> tuple[int, int]:
+    """A range's start and end frames, each a whole number (any sign here; `_rows` says the range rule)."""
+    if not isinstance(rng, dict):
+        raise LabelsInvalid(f"{name} {here}: {quoted(rng)} is not a range {{\"start\": frame, \"end\": frame}}; {_WHAT}")
+    frames = []
+    for key in ("start", "end"):
+        frame = rng.get(key)
+        if not isinstance(frame, int) or isinstance(frame, bool) or abs(frame) > MAX_FRAME:
+            raise LabelsInvalid(f"{name} {here}: {key} {quoted(frame)} is not a frame number (a whole number from "
+                                f"{FIRST_FRAME} to {MAX_FRAME}); export the project again or fix the range")
+        frames.append(frame)
+    return frames[0], frames[1]
 
 
 def _check_spellings(name: str, rows: list[LabelRow]) -> None:

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
 import warnings
 from pathlib import Path, PurePath
 
 
-from featurestore.errors import LabelsInvalid
+from featurestore.errors import LabelsInvalid, LabelsWarning, quoted
 
 from .checks import check_table
 from .cvat import parse_cvat
 from .label_studio import parse_label_studio
+from .strict import MAX_FILE_BYTES, MAX_LABEL_CHARS, MAX_NAME_CHARS, checked_name
 from .table import NONE_LABEL, LabelRow, LabelTable, first_items
 from .timecode import FrameTime, parse_time
 
@@ -30,7 +32,8 @@ FORMATS = {
     "points": ("video", "time", "label"),
     "tutorial": ("image_id", "class"),
 }
-_TUTORIAL_NAME = re.compile(r"^frame(\d+)\.(jpe?g|png)$", re.IGNORECASE)
+_TUTORIAL_NAME = re.compile(r"^frame([0-9]{1,9})\.(jpe?g|png)$", re.IGNORECASE)
+_UTF32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)  # before UTF-16's: UTF-32 LE's starts with UTF-16 LE's
 
 
 def parse_label_files(labels_paths, *, video: str | None = None, classes: list[str] | None = None,
@@ -50,18 +53,22 @@ def _read_text(path: Path) -> str:
     if path.is_dir():
         raise LabelsInvalid(f"labels file {path} is a folder; {what}")
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise LabelsInvalid(f"labels file {path} is {path.stat().st_size / 2**20:.0f} MiB, more than a labels file "
+                                f"can be ({MAX_FILE_BYTES // 2**20} MiB); is it the right file?")
         raw = path.read_bytes()
     except FileNotFoundError:
         raise LabelsInvalid(f"labels file {path} does not exist; {what}") from None
     except OSError as err:
         raise LabelsInvalid(f"labels file {path} cannot be read ({err.strerror or err}); {what}") from None
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError:
-            raise LabelsInvalid(f"{path.name} starts like UTF-16 text but is not; save it as CSV UTF-8") from None
+    for boms, encoding in ((_UTF32_BOMS, "utf-32"), ((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE), "utf-16")):
+        if raw.startswith(boms):
+            try:
+                return _text_only(path, raw.decode(encoding))
+            except UnicodeDecodeError:
+                raise LabelsInvalid(f"{path.name} starts like {encoding.upper()} text but is not; save it as CSV UTF-8") from None
     try:
-        return raw.decode("utf-8-sig")
+        return _text_only(path, raw.decode("utf-8-sig"))
     except UnicodeDecodeError as err:
         line = raw[:err.start].count(b"\n") + 1
         try:
@@ -69,8 +76,18 @@ def _read_text(path: Path) -> str:
         except UnicodeDecodeError:
             raise LabelsInvalid(f"{path.name} line {line}: not UTF-8 text (byte {raw[err.start]:#04x}); "
                                 "save it as CSV UTF-8") from None
+    text = _text_only(path, text)
     warnings.warn(f"{path.name} is not UTF-8 text (from line {line}): read it as Windows-1252, as Excel writes CSV; "
-                  "save it as CSV UTF-8 to silence this")
+                  "save it as CSV UTF-8 to silence this", LabelsWarning)
+    return text
+
+
+def _text_only(path: Path, text: str) -> str:
+    """`text`, unless it holds NUL characters: a binary file, or UTF-16 without its byte order mark."""
+    if "\x00" in text:
+        line = text[:text.index("\x00")].count("\n") + 1
+        raise LabelsInvalid(f"{path.name} line {line}: not text (it holds NUL bytes: a binary file, or UTF-16 without a "
+                            "byte order mark); save it as CSV UTF-8")
     return text
 
 
@@ -86,8 +103,7 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
             raise LabelsInvalid(f"{name} names its videos itself; drop --video, which is only for Image_ID,Class files")
         parse = parse_cvat if opening == "<" else parse_label_studio
         return parse(path, text, multi_label=multi_label, none_label=none_label)
-    lines = list(enumerate(csv.reader(text.splitlines(), delimiter=_delimiter(text)), start=1))
-    lines = [(n, cells) for n, cells in lines if any(c.strip() for c in cells)]
+    lines = [(n, cells) for n, cells in _csv_records(name, text) if any(c.strip() for c in cells)]
     if not lines:
         raise LabelsInvalid(f"{name} is empty; write a header line video,start,end,label and one row per interval")
     header = [c.strip().lower() for c in lines[0][1]]
@@ -127,6 +143,20 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
     return LabelTable(path, kind, rows, multi_label, none_label)
 
 
+def _csv_records(name: str, text: str) -> list[tuple[int, list[str]]]:
+    """(line where it starts, cells) of each CSV record; a quoted cell may span lines (its newline is kept, and
+    refused in names)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    records, line = [], 1
+    try:
+        for cells in reader:
+            records.append((line, cells))
+            line = reader.line_num + 1
+    except csv.Error as err:  # a cell over csv's field limit (128 KiB), or a quote left open at the end
+        raise LabelsInvalid(f"{name} line {line}: not a readable CSV record ({err}); save it again as CSV") from None
+    return records
+
+
 def _delimiter(text: str) -> str:
     """',' unless the header line has no comma but semicolons or tabs (spreadsheets in many locales write ';')."""
     header = next((line for line in text.splitlines() if line.strip()), "")
@@ -144,7 +174,7 @@ def _detect_format(name: str, header: list[str]) -> str:
     kind, needed = max(FORMATS.items(), key=lambda kv: len(set(kv[1]) & set(header)))
     missing = [c for c in needed if c not in header]
     raise LabelsInvalid(
-        f"{name} line 1: header {','.join(header)} lacks column {','.join(missing)}; "
+        f"{name} line 1: header {quoted(','.join(header))} lacks column {','.join(missing)}; "
         "use video,start,end,label (intervals), video,time,label (points) or Image_ID,Class (tutorial)"
     )
 
@@ -153,7 +183,7 @@ def _time(name: str, line: int, column: str, text: str) -> float | FrameTime:
     try:
         return parse_time(text)
     except ValueError as err:
-        raise LabelsInvalid(f"{name} line {line}: {column} {text!r} {err}") from None
+        raise LabelsInvalid(f"{name} line {line}: {column} {quoted(text)} {err}") from None
 
 
 def _row(name: str, line: int, video: str, start: float | FrameTime, end: float | FrameTime | None, label: str) -> LabelRow:
@@ -171,20 +201,21 @@ def _row(name: str, line: int, video: str, start: float | FrameTime, end: float 
 def _text(name: str, line: int, column: str, text: str) -> str:
     if not text:
         raise LabelsInvalid(f"{name} line {line}: {column} is empty; fill it in or delete the line")
-    return text
+    try:
+        return checked_name(text, limit=MAX_NAME_CHARS if column == "video" else MAX_LABEL_CHARS)
+    except ValueError as err:
+        raise LabelsInvalid(f"{name} line {line}: {column} {err}; fix the cell") from None
 
 
 def _tutorial_row(name: str, line: int, image_id: str, class_text: str, video: str, class_names: list[str]) -> LabelRow:
     match = _TUTORIAL_NAME.match(PurePath(image_id).name)
     if match is None:
-        raise LabelsInvalid(f"{name} line {line}: Image_ID {image_id!r} is not like frame12.jpg; the tutorial names the frame at N seconds frameN.jpg")
-    try:
-        number = int(class_text)
-    except ValueError:
-        number = -1
+        raise LabelsInvalid(f"{name} line {line}: Image_ID {quoted(image_id)} is not like frame12.jpg; the tutorial names "
+                            "the frame at N seconds frameN.jpg")
+    number = int(class_text) if re.fullmatch(r"[0-9]{1,6}", class_text, re.ASCII) else -1
     if not 0 <= number < len(class_names):
         raise LabelsInvalid(
-            f"{name} line {line}: Class {class_text!r} is not one of 0..{len(class_names) - 1}; "
+            f"{name} line {line}: Class {quoted(class_text)} is not one of 0..{len(class_names) - 1}; "
             f"--classes names {len(class_names)} classes ({','.join(class_names)}), add names or fix the row"
         )
     return LabelRow(video, float(match.group(1)), None, class_names[number], line)

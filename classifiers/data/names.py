@@ -3,6 +3,7 @@ one with its file name, else the one with its stem, and only then the same ignor
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import PurePath
 
@@ -13,7 +14,8 @@ from .table import LabelRow
 
 def matching_ids(name: str, stored: Iterable[str]) -> list[str]:
     """Stored ids a user's `name` may mean: itself, else those with its file name, else those with its stem; where
-    none matches, the same three ignoring case (`CLIP2.MP4` -> `clip2.mp4`; `differs_in_case` tells).
+    none matches, the same three ignoring case and Unicode normalisation (`CLIP2.MP4` -> `clip2.mp4`;
+    `differs_in_case` tells).
 
     `clipB.mp4` matches a stored `/data/clipB.mp4` before a stored `clipB.mkv`; one match is an answer, several are
     ambiguous and none is absent (the caller says which).
@@ -25,7 +27,9 @@ def matching_ids(name: str, stored: Iterable[str]) -> list[str]:
     found = [v for v in stored if PurePath(v).name == wanted.name] or [v for v in stored if PurePath(v).stem == wanted.stem]
     if found:
         return found
-    fold = str.casefold
+    def fold(text: str) -> str:  # case, and Unicode's two spellings of 'é' (macOS writes file names decomposed)
+        return unicodedata.normalize("NFC", text).casefold()
+
     return ([v for v in stored if fold(v) == fold(name)]
             or [v for v in stored if fold(PurePath(v).name) == fold(wanted.name)]
             or [v for v in stored if fold(PurePath(v).stem) == fold(wanted.stem)])

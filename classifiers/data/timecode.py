@@ -11,8 +11,11 @@ import math
 import re
 from dataclasses import dataclass
 
-_CLOCK = re.compile(r"^(?:(\d+):)?(\d+):(\d+(?:\.\d*)?)$")  # [hh:]mm:ss[.fff]
-_SMPTE = re.compile(r"^(\d+):(\d{1,2}):(\d{1,2})[:;](\d+)$")  # hh:mm:ss:ff (';' is drop-frame, refused)
+# ASCII digits only, and few of them: '8_4' is not 84, '١٢' not 12, and no time overflows a float.
+_CLOCK = re.compile(r"^(?:([0-9]{1,6}):)?([0-9]{1,6}):([0-9]{1,2}(?:\.[0-9]{0,15})?)$")  # [hh:]mm:ss[.fff]
+_SMPTE = re.compile(r"^([0-9]{1,6}):([0-9]{1,2}):([0-9]{1,2})[:;]([0-9]{1,6})$")  # hh:mm:ss:ff (';' is drop-frame, refused)
+_SECONDS = re.compile(r"^[+-]?(?:[0-9]{1,12}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})(?:[eE][+-]?[0-9]{1,3})?$")
+MAX_TIME_S = 1e7  # 115 days: no video is longer
 
 
 @dataclass(frozen=True)
@@ -44,9 +47,12 @@ def parse_time(text: str) -> float | FrameTime:
     Raises
     ------
     ValueError
-        With what is wrong and how to write it, when `text` is none of these, negative or not finite.
+        With what is wrong and how to write it, when `text` is none of these (digits other than ASCII, '8_4'),
+        negative, not finite, or over `MAX_TIME_S`.
     """
     text = text.strip()
+    if len(text) > 40:
+        raise ValueError(f"is {len(text)} characters long, too long for a time; write seconds (12.5) or a timecode (1:05.5)")
     smpte = _SMPTE.match(text)
     if smpte:
         hours, minutes, seconds, frames = (int(g) for g in smpte.groups())
@@ -54,24 +60,27 @@ def parse_time(text: str) -> float | FrameTime:
             raise ValueError("is a drop-frame timecode (hh:mm:ss;ff), which is not supported; "
                              "write non-drop-frame hh:mm:ss:ff or seconds")
         _check_clock(minutes, seconds)
-        return FrameTime((hours * 60 + minutes) * 60 + seconds, frames, text, is_smpte=True)
+        return FrameTime(_bounded((hours * 60 + minutes) * 60 + seconds), frames, text, is_smpte=True)
     clock = _CLOCK.match(text)
     if clock:
         hours, minutes = int(clock.group(1) or 0), int(clock.group(2))
         seconds = float(clock.group(3))
         _check_clock(minutes if clock.group(1) else 0, seconds)
-        return (hours * 60 + minutes) * 60 + seconds
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
+        return _bounded((hours * 60 + minutes) * 60 + seconds)
+    value = float(text) if _SECONDS.match(text) else float("nan")
     if not math.isfinite(value):
         hint = " (with a decimal point, not a comma)" if "," in text else ""
         raise ValueError(f"is not a number of seconds; write it like 12.5{hint}, or as a timecode: 1:05.5 (mm:ss), "
                          "0:01:05.5 (hh:mm:ss) or 00:01:05:12 (hh:mm:ss:ff)")
     if value < 0:
         raise ValueError("is negative; times count from the start of the video")
-    return value
+    return _bounded(value)
+
+
+def _bounded(seconds):
+    if seconds > MAX_TIME_S:
+        raise ValueError(f"is more than {MAX_TIME_S:g} s ({MAX_TIME_S / 86400:.0f} days); no video is that long")
+    return seconds
 
 
 def _check_clock(minutes: int, seconds: float) -> None:
