@@ -125,3 +125,14 @@ def test_report_script_runs_by_its_hash_not_unsafe_inline(tmp_path, capsys, monk
     assert len(scripts) == 1 and "<script>alert" not in html
     digest = base64.b64encode(hashlib.sha256(scripts[0].encode("utf-8")).digest()).decode()
     assert script_src == [f"'sha256-{digest}'"]
+
+
+def test_an_escaped_cell_reads_back_as_the_name_it_escaped(tmp_path):
+    """A todo or segments CSV quotes a video id a spreadsheet would run ('=ep1); read back as labels, the id is
+    the stored video's again."""
+    from classifiers.data.labels import parse_labels
+
+    path = tmp_path / "todo.csv"
+    path.write_text("video,start,end,label\n'=ep1,0,2,tom\n'+x,0,1,'@jerry\n", encoding="utf-8")
+    rows = parse_labels(path).rows
+    assert [(r.video, r.label) for r in rows] == [("=ep1", "tom"), ("+x", "@jerry")]

@@ -23,7 +23,7 @@ from featurestore.errors import LabelsInvalid, LabelsWarning, quoted
 from .checks import check_table
 from .cvat import parse_cvat
 from .label_studio import parse_label_studio
-from .strict import MAX_FILE_BYTES, MAX_LABEL_CHARS, MAX_NAME_CHARS, checked_name
+from .strict import FORMULA_STARTS, MAX_FILE_BYTES, MAX_LABEL_CHARS, MAX_NAME_CHARS, checked_name
 from .table import NONE_LABEL, LabelRow, LabelTable, first_items
 from .timecode import FrameTime, parse_time
 
@@ -199,6 +199,8 @@ def _row(name: str, line: int, video: str, start: float | FrameTime, end: float 
 
 
 def _text(name: str, line: int, column: str, text: str) -> str:
+    if text[:1] == "'" and text[1:].lstrip(" ").startswith(FORMULA_STARTS):
+        text = text[1:]  # the quote our own CSVs put before a cell a spreadsheet would run (output/cells.py)
     if not text:
         raise LabelsInvalid(f"{name} line {line}: {column} is empty; fill it in or delete the line")
     try:

@@ -22,6 +22,10 @@ MAX_DEPTH = 64  # JSON nesting; a Label Studio export is about 8 deep
 MAX_DIGITS = 15  # of a JSON integer: beyond it no frame number or id is meant
 _WHOLE = re.compile(r"[+-]?[0-9]{1,15}", re.ASCII)
 
+#: What a spreadsheet runs as a formula at a text cell's start: our CSVs put a ' before it (output/cells.py),
+#: and the labels reader takes that quote off again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 
 class Unreadable:
     """A JSON number no field can hold: over `MAX_DIGITS` digits, not finite (1e400), NaN or Infinity. Fields that

@@ -8,7 +8,7 @@ Google Sheets, so it gets a leading ``'``, which they show as text. Numbers are 
 
 from __future__ import annotations
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from classifiers.data.strict import FORMULA_STARTS
 
 
 def csv_cell(value):
