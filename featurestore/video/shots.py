@@ -61,7 +61,7 @@ def detect_cuts(path, *, threshold: float = DEFAULT_THRESHOLD, min_shot_s: float
         manager = scenedetect.SceneManager()
         manager.add_detector(ContentDetector(threshold=threshold, min_scene_len=max(1, round(min_shot_s * frames_per_s))))
         manager.detect_scenes(video=video)
-        cuts = manager.get_cut_list()
+        cuts = [start for start, _ in manager.get_scene_list()[1:]]  # each shot after the first starts at a cut
     except scenedetect.VideoOpenFailure as err:
         raise VideoUnreadable(f"{path}: cannot be decoded to find its shots ({err})") from err
     return np.array(sorted(float(cut.seconds) for cut in cuts if float(cut.seconds) > 0), dtype=np.float64)
