@@ -56,7 +56,9 @@ def make_interpreter(model_path, n_threads: int = 1):
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
-        from tensorflow.lite import Interpreter  # type: ignore[no-redef]
+        import tensorflow as tf
+
+        Interpreter = tf.lite.Interpreter  # noqa: N806
     interpreter = Interpreter(model_path=str(model_path), num_threads=n_threads)
     interpreter.allocate_tensors()
     return interpreter
@@ -104,9 +106,8 @@ def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 
 
 def tile_grid(width: int, height: int, rows: int) -> list[tuple[int, int, int]]:
-    """Square tiles (x, y, side) in pixels, `rows` of them down the frame, overlapping by TILE_OVERLAP.
-
-    rows = 1 gives tiles of the frame's height across its width; each further row shrinks them.
+    """Square tiles (x, y, side) in pixels, `rows` of them across the frame's shorter side, overlapping by
+    TILE_OVERLAP. rows = 1 gives tiles of the frame's height across a landscape frame; each further row shrinks them.
     """
     short = min(width, height)
     side = int(math.ceil(short / (rows - (rows - 1) * TILE_OVERLAP)))
