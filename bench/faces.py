@@ -121,7 +121,8 @@ def cut_detection_cost(work: Path, sources) -> dict:
     with clock:
         cuts = detect_cuts(path)
     return {"video_s": 20.0, "cpu_s": clock.cpu_s, "wall_s": clock.wall_s, "n_cuts": int(len(cuts)),
-            "min_per_video_hour_640x360_25fps": clock.wall_s / 20.0 * 3600 / 60}
+            "cpu_min_per_video_hour_640x360_25fps": clock.cpu_s / 20.0 * 3600 / 60,
+            "wall_min_per_video_hour_640x360_25fps": clock.wall_s / 20.0 * 3600 / 60}
 
 
 def write_face_video(path: Path, sources, *, n_faces: int, duration_s: float, size=(640, 360), fps: float = 25.0,
@@ -165,9 +166,10 @@ def main(argv=None) -> None:
     parser.add_argument("--repeat", type=int, default=2, help="passes over each cell's frames")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--embed", action="store_true", help="also time the whole embed --faces command (the hook)")
+    parser.add_argument("--runtime", default="numpy", choices=("numpy", "dlib"), help="what runs dlib's ResNet")
     parser.add_argument("--json", help="write the results here too")
     args = parser.parse_args(argv)
-    config = FaceConfig()
+    config = FaceConfig(embedder_runtime=args.runtime)
     analyser = build_face_analyser(config)
     sources = face_sources(BlazeFaceDetector(FaceConfig(tile_rows=0, min_size_px=0)))
     rng = np.random.default_rng(args.seed)
@@ -180,8 +182,10 @@ def main(argv=None) -> None:
             analyser.analyse(frames[0])  # warm up
             cells[n] = time_cell(analyser, frames, args.repeat)
         rows += summarise(cells, width, height)
+    print(f"descriptor network on {args.runtime}")
     print_table(rows)
-    result = {"machine": platform.processor() or platform.machine(), "config": config.identity(), "rows": rows,
+    result = {"machine": platform.processor() or platform.machine(), "config": config.identity(),
+              "embedder_runtime": args.runtime, "rows": rows,
               "versions": library_versions(("numpy", "opencv-python-headless", "ai-edge-litert", "dlib-bin"))}
     with tempfile.TemporaryDirectory() as tmp:
         result["cut_detection"] = cut_detection_cost(Path(tmp), sources)

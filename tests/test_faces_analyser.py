@@ -113,12 +113,24 @@ def test_analyser_pickles_as_its_config_and_gives_the_same_faces(analyser):
     np.testing.assert_array_equal(a.embedding, b.embedding)
 
 
+def test_numpy_runtime_gives_dlibs_descriptors(analyser):
+    from featurestore.faces.embedders import build_embedder
+
+    frame = cv2.cvtColor(cv2.imread(str(PHOTOS / "groups" / "two_people.jpg")), cv2.COLOR_BGR2RGB)
+    boxes = analyser.detector.detect(frame).box
+    on_numpy, on_dlib = build_embedder(FaceConfig(embedder_runtime="numpy")), build_embedder(FaceConfig(embedder_runtime="dlib"))
+    chips = on_numpy.align(frame, boxes)
+    assert len(chips) == 2
+    np.testing.assert_allclose(on_numpy.embed_chips(chips), on_dlib.embed_chips(chips), atol=1e-5)
+
+
 def test_identity_changes_with_a_threshold_and_round_trips():
     base = FaceConfig().identity()
     assert FaceConfig(min_score=0.6).identity() != base
     assert FaceConfig(min_size_px=30).identity() != base
     assert FaceConfig(tile_rows=0).identity() != base
     assert FaceConfig(n_threads=2).identity() == base  # threads do not change the numbers
+    assert FaceConfig(embedder_runtime="dlib").identity() == base  # nor does the runtime (to 1e-6)
     assert FaceConfig.from_identity(base) == FaceConfig()
     assert FaceConfig.from_identity(FaceConfig(min_score=0.7).identity()).min_score == 0.7
     assert set(base["weights"]) == {"blazeface-full", "dlib-5-point", "dlib-resnet"}

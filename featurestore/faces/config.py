@@ -20,6 +20,9 @@ from featurestore.errors import FacesUnavailable, InvalidParameter
 
 DETECTORS = ("blazeface-full",)
 EMBEDDERS = ("dlib-resnet",)
+#: What runs dlib's ResNet: NumPy (featurestore/faces/dlib_resnet.py, 5-6x faster than the dlib-bin wheel, which
+#: has no BLAS) or dlib itself; descriptors agree to 1e-6, so the runtime is not part of the identity.
+EMBEDDER_RUNTIMES = ("numpy", "dlib")
 #: Bump when the code that turns weights into numbers changes (decoding, NMS, tiling, alignment, quality).
 PIPELINE_VERSION = 1
 #: The distributions whose versions change the numbers (TFLite kernels, dlib's arithmetic, OpenCV's resize).
@@ -44,9 +47,11 @@ class FaceConfig:
         `tile_rows` of them down the frame's height (0: whole frame only). See docs/faces.md for the measurements.
     embedder : {'dlib-resnet'}
         dlib's 128-d ResNet face descriptor on a 150 px chip aligned by dlib's 5-point shape predictor.
+    embedder_runtime : {'numpy', 'dlib'}
+        What runs the descriptor network (not part of the identity: the same numbers to 1e-6).
     n_threads : int >= 1
-        Threads of the TFLite interpreter; one per process by default (workers run in parallel instead).
-        Not part of the identity: it does not change the numbers.
+        Threads of the TFLite interpreter and of NumPy's BLAS while analysing; one per process by default
+        (workers run in parallel instead). Not part of the identity: it does not change the numbers.
     """
 
     detector: str = "blazeface-full"
@@ -54,6 +59,7 @@ class FaceConfig:
     min_size_px: float = 20.0
     tile_rows: int = 2
     embedder: str = "dlib-resnet"
+    embedder_runtime: str = "numpy"
     n_threads: int = 1
 
     def __post_init__(self) -> None:
@@ -61,6 +67,8 @@ class FaceConfig:
             raise InvalidParameter("detector", f"must be one of {', '.join(DETECTORS)}, got {self.detector!r}")
         if self.embedder not in EMBEDDERS:
             raise InvalidParameter("embedder", f"must be one of {', '.join(EMBEDDERS)}, got {self.embedder!r}")
+        if self.embedder_runtime not in EMBEDDER_RUNTIMES:
+            raise InvalidParameter("embedder_runtime", f"must be one of {', '.join(EMBEDDER_RUNTIMES)}, got {self.embedder_runtime!r}")
         if not 0.0 < self.min_score < 1.0:
             raise InvalidParameter("min_score", f"must be between 0 and 1 (a detector confidence), got {self.min_score}")
         if not self.min_size_px >= 0.0:
@@ -87,7 +95,7 @@ class FaceConfig:
         return cls(**{k: v for k, v in identity.items() if k in names})
 
 
-_NOT_IDENTITY = ("n_threads",)
+_NOT_IDENTITY = ("embedder_runtime", "n_threads")
 
 
 def identity_differences(a: dict, b: dict) -> list[str]:
