@@ -138,8 +138,10 @@ def write_face_video(path: Path, sources, *, n_faces: int, duration_s: float, si
                    rng.uniform(0.05, 0.75, 2) * (width, height), rng.normal(0, 20, 2)) for _ in range(n_faces)]
         for i in range(min(shot_frames, n_frames - start)):
             frame = scene.frame_bgr.copy()
-            for source, size_px, (x, y), (vx, vy) in people:
-                paste_face(frame, source, size_px, int(x + vx * i / fps), int(y + vy * i / fps))
+            for source, size_px, (x, y), (vx, vy) in people:  # drifting, kept inside the frame
+                px = int(np.clip(x + vx * i / fps, 0, width - size_px))
+                py = int(np.clip(y + vy * i / fps, 0, height - size_px))
+                paste_face(frame, source, size_px, px, py)
             writer.write(frame)
     writer.release()
     return path

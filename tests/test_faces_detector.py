@@ -49,3 +49,16 @@ def test_tiles_are_squares_inside_the_frame_that_cover_it_with_overlap(width, he
     for starts in (xs, ys):
         assert all(b - a <= side * (1 - TILE_OVERLAP) + 1 for a, b in zip(starts, starts[1:]))
     assert len(ys if height <= width else xs) == rows  # rows of tiles across the shorter side
+
+
+def test_importing_the_faces_package_loads_no_detector_dlib_or_opencv():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, featurestore.faces as f; f.FaceTable; "
+            "print(sorted(m for m in ('cv2', 'dlib', 'ai_edge_litert', 'tensorflow', 'scenedetect', 'scipy') if m in sys.modules))")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
+                         env={"PYTHONPATH": str(root), "PATH": ""})
+    assert out.stdout.strip() == "[]"

@@ -90,3 +90,43 @@ def test_assemble_with_no_faces_at_all():
 
 def test_shot_of_counts_cuts_at_or_before_each_time():
     np.testing.assert_array_equal(shot_of([0.0, 0.99, 1.0, 1.5, 2.99999, 3.0], [1.0, 3.0]), [0, 0, 1, 1, 2, 2])
+
+
+def test_a_real_video_one_track_per_face_and_shot(tmp_path):
+    """8 s at 10 fps: shot 0 (0-4 s) Obama's face drifting right on grey, shot 1 (4-8 s) Biden's on dark blue.
+    Sampled at 1/s, analysed for real: one track per shot, cut at 4.0 s."""
+    pytest.importorskip("dlib")
+    pytest.importorskip("scenedetect")
+    import cv2
+
+    from conftest import ROOT
+    from featurestore.faces import FaceConfig, build_face_analyser
+    from featurestore.video.shots import detect_cuts
+
+    # head crops: twice the face box each way around the face BlazeFace finds in the photo, 90 px square (face ~45 px)
+    crops = {0: ("obama/obama1.jpg", (247, 93, 199)), 1: ("biden/biden1.jpg", (156, 87, 112))}
+    photos = {}
+    for shot, (name, (x, y, side)) in crops.items():
+        photo = cv2.imread(str(ROOT / "cartoons" / "photos" / name))
+        y0, x0 = max(0, y - side // 2), max(0, x - side // 2)
+        photos[shot] = cv2.resize(photo[y0 : y0 + 2 * side, x0 : x0 + 2 * side], (90, 90), interpolation=cv2.INTER_AREA)
+    path = tmp_path / "two shots.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (320, 180))
+    frames = []
+    for i in range(80):
+        shot = i // 40
+        frame = np.full((180, 320, 3), (128, 128, 128) if shot == 0 else (90, 30, 20), np.uint8)
+        head = photos[shot]
+        x = 20 + 2 * (i % 40)
+        frame[30 : 30 + head.shape[0], x : x + head.shape[1]] = head
+        writer.write(frame)
+        frames.append(frame)
+    writer.release()
+    cuts = detect_cuts(path)
+    np.testing.assert_allclose(cuts, [4.0], atol=1e-6)
+    analyser = build_face_analyser(FaceConfig())
+    times = np.arange(8.0)
+    table = assemble("v", analyser.config.identity(), times, [analyser.analyse(frames[int(t * 10)]) for t in times], cuts, (320, 180))
+    np.testing.assert_array_equal(table.time_s, times)  # one face in every sample
+    np.testing.assert_array_equal(table.shot, [0, 0, 0, 0, 1, 1, 1, 1])
+    np.testing.assert_array_equal(table.track, [0, 0, 0, 0, 1, 1, 1, 1])
