@@ -160,3 +160,17 @@ def test_missing_package_says_which_pip_install(monkeypatch):
 def test_dlib_rectangles_keep_the_box():
     (rect,) = dlib_rectangles(np.array([[10.4, 20.6, 50.0, 50.0]]))
     assert (rect.left(), rect.top(), rect.right(), rect.bottom()) == (10, 21, 59, 70)
+
+
+def _count_faces(analyser, path):
+    return len(analyser.analyse(cv2.imread(str(path))))
+
+
+@pytest.mark.slow
+def test_analyser_works_in_a_spawned_worker_process(analyser):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    path = PHOTOS / "groups" / "kit_with_rose.jpg"
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert pool.submit(_count_faces, analyser, path).result(timeout=300) == 2
