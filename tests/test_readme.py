@@ -27,7 +27,7 @@ SETUP_COMMANDS = [
 ]
 FIVE_COMMANDS = ["embed", "compare-models", "score", "suggest-labels", "check-store"]
 DOC_PAGES = ["embed", "cluster", "compare-models", "score", "suggest-labels", "check-store", "labels", "store",
-             "benchmarks", "architecture"]
+             "faces", "benchmarks", "architecture"]
 PACKAGES = ("featurestore", "classifiers", "cartoons", "screentime")
 SCRIPT_FOLDERS = ("bench", "tests")  # folders of scripts, not packages: named by path
 ROOTS = "|".join(PACKAGES + SCRIPT_FOLDERS)

@@ -1,0 +1,71 @@
+"""Shot cuts by PySceneDetect on videos the tests write, with cuts at known times (also at a variable frame rate)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import ffmpeg, frame_pts
+
+if importlib.util.find_spec("scenedetect") is None:  # the faces extra is in the test extra: CI must have it
+    if os.environ.get("CI"):
+        raise ImportError("scenedetect is missing; CI installs pip install -e '.[test]', which brings the faces extra")
+    pytest.skip("scenedetect is not installed (pip install 'screentime[faces]')", allow_module_level=True)
+
+from featurestore.errors import FacesUnavailable, VideoUnreadable  # noqa: E402
+from featurestore.video.shots import detect_cuts  # noqa: E402
+
+SHOT_COLOURS = [(200, 40, 40), (40, 220, 220), (20, 20, 120), (230, 230, 230)]  # BGR: changes in hue and luma
+
+
+def write_shots(path: Path, fps: float, shot_frames: list[int], size=(96, 64)) -> Path:
+    """A video of shots: shot k is `shot_frames[k]` frames of one colour with a moving bar (motion, no cut)."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    for k, n in enumerate(shot_frames):
+        for i in range(n):
+            img = np.empty((size[1], size[0], 3), np.uint8)
+            img[:] = SHOT_COLOURS[k % len(SHOT_COLOURS)]
+            x = (3 * i) % (size[0] - 8)
+            img[10:20, x : x + 8] = 0
+            writer.write(img)
+    writer.release()
+    return path
+
+
+def test_cuts_found_at_known_times(tmp_path):
+    path = write_shots(tmp_path / "shots.mp4", 10, [15, 17, 20])  # cuts at frames 15 and 32: 1.5 s and 3.2 s
+    np.testing.assert_allclose(detect_cuts(path), [1.5, 3.2], atol=1e-6)
+
+
+def test_no_cut_in_one_shot(tmp_path):
+    path = write_shots(tmp_path / "one.mp4", 10, [30])
+    assert detect_cuts(path).shape == (0,)
+
+
+def test_cut_times_are_presentation_times_at_a_variable_frame_rate(tmp_path):
+    cfr = write_shots(tmp_path / "cfr.mp4", 10, [15, 15])
+    vfr = tmp_path / "vfr.mkv"
+    # frame n shown at 0.004 n^2 s: frame 15 (the cut) at 0.9 s, where its number at the mean rate says otherwise
+    ffmpeg("-i", str(cfr), "-vf", "setpts='0.004*N*N/TB'", "-fps_mode", "passthrough", "-c:v", "ffv1", str(vfr))
+    pts = frame_pts(vfr)
+    cuts = detect_cuts(vfr)
+    assert len(cuts) == 1
+    assert cuts[0] == pytest.approx(pts[15], abs=2e-3)
+    assert cuts[0] == pytest.approx(0.9, abs=2e-3)
+
+
+def test_missing_video_is_unreadable(tmp_path):
+    with pytest.raises(VideoUnreadable, match="no such video"):
+        detect_cuts(tmp_path / "nothing.mp4")
+
+
+def test_without_pyscenedetect_says_which_pip_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "scenedetect", None)  # import fails as if not installed
+    with pytest.raises(FacesUnavailable, match=r"pip install 'screentime\[faces\]'"):
+        detect_cuts(tmp_path / "any.mp4")
