@@ -73,7 +73,7 @@ PEOPLE = [(40, 40, 230), (40, 220, 40), (230, 60, 40), (40, 220, 220)]
 
 def write_face_video(path: Path, seconds: int, *, fps: int = 10, size=(160, 120), seed: int = 0) -> list[list]:
     """An MJPG video of `seconds` s at `fps` on a dark background: each second shows 0 to 3 of PEOPLE as
-    rectangles 16 to 48 px high at random places (seeded). Returns the people per second, [[(x, y, w, h, colour)]]."""
+    rectangles 16 to 48 px high at random places in a column of their own (seeded). Returns the people per second, [[(x, y, w, h, colour)]]."""
     rng = np.random.default_rng(seed)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
     assert writer.isOpened()
@@ -81,11 +81,12 @@ def write_face_video(path: Path, seconds: int, *, fps: int = 10, size=(160, 120)
     for second in range(seconds):
         people = []
         for k in rng.permutation(len(PEOPLE))[: int(rng.integers(0, 4))]:
-            h = int(rng.integers(16, 49))
+            column = size[0] // len(PEOPLE)  # one column each: rectangles never touch
+            h = int(rng.integers(16, min(49, 4 * (column - 2) // 3)))
             w = h * 3 // 4
-            x = int(rng.integers(k * size[0] // 4, (k + 1) * size[0] // 4 - w // 2))
+            x = k * column + 1 + int(rng.integers(0, column - w - 1))
             y = int(rng.integers(0, size[1] - h))
-            people.append((min(x, size[0] - w), y, w, h, PEOPLE[k]))
+            people.append((x, y, w, h, PEOPLE[k]))
         plan.append(people)
         frame = np.full((size[1], size[0], 3), 20, np.uint8)
         for x, y, w, h, colour in people:

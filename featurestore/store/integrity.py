@@ -48,6 +48,8 @@ class StoreCheck:
         Intact shards the index does not name (a repair puts back those of this store's config).
     leftovers : list of Path
         Files of interrupted runs that a repair removes.
+    n_with_faces : int
+        Indexed videos whose face table the index names (`embed --faces`); each is checked with its video.
     stale_links : bool
         The index's links name another folder than `<store>.d` (the store was moved): screentime reads
         it as it is; plain h5py needs the repair (or any change to the store) to follow them.
@@ -61,6 +63,7 @@ class StoreCheck:
     unindexed: list[VideoCheck] = field(default_factory=list)
     leftovers: list[Path] = field(default_factory=list)
     leftover_bytes: int = 0
+    n_with_faces: int = 0
     stale_links: bool = False
     actions: list[str] = field(default_factory=list)
 
@@ -102,6 +105,7 @@ def verify_store(path: str | os.PathLike) -> StoreCheck:
         return check
     for video_id, name in sorted(links.items()):
         check.videos.append(_check_shard(store, name, video_id, video_id in faced))
+    check.n_with_faces = len(faced & set(links))
     for name in sorted(set(shards) - set(links.values())):
         found = _check_shard(store, name, None)
         if found.problem is None and found.video_id not in links:
