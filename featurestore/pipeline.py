@@ -152,7 +152,7 @@ def embed_videos(
         already stored with (same content), else DEFAULT_DECODE.
     ray : str or None
         Run on a Ray cluster instead: 'local' starts one here, 'auto' or 'ray://host:port' joins one. The
-        tasks return features; this process writes the store. `workers` and `make_embedder` do not apply.
+        tasks return features (and faces); this process writes the store. `workers` and `make_embedder` do not apply.
     min_split_s : float
         A video is split for an idle worker only into ranges of at least this many seconds.
     faces : FaceConfig, optional
@@ -212,9 +212,6 @@ def embed_videos(
                                    None if faces is None else len(store.faces(video_id))) for video_id, path in jobs]
     analysis = None
     if faces is not None:
-        if ray is not None:
-            raise InvalidParameter("faces", "faces are not found on --ray yet; embed with --faces without --ray (the "
-                                   "workers of this machine find them), or embed on Ray without --faces")
         if make_face_analyser is None:
             from featurestore.faces.analyser import build_face_analyser as make_face_analyser
         analysis = FaceAnalysis.build(faces, make_face_analyser)  # FacesUnavailable before any work

@@ -17,7 +17,7 @@ from conftest import ROOT, assert_same_store, run_cli
 from faces_fake import FakeAnalyser, make_fake_analyser, write_face_video
 from featurestore import FeatureStore, embed_videos
 from featurestore.embedding.config import EmbeddingConfig
-from featurestore.errors import InvalidParameter, StoreMismatch
+from featurestore.errors import StoreMismatch
 from featurestore.faces.config import FaceConfig
 from featurestore.faces.table import COLUMNS
 
@@ -142,10 +142,25 @@ def test_an_interrupted_run_resumes_to_the_same_store(tmp_path, people, stand_in
     assert_same_faces(tmp_path / "f.h5", tmp_path / "once.h5")
 
 
-def test_faces_on_ray_are_refused_in_one_line(tmp_path, people, stand_in):
+@pytest.mark.slow
+def test_faces_found_by_ray_tasks_are_those_a_local_run_finds(tmp_path, people):
+    ray = pytest.importorskip("ray")
     path, _ = people
-    with pytest.raises(InvalidParameter, match="not found on --ray"):
-        embed([path], tmp_path / "f.h5", stand_in, ray="local")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=200 * 2**20,
+             logging_level="error", runtime_env={"env_vars": {"PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}"}})
+    try:
+        options = dict(config=TINY, faces=FACES, make_face_analyser=make_fake_analyser, batch_size=4)
+        [report] = embed_videos([path], tmp_path / "ray.h5", ray="local", min_split_s=2.0, **options)
+        assert report.n_ranges > 1 and report.n_faces > 0
+        embed_videos([path], tmp_path / "plain.h5", faces=None, config=TINY, batch_size=4, workers=0)
+        [report] = embed_videos([path], tmp_path / "plain.h5", ray="local", **options)  # faces alone, on Ray
+        assert report.status == "faces"
+    finally:
+        ray.shutdown()
+    embed_videos([path], tmp_path / "local.h5", workers=0, **options)
+    for other in ("plain.h5", "local.h5"):
+        assert_same_store(tmp_path / "ray.h5", tmp_path / other)
+        assert_same_faces(tmp_path / "ray.h5", tmp_path / other)
 
 
 def test_cli_embed_faces_without_the_face_packages_says_what_to_install(tmp_path, people, capsys, monkeypatch):
@@ -182,10 +197,10 @@ KILLED = textwrap.dedent("""
     from featurestore import embed_videos
     from featurestore.embedding.config import EmbeddingConfig
     from featurestore.faces.config import FaceConfig
-    embed_videos([{video!r}], {store!r}, config=EmbeddingConfig(weights="random", image_size_px=32), batch_size=2,
-                 make_embedder=TinyEmbedder, faces=FaceConfig(min_score=0.1, min_size_px=10.0),
-                 make_face_analyser=make_fake_analyser, workers={workers})
-    print("done", flush=True)
+    [report] = embed_videos([{video!r}], {store!r}, config=EmbeddingConfig(weights="random", image_size_px=32),
+                            batch_size=2, make_embedder=TinyEmbedder, faces=FaceConfig(min_score=0.1, min_size_px=10.0),
+                            make_face_analyser=make_fake_analyser, workers={workers})
+    print("done", report.status, flush=True)
 """)
 
 
@@ -206,9 +221,9 @@ def test_kill_9_during_embed_faces_then_rerun_gives_the_uninterrupted_store(tmp_
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate()
     assert not (tmp_path / "f.h5").exists() or "long.avi" not in FeatureStore(tmp_path / "f.h5")
-    for store in (tmp_path / "f.h5", tmp_path / "once.h5"):
+    for store, status in ((tmp_path / "f.h5", "resumed"), (tmp_path / "once.h5", "new")):
         rerun = subprocess.run(script(store), capture_output=True, text=True, timeout=300)
-        assert rerun.returncode == 0 and "done" in rerun.stdout, rerun.stderr
+        assert rerun.returncode == 0 and f"done {status}" in rerun.stdout, rerun.stderr
     assert_same_store(tmp_path / "f.h5", tmp_path / "once.h5")
     assert_same_faces(tmp_path / "f.h5", tmp_path / "once.h5")
     assert len(FeatureStore(tmp_path / "f.h5").faces("long.avi")) > 100
