@@ -195,8 +195,9 @@ def embed_videos(
     jobs = list(dict(zip(ids, paths)).items())  # one job per id, in order
 
     store = _open_store(given or store_path, config)
-    if faces is not None:
-        store.check_faces_config(faces.identity())
+    face_identity = None if faces is None else faces.identity()
+    if face_identity is not None:
+        store.check_faces_config(face_identity)
     fingerprints = {p: fingerprint(p) for p in paths}
     copies = ContentIndex(store)
     rates, modes, states = {}, {}, {}
@@ -214,7 +215,7 @@ def embed_videos(
     if faces is not None:
         if make_face_analyser is None:
             from featurestore.faces.analyser import build_face_analyser as make_face_analyser
-        analysis = FaceAnalysis.build(faces, make_face_analyser)  # FacesUnavailable before any work
+        analysis = FaceAnalysis.build(faces, make_face_analyser, face_identity)  # FacesUnavailable before any work
     if store.mode != "a":
         store = FeatureStore(store_path, mode="a", config=config.identity(), weights_path=config.weights_path)
         copies = ContentIndex(store)

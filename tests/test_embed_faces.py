@@ -13,13 +13,14 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT, assert_same_store, run_cli
+from conftest import ROOT, assert_same_store, run_cli, write_video
 from faces_fake import FakeAnalyser, make_fake_analyser, write_face_video
-from featurestore import FeatureStore, embed_videos
+from featurestore import FeatureStore, embed_videos, verify_store
 from featurestore.embedding.config import EmbeddingConfig
 from featurestore.errors import StoreMismatch
 from featurestore.faces.config import FaceConfig
 from featurestore.faces.table import COLUMNS
+from test_store_faces import flip_dataset
 
 TINY = EmbeddingConfig(weights="random", image_size_px=32)
 FACES = FaceConfig(min_score=0.1, min_size_px=10.0)
@@ -116,6 +117,29 @@ def test_a_copy_of_a_video_stored_without_faces_gets_its_faces_found(tmp_path, p
     assert report.status == "faces" and len(stand_in.made) == n_built
     fs = FeatureStore(tmp_path / "f.h5")
     assert fs.face_video_ids() == ["copy.avi"]
+
+
+def test_a_video_without_faces_stores_an_empty_table(tmp_path, stand_in):
+    dark = write_video(tmp_path / "dark.avi", 10, 35, fourcc="MJPG", size=(96, 64), colours=[(10, 10, 10)] * 35)
+    [report] = embed([dark], tmp_path / "f.h5", stand_in)
+    assert report.n_faces == 0
+    fs = FeatureStore(tmp_path / "f.h5")
+    table = fs.faces("dark.avi")
+    assert len(table) == 0 and len(table.sample_times_s) == 4 and table.embedding.shape == (0, 128)
+    assert fs.to_pandas(faces=True).empty and verify_store(tmp_path / "f.h5").is_intact
+
+
+def test_damaged_faces_are_found_again_by_the_next_run(tmp_path, people, stand_in):
+    path, _ = people
+    embed([path], tmp_path / "f.h5", stand_in)
+    embed([path], tmp_path / "once.h5", stand_in)
+    flip_dataset(FeatureStore(tmp_path / "f.h5").shard_path("people.avi"), "box")
+    assert not verify_store(tmp_path / "f.h5").is_intact
+    n_built = len(stand_in.made)
+    [report] = embed([path], tmp_path / "f.h5", stand_in)
+    assert report.status == "faces" and len(stand_in.made) == n_built
+    assert verify_store(tmp_path / "f.h5").is_intact
+    assert_same_faces(tmp_path / "f.h5", tmp_path / "once.h5")
 
 
 def test_another_face_config_is_refused_before_any_work(tmp_path, people, stand_in):

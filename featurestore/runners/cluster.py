@@ -9,7 +9,9 @@ run. Ray is optional: ``pip install -e '.[ray]'``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import math
 import os
 import subprocess
@@ -218,9 +220,10 @@ def _embed_range(job: Job, config, weights_blob, batch_size: int, faces=None) ->
 
 
 def _analyser(config, make_analyser):
-    if config not in _ANALYSERS:
-        _ANALYSERS[config] = make_analyser(config)
-    return _ANALYSERS[config]
+    key = json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
+    if key not in _ANALYSERS:
+        _ANALYSERS[key] = make_analyser(config)
+    return _ANALYSERS[key]
 
 
 def _embedder(config, weights_blob, batch_size: int):

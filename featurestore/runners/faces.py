@@ -34,15 +34,12 @@ class FaceAnalysis:
     config: FaceConfig
     make_analyser: Callable
     analyser: object
+    identity: dict  # config.identity(), computed once (it may checksum weights files)
 
     @classmethod
-    def build(cls, config: FaceConfig, make_analyser: Callable) -> "FaceAnalysis":
+    def build(cls, config: FaceConfig, make_analyser: Callable, identity: dict | None = None) -> "FaceAnalysis":
         """Build the analyser here; FacesUnavailable (naming the pip install) when the face packages are missing."""
-        return cls(config, make_analyser, make_analyser(config))
-
-    @property
-    def identity(self) -> dict:
-        return self.config.identity()
+        return cls(config, make_analyser, make_analyser(config), identity or config.identity())
 
     @property
     def dim(self) -> int:

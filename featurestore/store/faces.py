@@ -33,7 +33,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from featurestore.errors import NotEmbedded, StoreCorrupt, StoreMismatch, VideoDamaged, command
+from featurestore.errors import NotEmbedded, StoreCorrupt, StoreMismatch, command
 from featurestore.faces.table import COLUMNS, FaceTable
 
 from .shards import FACES, READ_ERRORS, ShardDamaged, first_line, read_shard, write_shard
