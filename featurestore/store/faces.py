@@ -234,7 +234,8 @@ class StoreFaces:
 
     def _refuse_faces_config(self, identity: dict, faced: set, config: dict | None) -> None:
         if faced and config != identity:
-            raise StoreMismatch(f"{self.path}: holds the faces of {len(faced)} videos made with other face settings "
+            videos = "1 video" if len(faced) == 1 else f"{len(faced)} videos"
+            raise StoreMismatch(f"{self.path}: holds the faces of {videos} made with other face settings "
                                 f"({'; '.join(config_differences(config or {}, identity))}); use another --store, or "
                                 "leave out the --face-* options to use the store's")
 
