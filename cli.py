@@ -12,7 +12,6 @@ Results go to stdout; progress, notices, warnings and errors go to stderr.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from classifiers.choices import (DEFAULT_INTERVAL_METHOD, DEFAULT_SELECTION, FEA
 from featurestore.embedding.config import POOLINGS, PRECISIONS, RUNTIMES
 from featurestore.errors import ScreentimeError
 from featurestore.video.pyav import DECODE_MODES, DEFAULT_DECODE
-from screentime.terminal import Command, Group, choices
+from screentime.terminal import Command, Group, choices, version_text
 
 DEFAULT_STORE = Path("features.h5")
 console = Console(stderr=True)  # progress, notices, warnings; re-created by main() so COLUMNS is read per run
@@ -73,6 +72,7 @@ def _show_warnings() -> None:
     {prog} embed ep1.mp4 ep2.mkv --store features.h5
     {prog} embed "Tom and Jerry.mp4" --name tj01 --fps 2
     {prog} embed ep1.mp4 --weights vgg16.weights.h5 --store my.h5
+    {prog} embed interview.mp4 --faces --face-min-size-px 30
 """)
 def embed(
     videos: list[Path] = typer.Argument(..., metavar="VIDEO", help="Video files (mp4, avi, mkv, mov, ...), or folders: the videos directly in each.", show_default=False),
@@ -89,17 +89,20 @@ def embed(
     precision: Precision = typer.Option(None, "--precision", show_default=False, help="Network arithmetic: float32; bfloat16 where the CPU (AVX-512 BF16, AMX) or GPU has it, about 2x faster on such a CPU; int8 (OpenVINO, calibrated on fixed frames), about 4x. Part of the store's config, since features differ slightly [default: the store's own, else float32]."),
     runtime: Runtime = typer.Option(None, "--runtime", show_default=False, help="What runs VGG16: keras (on KERAS_BACKEND) or openvino (CPU; pip install -e '.[openvino]') [default: openvino for int8, else keras]."),
     ray: str = typer.Option(None, "--ray", metavar="ADDRESS", show_default=False, help="Run on a Ray cluster: local (started on this machine for this command), auto or ray://HOST:PORT (a running one). Needs: pip install -e '.[ray]'."),
+    faces: bool = typer.Option(False, "--faces", help="Also find the faces in every sample, in the same decoding pass: boxes, landmarks, quality, shots, tracks and a descriptor per face, stored with the video (a video stored without faces is decoded again for its faces alone, no VGG16). Needs: pip install 'screentime[faces]'."),
+    face_min_score: float = typer.Option(None, "--face-min-score", min=0.0, max=1.0, metavar="SCORE", show_default=False, help="With --faces: the face detector's confidence a face needs to be kept (0-1) [default: the store's own, else the face config's]."),
+    face_min_size_px: float = typer.Option(None, "--face-min-size-px", min=0.0, metavar="PX", show_default=False, help="With --faces: the smallest face kept, its box height in the video's pixels [default: the store's own, else the face config's]."),
 ) -> None:
     """Embed VIDEOs with VGG16 into the feature store.
 
     Frames are sampled by the video's clock. A video already in the store with the same content and
     settings costs nothing, also under another name; an interrupted run, started again, resumes where it
     stopped. Settings not given are the store's own. Keras runs on KERAS_BACKEND (tensorflow by default;
-    jax and torch give the same features).
+    jax and torch give the same features). With --faces, the faces of every sample are stored too.
     """
     from classifiers.output.console import embed_tables
     from classifiers.output.progress import RichProgress
-    from featurestore import check_embed_paths, embed_videos, resolve_embedding_config
+    from featurestore import check_embed_paths, embed_videos, resolve_embedding_config, resolve_face_config
     from featurestore.video.paths import expand_folders
 
     _show_warnings()
@@ -107,13 +110,14 @@ def embed(
     config = resolve_embedding_config(store, weights=weights, pooling=pooling.value if pooling else None,
                                       image_size_px=image_size, precision=precision.value if precision else None,
                                       runtime=runtime.value if runtime else None)
+    face_config = resolve_face_config(store, min_score=face_min_score, min_size_px=face_min_size_px) if faces else None
     if config.weights == "random":
         console.print("[yellow]warning:[/] --weights random: features are not pretrained (seeded, reproducible)")
     with RichProgress(console) as progress:
         reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size,
                                names=name or None, replace=replace, progress=progress,
                                on_wait=lambda msg: console.print(msg), workers=workers,
-                               decode=decode.value if decode else None, ray=ray)
+                               decode=decode.value if decode else None, ray=ray, faces=face_config)
 
     for renderable in embed_tables(reports, store):
         out.print(renderable)
@@ -348,25 +352,9 @@ def demo(
 
 
 def _version(value: bool) -> None:
-    if not value:
-        return
-    from importlib import metadata
-
-    from featurestore.embedding.backend import BACKEND_LIBRARIES
-    from featurestore.provenance import library_versions
-
-    try:
-        version = metadata.version("screentime")
-    except metadata.PackageNotFoundError:
-        version = "(not installed: pip install -e .)"
-    backend = BACKEND_LIBRARIES.get(os.environ.get("KERAS_BACKEND", "tensorflow"), ("tensorflow",))  # what embed runs on
-    libs = library_versions((*backend, "keras", "openvino", "nncf", "scikit-learn", "lightgbm", "h5py",
-                             "opencv-python-headless"))
-    typer.echo(f"screentime {version} (" + ", ".join(f"{k} {v}" for k, v in libs.items() if v) + ")")
-    from featurestore.embedding.runtime import describe_available
-
-    typer.echo(describe_available())
-    raise typer.Exit()
+    if value:
+        typer.echo(version_text())
+        raise typer.Exit()
 
 
 @app.callback()

@@ -2,7 +2,8 @@
 
 Decoding (with resizing and preprocessing) runs in worker processes -- or a thread, for little work -- that
 feed one model (runners/local.py), or in Ray tasks on a cluster (runners/cluster.py); this process alone
-writes the store. What the store already holds is reused (reuse.py).
+writes the store. What the store already holds is reused (reuse.py). With a face config, the workers find the
+faces in the frames they decode, in the same pass (runners/faces.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import numpy as np
 from featurestore.embedding.config import DEFAULT_IMAGE_SIZE_PX, EmbeddingConfig, config_identity
 from featurestore.embedding.runtime import build_embedder
 from featurestore.errors import EmbedWarning, InvalidParameter, StoreFull, StoreMismatch, VideoUnreadable
+from featurestore.faces.config import FaceConfig
 from featurestore.runners.collection import Candidate, Collection
+from featurestore.runners.faces import FaceAnalysis
 from featurestore.runners.local import MIN_SPLIT_S, choose_workers, run_local
 from featurestore.runners.work import EmbedReport
 from featurestore.store.store import FeatureStore
@@ -27,7 +30,7 @@ from featurestore.video.paths import check_video_path, fingerprint
 from featurestore.video.pyav import check_decode_mode, probe
 
 from .outputs import CallFiles
-from .reuse import ContentIndex, copy_stored, refuse, state_of, stored_mode, stored_rate
+from .reuse import ContentIndex, copy_stored, faces_state, refuse, state_of, stored_mode, stored_rate
 
 
 class Embedder(Protocol):
@@ -92,6 +95,20 @@ def resolve_embedding_config(store_path: str | os.PathLike | FeatureStore, *, we
                                precision=precision or config.precision, runtime=runtime or "")
 
 
+def resolve_face_config(store_path: str | os.PathLike | FeatureStore, *, min_score: float | None = None,
+                        min_size_px: float | None = None) -> FaceConfig:
+    """The face settings to find faces with in `store_path`: each one given, else the store's own (the config of
+    the faces it holds), else FaceConfig's defaults."""
+    path = store_path.path if isinstance(store_path, FeatureStore) else Path(store_path)
+    stored = None
+    if path.exists():
+        store = store_path if isinstance(store_path, FeatureStore) else FeatureStore(path)
+        stored = store.index.read_faces()[0]
+    config = FaceConfig.from_identity(stored) if stored else FaceConfig()
+    changes = {k: v for k, v in (("min_score", min_score), ("min_size_px", min_size_px)) if v is not None}
+    return dataclasses.replace(config, **changes)
+
+
 def embed_videos(
     paths: list[str | os.PathLike],
     store_path: str | os.PathLike | FeatureStore,
@@ -109,6 +126,8 @@ def embed_videos(
     ray: str | None = None,
     min_split_s: float = MIN_SPLIT_S,
     default_fps: float = 1.0,
+    faces: FaceConfig | None = None,
+    make_face_analyser: Callable | None = None,
 ) -> list[EmbedReport]:
     """Embed each video into the store at `store_path`, skipping those already stored.
 
@@ -142,9 +161,16 @@ def embed_videos(
         already stored with (same content), else DEFAULT_DECODE.
     ray : str or None
         Run on a Ray cluster instead: 'local' starts one here, 'auto' or 'ray://host:port' joins one. The
-        tasks return features; this process writes the store. `workers` and `make_embedder` do not apply.
+        tasks return features (and faces); this process writes the store. `workers` and `make_embedder` do not apply.
     min_split_s : float
         A video is split for an idle worker only into ranges of at least this many seconds.
+    faces : FaceConfig, optional
+        Find the faces in every sample too, in the same decoding pass (`embed --faces`): stored as the video's
+        `FaceTable` with its features. A video stored without faces gets a pass for its faces alone (decoded
+        again, no network). One face config per store. Default: no faces.
+    make_face_analyser : callable(FaceConfig) -> FaceAnalyser, optional
+        Builds the face analyser, once here and once in each decoding process (so it must pickle); default
+        `featurestore.faces.analyser.build_face_analyser`.
 
     Returns
     -------
@@ -153,6 +179,8 @@ def embed_videos(
     Raises
     ------
     VideoUnreadable, StoreMismatch, StoreCorrupt, StoreUnwritable, StoreFull, WeightsUnavailable
+    FacesUnavailable
+        Faces were asked for, but the face packages are not installed.
     """
     if isinstance(store_path, FeatureStore):
         given, store_path = store_path, store_path.path
@@ -177,6 +205,9 @@ def embed_videos(
     jobs = list(dict(zip(ids, paths)).items())  # one job per id, in order
 
     store = _open_store(given or store_path, config)
+    face_identity = None if faces is None else faces.identity()
+    if face_identity is not None:
+        store.check_faces_config(face_identity)
     fingerprints = {p: fingerprint(p) for p in paths}
     copies = ContentIndex(store)
     rates, modes, states = {}, {}, {}
@@ -185,8 +216,16 @@ def embed_videos(
         modes[video_id] = stored_mode(store, video_id, fingerprints[path], decode)
         states[video_id] = state_of(store, video_id, fingerprints[path], rates[video_id], modes[video_id])
         refuse(store, video_id, path, rates[video_id], modes[video_id], states[video_id], replace, warn=True)
+        if faces is not None and states[video_id][0] == "stored" and faces_state(store, video_id) != "stored":
+            states[video_id] = ("faces", states[video_id][1])
     if all(state[0] == "stored" for state in states.values()):  # nothing to write: a read-only store will do
-        return [EmbedReport.stored(video_id, path, states[video_id][1]) for video_id, path in jobs]
+        return [EmbedReport.stored(video_id, path, states[video_id][1],
+                                   None if faces is None else len(store.faces(video_id))) for video_id, path in jobs]
+    analysis = None
+    if faces is not None:
+        if make_face_analyser is None:
+            from featurestore.faces.analyser import build_face_analyser as make_face_analyser
+        analysis = FaceAnalysis.build(faces, make_face_analyser, face_identity)  # FacesUnavailable before any work
     if store.mode != "a":
         store = FeatureStore(store_path, mode="a", config=config.identity(), weights_path=config.weights_path)
         copies = ContentIndex(store)
@@ -198,24 +237,32 @@ def embed_videos(
                           f"embeds each frame about {rates[video_id] / fps:.2g} times; --fps {fps:g} or less stores "
                           "every frame once", EmbedWarning, stacklevel=2)
     candidates = [Candidate(video_id, path, fingerprints[path], rates[video_id], modes[video_id],
-                            "stored" if states[video_id][0] == "stored" else "new", infos.get(path))
+                            states[video_id][0] if states[video_id][0] in ("stored", "faces") else "new", infos.get(path))
                   for video_id, path in jobs]
 
     def recheck(c: Candidate) -> str | EmbedReport:
-        """Under the video's lock: stored meanwhile, copied from a byte-identical video, or to embed."""
+        """Under the video's lock: stored meanwhile, copied from a byte-identical video, or to embed (or to find
+        its faces: 'faces')."""
         state, info = state_of(store, c.video_id, c.fingerprint, c.sample_fps, c.decode)  # another process may have stored it
         if state == "stored":
-            return EmbedReport.stored(c.video_id, c.path, info)
+            if analysis is None or faces_state(store, c.video_id) == "stored":
+                return EmbedReport.stored(c.video_id, c.path, info, None if analysis is None else len(store.faces(c.video_id)))
+            return "faces"
+        if c.status == "faces":  # this run planned no network for it
+            raise StoreMismatch(f"{c.path}: {c.video_id!r} was replaced or removed in {store.path} while this run waited "
+                                "for it; run the same command again")
         refuse(store, c.video_id, c.path, c.sample_fps, c.decode, (state, info), replace, warn=False)
         report = copy_stored(store, c.video_id, c.path, c.fingerprint, c.sample_fps, c.decode,
                              copies.find(c.fingerprint, c.sample_fps, exclude=c.video_id))
+        if report is not None and analysis is not None and report.n_faces is None:
+            return "faces"  # copied without faces: find them
         return report or ("new" if state == "new" else "replaced")
 
     check = getattr(make_embedder, "check", None)
-    if check is not None and ray is None and any(c.status != "stored" for c in candidates):
+    if check is not None and ray is None and any(c.status not in ("stored", "faces") for c in candidates):
         check(config)  # a precision the machine cannot run: one line now, not after the progress bar
     collection = Collection(store, candidates, config, recheck=recheck, progress=progress, on_wait=on_wait,
-                            on_stored=lambda c: copies.add(c.fingerprint, c.sample_fps, c.video_id))
+                            on_stored=lambda c: copies.add(c.fingerprint, c.sample_fps, c.video_id), faces=analysis)
     try:
         if collection.has_more and ray is not None:
             from featurestore.runners.cluster import run_ray

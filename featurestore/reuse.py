@@ -1,10 +1,12 @@
-"""What an embedding run can take from the store instead of decoding: stored videos, byte-identical copies.
+"""What an embedding run can take from the store instead of decoding: stored videos (and faces), byte-identical
+copies (with their faces).
 
 Also refuses, before any work, a video id stored with other content, at another rate or with another decode mode.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from datetime import datetime, timezone
@@ -134,9 +136,21 @@ def refuse(store: FeatureStore, video_id: str, path: Path, sample_fps: float, de
                             "it, or --name to store it under another id")
 
 
+def faces_state(store: FeatureStore, video_id: str) -> str:
+    """'stored' (read back intact), 'missing' or 'damaged': the faces of a stored video."""
+    if not store.has_faces(video_id):
+        return "missing"
+    try:
+        store.faces(video_id)
+    except (VideoDamaged, NotEmbedded):
+        return "damaged"
+    return "stored"
+
+
 def copy_stored(store: FeatureStore, video_id: str, path: Path, fp: str, sample_fps: float, decode: str,
               source: str | None) -> EmbedReport | None:
-    """Store `video_id` with the features of `source`, a byte-identical video already stored (None: no source)."""
+    """Store `video_id` with the features (and faces, if stored) of `source`, a byte-identical video already
+    stored (None: no source). The report's `n_faces` is None when no faces were copied."""
     if source is None:
         return None
     t0 = time.perf_counter()
@@ -150,6 +164,7 @@ def copy_stored(store: FeatureStore, video_id: str, path: Path, fp: str, sample_
     info = {k: value for k, value in v.info.items() if k not in ("video_id", "n_samples")}
     info.update(source_path=str(path.resolve()), copied_from=source,
                 copied_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    store.put(video_id, requested_s=v.requested_s, actual_s=v.actual_s, features=v.features, info=info)
+    faces = dataclasses.replace(store.faces(source), video_id=video_id) if faces_state(store, source) == "stored" else None
+    store.put(video_id, requested_s=v.requested_s, actual_s=v.actual_s, features=v.features, info=info, faces=faces)
     return EmbedReport(video_id, str(path), "copied", len(v.requested_s), float(v.info["duration_s"]),
-                       time.perf_counter() - t0, 0, "", "", decode=decode)
+                       time.perf_counter() - t0, 0, "", "", decode=decode, n_faces=None if faces is None else len(faces))

@@ -1,9 +1,11 @@
 """The command line's typer classes: usage and help as the user ran the command (arguments as VIDEO..., examples
-named after `prog`), and library refusals (`InvalidParameter`) as usage errors naming the option (exit status 2).
+named after `prog`), and library refusals (`InvalidParameter`) as usage errors naming the option (exit status 2);
+what `--version` says.
 """
 
 from __future__ import annotations
 
+import os
 from enum import Enum
 
 import typer
@@ -50,7 +52,8 @@ OPTIONS = {
     "plot_path": "--plot", "out_path": "--out", "sheet_path": "--sheet", "split": "--split", "metric": "--metric",
     "runtime": "--runtime", "selection": "--selection", "interval_method": "--intervals",
     "label_studio_path": "--label-studio", "url_prefix": "--url-prefix",
-    "vtt_path": "--vtt", "srt_path": "--srt", "store_path": "--store",
+    "vtt_path": "--vtt", "srt_path": "--srt", "store_path": "--store", "faces": "--faces", "min_score": "--face-min-score",
+    "min_size_px": "--face-min-size-px",
 }
 
 
@@ -80,3 +83,21 @@ class Group(HelpMixin, TyperGroup):
 def choices(name: str, values) -> type[Enum]:
     """An Enum of the library's own list of values, so the CLI cannot drift from what the library accepts."""
     return Enum(name, [(v, v) for v in values], type=str)
+
+
+def version_text() -> str:
+    """`--version`: screentime's version and those of the libraries that make the numbers, then what runs here."""
+    from importlib import metadata
+
+    from featurestore.embedding.backend import BACKEND_LIBRARIES
+    from featurestore.embedding.runtime import describe_available
+    from featurestore.provenance import library_versions
+
+    try:
+        version = metadata.version("screentime")
+    except metadata.PackageNotFoundError:
+        version = "(not installed: pip install -e .)"
+    backend = BACKEND_LIBRARIES.get(os.environ.get("KERAS_BACKEND", "tensorflow"), ("tensorflow",))  # what embed runs on
+    libs = library_versions((*backend, "keras", "openvino", "nncf", "scikit-learn", "lightgbm", "h5py",
+                             "opencv-python-headless"))
+    return f"screentime {version} (" + ", ".join(f"{k} {v}" for k, v in libs.items() if v) + ")\n" + describe_available()

@@ -137,10 +137,11 @@ def _num(value, digits: int) -> str:
 
 def embed_tables(reports, store: Path) -> list:
     """What `embed` did per video (status and decode mode, samples, speed, device, Keras backend or OpenVINO, and the
-    precision when it is not float32), and a line when nothing had to be done."""
+    precision when it is not float32; with --faces the faces stored), and a line when nothing had to be done."""
     rows = []
+    with_faces = any(getattr(r, "n_faces", None) is not None for r in reports)
     for r in reports:
-        status = "stored before" if r.status == "stored" else r.status
+        status = {"stored": "stored before", "faces": "faces added"}.get(r.status, r.status)
         if r.warning:
             status += " (incomplete)"
         if getattr(r, "decode", "exact") not in ("", "exact"):
@@ -149,8 +150,12 @@ def embed_tables(reports, store: Path) -> list:
         device = " · ".join(x for x in (r.device, r.backend, precision) if x) or "-"
         rows.append([r.video_id, status, str(r.n_samples), f"{r.duration_s:.1f}", str(r.n_embedded),
                      f"{r.frames_per_s:.1f}" if r.n_embedded else "-", device])
+        if with_faces:
+            rows[-1].insert(3, "-" if r.n_faces is None else str(r.n_faces))
     headers = ["video", "status", "samples", "duration s", "embedded now", "samples/s", "device"]
-    out: list = [_compact_table(f"embedded into {store}", headers, rows, n_left=2, flexible=(0, 6))]
+    if with_faces:
+        headers.insert(3, "faces")
+    out: list = [_compact_table(f"embedded into {store}", headers, rows, n_left=2, flexible=(0, len(headers) - 1))]
     n_stored = sum(r.status == "stored" for r in reports)
     if n_stored:
         which = "it was" if len(reports) == 1 else f"{n_stored} of {len(reports)} were"
@@ -158,7 +163,8 @@ def embed_tables(reports, store: Path) -> list:
     n_copied = sum(r.status == "copied" for r in reports)
     if n_copied:
         which = "it is" if len(reports) == 1 else f"{n_copied} of {len(reports)} are"
-        out.append(f"{which} byte-identical to videos already in {store}: their features were copied, no decoding, "
+        what = "features and faces were" if with_faces else "features were"
+        out.append(f"{which} byte-identical to videos already in {store}: their {what} copied, no decoding, "
                    "no inference.")
     return out
 
@@ -189,7 +195,8 @@ def store_check_lines(check, *, repaired: bool = False) -> list[str]:
     n = len(check.videos)
     intact = n - len(check.damaged)
     verdict = "all intact" if not check.damaged else f"{intact} intact, {len(check.damaged)} damaged"
-    lines.append(f"{check.path}: {n} {'video' if n == 1 else 'videos'}, {verdict}")
+    faces = f" ({check.n_with_faces} with faces)" if getattr(check, "n_with_faces", 0) else ""
+    lines.append(f"{check.path}: {n} {'video' if n == 1 else 'videos'}{faces}, {verdict}")
     return lines
 
 

@@ -1,6 +1,7 @@
 """Embedding on a Ray cluster: one task per video or time range, decoded and embedded wherever Ray has a CPU
-(and a share of a GPU); each task returns its features (~2 KB a sample) to this process, which checkpoints
-them and writes the store, so the cluster needs no shared filesystem.
+(and a share of a GPU); each task returns its features (~2 KB a sample) -- and with faces, the faces it found
+in the frames it decoded -- to this process, which checkpoints them and writes the store, so the cluster needs
+no shared filesystem.
 
 A task whose worker dies is retried by Ray; an interrupted command resumes from its checkpoints like a local
 run. Ray is optional: ``pip install -e '.[ray]'``.
@@ -8,7 +9,9 @@ run. Ray is optional: ``pip install -e '.[ray]'``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import math
 import os
 import subprocess
@@ -29,6 +32,7 @@ from .workers import Job, decode_range
 MAX_TASK_S = 600.0
 TASK_RETRIES = 3
 _EMBEDDERS: dict = {}  # per Ray worker process: the model stays loaded between tasks
+_ANALYSERS: dict = {}  # per Ray worker process: the face analyser, likewise
 _OWNER_VAR = "SCREENTIME_RAY_OWNER"
 # Waits for the command to end (its stdin closes, even after kill -9), then kills every process of the local Ray
 # cluster it started: those that inherited the owner mark in their environment, and Ray's agents, which get a
@@ -130,6 +134,7 @@ def run_ray(coll: Collection, *, address: str, batch_size: int, min_split_s: flo
     weights_ref = None
     if Path(str(coll.config.weights)).is_file():  # a weights file travels with the tasks
         weights_ref = ray.put(Path(coll.config.weights).read_bytes())
+    faces = None if coll.faces is None else (coll.faces.config, coll.faces.make_analyser)
     while True:  # videos another process holds come last, one at a time
         works = []
         while (work := coll.next_work()) is not None:
@@ -139,20 +144,21 @@ def run_ray(coll: Collection, *, address: str, batch_size: int, min_split_s: flo
         if not works:
             return
         _run_round(ray, task, coll, works, cpus=cpus, batch_size=batch_size, min_split_s=min_split_s,
-                   weights_ref=weights_ref)
+                   weights_ref=weights_ref, faces=faces)
 
 
 def _run_round(ray, task, coll: Collection, works: list[VideoWork], *, cpus: int, batch_size: int, min_split_s: float,
-               weights_ref) -> None:
+               weights_ref, faces) -> None:
     config, refs, job_ids = coll.config, {}, 0
     total_s = sum(w.estimated_total / w.sample_fps for w in works)
     piece_s = min(MAX_TASK_S, max(min_split_s, total_s / (2 * cpus)))
 
     def submit(work: VideoWork, start: int, stop: int | None) -> None:
         nonlocal job_ids
-        job = Job(job_ids, work.video_id, str(work.path.resolve()), work.sample_fps, work.decode, start, stop, work.info)
+        job = Job(job_ids, work.video_id, str(work.path.resolve()), work.sample_fps, work.decode, start, stop, work.info,
+                  features=not work.faces_only, faces=work.faces is not None)
         job_ids += 1
-        refs[task.remote(job, config, weights_ref, batch_size)] = (job, work)
+        refs[task.remote(job, config, weights_ref, batch_size, faces)] = (job, work)
         work.n_ranges += 1
 
     for work in works:
@@ -169,10 +175,12 @@ def _run_round(ray, task, coll: Collection, works: list[VideoWork], *, cpus: int
                 if isinstance(cause, ScreentimeError):
                     raise cause from None
                 raise
-            coll.device, coll.backend = result["device"], result["backend"]
-            coll.runtime, coll.calibration = result["runtime"], result["calibration"]
+            if job.features:
+                coll.device, coll.backend = result["device"], result["backend"]
+                coll.runtime, coll.calibration = result["runtime"], result["calibration"]
             if result["index"].size:
-                work.add(result["index"], result["requested_s"], result["actual_s"], result["n_frames"], result["features"])
+                work.add(result["index"], result["requested_s"], result["actual_s"], result["n_frames"],
+                         result["features"] if job.features else None, result["faces"])
                 coll._advance(int(result["index"].size))
             work.range_ended(result["end"])
             if work.is_complete and not work.published:
@@ -185,26 +193,37 @@ def _run_round(ray, task, coll: Collection, works: list[VideoWork], *, cpus: int
             ray.cancel(ref, force=True)
 
 
-def _embed_range(job: Job, config, weights_blob, batch_size: int) -> dict:
-    """Ray task: decode and embed one range; returns its samples, features and how the range ended."""
-    embedder = _embedder(config, weights_blob, batch_size)
+def _embed_range(job: Job, config, weights_blob, batch_size: int, faces=None) -> dict:
+    """Ray task: decode and embed one range (with `faces`, (FaceConfig, analyser factory), find their faces too);
+    returns its samples, features, faces and how the range ended."""
+    embedder = _embedder(config, weights_blob, batch_size) if job.features else None
     parts = []
 
-    def emit(index, requested_s, actual_s, n_frames, batch):
-        parts.append((index, requested_s, actual_s, n_frames, embedder.embed(batch)))
+    def emit(index, requested_s, actual_s, n_frames, batch, frame_faces):
+        features = embedder.embed(batch) if embedder is not None else batch
+        parts.append((index, requested_s, actual_s, n_frames, features, frame_faces))
 
-    preprocessor = getattr(embedder, "preprocessor", None) or embedder.preprocess
-    end = decode_range(job, preprocessor, emit, threads=1, chunk=batch_size)
+    preprocessor = None if embedder is None else getattr(embedder, "preprocessor", None) or embedder.preprocess
+    end = decode_range(job, preprocessor, emit, threads=1, chunk=batch_size,
+                       analyser=None if faces is None else lambda: _analyser(*faces))
     if parts:
-        index, requested, actual, n_frames, features = (np.concatenate(x) for x in zip(*parts))
+        index, requested, actual, n_frames, features = (np.concatenate([p[i] for p in parts]) for i in range(5))
     else:
         index, n_frames = np.zeros(0, np.int64), np.zeros(0, np.int64)
         requested = actual = np.zeros(0)
-        features = np.zeros((0, config.n_features), np.float32)
+        features = np.zeros((0, config.n_features if job.features else 0), np.float32)
     return {"index": index, "requested_s": requested, "actual_s": actual, "n_frames": n_frames, "features": features,
+            "faces": [f for p in parts for f in p[5]] if job.faces else None,
             "end": end, "device": f"{getattr(embedder, 'device', '')} on {os.uname().nodename}",
             "backend": getattr(embedder, "backend", ""), "runtime": getattr(embedder, "runtime", ""),
             "calibration": getattr(embedder, "calibration", "")}
+
+
+def _analyser(config, make_analyser):
+    key = json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
+    if key not in _ANALYSERS:
+        _ANALYSERS[key] = make_analyser(config)
+    return _ANALYSERS[key]
 
 
 def _embedder(config, weights_blob, batch_size: int):

@@ -22,7 +22,8 @@ from .work import EmbedReport, VideoWork, checkpoint_for
 
 @dataclass
 class Candidate:
-    """A video the caller asked for, checked against the store: status 'new', 'replaced' or 'stored'."""
+    """A video the caller asked for, checked against the store: status 'new', 'replaced', 'stored' or 'faces'
+    (stored, its faces to find)."""
 
     video_id: str
     path: object
@@ -43,12 +44,14 @@ class Collection:
         no embedding any more (stored by another process meanwhile, copied from a byte-identical one).
     on_stored : callable(Candidate), optional
         Told of each video this run stores.
+    faces : FaceAnalysis, optional
+        Find the faces of every video too (`embed --faces`).
     """
 
     def __init__(self, store, candidates: list[Candidate], config, *, recheck: Callable, progress=None,
-                 on_wait: Callable[[str], None] | None = None, on_stored: Callable | None = None):
+                 on_wait: Callable[[str], None] | None = None, on_stored: Callable | None = None, faces=None):
         self.store, self.config, self.recheck, self.progress, self.on_wait = store, config, recheck, progress, on_wait
-        self.on_stored = on_stored
+        self.on_stored, self.faces = on_stored, faces
         self.current = ""  # a video in progress, for messages
         self._active: dict[str, VideoWork] = {}
         self._candidates: dict[str, Candidate] = {}
@@ -67,16 +70,23 @@ class Collection:
         self.total = sum(_estimate(c) for c in self.pending)
         if self.progress and self.pending:
             names = [c.video_id for c in self.pending]
-            n_done = sum(checkpoint_for(store, c.video_id, c.fingerprint, config, c.sample_fps, c.decode).n_samples()
-                         for c in self.pending)
+            n_done = sum(checkpoint_for(store, c.video_id, c.fingerprint, config, c.sample_fps, c.decode, faces,
+                                        c.status == "faces").n_samples() for c in self.pending)
             self.progress.start(names[0] if len(names) == 1 else f"{len(names)} videos", self.total, n_done)
 
     @property
     def has_more(self) -> bool:
         return bool(self.pending or self.deferred)
 
+    @property
+    def needs_features(self) -> bool:
+        """Whether a video to do needs the network (not only its faces found)."""
+        return any(c.status != "faces" for c in (*self.pending, *self.deferred)) or any(
+            not w.faces_only for w in self._active.values())
+
     def _report_stored(self, cand: Candidate) -> None:
-        self.reports[cand.video_id] = EmbedReport.stored(cand.video_id, cand.path, self.store.info(cand.video_id))
+        n_faces = len(self.store.faces(cand.video_id)) if self.faces is not None else None
+        self.reports[cand.video_id] = EmbedReport.stored(cand.video_id, cand.path, self.store.info(cand.video_id), n_faces)
 
     def next_work(self, block: bool = False) -> VideoWork | None:
         """Activate the next video that needs decoding; None when there is none (or only locked ones, unless
@@ -108,7 +118,8 @@ class Collection:
             self._locks[cand.video_id] = stack
             self.current = cand.video_id
             work = VideoWork(self.store, cand.video_id, cand.path, cand.fingerprint, self.config, cand.sample_fps,
-                             cand.decode, status, cand.info)
+                             cand.decode, status, cand.info, self.faces)
+            work.find_cuts()
             self._active[cand.video_id] = work
             self._candidates[cand.video_id] = cand
             if work.is_complete:

@@ -1,5 +1,6 @@
 """Embedding a collection on this machine: decoding workers feed one model, batches mix videos, and each
-video is checkpointed as its samples come and published once it is whole (`run_local`).
+video is checkpointed as its samples come and published once it is whole (`run_local`). With faces, the
+workers find them in the frames they decode; a pass for the faces alone runs no network.
 """
 
 from __future__ import annotations
@@ -59,16 +60,22 @@ def run_local(coll: Collection, *, make_embedder: Callable, batch_size: int, wor
     first = coll.next_work()  # videos stored or copied meanwhile need no model and no decoder
     if first is None and not coll.has_more:
         return
-    embedder = None
+    embedder = preprocessor = None
+    needs_features = coll.needs_features or (first is not None and not first.faces_only)
     factory = getattr(make_embedder, "preprocessor_for", None)
-    preprocessor = factory(coll.config) if factory is not None else None
-    if preprocessor is None:
+    if needs_features and factory is not None:
+        preprocessor = factory(coll.config)
+    if needs_features and preprocessor is None:
         embedder = _build(make_embedder, coll, batch_size)
         preprocessor = getattr(embedder, "preprocessor", None) or embedder.preprocess
-    processes = workers > 0 and _is_picklable(preprocessor)
+    analysers = coll.faces.factory(processes=True) if coll.faces is not None else None
+    processes = workers > 0 and _is_picklable((preprocessor, analysers))
+    if coll.faces is not None and not processes:
+        analysers = coll.faces.factory(processes=False)  # the thread shares the analyser built here
     n_workers = workers if processes else 1
     threads = max(1, usable_cores() // n_workers) if processes else 0
-    pool = DecodePool(n_workers, preprocessor, processes=processes, threads=threads, chunk=max(1, min(batch_size, 8)))
+    pool = DecodePool(n_workers, preprocessor, processes=processes, threads=threads, chunk=max(1, min(batch_size, 8)),
+                      make_analyser=analysers)
     pool.start()
     job_ids = itertools.count()
     jobs: deque = deque()  # (work, start, stop) not yet running
@@ -81,7 +88,8 @@ def run_local(coll: Collection, *, make_embedder: Callable, batch_size: int, wor
     replans: dict[str, int] = {}
 
     def submit(slot: int, work: VideoWork, start: int, stop: int | None) -> None:
-        job = Job(next(job_ids), work.video_id, str(work.path), work.sample_fps, work.decode, start, stop, work.info)
+        job = Job(next(job_ids), work.video_id, str(work.path), work.sample_fps, work.decode, start, stop, work.info,
+                  features=not work.faces_only, faces=work.faces is not None)
         running[job.job_id] = work
         work.n_ranges += 1
         pool.submit(slot, job)
@@ -128,8 +136,8 @@ def run_local(coll: Collection, *, make_embedder: Callable, batch_size: int, wor
                 n += m
             else:
                 cut = batch_size - n
-                take.append((work, tuple(a[:cut] for a in arrays)))
-                buffer[0] = (work, tuple(a[cut:] for a in arrays))
+                take.append((work, tuple(None if a is None else a[:cut] for a in arrays)))
+                buffer[0] = (work, tuple(None if a is None else a[cut:] for a in arrays))
                 n = batch_size
         buffered -= n
         if embedder is None:
@@ -138,12 +146,14 @@ def run_local(coll: Collection, *, make_embedder: Callable, batch_size: int, wor
         offset, pieces = 0, {}
         for work, arrays in take:
             m = len(arrays[0])
-            pieces.setdefault(id(work), (work, []))[1].append((*arrays[:4], features[offset:offset + m]))
+            pieces.setdefault(id(work), (work, []))[1].append((*arrays[:4], features[offset:offset + m], arrays[5]))
             offset += m
         for work, parts in pieces.values():
             work.in_flight -= sum(len(p[0]) for p in parts)
             if not work.published:
-                work.add(*(np.concatenate(x) for x in zip(*parts)))
+                columns = list(zip(*parts))
+                faces = None if columns[5][0] is None else [f for chunk in columns[5] for f in chunk]
+                work.add(*(np.concatenate(x) for x in columns[:5]), faces)
                 maybe_publish(work)
         coll._advance(n)
 
@@ -161,7 +171,7 @@ def run_local(coll: Collection, *, make_embedder: Callable, batch_size: int, wor
 
     try:
         fill()
-        if embedder is None and (pool.busy or jobs):  # load the model while the workers decode
+        if embedder is None and needs_features and (pool.busy or jobs):  # load the model while the workers decode
             embedder = _build(make_embedder, coll, batch_size)
         while pool.busy or jobs or buffered or coll.has_more:
             message = pool.get(timeout=0.02 if buffered else 0.25)
@@ -170,7 +180,11 @@ def run_local(coll: Collection, *, make_embedder: Callable, batch_size: int, wor
                 work = running.get(job_id)
                 if kind == "error":
                     raise payload
-                if kind == "samples" and work is not None and not work.published:
+                if kind == "samples" and work is not None and not work.published and work.faces_only:
+                    work.add(*payload[:4], None, payload[5])  # its faces alone: no network
+                    coll._advance(len(payload[0]))
+                    maybe_publish(work)
+                elif kind == "samples" and work is not None and not work.published:
                     buffer.append((work, payload))
                     buffered += len(payload[0])
                     work.in_flight += len(payload[0])

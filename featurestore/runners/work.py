@@ -1,5 +1,6 @@
 """One video on its way into the store: samples gathered in any order from parallel decoders (or Ray tasks),
-checkpointed as they come, and published whole once every sample up to the end of the video is there.
+checkpointed as they come, and published whole once every sample up to the end of the video is there -- with
+`embed --faces`, the samples' faces with them (or, for a video stored without faces, its faces alone).
 
 `VideoWork` is the only writer of a video's checkpoint and, when it is embedded, of its shard (a byte-identical
 copy is put by the pipeline); the processes that decode never touch the store.
@@ -15,13 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from featurestore.errors import EmbedWarning, StoreFull, StoreUnwritable, VideoUnreadable
+from featurestore.errors import EmbedWarning, StoreFull, StoreMismatch, StoreUnwritable, VideoUnreadable
 from featurestore.files import is_disk_full
 from featurestore.provenance import library_versions
 from featurestore.store.checkpoint import Checkpoint
 from featurestore.store.layout import checkpoint_name
 from featurestore.video.clock import n_samples_until
 from featurestore.video.reader import VideoInfo
+
+from .faces import CutFinder, FaceAnalysis, face_table, pack_faces, unpack_faces
 
 #: Recorded with each video (the Keras backend's own libraries are added per run).
 EMBED_LIBRARIES = ("numpy", "opencv-python-headless", "av", "h5py", "keras")
@@ -30,7 +33,8 @@ EMBED_LIBRARIES = ("numpy", "opencv-python-headless", "av", "h5py", "keras")
 @dataclass
 class EmbedReport:
     """Outcome for one video: status is 'new' (embedded now), 'resumed', 'replaced', 'copied' (features taken
-    from a byte-identical video stored under another id) or 'stored' (nothing to do)."""
+    from a byte-identical video stored under another id), 'faces' (a stored video's faces found now) or 'stored'
+    (nothing to do). `n_faces`: faces stored for it (None: its faces were not asked for)."""
 
     video_id: str
     path: str
@@ -46,12 +50,13 @@ class EmbedReport:
     n_ranges: int = 0  # time ranges decoded separately (in parallel) in this run
     runtime: str = ""  # 'keras', 'openvino 2026.4.1'
     precision: str = ""
+    n_faces: int | None = None
 
     @classmethod
-    def stored(cls, video_id: str, path, info: dict) -> "EmbedReport":
+    def stored(cls, video_id: str, path, info: dict, n_faces: int | None = None) -> "EmbedReport":
         """The report of a video found in the store (nothing done), from its stored `info`."""
         return cls(video_id, str(path), "stored", info["n_samples"], info["duration_s"], decode=info.get("decode", "exact"),
-                   precision=info.get("precision", "float32"))
+                   precision=info.get("precision", "float32"), n_faces=n_faces)
 
     @property
     def frames_per_s(self) -> float:
@@ -72,11 +77,17 @@ class RangeEnd:
     hw_error: str = ""
 
 
-def checkpoint_for(store, video_id: str, fingerprint: str, config, sample_fps: float, decode: str) -> Checkpoint:
-    """The checkpoint of one video's embedding, valid only for this content, config, rate and decode mode."""
+def checkpoint_for(store, video_id: str, fingerprint: str, config, sample_fps: float, decode: str,
+                   faces: FaceAnalysis | None = None, faces_only: bool = False) -> Checkpoint:
+    """The checkpoint of one video's embedding, valid only for this content, config, rate and decode mode (and
+    face config; a pass for the faces alone has checkpoints of its own)."""
     meta = {"video_id": video_id, "fingerprint": fingerprint, "config": config.identity(), "sample_fps": sample_fps}
     if decode != "exact":  # checkpoints of exact decoding keep the meta they had before modes existed
         meta["decode"] = decode
+    if faces is not None:
+        meta["faces"] = faces.identity
+        if faces_only:
+            meta["pass"] = "faces"
     return Checkpoint(store.shard_dir / checkpoint_name(video_id), meta)
 
 
@@ -88,6 +99,8 @@ class VideoWork:
     ----------
     info : VideoInfo
         The container's numbers (estimates until the decoders reach the end).
+    faces : FaceAnalysis or None
+        Find the samples' faces too; with status 'faces' only them (the video's features are stored already).
     """
 
     store: object
@@ -99,7 +112,8 @@ class VideoWork:
     decode: str
     status: str
     info: VideoInfo
-    parts: list = field(default_factory=list)  # (index, requested_s, actual_s, features, n_frames)
+    faces: FaceAnalysis | None = None
+    parts: list = field(default_factory=list)  # (index, requested_s, actual_s, features, n_frames, faces or None)
     done: set = field(default_factory=set)
     end_index: int | None = None
     end_s: float | None = None
@@ -111,19 +125,38 @@ class VideoWork:
     n_ranges: int = 0  # decoding jobs started for it in this run (time ranges decoded separately)
     in_flight: int = 0  # samples decoded but not yet embedded
     started_s: float = field(default_factory=time.perf_counter)
+    cuts_s: np.ndarray | None = None  # the video's cut times, once found (faces only)
+    cut_finder: CutFinder | None = None
 
     def __post_init__(self) -> None:
+        self.faces_only = self.status == "faces"
         self.checkpoint = checkpoint_for(self.store, self.video_id, self.fingerprint, self.config, self.sample_fps,
-                                         self.decode)
+                                         self.decode, self.faces, self.faces_only)
         state = self.checkpoint.load_state()
+        faces = None if self.faces is None or state is None else unpack_faces(state.faces) if state.faces else []
+        if faces is not None and len(faces) != len(state.index):  # never written so: start again
+            self.checkpoint.clear()
+            state = None
         if state is not None:
             keep = np.unique(state.index, return_index=True)[1]
-            self.parts.append(tuple(np.asarray(a)[keep] for a in (state.index, state.requested_s, state.actual_s,
-                                                                   state.features, state.n_frames)))
+            faces = None if faces is None else [faces[k] for k in keep]
+            self.parts.append((*(np.asarray(a)[keep] for a in (state.index, state.requested_s, state.actual_s,
+                                                                state.features, state.n_frames)), faces))
             self.done.update(int(k) for k in state.index)
             self.end_index, self.end_s, self.n_decode_errors = state.end_index, state.end_s, state.n_decode_errors
-            if self.status == "new":
+            self.cuts_s = state.cuts_s
+            if self.status == "new" and len(state.index):
                 self.status = "resumed"
+
+    @property
+    def n_features(self) -> int:
+        """Values per sample this work embeds (0 for a pass that finds faces alone)."""
+        return 0 if self.faces_only else self.config.n_features
+
+    def find_cuts(self) -> None:
+        """Start finding the video's cuts in the background, unless they are checkpointed (faces only)."""
+        if self.faces is not None and self.cuts_s is None and self.cut_finder is None:
+            self.cut_finder = CutFinder(self.path)
 
     # -- planning --------------------------------------------------------------------------------
     @property
@@ -158,17 +191,22 @@ class VideoWork:
                 and all(k in self.done for k in range(self.end_index)))
 
     # -- collecting ------------------------------------------------------------------------------
-    def add(self, index, requested_s, actual_s, n_frames, features) -> None:
-        """Keep embedded samples (any order) and checkpoint them durably."""
+    def add(self, index, requested_s, actual_s, n_frames, features, faces=None) -> None:
+        """Keep embedded samples (any order), with their faces (a FrameFaces each), and checkpoint them durably.
+        `features` None: none (a pass for the faces alone)."""
         index = np.asarray(index, np.int64)
         first = np.zeros(len(index), bool)
         first[np.unique(index, return_index=True)[1]] = True
         new = first & np.array([int(k) not in self.done for k in index], bool)
         if not new.any():
             return
+        if features is None:
+            features = np.zeros((len(index), 0), np.float32)
         arrays = tuple(np.asarray(a)[new] for a in (index, requested_s, actual_s, features, n_frames))
-        self._checkpoint(arrays[1], arrays[2], arrays[3], index=arrays[0], n_frames=arrays[4])
-        self.parts.append(arrays)
+        kept = None if self.faces is None else [f for f, is_new in zip(faces, new) if is_new]
+        self._checkpoint(arrays[1], arrays[2], arrays[3], index=arrays[0], n_frames=arrays[4],
+                         faces=None if kept is None else pack_faces(kept, self.faces.dim), cuts_s=self._new_cuts())
+        self.parts.append((*arrays, kept))
         self.done.update(int(k) for k in arrays[0])
         self.n_embedded += int(new.sum())
 
@@ -185,11 +223,17 @@ class VideoWork:
                 self.end_index, self.end_s = k, end.end_s
         if end.reached_end or errors:
             empty = np.zeros((0,), np.float64)
-            n_features = self.config.n_features
-            self._checkpoint(empty, empty, np.zeros((0, n_features), np.float32), index=np.zeros(0, np.int64),
+            self._checkpoint(empty, empty, np.zeros((0, self.n_features), np.float32), index=np.zeros(0, np.int64),
                              end_index=self.end_index if end.reached_end else None, end_s=self.end_s,
-                             n_decode_errors=errors)
+                             n_decode_errors=errors, cuts_s=self._new_cuts())
         self.n_decode_errors += errors
+
+    def _new_cuts(self) -> np.ndarray | None:
+        """The cuts found since the last checkpoint (checkpointed with the next chunk), else None."""
+        if self.cut_finder is not None and self.cut_finder.is_done and self.cuts_s is None:
+            self.cuts_s = self.cut_finder.result()
+            return self.cuts_s
+        return None
 
     def _checkpoint(self, *arrays, **extra) -> None:
         """Checkpoint durably; a failed write becomes one line (StoreFull when the disk is full)."""
@@ -208,10 +252,14 @@ class VideoWork:
         if not self.parts or self.end_index == 0:
             self.checkpoint.clear()
             raise VideoUnreadable(f"{self.path}: no frame could be decoded")
-        index, requested, actual, features, n_frames = (np.concatenate(x) for x in zip(*self.parts))
+        index, requested, actual, features, n_frames = (np.concatenate([p[i] for p in self.parts]) for i in range(5))
         order = np.argsort(index, kind="stable")
         keep = order[index[order] < self.end_index]
         requested, actual, features, n_frames = requested[keep], actual[keep], features[keep], n_frames[keep]
+        faces = None if self.faces is None else [f for p in self.parts for f in p[5]]
+        faces = None if faces is None else [faces[k] for k in keep]
+        if self.faces_only:
+            return self._publish_faces(actual, faces, wall_s)
         duration_s = max(self.end_s or 0.0, float(actual[-1]))
         warning = ""
         expected_s = self.info.duration_estimate_s
@@ -252,8 +300,30 @@ class VideoWork:
         }
         if calibration:
             info["calibration_sha256"] = calibration  # the preprocessed calibration frames int8 was quantised on
-        self.store.put(self.video_id, requested_s=requested, actual_s=actual, features=features, info=info)
+        table = None if faces is None else self._face_table(actual, faces)
+        self.store.put(self.video_id, requested_s=requested, actual_s=actual, features=features, info=info, faces=table)
         self.checkpoint.clear()
         return EmbedReport(self.video_id, str(self.path), self.status, len(requested), duration_s, wall_s,
                            self.n_embedded, device, warning, backend, self.decode, self.n_ranges, runtime,
-                           self.config.precision)
+                           self.config.precision, None if table is None else len(table))
+
+    def _face_table(self, sample_times_s: np.ndarray, faces: list):
+        if self.cuts_s is None:
+            self.find_cuts()
+            self.cuts_s = self.cut_finder.result()
+        return face_table(self.video_id, self.faces, sample_times_s, faces, self.cuts_s,
+                          (self.info.width, self.info.height))
+
+    def _publish_faces(self, actual_s: np.ndarray, faces: list, wall_s: float) -> EmbedReport:
+        """Store the faces of a video whose features are stored; they must be of the same samples."""
+        stored = self.store.read(self.video_id)
+        if len(stored.actual_s) != len(actual_s) or not np.allclose(stored.actual_s, actual_s, rtol=0, atol=1e-6):
+            self.checkpoint.clear()
+            raise StoreMismatch(f"{self.path}: decoding gave {len(actual_s)} samples, {self.store.path} holds "
+                                f"{len(stored.actual_s)} of {self.video_id!r} at other times; re-embed it with --replace")
+        table = self._face_table(stored.actual_s, faces)
+        self.store.put_faces(self.video_id, table)
+        self.checkpoint.clear()
+        return EmbedReport(self.video_id, str(self.path), "faces", len(actual_s), float(stored.info["duration_s"]),
+                           wall_s, self.n_embedded, decode=self.decode, n_ranges=self.n_ranges,
+                           precision=stored.info.get("precision", "float32"), n_faces=len(table))

@@ -1,5 +1,6 @@
 """Decoding workers: processes (or one thread) that decode time ranges of videos and preprocess the sampled
-frames, streaming them to the one process that runs the model and writes the store.
+frames -- and with `embed --faces` find the faces in each at full resolution -- streaming them to the one process
+that runs the model and writes the store.
 
 A worker's range can be cut short while it runs (`Control.split`): an idle worker then takes the rest, so
 one long film keeps every core busy. A range decoded in pieces gives the same samples as one decoder would
@@ -29,7 +30,8 @@ _NO_STOP = 2**62
 
 @dataclass(frozen=True)
 class Job:
-    """Decode samples [start, stop) of one video (stop None: to the end of the video)."""
+    """Decode samples [start, stop) of one video (stop None: to the end of the video); `features`: preprocess the
+    frames for the network, `faces`: analyse their faces."""
 
     job_id: int
     video_id: str
@@ -39,11 +41,16 @@ class Job:
     start: int
     stop: int | None
     info: VideoInfo | None = None  # what probing the file said (the pipeline probed it once): not probed again
+    features: bool = True
+    faces: bool = False
 
 
-def decode_range(job: Job, preprocessor: Callable, emit: Callable, *, threads: int = 0,
-                 may_emit: Callable[[int], bool] | None = None, chunk: int = 8) -> RangeEnd:
-    """Decode `job`'s range and call `emit(index, requested_s, actual_s, n_frames, batch)` every `chunk` samples.
+def decode_range(job: Job, preprocessor: Callable | None, emit: Callable, *, threads: int = 0,
+                 may_emit: Callable[[int], bool] | None = None, chunk: int = 8,
+                 analyser: Callable[[], object] | None = None) -> RangeEnd:
+    """Decode `job`'s range and call `emit(index, requested_s, actual_s, n_frames, batch, faces)` every `chunk`
+    samples: `batch` the preprocessed frames ((n, 0) without `job.features`), `faces` a FrameFaces per sample
+    from the analyser `analyser()` gives (None without `job.faces`).
 
     `may_emit(k)` is asked before sample k is kept; False ends the range there (another worker takes the rest).
     Returns where the range stopped and what the decoder saw.
@@ -52,29 +59,33 @@ def decode_range(job: Job, preprocessor: Callable, emit: Callable, *, threads: i
 
     reader = AvVideoReader(job.path, decode=job.decode, threads=threads, info=job.info)
     samples = reader.sample(job.sample_fps, job.start, job.stop)
-    buf, next_index, cut = [], job.start, False
+    buf, faces, next_index, cut = [], [], job.start, False
+    preprocessor = preprocessor if job.features else None
+    analyse = analyser().analyse if job.faces else None
     try:
         for s in samples:
             if may_emit is not None and not may_emit(s.index):
                 cut = True
                 break
             buf.append(s)
+            if analyse is not None:
+                faces.append(analyse(s.frame))
             next_index = s.index + 1
             if len(buf) >= chunk:
-                emit(*_pack(buf, preprocessor))
-                buf = []
+                emit(*_pack(buf, preprocessor), faces if analyse is not None else None)
+                buf, faces = [], []
     finally:
         samples.close()
     if buf:
-        emit(*_pack(buf, preprocessor))
+        emit(*_pack(buf, preprocessor), faces if analyse is not None else None)
     return RangeEnd(next_index, reader.reached_end and not cut, reader.end_s, reader.n_decode_errors,
                     reader.frames_decoded, reader.decoder, reader.hw_error)
 
 
 def _pack(buf, preprocessor):
+    batch = np.asarray(preprocessor([s.frame for s in buf])) if preprocessor is not None else np.zeros((len(buf), 0), np.float32)
     return (np.array([s.index for s in buf], np.int64), np.array([s.requested_s for s in buf]),
-            np.array([s.actual_s for s in buf]), np.array([s.n_frames for s in buf], np.int64),
-            np.asarray(preprocessor([s.frame for s in buf])))
+            np.array([s.actual_s for s in buf]), np.array([s.n_frames for s in buf], np.int64), batch)
 
 
 class Control:
@@ -122,15 +133,25 @@ class Control:
             return min(self._values[self.n + slot], estimated_stop) - self._values[slot]
 
 
-def _run_jobs(slot: int, jobs, results, control: Control, preprocessor, threads: int, chunk: int) -> None:
-    """A worker's loop: take jobs until None; report samples, the end of each range, or the error."""
+def _run_jobs(slot: int, jobs, results, control: Control, preprocessor, threads: int, chunk: int,
+              make_analyser: Callable | None = None) -> None:
+    """A worker's loop: take jobs until None; report samples, the end of each range, or the error. The face
+    analyser is built by `make_analyser()` once, for the first job that analyses faces."""
+    built = []
+
+    def analyser():
+        if not built:
+            built.append(make_analyser())
+        return built[0]
+
     while True:
         job = jobs.get()
         if job is None:
             return
         try:
             end = decode_range(job, preprocessor, lambda *arrays: results.put(("samples", slot, job.job_id, arrays)),
-                               threads=threads, may_emit=lambda k: control.may_emit(slot, k), chunk=chunk)
+                               threads=threads, may_emit=lambda k: control.may_emit(slot, k), chunk=chunk,
+                               analyser=analyser)
             results.put(("end", slot, job.job_id, end))
         except ScreentimeError as err:
             results.put(("error", slot, job.job_id, err))
@@ -138,13 +159,13 @@ def _run_jobs(slot: int, jobs, results, control: Control, preprocessor, threads:
             results.put(("error", slot, job.job_id, RuntimeError(f"{type(err).__name__}: {err}\n{traceback.format_exc()}")))
 
 
-def _process_main(slot, jobs, results, control, preprocessor, threads, chunk) -> None:
+def _process_main(slot, jobs, results, control, preprocessor, threads, chunk, make_analyser) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle; it stops us
     _die_with_parent()
     import cv2
 
     cv2.setNumThreads(1)  # one core per worker: resizing must not oversubscribe the machine
-    _run_jobs(slot, jobs, results, control, preprocessor, threads, chunk)
+    _run_jobs(slot, jobs, results, control, preprocessor, threads, chunk, make_analyser)
 
 
 def _die_with_parent() -> None:
@@ -161,15 +182,17 @@ def _die_with_parent() -> None:
 class DecodePool:
     """`n_workers` decoding processes (or, with processes=False, one thread in this process).
 
-    Messages from `get`: ('samples', slot, job_id, (index, requested_s, actual_s, n_frames, batch)),
-    ('end', slot, job_id, RangeEnd) and ('error', slot, job_id, exception).
+    Messages from `get`: ('samples', slot, job_id, (index, requested_s, actual_s, n_frames, batch, faces)),
+    ('end', slot, job_id, RangeEnd) and ('error', slot, job_id, exception). `make_analyser()` gives a worker
+    its face analyser (built once per worker, for the first job with faces).
     """
 
-    def __init__(self, n_workers: int, preprocessor: Callable, *, processes: bool = True, threads: int = 0,
-                 chunk: int = 8):
+    def __init__(self, n_workers: int, preprocessor: Callable | None, *, processes: bool = True, threads: int = 0,
+                 chunk: int = 8, make_analyser: Callable | None = None):
         self.processes = processes and n_workers > 0
         self.n = max(1, n_workers)
         self.preprocessor, self.threads, self.chunk = preprocessor, threads, chunk
+        self.make_analyser = make_analyser
         if self.processes:
             import multiprocessing as mp
 
@@ -194,12 +217,12 @@ class DecodePool:
             jobs = self._ctx.Queue()
             worker = self._ctx.Process(target=_process_main, name=f"screentime-decode-{slot}", daemon=True,
                                        args=(slot, jobs, self._results, self.control, self.preprocessor,
-                                             self.threads, self.chunk))
+                                             self.threads, self.chunk, self.make_analyser))
         else:
             jobs = queue.Queue()
             worker = threading.Thread(target=_run_jobs, name=f"decode-{slot}", daemon=True,
                                       args=(slot, jobs, self._results, self.control, self.preprocessor,
-                                            self.threads, self.chunk))
+                                            self.threads, self.chunk, self.make_analyser))
         worker.start()
         if slot < len(self._workers):
             self._jobs[slot], self._workers[slot] = jobs, worker

@@ -1,7 +1,7 @@
 """Checkpoints of an embedding in progress, so an interrupted run resumes where it stopped.
 
-Each batch of features is written to its own small .npz file and published by rename: a killed process
-leaves only whole chunks behind. A chunk set belongs to one (video content, config, sample rate, decode mode).
+Each batch of features (and, with `embed --faces`, the faces of its samples) is written to its own small .npz
+file and published by rename: a killed process leaves only whole chunks behind. A chunk set belongs to one (video content, config, sample rate, decode mode).
 Chunks carry their sample numbers, so time ranges decoded in parallel, in any order, resume exactly; a chunk
 may also say where the video ends (`end_index`, `end_s`) once a decoder has reached it. The caller holds the
 video's lock while it uses a checkpoint; a folder nobody can resume is removed by the store's leftover sweep
@@ -29,6 +29,8 @@ class CheckpointState:
 
     index, n_frames : (n,) int64; requested_s, actual_s : (n,) float64; features : (n, n_features) float32.
     end_index : number of samples of the whole video, or None while no decoder has reached its end.
+    faces : the samples' faces as the chunks stored them ('faces_n': (n,) faces per sample, then 'faces_<column>'
+    with one row per face, in sample order), or None; cuts_s : (k,) float64 cut times once found, else None.
     """
 
     index: np.ndarray
@@ -39,6 +41,8 @@ class CheckpointState:
     end_index: int | None = None
     end_s: float | None = None
     n_decode_errors: int = 0
+    faces: dict | None = None
+    cuts_s: np.ndarray | None = None
 
 
 class Checkpoint:
@@ -75,20 +79,28 @@ class Checkpoint:
             self.clear()
             return None
         parts, next_position, end_index, end_s, errors = [], 0, None, None, 0
+        face_parts, cuts_s = [], None
         chunks = sorted(self.path.glob("chunk-*.npz"))
         for chunk in chunks:
             try:
                 with np.load(chunk) as z:
                     n = len(z["requested_s"])
+                    faces = {k: z[k] for k in z.files if k.startswith("faces_")} if n and "faces" in self.meta else None
+                    if faces is not None and (len(faces["faces_n"]) != n or faces["faces_n"].sum() != len(faces["faces_score"])):
+                        raise ValueError("its faces do not fit its samples")
                     index = z["index"] if "index" in z else np.arange(next_position, next_position + n)
                     n_frames = z["n_frames"] if "n_frames" in z else np.zeros(n, np.int64)
-                    parts.append((index, z["requested_s"], z["actual_s"], z["features"], n_frames))
-                    if "end_index" in z and int(z["end_index"]) >= 0:
-                        k = int(z["end_index"])
-                        end_index = k if end_index is None else min(end_index, k)
-                        end_s = float(z["end_s"])
-                    errors += int(z["n_decode_errors"]) if "n_decode_errors" in z else 0
-                    next_position += n
+                    part = (index, z["requested_s"], z["actual_s"], z["features"], n_frames)
+                    end = (int(z["end_index"]), float(z["end_s"])) if "end_index" in z and int(z["end_index"]) >= 0 else None
+                    n_errors = int(z["n_decode_errors"]) if "n_decode_errors" in z else 0
+                    cuts_s = z["cuts_s"] if "cuts_s" in z else cuts_s
+                parts.append(part)
+                errors += n_errors
+                if faces is not None:
+                    face_parts.append(faces)
+                if end is not None:
+                    end_index, end_s = end[0] if end_index is None else min(end_index, end[0]), end[1]
+                next_position += n
             except (OSError, ValueError, KeyError):
                 chunk.unlink(missing_ok=True)  # a damaged chunk is decoded again
         for stale in self.path.glob(".*.tmp-*"):
@@ -97,14 +109,17 @@ class Checkpoint:
         if not parts:
             return None
         index, requested, actual, features, n_frames = (np.concatenate(x) for x in zip(*parts))
+        faces = {k: np.concatenate([f[k] for f in face_parts]) for k in face_parts[0]} if face_parts else None
         return CheckpointState(index.astype(np.int64), requested, actual, features, n_frames.astype(np.int64),
-                               end_index, end_s, errors)
+                               end_index, end_s, errors, faces, cuts_s)
 
     def append(self, requested_s: np.ndarray, actual_s: np.ndarray, features: np.ndarray, *,
                index: np.ndarray | None = None, n_frames: np.ndarray | None = None, end_index: int | None = None,
-               end_s: float | None = None, n_decode_errors: int = 0) -> None:
+               end_s: float | None = None, n_decode_errors: int = 0, faces: dict | None = None,
+               cuts_s: np.ndarray | None = None) -> None:
         """Add one batch durably: samples `index` (default: following the previous chunk's), and optionally
-        where the video ends (`end_index` samples; its last frame leaves the screen at `end_s`)."""
+        where the video ends (`end_index` samples; its last frame leaves the screen at `end_s`), the samples'
+        `faces` ('faces_n' and 'faces_<column>' arrays, see CheckpointState) and the video's `cuts_s`."""
         if self._n_chunks == 0:
             self.path.mkdir(parents=True, exist_ok=True)
             atomic_write(self.path / "meta.json", json.dumps(self.meta, sort_keys=True).encode())
@@ -116,6 +131,10 @@ class Checkpoint:
             extra.update(end_index=np.int64(end_index), end_s=np.float64(end_s if end_s is not None else math.nan))
         if n_decode_errors:
             extra.update(n_decode_errors=np.int64(n_decode_errors))
+        if faces is not None:
+            extra.update(faces)
+        if cuts_s is not None:
+            extra.update(cuts_s=np.asarray(cuts_s, np.float64))
         with atomic_output(self.path / f"chunk-{self._n_chunks:06d}.npz") as tmp:
             with open(tmp, "wb") as fh:
                 np.savez(fh, requested_s=requested_s, actual_s=actual_s, features=features, **extra)

@@ -1,4 +1,5 @@
-"""The store's index file: which shard holds which video, and the store's embedding config.
+"""The store's index file: which shard holds which video, and the store's embedding config; which videos' faces are
+stored, and the store's face config.
 
 It is small and always replaced whole (built in memory, written to a temporary file, renamed over), so a
 reader or a crash sees the old index or the new one. Links name `<store>.d/<shard>` for plain h5py;
@@ -87,6 +88,19 @@ class StoreIndex:
             except READ_ERRORS as err:
                 raise self.damaged(err) from None
 
+    def read_faces(self) -> tuple[dict | None, set[str]]:
+        """(the store's face config, or None while no video's faces are stored; ids of the videos with faces)."""
+        if not self.path.exists():
+            return None, set()
+        with self.open() as f:
+            try:
+                group = f.get("faces")
+                faced = set() if group is None else {video_id_from_key(k) for k in group}
+                config = json.loads(f.attrs["faces_config"]) if faced and "faces_config" in f.attrs else None
+            except READ_ERRORS as err:
+                raise self.damaged(err) from None
+        return config, faced
+
     def links(self) -> dict[str, str]:
         """video_id -> shard file name in `shard_dir` ({} before the first video)."""
         return {video_id: Path(target).name for video_id, target in self._raw_links().items()}
@@ -95,8 +109,16 @@ class StoreIndex:
         """Whether links name another folder than `shard_dir` (the store was moved since its last change)."""
         return any(Path(target).parent.name != self.shard_dir.name for target in self._raw_links().values())
 
-    def write(self, links: dict[str, str], config: dict, weights_path: str | None) -> None:
-        """Replace the index atomically; call with the store lock held. Raises StoreFull or StoreUnwritable."""
+    def write(self, links: dict[str, str], config: dict, weights_path: str | None, faced=(),
+              faces_config: dict | None = None) -> None:
+        """Replace the index atomically; call with the store lock held. Raises StoreFull or StoreUnwritable.
+
+        `faced`: the videos (of `links`) whose shards hold their face table, all of face config `faces_config`.
+        """
+        faced = sorted(v for v in faced if v in links)
+        if faced and faces_config is None:
+            raise ValueError("faces_config is required with faced videos")
+
         def fill(f: h5py.File) -> None:
             f.attrs["screentime_store"] = FORMAT_VERSION
             f.attrs["config"] = json.dumps(config, sort_keys=True)
@@ -106,6 +128,13 @@ class StoreIndex:
             group = f.create_group("videos")
             for video_id, name in sorted(links.items()):
                 group[video_key(video_id)] = h5py.ExternalLink(f"{self.shard_dir.name}/{name}", "/video")
+            if faced:
+                f.attrs["faces_config"] = json.dumps(faces_config, sort_keys=True)
+                f.attrs["faces_layout"] = "faces/<video key> -> external link to <store>.d/<shard>.h5:/video/faces"
+                faces = f.create_group("faces")
+                for video_id in faced:
+                    faces[video_key(video_id)] = h5py.ExternalLink(f"{self.shard_dir.name}/{links[video_id]}",
+                                                                   "/video/faces")
 
         try:
             atomic_write(self.path, hdf5_image(fill))

@@ -1,8 +1,9 @@
-"""Store integrity: verify every stored video, and rebuild a damaged or lost index from the shards.
+"""Store integrity: verify every stored video (and face table), and rebuild a damaged or lost index from the shards.
 
 Verification reads every byte back against its checksums and lists leftovers of interrupted runs;
-repair leaves damaged videos out (their shards kept in `damaged/`), puts back intact shards the index lost,
-and removes proven leftovers (sweep.py). Both work on the store's files (`StoreFiles`), since they must
+repair leaves damaged videos out (their shards kept in `damaged/`), keeps the features of a video whose face
+table alone is damaged (without its faces), puts back intact shards the index lost, and removes proven
+leftovers (sweep.py). Both work on the store's files (`StoreFiles`), since they must
 open stores that `StoreFiles` refuses.
 """
 
@@ -12,20 +13,25 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from featurestore.errors import StoreCorrupt
 
-from .layout import DAMAGED_DIR, StoreFiles
-from .shards import ShardDamaged, read_header, read_shard
+from .faces import read_faces, read_faces_config
+from .layout import DAMAGED_DIR, StoreFiles, shard_name
+from .shards import ShardDamaged, read_header, read_shard, write_shard
 from .sweep import adopt_orphans, leftovers, same_config, size_bytes, sweep
 
 
 @dataclass
 class VideoCheck:
-    """One shard as found: its video id ('' when unreadable), file name, and problem (None when intact)."""
+    """One shard as found: its video id ('' when unreadable), file name, and problem (None when intact);
+    `faces_only`: the problem is in its face table alone (its features are intact)."""
 
     video_id: str
     shard: str
     problem: str | None = None
+    faces_only: bool = False
 
 
 @dataclass
@@ -42,6 +48,8 @@ class StoreCheck:
         Intact shards the index does not name (a repair puts back those of this store's config).
     leftovers : list of Path
         Files of interrupted runs that a repair removes.
+    n_with_faces : int
+        Indexed videos whose face table the index names (`embed --faces`); each is checked with its video.
     stale_links : bool
         The index's links name another folder than `<store>.d` (the store was moved): screentime reads
         it as it is; plain h5py needs the repair (or any change to the store) to follow them.
@@ -55,6 +63,7 @@ class StoreCheck:
     unindexed: list[VideoCheck] = field(default_factory=list)
     leftovers: list[Path] = field(default_factory=list)
     leftover_bytes: int = 0
+    n_with_faces: int = 0
     stale_links: bool = False
     actions: list[str] = field(default_factory=list)
 
@@ -68,32 +77,35 @@ class StoreCheck:
         return self.index_problem is None and not self.damaged
 
 
-def _open(path: Path) -> tuple[StoreFiles, dict | None, str | None]:
-    """(store, links, index_problem); links is None when the index is missing or unreadable."""
+def _open(path: Path) -> tuple[StoreFiles, dict | None, set[str], str | None]:
+    """(store, links, faced, index_problem); links is None when the index is missing or unreadable."""
     store = StoreFiles(path)
     if not store.index.exists():
         if not store.shard_dir.is_dir():
             raise StoreCorrupt(f"{store.path}: no such store (and no {store.shard_dir.name}/ folder next to it)")
-        return store, None, "the store index is missing"
+        return store, None, set(), "the store index is missing"
     try:
         store.config, store.weights_path = store.index.read_attrs()
-        return store, store.index.links(), None
+        store.faces_config, faced = store.index.read_faces()
+        return store, store.index.links(), faced, None
     except StoreCorrupt as err:
         if not store.shard_dir.is_dir():
             raise  # a foreign file, not a store of ours: nothing to check or rebuild
-        return store, None, str(err).split(": ", 1)[-1].split("; ")[0]
+        return store, None, set(), str(err).split(": ", 1)[-1].split("; ")[0]
 
 
 def verify_store(path: str | os.PathLike) -> StoreCheck:
-    """Read every stored video back and check it against its checksums; list leftovers. Changes nothing."""
-    store, links, index_problem = _open(Path(path))
+    """Read every stored video (and face table) back and check it against its checksums; list leftovers. Changes
+    nothing."""
+    store, links, faced, index_problem = _open(Path(path))
     check = StoreCheck(store.path, index_problem)
     shards = sorted(p.name for p in store.shard_dir.glob("*.h5")) if store.shard_dir.is_dir() else []
     if links is None:
         check.videos = [_check_shard(store, name, None) for name in shards]
         return check
     for video_id, name in sorted(links.items()):
-        check.videos.append(_check_shard(store, name, video_id))
+        check.videos.append(_check_shard(store, name, video_id, video_id in faced))
+    check.n_with_faces = len(faced & set(links))
     for name in sorted(set(shards) - set(links.values())):
         found = _check_shard(store, name, None)
         if found.problem is None and found.video_id not in links:
@@ -110,7 +122,8 @@ def repair_store(path: str | os.PathLike) -> StoreCheck:
     With a readable index, its videos that fail their checks are dropped (their shards are moved to
     `<store>.d/damaged/`) and intact shards it lost are put back. With a missing or unreadable index, a
     new one is built from every intact shard (the newest per video id, of the newest shard's config).
-    Every intact video's shard is left as it is, so its features stay bit-identical.
+    Every intact video's shard is left as it is, so its features stay bit-identical. A video whose face table
+    alone is damaged keeps its features, bit-identical, in a new shard without faces.
 
     Returns the StoreCheck of the repaired store, with `actions` saying what was done.
 
@@ -119,27 +132,30 @@ def repair_store(path: str | os.PathLike) -> StoreCheck:
     StoreCorrupt
         When there is nothing to rebuild from (no intact shard) or the path is not a store.
     """
-    store, links, index_problem = _open(Path(path))
+    store, links, faced, index_problem = _open(Path(path))
     actions = []
     with store.lock():
         if links is not None:
             try:  # another process may have changed it since
                 links = store.index.links()
+                store.faces_config, faced = store.index.read_faces()
             except StoreCorrupt:
                 links = None
         if links is None:
-            links = _rebuild(store, actions, index_problem)
+            links, faced = _rebuild(store, actions, index_problem)
         else:
             for video_id, name in sorted(links.items()):
-                problem = _check_shard(store, name, video_id).problem
-                if problem:
+                found = _check_shard(store, name, video_id, video_id in faced)
+                if found.faces_only:
+                    _drop_faces(store, links, faced, video_id, found.problem, actions)
+                elif found.problem:
                     del links[video_id]
                     _move_damaged(store, name)
-                    actions.append(f"left out {video_id!r} ({problem}); its shard is kept in "
+                    actions.append(f"left out {video_id!r} ({found.problem}); its shard is kept in "
                                    f"{store.shard_dir.name}/{DAMAGED_DIR}/")
-            for video_id, name in adopt_orphans(store, links):
+            for video_id, name in adopt_orphans(store, links, faced):
                 actions.append(f"put back {video_id!r}, whose shard {name} the index had lost")
-        store.write_index(links)
+        store.write_index(links, faced)
         removed, n_bytes = sweep(store, links)
         if removed:
             actions.append(f"removed {removed} {'leftover' if removed == 1 else 'leftovers'} of interrupted runs "
@@ -149,8 +165,9 @@ def repair_store(path: str | os.PathLike) -> StoreCheck:
     return check
 
 
-def _rebuild(store: StoreFiles, actions: list[str], index_problem: str | None) -> dict[str, str]:
-    """Links of a new index from the shards alone (lock held); sets the store's config from them."""
+def _rebuild(store: StoreFiles, actions: list[str], index_problem: str | None) -> tuple[dict[str, str], set[str]]:
+    """Links and faced videos of a new index from the shards alone (lock held); sets the store's configs from them
+    (the face config of the newest intact face table)."""
     found = []
     for shard in sorted(store.shard_dir.glob("*.h5")):
         try:
@@ -177,20 +194,70 @@ def _rebuild(store: StoreFiles, actions: list[str], index_problem: str | None) -
         else:
             actions.append(f"left out shard {name} of {header.video_id!r} (embedded with other settings)")
     actions.append(f"rebuilt the index from the {len(links)} intact shards")
-    return links
+    faced: set[str] = set()
+    store.faces_config = None
+    for _, name, header in reversed(found):
+        if links.get(header.video_id) != name or not header.has_faces:
+            continue
+        problem = _faces_problem(store, name, header, None)  # the newest intact face table sets the face config
+        if problem is None:
+            store.faces_config = store.faces_config or read_faces_config(store.shard_dir / name)
+            faced.add(header.video_id)
+        else:
+            _drop_faces(store, links, faced, header.video_id, problem, actions)
+    return links, faced
 
 
-def _check_shard(store: StoreFiles, name: str, video_id: str | None) -> VideoCheck:
-    """Read one shard completely and check it; `video_id` is the id the index gives it, if any."""
+def _check_shard(store: StoreFiles, name: str, video_id: str | None, has_faces: bool = False) -> VideoCheck:
+    """Read one shard completely and check it; `video_id` is the id the index gives it, if any; `has_faces`: the
+    index names its face table, checked too."""
     try:
-        header = read_shard(store.shard_dir / name)[0]
+        header, _, actual_s, _ = read_shard(store.shard_dir / name)
     except ShardDamaged as err:
         return VideoCheck(video_id or _named_video(store.shard_dir / name), name, str(err))
     if video_id is not None and header.video_id != video_id:
         return VideoCheck(video_id, name, f"its shard holds video {header.video_id!r}")
     if store.config and not same_config(header.config, store.config):
         return VideoCheck(header.video_id, name, "its shard was embedded with other settings than the store's")
-    return VideoCheck(header.video_id, name)
+    problem = _faces_problem(store, name, header, actual_s) if has_faces else None
+    return VideoCheck(header.video_id, name, problem, faces_only=problem is not None)
+
+
+def _faces_problem(store: StoreFiles, name: str, header, actual_s) -> str | None:
+    """What is wrong with the face table of shard `name` (None: intact, of the store's face config)."""
+    if not header.has_faces:
+        return "the index names its faces, its shard holds none"
+    try:
+        table = read_faces(store.shard_dir / name)
+    except ShardDamaged as err:
+        return str(err)
+    if table.video_id != header.video_id:
+        return f"its face table is of video {table.video_id!r}"
+    if actual_s is not None and not np.array_equal(table.sample_times_s, actual_s):
+        return "its face table's sample times are not the video's"
+    if store.faces_config is not None and table.config != store.faces_config:
+        return "its faces were made with other face settings than the store's"
+    return None
+
+
+def _drop_faces(store: StoreFiles, links: dict[str, str], faced: set[str], video_id: str, problem: str,
+                actions: list[str]) -> None:
+    """Keep the features of `video_id` in a new shard without its damaged face table (lock held)."""
+    old = links[video_id]
+    header, requested_s, actual_s, features = read_shard(store.shard_dir / old)
+    name = shard_name(video_id)
+    tmp = store.shard_dir / f".{name}.tmp"
+    try:
+        write_shard(tmp, video_id, requested_s=requested_s, actual_s=actual_s, features=features, info=header.info,
+                    config=header.config)
+        os.replace(tmp, store.shard_dir / name)
+    finally:
+        tmp.unlink(missing_ok=True)
+    links[video_id] = name
+    faced.discard(video_id)
+    _move_damaged(store, old)
+    actions.append(f"dropped the faces of {video_id!r} ({problem}), kept its features; `embed --faces` finds its "
+                   f"faces again; the old shard is kept in {store.shard_dir.name}/{DAMAGED_DIR}/")
 
 
 def _named_video(shard: Path) -> str:

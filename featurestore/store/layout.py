@@ -5,6 +5,8 @@ Layout (readable with plain h5py; the index follows external links into the shar
     features.h5                     the index; replaced atomically (write a copy, rename) on every change
         attrs  screentime_store=1, config=<JSON of the embedding config>, weights_path (weights-file stores)
         /videos/<key>               external link -> features.h5.d/<shard>.h5:/video
+        attrs  faces_config=<JSON of the face config> (once a video's faces are stored)
+        /faces/<key>                external link -> features.h5.d/<shard>.h5:/video/faces (see faces.py)
     features.h5.d/<shard>.h5        one video, written once, checksummed and self-describing (see shards.py)
     features.h5.d/<stem>.part/      checkpoints of an embedding in progress (<stem>: video_stem; see checkpoint.py)
     features.h5.d/<stem>.lock       held while a process embeds that video
@@ -22,6 +24,9 @@ import hashlib
 import os
 import uuid
 from pathlib import Path
+
+from featurestore.errors import StoreUnwritable
+from featurestore.files import temporary_sibling
 
 from .index import StoreIndex
 from .locks import file_lock
@@ -66,6 +71,8 @@ class StoreFiles:
         The store's embedding config as read (empty until read).
     weights_path : str or None
         The weights file a 'sha256:' config came from, as recorded.
+    faces_config : dict or None
+        The face config of the stored face tables (None while no video's faces are stored).
     """
 
     def __init__(self, path: str | os.PathLike):
@@ -74,6 +81,7 @@ class StoreFiles:
         self.index = StoreIndex(self.path, self.shard_dir)
         self.config: dict = {}
         self.weights_path: str | None = None
+        self.faces_config: dict | None = None
 
     def lock(self, name: str = ".lock", blocking: bool = True, remove: bool = False):
         """Hold an exclusive inter-process lock on a file in the shard folder; yields whether it is held.
@@ -82,6 +90,32 @@ class StoreFiles:
         """
         return file_lock(self.shard_dir / name, blocking=blocking, remove=remove)
 
-    def write_index(self, links: dict[str, str]) -> None:
-        """Replace the index with one naming `links`, with this store's config; call with the lock held."""
-        self.index.write(links, self.config, self.weights_path)
+    def write_index(self, links: dict[str, str], faced: set[str] | None = None) -> None:
+        """Replace the index with one naming `links`, with this store's config; call with the lock held.
+
+        `faced`: the videos whose face tables the index names (with `faces_config`); None keeps those it names now.
+        """
+        if faced is None:
+            self.faces_config, faced = self.index.read_faces()
+        self.index.write(links, self.config, self.weights_path, faced, self.faces_config)
+
+    def _check_writable(self) -> None:
+        """Fail now, in one line, where the index or a shard could not be written later."""
+        for folder in (self.path.parent, self.shard_dir):
+            if folder == self.shard_dir and not folder.is_dir():
+                continue
+            probe = temporary_sibling(folder / "probe", "write-test")
+            try:
+                os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+                probe.unlink()
+            except OSError as err:
+                raise StoreUnwritable(f"{self.path}: cannot write the store here ({err.strerror}: {folder}); "
+                                      "choose another --store") from None
+
+    def discard_if_unused(self) -> None:
+        """Remove the shard folder when no index exists and nothing is in it (after a failed first run)."""
+        if not self.path.exists():
+            try:
+                self.shard_dir.rmdir()
+            except OSError:  # not empty (a checkpoint to resume, another writer) or not there
+                pass

@@ -6,6 +6,7 @@
     /video attrs         screentime_shard=1, video_id, config (JSON), info (JSON), written_ns,
                          arrays_sha256 (of the three arrays' little-endian bytes, in that order),
                          meta_sha256 (of video_id, config and info), and the scalar info values
+    /video/faces/        the video's face table, when its faces are stored (with its own checksums: faces.py)
 
 A shard holds everything needed to put it back in an index (`FeatureStore.repair`), and its checksums
 let every read refuse features that changed on disk. Shards written before checksums existed are read
@@ -27,6 +28,8 @@ import numpy as np
 
 
 SHARD_FORMAT = 1
+#: The group of a shard's `/video` that holds the video's face table (faces.py).
+FACES = "faces"
 
 # What h5py and HDF5 raise on a damaged file: truncated, flipped bytes in metadata, missing objects.
 READ_ERRORS = (OSError, KeyError, ValueError, RuntimeError, TypeError, AttributeError)
@@ -53,7 +56,7 @@ def meta_digest(video_id: str, config_json: str, info_json: str) -> str:
 class ShardHeader:
     """What a shard says about itself, read from its attributes alone (cheap).
 
-    `is_checked` is False for shards written before checksums existed.
+    `is_checked` is False for shards written before checksums existed; `has_faces`: it holds a face table.
     """
 
     video_id: str
@@ -61,11 +64,14 @@ class ShardHeader:
     info: dict
     written_ns: int
     is_checked: bool
+    has_faces: bool = False
 
 
 def write_shard(path: Path, video_id: str, *, requested_s: np.ndarray, actual_s: np.ndarray, features: np.ndarray,
-                info: dict, config: dict) -> None:
+                info: dict, config: dict, extra=None) -> None:
     """Write a complete shard to `path` and flush it to disk (the caller renames it into place).
+
+    `extra(group)`, if given, adds to the `/video` group before it is written (the face table: faces.py).
 
     Raises OSError (errno ENOSPC when the disk is full) with nothing half-done in HDF5.
     """
@@ -88,6 +94,8 @@ def write_shard(path: Path, video_id: str, *, requested_s: np.ndarray, actual_s:
         g.attrs["written_ns"] = time.time_ns()
         g.attrs["arrays_sha256"] = arrays_digest(requested_s, actual_s, features)
         g.attrs["meta_sha256"] = meta_digest(video_id, config_json, info_json)
+        if extra is not None:
+            extra(g)
 
     write_image(path, hdf5_image(fill))
 
@@ -126,7 +134,8 @@ def _header(g: h5py.Group) -> ShardHeader:
         raise ShardDamaged("its description fails its checksum")
     if not video_id:
         raise ShardDamaged("it does not name its video")
-    return ShardHeader(video_id, json.loads(config_json), info, int(attrs.get("written_ns", 0)), is_checked)
+    return ShardHeader(video_id, json.loads(config_json), info, int(attrs.get("written_ns", 0)), is_checked,
+                       FACES in g)
 
 
 def read_header(path: Path) -> ShardHeader:

@@ -17,8 +17,9 @@ import numpy as np
 
 from featurestore.embedding.config import describe_config, identity_differences
 from featurestore.errors import NotEmbedded, StoreCorrupt, StoreMismatch, StoreUnwritable, VideoDamaged, command
-from featurestore.files import temporary_sibling
+from featurestore.faces.table import FaceTable
 
+from .faces import StoreFaces
 from .index import unwritable
 from .layout import StoreFiles, shard_name
 from .shards import ShardDamaged, read_header, read_shard, write_shard
@@ -45,8 +46,9 @@ class VideoFeatures:
     info: dict
 
 
-class FeatureStore(StoreFiles):
-    """An HDF5 feature store: a mapping of video id -> stored features, written one whole video at a time.
+class FeatureStore(StoreFaces, StoreFiles):
+    """An HDF5 feature store: a mapping of video id -> stored features (and faces: `StoreFaces`), written one whole
+    video at a time.
 
     Parameters
     ----------
@@ -198,35 +200,47 @@ class FeatureStore(StoreFiles):
             df[f"config_{key}"] = value
         return df
 
-    def to_pandas(self, video_ids: list[str] | None = None):
+    def to_pandas(self, video_ids: list[str] | None = None, *, faces: bool = False):
         """All samples as a DataFrame indexed by (video, time_s), time_s being the frame's presentation time.
 
         Columns: requested_s, then f0 ... f{n_features-1} (float32). Without `video_ids`, damaged videos are
-        left out with a warning naming them; a damaged video asked for by id raises VideoDamaged.
+        left out with a warning naming them; a damaged video asked for by id raises VideoDamaged. With `faces`,
+        one row per stored face instead (`StoreFaces.faces_to_pandas`).
         """
         import pandas as pd
 
+        if faces:
+            return self.faces_to_pandas(video_ids)
         frames, skipped = [], []
         for video_id in video_ids if video_ids is not None else self.video_ids():
-            try:
-                v = self.read(video_id)
-            except VideoDamaged:
-                if video_ids is not None:
-                    raise
-                skipped.append(video_id)
+            v = self._read_or_skip(self.read, video_id, video_ids, skipped)
+            if v is None:
                 continue
             df = pd.DataFrame(v.features, columns=[f"f{i}" for i in range(v.features.shape[1])])
             df.insert(0, "requested_s", v.requested_s)
             df.index = pd.MultiIndex.from_arrays([[video_id] * len(v.actual_s), v.actual_s], names=["video", "time_s"])
             frames.append(df)
-        if skipped:
-            warnings.warn(f"{self.path}: left out {len(skipped)} damaged videos ({', '.join(map(repr, skipped[:5]))}); "
-                          f"see `{command(f'check-store --store {self.path}')}`", stacklevel=2)
+        self._warn_skipped(skipped)
         if not frames:
             n = int(self.config.get("n_features", 0))
             cols = ["requested_s"] + [f"f{i}" for i in range(n)]
             return pd.DataFrame(columns=cols, index=pd.MultiIndex.from_arrays([[], []], names=["video", "time_s"]))
         return pd.concat(frames)
+
+    def _read_or_skip(self, read, video_id: str, asked: list[str] | None, skipped: list[str]):
+        """`read(video_id)`, or None (noted in `skipped`) for a damaged video that was not `asked` for by id."""
+        try:
+            return read(video_id)
+        except VideoDamaged:
+            if asked is not None:
+                raise
+            skipped.append(video_id)
+            return None
+
+    def _warn_skipped(self, skipped: list[str]) -> None:
+        if skipped:
+            warnings.warn(f"{self.path}: left out {len(skipped)} damaged videos ({', '.join(map(repr, skipped[:5]))}); "
+                          f"see `{command(f'check-store --store {self.path}')}`", stacklevel=3)
 
     def check_config(self, config: dict) -> None:
         """Raise StoreMismatch if `config` would give other numbers than the store's features."""
@@ -259,27 +273,6 @@ class FeatureStore(StoreFiles):
         return repair_store(self.path)
 
     # -- writing ---------------------------------------------------------------------------------
-    def _check_writable(self) -> None:
-        """Fail now, in one line, where the index or a shard could not be written later."""
-        for folder in (self.path.parent, self.shard_dir):
-            if folder == self.shard_dir and not folder.is_dir():
-                continue
-            probe = temporary_sibling(folder / "probe", "write-test")
-            try:
-                os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
-                probe.unlink()
-            except OSError as err:
-                raise StoreUnwritable(f"{self.path}: cannot write the store here ({err.strerror}: {folder}); "
-                                      "choose another --store") from None
-
-    def discard_if_unused(self) -> None:
-        """Remove the shard folder when no index exists and nothing is in it (after a failed first run)."""
-        if not self.path.exists():
-            try:
-                self.shard_dir.rmdir()
-            except OSError:  # not empty (a checkpoint to resume, another writer) or not there
-                pass
-
     def _links_for_update(self) -> dict[str, str]:
         """The index's links, read with the lock held; refuses a config other than that of the stored videos
         (another process may have created the store since this one was opened)."""
@@ -293,7 +286,7 @@ class FeatureStore(StoreFiles):
             self.check_config(mine)
         return links
 
-    def put(self, video_id: str, *, requested_s, actual_s, features, info: dict) -> None:
+    def put(self, video_id: str, *, requested_s, actual_s, features, info: dict, faces: FaceTable | None = None) -> None:
         """Publish one video atomically, replacing a stored video of the same id.
 
         Parameters
@@ -302,11 +295,16 @@ class FeatureStore(StoreFiles):
         features : array-like of shape (n, n_features)
         info : dict
             JSON-able provenance; must hold 'sample_fps' and 'duration_s'.
+        faces : FaceTable, optional
+            The video's faces, published with its features (its `sample_times_s` are `actual_s`); without
+            it the video is stored without faces.
 
         Raises
         ------
         StoreFull, StoreUnwritable
             The shard or the index could not be written; nothing was changed.
+        StoreMismatch
+            `faces` were made with another face config than the store's.
         """
         if self.mode != "a":
             raise ValueError("store was opened read-only; open it with mode='a' to write")
@@ -319,6 +317,16 @@ class FeatureStore(StoreFiles):
         if "sample_fps" not in info or "duration_s" not in info:
             raise ValueError("info must hold 'sample_fps' and 'duration_s'")
         info = {**info, "video_id": video_id, "n_samples": n}
+        extra = None if faces is None else self._faces_writer(video_id, faces, actual_s)
+        self._publish(video_id, lambda tmp: write_shard(tmp, video_id, requested_s=requested_s, actual_s=actual_s,
+                                                        features=features, info=info, config=self.config, extra=extra),
+                      None if faces is None else faces.config)
+
+    def _publish(self, video_id: str, write, faces_config: dict | None, expect: str | None = None) -> bool:
+        """Write a new shard of `video_id` with `write(path)` and index it (with its faces when `faces_config`).
+
+        With `expect`, nothing is published (False) if the index no longer names that shard for the video.
+        """
         name = shard_name(video_id)
         shard, tmp = self.shard_dir / name, self.shard_dir / f".{name}.tmp"
         try:
@@ -328,18 +336,26 @@ class FeatureStore(StoreFiles):
         with self.lock(f".{name}.lock", remove=True):  # tells the leftover sweep that `tmp` is being written
             try:
                 try:
-                    write_shard(tmp, video_id, requested_s=requested_s, actual_s=actual_s, features=features, info=info,
-                                config=self.config)
+                    write(tmp)
                 except OSError as err:
                     raise unwritable(self.path, f"cannot write the shard of {video_id!r}", err) from None
                 with self.lock():
                     links = self._links_for_update()
+                    if expect is not None and links.get(video_id) != expect:
+                        return False
+                    self.faces_config, faced = self.index.read_faces()
+                    if faces_config is not None:
+                        self._refuse_faces_config(faces_config, faced, self.faces_config)
+                        self.faces_config = faces_config
                     os.replace(tmp, shard)
                     old = links.get(video_id)
                     links[video_id] = name
-                    adopt_orphans(self, links)
+                    faced.discard(video_id)
+                    if faces_config is not None:
+                        faced.add(video_id)
+                    adopt_orphans(self, links, faced)
                     try:
-                        self.write_index(links)
+                        self.write_index(links, faced)
                     except StoreUnwritable:
                         shard.unlink(missing_ok=True)
                         raise
@@ -348,6 +364,7 @@ class FeatureStore(StoreFiles):
                     sweep(self, links)
             finally:
                 tmp.unlink(missing_ok=True)
+        return True
 
     def remove(self, video_id: str) -> None:
         """Drop one video from the store (its shard is deleted once the index no longer names it)."""

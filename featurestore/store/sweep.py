@@ -17,7 +17,9 @@ import uuid
 from pathlib import Path
 
 from featurestore.embedding.config import config_identity
+from featurestore.errors import StoreCorrupt
 
+from .faces import read_faces_config
 from .layout import StoreFiles, checkpoint_name
 from .shards import ShardDamaged, read_header
 
@@ -27,11 +29,13 @@ def same_config(a: dict, b: dict) -> bool:
     return config_identity(a) == config_identity(b)
 
 
-def adopt_orphans(store: StoreFiles, links: dict[str, str]) -> list[tuple[str, str]]:
+def adopt_orphans(store: StoreFiles, links: dict[str, str], faced: set[str] | None = None) -> list[tuple[str, str]]:
     """Add to `links` the intact shards of this store's config whose video id the index lacks (lock held).
 
     Such a shard is a whole video whose writer was killed between publishing it and indexing it (or one
-    an older copy of the index never knew). Returns the (video_id, shard name) pairs added.
+    an older copy of the index never knew). With `faced` (the videos whose faces the index will name), an
+    adopted shard's face table of the store's face config (or the first one, in a store without faces) is
+    added to it. Returns the (video_id, shard name) pairs added.
     """
     named = set(links.values())
     best: dict[str, tuple[int, str]] = {}
@@ -48,7 +52,23 @@ def adopt_orphans(store: StoreFiles, links: dict[str, str]) -> list[tuple[str, s
             best[header.video_id] = (header.written_ns, shard.name)
     for video_id, (_, name) in best.items():
         links[video_id] = name
+        if faced is not None:
+            adopt_faces(store, video_id, name, faced)
     return [(video_id, name) for video_id, (_, name) in sorted(best.items())]
+
+
+def adopt_faces(store: StoreFiles, video_id: str, name: str, faced: set[str]) -> bool:
+    """Add `video_id` to `faced` if shard `name` holds a readable face table the store's face config allows."""
+    try:
+        config = read_faces_config(store.shard_dir / name)
+    except ShardDamaged:
+        return False
+    if faced and store.faces_config is not None and config != store.faces_config:
+        return False
+    if not faced:
+        store.faces_config = config
+    faced.add(video_id)
+    return True
 
 
 def sweep(store: StoreFiles, links: dict[str, str]) -> tuple[int, int]:
@@ -133,7 +153,15 @@ def _is_spent_checkpoint(store: StoreFiles, links: dict[str, str], part: Path) -
         info = read_header(store.shard_dir / links[video_id]).info
     except ShardDamaged:
         return False
-    return info.get("fingerprint") == meta.get("fingerprint") and info.get("sample_fps") == meta.get("sample_fps")
+    if info.get("fingerprint") != meta.get("fingerprint") or info.get("sample_fps") != meta.get("sample_fps"):
+        return False
+    if "faces" in meta:  # faces in progress: spent once the video's faces of that config are stored
+        try:
+            faces_config, faced = store.index.read_faces()
+        except StoreCorrupt:
+            return False
+        return video_id in faced and faces_config == meta["faces"]
+    return True
 
 
 def _is_held(lock: Path) -> bool:
