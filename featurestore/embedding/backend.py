@@ -38,7 +38,7 @@ class Device:
 
 
 @contextmanager
-def _quiet_stderr():
+def quiet_stderr():
     """Keep C++ start-up chatter (CUDA probing on CPU machines, XLA banners) off the user's terminal."""
     sys.stderr.flush()
     saved = os.dup(2)
@@ -68,7 +68,7 @@ def import_keras():
     if "keras" in sys.modules:
         return sys.modules["keras"]
     try:
-        with _quiet_stderr():
+        with quiet_stderr():
             import keras
 
             if name == "tensorflow":  # probes CUDA while stderr is muted

@@ -59,8 +59,11 @@ def make_interpreter(model_path, n_threads: int = 1):
         import tensorflow as tf
 
         Interpreter = tf.lite.Interpreter  # noqa: N806
-    interpreter = Interpreter(model_path=str(model_path), num_threads=n_threads)
-    interpreter.allocate_tensors()
+    from featurestore.embedding.backend import quiet_stderr
+
+    with quiet_stderr():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." is not for the user
+        interpreter = Interpreter(model_path=str(model_path), num_threads=n_threads)
+        interpreter.allocate_tensors()
     return interpreter
 
 
