@@ -170,7 +170,7 @@ def compare_models_command(
     none_label: str = typer.Option(None, "--none-label", metavar="LABEL", help="With --multi-label: the label that says no character is on screen [default: neither]."),
     selection: Selection = typer.Option(DEFAULT_SELECTION, "--selection", help="How the per-video stages and the model are chosen: one-se (the simplest within one standard error of the best: robust with few videos) or best (the best mean, stages one after the other). Smoothing is the best mean either way."),
     intervals: IntervalMethod = typer.Option(DEFAULT_INTERVAL_METHOD, "--intervals", help="How the model's screen-time intervals are made from the held-out videos' errors: cv-plus (CV+ over the fold models: wider where they disagree about a video), conformal (over videos), conformal-class, or t-rms (before issue 20). Each claims no more than n/(n+1) with n labelled videos."),
-    faces: bool = typer.Option(False, "--faces", help="Classify the stored faces (embed --faces), not whole frames: actors share the screen; intervals say who is on screen (faces are assigned to them), or Label Studio / CVAT boxes or a video,track,label file say whose each face is; faces of people nobody labelled are 'unknown'."),
+    faces: bool = typer.Option(False, "--faces", help="Classify the stored faces (embed --faces), not whole frames: labels say who is on screen when (faces are assigned to them), or Label Studio / CVAT boxes or a video,track,label file say whose each face is; faces of people nobody labelled are 'unknown'."),
     min_face_quality: float = typer.Option(0.0, "--min-face-quality", min=0.0, max=1.0, metavar="Q", help="With --faces: leave faces of quality below Q (0-1) out of training."),
 ) -> None:
     """Compare classifiers by cross-validation; save the best.
@@ -182,30 +182,12 @@ def compare_models_command(
                                             leaderboard_table)
 
     _show_warnings()
-    if faces:  # issue 24: the same classifiers over face descriptors
-        from classifiers.compare_faces import compare_face_models
-        from classifiers.output.face_console import face_board_table, face_label_lines
-
-        result = compare_face_models(
-            store, labels, out_path=out_path, report_path=report, models=models, n_splits=folds, split=split.value,
-            gap_s=gap_s, allow_leaky_split=allow_leaky_split, metric=metric.value, timeout_s=timeout, n_jobs=jobs,
-            random_state=seed, none_label=none_label, selection=selection.value, interval_method=intervals.value,
-            min_quality=min_face_quality, on_plan=lambda plan: out.print(folds_table(plan)))
-        for table in (leaderboard_table(result), class_table(result), face_board_table(result)):
-            out.print(table)
-        for line in face_label_lines(result) + cv_notes(result):
-            out.print(line, highlight=False, soft_wrap=True)
-        for line in failure_lines(result):
-            console.print(f"[red]{line}[/red]", highlight=False)
-        out.print(f"saved {result.best_name} (smoothing {result.smoothing}, unknown threshold {result.threshold:g}), "
-                  f"refitted on all labelled faces, to {result.model_path}")
-        return
     result = compare_models(
         store, labels, out_path=out_path, report_path=report, models=models, video=video, classes=classes,
         n_splits=folds, split=split.value, gap_s=gap_s, allow_leaky_split=allow_leaky_split, metric=metric.value,
         timeout_s=timeout, n_jobs=jobs, random_state=seed, feature_norm=feature_norm.value, context_s=context,
         on_plan=lambda plan: out.print(folds_table(plan)), multi_label=multi_label, none_label=none_label,
-        selection=selection.value, interval_method=intervals.value,
+        selection=selection.value, interval_method=intervals.value, faces=faces, min_face_quality=min_face_quality,
     )
     out.print(feature_norm_line(result))
     out.print(leaderboard_table(result))
@@ -297,7 +279,7 @@ def score(
     interval_level: float = typer.Option(0.9, "--interval-level", min=0.01, max=0.99, metavar="LEVEL", help="Level of the screen-time intervals, from how wrong whole held-out videos were in cross-validation."),
     label_studio: Path = typer.Option(None, "--label-studio", metavar="JSON", help="Write a Label Studio task per video, the model's segments as predictions to correct, and their labelling config JSON.config.xml."),
     url_prefix: str = typer.Option(None, "--url-prefix", metavar="URL", help="Task video URLs are URL + the file name [default: Label Studio's local files, /data/local-files/?d=PATH]."),
-    faces: bool = typer.Option(False, "--faces", help="Score with a face model (compare-models --faces): each actor's seconds with a face seen, tracked, unknown people's time; new videos' faces are found with the model's face settings."),
+    faces: bool = typer.Option(False, "--faces", help="Score with a face model (compare-models --faces): each actor's seconds with a face seen, and tracked; unknown people's; new videos' faces are found with the model's face settings."),
 ) -> None:
     """Report each class's screen time in VIDEOs, in seconds.
 
@@ -316,19 +298,10 @@ def score(
     check_outputs(**files, n_videos=len(videos))
     _show_warnings()
     with RichProgress(console) as progress:
-        if faces:  # issue 24
-            from classifiers.score_faces import score_face_videos
-
-            result = score_face_videos(videos, model_path=model, store_path=store, sample_fps=fps, names=name or None,
-                                       replace=replace, batch_size=batch_size, progress=progress,
-                                       on_wait=lambda msg: console.print(msg), interval_level=interval_level)
-        else:
-            result = score_videos(videos, model_path=model, store_path=store, sample_fps=fps, smooth=smooth,
-                                  weights=weights, batch_size=batch_size, names=name or None, replace=replace,
-                                  progress=progress, on_wait=lambda msg: console.print(msg), interval_level=interval_level)
+        result = score_videos(videos, model_path=model, store_path=store, sample_fps=fps, smooth=smooth,
+                              weights=weights, batch_size=batch_size, names=name or None, replace=replace, faces=faces,
+                              progress=progress, on_wait=lambda msg: console.print(msg), interval_level=interval_level)
     tables_to = console if is_stdout(json_path) or is_stdout(csv_path) else out  # stdout carries the JSON or CSV alone
-    if faces:
-        from classifiers.output.face_console import face_screen_time_tables as screen_time_tables
     for table in screen_time_tables(result):
         tables_to.print(table)
     for path in write_outputs(result, **files):

@@ -82,9 +82,14 @@ class SyntheticFaces:
 
 def make_face_video(video_id: str, world: FaceWorld, *, seed: int, duration_s: float = 120.0, sample_fps: float = 1.0,
                     miss_rate: float = 0.08, junk_rate: float = 0.02, extras_rate: float = 0.5, drift: float = 0.2,
-                    track_noise: float = 0.25, face_noise: float = 0.25, break_rate: float = 0.1,
-                    config: dict = CONFIG) -> SyntheticFaces:
-    """A video's faces drawn from `world` (see the module docstring); `seed` decides everything else."""
+                    track_noise: float = 0.25, face_noise: float = 0.25, quality_noise: float = 1.0,
+                    confusion: float = 0.0, break_rate: float = 0.1, config: dict = CONFIG) -> SyntheticFaces:
+    """A video's faces drawn from `world` (see the module docstring); `seed` decides everything else.
+
+    A face's noise is `face_noise` * (1 + `quality_noise` * (1 - quality)) (a unit direction times that length);
+    with `confusion`, a poor face also looks partly like another actor: its centre moves towards a random actor's
+    by a share up to `confusion` * (1 - quality)^2 (isotropic noise alone hardly confuses 128-d descriptors).
+    """
     rng = np.random.default_rng(seed)
     n_actors = len(world.actors)
     times = np.arange(int(round(duration_s * sample_fps))) / sample_fps
@@ -132,9 +137,11 @@ def make_face_video(video_id: str, world: FaceWorld, *, seed: int, duration_s: f
                     q = float(np.clip(rng.beta(4, 2) * (0.6 + 1.4 * h), 0.0, 1.0))
                     if rng.random() < miss_rate * (1.5 - q):
                         continue
-                    noise = face_noise * (1.0 + (1.0 - q)) * unit(rng.normal(size=DIM))
+                    noise = face_noise * (1.0 + quality_noise * (1.0 - q)) * unit(rng.normal(size=DIM))
+                    blend = confusion * (1.0 - q) ** 2 * float(rng.random())
+                    like = (1.0 - blend) * centre + blend * looks[int(rng.integers(n_actors))]
                     rows.append({"i": int(i), "person": name, "track": n_tracks, "q": q, "h": h, "x": x, "y": y,
-                                 "embedding": unit(centre + pose + noise)})
+                                 "embedding": unit(like + pose + noise)})
                 n_tracks += 1
     for i in np.flatnonzero(rng.random(m) < junk_rate):
         rows.append({"i": int(i), "person": "junk", "track": -1, "q": float(rng.uniform(0, 0.3)), "h": 0.06,

@@ -21,6 +21,8 @@ from classifiers.chain.persist import save_model
 from classifiers.chain.smoothing import Smoother, candidate_smoothers
 from classifiers.chain.stages import FEATURE_NORMS, context_grid
 from classifiers.choices import DEFAULT_SELECTION
+from classifiers.compare_faces import compare_face_models
+from classifiers.data.face_dataset import DEFAULT_MIN_QUALITY
 from classifiers.data.dataset import LabelledVideos, load_labelled_videos
 from classifiers.data.table import NONE_LABEL
 from classifiers.output.leaderboard import check_report_path, write_report
@@ -121,6 +123,8 @@ def compare_models(
     none_label: str | None = None,
     selection: str = DEFAULT_SELECTION,
     interval_method: str = DEFAULT_METHOD,
+    faces: bool = False,
+    min_face_quality: float = DEFAULT_MIN_QUALITY,
 ) -> ComparisonResult:
     """Compare classifiers on the labelled frames of a store; save the winner to `out_path`.
 

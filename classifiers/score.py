@@ -17,6 +17,7 @@ from classifiers.chain.model import SavedModel
 from classifiers.chain.persist import check_config, load_model
 from classifiers.chain.smoothing import Smoother, parse_smoother
 from classifiers.chain.timeline import VideoScreenTime, total_screen_time
+from classifiers.score_faces import score_face_videos
 from featurestore.embedding.config import EmbeddingConfig
 from featurestore.embedding.runtime import build_embedder
 from featurestore.errors import (EmbedWarning, InvalidParameter, UnlikeTrainingWarning, VideoUnreadable,
@@ -144,6 +145,7 @@ def score_videos(
     make_embedder: Callable = build_embedder,
     on_wait: Callable[[str], None] | None = None,
     interval_level: float = INTERVAL_LEVEL,
+    faces: bool = False,
 ) -> ScoreResult:
     """Screen time per class for each video.
 
@@ -164,6 +166,8 @@ def score_videos(
         As in `embed_videos`: ids to store the videos under, and whether to re-embed a stored id.
     interval_level : float
         Level of the screen-time intervals, in (0, 1) (see `classifiers.chain.intervals`).
+    faces : bool
+        Score with a face model (``compare-models --faces``): `classifiers.score_faces.score_face_videos` (issue 24).
 
     A video further from the training samples than cross-validation's held-out videos were gets
     ``unlike_training`` True and an `UnlikeTrainingWarning` (`classifiers.chain.familiarity`).
@@ -172,6 +176,12 @@ def score_videos(
     ------
     ModelFileRefused, StoreMismatch, VideoUnreadable, WeightsUnavailable, StoreCorrupt
     """
+    if faces:  # a sample kind of its own: faces, not frames (issue 24)
+        if smooth is not None:
+            raise InvalidParameter("smooth", "a face model smooths over tracks as chosen by cross-validation; drop --smooth")
+        return score_face_videos(paths, model_path=model_path, store_path=store_path, sample_fps=sample_fps, names=names,
+                                 replace=replace, batch_size=batch_size, progress=progress, on_wait=on_wait,
+                                 interval_level=interval_level)
     if not 0.0 < interval_level < 1.0:
         raise InvalidParameter("interval_level", f"must be between 0 and 1 (e.g. 0.9), got {interval_level}")
     if sample_fps is not None:

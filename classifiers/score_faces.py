@@ -9,13 +9,45 @@ model and faces always match. Faces stored under another face config are refused
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from classifiers.chain.face_persist import check_face_config, load_face_model
 from classifiers.chain.intervals import INTERVAL_LEVEL, claimed_level, interval_note, method_of
-from classifiers.score import CV_SCORES, ScoreResult
+from classifiers.chain.timeline import total_screen_time
 from featurestore.errors import InvalidParameter
+
+#: The cross-validation scores of a face model that results and reports show.
+CV_SCORES = ("macro_f1", "balanced_accuracy", "log_loss", "screen_time_error_pct", "worst_error_pct_of_video",
+             "tracked_error_pct", "unknown_as_cast_pct", "face_accuracy")
+
+
+@dataclass
+class FaceScoreResult:
+    """Screen time of each video scored from its faces, in input order: what `classifiers.score.ScoreResult` holds
+    for frames (the writers of `classifiers.output` read either), `videos` being `FaceScreenTime`.
+
+    `model_info` has ``"faces"``: the face config, unknown threshold, smoothing and how training faces got labels.
+    """
+
+    videos: list
+    classes: list[str]
+    model_info: dict
+    embed_reports: list = field(default_factory=list)
+    interval_level: float = INTERVAL_LEVEL
+    interval_note: str = ""
+    video_info: dict = field(default_factory=dict)
+    store_path: Path | None = None
+
+    @property
+    def total_screen_time_s(self) -> dict[str, float]:
+        """Seconds seen per actor, summed over the videos."""
+        return {c: total_screen_time(self.videos).get(c, 0.0) for c in self.classes}
+
+    @property
+    def multi_label(self) -> bool:
+        return True  # actors share the screen
 
 
 def face_config_of(identity: dict):
@@ -40,7 +72,7 @@ def score_face_videos(
     interval_level: float = INTERVAL_LEVEL,
     embed: Callable | None = None,
     make_face_config: Callable = face_config_of,
-) -> ScoreResult:
+) -> FaceScoreResult:
     """Screen time per actor for each video, from its faces.
 
     Parameters
@@ -62,7 +94,7 @@ def score_face_videos(
 
     Returns
     -------
-    ScoreResult
+    FaceScoreResult
         ``videos`` are `classifiers.chain.face_time.FaceScreenTime` (multi-label: actors share the screen);
         ``model_info`` has ``"faces"``: the face config, unknown threshold and smoothing.
 
@@ -123,7 +155,7 @@ def score_face_videos(
                   "smoothing": model.smoothing, "min_quality": model.min_quality,
                   "label_counts": dict(model.label_counts)},
     }
-    return ScoreResult(videos=videos, classes=list(model.actors), model_info=model_info, embed_reports=list(reports),
+    return FaceScoreResult(videos=videos, classes=list(model.actors), model_info=model_info, embed_reports=list(reports),
                        interval_level=interval_level if claimed is None else claimed,
                        interval_note=interval_note(model.interval, interval_level), video_info=video_info,
                        store_path=Path(store_path) if store_path is not None else None)

@@ -23,7 +23,7 @@ from .face_labels import FaceGrids, VideoFaceLabels, interval_face_labels
 from .labels import parse_labels
 from .table import NONE_LABEL
 
-#: Faces below this quality are left out of training by default (FaceTable.quality, 0..1); see docs/faces.md.
+#: Faces below this quality are left out of training by default (FaceTable.quality, 0..1); measured by bench/faces_classify.py.
 DEFAULT_MIN_QUALITY = 0.0
 
 

@@ -177,7 +177,7 @@ def _actor_spans(tables: list[LabelTable], grids: FaceGrids) -> dict[str, list[t
             video_id = resolve_video(table.path.name, r, grids, grids.name)
             t = grids.table(video_id).sample_times_s
             idx = np.flatnonzero((t >= r.start_s - TIME_TOLERANCE_S) & (t < r.end_s - TIME_TOLERANCE_S))
-            if len(idx):
+            if len(idx) > 1:  # one sample is the single-face rule's
                 spans.setdefault(video_id, []).append((r.label, idx))
     return spans
 

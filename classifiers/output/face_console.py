@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import math
 
+from rich import box
+from rich.console import Group
 from rich.table import Table
-
-from .console import _compact_table, screen_time_cell
+from rich.text import Text
 
 
 def face_label_lines(result) -> list[str]:
@@ -38,9 +39,14 @@ def face_board_table(result):
         rows.append([f"★ {row['model']}" if row["winner"] else row["model"], _num(row["worst_error_pct_of_video"], 1),
                      _num(row["worst_second_accuracy"], 3), _num(row["tracked_error_pct"], 1),
                      _num(row["unknown_as_cast_pct"], 1), _num(row["face_accuracy"], 3), _num(row["unknown_threshold"], 2)])
-    return _compact_table("faces, held out: worst actor's screen-time error in a video (% of its labelled seconds), worst "
-                          "actor's per-second accuracy, error of the tracked figure, faces of unknown people called an "
-                          "actor, faces named right, unknown threshold", headers, rows, n_left=1)
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 1), collapse_padding=True, pad_edge=False)
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="left" if i == 0 else "right")
+    for r in rows:
+        table.add_row(*r, style="bold green" if r[0].startswith("★") else None)
+    return Group(Text("faces, held out: worst actor's screen-time error in a video (% of its labelled seconds), worst "
+                      "actor's per-second accuracy, error of the tracked figure (seen, or carried by a track), faces of "
+                      "unknown people called an actor, faces named right, unknown threshold"), table)
 
 
 def face_screen_time_tables(result) -> list[Table]:
@@ -58,7 +64,7 @@ def face_screen_time_tables(result) -> list[Table]:
             table.add_column(col, justify="left" if col == "actor" else "right")
         for c in result.classes:
             interval = v.screen_time_interval_s[c] if v.screen_time_interval_s is not None else None
-            table.add_row(c, screen_time_cell(v.screen_time_s[c], interval), f"{v.tracked_s[c]:.1f} s",
+            table.add_row(c, _cell(v.screen_time_s[c], interval), f"{v.tracked_s[c]:.1f} s",
                           f"{100 * v.share[c]:.1f}%", str(v.n_appearances[c]), _opt(v.first_s[c]), _opt(v.last_s[c]))
         table.add_section()
         for name, seconds in (("together", v.together_s), ("no actor", v.none_s), ("unknown people", v.unknown_s)):
@@ -79,6 +85,15 @@ def face_screen_time_tables(result) -> list[Table]:
         table.add_row("unknown people", f"{unknown:.1f}", "", f"{100 * unknown / duration_s if duration_s else 0:.1f}%")
         tables.append(table)
     return tables
+
+
+def _cell(seconds: float, interval) -> str:
+    """'81.0 s (72–90)': seconds seen with the interval."""
+    if interval is None:
+        return f"{seconds:.1f} s"
+    lo, hi = interval
+    digits = 0 if hi - lo >= 10 else 1
+    return f"{seconds:.1f} s ({lo:.{digits}f}–{hi:.{digits}f})"
 
 
 def _opt(x) -> str:
