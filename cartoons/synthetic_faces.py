@@ -111,7 +111,7 @@ def make_face_video(video_id: str, world: FaceWorld, *, seed: int, duration_s: f
         idx = np.flatnonzero(shot_of == shot)
         if len(idx) == 0:
             continue
-        n_cast = int(rng.choice(4, p=[0.15, 0.4, 0.3, 0.15]))
+        n_cast = min(int(rng.choice(4, p=[0.15, 0.4, 0.3, 0.15])), n_actors)
         people = [("actor", int(a)) for a in rng.choice(n_actors, n_cast, replace=False)]
         if rng.random() < extras_rate:
             people += [("extra", None)] * int(rng.integers(1, 3))

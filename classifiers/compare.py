@@ -152,10 +152,22 @@ def compare_models(
     same folds, stages and smoothing (per character), and a threshold per character chosen by
     cross-validation for screen-time error.
 
+    With `faces` (issue 24), the stored faces are classified instead: `classifiers.compare_faces.compare_face_models`
+    (faces of quality below `min_face_quality` left out of training; the per-video stages do not apply).
+
     Raises
     ------
     LabelsInvalid, TooFewSamples, StoreCorrupt, AllModelsFailed, OutputUnwritable
     """
+    if faces:  # a sample kind of its own: faces, not frames
+        if video is not None or classes is not None:
+            raise InvalidParameter("video" if video is not None else "classes",
+                                   "is for Image_ID,Class files, which say nothing of faces; drop it with --faces")
+        return compare_face_models(store_path, labels_path, out_path=out_path, report_path=report_path, models=models,
+                                   n_splits=n_splits, split=split, gap_s=gap_s, allow_leaky_split=allow_leaky_split,
+                                   metric=metric, timeout_s=timeout_s, n_jobs=n_jobs, random_state=random_state,
+                                   selection=selection, interval_method=interval_method, none_label=none_label,
+                                   min_quality=min_face_quality, on_plan=on_plan)
     if feature_norm not in ("auto", *FEATURE_NORMS):
         raise InvalidParameter("feature_norm", f"must be auto or one of {', '.join(FEATURE_NORMS)}, got {feature_norm!r}")
     check_report_path(report_path)
