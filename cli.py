@@ -171,7 +171,6 @@ def compare_models_command(
     selection: Selection = typer.Option(DEFAULT_SELECTION, "--selection", help="How the per-video stages and the model are chosen: one-se (the simplest within one standard error of the best: robust with few videos) or best (the best mean, stages one after the other). Smoothing is the best mean either way."),
     intervals: IntervalMethod = typer.Option(DEFAULT_INTERVAL_METHOD, "--intervals", help="How the model's screen-time intervals are made from the held-out videos' errors: cv-plus (CV+ over the fold models: wider where they disagree about a video), conformal (over videos), conformal-class, or t-rms (before issue 20). Each claims no more than n/(n+1) with n labelled videos."),
     faces: bool = typer.Option(False, "--faces", help="Classify the stored faces (embed --faces), not whole frames: labels say who is on screen when (faces are assigned to them), or Label Studio / CVAT boxes or a video,track,label file say whose each face is; faces of people nobody labelled are 'unknown'."),
-    min_face_quality: float = typer.Option(0.0, "--min-face-quality", min=0.0, max=1.0, metavar="Q", help="With --faces: leave faces of quality below Q (0-1) out of training."),
 ) -> None:
     """Compare classifiers by cross-validation; save the best.
 
@@ -187,7 +186,7 @@ def compare_models_command(
         n_splits=folds, split=split.value, gap_s=gap_s, allow_leaky_split=allow_leaky_split, metric=metric.value,
         timeout_s=timeout, n_jobs=jobs, random_state=seed, feature_norm=feature_norm.value, context_s=context,
         on_plan=lambda plan: out.print(folds_table(plan)), multi_label=multi_label, none_label=none_label,
-        selection=selection.value, interval_method=intervals.value, faces=faces, min_face_quality=min_face_quality,
+        selection=selection.value, interval_method=intervals.value, faces=faces,
     )
     out.print(feature_norm_line(result))
     out.print(leaderboard_table(result))

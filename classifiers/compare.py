@@ -22,7 +22,6 @@ from classifiers.chain.smoothing import Smoother, candidate_smoothers
 from classifiers.chain.stages import FEATURE_NORMS, context_grid
 from classifiers.choices import DEFAULT_SELECTION
 from classifiers.compare_faces import compare_face_models
-from classifiers.data.face_dataset import DEFAULT_MIN_QUALITY
 from classifiers.data.dataset import LabelledVideos, load_labelled_videos
 from classifiers.data.table import NONE_LABEL
 from classifiers.output.leaderboard import check_report_path, write_report
@@ -124,7 +123,7 @@ def compare_models(
     selection: str = DEFAULT_SELECTION,
     interval_method: str = DEFAULT_METHOD,
     faces: bool = False,
-    min_face_quality: float = DEFAULT_MIN_QUALITY,
+    min_face_quality: float | None = None,
 ) -> ComparisonResult:
     """Compare classifiers on the labelled frames of a store; save the winner to `out_path`.
 
@@ -152,17 +151,15 @@ def compare_models(
     same folds, stages and smoothing (per character), and a threshold per character chosen by
     cross-validation for screen-time error.
 
-    With `faces` (issue 24), the stored faces are classified instead: `classifiers.compare_faces.compare_face_models`
-    (faces of quality below `min_face_quality` left out of training; the per-video stages do not apply).
+    With `faces` (issue 24), the stored faces are classified: `classifiers.compare_faces.compare_face_models`.
 
     Raises
     ------
     LabelsInvalid, TooFewSamples, StoreCorrupt, AllModelsFailed, OutputUnwritable
     """
+    if faces and (video is not None or classes is not None):
+        raise InvalidParameter("video" if video is not None else "classes", "is for Image_ID,Class files, not --faces")
     if faces:  # a sample kind of its own: faces, not frames
-        if video is not None or classes is not None:
-            raise InvalidParameter("video" if video is not None else "classes",
-                                   "is for Image_ID,Class files, which say nothing of faces; drop it with --faces")
         return compare_face_models(store_path, labels_path, out_path=out_path, report_path=report_path, models=models,
                                    n_splits=n_splits, split=split, gap_s=gap_s, allow_leaky_split=allow_leaky_split,
                                    metric=metric, timeout_s=timeout_s, n_jobs=n_jobs, random_state=random_state,

@@ -105,7 +105,7 @@ def compare_face_models(
     selection: str = DEFAULT_SELECTION,
     interval_method: str = DEFAULT_METHOD,
     none_label: str | None = None,
-    min_quality: float = DEFAULT_MIN_QUALITY,
+    min_quality: float | None = DEFAULT_MIN_QUALITY,
     smoothings: Sequence[str] = SMOOTHINGS,
     rounds: int = DEFAULT_ROUNDS,
     min_iou: float = MIN_IOU,
@@ -144,6 +144,7 @@ def compare_face_models(
         from featurestore.store.store import FeatureStore
 
         store = FeatureStore(store)
+    min_quality = DEFAULT_MIN_QUALITY if min_quality is None else min_quality
     data = load_labelled_faces(store, labels_path, none_label=none_label or NONE_LABEL, min_quality=min_quality,
                                min_iou=min_iou, rounds=rounds, seed=random_state)
     plan = plan_folds(data.video_ids, data.time_s, data.y, n_splits=n_splits, split=split, gap_s=gap_s,
