@@ -221,3 +221,16 @@ def test_faces_through_the_real_store(tmp_path):
     compare_face_models(tmp_path / "f.h5", labels, out_path=tmp_path / "m.skops", models=["logreg"], n_splits=3, n_jobs=1)
     result = score_face_videos([videos[3].video_id], model_path=tmp_path / "m.skops", store_path=tmp_path / "f.h5")
     assert set(result.videos[0].screen_time_s) == set(world.actors)
+
+
+def test_inner_folds_hold_out_one_actor_with_whole_videos(trained):
+    from classifiers.data.face_dataset import load_labelled_faces
+    from classifiers.selection.face_unknown import inner_folds
+
+    d, world, store, _, _, _ = trained
+    data = load_labelled_faces(store, d / "labels.csv")
+    folds = inner_folds(data, np.arange(len(data.y)), outer=-1)
+    assert sorted(f.actor for f in folds) == sorted(world.actors)
+    for f in folds:
+        assert f.actor not in set(data.y[f.train]) and f.actor in set(data.y[f.test])
+        assert set(data.video_ids[f.train]).isdisjoint(data.video_ids[f.test])

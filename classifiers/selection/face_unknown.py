@@ -23,6 +23,7 @@ from classifiers.chain.face_model import FaceModel
 THRESHOLD_GRID = tuple(round(0.05 * k, 2) for k in range(1, 20))  # 0.05 .. 0.95
 DEFAULT_THRESHOLD = 0.5  # without any fold to choose on (one actor, too few faces)
 MAX_GROUPS = 3  # training videos are split into at most this many groups, held out in turn
+MAX_HELD_OUT_ACTORS = 6  # actors held out per training set (a seeded choice beyond): the inner fits' cost is bounded
 
 
 @dataclass
@@ -40,14 +41,17 @@ def inner_folds(data, train: np.ndarray, *, outer: int, seed: int = 0) -> list[I
 
     Each actor is held out with a group of whole training videos (groups take turns), or with the later half of
     the faces when there is one training video; folds whose test holds none of the actor's faces, or whose training
-    holds one class, are left out.
+    holds one class, are left out. With more than `MAX_HELD_OUT_ACTORS` actors, a seeded choice of them is held out.
     """
     train = np.asarray(train, dtype=np.intp)
     y, videos = data.y[train], data.video_ids[train]
     actors = sorted(set(y.tolist()) - {UNKNOWN})
+    rng = np.random.default_rng(seed + outer + 1)
+    if len(actors) > MAX_HELD_OUT_ACTORS:
+        actors = sorted(rng.choice(actors, MAX_HELD_OUT_ACTORS, replace=False).tolist())
     names = sorted(set(videos.tolist()))
     if len(names) >= 2:
-        order = np.random.default_rng(seed + outer + 1).permutation(names).tolist()
+        order = rng.permutation(names).tolist()
         groups = [np.isin(videos, order[g::min(MAX_GROUPS, len(names))]) for g in range(min(MAX_GROUPS, len(names)))]
     else:
         later = data.time_s[train] >= np.median(data.time_s[train])
