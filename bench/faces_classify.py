@@ -3,7 +3,8 @@
 No video, no detector: `cartoons.synthetic_faces` draws each video's faces (128-d descriptors around each actor's
 centre on the unit sphere, per-video drift, per-track pose, noise growing as quality falls, missed detections, junk
 faces, extras nobody labels). Training videos get the labels a user writes (`video,start,end,label`: who is on screen
-when, 'neither' where no actor is); held-out videos are drawn with more drift and new extras. Trains with the public
+when, 'neither' where no actor is); held-out videos are drawn with new extras, and with --test-shift each actor's
+look moved towards another's. Trains with the public
 API (`compare_face_models`, through a stand-in store with the face contract), scores the held-out videos
 (`score_face_videos`) and reports against the truth:
 
@@ -83,6 +84,8 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--test-drift", type=float, default=0.3, help="held-out videos' drift of each actor's look")
+    p.add_argument("--test-shift", type=float, default=0.0, help="held-out videos: each actor's look moves towards "
+                   "another's by a share up to this (videos unlike the training ones)")
     p.add_argument("--spread", type=float, default=0.9, help="how far apart people are (0.9: about 0.95 apart)")
     p.add_argument("--face-noise", type=float, default=0.25)
     p.add_argument("--quality-noise", type=float, default=1.0, help="extra noise of a face of quality 0, times --face-noise")
@@ -93,7 +96,8 @@ def main() -> None:
     noise = {"face_noise": args.face_noise, "quality_noise": args.quality_noise, "confusion": args.confusion,
              "duration_s": args.duration_s}
     train = make_face_videos(world, args.train, seed=args.seed + 1, **noise)
-    test = make_face_videos(world, args.test, seed=args.seed + 2, prefix="heldout", drift=args.test_drift, **noise)
+    test = make_face_videos(world, args.test, seed=args.seed + 2, prefix="heldout", drift=args.test_drift,
+                            shift=args.test_shift, **noise)
     store = SyntheticFaceStore(train + test)
     results = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -83,12 +83,15 @@ class SyntheticFaces:
 def make_face_video(video_id: str, world: FaceWorld, *, seed: int, duration_s: float = 120.0, sample_fps: float = 1.0,
                     miss_rate: float = 0.08, junk_rate: float = 0.02, extras_rate: float = 0.5, drift: float = 0.2,
                     track_noise: float = 0.25, face_noise: float = 0.25, quality_noise: float = 1.0,
-                    confusion: float = 0.0, break_rate: float = 0.1, config: dict = CONFIG) -> SyntheticFaces:
+                    confusion: float = 0.0, shift: float = 0.0, break_rate: float = 0.1,
+                    config: dict = CONFIG) -> SyntheticFaces:
     """A video's faces drawn from `world` (see the module docstring); `seed` decides everything else.
 
     A face's noise is `face_noise` * (1 + `quality_noise` * (1 - quality)) (a unit direction times that length);
     with `confusion`, a poor face also looks partly like another actor: its centre moves towards a random actor's
-    by a share up to `confusion` * (1 - quality)^2 (isotropic noise alone hardly confuses 128-d descriptors).
+    by a share up to `confusion` * (1 - quality)^2 (isotropic noise alone hardly confuses 128-d descriptors). With
+    `shift`, each actor's look in this video moves towards another actor's by a share from `shift` / 2 to `shift`
+    (other photos, make-up, lighting: a video unlike the training ones; `drift` alone, isotropic, barely shows).
     """
     rng = np.random.default_rng(seed)
     n_actors = len(world.actors)
@@ -103,6 +106,9 @@ def make_face_video(video_id: str, world: FaceWorld, *, seed: int, duration_s: f
     cuts = np.unique(np.asarray(cuts, dtype=np.float64))
     shot_of = np.searchsorted(cuts, times, side="right").astype(np.int32)
     looks = unit(world.centres + drift * unit(rng.normal(size=(n_actors, DIM))))  # this video's look of each actor
+    if shift:
+        share = shift * rng.uniform(0.5, 1.0, size=(n_actors, 1))
+        looks = unit((1 - share) * looks + share * world.centres[(np.arange(n_actors) + 1 + rng.integers(n_actors - 1 or 1)) % n_actors])
     truth = np.zeros((m, n_actors), bool)
     extras_on = np.zeros(m, bool)
     rows: list[dict] = []

@@ -14,7 +14,7 @@ from rich.text import Text
 
 
 def face_label_lines(result) -> list[str]:
-    """How the labelled faces got their labels, what was left out, and the unknown threshold, in a few lines."""
+    """How the labelled faces got their labels and what was left out, in two lines."""
     c = result.label_counts
     unknown = c.get("leftover", 0) + c.get("none", 0)
     lines = [f"labelled faces: {c.get('faces', 0) - c.get('unlabelled', 0)} of {c.get('faces', 0)} -- "
@@ -24,14 +24,12 @@ def face_label_lines(result) -> list[str]:
              f"{c.get('none', 0)} where no actor is labelled)",
              f"left out: {c.get('unlabelled', 0)} faces outside labelled samples, {c.get('low_quality', 0)} below quality "
              f"{result.min_quality:g}; {c.get('missed', 0)} labelled actor-samples had no face for the actor"]
-    if result.threshold_why:
-        lines.append(f"unknown threshold {result.threshold_why}")
     return lines
 
 
 def face_board_table(result):
     """Per model: what faces add to the leaderboard (all in --report)."""
-    headers = ["model", "worst err % video", "worst s acc", "tracked err %", "unknown as cast %", "face acc", "threshold"]
+    headers = ["model", "worst %", "s acc", "tracked %", "as cast %", "face acc", "threshold"]
     rows = []
     for row in result.leaderboard.to_dict(orient="records"):
         if row["status"] != "ok":
@@ -44,9 +42,10 @@ def face_board_table(result):
         table.add_column(header, justify="left" if i == 0 else "right")
     for r in rows:
         table.add_row(*r, style="bold green" if r[0].startswith("★") else None)
-    return Group(Text("faces, held out: worst actor's screen-time error in a video (% of its labelled seconds), worst "
-                      "actor's per-second accuracy, error of the tracked figure (seen, or carried by a track), faces of "
-                      "unknown people called an actor, faces named right, unknown threshold"), table)
+    return Group(Text("faces, held out: worst % = the worst actor's screen-time error in a video, % of its labelled "
+                      "seconds; s acc = the worst actor's per-second accuracy; tracked % = screen-time error of the "
+                      "tracked figure; as cast % = faces of unknown people called an actor; face acc = faces named "
+                      "right; the unknown threshold"), table)
 
 
 def face_screen_time_tables(result) -> list[Table]:
