@@ -23,7 +23,8 @@ from .face_labels import FaceGrids, VideoFaceLabels, interval_face_labels
 from .labels import parse_labels
 from .table import NONE_LABEL
 
-#: Faces below this quality are left out of training by default (FaceTable.quality, 0..1); measured by bench/faces_classify.py.
+#: Faces below this quality are left out of training by default (FaceTable.quality, 0..1): 0, as measured on
+#: synthetic faces by bench/faces_classify.py (docs/benchmarks.md) until real footage says otherwise.
 DEFAULT_MIN_QUALITY = 0.0
 
 
