@@ -175,6 +175,7 @@ def compare_models_command(
     none_label: str = typer.Option(None, "--none-label", metavar="LABEL", help="With --multi-label: the label that says no character is on screen [default: neither]."),
     selection: Selection = typer.Option(DEFAULT_SELECTION, "--selection", help="How the per-video stages and the model are chosen: one-se (the simplest within one standard error of the best: robust with few videos) or best (the best mean, stages one after the other). Smoothing is the best mean either way."),
     intervals: IntervalMethod = typer.Option(DEFAULT_INTERVAL_METHOD, "--intervals", help="How the model's screen-time intervals are made from the held-out videos' errors: cv-plus (CV+ over the fold models: wider where they disagree about a video), conformal (over videos), conformal-class, or t-rms (before issue 20). Each claims no more than n/(n+1) with n labelled videos."),
+    faces: bool = typer.Option(False, "--faces", help="Classify the stored faces (embed --faces), not whole frames: labels say who is on screen when (faces are assigned to them), or Label Studio / CVAT boxes or a video,track,label file say whose each face is; faces of people nobody labelled are 'unknown'."),
 ) -> None:
     """Compare classifiers by cross-validation; save the best.
 
@@ -190,7 +191,7 @@ def compare_models_command(
         n_splits=folds, split=split.value, gap_s=gap_s, allow_leaky_split=allow_leaky_split, metric=metric.value,
         timeout_s=timeout, n_jobs=jobs, random_state=seed, feature_norm=feature_norm.value, context_s=context,
         on_plan=lambda plan: out.print(folds_table(plan)), multi_label=multi_label, none_label=none_label,
-        selection=selection.value, interval_method=intervals.value,
+        selection=selection.value, interval_method=intervals.value, faces=faces,
     )
     out.print(feature_norm_line(result))
     out.print(leaderboard_table(result))
@@ -282,6 +283,7 @@ def score(
     interval_level: float = typer.Option(0.9, "--interval-level", min=0.01, max=0.99, metavar="LEVEL", help="Level of the screen-time intervals, from how wrong whole held-out videos were in cross-validation."),
     label_studio: Path = typer.Option(None, "--label-studio", metavar="JSON", help="Write a Label Studio task per video, the model's segments as predictions to correct, and their labelling config JSON.config.xml."),
     url_prefix: str = typer.Option(None, "--url-prefix", metavar="URL", help="Task video URLs are URL + the file name [default: Label Studio's local files, /data/local-files/?d=PATH]."),
+    faces: bool = typer.Option(False, "--faces", help="Score with a face model (compare-models --faces): each actor's seconds with a face seen, and tracked; unknown people's; new videos' faces are found with the model's face settings."),
 ) -> None:
     """Report each class's screen time in VIDEOs, in seconds.
 
@@ -301,7 +303,7 @@ def score(
     _show_warnings()
     with RichProgress(console) as progress:
         result = score_videos(videos, model_path=model, store_path=store, sample_fps=fps, smooth=smooth,
-                              weights=weights, batch_size=batch_size, names=name or None, replace=replace,
+                              weights=weights, batch_size=batch_size, names=name or None, replace=replace, faces=faces,
                               progress=progress, on_wait=lambda msg: console.print(msg), interval_level=interval_level,
                               outputs=files)  # checked before any work: none over an input or another output
     tables_to = console if is_stdout(json_path) or is_stdout(csv_path) else out  # stdout carries the JSON or CSV alone

@@ -23,6 +23,7 @@ from classifiers.chain.persist import save_model
 from classifiers.chain.smoothing import Smoother, candidate_smoothers
 from classifiers.chain.stages import FEATURE_NORMS, context_grid
 from classifiers.choices import DEFAULT_SELECTION
+from classifiers.compare_faces import compare_face_models
 from classifiers.data.dataset import LabelledVideos, load_labelled_videos
 from classifiers.data.table import NONE_LABEL
 from classifiers.output.leaderboard import check_report_path, write_report
@@ -124,6 +125,8 @@ def compare_models(
     none_label: str | None = None,
     selection: str = DEFAULT_SELECTION,
     interval_method: str = DEFAULT_METHOD,
+    faces: bool = False,
+    min_face_quality: float | None = None,
 ) -> ComparisonResult:
     """Compare classifiers on the labelled frames of a store; save the winner to `out_path`.
 
@@ -151,10 +154,25 @@ def compare_models(
     same folds, stages and smoothing (per character), and a threshold per character chosen by
     cross-validation for screen-time error.
 
+    With `faces` (issue 24), the stored faces are classified: `classifiers.compare_faces.compare_face_models`.
+
     Raises
     ------
     LabelsInvalid, TooFewSamples, StoreCorrupt, AllModelsFailed, OutputUnwritable
     """
+    if faces and (video is not None or classes is not None):
+        raise InvalidParameter("video" if video is not None else "classes", "is for Image_ID,Class files, not --faces")
+    labels_paths = [labels_path] if isinstance(labels_path, (str, PathLike)) else list(labels_path)
+    files = CallFiles().read("the labels file", *labels_paths)
+    if isinstance(store_path, (str, PathLike)):  # else a store-like object (tests, notebooks)
+        files.store("store_path", store_path)
+    files.write("out_path", out_path).write("report_path", report_path).check()  # none over an input or another output
+    if faces:  # a sample kind of its own: faces, not frames
+        return compare_face_models(store_path, labels_path, out_path=out_path, report_path=report_path, models=models,
+                                   n_splits=n_splits, split=split, gap_s=gap_s, allow_leaky_split=allow_leaky_split,
+                                   metric=metric, timeout_s=timeout_s, n_jobs=n_jobs, random_state=random_state,
+                                   selection=selection, interval_method=interval_method, none_label=none_label,
+                                   min_quality=min_face_quality, on_plan=on_plan)
     if feature_norm not in ("auto", *FEATURE_NORMS):
         raise InvalidParameter("feature_norm", f"must be auto or one of {', '.join(FEATURE_NORMS)}, got {feature_norm!r}")
     check_report_path(report_path)
@@ -165,9 +183,6 @@ def compare_models(
     context_s = parse_context(context_s)
     models = check_models(models)
     none_label = check_none_label(none_label, multi_label)
-    labels_paths = [labels_path] if isinstance(labels_path, (str, PathLike)) else list(labels_path)
-    CallFiles().read("the labels file", *labels_paths).store("store_path", store_path).write("out_path", out_path) \
-        .write("report_path", report_path).check()  # no output over the labels, the store or the other output
     store = FeatureStore(store_path)
     data = load_labelled_videos(store, labels_path, video=video, classes=classes, multi_label=multi_label, none_label=none_label)
     norms = FEATURE_NORMS if feature_norm == "auto" else (feature_norm,)

@@ -17,6 +17,7 @@ from classifiers.chain.model import SavedModel
 from classifiers.chain.persist import check_config, load_model
 from classifiers.chain.smoothing import Smoother, parse_smoother
 from classifiers.chain.timeline import VideoScreenTime, total_screen_time
+from classifiers.score_faces import score_face_videos
 from featurestore.embedding.config import EmbeddingConfig
 from featurestore.embedding.runtime import build_embedder
 from classifiers.output.score_files import check_outputs
@@ -183,6 +184,7 @@ def score_videos(
     on_wait: Callable[[str], None] | None = None,
     interval_level: float = INTERVAL_LEVEL,
     outputs: dict | None = None,
+    faces: bool = False,
 ) -> ScoreResult:
     """Screen time per class for each video.
 
@@ -209,6 +211,8 @@ def score_videos(
     outputs : dict, optional
         The files the caller will write with `classifiers.output.score_files.write_outputs` (its keyword
         arguments): checked before any work (`check_outputs`), against the videos, the model and the store.
+    faces : bool
+        Score with a face model (``compare-models --faces``): `classifiers.score_faces.score_face_videos` (issue 24).
 
     A video further from the training samples than cross-validation's held-out videos were gets
     ``unlike_training`` True and an `UnlikeTrainingWarning` (`classifiers.chain.familiarity`).
@@ -226,6 +230,12 @@ def score_videos(
     check_names(names, paths)
     if outputs is not None:  # where each output may go, before the model is read; against the inputs below
         check_outputs(**outputs, n_videos=len(paths))
+    if faces:  # a sample kind of its own: faces, not frames (issue 24)
+        if smooth is not None:
+            raise InvalidParameter("smooth", "a face model smooths over tracks as chosen by cross-validation; drop --smooth")
+        return score_face_videos(paths, model_path=model_path, store_path=store_path, sample_fps=sample_fps, names=names,
+                                 replace=replace, batch_size=batch_size, progress=progress, on_wait=on_wait,
+                                 interval_level=interval_level, outputs=outputs)
     override = parse_smoother(smooth) if isinstance(smooth, str) else smooth
     saved = load_model(model_path)  # cheap checks first: a bad model fails before any decoding
     smoother = override or saved.smoother

@@ -99,12 +99,13 @@ def compare_models(store: PathLike, labels: PathLike | Sequence[PathLike], *, ou
 def score(paths: PathLike | Sequence[PathLike], *, model: PathLike = "best.skops", store: PathLike | None = None,
           fps: float | None = None, smooth: str | None = None, weights: str | None = None,
           names: list[str] | None = None, replace: bool = False, batch_size: int = 32,
-          interval_level: float = 0.9, progress: bool = False) -> Score:
+          interval_level: float = 0.9, progress: bool = False, faces: bool = False) -> Score:
     """Screen time per class of each video (files, folders, or stored names whose file is gone), as
     `screentime score`: new videos are embedded into `store` with the model's settings (default: the store the
     model was trained on; features.h5 for model files that do not name theirs).
 
-    Returns a `Score`: ``.to_pandas()`` (samples, segments, totals), ``.to_json()`` (the ``--json`` document),
+    With `faces`, a face model scores the videos' faces (``score --faces``). Returns a `Score`: ``.to_pandas()``
+    (samples, segments, totals), ``.to_json()`` (the ``--json`` document),
     ``.write(report="r.html", vtt="subs/")`` for the files `score` writes.
     """
     from classifiers.score import score_videos
@@ -121,7 +122,7 @@ def score(paths: PathLike | Sequence[PathLike], *, model: PathLike = "best.skops
     with _progress(progress) as bar:
         result = score_videos(expand_folders(_paths(paths)), model_path=model, store_path=store, sample_fps=fps,
                               smooth=smooth, weights=weights, batch_size=batch_size, names=names, replace=replace,
-                              progress=bar, interval_level=interval_level)
+                              progress=bar, interval_level=interval_level, faces=faces)
     return Score(result)
 
 

@@ -106,6 +106,8 @@ def load_model(path: str | Path) -> SavedModel:
             f"model file {path} holds a {type(payload).__name__}, not a screentime model; "
             f"use a file written by `{command('compare-models --out')}`"
         )
+    if payload.get("kind") == "faces":  # classifiers.chain.face_persist (issue 24)
+        raise ModelFileRefused(f"model file {path} classifies faces (compare-models --faces); score with `{command('score --faces')}`")
     if payload.get("format_version") != FORMAT_VERSION:
         raise ModelFileRefused(
             f"model file {path} has format version {quoted(payload.get('format_version'))}, this screentime reads {FORMAT_VERSION}; retrain it with compare-models"

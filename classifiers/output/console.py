@@ -17,6 +17,8 @@ from rich.text import Text
 from classifiers.selection.cv import CVPlan
 from classifiers.chain.smoothing import Smoother
 
+from .face_console import face_board_table, face_label_lines, face_screen_time_tables
+
 
 def folds_table(plan: CVPlan) -> Group:
     """One column per fold; rows: training and test frames and videos, frames dropped by the gap, test frames per class.
@@ -74,8 +76,9 @@ def class_table(result) -> Group:
         return _character_table(result, board)
     rows = [[str(c), *(f"{_num(row[f'recall_{c}'], 2)} / {_num(row[f'screen_time_error_pct_{c}'], 1)}" for row in board)]
             for c in result.classes]
-    return _compact_table("per class: recall / screen-time error %", ["class", *(row["model"] for row in board)], rows,
-                          n_left=1)
+    table = _compact_table("per class: recall / screen-time error %", ["class", *(row["model"] for row in board)], rows,
+                           n_left=1)
+    return Group(table, face_board_table(result)) if getattr(result, "faces", False) else table  # issue 24
 
 
 def _character_table(result, board: list[dict]) -> Group:
@@ -115,7 +118,8 @@ def cv_notes(result) -> list[str]:
     from classifiers.chain.intervals import interval_note
 
     why = [f"chosen {what}: {reason}" for what, reason in getattr(result, "choice", {}).items()]
-    return [line for line in (*why, result.cv.caveat, interval_note(result.interval)) if line]
+    faces = face_label_lines(result) if getattr(result, "faces", False) else []  # issue 24
+    return [line for line in (*why, result.cv.caveat, interval_note(result.interval), *faces) if line]
 
 
 def failure_lines(result) -> list[str]:
@@ -202,6 +206,8 @@ def store_check_lines(check, *, repaired: bool = False) -> list[str]:
 
 def feature_norm_line(result) -> str:
     """Which per-video stages (normalisation, temporal context) compare-models used, and why."""
+    if getattr(result, "faces", False):
+        return "face descriptors, one per face: no per-video stages"
     used = f"per-video features: normalisation {result.feature_norm}, context {_context(result.context_s)}"
     if not result.stage_scores:
         return used
@@ -228,6 +234,8 @@ def screen_time_cell(seconds: float, interval) -> str:
 
 def screen_time_tables(result) -> list[Table]:
     """One table per scored video, and a total table when there are several."""
+    if result.model_info.get("faces"):  # issue 24
+        return face_screen_time_tables(result)
 
     def fmt(x):
         return "-" if x is None else f"{x:.1f}"

@@ -22,6 +22,7 @@ import numpy as np
 from classifiers.chain.timeline import VideoScreenTime
 from featurestore.errors import SourceVideoMoved
 
+from .face_report import add_face_context
 from .thumbnails import VideoThumbnails, plan_thumbnails, video_thumbnails
 
 TEMPLATE = "report.html.j2"
@@ -52,6 +53,7 @@ def report_html(result, *, thumbnails: bool = True) -> str:
     plans = plan_thumbnails(result.videos) if thumbnails else [{} for _ in result.videos]
     thumbs = [_thumbnails(result, video, plan, thumbnails) for video, plan in zip(result.videos, plans)]
     videos = [_video_context(v, t, colours, result.model_info) for v, t in zip(result.videos, thumbs)]
+    add_face_context(videos, result, colours)  # score --faces: named boxes, appearances (issue 24)
     return env.get_template(TEMPLATE).render(
         title=", ".join(v.video_id for v in result.videos) or "no video", videos=videos, classes=classes, colours=colours,
         multi_label=result.multi_label, model=result.model_info, totals=_totals(result),
@@ -68,16 +70,17 @@ def script_source(script: str) -> str:
 def page_warnings(result, thumbs: list[VideoThumbnails]) -> list[str]:
     """Everything a reader must not miss, one sentence each: weights, intervals, unlike videos, missing frames."""
     out = []
+    faces = bool(result.model_info.get("faces"))  # a face model (issue 24) uses no VGG16 and keeps no training samples
     weights = str(result.model_info.get("embedding_config", {}).get("weights", ""))
-    if weights.startswith("random"):
+    if weights.startswith("random") and not faces:
         out.append("VGG16 ran with random weights (not pretrained): the features, and so the screen times, are less "
                    "reliable than with the ImageNet weights.")
     if not result.interval_note or result.interval_note.startswith("no interval"):
         out.append(f"No error bars: {result.interval_note or 'the model gives none'}.")
-    if result.model_info.get("unlike_training") is None:
+    if not faces and result.model_info.get("unlike_training") is None:
         out.append("This model file keeps no record of its training samples (saved before this check existed), so "
                    "nothing says whether a video is unlike the training videos; retrain it with compare-models.")
-    elif result.model_info["unlike_training"].get("threshold") is None:
+    elif not faces and result.model_info["unlike_training"].get("threshold") is None:
         out.append("Cross-validation held out no whole video, so nothing says whether a video is unlike the training "
                    "videos; label at least two videos.")
     for video, t in zip(result.videos, thumbs):

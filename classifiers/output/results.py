@@ -31,7 +31,8 @@ presentation time of the frame that was used (what `FeatureStore.load` returns),
 at most n/(n+1) with n of them; `classifiers.chain.intervals`). `unlike_training` is true for a video further from the training samples than
 the videos held out in cross-validation were (`training_distance`, `model.unlike_training.threshold`;
 `classifiers.chain.familiarity`), null when the model cannot tell (older model files, one labelled video).
-Seconds are rounded to 3 decimals, shares and probabilities to 4.
+A face model (``score --faces``, issue 24) adds ``unknown_s``, ``tracked_s`` and per sample ``faces`` and ``unknown``
+(`classifiers.output.face_results`). Seconds are rounded to 3 decimals, shares and probabilities to 4.
 The path '-' means stdout.
 """
 
@@ -48,6 +49,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from classifiers.chain.timeline import VideoScreenTime, total_screen_time
+from classifiers.output.face_results import add_face_fields, add_face_totals, is_face_result
 from featurestore.files import atomic_output, atomic_write
 from featurestore.provenance import json_safe
 
@@ -79,6 +81,7 @@ def results_to_dict(results: Sequence[VideoScreenTime], model_info: dict | None 
     if results and all(r.multi_label for r in results):
         doc["total_together_s"] = _round(sum(r.together_s for r in results), SECONDS_DECIMALS)
         doc["total_none_s"] = _round(sum(r.none_s for r in results), SECONDS_DECIMALS)
+    add_face_totals(doc, results)  # score --faces (issue 24)
     return {**doc, "interval_level": levels[0] if levels else None, "interval_note": interval_note}
 
 
@@ -143,7 +146,7 @@ def _video_to_dict(result: VideoScreenTime) -> dict:
         samples = [{"time": t, "actual_s": a, key: label, "proba": dict(zip(classes, row))}
                    for t, a, label, row in zip(times, actual, labels, proba_rows)]
     together = {"together_s": _round(result.together_s, SECONDS_DECIMALS), "none_s": _round(result.none_s, SECONDS_DECIMALS)}
-    return {
+    doc = {
         "video": result.video_id,
         "duration_s": _round(result.duration_s, SECONDS_DECIMALS),
         "sample_fps": _round(result.sample_fps, 6),
@@ -168,6 +171,7 @@ def _video_to_dict(result: VideoScreenTime) -> dict:
         "unlike_training": result.unlike_training,
         "training_distance": _round(result.training_distance, FRACTION_DECIMALS),
     }
+    return add_face_fields(doc, result) if is_face_result(result) else doc  # score --faces (issue 24)
 
 
 def _dumps(doc: dict) -> str:

@@ -1,0 +1,98 @@
+"""Whose each face is: a face classifier's probabilities -> one actor per face, or `UNKNOWN` (issue 24).
+
+A face is an actor's when that actor's probability reaches the model's unknown threshold and beats the classifier's
+own `unknown` class (faces of people nobody labelled, when it was trained on some); otherwise it is `UNKNOWN`. An
+actor is one person, so within one sample at most one face is theirs: where faces of one sample would share an
+actor, the faces and actors are assigned together (the Hungarian method, scipy's `linear_sum_assignment`) for the
+likeliest assignment, and a face left without an actor is `UNKNOWN`. With smoothing ``"track"`` each face first
+takes the mean probabilities of its track (the faces linked across samples of one shot: one person).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+UNKNOWN = "unknown"
+#: How face probabilities are smoothed before the decision: none, or the mean over each face's track.
+SMOOTHINGS = ("none", "track")
+_NEVER = 1e6  # cost of a forbidden pairing in the assignment (finite: scipy refuses infeasible matrices)
+
+
+def actor_columns(proba: np.ndarray, classes, actors: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities of `actors`, shape (n, n_actors); of `UNKNOWN`, shape (n,)) from a classifier's columns
+    `classes` (a fold's model may lack an actor: its column stays 0)."""
+    proba = np.asarray(proba, dtype=np.float64)
+    classes = [str(c) for c in classes]
+    out = np.zeros((len(proba), len(actors)))
+    for j, a in enumerate(actors):
+        if a in classes:
+            out[:, j] = proba[:, classes.index(a)]
+    unknown = proba[:, classes.index(UNKNOWN)] if UNKNOWN in classes else np.zeros(len(proba))
+    return out, unknown
+
+
+def track_mean(values: np.ndarray, track: np.ndarray) -> np.ndarray:
+    """Each row replaced by the mean of the rows of its track (`track` (n,) int, -1: none, kept as is)."""
+    values = np.asarray(values, dtype=np.float64)
+    track = np.asarray(track)
+    out = values.copy()
+    linked = track >= 0
+    if not linked.any():
+        return out
+    ids, inverse = np.unique(track[linked], return_inverse=True)
+    sums = np.zeros((len(ids),) + values.shape[1:])
+    np.add.at(sums, inverse, values[linked])
+    counts = np.bincount(inverse, minlength=len(ids)).reshape((-1,) + (1,) * (values.ndim - 1))
+    out[linked] = (sums / counts)[inverse]
+    return out
+
+
+def smooth(proba: np.ndarray, track: np.ndarray, smoothing: str) -> np.ndarray:
+    """`proba` (n, k) smoothed as `smoothing` (one of `SMOOTHINGS`) says."""
+    if smoothing not in SMOOTHINGS:
+        raise ValueError(f"smoothing must be one of {', '.join(SMOOTHINGS)}, got {smoothing!r}")
+    return track_mean(proba, track) if smoothing == "track" else np.asarray(proba, dtype=np.float64)
+
+
+def decide(p_actor: np.ndarray, p_unknown: np.ndarray, sample: np.ndarray, threshold: float) -> np.ndarray:
+    """Each face's actor (index into the columns of `p_actor`), or -1 for `UNKNOWN`.
+
+    Parameters
+    ----------
+    p_actor : ndarray of shape (n_faces, n_actors)
+    p_unknown : ndarray of shape (n_faces,)
+        The classifier's probability of its `UNKNOWN` class (zeros without one).
+    sample : ndarray of shape (n_faces,), int
+        The sample each face belongs to; faces of one sample never share an actor.
+    threshold : float
+        An actor's probability must reach it (and the face's unknown probability) for the face to be theirs.
+
+    Returns
+    -------
+    ndarray of shape (n_faces,), int
+    """
+    p_actor = np.asarray(p_actor, dtype=np.float64)
+    n, k = p_actor.shape
+    floor = np.maximum(float(threshold), np.asarray(p_unknown, dtype=np.float64))
+    allowed = (p_actor >= floor[:, None]) & (p_actor > 0)
+    best = np.where(allowed.any(axis=1), np.where(allowed, p_actor, -1.0).argmax(axis=1), -1) if k else np.full(n, -1)
+    sample = np.asarray(sample)
+    chosen = best >= 0
+    if chosen.sum() < 2:
+        return best
+    keys = sample[chosen] * (k + 1) + best[chosen]
+    _, counts = np.unique(keys, return_counts=True)
+    if counts.max() < 2:
+        return best
+    from scipy.optimize import linear_sum_assignment
+
+    clashing = np.unique(sample[chosen][np.isin(keys, np.unique(keys)[counts > 1])])
+    for s in clashing.tolist():
+        faces = np.flatnonzero(sample == s)
+        cost = np.where(allowed[faces], -np.log(np.clip(p_actor[faces], 1e-12, None)), _NEVER)
+        reject = np.full((len(faces), len(faces)), _NEVER)
+        np.fill_diagonal(reject, -np.log(np.clip(floor[faces], 1e-12, None)))  # each face may stay unknown
+        rows, cols = linear_sum_assignment(np.hstack([cost, reject]))
+        for r, c in zip(rows, cols):
+            best[faces[r]] = c if c < k and allowed[faces[r], c] else -1
+    return best

@@ -1,0 +1,134 @@
+"""A fitted face model as one object (issue 24): `FaceModel.predict_video(table)` is the one path from a video's
+stored faces to each actor's screen time -- face classifier -> smoothing over tracks -> whose each face is, unknown
+people included (`face_decide`) -> seconds (`face_time`) -> an interval. `score --faces`, cross-validation's
+held-out scoring and Python users all call it. Files: face_persist.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .face_decide import SMOOTHINGS, actor_columns, decide, smooth
+from .face_time import FaceScreenTime, sample_of_faces, summarize_faces
+from .intervals import INTERVAL_LEVEL, claimed_level, method_of, screen_time_interval
+
+
+@dataclass
+class FaceModel:
+    """A face classifier, its unknown threshold and smoothing, and what it was trained on.
+
+    Attributes
+    ----------
+    pipeline : fitted scikit-learn classifier
+        ``predict_proba`` of face descriptors (n_faces, d); its classes are actors, and `UNKNOWN` when it was
+        trained on faces of people nobody labelled.
+    actors : list of str
+        The actors, in the column order of every result.
+    threshold : float
+        The unknown threshold: an actor's probability must reach it for a face to be theirs (chosen by
+        cross-validation on faces whose actor was held out, `classifiers.selection.face_unknown`).
+    smoothing : {"none", "track"}
+        Whether each face takes the mean probabilities of its track before the decision.
+    face_config : dict
+        The face config identity of the training faces (`FaceTable.config`); scoring refuses others.
+    embedding_config : dict
+        The frame embedding config of the training store (new videos are embedded with it).
+    interval : dict
+        Held-out screen-time errors behind the intervals (`classifiers.chain.intervals.error_spread`).
+    fold_pipelines, fold_thresholds : lists
+        The cross-validation fold models and their thresholds, for CV+ intervals.
+    min_quality : float
+        Faces below this quality were left out of training (all faces are scored).
+    label_counts : dict
+        How the training faces got their labels (`classifiers.data.face_assign`).
+    """
+
+    pipeline: object
+    actors: list[str]
+    threshold: float
+    smoothing: str = "track"
+    face_config: dict = field(default_factory=dict)
+    embedding_config: dict = field(default_factory=dict)
+    model_name: str = ""
+    cv: dict = field(default_factory=dict)
+    scores: dict = field(default_factory=dict)
+    training_videos: list[str] = field(default_factory=list)
+    versions: dict = field(default_factory=dict)
+    created_at: str = ""
+    path: Path | None = None
+    interval: dict = field(default_factory=dict)
+    fold_pipelines: list = field(default_factory=list, repr=False)
+    fold_thresholds: list = field(default_factory=list)
+    min_quality: float = 0.0
+    label_counts: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.smoothing not in SMOOTHINGS:
+            raise ValueError(f"smoothing must be one of {', '.join(SMOOTHINGS)}, got {self.smoothing!r}")
+
+    def face_proba(self, table, pipeline=None) -> tuple[np.ndarray, np.ndarray]:
+        """(actors' probabilities (n_faces, n_actors), unknown probability (n_faces,)) of `table`'s faces, smoothed."""
+        pipeline = self.pipeline if pipeline is None else pipeline
+        n = len(table)
+        if n == 0:
+            return np.zeros((0, len(self.actors))), np.zeros(0)
+        raw = pipeline.predict_proba(np.asarray(table.embedding, dtype=np.float32))
+        both = np.column_stack(actor_columns(raw, pipeline.classes_, self.actors))
+        both = smooth(both, np.asarray(table.track), self.smoothing)
+        return both[:, :-1], both[:, -1]
+
+    def decide(self, table, pipeline=None, threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(each face's actor index or -1 for unknown (n_faces,), actors' probabilities (n_faces, n_actors))."""
+        p_actor, p_unknown = self.face_proba(table, pipeline)
+        sample = sample_of_faces(table.sample_times_s, table.time_s)
+        return decide(p_actor, p_unknown, sample, self.threshold if threshold is None else threshold), p_actor
+
+    def _uses_folds(self) -> bool:
+        return (bool(self.fold_pipelines) and method_of(self.interval) == "cv-plus"
+                and len(self.fold_pipelines) == len(self.fold_thresholds) == 1 + max(self.interval.get("folds") or [0]))
+
+    def predict_video(self, table, *, duration_s: float | None = None, sample_fps: float | None = None,
+                      video_id: str | None = None, interval_level: float = INTERVAL_LEVEL) -> FaceScreenTime:
+        """Screen time per actor of ONE video from its stored faces.
+
+        Parameters
+        ----------
+        table : FaceTable
+            All the video's faces (`featurestore.faces.table.FaceTable`, as `FeatureStore.faces` returns it).
+        duration_s : float, optional
+            Length of the video in seconds; default: one sampling interval after the last sample.
+        sample_fps : float, optional
+            Samples per second; default: from the median spacing of the samples.
+        video_id : str, optional
+            Default: the table's.
+        interval_level : float
+            Level of the screen-time intervals asked for, in (0, 1) (`classifiers.chain.intervals`).
+
+        Returns
+        -------
+        FaceScreenTime
+            Per actor: seconds seen, share, segments, appearances, ``screen_time_interval_s``; ``tracked_s``,
+            ``unknown_s``, ``together_s``, ``none_s``; every face and whose it is (``faces``).
+        """
+        t = np.asarray(table.sample_times_s, dtype=np.float64)
+        if sample_fps is None:
+            sample_fps = 1.0 / float(np.median(np.diff(t))) if len(t) > 1 else 1.0
+        if duration_s is None:
+            duration_s = float(t[-1]) + 1.0 / sample_fps if len(t) else 0.0
+        actor, p_actor = self.decide(table)
+        video = summarize_faces(video_id or table.video_id, table, actor, p_actor, self.actors, duration_s, sample_fps)
+        folds = []
+        if self._uses_folds() and len(t):
+            for pipeline, threshold in zip(self.fold_pipelines, self.fold_thresholds):
+                fold_actor, fold_p = self.decide(table, pipeline, threshold)
+                folds.append(summarize_faces(video.video_id, table, fold_actor, fold_p, self.actors, duration_s,
+                                             sample_fps).screen_time_s)
+        video.screen_time_interval_s = screen_time_interval(video.screen_time_s, video.duration_s, self.interval,
+                                                            interval_level, min_half_width_s=1.0 / sample_fps,
+                                                            fold_screen_time_s=folds or None)
+        claimed = claimed_level(self.interval, interval_level)
+        video.interval_level = float(interval_level if claimed is None else claimed)
+        return video

@@ -1,0 +1,99 @@
+"""Saving and loading a `FaceModel`, and checking stored faces against the face config it was trained on.
+
+A face model file is a skops archive like a frame model's (`classifiers.chain.modelfile`: loading cannot run code),
+a dict tagged ``format="screentime-model"`` and ``kind="faces"``: the fitted face classifier, the actors, the unknown
+threshold and smoothing, the face config identity and the frame embedding config of the training store, the
+held-out errors behind the intervals and the fold models (CV+), CV scheme and scores, how the training faces got
+their labels, library versions and creation time. `classifiers.chain.persist.load_model` refuses it (score it with
+``score --faces``), and `load_face_model` refuses a frame model.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+
+from featurestore.errors import ModelFileRefused, StoreMismatch, command
+from featurestore.provenance import library_versions
+
+from .face_model import FaceModel
+from .modelfile import dump_model_file, load_model_file
+from .persist import FORMAT, FORMAT_VERSION, MODEL_LIBRARIES
+
+KIND = "faces"
+
+
+def save_face_model(path: str | Path, model: FaceModel) -> Path:
+    """Write `model` to `path` atomically; returns the path."""
+    payload = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "kind": KIND, "pipeline": model.pipeline,
+        "actors": [str(a) for a in model.actors], "threshold": float(model.threshold), "smoothing": model.smoothing,
+        "face_config": dict(model.face_config), "embedding_config": dict(model.embedding_config),
+        "model_name": model.model_name, "cv": model.cv, "scores": model.scores,
+        "training_videos": list(model.training_videos), "versions": library_versions(MODEL_LIBRARIES),
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "interval": model.interval,
+        "min_quality": float(model.min_quality), "label_counts": dict(model.label_counts),
+    }
+    if model.fold_pipelines:
+        payload["fold_pipelines"] = list(model.fold_pipelines)
+        payload["fold_thresholds"] = [float(x) for x in model.fold_thresholds]
+    return dump_model_file(payload, Path(path))
+
+
+def load_face_model(path: str | Path) -> FaceModel:
+    """Load a face model written by `save_face_model`, building only trusted types.
+
+    Raises
+    ------
+    ModelFileRefused
+        The file is missing or unreadable, not a screentime model, or a model of whole frames.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileRefused(f"model file {path} does not exist; train one with "
+                               f"`{command(f'compare-models --faces --out {path}')}`")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        payload = load_model_file(path)
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ModelFileRefused(f"model file {path} is not a screentime model; use a file written by "
+                               f"`{command('compare-models --faces --out')}`")
+    if payload.get("kind") != KIND:
+        raise ModelFileRefused(f"model file {path} classifies whole frames, not faces; score it without --faces, or "
+                               f"train a face model with `{command('compare-models --faces')}`")
+    try:
+        return FaceModel(
+            pipeline=payload["pipeline"], actors=list(payload["actors"]), threshold=float(payload["threshold"]),
+            smoothing=str(payload.get("smoothing", "none")), face_config=dict(payload["face_config"]),
+            embedding_config=dict(payload.get("embedding_config", {})), model_name=payload.get("model_name", ""),
+            cv=payload.get("cv", {}), scores=payload.get("scores", {}), training_videos=payload.get("training_videos", []),
+            versions=payload.get("versions", {}), created_at=payload.get("created_at", ""), path=path,
+            interval=dict(payload.get("interval", {})), fold_pipelines=list(payload.get("fold_pipelines", [])),
+            fold_thresholds=[float(x) for x in payload.get("fold_thresholds", [])],
+            min_quality=float(payload.get("min_quality", 0.0)), label_counts=dict(payload.get("label_counts", {})),
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        raise ModelFileRefused(f"model file {path} is a screentime face model with missing or broken fields ({err}); "
+                               "retrain it with compare-models --faces") from None
+
+
+def face_config_differences(trained: dict, stored: dict) -> list[str]:
+    """'key: model value vs store value' for every face config key that differs (missing keys included)."""
+    keys = sorted(set(trained) | set(stored))
+    return [f"{k}: {trained.get(k, '(none)')} vs {stored.get(k, '(none)')}" for k in keys if trained.get(k) != stored.get(k)]
+
+
+def check_face_config(model: FaceModel, table, *, store_name: str = "the store") -> None:
+    """Refuse faces found under another face config than the model's, in one line.
+
+    Raises
+    ------
+    StoreMismatch
+    """
+    diff = face_config_differences(model.face_config, dict(table.config))
+    if diff:
+        name = model.path.name if model.path else "the model"
+        raise StoreMismatch(f"{name} was trained on faces unlike those of {table.video_id!r} in {store_name} (model vs "
+                            f"store: {'; '.join(diff[:3])}{'; ...' if len(diff) > 3 else ''}); embed the video with the "
+                            "model's face settings into another store, or retrain with compare-models --faces on this one")

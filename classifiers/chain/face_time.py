@@ -1,0 +1,155 @@
+"""Screen time from faces (issue 24): whose each face is -> each actor's seconds, unknown people's, time together.
+
+An actor is on screen at a sample where at least one face of the sample is theirs; each sample stands for its
+sampling interval (`classifiers.chain.timeline`), so seconds are exact sums of intervals, and actors' times may add
+up to more than the video. Besides: ``unknown_s``, the seconds with a face of nobody labelled; ``together_s``, two or
+more actors; ``none_s``, no actor. ``tracked_s`` is a separate figure: a track (one person's faces linked inside a
+shot) is its actor's, and carries them through the samples between its first and last face where the detector
+missed them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .face_decide import UNKNOWN
+from .presence import character_runs
+from .timeline import VideoScreenTime, appearances, sample_bounds_s
+
+_TIME_TOLERANCE_S = 1e-6
+
+
+@dataclass
+class FaceCalls:
+    """Each face of a scored video and whose it is (arrays of shape (n_faces,) unless said).
+
+    sample : int, the sample (index into the video's samples) of each face; label : object, the actor or
+    `UNKNOWN`; p : float, the probability of that actor (for `UNKNOWN`: 1 - the best actor's); box : (n_faces, 4)
+    float, x, y, w, h normalised; track : int (-1: none); quality : float in [0, 1]; frame_size : (width, height) px.
+    """
+
+    sample: np.ndarray
+    label: np.ndarray
+    p: np.ndarray
+    box: np.ndarray
+    track: np.ndarray
+    quality: np.ndarray
+    frame_size: tuple = (0, 0)
+
+    def at(self, k: int) -> np.ndarray:
+        """Rows of the faces of sample `k`."""
+        return np.flatnonzero(self.sample == k)
+
+
+@dataclass
+class FaceScreenTime(VideoScreenTime):
+    """`VideoScreenTime` of a face model (``multi_label`` True, `classes` the actors), with what faces add.
+
+    Attributes
+    ----------
+    unknown_s : float
+        Seconds with at least one face of nobody labelled.
+    tracked_s : dict of str to float
+        Per actor, seconds seen or carried by their tracks through missed detections (>= ``screen_time_s``).
+    faces : FaceCalls
+        Every face and whose it is.
+    unknown_on : ndarray of shape (n_samples,), bool
+        Samples with a face of nobody labelled.
+    tracked_on : ndarray of shape (n_samples, n_actors), bool
+        Each actor seen, or carried by their track, at each sample (what ``tracked_s`` sums).
+    """
+
+    unknown_s: float = 0.0
+    tracked_s: dict = field(default_factory=dict)
+    faces: FaceCalls | None = None
+    unknown_on: np.ndarray | None = None
+    tracked_on: np.ndarray | None = None
+
+
+def sample_of_faces(sample_times_s: np.ndarray, time_s: np.ndarray) -> np.ndarray:
+    """Index of each face's sample in `sample_times_s` (faces are stored at sampled times), shape (n_faces,)."""
+    sample_times_s = np.asarray(sample_times_s, dtype=np.float64)
+    idx = np.clip(np.searchsorted(sample_times_s, np.asarray(time_s, dtype=np.float64) - _TIME_TOLERANCE_S), 0,
+                  max(len(sample_times_s) - 1, 0))
+    if len(time_s) and np.any(np.abs(sample_times_s[idx] - time_s) > 1e-3):
+        raise ValueError("a face's time_s is not one of the table's sample_times_s")
+    return idx.astype(np.intp)
+
+
+def summarize_faces(video_id: str, table, actor: np.ndarray, p_actor: np.ndarray, actors: list[str], duration_s: float,
+                    sample_fps: float) -> FaceScreenTime:
+    """Screen time of one video from its faces and whose each is.
+
+    Parameters
+    ----------
+    video_id : str
+    table : FaceTable
+        The video's faces (`featurestore.faces.table.FaceTable`); its `sample_times_s` are the samples.
+    actor : ndarray of shape (n_faces,), int
+        Each face's actor, an index into `actors`, or -1 for unknown (`classifiers.chain.face_decide.decide`).
+    p_actor : ndarray of shape (n_faces, n_actors)
+        The (smoothed) probabilities the decision was made from; per sample, an actor's shown probability is the
+        largest of its faces'.
+    actors : list of str
+    duration_s, sample_fps : float
+        The video's length (seconds) and sampling rate (samples per second).
+    """
+    t = np.asarray(table.sample_times_s, dtype=np.float64)
+    bounds = sample_bounds_s(t, duration_s, sample_fps)
+    m, k = len(t), len(actors)
+    durations = np.diff(bounds)
+    sample = sample_of_faces(t, table.time_s)
+    actor = np.asarray(actor, dtype=np.intp)
+    on = np.zeros((m, k), bool)
+    seen = actor >= 0
+    on[sample[seen], actor[seen]] = True
+    presence = np.zeros((m, k))
+    if len(sample):
+        np.maximum.at(presence, sample, np.asarray(p_actor, dtype=np.float64).reshape(len(actor), k))
+    unknown_on = np.zeros(m, bool)
+    unknown_on[sample[~seen]] = True
+    carried = on | _carried(sample, actor, np.asarray(table.track), m, k)
+    segments = sorted((seg for j, c in enumerate(actors) for seg in character_runs(bounds, on[:, j], presence[:, j], c)),
+                      key=lambda seg: (seg.start_s, actors.index(seg.label)))
+    n_appearances, first_s, last_s = appearances(segments, actors)
+    total_s = float(durations.sum())
+    seconds = durations @ on if m else np.zeros(k)
+    names = np.asarray(actors, dtype=object)
+    labels = np.empty(m, dtype=object)
+    labels[:] = [tuple(names[row]) for row in on]
+    p_actor = np.asarray(p_actor, dtype=np.float64).reshape(len(actor), k)
+    own = p_actor[np.arange(len(actor)), np.clip(actor, 0, None)] if k else np.zeros(len(actor))
+    best = p_actor.max(axis=1) if k else np.zeros(len(actor))
+    face_label = np.full(len(actor), UNKNOWN, dtype=object)
+    face_label[seen] = names[actor[seen]]
+    calls = FaceCalls(sample=sample, label=face_label, p=np.where(seen, own, 1.0 - best),
+                      box=np.asarray(table.box, dtype=np.float64), track=np.asarray(table.track),
+                      quality=np.asarray(table.quality, dtype=np.float64), frame_size=tuple(table.frame_size))
+    n_on = on.sum(axis=1)
+    return FaceScreenTime(
+        video_id=str(video_id), duration_s=float(duration_s), sample_fps=float(sample_fps), classes=list(actors),
+        sample_s=t, labels=labels, proba=presence, sample_duration_s=durations,
+        screen_time_s={c: float(s) for c, s in zip(actors, seconds)},
+        share={c: (float(s) / total_s if total_s > 0 else 0.0) for c, s in zip(actors, seconds)},
+        n_appearances=n_appearances, first_s=first_s, last_s=last_s, segments=segments, multi_label=True, on_screen=on,
+        together_s=float(durations @ (n_on >= 2)) if m else 0.0, none_s=float(durations @ (n_on == 0)) if m else 0.0,
+        none_label="no actor", unknown_s=float(durations @ unknown_on) if m else 0.0,
+        tracked_s={c: float(s) for c, s in zip(actors, durations @ carried if m else np.zeros(k))},
+        faces=calls, unknown_on=unknown_on, tracked_on=carried,
+    )
+
+
+def _carried(sample: np.ndarray, actor: np.ndarray, track: np.ndarray, m: int, k: int) -> np.ndarray:
+    """(m, k) bool: samples inside a track's span (first to last face; tracks never cross a cut) where the track's
+    actor -- whose most of its faces are, if more than are unknown -- has no face of it."""
+    out = np.zeros((m, k), bool)
+    for tr in np.unique(track[track >= 0]).tolist():
+        rows = np.flatnonzero(track == tr)
+        votes = np.bincount(actor[rows] + 1, minlength=k + 1)  # 0: unknown
+        best = int(np.argmax(votes[1:])) if k else -1
+        if k == 0 or votes[best + 1] == 0 or votes[best + 1] <= votes[0]:
+            continue
+        out[sample[rows].min():sample[rows].max() + 1, best] = True
+    return out

@@ -1,0 +1,264 @@
+"""Labels that say which face is whose (issue 24): boxes drawn in Label Studio or CVAT, or a name per track.
+
+- Label Studio's JSON export of video tasks labelled with ``VideoRectangle`` + ``Labels``: each ``videorectangle``
+  result is one person's box over time, ``value.sequence`` its keyframes (frames from 1; x, y, width, height in % of
+  the frame) and ``value.labels`` its name. As Label Studio draws it (label_studio_tools' ``extract_key_frames``): an
+  enabled keyframe shows the box, linearly interpolated, through the next keyframe's frame; a disabled one ends it;
+  after the last enabled keyframe the box stays until ``framesCount``. Frame f is shown from (f - 1) / fps.
+- CVAT for video 1.1 XML with ``<box>`` shapes in its tracks (frames from 0, corners in pixels of
+  ``original_size``): a box not ``outside`` holds, interpolated towards the next box, until the next shape.
+- A CSV ``video,track,label`` naming stored tracks (`FaceTable.track`); ``unknown`` names a track of nobody labelled.
+
+Boxes are matched to the stored faces of each sample by their overlap (intersection over union, the Hungarian method
+for the best total, at least `MIN_IOU`). A box file labels every person it means to: in its annotated frames a face
+no box matches is `UNKNOWN`, and a box without a face is a missed actor. A track file labels the samples whose every
+face is on a named track. Video names and files are read as `classifiers.data.label_studio` and
+`classifiers.data.cvat` read them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import numpy as np
+
+from classifiers.chain.face_decide import UNKNOWN
+from featurestore.errors import LabelsInvalid
+
+from .cvat import parse_cvat
+from .face_labels import FaceGrids, VideoFaceLabels, check_actor_names
+from .label_studio import FIRST_FRAME, video_name
+from .names import resolve_video
+from .table import LabelRow
+
+MIN_IOU = 0.3
+KINDS = ("label-studio-boxes", "cvat-boxes", "track-names")
+
+
+def box_kind(text: str) -> str | None:
+    """Which of `KINDS` a labels file's text is, or None (an intervals file for `classifiers.data.labels`)."""
+    head = text.lstrip()[:1]
+    if head in "[{" and head and "videorectangle" in text.lower():
+        return "label-studio-boxes"
+    if head == "<" and "<box" in text:
+        return "cvat-boxes"
+    if head not in "[{<":
+        first = next((line for line in text.splitlines() if line.strip()), "")
+        cells = [c.strip().lower() for c in next(csv.reader([first]))] if first else []
+        if "track" in cells and "label" in cells:
+            return "track-names"
+    return None
+
+
+def box_face_labels(path: Path, text: str, kind: str, grids: FaceGrids, *, min_iou: float = MIN_IOU) -> dict[str, VideoFaceLabels]:
+    """Face labels of every video a box or track-name file labels.
+
+    Raises
+    ------
+    LabelsInvalid, NotEmbedded
+    """
+    if kind == "track-names":
+        return _named_tracks(path.name, text, grids)
+    tracks = _ls_tracks(path.name, text, grids) if kind == "label-studio-boxes" else _cvat_tracks(path, text, grids)
+    check_actor_names(path.name, {label for found, _ in tracks.values() for label, _ in found})
+    return {video_id: _match(video_id, found, until_s, grids, min_iou) for video_id, (found, until_s) in tracks.items()}
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union of boxes `a` (n, 4) and `b` (k, 4), x, y, w, h: shape (n, k)."""
+    a, b = np.asarray(a, dtype=np.float64).reshape(-1, 4), np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    x0, y0 = np.maximum(a[:, None, 0], b[None, :, 0]), np.maximum(a[:, None, 1], b[None, :, 1])
+    x1 = np.minimum(a[:, None, 0] + a[:, None, 2], b[None, :, 0] + b[None, :, 2])
+    y1 = np.minimum(a[:, None, 1] + a[:, None, 3], b[None, :, 1] + b[None, :, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    union = a[:, None, 2] * a[:, None, 3] + b[None, :, 2] * b[None, :, 3] - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
+
+
+def _match(video_id: str, tracks: list, until_s: float, grids: FaceGrids, min_iou: float) -> VideoFaceLabels:
+    """Boxes -> face labels: per annotated sample, boxes and faces paired by overlap (module docstring)."""
+    from scipy.optimize import linear_sum_assignment
+
+    table = grids.table(video_id)
+    v = VideoFaceLabels.empty(video_id, table, grids.info(video_id))
+    sample = v.sample
+    for i, t in enumerate(np.asarray(table.sample_times_s).tolist()):
+        if t >= until_s:
+            continue
+        shown = [(label, box) for label, box_at in tracks for box in [box_at(t)] if box is not None]
+        v.labelled[i] = True
+        v.actors_at[i] = tuple(sorted({label for label, _ in shown}))
+        faces = np.flatnonzero(sample == i)
+        v.claim(faces, UNKNOWN, "leftover")
+        if not shown:
+            continue
+        overlap = iou(table.box[faces], np.array([box for _, box in shown])) if len(faces) else np.zeros((0, len(shown)))
+        rows, cols = linear_sum_assignment(-overlap) if len(faces) else (np.zeros(0, int), np.zeros(0, int))
+        matched = [(r, c) for r, c in zip(rows, cols) if overlap[r, c] >= min_iou]
+        for r, c in matched:
+            v.claim(faces[r], shown[c][0], "box")
+        v.missed += len(shown) - len(matched)
+    return v
+
+
+def _ls_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, tuple[list, float]]:
+    """video_id -> ([(label, time -> box or None)], seconds annotated from 0) of a Label Studio export."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise LabelsInvalid(f"{name} line {err.lineno}: not valid JSON ({err.msg}); export the project from Label "
+                            "Studio as JSON (Export > JSON)") from None
+    tasks = [doc] if isinstance(doc, dict) else doc if isinstance(doc, list) else []
+    out: dict[str, tuple[list, float]] = {}
+    for n, task in enumerate(tasks, start=1):
+        if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+            raise LabelsInvalid(f"{name} item {n} is not a Label Studio task (an object with \"data\")")
+        task_id = task.get("id", n)
+        annotations = [a for a in task.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
+        if not annotations:
+            continue
+        latest = max(annotations, key=lambda a: (str(a.get("updated_at") or a.get("created_at") or ""), str(a.get("id"))))
+        regions = [r for r in latest.get("result") or [] if isinstance(r, dict) and r.get("type") == "videorectangle"]
+        if not regions:
+            continue
+        video = video_name(task["data"])
+        if video is None:
+            raise LabelsInvalid(f"{name} task {task_id}: its data names no video (\"video\": the URL of the video)")
+        video_id = resolve_video(name, LabelRow(video, 0.0, None, "", n, where=f"task {task_id}"), grids, grids.name)
+        fps = task["data"].get("fps") or grids[video_id].fps
+        if not fps or not float(fps) > 0:
+            raise LabelsInvalid(f"{name} task {task_id}: no frame rate for {video_id!r} (neither the task's fps nor the "
+                                "store's); give the task an fps")
+        fps, found, frames = float(fps), [], []
+        for region in regions:
+            label, keys, count = _ls_region(name, task_id, region)
+            found.append((label, lambda t, k=keys, c=count: _ls_box(k, c, math.floor(t * fps + 1e-6) + FIRST_FRAME)))
+            frames.append(count)
+        until_s = min(frames) / fps if all(frames) else math.inf
+        out[video_id] = (out.get(video_id, ([], until_s))[0] + found, until_s)
+    if not out:
+        raise LabelsInvalid(f"{name} has no submitted annotation with a videorectangle; draw the boxes in Label Studio, "
+                            "submit, then export again")
+    return out
+
+
+def _ls_region(name: str, task_id, region: dict) -> tuple[str, list[dict], int]:
+    value = region.get("value") if isinstance(region.get("value"), dict) else {}
+    labels = value.get("labels")
+    if not isinstance(labels, list) or len(labels) != 1 or not isinstance(labels[0], str) or not labels[0].strip():
+        raise LabelsInvalid(f"{name} task {task_id}, region {region.get('id', '?')}: a box needs exactly one label "
+                            f"(value.labels), got {labels!r}; choose one in Label Studio")
+    keys = value.get("sequence")
+    try:
+        keys = sorted(({"frame": int(k["frame"]), "enabled": bool(k.get("enabled", True)),
+                        **{c: float(k[c]) / 100.0 for c in ("x", "y", "width", "height")}} for k in keys),
+                      key=lambda k: k["frame"])
+    except (TypeError, KeyError, ValueError):
+        raise LabelsInvalid(f"{name} task {task_id}, region {region.get('id', '?')} ({labels[0]}): its value.sequence is "
+                            "not keyframes with frame, x, y, width and height; export the project again") from None
+    if not keys:
+        raise LabelsInvalid(f"{name} task {task_id}, region {region.get('id', '?')} ({labels[0]}): no keyframe")
+    return labels[0].strip(), keys, int(value.get("framesCount") or 0)
+
+
+def _ls_box(keys: list[dict], frames_count: int, frame: int) -> np.ndarray | None:
+    """The box (x, y, w, h, fractions) of Label Studio keyframes `keys` at `frame` (from 1), or None where hidden."""
+    k = int(np.searchsorted([key["frame"] for key in keys], frame, side="right")) - 1
+    if k < 0:
+        return None
+    key = keys[k]
+    if not key["enabled"]:  # a disabled keyframe is the last frame of the enabled stretch before it
+        return _box(key) if key["frame"] == frame and k > 0 and keys[k - 1]["enabled"] else None
+    if k + 1 < len(keys):
+        nxt = keys[k + 1]
+        share = (frame - key["frame"]) / max(nxt["frame"] - key["frame"], 1)
+        return _box(key) * (1 - share) + _box(nxt) * share
+    return _box(key) if not frames_count or frame <= frames_count else None
+
+
+def _box(key: dict) -> np.ndarray:
+    return np.array([key["x"], key["y"], key["width"], key["height"]])
+
+
+def _cvat_tracks(path: Path, text: str, grids: FaceGrids) -> dict[str, tuple[list, float]]:
+    """video_id -> ([(label, time -> box or None)], seconds annotated) of a CVAT for video 1.1 file with boxes."""
+    rows = parse_cvat(path, text).rows  # its checks and its video name
+    video_id = resolve_video(path.name, rows[0], grids, grids.name)
+    root = ElementTree.fromstring(text)
+    grid = grids[video_id]
+    if not grid.fps:
+        raise LabelsInvalid(f"{path.name}: the store does not record the frame rate of {video_id!r}, so CVAT's frames "
+                            "cannot be read as seconds; embed it again with --replace")
+    size = next((e for e in (root.find("meta/task/original_size"), root.find("meta/job/original_size")) if e is not None), None)
+    w, h = ((float(size.findtext("width")), float(size.findtext("height"))) if size is not None
+            else tuple(map(float, grids.table(video_id).frame_size)))
+    stop = root.findtext("meta/task/stop_frame") or root.findtext("meta/job/stop_frame")
+    until_s = (int(stop) + 1) / grid.fps if stop else math.inf
+    found = []
+    for track in root.findall("track"):
+        shapes = []
+        for s in track:
+            if s.tag != "box":
+                continue
+            try:
+                x0, y0, x1, y1 = (float(s.get(c)) for c in ("xtl", "ytl", "xbr", "ybr"))
+                shapes.append((int(s.get("frame")), s.get("outside", "0") == "1", np.array([x0 / w, y0 / h, (x1 - x0) / w, (y1 - y0) / h])))
+            except (TypeError, ValueError):
+                raise LabelsInvalid(f"{path.name} track {track.get('id', '?')}: a box lacks a whole frame number or "
+                                    "its corners xtl, ytl, xbr, ybr; export the task again") from None
+        if shapes:
+            shapes.sort(key=lambda s: s[0])
+            found.append((track.get("label", "").strip(),
+                          lambda t, s=shapes: _cvat_box(s, math.floor(t * grid.fps + 1e-6))))
+    return {video_id: (found, until_s)}
+
+
+def _cvat_box(shapes: list, frame: int) -> np.ndarray | None:
+    k = int(np.searchsorted([s[0] for s in shapes], frame, side="right")) - 1
+    if k < 0 or shapes[k][1]:
+        return None
+    if k + 1 < len(shapes) and not shapes[k + 1][1]:
+        share = (frame - shapes[k][0]) / max(shapes[k + 1][0] - shapes[k][0], 1)
+        return shapes[k][2] * (1 - share) + shapes[k + 1][2] * share
+    return shapes[k][2]
+
+
+def _named_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, VideoFaceLabels]:
+    """A CSV video,track,label: each named track's faces, and the samples whose every face is named."""
+    lines = [(n, cells) for n, cells in enumerate(csv.reader(text.splitlines()), start=1) if any(c.strip() for c in cells)]
+    header = [c.strip().lower() for c in lines[0][1]]
+    missing = [c for c in ("video", "track", "label") if c not in header]
+    if missing:
+        raise LabelsInvalid(f"{name} line 1: header {','.join(header)} lacks {','.join(missing)}; write video,track,label")
+    col = {c: header.index(c) for c in ("video", "track", "label")}
+    names: dict[str, dict[int, tuple[str, int]]] = {}
+    for n, cells in lines[1:]:
+        cells = cells + [""] * (len(header) - len(cells))
+        video, track, label = (cells[col[c]].strip() for c in ("video", "track", "label"))
+        if not video or not label or not track.lstrip("-").isdigit() or int(track) < 0:
+            raise LabelsInvalid(f"{name} line {n}: needs a video, a track number (>= 0) and a label, got "
+                                f"{video!r}, {track!r}, {label!r}")
+        video_id = resolve_video(name, LabelRow(video, 0.0, None, label, n), grids, grids.name)
+        seen = names.setdefault(video_id, {}).setdefault(int(track), (label, n))
+        if seen[0] != label:
+            raise LabelsInvalid(f"{name} lines {seen[1]} and {n} name track {track} of {video_id!r} twice "
+                                f"({seen[0]!r}, {label!r}); keep one")
+    check_actor_names(name, {label for tracks in names.values() for label, _ in tracks.values()} - {UNKNOWN})
+    out = {}
+    for video_id, tracks in names.items():
+        table = grids.table(video_id)
+        v = VideoFaceLabels.empty(video_id, table, grids.info(video_id))
+        track, sample = np.asarray(table.track), v.sample
+        for tr, (label, _) in tracks.items():
+            v.claim(np.flatnonzero(track == tr), label, "named")
+        for i in np.unique(sample).tolist():
+            faces = np.flatnonzero(sample == i)
+            if np.all(v.label[faces] != ""):
+                v.labelled[i] = True
+                v.actors_at[i] = tuple(sorted(set(v.label[faces].tolist()) - {UNKNOWN}))
+        out[video_id] = v
+    return out

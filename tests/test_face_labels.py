@@ -1,0 +1,159 @@
+"""Labels for faces (issue 24): intervals -> whose each face is (one face, one track, then an assignment under a first
+model), boxes from Label Studio and CVAT matched by overlap, names per track."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from classifiers.chain.face_decide import UNKNOWN
+from classifiers.data.face_boxes import _ls_box, iou
+from classifiers.data.face_dataset import load_labelled_faces
+from face_helpers import Face, face_table, hand_store, near, people, write_csv
+from featurestore.errors import LabelsInvalid, NotEmbedded
+
+ALICE, BOB, EXTRA = people(3, seed=1)
+
+
+def labels_of(data, video_id="v.mp4"):
+    v = data.videos[video_id]
+    return {(float(t), int(f)): (str(lab), str(how)) for t, f, lab, how in zip(v.table.time_s, v.table.face, v.label, v.how)}
+
+
+def test_assignment_of_a_two_face_second_gives_each_actor_their_face(tmp_path):
+    """Sample 2 holds bob's face first and alice's second, both labelled: the first model (trained on the single
+    faces of samples 0, 1 and 5) assigns each to its actor; at sample 3 alice's face beside an extra's is hers and
+    the extra's is unknown; at sample 4 ('neither') the extra's face is unknown."""
+    faces = [Face(0, near(ALICE, 1), 0), Face(1, near(BOB, 2), 1), Face(2, near(BOB, 3), 2), Face(2, near(ALICE, 4), 3),
+             Face(3, near(EXTRA, 5), 4), Face(3, near(ALICE, 6), 5), Face(4, near(EXTRA, 7), 6), Face(5, near(BOB, 8), 7)]
+    store = hand_store(face_table("v.mp4", 6, faces))
+    labels = write_csv(tmp_path / "l.csv", "video,start,end,label", [
+        "v.mp4,0,1,alice", "v.mp4,1,2,bob", "v.mp4,2,3,alice", "v.mp4,2,3,bob", "v.mp4,3,4,alice", "v.mp4,4,5,neither",
+        "v.mp4,5,6,bob"])
+    data = load_labelled_faces(store, labels)
+    got = labels_of(data)
+    assert got[(2.0, 0)] == ("bob", "assigned") and got[(2.0, 1)] == ("alice", "assigned")
+    assert got[(3.0, 0)] == (UNKNOWN, "leftover") and got[(3.0, 1)] == ("alice", "assigned")
+    assert got[(4.0, 0)] == (UNKNOWN, "none")
+    assert got[(0.0, 0)] == ("alice", "single") and got[(5.0, 0)] == ("bob", "single")
+    assert data.actors == ["alice", "bob"]
+    assert data.counts["assigned"] == 3 and data.counts["leftover"] == 1 and data.counts["none"] == 1
+    assert sorted(data.y.tolist()) == sorted(["alice", "bob", "bob", "alice", UNKNOWN, "alice", UNKNOWN, "bob"])
+
+
+def test_one_track_spanning_an_interval_labels_its_faces_and_a_missed_actor_is_counted(tmp_path):
+    """alice is labelled 0-3 s and her track is the only one there; bob is labelled at 1 s but his face was missed:
+    the face at 1 s (one face, two actors) is alice's by her track, and bob's missing face is counted."""
+    faces = [Face(0, near(ALICE, 1), 7), Face(1, near(ALICE, 2), 7), Face(2, near(ALICE, 3), 7), Face(3, near(BOB, 4), 8)]
+    store = hand_store(face_table("v.mp4", 4, faces))
+    labels = write_csv(tmp_path / "l.csv", "video,start,end,label",
+                       ["v.mp4,0,3,alice", "v.mp4,1,2,bob", "v.mp4,3,4,bob"])
+    data = load_labelled_faces(store, labels)
+    got = labels_of(data)
+    assert got[(1.0, 0)] == ("alice", "track")
+    assert data.counts["missed"] == 1
+
+
+def test_an_actor_named_unknown_is_refused(tmp_path):
+    store = hand_store(face_table("v.mp4", 2, [Face(0, ALICE), Face(1, BOB)]))
+    labels = write_csv(tmp_path / "l.csv", "video,start,end,label", ["v.mp4,0,1,unknown", "v.mp4,1,2,bob"])
+    with pytest.raises(LabelsInvalid, match="'unknown' is what screentime calls"):
+        load_labelled_faces(store, labels)
+
+
+def test_a_labelled_video_without_stored_faces_says_embed_faces(tmp_path):
+    store = hand_store(face_table("v.mp4", 2, [Face(0, ALICE), Face(1, BOB)]))
+    store.has_faces = lambda video_id: False
+    labels = write_csv(tmp_path / "l.csv", "video,start,end,label", ["v.mp4,0,1,alice", "v.mp4,1,2,bob"])
+    with pytest.raises(NotEmbedded, match="embed --faces"):
+        load_labelled_faces(store, labels)
+
+
+def test_label_studio_keyframes_follow_label_studios_interpolation():
+    """Enabled keyframes interpolate up to the next keyframe's frame; a disabled one is the last frame shown; after
+    the last enabled keyframe the box stays until framesCount."""
+    keys = [{"frame": 1, "enabled": True, "x": 0.0, "y": 0.0, "width": 0.2, "height": 0.2},
+            {"frame": 11, "enabled": False, "x": 0.5, "y": 0.0, "width": 0.2, "height": 0.2},
+            {"frame": 21, "enabled": True, "x": 0.1, "y": 0.1, "width": 0.1, "height": 0.1}]
+    assert _ls_box(keys, 30, 6)[0] == pytest.approx(0.25)
+    assert _ls_box(keys, 30, 11)[0] == pytest.approx(0.5)
+    assert _ls_box(keys, 30, 12) is None and _ls_box(keys, 30, 20) is None
+    assert _ls_box(keys, 30, 30)[0] == pytest.approx(0.1) and _ls_box(keys, 30, 31) is None
+
+
+def test_label_studio_video_rectangles_name_the_faces_they_overlap(tmp_path):
+    """alice's box (frames 1-31 at 10 fps: 0-3 s) and bob's (the whole video) over three faces at 0 s: each named by
+    overlap, the extra's face unknown; at 4 s alice's box is gone, so the face there is unknown."""
+    alice_box, bob_box, extra_box = (0.10, 0.10, 0.20, 0.30), (0.60, 0.10, 0.20, 0.30), (0.40, 0.60, 0.10, 0.15)
+    faces = [Face(0, ALICE, 0, (0.11, 0.12, 0.18, 0.28)), Face(0, BOB, 1, bob_box), Face(0, EXTRA, 2, extra_box),
+             Face(4, ALICE, 0, alice_box), Face(4, BOB, 1, (0.62, 0.1, 0.2, 0.3))]
+    store = hand_store(face_table("v.mp4", 6, faces))
+
+    def key(frame, box, enabled=True):
+        return {"frame": frame, "enabled": enabled, "rotation": 0, "time": frame / 10,
+                **{k: 100 * v for k, v in zip(("x", "y", "width", "height"), box)}}
+
+    export = [{"id": 3, "data": {"video": "/data/upload/1/0a1b2c3d-v.mp4", "fps": 10}, "annotations": [{"id": 1, "result": [
+        {"id": "a", "type": "videorectangle", "value": {"framesCount": 60, "duration": 6.0, "labels": ["alice"],
+                                                        "sequence": [key(1, alice_box), key(31, alice_box, False)]}},
+        {"id": "b", "type": "videorectangle", "value": {"framesCount": 60, "duration": 6.0, "labels": ["bob"],
+                                                        "sequence": [key(1, bob_box)]}}]}]}]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export))
+    data = load_labelled_faces(store, path)
+    got = labels_of(data)
+    assert got[(0.0, 0)] == ("alice", "box") and got[(0.0, 1)] == ("bob", "box") and got[(0.0, 2)] == (UNKNOWN, "leftover")
+    assert got[(4.0, 0)] == (UNKNOWN, "leftover") and got[(4.0, 1)] == ("bob", "box")
+    v = data.videos["v.mp4"]
+    assert v.actors_at[3] == ("alice", "bob") and v.actors_at[4] == ("bob",)
+    assert v.missed == 7  # no face for alice at 1, 2, 3 s, nor for bob at 1, 2, 3, 5 s
+
+
+def test_cvat_boxes_name_the_faces_they_overlap(tmp_path):
+    """CVAT for video 1.1, 10 fps: alice's box from frame 0 until frame 20 (outside there), bob's throughout."""
+    faces = [Face(0, ALICE, 0, (0.1, 0.1, 0.2, 0.3)), Face(0, BOB, 1, (0.6, 0.1, 0.2, 0.3)),
+             Face(3, ALICE, 0, (0.1, 0.1, 0.2, 0.3))]
+    store = hand_store(face_table("v.mp4", 5, faces), fps=10.0)
+    xml = """<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version>
+<meta><task><id>1</id><size>50</size><mode>interpolation</mode><start_frame>0</start_frame><stop_frame>49</stop_frame>
+<labels><label><name>alice</name></label><label><name>bob</name></label></labels>
+<original_size><width>640</width><height>360</height></original_size></task><source>v.mp4</source></meta>
+<track id="0" label="alice" source="manual">
+<box frame="0" outside="0" occluded="0" keyframe="1" xtl="64" ytl="36" xbr="192" ybr="144" z_order="0"/>
+<box frame="20" outside="1" occluded="0" keyframe="1" xtl="64" ytl="36" xbr="192" ybr="144" z_order="0"/></track>
+<track id="1" label="bob" source="manual">
+<box frame="0" outside="0" occluded="0" keyframe="1" xtl="384" ytl="36" xbr="512" ybr="144" z_order="0"/></track>
+</annotations>"""
+    path = tmp_path / "cvat.xml"
+    path.write_text(xml)
+    got = labels_of(load_labelled_faces(store, path))
+    assert got[(0.0, 0)] == ("alice", "box") and got[(0.0, 1)] == ("bob", "box")
+    assert got[(3.0, 0)] == (UNKNOWN, "leftover")  # alice's box is outside from 2 s
+
+
+def test_track_names_label_their_tracks_and_the_samples_they_fully_name(tmp_path):
+    faces = [Face(0, ALICE, 0), Face(1, ALICE, 0), Face(1, EXTRA, 1), Face(2, BOB, 2), Face(3, BOB, 3)]
+    store = hand_store(face_table("v.mp4", 4, faces))
+    names = write_csv(tmp_path / "names.csv", "video,track,label", ["v.mp4,0,alice", "v.mp4,1,unknown", "v.mp4,3,bob"])
+    data = load_labelled_faces(store, names)
+    got = labels_of(data)
+    assert got[(1.0, 0)] == ("alice", "named") and got[(1.0, 1)] == (UNKNOWN, "named") and got[(2.0, 0)] == ("", "")
+    v = data.videos["v.mp4"]
+    assert v.labelled.tolist() == [True, True, False, True]
+    assert v.actors_at[1] == ("alice",)
+
+
+def test_two_files_that_disagree_on_a_face_are_refused(tmp_path):
+    store = hand_store(face_table("v.mp4", 2, [Face(0, ALICE, 0), Face(1, BOB, 1)]))
+    a = write_csv(tmp_path / "a.csv", "video,track,label", ["v.mp4,0,alice", "v.mp4,1,bob"])
+    b = write_csv(tmp_path / "b.csv", "video,track,label", ["v.mp4,0,bob", "v.mp4,1,alice"])
+    with pytest.raises(LabelsInvalid, match="disagree on the face at 0 s"):
+        load_labelled_faces(store, [a, b])
+
+
+def test_iou_of_boxes():
+    a = np.array([[0, 0, 2, 2]])
+    assert iou(a, np.array([[1, 1, 2, 2], [0, 0, 2, 2], [5, 5, 1, 1]]))[0].tolist() == pytest.approx([1 / 7, 1.0, 0.0])
