@@ -218,7 +218,7 @@ def _render_shot(shot: Shot, size: tuple, rows: list):
     canvas = backdrop(shot.backdrop, *shot.canvas, rng).astype(np.float32)
     zoom_max = shot.zoom * float(np.exp(abs(shot.zoom_rate) * shot.duration_s / 2))
     sprites = [_prepared(sprite(p.face), p.face_h_px * zoom_max, p.blur_px) for p in shot.people]
-    noise = rng.normal(0.0, shot.noise_sigma, (_N_NOISE, h, w, 3)).astype(np.float32)
+    noise = np.round(rng.normal(0.0, shot.noise_sigma, (_N_NOISE, h, w, 3))).astype(np.int16)
     colour = np.array(shot.colour, np.float32)
     for index in range(shot.first_frame, shot.end_frame):
         t_s = (index - shot.first_frame) / shot.fps

@@ -77,8 +77,9 @@ def defocus(frame: np.ndarray, sigma_px: float) -> np.ndarray:
 
 
 def finish(frame: np.ndarray, *, gain: float, colour: np.ndarray, gamma: float, noise: np.ndarray) -> np.ndarray:
-    """Exposure `gain`, a colour cast (3,) BGR multipliers, a `gamma` curve, then sensor `noise` (H, W, 3) float32,
-    rounded to (H, W, 3) uint8."""
-    lit = np.clip(frame * (gain * np.asarray(colour, np.float32)), 0, 255).astype(np.uint8)
-    curve = (255.0 * (np.arange(256) / 255.0) ** gamma).astype(np.float32)
-    return np.clip(cv2.LUT(lit, curve) + noise, 0, 255).astype(np.uint8)
+    """Exposure `gain`, a colour cast (3,) BGR multipliers, a `gamma` curve, then sensor `noise` (H, W, 3) int16
+    grey levels, rounded to (H, W, 3) uint8. `frame` is overwritten."""
+    frame *= (gain * np.asarray(colour, np.float32))
+    lit = cv2.convertScaleAbs(frame)  # saturating round to uint8 (the frame holds no negative values)
+    curve = np.clip(np.round(255.0 * (np.arange(256) / 255.0) ** gamma), 0, 255).astype(np.uint8)
+    return cv2.add(cv2.LUT(lit, curve).astype(np.int16), noise, dtype=cv2.CV_8U)
