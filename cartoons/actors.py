@@ -87,14 +87,14 @@ class ActorVideo:
                 out[str(p)] = len(np.unique(self.frame[self.person == p])) / self.fps
         return out
 
-    def presence_s(self, none_label: str = "neither") -> dict[str, float]:
-        """Each actor's seconds, ``together`` (two actors or more on screen) and `none_label` (no actor): as the
-        multi-label demo tables show them."""
-        cast_rows = ~np.char.startswith(self.person.astype(str), EXTRA_PREFIX)
-        per_frame = np.bincount(self.frame[cast_rows], minlength=self.n_frames) if cast_rows.any() else np.zeros(self.n_frames)
-        # a frame's count is of faces; one actor has one face a frame, so it is also a count of actors
-        return {**self.screen_time_s(), "together": float(np.sum(per_frame >= 2)) / self.fps,
-                none_label: float(np.sum(per_frame == 0)) / self.fps}
+    def presence_s(self, none_label: str = "neither", unknown_label: str = "unknown") -> dict[str, float]:
+        """Each actor's seconds, ``together`` (two actors or more on screen), `none_label` (no actor) and
+        `unknown_label` (an extra on screen): what the demo tables show beside the predictions."""
+        is_extra = np.char.startswith(self.person.astype(str), EXTRA_PREFIX)
+        actors = np.bincount(self.frame[~is_extra], minlength=self.n_frames)  # one face per actor per frame
+        extras = np.bincount(self.frame[is_extra], minlength=self.n_frames)
+        return {**self.screen_time_s(), "together": float(np.sum(actors >= 2)) / self.fps,
+                none_label: float(np.sum(actors == 0)) / self.fps, unknown_label: float(np.sum(extras > 0)) / self.fps}
 
 
 def make_actor_video(path, *, duration_s: float, seed: int, split: str = "train", fps: float = FPS,
