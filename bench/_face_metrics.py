@@ -3,7 +3,8 @@
 `evaluate` takes what a pipeline predicted for each held-out video (`Predicted`) and the videos' truth and gives:
 each actor's screen-time error as % of the videos' duration (and the worst), per-second accuracy per actor,
 extras counted as cast (% of their seconds), and the coverage of the error bars. `cluster_figures` gives issue
-25's: cluster purity and the names a person types to cover 90% of the cast's faces.
+25's: cluster purity and the names a person types to cover 90% of the cast's faces (`true_people` says who
+each stored face really is).
 """
 
 from __future__ import annotations
@@ -123,6 +124,19 @@ def cluster_figures(cluster, actor, *, cast=CAST, apart=(-1,), share: float = 0.
     return {"purity": majority_faces / max(int(kept.sum()), 1), "names_to_cover": names, "names_limit": 2 * n_actors,
             "n_clusters": len(np.unique(cluster[kept])), "n_faces": len(actor), "n_apart": int((~kept).sum()),
             "n_cast_faces": n_cast}
+
+
+def true_people(video: ActorVideo, times_s, boxes_px) -> np.ndarray:
+    """Who each found face really is: (n,) str, the truth's person (a `CAST` name or ``extra:<name>``) whose box at
+    that time overlaps the face's box (x, y, w, h px) best, at IoU >= `MATCH_IOU`, else ``"none"`` (a false face).
+    For `cluster_figures`: pass the stored faces' times and `FaceTable.box_px()`."""
+    out = np.full(len(times_s), "none", dtype=object)
+    for i, (t, box) in enumerate(zip(times_s, np.asarray(boxes_px, np.float64))):
+        scored = [(iou(box, b), p) for p, b in video.faces_at(float(t))]
+        best = max(scored, default=(0.0, "none"))
+        if best[0] >= MATCH_IOU:
+            out[i] = best[1]
+    return out.astype(str)
 
 
 def _extras_per_face(p: Predicted, v: ActorVideo, cast) -> tuple[int, int]:

@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-from _face_metrics import Predicted, cluster_figures, evaluate  # noqa: E402
+from _face_metrics import Predicted, cluster_figures, evaluate, true_people  # noqa: E402
 
 from cartoons.actors import ActorVideo  # noqa: E402
 from cartoons.cast import CAST  # noqa: E402
@@ -58,3 +58,9 @@ def test_cluster_figures_purity_and_names():
     assert cluster_figures([0, 0, 1, 1, 2], ["obama", "obama", "biden", "biden", "biden"])["names_to_cover"] == 3
     split_biden = cluster_figures([0] * 5 + [1] * 4 + [2], ["obama"] * 5 + ["biden"] * 5)
     assert split_biden["names_to_cover"] == 2 and split_biden["purity"] == 1.0  # 9 of 10 cast faces in two names
+
+
+def test_true_people_matches_found_faces_to_the_truth():
+    v = tiny_truth()
+    got = true_people(v, [0.0, 0.0, 4.5, 7.0], [(11, 9, 20, 22), (98, 10, 20, 20), (50, 60, 20, 20), (52, 12, 18, 18)])
+    assert got.tolist() == ["obama", "extra:someone", "none", "biden"]
