@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -121,11 +122,11 @@ def make_actor_video(path, *, duration_s: float, seed: int, split: str = "train"
     shots = plan_video(n_frames, fps, size, split, rng, absent)
     rows: list[tuple] = []
     with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=int(round(fps)) if abs(fps - round(fps)) < 1e-9 else fps)
+        stream = out.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
         stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
         stream.options = {"preset": "veryfast", "crf": "20"}
         for shot in shots:
-            for index, image in _render_shot(shot, size, rows):
+            for image in _render_shot(shot, size, rows):
                 for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
                     out.mux(packet)
         for packet in stream.encode():
@@ -214,8 +215,8 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _render_shot(shot: Shot, size: tuple, rows: list):
-    """Yield (frame index, (H, W, 3) uint8 BGR) for each frame of `shot`; append its visible faces to `rows` as
-    (frame index, person, box)."""
+    """Yield each frame of `shot`, (H, W, 3) uint8 BGR; append its visible faces to `rows` as (frame index,
+    person, box)."""
     w, h = size
     rng = np.random.default_rng(shot.seed)
     canvas = backdrop(shot.backdrop, *shot.canvas, rng).astype(np.float32)
@@ -238,7 +239,7 @@ def _render_shot(shot: Shot, size: tuple, rows: list):
         nx, ny, nz = shot.camera_at(t_s + 1.0 / shot.fps)
         frame = motion_blur(frame, 0.5 * z * (lx - nx), 0.5 * z * (ly - ny))  # a half-frame shutter
         frame = defocus(frame, shot.defocus_px)
-        yield index, finish(frame, gain=shot.gain_at(t_s), colour=colour, gamma=shot.gamma,
+        yield finish(frame, gain=shot.gain_at(t_s), colour=colour, gamma=shot.gamma,
                             noise=noise[int(rng.integers(_N_NOISE))])
 
 
