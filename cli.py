@@ -330,19 +330,21 @@ def demo(
     n_test: int = typer.Option(1, "--test-videos", min=1, metavar="N", help="Held-out videos to score."),
     image_size: int = typer.Option(224, "--image-size", min=32, metavar="PX", help="VGG16 input size in pixels (smaller is faster, less accurate)."),
     quick: bool = typer.Option(False, "--quick", help="Tiny settings for a smoke test: 2 + 1 videos of 20 s, 32 px, two models."),
+    faces: bool = typer.Option(False, "--faces", help="Real faces instead of cartoons: videos composed of photos of six actors among extras, through the face pipeline."),
 ) -> None:
-    """Run the whole job on generated cartoons, offline.
+    """Run the whole job on generated cartoons (or, with --faces, on real faces), offline.
 
     Generates labelled cartoons, embeds them, compares models, scores held-out videos and shows the
     true screen time beside the result; writes JSON, CSV and a timeline plot and says what to run next.
     """
     from cartoons.demo import run_demo
+    from cartoons.demo_faces import run_faces_demo
     from classifiers.output.console import demo_lines, feature_norm_line, leaderboard_table, screen_time_tables, truth_tables
     from classifiers.output.progress import RichProgress
 
     _show_warnings()
     with RichProgress(console) as progress:
-        result = run_demo(out_dir, n_train=n_train, n_test=n_test, duration_s=duration_s, image_size_px=image_size,
+        result = (run_faces_demo if faces else run_demo)(out_dir, n_train=n_train, n_test=n_test, duration_s=duration_s, image_size_px=image_size,
                           weights=weights, quick=quick, progress=progress,
                           on_step=lambda message: console.print(f"[bold cyan]>[/] {message}", highlight=False))
     out.print(feature_norm_line(result.comparison))

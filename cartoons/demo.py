@@ -47,6 +47,7 @@ written, and 'vtt' to the folder of the held-out videos' subtitles.
     train_videos: list[Path] = field(default_factory=list)
     test_videos: list[Path] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
+    faces: bool = False  # the faces demo (`cartoons.demo_faces`): its commands take --faces
 
 
 def run_demo(
@@ -89,7 +90,7 @@ def run_demo(
     train, test = make_dataset(out_dir / "videos", n_train=n_train, n_test=n_test, duration_s=duration_s, shared=multi_label)
     labels_path = write_interval_labels(out_dir / "labels.csv", train, multi_label=multi_label)
 
-    embedder = _embedder(weights, image_size_px, on_step)
+    embedder = demo_embedder(weights, image_size_px, on_step)
     config = embedder.config
     if config.weights == "random":
         on_step("NOTICE: VGG16 runs with seeded RANDOM weights: features are not pretrained, accuracy is lower")
@@ -116,7 +117,8 @@ def run_demo(
                       train_videos=[v.path for v in train], test_videos=[v.path for v in test], outputs=outputs)
 
 
-def _embedder(weights: str, image_size_px: int, on_step: Callable[[str], None]):
+def demo_embedder(weights: str, image_size_px: int, on_step: Callable[[str], None]):
+    """The VGG16 embedder of the demos (`weights` as `run_demo` takes it), announcing through `on_step` what it chose."""
     if weights != "auto":
         return build_embedder(EmbeddingConfig(weights=weights, image_size_px=image_size_px))
     if imagenet_weights_path() is not None:

@@ -316,7 +316,9 @@ def demo_lines(result, prog: str | None = None) -> list[str]:
         return ", ".join(quote(str(p)) for p in paths)
 
     outputs = result.outputs
-    score_cmd = f"{prog} score {files(result.test_videos)} --model {quote(str(result.model_path))} --store {quote(str(result.store_path))}"
+    faces = " --faces" if getattr(result, "faces", False) else ""
+    score_cmd = (f"{prog} score {files(result.test_videos)} --model {quote(str(result.model_path))} "
+                 f"--store {quote(str(result.store_path))}{faces}")
     if result.weights_arg not in ("imagenet", "random"):
         score_cmd += f" --weights {quote(result.weights_arg)}"
     n_train, n_test = len(result.train_videos), len(result.test_videos)
@@ -335,7 +337,7 @@ def demo_lines(result, prog: str | None = None) -> list[str]:
         "next:",
         f"  {score_cmd} --json -",
         f"  {prog} compare-models --labels {quote(str(result.labels_path))} --store {quote(str(result.store_path))}"
-        f"{' --multi-label' if getattr(result.comparison, 'multi_label', False) else ''}"
+        f"{' --multi-label' if getattr(result.comparison, 'multi_label', False) else ''}{faces}"
         f" --out {quote(str(result.out_dir / 'all-models.skops'))}",
         f"  python -c \"from featurestore import FeatureStore; print(FeatureStore({str(result.store_path)!r}).videos())\"",
         f"  {prog} embed YOUR_VIDEO.mp4 --store features.h5      # then label it and run compare-models, score",

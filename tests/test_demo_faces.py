@@ -1,0 +1,40 @@
+"""`python cli.py demo --faces`: the whole job on composed videos of real faces, the truth beside the result."""
+
+import re
+
+import pytest
+
+import cartoons.demo
+import cartoons.demo_faces
+from cartoons.cast import CAST
+from conftest import run_cli as run
+
+
+def test_faces_demo_names_what_the_build_lacks(monkeypatch, tmp_path):
+    def embed_videos(paths, store, *, config=None):  # an embed_videos without faces
+        raise AssertionError("not to be called")
+
+    monkeypatch.setattr(cartoons.demo_faces, "embed_videos", embed_videos)
+    with pytest.raises(NotImplementedError, match=r"issue 24.*embed_videos\(faces=\.\.\.\)"):
+        cartoons.demo_faces.run_faces_demo(tmp_path, quick=True)
+    assert not (tmp_path / "videos").exists()  # refused before composing anything
+
+
+@pytest.mark.slow
+def test_demo_faces_quick_runs_end_to_end(tmp_path, capsys, monkeypatch):
+    try:
+        cartoons.demo_faces._check_face_pipeline()
+    except NotImplementedError as err:
+        pytest.skip(str(err))
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setattr(cartoons.demo, "imagenet_weights_path", lambda: None)
+    demo_dir = tmp_path / "demo"
+    code, out, err = run(["demo", "--faces", "--out", str(demo_dir), "--quick"], capsys)
+    assert code == 0, err
+    assert "predicted vs true screen time" in out and "test_0.mp4" in out
+    shown = set(re.findall(r"│ (\w+)\s+│\s+[\d.]+ │\s+[\d.]+ │\s+[+-]", out))
+    assert shown & set(CAST), out  # the actors' rows, beside their truth
+    for path in (demo_dir / "labels.csv", demo_dir / "faces_truth.csv", demo_dir / "best-faces.skops",
+                 demo_dir / "result.json", demo_dir / "report.html"):
+        assert path.is_file(), path
+    assert re.search(r"score .*--faces", out) and re.search(r"compare-models .*--faces", out)
