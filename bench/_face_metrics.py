@@ -40,10 +40,16 @@ class Predicted:
 def from_screen_time(video, *, cast=CAST) -> Predicted:
     """A `Predicted` from one of score's `VideoScreenTime` (multi-label: a tuple of labels per sample)."""
     labels = [frozenset(x if isinstance(x, (tuple, list, set, frozenset)) else (x,)) & set(cast) for x in video.labels]
+    calls, faces = getattr(video, "faces", None), None
+    if calls is not None:  # a face model says which face is whose: (time_s, box in px, label) per face
+        w, h = calls.frame_size
+        times = np.asarray(video.sample_s, np.float64)[calls.sample]
+        faces = [(float(t), np.asarray(b, np.float64) * [w, h, w, h], str(label))
+                 for t, b, label in zip(times, calls.box, calls.label)]
     return Predicted(video.video_id, np.asarray(video.sample_s, np.float64), labels,
                      {a: float(video.screen_time_s.get(a, 0.0)) for a in cast},
                      {a: tuple(video.screen_time_interval_s[a]) for a in cast if a in video.screen_time_interval_s}
-                     if video.screen_time_interval_s else None)
+                     if video.screen_time_interval_s else None, faces)
 
 
 def evaluate(predicted: list[Predicted], truth: list[ActorVideo], *, cast=CAST) -> dict:
