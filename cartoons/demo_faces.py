@@ -72,7 +72,7 @@ def run_faces_demo(
     write_outputs(score, json_path=outputs["json"], csv_path=outputs["csv"], plot_path=outputs["plot"],
                   report_path=outputs["report"], vtt_path=outputs["vtt"])
     return DemoResult(out_dir, config.identity()["weights"], comparison, score,
-                      {v.video_id: v.presence_s(NONE_LABEL) for v in test}, weights_arg=config.weights,
+                      {v.video_id: v.presence_s(score.videos[0].none_label) for v in test}, weights_arg=config.weights,
                       labels_path=labels_path, store_path=store_path, model_path=model_path,
                       train_videos=[v.path for v in train], test_videos=[v.path for v in test], outputs=outputs, faces=True)
 
