@@ -26,17 +26,17 @@ def embed(paths: PathLike | Sequence[PathLike], *, store: PathLike = "features.h
           weights: str | None = None, pooling: str | None = None, image_size_px: int | None = None,
           precision: str | None = None, runtime: str | None = None, batch_size: int = 32,
           names: list[str] | None = None, replace: bool = False, workers: int | None = None,
-          decode: str | None = None, progress: bool = False) -> EmbedResult:
+          decode: str | None = None, progress: bool = False, backbone: str | None = None) -> EmbedResult:
     """Embed videos (files, or folders of them) into the feature store, as `screentime embed`.
 
-    Settings not given are the store's own, else the defaults (`weights`: 'imagenet', 'random' or a weights
-    file). A video already stored costs nothing. Returns one report per video (`EmbedResult.to_pandas()`).
+    Settings not given are the store's own, else the defaults (`weights`: 'auto', 'imagenet', 'random' or a
+    weights file; `backbone`: 'vgg16', 'squeezenet', 'efficientnet-lite0', 'mobilenet-v2'). A video already stored costs nothing. Returns one report per video (`EmbedResult.to_pandas()`).
     """
     from featurestore.pipeline import embed_videos, resolve_embedding_config
     from featurestore.video.paths import expand_folders
 
     config = resolve_embedding_config(store, weights=weights, pooling=pooling, image_size_px=image_size_px,
-                                      precision=precision, runtime=runtime)
+                                      precision=precision, runtime=runtime, backbone=backbone)
     with _progress(progress) as bar:
         reports = embed_videos(expand_folders(_paths(paths)), store, config=config, sample_fps=fps, batch_size=batch_size,
                                names=names, replace=replace, progress=bar, workers=workers, decode=decode)
