@@ -17,6 +17,7 @@ from featurestore.errors import InvalidParameter, WeightsUnavailable
 from .backbones import BACKBONES, DEFAULT_BACKBONE, PREPROCESS_VGG16, backbone, backbone_of_model, file_sha256
 
 POOLINGS = ("avg", "max", "flatten")
+BACKBONE_NAMES = tuple(BACKBONES)  # what --backbone takes
 PRECISIONS = ("float32", "bfloat16", "int8")
 #: What runs the network: Keras (on KERAS_BACKEND) or OpenVINO (CPU; needs `pip install -e '.[openvino]'`).
 RUNTIMES = ("keras", "openvino")
