@@ -188,6 +188,12 @@ def test_other_weights_in_the_package_are_refused(tmp_path, monkeypatch):
         EmbeddingConfig(backbone="squeezenet")
 
 
+def test_int8_is_refused_where_it_keeps_too_little():
+    with pytest.raises(InvalidParameter, match="int8 is not offered for --backbone efficientnet-lite0.*cosine"):
+        EmbeddingConfig(weights="random", backbone="efficientnet-lite0", precision="int8")
+    assert EmbeddingConfig(weights="random", backbone="squeezenet", precision="int8").runtime == "openvino"
+
+
 def test_unknown_backbone_is_a_usage_error():
     with pytest.raises(InvalidParameter, match="backbone.*resnet"):
         EmbeddingConfig(weights="random", backbone="resnet")

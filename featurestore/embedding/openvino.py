@@ -124,9 +124,9 @@ def build_network(config: EmbeddingConfig) -> tuple[object, str]:
     """Convert the Keras network of `config` to OpenVINO; for int8, quantise it with NNCF on the calibration frames."""
     import openvino as ov
 
-    from .vgg16 import build_network
+    from .vgg16 import build_network as keras_network
 
-    keras_model = build_network(EmbeddingConfig(weights=config.weights, pooling=config.pooling, backbone=config.backbone,
+    keras_model = keras_network(EmbeddingConfig(weights=config.weights, pooling=config.pooling, backbone=config.backbone,
                                                 image_size_px=config.image_size_px, weights_id=config.weights_id))
     with tempfile.TemporaryDirectory(prefix="screentime-ov-") as tmp:
         path = Path(tmp) / "network.xml"
@@ -140,7 +140,7 @@ def build_network(config: EmbeddingConfig) -> tuple[object, str]:
 
         batch = preprocessor_for(BACKBONES[config.backbone], config.image_size_px)(calibration_frames())
         dataset = nncf.Dataset([batch[i:i + 8] for i in range(0, len(batch), 8)])
-        quantized = nncf.quantize(model, dataset, subset_size=len(batch))
+        quantized = nncf.quantize(model, dataset, subset_size=-(-len(batch) // 8))  # every batch
         return quantized.clone(), digest(batch)
 
 
