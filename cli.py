@@ -21,7 +21,7 @@ from rich.console import Console
 import featurestore.errors
 from classifiers.choices import (DEFAULT_INTERVAL_METHOD, DEFAULT_SELECTION, FEATURE_NORMS, INTERVAL_METHODS, METRICS,
                                 MODEL_NAMES, SELECTIONS, SPLITS)
-from featurestore.embedding.config import POOLINGS, PRECISIONS, RUNTIMES
+from featurestore.embedding.config import BACKBONE_NAMES, POOLINGS, PRECISIONS, RUNTIMES
 from featurestore.errors import ScreentimeError
 from featurestore.video.pyav import DECODE_MODES, DEFAULT_DECODE
 from screentime.terminal import Command, Group, choices, version_text
@@ -53,6 +53,7 @@ Pooling = choices("Pooling", POOLINGS)
 Decode = choices("Decode", DECODE_MODES)
 Precision = choices("Precision", PRECISIONS)
 Runtime = choices("Runtime", RUNTIMES)
+BackboneName = choices("BackboneName", BACKBONE_NAMES)
 Selection = choices("Selection", SELECTIONS)
 IntervalMethod = choices("IntervalMethod", INTERVAL_METHODS)
 Split = choices("Split", SPLITS)
@@ -73,14 +74,16 @@ def _show_warnings() -> None:
     {prog} embed "Tom and Jerry.mp4" --name tj01 --fps 2
     {prog} embed ep1.mp4 --weights vgg16.weights.h5 --store my.h5
     {prog} embed interview.mp4 --faces --face-min-size-px 30
+    {prog} embed ep1.mp4 --backbone efficientnet-lite0 --store lite.h5
 """)
 def embed(
     videos: list[Path] = typer.Argument(..., metavar="VIDEO", help="Video files (mp4, avi, mkv, mov, ...), or folders: the videos directly in each.", show_default=False),
     store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store file (created with its first video; shards go to FILE.d/)."),
     fps: float = typer.Option(1.0, "--fps", metavar="RATE", help="Samples per second of video time: frames on screen at t = 0, 1/RATE, 2/RATE, ..."),
-    weights: str = typer.Option(None, "--weights", "-w", metavar="WEIGHTS", show_default=False, help="imagenet (Keras downloads them once, then cached), random (seeded, not pretrained) or a Keras VGG16 weights FILE (.weights.h5 or Keras 2 .h5) [default: the store's own, else imagenet]."),
-    pooling: Pooling = typer.Option(None, "--pooling", show_default=False, help="avg (512 values), max (512) or flatten (7x7x512 = 25088 at 224 px) [default: the store's own, else avg]."),
-    image_size: int = typer.Option(None, "--image-size", min=32, metavar="PX", show_default=False, help="Frames are resized to PX x PX pixels before VGG16 (at least 32) [default: the store's own, else 224]."),
+    weights: str = typer.Option(None, "--weights", "-w", metavar="WEIGHTS", show_default=False, help="auto (ImageNet VGG16, cached or downloaded once; offline, a pretrained --backbone installed with screentime, said in one line), imagenet (VGG16: Keras downloads them once; other backbones: their package's), random (seeded, not pretrained) or a weights FILE (VGG16: Keras .weights.h5 or Keras 2 .h5) [default: the store's own, else auto]."),
+    backbone: BackboneName = typer.Option(None, "--backbone", show_default=False, help=f"The network: {', '.join(BACKBONE_NAMES)} (docs/backbones.md: speed, accuracy, licences; all but vgg16 have ImageNet weights inside a pip package) [default: the store's own, else vgg16, or what --weights auto finds]."),
+    pooling: Pooling = typer.Option(None, "--pooling", show_default=False, help="avg (a value per channel: VGG16 512, efficientnet-lite0 1280), max, or flatten (the whole map: VGG16 7x7x512 = 25088 at 224 px) [default: the store's own, else avg]."),
+    image_size: int = typer.Option(None, "--image-size", min=32, metavar="PX", show_default=False, help="Frames are resized to PX x PX pixels before the network (at least 32) [default: the store's own, else 224]."),
     batch_size: int = typer.Option(32, "--batch-size", min=1, metavar="N", help="Frames per VGG16 batch."),
     name: list[str] = typer.Option(None, "--name", metavar="ID", help="Video id to store under; repeat once per video, in order [default: the file name]."),
     replace: bool = typer.Option(False, "--replace", help="Re-embed a video stored under the same id with other content, another --fps or another --decode."),
@@ -109,7 +112,7 @@ def embed(
     check_embed_paths(videos := expand_folders(videos), store, weights)  # a store over a video: refused first
     config = resolve_embedding_config(store, weights=weights, pooling=pooling.value if pooling else None,
                                       image_size_px=image_size, precision=precision.value if precision else None,
-                                      runtime=runtime.value if runtime else None)
+                                      runtime=runtime.value if runtime else None, backbone=backbone.value if backbone else None)
     face_config = resolve_face_config(store, min_score=face_min_score, min_size_px=face_min_size_px) if faces else None
     if config.weights == "random":
         console.print("[yellow]warning:[/] --weights random: features are not pretrained (seeded, reproducible)")
@@ -324,11 +327,11 @@ def score(
 def demo(
     ctx: typer.Context,
     out_dir: Path = typer.Option(Path("demo_out"), "--out", metavar="DIR", help="Folder for the generated videos, labels, store, model and results."),
-    weights: str = typer.Option("auto", "--weights", "-w", metavar="WEIGHTS", help="auto (ImageNet if Keras has them cached, else random, without trying the network), imagenet (download if needed), random or a weights FILE."),
+    weights: str = typer.Option("auto", "--weights", "-w", metavar="WEIGHTS", help="auto (ImageNet VGG16, cached or downloaded once; offline, a pretrained --backbone installed with screentime), imagenet, random (not pretrained) or a weights FILE."),
     duration_s: float = typer.Option(60.0, "--duration-s", min=5.0, metavar="SECONDS", help="Length of each generated video."),
     n_train: int = typer.Option(3, "--train-videos", min=2, metavar="N", help="Labelled training videos."),
     n_test: int = typer.Option(1, "--test-videos", min=1, metavar="N", help="Held-out videos to score."),
-    image_size: int = typer.Option(224, "--image-size", min=32, metavar="PX", help="VGG16 input size in pixels (smaller is faster, less accurate)."),
+    image_size: int = typer.Option(224, "--image-size", min=32, metavar="PX", help="Network input size in pixels (smaller is faster, less accurate)."),
     quick: bool = typer.Option(False, "--quick", help="Tiny settings for a smoke test: 2 + 1 videos of 20 s, 32 px, two models."),
     faces: bool = typer.Option(False, "--faces", help="Real faces instead of cartoons: videos composed of photos of six actors among extras, through the face pipeline."),
 ) -> None:

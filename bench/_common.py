@@ -63,13 +63,16 @@ def dataset(work: Path, args, *, shared: bool = False) -> tuple[list[SyntheticVi
 
 
 def embedding_config(args) -> EmbeddingConfig:
-    """The benches' embedding: --weights, avg pooling, 224 px, --precision."""
-    return EmbeddingConfig(weights=args.weights, pooling="avg", precision=getattr(args, "precision", "float32"))
+    """The benches' embedding: --weights, avg pooling, 224 px, --precision (and bench/backbones.py's backbone)."""
+    return EmbeddingConfig(weights=args.weights, pooling="avg", precision=getattr(args, "precision", "float32"),
+                           backbone=getattr(args, "backbone", "vgg16"))
 
 
 def store_tag(config: EmbeddingConfig) -> str:
-    """'random', 'sha256', 'random-int8': what a bench's store file names, so that configs never share a store."""
-    return config.identity()["weights"].split(":")[0] + ("" if config.precision == "float32" else f"-{config.precision}")
+    """'random', 'sha256', 'random-int8', 'squeezenet-imagenet': what a bench's store file names, so that configs
+    never share a store."""
+    tag = config.identity()["weights"].split(":")[0] + ("" if config.precision == "float32" else f"-{config.precision}")
+    return tag if config.backbone == "vgg16" else f"{config.backbone}-{tag}"
 
 
 def embed(work: Path, train, test, args) -> dict[str, Path]:
@@ -120,8 +123,8 @@ def with_features(store: Path, videos, args) -> Path:
 
 def run_tag(args) -> str:
     """What distinguishes one bench run's models from another's in the same --work-dir: features and precision."""
-    return "-".join(x for x in (getattr(args, "features", "vgg16"), getattr(args, "precision", "float32"))
-                    if x not in ("vgg16", "float32")) or "vgg16"
+    return "-".join(x for x in (getattr(args, "features", "vgg16"), getattr(args, "backbone", "vgg16"),
+                                getattr(args, "precision", "float32")) if x not in ("vgg16", "float32")) or "vgg16"
 
 
 def evaluate(scored, test) -> dict:

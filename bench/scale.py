@@ -11,7 +11,8 @@ Rows, all on the same generated collection (dense H.264, made with PyAV's own x2
   combined limit (CPU: decode and inference share the cores, 1 / (1/D + 1/I); GPU: min(D, I));
 - embed --ray local: the same through Ray tasks (cluster start-up included);
 - decode CPU: one process, one thread, every frame vs B-frames skipped, on a cartoon with B-frames and on
-  the dense clip.
+  the dense clip;
+- fidelity (bench/_fidelity.py): int8's (and bfloat16's) lowest cosine to float32 per kind of footage, per backbone.
 
     .venv/bin/python bench/scale.py                    # 4 x 60 s 720p, 32 and 224 px, workers 1..cores, ray
     .venv/bin/python bench/scale.py --quick            # 3 x 20 s 480p, 32 px (~2 min)
@@ -194,6 +195,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runtimes", choices=("yes", "no", "only"), default="yes",
                         help="the runtime x precision table (issue 17): with the rest, skip it, or only it")
     parser.add_argument("--rounds", type=int, default=4, help="runtime table: interleaved timing rounds (best of)")
+    parser.add_argument("--fidelity", choices=("yes", "no", "only"), default="yes",
+                        help="the int8 fidelity table per kind of footage (issue 27): with the rest, skip it, or only it")
+    parser.add_argument("--backbones", default="vgg16", help="fidelity table: comma-separated backbones (default vgg16)")
     parser.add_argument("--row", help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -211,6 +215,12 @@ def main(argv: list[str] | None = None) -> None:
     result = {"benchmark": "scale", "machine": machine(), "sample_fps": SAMPLE_FPS, "rows": [], "decode_cpu": {}}
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         folder = Path(tmp)
+        if args.fidelity != "no":
+            import _fidelity
+
+            result["fidelity"] = _fidelity.fidelity(args.weights, args.backbones.split(","))
+            if args.fidelity == "only":
+                return finish(result, args, t_start)
         if args.runtimes == "only":
             result["runtimes"] = run_runtimes(folder, args, cores)
             return finish(result, args, t_start)
@@ -291,6 +301,10 @@ def finish(result: dict, args, t_start: float) -> None:
         import _runtimes
 
         _runtimes.print_tables(result["runtimes"])
+    if "fidelity" in result:
+        import _fidelity
+
+        _fidelity.print_table(result["fidelity"])
     for block in result["rows"]:
         for row in block["rows"].values():
             row.pop("store", None)

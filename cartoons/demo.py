@@ -17,7 +17,8 @@ from cartoons.synthetic import make_dataset, true_presence, true_screen_time, wr
 from classifiers.compare import ComparisonResult, compare_models
 from classifiers.output.score_files import write_outputs
 from classifiers.score import ScoreResult, score_videos
-from featurestore.embedding.config import EmbeddingConfig, imagenet_weights_path
+from featurestore.embedding.auto import resolve_auto
+from featurestore.embedding.config import EmbeddingConfig
 from featurestore.embedding.runtime import build_embedder
 from featurestore.pipeline import embed_videos
 
@@ -30,8 +31,8 @@ class DemoResult:
     """What the demo made and measured; `truth[video][label]` is the true screen time in seconds (multi-label:
     per character, "together" and "neither"; `cartoons.synthetic.true_presence`).
 
-    `weights` is the store's weights identity ('imagenet', 'random:seed=0', 'sha256:...'); `weights_arg`
-    what to pass as --weights to use them again. `outputs` maps 'json', 'csv', 'plot' and 'report' to the files
+    `weights` is the store's weights identity ('imagenet', 'imagenet:sha256:...', 'random:seed=0', 'sha256:...');
+    `weights_arg` what to pass as --weights to use them again, `backbone` the network. `outputs` maps 'json', 'csv', 'plot' and 'report' to the files
 written, and 'vtt' to the folder of the held-out videos' subtitles.
     """
 
@@ -41,6 +42,7 @@ written, and 'vtt' to the folder of the held-out videos' subtitles.
     score: ScoreResult
     truth: dict[str, dict[str, float]]
     weights_arg: str = "random"
+    backbone: str = "vgg16"
     labels_path: Path | None = None
     store_path: Path | None = None
     model_path: Path | None = None
@@ -58,6 +60,7 @@ def run_demo(
     duration_s: float = 60.0,
     image_size_px: int = 224,
     weights: str = "auto",
+    backbone: str | None = None,
     models: list[str] | None = None,
     n_splits: int = 3,
     progress=None,
@@ -71,8 +74,11 @@ def run_demo(
     Parameters
     ----------
     weights : str
-        'auto': ImageNet when Keras has them cached, else seeded random weights (with a notice through
-        `on_step`) without trying the network; otherwise as `embed --weights` ('imagenet' downloads them).
+        'auto' (`featurestore.embedding.auto`): ImageNet VGG16 when Keras has them cached or can download them,
+        else a pretrained backbone installed with screentime (said through `on_step`); otherwise as
+        `embed --weights` ('random': seeded, not pretrained).
+    backbone : str, optional
+        As `embed --backbone` (default: vgg16, or what 'auto' finds).
     duration_s : float
         Length of each generated video, in seconds (sampled once per second).
     multi_label : bool
@@ -90,12 +96,13 @@ def run_demo(
     train, test = make_dataset(out_dir / "videos", n_train=n_train, n_test=n_test, duration_s=duration_s, shared=multi_label)
     labels_path = write_interval_labels(out_dir / "labels.csv", train, multi_label=multi_label)
 
-    embedder = demo_embedder(weights, image_size_px, on_step)
+    embedder = demo_embedder(weights, image_size_px, on_step, backbone)
     config = embedder.config
     if config.weights == "random":
-        on_step("NOTICE: VGG16 runs with seeded RANDOM weights: features are not pretrained, accuracy is lower")
-    store_path = out_dir / f"features-{config.identity()['weights'].split(':')[0]}-{image_size_px}px.h5"
-    on_step(f"embedding the training videos into {store_path} ({embedder.device})")
+        on_step(f"NOTICE: {config.backbone} runs with seeded RANDOM weights: features are not pretrained, accuracy is lower")
+    store_path = out_dir / f"features-{config.backbone}-{config.identity()['weights'].split(':')[0]}-{image_size_px}px.h5"
+    on_step(f"embedding the training videos with {config.backbone} ({config.weights} weights) into {store_path} "
+            f"({embedder.device})")
     embed_videos([v.path for v in train], store_path, config=config, progress=progress, make_embedder=lambda _: embedder)
 
     on_step("comparing models by cross-validation grouped by video"
@@ -113,17 +120,19 @@ def run_demo(
                   report_path=outputs["report"], vtt_path=outputs["vtt"])
     truth = {v.path.name: true_presence(v) if multi_label else true_screen_time(v) for v in test}
     return DemoResult(out_dir, config.identity()["weights"], comparison, score, truth, weights_arg=config.weights,
+                      backbone=config.backbone,
                       labels_path=labels_path, store_path=store_path, model_path=model_path,
                       train_videos=[v.path for v in train], test_videos=[v.path for v in test], outputs=outputs)
 
 
-def demo_embedder(weights: str, image_size_px: int, on_step: Callable[[str], None]):
-    """The VGG16 embedder of the demos (`weights` as `run_demo` takes it), announcing through `on_step` what it chose."""
-    if weights != "auto":
-        return build_embedder(EmbeddingConfig(weights=weights, image_size_px=image_size_px))
-    if imagenet_weights_path() is not None:
-        return build_embedder(EmbeddingConfig(weights="imagenet", image_size_px=image_size_px))
-    on_step("the ImageNet weights are not in the Keras cache (~/.keras/models), so the demo uses random weights "
-            "without trying the network; run it once online with --weights imagenet to download them (58 MB), "
-            "or pass --weights FILE")
-    return build_embedder(EmbeddingConfig(weights="random", image_size_px=image_size_px))
+def demo_embedder(weights: str, image_size_px: int, on_step: Callable[[str], None], backbone: str | None = None):
+    """The embedder of the demos (`weights` and `backbone` as `run_demo` takes them): with 'auto', ImageNet VGG16
+    where it can be had, else a pretrained backbone that ships in a package; says through `on_step` what it chose."""
+    if weights == "auto":
+        choice = resolve_auto(backbone)
+        if choice.note:
+            on_step(f"NOTICE: {choice.note}")
+        weights, backbone = choice.weights, choice.backbone
+    config = EmbeddingConfig(weights=weights, image_size_px=image_size_px, backbone=backbone or "vgg16")
+    build_embedder.check(config)  # ImageNet VGG16 not cached: downloaded now, with a progress bar
+    return build_embedder(config)

@@ -16,6 +16,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from featurestore.embedding.backbones import DEFAULT_BACKBONE, backbone_of_model
 from featurestore.embedding.config import DEFAULT_IMAGE_SIZE_PX, EmbeddingConfig, config_identity
 from featurestore.embedding.runtime import build_embedder
 from featurestore.errors import EmbedWarning, InvalidParameter, StoreFull, StoreMismatch, VideoUnreadable
@@ -64,12 +65,13 @@ def check_embed_paths(paths, store_path: str | os.PathLike, weights: str | None 
 
 def resolve_embedding_config(store_path: str | os.PathLike | FeatureStore, *, weights: str | None = None,
                              pooling: str | None = None, image_size_px: int | None = None, precision: str | None = None,
-                             runtime: str | None = None) -> EmbeddingConfig:
+                             runtime: str | None = None, backbone: str | None = None) -> EmbeddingConfig:
     """The settings to embed into `store_path` with: each one given, else the store's own, else the defaults.
 
-    Defaults are ImageNet weights, avg pooling, 224 px and float32. A store embedded with a weights file gives
-    the file it recorded (it must still be there and unchanged). `runtime` (not part of a store's settings)
-    defaults to the precision's: openvino for int8, else keras.
+    Defaults are `--weights auto` (ImageNet VGG16, cached or downloaded; offline, a packaged pretrained backbone,
+    with an EmbedWarning saying so: `featurestore.embedding.auto`), avg pooling, 224 px and float32. A store
+    embedded with a weights file gives the file it recorded (it must still be there and unchanged). `runtime`
+    (not part of a store's settings) defaults to the precision's: openvino for int8, else keras.
 
     Raises
     ------
@@ -82,14 +84,23 @@ def resolve_embedding_config(store_path: str | os.PathLike | FeatureStore, *, we
         store = store_path if isinstance(store_path, FeatureStore) else FeatureStore(path)
         if len(store):
             stored, weights_path = store.config, store.weights_path
-    if stored is None:
-        return EmbeddingConfig(weights=weights or "imagenet", pooling=pooling or "avg",
-                               image_size_px=image_size_px or DEFAULT_IMAGE_SIZE_PX, precision=precision or "float32",
-                               runtime=runtime or "")
-    if weights is not None:  # another config than the store's is refused later, naming what differs
-        return EmbeddingConfig(weights=weights, pooling=pooling or stored["pooling"],
-                               image_size_px=image_size_px or int(stored["image_size_px"]),
-                               precision=precision or config_identity(stored)["precision"], runtime=runtime or "")
+    stored_net = backbone_of_model(str(stored.get("model"))) if stored else None
+    other_backbone = backbone is not None and stored is not None and (stored_net is None or backbone != stored_net.name)
+    if stored is None or weights not in (None, "auto") or other_backbone:
+        # a config of its own: one other than the store's is refused later, naming what differs
+        if weights in (None, "auto"):
+            from featurestore.embedding.auto import resolve_auto
+
+            choice = resolve_auto(backbone)
+            if choice.note:
+                warnings.warn(choice.note, EmbedWarning, stacklevel=2)
+            weights, backbone = choice.weights, choice.backbone
+        defaults = stored or {}
+        return EmbeddingConfig(weights=weights, pooling=pooling or defaults.get("pooling", "avg"),
+                               image_size_px=image_size_px or int(defaults.get("image_size_px", DEFAULT_IMAGE_SIZE_PX)),
+                               precision=precision or (config_identity(stored)["precision"] if stored else "float32"),
+                               runtime=runtime or "",
+                               backbone=backbone or (stored_net.name if stored_net else DEFAULT_BACKBONE))
     config = EmbeddingConfig.from_identity(stored, weights_path=weights_path, source=str(path))
     return dataclasses.replace(config, pooling=pooling or config.pooling, image_size_px=image_size_px or config.image_size_px,
                                precision=precision or config.precision, runtime=runtime or "")
@@ -259,7 +270,7 @@ def embed_videos(
         return report or ("new" if state == "new" else "replaced")
 
     check = getattr(make_embedder, "check", None)
-    if check is not None and ray is None and any(c.status not in ("stored", "faces") for c in candidates):
+    if check is not None and ray is None and any(c.status != "faces" and needs_network(c, copies) for c in candidates):
         check(config)  # a precision the machine cannot run: one line now, not after the progress bar
     collection = Collection(store, candidates, config, recheck=recheck, progress=progress, on_wait=on_wait,
                             on_stored=lambda c: copies.add(c.fingerprint, c.sample_fps, c.video_id), faces=analysis)
@@ -282,6 +293,12 @@ def embed_videos(
         collection.close()
         store.discard_if_unused()
     return [collection.reports[video_id] for video_id, _ in jobs]
+
+
+def needs_network(c: Candidate, copies: ContentIndex) -> bool:
+    """Whether a sample of `c` will be embedded: neither stored nor a byte-identical copy of a stored video
+    (issue 27: a copy costs no network, so it must not wait for one to be checked or built)."""
+    return c.status != "stored" and copies.find(c.fingerprint, c.sample_fps, exclude=c.video_id) is None
 
 
 def _open_store(store_path: str | os.PathLike | FeatureStore, config: EmbeddingConfig) -> FeatureStore:

@@ -30,13 +30,13 @@ def embed(paths: PathLike | Sequence[PathLike], *, store: PathLike = "features.h
           weights: str | None = None, pooling: str | None = None, image_size_px: int | None = None,
           precision: str | None = None, runtime: str | None = None, batch_size: int = 32,
           names: list[str] | None = None, replace: bool = False, workers: int | None = None,
-          decode: str | None = None, progress: bool = False, faces: bool = False, face_min_score: float | None = None,
-          face_min_size_px: float | None = None) -> EmbedResult:
+          decode: str | None = None, progress: bool = False, backbone: str | None = None, faces: bool = False,
+          face_min_score: float | None = None, face_min_size_px: float | None = None) -> EmbedResult:
     """Embed videos (files, or folders of them) into the feature store, as `screentime embed`; with `faces`,
     their faces too (`embed --faces`; read them with `FeatureStore.faces(video)`).
 
-    Settings not given are the store's own, else the defaults (`weights`: 'imagenet', 'random' or a weights
-    file). A video already stored costs nothing. Returns one report per video (`EmbedResult.to_pandas()`).
+    Settings not given are the store's own, else the defaults (`weights`: 'auto', 'imagenet', 'random' or a
+    weights file; `backbone`: 'vgg16', 'squeezenet', 'efficientnet-lite0', 'mobilenet-v2'). A video already stored costs nothing. Returns one report per video (`EmbedResult.to_pandas()`).
     """
     from featurestore.pipeline import check_embed_paths, embed_videos, resolve_embedding_config, resolve_face_config
     from featurestore.video.paths import expand_folders
@@ -55,7 +55,7 @@ def embed(paths: PathLike | Sequence[PathLike], *, store: PathLike = "features.h
     videos = expand_folders(_paths(paths))
     check_embed_paths(videos, store, weights)
     config = resolve_embedding_config(store, weights=weights, pooling=pooling, image_size_px=image_size_px,
-                                      precision=precision, runtime=runtime)
+                                      precision=precision, runtime=runtime, backbone=backbone)
     face_config = resolve_face_config(store, min_score=face_min_score, min_size_px=face_min_size_px) if faces else None
     with _progress(progress) as bar:
         reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size,

@@ -50,7 +50,7 @@ OPTIONS = {
     "feature_norm": "--feature-norm", "n_splits": "--folds", "gap_s": "--gap-s", "budget_s": "--budget-s",
     "interval_level": "--interval-level", "smooth": "--smooth", "json_path": "--json", "csv_path": "--csv",
     "plot_path": "--plot", "out_path": "--out", "sheet_path": "--sheet", "split": "--split", "metric": "--metric",
-    "runtime": "--runtime", "selection": "--selection", "interval_method": "--intervals",
+    "runtime": "--runtime", "backbone": "--backbone", "selection": "--selection", "interval_method": "--intervals",
     "label_studio_path": "--label-studio", "url_prefix": "--url-prefix",
     "vtt_path": "--vtt", "srt_path": "--srt", "store_path": "--store", "faces": "--faces", "min_score": "--face-min-score",
     "min_size_px": "--face-min-size-px",

@@ -6,22 +6,24 @@ import shlex
 
 import pytest
 
-import cartoons.demo
 from conftest import run_cli as run
 
 
 @pytest.mark.slow
 def test_demo_quick_runs_end_to_end(tmp_path, capsys, monkeypatch):
-    """Offline, without cached ImageNet weights: random weights without a download attempt, every output
-    written, and the printed next command works as printed."""
+    """Offline, without cached ImageNet weights: pretrained features of a packaged backbone (issue 27), said in
+    one line, every output written, and the printed next command works as printed."""
+    import featurestore.embedding.auto as auto
+
     monkeypatch.setenv("COLUMNS", "80")
-    monkeypatch.setattr(cartoons.demo, "imagenet_weights_path", lambda: None)
+    monkeypatch.setattr(auto, "imagenet_weights_path", lambda: None)
+    monkeypatch.setattr(auto, "imagenet_reachable", lambda: (False, "Name or service not known"))
     from featurestore.embedding.vgg16 import VGG16Embedder
 
     original_init = VGG16Embedder.__init__
 
     def no_download(self, config, *args, **kwargs):
-        assert config.weights != "imagenet", "the demo tried to download the ImageNet weights"
+        assert config.backbone != "vgg16", "the demo tried to download the ImageNet weights"
         original_init(self, config, *args, **kwargs)
 
     monkeypatch.setattr(VGG16Embedder, "__init__", no_download)
@@ -35,9 +37,10 @@ def test_demo_quick_runs_end_to_end(tmp_path, capsys, monkeypatch):
                  re.findall(r"│ (jerry|tom|together|neither)\s+│\s+([\d.]+) │\s+[\d.]+ │\s+[+-]", out)}
     assert set(predicted) == {"jerry", "tom", "together", "neither"}
     assert abs(predicted["jerry"] + predicted["tom"] - predicted["together"] + predicted["neither"] - 20.0) < 0.2
-    assert "RANDOM weights" in err and "not in the Keras cache" in err  # the weights used are announced
+    assert "not in the Keras cache" in err and "using efficientnet-lite0" in err  # the weights used are announced
+    assert "RANDOM" not in err
 
-    store = demo_dir / "features-random-32px.h5"
+    store = demo_dir / "features-efficientnet-lite0-imagenet-32px.h5"
     for path in (demo_dir / "best.skops", demo_dir / "labels.csv", store, demo_dir / "result.json",
                  demo_dir / "segments.csv", demo_dir / "timeline.png", demo_dir / "report.html"):
         assert path.is_file() and str(path) in out, path

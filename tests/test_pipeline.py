@@ -197,7 +197,10 @@ def test_embed_again_replaces_damaged_stored_video_with_a_warning(tmp_path, vide
     np.testing.assert_array_equal(FeatureStore(tmp_path / "f.h5").read("five seconds.mp4").features, good)
 
 
-def test_resolve_config_defaults_to_store_then_to_imagenet(tmp_path, video_5s, stand_in):
+def test_resolve_config_defaults_to_store_then_to_imagenet(tmp_path, video_5s, stand_in, monkeypatch):
+    import featurestore.embedding.auto as auto
+
+    monkeypatch.setattr(auto, "imagenet_weights_path", lambda: tmp_path / "cached.h5")  # --weights auto: VGG16's
     assert resolve_embedding_config(tmp_path / "none.h5") == EmbeddingConfig("imagenet", "avg", 224)
     embed_videos([video_5s], tmp_path / "f.h5", config=EmbeddingConfig("random", "max", 64), make_embedder=stand_in)
     assert resolve_embedding_config(tmp_path / "f.h5") == EmbeddingConfig("random", "max", 64)

@@ -146,5 +146,7 @@ def test_the_calibration_frames_are_fixed():
     a, b = calibration_frames(), calibration_frames()
     assert len(a) == N_FRAMES and all(np.array_equal(x, y) for x, y in zip(a, b))
     assert len({x.shape for x in a}) > 10  # crops of many sizes, of natural photographs
+    uniform = [x for x in a if (x == x[0, 0]).all()]  # and synthetic frames (issue 27): pure black, white, primaries
+    assert {tuple(x[0, 0]) for x in uniform} >= {(0, 0, 0), (255, 255, 255), (0, 0, 255)}
     pre = VGG16Preprocessor(32)
     assert digest(pre(a)) == digest(pre(b))

@@ -288,7 +288,9 @@ def truth_tables(result) -> list[Table]:
     tables = []
     for video in result.score.videos:
         truth = result.truth[video.video_id]
-        table = Table(title=f"{video.video_id}: predicted vs true screen time (weights {result.weights})")
+        weights = result.weights.split(":")[0]  # 'imagenet:sha256:...' (a packaged backbone's): the digest is in the store
+        table = Table(title=f"{video.video_id}: predicted vs true screen time ({getattr(result, 'backbone', 'vgg16')} "
+                            f"{weights} weights)")
         first = "character" if video.multi_label else "class"
         for col in (first, "predicted s", "true s", "error s", "error % of video"):
             table.add_column(col, justify="left" if col == first else "right")

@@ -8,23 +8,25 @@ Nothing here imports OpenCV or Keras.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from featurestore.errors import InvalidParameter, WeightsUnavailable
 
+from .backbones import BACKBONES, DEFAULT_BACKBONE, PREPROCESS_VGG16, backbone, backbone_of_model, file_sha256
+
 POOLINGS = ("avg", "max", "flatten")
+BACKBONE_NAMES = tuple(BACKBONES)  # what --backbone takes
 PRECISIONS = ("float32", "bfloat16", "int8")
 #: What runs the network: Keras (on KERAS_BACKEND) or OpenVINO (CPU; needs `pip install -e '.[openvino]'`).
 RUNTIMES = ("keras", "openvino")
 #: How int8 networks are calibrated (embedding/calibration.py): part of an int8 store's identity, so that the
 #: same config gives the same features on every run. Change the version when the procedure changes.
-CALIBRATION = "nncf-ptq:sklearn-sample-images:64-crops:seed-0:v1"
+CALIBRATION = "nncf-ptq:sklearn-sample-images-64-crops+synthetic-64:seed-0:v2"
 DEFAULT_IMAGE_SIZE_PX = 224
 RANDOM_SEED = 0
-PREPROCESS = "resize_area+vgg16.preprocess_input(rgb)"
+PREPROCESS = PREPROCESS_VGG16  # VGG16's; each backbone's is `Backbone.preprocess`
 IMAGENET_NOTOP_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"  # the name Keras caches it under
 
 #: The keys of an identity, in the order messages name them; equal identities mean the same features.
@@ -61,31 +63,31 @@ def imagenet_weights_path() -> Path | None:
     return None
 
 
-def n_features_for(pooling: str, image_size_px: int) -> int:
-    """Length of one feature vector: 512 for avg/max, (image_size_px // 32)**2 * 512 for flatten."""
+def n_features_for(pooling: str, image_size_px: int, backbone_name: str = DEFAULT_BACKBONE) -> int:
+    """Length of one feature vector: the backbone's channels for avg/max (VGG16: 512), the whole map for flatten
+    (VGG16: (image_size_px // 32)**2 * 512)."""
     if pooling not in POOLINGS:
         raise InvalidParameter("pooling", f"must be one of {', '.join(POOLINGS)}, got {pooling!r}")
     if image_size_px < 32:
-        raise InvalidParameter("image_size_px", f"must be at least 32 (VGG16 halves it five times), got {image_size_px}")
-    return 512 if pooling != "flatten" else (image_size_px // 32) ** 2 * 512
+        raise InvalidParameter("image_size_px", f"must be at least 32 (the networks halve it five times), got {image_size_px}")
+    return backbone(backbone_name).n_features(pooling, image_size_px)
 
 
-def weights_identity(weights: str) -> str:
-    """What identifies the weights in a store's config: 'imagenet', 'random:numpy-seed=0' or 'sha256:<hex>' of a file."""
+def weights_identity(weights: str, backbone_name: str = DEFAULT_BACKBONE) -> str:
+    """What identifies the weights in a store's config: 'imagenet' (VGG16's from Keras), 'imagenet:sha256:<hex>'
+    (a packaged backbone's, checked), 'random:numpy-seed=0' or 'sha256:<hex>' of a weights file."""
+    net = backbone(backbone_name)
     if weights == "imagenet":
-        return "imagenet"
+        return f"imagenet:sha256:{file_sha256(net.imagenet_weights())}" if net.is_packaged else "imagenet"
     if weights == "random":  # drawn with NumPy, so every Keras backend gets the same network
         return f"random:numpy-seed={RANDOM_SEED}"
+    if weights == "auto":
+        raise ValueError("--weights auto is resolved before a config is made (featurestore.embedding.auto)")
     path = Path(weights)
     if not path.is_file():
-        raise WeightsUnavailable(
-            f"{weights}: no such weights file; pass --weights imagenet, --weights random or a Keras .h5 weights file"
-        )
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    return "sha256:" + digest.hexdigest()
+        kind = "a Keras .h5 weights file" if net.name == "vgg16" else f"a {net.name} weights file"
+        raise WeightsUnavailable(f"{weights}: no such weights file; pass --weights imagenet, --weights random or {kind}")
+    return "sha256:" + file_sha256(path)
 
 
 @dataclass(frozen=True)
@@ -95,11 +97,12 @@ class EmbeddingConfig:
     Parameters
     ----------
     weights : str
-        'imagenet' (Keras download, cached), 'random' (seeded, not pretrained) or a path to a Keras weights file.
+        'imagenet' (VGG16: Keras download, cached; other backbones: the weights their pip package ships), 'random'
+        (seeded, not pretrained) or a path to a weights file (VGG16: Keras .h5; others: their package's format).
     pooling : {'avg', 'max', 'flatten'}
-        avg/max give 512 values; flatten keeps the (image_size_px/32)² × 512 map (25088 at 224 px).
+        avg/max give one value per channel (VGG16 512); flatten keeps the whole map (VGG16: 25088 at 224 px).
     image_size_px : int
-        Frames are resized to image_size_px × image_size_px before VGG16.
+        Frames are resized to image_size_px × image_size_px before the network.
     precision : {'float32', 'bfloat16', 'int8'}
         Arithmetic of the network (features differ slightly, so it is part of the config). bfloat16 needs a
         device that computes in it natively; int8 is post-training quantisation by NNCF, calibrated as
@@ -107,6 +110,9 @@ class EmbeddingConfig:
     runtime : {'keras', 'openvino'} or ''
         What runs the network; '' is 'openvino' for int8, else 'keras'. Not part of the identity: runtimes
         give the same features (cosine >= 0.9999 to each other), as Keras backends do.
+    backbone : str
+        The network (`featurestore.embedding.backbones.BACKBONES`): 'vgg16' (default), 'squeezenet',
+        'efficientnet-lite0', 'mobilenet-v2'.
     """
 
     weights: str = "imagenet"
@@ -115,9 +121,10 @@ class EmbeddingConfig:
     precision: str = "float32"
     weights_id: str = field(default="", compare=False)
     runtime: str = ""
+    backbone: str = DEFAULT_BACKBONE
 
     def __post_init__(self) -> None:
-        n_features_for(self.pooling, self.image_size_px)  # validates both
+        n_features_for(self.pooling, self.image_size_px, self.backbone)  # validates all three
         if self.precision not in PRECISIONS:
             raise InvalidParameter("precision", f"must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if not self.runtime:
@@ -126,12 +133,16 @@ class EmbeddingConfig:
             raise InvalidParameter("runtime", f"must be one of {', '.join(RUNTIMES)}, got {self.runtime!r}")
         if self.precision == "int8" and self.runtime != "openvino":
             raise InvalidParameter("runtime", "--precision int8 runs on OpenVINO; use --runtime openvino (the default for int8)")
+        net = backbone(self.backbone)
+        if self.precision == "int8" and net.int8_refusal:
+            raise InvalidParameter("precision", f"int8 is not offered for --backbone {net.name}: {net.int8_refusal}; use "
+                                                "float32 (or bfloat16 where the machine has it)")
         if not self.weights_id:
-            object.__setattr__(self, "weights_id", weights_identity(self.weights))
+            object.__setattr__(self, "weights_id", weights_identity(self.weights, self.backbone))
 
     @property
     def n_features(self) -> int:
-        return n_features_for(self.pooling, self.image_size_px)
+        return n_features_for(self.pooling, self.image_size_px, self.backbone)
 
     @property
     def weights_path(self) -> str | None:
@@ -144,13 +155,14 @@ class EmbeddingConfig:
         'precision' appears only when it is not float32, so float32 stores made before it existed stay
         byte-identical; 'calibration' only for int8.
         """
+        net = BACKBONES[self.backbone]
         identity = {
-            "model": "vgg16",
+            "model": net.model,
             "weights": self.weights_id,
             "pooling": self.pooling,
             "image_size_px": int(self.image_size_px),
             "n_features": int(self.n_features),
-            "preprocess": PREPROCESS,
+            "preprocess": net.preprocess,
         }
         if self.precision != "float32":
             identity["precision"] = self.precision
@@ -185,14 +197,15 @@ class EmbeddingConfig:
 
         wanted = config_identity(identity)
         weights_id = str(wanted["weights"])
-        if wanted["model"] != "vgg16" or wanted["preprocess"] != PREPROCESS:
+        net = backbone_of_model(str(wanted["model"]))
+        if net is None or wanted["preprocess"] != net.preprocess:
             raise StoreMismatch(f"{source}: holds features of {describe_config(identity)} made by "
                                 f"{wanted['preprocess']}, which this screentime cannot make; use another store")
         if wanted["precision"] == "int8" and wanted["calibration"] != CALIBRATION:
             raise StoreMismatch(f"{source}: holds int8 features calibrated by {wanted['calibration']}, this screentime "
                                 f"calibrates by {CALIBRATION}; use another store")
         if weights is None:
-            if weights_id == "imagenet" or weights_id.startswith("random:"):
+            if weights_id.split(":")[0] in ("imagenet", "random"):
                 weights = weights_id.split(":")[0]
             elif not weights_path or not Path(weights_path).is_file():
                 raise WeightsUnavailable(
@@ -201,7 +214,7 @@ class EmbeddingConfig:
             else:
                 weights = weights_path
         config = cls(weights=weights, pooling=wanted["pooling"], image_size_px=int(wanted["image_size_px"]),
-                     precision=wanted["precision"], runtime=runtime)
+                     precision=wanted["precision"], runtime=runtime, backbone=net.name)
         if config.weights_id != weights_id:
             changed = f"has changed since {source} was {made} with it" if weights == weights_path else \
                 f"is not the weights {source} was {made} with"
@@ -211,7 +224,8 @@ class EmbeddingConfig:
 
 
 def describe_config(config: dict, weights_path: str | None = None) -> str:
-    """Short human form of a store config, e.g. 'vgg16 imagenet avg 224 px' (plus ' bfloat16' when it is).
+    """Short human form of a store config, e.g. 'vgg16 imagenet avg 224 px' (plus ' bfloat16' when it is;
+    'efficientnet-lite0 imagenet avg 224 px' for a packaged backbone's checked weights).
 
     With `weights_path` (the file a 'sha256:' config came from): 'vgg16 weights file vgg16.weights.h5
     (sha256:1a2b3c4d5e6f...) avg 224 px'.
@@ -219,6 +233,8 @@ def describe_config(config: dict, weights_path: str | None = None) -> str:
     weights = str(config.get("weights"))
     if weights_path and weights.startswith("sha256:"):
         weights = f"weights file {weights_path} ({weights[:19]}...)"
+    elif weights.startswith("imagenet:"):
+        weights = "imagenet"
     text = f"{config.get('model')} {weights} {config.get('pooling')} {config.get('image_size_px')} px"
     return text + (f" {config['precision']}" if config.get("precision", "float32") != "float32" else "")
 

@@ -1,5 +1,5 @@
-"""VGG16 on OpenVINO (CPU): the Keras network converted once per config and compiled with its precision's hint;
-int8 by NNCF post-training quantisation on the fixed calibration frames (calibration.py).
+"""The network on OpenVINO (CPU): the Keras network (any backbone) converted once per config and compiled with its
+precision's hint; int8 by NNCF post-training quantisation on the fixed calibration frames (calibration.py).
 
 Converted (and quantised) networks are kept in a cache folder (``$SCREENTIME_CACHE``, else
 ``~/.cache/screentime``), keyed by the config's identity and the versions of the libraries that build them, so a
@@ -21,7 +21,8 @@ from featurestore.errors import PrecisionUnsupported, RuntimeUnavailable
 
 from .config import EmbeddingConfig
 from .cpu import cpu_model, native_bfloat16
-from .preprocess import VGG16Preprocessor
+from .backbones import BACKBONES
+from .preprocess import preprocessor_for
 
 #: OpenVINO's precision hint for each precision: int8 layers run in int8, and the few layers NNCF leaves
 #: unquantised in float32 (bf16 there measured no faster on this project's machine).
@@ -69,7 +70,7 @@ def cache_dir() -> Path:
 
 
 class OpenVINOEmbedder:
-    """VGG16 of `config` on OpenVINO's CPU plugin; the same interface as `VGG16Embedder`.
+    """The network of `config` on OpenVINO's CPU plugin; the same interface as `VGG16Embedder`.
 
     Attributes
     ----------
@@ -89,7 +90,7 @@ class OpenVINOEmbedder:
         self.device = "CPU"
         self.backend = "openvino"
         self.runtime = f"openvino {ov.__version__.split('-')[0]}"
-        self.preprocessor = VGG16Preprocessor(config.image_size_px)
+        self.preprocessor = preprocessor_for(BACKBONES[config.backbone], config.image_size_px)
         model, self.calibration = network(config, core)
         self._compiled = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": HINTS[config.precision],
                                                            "PERFORMANCE_HINT": "LATENCY"})
@@ -107,7 +108,7 @@ class OpenVINOEmbedder:
 def network(config: EmbeddingConfig, core) -> tuple[object, str]:
     """The OpenVINO model of `config` (quantised for int8), from the cache or built and cached; and its calibration."""
     key = hashlib.sha256(json.dumps({"identity": config.identity(), **openvino_versions()}, sort_keys=True).encode())
-    xml = cache_dir() / f"vgg16-{key.hexdigest()[:20]}.xml"
+    xml = cache_dir() / f"{config.backbone}-{key.hexdigest()[:20]}.xml"
     meta = xml.with_suffix(".json")
     if xml.exists() and xml.with_suffix(".bin").exists() and meta.exists():
         try:
@@ -120,15 +121,15 @@ def network(config: EmbeddingConfig, core) -> tuple[object, str]:
 
 
 def build_network(config: EmbeddingConfig) -> tuple[object, str]:
-    """Convert the Keras VGG16 of `config` to OpenVINO; for int8, quantise it with NNCF on the calibration frames."""
+    """Convert the Keras network of `config` to OpenVINO; for int8, quantise it with NNCF on the calibration frames."""
     import openvino as ov
 
-    from .vgg16 import build_vgg16
+    from .vgg16 import build_network as keras_network
 
-    keras_model = build_vgg16(EmbeddingConfig(weights=config.weights, pooling=config.pooling,
-                                              image_size_px=config.image_size_px, weights_id=config.weights_id))
+    keras_model = keras_network(EmbeddingConfig(weights=config.weights, pooling=config.pooling, backbone=config.backbone,
+                                                image_size_px=config.image_size_px, weights_id=config.weights_id))
     with tempfile.TemporaryDirectory(prefix="screentime-ov-") as tmp:
-        path = Path(tmp) / "vgg16.xml"
+        path = Path(tmp) / "network.xml"
         keras_model.export(str(path), format="openvino", verbose=False)
         model = ov.Core().read_model(str(path))
         if config.precision != "int8":
@@ -137,9 +138,9 @@ def build_network(config: EmbeddingConfig) -> tuple[object, str]:
 
         from .calibration import calibration_frames, digest
 
-        batch = VGG16Preprocessor(config.image_size_px)(calibration_frames())
+        batch = preprocessor_for(BACKBONES[config.backbone], config.image_size_px)(calibration_frames())
         dataset = nncf.Dataset([batch[i:i + 8] for i in range(0, len(batch), 8)])
-        quantized = nncf.quantize(model, dataset, subset_size=len(batch))
+        quantized = nncf.quantize(model, dataset, subset_size=-(-len(batch) // 8))  # every batch
         return quantized.clone(), digest(batch)
 
 

@@ -1,17 +1,18 @@
-"""Which runtime runs VGG16: the embedder factory the pipeline uses, and what this machine can run.
+"""Which runtime runs the network: the embedder factory the pipeline uses, and what this machine can run.
 
-`build_embedder(config)` gives a `VGG16Embedder` (Keras, on KERAS_BACKEND) or an `OpenVINOEmbedder` as
-`config.runtime` says; both take preprocessed frames from the same `VGG16Preprocessor`, so decoding workers
-never import either.
+`build_embedder(config)` gives a `VGG16Embedder` (Keras, on KERAS_BACKEND; any backbone) or an `OpenVINOEmbedder`
+as `config.runtime` says; both take preprocessed frames from the same backbone's `FramePreprocessor`, so decoding
+workers never import either.
 """
 
 from __future__ import annotations
 
 import importlib.util
 
+from .backbones import BACKBONES
 from .config import PRECISIONS, EmbeddingConfig
 from .cpu import native_bfloat16
-from .preprocess import VGG16Preprocessor
+from .preprocess import FramePreprocessor, preprocessor_for
 
 
 class EmbedderFactory:
@@ -29,9 +30,9 @@ class EmbedderFactory:
         return VGG16Embedder(config, batch_size=batch_size)
 
     @staticmethod
-    def preprocessor_for(config: EmbeddingConfig) -> VGG16Preprocessor:
+    def preprocessor_for(config: EmbeddingConfig) -> FramePreprocessor:
         """The preprocessing either runtime applies, without loading a network."""
-        return VGG16Preprocessor(config.image_size_px)
+        return preprocessor_for(BACKBONES[config.backbone], config.image_size_px)
 
     @staticmethod
     def check(config: EmbeddingConfig) -> None:

@@ -1,4 +1,5 @@
-"""VGG16 embedder: loads the network once and turns batches of preprocessed frames into feature vectors.
+"""The Keras embedder: loads the network once and turns batches of preprocessed frames into feature vectors;
+VGG16 (Keras' own, ImageNet weights downloaded once) and the packaged backbones (keras_build.py).
 
 Keras (on the backend KERAS_BACKEND names, see backend.py) is imported only when an embedder is built, so
 the CLI, the store and the classifiers stay quick to import. Preprocessing is plain NumPy/OpenCV
@@ -15,35 +16,20 @@ import numpy as np
 
 from featurestore.errors import WeightsUnavailable
 
+from .backbones import BACKBONES
 from .backend import check_precision, compile_forward, current_device, dtype_policy, import_keras
-from .config import RANDOM_SEED, EmbeddingConfig, imagenet_weights_path
-from .preprocess import VGG16Preprocessor
+from .config import EmbeddingConfig, imagenet_weights_path
+from .keras_build import build_backbone, set_random_weights
+from .preprocess import FramePreprocessor, preprocessor_for
 
 _imagenet_failure: str | None = None  # why the download failed in this process: not retried (issue 9)
-
-
-def set_random_weights(model, seed: int = RANDOM_SEED) -> None:
-    """Glorot-uniform kernels and zero biases (Keras' own initialisers), drawn with NumPy from `seed`.
-
-    Keras draws random initial weights with each backend's own generator, so the same seed gives another
-    network on TensorFlow than on JAX; NumPy's gives one network everywhere.
-    """
-    rng = np.random.default_rng(seed)
-    for layer in model.layers:
-        values = []
-        for w in layer.get_weights():
-            if w.ndim >= 2:
-                receptive = int(np.prod(w.shape[:-2])) if w.ndim > 2 else 1
-                limit = np.sqrt(6.0 / (receptive * (w.shape[-2] + w.shape[-1])))
-                values.append(rng.uniform(-limit, limit, size=w.shape).astype(w.dtype))
-            else:
-                values.append(np.zeros_like(w))
-        if values:
-            layer.set_weights(values)
+#: Networks built in this process (tests count them: a run that needs no sample must build none).
+BUILDS = {"n": 0}
 
 
 class VGG16Embedder:
-    """Keras VGG16 without its classifier, loaded once, on the backend KERAS_BACKEND names.
+    """A Keras backbone (VGG16 by default; `config.backbone`) without its classifier, loaded once, on the backend
+    KERAS_BACKEND names.
 
     Attributes
     ----------
@@ -52,8 +38,8 @@ class VGG16Embedder:
         'GPU:0 (<name>)' when the backend sees a GPU, else 'CPU'.
     backend : str
         'tensorflow', 'jax' or 'torch'.
-    preprocessor : VGG16Preprocessor
-        What decoding processes apply to the frames before `embed`.
+    preprocessor : FramePreprocessor
+        What decoding processes apply to the frames before `embed` (the backbone's).
     """
 
     #: `make_embedder` factories that take `batch_size` (the pipeline passes it to these).
@@ -67,14 +53,14 @@ class VGG16Embedder:
         self.device = device.name
         self.backend = device.backend
         self.runtime = "keras"
-        self.preprocessor = VGG16Preprocessor(config.image_size_px)
+        self.preprocessor: FramePreprocessor = preprocessor_for(BACKBONES[config.backbone], config.image_size_px)
         size = config.image_size_px
-        self.model = build_vgg16(config)
+        self.model = build_network(config)
         # One compiled graph for every batch size: a video's last, shorter batch must not recompile the network.
         self._forward = compile_forward(self.model, (size, size, 3), batch_size)
 
     def preprocess(self, frames_bgr: list[np.ndarray]) -> np.ndarray:
-        """Resize BGR uint8 frames to the network's input and apply `vgg16.preprocess_input` on RGB.
+        """Resize BGR uint8 frames to the network's input and apply its preprocessing (VGG16: `preprocess_input`).
 
         Returns an array of shape (n, image_size_px, image_size_px, 3), float32.
         """
@@ -83,6 +69,12 @@ class VGG16Embedder:
     def embed(self, batch: np.ndarray) -> np.ndarray:
         """Features of a preprocessed batch: (n, size, size, 3) -> (n, n_features) float32."""
         return self._forward(np.asarray(batch, dtype=np.float32)).reshape(len(batch), -1)
+
+
+def build_network(config: EmbeddingConfig):
+    """The Keras network of `config`: VGG16 or a packaged backbone, pooled, with its weights (counted in BUILDS)."""
+    BUILDS["n"] += 1
+    return build_vgg16(config) if config.backbone == "vgg16" else build_backbone(config)
 
 
 def build_vgg16(config: EmbeddingConfig):
@@ -110,7 +102,7 @@ def check_imagenet_weights(config: EmbeddingConfig) -> None:
 
     Raises WeightsUnavailable, whose message says what works offline (--weights FILE, --weights random).
     """
-    if config.weights != "imagenet" or imagenet_weights_path() is not None:
+    if config.backbone != "vgg16" or config.weights != "imagenet" or imagenet_weights_path() is not None:
         return
     import_keras()
     from keras.applications import vgg16

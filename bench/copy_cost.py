@@ -1,0 +1,75 @@
+"""Benchmark `copy_cost` (issue 27): what a byte-identical copy of a stored video costs, as whole `embed` commands.
+
+Three commands, each in its own process as a user runs them, on a 60 s H.264 clip (ffmpeg's testsrc2, 640x360):
+the first embed, a byte-identical copy under another name (its features are copied: nothing decoded or
+inferred), and the stored video again; plus hashing the copy (the fingerprint every run computes). Targets: the
+copy costs < 30% of the first embed, and no more than the re-run plus hashing. Timings on a shared machine are
+noisy: --repeats takes the best of each.
+
+    .venv/bin/python bench/copy_cost.py                      # VGG16, seeded random weights (the default offline)
+    .venv/bin/python bench/copy_cost.py --weights imagenet --backbone efficientnet-lite0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def timed(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--weights", default="random")
+    p.add_argument("--backbone", default="vgg16")
+    p.add_argument("--repeats", type=int, default=2)
+    args = p.parse_args(argv)
+    from featurestore.video.paths import fingerprint
+
+    with tempfile.TemporaryDirectory(prefix="bench-copy-") as tmp:
+        clip, copy = Path(tmp) / "clip.mp4", Path(tmp) / "copy.mp4"
+        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-t", "60",
+                        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", str(clip)], check=True)
+        shutil.copyfile(clip, copy)
+        embed = [sys.executable, "cli.py", "embed", "--weights", args.weights, "--backbone", args.backbone]
+        rows = {"first embed": [], "byte-identical copy": [], "stored video again": [], "hashing the copy": []}
+        for k in range(args.repeats):
+            store = Path(tmp) / f"s{k}.h5"
+            rows["first embed"].append(timed([*embed, str(clip), "--store", str(store)]))
+            rows["byte-identical copy"].append(timed([*embed, str(copy), "--store", str(store)]))
+            rows["stored video again"].append(timed([*embed, str(clip), "--store", str(store)]))
+            t0 = time.perf_counter()
+            fingerprint(copy)
+            rows["hashing the copy"].append(time.perf_counter() - t0)
+        version = timed([sys.executable, "cli.py", "--version"])
+    best = {name: min(times) for name, times in rows.items()}
+    best["--version"] = version
+    copy_s, first_s, again_s, hash_s = (best[k] for k in ("byte-identical copy", "first embed", "stored video again",
+                                                           "hashing the copy"))
+    print(f"whole commands, best of {args.repeats} ({args.backbone} {args.weights}; a shared machine: noisy):")
+    for name, seconds in best.items():
+        print(f"  {name:22} {seconds:6.2f} s")
+    print(f"target: copy {copy_s:.2f} s < 30% of the first embed ({0.3 * first_s:.2f} s): "
+          f"{'PASS' if copy_s < 0.3 * first_s else 'FAIL'}")
+    print(f"target: copy {copy_s:.2f} s <= stored video again + hashing ({again_s + hash_s:.2f} s): "
+          f"{'PASS' if copy_s <= again_s + hash_s else 'FAIL'}")
+    report = {"bench": "copy_cost", "backbone": args.backbone, "weights": args.weights, "best_s": best, "runs_s": rows}
+    print(json.dumps(report))
+    return report
+
+
+if __name__ == "__main__":
+    main()
