@@ -30,6 +30,7 @@ from classifiers.output.leaderboard import check_report_path, write_report
 from classifiers.selection.cv import CVPlan
 from classifiers.selection.few_labels import plan_folds_that_fit
 from classifiers.selection.heldout import HeldOutVideo, familiarity_record, score_held_out
+from classifiers.selection.options import check_models, check_none_label, parse_context
 from classifiers.selection.metrics import METRICS, metric_key, score_fold, summarise_folds
 from classifiers.selection.choice import (SELECTIONS, best_mean, choose, model_simplicity, stage_grid,
                                           stage_simplicity)
@@ -371,39 +372,3 @@ def _estimators(models, random_state: int, multi_label: bool = False) -> dict:
     if multi_label:  # one binary problem per character, each with the model's own class weights
         return {name: MultiLabelClassifier(estimator=e) for name, e in estimators.items()}
     return estimators
-
-
-def parse_context(context_s) -> float | str:
-    """'auto', or the window in seconds (>= 0) from a number or its text; InvalidParameter otherwise."""
-    if isinstance(context_s, str) and context_s.strip().lower() == "auto":
-        return "auto"
-    try:
-        value = float(context_s)
-    except (TypeError, ValueError):
-        value = -1.0
-    if not value >= 0:
-        raise InvalidParameter("context_s", f"{context_s!r} is not auto or a number of seconds >= 0")
-    return value
-
-
-def check_models(models):
-    """The registry names asked for (a comma-separated string or a sequence), a mapping of estimators as given,
-    or None for all; InvalidParameter for unknown names or none at all."""
-    if models is None or isinstance(models, Mapping):
-        return models
-    names = [m.strip() for m in (models.split(",") if isinstance(models, str) else models) if m.strip()]
-    unknown = [m for m in names if m not in MODELS]
-    if unknown or not names:
-        raise InvalidParameter("models", f"{','.join(unknown) or 'nothing'} is not in {','.join(MODELS)}")
-    return names
-
-
-def check_none_label(none_label: str | None, multi_label: bool) -> str:
-    """The none label to use (default 'neither'); InvalidParameter if given without `multi_label`, or empty."""
-    if none_label is None:
-        return NONE_LABEL
-    if not multi_label:
-        raise InvalidParameter("none_label", "only means something with --multi-label; add it, or drop --none-label")
-    if not none_label.strip():
-        raise InvalidParameter("none_label", "the none label cannot be empty")
-    return none_label.strip()
