@@ -24,11 +24,12 @@ from classifiers.chain.decision import label_texts
 from classifiers.chain.persist import check_config, load_model
 from classifiers.chain.presence import character_runs
 from classifiers.chain.smoothing import Smoother
-from classifiers.data.join import StoreGrids, labelled_time, matching_ids
+from classifiers.data.join import StoreGrids, labelled_time
+from classifiers.data.names import resolve_videos
 from classifiers.data.labels import parse_label_files
 from classifiers.output.cells import csv_cell
 from classifiers.output.label_studio import VideoGuess, config_path_for, label_studio_files
-from featurestore.errors import InvalidParameter, NotEmbedded, StoreMismatch, command
+from featurestore.errors import InvalidParameter, StoreMismatch, command
 from featurestore.files import atomic_write, write_together
 from featurestore.outputs import CallFiles
 from featurestore.store.store import FeatureStore
@@ -170,33 +171,6 @@ def suggest_labels(
     available_s = float(sum(c.available.sum() * c.step_s for c in candidates))
     return Suggestions(spans, float(budget_s), list(saved.classes), ids, available_s, note, multilabel,
                        Path(model_path), Path(store_path), saved.none_label, [Path(p) for p in labels_paths])
-
-
-def resolve_videos(store: FeatureStore, videos: Sequence[str] | None) -> list[str]:
-    """Stored ids of `videos` (ids, file names or paths of stored videos), in order; all stored videos if None.
-
-    Raises
-    ------
-    NotEmbedded
-        Naming a video that is not in the store and how to add it.
-    """
-    stored = store.video_ids()
-    if not videos:
-        if not stored:
-            raise NotEmbedded(f"{store.path} holds no video; embed some with `{command(f'embed VIDEO --store {store.path}')}`")
-        return stored
-    ids = []
-    for name in map(str, videos):
-        matches = matching_ids(name, stored)
-        if len(matches) > 1:
-            raise NotEmbedded(f"{name} could be any of {', '.join(sorted(matches)[:5])} in {store.path.name}; "
-                              "name it as stored")
-        if not matches:
-            listed = ", ".join(stored[:5]) + (", ..." if len(stored) > 5 else "")
-            raise NotEmbedded(f"{name} is not in {store.path.name} (stored: {listed or 'none'}); embed it first: "
-                              f"{command(f'embed {name} --store {store.path}')}")
-        ids.append(matches[0])
-    return list(dict.fromkeys(ids))
 
 
 def _available(t: np.ndarray, step_s: float, taken: list[tuple[float, float]]) -> np.ndarray:

@@ -57,6 +57,14 @@ OPTIONS = {
 }
 
 
+def show_warnings(console) -> None:
+    """Library warnings become one 'warning: ...' line each on `console` (a rich Console on stderr)."""
+    import warnings
+
+    warnings.showwarning = lambda message, category, *args, **kwargs: console.print(
+        f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+
+
 class Command(HelpMixin, TyperCommand):
     def invoke(self, ctx):
         """The library refuses a parameter value: a usage error (exit status 2) naming the option."""

@@ -365,3 +365,21 @@ def label_studio_hint(tasks_path) -> str:
             f"{config_path_for(tasks_path)}, import {tasks_path}, label, export as JSON and pass the export to "
             "compare-models --labels; videos under /data/local-files/ are served when Label Studio runs with "
             "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true and the project has a Local storage on their folder")
+
+
+def saved_lines(result, report_path=None) -> list[str]:
+    """compare-models' last lines: the leaderboard file, the model saved, and (multi-label) each character's threshold."""
+    lines = [f"leaderboard written to {report_path}"] if report_path is not None else []
+    lines.append(f"saved {result.best_name} (smoothing {result.best_smoother.name}), refitted on all labelled frames, "
+                 f"to {result.model_path}")
+    if result.multi_label:
+        lines.append("one classifier per character; on screen from these thresholds (chosen by cross-validation): "
+                     + ", ".join(f"{c} {t:g}" for c, t in result.thresholds.items()))
+    return lines
+
+
+def suggest_next_line(out_path, labels_paths) -> str:
+    """What to do with suggest-labels' todo CSV."""
+    then = " ".join(f"-l {p}" for p in labels_paths) + f" -l {out_path}"
+    return (f"next: fill the label column of {out_path} (split a span where the label changes), then "
+            f"compare-models {then} --out NEW.skops")
