@@ -232,8 +232,8 @@ def suggest_labels_command(
         out.print(f"wrote {path}", highlight=False)
     if label_studio is not None:
         out.print(label_studio_hint(label_studio), highlight=False, soft_wrap=True)
-    if result.spans and out_path is not None:
-        out.print(suggest_next_line(out_path, labels or []), highlight=False, soft_wrap=True)
+    if result.total_s and out_path is not None:
+        out.print(suggest_next_line(out_path, labels or [], result), highlight=False, soft_wrap=True)
 
 
 @app.command(cls=Command, epilog="""

@@ -4,7 +4,8 @@ Every candidate video runs through `SavedModel.predict_video` (the chain `score`
 smoothing and without it, and through each cross-validation fold model, refitted from the labels files
 with the saved model's own estimator, per-video stages and smoothing (`classifiers.active.committee`). The
 measures of `classifiers.active.spans` give each sample a value; `pick_spans` there chooses the spans.
-Outputs: the todo CSV and the contact sheet (`write_suggestions`; drawn by `classifiers.output.sheet`).
+Outputs: the todo CSV and the contact sheet (`write_suggestions`; drawn by `classifiers.output.sheet`). A face
+model (compare-models --faces) gets the tracks worth naming next instead (`classifiers.suggest_faces`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from classifiers.data.names import resolve_videos
 from classifiers.data.labels import parse_label_files
 from classifiers.output.cells import csv_cell
 from classifiers.output.label_studio import VideoGuess, config_path_for, label_studio_files
-from featurestore.errors import InvalidParameter, StoreMismatch, command
+from classifiers.suggest_faces import TrackSuggestions, suggest_tracks, tracks_csv_text
+from featurestore.errors import FaceModelGiven, InvalidParameter, StoreMismatch, command
 from featurestore.files import atomic_write, write_together
 from featurestore.outputs import CallFiles
 from featurestore.store.store import FeatureStore
@@ -136,7 +138,10 @@ def suggest_labels(
     """
     if not budget_s >= 2.0:
         raise InvalidParameter("budget_s", f"{budget_s:g} s is less than the shortest span (2 s); give at least 2")
-    saved = load_model(model_path)
+    try:
+        saved = load_model(model_path)
+    except FaceModelGiven:  # a face model: the tracks worth naming next (issue 25)
+        return suggest_tracks(store_path, model_path, budget_s, labels_paths=labels_paths, videos=videos)
     store = FeatureStore(store_path)
     check_config(saved, store.config, store_path=store_path)
     multilabel = saved.multi_label
@@ -236,6 +241,13 @@ def write_suggestions(suggestions: Suggestions, out_path: str | Path | None = No
         For the sheet: a span's source video is not where the store recorded it (nor in `video_dir`).
     VideoUnreadable, OutputUnwritable, StoreMismatch
     """
+    if isinstance(suggestions, TrackSuggestions):
+        for param, path in (("sheet_path", sheet_path), ("label_studio_path", label_studio_path)):
+            if path is not None:
+                raise InvalidParameter(param, "is for models of whole frames; with a face model, --out lists tracks")
+        check_suggestion_outputs(out_path, store_path=suggestions.store_path, model_path=suggestions.model_path,
+                                 labels_paths=suggestions.labels_paths)
+        return write_together([(out_path, lambda tmp: tmp.write_text(tracks_csv_text(suggestions), encoding="utf-8"))])
     sources = {}
     if sheet_path is not None:
         store = FeatureStore(suggestions.store_path)

@@ -323,5 +323,48 @@ def test_synthetic_cast_named_with_few_names_and_trained_from_them(tmp_path, cap
     code, out, err = run_cli(["compare-models", "--faces", "-l", tmp_path / "clusters.csv", "--store", tmp_path / "f.h5",
                               "-o", tmp_path / "m.skops", "-m", "logreg", "-k", "2", "-j", "1"], capsys)
     assert code == 0, err
-    assert "labelled faces" in out and (tmp_path / "m.skops").is_file()
-    assert json.dumps(sorted(names.values()))  # names typed: the cast
+    assert "by named clusters" in " ".join(out.split()) and (tmp_path / "m.skops").is_file()
+
+    # suggest-labels with the face model: the unnamed tracks, least sure and largest first, as video,track,label
+    code, out, err = run_cli(["suggest-labels", "--model", tmp_path / "m.skops", "--store", tmp_path / "f.h5",
+                              "-l", tmp_path / "clusters.csv", "--budget-s", 60, "-o", tmp_path / "todo.csv"], capsys)
+    assert code == 0, err
+    assert "tracks to name" in " ".join(out.split()) and "compare-models --faces" in " ".join(out.split())
+    with open(tmp_path / "todo.csv", newline="", encoding="utf-8") as fh:
+        todo = list(csv.DictReader(fh))
+    assert todo and sum(float(r["end_s"]) - float(r["start_s"]) for r in todo) <= 60 + len(todo)
+    units = run.clustering.units
+    in_named = {(units.video[u], int(units.track[u])) for c in run.clustering.clusters if c.id in names for u in c.units}
+    assert not {(r["video"], int(r["track"])) for r in todo} & in_named  # never a track already named
+    by_video = {v.video_id: v for v in videos}
+    for r in todo:  # the user names each track by who it is
+        v = by_video[r["video"]]
+        who = v.person[v.table.track == int(r["track"])]
+        r["label"] = who[0] if who[0] in world.actors else "unknown"
+    with open(tmp_path / "todo.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(todo[0]))
+        w.writeheader()
+        w.writerows(todo)
+    code, out, err = run_cli(["compare-models", "--faces", "-l", tmp_path / "clusters.csv", "-l", tmp_path / "todo.csv",
+                              "--store", tmp_path / "f.h5", "-o", tmp_path / "m2.skops", "-m", "logreg", "-k", "2",
+                              "-j", "1"], capsys)
+    assert code == 0, err
+
+
+def test_track_suggestions_put_the_long_unsure_track_first(tmp_path):
+    """A long track halfway between alice and bob comes before a short one and before clear ones."""
+    from classifiers.chain.face_model import FaceModel
+    from classifiers.chain.face_persist import save_face_model
+    from classifiers.suggest_faces import suggest_tracks
+    from sklearn.linear_model import LogisticRegression
+
+    between = unit(ALICE + BOB)
+    t = face_table("v.mp4", 30, [*_faces(ALICE, 0, range(0, 10), 0, 0), *_faces(between, 1, range(10, 22), 1, 50),
+                                 *_faces(between, 2, range(22, 25), 1, 80), *_faces(BOB, 3, range(25, 30), 0, 90)])
+    real_store(tmp_path / "f.h5", [t])
+    clf = LogisticRegression(C=10).fit(np.array([near(ALICE, i) for i in range(10)] + [near(BOB, i) for i in range(10)]),
+                                       ["alice"] * 10 + ["bob"] * 10)
+    save_face_model(tmp_path / "m.skops", FaceModel(clf, ["alice", "bob"], 0.3, smoothing="track", face_config=dict(t.config)))
+    result = suggest_tracks(tmp_path / "f.h5", tmp_path / "m.skops", 16)
+    assert [s.track for s in result.tracks][:2] == [1, 2] and result.tracks[0].uncertainty > 0.8
+    assert result.tracks[0].seconds == 12 and result.total_s <= 16

@@ -101,3 +101,4 @@ def _opt(x) -> str:
 
 def _num(value, digits: int) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
