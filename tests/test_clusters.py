@@ -368,3 +368,24 @@ def test_track_suggestions_put_the_long_unsure_track_first(tmp_path):
     result = suggest_tracks(tmp_path / "f.h5", tmp_path / "m.skops", 16)
     assert [s.track for s in result.tracks][:2] == [1, 2] and result.tracks[0].uncertainty > 0.8
     assert result.tracks[0].seconds == 12 and result.total_s <= 16
+
+
+def test_shots_of_a_video_without_faces_come_from_its_cuts(tmp_path, capsys):
+    """A 9 s video (10 fps) red, blue, red for 3 s each, stored without faces: PySceneDetect finds its two cuts, the
+    two red shots make one cluster, and the page shows each shot's middle frame."""
+    pytest.importorskip("scenedetect")
+    from featurestore.store.store import FeatureStore
+
+    colours = [(0, 0, 220) if (i // 30) % 2 == 0 else (220, 0, 0) for i in range(90)]
+    video = write_video(tmp_path / "rbr.avi", 10.0, 90, fourcc="MJPG", size=(96, 64), colours=colours)
+    store = FeatureStore(tmp_path / "f.h5", mode="a", config={"model": "stand-in", "n_features": 4})
+    t = np.arange(9.0)
+    feats = np.array([[1, 0, 0.1 + 0.02 * (i > 5), 0] if (i // 3) % 2 == 0 else [0, 1, 0, 0.1] for i in range(9)], np.float32)
+    store.put("rbr.avi", requested_s=t, actual_s=t, features=feats,
+              info={"sample_fps": 1.0, "duration_s": 9.0, "fps": 10.0, "source_path": str(video)})
+    code, out, err = run_cli(["cluster", "--store", tmp_path / "f.h5", "-o", tmp_path / "s.csv"], capsys)
+    assert code == 0, err
+    members = _members(tmp_path / "s.members.csv")
+    assert [(m["cluster"], float(m["start_s"]), float(m["end_s"])) for m in members] == [
+        ("1", 0.0, 3.0), ("1", 6.0, 9.0), ("2", 3.0, 6.0)]
+    assert (tmp_path / "s.html").read_text().count("data:image/jpeg;base64,") == 3
