@@ -58,28 +58,32 @@ def run_seed(seed: int, work: Path, args) -> dict:
     embed_videos([v.path for v in train + test], store, config=EmbeddingConfig(weights="random", image_size_px=args.image_size),
                  sample_fps=1.0, faces=FaceConfig())
     log(f"seed {seed}: embedded with faces ({time.perf_counter() - t0:.0f} s)")
-    t0 = time.perf_counter()
-    run = cluster_store(store, folder / "clusters.csv", faces=True, videos=[v.video_id for v in train], thumbnails=False,
-                        threshold=args.threshold)
-    cluster_s = time.perf_counter() - t0
-    fs = FeatureStore(store)
-    by_id = {v.video_id: v for v in train}
-    cluster_of_unit = run.clustering.cluster_of()
-    units = run.clustering.units
-    ids, people = [], []
-    for u in range(len(units)):
-        video = by_id[units.video[u]]
-        table = fs.faces(units.video[u])
-        rows = units.rows[u]
-        ids += [cluster_of_unit[u]] * len(rows)
-        people += true_people(video, table.time_s[rows], table.box_px()[rows]).tolist()
-    ids, people = np.array(ids, dtype=object), np.array(people, dtype=object)
-    figures = cluster_figures(ids, people, cast=CAST, apart=("blurred",))
-    names = _names(ids, people, CAST)
+    def clustered(threshold, min_quality):
+        """cluster --faces on the training videos: its figures and the names a person types."""
+        t0 = time.perf_counter()
+        run = cluster_store(store, folder / "clusters.csv", faces=True, videos=[v.video_id for v in train],
+                            thumbnails=False, threshold=threshold, min_quality=min_quality)
+        cluster_s = time.perf_counter() - t0
+        fs, by_id = FeatureStore(store), {v.video_id: v for v in train}
+        cluster_of_unit, units = run.clustering.cluster_of(), run.clustering.units
+        ids, people = [], []
+        for u in range(len(units)):
+            table, rows = fs.faces(units.video[u]), units.rows[u]
+            ids += [cluster_of_unit[u]] * len(rows)
+            people += true_people(by_id[units.video[u]], table.time_s[rows], table.box_px()[rows]).tolist()
+        ids, people = np.array(ids, dtype=object), np.array(people, dtype=object)
+        names = _names(ids, people, CAST)
+        return names, {"seed": seed, "cluster_s": round(cluster_s, 2), "threshold": run.clustering.threshold,
+                       "min_quality": min_quality, "clusters": sum(not c.is_blurred for c in run.clustering.clusters),
+                       **cluster_figures(ids, people, cast=CAST, apart=("blurred",)), "names_typed": len(names),
+                       "cast_faces_named": round(_named_share(ids, people, names, CAST), 4)}
+
+    for threshold in args.sweep_thresholds:
+        for q in args.sweep_qualities:
+            print(json.dumps({"sweep": clustered(threshold, q)[1]}), flush=True)
+    names, out = clustered(args.threshold, args.min_quality)
     (folder / "clusters.csv").write_text("cluster,name\n" + "".join(f"{c},{n}\n" for c, n in names.items()))
     truth_labels = write_interval_labels(folder / "labels.csv", train, none_label=NONE_LABEL)
-    out = {"seed": seed, "cluster_s": round(cluster_s, 2), "threshold": run.clustering.threshold,
-           "clusters": sum(not c.is_blurred for c in run.clustering.clusters), **figures, "names_typed": len(names)}
     for what, labels in (("from_names", folder / "clusters.csv"), ("from_truth", truth_labels)):
         model = folder / f"{what}.skops"
         screentime.compare_models(store, labels, out=model, models=args.models, folds=min(args.folds, len(train)),
@@ -114,6 +118,13 @@ def _names(ids: np.ndarray, people: np.ndarray, cast) -> dict:
     return names
 
 
+def _named_share(ids: np.ndarray, people: np.ndarray, names: dict, cast) -> float:
+    """The share of the cast's faces that the typed names label right."""
+    n_cast = int(np.isin(people, list(cast)).sum())
+    right = sum(int(np.sum((ids == c) & (people == who))) for c, who in names.items())
+    return right / max(n_cast, 1)
+
+
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", default="0,1,2")
@@ -122,6 +133,9 @@ def main(argv=None) -> dict:
     p.add_argument("--duration-s", type=float, default=60.0)
     p.add_argument("--image-size", type=int, default=32, help="VGG16 input size of the frame features (unused by faces)")
     p.add_argument("--threshold", type=float, default=None, help="cluster's --threshold [default: its own]")
+    p.add_argument("--min-quality", type=float, default=0.4, help="cluster's --face-min-quality")
+    p.add_argument("--sweep-thresholds", default="", help="also print the cluster figures (no models) at these thresholds")
+    p.add_argument("--sweep-qualities", default="0.4", help="... and these --face-min-quality values")
     p.add_argument("--models", default="logreg")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--jobs", type=int, default=1)
@@ -131,6 +145,8 @@ def main(argv=None) -> dict:
     if args.quick:
         args.n_train, args.n_test, args.duration_s, args.seeds = 2, 2, 30.0, "0"
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
+    args.sweep_thresholds = [float(x) for x in args.sweep_thresholds.split(",") if x.strip()]
+    args.sweep_qualities = [float(x) for x in args.sweep_qualities.split(",") if x.strip()]
     with tempfile.TemporaryDirectory(prefix="screentime-cluster-") as tmp:
         work = args.work_dir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)

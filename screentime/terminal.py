@@ -53,7 +53,7 @@ OPTIONS = {
     "runtime": "--runtime", "selection": "--selection", "interval_method": "--intervals",
     "label_studio_path": "--label-studio", "url_prefix": "--url-prefix",
     "vtt_path": "--vtt", "srt_path": "--srt", "store_path": "--store", "faces": "--faces", "min_score": "--face-min-score",
-    "min_size_px": "--face-min-size-px",
+    "min_size_px": "--face-min-size-px", "min_quality": "--face-min-quality", "threshold": "--threshold",
 }
 
 
