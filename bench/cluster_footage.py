@@ -90,7 +90,9 @@ def run_seed(seed: int, work: Path, args) -> dict:
                                   multi_label=True, none_label=NONE_LABEL, n_jobs=args.jobs, faces=True)
         scored = screentime.score([v.path for v in test], model=model, store=store, faces=True)
         ev = evaluate([from_screen_time(v) for v in scored.videos], test)
-        out[what] = {"worst_error_pct": ev["worst_error_pct"], "worst_accuracy": ev["worst_accuracy"]}
+        out[what] = {"worst_error_pct": ev["worst_error_pct"], "worst_accuracy": ev["worst_accuracy"],
+                     "error_pct": {a: round(e, 2) for a, e in ev["error_pct"].items()},
+                     "extras_as_cast_pct": ev["extras_as_cast_pct"]}
     out["gap_points"] = out["from_names"]["worst_error_pct"] - out["from_truth"]["worst_error_pct"]
     log(f"seed {seed}: purity {out['purity']:.3f}, {out['names_to_cover']} names (limit {out['names_limit']}), "
         f"worst error from names {out['from_names']['worst_error_pct']:.1f}% vs truth "

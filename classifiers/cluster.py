@@ -147,23 +147,25 @@ def _cluster_faces(store, ids, labels_paths, threshold, method, min_quality, min
 
 def _cluster_shots(store, ids, labels_paths, threshold, method, sources, notes) -> Clustering:
     grids = StoreGrids(store)
+    labels: dict[str, np.ndarray] = {}  # video_id -> each sample's label ('' where none)
+    for table in parse_label_files(labels_paths) if labels_paths else []:
+        joined = join_labels(table, grids, store_name=store.path.name, min_classes=1)
+        for video_id, part in joined.groupby("video_id"):  # the first file's label where two give one
+            out = labels.setdefault(video_id, np.full(len(grids[video_id].requested_s), "", dtype=object))
+            rows, given = part["row"].to_numpy(), part["label"].to_numpy(dtype=object)
+            free = out[rows] == ""
+            out[rows[free]] = given[free]
     frames = {}
-    for video_id in ids:
-        v = store.read(video_id)
-        cuts = _cuts(store, video_id, sources.get(video_id), notes)
+    for video_id in sorted(set(ids) | set(labels)):  # labelled videos not clustered still suggest names
+        v = grids.videos[video_id] if video_id in grids.videos else store.read(video_id)
+        if video_id in sources:
+            cuts = _cuts(store, video_id, sources[video_id], notes)
+        else:  # its labelled stretches per stored shot (no decoding for cuts of a video not clustered)
+            cuts = np.asarray(store.faces(video_id).cuts_s, np.float64) if store.has_faces(video_id) else np.zeros(0)
         frames[video_id] = StoredFrames(np.asarray(v.requested_s, np.float64), np.asarray(v.actual_s, np.float64),
                                         np.asarray(v.features), cuts, 1.0 / float(v.info["sample_fps"]))
-    labels = {}
-    if labels_paths:
-        for table in parse_label_files(labels_paths):
-            joined = join_labels(table, grids, store_name=store.path.name, min_classes=1)
-            for video_id, part in joined.groupby("video_id"):
-                if video_id in frames:  # the first file's label where two give one (compare-models refuses clashes)
-                    out = labels.setdefault(video_id, np.full(len(frames[video_id].requested_s), "", dtype=object))
-                    rows, given = part["row"].to_numpy(), part["label"].to_numpy(dtype=object)
-                    free = out[rows] == ""
-                    out[rows[free]] = given[free]
-    units = shot_units(frames, exclude={v: lab != "" for v, lab in labels.items()})
+    clustered = {v: frames[v] for v in ids}
+    units = shot_units(clustered, exclude={v: lab != "" for v, lab in labels.items() if v in clustered})
     clusters = group_units(units, threshold, method=method)
     references = class_units(frames, labels)
     suggest_names(clusters, units, references, threshold)

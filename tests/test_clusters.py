@@ -389,3 +389,23 @@ def test_shots_of_a_video_without_faces_come_from_its_cuts(tmp_path, capsys):
     assert [(m["cluster"], float(m["start_s"]), float(m["end_s"])) for m in members] == [
         ("1", 0.0, 3.0), ("1", 6.0, 9.0), ("2", 3.0, 6.0)]
     assert (tmp_path / "s.html").read_text().count("data:image/jpeg;base64,") == 3
+
+
+def test_shots_get_names_from_labelled_videos_not_clustered(tmp_path, capsys):
+    """Frame mode: one.mp4 labelled (kitchen 0-6 s, garden 6-12 s; shots at 6 s), two.mp4 clustered alone: its shots
+    like the kitchen's and the garden's get those names as suggestions, pre-filled."""
+    rng = np.random.default_rng(1)
+    x, y = np.abs(rng.normal(size=4)), np.abs(rng.normal(size=4))
+
+    def feats(script):
+        return np.array([{"x": x, "y": y}[s] + rng.normal(0, 0.01, 4) for s in script], np.float32)
+    real_store(tmp_path / "f.h5", [face_table("one.mp4", 12, [], cuts_s=[6.0]), face_table("two.mp4", 8, [], cuts_s=[4.0])],
+               features=[feats("xxxxxxyyyyyy"), feats("yyyyxxxx")])
+    (tmp_path / "l.csv").write_text("video,start,end,label\none.mp4,0,6,kitchen\none.mp4,6,12,garden\n")
+    code, out, err = run_cli(["cluster", "--store", tmp_path / "f.h5", "-l", tmp_path / "l.csv", "-o", tmp_path / "s.csv",
+                              "two.mp4"], capsys)
+    assert code == 0, err
+    rows = list(csv.DictReader(open(tmp_path / "s.csv", encoding="utf-8")))
+    members = {m["cluster"]: float(m["start_s"]) for m in _members(tmp_path / "s.members.csv")}
+    assert {members[r["cluster"]]: r["name"] for r in rows} == {0.0: "garden", 4.0: "kitchen"}
+    assert "2 with a suggested name" in " ".join(out.split())
