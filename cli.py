@@ -4,6 +4,7 @@
     python cli.py compare-models --store features.h5 --labels labels.csv --out best.skops
     python cli.py score VIDEO... --model best.skops --store features.h5
     python cli.py suggest-labels --model best.skops --budget-s 60 --out todo.csv [--labels L.csv] [--sheet todo.png] [VIDEO...]
+    python cli.py cluster --faces --store features.h5 --out clusters.csv [--labels L.csv]
     python cli.py check-store --store features.h5 [--repair]
 
 The same commands run as `screentime ...` (the console script) and `python -m screentime ...`.
@@ -24,18 +25,14 @@ from classifiers.choices import (DEFAULT_INTERVAL_METHOD, DEFAULT_SELECTION, FEA
 from featurestore.embedding.config import BACKBONE_NAMES, POOLINGS, PRECISIONS, RUNTIMES
 from featurestore.errors import ScreentimeError
 from featurestore.video.pyav import DECODE_MODES, DEFAULT_DECODE
-from screentime.terminal import Command, Group, choices, version_text
+from screentime.terminal import Command, Group, choices, show_warnings, version_text
 
 DEFAULT_STORE = Path("features.h5")
 console = Console(stderr=True)  # progress, notices, warnings; re-created by main() so COLUMNS is read per run
 out = Console()  # results
 
-
 app = typer.Typer(
-    cls=Group,
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
+    cls=Group, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: Rich markup would eat "[default: ...]" and show flags as "<bool>"
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="""
@@ -44,29 +41,16 @@ app = typer.Typer(
         {prog} compare-models --labels labels.csv --out best.skops
         {prog} score ep3.mp4 --model best.skops --json result.json
         {prog} suggest-labels --budget-s 60 -l labels.csv -o todo.csv
+        {prog} cluster --faces --out clusters.csv
         {prog} check-store --store features.h5
     """,
 )
 
 
-Pooling = choices("Pooling", POOLINGS)
-Decode = choices("Decode", DECODE_MODES)
-Precision = choices("Precision", PRECISIONS)
-Runtime = choices("Runtime", RUNTIMES)
-BackboneName = choices("BackboneName", BACKBONE_NAMES)
-Selection = choices("Selection", SELECTIONS)
-IntervalMethod = choices("IntervalMethod", INTERVAL_METHODS)
-Split = choices("Split", SPLITS)
-Metric = choices("Metric", METRICS)
+Pooling, Decode, Precision = choices("Pooling", POOLINGS), choices("Decode", DECODE_MODES), choices("Precision", PRECISIONS)
+Runtime, Selection, BackboneName = choices("Runtime", RUNTIMES), choices("Selection", SELECTIONS), choices("BackboneName", BACKBONE_NAMES)
+IntervalMethod, Split, Metric = choices("IntervalMethod", INTERVAL_METHODS), choices("Split", SPLITS), choices("Metric", METRICS)
 FeatureNorm = choices("FeatureNorm", ("auto", *FEATURE_NORMS))
-
-
-def _show_warnings() -> None:
-    """Library warnings become one 'warning: ...' line each on stderr."""
-    import warnings
-
-    warnings.showwarning = lambda message, category, *args, **kwargs: console.print(
-        f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
 
 
 @app.command(cls=Command, epilog="""
@@ -108,7 +92,7 @@ def embed(
     from featurestore import check_embed_paths, embed_videos, resolve_embedding_config, resolve_face_config
     from featurestore.video.paths import expand_folders
 
-    _show_warnings()
+    show_warnings(console)
     check_embed_paths(videos := expand_folders(videos), store, weights)  # a store over a video: refused first
     config = resolve_embedding_config(store, weights=weights, pooling=pooling.value if pooling else None,
                                       image_size_px=image_size, precision=precision.value if precision else None,
@@ -157,7 +141,7 @@ def check_store_command(
     {prog} compare-models -l labels.csv -l todo.csv --out best.skops
 """)
 def compare_models_command(
-    labels: list[Path] = typer.Option(..., "--labels", "-l", metavar="FILE", help="Labels: a CSV video,start,end,label (intervals [start, end); seconds, mm:ss, hh:mm:ss or hh:mm:ss:ff), video,time,label (points) or the tutorial's Image_ID,Class; a Label Studio JSON export; CVAT for video 1.1 XML. Repeat to join several files (-l L.csv -l export.json)."),
+    labels: list[Path] = typer.Option(..., "--labels", "-l", metavar="FILE", help="Labels: a CSV video,start,end,label (intervals [start, end); seconds, mm:ss, hh:mm:ss or hh:mm:ss:ff), video,time,label (points) or the tutorial's Image_ID,Class; a Label Studio JSON export; CVAT for video 1.1 XML; a clusters.csv of `cluster`, named (its members file beside it). Repeat to join several files (-l L.csv -l export.json)."),
     store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store written by `embed`."),
     out_path: Path = typer.Option(Path("best.skops"), "--out", "-o", metavar="FILE", help="Where to save the winner, refitted on all labelled frames (a skops file: loading it cannot run code, so it can be shared; any file name works). A file there is replaced; --out or --report on an input (labels, the store) or on each other is refused before any work."),
     video: str = typer.Option(None, "--video", metavar="ID", help="Stored video an Image_ID,Class file describes (frameN.jpg = the frame at N s)."),
@@ -186,9 +170,9 @@ def compare_models_command(
     """
     from classifiers.compare import compare_models
     from classifiers.output.console import (class_table, cv_notes, failure_lines, feature_norm_line, folds_table,
-                                            leaderboard_table)
+                                            leaderboard_table, saved_lines)
 
-    _show_warnings()
+    show_warnings(console)
     result = compare_models(
         store, labels, out_path=out_path, report_path=report, models=models, video=video, classes=classes,
         n_splits=folds, split=split.value, gap_s=gap_s, allow_leaky_split=allow_leaky_split, metric=metric.value,
@@ -203,12 +187,8 @@ def compare_models_command(
         out.print(line, highlight=False)
     for line in failure_lines(result):
         console.print(f"[red]{line}[/red]", highlight=False)
-    if report is not None:
-        out.print(f"leaderboard written to {report}")
-    out.print(f"saved {result.best_name} (smoothing {result.best_smoother.name}), refitted on all labelled frames, to {result.model_path}")
-    if result.multi_label:
-        out.print("one classifier per character; on screen from these thresholds (chosen by cross-validation): "
-                  + ", ".join(f"{c} {t:g}" for c, t in result.thresholds.items()), highlight=False)
+    for line in saved_lines(result, report):
+        out.print(line, highlight=False)
 
 
 @app.command("suggest-labels", cls=Command, epilog="""
@@ -239,11 +219,11 @@ def suggest_labels_command(
     fold models disagree, spread over videos and scenes; never time already labelled. Fill the label
     column of --out (split a span where the label changes) and retrain with both files.
     """
-    from classifiers.output.console import label_studio_hint, suggestion_table
+    from classifiers.output.console import label_studio_hint, suggest_next_line, suggestion_table
     from classifiers.suggest import check_suggestion_outputs, suggest_labels, write_suggestions
 
     check_suggestion_outputs(out_path, sheet, label_studio, url_prefix, store_path=store, model_path=model, labels_paths=labels or ())
-    _show_warnings()
+    show_warnings(console)
     result = suggest_labels(store, model, budget_s, labels_paths=labels or (), videos=videos or None, video=video,
                             classes=classes, n_folds=folds, n_jobs=jobs)
     written = write_suggestions(result, out_path, sheet_path=sheet, video_dir=video_dir, label_studio_path=label_studio,
@@ -254,10 +234,35 @@ def suggest_labels_command(
         out.print(f"wrote {path}", highlight=False)
     if label_studio is not None:
         out.print(label_studio_hint(label_studio), highlight=False, soft_wrap=True)
-    if result.spans and out_path is not None:
-        then = " ".join(f"-l {p}" for p in (labels or [])) + f" -l {out_path}"
-        out.print(f"next: fill the label column of {out_path} (split a span where the label changes), then "
-                  f"compare-models {then} --out NEW.skops", highlight=False, soft_wrap=True)
+    if result.total_s and out_path is not None:
+        out.print(suggest_next_line(out_path, labels or [], result), highlight=False, soft_wrap=True)
+
+
+@app.command(cls=Command, epilog="""
+    {prog} cluster --faces --store features.h5 --out clusters.csv
+    {prog} cluster --faces -l labels.csv -o clusters.csv ep4.mp4 ep5.mp4
+    {prog} cluster --out scenes.csv
+""")
+def cluster(
+    videos: list[str] = typer.Argument(None, metavar="VIDEO", help="Stored videos to cluster (ids, file names or paths) [default: every stored video].", show_default=False),
+    store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store holding the videos."),
+    out_path: Path = typer.Option(Path("clusters.csv"), "--out", "-o", metavar="CSV", help="Write the clusters here (cluster,name: fill in the names), their members beside it (NAME.members.csv: keep the two together) and a page to name them by looking (NAME.html)."),
+    faces: bool = typer.Option(False, "--faces", help="Cluster the stored face tracks (embed --faces) across videos; without it, shots by their frame features."),
+    labels: list[Path] = typer.Option(None, "--labels", "-l", metavar="FILE", help="Labels you already have (repeat for several): what they cover is left out, and a cluster that matches a labelled name gets it as a suggestion."),
+    threshold: float = typer.Option(None, "--threshold", metavar="DISTANCE", show_default=False, help="Groups closer than this (average distance of their track or shot means) merge: lower gives more, purer clusters [default: 0.5 with --faces, else 0.25]."),
+    min_quality: float = typer.Option(0.4, "--face-min-quality", min=0.0, max=1.0, metavar="Q", help="With --faces: a track without a face of this quality (0-1) and --face-min-size-px goes to the blurred / small bin."),
+    min_size_px: float = typer.Option(24.0, "--face-min-size-px", min=0.0, metavar="PX", help="With --faces: the smallest face height that counts as good."),
+    video_dir: Path = typer.Option(None, "--video-dir", metavar="DIR", help="Folder the source videos are in now, if they moved since they were embedded (thumbnails, cuts)."),
+) -> None:
+    """Group appearances across videos so you name each person (or scene) once; pass the filled CSV as --labels."""
+    from classifiers.cluster import cluster_store
+    from classifiers.output.cluster_console import cluster_lines
+
+    show_warnings(console)
+    run = cluster_store(store, out_path, faces=faces, videos=videos or None, labels_paths=labels or (), threshold=threshold,
+                        min_quality=min_quality, min_size_px=min_size_px, video_dir=video_dir)
+    for line in cluster_lines(run):
+        out.print(line, highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command(cls=Command, epilog="""
@@ -303,7 +308,7 @@ def score(
     videos, files = expand_folders(videos), dict(json_path=json_path, csv_path=csv_path, plot_path=plot_path,
                                                  report_path=report_path, vtt_path=vtt_path, srt_path=srt_path,
                                                  label_studio_path=label_studio, url_prefix=url_prefix)
-    _show_warnings()
+    show_warnings(console)
     with RichProgress(console) as progress:
         result = score_videos(videos, model_path=model, store_path=store, sample_fps=fps, smooth=smooth,
                               weights=weights, batch_size=batch_size, names=name or None, replace=replace, faces=faces,
@@ -345,7 +350,7 @@ def demo(
     from classifiers.output.console import demo_lines, feature_norm_line, leaderboard_table, screen_time_tables, truth_tables
     from classifiers.output.progress import RichProgress
 
-    _show_warnings()
+    show_warnings(console)
     with RichProgress(console) as progress:
         result = (run_faces_demo if faces else run_demo)(out_dir, n_train=n_train, n_test=n_test, duration_s=duration_s, image_size_px=image_size,
                           weights=weights, quick=quick, progress=progress,

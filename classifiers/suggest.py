@@ -4,7 +4,8 @@ Every candidate video runs through `SavedModel.predict_video` (the chain `score`
 smoothing and without it, and through each cross-validation fold model, refitted from the labels files
 with the saved model's own estimator, per-video stages and smoothing (`classifiers.active.committee`). The
 measures of `classifiers.active.spans` give each sample a value; `pick_spans` there chooses the spans.
-Outputs: the todo CSV and the contact sheet (`write_suggestions`; drawn by `classifiers.output.sheet`).
+Outputs: the todo CSV and the contact sheet (`write_suggestions`; drawn by `classifiers.output.sheet`). A face
+model (compare-models --faces) gets the tracks worth naming next instead (`classifiers.suggest_faces`).
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from classifiers.chain.decision import label_texts
 from classifiers.chain.persist import check_config, load_model
 from classifiers.chain.presence import character_runs
 from classifiers.chain.smoothing import Smoother
-from classifiers.data.join import StoreGrids, labelled_time, matching_ids
+from classifiers.data.join import StoreGrids, labelled_time
+from classifiers.data.names import resolve_videos
 from classifiers.data.labels import parse_label_files
 from classifiers.output.cells import csv_cell
 from classifiers.output.label_studio import VideoGuess, config_path_for, label_studio_files
-from featurestore.errors import InvalidParameter, NotEmbedded, StoreMismatch, command
+from classifiers.suggest_faces import TrackSuggestions, suggest_tracks, tracks_csv_text
+from featurestore.errors import FaceModelGiven, InvalidParameter, StoreMismatch, command
 from featurestore.files import atomic_write, write_together
 from featurestore.outputs import CallFiles
 from featurestore.store.store import FeatureStore
@@ -135,7 +138,10 @@ def suggest_labels(
     """
     if not budget_s >= 2.0:
         raise InvalidParameter("budget_s", f"{budget_s:g} s is less than the shortest span (2 s); give at least 2")
-    saved = load_model(model_path)
+    try:
+        saved = load_model(model_path)
+    except FaceModelGiven:  # a face model: the tracks worth naming next (issue 25)
+        return suggest_tracks(store_path, model_path, budget_s, labels_paths=labels_paths, videos=videos)
     store = FeatureStore(store_path)
     check_config(saved, store.config, store_path=store_path)
     multilabel = saved.multi_label
@@ -170,33 +176,6 @@ def suggest_labels(
     available_s = float(sum(c.available.sum() * c.step_s for c in candidates))
     return Suggestions(spans, float(budget_s), list(saved.classes), ids, available_s, note, multilabel,
                        Path(model_path), Path(store_path), saved.none_label, [Path(p) for p in labels_paths])
-
-
-def resolve_videos(store: FeatureStore, videos: Sequence[str] | None) -> list[str]:
-    """Stored ids of `videos` (ids, file names or paths of stored videos), in order; all stored videos if None.
-
-    Raises
-    ------
-    NotEmbedded
-        Naming a video that is not in the store and how to add it.
-    """
-    stored = store.video_ids()
-    if not videos:
-        if not stored:
-            raise NotEmbedded(f"{store.path} holds no video; embed some with `{command(f'embed VIDEO --store {store.path}')}`")
-        return stored
-    ids = []
-    for name in map(str, videos):
-        matches = matching_ids(name, stored)
-        if len(matches) > 1:
-            raise NotEmbedded(f"{name} could be any of {', '.join(sorted(matches)[:5])} in {store.path.name}; "
-                              "name it as stored")
-        if not matches:
-            listed = ", ".join(stored[:5]) + (", ..." if len(stored) > 5 else "")
-            raise NotEmbedded(f"{name} is not in {store.path.name} (stored: {listed or 'none'}); embed it first: "
-                              f"{command(f'embed {name} --store {store.path}')}")
-        ids.append(matches[0])
-    return list(dict.fromkeys(ids))
 
 
 def _available(t: np.ndarray, step_s: float, taken: list[tuple[float, float]]) -> np.ndarray:
@@ -262,6 +241,13 @@ def write_suggestions(suggestions: Suggestions, out_path: str | Path | None = No
         For the sheet: a span's source video is not where the store recorded it (nor in `video_dir`).
     VideoUnreadable, OutputUnwritable, StoreMismatch
     """
+    if isinstance(suggestions, TrackSuggestions):
+        for param, path in (("sheet_path", sheet_path), ("label_studio_path", label_studio_path)):
+            if path is not None:
+                raise InvalidParameter(param, "is for models of whole frames; with a face model, --out lists tracks")
+        check_suggestion_outputs(out_path, store_path=suggestions.store_path, model_path=suggestions.model_path,
+                                 labels_paths=suggestions.labels_paths)
+        return write_together([(out_path, lambda tmp: tmp.write_text(tracks_csv_text(suggestions), encoding="utf-8"))])
     sources = {}
     if sheet_path is not None:
         store = FeatureStore(suggestions.store_path)

@@ -90,6 +90,10 @@ class ModelFileRefused(ScreentimeError, ValueError):
     """A model file is missing, corrupt, from another tool, or made for other features."""
 
 
+class FaceModelGiven(ModelFileRefused):
+    """A face model (compare-models --faces) was given where a model of whole frames is read."""
+
+
 class OutputUnwritable(ScreentimeError, OSError):
     """A result file (JSON, CSV, plot, report, model) cannot be written where the user asked."""
 

@@ -53,8 +53,16 @@ OPTIONS = {
     "runtime": "--runtime", "backbone": "--backbone", "selection": "--selection", "interval_method": "--intervals",
     "label_studio_path": "--label-studio", "url_prefix": "--url-prefix",
     "vtt_path": "--vtt", "srt_path": "--srt", "store_path": "--store", "faces": "--faces", "min_score": "--face-min-score",
-    "min_size_px": "--face-min-size-px",
+    "min_size_px": "--face-min-size-px", "min_quality": "--face-min-quality", "threshold": "--threshold",
 }
+
+
+def show_warnings(console) -> None:
+    """Library warnings become one 'warning: ...' line each on `console` (a rich Console on stderr)."""
+    import warnings
+
+    warnings.showwarning = lambda message, category, *args, **kwargs: console.print(
+        f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
 
 
 class Command(HelpMixin, TyperCommand):

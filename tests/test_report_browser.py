@@ -153,3 +153,46 @@ def test_report_csp_lets_its_own_script_run_and_no_other(tmp_path):
         browser.quit()
     assert title != "injected ran" and heading.startswith(("tom, ", "jerry, "))  # the page's own script ran
     assert len(console) == 1 and "Content Security Policy" in console[0]["message"]
+
+
+def test_cluster_page_in_a_headless_browser(tmp_path, capsys):
+    """cluster's page (issue 25) loads with no console message and no request, shows every cluster with its size and
+    suggested name, each thumbnail decoded (a face crop, 96 px high), the blurred bin last; a hostile name is text."""
+    from selenium.webdriver.common.by import By
+
+    from test_clusters import composed_tables, real_store
+    from conftest import write_video
+
+    tables = composed_tables()
+    colours = [(30 * (i // 10) % 255, 120, 200) for i in range(120)]
+    sources = [write_video(tmp_path / f"{t.video_id}.avi", 10.0, 10 * len(t.sample_times_s), fourcc="MJPG",
+                           size=(320, 180), colours=colours) for t in tables]
+    real_store(tmp_path / "f.h5", tables, sources=sources)
+    (tmp_path / "known.csv").write_text('video,track,label\na.mp4,0,"<img src=x onerror=alert(1)>"\n')
+    code, _, err = run(["cluster", "--faces", "--store", tmp_path / "f.h5", "-l", tmp_path / "known.csv",
+                        "-o", tmp_path / "clusters.csv"], capsys)
+    assert code == 0, err
+    url = (tmp_path / "clusters.html").as_uri()
+    browser = _browser()
+    try:
+        browser.get(url)
+        rows = browser.find_elements(By.CSS_SELECTOR, "tr.cluster")
+        ids = [r.get_attribute("data-cluster") for r in rows]
+        text = browser.find_element(By.TAG_NAME, "body").text
+        heights = browser.execute_script(
+            "const imgs = [...document.querySelectorAll('.thumbs img')];"
+            "return Promise.all(imgs.map(i => i.decode().then(() => [i.naturalWidth, i.getBoundingClientRect().height])));")
+        images = browser.find_elements(By.CSS_SELECTOR, "img[src^='x']")
+        browser.save_screenshot(str(tmp_path / "clusters.png"))
+        console = browser.get_log("browser")
+        events = [json.loads(e["message"])["message"] for e in browser.get_log("performance")]
+    finally:
+        browser.quit()
+    csv_ids = [line.split(",")[0] for line in (tmp_path / "clusters.csv").read_text().splitlines()[1:]]
+    assert ids == csv_ids and ids[-1] == "blurred"
+    assert "<img src=x onerror=alert(1)>" in text and images == []  # the name shown as text, never an element
+    assert "The blurred / small bin" in text and ("likely" in text or "sure" in text)
+    assert len(heights) == 10 and all(w > 0 and h == 96 for w, h in heights)
+    assert console == []
+    requests = [e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent"]
+    assert [u for u in requests if not u.startswith(("data:", "chrome:", "about:")) and u != url] == []

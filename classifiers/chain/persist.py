@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from featurestore.embedding.config import identity_differences
-from featurestore.errors import ModelFileRefused, StoreMismatch, command, quoted
+from featurestore.errors import FaceModelGiven, ModelFileRefused, StoreMismatch, command, quoted
 from featurestore.provenance import library_versions
 
 from .familiarity import TrainingReference
@@ -107,7 +107,7 @@ def load_model(path: str | Path) -> SavedModel:
             f"use a file written by `{command('compare-models --out')}`"
         )
     if payload.get("kind") == "faces":  # classifiers.chain.face_persist (issue 24)
-        raise ModelFileRefused(f"model file {path} classifies faces (compare-models --faces); score with `{command('score --faces')}`")
+        raise FaceModelGiven(f"model file {path} classifies faces (compare-models --faces); score with `{command('score --faces')}`")
     if payload.get("format_version") != FORMAT_VERSION:
         raise ModelFileRefused(
             f"model file {path} has format version {quoted(payload.get('format_version'))}, this screentime reads {FORMAT_VERSION}; retrain it with compare-models"

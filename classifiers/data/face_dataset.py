@@ -1,6 +1,7 @@
 """Labelled faces for training (issue 24): labels files joined to a store's faces, every face of each video kept.
 
-A labels file is read by what it holds: boxes or track names (`classifiers.data.face_boxes`), else intervals and
+A labels file is read by what it holds: boxes or track names (`classifiers.data.face_boxes`), named clusters of
+faces (`classifiers.data.face_clusters`), else intervals and
 the other files of today, read as multi-label (`classifiers.data.face_labels`); several files are joined (a face
 two files label differently refuses them). Pending faces are then assigned (`classifiers.data.face_assign`).
 The training faces are the labelled ones -- actors and `UNKNOWN` -- of at least `min_quality`; the videos stay
@@ -17,6 +18,8 @@ import numpy as np
 from classifiers.chain.face_decide import UNKNOWN
 from featurestore.errors import LabelsInvalid, StoreMismatch, TooFewSamples
 
+from .clusters import clusters_mode
+from .face_clusters import cluster_face_labels
 from .face_assign import DEFAULT_ROUNDS, assign_pending, label_counts
 from .face_boxes import MIN_IOU, box_face_labels, box_kind
 from .face_labels import FaceGrids, VideoFaceLabels, interval_face_labels
@@ -76,19 +79,36 @@ def load_labelled_faces(store, labels_paths, *, none_label: str = NONE_LABEL, mi
     ------
     LabelsInvalid, NotEmbedded, StoreMismatch, TooFewSamples
     """
-    paths = [labels_paths] if isinstance(labels_paths, (str, PurePath)) else list(labels_paths)
-    if not paths:
-        raise ValueError("give at least one labels file")
     if not 0.0 <= min_quality <= 1.0:
         from featurestore.errors import InvalidParameter
 
         raise InvalidParameter("min_quality", f"must be between 0 and 1, got {min_quality}")
+    videos, actors = label_store_faces(store, labels_paths, none_label=none_label, min_iou=min_iou, rounds=rounds,
+                                       seed=seed, grids=grids)
+    return _training_faces(videos, actors, min_quality)
+
+
+def label_store_faces(store, labels_paths, *, none_label: str = NONE_LABEL, min_iou: float = MIN_IOU,
+                      rounds: int = DEFAULT_ROUNDS, seed: int = 0,
+                      grids: FaceGrids | None = None) -> tuple[dict[str, VideoFaceLabels], list[str]]:
+    """The labels of the faces of every video the files label (video_id -> VideoFaceLabels, pending faces assigned),
+    and the actors, sorted: `load_labelled_faces` before the training faces are chosen.
+
+    Raises
+    ------
+    LabelsInvalid, NotEmbedded
+    """
+    paths = [labels_paths] if isinstance(labels_paths, (str, PurePath)) else list(labels_paths)
+    if not paths:
+        raise ValueError("give at least one labels file")
     grids = grids if grids is not None else FaceGrids(store)
     tables, parts = [], []
     for path in map(Path, paths):
         text = _text(path)
         kind = box_kind(text) if text is not None else None
-        if kind is None:
+        if text is not None and clusters_mode(path, text) == "faces":
+            parts.append((path.name, cluster_face_labels(path, text, grids)))
+        elif kind is None:
             tables.append(parse_labels(path, multi_label=True, none_label=none_label))
         else:
             parts.append((path.name, box_face_labels(path, text, kind, grids, min_iou=min_iou)))
@@ -101,7 +121,7 @@ def load_labelled_faces(store, labels_paths, *, none_label: str = NONE_LABEL, mi
     actors = sorted({a for v in videos.values() for a in (*v.label.tolist(), *(x for at in v.actors_at for x in at))}
                     - {"", UNKNOWN})
     assign_pending(videos, actors, rounds=rounds, seed=seed)
-    return _training_faces(videos, actors, min_quality)
+    return videos, actors
 
 
 def _text(path: Path) -> str | None:

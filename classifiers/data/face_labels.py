@@ -45,7 +45,7 @@ class VideoFaceLabels:
     label : ndarray of shape (n_faces,), object
         The actor, `UNKNOWN` (someone nobody labelled) or '' (no label).
     how : ndarray of shape (n_faces,), object
-        Why: 'single', 'track', 'assigned', 'leftover', 'none', 'box', 'named', or ''.
+        Why: 'single', 'track', 'assigned', 'leftover', 'none', 'box', 'named', 'cluster', or ''.
     labelled : ndarray of shape (n_samples,), bool
         Samples whose actors on screen are known.
     actors_at : list of tuple of str

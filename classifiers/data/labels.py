@@ -3,7 +3,7 @@
 Formats, recognised from the content: a Label Studio JSON export (`classifiers.data.label_studio`), CVAT for
 video 1.1 XML (`classifiers.data.cvat`), else a CSV recognised from its header line: intervals
 ``video,start,end,label`` ([start, end)), points ``video,time,label``, and the tutorial's ``Image_ID,Class``
-(``frameN.jpg`` is the frame at N seconds). CSV times are seconds, mm:ss(.fff), hh:mm:ss(.fff) or SMPTE
+(``frameN.jpg`` is the frame at N seconds), and cluster's ``cluster,name`` (`classifiers.data.clusters`). CSV times are seconds, mm:ss(.fff), hh:mm:ss(.fff) or SMPTE
 hh:mm:ss:ff (`classifiers.data.timecode`). CSVs may be comma-, semicolon- or tab-separated, UTF-8 (with or
 without a BOM), UTF-16 with a BOM, or Windows-1252 (Excel's CSV, with a warning).
 """
@@ -21,6 +21,7 @@ from pathlib import Path, PurePath
 from featurestore.errors import LabelsInvalid, LabelsWarning, quoted
 
 from .checks import check_table
+from .clusters import cluster_label_table, is_clusters_header
 from .cvat import parse_cvat
 from .label_studio import parse_label_studio
 from .strict import FORMULA_STARTS, MAX_FILE_BYTES, MAX_LABEL_CHARS, MAX_NAME_CHARS, checked_name
@@ -107,6 +108,10 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
     if not lines:
         raise LabelsInvalid(f"{name} is empty; write a header line video,start,end,label and one row per interval")
     header = [c.strip().lower() for c in lines[0][1]]
+    if is_clusters_header(header):  # cluster's clusters.csv: named shots, read with its members file (issue 25)
+        if video is not None:
+            raise LabelsInvalid(f"{name} names its videos itself (in its members file); drop --video")
+        return cluster_label_table(path, text, multi_label=multi_label, none_label=none_label)
     kind = _detect_format(name, header)
     if kind == "tutorial" and multi_label:
         raise LabelsInvalid(f"{name} is in the tutorial's Image_ID,Class format, one class per frame; --multi-label reads "

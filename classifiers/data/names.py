@@ -4,10 +4,10 @@ one with its file name, else the one with its stem, and only then the same ignor
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
 
-from featurestore.errors import LabelsInvalid
+from featurestore.errors import LabelsInvalid, NotEmbedded, command
 
 from .table import LabelRow
 
@@ -59,3 +59,30 @@ def resolve_video(file_name: str, r: LabelRow, stored: Mapping | Iterable[str], 
                             f"in {store_name}; name it as stored")
     raise LabelsInvalid(f"{file_name} {r.place}: video {r.video!r} is not in {store_name} (stored: {listed}); "
                         "embed it first or fix the name")
+
+
+def resolve_videos(store, videos: Sequence[str] | None) -> list[str]:
+    """Stored ids of `videos` (ids, file names or paths of stored videos), in order; all stored videos if None.
+
+    Raises
+    ------
+    NotEmbedded
+        Naming a video that is not in the store and how to add it.
+    """
+    stored = store.video_ids()
+    if not videos:
+        if not stored:
+            raise NotEmbedded(f"{store.path} holds no video; embed some with `{command(f'embed VIDEO --store {store.path}')}`")
+        return stored
+    ids = []
+    for name in map(str, videos):
+        matches = matching_ids(name, stored)
+        if len(matches) > 1:
+            raise NotEmbedded(f"{name} could be any of {', '.join(sorted(matches)[:5])} in {store.path.name}; "
+                              "name it as stored")
+        if not matches:
+            listed = ", ".join(stored[:5]) + (", ..." if len(stored) > 5 else "")
+            raise NotEmbedded(f"{name} is not in {store.path.name} (stored: {listed or 'none'}); embed it first: "
+                              f"{command(f'embed {name} --store {store.path}')}")
+        ids.append(matches[0])
+    return list(dict.fromkeys(ids))

@@ -351,7 +351,15 @@ def suggestion_table(suggestions) -> Group:
 
     "unsure", "unstable" and "folds differ" are the span's mean uncertainty, instability and disagreement
     (each 0-1, see `classifiers.active.spans`); "value" is what they added up to when the span was picked.
+    A face model's `classifiers.suggest_faces.TrackSuggestions`: its tracks.
     """
+    if hasattr(suggestions, "tracks"):
+        rows = [[str(i), t.video_id, str(t.track), f"{t.start_s:g}-{t.end_s:g}", t.guess, _num(t.value, 2),
+                 _num(t.uncertainty, 2), _num(t.disagreement, 2)] for i, t in enumerate(suggestions.tracks, start=1)]
+        title = (f"{len(suggestions.tracks)} tracks to name, {suggestions.total_s:g} s of the {suggestions.budget_s:g} s "
+                 f"budget ({suggestions.available_s:g} s of unlabelled tracks in {len(suggestions.videos)} videos), best first")
+        return _compact_table(title, ["#", "video", "track", "seconds", "model's guess", "value", "unsure", "folds differ"],
+                              rows, n_left=5, flexible=1)
     rows = [[str(i), s.video_id, f"{s.start_s:g}-{s.end_s:g}", s.guess_summary(), _num(s.value, 2),
              _num(s.uncertainty, 2), _num(s.instability, 2), _num(s.disagreement, 2)]
             for i, s in enumerate(suggestions.spans, start=1)]
@@ -369,3 +377,24 @@ def label_studio_hint(tasks_path) -> str:
             f"{config_path_for(tasks_path)}, import {tasks_path}, label, export as JSON and pass the export to "
             "compare-models --labels; videos under /data/local-files/ are served when Label Studio runs with "
             "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true and the project has a Local storage on their folder")
+
+
+def saved_lines(result, report_path=None) -> list[str]:
+    """compare-models' last lines: the leaderboard file, the model saved, and (multi-label) each character's threshold."""
+    lines = [f"leaderboard written to {report_path}"] if report_path is not None else []
+    lines.append(f"saved {result.best_name} (smoothing {result.best_smoother.name}), refitted on all labelled frames, "
+                 f"to {result.model_path}")
+    if result.multi_label:
+        lines.append("one classifier per character; on screen from these thresholds (chosen by cross-validation): "
+                     + ", ".join(f"{c} {t:g}" for c, t in result.thresholds.items()))
+    return lines
+
+
+def suggest_next_line(out_path, labels_paths, suggestions=None) -> str:
+    """What to do with suggest-labels' todo CSV (of spans, or of tracks for a face model)."""
+    then = " ".join(f"-l {p}" for p in labels_paths) + f" -l {out_path}"
+    if hasattr(suggestions, "tracks"):
+        return (f"next: name each track of {out_path} in its label column (unknown: someone not in the cast; delete "
+                f"the rows you skip), then compare-models --faces {then} --out NEW.skops")
+    return (f"next: fill the label column of {out_path} (split a span where the label changes), then "
+            f"compare-models {then} --out NEW.skops")

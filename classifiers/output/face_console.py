@@ -20,7 +20,7 @@ def face_label_lines(result) -> list[str]:
     lines = [f"labelled faces: {c.get('faces', 0) - c.get('unlabelled', 0)} of {c.get('faces', 0)} -- "
              f"{c.get('single', 0)} alone with one actor, {c.get('track', 0)} by a track spanning an interval, "
              f"{c.get('assigned', 0)} assigned under a first model, {c.get('box', 0)} by boxes, "
-             f"{c.get('named', 0)} by track names, {unknown} unknown people ({c.get('leftover', 0)} left over, "
+             f"{c.get('named', 0)} by track names, {c.get('cluster', 0)} by named clusters, {unknown} unknown people ({c.get('leftover', 0)} left over, "
              f"{c.get('none', 0)} where no actor is labelled)",
              f"left out: {c.get('unlabelled', 0)} faces outside labelled samples, {c.get('low_quality', 0)} below quality "
              f"{result.min_quality:g}; {c.get('missed', 0)} labelled actor-samples had no face for the actor"]
@@ -101,3 +101,4 @@ def _opt(x) -> str:
 
 def _num(value, digits: int) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+

@@ -1,0 +1,234 @@
+"""Named clusters as labels (issue 25): a ``clusters.csv`` the person filled, read with the members file beside it.
+
+``cluster`` writes ``X.csv`` (``cluster,name``: one row per cluster, the suggestion pre-filled) and, beside it,
+``X.members.csv`` (`members_path`): one row per face (``cluster,video,time_s,x,y,w,h,track``, the box in the
+video's pixels, `track` the track's number in this clustering) or per shot (``cluster,video,start_s,end_s,shot``).
+A name given to a cluster names all its members; the same name on two clusters merges them; a row
+``cluster,track,name`` (or ``cluster,shot,name``) names one track (shot) of a cluster, splitting it; an empty name or
+``unknown`` leaves those members out. Faces become per-face labels (`classifiers.data.face_clusters`), shots intervals
+(`cluster_label_table`) that every frame command reads.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from featurestore.errors import LabelsInvalid, quoted
+
+from .checks import check_table
+from .strict import FORMULA_STARTS, MAX_LABEL_CHARS, MAX_NAME_CHARS, checked_name
+from .table import LabelRow, LabelTable
+
+FACE_MEMBERS = ("cluster", "video", "time_s", "x", "y", "w", "h", "track")
+SHOT_MEMBERS = ("cluster", "video", "start_s", "end_s", "shot")
+LEFT_OUT = "unknown"  # a name that leaves its members out, as an empty one does
+TIME_MATCH_S = 5e-4  # members' times are written to the microsecond; samples lie at least a frame apart
+BOX_MATCH_PX = 1.0  # members' boxes are written to 0.1 px
+
+
+def members_path(clusters_path: str | Path) -> Path:
+    """The members file of a clusters file: ``clusters.csv`` -> ``clusters.members.csv`` in the same folder."""
+    path = Path(clusters_path)
+    return path.with_name(f"{path.stem}.members.csv")
+
+
+def is_clusters_header(cells: list[str]) -> bool:
+    """Whether a CSV header (cells, lower case) is a clusters file's: ``cluster,name`` or ``cluster,track,name``."""
+    return "cluster" in cells and "name" in cells
+
+
+def clusters_mode(path: str | Path, text: str) -> str | None:
+    """'faces' or 'frames' for a clusters file (by its members file's header; 'faces' when that is missing, so that
+    reading it says so), None for any other labels file."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if first.lstrip()[:1] in "[{<" or not is_clusters_header(_records("", first)[0][1]):
+        return None
+    try:
+        with open(members_path(path), encoding="utf-8-sig") as fh:
+            header = [c.strip().lower() for c in next(csv.reader([fh.readline()]), [])]
+    except (OSError, UnicodeDecodeError):
+        return "faces"
+    return "frames" if set(SHOT_MEMBERS) <= set(header) else "faces"
+
+
+@dataclass
+class Member:
+    """One row of a members file: a face (time_s and box px) or a shot (start_s, end_s)."""
+
+    line: int
+    cluster: str
+    video: str
+    unit: int  # its track's (shot's) number in the clustering
+    time_s: float = math.nan
+    box: tuple = ()
+    start_s: float = math.nan
+    end_s: float = math.nan
+
+
+@dataclass
+class ClusterNames:
+    """A clusters file and its members: whose each member is ('' when left out)."""
+
+    path: Path
+    members_path: Path
+    mode: str  # 'faces' or 'frames'
+    members: list
+    name: list = field(default_factory=list)  # per member: its name, '' when left out
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(set(self.name) - {""})
+
+
+def read_cluster_names(path: str | Path, text: str) -> ClusterNames:
+    """Read a clusters file (its `text`) and its members file; every member's name.
+
+    Raises
+    ------
+    LabelsInvalid
+        Naming the file and line: no members file, a cluster or track it does not hold, a cluster named twice
+        differently, names that differ only in case.
+    """
+    path = Path(path)
+    mpath = members_path(path)
+    if not mpath.is_file():
+        raise LabelsInvalid(f"{path.name} is a clusters file, but {mpath.name} is not beside it; `cluster` writes the two "
+                            f"together: keep them in one folder, {mpath.name} named after {path.name}")
+    mode, members = _read_members(mpath)
+    unit_word = "track" if mode == "faces" else "shot"
+    rows = _records(path.name, text)
+    header = rows[0][1]
+    col = {c: header.index(c) for c in ("cluster", "name", unit_word) if c in header}
+    other = "shot" if unit_word == "track" else "track"
+    if other in header and unit_word not in header:
+        raise LabelsInvalid(f"{path.name} line 1: a {other} column, but {mpath.name} lists {unit_word}s; "
+                            f"name its column {unit_word}")
+    clusters = {m.cluster for m in members}
+    units = {(m.cluster, m.unit) for m in members}
+    whole: dict[str, tuple[str, int]] = {}
+    split: dict[tuple[str, int], tuple[str, int]] = {}
+    for line, cells in rows[1:]:
+        cells = cells + [""] * (len(header) - len(cells))
+        cluster = cells[col["cluster"]].strip()
+        if not cluster:
+            raise LabelsInvalid(f"{path.name} line {line}: cluster is empty; give the cluster's id as {mpath.name} does")
+        if cluster not in clusters:
+            raise LabelsInvalid(f"{path.name} line {line}: cluster {quoted(cluster)} is not in {mpath.name}; was it "
+                                "written by another `cluster` run? Keep each clusters file with its own members file")
+        name = _name(path.name, line, cells[col["name"]])
+        unit_text = cells[col[unit_word]].strip() if unit_word in col else ""
+        if unit_text:
+            if not unit_text.isdigit() or (cluster, int(unit_text)) not in units:
+                raise LabelsInvalid(f"{path.name} line {line}: cluster {cluster} holds no {unit_word} {quoted(unit_text)} "
+                                    f"(see {mpath.name}); give a {unit_word} number of that cluster")
+            key = (cluster, int(unit_text))
+            if split.setdefault(key, (name, line))[0] != name:
+                raise LabelsInvalid(f"{path.name} lines {split[key][1]} and {line} name {unit_word} {unit_text} of "
+                                    f"cluster {cluster} twice ({split[key][0]!r}, {name!r}); keep one")
+        elif whole.setdefault(cluster, (name, line))[0] != name:
+            raise LabelsInvalid(f"{path.name} lines {whole[cluster][1]} and {line} name cluster {cluster} twice "
+                                f"({whole[cluster][0]!r}, {name!r}); keep one (the same name on two clusters merges them)")
+    _check_case(path.name, {n for n, _ in [*whole.values(), *split.values()] if n})
+    names = [split.get((m.cluster, m.unit), whole.get(m.cluster, ("", 0)))[0] for m in members]
+    return ClusterNames(path, mpath, mode, members, names)
+
+
+def _unquoted(text: str) -> str:
+    """`text` without the quote our CSVs put before a cell a spreadsheet would run (`classifiers.output.cells`)."""
+    text = text.strip()
+    return text[1:] if text[:1] == "'" and text[1:].lstrip(" ").startswith(FORMULA_STARTS) else text
+
+
+def _name(file_name: str, line: int, text: str) -> str:
+    """A cell's name: '' for an empty cell or `LEFT_OUT`."""
+    text = _unquoted(text)
+    if not text or text.lower() == LEFT_OUT:
+        return ""
+    try:
+        return checked_name(text, limit=MAX_LABEL_CHARS)
+    except ValueError as err:
+        raise LabelsInvalid(f"{file_name} line {line}: name {err}; fix the cell") from None
+
+
+def _check_case(file_name: str, names: set[str]) -> None:
+    folded: dict[str, str] = {}
+    for n in sorted(names):
+        other = folded.setdefault(n.casefold(), n)
+        if other != n:
+            raise LabelsInvalid(f"{file_name}: names {other!r} and {n!r} differ only in case; write one of them "
+                                "(the same name on two clusters merges them)")
+
+
+def _records(file_name: str, text: str) -> list[tuple[int, list[str]]]:
+    """(line, cells) of each non-empty CSV record; the header's cells in lower case."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = ";" if "," not in header and ";" in header else "\t" if "," not in header and "\t" in header else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    out, line = [], 1
+    try:
+        for cells in reader:
+            if any(c.strip() for c in cells):
+                out.append((line, cells))
+            line = reader.line_num + 1
+    except csv.Error as err:
+        raise LabelsInvalid(f"{file_name} line {line}: not a readable CSV record ({err}); save it again as CSV") from None
+    if not out:
+        raise LabelsInvalid(f"{file_name} is empty")
+    out[0] = (out[0][0], [c.strip().lower() for c in out[0][1]])
+    return out
+
+
+def _read_members(path: Path) -> tuple[str, list[Member]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise LabelsInvalid(f"{path.name} cannot be read ({getattr(err, 'strerror', None) or err}); write it again "
+                            "with `cluster`") from None
+    rows = _records(path.name, text)
+    header = rows[0][1]
+    for mode, needed in (("faces", FACE_MEMBERS), ("frames", SHOT_MEMBERS)):
+        if set(needed) <= set(header):
+            break
+    else:
+        raise LabelsInvalid(f"{path.name} line 1: header {quoted(','.join(header))} is not a members file's "
+                            f"({','.join(FACE_MEMBERS)} or {','.join(SHOT_MEMBERS)}); write it again with `cluster`")
+    col = {c: header.index(c) for c in needed}
+    members = []
+    for line, cells in rows[1:]:
+        cells = cells + [""] * (len(header) - len(cells))
+        get = lambda c: cells[col[c]].strip()  # noqa: E731
+        try:
+            video = checked_name(_unquoted(get("video")), limit=MAX_NAME_CHARS)
+            unit = int(get("track" if mode == "faces" else "shot"))
+            if mode == "faces":
+                box = tuple(float(get(c)) for c in ("x", "y", "w", "h"))
+                members.append(Member(line, get("cluster"), video, unit, time_s=float(get("time_s")), box=box))
+            else:
+                members.append(Member(line, get("cluster"), video, unit, start_s=float(get("start_s")),
+                                      end_s=float(get("end_s"))))
+        except ValueError:
+            raise LabelsInvalid(f"{path.name} line {line}: not a member row ({','.join(needed)}); write it again "
+                                "with `cluster`") from None
+    return mode, members
+
+
+def cluster_label_table(path: str | Path, text: str, *, multi_label: bool, none_label: str):
+    """A shots clusters file as a table of intervals: each named shot [start_s, end_s) labelled with its name.
+
+    Raises LabelsInvalid for a faces clusters file (its members are faces: use it with --faces).
+    """
+    names = read_cluster_names(path, text)
+    if names.mode == "faces":
+        raise LabelsInvalid(f"{names.path.name} names clusters of faces ({names.members_path.name} lists faces); use it "
+                            "with --faces, or cluster without --faces for clusters of shots")
+    rows = [LabelRow(m.video, m.start_s, m.end_s, name, m.line, where=f"{names.members_path.name} line {m.line}")
+            for m, name in zip(names.members, names.name) if name]
+    if not rows:
+        raise LabelsInvalid(f"{names.path.name} names no cluster; fill in the name column (an empty name or "
+                            f"{LEFT_OUT!r} leaves a cluster out)")
+    check_table(names.path.name, "intervals", rows, multi_label, none_label)
+    return LabelTable(names.path, "intervals", rows, multi_label, none_label)

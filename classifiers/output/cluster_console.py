@@ -1,0 +1,36 @@
+"""What `cluster` prints: how many clusters of what, the largest with their suggestions, the files, what next."""
+
+from __future__ import annotations
+
+from classifiers.clusters.groups import sureness
+
+from .report import format_clock
+
+#: Clusters listed on the terminal; the page and the CSV have them all.
+SHOWN = 12
+
+
+def cluster_lines(run) -> list[str]:
+    """Lines for a `classifiers.cluster.ClusterRun`."""
+    c = run.clustering
+    units, word = c.units, c.units.kind
+    named = [x for x in c.clusters if not x.is_blurred]
+    suggested = sum(bool(x.suggestion) for x in named)
+    what = "faces" if c.mode == "faces" else "shots"
+    lines = [f"{len(named)} clusters of {what} from {len(units)} {word}s in {len(run.video_ids)} video"
+             f"{'s' if len(run.video_ids) != 1 else ''} (average linkage within {c.threshold:g})"
+             + (f"; {suggested} with a suggested name" if c.names else "")
+             + (f"; {units.n_left_out} {'faces' if c.mode == 'faces' else 'shots'} left out, labelled already"
+                if units.n_left_out else "")]
+    for x in c.clusters[:SHOWN]:
+        name = f"  {x.suggestion} ({sureness(x, c.threshold)}, {x.distance:.2f})" if x.suggestion else ""
+        lines.append(f"  {x.id:>7}  {x.seconds:8.1f} s  {format_clock(x.seconds):>8}  {len(x.units):4d} {word}s{name}")
+    if len(c.clusters) > SHOWN:
+        lines.append(f"  ... and {len(c.clusters) - SHOWN} more (all in the page and the CSV)")
+    lines += [f"note: {n}" for n in run.notes]
+    lines += [f"wrote {p}" for p in run.paths]
+    if run.paths:
+        flag = " --faces" if c.mode == "faces" else ""
+        lines.append(f"next: look at {run.paths[-1].name}, fill the name column of {run.paths[0]} (the same name on two "
+                     f"clusters merges them), then compare-models{flag} -l {run.paths[0]} --out NEW.skops")
+    return lines

@@ -1,0 +1,55 @@
+"""cluster's CSV files: ``clusters.csv`` (one row per cluster, the suggestion pre-filled) and its members file.
+
+``cluster,name,seconds,suggested,distance``: the person fills (or corrects) `name`; the other columns are there to
+read and are ignored when the file is read back (`classifiers.data.clusters`). The members file lists every face
+(``cluster,video,time_s,x,y,w,h,track``, the box in the video's pixels, `track` the track's number here) or shot
+(``cluster,video,start_s,end_s,shot``), cluster by cluster in the order of clusters.csv. Text cells pass
+`classifiers.output.cells.csv_row`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from classifiers.data.clusters import FACE_MEMBERS, SHOT_MEMBERS
+
+from .cells import csv_row
+
+CLUSTERS_HEADER = ("cluster", "name", "seconds", "suggested", "distance")
+
+
+def clusters_csv_text(clustering) -> str:
+    """clusters.csv of a `classifiers.clusters.groups.Clustering`."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CLUSTERS_HEADER)
+    for c in clustering.clusters:
+        distance = "" if c.distance is None else f"{c.distance:.3f}"
+        suggested = c.nearest[0][0] if c.nearest else ""
+        writer.writerow(csv_row((c.id, c.suggestion, f"{c.seconds:g}", suggested, distance)))
+    return buf.getvalue()
+
+
+def members_csv_text(clustering) -> str:
+    """The members file of a `Clustering`: faces or shots (module docstring)."""
+    units = clustering.units
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    number = units.number
+    if clustering.mode == "faces":
+        writer.writerow(FACE_MEMBERS)
+        boxes = {video_id: table.box_px() for video_id, table in units.tables.items()}
+        for c in clustering.clusters:
+            for u in sorted(c.units.tolist(), key=lambda u: (units.video[u], int(units.rows[u][0]))):
+                video_id, rows = units.video[u], units.rows[u]
+                time_s, video = units.tables[video_id].time_s, csv_row([video_id])[0]
+                for r, b in zip(rows.tolist(), boxes[video_id][rows]):
+                    writer.writerow((c.id, video, f"{float(time_s[r]):.6f}", *(f"{v:.1f}" for v in b), int(number[u])))
+    else:
+        writer.writerow(SHOT_MEMBERS)
+        for c in clustering.clusters:
+            for u in sorted(c.units.tolist(), key=lambda u: (units.video[u], float(units.start_s[u]))):
+                writer.writerow((c.id, csv_row([units.video[u]])[0], f"{units.start_s[u]:.6f}", f"{units.end_s[u]:.6f}",
+                                 int(number[u])))
+    return buf.getvalue()
