@@ -13,8 +13,6 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
-from threadpoolctl import threadpool_limits
 
 from classifiers.chain.estimators import MultiLabelClassifier
 from classifiers.chain.model import training_store_record
@@ -32,7 +30,8 @@ from classifiers.selection.heldout import HeldOutVideo, familiarity_record, scor
 from classifiers.selection.metrics import METRICS, metric_key, score_fold, summarise_folds
 from classifiers.selection.choice import (SELECTIONS, best_mean, choose, model_simplicity, stage_grid,
                                           stage_simplicity)
-from classifiers.selection.pool import n_cpus, run_folds, set_threads
+from classifiers.selection.pool import run_folds
+from classifiers.selection.refit import refit_winner
 from classifiers.selection.registry import MODELS, build_model
 from classifiers.selection.thresholds import score_multilabel
 from featurestore.errors import AllModelsFailed, InvalidParameter
@@ -71,6 +70,8 @@ class ComparisonResult:
     familiarity : TrainingReference or None
         The labelled frames as `score` compares new videos to them, with the threshold from the held-out
         videos' distances (`classifiers.selection.heldout.familiarity_record`).
+    training_agreement : float or None
+        The saved model's macro F1 on its own labelled frames (`classifiers.selection.refit`); None unsaved.
     """
 
     leaderboard: pd.DataFrame
@@ -93,6 +94,8 @@ class ComparisonResult:
     choice: dict = field(default_factory=dict)
     fold_models: list = field(default_factory=list, repr=False)
     familiarity: object = None
+    candidates: list = field(default_factory=list, repr=False)
+    training_agreement: float | None = None
 
     @property
     def folds(self) -> pd.DataFrame:
@@ -184,20 +187,19 @@ def compare_models(
     result.stage_scores = stage_scores
     if stages_why:
         result.choice = {"stages": f"{norm}, context {k:g} s: {stages_why}", **result.choice}
+    estimators = _estimators(models, random_state, multi_label=data.is_multi_label)
+    winner = None if out_path is None else refit_winner(result, data, estimators, simplicity=model_simplicity(list(estimators)),
+                                                        selection=selection, n_jobs=n_jobs)  # may fall to the next model
     result.interval = error_spread([h.error_record(data.targets, result.classes, result.thresholds) for h in result.held_out],
                                    result.classes, plan.scheme, multi_label=data.is_multi_label, method=interval_method)
     result.familiarity = familiarity_record(data, plan.folds, feature_norm=norm, context_s=k, seed=random_state)
     with written_together(out_path, report_path) as (model_tmp, report_tmp):
         if model_tmp is not None:
-            estimators = _estimators(models, random_state, multi_label=data.is_multi_label)
-            winner = clone(estimators[result.best_name])
-            with threadpool_limits(n_cpus(n_jobs)):
-                set_threads(winner, n_cpus(n_jobs)).fit(data.features(norm, k), data.targets)
             row = result.leaderboard.set_index("model").loc[result.best_name]
             save_model(
                 model_tmp, pipeline=winner, classes=result.classes, embedding_config=store.config, smoother=result.best_smoother,
                 model_name=result.best_name, cv={**plan.to_dict(), "training_store": training_store_record(store_path, 1.0 / data.step_s)},
-                scores=json_safe(row.to_dict()),
+                scores=json_safe({**row.to_dict(), "training_macro_f1": result.training_agreement}),
                 training_videos=result.training_videos, feature_norm=norm, context_s=k, interval=result.interval,
                 multi_label=data.is_multi_label, thresholds=result.thresholds, none_label=data.none_label,
                 weights_path=store.weights_path, fold_pipelines=result.fold_models if interval_method == "cv-plus" else None,
@@ -293,7 +295,7 @@ def compare_frames(
     board.insert(3, "winner", board["model"] == winner["model"])
     return ComparisonResult(
         leaderboard=board.drop(columns=["_smoother", "_held_out", "_thresholds", "_fold_models"], errors="ignore"),
-        best_name=winner["model"], fold_models=winner["_fold_models"],
+        best_name=winner["model"], fold_models=winner["_fold_models"], candidates=ok,
         best_smoother=winner["_smoother"], cv=plan, classes=classes, metric=metric, wall_s=time.perf_counter() - start,
         training_videos=sorted(np.unique(data.video_ids).tolist()), feature_norm=feature_norm, context_s=float(context_s),
         held_out=winner["_held_out"], multi_label=data.is_multi_label, thresholds=winner["_thresholds"],
