@@ -133,9 +133,9 @@ def compare_models(
     `feature_norm` is "none", "center" or "auto"; `context_s` a window in seconds or "auto" (a value of
     `classifiers.chain.stages.CONTEXT_GRID_S`). With "auto", logistic regression scores every normalisation x
     window pair on the same folds first, and the pair chosen is used for every model. `selection` ("one-se", the
-    default: the simplest candidate within one standard error of the best; or "best": the best mean, stages one
-    after the other) chooses the stages and the winner (`classifiers.selection.choice`); each model's smoothing is
-    its best mean.
+    default: the best mean of the joint stage grid, and the simplest model within one standard error of the best;
+    "best": the best mean, stages one after the other; "one-se-all": the one-SE rule for the stages too) chooses
+    the stages and the winner (`classifiers.selection.choice`); each model's smoothing is its best mean.
     `interval_method` is how the saved model's intervals are made (`classifiers.chain.intervals.METHODS`).
 
     Labels are read as in `classifiers.data.join.read_labels` (`video`, `classes` for the tutorial format;
@@ -305,8 +305,9 @@ def compare_frames(
 
 def _choose_stages(data: LabelledVideos, plan: CVPlan, norms, contexts, *, metric: str, n_jobs: int, random_state: int,
                    smoothers, selection: str) -> tuple[str, float, list[dict], str]:
-    """Per-video stages by a cheap logreg run on the same folds, chosen by `selection` on the joint normalisation x
-    context grid ('best': each normalisation without context, then each window with the better one).
+    """Per-video stages by a cheap logreg run on the same folds, chosen on the joint normalisation x context grid
+    (the best mean; 'one-se-all': the one-SE rule), or with 'best' each normalisation without context, then
+    each window with the better one.
 
     Returns (feature_norm, context_s, one score row per candidate tried, why the choice won)."""
     scores: list[dict] = []
@@ -326,7 +327,7 @@ def _choose_stages(data: LabelledVideos, plan: CVPlan, norms, contexts, *, metri
     if grid is not None:
         for norm, k in grid:
             probe(norm, k)
-        chosen, why = choose(scores, metric, stage_simplicity, selection)
+        chosen, why = choose(scores, metric, stage_simplicity, selection, axis="stages")
         return chosen["feature_norm"], chosen["context_s"], scores, why
     for norm in norms:
         probe(norm, contexts[0])
