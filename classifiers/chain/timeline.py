@@ -91,6 +91,8 @@ class VideoScreenTime:
         units of the training samples' spread; None when the model keeps no reference.
     unlike_training : bool or None
         The distance is beyond what cross-validation saw for held-out videos; None when the model cannot tell.
+    raw_training_distance : float or None
+        The same for the features as embedded, before the per-video stages (issue 26); None without that reference.
     """
 
     video_id: str
@@ -117,6 +119,7 @@ class VideoScreenTime:
     none_label: str | None = None
     training_distance: float | None = None
     unlike_training: bool | None = None
+    raw_training_distance: float | None = None
 
     @property
     def samples(self) -> list[tuple[float, str, np.ndarray]]:

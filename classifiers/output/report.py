@@ -22,6 +22,7 @@ import numpy as np
 from classifiers.chain.timeline import VideoScreenTime
 from featurestore.errors import SourceVideoMoved
 
+from .notes import unlike_reason
 from .thumbnails import VideoThumbnails, plan_thumbnails, video_thumbnails
 
 TEMPLATE = "report.html.j2"
@@ -150,6 +151,7 @@ def _video_context(video: VideoScreenTime, thumbs: VideoThumbnails, colours: dic
             "ticks": [{"x": x(t), "label": format_clock(t)} for t in _ticks(end_s)], "x0": LEFT, "x1": WIDTH - RIGHT,
             "segments": segments, "thumb_note": thumbs.note, "source": thumbs.source,
             "unlike_training": video.unlike_training, "training_distance": video.training_distance,
+            "unlike_reason": unlike_reason(video, model_info.get("unlike_training")) if video.unlike_training else "",
             "data": {"id": video.video_id, "end_s": end_s, "x0": LEFT, "width": plot_w, "classes": list(video.classes),
                      "times": np.round(video.sample_s, 3).tolist(),
                      "proba": np.round(video.proba.T, 3).tolist() if len(video.sample_s) else [[] for _ in video.classes],

@@ -1,0 +1,28 @@
+"""The plain-words notes every output of `score` carries about one video (issue 26): the JSON, the report's banner,
+the timeline PNG and the subtitles say the same thing in the same words."""
+
+from __future__ import annotations
+
+from classifiers.chain.timeline import VideoScreenTime
+
+#: What a flagged video's outputs say, in a few words (the report and the warning say what to do next).
+UNLIKE = "unlike the training videos: its screen time may be far off"
+
+
+def unlike_note(video: VideoScreenTime) -> str | None:
+    """`UNLIKE` for a video further from the training samples than cross-validation's held-out videos were, else
+    None (also when the model cannot tell)."""
+    return UNLIKE if video.unlike_training else None
+
+
+def unlike_reason(video: VideoScreenTime, reference: dict | None) -> str:
+    """Why a flagged video is unlike the training videos, in the features that flagged it (a few words), from the
+    model's `TrainingReference.describe()`; '' when nothing flagged it."""
+    parts = []
+    for what, distance, ref in (("its samples are", video.training_distance, reference),
+                                ("its frames as embedded (before the per-video stages) are", video.raw_training_distance,
+                                 (reference or {}).get("raw"))):
+        if distance is not None and ref and ref.get("threshold") is not None and distance > ref["threshold"]:
+            furthest = max(ref.get("held_out", {}).values(), default=float("nan"))
+            parts.append(f"{what} {distance:.2f} from the training samples, held-out videos at most {furthest:.2f}")
+    return "; ".join(parts)
