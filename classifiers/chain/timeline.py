@@ -263,6 +263,20 @@ def total_screen_time(results: Iterable[VideoScreenTime]) -> dict[str, float]:
     return total
 
 
+def total_interval(results: Sequence[VideoScreenTime]) -> dict[str, tuple[float, float]] | None:
+    """Per class, the sum of the videos' interval bounds (seconds): a range for the total that holds when every
+    video's does (errors of one model on several videos tend to go the same way, so no narrowing by sqrt(n));
+    None when a video has no interval."""
+    if not results or any(r.screen_time_interval_s is None for r in results):
+        return None
+    total: dict[str, tuple[float, float]] = {}
+    for result in results:
+        for label, (lo, hi) in result.screen_time_interval_s.items():
+            a, b = total.get(label, (0.0, 0.0))
+            total[label] = (a + lo, b + hi)
+    return total
+
+
 def appearances(segments: Sequence[Segment], classes: Sequence[str]) -> tuple[dict, dict, dict]:
     """(n_appearances, first_s, last_s) per class from its segments: their number, the first start, the last end."""
     n_appearances = {c: 0 for c in classes}
