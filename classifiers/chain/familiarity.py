@@ -16,7 +16,8 @@ mean, the top principal axes, and up to `MAX_REFERENCES` samples projected on th
   its own threshold from the same held-out videos; a video is unlike the training videos when either distance
   is beyond its threshold.
 - The threshold comes from cross-validation: every whole held-out video's distance to the reference of
-  its fold's training samples, the very computation `score` makes for a new video against the reference of
+  its fold's training samples (in the units of the reference of all of them: a fold without its most unusual
+  video has a smaller spread, and in its own units the held-out video would look further than it is), the very computation `score` makes for a new video against the reference of
   all training samples (`SavedModel.training_distance`). A new video is unlike the training videos when
   its distance exceeds ``MARGIN`` x the furthest held-out video's (and `MIN_THRESHOLD`): one held-out video
   of a few is the furthest by chance, and a fold's reference has fewer videos than the final model's, so
@@ -132,14 +133,18 @@ class TrainingReference:
         return d
 
 
-def fit_reference(staged: np.ndarray, *, seed: int = 0) -> TrainingReference:
-    """The reference of training samples `staged` (n, n_features): mean, principal axes, projected samples."""
+def fit_reference(staged: np.ndarray, *, seed: int = 0, scale: float | None = None) -> TrainingReference:
+    """The reference of training samples `staged` (n, n_features): mean, principal axes, projected samples.
+
+    `scale`: the unit of distance, when it must be another reference's (a fold's reference measures in the units of
+    the reference of all training samples, so that held-out distances and a new video's compare); default: the RMS
+    distance of these samples to their mean."""
     from sklearn.utils.extmath import randomized_svd
 
     X = np.asarray(staged, dtype=np.float32)
     if X.ndim != 2 or len(X) == 0:
         raise ValueError(f"staged must have shape (n_samples, n_features) with n_samples > 0, got {X.shape}")
-    rng = np.random.default_rng(seed)
+    rng, given = np.random.default_rng(seed), scale
     mean = X.mean(axis=0)
     centred = X - mean
     scale = float(np.sqrt(np.mean(np.einsum("ij,ij->i", centred, centred))))
@@ -148,5 +153,6 @@ def fit_reference(staged: np.ndarray, *, seed: int = 0) -> TrainingReference:
     _, _, vt = randomized_svd(fit_rows, n_components=k, n_iter=2, random_state=seed)  # rough axes: off-axis parts count too
     keep = rng.choice(len(X), MAX_REFERENCES, replace=False) if len(X) > MAX_REFERENCES else np.arange(len(X))
     components = vt.astype(np.float32)
+    own = scale if scale > 0 else 1.0
     return TrainingReference(mean, components, (centred[np.sort(keep)] @ components.T).astype(np.float32),
-                             scale if scale > 0 else 1.0)
+                             own if given is None else float(given))
