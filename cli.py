@@ -25,11 +25,11 @@ from classifiers.choices import (DEFAULT_INTERVAL_METHOD, DEFAULT_SELECTION, FEA
 from featurestore.embedding.config import POOLINGS, PRECISIONS, RUNTIMES
 from featurestore.errors import ScreentimeError
 from featurestore.video.pyav import DECODE_MODES, DEFAULT_DECODE
-from screentime.terminal import Command, Group, choices
+from screentime.terminal import Command, Group, choices, results_console
 
 DEFAULT_STORE = Path("features.h5")
 console = Console(stderr=True)  # progress, notices, warnings; re-created by main() so COLUMNS is read per run
-out = Console()  # results
+out = results_console()  # results: not wrapped at 80 columns when piped
 
 
 app = typer.Typer(
@@ -107,8 +107,8 @@ def embed(
     config = resolve_embedding_config(store, weights=weights, pooling=pooling.value if pooling else None,
                                       image_size_px=image_size, precision=precision.value if precision else None,
                                       runtime=runtime.value if runtime else None)
-    if config.weights == "random":
-        console.print("[yellow]warning:[/] --weights random: features are not pretrained (seeded, reproducible)")
+    if config.weights == "random":  # named as it came: the user's --weights, or the store's own (issue 26)
+        console.print(f"[yellow]warning:[/] {'--weights random' if weights else 'the store holds VGG16 features from random weights'}: features are not pretrained (seeded, reproducible)")
     with RichProgress(console) as progress:
         reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size,
                                names=name or None, replace=replace, progress=progress,
@@ -240,7 +240,7 @@ def suggest_labels_command(
                             classes=classes, n_folds=folds, n_jobs=jobs)
     written = write_suggestions(result, out_path, sheet_path=sheet, video_dir=video_dir, label_studio_path=label_studio,
                                 url_prefix=url_prefix)
-    console.print(f"fold models: {result.committee_note}", highlight=False, soft_wrap=True)
+    console.print(("[yellow]warning:[/] " if result.committee_note.startswith("no ") else "fold models: ") + result.committee_note, highlight=False, soft_wrap=True)
     out.print(suggestion_table(result))
     for path in written:
         out.print(f"wrote {path}", highlight=False)
@@ -387,7 +387,7 @@ def main(argv: list[str] | None = None, prog_name: str = "screentime") -> None:
     `prog_name` is how help and the demo's next steps name the command ('python cli.py' when run as a file).
     """
     global console, out
-    console, out = Console(stderr=True), Console()
+    console, out = Console(stderr=True), results_console()
     featurestore.errors.PROG = prog_name  # messages say what to run next as the user runs screentime
     try:
         app(args=argv, prog_name=prog_name)  # standalone mode: usage errors print themselves and raise SystemExit

@@ -237,7 +237,7 @@ def compare_frames(
     balanced_accuracy, log_loss (mean over folds, with ``*_std`` and ``*_se``, the standard error of the
     mean; screen_time_error_pct_se too), screen_time_error_pct (mean over
     classes), the same unsmoothed as ``*_unsmoothed``, recall_<class>, screen_time_error_pct_<class>,
-    fit_s (mean per fold, seconds), predict_s_per_1000 (seconds of held-out scoring per 1,000 test frames:
+    fit_s and predict_s (mean per fold, seconds), predict_s_per_1000 (seconds of held-out scoring per 1,000 test frames:
     the whole chain, every smoothing candidate), error. Multi-label data (`classifiers.chain.estimators`):
     macro_f1, balanced_accuracy and log_loss are means over characters, with f1_<character>,
     threshold_<character>, together_error_pct, none_error_pct and exact_set_accuracy besides.
@@ -282,7 +282,7 @@ def compare_frames(
             "model": name, "status": "ok", "smoothing": best[0].name, **best[1], "smoothing_choice": why,
             **{f"{k}_unsmoothed": plain[k] for k in ("macro_f1", "balanced_accuracy", "screen_time_error_pct")},
             "fit_s": float(np.mean([r["fit_s"] for r in outcome])),
-            "predict_s_per_1000": 1000.0 * predict_s / n_test,  # the whole chain, all smoothers
+            "predict_s_per_1000": 1000.0 * predict_s / n_test, "predict_s": predict_s / len(plan.folds),  # whole chain, all smoothers
             "error": "", "_smoother": best[0], "_held_out": best[2], "_thresholds": best[3], "_fold_models": fold_models,
         })
     ok = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: metric_key(r, metric))

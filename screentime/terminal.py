@@ -80,3 +80,19 @@ class Group(HelpMixin, TyperGroup):
 def choices(name: str, values) -> type[Enum]:
     """An Enum of the library's own list of values, so the CLI cannot drift from what the library accepts."""
     return Enum(name, [(v, v) for v in values], type=str)
+
+
+#: Width of results written to a file or a pipe (not a terminal, no COLUMNS): rich would wrap tables at 80 (issue 26).
+PIPE_WIDTH = 160
+
+
+def results_console():
+    """The console results are printed on: the terminal's width, COLUMNS when set, else `PIPE_WIDTH` in a pipe."""
+    import os
+    import sys
+
+    from rich.console import Console
+
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return Console()
+    return Console(width=PIPE_WIDTH)

@@ -49,7 +49,7 @@ def leaderboard_table(result) -> Group:
     multi = getattr(result, "multi_label", False)
     # multi-label: the error on time together replaces F1 without smoothing (in the report), to fit 80 columns
     headers = ["model", "smoothing", "macro F1 ±SE", "bal acc", "log loss", *([] if multi else ["F1 raw"]), "time err %",
-               *(["together err %"] if multi else []), "fit s", "predict s/1k"]
+               *(["together err %"] if multi else []), "fit s", "predict s"]
     sorted_by = {"macro_f1": "macro F1 ±SE", "balanced_accuracy": "bal acc", "log_loss": "log loss", "screen_time_error_pct": "time err %"}
     rows = []
     for row in result.leaderboard.to_dict(orient="records"):
@@ -60,7 +60,7 @@ def leaderboard_table(result) -> Group:
             f"★ {row['model']}" if row["winner"] else row["model"], row["smoothing"], _pm(row, "macro_f1"),
             _num(row["balanced_accuracy"], 3), _num(row["log_loss"], 3), *([] if multi else [_num(row["macro_f1_unsmoothed"], 3)]),
             _num(row["screen_time_error_pct"], 1), *([_num(row["together_error_pct"], 1)] if multi else []),
-            _num(row["fit_s"], 2), _num(row["predict_s_per_1000"], 3),
+            _num(row["fit_s"], 2), _num(row["predict_s"], 2),  # both per fold: comparable (issue 26)
         ])
     kind = ", per character (multi-label)" if multi else ""
     return _compact_table(f"models by {result.metric}, mean over {cv.n_splits} folds ({cv.scheme} split){kind}",
@@ -290,12 +290,16 @@ def truth_tables(result) -> list[Table]:
 
 def demo_lines(result, prog: str | None = None) -> list[str]:
     """Demo: where its files are, and the commands to run next (copy-pastable, paths quoted for the shell), named
-    `prog` (default: as the user runs screentime, `featurestore.errors.PROG`)."""
+    `prog` (default: as the user runs screentime, `featurestore.errors.PROG`), or `screentime` where it is installed
+    (`pip install` made the command: the one to type next, issue 26)."""
+    import shutil
     from shlex import quote
 
     from featurestore import errors
 
     prog = prog or errors.PROG
+    if prog.startswith("python ") and shutil.which("screentime"):
+        prog = "screentime"
 
     def files(paths) -> str:
         return ", ".join(quote(str(p)) for p in paths)
