@@ -16,6 +16,9 @@ from rich.text import Text
 
 from classifiers.selection.cv import CVPlan
 from classifiers.chain.smoothing import Smoother
+from classifiers.chain.timeline import total_interval
+
+from .notes import likely_range_words
 
 
 def folds_table(plan: CVPlan) -> Group:
@@ -219,8 +222,8 @@ def screen_time_cell(seconds: float, interval) -> str:
     return f"{seconds:.1f} s ({lo:.{digits}f}–{hi:.{digits}f})"
 
 
-def screen_time_tables(result) -> list[Table]:
-    """One table per scored video, and a total table when there are several."""
+def screen_time_tables(result) -> list:
+    """One table per scored video (with its likely ranges' note under it), and a total table when there are several."""
 
     def fmt(x):
         return "-" if x is None else f"{x:.1f}"
@@ -230,13 +233,12 @@ def screen_time_tables(result) -> list[Table]:
     level = getattr(result, "interval_level", None)
     for v in result.videos:
         note = getattr(result, "interval_note", "")
-        if v.screen_time_interval_s is not None:
-            level_s = f"{100 * level:.0f}%"
-            note = f"(low–high): {note}" if note.startswith(level_s) else f"(low–high): {level_s} {note}"
+        if v.screen_time_interval_s is not None:  # plain words first, the method after (issue 26)
+            note = f"(low–high) is the likely range: {likely_range_words(level)}.\nHow: {note}."
         rate = f"{v.sample_fps:g} sample/s" if v.sample_fps == 1 else f"{v.sample_fps:g} samples/s"
         table = Table(title=f"{v.video_id}: {v.duration_s:.1f} s, {rate}, smoothing {smoothing}, "
                             f"features {result.model_info['feature_norm']}{_context_suffix(result.model_info.get('context_s', 0))}",
-                      caption=note or None)
+                      )
         first = "character" if v.multi_label else "class"
         for col in (first, "screen time", "share", "appearances", "first s", "last s"):
             table.add_column(col, justify="left" if col == first else "right")
@@ -249,21 +251,24 @@ def screen_time_tables(result) -> list[Table]:
             for name, seconds in (("together", v.together_s), (v.none_label, v.none_s)):
                 share = seconds / v.duration_s if v.duration_s else 0.0
                 table.add_row(name, f"{seconds:.1f} s", f"{100 * share:.1f}%", "", "", "")
-        tables.append(table)
+        tables.append(Group(table, Text(note)) if note else table)  # notes wrap at the terminal
     if len(result.videos) > 1:
         total = result.total_screen_time_s
         duration_s = sum(v.duration_s for v in result.videos)
-        table = Table(title=f"total over {len(result.videos)} videos, {duration_s:.1f} s")
-        for col in ("class", "screen time s", "share", "appearances"):
+        ranges = total_interval(result.videos)
+        table = Table(title=f"total over {len(result.videos)} videos, {duration_s:.1f} s",
+                      caption="(low–high): the videos' likely ranges added up" if ranges else None)
+        for col in ("class", "screen time", "share", "appearances"):
             table.add_column(col, justify="left" if col == "class" else "right")
         for c in result.classes:
-            table.add_row(c, f"{total[c]:.1f}", f"{100 * total[c] / duration_s if duration_s else 0:.1f}%",
+            table.add_row(c, screen_time_cell(total[c], ranges[c] if ranges else None),
+                          f"{100 * total[c] / duration_s if duration_s else 0:.1f}%",
                           str(sum(v.n_appearances[c] for v in result.videos)))
         if all(v.multi_label for v in result.videos):
             table.add_section()
             for name, seconds in (("together", sum(v.together_s for v in result.videos)),
                                   (result.videos[0].none_label, sum(v.none_s for v in result.videos))):
-                table.add_row(name, f"{seconds:.1f}", f"{100 * seconds / duration_s if duration_s else 0:.1f}%", "")
+                table.add_row(name, f"{seconds:.1f} s", f"{100 * seconds / duration_s if duration_s else 0:.1f}%", "")
         tables.append(table)
     return tables
 
