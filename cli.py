@@ -25,11 +25,11 @@ from classifiers.choices import (DEFAULT_INTERVAL_METHOD, DEFAULT_SELECTION, FEA
 from featurestore.embedding.config import BACKBONE_NAMES, POOLINGS, PRECISIONS, RUNTIMES
 from featurestore.errors import ScreentimeError
 from featurestore.video.pyav import DECODE_MODES, DEFAULT_DECODE
-from screentime.terminal import Command, Group, choices, show_warnings, version_text
+from screentime.terminal import Command, Group, choices, results_console, show_warnings, version_text
 
 DEFAULT_STORE = Path("features.h5")
 console = Console(stderr=True)  # progress, notices, warnings; re-created by main() so COLUMNS is read per run
-out = Console()  # results
+out = results_console()  # results: not wrapped at 80 columns when piped
 
 app = typer.Typer(
     cls=Group, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -98,8 +98,8 @@ def embed(
                                       image_size_px=image_size, precision=precision.value if precision else None,
                                       runtime=runtime.value if runtime else None, backbone=backbone.value if backbone else None)
     face_config = resolve_face_config(store, min_score=face_min_score, min_size_px=face_min_size_px) if faces else None
-    if config.weights == "random":
-        console.print("[yellow]warning:[/] --weights random: features are not pretrained (seeded, reproducible)")
+    if config.weights == "random":  # named as it came: the user's --weights, or the store's own (issue 26)
+        console.print(f"[yellow]warning:[/] {'--weights random' if weights else 'the store holds features from random weights'}: features are not pretrained (seeded, reproducible)")
     with RichProgress(console) as progress:
         reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size,
                                names=name or None, replace=replace, progress=progress,
@@ -160,7 +160,7 @@ def compare_models_command(
     context: str = typer.Option("auto", "--context-s", metavar="SECONDS", help="Temporal context: append each feature's mean and std over +-SECONDS around every sample; auto (chosen by cross-validation from 0, 2, 4) or SECONDS (0: none)."),
     multi_label: bool = typer.Option(False, "--multi-label", help="Characters, not classes: intervals of different labels may overlap (one line per character per interval), time when several are on screen counts for each; one binary classifier per character, thresholds chosen by cross-validation."),
     none_label: str = typer.Option(None, "--none-label", metavar="LABEL", help="With --multi-label: the label that says no character is on screen [default: neither]."),
-    selection: Selection = typer.Option(DEFAULT_SELECTION, "--selection", help="How the per-video stages and the model are chosen: one-se (the simplest within one standard error of the best: robust with few videos) or best (the best mean, stages one after the other). Smoothing is the best mean either way."),
+    selection: Selection = typer.Option(DEFAULT_SELECTION, "--selection", help="How the per-video stages and the model are chosen: one-se (the stages with the best mean; the simplest model within one standard error of the best: robust with few videos), best (the best mean, stages one after the other), or one-se-all (issue 20: the one-SE rule for the stages too). Smoothing is the best mean always."),
     intervals: IntervalMethod = typer.Option(DEFAULT_INTERVAL_METHOD, "--intervals", help="How the model's screen-time intervals are made from the held-out videos' errors: cv-plus (CV+ over the fold models: wider where they disagree about a video), conformal (over videos), conformal-class, or t-rms (before issue 20). Each claims no more than n/(n+1) with n labelled videos."),
     faces: bool = typer.Option(False, "--faces", help="Classify the stored faces (embed --faces), not whole frames: labels say who is on screen when (faces are assigned to them), or Label Studio / CVAT boxes or a video,track,label file say whose each face is; faces of people nobody labelled are 'unknown'."),
 ) -> None:
@@ -228,7 +228,7 @@ def suggest_labels_command(
                             classes=classes, n_folds=folds, n_jobs=jobs)
     written = write_suggestions(result, out_path, sheet_path=sheet, video_dir=video_dir, label_studio_path=label_studio,
                                 url_prefix=url_prefix)
-    console.print(f"fold models: {result.committee_note}", highlight=False, soft_wrap=True)
+    console.print(("[yellow]warning:[/] " if result.committee_note.startswith("no ") else "fold models: ") + result.committee_note, highlight=False, soft_wrap=True)
     out.print(suggestion_table(result))
     for path in written:
         out.print(f"wrote {path}", highlight=False)
@@ -387,7 +387,7 @@ def main(argv: list[str] | None = None, prog_name: str = "screentime") -> None:
     `prog_name` is how help and the demo's next steps name the command ('python cli.py' when run as a file).
     """
     global console, out
-    console, out = Console(stderr=True), Console()
+    console, out = Console(stderr=True), results_console()
     featurestore.errors.PROG = prog_name  # messages say what to run next as the user runs screentime
     try:
         app(args=argv, prog_name=prog_name)  # standalone mode: usage errors print themselves and raise SystemExit

@@ -96,7 +96,10 @@ def embed(work: Path, train, test, args) -> dict[str, Path]:
     return {"dense": with_features(dense, train + test, args), "1": with_features(one, train + test, args)}
 
 
-STAND_IN = REPO.parent / "shared" / "tools" / "imagenet_features.py"
+#: ../shared/tools/imagenet_features.py beside the checkout (or beside the folder of worktrees it is one of)
+STAND_IN = next((p for p in (REPO.parent / "shared" / "tools" / "imagenet_features.py",
+                             REPO.parent.parent / "shared" / "tools" / "imagenet_features.py") if p.exists()),
+                REPO.parent / "shared" / "tools" / "imagenet_features.py")
 
 
 def with_features(store: Path, videos, args) -> Path:

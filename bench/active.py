@@ -41,6 +41,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from _common import (add_common_args, dataset, embed, evaluate, finish_common_args, label_at, log, machine,  # noqa: E402
                      run_tag)
 from cartoons.synthetic import write_interval_labels  # noqa: E402
+from classifiers.choices import DEFAULT_SELECTION, SELECTIONS  # noqa: E402
 from classifiers.compare import compare_models  # noqa: E402
 from classifiers.chain.persist import load_model  # noqa: E402
 from classifiers.score import score_videos  # noqa: E402
@@ -117,15 +118,20 @@ def random_spans(lengths_s: list[float], test, rng) -> list[tuple[str, float, fl
     return spans
 
 
+def tag(args) -> str:
+    """`run_tag`, and the selection rule when it is not the default: runs with other rules keep their own models."""
+    return run_tag(args) + ("" if args.selection == DEFAULT_SELECTION else f"-{args.selection}")
+
+
 def retrain_and_score(name: str, spans, store_path: Path, train_labels: Path, test, work: Path, args) -> dict:
     """compare-models on the training labels plus `spans` labelled from the truth, then score the held-out videos."""
     test_by_id = {v.video_id: v for v in test}
-    extra = write_rows(work / f"active-{name}-{run_tag(args)}.csv", truth_rows(spans, test_by_id))
-    model_path = work / f"active-{name}-{run_tag(args)}.skops"
+    extra = write_rows(work / f"active-{name}-{tag(args)}.csv", truth_rows(spans, test_by_id))
+    model_path = work / f"active-{name}-{tag(args)}.skops"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         compare_models(store_path, [train_labels, extra] if spans else train_labels, out_path=model_path,
-                       models=args.models, n_splits=args.folds, n_jobs=args.jobs)
+                       models=args.models, n_splits=args.folds, n_jobs=args.jobs, selection=args.selection)
         scored = score_videos([v.path for v in test], model_path=model_path, store_path=store_path)
     result = evaluate(scored, test)
     return {"worst_error_pct": result["worst_error_pct"], "per_second_accuracy": result["per_second_accuracy"],
@@ -136,7 +142,7 @@ def retrain_and_score(name: str, spans, store_path: Path, train_labels: Path, te
 def run(work: Path, store_path: Path, train_labels: Path, test, args) -> dict:
     """The whole table: no new labels, then per budget suggest / least confident / random (several seeds)."""
     t0 = time.perf_counter()
-    base_model = work / f"active-base-{run_tag(args)}.skops"
+    base_model = work / f"active-base-{tag(args)}.skops"
     log("active: no labels from the held-out videos")
     base = retrain_and_score("base", [], store_path, train_labels, test, work, args)
     rows = {"none": base}
@@ -203,6 +209,8 @@ def parse_args(argv=None):
     p.add_argument("--dense-fps", type=float, default=2.0, help="as bench/accuracy.py (its stores are shared; this bench uses the 1/s one)")
     p.add_argument("--budgets", default="30,60", help="comma-separated budgets B, seconds over all held-out videos")
     p.add_argument("--seeds", type=int, default=8, help="random draws per budget")
+    p.add_argument("--selection", default=DEFAULT_SELECTION, choices=SELECTIONS, help="compare-models --selection of "
+                   "every model trained here (issue 26 compares them)")
     args = p.parse_args(argv)
     finish_common_args(args)
     if args.quick:
@@ -224,7 +232,7 @@ def main(argv=None) -> dict:
     info = {"n_train": len(train), "n_test": len(test), "duration_s": args.duration_s, "weights": args.weights,
             "train_styles": sorted({v.style for v in train}), "test_styles": sorted({v.style for v in test})}
     print_table(result, info)
-    report = {"bench": "active", **info, "seed": args.seed, "wall_s": time.perf_counter() - start,
+    report = {"bench": "active", **info, "seed": args.seed, "selection": args.selection, "features": args.features, "wall_s": time.perf_counter() - start,
               "machine": machine(),
               "versions": library_versions(("numpy", "scikit-learn", "lightgbm", "tensorflow")), **result}
     print(json.dumps(report, default=float))

@@ -9,7 +9,7 @@ METRICS = {"macro_f1": True, "balanced_accuracy": True, "log_loss": False, "scre
 #: Per-video feature normalisations (classifiers.chain.stages.VideoNormalizer).
 FEATURE_NORMS = ("none", "center")
 #: How compare-models chooses the per-video stages and the model (classifiers.selection.choice).
-SELECTIONS = ("one-se", "best")
+SELECTIONS = ("one-se", "best", "one-se-all")
 DEFAULT_SELECTION = "one-se"
 #: How saved models make screen-time intervals (classifiers.chain.intervals).
 INTERVAL_METHODS = ("cv-plus", "conformal", "conformal-class", "t-rms")

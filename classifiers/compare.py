@@ -13,8 +13,6 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
-from threadpoolctl import threadpool_limits
 
 from classifiers.chain.estimators import MultiLabelClassifier
 from classifiers.chain.model import training_store_record
@@ -34,7 +32,8 @@ from classifiers.selection.options import check_models, check_none_label, parse_
 from classifiers.selection.metrics import METRICS, metric_key, score_fold, summarise_folds
 from classifiers.selection.choice import (SELECTIONS, best_mean, choose, model_simplicity, stage_grid,
                                           stage_simplicity)
-from classifiers.selection.pool import n_cpus, run_folds, set_threads
+from classifiers.selection.pool import run_folds
+from classifiers.selection.refit import refit_winner
 from classifiers.selection.registry import MODELS, build_model
 from classifiers.selection.thresholds import score_multilabel
 from featurestore.errors import AllModelsFailed, InvalidParameter
@@ -73,6 +72,8 @@ class ComparisonResult:
     familiarity : TrainingReference or None
         The labelled frames as `score` compares new videos to them, with the threshold from the held-out
         videos' distances (`classifiers.selection.heldout.familiarity_record`).
+    training_agreement : float or None
+        The saved model's macro F1 on its own labelled frames (`classifiers.selection.refit`); None unsaved.
     """
 
     leaderboard: pd.DataFrame
@@ -95,6 +96,8 @@ class ComparisonResult:
     choice: dict = field(default_factory=dict)
     fold_models: list = field(default_factory=list, repr=False)
     familiarity: object = None
+    candidates: list = field(default_factory=list, repr=False)
+    training_agreement: float | None = None
 
     @property
     def folds(self) -> pd.DataFrame:
@@ -134,9 +137,9 @@ def compare_models(
     `feature_norm` is "none", "center" or "auto"; `context_s` a window in seconds or "auto" (a value of
     `classifiers.chain.stages.CONTEXT_GRID_S`). With "auto", logistic regression scores every normalisation x
     window pair on the same folds first, and the pair chosen is used for every model. `selection` ("one-se", the
-    default: the simplest candidate within one standard error of the best; or "best": the best mean, stages one
-    after the other) chooses the stages and the winner (`classifiers.selection.choice`); each model's smoothing is
-    its best mean.
+    default: the best mean of the joint stage grid, and the simplest model within one standard error of the best;
+    "best": the best mean, stages one after the other; "one-se-all": the one-SE rule for the stages too) chooses
+    the stages and the winner (`classifiers.selection.choice`); each model's smoothing is its best mean.
     `interval_method` is how the saved model's intervals are made (`classifiers.chain.intervals.METHODS`).
 
     Labels are read as in `classifiers.data.join.read_labels` (`video`, `classes` for the tutorial format;
@@ -200,20 +203,19 @@ def compare_models(
     result.stage_scores = stage_scores
     if stages_why:
         result.choice = {"stages": f"{norm}, context {k:g} s: {stages_why}", **result.choice}
+    estimators = _estimators(models, random_state, multi_label=data.is_multi_label)
+    winner = None if out_path is None else refit_winner(result, data, estimators, simplicity=model_simplicity(list(estimators)),
+                                                        selection=selection, n_jobs=n_jobs)  # may fall to the next model
     result.interval = error_spread([h.error_record(data.targets, result.classes, result.thresholds) for h in result.held_out],
                                    result.classes, plan.scheme, multi_label=data.is_multi_label, method=interval_method)
     result.familiarity = familiarity_record(data, plan.folds, feature_norm=norm, context_s=k, seed=random_state)
     with written_together(out_path, report_path) as (model_tmp, report_tmp):
         if model_tmp is not None:
-            estimators = _estimators(models, random_state, multi_label=data.is_multi_label)
-            winner = clone(estimators[result.best_name])
-            with threadpool_limits(n_cpus(n_jobs)):
-                set_threads(winner, n_cpus(n_jobs)).fit(data.features(norm, k), data.targets)
             row = result.leaderboard.set_index("model").loc[result.best_name]
             save_model(
                 model_tmp, pipeline=winner, classes=result.classes, embedding_config=store.config, smoother=result.best_smoother,
                 model_name=result.best_name, cv={**plan.to_dict(), "training_store": training_store_record(store_path, 1.0 / data.step_s)},
-                scores=json_safe(row.to_dict()),
+                scores=json_safe({**row.to_dict(), "training_macro_f1": result.training_agreement}),
                 training_videos=result.training_videos, feature_norm=norm, context_s=k, interval=result.interval,
                 multi_label=data.is_multi_label, thresholds=result.thresholds, none_label=data.none_label,
                 weights_path=store.weights_path, fold_pipelines=result.fold_models if interval_method == "cv-plus" else None,
@@ -251,7 +253,7 @@ def compare_frames(
     balanced_accuracy, log_loss (mean over folds, with ``*_std`` and ``*_se``, the standard error of the
     mean; screen_time_error_pct_se too), screen_time_error_pct (mean over
     classes), the same unsmoothed as ``*_unsmoothed``, recall_<class>, screen_time_error_pct_<class>,
-    fit_s (mean per fold, seconds), predict_s_per_1000 (seconds of held-out scoring per 1,000 test frames:
+    fit_s and predict_s (mean per fold, seconds), predict_s_per_1000 (seconds of held-out scoring per 1,000 test frames:
     the whole chain, every smoothing candidate), error. Multi-label data (`classifiers.chain.estimators`):
     macro_f1, balanced_accuracy and log_loss are means over characters, with f1_<character>,
     threshold_<character>, together_error_pct, none_error_pct and exact_set_accuracy besides.
@@ -296,7 +298,7 @@ def compare_frames(
             "model": name, "status": "ok", "smoothing": best[0].name, **best[1], "smoothing_choice": why,
             **{f"{k}_unsmoothed": plain[k] for k in ("macro_f1", "balanced_accuracy", "screen_time_error_pct")},
             "fit_s": float(np.mean([r["fit_s"] for r in outcome])),
-            "predict_s_per_1000": 1000.0 * predict_s / n_test,  # the whole chain, all smoothers
+            "predict_s_per_1000": 1000.0 * predict_s / n_test, "predict_s": predict_s / len(plan.folds),  # whole chain, all smoothers
             "error": "", "_smoother": best[0], "_held_out": best[2], "_thresholds": best[3], "_fold_models": fold_models,
         })
     ok = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: metric_key(r, metric))
@@ -309,7 +311,7 @@ def compare_frames(
     board.insert(3, "winner", board["model"] == winner["model"])
     return ComparisonResult(
         leaderboard=board.drop(columns=["_smoother", "_held_out", "_thresholds", "_fold_models"], errors="ignore"),
-        best_name=winner["model"], fold_models=winner["_fold_models"],
+        best_name=winner["model"], fold_models=winner["_fold_models"], candidates=ok,
         best_smoother=winner["_smoother"], cv=plan, classes=classes, metric=metric, wall_s=time.perf_counter() - start,
         training_videos=sorted(np.unique(data.video_ids).tolist()), feature_norm=feature_norm, context_s=float(context_s),
         held_out=winner["_held_out"], multi_label=data.is_multi_label, thresholds=winner["_thresholds"],
@@ -319,8 +321,9 @@ def compare_frames(
 
 def _choose_stages(data: LabelledVideos, plan: CVPlan, norms, contexts, *, metric: str, n_jobs: int, random_state: int,
                    smoothers, selection: str) -> tuple[str, float, list[dict], str]:
-    """Per-video stages by a cheap logreg run on the same folds, chosen by `selection` on the joint normalisation x
-    context grid ('best': each normalisation without context, then each window with the better one).
+    """Per-video stages by a cheap logreg run on the same folds, chosen on the joint normalisation x context grid
+    (the best mean; 'one-se-all': the one-SE rule), or with 'best' each normalisation without context, then
+    each window with the better one.
 
     Returns (feature_norm, context_s, one score row per candidate tried, why the choice won)."""
     scores: list[dict] = []
@@ -340,7 +343,7 @@ def _choose_stages(data: LabelledVideos, plan: CVPlan, norms, contexts, *, metri
     if grid is not None:
         for norm, k in grid:
             probe(norm, k)
-        chosen, why = choose(scores, metric, stage_simplicity, selection)
+        chosen, why = choose(scores, metric, stage_simplicity, selection, axis="stages")
         return chosen["feature_norm"], chosen["context_s"], scores, why
     for norm in norms:
         probe(norm, contexts[0])

@@ -20,6 +20,7 @@ from classifiers.chain.timeline import VideoScreenTime, total_screen_time
 from classifiers.score_faces import score_face_videos
 from featurestore.embedding.config import EmbeddingConfig
 from featurestore.embedding.runtime import build_embedder
+from classifiers.output.notes import unlike_reason
 from classifiers.output.score_files import check_outputs
 from featurestore.errors import (EmbedWarning, InvalidParameter, TrainingStoreMissing, UnlikeTrainingWarning,
                                  VideoUnreadable, WeightsUnavailable, command)
@@ -127,12 +128,11 @@ def _warn_if_unlike(video: VideoScreenTime, saved: SavedModel, store_path, model
         return
     from shlex import quote
 
-    ref = saved.familiarity
     suggest = command(f"suggest-labels --store {quote(str(store_path))} --model {quote(str(model_path))} --budget-s 60 "
                       f"--out todo.csv {quote(video.video_id)}")
-    warnings.warn(f"{video.video_id}: unlike the training videos (its samples are {video.training_distance:.2f} from the "
-                  f"training samples, held-out videos at most {max(ref.held_out.values()):.2f}); its screen time may be "
-                  f"far off: label some of it, `{suggest}`, and retrain", UnlikeTrainingWarning, stacklevel=3)
+    warnings.warn(f"{video.video_id}: unlike the training videos ({unlike_reason(video, saved.familiarity.describe())}); "
+                  f"its screen time may be far off: label some of it, `{suggest}`, and retrain", UnlikeTrainingWarning,
+                  stacklevel=3)
 
 
 def store_for(saved: SavedModel, store_path: str | os.PathLike | None) -> Path:

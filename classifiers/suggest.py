@@ -35,7 +35,7 @@ from featurestore.errors import FaceModelGiven, InvalidParameter, StoreMismatch,
 from featurestore.files import atomic_write, write_together
 from featurestore.outputs import CallFiles
 from featurestore.store.store import FeatureStore
-from featurestore.video.pyav import AvVideoReader
+from featurestore.video.pyav import AvVideoReader, display_aspect
 from featurestore.video.sources import find_source
 
 TODO_HEADER = ("video", "start", "end", "label")
@@ -168,7 +168,7 @@ def suggest_labels(
         step_s = 1.0 / grid.sample_fps
         guess = label_texts(saved.on_screen(smoothed.proba), saved.classes, saved.none_label)
         cand = Candidates(video_id, t, step_s, values["value"], _available(t, step_s, taken.get(video_id, [])),
-                          guess, scenes(v.features), parts=values)
+                          guess, scenes(v.features), parts=values, duration_s=float(v.info["duration_s"]))
         candidates.append(cand)
         by_id[video_id] = (cand, smoothed, np.asarray(v.actual_s, dtype=np.float64))
     picked = pick_spans(candidates, budget_s)
@@ -298,6 +298,7 @@ def _draw(suggestions: Suggestions, sources: dict, path: Path) -> None:
     from classifiers.output.sheet import draw_sheet, thumbnail_times
 
     readers = {video_id: AvVideoReader(path) for video_id, path in sources.items()}
+    aspects = {video_id: display_aspect(path) for video_id, path in sources.items()}  # as shown: anamorphic video too
     rows = []
     for rank, s in enumerate(suggestions.spans, start=1):
         pick = thumbnail_times(s.sample_s)
@@ -306,7 +307,7 @@ def _draw(suggestions: Suggestions, sources: dict, path: Path) -> None:
         rows.append({"heading": f"#{rank}  {s.video_id}",
                      "lines": [f"{s.start_s:g}-{s.end_s:g} s ({s.duration_s:g} s)", f"model's guess: {s.guess_summary()}",
                                f"unsure {s.uncertainty:.2f}, unstable {s.instability:.2f}, folds differ {s.disagreement:.2f}"],
-                     "thumbs": thumbs, "captions": captions})
+                     "thumbs": thumbs, "captions": captions, "aspect": aspects[s.video_id]})
     model = suggestions.model_path.name if suggestions.model_path else "the model"
     title = (f"{len(suggestions.spans)} spans to label ({suggestions.total_s:g} s of {suggestions.budget_s:g} s), best first; "
              f"guesses of {model}; classes: {', '.join(suggestions.classes)}")

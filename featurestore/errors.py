@@ -135,6 +135,10 @@ class UnlikeTrainingWarning(UserWarning):
     """A scored video is further from the training samples than any video held out in cross-validation was."""
 
 
+class TrainingDisagreesWarning(UserWarning):
+    """The model compare-models refitted on every labelled frame does not reproduce those labels (issue 26)."""
+
+
 class OutputRefused(InvalidParameter):
     """An output of a call would overwrite one of its inputs (a video, labels, the model, the store) or another of
     its outputs (issue 23): refused before any work, nothing written.

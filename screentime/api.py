@@ -4,7 +4,7 @@
     screentime.embed(["ep1.mp4", "ep2.mp4"], store="features.h5")
     best = screentime.compare_models("features.h5", "labels.csv", out="best.skops")
     result = screentime.score(["ep3.mp4"], model="best.skops", store="features.h5")
-    samples, segments, totals = result.to_pandas()
+    frames = result.to_pandas()      # samples, segments, characters, videos, totals
 
 Errors are the command line's (`featurestore.errors`: a `ScreentimeError` names the file and the problem;
 `InvalidParameter` names the parameter). Parameters are checked at the door (`screentime.params`): a value of the
@@ -105,7 +105,7 @@ def score(paths: PathLike | Sequence[PathLike], *, model: PathLike = "best.skops
     model was trained on; features.h5 for model files that do not name theirs).
 
     With `faces`, a face model scores the videos' faces (``score --faces``). Returns a `Score`: ``.to_pandas()``
-    (samples, segments, totals), ``.to_json()`` (the ``--json`` document),
+    (samples, segments, characters, videos, totals), ``.to_json()`` (the ``--json`` document),
     ``.write(report="r.html", vtt="subs/")`` for the files `score` writes.
     """
     from classifiers.score import score_videos

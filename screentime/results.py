@@ -16,17 +16,26 @@ import numpy as np
 
 
 class ScoreFrames(NamedTuple):
-    """`Score.to_pandas()`: three DataFrames (unpack them, or use the names).
+    """`Score.to_pandas()`: five tidy DataFrames (unpack them, or use the names; issue 26).
 
-    samples : one row per sampled frame, indexed by (video, time_s): actual_s, label (multi-label: labels, the
-        characters on screen joined by '+', '' for none), and each class's probability.
-    segments : one row per segment: video, start_s, end_s, duration_s, label, confidence.
-    totals : one row per video and a last row 'total': duration_s, seconds per class (multi-label:
-        together_s, none_s), unlike_training.
+    samples : one row per sampled frame, indexed by (video, time_s): actual_s, label (single-label models), one
+        boolean column per class or character (on screen at that sample: ``samples[samples.tom]``), and its
+        probability as ``p_<class>``.
+    segments : one row per segment, the columns of the segments CSV: video, start, end (seconds), label, confidence.
+    characters : one row per (video, character): video, character, screen_time_s, low_s, high_s (the likely range;
+        NaN without one), share (of the video), appearances, first_s, last_s (NaN when never on screen). A
+        single-label model's classes are its characters, its none label among them.
+    videos : one row per video, indexed by video: duration_s, sample_fps, n_samples, interval_level (the level the
+        likely ranges claim), unlike_training, training_distance, raw_training_distance; for a multi-label model
+        together_s (two or more characters on screen) and none_s (none of them: the model's none label).
+    totals : one row per character over all videos: character, screen_time_s, low_s, high_s (the sum of the
+        videos' ranges), share (of all videos' duration), appearances.
     """
 
     samples: object
     segments: object
+    characters: object
+    videos: object
     totals: object
 
 
@@ -119,31 +128,53 @@ class Score:
         return json_text(self.result.videos, self.result.model_info, interval_note=self.result.interval_note)
 
     def to_pandas(self) -> ScoreFrames:
-        """(samples, segments, totals) DataFrames; see `ScoreFrames`."""
+        """(samples, segments, characters, videos, totals) DataFrames in long form; see `ScoreFrames`."""
         import pandas as pd
 
-        samples, segments, totals = [], [], []
+        from classifiers.chain.timeline import total_interval
+        from classifiers.output.results import CSV_HEADER
+
+        nan = float("nan")
+        samples, segments, characters, videos = [], [], [], []
         for v in self.result.videos:
-            labels = ["+".join(x) for x in v.labels] if v.multi_label else [str(x) for x in v.labels]
             frame = pd.DataFrame({"video": v.video_id, "time_s": v.sample_s,
-                                  "actual_s": v.actual_s if v.actual_s is not None else np.nan,
-                                  "labels" if v.multi_label else "label": labels})
+                                  "actual_s": v.actual_s if v.actual_s is not None else nan})
+            if not v.multi_label:
+                frame["label"] = [str(x) for x in v.labels]
+            on = v.on_screen if v.on_screen is not None else np.asarray(v.labels).astype(str)[:, None] == np.asarray(v.classes)
             for j, c in enumerate(v.classes):
-                frame[c] = v.proba[:, j]
+                frame[c] = np.asarray(on[:, j], dtype=bool) if len(v.sample_s) else np.zeros(0, bool)
+            for j, c in enumerate(v.classes):
+                frame[f"p_{c}"] = v.proba[:, j]
             samples.append(frame)
-            segments += [{"video": v.video_id, "start_s": s.start_s, "end_s": s.end_s, "duration_s": s.duration_s,
-                          "label": s.label, "confidence": s.confidence} for s in v.segments]
-            row = {"video": v.video_id, "duration_s": v.duration_s, **v.screen_time_s}
-            if v.multi_label:
-                row.update(together_s=v.together_s, none_s=v.none_s)
-            totals.append({**row, "unlike_training": v.unlike_training})
+            segments += [(v.video_id, s.start_s, s.end_s, s.label, s.confidence) for s in v.segments]
+            interval = v.screen_time_interval_s or {}
+            characters += [{"video": v.video_id, "character": c, "screen_time_s": v.screen_time_s.get(c, 0.0),
+                            "low_s": interval.get(c, (nan, nan))[0], "high_s": interval.get(c, (nan, nan))[1],
+                            "share": v.share.get(c, 0.0), "appearances": int(v.n_appearances.get(c, 0)),
+                            "first_s": _or_nan(v.first_s.get(c)), "last_s": _or_nan(v.last_s.get(c))} for c in v.classes]
+            videos.append({"video": v.video_id, "duration_s": v.duration_s, "sample_fps": v.sample_fps,
+                           "n_samples": len(v.sample_s), "interval_level": v.interval_level,
+                           **({"together_s": v.together_s, "none_s": v.none_s} if v.multi_label else {}),
+                           "unlike_training": v.unlike_training, "training_distance": v.training_distance,
+                           "raw_training_distance": v.raw_training_distance})
+        columns = ["video", "character", "screen_time_s", "low_s", "high_s", "share", "appearances", "first_s", "last_s"]
+        characters = pd.DataFrame(characters, columns=columns)
+        duration_s = sum(v.duration_s for v in self.result.videos)
+        ranges = total_interval(self.result.videos) or {}
+        totals = characters.groupby("character", sort=False)[["screen_time_s", "appearances"]].sum().reset_index()
+        totals["low_s"] = [ranges.get(c, (nan, nan))[0] for c in totals["character"]]
+        totals["high_s"] = [ranges.get(c, (nan, nan))[1] for c in totals["character"]]
+        totals["share"] = totals["screen_time_s"] / duration_s if duration_s > 0 else nan
+        totals = totals[["character", "screen_time_s", "low_s", "high_s", "share", "appearances"]]
         samples = (pd.concat(samples, ignore_index=True) if samples else pd.DataFrame(columns=["video", "time_s"]))
-        if totals:
-            numeric = pd.DataFrame(totals).drop(columns=["video", "unlike_training"]).sum(numeric_only=True)
-            totals.append({"video": "total", **numeric.to_dict(), "unlike_training": None})
-        totals_df = pd.DataFrame(totals).set_index("video") if totals else pd.DataFrame()
-        segments_df = pd.DataFrame(segments, columns=["video", "start_s", "end_s", "duration_s", "label", "confidence"])
-        return ScoreFrames(samples.set_index(["video", "time_s"]), segments_df, totals_df)
+        return ScoreFrames(samples.set_index(["video", "time_s"]), pd.DataFrame(segments, columns=list(CSV_HEADER)),
+                           characters, pd.DataFrame(videos).set_index("video") if videos else pd.DataFrame(), totals)
+
+    def __repr__(self) -> str:
+        total = ", ".join(f"{c} {s:.1f} s" for c, s in self.result.total_screen_time_s.items())
+        n = len(self.result.videos)
+        return f"<Score of {n} video{'s' if n != 1 else ''}: {total or 'nothing'}; .to_pandas() for the tables>"
 
     def write(self, *, json=None, csv=None, plot=None, report=None, vtt=None, srt=None) -> list[Path]:
         """Write what `screentime score` writes (`--json`, `--csv`, `--plot`, `--report`, `--vtt`, `--srt`): all or none.
@@ -156,5 +187,9 @@ class Score:
         return write_outputs(self.result, json_path=json, csv_path=csv, plot_path=plot, report_path=report,
                              vtt_path=vtt, srt_path=srt)
 
-    def _repr_html_(self) -> str:  # a notebook shows the totals
-        return self.to_pandas().totals.to_html()
+    def _repr_html_(self) -> str:  # a notebook shows the per-character table
+        return self.to_pandas().characters.to_html(index=False)
+
+
+def _or_nan(value) -> float:
+    return float("nan") if value is None else float(value)

@@ -109,3 +109,19 @@ def version_text() -> str:
     libs = library_versions((*backend, "keras", "openvino", "nncf", "scikit-learn", "lightgbm", "h5py",
                              "opencv-python-headless"))
     return f"screentime {version} (" + ", ".join(f"{k} {v}" for k, v in libs.items() if v) + ")\n" + describe_available()
+
+
+#: Width of results written to a file or a pipe (not a terminal, no COLUMNS): rich would wrap tables at 80 (issue 26).
+PIPE_WIDTH = 160
+
+
+def results_console():
+    """The console results are printed on: the terminal's width, COLUMNS when set, else `PIPE_WIDTH` in a pipe."""
+    import os
+    import sys
+
+    from rich.console import Console
+
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return Console()
+    return Console(width=PIPE_WIDTH)

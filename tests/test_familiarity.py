@@ -75,3 +75,64 @@ def test_a_model_file_without_the_record_still_scores_with_no_flag(two_models, c
     doc = json.loads((tmp_path / "r.json").read_text())
     assert doc["videos"][0]["unlike_training"] is None and doc["videos"][0]["training_distance"] is None
     assert doc["model"]["unlike_training"] is None and "unlike" not in err
+
+
+def kind_store(tmp_path, offset: float, seed: int = 0):
+    """A store of 4 labelled videos and 2 held-out ones of one kind, and 1 of another: per video a "room" vector
+    (each video its own) plus a class vector per second plus noise; the other kind adds one constant vector of
+    length `offset` to every sample, which centring each video takes away entirely (issue 26)."""
+    from featurestore.store.store import FeatureStore
+
+    rng = np.random.default_rng(seed)
+    n_f = 48
+    classes = {c: rng.normal(0, 1, n_f) for c in "ab"}
+    kind = rng.normal(0, 1, n_f)
+    kind *= offset / np.linalg.norm(kind)
+    store = FeatureStore(tmp_path / "f.h5", mode="a", config={"model": "vgg16", "weights": "random:seed=0",
+                                                              "pooling": "avg", "image_size_px": 224, "n_features": n_f})
+    lines = ["video,start,end,label"]
+    for name in ("t0", "t1", "t2", "t3", "own0", "own1", "other"):
+        t = np.arange(60, dtype=np.float64)
+        labels = np.where((t // 10) % 2 == 0, "a", "b")
+        X = rng.normal(0, 0.5, n_f) + np.stack([classes[c] for c in labels]) + rng.normal(0, 0.3, (60, n_f))
+        X += kind if name == "other" else 0.0
+        store.put(f"{name}.mp4", requested_s=t, actual_s=t, features=X.astype(np.float32),
+                  info={"sample_fps": 1.0, "duration_s": 60.0})
+        if name.startswith("t"):
+            lines += [f"{name}.mp4,{s},{s + 10},{'ab'[(s // 10) % 2]}" for s in range(0, 60, 10)]
+    (tmp_path / "l.csv").write_text("\n".join(lines) + "\n")
+    return tmp_path / "f.h5", tmp_path / "l.csv"
+
+
+def test_footage_whose_difference_centring_removes_is_flagged_by_the_uncentred_check(tmp_path):
+    from classifiers.compare import compare_models
+    from featurestore.store.store import FeatureStore
+
+    store, labels = kind_store(tmp_path, offset=8.0)
+    result = compare_models(store, labels, out_path=tmp_path / "m.skops", models=["logreg"], feature_norm="center",
+                            context_s=0.0)
+    ref = result.familiarity
+    assert ref.raw is not None and ref.raw.threshold is not None and set(ref.raw.held_out) == {"t0.mp4", "t1.mp4", "t2.mp4", "t3.mp4"}
+    from classifiers import load_model
+
+    saved = load_model(tmp_path / "m.skops")
+    assert saved.familiarity.raw.threshold == pytest.approx(ref.raw.threshold)
+    features = FeatureStore(store)
+    got = {}
+    for name in ("own0", "own1", "other"):
+        v = features.read(f"{name}.mp4")
+        got[name] = saved.predict_video(v.requested_s, v.features, duration_s=60.0)
+    other = got["other"]
+    assert other.training_distance < ref.threshold  # centred, the other kind sits among the training samples ...
+    assert other.raw_training_distance > ref.raw.threshold and other.unlike_training is True  # ... as embedded, not
+    assert got["own0"].unlike_training is False and got["own1"].unlike_training is False
+    assert got["own0"].raw_training_distance < ref.raw.threshold
+
+
+def test_without_per_video_stages_there_is_one_reference(tmp_path):
+    from classifiers.compare import compare_models
+
+    store, labels = kind_store(tmp_path, offset=8.0)
+    result = compare_models(store, labels, models=["logreg"], feature_norm="none", context_s=0.0)
+    assert result.familiarity.raw is None and result.familiarity.threshold is not None
+    assert "raw" not in result.familiarity.describe()

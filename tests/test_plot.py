@@ -47,7 +47,7 @@ def test_plot_timelines_multi_label_one_band_per_character_shows_overlap(tmp_pat
     """jerry on screen 0-20 s, tom 10-30 s of 40 s: at 15 s both bands are coloured, at 5 s jerry's only, at 35 s none."""
     import cv2
 
-    from classifiers.output.plot import DPI, LEGEND_HEIGHT_IN, _class_colours
+    from classifiers.output.plot import DPI, LEGEND_HEIGHT_IN, TIMELINE_LEFT, TIMELINE_WIDTH, _class_colours
     from classifiers.chain.presence import summarize_presence
 
     t = np.arange(40.0)
@@ -61,7 +61,34 @@ def test_plot_timelines_multi_label_one_band_per_character_shows_overlap(tmp_pat
     band = image[band_top: band_top + int(0.45 * DPI)]
 
     def shown(time_s):
-        x = int(round((0.07 + 0.91 * time_s / 40.0) * figure_size_px(1)[0]))
+        x = int(round((TIMELINE_LEFT + TIMELINE_WIDTH * time_s / 40.0) * figure_size_px(1)[0]))
         return {c for c, rgb in colours.items() if np.any(np.abs(band[:, x].astype(int) - rgb).max(axis=1) <= 2)}
 
     assert shown(15.0) == {"jerry", "tom"} and shown(5.0) == {"jerry"} and shown(25.0) == {"tom"} and shown(35.0) == set()
+
+
+def test_plot_timelines_error_bars_and_the_unlike_note(tmp_path):
+    """Issue 26: each video's screen time as bars with its likely range as error bars right of the timeline, and a
+    video unlike the training videos says so in red in its title line."""
+    import cv2
+
+    from classifiers.output.plot import BARS_LEFT, BARS_WIDTH
+
+    plain = make_result("plain.mp4", 40, 0)
+    flagged = make_result("odd.mp4", 40, 1)
+    flagged.unlike_training = True
+    for r in (plain, flagged):
+        r.screen_time_interval_s = {c: (max(0.0, s - 8.0), min(r.duration_s, s + 8.0)) for c, s in r.screen_time_s.items()}
+    path = plot_timelines(tmp_path / "t.png", [plain, flagged], CLASSES)
+    image = cv2.imread(str(path))[:, :, ::-1].astype(int)
+    red = np.all(np.abs(image - [0xC0, 0x39, 0x2B]) <= 40, axis=2)
+    rows = np.flatnonzero(red.any(axis=1))
+    assert len(rows) and rows.min() > 50 + 250  # only in the second panel (the legend is 50 px, a panel 250 px)
+    plain.screen_time_interval_s = flagged.screen_time_interval_s = None
+    without = cv2.imread(str(plot_timelines(tmp_path / "u.png", [plain, flagged], CLASSES)))[:, :, ::-1].astype(int)
+
+    def dark(img):  # the error bars' black lines, right of the timeline
+        return np.all(img[:, int(BARS_LEFT * 1200): int((BARS_LEFT + BARS_WIDTH) * 1200)] <= 60, axis=2)
+
+    more = dark(image).astype(int) - dark(without)
+    assert more[50:300].sum() > 40 and more[300:].sum() > 40

@@ -97,6 +97,54 @@ def test_report_in_a_headless_browser(two_models, tmp_path, capsys):
     assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+LAYOUT = """
+const svg = document.querySelector("svg.timeline"), plot = svg.querySelector("rect").getBoundingClientRect();
+const texts = [...svg.querySelectorAll("text")].map(t => t.getBoundingClientRect());
+const sizes = [...svg.querySelectorAll("text")].map(t => parseFloat(getComputedStyle(t).fontSize) * svg.getScreenCTM().a);
+const labels = [...svg.querySelectorAll("text")].filter(t => t.textContent.startsWith("on at"))
+  .map(t => t.getBoundingClientRect());
+const boxes = [...document.querySelectorAll(".segments")];
+return {overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        smallest_px: Math.min(...sizes), plot_left: plot.left,
+        label_right: Math.max(...labels.map(r => r.right), -1), n_threshold_labels: labels.length,
+        nested_scroll: boxes.some(b => b.scrollHeight > b.clientHeight + 1),
+        details: document.querySelectorAll("dl.provenance details").length,
+        text: document.body.innerText};
+"""
+
+
+@pytest.mark.parametrize("width", [800, 1400])
+def test_report_reads_at_800_and_1400_px(two_models, tmp_path, capsys, width):
+    """Issue 26: the timeline's text is at least 10 px on screen, no threshold label crosses the plot, nothing scrolls
+    sideways, the segments table does not scroll in a box of its own; plain words with the statistics in details. The
+    screenshots (report-800.png, report-1400.png) are kept in the test's tmp folder to look at."""
+    d, models, _ = two_models
+    code, _, err = run(["score", d / "held out ml.avi", d / "ml0.avi", "--model", models["multi"], "--store", d / "f.h5",
+                        "--report", tmp_path / "report.html"], capsys)
+    assert code == 0, err
+    browser = _browser()
+    try:
+        browser.set_window_size(width, 1000)
+        browser.get((tmp_path / "report.html").as_uri())
+        layout = browser.execute_script(LAYOUT)
+        height = browser.execute_script("return document.body.scrollHeight")
+        browser.set_window_size(width, min(height + 120, 6000))
+        assert browser.save_screenshot(str(tmp_path / f"report-{width}.png"))
+    finally:
+        browser.quit()
+    assert layout["overflow"] <= 0
+    assert layout["smallest_px"] >= 10, layout["smallest_px"]
+    assert layout["n_threshold_labels"] >= 2 and layout["label_right"] <= layout["plot_left"]
+    assert not layout["nested_scroll"]
+    text = layout["text"]
+    assert "likely range" in text and "in 4 videos like the ones held out" in text
+    assert "interval" not in text.lower().replace("intervals", "")  # the method's words are in the closed details
+    assert "jackknife" not in text and "macro_f1" not in text and layout["details"] >= 4
+    assert "Under each frame: its time" in text and "p 0." in text
+    assert "\nneither\t" in text or "neither" in text.split("Totals over")[1]  # the totals name nobody as the videos do
+    assert (tmp_path / f"report-{width}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_subtitles_with_hostile_class_names_keep_one_cue_per_segment_in_chromium():
     """Chromium's own WebVTT parser (a <track> in a <video>) finds one cue per segment, at the segments' times,
     showing each name as text (issue 23): a name holding a blank line, a timing line, tags or ASS overrides."""

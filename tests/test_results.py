@@ -90,10 +90,11 @@ def test_writers_take_dash_for_stdout(results, tmp_path, capsys, monkeypatch):
 
 def test_single_label_json_keys_unchanged_by_multi_label(results):
     """Issue 11 adds keys for multi-label models only: a single-label document keeps its exact keys, in order
-    (issue 18 adds unlike_training and training_distance to every video, after them)."""
+    (issue 18 adds unlike_training and training_distance to every video, after them; issue 26
+    raw_training_distance and warning)."""
     doc = results_to_dict(results)
     assert list(doc) == ["model", "videos", "total_screen_time_s", "interval_level", "interval_note"]
     assert list(doc["videos"][0]) == ["video", "duration_s", "sample_fps", "screen_time_s", "share", "n_appearances", "first_s",
                                       "last_s", "screen_time_interval_s", "segments", "samples", "unlike_training",
-                                      "training_distance"]
+                                      "training_distance", "raw_training_distance", "warning"]
     assert set(doc["videos"][0]["samples"][0]) == {"time", "label", "proba"}

@@ -1,4 +1,5 @@
-"""The one-standard-error rule (issue 20): the simplest candidate within one standard error of the best."""
+"""The one-standard-error rule (issue 20): the simplest candidate within one standard error of the best, only along
+capacity (the model), the best mean along the per-video stages (issue 26)."""
 
 import numpy as np
 import pytest
@@ -64,11 +65,12 @@ def test_the_joint_stage_grid_is_every_pair_simplest_first_and_sequential_for_be
 
 
 def test_an_unknown_selection_is_refused_by_name():
-    with pytest.raises(ValueError, match="selection must be one of one-se, best, got 'median'"):
+    with pytest.raises(ValueError, match="selection must be one of one-se, best, one-se-all, got 'median'"):
         choose(rows((0.8, 0.1)), "macro_f1", model_simplicity(["logreg"]), "median")
 
 
-@pytest.mark.parametrize("selection, expected, n_tried", [("one-se", ("center", 2.0), 6), ("best", ("none", 0.0), 4)])
+@pytest.mark.parametrize("selection, expected, n_tried", [("one-se", ("center", 2.0), 6), ("best", ("none", 0.0), 4),
+                                                         ("one-se-all", ("center", 2.0), 6)])
 def test_the_joint_grid_finds_a_stage_pair_whose_parts_are_bad_alone(monkeypatch, selection, expected, n_tried):
     """Centring alone and context alone score worse than neither; only together they win. The sequential search
     (normalisation first, without context) never tries the pair; the joint grid does (issue 20)."""
@@ -89,3 +91,29 @@ def test_the_joint_grid_finds_a_stage_pair_whose_parts_are_bad_alone(monkeypatch
                                                  n_jobs=1, random_state=0, smoothers=None, selection=selection)
     assert (norm, k) == expected and len(tried) == n_tried
     assert why.startswith("best macro_f1")
+
+
+def test_stages_take_the_best_mean_models_the_simplest_within_one_se(monkeypatch):
+    """Issue 26: 'center, no context' within one SE of the best 'center, +-2 s' is not taken (context is another view,
+    not more capacity); issue 20's rule ('one-se-all') took it. The model axis keeps the rule."""
+    import pandas as pd
+
+    import classifiers.compare as compare
+
+    score = {("none", 0.0): 0.80, ("center", 0.0): 0.919, ("none", 2.0): 0.85, ("center", 2.0): 0.934,
+             ("none", 4.0): 0.90, ("center", 4.0): 0.92}
+
+    class Board:
+        def __init__(self, norm, k):
+            self.leaderboard = pd.DataFrame([{"macro_f1": score[(norm, k)], "macro_f1_se": 0.02}])
+
+    monkeypatch.setattr(compare, "compare_frames", lambda data, plan, *, feature_norm, context_s, **kw:
+                        Board(feature_norm, context_s))
+    chosen = {sel: compare._choose_stages(None, None, ["none", "center"], [0.0, 2.0, 4.0], metric="macro_f1", n_jobs=1,
+                                          random_state=0, smoothers=None, selection=sel)[:2]
+              for sel in ("one-se", "one-se-all")}
+    assert chosen == {"one-se": ("center", 2.0), "one-se-all": ("center", 0.0)}
+    models = rows((0.85, 0.02), (0.80, 0.01), (0.86, 0.03), (0.87, 0.05))
+    simplicity = model_simplicity(["logreg", "mlp", "gboost", "lightgbm"])
+    assert choose(models, "macro_f1", simplicity, "one-se")[0]["model"] == "logreg"
+    assert choose(models, "macro_f1", simplicity, "one-se", axis="stages")[0]["model"] == "lightgbm"

@@ -112,3 +112,12 @@ def test_sample_values_multilabel_uncertainty_is_relative_to_each_threshold():
     v = sample_values(proba, multilabel=True, thresholds=np.array([0.2, 0.5]))
     # column 0 turns to yes at 0.2: 0.2 is a coin toss, 0.3 is 1/8 of the way to sure, 0.6 is half way
     np.testing.assert_allclose(v["uncertainty"], [1.0, 0.875, 0.5])
+
+
+def test_pick_spans_never_end_after_the_video():
+    """Issue 26: a 4.0 s video whose samples sit at 0.2, 1.2, 2.2, 3.2 s, the best at the end: the span is 2.2-4.0 s,
+    not 2.2-4.2 s."""
+    c = Candidates("v.mp4", np.arange(4) + 0.2, 1.0, np.array([0, 0, 1, 1.0]), np.ones(4, bool), np.array(["a"] * 4),
+                   np.zeros(4, int), duration_s=4.0)
+    [span] = pick_spans([c], budget_s=2.0)
+    assert (span.start_s, span.end_s) == (pytest.approx(2.2), pytest.approx(4.0))

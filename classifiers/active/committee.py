@@ -17,7 +17,7 @@ from sklearn.base import clone
 from classifiers.chain.model import SavedModel
 from classifiers.data.dataset import load_labelled_videos
 from classifiers.data.join import StoreGrids
-from classifiers.selection.cv import plan_folds
+from classifiers.selection.few_labels import plan_folds_that_fit
 from classifiers.selection.pool import run_folds
 from featurestore.errors import TooFewSamples
 from featurestore.store.store import FeatureStore
@@ -28,8 +28,9 @@ def refit_committee(saved: SavedModel, store: FeatureStore, labels_paths, *, vid
                     tables=None) -> tuple[list[SavedModel], str]:
     """The cross-validation fold models of `saved`, refitted from the labels files: (models, a note saying how).
 
-    Folds as compare-models plans them (whole videos when several are labelled, else time blocks), at most
-    `n_folds`; each fold model is a clone of the saved estimator with the saved per-video stages and
+    Folds as compare-models planned them (whole videos when several are labelled, else time blocks; as many as the
+    saved model's cross-validation had, at most `n_folds`, with its gap; for a short clip, fewer and closer as
+    `classifiers.selection.few_labels` shrinks them); each fold model is a clone of the saved estimator with the saved per-video stages and
     smoothing. Frames labelled with a class the model does not know are left out (multi-label: characters it
     does not know are ignored). Returns no model (and a note saying why) without labels files, with
     `n_folds` below 2, or when the labels cannot be split in folds.
@@ -50,13 +51,16 @@ def refit_committee(saved: SavedModel, store: FeatureStore, labels_paths, *, vid
     else:
         known = np.isin(data.y, saved.classes)
         y = data.y[known]
-    try:
+    cv = saved.cv if isinstance(saved.cv, dict) else {}
+    try:  # the folds compare-models made of the same labels: as many, the same gap, shrunk as it shrank them (issue 26)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # folds lacking a class: their models just never say it
-            plan = plan_folds(data.video_ids[known], data.requested_s[known], y, n_splits=n_folds, split="auto",
-                              gap_s=max(5.0, saved.context_s), random_state=random_state,
-                              classes=list(saved.classes) if multilabel else None,
-                              none_label=saved.none_label)
+            plan, _ = plan_folds_that_fit(data.video_ids[known], data.requested_s[known], y, data.step_s[known],
+                                          n_splits=min(n_folds, int(cv.get("n_splits") or n_folds)), split="auto",
+                                          gap_s=float(cv.get("gap_s") or max(5.0, saved.context_s)),
+                                          contexts=(float(saved.context_s),), allow_leaky_split=False,
+                                          random_state=random_state, classes=list(saved.classes) if multilabel else None,
+                                          none_label=saved.none_label)
     except (TooFewSamples, ValueError) as err:
         return [], f"no fold models ({err}): disagreement not used"
     X = data.features(saved.feature_norm, saved.context_s)[known]

@@ -60,6 +60,7 @@ class Candidates:
     guess: np.ndarray
     scene: np.ndarray
     parts: dict = field(default_factory=dict)  # name -> (n,) array: the measures `value` was summed from
+    duration_s: float = float("inf")  # the video's length: no span ends after it (issue 26)
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ def pick_spans(videos: list[Candidates], budget_s: float) -> list[Span]:
     and the span's samples, with one sample on each side, leave the pool (spans never touch). When the
     budget left is shorter than a span, it lengthens spans instead (best first, one sample on the side of
     the better free neighbour, up to 6 s). Span starts lie on the sampling grid; a span covers
-    [first sample, last sample + one sampling interval).
+    [first sample, last sample + one sampling interval), and never past the end of its video.
 
     Returns
     -------
@@ -217,7 +218,8 @@ def pick_spans(videos: list[Candidates], budget_s: float) -> list[Span]:
             break
         value, s, i, n = best
         c = s["c"]
-        span = Span(c.video_id, float(c.sample_s[i]), float(c.sample_s[i]) + n * c.step_s, i, i + n - 1, float(value))
+        span = Span(c.video_id, float(c.sample_s[i]), min(float(c.sample_s[i]) + n * c.step_s, c.duration_s), i, i + n - 1,
+                    float(value))
         picked.append((span, s))
         left_s -= span.duration_s
         _spread(s, span)
@@ -248,7 +250,8 @@ def _lengthen(picked: list, left_s: float) -> list:
         if last - first + 1 == longer[0]:
             left_s -= (longer[0] - n) * c.step_s
             start_s = float(c.sample_s[first])
-            picked[k] = (Span(span.video_id, start_s, start_s + longer[0] * c.step_s, first, last, span.value), s)
+            picked[k] = (Span(span.video_id, start_s, min(start_s + longer[0] * c.step_s, c.duration_s), first, last,
+                              span.value), s)
     return picked
 
 

@@ -10,8 +10,14 @@ mean, the top principal axes, and up to `MAX_REFERENCES` samples projected on th
   the training cloud's spread (the RMS distance of training samples to their mean).
 - A video's distance is the median over its samples (at most `MAX_SCORED_SAMPLES`, spread evenly): a few
   odd frames do not flag a video, a video mostly unlike training does.
+- Centring removes each video's mean (`classifiers.chain.stages`), and with it much of what makes a video of
+  another kind look different: a live-action phone call, centred, sat among centred cartoons (issue 26). So a
+  model with per-video stages keeps a second reference, `raw`, of the features as embedded (no stage), with
+  its own threshold from the same held-out videos; a video is unlike the training videos when either distance
+  is beyond its threshold.
 - The threshold comes from cross-validation: every whole held-out video's distance to the reference of
-  its fold's training samples, the very computation `score` makes for a new video against the reference of
+  its fold's training samples (in the units of the reference of all of them: a fold without its most unusual
+  video has a smaller spread, and in its own units the held-out video would look further than it is), the very computation `score` makes for a new video against the reference of
   all training samples (`SavedModel.training_distance`). A new video is unlike the training videos when
   its distance exceeds ``MARGIN`` x the furthest held-out video's (and `MIN_THRESHOLD`): one held-out video
   of a few is the furthest by chance, and a fold's reference has fewer videos than the final model's, so
@@ -58,6 +64,9 @@ class TrainingReference:
         at least `MIN_THRESHOLD`); None when cross-validation held out no whole video.
     held_out : dict of str to float
         Each whole held-out video's distance to its fold's training samples.
+    raw : TrainingReference or None
+        The same of the features as embedded, before the per-video stages (issue 26); None where the stages
+        change nothing (no normalisation, no context) or in model files saved before.
     """
 
     mean: np.ndarray
@@ -66,6 +75,7 @@ class TrainingReference:
     scale: float
     threshold: float | None = None
     held_out: dict = field(default_factory=dict)
+    raw: "TrainingReference | None" = None
 
     def sample_distances(self, staged: np.ndarray) -> np.ndarray:
         """Distance of each row of `staged` (n, n_features) to the training samples, shape (n,), in spread units."""
@@ -84,45 +94,57 @@ class TrainingReference:
         pick = np.unique(np.linspace(0, len(staged) - 1, min(len(staged), MAX_SCORED_SAMPLES)).round().astype(int))
         return float(np.median(self.sample_distances(np.asarray(staged)[pick])))
 
-    def is_unlike(self, distance: float | None) -> bool | None:
-        """Whether a video of `distance` is unlike the training videos; None when the model cannot tell."""
-        if distance is None or self.threshold is None:
-            return None
-        return bool(distance > self.threshold)
+    def is_unlike(self, distance: float | None, raw_distance: float | None = None) -> bool | None:
+        """Whether a video of `distance` (staged features), or of `raw_distance` (as embedded, against `raw`), is
+        unlike the training videos; None when the model cannot tell."""
+        said = [bool(d > ref.threshold) for ref, d in ((self, distance), (self.raw, raw_distance))
+                if ref is not None and d is not None and ref.threshold is not None]
+        return any(said) if said else None
 
-    def with_threshold(self, held_out: dict[str, float]) -> "TrainingReference":
-        """This reference with the threshold from the held-out videos' distances (none: no threshold)."""
+    def with_threshold(self, held_out: dict[str, float], raw: "TrainingReference | None" = None) -> "TrainingReference":
+        """This reference with the threshold from the held-out videos' distances (none: no threshold), and `raw`."""
         held_out = {str(k): float(v) for k, v in held_out.items() if v is not None}
         threshold = max(MARGIN * max(held_out.values()), MIN_THRESHOLD) if held_out else None
-        return TrainingReference(self.mean, self.components, self.references, self.scale, threshold, held_out)
+        return TrainingReference(self.mean, self.components, self.references, self.scale, threshold, held_out, raw)
 
     def to_dict(self) -> dict:
-        """What a model file keeps: NumPy arrays and plain values."""
-        return {"mean": self.mean, "components": self.components, "references": self.references,
-                "scale": float(self.scale), "threshold": self.threshold, "held_out": dict(self.held_out),
-                "margin": MARGIN, "method": "median nearest-training-sample distance, staged features"}
+        """What a model file keeps: NumPy arrays and plain values (`raw` as a dict of the same, when there is one)."""
+        d = {"mean": self.mean, "components": self.components, "references": self.references,
+             "scale": float(self.scale), "threshold": self.threshold, "held_out": dict(self.held_out),
+             "margin": MARGIN, "method": "median nearest-training-sample distance, staged features"}
+        if self.raw is not None:
+            d["raw"] = {**self.raw.to_dict(), "method": "median nearest-training-sample distance, features as embedded"}
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainingReference":
         return cls(np.asarray(d["mean"], dtype=np.float32), np.asarray(d["components"], dtype=np.float32),
                    np.asarray(d["references"], dtype=np.float32), float(d["scale"]),
                    None if d.get("threshold") is None else float(d["threshold"]),
-                   {str(k): float(v) for k, v in dict(d.get("held_out", {})).items()})
+                   {str(k): float(v) for k, v in dict(d.get("held_out", {})).items()},
+                   cls.from_dict(d["raw"]) if isinstance(d.get("raw"), dict) else None)
 
     def describe(self) -> dict:
-        """JSON-able summary for result files: the threshold and the held-out distances."""
-        return {"threshold": None if self.threshold is None else round(self.threshold, 4),
-                "held_out": {k: round(v, 4) for k, v in self.held_out.items()}, "margin": MARGIN}
+        """JSON-able summary for result files: the threshold and the held-out distances (and the same for `raw`)."""
+        d = {"threshold": None if self.threshold is None else round(self.threshold, 4),
+             "held_out": {k: round(v, 4) for k, v in self.held_out.items()}, "margin": MARGIN}
+        if self.raw is not None:
+            d["raw"] = {k: v for k, v in self.raw.describe().items() if k != "margin"}
+        return d
 
 
-def fit_reference(staged: np.ndarray, *, seed: int = 0) -> TrainingReference:
-    """The reference of training samples `staged` (n, n_features): mean, principal axes, projected samples."""
+def fit_reference(staged: np.ndarray, *, seed: int = 0, scale: float | None = None) -> TrainingReference:
+    """The reference of training samples `staged` (n, n_features): mean, principal axes, projected samples.
+
+    `scale`: the unit of distance, when it must be another reference's (a fold's reference measures in the units of
+    the reference of all training samples, so that held-out distances and a new video's compare); default: the RMS
+    distance of these samples to their mean."""
     from sklearn.utils.extmath import randomized_svd
 
     X = np.asarray(staged, dtype=np.float32)
     if X.ndim != 2 or len(X) == 0:
         raise ValueError(f"staged must have shape (n_samples, n_features) with n_samples > 0, got {X.shape}")
-    rng = np.random.default_rng(seed)
+    rng, given = np.random.default_rng(seed), scale
     mean = X.mean(axis=0)
     centred = X - mean
     scale = float(np.sqrt(np.mean(np.einsum("ij,ij->i", centred, centred))))
@@ -131,5 +153,6 @@ def fit_reference(staged: np.ndarray, *, seed: int = 0) -> TrainingReference:
     _, _, vt = randomized_svd(fit_rows, n_components=k, n_iter=2, random_state=seed)  # rough axes: off-axis parts count too
     keep = rng.choice(len(X), MAX_REFERENCES, replace=False) if len(X) > MAX_REFERENCES else np.arange(len(X))
     components = vt.astype(np.float32)
+    own = scale if scale > 0 else 1.0
     return TrainingReference(mean, components, (centred[np.sort(keep)] @ components.T).astype(np.float32),
-                             scale if scale > 0 else 1.0)
+                             own if given is None else float(given))

@@ -155,6 +155,13 @@ class SavedModel:
         return self.familiarity.video_distance(video_features(np.asarray(X), t, feature_norm=self.feature_norm,
                                                               context_s=self.context_s))
 
+    def raw_training_distance(self, X) -> float | None:
+        """How far ONE video's samples, as embedded (no per-video stage), are from the training samples as embedded
+        (`TrainingReference.raw`, issue 26); None when the model keeps no such reference."""
+        if self.familiarity is None or self.familiarity.raw is None or len(X) == 0:
+            return None
+        return self.familiarity.raw.video_distance(np.asarray(X))
+
     def predict_video(
         self,
         t,
@@ -202,9 +209,10 @@ class SavedModel:
             Per-sample smoothed probabilities (columns in `classes` order) and labels, seconds, share,
             segments, and ``screen_time_interval_s`` (None when the model cannot give intervals). For a
             multi-label model, per character (they may overlap), with time together and with no character
-            (`classifiers.chain.presence.summarize_presence`). ``training_distance`` and ``unlike_training``
-            say how far the video is from the training samples (`training_distance`; None without a
-            reference, or for a stretch).
+            (`classifiers.chain.presence.summarize_presence`). ``training_distance`` (staged features),
+            ``raw_training_distance`` (as embedded) and ``unlike_training`` say how far the video is from the
+            training samples (`training_distance`, `raw_training_distance`; None without a reference, or for a
+            stretch).
         """
         t = np.asarray(t, dtype=np.float64)
         X = np.asarray(X)
@@ -218,9 +226,9 @@ class SavedModel:
             warnings.warn(f"{video_id}: only {len(X)} samples; its per-video feature normalisation "
                           f"({self.feature_norm}) is unreliable below {MIN_SAMPLES_FOR_CENTER}", stacklevel=2)
         staged = video_features(X, t, feature_norm=self.feature_norm, context_s=self.context_s) if len(t) else X
-        distance = None
+        distance = raw_distance = None
         if self.familiarity is not None and stretch is None and len(t):
-            distance = self.familiarity.video_distance(staged)
+            distance, raw_distance = self.familiarity.video_distance(staged), self.raw_training_distance(X)
         if stretch is not None:
             start_s = float(t[stretch][0]) if len(t[stretch]) else 0.0
             staged, t = staged[stretch], t[stretch] - start_s
@@ -238,7 +246,7 @@ class SavedModel:
                                                                 interval_level, min_half_width_s=1.0 / sample_fps,
                                                                 fold_screen_time_s=fold_s or None)
             video.interval_level = float(interval_level if claimed is None else claimed)  # what the intervals claim
-            video.training_distance = distance
-            video.unlike_training = None if self.familiarity is None else self.familiarity.is_unlike(distance)
+            video.training_distance, video.raw_training_distance = distance, raw_distance
+            video.unlike_training = None if self.familiarity is None else self.familiarity.is_unlike(distance, raw_distance)
             videos.append(video)
         return videos if smoother is not None and not isinstance(smoother, Smoother) else videos[0]

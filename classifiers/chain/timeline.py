@@ -91,6 +91,8 @@ class VideoScreenTime:
         units of the training samples' spread; None when the model keeps no reference.
     unlike_training : bool or None
         The distance is beyond what cross-validation saw for held-out videos; None when the model cannot tell.
+    raw_training_distance : float or None
+        The same for the features as embedded, before the per-video stages (issue 26); None without that reference.
     """
 
     video_id: str
@@ -117,6 +119,7 @@ class VideoScreenTime:
     none_label: str | None = None
     training_distance: float | None = None
     unlike_training: bool | None = None
+    raw_training_distance: float | None = None
 
     @property
     def samples(self) -> list[tuple[float, str, np.ndarray]]:
@@ -257,6 +260,20 @@ def total_screen_time(results: Iterable[VideoScreenTime]) -> dict[str, float]:
     for result in results:
         for label, seconds in result.screen_time_s.items():
             total[label] = total.get(label, 0.0) + seconds
+    return total
+
+
+def total_interval(results: Sequence[VideoScreenTime]) -> dict[str, tuple[float, float]] | None:
+    """Per class, the sum of the videos' interval bounds (seconds): a range for the total that holds when every
+    video's does (errors of one model on several videos tend to go the same way, so no narrowing by sqrt(n));
+    None when a video has no interval."""
+    if not results or any(r.screen_time_interval_s is None for r in results):
+        return None
+    total: dict[str, tuple[float, float]] = {}
+    for result in results:
+        for label, (lo, hi) in result.screen_time_interval_s.items():
+            a, b = total.get(label, (0.0, 0.0))
+            total[label] = (a + lo, b + hi)
     return total
 
 

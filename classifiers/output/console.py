@@ -16,6 +16,9 @@ from rich.text import Text
 
 from classifiers.selection.cv import CVPlan
 from classifiers.chain.smoothing import Smoother
+from classifiers.chain.timeline import total_interval
+
+from .notes import likely_range_words
 
 from .face_console import face_board_table, face_label_lines, face_screen_time_tables
 
@@ -51,7 +54,7 @@ def leaderboard_table(result) -> Group:
     multi = getattr(result, "multi_label", False)
     # multi-label: the error on time together replaces F1 without smoothing (in the report), to fit 80 columns
     headers = ["model", "smoothing", "macro F1 ±SE", "bal acc", "log loss", *([] if multi else ["F1 raw"]), "time err %",
-               *(["together err %"] if multi else []), "fit s", "predict s/1k"]
+               *(["together err %"] if multi else []), "fit s", "predict s"]
     sorted_by = {"macro_f1": "macro F1 ±SE", "balanced_accuracy": "bal acc", "log_loss": "log loss", "screen_time_error_pct": "time err %"}
     rows = []
     for row in result.leaderboard.to_dict(orient="records"):
@@ -62,7 +65,7 @@ def leaderboard_table(result) -> Group:
             f"★ {row['model']}" if row["winner"] else row["model"], row["smoothing"], _pm(row, "macro_f1"),
             _num(row["balanced_accuracy"], 3), _num(row["log_loss"], 3), *([] if multi else [_num(row["macro_f1_unsmoothed"], 3)]),
             _num(row["screen_time_error_pct"], 1), *([_num(row["together_error_pct"], 1)] if multi else []),
-            _num(row["fit_s"], 2), _num(row["predict_s_per_1000"], 3),
+            _num(row["fit_s"], 2), _num(row["predict_s"], 2),  # both per fold: comparable (issue 26)
         ])
     kind = ", per character (multi-label)" if multi else ""
     return _compact_table(f"models by {result.metric}, mean over {cv.n_splits} folds ({cv.scheme} split){kind}",
@@ -232,8 +235,8 @@ def screen_time_cell(seconds: float, interval) -> str:
     return f"{seconds:.1f} s ({lo:.{digits}f}–{hi:.{digits}f})"
 
 
-def screen_time_tables(result) -> list[Table]:
-    """One table per scored video, and a total table when there are several."""
+def screen_time_tables(result) -> list:
+    """One table per scored video (with its likely ranges' note under it), and a total table when there are several."""
     if result.model_info.get("faces"):  # issue 24
         return face_screen_time_tables(result)
 
@@ -245,13 +248,12 @@ def screen_time_tables(result) -> list[Table]:
     level = getattr(result, "interval_level", None)
     for v in result.videos:
         note = getattr(result, "interval_note", "")
-        if v.screen_time_interval_s is not None:
-            level_s = f"{100 * level:.0f}%"
-            note = f"(low–high): {note}" if note.startswith(level_s) else f"(low–high): {level_s} {note}"
+        if v.screen_time_interval_s is not None:  # plain words first, the method after (issue 26)
+            note = f"(low–high) is the likely range: {likely_range_words(level)}.\nHow: {note}."
         rate = f"{v.sample_fps:g} sample/s" if v.sample_fps == 1 else f"{v.sample_fps:g} samples/s"
         table = Table(title=f"{v.video_id}: {v.duration_s:.1f} s, {rate}, smoothing {smoothing}, "
                             f"features {result.model_info['feature_norm']}{_context_suffix(result.model_info.get('context_s', 0))}",
-                      caption=note or None)
+                      )
         first = "character" if v.multi_label else "class"
         for col in (first, "screen time", "share", "appearances", "first s", "last s"):
             table.add_column(col, justify="left" if col == first else "right")
@@ -264,21 +266,24 @@ def screen_time_tables(result) -> list[Table]:
             for name, seconds in (("together", v.together_s), (v.none_label, v.none_s)):
                 share = seconds / v.duration_s if v.duration_s else 0.0
                 table.add_row(name, f"{seconds:.1f} s", f"{100 * share:.1f}%", "", "", "")
-        tables.append(table)
+        tables.append(Group(table, Text(note)) if note else table)  # notes wrap at the terminal
     if len(result.videos) > 1:
         total = result.total_screen_time_s
         duration_s = sum(v.duration_s for v in result.videos)
-        table = Table(title=f"total over {len(result.videos)} videos, {duration_s:.1f} s")
-        for col in ("class", "screen time s", "share", "appearances"):
+        ranges = total_interval(result.videos)
+        table = Table(title=f"total over {len(result.videos)} videos, {duration_s:.1f} s",
+                      caption="(low–high): the videos' likely ranges added up" if ranges else None)
+        for col in ("class", "screen time", "share", "appearances"):
             table.add_column(col, justify="left" if col == "class" else "right")
         for c in result.classes:
-            table.add_row(c, f"{total[c]:.1f}", f"{100 * total[c] / duration_s if duration_s else 0:.1f}%",
+            table.add_row(c, screen_time_cell(total[c], ranges[c] if ranges else None),
+                          f"{100 * total[c] / duration_s if duration_s else 0:.1f}%",
                           str(sum(v.n_appearances[c] for v in result.videos)))
         if all(v.multi_label for v in result.videos):
             table.add_section()
             for name, seconds in (("together", sum(v.together_s for v in result.videos)),
                                   (result.videos[0].none_label, sum(v.none_s for v in result.videos))):
-                table.add_row(name, f"{seconds:.1f}", f"{100 * seconds / duration_s if duration_s else 0:.1f}%", "")
+                table.add_row(name, f"{seconds:.1f} s", f"{100 * seconds / duration_s if duration_s else 0:.1f}%", "")
         tables.append(table)
     return tables
 
@@ -307,12 +312,16 @@ def truth_tables(result) -> list[Table]:
 
 def demo_lines(result, prog: str | None = None) -> list[str]:
     """Demo: where its files are, and the commands to run next (copy-pastable, paths quoted for the shell), named
-    `prog` (default: as the user runs screentime, `featurestore.errors.PROG`)."""
+    `prog` (default: as the user runs screentime, `featurestore.errors.PROG`), or `screentime` where it is installed
+    (`pip install` made the command: the one to type next, issue 26)."""
+    import shutil
     from shlex import quote
 
     from featurestore import errors
 
     prog = prog or errors.PROG
+    if prog.startswith("python ") and shutil.which("screentime"):
+        prog = "screentime"
 
     def files(paths) -> str:
         return ", ".join(quote(str(p)) for p in paths)

@@ -1,7 +1,9 @@
-"""Timeline PNG of score results: per video, who is on screen when, and the class probabilities.
+"""Timeline PNG of score results: per video, who is on screen when, the class probabilities, and beside them each
+class's screen time as a bar with its likely range as an error bar (issue 26).
 
 For a multi-label model (issue 11) the band has one row per character, so time shared on screen shows as
-overlapping bars, and each character's probability of being on screen is drawn as its own line.
+overlapping bars, and each character's probability of being on screen is drawn as its own line. A video unlike
+the training videos says so in red in its title line (`classifiers.output.notes`).
 
 Rendered with matplotlib's Agg canvas directly (no pyplot state, no display needed).
 """
@@ -17,7 +19,12 @@ import numpy as np
 from classifiers.chain.timeline import VideoScreenTime
 from featurestore.files import atomic_output
 
+from .notes import unlike_note
+
 FIG_WIDTH_IN = 12.0
+#: Where the timeline sits across the figure (fractions of its width); the screen-time bars to its right.
+TIMELINE_LEFT, TIMELINE_WIDTH = 0.07, 0.68
+BARS_LEFT, BARS_WIDTH = 0.855, 0.13
 PANEL_HEIGHT_IN = 2.5  # per video: label band, probabilities, title and time axis
 LEGEND_HEIGHT_IN = 0.5
 DPI = 100
@@ -69,6 +76,12 @@ def plot_timelines(path: str | os.PathLike, results: Sequence[VideoScreenTime], 
         band_ax = fig.add_axes(band_rect)
         proba_ax = fig.add_axes(proba_rect, sharex=band_ax)
         _draw_video(band_ax, proba_ax, result, colours)
+        bars_ax = fig.add_axes([BARS_LEFT, proba_rect[1], BARS_WIDTH, band_rect[1] + band_rect[3] - proba_rect[1]])
+        _draw_bars(bars_ax, result, colours)
+        note = unlike_note(result)
+        if note:
+            fig.text(TIMELINE_LEFT + TIMELINE_WIDTH, band_rect[1] + band_rect[3] + 0.08 / (height_px / DPI), note.upper(),
+                     ha="right", va="bottom", color="#c0392b", fontsize=10, fontweight="bold")
 
     handles = [Patch(facecolor=colours[c], label=c) for c in classes]
     fig.legend(handles=handles, loc="upper center", ncol=min(len(classes), 8), frameon=False,
@@ -87,7 +100,7 @@ def _draw_characters(band_ax, proba_ax, result: VideoScreenTime, colours: dict[s
         if spans:
             band_ax.broken_barh(spans, (n - 1 - j + 0.1, 0.8), facecolors=colours[c], edgecolor="none")
     band_ax.set_ylim(0, n)
-    band_ax.set_yticks([n - 1 - j + 0.5 for j in range(n)], result.classes, fontsize=7)
+    band_ax.set_yticks([n - 1 - j + 0.5 for j in range(n)], result.classes, fontsize=8)
     if len(result.sample_s):
         x = np.r_[result.sample_s, result.sample_s[-1] + result.sample_duration_s[-1]]
         for j, c in enumerate(result.classes):
@@ -121,12 +134,27 @@ def _draw_video(band_ax, proba_ax, result: VideoScreenTime, colours: dict[str, t
     band_ax.set_title(_title(result), fontsize=10, loc="left")
 
 
+def _draw_bars(ax, result: VideoScreenTime, colours: dict[str, tuple]) -> None:
+    """Each class's screen time (seconds) as a horizontal bar, its likely range as an error bar, the number beside it."""
+    classes = list(result.classes)
+    y = np.arange(len(classes))[::-1]
+    seconds = np.array([result.screen_time_s.get(c, 0.0) for c in classes])
+    interval = result.screen_time_interval_s
+    ax.barh(y, seconds, color=[colours[c] for c in classes], height=0.6)
+    if interval is not None:
+        low = np.array([interval[c][0] for c in classes])
+        high = np.array([interval[c][1] for c in classes])
+        ax.errorbar(seconds, y, xerr=[np.maximum(seconds - low, 0), np.maximum(high - seconds, 0)], fmt="none",
+                    ecolor="#222", elinewidth=1.2, capsize=3)
+    end_s = max(result.duration_s, float(seconds.max()) if len(seconds) else 0.0) or 1.0
+    ax.set_xlim(0, end_s)
+    ax.set_yticks(y, [f"{c} {s:.1f} s" for c, s in zip(classes, seconds)], fontsize=9)
+    ax.tick_params(axis="x", labelsize=8)
+    ax.set_xlabel("seconds on screen" + ("\n(bars: likely range)" if interval is not None else ""), fontsize=9)
+
+
 def _title(result: VideoScreenTime) -> str:
-    order = sorted(result.screen_time_s.items(), key=lambda kv: -kv[1])
-    parts = [f"{label} {sec:.1f} s ({100 * result.share[label]:.0f}%)" for label, sec in order if sec > 0]
-    if result.multi_label:
-        parts.append(f"together {result.together_s:.1f} s")
-    return f"{result.video_id}  ({result.duration_s:.1f} s):  " + ",  ".join(parts)
+    return f"{result.video_id}  ({result.duration_s:.1f} s)"
 
 
 def _panel_rects(index: int, height_in: float) -> tuple[list[float], list[float]]:
@@ -139,7 +167,7 @@ def _panel_rects(index: int, height_in: float) -> tuple[list[float], list[float]
     band_top_in = panel_top_in - 0.35
     proba_top_in = band_top_in - 0.45
     proba_bottom_in = proba_top_in - 1.05
-    left, width = 0.07, 0.91
+    left, width = TIMELINE_LEFT, TIMELINE_WIDTH
     band = [left, proba_top_in / height_in, width, 0.45 / height_in]
     proba = [left, proba_bottom_in / height_in, width, 1.05 / height_in]
     return band, proba

@@ -23,6 +23,7 @@ from classifiers.chain.timeline import VideoScreenTime
 from featurestore.errors import SourceVideoMoved
 
 from .face_report import add_face_context
+from .notes import likely_range_words, unlike_reason
 from .thumbnails import VideoThumbnails, plan_thumbnails, video_thumbnails
 
 TEMPLATE = "report.html.j2"
@@ -30,8 +31,9 @@ SCRIPT = "report.js"  # the page's one script, allowed by its hash in the page's
 #: matplotlib's tab10, as in the timeline PNG: a class keeps its colour.
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 # Timeline geometry, in SVG user units (the SVG scales to the page width).
-WIDTH, LEFT, RIGHT = 1000.0, 92.0, 16.0
-BAND_H, PROBA_H, ROW_GAP, AXIS_H = 14.0, 34.0, 8.0, 22.0
+# 860 units wide: drawn at 770-1070 px (an 800 px window to the page's widest), its 12-unit text is 11-15 px (issue 26).
+WIDTH, LEFT, RIGHT = 860.0, 100.0, 16.0
+BAND_H, PROBA_H, ROW_GAP, AXIS_H = 16.0, 40.0, 10.0, 22.0
 
 
 def report_html(result, *, thumbnails: bool = True) -> str:
@@ -56,8 +58,9 @@ def report_html(result, *, thumbnails: bool = True) -> str:
     add_face_context(videos, result, colours)  # score --faces: named boxes, appearances (issue 24)
     return env.get_template(TEMPLATE).render(
         title=", ".join(v.video_id for v in result.videos) or "no video", videos=videos, classes=classes, colours=colours,
-        multi_label=result.multi_label, model=result.model_info, totals=_totals(result),
+        multi_label=result.multi_label, model=result.model_info, totals=_totals(result), about=model_about(result),
         warnings=page_warnings(result, thumbs), interval_level=result.interval_level, interval_note=result.interval_note,
+        range_words=likely_range_words(result.interval_level) if any(v.screen_time_interval_s for v in result.videos) else "",
         data={"videos": [v["data"] for v in videos]}, script=Markup(script), script_hash=Markup(script_source(script)),
     )
 
@@ -149,10 +152,12 @@ def _video_context(video: VideoScreenTime, thumbs: VideoThumbnails, colours: dic
               "last": video.last_s.get(c), "colour": colours.get(c, COLOURS[0])} for c in video.classes]
     return {"id": video.video_id, "duration_s": video.duration_s, "sample_fps": video.sample_fps, "n_samples": len(video.sample_s),
             "table": table, "together_s": video.together_s, "none_s": video.none_s, "none_label": video.none_label,
-            "multi_label": video.multi_label, "rows": rows, "height": height + AXIS_H, "axis_y": height,
+            "multi_label": video.multi_label, "rows": rows, "height": height + AXIS_H, "axis_y": height, "width": WIDTH,
+            "band_h": BAND_H, "proba_h": PROBA_H,
             "ticks": [{"x": x(t), "label": format_clock(t)} for t in _ticks(end_s)], "x0": LEFT, "x1": WIDTH - RIGHT,
             "segments": segments, "thumb_note": thumbs.note, "source": thumbs.source,
             "unlike_training": video.unlike_training, "training_distance": video.training_distance,
+            "unlike_reason": unlike_reason(video, model_info.get("unlike_training")) if video.unlike_training else "",
             "data": {"id": video.video_id, "end_s": end_s, "x0": LEFT, "width": plot_w, "classes": list(video.classes),
                      "times": np.round(video.sample_s, 3).tolist(),
                      "proba": np.round(video.proba.T, 3).tolist() if len(video.sample_s) else [[] for _ in video.classes],
@@ -183,12 +188,49 @@ def _step_path(video: VideoScreenTime, j: int, x, top: float) -> str:
 
 
 def _totals(result) -> dict:
+    from classifiers.chain.timeline import total_interval
+
     total = result.total_screen_time_s
-    out = {"screen_time_s": total, "duration_s": sum(v.duration_s for v in result.videos)}
+    out = {"screen_time_s": total, "duration_s": sum(v.duration_s for v in result.videos),
+           "interval": total_interval(result.videos) or {}, "appearances": {c: sum(v.n_appearances.get(c, 0) for v in result.videos)
+                                                                          for c in result.classes},
+           "none_label": result.model_info.get("none_label") or "none"}
     if result.multi_label:
         out["together_s"] = sum(v.together_s or 0.0 for v in result.videos)
         out["none_s"] = sum(v.none_s or 0.0 for v in result.videos)
     return out
+
+
+def model_about(result) -> list[dict]:
+    """The model in plain words, one line each, with the statistics behind it for a details line:
+    [{"what", "words", "details"}] (issue 26)."""
+    m = result.model_info
+    scores, cv = m.get("scores") or {}, m.get("cv") or {}
+    f1 = scores.get("macro_f1")
+    rows = [{"what": "how well it did", "words": (f"on videos it had not seen in training, it named who was on screen "
+                                                   f"with an F1 score of {f1:.2f} (1 is perfect, 0 is always wrong)")
+             if f1 is not None else "not measured", "details": ", ".join(f"{k} {v:.3f}" for k, v in scores.items())
+             + (f"; {cv.get('description') or cv.get('scheme')}" if cv else "") + (f" — {cv['caveat']}" if cv.get("caveat") else "")}]
+    norm, context_s = m.get("feature_norm", "none"), float(m.get("context_s") or 0.0)
+    words = ("each video's average look (its rooms, its lighting) is taken away first, so what changes inside it counts"
+             if norm == "center" else "each frame is read as it is")
+    words += f"; every moment is read with the {context_s:g} s around it" if context_s else "; every moment is read alone"
+    rows.append({"what": "how it reads a video", "words": words,
+                 "details": f"per-video feature normalisation {norm}, temporal context ±{context_s:g} s"})
+    smoothing = m.get("smoothing") or {}
+    window = smoothing.get("window_s")
+    rows.append({"what": "smoothing", "words": (f"answers are smoothed over about {window:g} s, so a blink does not make an "
+                                                "appearance") if window and smoothing.get("method") != "none" else "none",
+                 "details": f"{smoothing.get('method')}{f' {window:g} s' if window else ''}"})
+    unlike = m.get("unlike_training")
+    rows.append({"what": "unlike the training videos?", "words": (
+        "a video is flagged when it is further from the training videos than any video held out in cross-validation was"
+        if unlike and unlike.get("threshold") is not None else "not checked"),
+        "details": "" if not unlike or unlike.get("threshold") is None else (
+            f"distance beyond {unlike['threshold']:.2f} ({unlike['margin']} × the furthest of {len(unlike['held_out'])} "
+            "held-out videos)" + (f"; as embedded, before the per-video stages, beyond {unlike['raw']['threshold']:.2f}"
+                                 if (unlike.get("raw") or {}).get("threshold") is not None else ""))})
+    return rows
 
 
 def _ticks(end_s: float, n: int = 8) -> list[float]:

@@ -10,7 +10,8 @@ JSON schema (keys may be added, never renamed)::
                  "screen_time_interval_s": {label: [low, high]} | null,
                  "segments": [{"start", "end", "label", "confidence"}],
                  "samples": [{"time", "actual_s", "label", "proba": {label: p}}],
-                 "unlike_training": true | false | null, "training_distance": float | null}],
+                 "unlike_training": true | false | null, "training_distance": float | null,
+                 "raw_training_distance": float | null, "warning": str | null}],
      "total_screen_time_s": {label: seconds},
      "interval_level": 0.9,
      "interval_note": "where the intervals come from, or why there are none"}
@@ -29,8 +30,10 @@ presentation time of the frame that was used (what `FeatureStore.load` returns),
 `interval_note` then says why. `interval_level` is the level the intervals claim: the level asked for
 (``--interval-level``), or less where the held-out videos cannot support it (``model.intervals``:
 at most n/(n+1) with n of them; `classifiers.chain.intervals`). `unlike_training` is true for a video further from the training samples than
-the videos held out in cross-validation were (`training_distance`, `model.unlike_training.threshold`;
-`classifiers.chain.familiarity`), null when the model cannot tell (older model files, one labelled video).
+the videos held out in cross-validation were (`training_distance`, `model.unlike_training.threshold`; or, as
+embedded, before the per-video stages, `raw_training_distance`, `model.unlike_training.raw.threshold`;
+`classifiers.chain.familiarity`), null when the model cannot tell (older model files, one labelled video);
+`warning` then says so in words (null otherwise).
 A face model (``score --faces``, issue 24) adds ``unknown_s``, ``tracked_s`` and per sample ``faces`` and ``unknown``
 (`classifiers.output.face_results`). Seconds are rounded to 3 decimals, shares and probabilities to 4.
 The path '-' means stdout.
@@ -54,6 +57,7 @@ from featurestore.files import atomic_output, atomic_write
 from featurestore.provenance import json_safe
 
 from .cells import csv_row
+from .notes import unlike_note
 
 SECONDS_DECIMALS = 3
 FRACTION_DECIMALS = 4
@@ -170,6 +174,8 @@ def _video_to_dict(result: VideoScreenTime) -> dict:
         "samples": samples,
         "unlike_training": result.unlike_training,
         "training_distance": _round(result.training_distance, FRACTION_DECIMALS),
+        "raw_training_distance": _round(result.raw_training_distance, FRACTION_DECIMALS),
+        "warning": unlike_note(result),
     }
     return add_face_fields(doc, result) if is_face_result(result) else doc  # score --faces (issue 24)
 

@@ -37,7 +37,9 @@ def draw_sheet(path: str | os.PathLike, rows: list[dict], *, title: str) -> Path
     ----------
     rows : list of dict
         Per span, in the order shown: ``"heading"`` (str: rank, video), ``"lines"`` (list of str: time range,
-        guess, why), ``"thumbs"`` (list of BGR uint8 images), ``"captions"`` (list of str, one per thumb).
+        guess, why), ``"thumbs"`` (list of BGR uint8 images), ``"captions"`` (list of str, one per thumb), and
+        optionally ``"aspect"`` (width / height as the video is shown, `featurestore.video.pyav.display_aspect`;
+        default: the thumbnails' stored size, wrong for anamorphic video).
     title : str
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -75,6 +77,8 @@ def draw_sheet(path: str | os.PathLike, rows: list[dict], *, title: str) -> Path
 
 def _aspect(rows: list[dict]) -> float:
     for r in rows:
+        if r.get("aspect"):
+            return min(max(float(r["aspect"]), 0.5), 2.5)
         for thumb in r["thumbs"]:
             h, w = thumb.shape[:2]
             return min(max(w / h, 0.5), 2.5) if h else 4 / 3

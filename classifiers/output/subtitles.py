@@ -3,7 +3,8 @@
 One cue per stretch of time with the same answer: the class ("tom") for a single-label model; for a
 multi-label model the characters on screen together ("jerry + tom"), and no cue where none is. Written by
 pysubs2 as WebVTT (``--vtt``) or SubRip (``--srt``). A FILE takes one video; a folder gets one file per video
-named after it (``ep3.mp4`` -> ``ep3.vtt``), so a player beside the video loads it by itself.
+named after it (``ep3.mp4`` -> ``ep3.vtt``), so a player beside the video loads it by itself. A video unlike the
+training videos starts with a cue that says so (and a NOTE in the WebVTT header).
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ import numpy as np
 from classifiers.chain.timeline import VideoScreenTime
 from featurestore.errors import InvalidParameter
 
+from .notes import unlike_note
+
 FORMATS = {"vtt": "vtt", "srt": "srt"}  # our format name -> pysubs2's
+WARNING_CUE_S = 5.0  # how long a flagged video's warning shows at its start, seconds
 #: Line breaks and other control characters (C0, DEL, C1, line and paragraph separators) inside cue text.
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 DIGIT_COLON = re.compile(r"(?<=\d):(?=\d)")
@@ -48,9 +52,17 @@ def subtitle_text(video: VideoScreenTime, fmt: str) -> str:
     import pysubs2
 
     subs = pysubs2.SSAFile()
+    note = unlike_note(video)
+    if note:  # a flagged video says so on screen for its first seconds (issue 26), and in WebVTT's header
+        end_s = min(WARNING_CUE_S, video.duration_s) or WARNING_CUE_S
+        subs.append(pysubs2.SSAEvent(start=0, end=int(round(end_s * 1000)), text=escape_cue(f"[{note}]", fmt)))
     for start, end, text in cues(video):
         subs.append(pysubs2.SSAEvent(start=int(round(start * 1000)), end=int(round(end * 1000)), text=escape_cue(text, fmt)))
-    return subs.to_string(FORMATS[fmt], keep_ssa_tags=True)  # the text as escaped: pysubs2 reads no tag in it
+    text = subs.to_string(FORMATS[fmt], keep_ssa_tags=True)  # the text as escaped: pysubs2 reads no tag in it
+    if note and fmt == "vtt" and text.startswith("WEBVTT"):
+        head, _, rest = text.partition("\n")
+        text = f"{head}\n\nNOTE {escape_cue(f'screentime: {video.video_id} is {note}', fmt)}\n{rest}"
+    return text
 
 
 def escape_cue(text: str, fmt: str) -> str:

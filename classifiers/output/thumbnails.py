@@ -77,7 +77,7 @@ def video_thumbnails(video: VideoScreenTime, plan: dict[int, list[int]], source:
     """Decode the planned samples' frames from `source` (None: no thumbnails, `missing_note` says why)."""
     if source is None:
         return VideoThumbnails(note=missing_note)
-    from featurestore.video.pyav import AvVideoReader
+    from featurestore.video.pyav import AvVideoReader, display_aspect
 
     wanted = sorted({i for picks in plan.values() for i in picks})
     times = video.actual_s if video.actual_s is not None else video.sample_s
@@ -85,9 +85,9 @@ def video_thumbnails(video: VideoScreenTime, plan: dict[int, list[int]], source:
         at = {}  # time -> the samples shown at it
         for i in wanted:
             at.setdefault(float(times[i]), []).append(i)
-        uris = {}
+        uris, aspect = {}, display_aspect(source)  # as players show it: anamorphic video too (issue 26)
         for t, frame in AvVideoReader(Path(source)).iter_frames_at(list(at)):  # encoded as decoded: few frames held
-            uris.update(dict.fromkeys(at[t], jpeg_data_uri(frame)))
+            uris.update(dict.fromkeys(at[t], jpeg_data_uri(frame, aspect=aspect)))
     except ScreentimeError as err:
         return VideoThumbnails(note=f"no thumbnails: {err}", source=str(source))
     by_segment = {s: [(i, uris[i]) for i in picks] for s, picks in plan.items()}
@@ -97,13 +97,15 @@ def video_thumbnails(video: VideoScreenTime, plan: dict[int, list[int]], source:
     return VideoThumbnails(by_segment, note, str(source))
 
 
-def jpeg_data_uri(frame_bgr: np.ndarray, width_px: int = THUMB_WIDTH_PX) -> str:
-    """A BGR frame as a `width_px`-wide JPEG data URI."""
+def jpeg_data_uri(frame_bgr: np.ndarray, width_px: int = THUMB_WIDTH_PX, aspect: float | None = None) -> str:
+    """A BGR frame as a `width_px`-wide JPEG data URI, `aspect` (width / height as shown) kept; default: the frame's."""
     import cv2
 
     h, w = frame_bgr.shape[:2]
-    if w > width_px:
-        frame_bgr = cv2.resize(frame_bgr, (width_px, max(1, round(h * width_px / w))), interpolation=cv2.INTER_AREA)
+    aspect = aspect or w / h
+    if w > width_px or abs(aspect - w / h) > 0.01:
+        width = min(width_px, w)
+        frame_bgr = cv2.resize(frame_bgr, (width, max(1, round(width / aspect))), interpolation=cv2.INTER_AREA)
     ok, buf = cv2.imencode(".jpg", frame_bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:
         raise ValueError("OpenCV could not encode a thumbnail as JPEG")

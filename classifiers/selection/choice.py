@@ -1,24 +1,26 @@
-"""Choosing among candidates by the one-standard-error rule (issue 20).
+"""Choosing among candidates: the one-standard-error rule along capacity, the best mean along the rest (issues 20, 26).
 
 With a handful of labelled videos the fold scores of close candidates differ by less than their noise, so
-taking the best mean mostly picks the candidate that fitted these folds' luck. The rule takes the *simplest*
-candidate whose mean score is within one standard error of the best candidate's (the standard error of the
-best's mean over folds: std over folds / sqrt(number of folds)); on equal footing, simpler generalises more
-reliably. It chooses, on the same folds, the per-video stages (normalisation x context, the joint grid) and
-the model.
+taking the best mean mostly picks the candidate that fitted these folds' luck. The one-SE rule takes the
+*simplest* candidate whose mean score is within one standard error of the best candidate's (the standard error
+of the best's mean over folds: std over folds / sqrt(number of folds)). It only helps along an axis that is a
+true order of complexity, where "simpler" means "fits less of the noise":
 
-Simplicity, simplest first:
+- models (`--selection one-se`, the default): the registry's order, logreg < mlp < gboost < lightgbm (a linear
+  model, then more capacity);
+- the per-video stages are NOT such an axis (issue 26): temporal context is another view of the data, not more
+  capacity, and centring is not simpler than not centring. On new episodes, the rule there took "center, no
+  context" over the best "center, +-2 s" and the worst class error went from 11.4% to 15.3%. So the stages are
+  the best mean over the joint normalisation x context grid (scored simplest first, so equal means keep the
+  simpler one).
 
-- stages: fewer features first -- no context before any context (a wider window after a narrower one), and for
-  the same context no normalisation before centring: (none, 0 s) < (center, 0 s) < (none, 2 s) < (center, 2 s) < ...;
-- models: the registry's order, logreg < mlp < gboost < lightgbm (a linear model, then more capacity).
+Smoothing is not a capacity either: a smoother has no parameters fitted to the labels, and the rule over
+smoothers made the held-out error worse (docs/benchmarks.md), so each model's smoother is its best mean.
 
-Smoothing is not a capacity: a smoother has no parameters fitted to the labels, and neither "no smoothing first"
-nor "strongest first" made a simplicity order that helped -- the rule over smoothers made the held-out error worse
-with both (docs/benchmarks.md), so each model's smoother is its best mean under either selection.
-
-`selection="best"` keeps the choices compare-models made before the rule (the best mean; the stages one after
-the other: each normalisation without context, then each window with the better one).
+`selection="best"` keeps the choices compare-models made before issue 20 (the best mean; the stages one after
+the other: each normalisation without context, then each window with the better one). `selection="one-se-all"`
+is issue 20's rule, kept to compare with: the one-SE rule on the joint stage grid as well, fewer features first
+((none, 0 s) < (center, 0 s) < (none, 2 s) < (center, 2 s) < ...).
 """
 
 from __future__ import annotations
@@ -66,11 +68,17 @@ def one_standard_error(rows: list[dict], metric: str, simplicity: Callable[[dict
                     f"{chosen[metric]:.3f}")
 
 
-def choose(rows: list[dict], metric: str, simplicity: Callable[[dict], tuple], selection: str) -> tuple[dict, str]:
-    """`one_standard_error`, or with selection 'best' the best mean (the first of equals in `rows` order)."""
+#: The axes each selection applies the one-SE rule along (the best mean along the others).
+ONE_SE_AXES = {"one-se": ("model",), "best": (), "one-se-all": ("model", "stages")}
+
+
+def choose(rows: list[dict], metric: str, simplicity: Callable[[dict], tuple], selection: str,
+           axis: str = "model") -> tuple[dict, str]:
+    """`one_standard_error` where `selection` applies it along `axis` ('model' or 'stages', `ONE_SE_AXES`), else
+    the best mean (the first of equals in `rows` order)."""
     if selection not in SELECTIONS:
         raise ValueError(f"selection must be one of {', '.join(SELECTIONS)}, got {selection!r}")
-    if selection == "one-se":
+    if axis in ONE_SE_AXES[selection]:
         return one_standard_error(rows, metric, simplicity)
     return best_mean(rows, metric)
 
@@ -86,8 +94,8 @@ def model_simplicity(names: Sequence[str]) -> Callable[[dict], tuple]:
 
 
 def stage_grid(norms: Sequence[str], contexts: Sequence[float], selection: str) -> list[tuple[str, float]] | None:
-    """The (normalisation, context) pairs to score together ('one-se': all of them, simplest first); None for
-    'best', which scores normalisations first and then windows (see `sequential_stages`)."""
+    """The (normalisation, context) pairs to score together ('one-se', 'one-se-all': all of them, simplest first);
+    None for 'best', which scores normalisations first and then windows (`classifiers.compare`)."""
     if selection == "best":
         return None
     pairs = [(n, float(k)) for n in norms for k in contexts]

@@ -5,7 +5,8 @@ on each of the fold's test videos: the whole video when none of its frames were 
 leave-one-video-out: exactly what `score` does with a new episode); else (blocks) the stretch of samples
 spanning its test frames, with the per-video stages computed over the whole video as `score` would, and
 smoothing kept inside the stretch so that it cannot borrow trained-on frames' predictions. `familiarity_record`
-measures, once per fold, how far each whole held-out video is from that fold's training samples (issue 18).
+measures, once per fold, how far each whole held-out video is from that fold's training samples (issue 18), after
+the per-video stages and, where they change the features, as embedded (issue 26).
 """
 
 from __future__ import annotations
@@ -121,15 +122,22 @@ def familiarity_record(data: LabelledVideos, folds, *, feature_norm: str, contex
 
 def _familiarity_record(data: LabelledVideos, folds, *, feature_norm: str, context_s: float, seed: int) -> TrainingReference:
     staged = data.features(feature_norm, context_s)
-    held_out = {}
+    raw = data.features("none", 0.0) if (feature_norm, float(context_s)) != ("none", 0.0) else None
+    full = fit_reference(staged, seed=seed)
+    full_raw = None if raw is None else fit_reference(raw, seed=seed)
+    held_out, raw_held_out = {}, {}
     for train, test in folds:
         trained_videos = set(np.unique(data.video_ids[train]).tolist())
         whole = [v for v in np.unique(data.video_ids[test]).tolist() if v not in trained_videos]
         if not whole:
             continue
+        raw_ref = None if raw is None else fit_reference(raw[train], seed=seed, scale=full_raw.scale)
         chain = SavedModel(pipeline=None, classes=[], embedding_config={}, smoother=Smoother(), feature_norm=feature_norm,
-                           context_s=context_s, familiarity=fit_reference(staged[train], seed=seed))
+                           context_s=context_s, familiarity=fit_reference(staged[train], seed=seed, scale=full.scale)
+                           .with_threshold({}, raw_ref))
         for video_id in whole:
             v = data.videos[video_id]
             held_out[video_id] = max(held_out.get(video_id, 0.0), chain.training_distance(v.requested_s, v.features))
-    return fit_reference(staged, seed=seed).with_threshold(held_out)
+            if raw_ref is not None:
+                raw_held_out[video_id] = max(raw_held_out.get(video_id, 0.0), chain.raw_training_distance(v.features))
+    return full.with_threshold(held_out, None if raw is None else full_raw.with_threshold(raw_held_out))

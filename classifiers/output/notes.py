@@ -1,0 +1,47 @@
+"""Plain words for what `score`'s outputs say (issue 26): a video unlike the training videos (the JSON, the report's
+banner, the timeline PNG and the subtitles say it in the same words), and "likely range" for an interval, with its
+level as people say it ("3 in 4"); the statistics stay in a details line."""
+
+from __future__ import annotations
+
+from classifiers.chain.timeline import VideoScreenTime
+
+#: What a flagged video's outputs say, in a few words (the report and the warning say what to do next).
+UNLIKE = "unlike the training videos: its screen time may be far off"
+
+
+def unlike_note(video: VideoScreenTime) -> str | None:
+    """`UNLIKE` for a video further from the training samples than cross-validation's held-out videos were, else
+    None (also when the model cannot tell)."""
+    return UNLIKE if video.unlike_training else None
+
+
+def unlike_reason(video: VideoScreenTime, reference: dict | None) -> str:
+    """Why a flagged video is unlike the training videos, in the features that flagged it (a few words), from the
+    model's `TrainingReference.describe()`; '' when nothing flagged it."""
+    parts = []
+    for what, distance, ref in (("its samples are", video.training_distance, reference),
+                                ("its frames as embedded (before the per-video stages) are", video.raw_training_distance,
+                                 (reference or {}).get("raw"))):
+        if distance is not None and ref and ref.get("threshold") is not None and distance > ref["threshold"]:
+            furthest = max(ref.get("held_out", {}).values(), default=float("nan"))
+            parts.append(f"{what} {distance:.2f} from the training samples, held-out videos at most {furthest:.2f}")
+    return "; ".join(parts)
+
+
+def level_in_words(level: float | None) -> str:
+    """A level as people say it: 0.75 -> '3 in 4', 0.8 -> '4 in 5', 0.9 -> '9 in 10', 0.95 -> '19 in 20'."""
+    from fractions import Fraction
+
+    if level is None:
+        return ""
+    f = Fraction(float(level)).limit_denominator(20)
+    return f"{f.numerator} in {f.denominator}"
+
+
+def likely_range_words(level: float | None) -> str:
+    """What a likely range promises, in words ('' without one): the statistics stay in the method's details line."""
+    if level is None:
+        return ""
+    return (f"the true screen time falls inside the likely range for about {level_in_words(level)} videos like the "
+            "ones held out in cross-validation")
