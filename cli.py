@@ -56,9 +56,8 @@ FeatureNorm = choices("FeatureNorm", ("auto", *FEATURE_NORMS))
 @app.command(cls=Command, epilog="""
     {prog} embed ep1.mp4 ep2.mkv --store features.h5
     {prog} embed "Tom and Jerry.mp4" --name tj01 --fps 2
-    {prog} embed ep1.mp4 --weights vgg16.weights.h5 --store my.h5
     {prog} embed interview.mp4 --faces --face-min-size-px 30
-    {prog} embed ep1.mp4 --backbone efficientnet-lite0 --store lite.h5
+    {prog} embed ep1.mp4 --backbone efficientnet-lite0 -s lite.h5
 """)
 def embed(
     videos: list[Path] = typer.Argument(..., metavar="VIDEO", help="Video files (mp4, avi, mkv, mov, ...), or folders: the videos directly in each.", show_default=False),
@@ -99,7 +98,7 @@ def embed(
                                       runtime=runtime.value if runtime else None, backbone=backbone.value if backbone else None)
     face_config = resolve_face_config(store, min_score=face_min_score, min_size_px=face_min_size_px) if faces else None
     if config.weights == "random":  # named as it came: the user's --weights, or the store's own (issue 26)
-        console.print(f"[yellow]warning:[/] {'--weights random' if weights else 'the store holds features from random weights'}: features are not pretrained (seeded, reproducible)")
+        console.print(f"[yellow]warning:[/] {'--weights random' if weights else f'the store holds {config.backbone} features from random weights'}: features are not pretrained (seeded, reproducible)")
     with RichProgress(console) as progress:
         reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size,
                                names=name or None, replace=replace, progress=progress,
@@ -347,7 +346,8 @@ def demo(
     """
     from cartoons.demo import run_demo
     from cartoons.demo_faces import run_faces_demo
-    from classifiers.output.console import demo_lines, feature_norm_line, leaderboard_table, screen_time_tables, truth_tables
+    from classifiers.output.console import feature_norm_line, leaderboard_table, screen_time_tables
+    from classifiers.output.demo_console import demo_lines, truth_tables
     from classifiers.output.progress import RichProgress
 
     show_warnings(console)

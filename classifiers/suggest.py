@@ -35,7 +35,8 @@ from featurestore.errors import FaceModelGiven, InvalidParameter, StoreMismatch,
 from featurestore.files import atomic_write, write_together
 from featurestore.outputs import CallFiles
 from featurestore.store.store import FeatureStore
-from featurestore.video.pyav import AvVideoReader, display_aspect
+from featurestore.video.aspect import display_aspect
+from featurestore.video.pyav import AvVideoReader
 from featurestore.video.sources import find_source
 
 TODO_HEADER = ("video", "start", "end", "label")

@@ -22,7 +22,7 @@ def anamorphic(tmp_path):
 
 
 def test_display_aspect_applies_the_sample_aspect_ratio(anamorphic, video_5s):
-    from featurestore.video.pyav import display_aspect
+    from featurestore.video.aspect import display_aspect
 
     assert display_aspect(anamorphic) == pytest.approx(16 / 9, abs=0.01)
     assert display_aspect(video_5s) == pytest.approx(64 / 48, abs=0.01)
@@ -31,7 +31,8 @@ def test_display_aspect_applies_the_sample_aspect_ratio(anamorphic, video_5s):
 def test_report_thumbnails_and_contact_sheet_keep_16_9(anamorphic, tmp_path):
     from classifiers.output.sheet import draw_sheet
     from classifiers.output.thumbnails import jpeg_data_uri
-    from featurestore.video.pyav import AvVideoReader, display_aspect
+    from featurestore.video.aspect import display_aspect
+    from featurestore.video.pyav import AvVideoReader
 
     [frame] = AvVideoReader(anamorphic).frames_at([1.0])
     assert frame.shape[:2] == (144, 192)  # stored
@@ -70,13 +71,13 @@ def test_random_weights_warning_names_where_they_came_from(tmp_path, capsys, sta
     other.write_bytes(video_5s.read_bytes() + b"")
     code, _, err = run_cli(["embed", video_5s, "--store", tmp_path / "f.h5", "--name", "again.mp4", "--workers", "0"], capsys)
     assert code == 0, err
-    assert "--weights random" not in err and "the store holds VGG16 features from random weights" in err
+    assert "--weights random" not in err and "the store holds vgg16 features from random weights" in err
 
 
 def test_demo_next_commands_name_the_installed_command(monkeypatch, tmp_path):
     from types import SimpleNamespace
 
-    from classifiers.output.console import demo_lines
+    from classifiers.output.demo_console import demo_lines
 
     result = SimpleNamespace(outputs={}, test_videos=[tmp_path / "t.mp4"], model_path=tmp_path / "m.skops",
                              store_path=tmp_path / "f.h5", weights_arg="random", train_videos=[], out_dir=tmp_path,

@@ -38,7 +38,7 @@ def draw_sheet(path: str | os.PathLike, rows: list[dict], *, title: str) -> Path
     rows : list of dict
         Per span, in the order shown: ``"heading"`` (str: rank, video), ``"lines"`` (list of str: time range,
         guess, why), ``"thumbs"`` (list of BGR uint8 images), ``"captions"`` (list of str, one per thumb), and
-        optionally ``"aspect"`` (width / height as the video is shown, `featurestore.video.pyav.display_aspect`;
+        optionally ``"aspect"`` (width / height as the video is shown, `featurestore.video.aspect.display_aspect`;
         default: the thumbnails' stored size, wrong for anamorphic video).
     title : str
     """

@@ -77,7 +77,8 @@ def video_thumbnails(video: VideoScreenTime, plan: dict[int, list[int]], source:
     """Decode the planned samples' frames from `source` (None: no thumbnails, `missing_note` says why)."""
     if source is None:
         return VideoThumbnails(note=missing_note)
-    from featurestore.video.pyav import AvVideoReader, display_aspect
+    from featurestore.video.aspect import display_aspect
+    from featurestore.video.pyav import AvVideoReader
 
     wanted = sorted({i for picks in plan.values() for i in picks})
     times = video.actual_s if video.actual_s is not None else video.sample_s
