@@ -98,7 +98,7 @@ def embed(
                                       runtime=runtime.value if runtime else None, backbone=backbone.value if backbone else None)
     face_config = resolve_face_config(store, min_score=face_min_score, min_size_px=face_min_size_px) if faces else None
     if config.weights == "random":  # named as it came: the user's --weights, or the store's own (issue 26)
-        console.print(f"[yellow]warning:[/] {'--weights random' if weights else f'the store holds {config.backbone} features from random weights'}: features are not pretrained (seeded, reproducible)")
+        console.print(f"[yellow]warning:[/] {'--weights random' if weights else f'the store holds {config.backbone} features from random weights'}: features are not pretrained (seeded, reproducible)", soft_wrap=True)
     with RichProgress(console) as progress:
         reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size,
                                names=name or None, replace=replace, progress=progress,

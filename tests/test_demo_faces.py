@@ -27,7 +27,7 @@ def test_demo_faces_quick_runs_end_to_end(tmp_path, capsys, monkeypatch):
     except NotImplementedError as err:
         pytest.skip(str(err))
     monkeypatch.setenv("COLUMNS", "100")
-    monkeypatch.setattr(cartoons.demo, "imagenet_weights_path", lambda: None)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # no cached ImageNet VGG16: a packaged backbone, offline
     demo_dir = tmp_path / "demo"
     code, out, err = run(["demo", "--faces", "--out", str(demo_dir), "--quick"], capsys)
     assert code == 0, err

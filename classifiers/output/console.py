@@ -65,7 +65,7 @@ def leaderboard_table(result) -> Group:
             f"★ {row['model']}" if row["winner"] else row["model"], row["smoothing"], _pm(row, "macro_f1"),
             _num(row["balanced_accuracy"], 3), _num(row["log_loss"], 3), *([] if multi else [_num(row["macro_f1_unsmoothed"], 3)]),
             _num(row["screen_time_error_pct"], 1), *([_num(row["together_error_pct"], 1)] if multi else []),
-            _num(row["fit_s"], 2), _num(row["predict_s"], 2),  # both per fold: comparable (issue 26)
+            _num(row["fit_s"], 2), _num(row.get("predict_s"), 2),  # both per fold: comparable (issue 26)
         ])
     kind = ", per character (multi-label)" if multi else ""
     return _compact_table(f"models by {result.metric}, mean over {cv.n_splits} folds ({cv.scheme} split){kind}",
