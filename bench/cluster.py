@@ -10,7 +10,8 @@ another actor, missed detections, junk faces, tracks broken in two). Two measure
 - **quality** (`--quality-videos` videos of `--duration-s`): purity of the clusters (share of faces in a cluster, the
   bin excepted, that are its majority person; extras and junk count as people), the names a person types to cover
   90% of the cast's faces (clusters largest first, each named after its majority when that is an actor), and a face
-  model trained from those names alone (compare-models --faces, `--models`) against one trained from the full
+  model trained from those names alone (and `unknown` on the clusters whose majority is not in the cast, unless
+  `--no-unknown`; compare-models --faces, `--models`) against one trained from the full
   per-second truth (`video,start,end,label` intervals), both scored on `--test` held-out videos: the worst
   per-actor screen-time error (% of duration, as bench/faces_classify.py reports it).
 
@@ -97,7 +98,7 @@ def quality(args, work: Path) -> dict:
     units = run.clustering.units
     cast_faces = sum(int(np.isin(p, world.actors).sum()) for p in person.values())
     in_clusters = majority = covered = 0
-    names = {}
+    names, unknown = {}, []
     blurred = {"faces": 0, "cast_faces": 0}
     for c in run.clustering.clusters:
         who = np.concatenate([person[units.video[u]][units.rows[u]] for u in c.units])
@@ -110,12 +111,15 @@ def quality(args, work: Path) -> dict:
         if top in world.actors and covered < 0.9 * cast_faces:
             names[c.id] = top
             covered += int(np.sum(who == top))
-    (work / "clusters.csv").write_text("cluster,name\n" + "".join(f"{c},{n}\n" for c, n in names.items()))
+        elif top not in world.actors and not args.no_unknown:
+            unknown.append(c.id)
+    (work / "clusters.csv").write_text("cluster,name\n" + "".join(f"{c},{n}\n" for c, n in names.items())
+                                       + "".join(f"{c},unknown\n" for c in unknown))
     truth = write_interval_labels(work / "truth.csv", train)
     out = {"videos": args.quality_videos, "duration_s": args.duration_s, "confusion": args.confusion,
            "spread": args.spread, "face_noise": args.face_noise, "threshold": run.clustering.threshold,
            "clusters": sum(not c.is_blurred for c in run.clustering.clusters), "purity": round(majority / in_clusters, 4),
-           "names_for_90pct_of_cast_faces": len(names), "actors": len(world.actors),
+           "names_for_90pct_of_cast_faces": len(names), "actors": len(world.actors), "clusters_named_unknown": len(unknown),
            "cast_faces_covered": round(covered / cast_faces, 4), "blurred_bin": blurred}
     for what, labels in (("from_names", work / "clusters.csv"), ("from_truth", truth)):
         model = work / f"{what}.skops"
@@ -143,6 +147,7 @@ def main() -> None:
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--skip-quality", action="store_true")
+    p.add_argument("--no-unknown", action="store_true", help="leave the clusters of extras empty instead of naming them unknown")
     p.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

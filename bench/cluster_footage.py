@@ -7,8 +7,8 @@ bench/faces_accuracy.py does, and cached in the same `--work-dir` layout). Then:
 2. `cluster --faces` the training videos; each stored face's true person (`_face_metrics.true_people`) gives the
    clusters' purity and the names a person types to cover 90% of the cast's faces (`_face_metrics.cluster_figures`:
    clusters largest first by their majority actor's faces; the limit is 2 x the number of actors);
-3. those names, each cluster named after its majority actor, are written as `clusters.csv` -- the labels a person
-   gives by naming clusters -- and `compare-models --faces` trains from them alone, and from the full per-second
+3. those names, each cluster named after its majority actor, and `unknown` on the clusters whose majority is not in
+   the cast (unless `--no-unknown`), are written as `clusters.csv` -- the labels a person gives by naming clusters -- and `compare-models --faces` trains from them alone, and from the full per-second
    truth (`video,start,end,label` intervals); `score --faces` scores the held-out videos with each model, and
    `_face_metrics.evaluate` gives the worst per-actor screen-time error (% of the held-out duration) of both.
 
@@ -73,9 +73,14 @@ def run_seed(seed: int, work: Path, args) -> dict:
             people += true_people(by_id[units.video[u]], table.time_s[rows], table.box_px()[rows]).tolist()
         ids, people = np.array(ids, dtype=object), np.array(people, dtype=object)
         names = _names(ids, people, CAST)
+        if not args.no_unknown:  # the clusters of people not in the cast, named so
+            names.update({c: "unknown" for c in sorted(set(ids.tolist()) - {"blurred"} - set(names))
+                          if _majority(people[ids == c]) not in CAST})
         return names, {"seed": seed, "cluster_s": round(cluster_s, 2), "threshold": run.clustering.threshold,
                        "min_quality": min_quality, "clusters": sum(not c.is_blurred for c in run.clustering.clusters),
-                       **cluster_figures(ids, people, cast=CAST, apart=("blurred",)), "names_typed": len(names),
+                       **cluster_figures(ids, people, cast=CAST, apart=("blurred",)),
+                       "names_typed": sum(n != "unknown" for n in names.values()),
+                       "clusters_named_unknown": sum(n == "unknown" for n in names.values()),
                        "cast_faces_named": round(_named_share(ids, people, names, CAST), 4)}
 
     for threshold in args.sweep_thresholds:
@@ -120,10 +125,15 @@ def _names(ids: np.ndarray, people: np.ndarray, cast) -> dict:
     return names
 
 
+def _majority(values: np.ndarray) -> str:
+    names, counts = np.unique(values.astype(str), return_counts=True)
+    return str(names[np.argmax(counts)])
+
+
 def _named_share(ids: np.ndarray, people: np.ndarray, names: dict, cast) -> float:
     """The share of the cast's faces that the typed names label right."""
     n_cast = int(np.isin(people, list(cast)).sum())
-    right = sum(int(np.sum((ids == c) & (people == who))) for c, who in names.items())
+    right = sum(int(np.sum((ids == c) & (people == who))) for c, who in names.items() if who in cast)
     return right / max(n_cast, 1)
 
 
@@ -135,9 +145,10 @@ def main(argv=None) -> dict:
     p.add_argument("--duration-s", type=float, default=60.0)
     p.add_argument("--image-size", type=int, default=32, help="VGG16 input size of the frame features (unused by faces)")
     p.add_argument("--threshold", type=float, default=None, help="cluster's --threshold [default: its own]")
-    p.add_argument("--min-quality", type=float, default=0.4, help="cluster's --face-min-quality")
+    p.add_argument("--min-quality", type=float, default=0.3, help="cluster's --face-min-quality")
     p.add_argument("--sweep-thresholds", default="", help="also print the cluster figures (no models) at these thresholds")
-    p.add_argument("--sweep-qualities", default="0.4", help="... and these --face-min-quality values")
+    p.add_argument("--sweep-qualities", default="0.3", help="... and these --face-min-quality values")
+    p.add_argument("--no-unknown", action="store_true", help="leave the clusters of extras empty instead of naming them unknown")
     p.add_argument("--models", default="logreg")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--jobs", type=int, default=1)

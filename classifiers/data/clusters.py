@@ -4,9 +4,10 @@
 ``X.members.csv`` (`members_path`): one row per face (``cluster,video,time_s,x,y,w,h,track``, the box in the
 video's pixels, `track` the track's number in this clustering) or per shot (``cluster,video,start_s,end_s,shot``).
 A name given to a cluster names all its members; the same name on two clusters merges them; a row
-``cluster,track,name`` (or ``cluster,shot,name``) names one track (shot) of a cluster, splitting it; an empty name or
-``unknown`` leaves those members out. Faces become per-face labels (`classifiers.data.face_clusters`), shots intervals
-(`cluster_label_table`) that every frame command reads.
+``cluster,track,name`` (or ``cluster,shot,name``) names one track (shot) of a cluster, splitting it; an empty name
+leaves those members out. ``unknown`` (any case) says they are people not in the cast: faces become the face model's
+unknown class, as ``unknown`` does in a track-name file; shots are left out. Faces become per-face labels
+(`classifiers.data.face_clusters`), shots intervals (`cluster_label_table`) that every frame command reads.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .table import LabelRow, LabelTable
 
 FACE_MEMBERS = ("cluster", "video", "time_s", "x", "y", "w", "h", "track")
 SHOT_MEMBERS = ("cluster", "video", "start_s", "end_s", "shot")
-LEFT_OUT = "unknown"  # a name that leaves its members out, as an empty one does
+NOT_CAST = "unknown"  # people not in the cast: the face model's unknown class (classifiers.chain.face_decide.UNKNOWN)
 TIME_MATCH_S = 5e-4  # members' times are written to the microsecond; samples lie at least a frame apart
 BOX_MATCH_PX = 1.0  # members' boxes are written to 0.1 px
 
@@ -144,10 +145,10 @@ def _unquoted(text: str) -> str:
 
 
 def _name(file_name: str, line: int, text: str) -> str:
-    """A cell's name: '' for an empty cell or `LEFT_OUT`."""
+    """A cell's name: '' for an empty cell, `NOT_CAST` for any case of it."""
     text = _unquoted(text)
-    if not text or text.lower() == LEFT_OUT:
-        return ""
+    if not text or text.lower() == NOT_CAST:
+        return text.lower()
     try:
         return checked_name(text, limit=MAX_LABEL_CHARS)
     except ValueError as err:
@@ -226,9 +227,9 @@ def cluster_label_table(path: str | Path, text: str, *, multi_label: bool, none_
         raise LabelsInvalid(f"{names.path.name} names clusters of faces ({names.members_path.name} lists faces); use it "
                             "with --faces, or cluster without --faces for clusters of shots")
     rows = [LabelRow(m.video, m.start_s, m.end_s, name, m.line, where=f"{names.members_path.name} line {m.line}")
-            for m, name in zip(names.members, names.name) if name]
+            for m, name in zip(names.members, names.name) if name and name != NOT_CAST]  # shots: no unknown class
     if not rows:
-        raise LabelsInvalid(f"{names.path.name} names no cluster; fill in the name column (an empty name or "
-                            f"{LEFT_OUT!r} leaves a cluster out)")
+        raise LabelsInvalid(f"{names.path.name} names no cluster; fill in the name column (an empty name leaves a "
+                            "cluster out)")
     check_table(names.path.name, "intervals", rows, multi_label, none_label)
     return LabelTable(names.path, "intervals", rows, multi_label, none_label)

@@ -1,8 +1,9 @@
 """Named clusters of faces as per-face labels (issue 25): a filled ``clusters.csv`` of `cluster --faces`, its members
 file (`classifiers.data.clusters`) matched to the store's faces by video, time and box.
 
-A face of a named cluster (or track) gets the name (``how`` 'cluster'); a sample whose every face is named is
-labelled, with those names on screen, so held-out scoring knows who is there; faces left out get no label.
+A face of a named cluster (or track) gets the name (``how`` 'cluster'; ``unknown``: `UNKNOWN`, someone not in the
+cast); a sample whose every face is named is labelled, with those actors on screen, so held-out scoring knows who is
+there; faces left out (an empty name) get no label.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 from classifiers.chain.face_decide import UNKNOWN
 from featurestore.errors import LabelsInvalid
 
-from .clusters import BOX_MATCH_PX, LEFT_OUT, TIME_MATCH_S, ClusterNames, read_cluster_names
+from .clusters import BOX_MATCH_PX, TIME_MATCH_S, ClusterNames, read_cluster_names
 from .face_labels import VideoFaceLabels, check_actor_names
 from .names import resolve_video
 from .table import LabelRow
@@ -29,8 +30,8 @@ def cluster_face_labels(path: str | Path, text: str, grids) -> dict:
     """
     names = read_cluster_names(path, text)
     if not names.names:
-        raise LabelsInvalid(f"{names.path.name} names no cluster; fill in the name column (an empty name or "
-                            f"{LEFT_OUT!r} leaves a cluster out)")
+        raise LabelsInvalid(f"{names.path.name} names no cluster; fill in the name column (an empty name leaves a "
+                            "cluster out)")
     check_actor_names(names.path.name, set(names.names) - {UNKNOWN})
     by_video: dict[str, list] = {}
     for m, name in zip(names.members, names.name):
@@ -50,7 +51,7 @@ def cluster_face_labels(path: str | Path, text: str, grids) -> dict:
             faces = np.flatnonzero(sample == i)
             if np.all(v.label[faces] != ""):
                 v.labelled[i] = True
-                v.actors_at[i] = tuple(sorted(set(v.label[faces].tolist())))
+                v.actors_at[i] = tuple(sorted(set(v.label[faces].tolist()) - {UNKNOWN}))
         out[video_id] = v
     return out
 
