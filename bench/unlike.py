@@ -3,11 +3,12 @@
 Three kinds of footage, made here (issue 26): generated cartoons (`cartoons.synthetic`: training rooms, and
 held-out rooms, motion and framing the training never showed), live-action-like clips composed from real face
 photos (`cartoons.photo_clips`: a held-out clip shows photos no training clip did), and synthetic test footage
-(ffmpeg's ``testsrc2`` and grey noise). Per seed, two models are trained by `compare_models` (the defaults'
-stage choice, ``--models``): one on the cartoons, one on the photo clips; each scores every video it was not
-trained on through `score_videos`, and the bench reports per video the distance to the training samples after
-the per-video stages (the check before issue 26) and as embedded (issue 26), each against its threshold, and
-the flag.
+(ffmpeg's ``testsrc2`` and grey noise). Per seed, models are trained by `compare_models` (``--models``) on the
+cartoons and on the photo clips, with each ``--feature-norms`` setting (``center``: every video centred, the case
+that hid live action from the check before issue 26; ``auto``: as cross-validation chooses); each scores every
+video it was not trained on through `score_videos`, and the bench reports per video the distance to the
+training samples after the per-video stages (the check before issue 26) and as embedded (issue 26), each
+against its threshold, and the flag.
 
     .venv/bin/python bench/unlike.py --seeds 0,1,2               # VGG16 with seeded random weights, 224 px
     .venv/bin/python bench/unlike.py --seeds 0 --features imagenet   # the ImageNet-pretrained stand-in's features
@@ -74,11 +75,12 @@ def run_seed(work: Path, seed: int, args) -> list[dict]:
     labels = {"cartoon": write_interval_labels(work / f"cartoon-labels-s{seed}.csv", footage["cartoon"]),
               "photo": write_clip_labels(work / f"photo-labels-s{seed}.csv", footage["photo"])}
     rows = []
-    for trained, labels_path in labels.items():
-        model_path = work / f"model-{trained}-s{seed}-{args.features}.skops"
+    for (trained, labels_path), norm in ((t, n) for t in labels.items() for n in args.feature_norms):
+        model_path = work / f"model-{trained}-s{seed}-{args.features}-{norm}.skops"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            comparison = compare_models(store, labels_path, out_path=model_path, models=args.models, n_jobs=args.jobs)
+            comparison = compare_models(store, labels_path, out_path=model_path, models=args.models, n_jobs=args.jobs,
+                                        feature_norm=norm)
             others = [v.path for kind, vs in footage.items() if kind != trained for v in vs]
             scored = score_videos(others, model_path=model_path, store_path=store)
         ref = comparison.familiarity
@@ -87,7 +89,8 @@ def run_seed(work: Path, seed: int, args) -> list[dict]:
             kind = kinds[video.video_id]
             own = kind.startswith(trained)
             rows.append({
-                "seed": seed, "trained_on": trained, "stages": f"{comparison.feature_norm}, {comparison.context_s:g} s",
+                "seed": seed, "trained_on": trained, "feature_norm": norm,
+                "stages": f"{comparison.feature_norm}, {comparison.context_s:g} s",
                 "video": video.video_id, "kind": kind, "should_flag": not own,
                 "staged_distance": video.training_distance, "staged_threshold": ref.threshold,
                 "staged_flag": bool(ref.threshold is not None and video.training_distance > ref.threshold),
@@ -107,11 +110,12 @@ def print_table(rows: list[dict]) -> None:
         print(f"{r['seed']:4d} {r['trained_on']:10} {r['stages']:12} {r['video']:22} {r['kind']:17} "
               f"{r['staged_distance']:.2f}/{r['staged_threshold']:.2f}".ljust(86) + f" {raw:>14} "
               f"{'yes' if r['flagged'] else 'no':>5} {'yes' if r['should_flag'] else 'no':>5}")
-    other = [r for r in rows if r["should_flag"]]
-    own = [r for r in rows if not r["should_flag"]]
-    print(f"\nother kinds flagged: {sum(r['flagged'] for r in other)} of {len(other)} (staged distance alone, the check "
-          f"before issue 26: {sum(r['staged_flag'] for r in other)}); held-out footage of the trained kind flagged: "
-          f"{sum(r['flagged'] for r in own)} of {len(own)}")
+    for norm in dict.fromkeys(r["feature_norm"] for r in rows):
+        other = [r for r in rows if r["should_flag"] and r["feature_norm"] == norm]
+        own = [r for r in rows if not r["should_flag"] and r["feature_norm"] == norm]
+        print(f"\n--feature-norm {norm}: other kinds flagged: {sum(r['flagged'] for r in other)} of {len(other)} "
+              f"(staged distance alone, the check before issue 26: {sum(r['staged_flag'] for r in other)}); held-out "
+              f"footage of the trained kind flagged: {sum(r['flagged'] for r in own)} of {len(own)}")
 
 
 def parse_args(argv=None):
@@ -123,11 +127,13 @@ def parse_args(argv=None):
     p.add_argument("--duration-s", type=float, default=30.0)
     p.add_argument("--image-size-px", type=int, default=224)
     p.add_argument("--models", default="logreg", help="compare-models --models (the check does not depend on it)")
+    p.add_argument("--feature-norms", default="center,auto", help="compare-models --feature-norm of each model trained")
     p.add_argument("--jobs", type=int, default=-1)
     p.add_argument("--work-dir", type=Path, help="keep videos, stores and models here and reuse them")
     args = p.parse_args(argv)
     args.seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
+    args.feature_norms = [m.strip() for m in args.feature_norms.split(",") if m.strip()]
     return args
 
 
@@ -140,6 +146,7 @@ def main(argv=None) -> dict:
         rows = [r for seed in args.seeds for r in run_seed(work, seed, args)]
     print_table(rows)
     report = {"bench": "unlike", "features": args.features, "seeds": args.seeds, "n_train": args.n_train,
+              "feature_norms": args.feature_norms,
               "duration_s": args.duration_s, "image_size_px": args.image_size_px, "models": args.models,
               "wall_s": time.perf_counter() - start, "machine": machine(),
               "versions": library_versions(("numpy", "scikit-learn", "tensorflow")), "rows": rows}
