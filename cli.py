@@ -73,7 +73,7 @@ def _show_warnings() -> None:
 @app.command(cls=Command, epilog="""
     {prog} embed ep1.mp4 ep2.mkv --store features.h5
     {prog} embed "Tom and Jerry.mp4" --name tj01 --fps 2
-    {prog} embed ep1.mp4 --backbone efficientnet-lite0 --store lite.h5
+    {prog} embed ep1.mp4 --backbone efficientnet-lite0 -s lite.h5
 """)
 def embed(
     videos: list[Path] = typer.Argument(..., metavar="VIDEO", help="Video files (mp4, avi, mkv, mov, ...), or folders: the videos directly in each.", show_default=False),
