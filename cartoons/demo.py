@@ -22,8 +22,8 @@ from featurestore.embedding.config import EmbeddingConfig
 from featurestore.embedding.runtime import build_embedder
 from featurestore.pipeline import embed_videos
 
-#: `quick=True`: tiny settings for a smoke test (2 + 1 videos of 20 s, 32 px, two models).
-QUICK = {"duration_s": 20.0, "n_train": 2, "n_test": 1, "image_size_px": 32, "models": ["logreg", "lightgbm"]}
+#: `quick=True`: tiny settings for a smoke test (2 + 1 videos of 20 s, 96 px: a pretrained backbone reads little at 32, two models).
+QUICK = {"duration_s": 20.0, "n_train": 2, "n_test": 1, "image_size_px": 96, "models": ["logreg", "lightgbm"]}
 
 
 @dataclass

@@ -240,7 +240,10 @@ def embed_videos(
     if store.mode != "a":
         store = FeatureStore(store_path, mode="a", config=config.identity(), weights_path=config.weights_path)
         copies = ContentIndex(store)
-    infos = {path: probe(path) for video_id, path in jobs if states[video_id][0] != "stored"}  # unreadable: fails now
+    copyable = {video_id: copies.find(fingerprints[path], rates[video_id], exclude=video_id) is not None
+                for video_id, path in jobs}  # a byte-identical copy is probed only if its copy fails (issue 27)
+    infos = {path: probe(path) for video_id, path in jobs
+             if states[video_id][0] != "stored" and not copyable[video_id]}  # unreadable: fails now
     for video_id, path in jobs:
         fps = infos[path].fps if path in infos else 0.0
         if fps > 0 and rates[video_id] > fps * 1.01:

@@ -116,3 +116,20 @@ def test_the_copy_command_imports_no_keras(tmp_path):
     again = subprocess.run([sys.executable, "-c", script, "embed", str(tmp_path / "copy.avi"), *common], cwd=ROOT,
                            capture_output=True, text=True, check=True)
     assert "copied" in again.stdout and again.stdout.strip().endswith("[]"), again.stdout
+
+
+def test_a_copy_whose_source_fails_is_probed_and_embedded_after_all(tmp_path, video_5s, stand_in, monkeypatch):
+    """The copy is planned without probing the file; if taking the stored features fails (a damaged or removed
+    source), the video is probed then and embedded."""
+    import featurestore.pipeline as pipeline
+    from featurestore import EmbeddingConfig, embed_videos
+
+    config = EmbeddingConfig(weights="random", image_size_px=32)
+    embed_videos([video_5s], tmp_path / "f.h5", config=config, make_embedder=stand_in)
+    copy = tmp_path / "copy.mp4"
+    shutil.copyfile(video_5s, copy)
+    probed = []
+    monkeypatch.setattr(pipeline, "probe", lambda p: probed.append(p) or pytest.fail("a copy was probed up front"))
+    monkeypatch.setattr(pipeline, "copy_stored", lambda *args: None)  # the source cannot be read
+    [report] = embed_videos([copy], tmp_path / "f.h5", config=config, make_embedder=stand_in)
+    assert report.status == "new" and report.n_embedded == report.n_samples == 6

@@ -189,10 +189,15 @@ def test_other_weights_in_the_package_are_refused(tmp_path, monkeypatch):
 
 
 def test_int8_is_refused_where_it_keeps_too_little():
+    from featurestore.embedding.openvino import check_int8_offered
+    from featurestore.embedding.runtime import build_embedder
+    from featurestore.errors import PrecisionUnsupported
+
     for name in PACKAGED:
-        with pytest.raises(InvalidParameter, match=f"int8 is not offered for --backbone {name}.*cosine"):
-            EmbeddingConfig(weights="random", backbone=name, precision="int8")
-    assert EmbeddingConfig(weights="random", precision="int8").runtime == "openvino"  # VGG16 keeps 0.9999
+        config = EmbeddingConfig(weights="random", backbone=name, precision="int8")
+        with pytest.raises(PrecisionUnsupported, match=f"int8 is not offered for --backbone {name}.*cosine"):
+            build_embedder.check(config)
+    check_int8_offered(EmbeddingConfig(weights="random", precision="int8"))  # VGG16 keeps 0.9999
 
 
 def test_unknown_backbone_is_a_usage_error():

@@ -40,7 +40,7 @@ def test_demo_quick_runs_end_to_end(tmp_path, capsys, monkeypatch):
     assert "not in the Keras cache" in err and "using efficientnet-lite0" in err  # the weights used are announced
     assert "RANDOM" not in err
 
-    store = demo_dir / "features-efficientnet-lite0-imagenet-32px.h5"
+    store = demo_dir / "features-efficientnet-lite0-imagenet-96px.h5"
     for path in (demo_dir / "best.skops", demo_dir / "labels.csv", store, demo_dir / "result.json",
                  demo_dir / "segments.csv", demo_dir / "timeline.png", demo_dir / "report.html"):
         assert path.is_file() and str(path) in out, path

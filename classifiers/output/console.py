@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from classifiers.selection.cv import CVPlan
 from classifiers.chain.smoothing import Smoother
 from classifiers.chain.timeline import total_interval
 
 from .notes import likely_range_words
 
 from .face_console import face_board_table, face_label_lines, face_screen_time_tables
+
+if TYPE_CHECKING:  # scikit-learn's import costs `embed` ~2 s of start-up (issue 27)
+    from classifiers.selection.cv import CVPlan
 
 
 def folds_table(plan: CVPlan) -> Group:

@@ -133,10 +133,6 @@ class EmbeddingConfig:
             raise InvalidParameter("runtime", f"must be one of {', '.join(RUNTIMES)}, got {self.runtime!r}")
         if self.precision == "int8" and self.runtime != "openvino":
             raise InvalidParameter("runtime", "--precision int8 runs on OpenVINO; use --runtime openvino (the default for int8)")
-        net = backbone(self.backbone)
-        if self.precision == "int8" and net.int8_refusal:
-            raise InvalidParameter("precision", f"int8 is not offered for --backbone {net.name}: {net.int8_refusal}; use "
-                                                "float32 (or bfloat16 where the machine has it)")
         if not self.weights_id:
             object.__setattr__(self, "weights_id", weights_identity(self.weights, self.backbone))
 

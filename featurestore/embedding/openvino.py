@@ -56,6 +56,14 @@ def check_openvino(precision: str, core=None) -> None:
                                        "--precision float32 or int8")
 
 
+def check_int8_offered(config: EmbeddingConfig) -> None:
+    """PrecisionUnsupported, in one line, for int8 of a backbone whose features it keeps too little of."""
+    net = BACKBONES[config.backbone]
+    if config.precision == "int8" and net.int8_refusal:
+        raise PrecisionUnsupported(f"--precision int8 is not offered for --backbone {net.name}: {net.int8_refusal}; "
+                                   "use --precision float32 (or bfloat16 where the machine has it)")
+
+
 def openvino_versions() -> dict[str, str | None]:
     """Versions of the libraries that build and run the OpenVINO network (None where not installed)."""
     from featurestore.provenance import library_versions
@@ -82,7 +90,9 @@ class OpenVINOEmbedder:
         int8: digest of the preprocessed calibration batch the network was quantised on ('' otherwise).
     """
 
-    def __init__(self, config: EmbeddingConfig, batch_size: int = 32):
+    def __init__(self, config: EmbeddingConfig, batch_size: int = 32, *, allow_refused_int8: bool = False):
+        if not allow_refused_int8:  # benches measure what int8 would keep (bench/_fidelity.py)
+            check_int8_offered(config)
         ov = import_openvino(config.precision)
         core = ov.Core()
         check_openvino(config.precision, core)

@@ -44,8 +44,9 @@ class EmbedderFactory:
         from .vgg16 import check_imagenet_weights
 
         if config.runtime == "openvino":
-            from .openvino import check_openvino
+            from .openvino import check_int8_offered, check_openvino
 
+            check_int8_offered(config)
             check_openvino(config.precision)
         else:
             from .backend import check_precision, current_device

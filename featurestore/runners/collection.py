@@ -31,7 +31,7 @@ class Candidate:
     sample_fps: float
     decode: str
     status: str
-    info: VideoInfo
+    info: VideoInfo | None  # None: not probed yet (a byte-identical copy of a stored video)
 
 
 class Collection:
@@ -117,6 +117,10 @@ class Collection:
                 continue
             self._locks[cand.video_id] = stack
             self.current = cand.video_id
+            if cand.info is None:  # its copy failed: it is embedded after all
+                from featurestore.video.pyav import probe
+
+                cand.info = probe(cand.path)
             work = VideoWork(self.store, cand.video_id, cand.path, cand.fingerprint, self.config, cand.sample_fps,
                              cand.decode, status, cand.info, self.faces)
             work.find_cuts()
@@ -177,5 +181,5 @@ class Collection:
 
 
 def _estimate(cand: Candidate) -> int:
-    estimate = cand.info.duration_estimate_s
+    estimate = cand.info.duration_estimate_s if cand.info is not None else 0.0
     return max(1, int(math.ceil(estimate * cand.sample_fps - 1e-9))) if estimate > 0 else 1

@@ -42,7 +42,7 @@ def choose_workers(workers: int | None, candidates: list[Candidate]) -> int:
         if workers < 0:
             raise ValueError(f"workers must be >= 0, got {workers}")
         return workers
-    seconds = sum(c.info.duration_estimate_s for c in candidates if c.status != "stored")
+    seconds = sum(c.info.duration_estimate_s for c in candidates if c.status != "stored" and c.info is not None)
     return usable_cores() if seconds >= AUTO_PROCESSES_MIN_S else 0
 
 
