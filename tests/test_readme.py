@@ -26,7 +26,7 @@ SETUP_COMMANDS = [
     "pip install -e '.[test]' && python -m pytest -q             # the test suite (needs ffmpeg for some videos; .ci/run installs it)",
 ]
 FIVE_COMMANDS = ["embed", "compare-models", "score", "suggest-labels", "check-store"]
-DOC_PAGES = ["embed", "cluster", "compare-models", "score", "suggest-labels", "check-store", "labels", "store",
+DOC_PAGES = ["embed", "backbones", "cluster", "compare-models", "score", "suggest-labels", "check-store", "labels", "store",
              "benchmarks", "architecture"]
 PACKAGES = ("featurestore", "classifiers", "cartoons", "screentime")
 SCRIPT_FOLDERS = ("bench", "tests")  # folders of scripts, not packages: named by path
