@@ -208,3 +208,17 @@ def test_unknown_backbone_is_a_usage_error():
 def test_installed_backbones_follow_the_fallback_order():
     names = installed_backbones()
     assert names == [n for n in ("efficientnet-lite0", "squeezenet", "mobilenet-v2") if n in names]
+
+
+def test_converted_weights_are_cached_by_the_files_digest(tmp_path, monkeypatch):
+    installed("squeezenet")
+    from featurestore.embedding import keras_build, squeezenet
+
+    monkeypatch.setenv("SCREENTIME_CACHE", str(tmp_path))
+    path = BACKBONES["squeezenet"].imagenet_weights()
+    first = keras_build.converted_weights("squeezenet", path)
+    assert len(list((tmp_path / "backbones").glob("squeezenet-*.npz"))) == 1
+    monkeypatch.setattr(squeezenet, "converted", lambda p: pytest.fail("converted again"))
+    again = keras_build.converted_weights("squeezenet", path)
+    assert first.keys() == again.keys()
+    assert all(np.array_equal(a, b) for k in first for a, b in zip(first[k], again[k]))
