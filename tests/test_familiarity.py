@@ -129,10 +129,17 @@ def test_footage_whose_difference_centring_removes_is_flagged_by_the_uncentred_c
     assert got["own0"].raw_training_distance < ref.raw.threshold
 
 
-def test_without_per_video_stages_there_is_one_reference(tmp_path):
+def test_without_per_video_stages_the_raw_reference_is_power_normalised(tmp_path):
+    from classifiers.chain.familiarity import power_normalise
     from classifiers.compare import compare_models
+    from featurestore.store.store import FeatureStore
 
     store, labels = kind_store(tmp_path, offset=8.0)
     result = compare_models(store, labels, models=["logreg"], feature_norm="none", context_s=0.0)
-    assert result.familiarity.raw is None and result.familiarity.threshold is not None
-    assert "raw" not in result.familiarity.describe()
+    ref = result.familiarity
+    assert ref.threshold is not None and ref.raw is not None and ref.raw.threshold is not None
+    assert set(ref.describe()["raw"]) == {"threshold", "held_out"}
+    X = np.vstack([FeatureStore(store).read(f"t{i}.mp4").features for i in range(4)])
+    assert np.allclose(ref.raw.mean, power_normalise(X).mean(axis=0), atol=1e-4)  # not the features as they are
+    assert not np.allclose(ref.raw.mean, X.mean(axis=0), atol=1e-2)
+    assert np.allclose(power_normalise(np.array([[-4.0, 0.0, 9.0]])), [[-2.0, 0.0, 3.0]])
