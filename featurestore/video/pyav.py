@@ -112,15 +112,11 @@ def probe(path: str | os.PathLike) -> VideoInfo:
 
 
 def display_aspect(path: str | os.PathLike) -> float:
-    """Width / height of `path`'s frames as players show them: the stored size with the stream's sample aspect ratio
-    applied (anamorphic video: 720 x 576 stored, 16:9 shown; issue 26). Raises VideoUnreadable."""
+    """Width / height of the frames as players show them: stored size x sample aspect ratio (anamorphic; issue 26)."""
     container, stream = _open(check_video_path(path))
-    try:
-        width, height = stream.codec_context.width, stream.codec_context.height
-        sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
-        return width * (float(sar) if sar and float(sar) > 0 else 1.0) / height if height else 4 / 3
-    finally:
-        container.close()
+    with container:
+        ctx, sar = stream.codec_context, stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
+        return ctx.width * (float(sar) if sar and float(sar) > 0 else 1.0) / ctx.height if ctx.height else 4 / 3
 
 
 def _fps(stream) -> float:
