@@ -34,11 +34,16 @@ def test_a_clip_of_another_kind_is_flagged_and_a_held_out_clip_of_its_own_kind_i
     d, models, _ = two_models
     cartoon = make_video(tmp_path / "cartoon.mp4", duration_s=20, seed=3).path
     code, _, err = run(["score", d / "held out.avi", cartoon, "--model", models["single"], "--store", d / "f.h5",
-                        "--json", tmp_path / "r.json", "--report", tmp_path / "r.html"], capsys)
+                        "--json", tmp_path / "r.json", "--report", tmp_path / "r.html", "--vtt", tmp_path / "subs"], capsys)
     assert code == 0, err
     doc = json.loads((tmp_path / "r.json").read_text())
     own, other = doc["videos"]
     assert own["unlike_training"] is False and other["unlike_training"] is True
+    assert own["warning"] is None and other["warning"].startswith("unlike the training videos")  # issue 26: every output
+    vtt = (tmp_path / "subs" / "cartoon.vtt").read_text()
+    assert vtt.startswith("WEBVTT\n\nNOTE screentime: cartoon.mp4 is unlike the training videos")
+    assert "[unlike the training videos: its screen time may be far off]" in vtt.split("-->", 1)[1].split("\n\n")[0]
+    assert "unlike" not in (tmp_path / "subs" / "held out.vtt").read_text()
     threshold = doc["model"]["unlike_training"]["threshold"]
     assert own["training_distance"] < threshold < other["training_distance"]
     assert sorted(doc["model"]["unlike_training"]["held_out"]) == ["ep0.avi", "ep1.avi", "ep2.avi"]
