@@ -136,10 +136,10 @@ def compare_models(
 
     `feature_norm` is "none", "center" or "auto"; `context_s` a window in seconds or "auto" (a value of
     `classifiers.chain.stages.CONTEXT_GRID_S`). With "auto", logistic regression scores every normalisation x
-    window pair on the same folds first, and the pair chosen is used for every model. `selection` ("one-se", the
-    default: the best mean of the joint stage grid, and the simplest model within one standard error of the best;
-    "best": the best mean, stages one after the other; "one-se-all": the one-SE rule for the stages too) chooses
-    the stages and the winner (`classifiers.selection.choice`); each model's smoothing is its best mean.
+    window pair on the same folds first, and the pair chosen is used for every model. `selection` ("best", the
+    default: the best mean, stages one after the other; "one-se": the best mean of the joint stage grid and the
+    simplest model within one standard error of the best; "one-se-all": the one-SE rule for the stages too)
+    chooses the stages and the winner (`classifiers.selection.choice`); each model's smoothing is its best mean.
     `interval_method` is how the saved model's intervals are made (`classifiers.chain.intervals.METHODS`).
 
     Labels are read as in `classifiers.data.join.read_labels` (`video`, `classes` for the tutorial format;

@@ -34,11 +34,16 @@ def test_a_clip_of_another_kind_is_flagged_and_a_held_out_clip_of_its_own_kind_i
     d, models, _ = two_models
     cartoon = make_video(tmp_path / "cartoon.mp4", duration_s=20, seed=3).path
     code, _, err = run(["score", d / "held out.avi", cartoon, "--model", models["single"], "--store", d / "f.h5",
-                        "--json", tmp_path / "r.json", "--report", tmp_path / "r.html"], capsys)
+                        "--json", tmp_path / "r.json", "--report", tmp_path / "r.html", "--vtt", tmp_path / "subs"], capsys)
     assert code == 0, err
     doc = json.loads((tmp_path / "r.json").read_text())
     own, other = doc["videos"]
     assert own["unlike_training"] is False and other["unlike_training"] is True
+    assert own["warning"] is None and other["warning"].startswith("unlike the training videos")  # issue 26: every output
+    vtt = (tmp_path / "subs" / "cartoon.vtt").read_text()
+    assert vtt.startswith("WEBVTT\n\nNOTE screentime: cartoon.mp4 is unlike the training videos")
+    assert "[unlike the training videos: its screen time may be far off]" in vtt.split("-->", 1)[1].split("\n\n")[0]
+    assert "unlike" not in (tmp_path / "subs" / "held out.vtt").read_text()
     threshold = doc["model"]["unlike_training"]["threshold"]
     assert own["training_distance"] < threshold < other["training_distance"]
     assert sorted(doc["model"]["unlike_training"]["held_out"]) == ["ep0.avi", "ep1.avi", "ep2.avi"]
@@ -129,10 +134,17 @@ def test_footage_whose_difference_centring_removes_is_flagged_by_the_uncentred_c
     assert got["own0"].raw_training_distance < ref.raw.threshold
 
 
-def test_without_per_video_stages_there_is_one_reference(tmp_path):
+def test_without_per_video_stages_the_raw_reference_is_power_normalised(tmp_path):
+    from classifiers.chain.familiarity import power_normalise
     from classifiers.compare import compare_models
+    from featurestore.store.store import FeatureStore
 
     store, labels = kind_store(tmp_path, offset=8.0)
     result = compare_models(store, labels, models=["logreg"], feature_norm="none", context_s=0.0)
-    assert result.familiarity.raw is None and result.familiarity.threshold is not None
-    assert "raw" not in result.familiarity.describe()
+    ref = result.familiarity
+    assert ref.threshold is not None and ref.raw is not None and ref.raw.threshold is not None
+    assert set(ref.describe()["raw"]) == {"threshold", "held_out"}
+    X = np.vstack([FeatureStore(store).read(f"t{i}.mp4").features for i in range(4)])
+    assert np.allclose(ref.raw.mean, power_normalise(X).mean(axis=0), atol=1e-4)  # not the features as they are
+    assert not np.allclose(ref.raw.mean, X.mean(axis=0), atol=1e-2)
+    assert np.allclose(power_normalise(np.array([[-4.0, 0.0, 9.0]])), [[-2.0, 0.0, 3.0]])

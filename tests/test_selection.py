@@ -65,7 +65,7 @@ def test_the_joint_stage_grid_is_every_pair_simplest_first_and_sequential_for_be
 
 
 def test_an_unknown_selection_is_refused_by_name():
-    with pytest.raises(ValueError, match="selection must be one of one-se, best, one-se-all, got 'median'"):
+    with pytest.raises(ValueError, match="selection must be one of best, one-se, one-se-all, got 'median'"):
         choose(rows((0.8, 0.1)), "macro_f1", model_simplicity(["logreg"]), "median")
 
 

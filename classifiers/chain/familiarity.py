@@ -11,13 +11,15 @@ mean, the top principal axes, and up to `MAX_REFERENCES` samples projected on th
 - A video's distance is the median over its samples (at most `MAX_SCORED_SAMPLES`, spread evenly): a few
   odd frames do not flag a video, a video mostly unlike training does.
 - Centring removes each video's mean (`classifiers.chain.stages`), and with it much of what makes a video of
-  another kind look different: a live-action phone call, centred, sat among centred cartoons (issue 26). So a
-  model with per-video stages keeps a second reference, `raw`, of the features as embedded (no stage), with
-  its own threshold from the same held-out videos; a video is unlike the training videos when either distance
-  is beyond its threshold.
+  another kind look different: a live-action phone call, centred, sat among centred cartoons (issue 26). So the
+  model keeps a second reference, `raw`, of the features as embedded (no stage), power-normalised (the signed
+  square root of each value, `power_normalise`: the few large ReLU activations no longer drown the many small
+  ones that tell footage kinds apart), with its own threshold from the same held-out videos; a video is unlike
+  the training videos when either distance is beyond its threshold (bench/unlike.py).
 - The threshold comes from cross-validation: every whole held-out video's distance to the reference of
   its fold's training samples (in the units of the reference of all of them: a fold without its most unusual
-  video has a smaller spread, and in its own units the held-out video would look further than it is), the very computation `score` makes for a new video against the reference of
+  video has a smaller spread, and in its own units the held-out video would look further than it is), the
+  very computation `score` makes for a new video against the reference of
   all training samples (`SavedModel.training_distance`). A new video is unlike the training videos when
   its distance exceeds ``MARGIN`` x the furthest held-out video's (and `MIN_THRESHOLD`): one held-out video
   of a few is the furthest by chance, and a fold's reference has fewer videos than the final model's, so
@@ -65,8 +67,8 @@ class TrainingReference:
     held_out : dict of str to float
         Each whole held-out video's distance to its fold's training samples.
     raw : TrainingReference or None
-        The same of the features as embedded, before the per-video stages (issue 26); None where the stages
-        change nothing (no normalisation, no context) or in model files saved before.
+        The same of the features as embedded, before the per-video stages, power-normalised (`power_normalise`,
+        issue 26); None in model files saved before.
     """
 
     mean: np.ndarray
@@ -113,7 +115,8 @@ class TrainingReference:
              "scale": float(self.scale), "threshold": self.threshold, "held_out": dict(self.held_out),
              "margin": MARGIN, "method": "median nearest-training-sample distance, staged features"}
         if self.raw is not None:
-            d["raw"] = {**self.raw.to_dict(), "method": "median nearest-training-sample distance, features as embedded"}
+            d["raw"] = {**self.raw.to_dict(), "method": "median nearest-training-sample distance, features as embedded, "
+                                                        "signed square root"}
         return d
 
     @classmethod
@@ -131,6 +134,12 @@ class TrainingReference:
         if self.raw is not None:
             d["raw"] = {k: v for k, v in self.raw.describe().items() if k != "margin"}
         return d
+
+
+def power_normalise(features: np.ndarray) -> np.ndarray:
+    """The signed square root of each value, shape kept, float32: what the `raw` reference compares (issue 26)."""
+    x = np.asarray(features, dtype=np.float32)
+    return np.sign(x) * np.sqrt(np.abs(x))
 
 
 def fit_reference(staged: np.ndarray, *, seed: int = 0, scale: float | None = None) -> TrainingReference:

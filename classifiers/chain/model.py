@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from .decision import on_screen, threshold_vector
-from .familiarity import TrainingReference
+from .familiarity import TrainingReference, power_normalise
 from .intervals import INTERVAL_LEVEL, claimed_level, method_of, screen_time_interval, without_folds
 from .presence import summarize_presence
 from .smoothing import Smoother
@@ -156,11 +156,11 @@ class SavedModel:
                                                               context_s=self.context_s))
 
     def raw_training_distance(self, X) -> float | None:
-        """How far ONE video's samples, as embedded (no per-video stage), are from the training samples as embedded
-        (`TrainingReference.raw`, issue 26); None when the model keeps no such reference."""
+        """How far ONE video's samples, as embedded (no per-video stage, power-normalised), are from the training
+        samples as embedded (`TrainingReference.raw`, issue 26); None when the model keeps no such reference."""
         if self.familiarity is None or self.familiarity.raw is None or len(X) == 0:
             return None
-        return self.familiarity.raw.video_distance(np.asarray(X))
+        return self.familiarity.raw.video_distance(power_normalise(X))
 
     def predict_video(
         self,

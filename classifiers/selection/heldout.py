@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from classifiers.chain.decision import on_screen, threshold_vector
-from classifiers.chain.familiarity import TrainingReference, fit_reference
+from classifiers.chain.familiarity import TrainingReference, fit_reference, power_normalise
 from classifiers.chain.model import SavedModel
 from classifiers.chain.smoothing import Smoother
 from classifiers.data.dataset import LabelledVideos
@@ -122,22 +122,21 @@ def familiarity_record(data: LabelledVideos, folds, *, feature_norm: str, contex
 
 def _familiarity_record(data: LabelledVideos, folds, *, feature_norm: str, context_s: float, seed: int) -> TrainingReference:
     staged = data.features(feature_norm, context_s)
-    raw = data.features("none", 0.0) if (feature_norm, float(context_s)) != ("none", 0.0) else None
+    raw = power_normalise(data.features("none", 0.0))
     full = fit_reference(staged, seed=seed)
-    full_raw = None if raw is None else fit_reference(raw, seed=seed)
+    full_raw = fit_reference(raw, seed=seed)
     held_out, raw_held_out = {}, {}
     for train, test in folds:
         trained_videos = set(np.unique(data.video_ids[train]).tolist())
         whole = [v for v in np.unique(data.video_ids[test]).tolist() if v not in trained_videos]
         if not whole:
             continue
-        raw_ref = None if raw is None else fit_reference(raw[train], seed=seed, scale=full_raw.scale)
+        raw_ref = fit_reference(raw[train], seed=seed, scale=full_raw.scale)
         chain = SavedModel(pipeline=None, classes=[], embedding_config={}, smoother=Smoother(), feature_norm=feature_norm,
                            context_s=context_s, familiarity=fit_reference(staged[train], seed=seed, scale=full.scale)
                            .with_threshold({}, raw_ref))
         for video_id in whole:
             v = data.videos[video_id]
             held_out[video_id] = max(held_out.get(video_id, 0.0), chain.training_distance(v.requested_s, v.features))
-            if raw_ref is not None:
-                raw_held_out[video_id] = max(raw_held_out.get(video_id, 0.0), chain.raw_training_distance(v.features))
-    return full.with_threshold(held_out, None if raw is None else full_raw.with_threshold(raw_held_out))
+            raw_held_out[video_id] = max(raw_held_out.get(video_id, 0.0), chain.raw_training_distance(v.features))
+    return full.with_threshold(held_out, full_raw.with_threshold(raw_held_out))
