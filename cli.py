@@ -140,7 +140,7 @@ def check_store_command(
     {prog} compare-models -l labels.csv -l todo.csv --out best.skops
 """)
 def compare_models_command(
-    labels: list[Path] = typer.Option(..., "--labels", "-l", metavar="FILE", help="Labels: a CSV video,start,end,label (intervals [start, end); seconds, mm:ss, hh:mm:ss or hh:mm:ss:ff), video,time,label (points) or the tutorial's Image_ID,Class; a Label Studio JSON export; CVAT for video 1.1 XML; a clusters.csv of `cluster`, named (its members file beside it). Repeat to join several files (-l L.csv -l export.json)."),
+    labels: list[Path] = typer.Option(..., "--labels", "-l", metavar="FILE", help="Labels: a CSV video,start,end,label (intervals [start, end); seconds, mm:ss, hh:mm:ss or hh:mm:ss:ff), video,time,label (points) or the tutorial's Image_ID,Class; a Label Studio JSON export (of `cluster --label-studio` too); CVAT for video 1.1 XML; a clusters.csv of `cluster`, named (its members file beside it). Repeat to join several files (-l L.csv -l export.json)."),
     store: Path = typer.Option(DEFAULT_STORE, "--store", "-s", metavar="FILE", help="Feature store written by `embed`."),
     out_path: Path = typer.Option(Path("best.skops"), "--out", "-o", metavar="FILE", help="Where to save the winner, refitted on all labelled frames (a skops file: loading it cannot run code, so it can be shared; any file name works). A file there is replaced; --out or --report on an input (labels, the store) or on each other is refused before any work."),
     video: str = typer.Option(None, "--video", metavar="ID", help="Stored video an Image_ID,Class file describes (frameN.jpg = the frame at N s)."),
@@ -252,16 +252,16 @@ def cluster(
     min_quality: float = typer.Option(0.3, "--face-min-quality", min=0.0, max=1.0, metavar="Q", help="With --faces: a track without a face of this quality (0-1) and --face-min-size-px goes to the blurred / small bin."),
     min_size_px: float = typer.Option(24.0, "--face-min-size-px", min=0.0, metavar="PX", help="With --faces: the smallest face height that counts as good."),
     video_dir: Path = typer.Option(None, "--video-dir", metavar="DIR", help="Folder the source videos are in now, if they moved since they were embedded (thumbnails, cuts)."),
+    label_studio: Path = typer.Option(None, "--label-studio", metavar="JSON", help="Also write a Label Studio task per cluster (its thumbnails as one image in JSON.images/, a name to pick or type) and their labelling config JSON.config.xml; pass the export as --labels."),
+    url_prefix: str = typer.Option(None, "--url-prefix", metavar="URL", help="Task image URLs are URL + the file name [default: Label Studio's local files, /data/local-files/?d=PATH]."),
 ) -> None:
     """Group appearances across videos so you name each person (or scene) once; pass the filled CSV as --labels."""
-    from classifiers.cluster import cluster_store
-    from classifiers.output.cluster_console import cluster_lines
+    from classifiers.cluster import cluster_lines, cluster_store
 
     show_warnings(console)
     run = cluster_store(store, out_path, faces=faces, videos=videos or None, labels_paths=labels or (), threshold=threshold,
-                        min_quality=min_quality, min_size_px=min_size_px, video_dir=video_dir)
-    for line in cluster_lines(run):
-        out.print(line, highlight=False, soft_wrap=True, markup=False)
+                        min_quality=min_quality, min_size_px=min_size_px, video_dir=video_dir, label_studio_path=label_studio, url_prefix=url_prefix)
+    out.print("\n".join(cluster_lines(run)), highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command(cls=Command, epilog="""

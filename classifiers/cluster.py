@@ -5,7 +5,8 @@ With `faces`: each stored video's face tracks (`classifiers.clusters.faces`), cl
 cannot-link between tracks seen in one frame; without: each video's shots by their frame features
 (`classifiers.clusters.shots`; cuts from the stored face table, else PySceneDetect on the source video). Clusters
 matching a labelled name get it as a suggestion (`classifiers.clusters.groups`). Writes ``X.csv`` (to fill in),
-``X.members.csv`` and ``X.html`` (thumbnails decoded from the source videos), all together or none.
+``X.members.csv`` and ``X.html`` (thumbnails decoded from the source videos), and with `label_studio_path` a Label
+Studio task per cluster (`classifiers.output.cluster_tasks`), all together or none.
 """
 
 from __future__ import annotations
@@ -25,9 +26,12 @@ from classifiers.data.face_labels import FaceGrids
 from classifiers.data.join import StoreGrids, join_labels
 from classifiers.data.labels import parse_label_files
 from classifiers.data.names import resolve_videos
+from classifiers.output.cluster_console import cluster_lines  # noqa: F401  (the command line's: one import)
 from classifiers.output.cluster_files import clusters_csv_text, members_csv_text
+from classifiers.output.cluster_tasks import cluster_task_files
 from classifiers.output.cluster_thumbs import cluster_thumbs
 from classifiers.output.clusters_page import clusters_html
+from classifiers.output.label_studio import config_path_for
 from featurestore.errors import InvalidParameter, NotEmbedded, ScreentimeError, command
 from featurestore.files import write_together
 from featurestore.outputs import CallFiles
@@ -41,12 +45,14 @@ FRAME_THRESHOLD = 0.25
 
 @dataclass
 class ClusterRun:
-    """What `cluster_store` did: the clustering, the files written and notes (videos without thumbnails)."""
+    """What `cluster_store` did: the clustering, the files written (not the grids) and notes (videos without
+    thumbnails); `label_studio`: the tasks file, if written."""
 
     clustering: Clustering
     paths: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     video_ids: list = field(default_factory=list)
+    label_studio: Path | None = None
 
 
 def output_paths(out_path: str | os.PathLike) -> tuple[Path, Path, Path]:
@@ -55,7 +61,7 @@ def output_paths(out_path: str | os.PathLike) -> tuple[Path, Path, Path]:
     return out, members_path(out), out.with_suffix(".html")
 
 
-def check_cluster_outputs(out_path, *, store_path, labels_paths=()) -> None:
+def check_cluster_outputs(out_path, *, store_path, labels_paths=(), label_studio_path=None) -> None:
     """Refuse, before any work, outputs over an input (the store, a labels file and its members file) or each other."""
     if out_path is None or str(out_path) == "-" or Path(out_path).suffix.lower() != ".csv":
         raise InvalidParameter("out_path", f"give a .csv file name (its members file and page go beside it), got {out_path}")
@@ -63,12 +69,17 @@ def check_cluster_outputs(out_path, *, store_path, labels_paths=()) -> None:
     calls = CallFiles().store("store_path", store_path).read("the labels file", *labels_paths)
     calls.read("the members file of a labels file", *(members_path(p) for p in labels_paths))
     calls.write("out_path", out).write("out_path", members, what="its members file").write("out_path", page, what="its page")
+    if label_studio_path is not None:
+        if Path(label_studio_path).suffix.lower() != ".json":
+            raise InvalidParameter("label_studio_path", f"give a .json file name, got {label_studio_path}")
+        calls.write("label_studio_path", label_studio_path)
+        calls.write("label_studio_path", config_path_for(label_studio_path), what="its labelling config")
     calls.check()
 
 
 def cluster_store(store_path, out_path, *, faces: bool = False, videos=None, labels_paths=(), threshold: float | None = None,
                   method: str = "average", min_quality: float = MIN_QUALITY, min_size_px: float = MIN_SIZE_PX,
-                  video_dir=None, thumbnails: bool = True) -> ClusterRun:
+                  video_dir=None, thumbnails: bool = True, label_studio_path=None, url_prefix: str | None = None) -> ClusterRun:
     """Cluster the appearances of `store_path`'s videos (all, or `videos`) and write the three files of `out_path`.
 
     Parameters
@@ -83,6 +94,9 @@ def cluster_store(store_path, out_path, *, faces: bool = False, videos=None, lab
         Faces: the gates of the blurred / small bin.
     video_dir : path, optional
         Where the source videos are now, if they moved since they were embedded (thumbnails, cuts).
+    label_studio_path : path, optional
+        Also write a Label Studio task per cluster here (.json), its grids in ``NAME.images/`` and the labelling
+        config ``NAME.config.xml``; `url_prefix` + a grid's file name is its URL [default: Label Studio's local files].
 
     Raises
     ------
@@ -96,7 +110,7 @@ def cluster_store(store_path, out_path, *, faces: bool = False, videos=None, lab
     if not 0.0 <= min_quality <= 1.0:
         raise InvalidParameter("min_quality", f"must be between 0 and 1, got {min_quality}")
     labels_paths = [Path(p) for p in labels_paths or ()]
-    check_cluster_outputs(out_path, store_path=store_path, labels_paths=labels_paths)
+    check_cluster_outputs(out_path, store_path=store_path, labels_paths=labels_paths, label_studio_path=label_studio_path)
     store = FeatureStore(store_path)
     ids = resolve_videos(store, videos)
     notes: list[str] = []
@@ -109,8 +123,12 @@ def cluster_store(store_path, out_path, *, faces: bool = False, videos=None, lab
     thumbs = cluster_thumbs(clustering, sources) if thumbnails else None
     html = clusters_html(clustering, thumbs, clusters_name=out.name, notes=notes)
     texts = [(out, clusters_csv_text(clustering)), (members, members_csv_text(clustering)), (page, html)]
-    written = write_together((path, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8")) for path, text in texts)
-    return ClusterRun(clustering, written, notes + (thumbs.notes if thumbs is not None else []), list(ids))
+    files = [(path, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8")) for path, text in texts]
+    if label_studio_path is not None:
+        files += cluster_task_files(clustering, thumbs, label_studio_path, url_prefix=url_prefix)
+    written = write_together(files)[:len(texts) + 2 * (label_studio_path is not None)]  # not each grid
+    return ClusterRun(clustering, written, notes + (thumbs.notes if thumbs is not None else []), list(ids),
+                      None if label_studio_path is None else Path(label_studio_path))
 
 
 def _sources(store, ids: list[str], video_dir) -> dict:

@@ -7,26 +7,26 @@ A name given to a cluster names all its members; the same name on two clusters m
 ``cluster,track,name`` (or ``cluster,shot,name``) names one track (shot) of a cluster, splitting it; an empty name
 leaves those members out. ``unknown`` (any case) says they are people not in the cast: faces become the face model's
 unknown class, as ``unknown`` does in a track-name file; shots are left out. Faces become per-face labels
-(`classifiers.data.face_clusters`), shots intervals (`cluster_label_table`) that every frame command reads.
+(`classifiers.data.face_clusters`), shots intervals (`cluster_label_table`) that every frame command reads. A Label
+Studio export of `cluster --label-studio`'s tasks is read the same way (`classifiers.data.cluster_tasks`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from featurestore.errors import LabelsInvalid, quoted
 
 from .checks import check_table
-from .strict import FORMULA_STARTS, MAX_LABEL_CHARS, MAX_NAME_CHARS, checked_name
+from .cluster_names import NOT_CAST, ClusterNames, Member, check_case, cluster_name
+from .cluster_tasks import read_cluster_tasks, tasks_mode
+from .strict import FORMULA_STARTS, MAX_NAME_CHARS, checked_name
 from .table import LabelRow, LabelTable
 
 FACE_MEMBERS = ("cluster", "video", "time_s", "x", "y", "w", "h", "track")
 SHOT_MEMBERS = ("cluster", "video", "start_s", "end_s", "shot")
-NOT_CAST = "unknown"  # people not in the cast: the face model's unknown class (classifiers.chain.face_decide.UNKNOWN)
 TIME_MATCH_S = 5e-4  # members' times are written to the microsecond; samples lie at least a frame apart
 BOX_MATCH_PX = 1.0  # members' boxes are written to 0.1 px
 
@@ -44,9 +44,12 @@ def is_clusters_header(cells: list[str]) -> bool:
 
 def clusters_mode(path: str | Path, text: str) -> str | None:
     """'faces' or 'frames' for a clusters file (by its members file's header; 'faces' when that is missing, so that
-    reading it says so), None for any other labels file."""
+    reading it says so) or a Label Studio export of cluster's tasks (`classifiers.data.cluster_tasks`), None for any
+    other labels file."""
     first = next((line for line in text.splitlines() if line.strip()), "")
-    if first.lstrip()[:1] in "[{<" or not is_clusters_header(_records("", first)[0][1]):
+    if first.lstrip()[:1] in "[{":
+        return tasks_mode(text)
+    if first.lstrip()[:1] == "<" or not is_clusters_header(_records("", first)[0][1]):
         return None
     try:
         with open(members_path(path), encoding="utf-8-sig") as fh:
@@ -56,37 +59,9 @@ def clusters_mode(path: str | Path, text: str) -> str | None:
     return "frames" if set(SHOT_MEMBERS) <= set(header) else "faces"
 
 
-@dataclass
-class Member:
-    """One row of a members file: a face (time_s and box px) or a shot (start_s, end_s)."""
-
-    line: int
-    cluster: str
-    video: str
-    unit: int  # its track's (shot's) number in the clustering
-    time_s: float = math.nan
-    box: tuple = ()
-    start_s: float = math.nan
-    end_s: float = math.nan
-
-
-@dataclass
-class ClusterNames:
-    """A clusters file and its members: whose each member is ('' when left out)."""
-
-    path: Path
-    members_path: Path
-    mode: str  # 'faces' or 'frames'
-    members: list
-    name: list = field(default_factory=list)  # per member: its name, '' when left out
-
-    @property
-    def names(self) -> list[str]:
-        return sorted(set(self.name) - {""})
-
-
 def read_cluster_names(path: str | Path, text: str) -> ClusterNames:
-    """Read a clusters file (its `text`) and its members file; every member's name.
+    """Read a clusters file (its `text`) and its members file, or a Label Studio export of cluster's tasks
+    (`classifiers.data.cluster_tasks.read_cluster_tasks`); every member's name.
 
     Raises
     ------
@@ -95,6 +70,8 @@ def read_cluster_names(path: str | Path, text: str) -> ClusterNames:
         differently, names that differ only in case.
     """
     path = Path(path)
+    if text.lstrip()[:1] in "[{":
+        return read_cluster_tasks(path, text)
     mpath = members_path(path)
     if not mpath.is_file():
         raise LabelsInvalid(f"{path.name} is a clusters file, but {mpath.name} is not beside it; `cluster` writes the two "
@@ -133,7 +110,7 @@ def read_cluster_names(path: str | Path, text: str) -> ClusterNames:
         elif whole.setdefault(cluster, (name, line))[0] != name:
             raise LabelsInvalid(f"{path.name} lines {whole[cluster][1]} and {line} name cluster {cluster} twice "
                                 f"({whole[cluster][0]!r}, {name!r}); keep one (the same name on two clusters merges them)")
-    _check_case(path.name, {n for n, _ in [*whole.values(), *split.values()] if n})
+    check_case(path.name, {n for n, _ in [*whole.values(), *split.values()] if n})
     names = [split.get((m.cluster, m.unit), whole.get(m.cluster, ("", 0)))[0] for m in members]
     return ClusterNames(path, mpath, mode, members, names)
 
@@ -146,22 +123,10 @@ def _unquoted(text: str) -> str:
 
 def _name(file_name: str, line: int, text: str) -> str:
     """A cell's name: '' for an empty cell, `NOT_CAST` for any case of it."""
-    text = _unquoted(text)
-    if not text or text.lower() == NOT_CAST:
-        return text.lower()
     try:
-        return checked_name(text, limit=MAX_LABEL_CHARS)
+        return cluster_name(_unquoted(text))
     except ValueError as err:
         raise LabelsInvalid(f"{file_name} line {line}: name {err}; fix the cell") from None
-
-
-def _check_case(file_name: str, names: set[str]) -> None:
-    folded: dict[str, str] = {}
-    for n in sorted(names):
-        other = folded.setdefault(n.casefold(), n)
-        if other != n:
-            raise LabelsInvalid(f"{file_name}: names {other!r} and {n!r} differ only in case; write one of them "
-                                "(the same name on two clusters merges them)")
 
 
 def _records(file_name: str, text: str) -> list[tuple[int, list[str]]]:
@@ -207,10 +172,11 @@ def _read_members(path: Path) -> tuple[str, list[Member]]:
             unit = int(get("track" if mode == "faces" else "shot"))
             if mode == "faces":
                 box = tuple(float(get(c)) for c in ("x", "y", "w", "h"))
-                members.append(Member(line, get("cluster"), video, unit, time_s=float(get("time_s")), box=box))
+                members.append(Member(line, get("cluster"), video, unit, time_s=float(get("time_s")), box=box,
+                                      where=f"line {line}"))
             else:
                 members.append(Member(line, get("cluster"), video, unit, start_s=float(get("start_s")),
-                                      end_s=float(get("end_s"))))
+                                      end_s=float(get("end_s")), where=f"line {line}"))
         except ValueError:
             raise LabelsInvalid(f"{path.name} line {line}: not a member row ({','.join(needed)}); write it again "
                                 "with `cluster`") from None
@@ -226,7 +192,8 @@ def cluster_label_table(path: str | Path, text: str, *, multi_label: bool, none_
     if names.mode == "faces":
         raise LabelsInvalid(f"{names.path.name} names clusters of faces ({names.members_path.name} lists faces); use it "
                             "with --faces, or cluster without --faces for clusters of shots")
-    rows = [LabelRow(m.video, m.start_s, m.end_s, name, m.line, where=f"{names.members_path.name} line {m.line}")
+    inside = "" if names.members_path == names.path else f"{names.members_path.name} "  # a members file's line
+    rows = [LabelRow(m.video, m.start_s, m.end_s, name, m.line, where=inside + m.where)
             for m, name in zip(names.members, names.name) if name and name != NOT_CAST]  # shots: no unknown class
     if not rows:
         raise LabelsInvalid(f"{names.path.name} names no cluster; fill in the name column (an empty name leaves a "

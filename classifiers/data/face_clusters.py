@@ -36,7 +36,8 @@ def cluster_face_labels(path: str | Path, text: str, grids) -> dict:
     by_video: dict[str, list] = {}
     for m, name in zip(names.members, names.name):
         if name:
-            video_id = resolve_video(names.members_path.name, LabelRow(m.video, 0.0, None, name, m.line), grids, grids.name)
+            row = LabelRow(m.video, 0.0, None, name, m.line, where=m.where)
+            video_id = resolve_video(names.members_path.name, row, grids, grids.name)
             by_video.setdefault(video_id, []).append((m, name))
     out = {}
     for video_id in sorted(by_video):
@@ -69,7 +70,7 @@ def member_rows(names: ClusterNames, table, video_id: str, members: list) -> np.
         near = np.arange(lo, hi)
         gap = np.abs(box[near] - np.asarray(m.box)).max(axis=1) if len(near) else np.zeros(0)
         if not len(near) or gap.min() > BOX_MATCH_PX:
-            raise LabelsInvalid(f"{names.members_path.name} line {m.line}: the store holds no face of {video_id!r} at "
+            raise LabelsInvalid(f"{names.members_path.name} {m.where}: the store holds no face of {video_id!r} at "
                                 f"{m.time_s:g} s in box {', '.join(f'{v:g}' for v in m.box)}; its faces changed since "
                                 "`cluster` wrote it: run `cluster` again")
         out[k] = near[int(np.argmin(gap))]

@@ -97,18 +97,18 @@ def parse_label_studio(path: Path, text: str, *, multi_label: bool = False, none
     for i, task in enumerate(tasks, start=1):
         if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
             raise LabelsInvalid(f"{name} item {i} is not a Label Studio task (an object with \"data\"); {_WHAT}")
-        task_id = _shown_id(task.get("id"), i)
-        annotations = _annotations(name, f"task {task_id}", task.get("annotations"))
+        task_id = shown_id(task.get("id"), i)
+        annotations = submitted_annotations(name, f"task {task_id}", task.get("annotations"))
         if not annotations:
             unannotated += 1
             continue
-        k, latest = _latest(name, f"task {task_id}", annotations)
+        k, latest = latest_annotation(name, f"task {task_id}", annotations)
         if len(annotations) > 1:
-            several.append(f"task {task_id} (annotation {_shown_id(latest.get('id'), k)} of {len(annotations)})")
+            several.append(f"task {task_id} (annotation {shown_id(latest.get('id'), k)} of {len(annotations)})")
         video = _video(name, task_id, task["data"])
         fps = _fps(name, task_id, task["data"].get("fps"))
         no_fps += fps is None
-        place = f"task {task_id}, annotation {_shown_id(latest.get('id'), k)}"
+        place = f"task {task_id}, annotation {shown_id(latest.get('id'), k)}"
         rows += _rows(name, place, task_id, video, fps, latest.get("result"), multi_label, len(rows) + 1, other)
     if not rows:
         said = (f"has {len(tasks)} task{'s' if len(tasks) > 1 else ''} and no submitted annotation (predictions are the "
@@ -138,7 +138,7 @@ def _warn(message: str) -> None:
     warnings.warn(message, LabelsWarning, stacklevel=4)
 
 
-def _shown_id(value, position: int) -> str:
+def shown_id(value, position: int) -> str:
     """A task's or annotation's id for messages: a number or a short name as given, else '#<position>'."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**15:
         return str(value)
@@ -147,7 +147,7 @@ def _shown_id(value, position: int) -> str:
     return f"#{position}"
 
 
-def _annotations(name: str, place: str, value) -> list[tuple[int, dict]]:
+def submitted_annotations(name: str, place: str, value) -> list[tuple[int, dict]]:
     """(position from 1, annotation) of a task's submitted annotations (cancelled ones are skipped tasks)."""
     if value is None:
         return []
@@ -160,14 +160,14 @@ def _annotations(name: str, place: str, value) -> list[tuple[int, dict]]:
                                 f"with \"result\"); {_WHAT}")
         cancelled = annotation.get("was_cancelled")
         if cancelled not in (None, True, False):
-            raise LabelsInvalid(f"{name} {place}, annotation {_shown_id(annotation.get('id'), k)}: was_cancelled "
+            raise LabelsInvalid(f"{name} {place}, annotation {shown_id(annotation.get('id'), k)}: was_cancelled "
                                 f"{quoted(cancelled)} is not true or false; {_WHAT}")
         if not cancelled:
             out.append((k, annotation))
     return out
 
 
-def _latest(name: str, place: str, annotations: list[tuple[int, dict]]) -> tuple[int, dict]:
+def latest_annotation(name: str, place: str, annotations: list[tuple[int, dict]]) -> tuple[int, dict]:
     """The annotation a task's labels come from: the latest by updated_at (else created_at) as ISO 8601 times, then
     the largest id as a number, then the last in the file."""
     if len(annotations) == 1:
@@ -175,7 +175,7 @@ def _latest(name: str, place: str, annotations: list[tuple[int, dict]]) -> tuple
 
     def key(item):
         k, annotation = item
-        at = f"{place}, annotation {_shown_id(annotation.get('id'), k)}"
+        at = f"{place}, annotation {shown_id(annotation.get('id'), k)}"
         number = annotation.get("id")
         if isinstance(number, str) and re.fullmatch(r"[0-9]{1,15}", number, re.ASCII):
             number = int(number)

@@ -3,7 +3,8 @@
 Formats, recognised from the content: a Label Studio JSON export (`classifiers.data.label_studio`), CVAT for
 video 1.1 XML (`classifiers.data.cvat`), else a CSV recognised from its header line: intervals
 ``video,start,end,label`` ([start, end)), points ``video,time,label``, and the tutorial's ``Image_ID,Class``
-(``frameN.jpg`` is the frame at N seconds), and cluster's ``cluster,name`` (`classifiers.data.clusters`). CSV times are seconds, mm:ss(.fff), hh:mm:ss(.fff) or SMPTE
+(``frameN.jpg`` is the frame at N seconds), and cluster's ``cluster,name`` (`classifiers.data.clusters`; its Label
+Studio tasks exported back: `classifiers.data.cluster_tasks`). CSV times are seconds, mm:ss(.fff), hh:mm:ss(.fff) or SMPTE
 hh:mm:ss:ff (`classifiers.data.timecode`). CSVs may be comma-, semicolon- or tab-separated, UTF-8 (with or
 without a BOM), UTF-16 with a BOM, or Windows-1252 (Excel's CSV, with a warning).
 """
@@ -21,6 +22,7 @@ from pathlib import Path, PurePath
 from featurestore.errors import LabelsInvalid, LabelsWarning, quoted
 
 from .checks import check_table
+from .cluster_tasks import tasks_mode
 from .clusters import cluster_label_table, is_clusters_header
 from .cvat import parse_cvat
 from .label_studio import parse_label_studio
@@ -102,6 +104,8 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
     if opening in ("[", "{", "<"):
         if video is not None:
             raise LabelsInvalid(f"{name} names its videos itself; drop --video, which is only for Image_ID,Class files")
+        if opening != "<" and tasks_mode(text) is not None:  # cluster --label-studio's tasks, named (issue 25)
+            return cluster_label_table(path, text, multi_label=multi_label, none_label=none_label)
         parse = parse_cvat if opening == "<" else parse_label_studio
         return parse(path, text, multi_label=multi_label, none_label=none_label)
     lines = [(n, cells) for n, cells in _csv_records(name, text) if any(c.strip() for c in cells)]

@@ -31,6 +31,16 @@ def cluster_lines(run) -> list[str]:
     lines += [f"wrote {p}" for p in run.paths]
     if run.paths:
         flag = " --faces" if c.mode == "faces" else ""
-        lines.append(f"next: look at {run.paths[-1].name}, fill the name column of {run.paths[0]} (the same name on two "
+        page = next(p for p in run.paths if p.suffix == ".html")
+        lines.append(f"next: look at {page.name}, fill the name column of {run.paths[0]} (the same name on two "
                      f"clusters merges them), then compare-models{flag} -l {run.paths[0]} --out NEW.skops")
+    if run.label_studio is not None:
+        from .cluster_tasks import images_dir_for
+        from .label_studio import config_path_for
+
+        lines.append(f"or in Label Studio: create a project whose labelling config is {config_path_for(run.label_studio)}, "
+                     f"import {run.label_studio}, name each cluster, export as JSON and pass the export to "
+                     f"compare-models{flag} -l; the grids in {images_dir_for(run.label_studio)}/ are served when Label "
+                     "Studio runs with LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true and the project has a Local "
+                     "storage on that folder (or give --url-prefix)")
     return lines

@@ -33,23 +33,30 @@ def clusters_csv_text(clustering) -> str:
 
 def members_csv_text(clustering) -> str:
     """The members file of a `Clustering`: faces or shots (module docstring)."""
-    units = clustering.units
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(FACE_MEMBERS if clustering.mode == "faces" else SHOT_MEMBERS)
+    for cluster_id, (video, *numbers, unit) in member_rows(clustering):
+        digits = (6, 1, 1, 1, 1) if clustering.mode == "faces" else (6, 6)
+        writer.writerow((cluster_id, csv_row([video])[0], *(f"{x:.{d}f}" for x, d in zip(numbers, digits)), unit))
+    return buf.getvalue()
+
+
+def member_rows(clustering):
+    """(cluster id, row) of every member, cluster by cluster in the order of clusters.csv: faces ``(video, time_s,
+    x, y, w, h, track)`` (the box in the video's pixels) or shots ``(video, start_s, end_s, shot)``; numbers as
+    Python floats and ints."""
+    units = clustering.units
     number = units.number
     if clustering.mode == "faces":
-        writer.writerow(FACE_MEMBERS)
         boxes = {video_id: table.box_px() for video_id, table in units.tables.items()}
         for c in clustering.clusters:
             for u in sorted(c.units.tolist(), key=lambda u: (units.video[u], int(units.rows[u][0]))):
                 video_id, rows = units.video[u], units.rows[u]
-                time_s, video = units.tables[video_id].time_s, csv_row([video_id])[0]
+                time_s = units.tables[video_id].time_s
                 for r, b in zip(rows.tolist(), boxes[video_id][rows]):
-                    writer.writerow((c.id, video, f"{float(time_s[r]):.6f}", *(f"{v:.1f}" for v in b), int(number[u])))
+                    yield c.id, (video_id, float(time_s[r]), *(float(v) for v in b), int(number[u]))
     else:
-        writer.writerow(SHOT_MEMBERS)
         for c in clustering.clusters:
             for u in sorted(c.units.tolist(), key=lambda u: (units.video[u], float(units.start_s[u]))):
-                writer.writerow((c.id, csv_row([units.video[u]])[0], f"{units.start_s[u]:.6f}", f"{units.end_s[u]:.6f}",
-                                 int(number[u])))
-    return buf.getvalue()
+                yield c.id, (units.video[u], float(units.start_s[u]), float(units.end_s[u]), int(number[u]))

@@ -23,11 +23,13 @@ FACE_MARGIN = 0.35  # of the box's larger side, around the face
 
 @dataclass
 class ClusterThumbs:
-    """The thumbnails of a clustering: cluster id -> units shown (`plan`), unit -> data URI, notes on those missing."""
+    """The thumbnails of a clustering: cluster id -> units shown (`plan`), unit -> data URI, notes on those missing,
+    and unit -> the thumbnail itself (`tiles`: a BGR array, for Label Studio's grids, `classifiers.output.cluster_tasks`)."""
 
     plan: dict
     uris: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+    tiles: dict = field(default_factory=dict)
 
 
 def cluster_thumbs(clustering, sources: dict, max_thumbs: int = MAX_THUMBS) -> ClusterThumbs:
@@ -58,8 +60,9 @@ def unit_time(clustering, unit: int) -> float:
     return float(units.thumb_s[unit])
 
 
-def decode_thumbs(clustering, plan: dict[str, list[int]], sources: dict) -> tuple[dict[int, str], list[str]]:
-    """unit -> data URI of each planned unit whose video decodes, and a note per video that gave none.
+def decode_thumbs(clustering, plan: dict[str, list[int]], sources: dict) -> tuple[dict[int, str], list[str], dict]:
+    """unit -> data URI of each planned unit whose video decodes, a note per video that gave none, and unit -> the
+    thumbnail (BGR, `FACE_WIDTH_PX` or `SHOT_WIDTH_PX` wide).
 
     `sources`: video_id -> the source file's Path, or the reason (str) there is none.
     """
@@ -69,7 +72,7 @@ def decode_thumbs(clustering, plan: dict[str, list[int]], sources: dict) -> tupl
     by_video: dict[str, list[int]] = {}
     for u in sorted({u for picks in plan.values() for u in picks}):
         by_video.setdefault(units.video[u], []).append(u)
-    uris, notes = {}, []
+    uris, notes, tiles = {}, [], {}
     for video_id in sorted(by_video):
         source = sources.get(video_id)
         if not source or isinstance(source, str):
@@ -81,15 +84,21 @@ def decode_thumbs(clustering, plan: dict[str, list[int]], sources: dict) -> tupl
         try:
             for t, frame in AvVideoReader(source).iter_frames_at(list(at)):
                 for u in at[t]:
-                    uris[u] = _thumb(clustering, u, frame)
+                    tiles[u] = _thumb(clustering, u, frame)
+                    uris[u] = jpeg_data_uri(tiles[u], tiles[u].shape[1])
         except ScreentimeError as err:
             notes.append(f"no thumbnails of {video_id}: {err}")
-    return uris, notes
+    return uris, notes, tiles
 
 
-def _thumb(clustering, unit: int, frame: np.ndarray) -> str:
+def _thumb(clustering, unit: int, frame: np.ndarray) -> np.ndarray:
+    """The unit's thumbnail: its best face cropped with a margin (at least `FACE_WIDTH_PX` wide), or its frame."""
+    import cv2
+
     if clustering.mode != "faces":
-        return jpeg_data_uri(frame, SHOT_WIDTH_PX)
+        h, w = frame.shape[:2]
+        width = min(SHOT_WIDTH_PX, w)
+        return cv2.resize(frame, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_AREA)
     units = clustering.units
     table = units.tables[units.video[unit]]
     h, w = frame.shape[:2]
@@ -99,9 +108,8 @@ def _thumb(clustering, unit: int, frame: np.ndarray) -> str:
     x0, y0 = int(max(0, round(cx - side / 2))), int(max(0, round(cy - side / 2)))
     x1, y1 = int(min(w, round(cx + side / 2))), int(min(h, round(cy + side / 2)))
     crop = frame[y0:max(y1, y0 + 1), x0:max(x1, x0 + 1)]
-    if crop.shape[1] < FACE_WIDTH_PX:  # small faces are shown at the page's size (jpeg_data_uri only shrinks)
-        import cv2
-
+    if crop.shape[1] != FACE_WIDTH_PX:  # every face at the page's size
         scale = FACE_WIDTH_PX / crop.shape[1]
-        crop = cv2.resize(crop, (FACE_WIDTH_PX, max(1, round(crop.shape[0] * scale))), interpolation=cv2.INTER_CUBIC)
-    return jpeg_data_uri(crop, FACE_WIDTH_PX)
+        crop = cv2.resize(crop, (FACE_WIDTH_PX, max(1, round(crop.shape[0] * scale))),
+                          interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
+    return np.ascontiguousarray(crop)
