@@ -205,3 +205,57 @@ def test_label_studio_round_trip_trains_compare_models(label_studio, first_model
                           "-k", "2", "-j", "1", "--out", d / "best2.skops"], capsys)
     assert code == 0, err
     assert {t["data"]["video_id"] for t in tasks} <= set(load_model(d / "best2.skops").training_videos)
+
+
+def test_cluster_tasks_named_in_label_studio_give_the_labels_of_clusters_csv(label_studio, tmp_path, capsys):
+    """cluster --faces --label-studio -> a project with its config, the grids served by a Local storage, the tasks
+    imported (their suggestions validated as predictions), each cluster named through the API (a choice, a typed
+    name, unknown, none) -> the export gives exactly the per-face labels the same names in clusters.csv give."""
+    from classifiers.data.face_dataset import label_store_faces
+    from conftest import write_video
+    from test_clusters import _people_of_clusters, composed_tables, real_store
+
+    tables = composed_tables()
+    colours = [(40 * (i // 10) % 255, 90, 160) for i in range(120)]
+    sources = [write_video(tmp_path / f"{t.video_id}.avi", 10.0, 10 * len(t.sample_times_s), fourcc="MJPG",
+                           size=(160, 90), colours=colours) for t in tables]
+    store = real_store(tmp_path / "f.h5", tables, sources=sources)
+    (tmp_path / "known.csv").write_text("video,track,label\na.mp4,0,alice\na.mp4,1,bob\n")
+    code, out, err = run(["cluster", "--faces", "--store", tmp_path / "f.h5", "-l", tmp_path / "known.csv",
+                          "-o", tmp_path / "clusters.csv", "--label-studio", tmp_path / "tasks.json"], capsys)
+    assert code == 0, err
+    tasks = json.loads((tmp_path / "tasks.json").read_text())
+    project = label_studio.call("POST", "/api/projects", {"title": "screentime clusters",
+                                                         "label_config": (tmp_path / "tasks.config.xml").read_text()})
+    label_studio.call("POST", "/api/storages/localfiles", {"project": project["id"], "title": "grids",
+                                                           "path": str(tmp_path / "tasks.images"), "use_blob_urls": False})
+    assert label_studio.call("GET", tasks[0]["data"]["image"]) == (tmp_path / "tasks.images" / "cluster-1.jpg").read_bytes()
+    suggested = [t for t in tasks if t.get("predictions")]
+    assert sorted(t["data"]["suggested"] for t in suggested) == ["alice", "bob"]
+    bad = json.loads(json.dumps(suggested[:1]))
+    bad[0]["predictions"][0]["result"][0]["value"]["choices"] = ["spike"]
+    assert "spike" in label_studio.refuses("POST", f"/api/projects/{project['id']}/import", bad)
+    imported = label_studio.call("POST", f"/api/projects/{project['id']}/import", tasks)
+    assert imported["task_count"] == len(tasks) and imported["prediction_count"] == len(suggested)
+    found = _people_of_clusters(tmp_path, tables)
+    plan = {frozenset({"alice"}): ("alice", None), frozenset({"profile"}): (None, "alice"), frozenset({"bob"}): ("bob", None),
+            frozenset({"carol", "dave"}): (None, "carol"), frozenset({"twin"}): ("unknown", None)}  # twin2, eve: none
+    rows = ["cluster,name"]
+    for task in label_studio.call("GET", f"/api/tasks?project={project['id']}&page_size=100")["tasks"]:
+        choice, text = plan.get(frozenset(found[task["data"]["cluster"]]), (None, None))
+        rows.append(f"{task['data']['cluster']},{text or choice or ''}")
+        result = ([{"from_name": "name", "to_name": "grid", "type": "choices", "value": {"choices": [choice]}}]
+                  if choice else []) + ([{"from_name": "new_name", "to_name": "grid", "type": "textarea",
+                                          "value": {"text": [text]}}] if text else [])
+        if result:
+            label_studio.call("POST", f"/api/tasks/{task['id']}/annotations", {"result": result})
+    exported = label_studio.call("GET", f"/api/projects/{project['id']}/export?exportType=JSON")
+    (tmp_path / "export.json").write_bytes(exported if isinstance(exported, bytes) else json.dumps(exported).encode())
+    (tmp_path / "clusters.csv").write_text("\n".join(rows) + "\n")
+    from_export, actors = label_store_faces(store, [tmp_path / "export.json"])
+    from_csv, actors_csv = label_store_faces(store, [tmp_path / "clusters.csv"])
+    assert actors == actors_csv == ["alice", "bob", "carol"] and sorted(from_export) == sorted(from_csv)
+    for video_id, v in from_csv.items():
+        w = from_export[video_id]
+        assert w.label.tolist() == v.label.tolist() and w.labelled.tolist() == v.labelled.tolist()
+        assert w.actors_at == v.actors_at
