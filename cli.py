@@ -248,7 +248,7 @@ def cluster(
     out_path: Path = typer.Option(Path("clusters.csv"), "--out", "-o", metavar="CSV", help="Write the clusters here (cluster,name: fill in the names), their members beside it (NAME.members.csv: keep the two together) and a page to name them by looking (NAME.html)."),
     faces: bool = typer.Option(False, "--faces", help="Cluster the stored face tracks (embed --faces) across videos; without it, shots by their frame features."),
     labels: list[Path] = typer.Option(None, "--labels", "-l", metavar="FILE", help="Labels you already have (repeat for several): what they cover is left out, and a cluster that matches a labelled name gets it as a suggestion."),
-    threshold: float = typer.Option(None, "--threshold", metavar="DISTANCE", show_default=False, help="Groups closer than this (average distance of their track or shot means) merge: lower gives more, purer clusters [default: 0.5 with --faces, else 0.25]."),
+    threshold: float = typer.Option(None, "--threshold", metavar="DISTANCE", show_default=False, help="Groups closer than this (average distance of their track or shot means) merge: lower gives more, purer clusters [default: 0.5 with --faces, else 0.35]."),
     min_quality: float = typer.Option(0.3, "--face-min-quality", min=0.0, max=1.0, metavar="Q", help="With --faces: a track without a face of this quality (0-1) and --face-min-size-px goes to the blurred / small bin."),
     min_size_px: float = typer.Option(24.0, "--face-min-size-px", min=0.0, metavar="PX", help="With --faces: the smallest face height that counts as good."),
     video_dir: Path = typer.Option(None, "--video-dir", metavar="DIR", help="Folder the source videos are in now, if they moved since they were embedded (thumbnails, cuts)."),

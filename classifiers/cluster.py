@@ -40,7 +40,7 @@ from featurestore.store.store import FeatureStore
 #: Average-linkage distance under which groups merge. Faces: dlib descriptors of one person lie under 0.6, and a
 #: track's mean is less noisy than a face (docs/cluster.md); frames: unit-length mean VGG16 features.
 FACE_THRESHOLD = 0.5
-FRAME_THRESHOLD = 0.25
+FRAME_THRESHOLD = 0.35  # measured: bench/cluster_frames.py, docs/cluster.md
 
 
 @dataclass

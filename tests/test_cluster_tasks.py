@@ -193,3 +193,6 @@ def test_a_task_imported_twice_is_one_cluster_and_unnamed_tasks_leave_clusters_o
     assert actors == sorted({"alice", "bob"})
     assert sum(int((v.label != "").sum()) for v in videos.values()) == sum(
         len(t["data"]["members"]) for t in written[:2])
+    (tmp_path / "export.json").write_text(json.dumps(written))  # imported, never named
+    with pytest.raises(LabelsInvalid, match="export.json names no cluster; name clusters in Label Studio"):
+        label_store_faces(store, [tmp_path / "export.json"])

@@ -52,6 +52,13 @@ class ClusterNames:
     def names(self) -> list[str]:
         return sorted(set(self.name) - {""})
 
+    @property
+    def how_to_name(self) -> str:
+        """What to do when no cluster is named, in words for the file it is."""
+        if self.members_path == self.path:
+            return "name clusters in Label Studio (pick or type a name, submit) and export the project again"
+        return "fill in the name column (an empty name leaves a cluster out)"
+
 
 def cluster_name(text: str) -> str:
     """A name as given: '' for an empty one, `NOT_CAST` for any case of it, else the checked name.

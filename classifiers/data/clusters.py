@@ -196,7 +196,6 @@ def cluster_label_table(path: str | Path, text: str, *, multi_label: bool, none_
     rows = [LabelRow(m.video, m.start_s, m.end_s, name, m.line, where=inside + m.where)
             for m, name in zip(names.members, names.name) if name and name != NOT_CAST]  # shots: no unknown class
     if not rows:
-        raise LabelsInvalid(f"{names.path.name} names no cluster; fill in the name column (an empty name leaves a "
-                            "cluster out)")
+        raise LabelsInvalid(f"{names.path.name} names no cluster; {names.how_to_name}")
     check_table(names.path.name, "intervals", rows, multi_label, none_label)
     return LabelTable(names.path, "intervals", rows, multi_label, none_label)

@@ -30,8 +30,7 @@ def cluster_face_labels(path: str | Path, text: str, grids) -> dict:
     """
     names = read_cluster_names(path, text)
     if not names.names:
-        raise LabelsInvalid(f"{names.path.name} names no cluster; fill in the name column (an empty name leaves a "
-                            "cluster out)")
+        raise LabelsInvalid(f"{names.path.name} names no cluster; {names.how_to_name}")
     check_actor_names(names.path.name, set(names.names) - {UNKNOWN})
     by_video: dict[str, list] = {}
     for m, name in zip(names.members, names.name):
