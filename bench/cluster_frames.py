@@ -7,7 +7,7 @@ stand-in's (`_common.with_features`), since random VGG16 features say little abo
 --thresholds value, `cluster` runs in-process (no thumbnails) and its members file is scored against the truth,
 sample by sample (`_common.label_at`). The cuts: ``--cuts detected`` as the command finds them (PySceneDetect on the
 source videos: on these cartoons, whose shots change who is in the room, not the room, it finds none, and each video
-is one shot), ``--cuts truth`` the generated shots' starts (a perfect cut detector: what the threshold is measured on).
+is one shot, which `cluster` then splits where what is on screen changes), ``--cuts truth`` the generated shots' starts (a perfect cut detector: what the threshold is measured on).
 
 - **purity**: the share of samples in a cluster whose true label is the cluster's majority one;
 - **names for 90%**: clusters named largest first (by samples) until 90% of the samples are covered: the names a

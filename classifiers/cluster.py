@@ -183,7 +183,7 @@ def _cluster_shots(store, ids, labels_paths, threshold, method, sources, notes) 
         frames[video_id] = StoredFrames(np.asarray(v.requested_s, np.float64), np.asarray(v.actual_s, np.float64),
                                         np.asarray(v.features), cuts, 1.0 / float(v.info["sample_fps"]))
     clustered = {v: frames[v] for v in ids}
-    units = shot_units(clustered, exclude={v: lab != "" for v, lab in labels.items() if v in clustered})
+    units = shot_units(clustered, exclude={v: lab != "" for v, lab in labels.items() if v in clustered}, split=threshold)
     clusters = group_units(units, threshold, method=method)
     references = class_units(frames, labels)
     suggest_names(clusters, units, references, threshold)

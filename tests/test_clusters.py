@@ -393,6 +393,25 @@ def test_shots_of_a_video_without_faces_come_from_its_cuts(tmp_path, capsys):
     assert (tmp_path / "s.html").read_text().count("data:image/jpeg;base64,") == 3
 
 
+def test_a_shot_is_split_where_what_it_shows_changes_without_a_cut():
+    """A 12 s shot (no cut) showing x for 6 s then y (a character walks in): two units, each the samples of one
+    scene; noise inside a scene splits nothing; without `split` the shot stays whole."""
+    from classifiers.clusters.shots import StoredFrames, shot_units
+
+    rng = np.random.default_rng(1)
+    x, y = np.array([1.0, 0.2, 0, 0]), np.array([0.2, 1.0, 0.3, 0])
+    feats = np.array([(x if i < 6 else y) + rng.normal(0, 0.02, 4) for i in range(12)])
+    t = np.arange(12.0)
+    frames = {"v.mp4": StoredFrames(t, t, feats, np.zeros(0), 1.0)}
+    units = shot_units(frames, split=0.35)
+    assert [r.tolist() for r in units.rows] == [list(range(6)), list(range(6, 12))]
+    assert units.start_s.tolist() == [0.0, 6.0] and units.end_s.tolist() == [6.0, 12.0]
+    assert [r.tolist() for r in shot_units(frames).rows] == [list(range(12))]
+    labelled = np.zeros(12, bool)
+    labelled[8] = True  # a label covers the second scene only: the first is still clustered
+    assert [r.tolist() for r in shot_units(frames, exclude={"v.mp4": labelled}, split=0.35).rows] == [list(range(6))]
+
+
 def test_shots_get_names_from_labelled_videos_not_clustered(tmp_path, capsys):
     """Frame mode: one.mp4 labelled (kitchen 0-6 s, garden 6-12 s; shots at 6 s), two.mp4 clustered alone: its shots
     like the kitchen's and the garden's get those names as suggestions, pre-filled."""

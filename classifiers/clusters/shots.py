@@ -83,10 +83,27 @@ def _directions(features: np.ndarray) -> np.ndarray:
     return x / np.where(norm > 0, norm, 1.0)
 
 
-def shot_units(videos: dict[str, StoredFrames], *, exclude: dict | None = None) -> ShotUnits:
+def _pieces(directions: np.ndarray, members: np.ndarray, split: float | None) -> list[np.ndarray]:
+    """`members` (one shot's rows, in time order) cut where a sample's direction is further than `split` from the
+    unit-length mean of its piece so far: who is on screen changes without a cut (a character walks in)."""
+    if split is None:
+        return [members]
+    pieces, start, total = [], 0, directions[members[0]].copy()
+    for j in range(1, len(members)):
+        x = directions[members[j]]
+        if np.linalg.norm(x - _directions(total)) > split:
+            pieces.append(members[start:j])
+            start, total = j, x.copy()
+        else:
+            total += x
+    return pieces + [members[start:]]
+
+
+def shot_units(videos: dict[str, StoredFrames], *, exclude: dict | None = None, split: float | None = None) -> ShotUnits:
     """The shots of `videos` (video_id -> StoredFrames), sorted by video id then time.
 
-    `exclude`: video_id -> (n,) bool, labelled samples; a shot holding one is left out.
+    `exclude`: video_id -> (n,) bool, labelled samples; a unit holding one is left out. `split`: a distance (0-2)
+    beyond which a sample starts a new unit inside its shot (`_pieces`); None keeps whole shots.
     """
     video, shot, rows, start, end, thumb, mean = [], [], [], [], [], [], []
     left_out = 0
@@ -96,8 +113,7 @@ def shot_units(videos: dict[str, StoredFrames], *, exclude: dict | None = None) 
         of = v.shot_of()
         labelled = np.zeros(len(of), bool) if exclude is None or video_id not in exclude else np.asarray(exclude[video_id], bool)
         directions = _directions(v.features)
-        for k in np.unique(of):
-            members = np.flatnonzero(of == k)
+        for k, members in ((k, m) for k in np.unique(of) for m in _pieces(directions, np.flatnonzero(of == k), split)):
             if labelled[members].any():
                 left_out += 1
                 continue
