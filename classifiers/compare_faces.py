@@ -110,9 +110,9 @@ def compare_face_models(
     smoothings: Sequence[str] = SMOOTHINGS,
     rounds: int = DEFAULT_ROUNDS,
     min_iou: float = MIN_IOU,
-    max_distance: float | str | None = None,
+    max_distance: float | str | None = "cv",
     unknown_rule: str = DEFAULT_RULE,
-    unknown_novel: bool = True,
+    unknown_novel: bool = False,
     on_plan: Callable[[CVPlan], None] | None = None,
 ) -> FaceComparison:
     """Compare classifiers on the labelled faces of a store; save the winner to `out_path`.
@@ -124,9 +124,10 @@ def compare_face_models(
     training. Folds as in `classifiers.selection.cv.plan_folds`, over faces grouped by video; every model
     (`classifiers.selection.registry`) with every smoothing (`classifiers.chain.face_decide.SMOOTHINGS`) is scored
     on the held-out videos (`classifiers.selection.face_heldout`), with an unknown threshold chosen inside each
-    training fold (`classifiers.selection.face_unknown`, by `unknown_rule`) and, unless `max_distance` is None, the
-    open-set check: a face (its track) may be an actor's only within `max_distance` of that actor's training faces
-    (`classifiers.chain.face_open_set`; ``"cv"``: the distance chosen with the threshold, or none). The winner is chosen by `selection`, each model's
+    training fold (`classifiers.selection.face_unknown`, by `unknown_rule`; faces of `UNKNOWN` count as novel there
+    only with `unknown_novel`) and the open-set check: a face (its track) may be an actor's only within
+    `max_distance` of that actor's training faces (`classifiers.chain.face_open_set`; ``"cv"``, the default: the
+    distance chosen with the threshold, or none; None: no check). The winner is chosen by `selection`, each model's
     smoothing by its best mean. With `out_path`, the winner is refitted on all labelled faces, its threshold chosen
     on all of them, and saved (`classifiers.chain.face_persist`); `report_path` gets the leaderboard (.csv/.json).
 

@@ -117,3 +117,26 @@ def test_cross_validation_chooses_the_open_set_distance_that_refuses_novel_faces
     threshold, max_distance, why = choose_threshold(evidence, distances=(None, 0.45, 0.5, 0.6))
     assert max_distance in (0.45, 0.5) and "within" in why
     assert choose_threshold(evidence)[1] is None  # not asked: no check
+
+
+def test_inner_folds_count_only_held_out_actors_as_novel_unless_asked():
+    """Unknown people recur across training videos, so a fit has seen them; by default the novel faces the threshold
+    is chosen on are the held-out actor's alone (with `unknown_novel`, unknown faces too), and the distances are to
+    the fold's training faces of each actor."""
+    from types import SimpleNamespace
+
+    from classifiers.selection.face_unknown import InnerFold, novel_evidence
+
+    embs = [near(ALICE, 90), near(ALICE, 91), near(BOB, 92), near(BOB, 93), near(CAROL, 94), near(CAROL, 95)]
+    table = face_table("v.mp4", 6, [Face(float(i), e) for i, e in enumerate(embs)])
+    y = np.array(["alice", "alice", "bob", "bob", UNKNOWN, UNKNOWN])
+    data = SimpleNamespace(videos={"v.mp4": SimpleNamespace(table=table)}, video_ids=np.full(6, "v.mp4"),
+                           rows=np.arange(6), y=y, X=np.array(embs, np.float32))
+    train = np.array([2, 3, 4, 5])
+    clf = LogisticRegression(C=10).fit(data.X[train], y[train])
+    fold = InnerFold(0, "alice", train, np.arange(6))
+    default = novel_evidence(fold, clf, data, ["alice", "bob"], "none", distances=True)
+    assert default["novel"].tolist() == [True, True, False, False]  # no face of unknown people
+    assert np.isinf(default["d"][:, 0]).all() and (default["d"][2:, 1] < 0.6).all() and (default["d"][:2, 1] > 0.6).all()
+    both = novel_evidence(fold, clf, data, ["alice", "bob"], "none", unknown_novel=True)
+    assert both["novel"].tolist() == [True, True, False, False, True, True] and both["d"] is None
