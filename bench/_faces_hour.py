@@ -75,7 +75,8 @@ def limit_on_video(path: Path, analyser, *, n_frames: int = 120, seed: int = 0) 
 
     reader = AvVideoReader(path)
     duration_s = float(reader.info.duration_estimate_s)
-    times = np.sort(np.random.default_rng(seed).choice(int(duration_s) - 1, min(n_frames, int(duration_s) - 1), replace=False)).astype(float)
+    n = min(n_frames, int(duration_s) - 1)
+    times = np.sort(np.random.default_rng(seed).choice(int(duration_s) - 1, n, replace=False)).astype(float)
     frames = reader.frames_at(times)
     n_frames = len(frames)
     analyser.analyse(frames[0])  # warm up

@@ -30,7 +30,8 @@ from classifiers.output.leaderboard import check_report_path, write_report
 from classifiers.selection.choice import SELECTIONS, best_mean, choose, model_simplicity
 from classifiers.selection.cv import CVPlan, plan_folds
 from classifiers.selection.face_heldout import face_fold_scores, held_out_faces, summarise_face_folds
-from classifiers.selection.face_unknown import DISTANCE_GRID, DEFAULT_RULE, RULES, fold_reference, fold_thresholds, inner_folds
+from classifiers.selection.face_unknown import (DEFAULT_RULE, DISTANCE_GRID, RULES, fold_reference, fold_thresholds,
+                                                inner_folds)
 from classifiers.selection.metrics import METRICS, metric_key
 from classifiers.selection.pool import run_folds
 from classifiers.selection.registry import MODELS, build_model
@@ -151,7 +152,8 @@ def compare_face_models(
     elif max_distance is None or (isinstance(max_distance, (int, float)) and max_distance > 0):
         distances = (max_distance,)
     else:
-        raise InvalidParameter("max_distance", f"must be a positive descriptor distance, 'cv' or None, got {max_distance!r}")
+        raise InvalidParameter("max_distance", f"must be a positive descriptor distance, 'cv' or None, "
+                                               f"got {max_distance!r}")
     check_report_path(report_path)
     names = _model_names(models)
     open_set = {"distances": distances, "rule": unknown_rule, "unknown_novel": unknown_novel}

@@ -48,6 +48,7 @@ class FaceModel:
     reference : FaceReference, optional
         Training faces per actor for the open-set check (`classifiers.chain.face_open_set`): a face (its track,
         with smoothing) may be an actor's only within `reference.max_distance` of that actor's; None: no check.
+        The fold models of the CV+ intervals are checked against it too.
     """
 
     pipeline: object

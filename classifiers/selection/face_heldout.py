@@ -58,8 +58,8 @@ def held_out_faces(fold_models: list, thresholds: dict, data, folds, actors: lis
     """Every fold's model on its test videos, once per smoothing, with that fold's threshold and open-set distance
     for it (the check against the fold's training faces; None: none).
 
-    `thresholds` maps (0-based fold, smoothing) to (unknown threshold, max_distance). Returns (smoothing -> HeldOutFaces in fold
-    order, seconds spent in `FaceModel.predict_video`).
+    `thresholds` maps (0-based fold, smoothing) to (unknown threshold, max_distance). Returns (smoothing ->
+    HeldOutFaces in fold order, seconds spent in `FaceModel.predict_video`).
     """
     out: dict[str, list[HeldOutFaces]] = {s: [] for s in smoothings}
     spent = 0.0

@@ -108,7 +108,8 @@ def novel_evidence(fold: InnerFold, model, data, actors: list[str], smoothing: s
     labels = np.concatenate([p[3] for p in parts])
     keep = np.ones(len(labels), bool) if unknown_novel else labels != UNKNOWN
     index = {a: j for j, a in enumerate(actors)}
-    return {"p_actor": np.concatenate([p[0] for p in parts])[keep], "p_unknown": np.concatenate([p[1] for p in parts])[keep],
+    return {"p_actor": np.concatenate([p[0] for p in parts])[keep],
+            "p_unknown": np.concatenate([p[1] for p in parts])[keep],
             "d": None if reference is None else np.concatenate([p[2] for p in parts])[keep],
             "own": np.array([index.get(str(x), -1) for x in labels[keep]], dtype=np.intp),
             "novel": ((labels == fold.actor) | (labels == UNKNOWN))[keep]}
