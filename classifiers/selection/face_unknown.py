@@ -174,7 +174,7 @@ def choose_threshold(evidence: list[dict], grid=THRESHOLD_GRID, rule: str = DEFA
     check = "" if max_distance is None else f" within {max_distance:g} of the actor's faces"
     return chosen, max_distance, (
         f"{chosen:g}{check}, balanced error {errors[row, pick]:.3f} ({100 * novel_accepted[row, pick]:.1f}% of {n_novel} "
-        f"faces of held-out actors and unknown people accepted, {100 * known_missed[row, pick]:.1f}% of {n_known} of "
+        f"faces of people held out accepted, {100 * known_missed[row, pick]:.1f}% of {n_known} of "
         "known actors refused or misnamed)")
 
 
