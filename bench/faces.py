@@ -3,6 +3,13 @@ the analyser's measured samples/s, for frames with 0, 1 and 3 faces at 640x360 a
 video at 1 sample/s; where the time goes; and (with --embed) the whole `embed --faces` command.
 
     python bench/faces.py [--frames 8] [--repeat 2] [--embed] [--json out.json]
+    python bench/faces.py --hour --work-dir /tmp/faces-hour [--runs squeezenet,vgg16] [--hour-s 3600]
+
+--hour: one hour of 640x360 video (5 frames/s, 0..3 faces, 2 on average) made once in --work-dir, the whole
+`python cli.py embed VIDEO --store S --faces` command run on it for each of --runs (auto: what `--weights auto` picks
+here; squeezenet: `--backbone squeezenet`; vgg16: `--backbone vgg16 --weights random`, VGG16's cost where its
+ImageNet weights cannot be downloaded), the detector + embedder limit on 120 frames of the same video, x 2 cores,
+and PySceneDetect alone on it (bench/_faces_hour.py).
 
 Frames are composed from cartoons/photos (bench/_face_frames.py), faces 40..128 px high at 640x360 and twice that
 at 1280x720. Everything here runs in one thread; times are CPU seconds of this process (a busy machine disturbs
@@ -170,7 +177,13 @@ def main(argv=None) -> None:
     parser.add_argument("--embed", action="store_true", help="also time the whole embed --faces command (the hook)")
     parser.add_argument("--runtime", default="numpy", choices=("numpy", "dlib"), help="what runs dlib's ResNet")
     parser.add_argument("--json", help="write the results here too")
+    parser.add_argument("--hour", action="store_true", help="only the hour bench: the whole embed --faces on a video hour")
+    parser.add_argument("--hour-s", type=float, default=3600.0, help="--hour: the video's length, s")
+    parser.add_argument("--runs", default="squeezenet,vgg16", help="--hour: commands to time (auto, squeezenet, vgg16)")
+    parser.add_argument("--work-dir", type=Path, help="--hour: keep the video here (made once) and the stores")
     args = parser.parse_args(argv)
+    if args.hour:
+        return hour(args)
     config = FaceConfig(embedder_runtime=args.runtime)
     analyser = build_face_analyser(config)
     sources = face_sources(BlazeFaceDetector(FaceConfig(tile_rows=0, min_size_px=0)))
@@ -198,6 +211,40 @@ def main(argv=None) -> None:
             print(f"embed --faces: {result['embed_faces'] or 'not wired yet (embed_videos takes no faces=)'}")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
+
+
+HOUR_RUNS = {"auto": [], "squeezenet": ["--backbone", "squeezenet"], "vgg16": ["--backbone", "vgg16", "--weights", "random"]}
+
+
+def hour(args) -> dict:
+    """The hour bench: video, limit, each command of `args.runs`, cut detection alone; a table and (--json) a file."""
+    import shutil
+
+    import _faces_hour as hb
+
+    work = args.work_dir or Path(tempfile.mkdtemp(prefix="faces-hour-"))
+    work.mkdir(parents=True, exist_ok=True)
+    sources = face_sources(BlazeFaceDetector(FaceConfig(tile_rows=0, min_size_px=0)))
+    video = hb.hour_video(work / f"hour-{args.hour_s:g}s.mp4", sources, duration_s=args.hour_s, seed=args.seed)
+    print(f"video: {video}", flush=True)
+    limit = hb.limit_on_video(Path(video["path"]), build_face_analyser(FaceConfig()), seed=args.seed)
+    print(f"limit: {limit}", flush=True)
+    runs = {}
+    for name in [r.strip() for r in args.runs.split(",") if r.strip()]:
+        store = work / f"store-{name}"
+        shutil.rmtree(store, ignore_errors=True)
+        store.mkdir()
+        runs[name] = hb.run_embed(Path(video["path"]), store / "store.h5", HOUR_RUNS[name])
+        print(f"{name}: {runs[name]}", flush=True)
+    cuts = hb.cuts_cost(Path(video["path"]))
+    print(f"cut detection alone (PySceneDetect decodes every frame again): {cuts}", flush=True)
+    rows = hb.hour_rows(video, limit, runs, n_samples=int(np.ceil(args.hour_s)), n_cores=N_CORES)
+    hb.print_hour_table(rows, limit, N_CORES)
+    result = {"video": video, "limit": limit, "runs": runs, "rows": rows, "cuts": cuts,
+              "versions": library_versions(("numpy", "opencv-python-headless", "ai-edge-litert", "dlib-bin", "tensorflow"))}
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1))
+    return result
 
 
 if __name__ == "__main__":

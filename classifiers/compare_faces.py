@@ -30,7 +30,8 @@ from classifiers.output.leaderboard import check_report_path, write_report
 from classifiers.selection.choice import SELECTIONS, best_mean, choose, model_simplicity
 from classifiers.selection.cv import CVPlan, plan_folds
 from classifiers.selection.face_heldout import face_fold_scores, held_out_faces, summarise_face_folds
-from classifiers.selection.face_unknown import fold_thresholds, inner_folds
+from classifiers.selection.face_unknown import (DEFAULT_RULE, DISTANCE_GRID, RULES, fold_reference, fold_thresholds,
+                                                inner_folds)
 from classifiers.selection.metrics import METRICS, metric_key
 from classifiers.selection.pool import run_folds
 from classifiers.selection.registry import MODELS, build_model
@@ -110,6 +111,9 @@ def compare_face_models(
     smoothings: Sequence[str] = SMOOTHINGS,
     rounds: int = DEFAULT_ROUNDS,
     min_iou: float = MIN_IOU,
+    max_distance: float | str | None = "cv",
+    unknown_rule: str = DEFAULT_RULE,
+    unknown_novel: bool = False,
     on_plan: Callable[[CVPlan], None] | None = None,
 ) -> FaceComparison:
     """Compare classifiers on the labelled faces of a store; save the winner to `out_path`.
@@ -121,7 +125,10 @@ def compare_face_models(
     training. Folds as in `classifiers.selection.cv.plan_folds`, over faces grouped by video; every model
     (`classifiers.selection.registry`) with every smoothing (`classifiers.chain.face_decide.SMOOTHINGS`) is scored
     on the held-out videos (`classifiers.selection.face_heldout`), with an unknown threshold chosen inside each
-    training fold (`classifiers.selection.face_unknown`). The winner is chosen by `selection`, each model's
+    training fold (`classifiers.selection.face_unknown`, by `unknown_rule`; faces of `UNKNOWN` count as novel there
+    only with `unknown_novel`) and the open-set check: a face (its track) may be an actor's only within
+    `max_distance` of that actor's training faces (`classifiers.chain.face_open_set`; ``"cv"``, the default: the
+    distance chosen with the threshold, or none; None: no check). The winner is chosen by `selection`, each model's
     smoothing by its best mean. With `out_path`, the winner is refitted on all labelled faces, its threshold chosen
     on all of them, and saved (`classifiers.chain.face_persist`); `report_path` gets the leaderboard (.csv/.json).
 
@@ -138,8 +145,18 @@ def compare_face_models(
     bad = [s for s in smoothings if s not in SMOOTHINGS] or ([] if smoothings else ["nothing"])
     if bad:
         raise InvalidParameter("smoothings", f"{', '.join(bad)} is not in {', '.join(SMOOTHINGS)}")
+    if unknown_rule not in RULES:
+        raise InvalidParameter("unknown_rule", f"must be one of {', '.join(RULES)}, got {unknown_rule!r}")
+    if max_distance == "cv":
+        distances = DISTANCE_GRID
+    elif max_distance is None or (isinstance(max_distance, (int, float)) and max_distance > 0):
+        distances = (max_distance,)
+    else:
+        raise InvalidParameter("max_distance", f"must be a positive descriptor distance, 'cv' or None, "
+                                               f"got {max_distance!r}")
     check_report_path(report_path)
     names = _model_names(models)
+    open_set = {"distances": distances, "rule": unknown_rule, "unknown_novel": unknown_novel}
     start = time.perf_counter()
     if isinstance(store, (str, Path)):
         from featurestore.store.store import FeatureStore
@@ -156,7 +173,7 @@ def compare_face_models(
     estimators = {name: build_model(name, random_state=random_state) for name in names}
     runs = run_folds(estimators, data.X, data.y, plan.folds + [(f.train, f.test) for f in inner], timeout_s=timeout_s,
                      n_jobs=n_jobs)
-    rows = [_score_model(name, outcome, plan, inner, data, smoothings, metric) for name, outcome in runs.items()]
+    rows = [_score_model(name, outcome, plan, inner, data, smoothings, metric, open_set) for name, outcome in runs.items()]
     ok = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: metric_key(r, metric))
     if not ok:
         reasons = "; ".join(f"{r['model']}: {r['error']}" for r in rows)
@@ -178,7 +195,8 @@ def compare_face_models(
     )
     with written_together(out_path, report_path) as (model_tmp, report_tmp):
         if model_tmp is not None:
-            model = _final_model(result, estimators[result.best_name], data, store, random_state, timeout_s, n_jobs)
+            model = _final_model(result, estimators[result.best_name], data, store, random_state, timeout_s, n_jobs,
+                                 open_set)
             save_face_model(model_tmp, model)
             result.model_path = Path(out_path)
         result.wall_s = time.perf_counter() - start
@@ -198,21 +216,24 @@ def _model_names(models) -> list[str]:
     return names
 
 
-def _score_model(name: str, outcome, plan: CVPlan, inner: list, data: LabelledFaces, smoothings, metric: str) -> dict:
+def _score_model(name: str, outcome, plan: CVPlan, inner: list, data: LabelledFaces, smoothings, metric: str,
+                 open_set: dict) -> dict:
     """One leaderboard row: the model's folds scored with each smoothing, the best mean kept."""
     if isinstance(outcome, str):
         return {"model": name, "status": "failed", "error": outcome}
     n_outer = len(plan.folds)
     fold_models = [run["model"] for run in outcome[:n_outer]]
     thresholds = fold_thresholds(inner, [run["model"] for run in outcome[n_outer:]], data, data.actors, smoothings,
-                                 range(n_outer))
-    held, predict_s = held_out_faces(fold_models, {key: t for key, (t, _) in thresholds.items()}, data, plan.folds,
-                                     data.actors, smoothings)
+                                 range(n_outer), **open_set)
+    held, predict_s = held_out_faces(fold_models, {key: (t, d) for key, (t, d, _) in thresholds.items()}, data,
+                                     plan.folds, data.actors, smoothings)
     candidates = []
     for smoothing in smoothings:
         row = summarise_face_folds(face_fold_scores(held[smoothing], data.actors, n_outer), data.actors)
         chosen = [thresholds[(k, smoothing)][0] for k in range(n_outer)]
         row["unknown_threshold"] = float(np.median(chosen))
+        distances = [d for k in range(n_outer) if (d := thresholds[(k, smoothing)][1]) is not None]
+        row["max_distance"] = float(np.median(distances)) if distances else float("nan")
         row.update({f"threshold_{a}": row["unknown_threshold"] for a in data.actors})
         candidates.append({**row, "_smoothing": smoothing, "_held_out": held[smoothing], "_thresholds": chosen})
     chosen, why = best_mean(candidates, metric)
@@ -234,7 +255,8 @@ def _training_store(store, video_ids) -> dict:
     return {"training_store": training_store_record(store.path, [float(r) for r in rates if r])}
 
 
-def _final_model(result: FaceComparison, estimator, data: LabelledFaces, store, seed: int, timeout_s, n_jobs) -> FaceModel:
+def _final_model(result: FaceComparison, estimator, data: LabelledFaces, store, seed: int, timeout_s, n_jobs,
+                 open_set: dict) -> FaceModel:
     """The winner refitted on every labelled face, its threshold chosen by leave-one-actor-out over all of them."""
     every = np.arange(len(data.y))
     inner = inner_folds(data, every, outer=-1, seed=seed)
@@ -242,8 +264,8 @@ def _final_model(result: FaceComparison, estimator, data: LabelledFaces, store, 
                      timeout_s=timeout_s, n_jobs=n_jobs)["winner"]
     if isinstance(runs, str):
         raise AllModelsFailed(f"{result.best_name} failed when refitted on all labelled faces ({runs})")
-    threshold, why = fold_thresholds(inner, [r["model"] for r in runs[1:]], data, data.actors, [result.smoothing],
-                                     [-1])[(-1, result.smoothing)]
+    threshold, max_distance, why = fold_thresholds(inner, [r["model"] for r in runs[1:]], data, data.actors,
+                                                   [result.smoothing], [-1], **open_set)[(-1, result.smoothing)]
     result.threshold, result.threshold_why = threshold, why
     result.choice["unknown threshold"] = why
     row = result.leaderboard.set_index("model").loc[result.best_name]
@@ -255,4 +277,5 @@ def _final_model(result: FaceComparison, estimator, data: LabelledFaces, store, 
         training_videos=list(result.training_videos), interval=result.interval,
         fold_pipelines=list(result.fold_models), fold_thresholds=list(result.fold_thresholds),
         min_quality=data.min_quality, label_counts=dict(data.counts),
+        reference=fold_reference(data, every, data.actors, max_distance),
     )

@@ -166,6 +166,7 @@ def score_face_videos(
         "unlike_training": None, "multi_label": True, "thresholds": {a: model.threshold for a in model.actors},
         "none_label": "no actor",
         "faces": {"face_config": dict(model.face_config), "unknown_threshold": model.threshold,
+                  "max_distance": None if model.reference is None else model.reference.max_distance,
                   "smoothing": model.smoothing, "min_quality": model.min_quality,
                   "label_counts": dict(model.label_counts)},
     }

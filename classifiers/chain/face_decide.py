@@ -54,7 +54,8 @@ def smooth(proba: np.ndarray, track: np.ndarray, smoothing: str) -> np.ndarray:
     return track_mean(proba, track) if smoothing == "track" else np.asarray(proba, dtype=np.float64)
 
 
-def decide(p_actor: np.ndarray, p_unknown: np.ndarray, sample: np.ndarray, threshold: float) -> np.ndarray:
+def decide(p_actor: np.ndarray, p_unknown: np.ndarray, sample: np.ndarray, threshold: float,
+           admissible: np.ndarray | None = None) -> np.ndarray:
     """Each face's actor (index into the columns of `p_actor`), or -1 for `UNKNOWN`.
 
     Parameters
@@ -66,6 +67,8 @@ def decide(p_actor: np.ndarray, p_unknown: np.ndarray, sample: np.ndarray, thres
         The sample each face belongs to; faces of one sample never share an actor.
     threshold : float
         An actor's probability must reach it (and the face's unknown probability) for the face to be theirs.
+    admissible : ndarray of shape (n_faces, n_actors), bool, optional
+        Which actors each face may be at all (the open-set check, `classifiers.chain.face_open_set`); default: any.
 
     Returns
     -------
@@ -75,6 +78,8 @@ def decide(p_actor: np.ndarray, p_unknown: np.ndarray, sample: np.ndarray, thres
     n, k = p_actor.shape
     floor = np.maximum(float(threshold), np.asarray(p_unknown, dtype=np.float64))
     allowed = (p_actor >= floor[:, None]) & (p_actor > 0)
+    if admissible is not None:
+        allowed &= np.asarray(admissible, dtype=bool)
     best = np.where(allowed.any(axis=1), np.where(allowed, p_actor, -1.0).argmax(axis=1), -1) if k else np.full(n, -1)
     sample = np.asarray(sample)
     chosen = best >= 0

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .face_decide import SMOOTHINGS, actor_columns, decide, smooth
+from .face_open_set import FaceReference
 from .face_time import FaceScreenTime, sample_of_faces, summarize_faces
 from .intervals import INTERVAL_LEVEL, claimed_level, method_of, screen_time_interval
 
@@ -44,6 +45,10 @@ class FaceModel:
         Faces below this quality were left out of training (all faces are scored).
     label_counts : dict
         How the training faces got their labels (`classifiers.data.face_assign`).
+    reference : FaceReference, optional
+        Training faces per actor for the open-set check (`classifiers.chain.face_open_set`): a face (its track,
+        with smoothing) may be an actor's only within `reference.max_distance` of that actor's; None: no check.
+        The fold models of the CV+ intervals are checked against it too.
     """
 
     pipeline: object
@@ -64,6 +69,7 @@ class FaceModel:
     fold_thresholds: list = field(default_factory=list)
     min_quality: float = 0.0
     label_counts: dict = field(default_factory=dict)
+    reference: FaceReference | None = field(default=None, repr=False)
 
     def __post_init__(self):
         if self.smoothing not in SMOOTHINGS:
@@ -80,11 +86,19 @@ class FaceModel:
         both = smooth(both, np.asarray(table.track), self.smoothing)
         return both[:, :-1], both[:, -1]
 
+    def admissible(self, table) -> np.ndarray | None:
+        """(n_faces, n_actors) bool: the actors each face may be by the open-set check; None without a reference."""
+        if self.reference is None:
+            return None
+        return self.reference.admissible(np.asarray(table.embedding), np.asarray(table.track), len(self.actors),
+                                         self.smoothing)
+
     def decide(self, table, pipeline=None, threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(each face's actor index or -1 for unknown (n_faces,), actors' probabilities (n_faces, n_actors))."""
         p_actor, p_unknown = self.face_proba(table, pipeline)
         sample = sample_of_faces(table.sample_times_s, table.time_s)
-        return decide(p_actor, p_unknown, sample, self.threshold if threshold is None else threshold), p_actor
+        return decide(p_actor, p_unknown, sample, self.threshold if threshold is None else threshold,
+                      self.admissible(table) if len(p_actor) else None), p_actor
 
     def _uses_folds(self) -> bool:
         return (bool(self.fold_pipelines) and method_of(self.interval) == "cv-plus"

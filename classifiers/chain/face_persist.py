@@ -2,9 +2,10 @@
 
 A face model file is a skops archive like a frame model's (`classifiers.chain.modelfile`: loading cannot run code),
 a dict tagged ``format="screentime-model"`` and ``kind="faces"``: the fitted face classifier, the actors, the unknown
-threshold and smoothing, the face config identity and the frame embedding config of the training store, the
-held-out errors behind the intervals and the fold models (CV+), CV scheme and scores, how the training faces got
-their labels, library versions and creation time. `classifiers.chain.persist.load_model` refuses it (score it with
+threshold and smoothing, the open-set reference (training descriptors per actor and the distance; absent: no
+check), the face config identity and the frame embedding config of the training store, the held-out errors behind
+the intervals and the fold models (CV+), CV scheme and scores, how the training faces got their labels, library
+versions and creation time. `classifiers.chain.persist.load_model` refuses it (score it with
 ``score --faces``), and `load_face_model` refuses a frame model.
 """
 
@@ -14,10 +15,13 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
+
 from featurestore.errors import ModelFileRefused, StoreMismatch, command
 from featurestore.provenance import library_versions
 
 from .face_model import FaceModel
+from .face_open_set import FaceReference
 from .modelfile import dump_model_file, load_model_file
 from .persist import FORMAT, FORMAT_VERSION, MODEL_LIBRARIES
 
@@ -35,6 +39,9 @@ def save_face_model(path: str | Path, model: FaceModel) -> Path:
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "interval": model.interval,
         "min_quality": float(model.min_quality), "label_counts": dict(model.label_counts),
     }
+    if model.reference is not None:
+        payload["reference"] = {"X": model.reference.X, "actor": model.reference.actor,
+                                "max_distance": float(model.reference.max_distance)}
     if model.fold_pipelines:
         payload["fold_pipelines"] = list(model.fold_pipelines)
         payload["fold_thresholds"] = [float(x) for x in model.fold_thresholds]
@@ -72,10 +79,21 @@ def load_face_model(path: str | Path) -> FaceModel:
             interval=dict(payload.get("interval", {})), fold_pipelines=list(payload.get("fold_pipelines", [])),
             fold_thresholds=[float(x) for x in payload.get("fold_thresholds", [])],
             min_quality=float(payload.get("min_quality", 0.0)), label_counts=dict(payload.get("label_counts", {})),
+            reference=_reference(payload.get("reference")),
         )
     except (KeyError, TypeError, ValueError) as err:
         raise ModelFileRefused(f"model file {path} is a screentime face model with missing or broken fields ({err}); "
                                "retrain it with compare-models --faces") from None
+
+
+def _reference(fields) -> FaceReference | None:
+    """The open-set reference of a payload (None: a model saved without one, which makes no open-set check)."""
+    if fields is None:
+        return None
+    X, actor = np.asarray(fields["X"], dtype=np.float32), np.asarray(fields["actor"], dtype=np.int32)
+    if X.ndim != 2 or actor.shape != (len(X),):
+        raise ValueError("reference: descriptors and actors of different lengths")
+    return FaceReference(X, actor, float(fields["max_distance"]))
 
 
 def face_config_differences(trained: dict, stored: dict) -> list[str]:

@@ -21,6 +21,7 @@ from classifiers.chain.face_model import FaceModel
 from classifiers.chain.face_time import FaceScreenTime
 
 from .choice import standard_error
+from .face_unknown import fold_reference
 from .metrics import score_fold_multilabel, summarise_folds_multilabel
 
 
@@ -54,10 +55,11 @@ class HeldOutFaces:
 
 def held_out_faces(fold_models: list, thresholds: dict, data, folds, actors: list[str],
                    smoothings) -> tuple[dict[str, list[HeldOutFaces]], float]:
-    """Every fold's model on its test videos, once per smoothing, with that fold's threshold for it.
+    """Every fold's model on its test videos, once per smoothing, with that fold's threshold and open-set distance
+    for it (the check against the fold's training faces; None: none).
 
-    `thresholds` maps (0-based fold, smoothing) to the unknown threshold. Returns (smoothing -> HeldOutFaces in fold
-    order, seconds spent in `FaceModel.predict_video`).
+    `thresholds` maps (0-based fold, smoothing) to (unknown threshold, max_distance). Returns (smoothing ->
+    HeldOutFaces in fold order, seconds spent in `FaceModel.predict_video`).
     """
     out: dict[str, list[HeldOutFaces]] = {s: [] for s in smoothings}
     spent = 0.0
@@ -74,8 +76,9 @@ def held_out_faces(fold_models: list, thresholds: dict, data, folds, actors: lis
             faces = np.flatnonzero(np.isin(sample, samples) & (v.label != ""))
             truth = v.truth(actors)[samples]
             for smoothing in smoothings:
-                chain = FaceModel(pipeline=model, actors=list(actors), threshold=thresholds[(k, smoothing)],
-                                  smoothing=smoothing)
+                threshold, max_distance = thresholds[(k, smoothing)]
+                chain = FaceModel(pipeline=model, actors=list(actors), threshold=threshold, smoothing=smoothing,
+                                  reference=fold_reference(data, train, actors, max_distance))
                 t0 = time.perf_counter()
                 result = chain.predict_video(v.table, duration_s=v.duration_s, sample_fps=v.sample_fps, video_id=video_id)
                 spent += time.perf_counter() - t0

@@ -1,14 +1,19 @@
-"""The unknown threshold of a face model, chosen by cross-validation on faces whose actor was held out (issue 24).
+"""The unknown threshold of a face model, and its open-set distance, chosen by cross-validation on faces whose actor
+was held out (issue 24).
 
 A face of someone nobody labelled must not count as cast. Inside each training fold (and, for the saved model,
 over all labelled faces) every actor is held out once: a model is fitted on the fold's training faces without that
 actor's, and without the faces of a group of training videos (whole videos, or the second half of a single one),
 and predicts those videos' faces through the face model's own chain (`FaceModel.face_proba`, smoothing included).
-The held-out actor's faces there, and the faces labelled `UNKNOWN`, are *novel*: the threshold must refuse them;
-the other actors' faces are *known*: it must accept them, as the right actor. The threshold chosen is the one of
-`THRESHOLD_GRID` with the smallest balanced error, the mean of the share of novel faces accepted and the share of
-known faces refused or misnamed (ties: the middle of the tied ones). The inner fits run with the outer ones
-(`classifiers.selection.pool.run_folds`).
+The held-out actor's faces there are *novel*: the threshold must refuse them; the other actors' faces are *known*:
+it must accept them, as the right actor. Faces labelled `UNKNOWN` are left out by default: the same unknown people
+(crew, recurring extras) appear across training videos, so the fit has learned them, and counting them as novel
+made the threshold far too permissive for people never seen (docs/faces.md). The pair (threshold of
+`THRESHOLD_GRID`, open-set distance of `DISTANCE_GRID` -- `classifiers.chain.face_open_set`) chosen is, by the
+default rule ``"false-accept"``, the one with the smallest balanced error (the mean of the share of novel faces
+accepted and the share of known faces refused or misnamed) among those accepting at most `TARGET_FALSE_ACCEPT`
+of the novel faces; ``"balanced"`` drops that bound (ties: the middle threshold). The inner fits run with the
+outer ones (`classifiers.selection.pool.run_folds`).
 """
 
 from __future__ import annotations
@@ -19,11 +24,19 @@ import numpy as np
 
 from classifiers.chain.face_decide import UNKNOWN
 from classifiers.chain.face_model import FaceModel
+from classifiers.chain.face_open_set import MAX_DISTANCE, FaceReference
 
 THRESHOLD_GRID = tuple(round(0.05 * k, 2) for k in range(1, 20))  # 0.05 .. 0.95
 DEFAULT_THRESHOLD = 0.5  # without any fold to choose on (one actor, too few faces)
 MAX_GROUPS = 3  # training videos are split into at most this many groups, held out in turn
 MAX_HELD_OUT_ACTORS = 6  # actors held out per training set (a seeded choice beyond): the inner fits' cost is bounded
+#: How the threshold is chosen: the smallest balanced error, or that among thresholds accepting at most
+#: `TARGET_FALSE_ACCEPT` of the novel faces (`choose_threshold`).
+RULES = ("balanced", "false-accept")
+DEFAULT_RULE = "false-accept"
+TARGET_FALSE_ACCEPT = 0.02  # issue 24: extras counted as cast in at most 2% of their seconds
+#: The open-set distances cross-validation chooses among (None: no check), around dlib's 0.6 rule.
+DISTANCE_GRID = (None, 0.45, 0.5, 0.55, 0.6)
 
 
 @dataclass
@@ -67,58 +80,115 @@ def inner_folds(data, train: np.ndarray, *, outer: int, seed: int = 0) -> list[I
     return out
 
 
-def novel_evidence(fold: InnerFold, model, data, actors: list[str], smoothing: str) -> dict[str, np.ndarray]:
-    """Per test face of `fold`: its best actor's probability, the unknown probability, whether the best actor is its
-    own, and whether it is novel (the held-out actor's, or `UNKNOWN`) -- from `model` fitted on `fold.train`."""
+def fold_reference(data, rows: np.ndarray, actors: list[str], max_distance: float | None) -> FaceReference | None:
+    """The open-set reference of the training faces `rows` of `data` (None when `max_distance` is None: no check)."""
+    if max_distance is None:
+        return None
+    return FaceReference.from_training(data.X[rows], data.y[rows], list(actors), max_distance=max_distance)
+
+
+def novel_evidence(fold: InnerFold, model, data, actors: list[str], smoothing: str,
+                   distances: bool = False, unknown_novel: bool = False) -> dict[str, np.ndarray]:
+    """Per test face of `fold`, from `model` fitted on `fold.train`: the actors' and unknown probabilities
+    (``p_actor`` (n, k), ``p_unknown``), its own actor (``own``, an index into `actors`, -1 for none), whether it is
+    novel (the held-out actor's, or, with `unknown_novel`, `UNKNOWN`; without it, faces of `UNKNOWN` are left out:
+    the same unknown people recur across training videos, so the fit has seen them), and with `distances` its (track-pooled) distance to the nearest
+    face of each actor in `fold.train` (``d`` (n, k); the open-set check, `classifiers.chain.face_open_set`)."""
     chain = FaceModel(pipeline=model, actors=list(actors), threshold=0.0, smoothing=smoothing)
+    reference = fold_reference(data, fold.train, actors, MAX_DISTANCE) if distances else None
     parts = []
     for video_id in np.unique(data.video_ids[fold.test]).tolist():
         rows = fold.test[data.video_ids[fold.test] == video_id]
-        p_actor, p_unknown = chain.face_proba(data.videos[video_id].table)
+        table = data.videos[video_id].table
+        p_actor, p_unknown = chain.face_proba(table)
+        d = None if reference is None else reference.pooled_distances(
+            np.asarray(table.embedding), np.asarray(table.track), len(actors), smoothing)
         local = data.rows[rows]
-        parts.append((p_actor[local], p_unknown[local], data.y[rows]))
-    p_actor = np.concatenate([p[0] for p in parts])
-    labels = np.concatenate([p[2] for p in parts])
-    best = p_actor.argmax(axis=1)
-    return {"p_best": p_actor.max(axis=1), "p_unknown": np.concatenate([p[1] for p in parts]),
-            "right": np.asarray(actors, dtype=object)[best] == labels,
-            "novel": (labels == fold.actor) | (labels == UNKNOWN)}
+        parts.append((p_actor[local], p_unknown[local], None if d is None else d[local], data.y[rows]))
+    labels = np.concatenate([p[3] for p in parts])
+    keep = np.ones(len(labels), bool) if unknown_novel else labels != UNKNOWN
+    index = {a: j for j, a in enumerate(actors)}
+    return {"p_actor": np.concatenate([p[0] for p in parts])[keep],
+            "p_unknown": np.concatenate([p[1] for p in parts])[keep],
+            "d": None if reference is None else np.concatenate([p[2] for p in parts])[keep],
+            "own": np.array([index.get(str(x), -1) for x in labels[keep]], dtype=np.intp),
+            "novel": ((labels == fold.actor) | (labels == UNKNOWN))[keep]}
 
 
-def threshold_errors(evidence: list[dict], grid=THRESHOLD_GRID) -> np.ndarray:
-    """Balanced error (mean of novel faces accepted and known faces refused or misnamed) at each threshold of `grid`."""
-    p_best = np.concatenate([e["p_best"] for e in evidence])
+def _best(e: dict, max_distance: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """(best admissible actor's probability, whether that actor is the face's own) of evidence `e`."""
+    p = e["p_actor"] if max_distance is None else np.where(e["d"] <= max_distance, e["p_actor"], 0.0)
+    if p.shape[1] == 0:
+        return np.zeros(len(p)), np.zeros(len(p), bool)
+    return p.max(axis=1), p.argmax(axis=1) == e["own"]
+
+
+def threshold_rates(evidence: list[dict], grid=THRESHOLD_GRID,
+                    max_distance: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(share of novel faces accepted, share of known faces refused or misnamed) at each threshold of `grid`, with
+    the open-set check at `max_distance` (None: none)."""
+    best = [_best(e, max_distance) for e in evidence]
+    p_best = np.concatenate([b[0] for b in best])
+    right = np.concatenate([b[1] for b in best])
     p_unknown = np.concatenate([e["p_unknown"] for e in evidence])
-    right = np.concatenate([e["right"] for e in evidence])
     novel = np.concatenate([e["novel"] for e in evidence])
     accept = p_best[:, None] >= np.maximum(np.asarray(grid)[None, :], p_unknown[:, None])
     accept &= p_best[:, None] > 0
     novel_accepted = accept[novel].mean(axis=0) if novel.any() else np.zeros(len(grid))
     known_missed = (~accept | ~right[:, None])[~novel].mean(axis=0) if (~novel).any() else np.zeros(len(grid))
-    return 0.5 * (novel_accepted + known_missed)
+    return novel_accepted, known_missed
 
 
-def choose_threshold(evidence: list[dict], grid=THRESHOLD_GRID) -> tuple[float, str]:
-    """(threshold, why) with the smallest balanced error over `evidence`; `DEFAULT_THRESHOLD` without any."""
-    evidence = [e for e in evidence if len(e["p_best"])]
+def threshold_errors(evidence: list[dict], grid=THRESHOLD_GRID, max_distance: float | None = None) -> np.ndarray:
+    """Balanced error (mean of novel faces accepted and known faces refused or misnamed) at each threshold of `grid`."""
+    return 0.5 * np.add(*threshold_rates(evidence, grid, max_distance))
+
+
+def choose_threshold(evidence: list[dict], grid=THRESHOLD_GRID, rule: str = DEFAULT_RULE,
+                     distances=(None,)) -> tuple[float, float | None, str]:
+    """(threshold, max_distance, why) by `rule` (`RULES`) over `evidence`, the distance among `distances` (None: no
+    open-set check; others need evidence with ``d``); `DEFAULT_THRESHOLD` and no check without evidence.
+
+    ``"balanced"``: the smallest balanced error (ties: the middle threshold, the first distance). ``"false-accept"``:
+    the smallest balanced error among the pairs that accept at most `TARGET_FALSE_ACCEPT` of the novel faces, where
+    one does.
+    """
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")
+    evidence = [e for e in evidence if len(e["p_actor"])]
     if not evidence:
-        return DEFAULT_THRESHOLD, (f"{DEFAULT_THRESHOLD:g} (no actor could be held out: label a second actor, or more "
-                                   "videos)")
-    errors = threshold_errors(evidence, grid)
-    tied = np.flatnonzero(errors <= errors.min() + 1e-9)
-    chosen = float(np.asarray(grid)[tied[len(tied) // 2]])
+        return DEFAULT_THRESHOLD, None, (f"{DEFAULT_THRESHOLD:g} (no actor could be held out: label a second actor, or "
+                                         "more videos)")
+    rates = [threshold_rates(evidence, grid, d) for d in distances]
+    novel_accepted = np.array([r[0] for r in rates])  # (distances, thresholds)
+    known_missed = np.array([r[1] for r in rates])
+    errors = 0.5 * (novel_accepted + known_missed)
+    if rule == "false-accept" and np.any(novel_accepted <= TARGET_FALSE_ACCEPT):
+        errors = np.where(novel_accepted <= TARGET_FALSE_ACCEPT, errors, np.inf)
+    row = int(np.argmin(errors.min(axis=1)))
+    tied = np.flatnonzero(errors[row] <= errors[row].min() + 1e-9)
+    pick = tied[len(tied) // 2]
+    chosen, max_distance = float(np.asarray(grid)[pick]), distances[row]
     n_novel = sum(int(e["novel"].sum()) for e in evidence)
     n_known = sum(int((~e["novel"]).sum()) for e in evidence)
-    return chosen, (f"{chosen:g}, balanced error {errors.min():.3f} on {n_novel} faces of held-out actors and unknown "
-                    f"people and {n_known} of known actors")
+    check = "" if max_distance is None else f" within {max_distance:g} of the actor's faces"
+    return chosen, max_distance, (
+        f"{chosen:g}{check}, balanced error {errors[row, pick]:.3f} ({100 * novel_accepted[row, pick]:.1f}% of {n_novel} "
+        f"faces of people held out accepted, {100 * known_missed[row, pick]:.1f}% of {n_known} of "
+        "known actors refused or misnamed)")
 
 
-def fold_thresholds(folds: list[InnerFold], models: list, data, actors: list[str], smoothings,
-                    outers) -> dict[tuple[int, str], tuple[float, str]]:
-    """(outer fold, smoothing) -> (threshold, why) for each of `outers`, from the inner folds and their fitted models
-    (same order); an outer fold without inner folds gets `DEFAULT_THRESHOLD`."""
+def fold_thresholds(folds: list[InnerFold], models: list, data, actors: list[str], smoothings, outers, *,
+                    distances=(None,), rule: str = DEFAULT_RULE,
+                    unknown_novel: bool = False) -> dict[tuple[int, str], tuple[float, float | None, str]]:
+    """(outer fold, smoothing) -> (threshold, max_distance, why) for each of `outers`, from the inner folds and their
+    fitted models (same order), by `rule` and among `distances` (`choose_threshold`); an outer fold without inner
+    folds gets `DEFAULT_THRESHOLD` and no check."""
     evidence: dict[tuple[int, str], list] = {}
+    with_d = any(d is not None for d in distances)
     for fold, model in zip(folds, models):
         for smoothing in smoothings:
-            evidence.setdefault((fold.outer, smoothing), []).append(novel_evidence(fold, model, data, actors, smoothing))
-    return {(k, s): choose_threshold(evidence.get((k, s), [])) for k in outers for s in smoothings}
+            evidence.setdefault((fold.outer, smoothing), []).append(
+                novel_evidence(fold, model, data, actors, smoothing, with_d, unknown_novel))
+    return {(k, s): choose_threshold(evidence.get((k, s), []), rule=rule, distances=tuple(distances))
+            for k in outers for s in smoothings}
