@@ -1,0 +1,55 @@
+"""FeatureStore.put_copy: a stored video's features under a new id, copied by HDF5 once their checksums pass."""
+
+import h5py
+import numpy as np
+import pytest
+
+from featurestore.errors import NotEmbedded, VideoDamaged
+from featurestore.store.store import FeatureStore
+
+CONFIG = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": 4}
+
+
+def stored(tmp_path, n=300):
+    fs = FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG)
+    t = np.arange(n) / 2.0
+    rng = np.random.default_rng(0)
+    fs.put("a.mp4", requested_s=t, actual_s=t + 0.01, features=rng.normal(size=(n, 4)).astype(np.float32),
+           info={"sample_fps": 2.0, "duration_s": n / 2.0, "fingerprint": "x"})
+    return fs
+
+
+def test_put_copy_is_bit_identical_checked_and_carries_the_checksum(tmp_path):
+    fs = stored(tmp_path)
+    n = fs.put_copy("b.mp4", "a.mp4", lambda info: {**info, "copied_from": "a.mp4"})
+    assert n == 300
+    reader = FeatureStore(tmp_path / "f.h5")
+    a, b = reader.read("a.mp4"), reader.read("b.mp4")  # read() verifies both checksums
+    for name in ("requested_s", "actual_s", "features"):
+        np.testing.assert_array_equal(getattr(b, name), getattr(a, name))
+        assert getattr(b, name).dtype == getattr(a, name).dtype
+    assert b.info["copied_from"] == "a.mp4" and b.info["video_id"] == "b.mp4" and b.info["n_samples"] == 300
+    assert b.info["fingerprint"] == "x" and a.info["video_id"] == "a.mp4"
+    with h5py.File(reader.shard_path("a.mp4")) as fa, h5py.File(reader.shard_path("b.mp4")) as fb:
+        assert fb["video"].attrs["arrays_sha256"] == fa["video"].attrs["arrays_sha256"]
+        assert fb["video"].attrs["meta_sha256"] != fa["video"].attrs["meta_sha256"]
+        assert fb["video/features"].chunks == fa["video/features"].chunks
+    assert reader.verify().is_intact
+
+
+def test_put_copy_of_a_damaged_source_raises_and_publishes_nothing(tmp_path):
+    fs = stored(tmp_path)
+    with h5py.File(fs.shard_path("a.mp4"), "r+") as f:  # one value changed on disk, the checksum left as it was
+        f["video/features"][5, 1] += 1.0
+    with pytest.raises(VideoDamaged):
+        fs.put_copy("b.mp4", "a.mp4", dict)
+    with pytest.raises(NotEmbedded):
+        fs.put_copy("c.mp4", "gone.mp4", dict)
+    assert fs.video_ids() == ["a.mp4"]
+    assert sorted(p.name for p in fs.shard_dir.iterdir() if p.suffix == ".h5") == [fs.shard_path("a.mp4").name]
+
+
+def test_put_copy_refuses_a_read_only_store(tmp_path):
+    stored(tmp_path)
+    with pytest.raises(ValueError, match="read-only"):
+        FeatureStore(tmp_path / "f.h5").put_copy("b.mp4", "a.mp4", dict)
