@@ -68,6 +68,7 @@ def run_demo(
     on_plan: Callable | None = None,
     multi_label: bool = True,
     quick: bool = False,
+    seed: int = 0,
 ) -> DemoResult:
     """Generate `n_train` labelled and `n_test` held-out cartoons in `out_dir`, then embed, compare, score.
 
@@ -86,6 +87,9 @@ def run_demo(
         a multi-label model. False: the single-label demo (one class per shot, no shared scenes).
     quick : bool
         Override the sizes with `QUICK`'s tiny ones (a smoke test).
+    seed : int
+        The cartoons' seed (`cartoons.synthetic.make_dataset`): 0 is the demo's; benches try others
+        (`bench/demo_seeds.py`), so that a change is judged on more than one held-out cartoon.
     """
     if quick:
         n_train, n_test, duration_s, image_size_px, models = (QUICK[k] for k in ("n_train", "n_test", "duration_s",
@@ -93,7 +97,8 @@ def run_demo(
     out_dir = Path(out_dir)
     on_step(f"generating {n_train} training and {n_test} held-out cartoon{'s' if n_test != 1 else ''} "
             f"of {duration_s:g} s in {out_dir}")
-    train, test = make_dataset(out_dir / "videos", n_train=n_train, n_test=n_test, duration_s=duration_s, shared=multi_label)
+    train, test = make_dataset(out_dir / "videos", n_train=n_train, n_test=n_test, duration_s=duration_s,
+                               shared=multi_label, seed=seed)
     labels_path = write_interval_labels(out_dir / "labels.csv", train, multi_label=multi_label)
 
     embedder = demo_embedder(weights, image_size_px, on_step, backbone)
