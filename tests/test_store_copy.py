@@ -53,3 +53,25 @@ def test_put_copy_refuses_a_read_only_store(tmp_path):
     stored(tmp_path)
     with pytest.raises(ValueError, match="read-only"):
         FeatureStore(tmp_path / "f.h5").put_copy("b.mp4", "a.mp4", dict)
+
+
+def test_finding_a_copy_source_reads_the_index_once(tmp_path, monkeypatch):
+    """ContentIndex reads every video's description from one read of the index (one read per video made a copy
+    cost O(n²) in a store of n videos: 3.2 s against 0.06 s for a re-run at 301 videos)."""
+    from featurestore.reuse import ContentIndex
+    from featurestore.store.index import StoreIndex
+
+    fs = stored(tmp_path, n=3)
+    t = np.arange(3.0)
+    for k in range(5):
+        fs.put(f"v{k}.mp4", requested_s=t, actual_s=t, features=np.zeros((3, 4), np.float32),
+               info={"sample_fps": 1.0, "duration_s": 3.0, "fingerprint": f"fp{k}"})
+    with h5py.File(fs.shard_path("v3.mp4"), "r+") as f:  # a damaged description: left out, not fatal
+        f["video"].attrs["info"] = "{}"
+    reads = []
+    real = StoreIndex.links
+    monkeypatch.setattr(StoreIndex, "links", lambda self: reads.append(1) or real(self))
+    copies = ContentIndex(FeatureStore(tmp_path / "f.h5"))
+    assert copies.find("fp2", 1.0) == "v2.mp4" and copies.find("x", 2.0) == "a.mp4"
+    assert copies.find("fp3", 1.0) is None and copies.find("fp2", 2.0) is None
+    assert len(reads) == 1
