@@ -22,8 +22,12 @@ from featurestore.embedding.config import EmbeddingConfig
 from featurestore.embedding.runtime import build_embedder
 from featurestore.pipeline import embed_videos
 
-#: `quick=True`: tiny settings for a smoke test (2 + 1 videos of 20 s, 96 px: a pretrained backbone reads little at 32, two models).
-QUICK = {"duration_s": 20.0, "n_train": 2, "n_test": 1, "image_size_px": 96, "models": ["logreg", "lightgbm"]}
+#: `quick=True`: tiny settings for a smoke test (2 + 1 videos of 20 s, 96 px: a pretrained backbone reads little at 32,
+#: two models, a sample a second).
+QUICK = {"duration_s": 20.0, "n_train": 2, "n_test": 1, "image_size_px": 96, "models": ["logreg", "lightgbm"], "sample_fps": 1.0}
+#: Samples per second of the demo's videos. Two, not `embed`'s default one: on held-out cartoons of 6 seeds (bench/demo_seeds.py,
+#: docs/backbones.md) twice the labelled samples and a finer clock lowered the mean error of the worse character.
+SAMPLE_FPS = 2.0
 
 
 @dataclass
@@ -68,6 +72,8 @@ def run_demo(
     on_plan: Callable | None = None,
     multi_label: bool = True,
     quick: bool = False,
+    seed: int = 0,
+    sample_fps: float = SAMPLE_FPS,
 ) -> DemoResult:
     """Generate `n_train` labelled and `n_test` held-out cartoons in `out_dir`, then embed, compare, score.
 
@@ -80,20 +86,26 @@ def run_demo(
     backbone : str, optional
         As `embed --backbone` (default: vgg16, or what 'auto' finds).
     duration_s : float
-        Length of each generated video, in seconds (sampled once per second).
+        Length of each generated video, in seconds.
     multi_label : bool
         True (the default): cartoons with shared scenes, labels with one line per character per interval,
         a multi-label model. False: the single-label demo (one class per shot, no shared scenes).
     quick : bool
         Override the sizes with `QUICK`'s tiny ones (a smoke test).
+    seed : int
+        The cartoons' seed (`cartoons.synthetic.make_dataset`): 0 is the demo's; benches try others
+        (`bench/demo_seeds.py`), so that a change is judged on more than one held-out cartoon.
+    sample_fps : float
+        Samples per second of every video (`SAMPLE_FPS`); the held-out videos are scored at the model's rate.
     """
     if quick:
-        n_train, n_test, duration_s, image_size_px, models = (QUICK[k] for k in ("n_train", "n_test", "duration_s",
-                                                                                   "image_size_px", "models"))
+        n_train, n_test, duration_s, image_size_px, models, sample_fps = (
+            QUICK[k] for k in ("n_train", "n_test", "duration_s", "image_size_px", "models", "sample_fps"))
     out_dir = Path(out_dir)
     on_step(f"generating {n_train} training and {n_test} held-out cartoon{'s' if n_test != 1 else ''} "
             f"of {duration_s:g} s in {out_dir}")
-    train, test = make_dataset(out_dir / "videos", n_train=n_train, n_test=n_test, duration_s=duration_s, shared=multi_label)
+    train, test = make_dataset(out_dir / "videos", n_train=n_train, n_test=n_test, duration_s=duration_s,
+                               shared=multi_label, seed=seed)
     labels_path = write_interval_labels(out_dir / "labels.csv", train, multi_label=multi_label)
 
     embedder = demo_embedder(weights, image_size_px, on_step, backbone)
@@ -101,9 +113,10 @@ def run_demo(
     if config.weights == "random":
         on_step(f"NOTICE: {config.backbone} runs with seeded RANDOM weights: features are not pretrained, accuracy is lower")
     store_path = out_dir / f"features-{config.backbone}-{config.identity()['weights'].split(':')[0]}-{image_size_px}px.h5"
-    on_step(f"embedding the training videos with {config.backbone} ({config.weights} weights) into {store_path} "
+    on_step(f"embedding the training videos, {sample_fps:g} samples/s, with {config.backbone} ({config.weights} weights) into {store_path} "
             f"({embedder.device})")
-    embed_videos([v.path for v in train], store_path, config=config, progress=progress, make_embedder=lambda _: embedder)
+    embed_videos([v.path for v in train], store_path, config=config, sample_fps=sample_fps, progress=progress,
+                 make_embedder=lambda _: embedder)
 
     on_step("comparing models by cross-validation grouped by video"
             + (", one classifier per character (multi-label)" if multi_label else ""))

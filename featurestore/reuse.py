@@ -28,11 +28,9 @@ class ContentIndex:
     def _load(self) -> dict[tuple[str, float], str]:
         if self._by_content is None:
             self._by_content = {}
-            for video_id in self.store.video_ids():
-                try:
-                    info = self.store.info(video_id)
-                except (VideoDamaged, NotEmbedded):
-                    continue
+            infos = self.store.infos()  # one read of the index, not one per video (a copy cost O(n²) in a large store)
+            for video_id in sorted(infos):
+                info = infos[video_id]
                 self._by_content.setdefault((str(info.get("fingerprint")), float(info["sample_fps"])), video_id)
         return self._by_content
 
@@ -154,17 +152,26 @@ def copy_stored(store: FeatureStore, video_id: str, path: Path, fp: str, sample_
     if source is None:
         return None
     t0 = time.perf_counter()
+
+    def copied_info(info: dict) -> dict:  # the source's provenance, and where this copy came from
+        info = {k: value for k, value in info.items() if k not in ("video_id", "n_samples")}
+        return {**info, "source_path": str(path.resolve()), "copied_from": source,
+                "copied_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     try:
-        v = store.read(source)
+        info = store.info(source)
+        if (info.get("fingerprint") != fp or abs(float(info["sample_fps"]) - sample_fps) >= 1e-9
+                or info.get("decode", "exact") != decode):
+            return None
+        faces = None
+        if faces_state(store, source) == "stored":  # faces name their video: written anew
+            faces = dataclasses.replace(store.faces(source), video_id=video_id)
+            v = store.read(source)
+            store.put(video_id, requested_s=v.requested_s, actual_s=v.actual_s, features=v.features,
+                      info=copied_info(v.info), faces=faces)
+            n = len(v.requested_s)
+        else:  # the shard's arrays copied by HDF5, their checksum carried over once it passed (no faces)
+            n = store.put_copy(video_id, source, copied_info)
     except (VideoDamaged, NotEmbedded):
         return None  # a damaged (or just removed) source: embed the video instead
-    if (v.info.get("fingerprint") != fp or abs(float(v.info["sample_fps"]) - sample_fps) >= 1e-9
-            or v.info.get("decode", "exact") != decode):
-        return None
-    info = {k: value for k, value in v.info.items() if k not in ("video_id", "n_samples")}
-    info.update(source_path=str(path.resolve()), copied_from=source,
-                copied_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    faces = dataclasses.replace(store.faces(source), video_id=video_id) if faces_state(store, source) == "stored" else None
-    store.put(video_id, requested_s=v.requested_s, actual_s=v.actual_s, features=v.features, info=info, faces=faces)
-    return EmbedReport(video_id, str(path), "copied", len(v.requested_s), float(v.info["duration_s"]),
+    return EmbedReport(video_id, str(path), "copied", n, float(info["duration_s"]),
                        time.perf_counter() - t0, 0, "", "", decode=decode, n_faces=None if faces is None else len(faces))

@@ -55,3 +55,20 @@ def test_demo_quick_runs_end_to_end(tmp_path, capsys, monkeypatch):
     assert code == 0, err
     assert json.loads(out)["videos"][0]["screen_time_s"] == pytest.approx(
         json.loads((demo_dir / "result.json").read_text())["videos"][0]["screen_time_s"])
+
+
+@pytest.mark.parametrize("seed", [None, 7])
+def test_run_demo_draws_its_cartoons_from_its_seed(tmp_path, monkeypatch, seed):
+    """bench/demo_seeds.py judges the demo on other cartoons than its own: run_demo(seed=N); 0 is the demo's."""
+    import cartoons.demo as demo
+
+    asked = {}
+
+    def stop(out_dir, **kwargs):
+        asked.update(kwargs)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(demo, "make_dataset", stop)
+    with pytest.raises(RuntimeError, match="stop here"):
+        demo.run_demo(tmp_path, **({} if seed is None else {"seed": seed}))
+    assert asked["seed"] == (0 if seed is None else seed)

@@ -100,6 +100,53 @@ def write_shard(path: Path, video_id: str, *, requested_s: np.ndarray, actual_s:
     write_image(path, hdf5_image(fill))
 
 
+def copy_shard(source: Path, video_id: str, update_info) -> tuple[bytes, int]:
+    """The file image of a shard of `video_id` holding the features of the shard `source` (`write_image` writes it).
+
+    The arrays are copied by HDF5 itself (H5Ocopy: no NumPy round trip, the same bytes and layout) once they
+    have passed the source's checksums; their `arrays_sha256` is carried over (the same bytes), the description
+    is the source's `info` passed through `update_info(info, n_samples)` and checksummed anew. A face table is
+    not copied (its description names its video: `FeatureStore.put` writes it). Returns (image, number of samples).
+
+    Raises ShardDamaged when the source is unreadable or fails a checksum.
+    """
+    try:
+        with h5py.File(source, "r") as src:
+            s = src["video"]
+            header = _header(s)
+            expected = s.attrs.get("arrays_sha256")
+            arrays = [s[name][()] for name in ("requested_s", "actual_s", "features")]
+            n = len(arrays[0])
+            if expected is None or arrays_digest(*arrays) != expected:
+                raise ShardDamaged("its features fail their checksum (changed on disk)")
+            if header.is_checked and header.info.get("n_samples", n) != n:
+                raise ShardDamaged(f"it holds {n} samples, its description says {header.info.get('n_samples')}")
+            config_json = str(s.attrs["config"])
+            info = update_info(dict(header.info), n)
+            info_json = json.dumps(info, sort_keys=True)
+
+            def fill(f: h5py.File) -> None:
+                g = f.create_group("video")
+                for name in ("features", "requested_s", "actual_s"):
+                    src.copy(s[name], g, name=name)
+                for key, value in info.items():
+                    if isinstance(value, (str, int, float, bool)):
+                        g.attrs[key] = value
+                g.attrs["screentime_shard"] = SHARD_FORMAT
+                g.attrs["video_id"] = video_id
+                g.attrs["config"] = config_json
+                g.attrs["info"] = info_json
+                g.attrs["written_ns"] = time.time_ns()
+                g.attrs["arrays_sha256"] = expected
+                g.attrs["meta_sha256"] = meta_digest(video_id, config_json, info_json)
+
+            return hdf5_image(fill), n
+    except FileNotFoundError:
+        raise ShardDamaged("its shard file is missing") from None
+    except READ_ERRORS as err:
+        raise ShardDamaged(f"unreadable: {first_line(err)}") from None
+
+
 def hdf5_image(fill) -> bytes:
     """The bytes of an HDF5 file built in memory by `fill(h5py.File)`.
 

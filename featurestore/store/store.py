@@ -22,7 +22,7 @@ from featurestore.faces.table import FaceTable
 from .faces import StoreFaces
 from .index import unwritable
 from .layout import StoreFiles, shard_name
-from .shards import ShardDamaged, read_header, read_shard, write_shard
+from .shards import ShardDamaged, copy_shard, read_header, read_shard, write_image, write_shard
 from .sweep import adopt_orphans, sweep
 
 
@@ -246,11 +246,8 @@ class FeatureStore(StoreFaces, StoreFiles):
         """Raise StoreMismatch if `config` would give other numbers than the store's features."""
         differences = identity_differences(self.config, config)
         if differences:
-            diff = ", ".join(differences)
-            raise StoreMismatch(
-                f"{self.path}: holds features of {describe_config(self.config, self.weights_path)}, this run asked for "
-                f"{describe_config(config)} ({diff}); use another --store or the store's settings"
-            )
+            raise StoreMismatch(f"{self.path}: holds features of {describe_config(self.config, self.weights_path)}, this run "
+                                f"asked for {describe_config(config)} ({', '.join(differences)}); use another --store or the store's settings")
 
     def verify(self):
         """Check every stored video byte for byte and look for leftovers; changes nothing.
@@ -321,6 +318,16 @@ class FeatureStore(StoreFaces, StoreFiles):
         self._publish(video_id, lambda tmp: write_shard(tmp, video_id, requested_s=requested_s, actual_s=actual_s,
                                                         features=features, info=info, config=self.config, extra=extra),
                       None if faces is None else faces.config)
+
+    def put_copy(self, video_id: str, source: str, update_info) -> int:
+        """Publish `video_id` with the features of the stored `source` (`shards.copy_shard`: copied by HDF5 once their checksums
+        pass; info `update_info(info)`), without faces; the number of samples. Raises as `read` (of `source`) and `put`."""
+        if self.mode != "a":
+            raise ValueError("store was opened read-only; open it with mode='a' to write")
+        image, n = self._from_shard(source, lambda src: copy_shard(
+            src, video_id, lambda info, k: {**update_info(info), "video_id": video_id, "n_samples": k}))
+        self._publish(video_id, lambda tmp: write_image(tmp, image), None)
+        return n
 
     def _publish(self, video_id: str, write, faces_config: dict | None, expect: str | None = None) -> bool:
         """Write a new shard of `video_id` with `write(path)` and index it (with its faces when `faces_config`).
