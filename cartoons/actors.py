@@ -186,9 +186,9 @@ def write_face_truth(path, videos: list[ActorVideo], *, every_s: float | None = 
                 times = np.arange(v.n_frames) / v.fps
             else:
                 times = np.arange(0.0, v.duration_s, every_s)
-            for t, f in zip(times, v.frame_at(times)):
-                for r in np.flatnonzero(v.frame == f):
-                    out.writerow([v.video_id, f"{t:.6g}", *(f"{c:.1f}" for c in v.box[r]), v.person[r]])
+            for t in times:
+                for person, box in v.faces_at(t):
+                    out.writerow([v.video_id, f"{t:.6g}", *(f"{c:.1f}" for c in box), person])
     return path
 
 

@@ -56,6 +56,20 @@ written, and 'vtt' to the folder of the held-out videos' subtitles.
     faces: bool = False  # the faces demo (`cartoons.demo_faces`): its commands take --faces
 
 
+def demo_store_path(out_dir: Path, prefix: str, config, image_size_px: int) -> Path:
+    """The demo's store: named by backbone, weights and input size, so runs with other features never share one."""
+    return out_dir / f"{prefix}-{config.backbone}-{config.identity()['weights'].split(':')[0]}-{image_size_px}px.h5"
+
+
+def write_demo_outputs(score, out_dir: Path) -> dict[str, Path]:
+    """Everything `score` writes, in `out_dir` (subtitles beside the videos); what -> path."""
+    outputs = {"json": out_dir / "result.json", "csv": out_dir / "segments.csv", "plot": out_dir / "timeline.png",
+               "report": out_dir / "report.html", "vtt": out_dir / "videos"}
+    write_outputs(score, json_path=outputs["json"], csv_path=outputs["csv"], plot_path=outputs["plot"],
+                  report_path=outputs["report"], vtt_path=outputs["vtt"])
+    return outputs
+
+
 def run_demo(
     out_dir: str | Path,
     *,
@@ -112,7 +126,7 @@ def run_demo(
     config = embedder.config
     if config.weights == "random":
         on_step(f"NOTICE: {config.backbone} runs with seeded RANDOM weights: features are not pretrained, accuracy is lower")
-    store_path = out_dir / f"features-{config.backbone}-{config.identity()['weights'].split(':')[0]}-{image_size_px}px.h5"
+    store_path = demo_store_path(out_dir, "features", config, image_size_px)
     on_step(f"embedding the training videos, {sample_fps:g} samples/s, with {config.backbone} ({config.weights} weights) into {store_path} "
             f"({embedder.device})")
     embed_videos([v.path for v in train], store_path, config=config, sample_fps=sample_fps, progress=progress,
@@ -127,10 +141,7 @@ def run_demo(
     on_step(f"scoring the held-out video{'s' if n_test != 1 else ''} with {comparison.best_name} (smoothing {comparison.best_smoother.name})")
     score = score_videos([v.path for v in test], model_path=model_path, store_path=store_path,
                          weights=config.weights, progress=progress, make_embedder=lambda _: embedder)
-    outputs = {"json": out_dir / "result.json", "csv": out_dir / "segments.csv", "plot": out_dir / "timeline.png",
-               "report": out_dir / "report.html", "vtt": out_dir / "videos"}
-    write_outputs(score, json_path=outputs["json"], csv_path=outputs["csv"], plot_path=outputs["plot"],
-                  report_path=outputs["report"], vtt_path=outputs["vtt"])
+    outputs = write_demo_outputs(score, out_dir)
     truth = {v.path.name: true_presence(v) if multi_label else true_screen_time(v) for v in test}
     return DemoResult(out_dir, config.identity()["weights"], comparison, score, truth, weights_arg=config.weights,
                       backbone=config.backbone,

@@ -9,14 +9,12 @@ cartoon demo's `DemoResult`, so the command line prints both the same way.
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 from typing import Callable
 
 from cartoons.actors import make_actor_dataset, write_face_truth, write_interval_labels
-from cartoons.demo import DemoResult, demo_embedder
+from cartoons.demo import DemoResult, demo_embedder, demo_store_path, write_demo_outputs
 from classifiers.compare import compare_models
-from classifiers.output.score_files import write_outputs
 from classifiers.score import score_videos
 from featurestore.pipeline import embed_videos
 
@@ -52,7 +50,6 @@ def run_faces_demo(
     if quick:
         n_train, n_test, duration_s, image_size_px, models = (QUICK[k] for k in ("n_train", "n_test", "duration_s",
                                                                                    "image_size_px", "models"))
-    _check_face_pipeline()
     out_dir = Path(out_dir)
     on_step(f"composing {n_train} training and {n_test} held-out video{'s' if n_test != 1 else ''} of real faces "
             f"({duration_s:g} s, 640x360) in {out_dir / 'videos'}")
@@ -62,18 +59,15 @@ def run_faces_demo(
 
     embedder = demo_embedder(weights, image_size_px, on_step)
     config = embedder.config
-    store_path = out_dir / f"faces-{config.identity()['weights'].split(':')[0]}-{image_size_px}px.h5"
+    store_path = demo_store_path(out_dir, "faces", config, image_size_px)
     model_path = out_dir / "best-faces.skops"
     comparison, score = face_pipeline([v.path for v in train], [v.path for v in test], labels_path, store_path,
                                       model_path, embedder, models=models, n_splits=min(n_splits, n_train),
                                       progress=progress, on_step=on_step, on_plan=on_plan)
-    outputs = {"json": out_dir / "result.json", "csv": out_dir / "segments.csv", "plot": out_dir / "timeline.png",
-               "report": out_dir / "report.html", "vtt": out_dir / "videos"}
-    write_outputs(score, json_path=outputs["json"], csv_path=outputs["csv"], plot_path=outputs["plot"],
-                  report_path=outputs["report"], vtt_path=outputs["vtt"])
+    outputs = write_demo_outputs(score, out_dir)
     return DemoResult(out_dir, config.identity()["weights"], comparison, score,
                       {v.video_id: v.presence_s(score.videos[0].none_label) for v in test}, weights_arg=config.weights,
-                      labels_path=labels_path, store_path=store_path, model_path=model_path,
+                      backbone=config.backbone, labels_path=labels_path, store_path=store_path, model_path=model_path,
                       train_videos=[v.path for v in train], test_videos=[v.path for v in test], outputs=outputs, faces=True)
 
 
@@ -94,16 +88,3 @@ def face_pipeline(train_paths, test_paths, labels_path, store_path, model_path, 
     score = score_videos(test_paths, model_path=model_path, store_path=store_path, weights=config.weights,
                          progress=progress, make_embedder=lambda _: embedder, faces=True)
     return comparison, score
-
-
-def _check_face_pipeline() -> None:
-    """Refuse, naming what is missing, when this build has not wired the face pipeline (issue 24) yet."""
-    missing = [f"{f.__module__}.{f.__name__}(faces=...)" for f in (embed_videos, compare_models, score_videos)
-               if "faces" not in inspect.signature(f).parameters]
-    try:
-        from featurestore.faces.config import FaceConfig  # noqa: F401
-    except ImportError:
-        missing.insert(0, "featurestore.faces.config.FaceConfig")
-    if missing:
-        raise NotImplementedError("demo --faces needs the face pipeline of issue 24, which this build does not have "
-                                  f"yet: {', '.join(missing)}")

@@ -179,7 +179,7 @@ def _cluster_shots(store, ids, labels_paths, threshold, method, sources, notes) 
         if video_id in sources:
             cuts = _cuts(store, video_id, sources[video_id], notes)
         else:  # its labelled stretches per stored shot (no decoding for cuts of a video not clustered)
-            cuts = np.asarray(store.faces(video_id).cuts_s, np.float64) if store.has_faces(video_id) else np.zeros(0)
+            cuts = _stored_cuts(store, video_id)
         frames[video_id] = StoredFrames(np.asarray(v.requested_s, np.float64), np.asarray(v.actual_s, np.float64),
                                         np.asarray(v.features), cuts, 1.0 / float(v.info["sample_fps"]))
     clustered = {v: frames[v] for v in ids}
@@ -193,7 +193,7 @@ def _cluster_shots(store, ids, labels_paths, threshold, method, sources, notes) 
 def _cuts(store, video_id: str, source, notes: list) -> np.ndarray:
     """A video's cut times: its stored face table's, else PySceneDetect's on its source (none without one)."""
     if store.has_faces(video_id):
-        return np.asarray(store.faces(video_id).cuts_s, np.float64)
+        return _stored_cuts(store, video_id)
     if isinstance(source, Path):
         from featurestore.video.shots import detect_cuts
 
@@ -201,3 +201,8 @@ def _cuts(store, video_id: str, source, notes: list) -> np.ndarray:
     notes.append(f"{video_id} is one shot: no cuts are stored (embed --faces keeps them) and its source video is "
                  f"not found ({source})")
     return np.zeros(0)
+
+
+def _stored_cuts(store, video_id: str) -> np.ndarray:
+    """(k,) the cut times its face table keeps, none without one."""
+    return np.asarray(store.faces(video_id).cuts_s, np.float64) if store.has_faces(video_id) else np.zeros(0)

@@ -23,9 +23,9 @@ from classifiers.chain.stages import FEATURE_NORMS, context_grid
 from classifiers.choices import DEFAULT_SELECTION
 from classifiers.compare_faces import compare_face_models
 from classifiers.data.dataset import LabelledVideos, load_labelled_videos
-from classifiers.data.table import NONE_LABEL
 from classifiers.output.leaderboard import check_report_path, write_report
 from classifiers.selection.cv import CVPlan
+from classifiers.selection.face_unknown import DEFAULT_RULE
 from classifiers.selection.few_labels import plan_folds_that_fit
 from classifiers.selection.heldout import HeldOutVideo, familiarity_record, score_held_out
 from classifiers.selection.options import check_models, check_none_label, parse_context
@@ -131,6 +131,9 @@ def compare_models(
     interval_method: str = DEFAULT_METHOD,
     faces: bool = False,
     min_face_quality: float | None = None,
+    max_distance: float | str | None = "cv",
+    unknown_rule: str = DEFAULT_RULE,
+    unknown_novel: bool = False,
 ) -> ComparisonResult:
     """Compare classifiers on the labelled frames of a store; save the winner to `out_path`.
 
@@ -158,7 +161,8 @@ def compare_models(
     same folds, stages and smoothing (per character), and a threshold per character chosen by
     cross-validation for screen-time error.
 
-    With `faces` (issue 24), the stored faces are classified: `classifiers.compare_faces.compare_face_models`.
+    With `faces` (issue 24), the stored faces are classified: `classifiers.compare_faces.compare_face_models`
+    (`max_distance`, `unknown_rule`, `unknown_novel`: how a face is told unknown; faces only).
 
     Raises
     ------
@@ -176,7 +180,8 @@ def compare_models(
                                    n_splits=n_splits, split=split, gap_s=gap_s, allow_leaky_split=allow_leaky_split,
                                    metric=metric, timeout_s=timeout_s, n_jobs=n_jobs, random_state=random_state,
                                    selection=selection, interval_method=interval_method, none_label=none_label,
-                                   min_quality=min_face_quality, on_plan=on_plan)
+                                   min_quality=min_face_quality, max_distance=max_distance, unknown_rule=unknown_rule,
+                                   unknown_novel=unknown_novel, on_plan=on_plan)
     if feature_norm not in ("auto", *FEATURE_NORMS):
         raise InvalidParameter("feature_norm", f"must be auto or one of {', '.join(FEATURE_NORMS)}, got {feature_norm!r}")
     check_report_path(report_path)

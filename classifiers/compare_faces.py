@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,7 @@ from classifiers.selection.face_heldout import face_fold_scores, held_out_faces,
 from classifiers.selection.face_unknown import (DEFAULT_RULE, DISTANCE_GRID, RULES, fold_reference, fold_thresholds,
                                                 inner_folds)
 from classifiers.selection.metrics import METRICS, metric_key
+from classifiers.selection.options import check_models
 from classifiers.selection.pool import run_folds
 from classifiers.selection.registry import MODELS, build_model
 from featurestore.errors import AllModelsFailed, InvalidParameter
@@ -207,13 +208,8 @@ def compare_face_models(
 
 
 def _model_names(models) -> list[str]:
-    if models is None:
-        return list(MODELS)
-    names = [m.strip() for m in (models.split(",") if isinstance(models, str) else models) if m.strip()]
-    unknown = [m for m in names if m not in MODELS]
-    if unknown or not names:
-        raise InvalidParameter("models", f"{','.join(unknown) or 'nothing'} is not in {','.join(MODELS)}")
-    return names
+    """Registry names (`selection.options.check_models`; a mapping's keys), all of them for None."""
+    return list(MODELS) if models is None else check_models(list(models) if isinstance(models, Mapping) else models)
 
 
 def _score_model(name: str, outcome, plan: CVPlan, inner: list, data: LabelledFaces, smoothings, metric: str,

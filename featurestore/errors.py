@@ -119,10 +119,6 @@ class RuntimeUnavailable(ScreentimeError, ImportError):
     """--runtime openvino (or --precision int8) was asked for, but OpenVINO (or NNCF) is not installed."""
 
 
-class FacesUnavailable(ScreentimeError, ImportError):
-    """--faces was asked for, but the face packages (detector, face descriptor) are not installed."""
-
-
 class ClusterUnavailable(ScreentimeError, RuntimeError):
     """--ray was given but Ray is not installed, or the cluster cannot be reached."""
 

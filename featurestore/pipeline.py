@@ -273,7 +273,8 @@ def embed_videos(
         return report or ("new" if state == "new" else "replaced")
 
     check = getattr(make_embedder, "check", None)
-    if check is not None and ray is None and any(c.status != "faces" and needs_network(c, copies) for c in candidates):
+    if check is not None and ray is None and any(c.status not in ("stored", "faces") and not copyable[c.video_id]
+                                                 for c in candidates):  # a copy needs no network (issue 27)
         check(config)  # a precision the machine cannot run: one line now, not after the progress bar
     collection = Collection(store, candidates, config, recheck=recheck, progress=progress, on_wait=on_wait,
                             on_stored=lambda c: copies.add(c.fingerprint, c.sample_fps, c.video_id), faces=analysis)
@@ -296,12 +297,6 @@ def embed_videos(
         collection.close()
         store.discard_if_unused()
     return [collection.reports[video_id] for video_id, _ in jobs]
-
-
-def needs_network(c: Candidate, copies: ContentIndex) -> bool:
-    """Whether a sample of `c` will be embedded: neither stored nor a byte-identical copy of a stored video
-    (issue 27: a copy costs no network, so it must not wait for one to be checked or built)."""
-    return c.status != "stored" and copies.find(c.fingerprint, c.sample_fps, exclude=c.video_id) is None
 
 
 def _open_store(store_path: str | os.PathLike | FeatureStore, config: EmbeddingConfig) -> FeatureStore:

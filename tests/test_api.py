@@ -72,7 +72,7 @@ def check_tidy_frames(result, doc):
 
     samples, segments, characters, videos, totals = result.to_pandas()
     frames = result.to_pandas()
-    assert frames.characters is not None and frames.totals is not None  # names as well as unpacking
+    assert frames.characters.equals(characters) and frames.totals.equals(totals)  # names as well as unpacking
     ids = [v["video"] for v in doc["videos"]]
     classes = list(doc["videos"][0]["screen_time_s"])
     assert samples.index.names == ["video", "time_s"] and len(samples) == sum(len(v["samples"]) for v in doc["videos"])

@@ -5,7 +5,6 @@ out. The faces are composed by hand (`face_helpers`): known people at known plac
 from __future__ import annotations
 
 import csv
-import json
 
 import numpy as np
 import pytest
@@ -17,7 +16,6 @@ from face_helpers import Face, face_table, near, people
 from classifiers.cluster import cluster_store
 from classifiers.clusters.linkage import agglomerate, spread_picks
 from classifiers.data.face_dataset import label_store_faces
-from classifiers.data.face_labels import FaceGrids
 from classifiers.data.labels import parse_labels
 from featurestore.errors import LabelsInvalid
 

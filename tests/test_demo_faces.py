@@ -4,28 +4,12 @@ import re
 
 import pytest
 
-import cartoons.demo
-import cartoons.demo_faces
 from cartoons.cast import CAST
 from conftest import run_cli as run
 
 
-def test_faces_demo_names_what_the_build_lacks(monkeypatch, tmp_path):
-    def embed_videos(paths, store, *, config=None):  # an embed_videos without faces
-        raise AssertionError("not to be called")
-
-    monkeypatch.setattr(cartoons.demo_faces, "embed_videos", embed_videos)
-    with pytest.raises(NotImplementedError, match=r"issue 24.*embed_videos\(faces=\.\.\.\)"):
-        cartoons.demo_faces.run_faces_demo(tmp_path, quick=True)
-    assert not (tmp_path / "videos").exists()  # refused before composing anything
-
-
 @pytest.mark.slow
 def test_demo_faces_quick_runs_end_to_end(tmp_path, capsys, monkeypatch):
-    try:
-        cartoons.demo_faces._check_face_pipeline()
-    except NotImplementedError as err:
-        pytest.skip(str(err))
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # no cached ImageNet VGG16: a packaged backbone, offline
     demo_dir = tmp_path / "demo"

@@ -26,7 +26,7 @@ from classifiers.output.results import results_to_dict
 from classifiers.score_faces import score_face_videos
 from conftest import run_cli, write_video
 from face_helpers import Face, face_table, hand_store, near, people
-from featurestore.errors import ModelFileRefused, StoreMismatch
+from featurestore.errors import InvalidParameter, ModelFileRefused, StoreMismatch
 
 ALICE, BOB = people(2, seed=3)
 
@@ -117,6 +117,17 @@ def test_compare_models_with_faces_is_the_face_comparison(trained, tmp_path):
     d, _, store, _, _, _ = trained
     result = compare_models(store, d / "labels.csv", faces=True, models=["logreg"], n_splits=3, n_jobs=1)
     assert result.faces and result.best_name == "logreg" and result.smoothing in ("none", "track")
+
+
+def test_compare_models_passes_the_unknown_options_to_the_face_comparison(trained, tmp_path):
+    """`compare_models(..., faces=True)` (and `screentime.compare_models`, whose options go to it) reaches
+    `max_distance`, `unknown_rule`, `unknown_novel` of the face comparison."""
+    d, _, store, _, _, _ = trained
+    with pytest.raises(InvalidParameter, match="unknown_rule"):
+        compare_models(store, d / "labels.csv", faces=True, models=["logreg"], n_splits=3, n_jobs=1, unknown_rule="nope")
+    compare_models(store, d / "labels.csv", out_path=tmp_path / "m.skops", faces=True, models=["logreg"], n_splits=3,
+                   n_jobs=1, max_distance=0.55, unknown_rule="balanced", unknown_novel=True)
+    assert load_face_model(tmp_path / "m.skops").reference.max_distance == 0.55
 
 
 def test_the_face_model_file_round_trips_and_frame_loaders_refuse_it(trained, tmp_path):

@@ -67,8 +67,6 @@ def test_random_weights_warning_names_where_they_came_from(tmp_path, capsys, sta
                             "--workers", "0"], capsys)
     assert code == 0, err
     assert "warning: --weights random:" in err
-    other = tmp_path / "other.mp4"
-    other.write_bytes(video_5s.read_bytes() + b"")
     code, _, err = run_cli(["embed", video_5s, "--store", tmp_path / "f.h5", "--name", "again.mp4", "--workers", "0"], capsys)
     assert code == 0, err
     assert "--weights random" not in err and "the store holds vgg16 features from random weights" in err
@@ -119,5 +117,6 @@ def test_suggest_labels_fold_models_follow_compare_models_folds_on_a_short_clip(
     code, _, err = run_cli(["suggest-labels", "--store", store, "--model", tmp_path / "m.skops", "--labels", labels,
                             "--budget-s", "2", "--out", tmp_path / "todo.csv"], capsys)
     assert code == 0, err
+    assert len(result.cv.folds) == 4
     assert f"fold models: {len(result.cv.folds)} fold models refitted" in err
     assert all(line.startswith(("warning:", "fold models:")) for line in err.splitlines() if line.strip())

@@ -153,15 +153,15 @@ def fit_reference(staged: np.ndarray, *, seed: int = 0, scale: float | None = No
     X = np.asarray(staged, dtype=np.float32)
     if X.ndim != 2 or len(X) == 0:
         raise ValueError(f"staged must have shape (n_samples, n_features) with n_samples > 0, got {X.shape}")
-    rng, given = np.random.default_rng(seed), scale
+    rng = np.random.default_rng(seed)
     mean = X.mean(axis=0)
     centred = X - mean
-    scale = float(np.sqrt(np.mean(np.einsum("ij,ij->i", centred, centred))))
+    rms = float(np.sqrt(np.mean(np.einsum("ij,ij->i", centred, centred))))
     fit_rows = centred[rng.choice(len(X), _FIT_ROWS, replace=False)] if len(X) > _FIT_ROWS else centred
     k = max(1, min(N_COMPONENTS, fit_rows.shape[0] - 1, fit_rows.shape[1]))
     _, _, vt = randomized_svd(fit_rows, n_components=k, n_iter=2, random_state=seed)  # rough axes: off-axis parts count too
     keep = rng.choice(len(X), MAX_REFERENCES, replace=False) if len(X) > MAX_REFERENCES else np.arange(len(X))
     components = vt.astype(np.float32)
-    own = scale if scale > 0 else 1.0
+    own = rms if rms > 0 else 1.0
     return TrainingReference(mean, components, (centred[np.sort(keep)] @ components.T).astype(np.float32),
-                             own if given is None else float(given))
+                             own if scale is None else float(scale))

@@ -14,13 +14,12 @@ named whole: a track is split off in clusters.csv only.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from featurestore.errors import LabelsInvalid, quoted
 
 from .cluster_names import ClusterNames, Member, check_case, cluster_name
-from .label_studio import latest_annotation, shown_id, submitted_annotations
+from .label_studio import latest_annotation, load_tasks, shown_id, submitted_annotations
 from .strict import MAX_NAME_CHARS, checked_name, load_json, whole_number
 
 IMAGE = "grid"  # the Image object: the cluster's thumbnails as one picture; its task data key is IMAGE_KEY
@@ -68,15 +67,7 @@ def read_cluster_tasks(path: str | Path, text: str) -> ClusterNames:
     """
     path = Path(path)
     name = path.name
-    try:
-        doc = load_json(text)
-    except json.JSONDecodeError as err:
-        raise LabelsInvalid(f"{name} line {err.lineno}: not valid JSON ({err.msg}); {_WHAT}") from None
-    except ValueError as err:
-        raise LabelsInvalid(f"{name} {err}; {_WHAT}") from None
-    tasks = [doc] if isinstance(doc, dict) and "data" in doc else doc
-    if not isinstance(tasks, list) or not tasks:
-        raise LabelsInvalid(f"{name} is JSON but not a list of Label Studio tasks; {_WHAT}")
+    tasks = load_tasks(name, text, _WHAT, "a list of Label Studio tasks")
     mode = None
     members: list[Member] = []
     names: list[str] = []

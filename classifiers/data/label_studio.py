@@ -82,16 +82,8 @@ def parse_label_studio(path: Path, text: str, *, multi_label: bool = False, none
         TimelineLabels, and the tasks with several annotations (of each, the latest by time, then by id, is read).
     """
     name = path.name
-    try:
-        doc = load_json(text)
-    except json.JSONDecodeError as err:
-        raise LabelsInvalid(f"{name} line {err.lineno}: not valid JSON ({err.msg}); {_WHAT}") from None
-    except ValueError as err:
-        raise LabelsInvalid(f"{name} {err}; {_WHAT}") from None
-    tasks = [doc] if isinstance(doc, dict) and "data" in doc else doc
-    if not isinstance(tasks, list) or not tasks:
-        raise LabelsInvalid(f"{name} is JSON but not a Label Studio export (a list of tasks, each with \"data\" and "
-                            f"\"annotations\"), nor a labels CSV or CVAT XML; {_WHAT}")
+    tasks = load_tasks(name, text, _WHAT, "a Label Studio export (a list of tasks, each with \"data\" and "
+                                          "\"annotations\"), nor a labels CSV or CVAT XML")
     rows: list[LabelRow] = []
     several, no_fps, unannotated, other = [], 0, 0, Counter()
     for i, task in enumerate(tasks, start=1):
@@ -132,6 +124,22 @@ def parse_label_studio(path: Path, text: str, *, multi_label: bool = False, none
               "read at the stored video's frame rate; that is right only if the project's <Video frameRate> is that "
               "rate (Label Studio's default is 24)")
     return LabelTable(path, "label-studio", rows, multi_label, none_label)
+
+
+def load_tasks(name: str, text: str, what: str, not_tasks: str) -> list:
+    """The tasks of a Label Studio JSON export `text` (a list of tasks, or one task), else LabelsInvalid naming the
+    file `name`: not JSON (its line), too deep or too large (`strict.load_json`), or "JSON but not `not_tasks`";
+    `what` says how to export it right."""
+    try:
+        doc = load_json(text)
+    except json.JSONDecodeError as err:
+        raise LabelsInvalid(f"{name} line {err.lineno}: not valid JSON ({err.msg}); {what}") from None
+    except ValueError as err:
+        raise LabelsInvalid(f"{name} {err}; {what}") from None
+    tasks = [doc] if isinstance(doc, dict) and "data" in doc else doc
+    if not isinstance(tasks, list) or not tasks:
+        raise LabelsInvalid(f"{name} is JSON but not {not_tasks}; {what}")
+    return tasks
 
 
 def _warn(message: str) -> None:

@@ -65,6 +65,7 @@ def held_out_faces(fold_models: list, thresholds: dict, data, folds, actors: lis
     spent = 0.0
     for k, (model, (train, test)) in enumerate(zip(fold_models, folds)):
         trained = set(np.unique(data.video_ids[train]).tolist())
+        references = {d: fold_reference(data, train, actors, d) for d in {thresholds[(k, s)][1] for s in smoothings}}
         for video_id in np.unique(data.video_ids[test]).tolist():
             v = data.videos[video_id]
             samples = np.flatnonzero(v.labelled)
@@ -78,7 +79,7 @@ def held_out_faces(fold_models: list, thresholds: dict, data, folds, actors: lis
             for smoothing in smoothings:
                 threshold, max_distance = thresholds[(k, smoothing)]
                 chain = FaceModel(pipeline=model, actors=list(actors), threshold=threshold, smoothing=smoothing,
-                                  reference=fold_reference(data, train, actors, max_distance))
+                                  reference=references[max_distance])
                 t0 = time.perf_counter()
                 result = chain.predict_video(v.table, duration_s=v.duration_s, sample_fps=v.sample_fps, video_id=video_id)
                 spent += time.perf_counter() - t0
@@ -95,7 +96,6 @@ def face_fold_scores(held_out: list[HeldOutFaces], actors: list[str], n_folds: i
         parts = [h for h in held_out if h.fold == k]
         truth = np.concatenate([h.truth for h in parts]).reshape(-1, k_actors)
         on = np.concatenate([h.result.on_screen[h.samples] for h in parts]).reshape(-1, k_actors)
-        tracked = np.concatenate([h.result.tracked_on[h.samples] for h in parts]).reshape(-1, k_actors)
         shown = np.concatenate([h.result.proba[h.samples] for h in parts]).reshape(-1, k_actors)
         d = np.concatenate([h.durations for h in parts])
         videos = np.concatenate([np.full(len(h.samples), h.video_id, dtype=object) for h in parts])

@@ -139,11 +139,6 @@ def threshold_rates(evidence: list[dict], grid=THRESHOLD_GRID,
     return novel_accepted, known_missed
 
 
-def threshold_errors(evidence: list[dict], grid=THRESHOLD_GRID, max_distance: float | None = None) -> np.ndarray:
-    """Balanced error (mean of novel faces accepted and known faces refused or misnamed) at each threshold of `grid`."""
-    return 0.5 * np.add(*threshold_rates(evidence, grid, max_distance))
-
-
 def choose_threshold(evidence: list[dict], grid=THRESHOLD_GRID, rule: str = DEFAULT_RULE,
                      distances=(None,)) -> tuple[float, float | None, str]:
     """(threshold, max_distance, why) by `rule` (`RULES`) over `evidence`, the distance among `distances` (None: no

@@ -23,7 +23,7 @@ from sklearn.base import clone
 from sklearn.metrics import f1_score
 from threadpoolctl import threadpool_limits
 
-from classifiers.chain.decision import on_screen, threshold_vector
+from classifiers.chain.decision import on_screen
 from classifiers.chain.model import SavedModel
 from classifiers.data.dataset import LabelledVideos
 from featurestore.errors import TrainingDisagreesWarning

@@ -26,9 +26,7 @@ def _floor32(size: int) -> int:
 
 
 def _ceil32(size: int) -> int:
-    for _ in range(5):
-        size = math.ceil(size / 2)
-    return size
+    return -(-size // 32)  # five stride-2 'same' layers: ceil(size / 2) five times
 
 
 def _squeezenet_map(size: int) -> int:

@@ -26,6 +26,7 @@ RUNTIMES = ("keras", "openvino")
 CALIBRATION = "nncf-ptq:sklearn-sample-images-64-crops+synthetic-64:seed-0:v2"
 DEFAULT_IMAGE_SIZE_PX = 224
 RANDOM_SEED = 0
+
 PREPROCESS = PREPROCESS_VGG16  # VGG16's; each backbone's is `Backbone.preprocess`
 IMAGENET_NOTOP_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"  # the name Keras caches it under
 
@@ -33,6 +34,11 @@ IMAGENET_NOTOP_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"  # the
 IDENTITY_KEYS = ("model", "weights", "pooling", "image_size_px", "n_features", "preprocess", "precision", "calibration")
 #: Values of keys that stores and models made before the key existed (or configs that need none) lack.
 _IDENTITY_DEFAULTS = {"precision": "float32", "preprocess": PREPROCESS, "calibration": None}
+
+
+def screentime_cache(sub: str) -> Path:
+    """Where converted weights and compiled networks are kept: $SCREENTIME_CACHE or ~/.cache/screentime, then `sub`."""
+    return Path(os.environ.get("SCREENTIME_CACHE") or Path.home() / ".cache" / "screentime") / sub
 
 
 def config_identity(config: dict) -> dict:

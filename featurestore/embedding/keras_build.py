@@ -21,7 +21,7 @@ from featurestore.errors import WeightsUnavailable
 from . import efficientnet_lite0, mobilenet_v2, squeezenet
 from .backbones import BACKBONES, file_sha256
 from .backend import dtype_policy, import_keras
-from .config import RANDOM_SEED, EmbeddingConfig
+from .config import RANDOM_SEED, EmbeddingConfig, screentime_cache
 
 #: Backbone name -> the module that rebuilds it (VGG16 is Keras' own: vgg16.py).
 MODULES = {"squeezenet": squeezenet, "efficientnet-lite0": efficientnet_lite0, "mobilenet-v2": mobilenet_v2}
@@ -94,7 +94,7 @@ def load_converted(model, weights: dict[str, list[np.ndarray]], source: Path) ->
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("SCREENTIME_CACHE") or Path.home() / ".cache" / "screentime") / "backbones"
+    return screentime_cache("backbones")
 
 
 def converted_weights(name: str, path: Path) -> dict[str, list[np.ndarray]]:

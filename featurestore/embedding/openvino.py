@@ -19,7 +19,7 @@ import numpy as np
 
 from featurestore.errors import PrecisionUnsupported, RuntimeUnavailable
 
-from .config import EmbeddingConfig
+from .config import EmbeddingConfig, screentime_cache
 from .cpu import cpu_model, native_bfloat16
 from .backbones import BACKBONES
 from .preprocess import preprocessor_for
@@ -74,7 +74,7 @@ def openvino_versions() -> dict[str, str | None]:
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("SCREENTIME_CACHE") or Path.home() / ".cache" / "screentime") / "openvino"
+    return screentime_cache("openvino")
 
 
 class OpenVINOEmbedder:

@@ -7,11 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .backbones import CAFFE_MEAN_BGR as _CAFFE_MEAN_BGR
-from .backbones import Backbone
-
-#: ImageNet mean of the B, G and R channels that `vgg16.preprocess_input` ("caffe" mode) subtracts.
-CAFFE_MEAN_BGR = np.array(_CAFFE_MEAN_BGR, dtype=np.float32)
+from .backbones import CAFFE_MEAN_BGR, Backbone
 
 
 @dataclass(frozen=True)
@@ -23,7 +19,7 @@ class FramePreprocessor:
     """
     image_size_px: int
     rgb: bool = False
-    mean: tuple[float, float, float] = _CAFFE_MEAN_BGR
+    mean: tuple[float, float, float] = CAFFE_MEAN_BGR  # what vgg16.preprocess_input ("caffe") subtracts
     std: tuple[float, float, float] | None = None
 
     def __call__(self, frames_bgr: list[np.ndarray]) -> np.ndarray:

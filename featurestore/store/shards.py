@@ -67,6 +67,20 @@ class ShardHeader:
     has_faces: bool = False
 
 
+def _describe(g, video_id: str, info: dict, config_json: str, info_json: str, arrays_sha256: str) -> None:
+    """The `/video` group's attributes: the description's plain values, its JSON, the format, and the checksums."""
+    for key, value in info.items():
+        if isinstance(value, (str, int, float, bool)):
+            g.attrs[key] = value
+    g.attrs["screentime_shard"] = SHARD_FORMAT
+    g.attrs["video_id"] = video_id
+    g.attrs["config"] = config_json
+    g.attrs["info"] = info_json
+    g.attrs["written_ns"] = time.time_ns()
+    g.attrs["arrays_sha256"] = arrays_sha256
+    g.attrs["meta_sha256"] = meta_digest(video_id, config_json, info_json)
+
+
 def write_shard(path: Path, video_id: str, *, requested_s: np.ndarray, actual_s: np.ndarray, features: np.ndarray,
                 info: dict, config: dict, extra=None) -> None:
     """Write a complete shard to `path` and flush it to disk (the caller renames it into place).
@@ -84,16 +98,7 @@ def write_shard(path: Path, video_id: str, *, requested_s: np.ndarray, actual_s:
         g.create_dataset("features", data=features, chunks=(min(max(n, 1), 256), features.shape[1]) if n else None)
         g.create_dataset("requested_s", data=requested_s)
         g.create_dataset("actual_s", data=actual_s)
-        for key, value in info.items():
-            if isinstance(value, (str, int, float, bool)):
-                g.attrs[key] = value
-        g.attrs["screentime_shard"] = SHARD_FORMAT
-        g.attrs["video_id"] = video_id
-        g.attrs["config"] = config_json
-        g.attrs["info"] = info_json
-        g.attrs["written_ns"] = time.time_ns()
-        g.attrs["arrays_sha256"] = arrays_digest(requested_s, actual_s, features)
-        g.attrs["meta_sha256"] = meta_digest(video_id, config_json, info_json)
+        _describe(g, video_id, info, config_json, info_json, arrays_digest(requested_s, actual_s, features))
         if extra is not None:
             extra(g)
 
@@ -129,16 +134,7 @@ def copy_shard(source: Path, video_id: str, update_info) -> tuple[bytes, int]:
                 g = f.create_group("video")
                 for name in ("features", "requested_s", "actual_s"):
                     src.copy(s[name], g, name=name)
-                for key, value in info.items():
-                    if isinstance(value, (str, int, float, bool)):
-                        g.attrs[key] = value
-                g.attrs["screentime_shard"] = SHARD_FORMAT
-                g.attrs["video_id"] = video_id
-                g.attrs["config"] = config_json
-                g.attrs["info"] = info_json
-                g.attrs["written_ns"] = time.time_ns()
-                g.attrs["arrays_sha256"] = expected
-                g.attrs["meta_sha256"] = meta_digest(video_id, config_json, info_json)
+                _describe(g, video_id, info, config_json, info_json, expected)
 
             return hdf5_image(fill), n
     except FileNotFoundError:
