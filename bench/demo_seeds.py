@@ -43,6 +43,7 @@ def main(argv=None) -> dict:
     p.add_argument("--backbone", default=None)
     p.add_argument("--models", default=None, help="comma-separated compare-models candidates [default: the demo's]")
     p.add_argument("--sample-fps", type=float, default=None, help="samples/s of the labelled videos [default: the demo's]")
+    p.add_argument("--n-train", type=int, default=None, help="labelled training cartoons [default: the demo's]")
     args = p.parse_args(argv)
     from cartoons.demo import run_demo
 
@@ -53,6 +54,8 @@ def main(argv=None) -> dict:
         options["models"] = args.models.split(",")
     if args.sample_fps:
         options["sample_fps"] = args.sample_fps
+    if args.n_train:
+        options["n_train"] = args.n_train
     rows = []
     for seed in (int(s) for s in args.seeds.split(",")):
         t0 = time.perf_counter()
