@@ -95,9 +95,11 @@ def limit_on_video(path: Path, analyser, *, n_frames: int = 120, seed: int = 0) 
             "embed_ms_per_face": 1000 * embed_s / max(1, n_faces), "limit_ms_per_sample_1_core": 1000 * per_sample_s}
 
 
-def run_embed(video: Path, store: Path, options: list[str]) -> dict:
-    """`python cli.py embed VIDEO --store STORE --faces OPTIONS` in a child process: wall s, CPU s, its output."""
-    command = [sys.executable, str(REPO / "cli.py"), "embed", str(video), "--store", str(store), "--faces", *options]
+def run_embed(video: Path, store: Path, options: list[str], *, faces: bool = True) -> dict:
+    """`python cli.py embed VIDEO --store STORE --faces OPTIONS` (`faces` False: without --faces) in a child
+    process: wall s, CPU s, its output."""
+    command = [sys.executable, str(REPO / "cli.py"), "embed", str(video), "--store", str(store),
+               *(["--faces"] if faces else []), *options]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()

@@ -3,12 +3,13 @@ the analyser's measured samples/s, for frames with 0, 1 and 3 faces at 640x360 a
 video at 1 sample/s; where the time goes; and (with --embed) the whole `embed --faces` command.
 
     python bench/faces.py [--frames 8] [--repeat 2] [--embed] [--json out.json]
-    python bench/faces.py --hour --work-dir /tmp/faces-hour [--runs squeezenet,vgg16] [--hour-s 3600]
+    python bench/faces.py --hour --work-dir /tmp/faces-hour [--runs squeezenet,faces-pass,vgg16] [--hour-s 3600]
 
 --hour: one hour of 640x360 video (5 frames/s, 0..3 faces, 2 on average) made once in --work-dir, the whole
 `python cli.py embed VIDEO --store S --faces` command run on it for each of --runs (auto: what `--weights auto` picks
 here; squeezenet: `--backbone squeezenet`; vgg16: `--backbone vgg16 --weights random`, VGG16's cost where its
-ImageNet weights cannot be downloaded), the detector + embedder limit on 120 frames of the same video, x 2 cores,
+ImageNet weights cannot be downloaded; faces-pass: the frame features stored first, then `embed --faces` finds the
+faces alone, the face pipeline's own cost), the detector + embedder limit on 120 frames of the same video, x 2 cores,
 and PySceneDetect alone on it (bench/_faces_hour.py).
 
 Frames are composed from cartoons/photos (bench/_face_frames.py), faces 40..128 px high at 640x360 and twice that
@@ -179,7 +180,7 @@ def main(argv=None) -> None:
     parser.add_argument("--json", help="write the results here too")
     parser.add_argument("--hour", action="store_true", help="only the hour bench: the whole embed --faces on a video hour")
     parser.add_argument("--hour-s", type=float, default=3600.0, help="--hour: the video's length, s")
-    parser.add_argument("--runs", default="squeezenet,vgg16", help="--hour: commands to time (auto, squeezenet, vgg16)")
+    parser.add_argument("--runs", default="squeezenet,vgg16", help="--hour: commands to time (auto, squeezenet, vgg16, faces-pass)")
     parser.add_argument("--work-dir", type=Path, help="--hour: keep the video here (made once) and the stores")
     args = parser.parse_args(argv)
     if args.hour:
@@ -213,7 +214,11 @@ def main(argv=None) -> None:
         Path(args.json).write_text(json.dumps(result, indent=1))
 
 
-HOUR_RUNS = {"auto": [], "squeezenet": ["--backbone", "squeezenet"], "vgg16": ["--backbone", "vgg16", "--weights", "random"]}
+HOUR_RUNS = {"auto": [], "squeezenet": ["--backbone", "squeezenet"], "vgg16": ["--backbone", "vgg16", "--weights", "random"],
+             "faces-pass": []}
+#: faces-pass: the video's frame features stored first (this command, timed apart), then `embed --faces` on that store
+#: finds the faces alone -- decoding, cuts, detector, embedder, tracks; no frame network: the face pipeline's own cost.
+FRAMES_FIRST = ["--backbone", "squeezenet"]
 
 
 def hour(args) -> dict:
@@ -234,6 +239,9 @@ def hour(args) -> dict:
         store = work / f"store-{name}"
         shutil.rmtree(store, ignore_errors=True)
         store.mkdir()
+        if name == "faces-pass":
+            frames = hb.run_embed(Path(video["path"]), store / "store.h5", FRAMES_FIRST, faces=False)
+            print(f"frame features first, for faces-pass (not a face run): {frames}", flush=True)
         runs[name] = hb.run_embed(Path(video["path"]), store / "store.h5", HOUR_RUNS[name])
         print(f"{name}: {runs[name]}", flush=True)
     cuts = hb.cuts_cost(Path(video["path"]))

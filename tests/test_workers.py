@@ -120,6 +120,25 @@ def test_one_progress_bar_for_the_whole_collection(tmp_path, videos):
     assert progress.advanced == sum(r.n_samples for r in reports) == 41
 
 
+def test_a_copy_draws_no_bar_and_a_bar_drawn_later_starts_past_what_was_copied(tmp_path, videos):
+    import shutil
+
+    store = tmp_path / "c.h5"
+    embed_videos(videos[1:2], store, config=TINY, make_embedder=TinyEmbedder, sample_fps=2.0, workers=0)
+    copy = shutil.copyfile(videos[1], tmp_path / "grey copy.mp4")
+    progress = RecordingProgress()
+    [report] = embed_videos([copy], store, config=TINY, make_embedder=TinyEmbedder, sample_fps=2.0, workers=0,
+                            progress=progress)
+    assert report.status == "copied" and (progress.starts, progress.advanced, progress.finished) == ([], 0, 0)
+    again = shutil.copyfile(videos[1], tmp_path / "grey again.mp4")
+    progress = RecordingProgress()
+    reports = embed_videos([again, videos[2]], store, config=TINY, make_embedder=TinyEmbedder, sample_fps=2.0,
+                           workers=0, progress=progress)
+    assert [r.status for r in reports] == ["copied", "new"]
+    # a copy is not probed (its length unknown): it counts one sample in the bar's total, done when the bar starts
+    assert progress.starts == [("2 videos", 1 + 6, 1)] and progress.advanced == 6 and progress.finished == 1
+
+
 def test_decode_hw_without_nvdec_warns_once_and_decodes_in_software(tmp_path, videos):
     with pytest.warns(Warning) as caught:
         reports = embed_videos(videos[:2], tmp_path / "hw.h5", config=TINY, make_embedder=TinyEmbedder, decode="hw",

@@ -68,11 +68,19 @@ class Collection:
             else:
                 self.pending.append(cand)
         self.total = sum(_estimate(c) for c in self.pending)
+        self._bar: tuple | None = None  # the bar's (label, total, samples done), drawn when a video is decoded
         if self.progress and self.pending:
             names = [c.video_id for c in self.pending]
             n_done = sum(checkpoint_for(store, c.video_id, c.fingerprint, config, c.sample_fps, c.decode, faces,
                                         c.status == "faces").n_samples() for c in self.pending)
-            self.progress.start(names[0] if len(names) == 1 else f"{len(names)} videos", self.total, n_done)
+            self._bar = (names[0] if len(names) == 1 else f"{len(names)} videos", self.total, n_done)
+
+    def _draw_bar(self) -> None:
+        """Start the progress bar once something is decoded: copies and stored videos alone draw none (an instant
+        bar costs more than the copy itself; issue 27)."""
+        if self._bar is not None:
+            self.progress.start(*self._bar)
+            self._bar = None
 
     @property
     def has_more(self) -> bool:
@@ -129,11 +137,15 @@ class Collection:
             if work.is_complete:
                 self.publish(work)
                 continue
+            self._draw_bar()
             return work
         return None
 
     def _advance(self, n: int) -> None:
-        if self.progress and n:
+        if self.progress and n and self._bar is not None:  # not drawn yet: what is done starts the bar there
+            label, total, n_done = self._bar
+            self._bar = (label, total, n_done + n)
+        elif self.progress and n:
             self.progress.advance(n)
 
     def publish(self, work: VideoWork) -> None:
@@ -170,7 +182,7 @@ class Collection:
 
     def finish(self) -> None:
         """Every video is stored: end the progress bar (after an exception it stays where the run stopped)."""
-        if self.progress and self.total:
+        if self.progress and self.total and self._bar is None:
             self.progress.finish()
 
     def close(self) -> None:
