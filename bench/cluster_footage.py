@@ -13,8 +13,12 @@ bench/faces_accuracy.py does, and cached in the same `--work-dir` layout). Then:
    `_face_metrics.evaluate` gives the worst per-actor screen-time error (% of the held-out duration) of both.
 
 Issue 25 asks for purity >= 95%, names <= 2 x actors, and the names' model within 1 point of the truth's.
+`--names cover` (the default) names the fewest clusters that cover 90% of the cast's faces; `--names budget` goes on
+down the clusters, largest first, while fewer than 2 x actors names are typed (the issue's budget: a person naming
+every actor's cluster they see in clusters.csv, up to it).
 
     .venv/bin/python bench/cluster_footage.py --work-dir /tmp/fa                 # 3 seeds, 4 + 4 videos of 60 s
+    .venv/bin/python bench/cluster_footage.py --work-dir /tmp/fa --names budget  # names down to 2 x actors
     .venv/bin/python bench/cluster_footage.py --quick                            # 2 + 2 videos of 30 s, seed 0
 """
 
@@ -72,7 +76,7 @@ def run_seed(seed: int, work: Path, args) -> dict:
             ids += [cluster_of_unit[u]] * len(rows)
             people += true_people(by_id[units.video[u]], table.time_s[rows], table.box_px()[rows]).tolist()
         ids, people = np.array(ids, dtype=object), np.array(people, dtype=object)
-        names = _names(ids, people, CAST)
+        names = _names(ids, people, CAST, budget=2 * len(CAST) if args.names == "budget" else 0)
         if not args.no_unknown:  # the clusters of people not in the cast, named so
             names.update({c: "unknown" for c in sorted(set(ids.tolist()) - {"blurred"} - set(names))
                           if _majority(people[ids == c]) not in CAST})
@@ -105,9 +109,10 @@ def run_seed(seed: int, work: Path, args) -> dict:
     return out
 
 
-def _names(ids: np.ndarray, people: np.ndarray, cast) -> dict:
+def _names(ids: np.ndarray, people: np.ndarray, cast, budget: int = 0) -> dict:
     """What a person types: each cluster whose majority is an actor, largest first by that actor's faces, named
-    after them, until the named clusters hold 90% of the cast's faces."""
+    after them, until the named clusters hold 90% of the cast's faces -- or, with a `budget`, on past 90% while
+    fewer than `budget` names are typed (a person naming down clusters.csv as far as the issue's 2 x actors)."""
     n_cast = int(np.isin(people, list(cast)).sum())
     gains = []
     for c in sorted(set(ids.tolist()) - {"blurred"}):
@@ -118,7 +123,7 @@ def _names(ids: np.ndarray, people: np.ndarray, cast) -> dict:
             gains.append((int(counts[top]), c, str(values[top])))
     names, covered = {}, 0
     for gain, c, who in sorted(gains, key=lambda g: (-g[0], g[1])):
-        if covered >= 0.9 * n_cast:
+        if covered >= 0.9 * n_cast and len(names) >= budget:
             break
         names[c] = who
         covered += gain
@@ -149,6 +154,9 @@ def main(argv=None) -> dict:
     p.add_argument("--sweep-thresholds", default="", help="also print the cluster figures (no models) at these thresholds")
     p.add_argument("--sweep-qualities", default="0.3", help="... and these --face-min-quality values")
     p.add_argument("--no-unknown", action="store_true", help="leave the clusters of extras empty instead of naming them unknown")
+    p.add_argument("--names", default="cover", choices=("cover", "budget"),
+                   help="cover: the fewest names covering 90%% of the cast's faces; budget: on down the clusters up to "
+                        "2 x actors names")
     p.add_argument("--models", default="logreg")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--jobs", type=int, default=1)
