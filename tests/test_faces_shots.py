@@ -69,3 +69,36 @@ def test_without_pyscenedetect_says_which_pip_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "scenedetect", None)  # import fails as if not installed
     with pytest.raises(FacesUnavailable, match=r"pip install 'screentime\[faces\]'"):
         detect_cuts(tmp_path / "any.mp4")
+
+
+def textured_shots(path: Path, shot_frames: list[int], size=(320, 180), seed: int = 0) -> Path:
+    """Shots of photo-like texture (smoothed noise, a new one per shot) with a square drifting across: motion
+    inside a shot, a cut between shots."""
+    rng = np.random.default_rng(seed)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, size)
+    for n in shot_frames:
+        base = cv2.GaussianBlur(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8), (0, 0), 3)
+        base = cv2.convertScaleAbs(base, alpha=float(rng.uniform(0.6, 1.6)), beta=float(rng.uniform(-40, 40)))
+        for i in range(n):
+            img = base.copy()
+            cv2.rectangle(img, (4 * i, 40), (4 * i + 30, 70), (255, 255, 255), -1)
+            writer.write(img)
+    writer.release()
+    return path
+
+
+@pytest.mark.parametrize("pix_fmt", ["yuv420p", "yuv444p"])
+def test_small_frames_find_the_cuts_pyscenedetect_finds_at_its_own_scale(tmp_path, pix_fmt):
+    import subprocess
+
+    import scenedetect
+    from scenedetect.detectors import ContentDetector
+
+    made = textured_shots(tmp_path / "made.mp4", [23, 31, 12, 40, 18])
+    path = tmp_path / f"{pix_fmt}.mp4"  # yuv444p is not 4:2:0: FFmpeg's own BGR conversion is used
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(made), "-c:v", "libx264", "-pix_fmt", pix_fmt, "-crf", "18",
+                    str(path)], check=True)
+    stock = scenedetect.detect(str(path), ContentDetector(threshold=27.0, min_scene_len=5), backend="pyav")
+    expected = [float(start.seconds) for start, _ in stock[1:]]
+    assert len(expected) == 4
+    np.testing.assert_allclose(detect_cuts(path), expected, atol=1e-6)
