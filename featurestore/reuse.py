@@ -28,10 +28,9 @@ class ContentIndex:
     def _load(self) -> dict[tuple[str, float], str]:
         if self._by_content is None:
             self._by_content = {}
-            infos = self.store.infos()  # one read of the index, not one per video (a copy cost O(n²) in a large store)
-            for video_id in sorted(infos):
-                info = infos[video_id]
-                self._by_content.setdefault((str(info.get("fingerprint")), float(info["sample_fps"])), video_id)
+            stored = self.store.contents()  # what the index records: no shard opened (issue 27)
+            for video_id in sorted(stored):
+                self._by_content.setdefault(stored[video_id], video_id)
         return self._by_content
 
     def find(self, fp: str, sample_fps: float | None, exclude: str = "") -> str | None:

@@ -18,6 +18,7 @@ import h5py
 from featurestore.errors import StoreCorrupt, StoreFull, StoreUnwritable, command
 from featurestore.files import atomic_write, is_disk_full
 
+from . import contents
 from .shards import READ_ERRORS, first_line, hdf5_image
 
 FORMAT_VERSION = 1
@@ -101,6 +102,13 @@ class StoreIndex:
                 raise self.damaged(err) from None
         return config, faced
 
+    def contents(self) -> dict[str, list]:
+        """What the index records of each shard's content (`featurestore.store.contents`; {} if nothing)."""
+        if not self.path.exists():
+            return {}
+        with self.open() as f:
+            return contents.read(f)
+
     def links(self) -> dict[str, str]:
         """video_id -> shard file name in `shard_dir` ({} before the first video)."""
         return {video_id: Path(target).name for video_id, target in self._raw_links().items()}
@@ -118,6 +126,10 @@ class StoreIndex:
         faced = sorted(v for v in faced if v in links)
         if faced and faces_config is None:
             raise ValueError("faces_config is required with faced videos")
+        try:
+            recorded = contents.record(self.shard_dir, links, self.contents())
+        except StoreCorrupt:  # a damaged index is being replaced: read every shard
+            recorded = contents.record(self.shard_dir, links, {})
 
         def fill(f: h5py.File) -> None:
             f.attrs["screentime_store"] = FORMAT_VERSION
@@ -128,6 +140,7 @@ class StoreIndex:
             group = f.create_group("videos")
             for video_id, name in sorted(links.items()):
                 group[video_key(video_id)] = h5py.ExternalLink(f"{self.shard_dir.name}/{name}", "/video")
+            contents.write(f, recorded)
             if faced:
                 f.attrs["faces_config"] = json.dumps(faces_config, sort_keys=True)
                 f.attrs["faces_layout"] = "faces/<video key> -> external link to <store>.d/<shard>.h5:/video/faces"

@@ -7,6 +7,7 @@ Layout (readable with plain h5py; the index follows external links into the shar
         /videos/<key>               external link -> features.h5.d/<shard>.h5:/video
         attrs  faces_config=<JSON of the face config> (once a video's faces are stored)
         /faces/<key>                external link -> features.h5.d/<shard>.h5:/video/faces (see faces.py)
+        /contents                   each video's fingerprint and sample rate, a cache of its shard's (contents.py)
     features.h5.d/<shard>.h5        one video, written once, checksummed and self-describing (see shards.py)
     features.h5.d/<stem>.part/      checkpoints of an embedding in progress (<stem>: video_stem; see checkpoint.py)
     features.h5.d/<stem>.lock       held while a process embeds that video
@@ -28,6 +29,7 @@ from pathlib import Path
 from featurestore.errors import StoreUnwritable
 from featurestore.files import temporary_sibling
 
+from . import contents
 from .index import StoreIndex
 from .locks import file_lock
 from .shards import ShardDamaged, read_header
@@ -100,16 +102,17 @@ class StoreFiles:
             self.faces_config, faced = self.index.read_faces()
         self.index.write(links, self.config, self.weights_path, faced, self.faces_config)
 
-    def infos(self) -> dict[str, dict]:
-        """Each stored video's info (`FeatureStore.info`), by id, from one read of the index and each shard's
-        description: linear in the videos (one `info` per video reads the index each time). Damaged or vanished
-        shards are left out."""
-        out = {}
-        for video_id, shard in self.index.links().items():
+    def contents(self) -> dict[str, tuple[str, float]]:
+        """(fingerprint, sample_fps) of each stored video by id: what the index records of its shard, else read
+        from the shard's description (indexes written before recorded none); damaged shards are left out."""
+        links = self.index.links()
+        out = contents.of_links(self.shard_dir, self.index.contents(), links)
+        for video_id in links.keys() - out.keys():
             try:
-                out[video_id] = read_header(self.shard_dir / shard).info
+                info = read_header(self.shard_dir / links[video_id]).info
             except ShardDamaged:
                 continue
+            out[video_id] = (str(info.get("fingerprint")), float(info["sample_fps"]))
         return out
 
     def _check_writable(self) -> None:
