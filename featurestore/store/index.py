@@ -8,7 +8,9 @@ screentime itself uses only the shard's file name, so a renamed store reads as b
 
 from __future__ import annotations
 
+import copy
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,6 +46,27 @@ class StoreIndex:
 
     def __init__(self, path: Path, shard_dir: Path):
         self.path, self.shard_dir = path, shard_dir
+        self._read: dict[str, tuple[tuple, object]] = {}  # what was read, by the index file's version
+
+    def _version(self) -> tuple | None:
+        """(inode, mtime ns, size) of the index file: every change replaces it by a rename, so a version is read once."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    def _cached(self, what: str, read):
+        """`read()`, or what it gave for this version of the file (a store object reads its index often: a copy in a
+        store of 300 videos read all their links nine times); stat first, so a newer file is always read anew."""
+        version = self._version()
+        hit = self._read.get(what)
+        if version is not None and hit is not None and hit[0] == version:
+            return hit[1]
+        value = read()
+        if version is not None:
+            self._read[what] = (version, value)
+        return value
 
     def exists(self) -> bool:
         if self.path.is_dir():
@@ -82,6 +105,9 @@ class StoreIndex:
     def _raw_links(self) -> dict[str, str]:
         if not self.path.exists():
             return {}
+        return dict(self._cached("links", self._read_links))
+
+    def _read_links(self) -> dict[str, str]:
         with self.open() as f:
             try:
                 group = f.get("videos")
@@ -93,6 +119,10 @@ class StoreIndex:
         """(the store's face config, or None while no video's faces are stored; ids of the videos with faces)."""
         if not self.path.exists():
             return None, set()
+        config, faced = self._cached("faces", self._read_faces)
+        return copy.deepcopy(config), set(faced)
+
+    def _read_faces(self) -> tuple[dict | None, set[str]]:
         with self.open() as f:
             try:
                 group = f.get("faces")
@@ -106,12 +136,15 @@ class StoreIndex:
         """What the index records of each shard's content (`featurestore.store.contents`; {} if nothing)."""
         if not self.path.exists():
             return {}
-        with self.open() as f:
-            return contents.read(f)
+
+        def read():
+            with self.open() as f:
+                return contents.read(f)
+        return dict(self._cached("contents", read))
 
     def links(self) -> dict[str, str]:
         """video_id -> shard file name in `shard_dir` ({} before the first video)."""
-        return {video_id: Path(target).name for video_id, target in self._raw_links().items()}
+        return {video_id: target.rsplit("/", 1)[-1] for video_id, target in self._raw_links().items()}  # written with "/"
 
     def has_stale_links(self) -> bool:
         """Whether links name another folder than `shard_dir` (the store was moved since its last change)."""
