@@ -125,3 +125,23 @@ def test_store_removes_orphan_shards_of_killed_writers(tmp_path):
     orphan.write_bytes(b"half")
     put(fs, "b.mp4")
     assert not orphan.exists() and fs.video_ids() == ["a.mp4", "b.mp4"]
+
+
+def test_a_store_object_sees_what_another_wrote_and_reads_each_index_revision_once(tmp_path, monkeypatch):
+    from featurestore.store.index import StoreIndex
+
+    config = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": 4}
+    a = FeatureStore(tmp_path / "f.h5", mode="a", config=config)
+    b = FeatureStore(tmp_path / "f.h5", mode="a", config=config)
+    t = np.arange(3.0)
+    put = dict(requested_s=t, actual_s=t, features=np.zeros((3, 4), np.float32),
+               info={"sample_fps": 1.0, "duration_s": 3.0, "fingerprint": "x"})
+    a.put("one.mp4", **put)
+    reads = []
+    real = StoreIndex._read_links
+    monkeypatch.setattr(StoreIndex, "_read_links", lambda self, f: reads.append(self) or real(self, f))
+    assert a.video_ids() == ["one.mp4"] and a.video_ids() == ["one.mp4"] and reads.count(a.index) == 1
+    b.put("two.mp4", **put)  # a new revision of the index, written by another store object
+    assert a.video_ids() == ["one.mp4", "two.mp4"] and a.video_ids() and reads.count(a.index) == 2
+    b.remove("one.mp4")
+    assert a.video_ids() == ["two.mp4"] and "one.mp4" not in a and reads.count(a.index) == 3

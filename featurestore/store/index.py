@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,26 +46,20 @@ class StoreIndex:
 
     def __init__(self, path: Path, shard_dir: Path):
         self.path, self.shard_dir = path, shard_dir
-        self._read: dict[str, tuple[tuple, object]] = {}  # what was read, by the index file's version
-
-    def _version(self) -> tuple | None:
-        """(inode, mtime ns, size) of the index file: every change replaces it by a rename, so a version is read once."""
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return None
-        return st.st_ino, st.st_mtime_ns, st.st_size
+        self._read: dict[str, tuple[str, object]] = {}  # what was read, by the index's revision
 
     def _cached(self, what: str, read):
-        """`read()`, or what it gave for this version of the file (a store object reads its index often: a copy in a
-        store of 300 videos read all their links nine times); stat first, so a newer file is always read anew."""
-        version = self._version()
-        hit = self._read.get(what)
-        if version is not None and hit is not None and hit[0] == version:
-            return hit[1]
-        value = read()
-        if version is not None:
-            self._read[what] = (version, value)
+        """`read(f)` on the open index, or what it gave for this revision of the file: every write gives the index a
+        new random `revision`, so a store object, which reads its index often (a copy in a store of 300 videos read
+        all their links nine times), reads each revision once. An index without one is read every time."""
+        with self.open() as f:
+            revision = str(f.attrs["revision"]) if "revision" in f.attrs else None
+            hit = self._read.get(what)
+            if revision is not None and hit is not None and hit[0] == revision:
+                return hit[1]
+            value = read(f)
+        if revision is not None:
+            self._read[what] = (revision, value)
         return value
 
     def exists(self) -> bool:
@@ -107,13 +101,12 @@ class StoreIndex:
             return {}
         return dict(self._cached("links", self._read_links))
 
-    def _read_links(self) -> dict[str, str]:
-        with self.open() as f:
-            try:
-                group = f.get("videos")
-                return {} if group is None else {video_id_from_key(k): group.get(k, getlink=True).filename for k in group}
-            except READ_ERRORS as err:
-                raise self.damaged(err) from None
+    def _read_links(self, f: h5py.File) -> dict[str, str]:
+        try:
+            group = f.get("videos")
+            return {} if group is None else {video_id_from_key(k): group.get(k, getlink=True).filename for k in group}
+        except READ_ERRORS as err:
+            raise self.damaged(err) from None
 
     def read_faces(self) -> tuple[dict | None, set[str]]:
         """(the store's face config, or None while no video's faces are stored; ids of the videos with faces)."""
@@ -122,25 +115,20 @@ class StoreIndex:
         config, faced = self._cached("faces", self._read_faces)
         return copy.deepcopy(config), set(faced)
 
-    def _read_faces(self) -> tuple[dict | None, set[str]]:
-        with self.open() as f:
-            try:
-                group = f.get("faces")
-                faced = set() if group is None else {video_id_from_key(k) for k in group}
-                config = json.loads(f.attrs["faces_config"]) if faced and "faces_config" in f.attrs else None
-            except READ_ERRORS as err:
-                raise self.damaged(err) from None
+    def _read_faces(self, f: h5py.File) -> tuple[dict | None, set[str]]:
+        try:
+            group = f.get("faces")
+            faced = set() if group is None else {video_id_from_key(k) for k in group}
+            config = json.loads(f.attrs["faces_config"]) if faced and "faces_config" in f.attrs else None
+        except READ_ERRORS as err:
+            raise self.damaged(err) from None
         return config, faced
 
     def contents(self) -> dict[str, list]:
         """What the index records of each shard's content (`featurestore.store.contents`; {} if nothing)."""
         if not self.path.exists():
             return {}
-
-        def read():
-            with self.open() as f:
-                return contents.read(f)
-        return dict(self._cached("contents", read))
+        return dict(self._cached("contents", contents.read))
 
     def links(self) -> dict[str, str]:
         """video_id -> shard file name in `shard_dir` ({} before the first video)."""
@@ -166,6 +154,7 @@ class StoreIndex:
 
         def fill(f: h5py.File) -> None:
             f.attrs["screentime_store"] = FORMAT_VERSION
+            f.attrs["revision"] = uuid.uuid4().hex  # new on every write: readers keep what they read of a revision
             f.attrs["config"] = json.dumps(config, sort_keys=True)
             if weights_path:
                 f.attrs["weights_path"] = weights_path
