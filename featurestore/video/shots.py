@@ -78,7 +78,6 @@ def detect_cuts(path, *, threshold: float = DEFAULT_THRESHOLD, min_shot_s: float
     return np.array(sorted(float(cut.seconds) for cut in cuts if float(cut.seconds) > 0), dtype=np.float64)
 
 
-
 def _small_frames(path: str):
     """PySceneDetect's PyAV stream of `path` whose frames are DETECTION_WIDTH_PX wide (raises as `open_video`)."""
     from scenedetect.backends.pyav import VideoStreamAv
