@@ -52,6 +52,24 @@ def test_decide_gives_each_actor_at_most_one_face_per_sample():
     assert decide(p, np.array([0.0, 0.0, 0.75]), np.array([0, 1, 2]), threshold=0.1).tolist() == [0, 0, -1]
 
 
+def test_a_small_face_is_named_only_when_the_model_is_sure():
+    """A face under 40 px high needs p >= 0.7 to be named (or the threshold, if higher); a large one the threshold;
+    a model file saved without the rule names both; the rule survives saving."""
+    clf = LogisticRegression(C=0.3).fit(np.array([near(ALICE, i, noise=0.6) for i in range(6)]
+                                                 + [near(BOB, i, noise=0.6) for i in range(6)]), ["alice"] * 6 + ["bob"] * 6)
+    face = near(ALICE, 20, noise=0.6)
+    big, small = (0.1, 0.1, 0.1, 0.2), (0.1, 0.1, 0.05, 0.1)  # 72 and 36 px high at 640x360
+    table = face_table("v.mp4", 2, [Face(0, face, box=big), Face(1, face, box=small)])
+    p = clf.predict_proba(face[None])[0, list(clf.classes_).index("alice")]
+    assert 0.5 < p < 0.7  # unsure, yet over the threshold
+    model = FaceModel(clf, ["alice", "bob"], threshold=0.5, smoothing="none")
+    assert model.small_face == (40.0, 0.7)
+    assert model.decide(table)[0].tolist() == [0, -1]
+    assert FaceModel(clf, ["alice", "bob"], threshold=0.5, smoothing="none", small_face=(40.0, p - 0.01)).decide(table)[0].tolist() == [0, 0]
+    assert FaceModel(clf, ["alice", "bob"], threshold=0.5, smoothing="none", small_face=None).decide(table)[0].tolist() == [0, 0]
+    assert decide(np.array([[0.6], [0.6]]), np.zeros(2), np.array([0, 1]), np.array([0.5, 0.7])).tolist() == [0, -1]
+
+
 def test_track_mean_averages_within_tracks_only():
     out = track_mean(np.array([[1.0], [0.0], [0.5], [0.2]]), np.array([3, 3, -1, 4]))
     assert out.ravel().tolist() == [0.5, 0.5, 0.5, 0.2]
@@ -133,7 +151,13 @@ def test_compare_models_passes_the_unknown_options_to_the_face_comparison(traine
 def test_the_face_model_file_round_trips_and_frame_loaders_refuse_it(trained, tmp_path):
     _, _, store, test, result, path = trained
     model = load_face_model(path)
-    assert model.actors == result.classes and model.threshold == result.threshold
+    assert model.actors == result.classes and model.threshold == result.threshold and model.small_face == (40.0, 0.7)
+    from dataclasses import replace
+
+    from classifiers.chain.face_persist import save_face_model
+
+    before = save_face_model(tmp_path / "before.skops", replace(model, small_face=None))  # as files saved before the rule
+    assert load_face_model(before).small_face is None
     assert model.face_config == dict(test[0].table.config) and len(model.fold_pipelines) == 3
     with pytest.raises(ModelFileRefused, match="score --faces"):
         load_model(path)

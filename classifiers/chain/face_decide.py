@@ -6,6 +6,10 @@ actor is one person, so within one sample at most one face is theirs: where face
 actor, the faces and actors are assigned together (the Hungarian method, scipy's `linear_sum_assignment`) for the
 likeliest assignment, and a face left without an actor is `UNKNOWN`. With smoothing ``"track"`` each face first
 takes the mean probabilities of its track (the faces linked across samples of one shot: one person).
+
+A small face says less about who it is (dlib's descriptor of a face under 40 px is of a chip upscaled four times),
+and the extras a model took for actors were mostly such faces: a face under `SMALL_FACE_PX` is named only at a
+probability of `SMALL_FACE_MIN_P` or more (`face_thresholds`; docs/faces.md, chosen on development footage).
 """
 
 from __future__ import annotations
@@ -16,6 +20,20 @@ UNKNOWN = "unknown"
 #: How face probabilities are smoothed before the decision: none, or the mean over each face's track.
 SMOOTHINGS = ("none", "track")
 _NEVER = 1e6  # cost of a forbidden pairing in the assignment (finite: scipy refuses infeasible matrices)
+#: Faces smaller than this (box height, pixels of the video) need at least `SMALL_FACE_MIN_P` to be named.
+SMALL_FACE_PX = 40.0
+SMALL_FACE_MIN_P = 0.7
+
+
+def face_thresholds(threshold: float, size_px: np.ndarray, small_face: tuple[float, float] | None) -> np.ndarray:
+    """(n,) each face's unknown threshold: `threshold`, raised to ``small_face[1]`` for faces under ``small_face[0]``
+    px high (`small_face` None: `threshold` for every face)."""
+    size_px = np.asarray(size_px, dtype=np.float64)
+    out = np.full(len(size_px), float(threshold))
+    if small_face is not None:
+        below_px, min_p = small_face
+        out[size_px < below_px] = max(float(threshold), float(min_p))
+    return out
 
 
 def actor_columns(proba: np.ndarray, classes, actors: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -54,7 +72,7 @@ def smooth(proba: np.ndarray, track: np.ndarray, smoothing: str) -> np.ndarray:
     return track_mean(proba, track) if smoothing == "track" else np.asarray(proba, dtype=np.float64)
 
 
-def decide(p_actor: np.ndarray, p_unknown: np.ndarray, sample: np.ndarray, threshold: float,
+def decide(p_actor: np.ndarray, p_unknown: np.ndarray, sample: np.ndarray, threshold: float | np.ndarray,
            admissible: np.ndarray | None = None) -> np.ndarray:
     """Each face's actor (index into the columns of `p_actor`), or -1 for `UNKNOWN`.
 
@@ -65,8 +83,9 @@ def decide(p_actor: np.ndarray, p_unknown: np.ndarray, sample: np.ndarray, thres
         The classifier's probability of its `UNKNOWN` class (zeros without one).
     sample : ndarray of shape (n_faces,), int
         The sample each face belongs to; faces of one sample never share an actor.
-    threshold : float
-        An actor's probability must reach it (and the face's unknown probability) for the face to be theirs.
+    threshold : float or ndarray of shape (n_faces,)
+        An actor's probability must reach it (and the face's unknown probability) for the face to be theirs; one per
+        face (`face_thresholds`) or one for all.
     admissible : ndarray of shape (n_faces, n_actors), bool, optional
         Which actors each face may be at all (the open-set check, `classifiers.chain.face_open_set`); default: any.
 
@@ -76,7 +95,7 @@ def decide(p_actor: np.ndarray, p_unknown: np.ndarray, sample: np.ndarray, thres
     """
     p_actor = np.asarray(p_actor, dtype=np.float64)
     n, k = p_actor.shape
-    floor = np.maximum(float(threshold), np.asarray(p_unknown, dtype=np.float64))
+    floor = np.maximum(np.asarray(threshold, dtype=np.float64), np.asarray(p_unknown, dtype=np.float64))
     allowed = (p_actor >= floor[:, None]) & (p_actor > 0)
     if admissible is not None:
         allowed &= np.asarray(admissible, dtype=bool)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .face_decide import SMOOTHINGS, actor_columns, decide, smooth
+from .face_decide import SMALL_FACE_MIN_P, SMALL_FACE_PX, SMOOTHINGS, actor_columns, decide, face_thresholds, smooth
 from .face_open_set import FaceReference
 from .face_time import FaceScreenTime, sample_of_faces, summarize_faces
 from .intervals import INTERVAL_LEVEL, claimed_level, method_of, screen_time_interval
@@ -49,6 +49,10 @@ class FaceModel:
         Training faces per actor for the open-set check (`classifiers.chain.face_open_set`): a face (its track,
         with smoothing) may be an actor's only within `reference.max_distance` of that actor's; None: no check.
         The fold models of the CV+ intervals are checked against it too.
+    small_face : (float, float) or None
+        (height px, probability): a face under that height is named only at that probability or more (or the
+        threshold, if higher; `classifiers.chain.face_decide.face_thresholds`). None: no such rule (model files
+        saved before it load so).
     """
 
     pipeline: object
@@ -70,6 +74,7 @@ class FaceModel:
     min_quality: float = 0.0
     label_counts: dict = field(default_factory=dict)
     reference: FaceReference | None = field(default=None, repr=False)
+    small_face: tuple[float, float] | None = (SMALL_FACE_PX, SMALL_FACE_MIN_P)
 
     def __post_init__(self):
         if self.smoothing not in SMOOTHINGS:
@@ -97,8 +102,8 @@ class FaceModel:
         """(each face's actor index or -1 for unknown (n_faces,), actors' probabilities (n_faces, n_actors))."""
         p_actor, p_unknown = self.face_proba(table, pipeline)
         sample = sample_of_faces(table.sample_times_s, table.time_s)
-        return decide(p_actor, p_unknown, sample, self.threshold if threshold is None else threshold,
-                      self.admissible(table) if len(p_actor) else None), p_actor
+        thresholds = face_thresholds(self.threshold if threshold is None else threshold, table.size_px, self.small_face)
+        return decide(p_actor, p_unknown, sample, thresholds, self.admissible(table) if len(p_actor) else None), p_actor
 
     def _uses_folds(self) -> bool:
         return (bool(self.fold_pipelines) and method_of(self.interval) == "cv-plus"

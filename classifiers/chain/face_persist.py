@@ -2,10 +2,10 @@
 
 A face model file is a skops archive like a frame model's (`classifiers.chain.modelfile`: loading cannot run code),
 a dict tagged ``format="screentime-model"`` and ``kind="faces"``: the fitted face classifier, the actors, the unknown
-threshold and smoothing, the open-set reference (training descriptors per actor and the distance; absent: no
-check), the face config identity and the frame embedding config of the training store, the held-out errors behind
-the intervals and the fold models (CV+), CV scheme and scores, how the training faces got their labels, library
-versions and creation time. `classifiers.chain.persist.load_model` refuses it (score it with
+threshold and smoothing, the small-face rule (absent: none), the open-set reference (training descriptors per actor
+and the distance; absent: no check), the face config identity and the frame embedding config of the training store,
+the held-out errors behind the intervals and the fold models (CV+), CV scheme and scores, how the training faces got
+their labels, library versions and creation time. `classifiers.chain.persist.load_model` refuses it (score it with
 ``score --faces``), and `load_face_model` refuses a frame model.
 """
 
@@ -42,6 +42,8 @@ def save_face_model(path: str | Path, model: FaceModel) -> Path:
     if model.reference is not None:
         payload["reference"] = {"X": model.reference.X, "actor": model.reference.actor,
                                 "max_distance": float(model.reference.max_distance)}
+    if model.small_face is not None:
+        payload["small_face"] = [float(x) for x in model.small_face]
     if model.fold_pipelines:
         payload["fold_pipelines"] = list(model.fold_pipelines)
         payload["fold_thresholds"] = [float(x) for x in model.fold_thresholds]
@@ -79,11 +81,21 @@ def load_face_model(path: str | Path) -> FaceModel:
             interval=dict(payload.get("interval", {})), fold_pipelines=list(payload.get("fold_pipelines", [])),
             fold_thresholds=[float(x) for x in payload.get("fold_thresholds", [])],
             min_quality=float(payload.get("min_quality", 0.0)), label_counts=dict(payload.get("label_counts", {})),
-            reference=_reference(payload.get("reference")),
+            reference=_reference(payload.get("reference")), small_face=_small_face(payload.get("small_face")),
         )
     except (KeyError, TypeError, ValueError) as err:
         raise ModelFileRefused(f"model file {path} is a screentime face model with missing or broken fields ({err}); "
                                "retrain it with compare-models --faces") from None
+
+
+def _small_face(fields) -> tuple[float, float] | None:
+    """The small-face rule of a payload (None: a model saved without one names faces of any size alike)."""
+    if fields is None:
+        return None
+    px, p = (float(x) for x in fields)
+    if not (px >= 0 and 0 <= p <= 1):
+        raise ValueError(f"small_face: {px} px, {p} is not a height and a probability")
+    return px, p
 
 
 def _reference(fields) -> FaceReference | None:

@@ -26,7 +26,9 @@ from classifiers.chain.face_decide import UNKNOWN
 from classifiers.chain.face_model import FaceModel
 from classifiers.chain.face_open_set import MAX_DISTANCE, FaceReference
 
-THRESHOLD_GRID = tuple(round(0.05 * k, 2) for k in range(1, 20))  # 0.05 .. 0.95
+#: 0.5 .. 0.95: a face is an actor's only when the model finds that more likely than not (below 0.5, CV chose
+#: thresholds as low as 0.15 on development footage, and extras were named at p 0.39; docs/faces.md).
+THRESHOLD_GRID = tuple(round(0.05 * k, 2) for k in range(10, 20))
 DEFAULT_THRESHOLD = 0.5  # without any fold to choose on (one actor, too few faces)
 MAX_GROUPS = 3  # training videos are split into at most this many groups, held out in turn
 MAX_HELD_OUT_ACTORS = 6  # actors held out per training set (a seeded choice beyond): the inner fits' cost is bounded
