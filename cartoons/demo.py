@@ -88,6 +88,8 @@ def run_demo(
     quick: bool = False,
     seed: int = 0,
     sample_fps: float = SAMPLE_FPS,
+    pooling: str = "avg",
+    train_duration_s: float | None = None,
 ) -> DemoResult:
     """Generate `n_train` labelled and `n_test` held-out cartoons in `out_dir`, then embed, compare, score.
 
@@ -119,10 +121,10 @@ def run_demo(
     on_step(f"generating {n_train} training and {n_test} held-out cartoon{'s' if n_test != 1 else ''} "
             f"of {duration_s:g} s in {out_dir}")
     train, test = make_dataset(out_dir / "videos", n_train=n_train, n_test=n_test, duration_s=duration_s,
-                               shared=multi_label, seed=seed)
+                               shared=multi_label, seed=seed, train_duration_s=train_duration_s)
     labels_path = write_interval_labels(out_dir / "labels.csv", train, multi_label=multi_label)
 
-    embedder = demo_embedder(weights, image_size_px, on_step, backbone)
+    embedder = demo_embedder(weights, image_size_px, on_step, backbone, pooling=pooling)
     config = embedder.config
     if config.weights == "random":
         on_step(f"NOTICE: {config.backbone} runs with seeded RANDOM weights: features are not pretrained, accuracy is lower")
@@ -149,7 +151,8 @@ def run_demo(
                       train_videos=[v.path for v in train], test_videos=[v.path for v in test], outputs=outputs)
 
 
-def demo_embedder(weights: str, image_size_px: int, on_step: Callable[[str], None], backbone: str | None = None):
+def demo_embedder(weights: str, image_size_px: int, on_step: Callable[[str], None], backbone: str | None = None,
+                  pooling: str = "avg"):
     """The embedder of the demos (`weights` and `backbone` as `run_demo` takes them): with 'auto', ImageNet VGG16
     where it can be had, else a pretrained backbone that ships in a package; says through `on_step` what it chose."""
     if weights == "auto":
@@ -157,6 +160,6 @@ def demo_embedder(weights: str, image_size_px: int, on_step: Callable[[str], Non
         if choice.note:
             on_step(f"NOTICE: {choice.note}")
         weights, backbone = choice.weights, choice.backbone
-    config = EmbeddingConfig(weights=weights, image_size_px=image_size_px, backbone=backbone or "vgg16")
+    config = EmbeddingConfig(weights=weights, image_size_px=image_size_px, backbone=backbone or "vgg16", pooling=pooling)
     build_embedder.check(config)  # ImageNet VGG16 not cached: downloaded now, with a progress bar
     return build_embedder(config)
