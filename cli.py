@@ -155,7 +155,7 @@ def compare_models_command(
     report: Path = typer.Option(None, "--report", metavar="FILE", help="Also write the leaderboard to this .csv or .json file."),
     jobs: int = typer.Option(-1, "--jobs", "-j", metavar="N", help="Processes for the folds (-1: all cores)."),
     seed: int = typer.Option(0, "--seed", metavar="N", help="Seed of the splits and models."),
-    feature_norm: FeatureNorm = typer.Option("auto", "--feature-norm", help="Per-video feature normalisation: auto (chosen by cross-validation), none, or center (subtract each video's mean feature)."),
+    feature_norm: FeatureNorm = typer.Option("auto", "--feature-norm", help="Per-video feature normalisation: auto (chosen by cross-validation), none, center (subtract each video's mean feature) or standardize (center, then divide by each feature's spread in the video)."),
     context: str = typer.Option("auto", "--context-s", metavar="SECONDS", help="Temporal context: append each feature's mean and std over +-SECONDS around every sample; auto (chosen by cross-validation from 0, 2, 4) or SECONDS (0: none)."),
     multi_label: bool = typer.Option(False, "--multi-label", help="Characters, not classes: intervals of different labels may overlap (one line per character per interval), time when several are on screen counts for each; one binary classifier per character, thresholds chosen by cross-validation."),
     none_label: str = typer.Option(None, "--none-label", metavar="LABEL", help="With --multi-label: the label that says no character is on screen [default: neither]."),

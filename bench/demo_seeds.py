@@ -47,6 +47,7 @@ def main(argv=None) -> dict:
     p.add_argument("--pooling", default=None, help="pooling of the backbone's map [default: the demo's]")
     p.add_argument("--image-size", type=int, default=None, help="network input size, px [default: the demo's]")
     p.add_argument("--train-duration", type=float, default=None, help="seconds of each training cartoon [default: the demo's]")
+    p.add_argument("--feature-norm", default=None, help="compare-models' per-video normalisation [default: the demo's]")
     args = p.parse_args(argv)
     from cartoons.demo import run_demo
 
@@ -63,6 +64,8 @@ def main(argv=None) -> dict:
         options["image_size_px"] = args.image_size
     if args.train_duration:
         options["train_duration_s"] = args.train_duration
+    if args.feature_norm:
+        options["feature_norm"] = args.feature_norm
     if args.n_train:
         options["n_train"] = args.n_train
     rows = []
