@@ -23,9 +23,9 @@ from featurestore.embedding.runtime import build_embedder
 from featurestore.pipeline import embed_videos
 
 #: `quick=True`: tiny settings for a smoke test (2 + 1 videos of 20 s, 96 px: a pretrained backbone reads little at 32,
-#: two models, a sample a second).
+#: two models, a sample a second; the normalisation chosen by cross-validation: 20 samples are too few to scale by).
 QUICK = {"duration_s": 20.0, "n_train": 2, "n_test": 1, "image_size_px": 96, "models": ["logreg", "lightgbm"], "sample_fps": 1.0,
-         "train_duration_s": 20.0}
+         "train_duration_s": 20.0, "feature_norm": "auto"}
 #: Samples per second of the demo's videos. Two, not `embed`'s default one: on held-out cartoons of 6 seeds (bench/demo_seeds.py,
 #: docs/backbones.md) twice the labelled samples and a finer clock lowered the mean error of the worse character.
 SAMPLE_FPS = 2.0
@@ -129,8 +129,9 @@ def run_demo(
         Samples per second of every video (`SAMPLE_FPS`); the held-out videos are scored at the model's rate.
     """
     if quick:
-        n_train, n_test, duration_s, image_size_px, models, sample_fps, train_duration_s = (
-            QUICK[k] for k in ("n_train", "n_test", "duration_s", "image_size_px", "models", "sample_fps", "train_duration_s"))
+        n_train, n_test, duration_s, image_size_px, models, sample_fps, train_duration_s, feature_norm = (
+            QUICK[k] for k in ("n_train", "n_test", "duration_s", "image_size_px", "models", "sample_fps", "train_duration_s",
+                               "feature_norm"))
     out_dir = Path(out_dir)
     train_s = duration_s if train_duration_s is None else train_duration_s
     on_step(f"generating {n_train} training cartoons of {train_s:g} s and {n_test} held-out cartoon{'s' if n_test != 1 else ''} "

@@ -107,6 +107,9 @@ def test_run_demo_trains_on_longer_cartoons_with_standardized_features(tmp_path,
     with pytest.raises(RuntimeError, match="compared"):
         demo.run_demo(tmp_path)
     assert compared["feature_norm"] == demo.FEATURE_NORM == "standardize"
+    with pytest.raises(RuntimeError, match="compared"):
+        demo.run_demo(tmp_path, quick=True)
+    assert compared["feature_norm"] == "auto"
 
 
 def test_held_out_cartoon_does_not_depend_on_the_training_length(tmp_path):
