@@ -75,8 +75,8 @@ def test_run_demo_draws_its_cartoons_from_its_seed(tmp_path, monkeypatch, seed):
 
 
 def test_run_demo_trains_on_longer_cartoons_with_standardized_features(tmp_path, monkeypatch):
-    """The demo's settings (docs/backbones.md, "The demo's numbers, over seeds"): labelled cartoons of
-    TRAIN_DURATION_S, held-out ones of duration_s, compare-models with FEATURE_NORM; --quick keeps them short."""
+    """The demo's settings (docs/backbones.md, "The demo's numbers, over seeds"): N_TRAIN labelled cartoons twice as
+    long as the held-out ones, compare-models with FEATURE_NORM; --quick keeps them short and few."""
     import cartoons.demo as demo
 
     asked = {}
@@ -88,10 +88,10 @@ def test_run_demo_trains_on_longer_cartoons_with_standardized_features(tmp_path,
     monkeypatch.setattr(demo, "make_dataset", stop)
     with pytest.raises(RuntimeError, match="stop here"):
         demo.run_demo(tmp_path)
-    assert (asked["duration_s"], asked["train_duration_s"]) == (60.0, demo.TRAIN_DURATION_S) == (60.0, 120.0)
+    assert (asked["n_train"], asked["duration_s"], asked["train_duration_s"]) == (demo.N_TRAIN, 60.0, 120.0) == (4, 60.0, 120.0)
     with pytest.raises(RuntimeError, match="stop here"):
         demo.run_demo(tmp_path, quick=True)
-    assert asked["train_duration_s"] == asked["duration_s"] == 20.0
+    assert asked["train_duration_s"] == asked["duration_s"] == 20.0 and asked["n_train"] == 2
 
     monkeypatch.setattr(demo, "make_dataset", lambda *a, **k: ([], []))
     monkeypatch.setattr(demo, "write_interval_labels", lambda path, *a, **k: path)
