@@ -65,8 +65,10 @@ written, and 'vtt' to the folder of the held-out videos' subtitles.
 
 
 def demo_store_path(out_dir: Path, prefix: str, config, image_size_px: int) -> Path:
-    """The demo's store: named by backbone, weights and input size, so runs with other features never share one."""
-    return out_dir / f"{prefix}-{config.backbone}-{config.identity()['weights'].split(':')[0]}-{image_size_px}px.h5"
+    """The demo's store: named by backbone, weights, input size and pooling (when not 'avg'), so runs with other features
+    never share one."""
+    pooling = "" if getattr(config, "pooling", "avg") == "avg" else f"-{config.pooling}"
+    return out_dir / f"{prefix}-{config.backbone}-{config.identity()['weights'].split(':')[0]}-{image_size_px}px{pooling}.h5"
 
 
 def write_demo_outputs(score, out_dir: Path) -> dict[str, Path]:

@@ -123,3 +123,13 @@ def test_held_out_cartoon_does_not_depend_on_the_training_length(tmp_path):
     assert [(s.start_s, s.end_s, s.label) for s in long.shots] == [(s.start_s, s.end_s, s.label) for s in short.shots]
     assert true_presence(long) == true_presence(short)
     assert (tmp_path / "a" / "test_0.mp4").read_bytes() == (tmp_path / "b" / "test_0.mp4").read_bytes()
+
+
+def test_demo_store_is_named_by_its_pooling_when_not_avg(tmp_path):
+    """bench/demo_seeds.py --pooling max must not reuse (or be refused by) an average-pooled store of the same folder."""
+    from cartoons.demo import demo_store_path
+    from featurestore.embedding.config import EmbeddingConfig
+
+    avg = demo_store_path(tmp_path, "features", EmbeddingConfig(weights="random", image_size_px=32), 32)
+    peak = demo_store_path(tmp_path, "features", EmbeddingConfig(weights="random", image_size_px=32, pooling="max"), 32)
+    assert avg.name == "features-vgg16-random-32px.h5" and peak.name == "features-vgg16-random-32px-max.h5"
