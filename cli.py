@@ -352,8 +352,7 @@ def demo(
 
     show_warnings(console)
     with RichProgress(console) as progress:
-        result = (run_faces_demo if faces else run_demo)(out_dir, **({} if n_train is None else {"n_train": n_train}),
-                          n_test=n_test, duration_s=duration_s, image_size_px=image_size,
+        result = (run_faces_demo if faces else run_demo)(out_dir, **({"n_train": n_train} if n_train else {}), n_test=n_test, duration_s=duration_s, image_size_px=image_size,
                           weights=weights, quick=quick, progress=progress,
                           on_step=lambda message: console.print(f"[bold cyan]>[/] {message}", highlight=False))
     out.print(feature_norm_line(result.comparison))
