@@ -155,7 +155,7 @@ def compare_models_command(
     report: Path = typer.Option(None, "--report", metavar="FILE", help="Also write the leaderboard to this .csv or .json file."),
     jobs: int = typer.Option(-1, "--jobs", "-j", metavar="N", help="Processes for the folds (-1: all cores)."),
     seed: int = typer.Option(0, "--seed", metavar="N", help="Seed of the splits and models."),
-    feature_norm: FeatureNorm = typer.Option("auto", "--feature-norm", help="Per-video feature normalisation: auto (chosen by cross-validation), none, or center (subtract each video's mean feature)."),
+    feature_norm: FeatureNorm = typer.Option("auto", "--feature-norm", help="Per-video feature normalisation: auto (chosen by cross-validation), none, center (subtract each video's mean feature) or standardize (center, then divide by each feature's spread in the video)."),
     context: str = typer.Option("auto", "--context-s", metavar="SECONDS", help="Temporal context: append each feature's mean and std over +-SECONDS around every sample; auto (chosen by cross-validation from 0, 2, 4) or SECONDS (0: none)."),
     multi_label: bool = typer.Option(False, "--multi-label", help="Characters, not classes: intervals of different labels may overlap (one line per character per interval), time when several are on screen counts for each; one binary classifier per character, thresholds chosen by cross-validation."),
     none_label: str = typer.Option(None, "--none-label", metavar="LABEL", help="With --multi-label: the label that says no character is on screen [default: neither]."),
@@ -332,8 +332,8 @@ def demo(
     ctx: typer.Context,
     out_dir: Path = typer.Option(Path("demo_out"), "--out", metavar="DIR", help="Folder for the generated videos, labels, store, model and results."),
     weights: str = typer.Option("auto", "--weights", "-w", metavar="WEIGHTS", help="auto (ImageNet VGG16, cached or downloaded once; offline, a pretrained --backbone installed with screentime), imagenet, random (not pretrained) or a weights FILE."),
-    duration_s: float = typer.Option(60.0, "--duration-s", min=5.0, metavar="SECONDS", help="Length of each generated video."),
-    n_train: int = typer.Option(3, "--train-videos", min=2, metavar="N", help="Labelled training videos."),
+    duration_s: float = typer.Option(60.0, "--duration-s", min=5.0, metavar="SECONDS", help="Length of each held-out video (the cartoons' labelled ones are twice as long)."),
+    n_train: int = typer.Option(None, "--train-videos", min=2, metavar="N", help="Labelled training videos [default: 4 cartoons, one per room; --faces: 3]."),
     n_test: int = typer.Option(1, "--test-videos", min=1, metavar="N", help="Held-out videos to score."),
     image_size: int = typer.Option(224, "--image-size", min=32, metavar="PX", help="Network input size in pixels (smaller is faster, less accurate)."),
     quick: bool = typer.Option(False, "--quick", help="Tiny settings for a smoke test: 2 + 1 videos of 20 s, 96 px, two models."),
@@ -352,7 +352,7 @@ def demo(
 
     show_warnings(console)
     with RichProgress(console) as progress:
-        result = (run_faces_demo if faces else run_demo)(out_dir, n_train=n_train, n_test=n_test, duration_s=duration_s, image_size_px=image_size,
+        result = (run_faces_demo if faces else run_demo)(out_dir, **({"n_train": n_train} if n_train else {}), n_test=n_test, duration_s=duration_s, image_size_px=image_size,
                           weights=weights, quick=quick, progress=progress,
                           on_step=lambda message: console.print(f"[bold cyan]>[/] {message}", highlight=False))
     out.print(feature_norm_line(result.comparison))

@@ -44,6 +44,10 @@ def main(argv=None) -> dict:
     p.add_argument("--models", default=None, help="comma-separated compare-models candidates [default: the demo's]")
     p.add_argument("--sample-fps", type=float, default=None, help="samples/s of the labelled videos [default: the demo's]")
     p.add_argument("--n-train", type=int, default=None, help="labelled training cartoons [default: the demo's]")
+    p.add_argument("--pooling", default=None, help="pooling of the backbone's map [default: the demo's]")
+    p.add_argument("--image-size", type=int, default=None, help="network input size, px [default: the demo's]")
+    p.add_argument("--train-duration", type=float, default=None, help="seconds of each training cartoon [default: the demo's]")
+    p.add_argument("--feature-norm", default=None, help="compare-models' per-video normalisation [default: the demo's]")
     args = p.parse_args(argv)
     from cartoons.demo import run_demo
 
@@ -54,6 +58,14 @@ def main(argv=None) -> dict:
         options["models"] = args.models.split(",")
     if args.sample_fps:
         options["sample_fps"] = args.sample_fps
+    if args.pooling:
+        options["pooling"] = args.pooling
+    if args.image_size:
+        options["image_size_px"] = args.image_size
+    if args.train_duration:
+        options["train_duration_s"] = args.train_duration
+    if args.feature_norm:
+        options["feature_norm"] = args.feature_norm
     if args.n_train:
         options["n_train"] = args.n_train
     rows = []

@@ -23,11 +23,19 @@ from featurestore.embedding.runtime import build_embedder
 from featurestore.pipeline import embed_videos
 
 #: `quick=True`: tiny settings for a smoke test (2 + 1 videos of 20 s, 96 px: a pretrained backbone reads little at 32,
-#: two models, a sample a second).
-QUICK = {"duration_s": 20.0, "n_train": 2, "n_test": 1, "image_size_px": 96, "models": ["logreg", "lightgbm"], "sample_fps": 1.0}
+#: two models, a sample a second; the normalisation chosen by cross-validation: 20 samples are too few to scale by).
+QUICK = {"duration_s": 20.0, "n_train": 2, "n_test": 1, "image_size_px": 96, "models": ["logreg", "lightgbm"], "sample_fps": 1.0,
+         "train_duration_s": 20.0, "feature_norm": "auto"}
 #: Samples per second of the demo's videos. Two, not `embed`'s default one: on held-out cartoons of 6 seeds (bench/demo_seeds.py,
 #: docs/backbones.md) twice the labelled samples and a finer clock lowered the mean error of the worse character.
 SAMPLE_FPS = 2.0
+#: The demo's labelled cartoons (one per training room: all four), each `TRAIN_DURATION_FACTOR` times as long as the
+#: held-out ones, and the per-video normalisation it trains with: on the held-out cartoons of seeds 1-8
+#: (bench/demo_seeds.py, docs/backbones.md) four rooms, twice the labelled shots per room and features scaled per video
+#: ("standardize") held both characters within 5% on 5 of 8 seeds, against 2 of 8 before (3 rooms, 60 s, auto).
+N_TRAIN = 4
+TRAIN_DURATION_FACTOR = 2.0
+FEATURE_NORM = "standardize"
 
 
 @dataclass
@@ -57,8 +65,10 @@ written, and 'vtt' to the folder of the held-out videos' subtitles.
 
 
 def demo_store_path(out_dir: Path, prefix: str, config, image_size_px: int) -> Path:
-    """The demo's store: named by backbone, weights and input size, so runs with other features never share one."""
-    return out_dir / f"{prefix}-{config.backbone}-{config.identity()['weights'].split(':')[0]}-{image_size_px}px.h5"
+    """The demo's store: named by backbone, weights, input size and pooling (when not 'avg'), so runs with other features
+    never share one."""
+    pooling = "" if getattr(config, "pooling", "avg") == "avg" else f"-{config.pooling}"
+    return out_dir / f"{prefix}-{config.backbone}-{config.identity()['weights'].split(':')[0]}-{image_size_px}px{pooling}.h5"
 
 
 def write_demo_outputs(score, out_dir: Path) -> dict[str, Path]:
@@ -73,7 +83,7 @@ def write_demo_outputs(score, out_dir: Path) -> dict[str, Path]:
 def run_demo(
     out_dir: str | Path,
     *,
-    n_train: int = 3,
+    n_train: int = N_TRAIN,
     n_test: int = 1,
     duration_s: float = 60.0,
     image_size_px: int = 224,
@@ -88,6 +98,9 @@ def run_demo(
     quick: bool = False,
     seed: int = 0,
     sample_fps: float = SAMPLE_FPS,
+    pooling: str = "avg",
+    train_duration_s: float | None = None,
+    feature_norm: str = FEATURE_NORM,
 ) -> DemoResult:
     """Generate `n_train` labelled and `n_test` held-out cartoons in `out_dir`, then embed, compare, score.
 
@@ -100,7 +113,13 @@ def run_demo(
     backbone : str, optional
         As `embed --backbone` (default: vgg16, or what 'auto' finds).
     duration_s : float
-        Length of each generated video, in seconds.
+        Length of each held-out video, in seconds.
+    train_duration_s : float or None
+        Length of each labelled video (None: `TRAIN_DURATION_FACTOR` × `duration_s`).
+    feature_norm : str
+        compare-models' per-video normalisation (`FEATURE_NORM`; "auto": chosen by cross-validation).
+    pooling : str
+        How the backbone's map becomes one vector ('avg', 'max'; `embed --pooling`).
     multi_label : bool
         True (the default): cartoons with shared scenes, labels with one line per character per interval,
         a multi-label model. False: the single-label demo (one class per shot, no shared scenes).
@@ -113,16 +132,18 @@ def run_demo(
         Samples per second of every video (`SAMPLE_FPS`); the held-out videos are scored at the model's rate.
     """
     if quick:
-        n_train, n_test, duration_s, image_size_px, models, sample_fps = (
-            QUICK[k] for k in ("n_train", "n_test", "duration_s", "image_size_px", "models", "sample_fps"))
+        n_train, n_test, duration_s, image_size_px, models, sample_fps, train_duration_s, feature_norm = (
+            QUICK[k] for k in ("n_train", "n_test", "duration_s", "image_size_px", "models", "sample_fps", "train_duration_s",
+                               "feature_norm"))
     out_dir = Path(out_dir)
-    on_step(f"generating {n_train} training and {n_test} held-out cartoon{'s' if n_test != 1 else ''} "
+    train_s = TRAIN_DURATION_FACTOR * duration_s if train_duration_s is None else train_duration_s
+    on_step(f"generating {n_train} training cartoons of {train_s:g} s and {n_test} held-out cartoon{'s' if n_test != 1 else ''} "
             f"of {duration_s:g} s in {out_dir}")
     train, test = make_dataset(out_dir / "videos", n_train=n_train, n_test=n_test, duration_s=duration_s,
-                               shared=multi_label, seed=seed)
+                               shared=multi_label, seed=seed, train_duration_s=train_s)
     labels_path = write_interval_labels(out_dir / "labels.csv", train, multi_label=multi_label)
 
-    embedder = demo_embedder(weights, image_size_px, on_step, backbone)
+    embedder = demo_embedder(weights, image_size_px, on_step, backbone, pooling=pooling)
     config = embedder.config
     if config.weights == "random":
         on_step(f"NOTICE: {config.backbone} runs with seeded RANDOM weights: features are not pretrained, accuracy is lower")
@@ -135,7 +156,7 @@ def run_demo(
     on_step("comparing models by cross-validation grouped by video"
             + (", one classifier per character (multi-label)" if multi_label else ""))
     model_path = out_dir / "best.skops"
-    comparison = compare_models(store_path, labels_path, out_path=model_path, models=models,
+    comparison = compare_models(store_path, labels_path, out_path=model_path, models=models, feature_norm=feature_norm,
                                 n_splits=min(n_splits, n_train), on_plan=on_plan, multi_label=multi_label)
 
     on_step(f"scoring the held-out video{'s' if n_test != 1 else ''} with {comparison.best_name} (smoothing {comparison.best_smoother.name})")
@@ -149,7 +170,8 @@ def run_demo(
                       train_videos=[v.path for v in train], test_videos=[v.path for v in test], outputs=outputs)
 
 
-def demo_embedder(weights: str, image_size_px: int, on_step: Callable[[str], None], backbone: str | None = None):
+def demo_embedder(weights: str, image_size_px: int, on_step: Callable[[str], None], backbone: str | None = None,
+                  pooling: str = "avg"):
     """The embedder of the demos (`weights` and `backbone` as `run_demo` takes them): with 'auto', ImageNet VGG16
     where it can be had, else a pretrained backbone that ships in a package; says through `on_step` what it chose."""
     if weights == "auto":
@@ -157,6 +179,6 @@ def demo_embedder(weights: str, image_size_px: int, on_step: Callable[[str], Non
         if choice.note:
             on_step(f"NOTICE: {choice.note}")
         weights, backbone = choice.weights, choice.backbone
-    config = EmbeddingConfig(weights=weights, image_size_px=image_size_px, backbone=backbone or "vgg16")
+    config = EmbeddingConfig(weights=weights, image_size_px=image_size_px, backbone=backbone or "vgg16", pooling=pooling)
     build_embedder.check(config)  # ImageNet VGG16 not cached: downloaded now, with a progress bar
     return build_embedder(config)

@@ -187,13 +187,16 @@ def make_video(path, *, duration_s: float, seed: int, fps: float = 10.0, size: t
 
 
 def make_dataset(out_dir, *, n_train: int = 3, n_test: int = 1, duration_s: float = 60.0, seed: int = 0,
-                 fps: float = 10.0, size: tuple = (320, 240), shared: bool = False) -> tuple[list[SyntheticVideo], list[SyntheticVideo]]:
+                 fps: float = 10.0, size: tuple = (320, 240), shared: bool = False,
+                 train_duration_s: float | None = None) -> tuple[list[SyntheticVideo], list[SyntheticVideo]]:
     """Write `n_train` training and `n_test` held-out videos into `out_dir` (created if missing).
 
     Training videos cycle through `TRAIN_STYLES` with the "train" motion; held-out videos cycle through
     `HELD_OUT_STYLES` with the "held_out" motion (faster, wider scale range, other heights, zooms), so
     no held-out room, lighting or framing was seen in training. Files are ``train_<k>.mp4``, ``test_<k>.mp4``.
     With `shared`, shots are drawn from `SHARED_CLASSES`: about a quarter show tom and jerry together.
+    `train_duration_s` (default `duration_s`) is the length of the training videos alone; the held-out videos
+    do not depend on it.
 
     Returns
     -------
@@ -202,7 +205,8 @@ def make_dataset(out_dir, *, n_train: int = 3, n_test: int = 1, duration_s: floa
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     classes = SHARED_CLASSES if shared else CLASSES
-    train = [make_video(out_dir / f"train_{k}.mp4", duration_s=duration_s, seed=seed * 1000 + k, fps=fps, size=size,
+    train_s = duration_s if train_duration_s is None else train_duration_s
+    train = [make_video(out_dir / f"train_{k}.mp4", duration_s=train_s, seed=seed * 1000 + k, fps=fps, size=size,
                         style=TRAIN_STYLES[k % len(TRAIN_STYLES)].name, motion="train", classes=classes) for k in range(n_train)]
     test = [make_video(out_dir / f"test_{k}.mp4", duration_s=duration_s, seed=seed * 1000 + 500 + k, fps=fps, size=size,
                        style=HELD_OUT_STYLES[k % len(HELD_OUT_STYLES)].name, motion="held_out", classes=classes) for k in range(n_test)]

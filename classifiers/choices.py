@@ -7,7 +7,10 @@ SPLITS = ("auto", "grouped", "leave-one-video-out", "blocks", "shuffled")
 #: Ranking metrics: name -> True if higher is better (classifiers.selection.metrics computes them).
 METRICS = {"macro_f1": True, "balanced_accuracy": True, "log_loss": False, "screen_time_error_pct": False}
 #: Per-video feature normalisations (classifiers.chain.stages.VideoNormalizer).
-FEATURE_NORMS = ("none", "center")
+FEATURE_NORMS = ("none", "center", "standardize")
+#: Those `--feature-norm auto` chooses from by cross-validation ("standardize" only when asked for: measured on
+#: the demo's cartoons alone, docs/backbones.md).
+AUTO_FEATURE_NORMS = ("none", "center")
 #: How compare-models chooses the per-video stages and the model (classifiers.selection.choice).
 SELECTIONS = ("best", "one-se", "one-se-all")
 DEFAULT_SELECTION = "best"  # issue 26: the one-SE rule never helped on new episodes, along stages or models

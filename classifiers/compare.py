@@ -19,7 +19,7 @@ from classifiers.chain.model import training_store_record
 from classifiers.chain.intervals import DEFAULT_METHOD, METHODS, error_spread
 from classifiers.chain.persist import save_model
 from classifiers.chain.smoothing import Smoother, candidate_smoothers
-from classifiers.chain.stages import FEATURE_NORMS, context_grid
+from classifiers.chain.stages import AUTO_FEATURE_NORMS, FEATURE_NORMS, context_grid
 from classifiers.choices import DEFAULT_SELECTION
 from classifiers.compare_faces import compare_face_models
 from classifiers.data.dataset import LabelledVideos, load_labelled_videos
@@ -137,7 +137,7 @@ def compare_models(
 ) -> ComparisonResult:
     """Compare classifiers on the labelled frames of a store; save the winner to `out_path`.
 
-    `feature_norm` is "none", "center" or "auto"; `context_s` a window in seconds or "auto" (a value of
+    `feature_norm` is "none", "center", "standardize" or "auto" (none or center); `context_s` a window in seconds or "auto" (a value of
     `classifiers.chain.stages.CONTEXT_GRID_S`). With "auto", logistic regression scores every normalisation x
     window pair on the same folds first, and the pair chosen is used for every model. `selection` ("best", the
     default: the best mean, stages one after the other; "one-se": the best mean of the joint stage grid and the
@@ -194,7 +194,7 @@ def compare_models(
     none_label = check_none_label(none_label, multi_label)
     store = FeatureStore(store_path)
     data = load_labelled_videos(store, labels_path, video=video, classes=classes, multi_label=multi_label, none_label=none_label)
-    norms = FEATURE_NORMS if feature_norm == "auto" else (feature_norm,)
+    norms = AUTO_FEATURE_NORMS if feature_norm == "auto" else (feature_norm,)
     contexts = context_grid(data.n_features) if context_s == "auto" else (float(context_s),)
     plan, contexts = plan_folds_that_fit(data.video_ids, data.requested_s, data.targets, data.step_s, n_splits=n_splits,
                                          split=split, gap_s=gap_s, contexts=contexts, allow_leaky_split=allow_leaky_split,

@@ -72,3 +72,64 @@ def test_run_demo_draws_its_cartoons_from_its_seed(tmp_path, monkeypatch, seed):
     with pytest.raises(RuntimeError, match="stop here"):
         demo.run_demo(tmp_path, **({} if seed is None else {"seed": seed}))
     assert asked["seed"] == (0 if seed is None else seed)
+
+
+def test_run_demo_trains_on_longer_cartoons_with_standardized_features(tmp_path, monkeypatch):
+    """The demo's settings (docs/backbones.md, "The demo's numbers, over seeds"): N_TRAIN labelled cartoons twice as
+    long as the held-out ones, compare-models with FEATURE_NORM; --quick keeps them short and few."""
+    import cartoons.demo as demo
+
+    asked = {}
+
+    def stop(out_dir, **kwargs):
+        asked.update(kwargs)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(demo, "make_dataset", stop)
+    with pytest.raises(RuntimeError, match="stop here"):
+        demo.run_demo(tmp_path)
+    assert (asked["n_train"], asked["duration_s"], asked["train_duration_s"]) == (demo.N_TRAIN, 60.0, 120.0) == (4, 60.0, 120.0)
+    with pytest.raises(RuntimeError, match="stop here"):
+        demo.run_demo(tmp_path, quick=True)
+    assert asked["train_duration_s"] == asked["duration_s"] == 20.0 and asked["n_train"] == 2
+
+    monkeypatch.setattr(demo, "make_dataset", lambda *a, **k: ([], []))
+    monkeypatch.setattr(demo, "write_interval_labels", lambda path, *a, **k: path)
+    monkeypatch.setattr(demo, "demo_embedder", lambda *a, **k: type("E", (), {"config": demo.EmbeddingConfig(weights="random"), "device": "cpu"})())
+    monkeypatch.setattr(demo, "embed_videos", lambda *a, **k: None)
+    compared = {}
+
+    def compare(*args, **kwargs):
+        compared.update(kwargs)
+        raise RuntimeError("compared")
+
+    monkeypatch.setattr(demo, "compare_models", compare)
+    with pytest.raises(RuntimeError, match="compared"):
+        demo.run_demo(tmp_path)
+    assert compared["feature_norm"] == demo.FEATURE_NORM == "standardize"
+    with pytest.raises(RuntimeError, match="compared"):
+        demo.run_demo(tmp_path, quick=True)
+    assert compared["feature_norm"] == "auto"
+
+
+def test_held_out_cartoon_does_not_depend_on_the_training_length(tmp_path):
+    """Longer labelled cartoons leave the held-out one (and so the demo's truth) exactly as it was."""
+    from cartoons.synthetic import make_dataset, true_presence
+
+    _, [short] = make_dataset(tmp_path / "a", n_train=1, n_test=1, duration_s=6.0, seed=3, shared=True, size=(64, 48))
+    [train], [long] = make_dataset(tmp_path / "b", n_train=1, n_test=1, duration_s=6.0, seed=3, shared=True, size=(64, 48),
+                                   train_duration_s=12.0)
+    assert train.duration_s == 12.0 and long.duration_s == 6.0
+    assert [(s.start_s, s.end_s, s.label) for s in long.shots] == [(s.start_s, s.end_s, s.label) for s in short.shots]
+    assert true_presence(long) == true_presence(short)
+    assert (tmp_path / "a" / "test_0.mp4").read_bytes() == (tmp_path / "b" / "test_0.mp4").read_bytes()
+
+
+def test_demo_store_is_named_by_its_pooling_when_not_avg(tmp_path):
+    """bench/demo_seeds.py --pooling max must not reuse (or be refused by) an average-pooled store of the same folder."""
+    from cartoons.demo import demo_store_path
+    from featurestore.embedding.config import EmbeddingConfig
+
+    avg = demo_store_path(tmp_path, "features", EmbeddingConfig(weights="random", image_size_px=32), 32)
+    peak = demo_store_path(tmp_path, "features", EmbeddingConfig(weights="random", image_size_px=32, pooling="max"), 32)
+    assert avg.name == "features-vgg16-random-32px.h5" and peak.name == "features-vgg16-random-32px-max.h5"

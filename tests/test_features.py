@@ -24,6 +24,24 @@ def test_normalize_video_centers_each_feature():
         normalize_video(X, "zscore")
 
 
+def test_standardize_scales_each_feature_by_its_spread_in_each_video():
+    """A dim, low-contrast video's changes come out as large as a bright one's (the demo's held-out cellar)."""
+    bright = np.array([[0.0, 5.0], [10.0, 5.0], [20.0, 5.0]])  # the second feature never moves in this video
+    dim = 0.1 * bright + 1.0
+    X = np.vstack([bright, dim])
+    out = VideoNormalizer(method="standardize").fit(X).transform(X, video_ids=np.array(["a"] * 3 + ["b"] * 3))
+    np.testing.assert_allclose(out[:, 0], np.tile([-1.2247449, 0.0, 1.2247449], 2), rtol=1e-5)
+    np.testing.assert_allclose(out[:, 1], 0.0, atol=1e-6)  # a still feature is not blown up into noise
+    np.testing.assert_allclose(normalize_video(dim, "center")[:, 0], [-1, 0, 1], rtol=1e-5)  # center alone keeps the scale
+
+
+def test_auto_feature_norm_still_chooses_between_none_and_center_only():
+    """"standardize" is an option, not an auto candidate: measured on the demo's cartoons alone."""
+    from classifiers.choices import AUTO_FEATURE_NORMS, FEATURE_NORMS
+
+    assert AUTO_FEATURE_NORMS == ("none", "center") and "standardize" in FEATURE_NORMS
+
+
 def room_video(path, base_level, seed, seconds=36):
     """Grey frames: room brightness `base_level` + 0/30/60 for neither/jerry/tom; each class a third of the time."""
     rng = np.random.default_rng(seed)

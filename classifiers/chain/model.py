@@ -46,7 +46,7 @@ class SavedModel:
         Config of the store the training features came from.
     smoother : Smoother
         Smoothing chosen by cross-validation; applied per video, frames in time order.
-    feature_norm : {"none", "center"}
+    feature_norm : {"none", "center", "standardize"}
         Per-video normalisation (`classifiers.chain.stages.VideoNormalizer`).
     context_s : float
         Temporal context window, +-seconds (`classifiers.chain.stages.TemporalContext`); 0 = none.

@@ -6,7 +6,8 @@ video's own samples are all known when it is scored.
 
 - `VideoNormalizer` ("center"): subtract the video's mean feature vector. Each episode has its own rooms
   and lighting, which dominate VGG16 features; what is left is what changes within the video: who is on
-  screen.
+  screen. "standardize" also divides each feature by its spread over the video, so a dim, low-contrast
+  video's changes weigh as much as a bright one's.
 - `TemporalContext` (``window_s`` = k): append the mean and standard deviation of every feature over the
   samples within +-k seconds of each sample. A character seen from behind for one second is still the
   same character as the second before; the window lets the classifier use that. k = 0 appends nothing.
@@ -22,7 +23,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from classifiers.choices import FEATURE_NORMS
+from classifiers.choices import AUTO_FEATURE_NORMS, FEATURE_NORMS
 
 #: Context windows (+-seconds) compare-models chooses from; 0 = no context. See bench/accuracy.py.
 CONTEXT_GRID_S = (0.0, 2.0, 4.0)
@@ -30,6 +31,9 @@ CONTEXT_GRID_S = (0.0, 2.0, 4.0)
 MAX_FEATURES_FOR_CONTEXT = 4096
 #: Below this many samples a video's mean is a poor estimate of its background.
 MIN_SAMPLES_FOR_CENTER = 30
+#: "standardize": a feature's spread is floored at this share of the video's mean spread, so features that barely
+#: move in a video (or never fire) are not blown up into noise.
+STD_FLOOR = 1e-3
 _TIME_TOLERANCE_S = 1e-6  # sample times are k / fps, computed in floating point
 
 
@@ -53,8 +57,9 @@ class VideoNormalizer(_VideoStage):
 
     Parameters
     ----------
-    method : {"none", "center"}
-        "center" subtracts each video's mean feature vector.
+    method : {"none", "center", "standardize"}
+        "center" subtracts each video's mean feature vector; "standardize" then divides each feature by its
+        standard deviation over the video's samples (floored at `STD_FLOOR` times their mean).
     """
 
     def __init__(self, *, method: str = "center"):
@@ -86,7 +91,11 @@ class VideoNormalizer(_VideoStage):
             return X
         out = np.empty_like(X)
         for rows in _video_rows(video_ids, len(X)):
-            out[rows] = X[rows] - X[rows].mean(axis=0, keepdims=True)
+            centred = X[rows] - X[rows].mean(axis=0, keepdims=True)
+            if self.method == "standardize":
+                spread = centred.std(axis=0, keepdims=True)
+                centred /= np.maximum(spread, STD_FLOOR * float(spread.mean()) + 1e-12)
+            out[rows] = centred
         return out
 
 
@@ -182,7 +191,7 @@ def video_features(X: np.ndarray, times_s: np.ndarray, *, feature_norm: str = "n
     X : ndarray of shape (n_samples, n_features)
         Every stored sample of each video (the statistics are taken over them).
     times_s : ndarray of shape (n_samples,), seconds
-    feature_norm : {"none", "center"}
+    feature_norm : {"none", "center", "standardize"}
     context_s : float, seconds
     video_ids : ndarray of shape (n_samples,), optional
         Default: one video.

@@ -213,7 +213,8 @@ def model_about(result) -> list[dict]:
              + (f"; {cv.get('description') or cv.get('scheme')}" if cv else "") + (f" — {cv['caveat']}" if cv.get("caveat") else "")}]
     norm, context_s = m.get("feature_norm", "none"), float(m.get("context_s") or 0.0)
     words = ("each video's average look (its rooms, its lighting) is taken away first, so what changes inside it counts"
-             if norm == "center" else "each frame is read as it is")
+             if norm in ("center", "standardize") else "each frame is read as it is")
+    words += "; each feature is then scaled by how much it changes in that video" if norm == "standardize" else ""
     words += f"; every moment is read with the {context_s:g} s around it" if context_s else "; every moment is read alone"
     rows.append({"what": "how it reads a video", "words": words,
                  "details": f"per-video feature normalisation {norm}, temporal context ±{context_s:g} s"})
