@@ -141,8 +141,9 @@ def suggest_labels(
         raise InvalidParameter("budget_s", f"{budget_s:g} s is less than the shortest span (2 s); give at least 2")
     try:
         saved = load_model(model_path)
-    except FaceModelGiven:  # a face model: the tracks worth naming next (issue 25)
-        return suggest_tracks(store_path, model_path, budget_s, labels_paths=labels_paths, videos=videos)
+    except FaceModelGiven as given:  # a face model: the tracks worth naming next (issue 25); the file read once
+        return suggest_tracks(store_path, model_path, budget_s, labels_paths=labels_paths, videos=videos,
+                              payload=given.payload)
     store = FeatureStore(store_path)
     check_config(saved, store.config, store_path=store_path)
     multilabel = saved.multi_label

@@ -67,8 +67,10 @@ class TrackSuggestions:
         return float(sum(t.seconds for t in self.tracks))
 
 
-def suggest_tracks(store_path, model_path, budget_s: float, *, labels_paths=(), videos=None) -> TrackSuggestions:
-    """The tracks of `store_path`'s videos (all, or `videos`) worth naming next under the face model `model_path`.
+def suggest_tracks(store_path, model_path, budget_s: float, *, labels_paths=(), videos=None,
+                   payload: dict | None = None) -> TrackSuggestions:
+    """The tracks of `store_path`'s videos (all, or `videos`) worth naming next under the face model `model_path`
+    (`payload`: its content, when already read).
 
     Raises
     ------
@@ -76,7 +78,7 @@ def suggest_tracks(store_path, model_path, budget_s: float, *, labels_paths=(), 
     """
     if not budget_s > 0:
         raise InvalidParameter("budget_s", f"must be a positive number of seconds, got {budget_s:g}")
-    model = load_face_model(model_path)
+    model = load_face_model(model_path, payload)
     store = FeatureStore(store_path)
     ids = [v for v in resolve_videos(store, videos) if store.has_faces(v)]
     if not ids:

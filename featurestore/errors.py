@@ -91,7 +91,12 @@ class ModelFileRefused(ScreentimeError, ValueError):
 
 
 class FaceModelGiven(ModelFileRefused):
-    """A face model (compare-models --faces) was given where a model of whole frames is read."""
+    """A face model (compare-models --faces) was given where a model of whole frames is read. `payload`: what the
+    file holds, already read (`classifiers.chain.face_persist.load_face_model` takes it, not reading it again)."""
+
+    def __init__(self, message: str, payload: dict | None = None):
+        super().__init__(message)
+        self.payload = payload
 
 
 class OutputUnwritable(ScreentimeError, OSError):

@@ -351,7 +351,7 @@ def test_synthetic_cast_named_with_few_names_and_trained_from_them(tmp_path, cap
     assert code == 0, err
 
 
-def test_track_suggestions_put_the_long_unsure_track_first(tmp_path):
+def test_track_suggestions_put_the_long_unsure_track_first(tmp_path, monkeypatch):
     """A long track halfway between alice and bob comes before a short one and before clear ones."""
     from classifiers.chain.face_model import FaceModel
     from classifiers.chain.face_persist import save_face_model
@@ -368,6 +368,16 @@ def test_track_suggestions_put_the_long_unsure_track_first(tmp_path):
     result = suggest_tracks(tmp_path / "f.h5", tmp_path / "m.skops", 16)
     assert [s.track for s in result.tracks][:2] == [1, 2] and result.tracks[0].uncertainty > 0.8
     assert result.tracks[0].seconds == 12 and result.total_s <= 16
+    # through suggest-labels' entry point: the frame-model loader refuses the face model, which is then read no more
+    import classifiers.chain.face_persist as face_persist
+    import classifiers.chain.persist as persist
+    from classifiers.suggest import suggest_labels
+
+    reads = []
+    for module in (persist, face_persist):
+        monkeypatch.setattr(module, "load_model_file", lambda path, real=module.load_model_file: reads.append(path) or real(path))
+    again = suggest_labels(tmp_path / "f.h5", tmp_path / "m.skops", budget_s=16)
+    assert [s.track for s in again.tracks] == [s.track for s in result.tracks] and len(reads) == 1
 
 
 def test_shots_of_a_video_without_faces_come_from_its_cuts(tmp_path, capsys):

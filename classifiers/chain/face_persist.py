@@ -50,8 +50,9 @@ def save_face_model(path: str | Path, model: FaceModel) -> Path:
     return dump_model_file(payload, Path(path))
 
 
-def load_face_model(path: str | Path) -> FaceModel:
-    """Load a face model written by `save_face_model`, building only trusted types.
+def load_face_model(path: str | Path, payload: dict | None = None) -> FaceModel:
+    """Load a face model written by `save_face_model`, building only trusted types (`payload`: the file's content,
+    already read by `classifiers.chain.persist.load_model`, which refused it as `FaceModelGiven`).
 
     Raises
     ------
@@ -59,12 +60,13 @@ def load_face_model(path: str | Path) -> FaceModel:
         The file is missing or unreadable, not a screentime model, or a model of whole frames.
     """
     path = Path(path)
-    if not path.is_file():
+    if payload is None and not path.is_file():
         raise ModelFileRefused(f"model file {path} does not exist; train one with "
                                f"`{command(f'compare-models --faces --out {path}')}`")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        payload = load_model_file(path)
+    if payload is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            payload = load_model_file(path)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelFileRefused(f"model file {path} is not a screentime model; use a file written by "
                                f"`{command('compare-models --faces --out')}`")

@@ -107,7 +107,8 @@ def load_model(path: str | Path) -> SavedModel:
             f"use a file written by `{command('compare-models --out')}`"
         )
     if payload.get("kind") == "faces":  # classifiers.chain.face_persist (issue 24)
-        raise FaceModelGiven(f"model file {path} classifies faces (compare-models --faces); score with `{command('score --faces')}`")
+        raise FaceModelGiven(f"model file {path} classifies faces (compare-models --faces); score with `{command('score --faces')}`",
+                             payload)
     if payload.get("format_version") != FORMAT_VERSION:
         raise ModelFileRefused(
             f"model file {path} has format version {quoted(payload.get('format_version'))}, this screentime reads {FORMAT_VERSION}; retrain it with compare-models"
