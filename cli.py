@@ -336,7 +336,7 @@ def demo(
     n_train: int = typer.Option(None, "--train-videos", min=2, metavar="N", help="Labelled training videos [default: 4 cartoons, one per room; --faces: 3]."),
     n_test: int = typer.Option(1, "--test-videos", min=1, metavar="N", help="Held-out videos to score."),
     image_size: int = typer.Option(224, "--image-size", min=32, metavar="PX", help="Network input size in pixels (smaller is faster, less accurate)."),
-    quick: bool = typer.Option(False, "--quick", help="Tiny settings for a smoke test: 2 + 1 videos of 20 s, 96 px, two models."),
+    quick: bool = typer.Option(False, "--quick", help="Tiny settings for a smoke test: 2 + 1 videos of 20 s, two models at 96 px (--faces: one, 32 px)."),
     faces: bool = typer.Option(False, "--faces", help="Real faces instead of cartoons: videos composed of photos of six actors among extras, through the face pipeline."),
 ) -> None:
     """Run the whole job on generated cartoons (or, with --faces, on real faces), offline.

@@ -110,8 +110,10 @@ def _tracks(model, table, video_id: str, step_s: float, free: np.ndarray, folds:
     p_actor, p_unknown = model.face_proba(table)
     both = np.column_stack([p_actor, p_unknown]) if len(table) else np.zeros((0, len(model.actors) + 1))
     names = [*model.actors, UNKNOWN]
-    guess = _guesses(model.decide(table)[0], names)
-    fold_guesses = [_guesses(model.decide(table, pipeline, threshold)[0], names) for pipeline, threshold in folds]
+    admissible = model.admissible(table) if len(table) else None  # the table's alone: once for every fold
+    guess = _guesses(model.decide(table, proba=(p_actor, p_unknown), admissible=admissible)[0], names)
+    fold_guesses = [_guesses(model.decide(table, pipeline, threshold, admissible=admissible)[0], names)
+                    for pipeline, threshold in folds]
     track = np.asarray(table.track)
     out = []
     for k in np.unique(track[(track >= 0) & free]).tolist():

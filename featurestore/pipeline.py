@@ -31,7 +31,7 @@ from featurestore.video.paths import check_video_path, fingerprint
 from featurestore.video.pyav import check_decode_mode, probe
 
 from .outputs import CallFiles
-from .reuse import ContentIndex, copy_stored, faces_state, refuse, state_of, stored_mode, stored_rate
+from .reuse import ContentIndex, copy_stored, refuse, state_of, stored_faces, stored_mode, stored_rate
 
 
 class Embedder(Protocol):
@@ -221,17 +221,19 @@ def embed_videos(
         store.check_faces_config(face_identity)
     fingerprints = {p: fingerprint(p) for p in paths}
     copies = ContentIndex(store)
-    rates, modes, states = {}, {}, {}
+    rates, modes, states, tables = {}, {}, {}, {}
     for video_id, path in jobs:  # refuse conflicts before spending any time
         rates[video_id] = stored_rate(store, video_id, fingerprints[path], sample_fps, copies, default_fps)
         modes[video_id] = stored_mode(store, video_id, fingerprints[path], decode)
         states[video_id] = state_of(store, video_id, fingerprints[path], rates[video_id], modes[video_id])
         refuse(store, video_id, path, rates[video_id], modes[video_id], states[video_id], replace, warn=True)
-        if faces is not None and states[video_id][0] == "stored" and faces_state(store, video_id) != "stored":
-            states[video_id] = ("faces", states[video_id][1])
+        if faces is not None and states[video_id][0] == "stored":
+            tables[video_id] = stored_faces(store, video_id)  # read once: its size is the report's
+            if tables[video_id] is None:
+                states[video_id] = ("faces", states[video_id][1])
     if all(state[0] == "stored" for state in states.values()):  # nothing to write: a read-only store will do
         return [EmbedReport.stored(video_id, path, states[video_id][1],
-                                   None if faces is None else len(store.faces(video_id))) for video_id, path in jobs]
+                                   None if faces is None else len(tables[video_id])) for video_id, path in jobs]
     analysis = None
     if faces is not None:
         if make_face_analyser is None:
@@ -259,9 +261,10 @@ def embed_videos(
         its faces: 'faces')."""
         state, info = state_of(store, c.video_id, c.fingerprint, c.sample_fps, c.decode)  # another process may have stored it
         if state == "stored":
-            if analysis is None or faces_state(store, c.video_id) == "stored":
-                return EmbedReport.stored(c.video_id, c.path, info, None if analysis is None else len(store.faces(c.video_id)))
-            return "faces"
+            if analysis is None:
+                return EmbedReport.stored(c.video_id, c.path, info, None)
+            table = stored_faces(store, c.video_id)
+            return "faces" if table is None else EmbedReport.stored(c.video_id, c.path, info, len(table))
         if c.status == "faces":  # this run planned no network for it
             raise StoreMismatch(f"{c.path}: {c.video_id!r} was replaced or removed in {store.path} while this run waited "
                                 "for it; run the same command again")

@@ -133,15 +133,14 @@ def refuse(store: FeatureStore, video_id: str, path: Path, sample_fps: float, de
                             "it, or --name to store it under another id")
 
 
-def faces_state(store: FeatureStore, video_id: str) -> str:
-    """'stored' (read back intact), 'missing' or 'damaged': the faces of a stored video."""
+def stored_faces(store: FeatureStore, video_id: str):
+    """The face table of a stored video, read back intact (checksums); None when it has none or it is damaged."""
     if not store.has_faces(video_id):
-        return "missing"
+        return None
     try:
-        store.faces(video_id)
+        return store.faces(video_id)
     except (VideoDamaged, NotEmbedded):
-        return "damaged"
-    return "stored"
+        return None
 
 
 def copy_stored(store: FeatureStore, video_id: str, path: Path, fp: str, sample_fps: float, decode: str,
@@ -161,9 +160,9 @@ def copy_stored(store: FeatureStore, video_id: str, path: Path, fp: str, sample_
         if (info.get("fingerprint") != fp or abs(float(info["sample_fps"]) - sample_fps) >= 1e-9
                 or info.get("decode", "exact") != decode):
             return None
-        faces = None
-        if faces_state(store, source) == "stored":  # faces name their video: written anew
-            faces = dataclasses.replace(store.faces(source), video_id=video_id)
+        faces = stored_faces(store, source)
+        if faces is not None:  # faces name their video: written anew
+            faces = dataclasses.replace(faces, video_id=video_id)
             v = store.read(source)
             store.put(video_id, requested_s=v.requested_s, actual_s=v.actual_s, features=v.features,
                       info=copied_info(v.info), faces=faces)

@@ -124,5 +124,10 @@ def test_a_copy_whose_source_fails_is_probed_and_embedded_after_all(tmp_path, vi
     probed = []
     monkeypatch.setattr(pipeline, "probe", lambda p: probed.append(p) or pytest.fail("a copy was probed up front"))
     monkeypatch.setattr(pipeline, "copy_stored", lambda *args: None)  # the source cannot be read
+    import featurestore.video.pyav as pyav
+
+    late = []
+    monkeypatch.setattr(pyav, "probe", lambda p, real=pyav.probe: late.append(p) or real(p))  # the late probe's
     [report] = embed_videos([copy], tmp_path / "f.h5", config=config, make_embedder=stand_in)
     assert report.status == "new" and report.n_embedded == report.n_samples == 6
+    assert probed == [] and late == [copy]

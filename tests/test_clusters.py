@@ -216,6 +216,7 @@ def test_labels_leave_their_faces_out_and_suggest_names(tmp_path):
     run = cluster_store(tmp_path / "f.h5", tmp_path / "clusters.csv", faces=True, labels_paths=[tmp_path / "known.csv"])
     assert run.clustering.units.n_left_out == 12
     found = _people_of_clusters(tmp_path, tables)
+    assert {"alice"} in found.values() and {"bob"} in found.values()
     rows = {r["cluster"]: r for r in csv.DictReader(open(tmp_path / "clusters.csv", encoding="utf-8"))}
     for cid, people in found.items():
         if people in ({"alice"}, {"bob"}):

@@ -33,7 +33,7 @@ def embed(paths, store, stand_in, *, faces=FACES, workers=0, **kwargs):
 
 def assert_same_faces(a, b, video_ids=None):
     fa, fb = FeatureStore(a), FeatureStore(b)
-    assert fa.face_video_ids() == fb.face_video_ids()
+    assert fa.face_video_ids() and fa.face_video_ids() == fb.face_video_ids()
     for video_id in video_ids or fa.face_video_ids():
         ta, tb = fa.faces(video_id), fb.faces(video_id)
         assert (ta.config, ta.frame_size) == (tb.config, tb.frame_size)
@@ -109,14 +109,15 @@ def test_a_byte_identical_copy_gets_the_faces_without_analysis(tmp_path, people,
 
 
 def test_a_copy_of_a_video_stored_without_faces_gets_its_faces_found(tmp_path, people, stand_in):
-    path, _ = people
+    path, plan = people
     embed([path], tmp_path / "f.h5", stand_in, faces=None)
     copy = shutil.copy(path, tmp_path / "copy.avi")
-    n_built = len(stand_in.made)
+    n_built, before = len(stand_in.made), FakeAnalyser.n_analysed
     [report] = embed([copy], tmp_path / "f.h5", stand_in)
     assert report.status == "faces" and len(stand_in.made) == n_built
     fs = FeatureStore(tmp_path / "f.h5")
     assert fs.face_video_ids() == ["copy.avi"]
+    assert FakeAnalyser.n_analysed - before == 8 and len(fs.faces("copy.avi")) == sum(len(p) for p in plan)
 
 
 def test_a_video_without_faces_stores_an_empty_table(tmp_path, stand_in):

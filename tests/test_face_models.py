@@ -254,11 +254,9 @@ def test_cli_compare_models_and_score_with_faces(trained, tmp_path, capsys):
 
 
 def test_faces_through_the_real_store(tmp_path):
-    """compare-models --faces and score --faces on faces put into a real FeatureStore (once the store keeps them)."""
+    """compare-models --faces and score --faces on faces put into a real FeatureStore."""
     from featurestore.store.store import FeatureStore
 
-    if not hasattr(FeatureStore, "faces") or not hasattr(FeatureStore, "put_faces"):
-        pytest.skip("FeatureStore.faces / put_faces are not on this branch yet (issue 24's store helper adds them)")
     world = FaceWorld.make(seed=21)
     videos = make_face_videos(world, 4, seed=21, duration_s=40.0)
     real_store(tmp_path / "f.h5", videos)
@@ -279,3 +277,13 @@ def test_inner_folds_hold_out_one_actor_with_whole_videos(trained):
     for f in folds:
         assert f.actor not in set(data.y[f.train]) and f.actor in set(data.y[f.test])
         assert set(data.video_ids[f.train]).isdisjoint(data.video_ids[f.test])
+
+
+def test_a_face_model_file_of_another_format_version_is_refused(trained, tmp_path):
+    from classifiers.chain.modelfile import dump_model_file, load_model_file
+
+    payload = load_model_file(trained[5])
+    payload["format_version"] = 1
+    dump_model_file(payload, tmp_path / "old.skops")
+    with pytest.raises(ModelFileRefused, match="format version 1"):
+        load_face_model(tmp_path / "old.skops")

@@ -79,7 +79,7 @@ def test_finding_a_copy_source_reads_the_index_once(tmp_path, monkeypatch):
 
 def test_the_index_records_each_shards_content_so_a_copy_opens_no_shard_to_find_its_source(tmp_path, monkeypatch):
     from featurestore.reuse import ContentIndex
-    from featurestore.store import contents, layout
+    from featurestore.store import contents
 
     fs = stored(tmp_path, n=3)
     t = np.arange(3.0)
@@ -87,14 +87,15 @@ def test_the_index_records_each_shards_content_so_a_copy_opens_no_shard_to_find_
         fs.put(f"v{k}.mp4", requested_s=t, actual_s=t, features=np.zeros((3, 4), np.float32),
                info={"sample_fps": 1.0, "duration_s": 3.0, "fingerprint": f"fp{k}"})
     opened = []
-    real = layout.read_header
-    monkeypatch.setattr(layout, "read_header", lambda path: opened.append(path) or real(path))
+    real = contents.read_header
+    monkeypatch.setattr(contents, "read_header", lambda path: opened.append(path) or real(path))
     copies = ContentIndex(FeatureStore(tmp_path / "f.h5"))
     assert copies.find("fp2", 1.0) == "v2.mp4" and copies.find("x", 2.0) == "a.mp4" and copies.find("fp9", 1.0) is None
     assert opened == []
     # replaced under the same id (the same shard name), with other content: the entry follows the shard
     fs.put("v2.mp4", requested_s=t, actual_s=t, features=np.ones((3, 4), np.float32),
            info={"sample_fps": 1.0, "duration_s": 3.0, "fingerprint": "new"})
+    opened.clear()  # the write itself read the new shard's description, to record it
     copies = ContentIndex(FeatureStore(tmp_path / "f.h5"))
     assert copies.find("fp2", 1.0) is None and copies.find("new", 1.0) == "v2.mp4" and opened == []
     # an index written before the record existed: every shard is read, the same answers
@@ -103,9 +104,9 @@ def test_the_index_records_each_shards_content_so_a_copy_opens_no_shard_to_find_
     copies = ContentIndex(FeatureStore(tmp_path / "f.h5"))
     assert copies.find("fp1", 1.0) == "v1.mp4" and copies.find("new", 1.0) == "v2.mp4" and len(opened) == 5
     # a shard changed on disk after the record: read again, not trusted
-    opened.clear()
     fs.put("v5.mp4", requested_s=t, actual_s=t, features=np.zeros((3, 4), np.float32),
            info={"sample_fps": 1.0, "duration_s": 3.0, "fingerprint": "fp5"})  # this write records every shard again
+    opened.clear()
     with h5py.File(fs.shard_path("v1.mp4"), "r+") as f:
         f["video"].attrs["info"] = "{}"
     copies = ContentIndex(FeatureStore(tmp_path / "f.h5"))

@@ -16,6 +16,8 @@ from .face_open_set import FaceReference
 from .face_time import FaceScreenTime, sample_of_faces, summarize_faces
 from .intervals import INTERVAL_LEVEL, claimed_level, method_of, screen_time_interval
 
+_OWN = object()  # FaceModel.decide: compute the open-set check itself
+
 
 @dataclass
 class FaceModel:
@@ -98,12 +100,20 @@ class FaceModel:
         return self.reference.admissible(np.asarray(table.embedding), np.asarray(table.track), len(self.actors),
                                          self.smoothing)
 
-    def decide(self, table, pipeline=None, threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(each face's actor index or -1 for unknown (n_faces,), actors' probabilities (n_faces, n_actors))."""
-        p_actor, p_unknown = self.face_proba(table, pipeline)
+    def decide(self, table, pipeline=None, threshold: float | None = None, *, proba=None,
+               admissible=_OWN) -> tuple[np.ndarray, np.ndarray]:
+        """(each face's actor index or -1 for unknown (n_faces,), actors' probabilities (n_faces, n_actors)).
+
+        `proba`: ``face_proba(table, pipeline)`` when already computed; `admissible`: ``admissible(table)``, which
+        depends on the table alone (a caller deciding with the fold models too computes it once)."""
+        p_actor, p_unknown = self.face_proba(table, pipeline) if proba is None else proba
+        if not len(p_actor):
+            admissible = None
+        elif admissible is _OWN:
+            admissible = self.admissible(table)
         sample = sample_of_faces(table.sample_times_s, table.time_s)
         thresholds = face_thresholds(self.threshold if threshold is None else threshold, table.size_px, self.small_face)
-        return decide(p_actor, p_unknown, sample, thresholds, self.admissible(table) if len(p_actor) else None), p_actor
+        return decide(p_actor, p_unknown, sample, thresholds, admissible), p_actor
 
     def _uses_folds(self) -> bool:
         return (bool(self.fold_pipelines) and method_of(self.interval) == "cv-plus"
@@ -137,12 +147,13 @@ class FaceModel:
             sample_fps = 1.0 / float(np.median(np.diff(t))) if len(t) > 1 else 1.0
         if duration_s is None:
             duration_s = float(t[-1]) + 1.0 / sample_fps if len(t) else 0.0
-        actor, p_actor = self.decide(table)
+        admissible = self.admissible(table) if len(table) else None
+        actor, p_actor = self.decide(table, admissible=admissible)
         video = summarize_faces(video_id or table.video_id, table, actor, p_actor, self.actors, duration_s, sample_fps)
         folds = []
         if self._uses_folds() and len(t):
             for pipeline, threshold in zip(self.fold_pipelines, self.fold_thresholds):
-                fold_actor, fold_p = self.decide(table, pipeline, threshold)
+                fold_actor, fold_p = self.decide(table, pipeline, threshold, admissible=admissible)
                 folds.append(summarize_faces(video.video_id, table, fold_actor, fold_p, self.actors, duration_s,
                                              sample_fps).screen_time_s)
         video.screen_time_interval_s = screen_time_interval(video.screen_time_s, video.duration_s, self.interval,

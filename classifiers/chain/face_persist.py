@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from featurestore.errors import ModelFileRefused, StoreMismatch, command
+from featurestore.errors import ModelFileRefused, StoreMismatch, command, quoted
 from featurestore.provenance import library_versions
 
 from .face_model import FaceModel
 from .face_open_set import FaceReference
 from .modelfile import dump_model_file, load_model_file
-from .persist import FORMAT, FORMAT_VERSION, MODEL_LIBRARIES
+from .persist import FORMAT, FORMAT_VERSION, MODEL_LIBRARIES, warn_versions
 
 KIND = "faces"
 
@@ -73,8 +73,11 @@ def load_face_model(path: str | Path, payload: dict | None = None) -> FaceModel:
     if payload.get("kind") != KIND:
         raise ModelFileRefused(f"model file {path} classifies whole frames, not faces; score it without --faces, or "
                                f"train a face model with `{command('compare-models --faces')}`")
+    if payload.get("format_version") != FORMAT_VERSION:  # as frame models are checked (persist.load_model)
+        raise ModelFileRefused(f"model file {path} has format version {quoted(payload.get('format_version'))}, this "
+                               f"screentime reads {FORMAT_VERSION}; retrain it with compare-models --faces")
     try:
-        return FaceModel(
+        model = FaceModel(
             pipeline=payload["pipeline"], actors=list(payload["actors"]), threshold=float(payload["threshold"]),
             smoothing=str(payload.get("smoothing", "none")), face_config=dict(payload["face_config"]),
             embedding_config=dict(payload.get("embedding_config", {})), model_name=payload.get("model_name", ""),
@@ -88,6 +91,8 @@ def load_face_model(path: str | Path, payload: dict | None = None) -> FaceModel:
     except (KeyError, TypeError, ValueError) as err:
         raise ModelFileRefused(f"model file {path} is a screentime face model with missing or broken fields ({err}); "
                                "retrain it with compare-models --faces") from None
+    warn_versions(path, model.versions)
+    return model
 
 
 def _small_face(fields) -> tuple[float, float] | None:

@@ -114,7 +114,7 @@ def load_model(path: str | Path) -> SavedModel:
             f"model file {path} has format version {quoted(payload.get('format_version'))}, this screentime reads {FORMAT_VERSION}; retrain it with compare-models"
         )
     saved = saved_model_from(payload, path)
-    _warn_versions(path, saved.versions)
+    warn_versions(path, saved.versions)
     return saved
 
 
@@ -139,7 +139,7 @@ def check_config(saved: SavedModel, store_config: dict, *, store_path: str | Pat
         )
 
 
-def _warn_versions(path: Path, saved_versions: dict) -> None:
+def warn_versions(path: Path, saved_versions: dict) -> None:
     now = library_versions(MODEL_LIBRARIES)
     for name in _CHECKED:
         then = saved_versions.get(name)

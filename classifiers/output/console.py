@@ -6,7 +6,6 @@ Tables are narrow by design: readable in an 80-column terminal.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,7 @@ from classifiers.chain.smoothing import Smoother
 from classifiers.chain.timeline import total_interval
 
 from .notes import likely_range_words
+from .numbers import number_cell, screen_time_cell
 
 from .face_console import face_board_table, face_label_lines, face_screen_time_tables
 
@@ -66,9 +66,9 @@ def leaderboard_table(result) -> Group:
             continue
         rows.append([
             f"★ {row['model']}" if row["winner"] else row["model"], row["smoothing"], _pm(row, "macro_f1"),
-            _num(row["balanced_accuracy"], 3), _num(row["log_loss"], 3), *([] if multi else [_num(row["macro_f1_unsmoothed"], 3)]),
-            _num(row["screen_time_error_pct"], 1), *([_num(row["together_error_pct"], 1)] if multi else []),
-            _num(row["fit_s"], 2), _num(row.get("predict_s"), 2),  # both per fold: comparable (issue 26)
+            number_cell(row["balanced_accuracy"], 3), number_cell(row["log_loss"], 3), *([] if multi else [number_cell(row["macro_f1_unsmoothed"], 3)]),
+            number_cell(row["screen_time_error_pct"], 1), *([number_cell(row["together_error_pct"], 1)] if multi else []),
+            number_cell(row["fit_s"], 2), number_cell(row.get("predict_s"), 2),  # both per fold: comparable (issue 26)
         ])
     kind = ", per character (multi-label)" if multi else ""
     return _compact_table(f"models by {result.metric}, mean over {cv.n_splits} folds ({cv.scheme} split){kind}",
@@ -80,7 +80,7 @@ def class_table(result) -> Group:
     board = [row for row in result.leaderboard.to_dict(orient="records") if row["status"] == "ok"]
     if getattr(result, "multi_label", False):
         return _character_table(result, board)
-    rows = [[str(c), *(f"{_num(row[f'recall_{c}'], 2)} / {_num(row[f'screen_time_error_pct_{c}'], 1)}" for row in board)]
+    rows = [[str(c), *(f"{number_cell(row[f'recall_{c}'], 2)} / {number_cell(row[f'screen_time_error_pct_{c}'], 1)}" for row in board)]
             for c in result.classes]
     table = _compact_table("per class: recall / screen-time error %", ["class", *(row["model"] for row in board)], rows,
                            n_left=1)
@@ -89,11 +89,11 @@ def class_table(result) -> Group:
 
 def _character_table(result, board: list[dict]) -> Group:
     """Multi-label: per character F1 / screen-time error % @ threshold; then time together and with none, and exact sets."""
-    rows = [[str(c), *(f"{_num(row[f'f1_{c}'], 2)} / {_num(row[f'screen_time_error_pct_{c}'], 1)} @{row[f'threshold_{c}']:.1f}"
+    rows = [[str(c), *(f"{number_cell(row[f'f1_{c}'], 2)} / {number_cell(row[f'screen_time_error_pct_{c}'], 1)} @{row[f'threshold_{c}']:.1f}"
                        for row in board)] for c in result.classes]
-    rows.append(["together", *(f"– / {_num(row['together_error_pct'], 1)}" for row in board)])
-    rows.append([result.none_label, *(f"– / {_num(row['none_error_pct'], 1)}" for row in board)])
-    rows.append(["exact set", *(f"{_num(row['exact_set_accuracy'], 2)}" for row in board)])
+    rows.append(["together", *(f"– / {number_cell(row['together_error_pct'], 1)}" for row in board)])
+    rows.append([result.none_label, *(f"– / {number_cell(row['none_error_pct'], 1)}" for row in board)])
+    rows.append(["exact set", *(f"{number_cell(row['exact_set_accuracy'], 2)}" for row in board)])
     return _compact_table("per character: F1 / screen-time error % @ threshold (chosen by CV); together, none: error %; "
                           "exact set: share of frames whose set of characters is right",
                           ["character", *(row["model"] for row in board)], rows, n_left=1)
@@ -139,10 +139,6 @@ def _pm(row: dict, name: str) -> str:
     spread = row.get(name + "_se")
     spread = row[name + "_std"] if spread is None or spread != spread else spread
     return f"{row[name]:.3f}±{spread:.3f}"
-
-
-def _num(value, digits: int) -> str:
-    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
 def embed_tables(reports, store: Path) -> list:
@@ -229,15 +225,6 @@ def _context(context_s: float) -> str:
     return "none" if not context_s else f"±{context_s:g} s"
 
 
-def screen_time_cell(seconds: float, interval) -> str:
-    """'81.0 s (72–90)': screen time with its interval (one decimal when the interval is under 10 s wide)."""
-    if interval is None:
-        return f"{seconds:.1f} s"
-    lo, hi = interval
-    digits = 0 if hi - lo >= 10 else 1
-    return f"{seconds:.1f} s ({lo:.{digits}f}–{hi:.{digits}f})"
-
-
 def screen_time_tables(result) -> list:
     """One table per scored video (with its likely ranges' note under it), and a total table when there are several."""
     if result.model_info.get("faces"):  # issue 24
@@ -299,14 +286,14 @@ def suggestion_table(suggestions) -> Group:
     A face model's `classifiers.suggest_faces.TrackSuggestions`: its tracks.
     """
     if hasattr(suggestions, "tracks"):
-        rows = [[str(i), t.video_id, str(t.track), f"{t.start_s:g}-{t.end_s:g}", t.guess, _num(t.value, 2),
-                 _num(t.uncertainty, 2), _num(t.disagreement, 2)] for i, t in enumerate(suggestions.tracks, start=1)]
+        rows = [[str(i), t.video_id, str(t.track), f"{t.start_s:g}-{t.end_s:g}", t.guess, number_cell(t.value, 2),
+                 number_cell(t.uncertainty, 2), number_cell(t.disagreement, 2)] for i, t in enumerate(suggestions.tracks, start=1)]
         title = (f"{len(suggestions.tracks)} tracks to name, {suggestions.total_s:g} s of the {suggestions.budget_s:g} s "
                  f"budget ({suggestions.available_s:g} s of unlabelled tracks in {len(suggestions.videos)} videos), best first")
         return _compact_table(title, ["#", "video", "track", "seconds", "model's guess", "value", "unsure", "folds differ"],
                               rows, n_left=5, flexible=1)
-    rows = [[str(i), s.video_id, f"{s.start_s:g}-{s.end_s:g}", s.guess_summary(), _num(s.value, 2),
-             _num(s.uncertainty, 2), _num(s.instability, 2), _num(s.disagreement, 2)]
+    rows = [[str(i), s.video_id, f"{s.start_s:g}-{s.end_s:g}", s.guess_summary(), number_cell(s.value, 2),
+             number_cell(s.uncertainty, 2), number_cell(s.instability, 2), number_cell(s.disagreement, 2)]
             for i, s in enumerate(suggestions.spans, start=1)]
     title = (f"{len(suggestions.spans)} spans to label, {suggestions.total_s:g} s of the {suggestions.budget_s:g} s budget "
              f"({suggestions.available_s:g} s unlabelled in {len(suggestions.videos)} videos), best first")

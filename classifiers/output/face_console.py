@@ -5,12 +5,13 @@ Functions return rich renderables or lines; `cli.py` prints them. Nothing here c
 
 from __future__ import annotations
 
-import math
 
 from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+
+from .numbers import number_cell, screen_time_cell
 
 
 def face_label_lines(result) -> list[str]:
@@ -34,9 +35,9 @@ def face_board_table(result):
     for row in result.leaderboard.to_dict(orient="records"):
         if row["status"] != "ok":
             continue
-        rows.append([f"★ {row['model']}" if row["winner"] else row["model"], _num(row["worst_error_pct_of_video"], 1),
-                     _num(row["worst_second_accuracy"], 3), _num(row["tracked_error_pct"], 1),
-                     _num(row["unknown_as_cast_pct"], 1), _num(row["face_accuracy"], 3), _num(row["unknown_threshold"], 2)])
+        rows.append([f"★ {row['model']}" if row["winner"] else row["model"], number_cell(row["worst_error_pct_of_video"], 1),
+                     number_cell(row["worst_second_accuracy"], 3), number_cell(row["tracked_error_pct"], 1),
+                     number_cell(row["unknown_as_cast_pct"], 1), number_cell(row["face_accuracy"], 3), number_cell(row["unknown_threshold"], 2)])
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 1), collapse_padding=True, pad_edge=False)
     for i, header in enumerate(headers):
         table.add_column(header, justify="left" if i == 0 else "right")
@@ -63,7 +64,7 @@ def face_screen_time_tables(result) -> list[Table]:
             table.add_column(col, justify="left" if col == "actor" else "right")
         for c in result.classes:
             interval = v.screen_time_interval_s[c] if v.screen_time_interval_s is not None else None
-            table.add_row(c, _cell(v.screen_time_s[c], interval), f"{v.tracked_s[c]:.1f} s",
+            table.add_row(c, screen_time_cell(v.screen_time_s[c], interval), f"{v.tracked_s[c]:.1f} s",
                           f"{100 * v.share[c]:.1f}%", str(v.n_appearances[c]), _opt(v.first_s[c]), _opt(v.last_s[c]))
         table.add_section()
         for name, seconds in (("together", v.together_s), ("no actor", v.none_s), ("unknown people", v.unknown_s)):
@@ -86,19 +87,7 @@ def face_screen_time_tables(result) -> list[Table]:
     return tables
 
 
-def _cell(seconds: float, interval) -> str:
-    """'81.0 s (72–90)': seconds seen with the interval."""
-    if interval is None:
-        return f"{seconds:.1f} s"
-    lo, hi = interval
-    digits = 0 if hi - lo >= 10 else 1
-    return f"{seconds:.1f} s ({lo:.{digits}f}–{hi:.{digits}f})"
-
-
 def _opt(x) -> str:
     return "-" if x is None else f"{x:.1f}"
 
-
-def _num(value, digits: int) -> str:
-    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 

@@ -98,12 +98,6 @@ class FaceConfig:
 _NOT_IDENTITY = ("embedder_runtime", "n_threads")
 
 
-def identity_differences(a: dict, b: dict) -> list[str]:
-    """"min_score 0.5 vs 0.6" for each key where two face identities differ (empty: the same faces)."""
-    keys = list(dict.fromkeys([*a, *b]))
-    return [f"{k} {a.get(k)!r} vs {b.get(k)!r}" for k in keys if a.get(k) != b.get(k)]
-
-
 def package_dir(module: str) -> Path:
     """The folder of an installed package, found without importing it; FacesUnavailable if it is missing."""
     spec = importlib.util.find_spec(module)

@@ -43,13 +43,6 @@ class Detections:
     def __len__(self) -> int:
         return len(self.score)
 
-    @classmethod
-    def empty(cls) -> "Detections":
-        return cls(np.zeros((0, 4), np.float32), np.zeros((0, 6, 2), np.float32), np.zeros(0, np.float32))
-
-    def take(self, rows) -> "Detections":
-        return Detections(self.box[rows], self.landmarks[rows], self.score[rows])
-
 
 def make_interpreter(model_path, n_threads: int = 1):
     """A TFLite interpreter: ai-edge-litert's if installed, else TensorFlow's (deprecated there, same kernels)."""

@@ -23,8 +23,6 @@ class FaceEmbedder(Protocol):
 
     def embed_chips(self, chips: np.ndarray) -> np.ndarray: ...
 
-    def embed(self, frame_rgb: np.ndarray, boxes_px: np.ndarray) -> np.ndarray: ...
-
 
 class DlibResNetEmbedder:
     """dlib's 128-d ResNet face descriptor (99.38% on LFW; same person: Euclidean distance < 0.6; not unit length).
@@ -64,10 +62,6 @@ class DlibResNetEmbedder:
                 return self._numpy(chips)
         vectors = self.network.compute_face_descriptor([np.ascontiguousarray(c) for c in chips])
         return np.asarray([np.asarray(v) for v in vectors], dtype=np.float32).reshape(len(chips), self.dim)
-
-    def embed(self, frame_rgb: np.ndarray, boxes_px: np.ndarray) -> np.ndarray:
-        """(n, 128) float32 descriptors of the faces in the (n, 4) x, y, w, h pixel boxes of an RGB frame."""
-        return self.embed_chips(self.align(frame_rgb, boxes_px))
 
 
 def build_embedder(config: FaceConfig) -> FaceEmbedder:

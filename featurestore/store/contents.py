@@ -2,8 +2,8 @@
 byte-identical copy finds its source from one read of the index instead of opening every shard.
 
 A cache, nothing more: each entry names the shard file with its size and modification time when recorded, and it
-is used (by a reader, or kept by the next index write) only while the shard it links to still has them; else the
-shard's own description is read (a stat per video instead of opening each shard). The copy checks its source's
+is used (by a reader, or kept by the next index write: both through `record`) only while the shard it links to still
+has them; else the shard's own description is read (a stat per video instead of opening each shard). The copy checks its source's
 description again before copying (`featurestore.reuse.copy_stored`). Indexes written before have none: every
 shard is read, as before, and the next write records them.
 """
@@ -61,17 +61,3 @@ def record(shard_dir: Path, links: dict[str, str], old: dict[str, list]) -> dict
 def write(f: h5py.File, entries: dict[str, list]) -> None:
     """Put `entries` into the index being built in `f`."""
     f.create_dataset(DATASET, data=np.frombuffer(json.dumps(entries, sort_keys=True).encode("utf-8"), np.uint8))
-
-
-def of_links(shard_dir: Path, entries: dict[str, list], links: dict[str, str]) -> dict[str, tuple[str, float]]:
-    """video_id -> (fingerprint, sample_fps) for the linked videos whose entry names the shard they link to, as it
-    is on disk now (its size and modification time); the others are left out (to be read from their shards)."""
-    out = {}
-    for video_id, name in links.items():
-        try:
-            stat = os.stat(shard_dir / name)
-        except OSError:
-            continue
-        if _unchanged(entries.get(video_id), name, stat):
-            out[video_id] = (str(entries[video_id][3]), float(entries[video_id][4]))
-    return out

@@ -33,7 +33,6 @@ from featurestore.files import temporary_sibling
 from . import contents
 from .index import StoreIndex
 from .locks import file_lock
-from .shards import ShardDamaged, read_header
 
 DAMAGED_DIR = "damaged"
 
@@ -106,15 +105,8 @@ class StoreFiles:
     def contents(self) -> dict[str, tuple[str, float]]:
         """(fingerprint, sample_fps) of each stored video by id: what the index records of its shard, else read
         from the shard's description (indexes written before recorded none); damaged shards are left out."""
-        links = self.index.links()
-        out = contents.of_links(self.shard_dir, self.index.contents(), links)
-        for video_id in links.keys() - out.keys():
-            try:
-                info = read_header(self.shard_dir / links[video_id]).info
-            except ShardDamaged:
-                continue
-            out[video_id] = (str(info.get("fingerprint")), float(info["sample_fps"]))
-        return out
+        entries = contents.record(self.shard_dir, self.index.links(), self.index.contents())
+        return {video_id: (entry[3], entry[4]) for video_id, entry in entries.items()}
 
     def _check_writable(self) -> None:
         """Fail now, in one line, where the index or a shard could not be written later."""
