@@ -255,8 +255,6 @@ def test_cli_compare_models_and_score_with_faces(trained, tmp_path, capsys):
 
 def test_faces_through_the_real_store(tmp_path):
     """compare-models --faces and score --faces on faces put into a real FeatureStore."""
-    from featurestore.store.store import FeatureStore
-
     world = FaceWorld.make(seed=21)
     videos = make_face_videos(world, 4, seed=21, duration_s=40.0)
     real_store(tmp_path / "f.h5", videos)
