@@ -154,6 +154,7 @@ def score_face_videos(
                                           sample_fps=float(info["sample_fps"]), video_id=video_id,
                                           interval_level=interval_level))
     claimed = claimed_level(model.interval, interval_level)
+    used = model.interval_in_use  # a cv-plus model without its fold models scores by conformal: say that one
     model_info = {
         "path": str(Path(model_path)), "name": model.model_name, "classes": list(model.actors),
         "smoothing": {"method": model.smoothing}, "feature_norm": "none", "context_s": 0.0,
@@ -161,7 +162,7 @@ def score_face_videos(
         "created_at": model.created_at,
         "cv": {k: model.cv[k] for k in ("scheme", "n_splits", "description", "caveat") if k in model.cv},
         "scores": {k: float(model.scores[k]) for k in CV_SCORES if isinstance(model.scores.get(k), (int, float))},
-        "intervals": ({"method": method_of(model.interval), "n_videos": int(model.interval.get("n_videos", 0)),
+        "intervals": ({"method": method_of(used), "n_videos": int(model.interval.get("n_videos", 0)),
                        "level_asked": interval_level, "level_claimed": claimed} if model.interval else None),
         "unlike_training": None, "multi_label": True, "thresholds": {a: model.threshold for a in model.actors},
         "none_label": "no actor",
@@ -172,7 +173,7 @@ def score_face_videos(
     }
     return FaceScoreResult(videos=videos, classes=list(model.actors), model_info=model_info, embed_reports=list(reports),
                        interval_level=interval_level if claimed is None else claimed,
-                       interval_note=interval_note(model.interval, interval_level), video_info=video_info,
+                       interval_note=interval_note(used, interval_level), video_info=video_info,
                        store_path=Path(store_path) if store_path is not None else None, inputs=inputs)
 
 

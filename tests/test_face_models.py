@@ -285,3 +285,30 @@ def test_a_face_model_file_of_another_format_version_is_refused(trained, tmp_pat
     dump_model_file(payload, tmp_path / "old.skops")
     with pytest.raises(ModelFileRefused, match="format version 1"):
         load_face_model(tmp_path / "old.skops")
+
+
+def test_a_face_model_without_its_fold_models_says_it_scores_by_conformal(trained, tmp_path):
+    """A CV+ face model whose fold models were removed from its file is scored by conformal prediction, and score
+    --faces' JSON and note say so, as for frame models (tests/test_hostile_models.py)."""
+    from classifiers.chain.intervals import screen_time_interval
+    from classifiers.chain.modelfile import dump_model_file, load_model_file
+
+    _, _, store, test, _, path = trained
+    payload = load_model_file(path)
+    payload.pop("fold_pipelines"), payload.pop("fold_thresholds")  # as a user stripping the file would
+    dump_model_file(payload, tmp_path / "stripped.skops")
+
+    def score(model_path):
+        result = score_face_videos([test[0].video_id], model_path=model_path, store=store)
+        return json.loads(json.dumps(results_to_dict(result.videos, result.model_info, interval_note=result.interval_note))), result
+
+    doc, with_folds = score(path)
+    assert doc["model"]["intervals"]["method"] == "cv-plus" and "by CV+ over their fold models" in doc["interval_note"]
+    doc, result = score(tmp_path / "stripped.skops")
+    assert doc["model"]["intervals"]["method"] == "conformal"
+    note = doc["interval_note"]
+    assert "by split conformal prediction over videos" in note and "keeps no fold models" in note and "CV+ over" not in note
+    video, spread = result.videos[0], load_face_model(path).interval
+    assert video.screen_time_interval_s == screen_time_interval(video.screen_time_s, video.duration_s,
+                                                                {**spread, "method": "conformal"}, min_half_width_s=1.0)
+    assert load_face_model(tmp_path / "stripped.skops").interval_in_use["method"] == "conformal"
