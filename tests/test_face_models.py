@@ -312,3 +312,15 @@ def test_a_face_model_without_its_fold_models_says_it_scores_by_conformal(traine
     assert video.screen_time_interval_s == screen_time_interval(video.screen_time_s, video.duration_s,
                                                                 {**spread, "method": "conformal"}, min_half_width_s=1.0)
     assert load_face_model(tmp_path / "stripped.skops").interval_in_use["method"] == "conformal"
+
+
+def test_compare_models_with_faces_takes_a_mapping_of_estimators_as_frames_do(trained, tmp_path):
+    """`compare_models(models={name: estimator}, faces=True)` compares that estimator, as the frame path does."""
+    d, _, store, test, _, _ = trained
+    result = compare_models(store, d / "labels.csv", out_path=tmp_path / "m.skops", faces=True, n_splits=3, n_jobs=1,
+                            models={"mylogreg": LogisticRegression(max_iter=200)})
+    assert result.best_name == "mylogreg" and result.leaderboard["model"].tolist() == ["mylogreg"]
+    model = load_face_model(tmp_path / "m.skops")
+    assert model.model_name == "mylogreg" and isinstance(model.pipeline, LogisticRegression)
+    assert all(isinstance(f, LogisticRegression) for f in model.fold_pipelines)
+    assert set(score_face_videos([test[0].video_id], model_path=tmp_path / "m.skops", store=store).classes) == set(model.actors)
