@@ -124,11 +124,13 @@ def score_face_videos(
         check_outputs(**outputs, n_videos=len(paths), video_ids=ids, inputs=inputs)
     store = _open_store(store, store_path)
     store_name = Path(str(getattr(store, "path", store_path) if store is not None else store_path)).name
-    todo = []
+    todo, tables = [], {}  # tables: each stored video's faces, read (and checksummed) once for the check and scoring
     for i, (path, video_id) in enumerate(zip(paths, ids)):
         stored = store is not None and video_id in store and store.has_faces(video_id)
         if stored and not replace:
-            check_face_config(model, store.faces(video_id), store_name=store_name)
+            if video_id not in tables:
+                tables[video_id] = store.faces(video_id)
+                check_face_config(model, tables[video_id], store_name=store_name)
         else:
             todo.append(i)
     reports = []
@@ -146,8 +148,10 @@ def score_face_videos(
         store = store if store is not None else _open_store(None, store_path)
     videos, video_info = [], {}
     for video_id in dict.fromkeys(ids):
-        table = store.faces(video_id)
-        check_face_config(model, table, store_name=store_name)
+        table = tables.get(video_id)
+        if table is None:  # embedded by this call
+            table = store.faces(video_id)
+            check_face_config(model, table, store_name=store_name)
         info = store.info(video_id)
         video_info[video_id] = {k: info.get(k) for k in ("fps", "source_path", "fingerprint")}
         videos.append(model.predict_video(table, duration_s=float(info["duration_s"]),

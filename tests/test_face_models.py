@@ -324,3 +324,18 @@ def test_compare_models_with_faces_takes_a_mapping_of_estimators_as_frames_do(tr
     assert model.model_name == "mylogreg" and isinstance(model.pipeline, LogisticRegression)
     assert all(isinstance(f, LogisticRegression) for f in model.fold_pipelines)
     assert set(score_face_videos([test[0].video_id], model_path=tmp_path / "m.skops", store=store).classes) == set(model.actors)
+
+
+def test_score_faces_reads_each_stored_face_table_once(trained, tmp_path, monkeypatch):
+    """score --faces checks the stored faces against the model's face config and scores them from one read (each
+    read verifies the table's checksums: a second one costs as much again)."""
+    from featurestore.store.store import FeatureStore
+
+    _, _, store, test, _, path = trained
+    real_store(tmp_path / "f.h5", [v for v in test])
+    reads = []
+    monkeypatch.setattr(FeatureStore, "faces", lambda self, video_id, real=FeatureStore.faces:
+                        reads.append(video_id) or real(self, video_id))
+    ids = [v.video_id for v in test]
+    result = score_face_videos([*ids, ids[0]], model_path=path, store_path=tmp_path / "f.h5")
+    assert [v.video_id for v in result.videos] == ids and sorted(reads) == sorted(ids)
