@@ -14,7 +14,6 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from classifiers.chain.estimators import MultiLabelClassifier
 from classifiers.chain.model import training_store_record
 from classifiers.chain.intervals import DEFAULT_METHOD, METHODS, error_spread
 from classifiers.chain.persist import save_model
@@ -28,13 +27,12 @@ from classifiers.selection.cv import CVPlan
 from classifiers.selection.face_unknown import DEFAULT_RULE
 from classifiers.selection.few_labels import plan_folds_that_fit
 from classifiers.selection.heldout import HeldOutVideo, familiarity_record, score_held_out
-from classifiers.selection.options import check_models, check_none_label, parse_context
+from classifiers.selection.options import build_estimators, check_models, check_none_label, parse_context
 from classifiers.selection.metrics import METRICS, metric_key, score_fold, summarise_folds
 from classifiers.selection.choice import (SELECTIONS, best_mean, choose, model_simplicity, stage_grid,
                                           stage_simplicity)
 from classifiers.selection.pool import run_folds
 from classifiers.selection.refit import refit_winner
-from classifiers.selection.registry import MODELS, build_model
 from classifiers.selection.thresholds import score_multilabel
 from featurestore.errors import AllModelsFailed, InvalidParameter
 from featurestore.files import written_together
@@ -208,7 +206,7 @@ def compare_models(
     result.stage_scores = stage_scores
     if stages_why:
         result.choice = {"stages": f"{norm}, context {k:g} s: {stages_why}", **result.choice}
-    estimators = _estimators(models, random_state, multi_label=data.is_multi_label)
+    estimators = build_estimators(models, random_state, multi_label=data.is_multi_label)
     winner = None if out_path is None else refit_winner(result, data, estimators, simplicity=model_simplicity(list(estimators)),
                                                         selection=selection, n_jobs=n_jobs)  # may fall to the next model
     result.interval = error_spread([h.error_record(data.targets, result.classes, result.thresholds) for h in result.held_out],
@@ -271,7 +269,7 @@ def compare_frames(
     if metric not in METRICS:
         raise InvalidParameter("metric", f"must be one of {', '.join(METRICS)}, got {metric!r}")
     start = time.perf_counter()
-    estimators = _estimators(models, random_state, multi_label=data.is_multi_label)
+    estimators = build_estimators(models, random_state, multi_label=data.is_multi_label)
     classes = data.classes
     smoothers = list(dict.fromkeys(smoothers or candidate_smoothers()))
     runs = run_folds(estimators, data.features(feature_norm, context_s), data.targets, plan.folds, timeout_s=timeout_s, n_jobs=n_jobs)
@@ -368,15 +366,3 @@ def _fold_scores(held_out: list[HeldOutVideo], data: LabelledVideos, classes: li
         scores.append(score_fold(data.y[frames], np.concatenate([h.proba for h in parts]), classes, data.video_ids[frames],
                                  np.concatenate([h.sample_duration_s for h in parts])))
     return scores
-
-
-def _estimators(models, random_state: int, multi_label: bool = False) -> dict:
-    if models is None:
-        models = list(MODELS)
-    if isinstance(models, Mapping):
-        estimators = dict(models)
-    else:
-        estimators = {name: build_model(name, random_state=random_state) for name in models}
-    if multi_label:  # one binary problem per character, each with the model's own class weights
-        return {name: MultiLabelClassifier(estimator=e) for name, e in estimators.items()}
-    return estimators

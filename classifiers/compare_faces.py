@@ -33,9 +33,8 @@ from classifiers.selection.face_heldout import face_fold_scores, held_out_faces,
 from classifiers.selection.face_unknown import (DEFAULT_RULE, DISTANCE_GRID, RULES, fold_reference, fold_thresholds,
                                                 inner_folds)
 from classifiers.selection.metrics import METRICS, metric_key
-from classifiers.selection.options import check_models
+from classifiers.selection.options import build_estimators, check_models
 from classifiers.selection.pool import run_folds
-from classifiers.selection.registry import MODELS, build_model
 from featurestore.errors import AllModelsFailed, InvalidParameter
 from featurestore.files import written_together
 from featurestore.provenance import json_safe
@@ -96,7 +95,7 @@ def compare_face_models(
     *,
     out_path: str | Path | None = None,
     report_path: str | Path | None = None,
-    models: Sequence[str] | str | None = None,
+    models: Sequence[str] | str | Mapping[str, object] | None = None,
     n_splits: int = 5,
     split: str = "auto",
     gap_s: float = 5.0,
@@ -124,7 +123,8 @@ def compare_face_models(
     assigned as `classifiers.data.face_labels` says), Label Studio or CVAT boxes, or track names
     (`classifiers.data.face_boxes`); several are joined. Faces of quality below `min_quality` are left out of
     training. Folds as in `classifiers.selection.cv.plan_folds`, over faces grouped by video; every model
-    (`classifiers.selection.registry`) with every smoothing (`classifiers.chain.face_decide.SMOOTHINGS`) is scored
+    (registry names of `classifiers.selection.registry`, or a mapping of name to scikit-learn classifier, as for
+    frames: `classifiers.selection.options.build_estimators`) with every smoothing (`classifiers.chain.face_decide.SMOOTHINGS`) is scored
     on the held-out videos (`classifiers.selection.face_heldout`), with an unknown threshold chosen inside each
     training fold (`classifiers.selection.face_unknown`, by `unknown_rule`; faces of `UNKNOWN` count as novel there
     only with `unknown_novel`) and the open-set check: a face (its track) may be an actor's only within
@@ -156,7 +156,8 @@ def compare_face_models(
         raise InvalidParameter("max_distance", f"must be a positive descriptor distance, 'cv' or None, "
                                                f"got {max_distance!r}")
     check_report_path(report_path)
-    names = _model_names(models)
+    estimators = build_estimators(check_models(models), random_state)  # as frames take them: names or a mapping
+    names = list(estimators)
     open_set = {"distances": distances, "rule": unknown_rule, "unknown_novel": unknown_novel}
     start = time.perf_counter()
     if isinstance(store, (str, Path)):
@@ -171,7 +172,6 @@ def compare_face_models(
     if on_plan is not None:
         on_plan(plan)
     inner = [f for k, (train, _) in enumerate(plan.folds) for f in inner_folds(data, train, outer=k, seed=random_state)]
-    estimators = {name: build_model(name, random_state=random_state) for name in names}
     runs = run_folds(estimators, data.X, data.y, plan.folds + [(f.train, f.test) for f in inner], timeout_s=timeout_s,
                      n_jobs=n_jobs)
     rows = [_score_model(name, outcome, plan, inner, data, smoothings, metric, open_set) for name, outcome in runs.items()]
@@ -205,11 +205,6 @@ def compare_face_models(
             write_report(result, report_tmp, suffix=Path(report_path).suffix)
     result.wall_s = time.perf_counter() - start
     return result
-
-
-def _model_names(models) -> list[str]:
-    """Registry names (`selection.options.check_models`; a mapping's keys), all of them for None."""
-    return list(MODELS) if models is None else check_models(list(models) if isinstance(models, Mapping) else models)
 
 
 def _score_model(name: str, outcome, plan: CVPlan, inner: list, data: LabelledFaces, smoothings, metric: str,

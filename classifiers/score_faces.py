@@ -124,11 +124,13 @@ def score_face_videos(
         check_outputs(**outputs, n_videos=len(paths), video_ids=ids, inputs=inputs)
     store = _open_store(store, store_path)
     store_name = Path(str(getattr(store, "path", store_path) if store is not None else store_path)).name
-    todo = []
+    todo, tables = [], {}  # tables: each stored video's faces, read (and checksummed) once for the check and scoring
     for i, (path, video_id) in enumerate(zip(paths, ids)):
         stored = store is not None and video_id in store and store.has_faces(video_id)
         if stored and not replace:
-            check_face_config(model, store.faces(video_id), store_name=store_name)
+            if video_id not in tables:
+                tables[video_id] = store.faces(video_id)
+                check_face_config(model, tables[video_id], store_name=store_name)
         else:
             todo.append(i)
     reports = []
@@ -146,14 +148,17 @@ def score_face_videos(
         store = store if store is not None else _open_store(None, store_path)
     videos, video_info = [], {}
     for video_id in dict.fromkeys(ids):
-        table = store.faces(video_id)
-        check_face_config(model, table, store_name=store_name)
+        table = tables.get(video_id)
+        if table is None:  # embedded by this call
+            table = store.faces(video_id)
+            check_face_config(model, table, store_name=store_name)
         info = store.info(video_id)
         video_info[video_id] = {k: info.get(k) for k in ("fps", "source_path", "fingerprint")}
         videos.append(model.predict_video(table, duration_s=float(info["duration_s"]),
                                           sample_fps=float(info["sample_fps"]), video_id=video_id,
                                           interval_level=interval_level))
     claimed = claimed_level(model.interval, interval_level)
+    used = model.interval_in_use  # a cv-plus model without its fold models scores by conformal: say that one
     model_info = {
         "path": str(Path(model_path)), "name": model.model_name, "classes": list(model.actors),
         "smoothing": {"method": model.smoothing}, "feature_norm": "none", "context_s": 0.0,
@@ -161,7 +166,7 @@ def score_face_videos(
         "created_at": model.created_at,
         "cv": {k: model.cv[k] for k in ("scheme", "n_splits", "description", "caveat") if k in model.cv},
         "scores": {k: float(model.scores[k]) for k in CV_SCORES if isinstance(model.scores.get(k), (int, float))},
-        "intervals": ({"method": method_of(model.interval), "n_videos": int(model.interval.get("n_videos", 0)),
+        "intervals": ({"method": method_of(used), "n_videos": int(model.interval.get("n_videos", 0)),
                        "level_asked": interval_level, "level_claimed": claimed} if model.interval else None),
         "unlike_training": None, "multi_label": True, "thresholds": {a: model.threshold for a in model.actors},
         "none_label": "no actor",
@@ -172,7 +177,7 @@ def score_face_videos(
     }
     return FaceScoreResult(videos=videos, classes=list(model.actors), model_info=model_info, embed_reports=list(reports),
                        interval_level=interval_level if claimed is None else claimed,
-                       interval_note=interval_note(model.interval, interval_level), video_info=video_info,
+                       interval_note=interval_note(used, interval_level), video_info=video_info,
                        store_path=Path(store_path) if store_path is not None else None, inputs=inputs)
 
 

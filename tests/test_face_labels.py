@@ -157,3 +157,28 @@ def test_two_files_that_disagree_on_a_face_are_refused(tmp_path):
 def test_iou_of_boxes():
     a = np.array([[0, 0, 2, 2]])
     assert iou(a, np.array([[1, 1, 2, 2], [0, 0, 2, 2], [5, 5, 1, 1]]))[0].tolist() == pytest.approx([1 / 7, 1.0, 0.0])
+
+
+def test_a_utf16_labels_file_with_a_bom_names_the_faces_as_its_utf8_copy(tmp_path):
+    """Face labels files are read as frames' are (`classifiers.data.labels.read_labels_text`): UTF-16 with a BOM too."""
+    import codecs
+
+    faces = [Face(0, ALICE, 0), Face(1, ALICE, 0), Face(1, EXTRA, 1), Face(2, BOB, 2), Face(3, BOB, 3)]
+    store = hand_store(face_table("v.mp4", 4, faces))
+    utf8 = write_csv(tmp_path / "names.csv", "video,track,label", ["v.mp4,0,alice", "v.mp4,1,unknown", "v.mp4,3,bob"])
+    utf16 = tmp_path / "names16.csv"
+    utf16.write_bytes(codecs.BOM_UTF16_LE + utf8.read_text(encoding="utf-8").encode("utf-16-le"))
+    assert labels_of(load_labelled_faces(store, utf16)) == labels_of(load_labelled_faces(store, utf8))
+
+
+def test_a_face_labels_file_over_the_size_limit_is_refused_as_a_frame_one_is(tmp_path, monkeypatch):
+    from classifiers.data import labels as labels_module
+
+    monkeypatch.setattr(labels_module, "MAX_FILE_BYTES", 1000)
+    store = hand_store(face_table("v.mp4", 4, [Face(0, ALICE, 0), Face(3, BOB, 3)]))
+    names = write_csv(tmp_path / "names.csv", "video,track,label", ["v.mp4,0,alice", "v.mp4,3,bob"] * 60)
+    with pytest.raises(LabelsInvalid, match=r"names.csv is 0 MiB, more than a labels file can be") as faces:
+        load_labelled_faces(store, names)
+    with pytest.raises(LabelsInvalid) as frames:
+        labels_module.parse_labels(names)
+    assert str(faces.value) == str(frames.value) and "\n" not in str(faces.value)

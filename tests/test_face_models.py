@@ -285,3 +285,57 @@ def test_a_face_model_file_of_another_format_version_is_refused(trained, tmp_pat
     dump_model_file(payload, tmp_path / "old.skops")
     with pytest.raises(ModelFileRefused, match="format version 1"):
         load_face_model(tmp_path / "old.skops")
+
+
+def test_a_face_model_without_its_fold_models_says_it_scores_by_conformal(trained, tmp_path):
+    """A CV+ face model whose fold models were removed from its file is scored by conformal prediction, and score
+    --faces' JSON and note say so, as for frame models (tests/test_hostile_models.py)."""
+    from classifiers.chain.intervals import screen_time_interval
+    from classifiers.chain.modelfile import dump_model_file, load_model_file
+
+    _, _, store, test, _, path = trained
+    payload = load_model_file(path)
+    payload.pop("fold_pipelines"), payload.pop("fold_thresholds")  # as a user stripping the file would
+    dump_model_file(payload, tmp_path / "stripped.skops")
+
+    def score(model_path):
+        result = score_face_videos([test[0].video_id], model_path=model_path, store=store)
+        return json.loads(json.dumps(results_to_dict(result.videos, result.model_info, interval_note=result.interval_note))), result
+
+    doc, with_folds = score(path)
+    assert doc["model"]["intervals"]["method"] == "cv-plus" and "by CV+ over their fold models" in doc["interval_note"]
+    doc, result = score(tmp_path / "stripped.skops")
+    assert doc["model"]["intervals"]["method"] == "conformal"
+    note = doc["interval_note"]
+    assert "by split conformal prediction over videos" in note and "keeps no fold models" in note and "CV+ over" not in note
+    video, spread = result.videos[0], load_face_model(path).interval
+    assert video.screen_time_interval_s == screen_time_interval(video.screen_time_s, video.duration_s,
+                                                                {**spread, "method": "conformal"}, min_half_width_s=1.0)
+    assert load_face_model(tmp_path / "stripped.skops").interval_in_use["method"] == "conformal"
+
+
+def test_compare_models_with_faces_takes_a_mapping_of_estimators_as_frames_do(trained, tmp_path):
+    """`compare_models(models={name: estimator}, faces=True)` compares that estimator, as the frame path does."""
+    d, _, store, test, _, _ = trained
+    result = compare_models(store, d / "labels.csv", out_path=tmp_path / "m.skops", faces=True, n_splits=3, n_jobs=1,
+                            models={"mylogreg": LogisticRegression(max_iter=200)})
+    assert result.best_name == "mylogreg" and result.leaderboard["model"].tolist() == ["mylogreg"]
+    model = load_face_model(tmp_path / "m.skops")
+    assert model.model_name == "mylogreg" and isinstance(model.pipeline, LogisticRegression)
+    assert all(isinstance(f, LogisticRegression) for f in model.fold_pipelines)
+    assert set(score_face_videos([test[0].video_id], model_path=tmp_path / "m.skops", store=store).classes) == set(model.actors)
+
+
+def test_score_faces_reads_each_stored_face_table_once(trained, tmp_path, monkeypatch):
+    """score --faces checks the stored faces against the model's face config and scores them from one read (each
+    read verifies the table's checksums: a second one costs as much again)."""
+    from featurestore.store.store import FeatureStore
+
+    _, _, store, test, _, path = trained
+    real_store(tmp_path / "f.h5", [v for v in test])
+    reads = []
+    monkeypatch.setattr(FeatureStore, "faces", lambda self, video_id, real=FeatureStore.faces:
+                        reads.append(video_id) or real(self, video_id))
+    ids = [v.video_id for v in test]
+    result = score_face_videos([*ids, ids[0]], model_path=path, store_path=tmp_path / "f.h5")
+    assert [v.video_id for v in result.videos] == ids and sorted(reads) == sorted(ids)

@@ -14,7 +14,7 @@ import numpy as np
 from .face_decide import SMALL_FACE_MIN_P, SMALL_FACE_PX, SMOOTHINGS, actor_columns, decide, face_thresholds, smooth
 from .face_open_set import FaceReference
 from .face_time import FaceScreenTime, sample_of_faces, summarize_faces
-from .intervals import INTERVAL_LEVEL, claimed_level, method_of, screen_time_interval
+from .intervals import INTERVAL_LEVEL, claimed_level, in_use, method_of, screen_time_interval
 
 _OWN = object()  # FaceModel.decide: compute the open-set check itself
 
@@ -115,9 +115,13 @@ class FaceModel:
         thresholds = face_thresholds(self.threshold if threshold is None else threshold, table.size_px, self.small_face)
         return decide(p_actor, p_unknown, sample, thresholds, admissible), p_actor
 
-    def _uses_folds(self) -> bool:
-        return (bool(self.fold_pipelines) and method_of(self.interval) == "cv-plus"
-                and len(self.fold_pipelines) == len(self.fold_thresholds) == 1 + max(self.interval.get("folds") or [0]))
+    @property
+    def interval_in_use(self) -> dict:
+        """The held-out errors as `predict_video` turns them into intervals: `interval`, except that a ``cv-plus``
+        one whose fold models (with their thresholds) are gone or do not cover its folds is ``conformal``
+        (`classifiers.chain.intervals.in_use`, as frame models decide)."""
+        n_folds = len(self.fold_pipelines) if len(self.fold_pipelines) == len(self.fold_thresholds) else 0
+        return in_use(self.interval, n_folds)
 
     def predict_video(self, table, *, duration_s: float | None = None, sample_fps: float | None = None,
                       video_id: str | None = None, interval_level: float = INTERVAL_LEVEL) -> FaceScreenTime:
@@ -150,13 +154,13 @@ class FaceModel:
         admissible = self.admissible(table) if len(table) else None
         actor, p_actor = self.decide(table, admissible=admissible)
         video = summarize_faces(video_id or table.video_id, table, actor, p_actor, self.actors, duration_s, sample_fps)
-        folds = []
-        if self._uses_folds() and len(t):
+        folds, spread = [], self.interval_in_use
+        if method_of(spread) == "cv-plus" and len(t):
             for pipeline, threshold in zip(self.fold_pipelines, self.fold_thresholds):
                 fold_actor, fold_p = self.decide(table, pipeline, threshold, admissible=admissible)
                 folds.append(summarize_faces(video.video_id, table, fold_actor, fold_p, self.actors, duration_s,
                                              sample_fps).screen_time_s)
-        video.screen_time_interval_s = screen_time_interval(video.screen_time_s, video.duration_s, self.interval,
+        video.screen_time_interval_s = screen_time_interval(video.screen_time_s, video.duration_s, spread,
                                                             interval_level, min_half_width_s=1.0 / sample_fps,
                                                             fold_screen_time_s=folds or None)
         claimed = claimed_level(self.interval, interval_level)

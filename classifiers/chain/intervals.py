@@ -108,6 +108,16 @@ def without_folds(spread: dict) -> dict:
     return {**spread, "method": "conformal", "saved_method": "cv-plus"}
 
 
+def in_use(spread: dict, n_fold_models: int) -> dict:
+    """The spread a model scores with when it holds `n_fold_models` fold models: `spread`, except that a ``cv-plus``
+    one whose fold models are gone (or do not cover its folds) is ``conformal`` (`without_folds`). Frame and face
+    models (`SavedModel.interval_in_use`, `FaceModel.interval_in_use`) both decide by it."""
+    folds = spread.get("folds") or []
+    if method_of(spread) == "cv-plus" and (not folds or not n_fold_models or max(folds) >= n_fold_models):
+        return without_folds(spread)
+    return spread
+
+
 def claimed_level(spread: dict, level: float = INTERVAL_LEVEL) -> float | None:
     """The level the intervals of `spread` can honestly claim when `level` is asked for; None without intervals."""
     _check_level(level)

@@ -16,7 +16,7 @@ import numpy as np
 
 from .decision import on_screen, threshold_vector
 from .familiarity import TrainingReference, power_normalise
-from .intervals import INTERVAL_LEVEL, claimed_level, method_of, screen_time_interval, without_folds
+from .intervals import INTERVAL_LEVEL, claimed_level, in_use, method_of, screen_time_interval
 from .presence import summarize_presence
 from .smoothing import Smoother
 from .stages import MIN_SAMPLES_FOR_CENTER, video_features
@@ -117,12 +117,8 @@ class SavedModel:
     @property
     def interval_in_use(self) -> dict:
         """The held-out errors as `predict_video` turns them into intervals: `interval`, except that a ``cv-plus``
-        one whose fold models are gone (or do not cover its folds) is ``conformal`` (`intervals.without_folds`)."""
-        folds = self.interval.get("folds") or []
-        if method_of(self.interval) == "cv-plus" and (not folds or not self.fold_pipelines
-                                                      or max(folds) >= len(self.fold_pipelines)):
-            return without_folds(self.interval)
-        return self.interval
+        one whose fold models are gone (or do not cover its folds) is ``conformal`` (`intervals.in_use`)."""
+        return in_use(self.interval, len(self.fold_pipelines))
 
     def _uses_folds(self, n_samples: int) -> bool:
         return n_samples > 0 and method_of(self.interval_in_use) == "cv-plus"

@@ -1,6 +1,7 @@
 """Labelled faces for training (issue 24): labels files joined to a store's faces, every face of each video kept.
 
-A labels file is read by what it holds: boxes or track names (`classifiers.data.face_boxes`), named clusters of
+A labels file is read as a frame one is (`classifiers.data.labels.read_labels_text`: its encodings, its size cap),
+then by what it holds: boxes or track names (`classifiers.data.face_boxes`), named clusters of
 faces (`classifiers.data.face_clusters`), else intervals and
 the other files of today, read as multi-label (`classifiers.data.face_labels`); several files are joined (a face
 two files label differently refuses them). Pending faces are then assigned (`classifiers.data.face_assign`).
@@ -23,7 +24,7 @@ from .face_clusters import cluster_face_labels
 from .face_assign import DEFAULT_ROUNDS, assign_pending, label_counts
 from .face_boxes import MIN_IOU, box_face_labels, box_kind
 from .face_labels import FaceGrids, VideoFaceLabels, interval_face_labels
-from .labels import parse_labels
+from .labels import parse_labels, read_labels_text
 from .table import NONE_LABEL
 
 #: Faces below this quality are left out of training by default (FaceTable.quality, 0..1): 0, as measured on
@@ -104,12 +105,12 @@ def label_store_faces(store, labels_paths, *, none_label: str = NONE_LABEL, min_
     grids = grids if grids is not None else FaceGrids(store)
     tables, parts = [], []
     for path in map(Path, paths):
-        text = _text(path)
-        kind = box_kind(text) if text is not None else None
-        if text is not None and clusters_mode(path, text) == "faces":
+        text = read_labels_text(path)  # read once, as every labels file is: encodings, size cap
+        kind = box_kind(text)
+        if clusters_mode(path, text) == "faces":
             parts.append((path.name, cluster_face_labels(path, text, grids)))
         elif kind is None:
-            tables.append(parse_labels(path, multi_label=True, none_label=none_label))
+            tables.append(parse_labels(path, multi_label=True, none_label=none_label, text=text))
         else:
             parts.append((path.name, box_face_labels(path, text, kind, grids, min_iou=min_iou)))
     if tables:
@@ -122,14 +123,6 @@ def label_store_faces(store, labels_paths, *, none_label: str = NONE_LABEL, min_
                     - {"", UNKNOWN})
     assign_pending(videos, actors, rounds=rounds, seed=seed)
     return videos, actors
-
-
-def _text(path: Path) -> str | None:
-    """The file's text when it reads as UTF-8 (else None: `parse_labels` reads it, and says what is wrong)."""
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        return None
 
 
 def _merge(a: VideoFaceLabels, b: VideoFaceLabels, name: str) -> VideoFaceLabels:

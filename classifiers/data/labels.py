@@ -50,8 +50,15 @@ def parse_label_files(labels_paths, *, video: str | None = None, classes: list[s
     return [parse_labels(p, video=video, classes=classes, multi_label=multi_label, none_label=none_label) for p in paths]
 
 
-def _read_text(path: Path) -> str:
-    """A labels file's text: UTF-8 (BOM or not), UTF-16 with a BOM, else Windows-1252 (Excel's CSV) with a warning."""
+def read_labels_text(path: Path) -> str:
+    """A labels file's text: UTF-8 (BOM or not), UTF-16 or UTF-32 with a BOM, else Windows-1252 (Excel's CSV) with a
+    warning; a file over `MAX_FILE_BYTES` is refused before it is read. Every labels file, of frames or of faces
+    (`classifiers.data.face_dataset`), is read by it.
+
+    Raises
+    ------
+    LabelsInvalid
+    """
     what = "give the path of a CSV with columns video,start,end,label"
     if path.is_dir():
         raise LabelsInvalid(f"labels file {path} is a folder; {what}")
@@ -95,11 +102,12 @@ def _text_only(path: Path, text: str) -> str:
 
 
 def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: list[str] | None = None,
-                 multi_label: bool = False, none_label: str = NONE_LABEL) -> LabelTable:
-    """Parse and validate a labels file on its own (formats and options as in `read_labels`)."""
+                 multi_label: bool = False, none_label: str = NONE_LABEL, text: str | None = None) -> LabelTable:
+    """Parse and validate a labels file on its own (formats and options as in `read_labels`); `text`: its text, when
+    the caller has read it already (`read_labels_text`)."""
     path = Path(labels_path)
     name = path.name
-    text = _read_text(path)
+    text = read_labels_text(path) if text is None else text
     opening = text.lstrip()[:1]
     if opening in ("[", "{", "<"):
         if video is not None:

@@ -1,13 +1,15 @@
-"""compare-models' options checked at the door: the models asked for, the context window, the none label."""
+"""compare-models' options checked at the door: the models asked for (and the estimators they name), the context
+window, the none label."""
 
 from __future__ import annotations
 
 from typing import Mapping
 
+from classifiers.chain.estimators import MultiLabelClassifier
 from classifiers.data.table import NONE_LABEL
 from featurestore.errors import InvalidParameter
 
-from .registry import MODELS
+from .registry import MODELS, build_model
 
 
 def parse_context(context_s) -> float | str:
@@ -33,6 +35,21 @@ def check_models(models):
     if unknown or not names:
         raise InvalidParameter("models", f"{','.join(unknown) or 'nothing'} is not in {','.join(MODELS)}")
     return names
+
+
+def build_estimators(models, random_state: int, multi_label: bool = False) -> dict:
+    """name -> unfitted estimator for the models asked for (as `check_models` returns them): a mapping's estimators as
+    given, registry names built with `random_state`, every registry model for None. Frames and faces both take these.
+    `multi_label`: each wrapped into one binary problem per character (`classifiers.chain.estimators`)."""
+    if models is None:
+        models = list(MODELS)
+    if isinstance(models, Mapping):
+        estimators = dict(models)
+    else:
+        estimators = {name: build_model(name, random_state=random_state) for name in models}
+    if multi_label:  # one binary problem per character, each with the model's own class weights
+        return {name: MultiLabelClassifier(estimator=e) for name, e in estimators.items()}
+    return estimators
 
 
 def check_none_label(none_label: str | None, multi_label: bool) -> str:
