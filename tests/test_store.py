@@ -145,3 +145,25 @@ def test_a_store_object_sees_what_another_wrote_and_reads_each_index_revision_on
     assert a.video_ids() == ["one.mp4", "two.mp4"] and a.video_ids() and reads.count(a.index) == 2
     b.remove("one.mp4")
     assert a.video_ids() == ["two.mp4"] and "one.mp4" not in a and reads.count(a.index) == 3
+
+
+def test_an_unchanged_index_is_not_reopened_and_every_cached_read_follows_a_new_revision(tmp_path, monkeypatch):
+    from featurestore.store import index as index_module
+
+    config = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": 4}
+    a = FeatureStore(tmp_path / "f.h5", mode="a", config=config)
+    b = FeatureStore(tmp_path / "f.h5", mode="a", config=config)
+    t = np.arange(3.0)
+    put = dict(requested_s=t, actual_s=t, features=np.zeros((3, 4), np.float32),
+               info={"sample_fps": 1.0, "duration_s": 3.0, "fingerprint": "x"})
+    a.put("one.mp4", **put)
+    opened = []
+    real_open = index_module.h5py.File
+    monkeypatch.setattr(index_module.h5py, "File", lambda path, mode="r", **k: opened.append(path) or real_open(path, mode, **k))
+    assert a.video_ids() == ["one.mp4"]
+    n = len(opened)
+    assert a.video_ids() == ["one.mp4"] and a.index.read_faces() == (None, set()) and len(opened) == n + 1
+    assert a.video_ids() == ["one.mp4"] and len(opened) == n + 1  # links and faces: the file is not opened again
+    b.put("two.mp4", **put)  # another object's revision: a's cached faces and links both follow it
+    assert a.index.read_faces() == (None, set())
+    assert a.video_ids() == ["one.mp4", "two.mp4"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,20 +48,54 @@ class StoreIndex:
     def __init__(self, path: Path, shard_dir: Path):
         self.path, self.shard_dir = path, shard_dir
         self._read: dict[str, tuple[str, object]] = {}  # what was read, by the index's revision
+        self._held = None  # the index file last read, kept open (POSIX): see `_unchanged`
 
     def _cached(self, what: str, read):
-        """`read(f)` on the open index, or what it gave for this revision of the file: every write gives the index a
-        new random `revision`, so a store object, which reads its index often (a copy in a store of 300 videos read
-        all their links nine times), reads each revision once. An index without one is read every time."""
+        """`read(f)` on the open index, or what it gave for this state of the file. The index is only ever replaced
+        whole (renamed over), and on POSIX the file last read is held open, which keeps its inode from being reused:
+        while the path names that inode, with its size and mtime, nothing is read again and the file is not even
+        opened as HDF5 (a copy opened the index 32 times, now 4). Elsewhere every write gives the index a new random
+        `revision`, and each revision is read once (an index without one is read every time)."""
+        if self._unchanged():
+            if what not in self._read:
+                with self.open() as f:
+                    self._read[what] = ("", read(f))
+            return self._read[what][1]
+        held = _hold(self.path)
+        if held is not None:
+            self._read.clear()
+            with self.open() as f:
+                value = read(f)
+            self._read[what] = ("", value)
+            self._swap_held(held)
+            return value
         with self.open() as f:
             revision = str(f.attrs["revision"]) if "revision" in f.attrs else None
             hit = self._read.get(what)
-            if revision is not None and hit is not None and hit[0] == revision:
-                return hit[1]
-            value = read(f)
+            value = hit[1] if revision is not None and hit is not None and hit[0] == revision else read(f)
         if revision is not None:
             self._read[what] = (revision, value)
         return value
+
+    def _unchanged(self) -> bool:
+        """Whether the path still names the file last read, as it was, without opening it as HDF5. The index is only
+        ever replaced whole, and the file held keeps its inode from being reused: the same inode (and size and mtime)
+        is the same file as read."""
+        if self._held is None:
+            return False
+        try:
+            a, b = os.fstat(self._held.fileno()), os.stat(self.path)
+        except (OSError, ValueError):
+            return False
+        return (a.st_dev, a.st_ino, a.st_size, a.st_mtime_ns) == (b.st_dev, b.st_ino, b.st_size, b.st_mtime_ns)
+
+    def __getstate__(self) -> dict:  # a store object sent to a worker process reads its index anew
+        return {**self.__dict__, "_read": {}, "_held": None}
+
+    def _swap_held(self, held) -> None:
+        if self._held is not None and self._held is not held:
+            self._held.close()
+        self._held = held
 
     def exists(self) -> bool:
         if self.path.is_dir():
@@ -90,11 +125,14 @@ class StoreIndex:
 
     def read_attrs(self) -> tuple[dict, str | None]:
         """(config, weights_path or None)."""
-        with self.open() as f:
-            try:
-                return json.loads(f.attrs["config"]), (str(f.attrs["weights_path"]) if "weights_path" in f.attrs else None)
-            except READ_ERRORS as err:
-                raise self.damaged(err) from None
+        config, weights_path = self._cached("attrs", self._read_attrs)
+        return copy.deepcopy(config), weights_path
+
+    def _read_attrs(self, f: h5py.File) -> tuple[dict, str | None]:
+        try:
+            return json.loads(f.attrs["config"]), (str(f.attrs["weights_path"]) if "weights_path" in f.attrs else None)
+        except READ_ERRORS as err:
+            raise self.damaged(err) from None
 
     def _raw_links(self) -> dict[str, str]:
         if not self.path.exists():
@@ -175,6 +213,40 @@ class StoreIndex:
             atomic_write(self.path, hdf5_image(fill))
         except OSError as err:
             raise unwritable(self.path, "cannot write the store index", err) from None
+
+
+def _hold(path: Path) -> _Held | None:
+    """The file at `path` held open (None off POSIX, where an open file cannot be renamed over, or if it cannot be
+    opened: then every read opens the index)."""
+    if os.name != "posix":
+        return None
+    try:
+        return _Held(os.open(path, os.O_RDONLY))
+    except OSError:
+        return None
+
+
+class _Held:
+    """An open file descriptor, only ever fstat'ed; closed by `close` or when dropped."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def fileno(self) -> int:
+        if self.fd < 0:
+            raise ValueError("closed")
+        return self.fd
+
+    def close(self) -> None:
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def __del__(self):
+        self.close()
 
 
 def unwritable(store: Path, what: str, err: OSError) -> StoreUnwritable:
