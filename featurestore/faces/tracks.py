@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .boxes import box_iou
 from .table import COLUMNS, FaceTable
 
 if TYPE_CHECKING:  # analyser.py imports OpenCV; assembling needs only the arrays
@@ -34,16 +35,6 @@ def shot_of(times_s: np.ndarray, cuts_s: np.ndarray) -> np.ndarray:
     """(n,) int32 index of the shot each time lies in: the number of cuts at or before it."""
     times = np.asarray(times_s, np.float64) + PTS_TOLERANCE_S
     return np.searchsorted(np.asarray(cuts_s, np.float64), times, side="right").astype(np.int32)
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(m, n) intersection over union of (m, 4) and (n, 4) x, y, w, h boxes."""
-    a, b = np.asarray(a, np.float64)[:, None, :], np.asarray(b, np.float64)[None, :, :]
-    ix = np.clip(np.minimum(a[..., 0] + a[..., 2], b[..., 0] + b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-    iy = np.clip(np.minimum(a[..., 1] + a[..., 3], b[..., 1] + b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
-    inter = ix * iy
-    union = a[..., 2] * a[..., 3] + b[..., 2] * b[..., 3] - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
 
 
 def link_tracks(time_s, box, embedding, shot, *, max_gap_s: float = MAX_GAP_S, max_distance: float = MAX_DISTANCE,
