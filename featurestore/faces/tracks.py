@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .boxes import box_iou
-from .table import COLUMNS, FaceTable
+from .table import COLUMNS, DTYPES, FRAME_COLUMNS, FaceTable, column_shape
 
 if TYPE_CHECKING:  # analyser.py imports OpenCV; assembling needs only the arrays
     from .analyser import FrameFaces
@@ -118,9 +118,8 @@ def assemble(video_id: str, identity: dict, sample_times_s, frames: "list[FrameF
     dim = frames[0].embedding.shape[1] if frames else 0
     picked = [frames[i] for i in order]
     columns = {
-        name: np.concatenate([getattr(f, name) for f in picked]) if picked else np.zeros((0, *shape))
-        for name, shape in {"box": (4,), "landmarks": (6, 2), "score": (), "size_px": (), "sharpness": (),
-                            "quality": (), "embedding": (dim,)}.items()
+        name: np.concatenate([getattr(f, name) for f in picked]) if picked else np.zeros((0, *column_shape(name, dim)))
+        for name in FRAME_COLUMNS
     }
     counts = np.array([len(f) for f in picked], dtype=np.int64)
     time_s = np.repeat(sample_times_s[order], counts)
@@ -128,7 +127,6 @@ def assemble(video_id: str, identity: dict, sample_times_s, frames: "list[FrameF
     shot = shot_of(time_s, cuts_s)
     track = link_tracks(time_s, columns["box"], columns["embedding"], shot, **link_options)
     values = {"time_s": time_s, "face": face, "shot": shot, "track": track, **columns}
-    dtypes = {"time_s": np.float64, "face": np.int32, "shot": np.int32, "track": np.int32}
-    values = {name: np.asarray(values[name], dtype=dtypes.get(name, np.float32)) for name in COLUMNS}
+    values = {name: np.asarray(values[name], dtype=DTYPES[name]) for name in COLUMNS}
     return FaceTable(video_id=video_id, config=dict(identity), sample_times_s=sample_times_s[order], cuts_s=cuts_s,
                      frame_size=(int(frame_size[0]), int(frame_size[1])), **values)
