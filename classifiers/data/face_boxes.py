@@ -30,6 +30,7 @@ from classifiers.chain.face_decide import UNKNOWN
 from featurestore.errors import LabelsInvalid
 from featurestore.faces.boxes import box_iou
 
+from .csv_records import by_column
 from .cvat import parse_cvat
 from .face_labels import FaceGrids, VideoFaceLabels, check_actor_names
 from .label_studio import FIRST_FRAME, video_name
@@ -227,8 +228,7 @@ def _named_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, VideoFace
     col = {c: header.index(c) for c in ("video", "track", "label")}
     names: dict[str, dict[int, tuple[str, int]]] = {}
     for n, cells in lines[1:]:
-        cells = cells + [""] * (len(header) - len(cells))
-        video, track, label = (cells[col[c]].strip() for c in ("video", "track", "label"))
+        video, track, label = map(by_column(cells, col).__getitem__, ("video", "track", "label"))
         if not video or not label or not track.lstrip("-").isdigit() or int(track) < 0:
             raise LabelsInvalid(f"{name} line {n}: needs a video, a track number (>= 0) and a label, got "
                                 f"{video!r}, {track!r}, {label!r}")
