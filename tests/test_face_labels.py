@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from classifiers.chain.face_decide import UNKNOWN
-from classifiers.data.face_boxes import _ls_box, iou
+from classifiers.data.face_boxes import _ls_box
 from classifiers.data.face_dataset import load_labelled_faces
 from face_helpers import Face, face_table, hand_store, near, people, write_csv
 from featurestore.errors import LabelsInvalid, NotEmbedded
+from featurestore.faces.boxes import box_iou as iou
 
 ALICE, BOB, EXTRA = people(3, seed=1)
 

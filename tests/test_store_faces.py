@@ -191,3 +191,20 @@ def test_a_shard_published_with_faces_but_not_indexed_is_adopted_with_them(store
     put(fs, "d.mp4", seed=3)  # the next write puts it back, faces included
     assert fs.face_video_ids() == ["a.mp4", "b.mp4"]
     assert_same_table(fs.faces("b.mp4"), tables["b.mp4"])
+
+
+def test_the_face_columns_are_listed_once_and_every_place_agrees():
+    """table.COLUMNS is the one list: the FaceTable's fields, a frame's (FrameFaces, checkpoints), the stored dtypes."""
+    import dataclasses
+
+    from featurestore.faces.analyser import FrameFaces
+    from featurestore.faces.table import DTYPES, FRAME_COLUMNS, FaceTable
+    from featurestore.runners.faces import FIELDS
+    from featurestore.store.faces import UNITS
+
+    assert [f.name for f in dataclasses.fields(FaceTable)][5:] == list(COLUMNS)
+    assert [f.name for f in dataclasses.fields(FrameFaces)] == list(FRAME_COLUMNS) == list(FIELDS)
+    assert FRAME_COLUMNS == ("box", "landmarks", "score", "size_px", "sharpness", "quality", "embedding")
+    assert DTYPES == {"time_s": "<f8", "face": "<i4", "box": "<f4", "landmarks": "<f4", "score": "<f4", "size_px": "<f4",
+                      "sharpness": "<f4", "quality": "<f4", "shot": "<i4", "track": "<i4", "embedding": "<f4"}
+    assert set(COLUMNS) <= set(UNITS)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .face_decide import UNKNOWN
-from .presence import character_runs
-from .timeline import VideoScreenTime, appearances, sample_bounds_s
+from .presence import presence_fields
+from .timeline import VideoScreenTime, sample_bounds_s
 
 _TIME_TOLERANCE_S = 1e-6
 
@@ -111,33 +111,19 @@ def summarize_faces(video_id: str, table, actor: np.ndarray, p_actor: np.ndarray
     unknown_on = np.zeros(m, bool)
     unknown_on[sample[~seen]] = True
     carried = on | _carried(sample, actor, np.asarray(table.track), m, k)
-    segments = sorted((seg for j, c in enumerate(actors) for seg in character_runs(bounds, on[:, j], presence[:, j], c)),
-                      key=lambda seg: (seg.start_s, actors.index(seg.label)))
-    n_appearances, first_s, last_s = appearances(segments, actors)
-    total_s = float(durations.sum())
-    seconds = durations @ on if m else np.zeros(k)
-    names = np.asarray(actors, dtype=object)
-    labels = np.empty(m, dtype=object)
-    labels[:] = [tuple(names[row]) for row in on]
     p_actor = np.asarray(p_actor, dtype=np.float64).reshape(len(actor), k)
     own = p_actor[np.arange(len(actor)), np.clip(actor, 0, None)] if k else np.zeros(len(actor))
     best = p_actor.max(axis=1) if k else np.zeros(len(actor))
     face_label = np.full(len(actor), UNKNOWN, dtype=object)
-    face_label[seen] = names[actor[seen]]
+    face_label[seen] = np.asarray(actors, dtype=object)[actor[seen]]
     calls = FaceCalls(sample=sample, label=face_label, p=np.where(seen, own, 1.0 - best),
                       box=np.asarray(table.box, dtype=np.float64), track=np.asarray(table.track),
                       quality=np.asarray(table.quality, dtype=np.float64), frame_size=tuple(table.frame_size))
-    n_on = on.sum(axis=1)
     return FaceScreenTime(
         video_id=str(video_id), duration_s=float(duration_s), sample_fps=float(sample_fps), classes=list(actors),
-        sample_s=t, labels=labels, proba=presence, sample_duration_s=durations,
-        screen_time_s={c: float(s) for c, s in zip(actors, seconds)},
-        share={c: (float(s) / total_s if total_s > 0 else 0.0) for c, s in zip(actors, seconds)},
-        n_appearances=n_appearances, first_s=first_s, last_s=last_s, segments=segments, multi_label=True, on_screen=on,
-        together_s=float(durations @ (n_on >= 2)) if m else 0.0, none_s=float(durations @ (n_on == 0)) if m else 0.0,
-        none_label="no actor", unknown_s=float(durations @ unknown_on) if m else 0.0,
+        sample_s=t, proba=presence, none_label="no actor", unknown_s=float(durations @ unknown_on) if m else 0.0,
         tracked_s={c: float(s) for c, s in zip(actors, durations @ carried if m else np.zeros(k))},
-        faces=calls, unknown_on=unknown_on, tracked_on=carried,
+        faces=calls, unknown_on=unknown_on, tracked_on=carried, **presence_fields(bounds, on, presence, actors),
     )
 
 

@@ -64,7 +64,24 @@ def summarize_presence(
     if thresholds.shape != (len(classes),):
         raise ValueError(f"thresholds must have shape ({len(classes)},), got {thresholds.shape}")
     on = on_screen(proba, thresholds)
+    return VideoScreenTime(
+        video_id=str(video_id), duration_s=float(duration_s), sample_fps=float(sample_fps), classes=classes,
+        sample_s=np.asarray(requested_s, dtype=np.float64), proba=proba,
+        actual_s=None if actual_s is None else np.asarray(actual_s, dtype=np.float64), none_label=none_label,
+        **presence_fields(bounds, on, proba, classes),
+    )
+
+
+def presence_fields(bounds: np.ndarray, on: np.ndarray, proba: np.ndarray, classes: list[str]) -> dict:
+    """The `VideoScreenTime` fields (``multi_label=True``) that who is on screen when gives.
+
+    `bounds` (n + 1,) seconds (`timeline.sample_bounds_s`); `on` (n, k) bool, each class on screen at each sample;
+    `proba` (n, k), each class's shown probability (a segment's confidence is its mean over the segment). Returns
+    `labels`, `sample_duration_s`, `screen_time_s`, `share`, `n_appearances`, `first_s`, `last_s`, `segments` (in
+    order of start, then of `classes`), `on_screen`, `together_s` (two classes or more), `none_s` (none).
+    """
     durations = np.diff(bounds)
+    n_samples = len(durations)
     total_s = float(durations.sum())
     seconds = durations @ on if n_samples else np.zeros(len(classes))
     n_on = on.sum(axis=1)
@@ -74,15 +91,12 @@ def summarize_presence(
     names = np.asarray(classes, dtype=object)
     labels = np.empty(n_samples, dtype=object)
     labels[:] = [tuple(names[row]) for row in on]
-    return VideoScreenTime(
-        video_id=str(video_id), duration_s=float(duration_s), sample_fps=float(sample_fps), classes=classes,
-        sample_s=np.asarray(requested_s, dtype=np.float64), labels=labels, proba=proba, sample_duration_s=durations,
-        screen_time_s={c: float(s) for c, s in zip(classes, seconds)},
+    return dict(
+        labels=labels, sample_duration_s=durations, screen_time_s={c: float(s) for c, s in zip(classes, seconds)},
         share={c: (float(s) / total_s if total_s > 0 else 0.0) for c, s in zip(classes, seconds)},
-        n_appearances=n_appearances, first_s=first_s, last_s=last_s, segments=segments,
-        actual_s=None if actual_s is None else np.asarray(actual_s, dtype=np.float64),
-        multi_label=True, on_screen=on, together_s=float(durations @ (n_on >= 2)) if n_samples else 0.0,
-        none_s=float(durations @ (n_on == 0)) if n_samples else 0.0, none_label=none_label,
+        n_appearances=n_appearances, first_s=first_s, last_s=last_s, segments=segments, multi_label=True,
+        on_screen=on, together_s=float(durations @ (n_on >= 2)) if n_samples else 0.0,
+        none_s=float(durations @ (n_on == 0)) if n_samples else 0.0,
     )
 
 

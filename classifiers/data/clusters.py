@@ -14,7 +14,6 @@ Studio export of `cluster --label-studio`'s tasks is read the same way (`classif
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 
 from featurestore.errors import LabelsInvalid, quoted
@@ -22,7 +21,8 @@ from featurestore.errors import LabelsInvalid, quoted
 from .checks import check_table
 from .cluster_names import NOT_CAST, ClusterNames, Member, check_case, cluster_name
 from .cluster_tasks import read_cluster_tasks, tasks_mode
-from .strict import FORMULA_STARTS, MAX_NAME_CHARS, checked_name
+from .csv_records import by_column, csv_records
+from .strict import MAX_NAME_CHARS, checked_name, unquoted
 from .table import LabelRow, LabelTable
 
 FACE_MEMBERS = ("cluster", "video", "time_s", "x", "y", "w", "h", "track")
@@ -90,15 +90,15 @@ def read_cluster_names(path: str | Path, text: str) -> ClusterNames:
     whole: dict[str, tuple[str, int]] = {}
     split: dict[tuple[str, int], tuple[str, int]] = {}
     for line, cells in rows[1:]:
-        cells = cells + [""] * (len(header) - len(cells))
-        cluster = cells[col["cluster"]].strip()
+        row = by_column(cells, col)
+        cluster = row["cluster"]
         if not cluster:
             raise LabelsInvalid(f"{path.name} line {line}: cluster is empty; give the cluster's id as {mpath.name} does")
         if cluster not in clusters:
             raise LabelsInvalid(f"{path.name} line {line}: cluster {quoted(cluster)} is not in {mpath.name}; was it "
                                 "written by another `cluster` run? Keep each clusters file with its own members file")
-        name = _name(path.name, line, cells[col["name"]])
-        unit_text = cells[col[unit_word]].strip() if unit_word in col else ""
+        name = _name(path.name, line, row["name"])
+        unit_text = row.get(unit_word, "")
         if unit_text:
             if not unit_text.isdigit() or (cluster, int(unit_text)) not in units:
                 raise LabelsInvalid(f"{path.name} line {line}: cluster {cluster} holds no {unit_word} {quoted(unit_text)} "
@@ -115,33 +115,17 @@ def read_cluster_names(path: str | Path, text: str) -> ClusterNames:
     return ClusterNames(path, mpath, mode, members, names)
 
 
-def _unquoted(text: str) -> str:
-    """`text` without the quote our CSVs put before a cell a spreadsheet would run (`classifiers.output.cells`)."""
-    text = text.strip()
-    return text[1:] if text[:1] == "'" and text[1:].lstrip(" ").startswith(FORMULA_STARTS) else text
-
-
 def _name(file_name: str, line: int, text: str) -> str:
     """A cell's name: '' for an empty cell, `NOT_CAST` for any case of it."""
     try:
-        return cluster_name(_unquoted(text))
+        return cluster_name(unquoted(text))
     except ValueError as err:
         raise LabelsInvalid(f"{file_name} line {line}: name {err}; fix the cell") from None
 
 
 def _records(file_name: str, text: str) -> list[tuple[int, list[str]]]:
-    """(line, cells) of each non-empty CSV record; the header's cells in lower case."""
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = ";" if "," not in header and ";" in header else "\t" if "," not in header and "\t" in header else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    out, line = [], 1
-    try:
-        for cells in reader:
-            if any(c.strip() for c in cells):
-                out.append((line, cells))
-            line = reader.line_num + 1
-    except csv.Error as err:
-        raise LabelsInvalid(f"{file_name} line {line}: not a readable CSV record ({err}); save it again as CSV") from None
+    """(line, cells) of each non-empty CSV record (`csv_records`); the header's cells in lower case."""
+    out = csv_records(file_name, text)
     if not out:
         raise LabelsInvalid(f"{file_name} is empty")
     out[0] = (out[0][0], [c.strip().lower() for c in out[0][1]])
@@ -165,10 +149,9 @@ def _read_members(path: Path) -> tuple[str, list[Member]]:
     col = {c: header.index(c) for c in needed}
     members = []
     for line, cells in rows[1:]:
-        cells = cells + [""] * (len(header) - len(cells))
-        get = lambda c: cells[col[c]].strip()  # noqa: E731
+        get = by_column(cells, col).__getitem__
         try:
-            video = checked_name(_unquoted(get("video")), limit=MAX_NAME_CHARS)
+            video = checked_name(unquoted(get("video")), limit=MAX_NAME_CHARS)
             unit = int(get("track" if mode == "faces" else "shot"))
             if mode == "faces":
                 box = tuple(float(get(c)) for c in ("x", "y", "w", "h"))

@@ -28,7 +28,9 @@ import numpy as np
 
 from classifiers.chain.face_decide import UNKNOWN
 from featurestore.errors import LabelsInvalid
+from featurestore.faces.boxes import box_iou
 
+from .csv_records import by_column
 from .cvat import parse_cvat
 from .face_labels import FaceGrids, VideoFaceLabels, check_actor_names
 from .label_studio import FIRST_FRAME, video_name
@@ -68,17 +70,6 @@ def box_face_labels(path: Path, text: str, kind: str, grids: FaceGrids, *, min_i
     return {video_id: _match(video_id, found, until_s, grids, min_iou) for video_id, (found, until_s) in tracks.items()}
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Intersection over union of boxes `a` (n, 4) and `b` (k, 4), x, y, w, h: shape (n, k)."""
-    a, b = np.asarray(a, dtype=np.float64).reshape(-1, 4), np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    x0, y0 = np.maximum(a[:, None, 0], b[None, :, 0]), np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 0] + a[:, None, 2], b[None, :, 0] + b[None, :, 2])
-    y1 = np.minimum(a[:, None, 1] + a[:, None, 3], b[None, :, 1] + b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    union = a[:, None, 2] * a[:, None, 3] + b[None, :, 2] * b[None, :, 3] - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
-
-
 def _match(video_id: str, tracks: list, until_s: float, grids: FaceGrids, min_iou: float) -> VideoFaceLabels:
     """Boxes -> face labels: per annotated sample, boxes and faces paired by overlap (module docstring)."""
     from scipy.optimize import linear_sum_assignment
@@ -96,7 +87,7 @@ def _match(video_id: str, tracks: list, until_s: float, grids: FaceGrids, min_io
         v.claim(faces, UNKNOWN, "leftover")
         if not shown:
             continue
-        overlap = iou(table.box[faces], np.array([box for _, box in shown])) if len(faces) else np.zeros((0, len(shown)))
+        overlap = box_iou(table.box[faces], np.array([box for _, box in shown])) if len(faces) else np.zeros((0, len(shown)))
         rows, cols = linear_sum_assignment(-overlap) if len(faces) else (np.zeros(0, int), np.zeros(0, int))
         matched = [(r, c) for r, c in zip(rows, cols) if overlap[r, c] >= min_iou]
         for r, c in matched:
@@ -237,8 +228,7 @@ def _named_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, VideoFace
     col = {c: header.index(c) for c in ("video", "track", "label")}
     names: dict[str, dict[int, tuple[str, int]]] = {}
     for n, cells in lines[1:]:
-        cells = cells + [""] * (len(header) - len(cells))
-        video, track, label = (cells[col[c]].strip() for c in ("video", "track", "label"))
+        video, track, label = map(by_column(cells, col).__getitem__, ("video", "track", "label"))
         if not video or not label or not track.lstrip("-").isdigit() or int(track) < 0:
             raise LabelsInvalid(f"{name} line {n}: needs a video, a track number (>= 0) and a label, got "
                                 f"{video!r}, {track!r}, {label!r}")

@@ -12,8 +12,6 @@ without a BOM), UTF-16 with a BOM, or Windows-1252 (Excel's CSV, with a warning)
 from __future__ import annotations
 
 import codecs
-import csv
-import io
 import re
 import warnings
 from pathlib import Path, PurePath
@@ -24,9 +22,10 @@ from featurestore.errors import LabelsInvalid, LabelsWarning, quoted
 from .checks import check_table
 from .cluster_tasks import tasks_mode
 from .clusters import cluster_label_table, is_clusters_header
+from .csv_records import by_column, csv_records
 from .cvat import parse_cvat
 from .label_studio import parse_label_studio
-from .strict import FORMULA_STARTS, MAX_FILE_BYTES, MAX_LABEL_CHARS, MAX_NAME_CHARS, checked_name
+from .strict import MAX_FILE_BYTES, MAX_LABEL_CHARS, MAX_NAME_CHARS, checked_name, unquoted
 from .table import NONE_LABEL, LabelRow, LabelTable, first_items
 from .timecode import FrameTime, parse_time
 
@@ -116,7 +115,7 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
             return cluster_label_table(path, text, multi_label=multi_label, none_label=none_label)
         parse = parse_cvat if opening == "<" else parse_label_studio
         return parse(path, text, multi_label=multi_label, none_label=none_label)
-    lines = [(n, cells) for n, cells in _csv_records(name, text) if any(c.strip() for c in cells)]
+    lines = csv_records(name, text)
     if not lines:
         raise LabelsInvalid(f"{name} is empty; write a header line video,start,end,label and one row per interval")
     header = [c.strip().lower() for c in lines[0][1]]
@@ -141,8 +140,7 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
     class_names = list(classes) if classes is not None else ["0", "1", "2"]
     rows = []
     for line, cells in lines[1:]:
-        cells = cells + [""] * (len(header) - len(cells))
-        get = lambda c: cells[col[c]].strip()  # noqa: E731
+        get = by_column(cells, col).__getitem__
         if kind == "intervals":
             start, end = _time(name, line, "start", get("start")), _time(name, line, "end", get("end"))
             rows.append(_row(name, line, _text(name, line, "video", get("video")), start, end,
@@ -158,30 +156,6 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
     if all(r.is_resolved for r in rows):  # timecodes in frames are checked once the join knows each video's rate
         check_table(name, kind, rows, multi_label, none_label)
     return LabelTable(path, kind, rows, multi_label, none_label)
-
-
-def _csv_records(name: str, text: str) -> list[tuple[int, list[str]]]:
-    """(line where it starts, cells) of each CSV record; a quoted cell may span lines (its newline is kept, and
-    refused in names)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    records, line = [], 1
-    try:
-        for cells in reader:
-            records.append((line, cells))
-            line = reader.line_num + 1
-    except csv.Error as err:  # a cell over csv's field limit (128 KiB), or a quote left open at the end
-        raise LabelsInvalid(f"{name} line {line}: not a readable CSV record ({err}); save it again as CSV") from None
-    return records
-
-
-def _delimiter(text: str) -> str:
-    """',' unless the header line has no comma but semicolons or tabs (spreadsheets in many locales write ';')."""
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    if "," not in header:
-        for delimiter in (";", "\t"):
-            if delimiter in header:
-                return delimiter
-    return ","
 
 
 def _detect_format(name: str, header: list[str]) -> str:
@@ -216,8 +190,7 @@ def _row(name: str, line: int, video: str, start: float | FrameTime, end: float 
 
 
 def _text(name: str, line: int, column: str, text: str) -> str:
-    if text[:1] == "'" and text[1:].lstrip(" ").startswith(FORMULA_STARTS):
-        text = text[1:]  # the quote our own CSVs put before a cell a spreadsheet would run (output/cells.py)
+    text = unquoted(text)
     if not text:
         raise LabelsInvalid(f"{name} line {line}: {column} is empty; fill it in or delete the line")
     try:

@@ -27,6 +27,12 @@ _WHOLE = re.compile(r"[+-]?[0-9]{1,15}", re.ASCII)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def unquoted(text: str) -> str:
+    """A cell's `text`, stripped, without the quote our CSVs put before a cell a spreadsheet would run."""
+    text = text.strip()
+    return text[1:] if text[:1] == "'" and text[1:].lstrip(" ").startswith(FORMULA_STARTS) else text
+
+
 class Unreadable:
     """A JSON number no field can hold: over `MAX_DIGITS` digits, not finite (1e400), NaN or Infinity. Fields that
     need a number refuse it by its type; fields nobody reads keep it harmlessly."""

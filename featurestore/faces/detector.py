@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .boxes import corner_iou
 from .config import FaceConfig, weight_files
 
 INPUT_PX = 192
@@ -79,7 +80,7 @@ def weighted_nms(data: np.ndarray, score: np.ndarray, iou_threshold: float = NMS
     remaining = np.arange(len(score))
     while len(remaining):
         top = remaining[0]
-        overlap = iou(data[top, :2].ravel(), data[remaining, :2].reshape(-1, 4)) > iou_threshold
+        overlap = corner_iou(data[top, :2].ravel(), data[remaining, :2].reshape(-1, 4)) > iou_threshold
         group = remaining[overlap | (remaining == top)]
         weights = score[group]
         kept_data.append((data[group] * weights[:, None, None]).sum(axis=0) / weights.sum())
@@ -88,17 +89,6 @@ def weighted_nms(data: np.ndarray, score: np.ndarray, iou_threshold: float = NMS
     if not kept_score:
         return np.zeros((0, 8, 2), np.float32), np.zeros(0, np.float32)
     return np.stack(kept_data).astype(np.float32), np.array(kept_score, np.float32)
-
-
-def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """(m,) intersection over union of one xmin, ymin, xmax, ymax box with (m, 4) others."""
-    ix = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
-    iy = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
-    inter = ix * iy
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    union = area + areas - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
 
 def tile_grid(width: int, height: int, rows: int) -> list[tuple[int, int, int]]:

@@ -25,6 +25,19 @@ COLUMNS: dict[str, tuple] = {
     "track": (),            # int32, the face's track within the video (a track never crosses a cut); -1: none
     "embedding": ("d",),    # float32, the face descriptor (dlib: d = 128, unit length)
 }
+#: Each column's dtype, little-endian (as the store keeps it, bit for bit): float64, int32 as above, else float32.
+DTYPES: dict[str, str] = {name: {"time_s": "<f8", "face": "<i4", "shot": "<i4", "track": "<i4"}.get(name, "<f4")
+                          for name in COLUMNS}
+#: The columns that key a face (its sample's time, its index there), and those set from the whole video (shots, tracks).
+KEY_COLUMNS = ("time_s", "face")
+VIDEO_COLUMNS = ("shot", "track")
+#: The columns the analyser finds in one frame (FrameFaces' fields; checkpoints' 'faces_<name>'), in COLUMNS' order.
+FRAME_COLUMNS = tuple(name for name in COLUMNS if name not in KEY_COLUMNS + VIDEO_COLUMNS)
+
+
+def column_shape(name: str, dim: int) -> tuple[int, ...]:
+    """The per-row shape of column `name` (after the row axis) for `dim`-d embeddings."""
+    return tuple(dim if s == "d" else s for s in COLUMNS[name])
 
 
 @dataclasses.dataclass(frozen=True)

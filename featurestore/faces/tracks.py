@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .table import COLUMNS, FaceTable
+from .boxes import box_iou
+from .table import COLUMNS, DTYPES, FRAME_COLUMNS, FaceTable, column_shape
 
 if TYPE_CHECKING:  # analyser.py imports OpenCV; assembling needs only the arrays
     from .analyser import FrameFaces
@@ -34,16 +35,6 @@ def shot_of(times_s: np.ndarray, cuts_s: np.ndarray) -> np.ndarray:
     """(n,) int32 index of the shot each time lies in: the number of cuts at or before it."""
     times = np.asarray(times_s, np.float64) + PTS_TOLERANCE_S
     return np.searchsorted(np.asarray(cuts_s, np.float64), times, side="right").astype(np.int32)
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(m, n) intersection over union of (m, 4) and (n, 4) x, y, w, h boxes."""
-    a, b = np.asarray(a, np.float64)[:, None, :], np.asarray(b, np.float64)[None, :, :]
-    ix = np.clip(np.minimum(a[..., 0] + a[..., 2], b[..., 0] + b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-    iy = np.clip(np.minimum(a[..., 1] + a[..., 3], b[..., 1] + b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
-    inter = ix * iy
-    union = a[..., 2] * a[..., 3] + b[..., 2] * b[..., 3] - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
 
 
 def link_tracks(time_s, box, embedding, shot, *, max_gap_s: float = MAX_GAP_S, max_distance: float = MAX_DISTANCE,
@@ -127,9 +118,8 @@ def assemble(video_id: str, identity: dict, sample_times_s, frames: "list[FrameF
     dim = frames[0].embedding.shape[1] if frames else 0
     picked = [frames[i] for i in order]
     columns = {
-        name: np.concatenate([getattr(f, name) for f in picked]) if picked else np.zeros((0, *shape))
-        for name, shape in {"box": (4,), "landmarks": (6, 2), "score": (), "size_px": (), "sharpness": (),
-                            "quality": (), "embedding": (dim,)}.items()
+        name: np.concatenate([getattr(f, name) for f in picked]) if picked else np.zeros((0, *column_shape(name, dim)))
+        for name in FRAME_COLUMNS
     }
     counts = np.array([len(f) for f in picked], dtype=np.int64)
     time_s = np.repeat(sample_times_s[order], counts)
@@ -137,7 +127,6 @@ def assemble(video_id: str, identity: dict, sample_times_s, frames: "list[FrameF
     shot = shot_of(time_s, cuts_s)
     track = link_tracks(time_s, columns["box"], columns["embedding"], shot, **link_options)
     values = {"time_s": time_s, "face": face, "shot": shot, "track": track, **columns}
-    dtypes = {"time_s": np.float64, "face": np.int32, "shot": np.int32, "track": np.int32}
-    values = {name: np.asarray(values[name], dtype=dtypes.get(name, np.float32)) for name in COLUMNS}
+    values = {name: np.asarray(values[name], dtype=DTYPES[name]) for name in COLUMNS}
     return FaceTable(video_id=video_id, config=dict(identity), sample_times_s=sample_times_s[order], cuts_s=cuts_s,
                      frame_size=(int(frame_size[0]), int(frame_size[1])), **values)

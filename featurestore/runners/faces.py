@@ -17,12 +17,12 @@ import numpy as np
 
 from featurestore.faces.analyser import FrameFaces
 from featurestore.faces.config import FaceConfig
-from featurestore.faces.table import FaceTable
+from featurestore.faces.table import FRAME_COLUMNS, FaceTable
 from featurestore.faces.tracks import assemble
 from featurestore.video.shots import detect_cuts
 
 #: The arrays of a FrameFaces, as checkpoints store them ('faces_<field>', one row per face).
-FIELDS = ("box", "landmarks", "score", "size_px", "sharpness", "quality", "embedding")
+FIELDS = FRAME_COLUMNS
 
 
 @dataclass

@@ -34,15 +34,11 @@ import h5py
 import numpy as np
 
 from featurestore.errors import NotEmbedded, StoreCorrupt, StoreMismatch, command
-from featurestore.faces.table import COLUMNS, FaceTable
+from featurestore.faces.table import COLUMNS, DTYPES, KEY_COLUMNS, FaceTable, column_shape
 
 from .shards import FACES, READ_ERRORS, ShardDamaged, first_line, read_shard, write_shard
 
 FACES_FORMAT = 1
-
-#: The stored dtype of each column (little-endian): what a round trip gives back, bit for bit.
-DTYPES = {"time_s": "<f8", "face": "<i4", "box": "<f4", "landmarks": "<f4", "score": "<f4", "size_px": "<f4",
-          "sharpness": "<f4", "quality": "<f4", "shot": "<i4", "track": "<i4", "embedding": "<f4"}
 
 #: What each column's numbers mean, stored with the table for plain h5py readers.
 UNITS = {"time_s": "s (the video's clock)", "face": "index within the sample, by descending score",
@@ -57,8 +53,8 @@ def checked_columns(table: FaceTable) -> dict[str, np.ndarray]:
     n = len(table.time_s)
     arrays = {name: np.ascontiguousarray(getattr(table, name), dtype=DTYPES[name]) for name in COLUMNS}
     dim = arrays["embedding"].shape[1] if arrays["embedding"].ndim == 2 else -1
-    for name, shape in COLUMNS.items():
-        expected = (n, *(dim if s == "d" else s for s in shape))
+    for name in COLUMNS:
+        expected = (n, *column_shape(name, dim))
         if arrays[name].shape != expected:
             raise ValueError(f"face table of {table.video_id!r}: column {name} has shape {arrays[name].shape}, "
                              f"expected {expected}")
@@ -173,7 +169,7 @@ def faces_frame(tables: list[FaceTable]):
     import pandas as pd
 
     names = ["video", "time_s", "face"]
-    base = ["x", "y", "w", "h", "score", "size_px", "sharpness", "quality", "shot", "track"]
+    base = ["x", "y", "w", "h", *(name for name, shape in COLUMNS.items() if shape == () and name not in KEY_COLUMNS)]
     frames = []
     for t in tables:
         df = pd.DataFrame(t.embedding, columns=[f"e{i}" for i in range(t.embedding.shape[1])])
