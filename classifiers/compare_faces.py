@@ -49,7 +49,7 @@ class FaceComparison:
     `classes` are the actors; `threshold` the saved model's unknown threshold; `label_counts` how the labelled
     faces got their labels (`classifiers.data.face_assign.label_counts`, plus ``low_quality``); `held_out` the
     winner's held-out videos (`classifiers.selection.face_heldout.HeldOutFaces`); `familiarity` each whole held-out
-    video's face distance to its fold's training faces (`classifiers.chain.face_familiarity`).
+    video's face distance to its fold's training faces and the threshold from them (`classifiers.chain.face_familiarity`).
     """
 
     leaderboard: pd.DataFrame
@@ -77,7 +77,7 @@ class FaceComparison:
     context_s: float = 0.0
     stage_scores: list = field(default_factory=list)
     faces: bool = True
-    familiarity: dict = field(default_factory=dict)
+    familiarity: FaceFamiliarity | None = None
 
     @property
     def best_smoother(self):
@@ -197,7 +197,7 @@ def compare_face_models(
         choice={"model": f"{winner['model']}: {why}", "smoothing": winner["smoothing_choice"]},
         label_counts=dict(data.counts), min_quality=data.min_quality, face_config=dict(data.face_config),
         fold_models=winner["_fold_models"], fold_thresholds=winner["_thresholds"],
-        familiarity=held_out_face_distances(data, plan.folds),
+        familiarity=FaceFamiliarity.from_held_out(held_out_face_distances(data, plan.folds)),
     )
     with written_together(out_path, report_path) as (model_tmp, report_tmp):
         if model_tmp is not None:
@@ -292,5 +292,6 @@ def _final_model(result: FaceComparison, estimator, data: LabelledFaces, store, 
         fold_pipelines=list(result.fold_models), fold_thresholds=list(result.fold_thresholds),
         min_quality=data.min_quality, label_counts=dict(data.counts),
         reference=reference, familiarity=FaceFamiliarity.from_held_out(
-            result.familiarity, X=fold_reference(data, every, data.actors, MAX_DISTANCE).X if reference is None else None),
+            result.familiarity.held_out, X=None if reference is not None else fold_reference(
+                data, every, data.actors, MAX_DISTANCE).X),
     )
