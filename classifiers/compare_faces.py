@@ -49,7 +49,8 @@ class FaceComparison:
     `classes` are the actors; `threshold` the saved model's unknown threshold; `label_counts` how the labelled
     faces got their labels (`classifiers.data.face_assign.label_counts`, plus ``low_quality``); `held_out` the
     winner's held-out videos (`classifiers.selection.face_heldout.HeldOutFaces`); `familiarity` each whole held-out
-    video's face distance to its fold's training faces and the threshold from them (`classifiers.chain.face_familiarity`).
+    video's face distance to its fold's training faces, and the threshold from them
+    (`classifiers.chain.face_familiarity`).
     """
 
     leaderboard: pd.DataFrame

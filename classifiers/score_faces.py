@@ -191,9 +191,9 @@ def score_face_videos(
 def _warn_if_unlike(video, model) -> None:
     """One warning line for a video whose faces are further from the training faces than the held-out videos' were."""
     if video.unlike_training:
-        warnings.warn(f"{video.video_id}: unlike the training videos ({unlike_reason(video, model.familiarity.describe())}): "
-                      f"{FACES_UNLIKE}; label some of it and retrain with compare-models --faces", UnlikeTrainingWarning,
-                      stacklevel=3)
+        reason = unlike_reason(video, model.familiarity.describe())
+        warnings.warn(f"{video.video_id}: unlike the training videos ({reason}): {FACES_UNLIKE}; label some of it and "
+                      "retrain with compare-models --faces", UnlikeTrainingWarning, stacklevel=3)
 
 
 def training_store_of(model) -> Path:

@@ -4,8 +4,8 @@ A face model file is a skops archive like a frame model's (`classifiers.chain.mo
 a dict tagged ``format="screentime-model"`` and ``kind="faces"``: the fitted face classifier, the actors, the unknown
 threshold and smoothing, the small-face rule (absent: none), the open-set reference (training descriptors per actor
 and the distance; absent: no check), the familiarity record (held-out videos' face distances and the threshold
-beyond which a video is unlike the training videos, `classifiers.chain.face_familiarity`; absent: no check), the face config identity and the frame embedding config of the training store,
-the held-out errors behind the intervals and the fold models (CV+), CV scheme and scores, how the training faces got
+beyond which a video is unlike the training videos, `classifiers.chain.face_familiarity`; absent: no check), the
+face config identity and the frame embedding config of the training store, the held-out errors behind the intervals and the fold models (CV+), CV scheme and scores, how the training faces got
 their labels, library versions and creation time. `classifiers.chain.persist.load_model` refuses it (score it with
 ``score --faces``), and `load_face_model` refuses a frame model.
 """
