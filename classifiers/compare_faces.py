@@ -17,7 +17,9 @@ import pandas as pd
 from sklearn.base import clone
 
 from classifiers.chain.face_decide import SMOOTHINGS
+from classifiers.chain.face_familiarity import FaceFamiliarity, video_face_distance
 from classifiers.chain.face_model import FaceModel
+from classifiers.chain.face_open_set import MAX_DISTANCE
 from classifiers.chain.model import training_store_record
 from classifiers.chain.face_persist import save_face_model
 from classifiers.chain.intervals import DEFAULT_METHOD, METHODS, error_spread
@@ -46,7 +48,9 @@ class FaceComparison:
 
     `classes` are the actors; `threshold` the saved model's unknown threshold; `label_counts` how the labelled
     faces got their labels (`classifiers.data.face_assign.label_counts`, plus ``low_quality``); `held_out` the
-    winner's held-out videos (`classifiers.selection.face_heldout.HeldOutFaces`).
+    winner's held-out videos (`classifiers.selection.face_heldout.HeldOutFaces`); `familiarity` each whole held-out
+    video's face distance to its fold's training faces, and the threshold from them
+    (`classifiers.chain.face_familiarity`).
     """
 
     leaderboard: pd.DataFrame
@@ -74,6 +78,7 @@ class FaceComparison:
     context_s: float = 0.0
     stage_scores: list = field(default_factory=list)
     faces: bool = True
+    familiarity: FaceFamiliarity | None = None
 
     @property
     def best_smoother(self):
@@ -193,6 +198,7 @@ def compare_face_models(
         choice={"model": f"{winner['model']}: {why}", "smoothing": winner["smoothing_choice"]},
         label_counts=dict(data.counts), min_quality=data.min_quality, face_config=dict(data.face_config),
         fold_models=winner["_fold_models"], fold_thresholds=winner["_thresholds"],
+        familiarity=FaceFamiliarity.from_held_out(held_out_face_distances(data, plan.folds)),
     )
     with written_together(out_path, report_path) as (model_tmp, report_tmp):
         if model_tmp is not None:
@@ -238,6 +244,23 @@ def _score_model(name: str, outcome, plan: CVPlan, inner: list, data: LabelledFa
             "_held_out": chosen["_held_out"], "_thresholds": chosen["_thresholds"], "_fold_models": fold_models}
 
 
+def held_out_face_distances(data: LabelledFaces, folds) -> dict[str, float]:
+    """Each whole held-out video's face distance to its fold's training faces (`video_face_distance` against the
+    faces `fold_reference` keeps of the fold's training rows), by video; {} when no fold holds out a whole video."""
+    out = {}
+    for train, test in folds:
+        trained = set(np.unique(data.video_ids[train]).tolist())
+        whole = [v for v in np.unique(data.video_ids[test]).tolist() if v not in trained]
+        if not whole:
+            continue
+        reference = fold_reference(data, train, data.actors, MAX_DISTANCE).X
+        for video_id in whole:
+            d = video_face_distance(data.videos[video_id].table, reference)
+            if d is not None:
+                out[video_id] = max(out.get(video_id, 0.0), d)
+    return out
+
+
 def _training_store(store, video_ids) -> dict:
     """``{"training_store": ...}`` for the model's cv (score finds the store again), where the store has a path."""
     if getattr(store, "path", None) is None:
@@ -260,6 +283,7 @@ def _final_model(result: FaceComparison, estimator, data: LabelledFaces, store, 
     result.threshold, result.threshold_why = threshold, why
     result.choice["unknown threshold"] = why
     row = result.leaderboard.set_index("model").loc[result.best_name]
+    reference = fold_reference(data, every, data.actors, max_distance)
     return FaceModel(
         pipeline=runs[0]["model"], actors=list(data.actors), threshold=threshold, smoothing=result.smoothing,
         face_config=dict(data.face_config), embedding_config=dict(getattr(store, "config", {}) or {}),
@@ -268,5 +292,7 @@ def _final_model(result: FaceComparison, estimator, data: LabelledFaces, store, 
         training_videos=list(result.training_videos), interval=result.interval,
         fold_pipelines=list(result.fold_models), fold_thresholds=list(result.fold_thresholds),
         min_quality=data.min_quality, label_counts=dict(data.counts),
-        reference=fold_reference(data, every, data.actors, max_distance),
+        reference=reference, familiarity=FaceFamiliarity.from_held_out(
+            result.familiarity.held_out, X=None if reference is not None else fold_reference(
+                data, every, data.actors, MAX_DISTANCE).X),
     )

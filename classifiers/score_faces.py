@@ -9,6 +9,7 @@ model and faces always match. Faces stored under another face config are refused
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -16,9 +17,10 @@ from typing import Callable
 from classifiers.chain.face_persist import check_face_config, load_face_model
 from classifiers.chain.intervals import INTERVAL_LEVEL, claimed_level, interval_note, method_of
 from classifiers.chain.timeline import total_screen_time
+from classifiers.output.notes import FACES_UNLIKE, unlike_reason
 from classifiers.output.score_files import check_outputs
+from featurestore.errors import InvalidParameter, TrainingStoreMissing, UnlikeTrainingWarning
 from featurestore.outputs import CallFiles
-from featurestore.errors import InvalidParameter, TrainingStoreMissing
 
 #: The cross-validation scores of a face model that results and reports show.
 CV_SCORES = ("macro_f1", "balanced_accuracy", "log_loss", "screen_time_error_pct", "worst_error_pct_of_video",
@@ -103,7 +105,10 @@ def score_face_videos(
     -------
     FaceScoreResult
         ``videos`` are `classifiers.chain.face_time.FaceScreenTime` (multi-label: actors share the screen);
-        ``model_info`` has ``"faces"``: the face config, unknown threshold and smoothing.
+        ``model_info`` has ``"faces"``: the face config, unknown threshold and smoothing; and ``"unlike_training"``
+        (`FaceFamiliarity.describe`; None for a model saved without it). A video whose faces are further from the
+        training faces than the held-out videos' were is ``unlike_training`` and warned about
+        (`UnlikeTrainingWarning`, `classifiers.chain.face_familiarity`).
 
     Raises
     ------
@@ -157,6 +162,7 @@ def score_face_videos(
         videos.append(model.predict_video(table, duration_s=float(info["duration_s"]),
                                           sample_fps=float(info["sample_fps"]), video_id=video_id,
                                           interval_level=interval_level))
+        _warn_if_unlike(videos[-1], model)
     claimed = claimed_level(model.interval, interval_level)
     used = model.interval_in_use  # a cv-plus model without its fold models scores by conformal: say that one
     model_info = {
@@ -168,7 +174,8 @@ def score_face_videos(
         "scores": {k: float(model.scores[k]) for k in CV_SCORES if isinstance(model.scores.get(k), (int, float))},
         "intervals": ({"method": method_of(used), "n_videos": int(model.interval.get("n_videos", 0)),
                        "level_asked": interval_level, "level_claimed": claimed} if model.interval else None),
-        "unlike_training": None, "multi_label": True, "thresholds": {a: model.threshold for a in model.actors},
+        "unlike_training": None if model.familiarity is None else model.familiarity.describe(),
+        "multi_label": True, "thresholds": {a: model.threshold for a in model.actors},
         "none_label": "no actor",
         "faces": {"face_config": dict(model.face_config), "unknown_threshold": model.threshold,
                   "max_distance": None if model.reference is None else model.reference.max_distance,
@@ -179,6 +186,14 @@ def score_face_videos(
                        interval_level=interval_level if claimed is None else claimed,
                        interval_note=interval_note(used, interval_level), video_info=video_info,
                        store_path=Path(store_path) if store_path is not None else None, inputs=inputs)
+
+
+def _warn_if_unlike(video, model) -> None:
+    """One warning line for a video whose faces are further from the training faces than the held-out videos' were."""
+    if video.unlike_training:
+        reason = unlike_reason(video, model.familiarity.describe())
+        warnings.warn(f"{video.video_id}: unlike the training videos ({reason}): {FACES_UNLIKE}; label some of it and "
+                      "retrain with compare-models --faces", UnlikeTrainingWarning, stacklevel=3)
 
 
 def training_store_of(model) -> Path:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .face_decide import SMALL_FACE_MIN_P, SMALL_FACE_PX, SMOOTHINGS, actor_columns, decide, face_thresholds, smooth
+from .face_familiarity import FaceFamiliarity, video_face_distance
 from .face_open_set import FaceReference
 from .face_time import FaceScreenTime, sample_of_faces, summarize_faces
 from .intervals import INTERVAL_LEVEL, claimed_level, in_use, method_of, screen_time_interval
@@ -55,6 +56,10 @@ class FaceModel:
         (height px, probability): a face under that height is named only at that probability or more (or the
         threshold, if higher; `classifiers.chain.face_decide.face_thresholds`). None: no such rule (model files
         saved before it load so).
+    familiarity : FaceFamiliarity, optional
+        The held-out videos' distances to their fold's training faces and the threshold beyond which a video is
+        unlike the training videos (`classifiers.chain.face_familiarity`); None: no such check (model files saved
+        before it load so).
     """
 
     pipeline: object
@@ -77,6 +82,7 @@ class FaceModel:
     label_counts: dict = field(default_factory=dict)
     reference: FaceReference | None = field(default=None, repr=False)
     small_face: tuple[float, float] | None = (SMALL_FACE_PX, SMALL_FACE_MIN_P)
+    familiarity: FaceFamiliarity | None = field(default=None, repr=False)
 
     def __post_init__(self):
         if self.smoothing not in SMOOTHINGS:
@@ -115,6 +121,13 @@ class FaceModel:
         thresholds = face_thresholds(self.threshold if threshold is None else threshold, table.size_px, self.small_face)
         return decide(p_actor, p_unknown, sample, thresholds, admissible), p_actor
 
+    def training_distance(self, table) -> float | None:
+        """Median distance of `table`'s good faces to the nearest training face (`classifiers.chain.face_familiarity`);
+        None without a good face, or for a model that keeps no training faces."""
+        own = None if self.familiarity is None else self.familiarity.X
+        reference = own if own is not None else (None if self.reference is None else self.reference.X)
+        return video_face_distance(table, reference)
+
     @property
     def interval_in_use(self) -> dict:
         """The held-out errors as `predict_video` turns them into intervals: `interval`, except that a ``cv-plus``
@@ -144,7 +157,8 @@ class FaceModel:
         -------
         FaceScreenTime
             Per actor: seconds seen, share, segments, appearances, ``screen_time_interval_s``; ``tracked_s``,
-            ``unknown_s``, ``together_s``, ``none_s``; every face and whose it is (``faces``).
+            ``unknown_s``, ``together_s``, ``none_s``; every face and whose it is (``faces``); ``training_distance``
+            and ``unlike_training`` (`training_distance`, against `familiarity`; None when the model cannot tell).
         """
         t = np.asarray(table.sample_times_s, dtype=np.float64)
         if sample_fps is None:
@@ -164,5 +178,8 @@ class FaceModel:
                                                             interval_level, min_half_width_s=1.0 / sample_fps,
                                                             fold_screen_time_s=folds or None)
         claimed = claimed_level(self.interval, interval_level)
+        if self.familiarity is not None:
+            video.training_distance = self.training_distance(table)
+            video.unlike_training = self.familiarity.is_unlike(video.training_distance)
         video.interval_level = float(interval_level if claimed is None else claimed)
         return video

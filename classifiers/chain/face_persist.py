@@ -3,8 +3,9 @@
 A face model file is a skops archive like a frame model's (`classifiers.chain.modelfile`: loading cannot run code),
 a dict tagged ``format="screentime-model"`` and ``kind="faces"``: the fitted face classifier, the actors, the unknown
 threshold and smoothing, the small-face rule (absent: none), the open-set reference (training descriptors per actor
-and the distance; absent: no check), the face config identity and the frame embedding config of the training store,
-the held-out errors behind the intervals and the fold models (CV+), CV scheme and scores, how the training faces got
+and the distance; absent: no check), the familiarity record (held-out videos' face distances and the threshold
+beyond which a video is unlike the training videos, `classifiers.chain.face_familiarity`; absent: no check), the
+face config identity and the frame embedding config of the training store, the held-out errors behind the intervals and the fold models (CV+), CV scheme and scores, how the training faces got
 their labels, library versions and creation time. `classifiers.chain.persist.load_model` refuses it (score it with
 ``score --faces``), and `load_face_model` refuses a frame model.
 """
@@ -20,6 +21,7 @@ import numpy as np
 from featurestore.errors import ModelFileRefused, StoreMismatch, command, quoted
 from featurestore.provenance import library_versions
 
+from .face_familiarity import FaceFamiliarity
 from .face_model import FaceModel
 from .face_open_set import FaceReference
 from .modelfile import dump_model_file, load_model_file
@@ -42,6 +44,8 @@ def save_face_model(path: str | Path, model: FaceModel) -> Path:
     if model.reference is not None:
         payload["reference"] = {"X": model.reference.X, "actor": model.reference.actor,
                                 "max_distance": float(model.reference.max_distance)}
+    if model.familiarity is not None:
+        payload["familiarity"] = model.familiarity.to_dict()
     if model.small_face is not None:
         payload["small_face"] = [float(x) for x in model.small_face]
     if model.fold_pipelines:
@@ -87,6 +91,7 @@ def load_face_model(path: str | Path, payload: dict | None = None) -> FaceModel:
             fold_thresholds=[float(x) for x in payload.get("fold_thresholds", [])],
             min_quality=float(payload.get("min_quality", 0.0)), label_counts=dict(payload.get("label_counts", {})),
             reference=_reference(payload.get("reference")), small_face=_small_face(payload.get("small_face")),
+            familiarity=_familiarity(payload.get("familiarity")),
         )
     except (KeyError, TypeError, ValueError) as err:
         raise ModelFileRefused(f"model file {path} is a screentime face model with missing or broken fields ({err}); "
@@ -103,6 +108,11 @@ def _small_face(fields) -> tuple[float, float] | None:
     if not (px >= 0 and 0 <= p <= 1):
         raise ValueError(f"small_face: {px} px, {p} is not a height and a probability")
     return px, p
+
+
+def _familiarity(fields) -> FaceFamiliarity | None:
+    """The familiarity record of a payload (None: a model saved before it, which cannot tell unlike videos)."""
+    return None if fields is None else FaceFamiliarity.from_dict(dict(fields))
 
 
 def _reference(fields) -> FaceReference | None:

@@ -8,6 +8,9 @@ from classifiers.chain.timeline import VideoScreenTime
 
 #: What a flagged video's outputs say, in a few words (the report and the warning say what to do next).
 UNLIKE = "unlike the training videos: its screen time may be far off"
+#: Why a face model flags a video, in plain words (the warning, the console and the report say it; issue 24).
+FACES_UNLIKE = ("its faces are further from the labelled faces than any held-out video was: the error bars may be "
+                "too narrow")
 
 
 def unlike_note(video: VideoScreenTime) -> str | None:
@@ -18,7 +21,15 @@ def unlike_note(video: VideoScreenTime) -> str | None:
 
 def unlike_reason(video: VideoScreenTime, reference: dict | None) -> str:
     """Why a flagged video is unlike the training videos, in the features that flagged it (a few words), from the
-    model's `TrainingReference.describe()`; '' when nothing flagged it."""
+    model's `TrainingReference.describe()` (or a face model's `FaceFamiliarity.describe()`); '' when nothing
+    flagged it."""
+    if (reference or {}).get("faces"):
+        distance, threshold = video.training_distance, reference.get("threshold")
+        if distance is None or threshold is None or distance <= threshold:
+            return ""
+        furthest = max(reference.get("held_out", {}).values(), default=float("nan"))
+        return (f"its faces are {distance:.2f} from the labelled faces, held-out videos at most {furthest:.2f}, "
+                f"threshold {threshold:.2f}")
     parts = []
     for what, distance, ref in (("its samples are", video.training_distance, reference),
                                 ("its frames as embedded (before the per-video stages) are", video.raw_training_distance,

@@ -23,7 +23,7 @@ from classifiers.chain.timeline import VideoScreenTime
 from featurestore.errors import SourceVideoMoved
 
 from .face_report import add_face_context
-from .notes import likely_range_words, unlike_reason
+from .notes import FACES_UNLIKE, likely_range_words, unlike_reason
 from .thumbnails import VideoThumbnails, plan_thumbnails, video_thumbnails
 
 TEMPLATE = "report.html.j2"
@@ -73,23 +73,26 @@ def script_source(script: str) -> str:
 def page_warnings(result, thumbs: list[VideoThumbnails]) -> list[str]:
     """Everything a reader must not miss, one sentence each: weights, intervals, unlike videos, missing frames."""
     out = []
-    faces = bool(result.model_info.get("faces"))  # a face model (issue 24) uses no VGG16 and keeps no training samples
+    faces = bool(result.model_info.get("faces"))  # a face model (issue 24) uses no VGG16; it keeps training faces
     weights = str(result.model_info.get("embedding_config", {}).get("weights", ""))
     if weights.startswith("random") and not faces:
         out.append("VGG16 ran with random weights (not pretrained): the features, and so the screen times, are less "
                    "reliable than with the ImageNet weights.")
     if not result.interval_note or result.interval_note.startswith("no interval"):
         out.append(f"No error bars: {result.interval_note or 'the model gives none'}.")
-    if not faces and result.model_info.get("unlike_training") is None:
-        out.append("This model file keeps no record of its training samples (saved before this check existed), so "
-                   "nothing says whether a video is unlike the training videos; retrain it with compare-models.")
-    elif not faces and result.model_info["unlike_training"].get("threshold") is None:
+    retrain = "compare-models --faces" if faces else "compare-models"
+    if result.model_info.get("unlike_training") is None:
+        out.append(f"This model file keeps no record of its training {'faces' if faces else 'samples'} (saved before "
+                   f"this check existed), so nothing says whether a video is unlike the training videos; retrain it "
+                   f"with {retrain}.")
+    elif result.model_info["unlike_training"].get("threshold") is None:
         out.append("Cross-validation held out no whole video, so nothing says whether a video is unlike the training "
                    "videos; label at least two videos.")
     for video, t in zip(result.videos, thumbs):
         if video.unlike_training:
-            out.append(f"{video.video_id} is unlike the training videos: its screen time may be far off; label some of "
-                       "it (suggest-labels) and retrain.")
+            out.append(f"{video.video_id} is unlike the training videos: "
+                       f"{FACES_UNLIKE if faces else 'its screen time may be far off'}; label some of it"
+                       f"{'' if faces else ' (suggest-labels)'} and retrain.")
         if t.note.startswith("no thumbnails"):
             out.append(f"{video.video_id}: {t.note}.")
     return out
@@ -225,7 +228,9 @@ def model_about(result) -> list[dict]:
                  "details": f"{smoothing.get('method')}{f' {window:g} s' if window else ''}"})
     unlike = m.get("unlike_training")
     rows.append({"what": "unlike the training videos?", "words": (
-        "a video is flagged when it is further from the training videos than any video held out in cross-validation was"
+        ("a video is flagged when its faces are further from the labelled faces than any video held out in "
+         "cross-validation was" if unlike.get("faces") else
+         "a video is flagged when it is further from the training videos than any video held out in cross-validation was")
         if unlike and unlike.get("threshold") is not None else "not checked"),
         "details": "" if not unlike or unlike.get("threshold") is None else (
             f"distance beyond {unlike['threshold']:.2f} ({unlike['margin']} × the furthest of {len(unlike['held_out'])} "
