@@ -140,7 +140,6 @@ def match(found_boxes: np.ndarray, truth_boxes: np.ndarray, min_iou: float = 0.4
 
 
 def _iou(a, b) -> float:
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+    from featurestore.faces.boxes import box_iou
+
+    return float(box_iou(a, b)[0, 0])

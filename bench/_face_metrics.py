@@ -171,9 +171,7 @@ def _extras_per_sample(p: Predicted, on_screen: list, cast) -> tuple[int, int]:
 
 
 def iou(a, b) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return float(inter / union) if union > 0 else 0.0
+    """Intersection over union of two (x, y, w, h) boxes (`featurestore.faces.boxes.box_iou`)."""
+    from featurestore.faces.boxes import box_iou
+
+    return float(box_iou(a, b)[0, 0])

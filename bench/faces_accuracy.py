@@ -86,8 +86,10 @@ def run_faces(train, test, labels: Path, work: Path, args) -> list[Predicted]:
                               multi_label=True, none_label=NONE_LABEL, n_jobs=args.jobs, faces=True)
     import warnings
 
+    from featurestore.errors import UnlikeTrainingWarning
+
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # counted below, not printed per video
+        warnings.filterwarnings("ignore", category=UnlikeTrainingWarning)  # counted below, not printed per video
         scored = screentime.score([v.path for v in test], model=model, store=store, faces=True)
     flags = [v.unlike_training for v in scored.videos]
     args.notes["faces"] = {"unlike_training": sum(bool(f) for f in flags), "n_test": len(flags),

@@ -153,7 +153,7 @@ def score_face_videos(
         store = store if store is not None else _open_store(None, store_path)
     videos, video_info = [], {}
     for video_id in dict.fromkeys(ids):
-        table = tables.get(video_id)
+        table = tables.pop(video_id, None)  # no longer held once scored
         if table is None:  # embedded by this call
             table = store.faces(video_id)
             check_face_config(model, table, store_name=store_name)

@@ -131,3 +131,21 @@ def test_a_model_without_the_open_set_check_keeps_its_own_training_faces(trained
     assert model.reference is None and model.familiarity.X is not None and model.familiarity.X.shape[1] == 128
     _, doc, caught = score(tmp_path / "m.skops", store, [familiar.video_id, strange.video_id])
     assert [v["unlike_training"] for v in doc["videos"]] == [False, True] and len(caught) == 1
+
+
+def test_a_model_file_whose_kept_faces_are_not_its_descriptors_width_is_refused_in_one_line(trained, tmp_path):
+    from featurestore.errors import ModelFileRefused
+
+    d, store, _, _, _ = trained
+    compare_face_models(store, d / "labels.csv", out_path=tmp_path / "m.skops", models=["logreg"], n_splits=2, n_jobs=1,
+                        max_distance=None)
+    payload = load_model_file(tmp_path / "m.skops")
+    payload["familiarity"]["X"] = payload["familiarity"]["X"][:, :64]  # an edited file
+    payload["familiarity"]["margin"] = 2.0
+    dump_model_file(payload, tmp_path / "edited.skops")
+    with pytest.raises(ModelFileRefused, match=r"familiarity: 64-d faces for a classifier of 128-d descriptors") as err:
+        load_face_model(tmp_path / "edited.skops")
+    assert "\n" not in str(err.value)
+    del payload["familiarity"]["X"]
+    dump_model_file(payload, tmp_path / "margin.skops")
+    assert load_face_model(tmp_path / "margin.skops").familiarity.describe()["margin"] == 2.0  # as saved

@@ -172,6 +172,21 @@ def test_a_utf16_labels_file_with_a_bom_names_the_faces_as_its_utf8_copy(tmp_pat
     assert labels_of(load_labelled_faces(store, utf16)) == labels_of(load_labelled_faces(store, utf8))
 
 
+def test_track_names_read_as_frames_labels_are_semicolons_and_an_unreadable_record_in_one_line(tmp_path):
+    """A track-names file goes through the one CSV record reader (`classifiers.data.csv_records`): a spreadsheet's
+    ';' file names the same faces, and a record csv cannot read (a cell over its 128 KiB limit) is one line naming
+    the file and the line."""
+    faces = [Face(0, ALICE, 0), Face(1, ALICE, 0), Face(2, BOB, 2), Face(3, BOB, 3)]
+    store = hand_store(face_table("v.mp4", 4, faces))
+    commas = write_csv(tmp_path / "names.csv", "video,track,label", ["v.mp4,0,alice", "v.mp4,2,bob"])
+    semis = write_csv(tmp_path / "names_semi.csv", "video;track;label", ["v.mp4;0;alice", "v.mp4;2;bob"])
+    assert labels_of(load_labelled_faces(store, semis)) == labels_of(load_labelled_faces(store, commas))
+    broken = write_csv(tmp_path / "broken.csv", "video,track,label", ["v.mp4,0,alice", 'v.mp4,2,"' + "b" * 140_000 + '"'])
+    with pytest.raises(LabelsInvalid, match=r"broken.csv line 3: not a readable CSV record") as err:
+        load_labelled_faces(store, broken)
+    assert "\n" not in str(err.value)
+
+
 def test_a_face_labels_file_over_the_size_limit_is_refused_as_a_frame_one_is(tmp_path, monkeypatch):
     from classifiers.data import labels as labels_module
 

@@ -326,6 +326,17 @@ def test_compare_models_with_faces_takes_a_mapping_of_estimators_as_frames_do(tr
     assert set(score_face_videos([test[0].video_id], model_path=tmp_path / "m.skops", store=store).classes) == set(model.actors)
 
 
+def test_an_empty_mapping_of_estimators_is_refused_in_one_line_for_faces_and_frames(trained, tmp_path):
+    from featurestore.errors import InvalidParameter
+
+    d, _, store, _, _, _ = trained
+    for faces in (True, False):
+        with pytest.raises(InvalidParameter, match="models: an empty mapping names no model"):
+            compare_models(store, d / "labels.csv", out_path=tmp_path / "m.skops", faces=faces, n_splits=3, n_jobs=1,
+                           models={})
+    assert not (tmp_path / "m.skops").exists()
+
+
 def test_score_faces_reads_each_stored_face_table_once(trained, tmp_path, monkeypatch):
     """score --faces checks the stored faces against the model's face config and scores them from one read (each
     read verifies the table's checksums: a second one costs as much again)."""

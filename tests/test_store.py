@@ -167,3 +167,20 @@ def test_an_unchanged_index_is_not_reopened_and_every_cached_read_follows_a_new_
     b.put("two.mp4", **put)  # another object's revision: a's cached faces and links both follow it
     assert a.index.read_faces() == (None, set())
     assert a.video_ids() == ["one.mp4", "two.mp4"]
+
+
+def test_an_index_rewritten_in_place_by_another_program_is_read_again(tmp_path):
+    import shutil
+
+    config = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": 4}
+    a = FeatureStore(tmp_path / "f.h5", mode="a", config=config)
+    t = np.arange(3.0)
+    put = dict(requested_s=t, actual_s=t, features=np.zeros((3, 4), np.float32),
+               info={"sample_fps": 1.0, "duration_s": 3.0, "fingerprint": "x"})
+    a.put("one.mp4", **put)
+    shutil.copyfile(tmp_path / "f.h5", tmp_path / "backup.h5")
+    a.put("two.mp4", **put)
+    assert a.video_ids() == ["one.mp4", "two.mp4"]
+    shutil.copyfile(tmp_path / "backup.h5", tmp_path / "f.h5")  # the same inode, other bytes
+    assert a.video_ids() == FeatureStore(tmp_path / "f.h5").video_ids() == ["one.mp4"]
+

@@ -1,11 +1,11 @@
 """How far a video's faces are from the labelled faces a face model was trained on (issues 18, 24).
 
 A face model's error bars come from the videos cross-validation held out. A new video whose faces are unlike any
-of those (other photos of the actors, other people, other light) can be off by more than they say: measured on
-composed footage (bench/faces_accuracy.py), held-out training videos sat 0.23-0.42 from their fold's training
-faces and new videos of the same actors 0.39-0.48, where 80% intervals covered 14 of 24 truths. So, as for frame
-models (`classifiers.chain.familiarity`), the model says when a video is further from its training faces than the
-held-out videos were.
+of those (other people, other light) can be off by more than they say. So, as for frame models
+(`classifiers.chain.familiarity`), the model says when a video is further from its training faces than the
+held-out videos were. It tells other people; it does not tell new photos of the same actors: on composed footage
+(bench/faces_accuracy.py, seeds 0-2) held-out training videos sat 0.24-0.49 from their fold's training faces and new
+videos of the same actors 0.40-0.48, and none was flagged, though on one seed 80% intervals covered 14 of 24 truths.
 
 - A video's distance: the median, over its good faces (quality at least `MIN_QUALITY`; at most
   `MAX_SCORED_FACES`, spread evenly), of the Euclidean distance of the descriptor to the nearest reference face of
@@ -30,11 +30,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from featurestore.faces.quality import GOOD_QUALITY
+
 from .familiarity import MARGIN
 
-#: Faces below this quality (FaceTable.quality, 0-1) are left out of a video's distance; clustering's gate too
-#: (`classifiers.clusters.faces`, where it is measured).
-MIN_QUALITY = 0.3
+#: Faces below this quality (FaceTable.quality, 0-1) are left out of a video's distance: a good face, as clustering
+#: gates them (`featurestore.faces.quality.GOOD_QUALITY`, measured there).
+MIN_QUALITY = GOOD_QUALITY
 #: Good faces of a video the distance is computed from (spread evenly over the video).
 MAX_SCORED_FACES = 2000
 #: Nor is a video unlike the training videos below this distance (half dlib's 0.6 same-person rule).
@@ -88,11 +90,15 @@ class FaceFamiliarity:
         Each whole held-out video's distance to its fold's training faces.
     X : ndarray of shape (m, d), float32, or None
         The reference faces, kept only when the model has no open-set reference (`FaceModel.reference`) to share.
+    margin, min_quality : float
+        The margin the threshold was set with, and the quality a face needs to count (as saved with the model).
     """
 
     threshold: float | None = None
     held_out: dict = field(default_factory=dict)
     X: np.ndarray | None = field(default=None, repr=False)
+    margin: float = MARGIN
+    min_quality: float = MIN_QUALITY
 
     @classmethod
     def from_held_out(cls, held_out: dict[str, float], X: np.ndarray | None = None) -> "FaceFamiliarity":
@@ -111,7 +117,7 @@ class FaceFamiliarity:
         """What a model file keeps: floats, strings and lists (and the reference faces when kept here)."""
         d = {"threshold": None if self.threshold is None else float(self.threshold),
              "videos": list(self.held_out), "held_out": [float(v) for v in self.held_out.values()],
-             "margin": float(MARGIN), "min_quality": float(MIN_QUALITY)}
+             "margin": float(self.margin), "min_quality": float(self.min_quality)}
         if self.X is not None:
             d["X"] = np.asarray(self.X, dtype=np.float32)
         return d
@@ -127,11 +133,12 @@ class FaceFamiliarity:
             if X.ndim != 2:
                 raise ValueError("familiarity: reference faces are not a matrix")
         return cls(None if d.get("threshold") is None else float(d["threshold"]),
-                   {str(v): float(x) for v, x in zip(videos, distances)}, X)
+                   {str(v): float(x) for v, x in zip(videos, distances)}, X,
+                   float(d.get("margin", MARGIN)), float(d.get("min_quality", MIN_QUALITY)))
 
     def describe(self) -> dict:
         """JSON-able summary for result files, in the shape of frame models' (`TrainingReference.describe`):
         the threshold, the held-out distances, the margin; ``faces`` says the distances are between faces."""
         return {"threshold": None if self.threshold is None else round(self.threshold, 4),
-                "held_out": {k: round(v, 4) for k, v in self.held_out.items()}, "margin": MARGIN, "faces": True,
-                "method": f"median distance of the faces (quality >= {MIN_QUALITY:g}) to the nearest training face"}
+                "held_out": {k: round(v, 4) for k, v in self.held_out.items()}, "margin": self.margin, "faces": True,
+                "method": f"median distance of the faces (quality >= {self.min_quality:g}) to the nearest training face"}

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .face_decide import SMALL_FACE_MIN_P, SMALL_FACE_PX, SMOOTHINGS, actor_columns, decide, face_thresholds, smooth
-from .face_familiarity import FaceFamiliarity, video_face_distance
+from .face_familiarity import MIN_QUALITY, FaceFamiliarity, video_face_distance
 from .face_open_set import FaceReference
 from .face_time import FaceScreenTime, sample_of_faces, summarize_faces
 from .intervals import INTERVAL_LEVEL, claimed_level, in_use, method_of, screen_time_interval
@@ -126,7 +126,7 @@ class FaceModel:
         None without a good face, or for a model that keeps no training faces."""
         own = None if self.familiarity is None else self.familiarity.X
         reference = own if own is not None else (None if self.reference is None else self.reference.X)
-        return video_face_distance(table, reference)
+        return video_face_distance(table, reference, self.familiarity.min_quality if self.familiarity else MIN_QUALITY)
 
     @property
     def interval_in_use(self) -> dict:

@@ -5,8 +5,9 @@ a dict tagged ``format="screentime-model"`` and ``kind="faces"``: the fitted fac
 threshold and smoothing, the small-face rule (absent: none), the open-set reference (training descriptors per actor
 and the distance; absent: no check), the familiarity record (held-out videos' face distances and the threshold
 beyond which a video is unlike the training videos, `classifiers.chain.face_familiarity`; absent: no check), the
-face config identity and the frame embedding config of the training store, the held-out errors behind the intervals and the fold models (CV+), CV scheme and scores, how the training faces got
-their labels, library versions and creation time. `classifiers.chain.persist.load_model` refuses it (score it with
+face config identity and the frame embedding config of the training store, the held-out errors behind the
+intervals and the fold models (CV+), CV scheme and scores, how the training faces got their labels, library
+versions and creation time. `classifiers.chain.persist.load_model` refuses it (score it with
 ``score --faces``), and `load_face_model` refuses a frame model.
 """
 
@@ -93,6 +94,7 @@ def load_face_model(path: str | Path, payload: dict | None = None) -> FaceModel:
             reference=_reference(payload.get("reference")), small_face=_small_face(payload.get("small_face")),
             familiarity=_familiarity(payload.get("familiarity")),
         )
+        _check_widths(model)
     except (KeyError, TypeError, ValueError) as err:
         raise ModelFileRefused(f"model file {path} is a screentime face model with missing or broken fields ({err}); "
                                "retrain it with compare-models --faces") from None
@@ -113,6 +115,15 @@ def _small_face(fields) -> tuple[float, float] | None:
 def _familiarity(fields) -> FaceFamiliarity | None:
     """The familiarity record of a payload (None: a model saved before it, which cannot tell unlike videos)."""
     return None if fields is None else FaceFamiliarity.from_dict(dict(fields))
+
+
+def _check_widths(model: FaceModel) -> None:
+    """ValueError when the faces a model file keeps are not as wide as the descriptors its classifier takes."""
+    width = getattr(model.pipeline, "n_features_in_", None)
+    for what, X in (("reference", None if model.reference is None else model.reference.X),
+                    ("familiarity", None if model.familiarity is None else model.familiarity.X)):
+        if width is not None and X is not None and len(X) and X.shape[1] != width:
+            raise ValueError(f"{what}: {X.shape[1]}-d faces for a classifier of {width}-d descriptors")
 
 
 def _reference(fields) -> FaceReference | None:

@@ -12,13 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from classifiers.chain.face_familiarity import MIN_QUALITY
+from featurestore.faces.quality import GOOD_QUALITY as MIN_QUALITY
 
-#: Faces below this quality (FaceTable.quality, 0-1) or height go to the blurred / small bin unless their track has a
-#: good face. Measured on composed footage of real faces (bench/cluster_footage.py, docs/cluster.md): at 0.3 the
-#: clusters stayed 99.7-100% pure and 7-8 names covered 90% of the cast's faces; at 0.4 the bin held over 10% of
-#: them. Under 24 px a face's descriptor is 0.42 from the same face sharp (docs/faces.md). `MIN_QUALITY` lives in
-#: `classifiers.chain.face_familiarity`, which scores a video's good faces by the same gate.
+#: Faces below `MIN_QUALITY` (FaceTable.quality, 0-1: `featurestore.faces.quality.GOOD_QUALITY`, measured there) or
+#: this height go to the blurred / small bin unless their track has a good face. Under 24 px a face's descriptor is
+#: 0.42 from the same face sharp (docs/faces.md).
 MIN_SIZE_PX = 24.0
 
 

@@ -30,7 +30,7 @@ from classifiers.chain.face_decide import UNKNOWN
 from featurestore.errors import LabelsInvalid
 from featurestore.faces.boxes import box_iou
 
-from .csv_records import by_column
+from .csv_records import by_column, csv_records, delimiter
 from .cvat import parse_cvat
 from .face_labels import FaceGrids, VideoFaceLabels, check_actor_names
 from .label_studio import FIRST_FRAME, video_name
@@ -50,7 +50,7 @@ def box_kind(text: str) -> str | None:
         return "cvat-boxes"
     if head not in "[{<":
         first = next((line for line in text.splitlines() if line.strip()), "")
-        cells = [c.strip().lower() for c in next(csv.reader([first]))] if first else []
+        cells = [c.strip().lower() for c in next(csv.reader([first], delimiter=delimiter(text)))] if first else []
         if "track" in cells and "label" in cells:
             return "track-names"
     return None
@@ -220,7 +220,7 @@ def _cvat_box(shapes: list, frame: int) -> np.ndarray | None:
 
 def _named_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, VideoFaceLabels]:
     """A CSV video,track,label: each named track's faces, and the samples whose every face is named."""
-    lines = [(n, cells) for n, cells in enumerate(csv.reader(text.splitlines()), start=1) if any(c.strip() for c in cells)]
+    lines = csv_records(name, text)
     header = [c.strip().lower() for c in lines[0][1]]
     missing = [c for c in ("video", "track", "label") if c not in header]
     if missing:

@@ -28,6 +28,8 @@ def parse_context(context_s) -> float | str:
 def check_models(models):
     """The registry names asked for (a comma-separated string or a sequence), a mapping of estimators as given,
     or None for all; InvalidParameter for unknown names or none at all."""
+    if isinstance(models, Mapping) and not models:
+        raise InvalidParameter("models", "an empty mapping names no model; give at least one name: estimator")
     if models is None or isinstance(models, Mapping):
         return models
     names = [m.strip() for m in (models.split(",") if isinstance(models, str) else models) if m.strip()]

@@ -54,13 +54,15 @@ class StoreIndex:
         """`read(f)` on the open index, or what it gave for this state of the file. The index is only ever replaced
         whole (renamed over), and on POSIX the file last read is held open, which keeps its inode from being reused:
         while the path names that inode, with its size and mtime, nothing is read again and the file is not even
-        opened as HDF5 (a copy opened the index 32 times, now 4). Elsewhere every write gives the index a new random
+        opened as HDF5 (a copy of a video into a store of one opened it 32 times, now 6). Elsewhere every write gives the index a new random
         `revision`, and each revision is read once (an index without one is read every time)."""
         if self._unchanged():
-            if what not in self._read:
+            hit = self._read.get(what)
+            if hit is None:
                 with self.open() as f:
-                    self._read[what] = ("", read(f))
-            return self._read[what][1]
+                    hit = ("", read(f))
+                self._read[what] = hit
+            return hit[1]
         held = _hold(self.path)
         if held is not None:
             self._read.clear()
@@ -78,16 +80,16 @@ class StoreIndex:
         return value
 
     def _unchanged(self) -> bool:
-        """Whether the path still names the file last read, as it was, without opening it as HDF5. The index is only
-        ever replaced whole, and the file held keeps its inode from being reused: the same inode (and size and mtime)
-        is the same file as read."""
+        """Whether the path still names the file last read, as it was then (device, inode, size, mtime and ctime
+        recorded when it was opened), without opening it as HDF5. screentime only ever replaces the index whole, and
+        the file held keeps its inode from being reused; a rewrite in place by another program changes its size or
+        times (unseen only within one tick of the clock the file system stamps times with, at the same size)."""
         if self._held is None:
             return False
         try:
-            a, b = os.fstat(self._held.fileno()), os.stat(self.path)
-        except (OSError, ValueError):
+            return _signature(os.stat(self.path)) == self._held.signature
+        except OSError:
             return False
-        return (a.st_dev, a.st_ino, a.st_size, a.st_mtime_ns) == (b.st_dev, b.st_ino, b.st_size, b.st_mtime_ns)
 
     def __getstate__(self) -> dict:  # a store object sent to a worker process reads its index anew
         return {**self.__dict__, "_read": {}, "_held": None}
@@ -216,26 +218,32 @@ class StoreIndex:
 
 
 def _hold(path: Path) -> _Held | None:
-    """The file at `path` held open (None off POSIX, where an open file cannot be renamed over, or if it cannot be
-    opened: then every read opens the index)."""
+    """The file at `path` held open, with its signature then (None off POSIX, where an open file cannot be renamed
+    over, or if it cannot be opened: then every read opens the index)."""
     if os.name != "posix":
         return None
     try:
-        return _Held(os.open(path, os.O_RDONLY))
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return None
+    held = _Held(fd)
+    try:
+        held.signature = _signature(os.fstat(fd))
+    except OSError:
+        held.close()
+        return None
+    return held
+
+
+def _signature(st: os.stat_result) -> tuple:
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 class _Held:
-    """An open file descriptor, only ever fstat'ed; closed by `close` or when dropped."""
+    """An open file descriptor and the signature of its file when opened; closed by `close` or when dropped."""
 
     def __init__(self, fd: int):
-        self.fd = fd
-
-    def fileno(self) -> int:
-        if self.fd < 0:
-            raise ValueError("closed")
-        return self.fd
+        self.fd, self.signature = fd, ()
 
     def close(self) -> None:
         fd, self.fd = self.fd, -1
