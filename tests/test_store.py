@@ -184,3 +184,22 @@ def test_an_index_rewritten_in_place_by_another_program_is_read_again(tmp_path):
     shutil.copyfile(tmp_path / "backup.h5", tmp_path / "f.h5")  # the same inode, other bytes
     assert a.video_ids() == FeatureStore(tmp_path / "f.h5").video_ids() == ["one.mp4"]
 
+
+
+def test_store_objects_hold_a_bounded_number_of_index_files_and_still_read_right_beyond_it(tmp_path, monkeypatch):
+    from featurestore.store import index as index_module
+
+    monkeypatch.setattr(index_module, "MAX_HELD", index_module._Held.count + 2)
+    config = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": 4}
+    t = np.arange(3.0)
+    put = dict(requested_s=t, actual_s=t, features=np.zeros((3, 4), np.float32),
+               info={"sample_fps": 1.0, "duration_s": 3.0, "fingerprint": "x"})
+    stores = []
+    for k in range(5):
+        store = FeatureStore(tmp_path / f"s{k}.h5", mode="a", config=config)
+        store.put(f"v{k}.mp4", **put)
+        stores.append(store)
+    assert [s.video_ids() for s in stores] == [[f"v{k}.mp4"] for k in range(5)]
+    assert sum(s.index._held is not None for s in stores) == 2  # the rest read their index each time
+    FeatureStore(tmp_path / "s4.h5", mode="a", config=config).put("w.mp4", **put)
+    assert stores[4].video_ids() == ["v4.mp4", "w.mp4"]

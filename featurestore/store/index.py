@@ -25,6 +25,9 @@ from . import contents
 from .shards import READ_ERRORS, first_line, hdf5_image
 
 FORMAT_VERSION = 1
+#: Index files held open at most, over every store object of a process (each holds the one it read last): beyond it,
+#: a store object opens its index on every read, as off POSIX, rather than use up the process's file descriptors.
+MAX_HELD = 64
 
 
 def video_key(video_id: str) -> str:
@@ -52,10 +55,10 @@ class StoreIndex:
 
     def _cached(self, what: str, read):
         """`read(f)` on the open index, or what it gave for this state of the file. The index is only ever replaced
-        whole (renamed over), and on POSIX the file last read is held open, which keeps its inode from being reused:
-        while the path names that inode, with its size and mtime, nothing is read again and the file is not even
-        opened as HDF5 (a copy of a video into a store of one opened it 32 times, now 6). Elsewhere every write gives the index a new random
-        `revision`, and each revision is read once (an index without one is read every time)."""
+        whole (renamed over), and on POSIX the file last read is held open (`MAX_HELD` in a process), which keeps its
+        inode from being reused: while the path names that inode, as it was, nothing is read again and the file is not
+        even opened as HDF5 (a copy of a video into a store of one opened it 32 times, now 6). Otherwise every write
+        gives the index a new random `revision`, and each revision is read once (an index without one: every time)."""
         if self._unchanged():
             hit = self._read.get(what)
             if hit is None:
@@ -63,6 +66,7 @@ class StoreIndex:
                     hit = ("", read(f))
                 self._read[what] = hit
             return hit[1]
+        self._swap_held(None)  # changed, or never held: let go of the old file before holding the new one
         held = _hold(self.path)
         if held is not None:
             self._read.clear()
@@ -220,7 +224,7 @@ class StoreIndex:
 def _hold(path: Path) -> _Held | None:
     """The file at `path` held open, with its signature then (None off POSIX, where an open file cannot be renamed
     over, or if it cannot be opened: then every read opens the index)."""
-    if os.name != "posix":
+    if os.name != "posix" or _Held.count >= MAX_HELD:
         return None
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -242,12 +246,16 @@ def _signature(st: os.stat_result) -> tuple:
 class _Held:
     """An open file descriptor and the signature of its file when opened; closed by `close` or when dropped."""
 
+    count = 0  # open now, in this process
+
     def __init__(self, fd: int):
         self.fd, self.signature = fd, ()
+        _Held.count += 1
 
     def close(self) -> None:
         fd, self.fd = self.fd, -1
         if fd >= 0:
+            _Held.count -= 1
             try:
                 os.close(fd)
             except OSError:
