@@ -82,8 +82,9 @@ class FaceComparison:
 
     @property
     def best_smoother(self):
-        """The chosen smoothing, as the leaderboard file names it ('none' or 'track')."""
-        return SimpleNamespace(name=self.smoothing)
+        """The chosen smoothing, as the leaderboard file names it ('none' or 'track'), and as `to_dict` of result
+        files (`screentime.Comparison.to_json`) gives it."""
+        return SimpleNamespace(name=self.smoothing, to_dict=lambda: {"name": self.smoothing, "faces": True})
 
     @property
     def thresholds(self) -> dict[str, float]:

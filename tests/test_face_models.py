@@ -337,6 +337,21 @@ def test_an_empty_mapping_of_estimators_is_refused_in_one_line_for_faces_and_fra
     assert not (tmp_path / "m.skops").exists()
 
 
+def test_the_python_apis_face_comparison_writes_its_json(trained, tmp_path):
+    """`screentime.compare_models(..., faces=True).to_json()` as for frames: the winner, its smoothing, the CV."""
+    import json
+
+    import screentime
+
+    d, _, store, _, _, _ = trained
+    real_store(tmp_path / "f.h5", [store.videos[v] for v in store.video_ids()])
+    comparison = screentime.compare_models(tmp_path / "f.h5", d / "labels.csv", out=tmp_path / "m.skops", faces=True,
+                                           folds=3, models="logreg", n_jobs=1)
+    doc = json.loads(comparison.to_json())
+    assert doc["best"] == "logreg" and doc["smoothing"]["name"] in ("none", "track") and doc["smoothing"]["faces"]
+    assert len(doc["leaderboard"]) == 1 and doc["cv"] and doc["model_path"].endswith("m.skops")
+
+
 def test_score_faces_reads_each_stored_face_table_once(trained, tmp_path, monkeypatch):
     """score --faces checks the stored faces against the model's face config and scores them from one read (each
     read verifies the table's checksums: a second one costs as much again)."""
