@@ -27,7 +27,9 @@ class ScoreFrames(NamedTuple):
         single-label model's classes are its characters, its none label among them.
     videos : one row per video, indexed by video: duration_s, sample_fps, n_samples, interval_level (the level the
         likely ranges claim), unlike_training, training_distance, raw_training_distance; for a multi-label model
-        together_s (two or more characters on screen) and none_s (none of them: the model's none label).
+        together_s (two or more characters on screen) and none_s (none of them: the model's none label); for a face
+        model unknown_s (seconds with a face of nobody labelled), and ``characters`` has tracked_s (seen, or carried
+        by their tracks through missed detections). Each face and whose it is: `Score.faces_to_pandas()`.
     totals : one row per character over all videos: character, screen_time_s, low_s, high_s (the sum of the
         videos' ranges), share (of all videos' duration), appearances.
     """
@@ -149,16 +151,20 @@ class Score:
             samples.append(frame)
             segments += [(v.video_id, s.start_s, s.end_s, s.label, s.confidence) for s in v.segments]
             interval = v.screen_time_interval_s or {}
+            faces = getattr(v, "faces", None) is not None  # a face model's video (FaceScreenTime)
             characters += [{"video": v.video_id, "character": c, "screen_time_s": v.screen_time_s.get(c, 0.0),
                             "low_s": interval.get(c, (nan, nan))[0], "high_s": interval.get(c, (nan, nan))[1],
                             "share": v.share.get(c, 0.0), "appearances": int(v.n_appearances.get(c, 0)),
-                            "first_s": _or_nan(v.first_s.get(c)), "last_s": _or_nan(v.last_s.get(c))} for c in v.classes]
+                            "first_s": _or_nan(v.first_s.get(c)), "last_s": _or_nan(v.last_s.get(c)),
+                            **({"tracked_s": v.tracked_s.get(c, 0.0)} if faces else {})} for c in v.classes]
             videos.append({"video": v.video_id, "duration_s": v.duration_s, "sample_fps": v.sample_fps,
                            "n_samples": len(v.sample_s), "interval_level": v.interval_level,
                            **({"together_s": v.together_s, "none_s": v.none_s} if v.multi_label else {}),
+                           **({"unknown_s": v.unknown_s} if faces else {}),
                            "unlike_training": v.unlike_training, "training_distance": v.training_distance,
                            "raw_training_distance": v.raw_training_distance})
         columns = ["video", "character", "screen_time_s", "low_s", "high_s", "share", "appearances", "first_s", "last_s"]
+        columns += ["tracked_s"] if any(getattr(v, "faces", None) is not None for v in self.result.videos) else []
         characters = pd.DataFrame(characters, columns=columns)
         duration_s = sum(v.duration_s for v in self.result.videos)
         ranges = total_interval(self.result.videos) or {}
@@ -170,6 +176,31 @@ class Score:
         samples = (pd.concat(samples, ignore_index=True) if samples else pd.DataFrame(columns=["video", "time_s"]))
         return ScoreFrames(samples.set_index(["video", "time_s"]), pd.DataFrame(segments, columns=list(CSV_HEADER)),
                            characters, pd.DataFrame(videos).set_index("video") if videos else pd.DataFrame(), totals)
+
+    def faces_to_pandas(self):
+        """A face model's faces, one row each, indexed by (video, time_s, face) as `FeatureStore.to_pandas(faces=True)`
+        (face: its rank in the sample, by detector score): actor (or 'unknown'), p (that actor's probability; for
+        'unknown', 1 - the best actor's), x, y, w, h (the box, a share of the frame's width and height), track (-1:
+        none), quality (0-1). Empty for a frame model."""
+        import pandas as pd
+
+        rows = []
+        for v in self.result.videos:
+            f = getattr(v, "faces", None)
+            if f is None or not len(f.sample):
+                continue
+            rank = np.zeros(len(f.sample), np.int64)
+            for k in np.unique(f.sample).tolist():
+                rows_k = f.at(k)
+                rank[rows_k] = np.arange(len(rows_k))
+            box = np.asarray(f.box, dtype=np.float64).reshape(-1, 4)
+            rows.append(pd.DataFrame({"video": v.video_id, "time_s": np.asarray(v.sample_s)[f.sample], "face": rank,
+                                      "actor": np.asarray(f.label).astype(str), "p": np.asarray(f.p, np.float64),
+                                      "x": box[:, 0], "y": box[:, 1], "w": box[:, 2], "h": box[:, 3],
+                                      "track": np.asarray(f.track, np.int64), "quality": np.asarray(f.quality, np.float64)}))
+        columns = ["video", "time_s", "face", "actor", "p", "x", "y", "w", "h", "track", "quality"]
+        frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+        return frame.set_index(["video", "time_s", "face"])
 
     def __repr__(self) -> str:
         total = ", ".join(f"{c} {s:.1f} s" for c, s in self.result.total_screen_time_s.items())

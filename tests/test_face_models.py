@@ -352,6 +352,30 @@ def test_the_python_apis_face_comparison_writes_its_json(trained, tmp_path):
     assert len(doc["leaderboard"]) == 1 and doc["cv"] and doc["model_path"].endswith("m.skops")
 
 
+def test_the_python_apis_face_scores_come_as_tidy_frames_with_every_face(trained, tmp_path):
+    """`screentime.score(..., faces=True)`: `faces_to_pandas()` has a row per stored face, indexed as the store's
+    `to_pandas(faces=True)`, with whose it is; `to_pandas()` adds tracked_s and unknown_s."""
+    import screentime
+    from featurestore.store.store import FeatureStore
+
+    _, _, store, test, _, path = trained
+    real_store(tmp_path / "f.h5", test)
+    ids = [v.video_id for v in test]
+    score = screentime.score(ids, model=path, store=tmp_path / "f.h5", faces=True)
+    faces = score.faces_to_pandas()
+    stored = FeatureStore(tmp_path / "f.h5").to_pandas(ids, faces=True)
+    assert len(faces) == len(stored) > 0 and (faces.index == stored.index).all()
+    assert set(faces["actor"]) <= set(score.classes) | {"unknown"} and faces["p"].between(0, 1).all()
+    assert np.allclose(faces[["x", "y", "w", "h"]].to_numpy(), stored[["x", "y", "w", "h"]].to_numpy())
+    for v in score.videos:  # each actor's seconds are the samples with one of their faces
+        named = faces.loc[v.video_id]
+        for actor in score.classes:
+            assert len(set(named.index.get_level_values("time_s")[named["actor"] == actor])) == v.screen_time_s[actor]
+    frames = score.to_pandas()
+    assert (frames.characters["tracked_s"] >= frames.characters["screen_time_s"]).all()
+    assert frames.videos["unknown_s"].ge(0).all() and frames.videos["unknown_s"].gt(0).any()
+
+
 def test_score_faces_reads_each_stored_face_table_once(trained, tmp_path, monkeypatch):
     """score --faces checks the stored faces against the model's face config and scores them from one read (each
     read verifies the table's checksums: a second one costs as much again)."""
