@@ -13,7 +13,7 @@ The names load with their module on first use (featurestore/lazy.py), so the com
 from featurestore.lazy import lazy_names
 
 _MODULES = {
-    ".api": ("embed", "compare_models", "score"),
-    ".results": ("EmbedResult", "Comparison", "Score", "ScoreFrames"),
+    ".api": ("embed", "compare_models", "score", "cluster"),
+    ".results": ("EmbedResult", "Comparison", "Score", "ScoreFrames", "Clusters"),
 }
 __all__, __getattr__, __dir__ = lazy_names(__name__, _MODULES)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Sequence
 
 from . import params as check
-from .results import Comparison, EmbedResult, Score
+from .results import Clusters, Comparison, EmbedResult, Score
 
 PathLike = str | os.PathLike
 
@@ -124,6 +124,28 @@ def score(paths: PathLike | Sequence[PathLike], *, model: PathLike = "best.skops
                               smooth=smooth, weights=weights, batch_size=batch_size, names=names, replace=replace,
                               progress=bar, interval_level=interval_level, faces=faces)
     return Score(result)
+
+
+def cluster(store: PathLike, *, out: PathLike = "clusters.csv", faces: bool = False,
+            videos: Sequence[str] | None = None, labels: PathLike | Sequence[PathLike] | None = None,
+            threshold: float | None = None, label_studio: PathLike | None = None,
+            video_dir: PathLike | None = None) -> Clusters:
+    """Group the stored videos' faces (`faces`: face tracks, `embed --faces`) or shots so that a person names each
+    group once, as `screentime cluster`: writes `out` (clusters.csv), its members file and its page
+    (clusters.html) beside it, and with `label_studio` a Label Studio task per cluster. `labels` already given
+    leave their faces out and suggest names. Returns `Clusters`: ``.to_pandas()`` (one row per cluster, as
+    clusters.csv), ``.members_to_pandas()`` (one row per face or shot), ``.paths`` (the files written)."""
+    from classifiers.cluster import cluster_store
+
+    store, out = check.path("store", store), check.path("out", out)
+    label_studio = check.path("label_studio", label_studio, optional=True)
+    video_dir = check.path("video_dir", video_dir, optional=True)
+    labels = [] if labels is None else [check.path("labels", p) for p in _paths(labels)]
+    videos = check.texts("videos", videos, optional=True)
+    faces = check.flag("faces", faces)
+    threshold = check.number("threshold", threshold, low=0.0, above_low=True, optional=True)
+    return Clusters(cluster_store(store, out, faces=faces, videos=videos, labels_paths=labels, threshold=threshold,
+                                  label_studio_path=label_studio, video_dir=video_dir))
 
 
 def _paths(paths) -> list:

@@ -222,5 +222,45 @@ class Score:
         return self.to_pandas().characters.to_html(index=False)
 
 
+@dataclass
+class Clusters:
+    """`screentime.cluster`'s outcome (`run`: the `classifiers.cluster.ClusterRun` the command line prints)."""
+
+    run: object
+
+    @property
+    def paths(self) -> list[Path]:
+        """The files written: clusters.csv, its members file, its page (and the Label Studio tasks and config)."""
+        return list(self.run.paths)
+
+    def to_pandas(self):
+        """One row per cluster, largest first, the blurred / small bin last, as clusters.csv: cluster, name (what a
+        labels file already calls it, else ''), seconds, suggested (the nearest labelled name), distance (to it),
+        n_items (faces or samples)."""
+        import pandas as pd
+
+        rows = [{"cluster": c.id, "name": c.suggestion, "seconds": c.seconds,
+                 "suggested": c.nearest[0][0] if c.nearest else "", "distance": _or_nan(c.distance),
+                 "n_items": int(c.n_items)} for c in self.run.clustering.clusters]
+        return pd.DataFrame(rows, columns=["cluster", "name", "seconds", "suggested", "distance", "n_items"])
+
+    def members_to_pandas(self):
+        """One row per member, as the members file: faces (cluster, video, time_s, x, y, w, h in the video's pixels,
+        track) or shots (cluster, video, start_s, end_s, shot)."""
+        import pandas as pd
+
+        from classifiers.data.clusters import FACE_MEMBERS, SHOT_MEMBERS
+        from classifiers.output.cluster_files import member_rows
+
+        header = FACE_MEMBERS if self.run.clustering.mode == "faces" else SHOT_MEMBERS
+        return pd.DataFrame([(cluster_id, *row) for cluster_id, row in member_rows(self.run.clustering)],
+                            columns=list(header))
+
+    def __repr__(self) -> str:
+        clusters = self.run.clustering.clusters
+        return (f"<Clusters of {self.run.clustering.mode}: {len(clusters)} clusters of {len(self.run.video_ids)} "
+                f"video(s); .to_pandas() for the table>")
+
+
 def _or_nan(value) -> float:
     return float("nan") if value is None else float(value)

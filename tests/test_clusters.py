@@ -17,7 +17,7 @@ from classifiers.cluster import cluster_store
 from classifiers.clusters.linkage import agglomerate, spread_picks
 from classifiers.data.face_dataset import label_store_faces
 from classifiers.data.labels import parse_labels
-from featurestore.errors import LabelsInvalid
+from featurestore.errors import InvalidParameterType, LabelsInvalid
 
 ALICE, BOB, CAROL, EVE, TWIN, PROFILE = people(6, seed=3)
 DAVE = unit(CAROL + 0.2 * unit(np.random.default_rng(9).normal(size=DIM)))  # 0.2 from carol: one cluster at 0.5
@@ -439,3 +439,25 @@ def test_shots_get_names_from_labelled_videos_not_clustered(tmp_path, capsys):
     members = {m["cluster"]: float(m["start_s"]) for m in _members(tmp_path / "s.members.csv")}
     assert {members[r["cluster"]]: r["name"] for r in rows} == {0.0: "garden", 4.0: "kitchen"}
     assert "2 with a suggested name" in " ".join(out.split())
+
+
+def test_the_python_apis_cluster_writes_the_files_and_gives_them_as_tables(tmp_path):
+    """`screentime.cluster(store, out=..., faces=True)` as `screentime cluster --faces`: the same three files, and
+    `to_pandas()` / `members_to_pandas()` hold what clusters.csv and its members file hold."""
+    import pandas as pd
+
+    import screentime
+
+    real_store(tmp_path / "f.h5", composed_tables())
+    result = screentime.cluster(tmp_path / "f.h5", out=tmp_path / "c.csv", faces=True)
+    assert [p.name for p in result.paths] == ["c.csv", "c.members.csv", "c.html"] and all(p.exists() for p in result.paths)
+    table, written = result.to_pandas(), pd.read_csv(tmp_path / "c.csv", dtype={"cluster": str}, keep_default_na=False)
+    assert table["cluster"].tolist() == written["cluster"].tolist() and len(table) > 1
+    assert np.allclose(table["seconds"], written["seconds"].astype(float))
+    members = result.members_to_pandas()
+    on_disk = pd.read_csv(tmp_path / "c.members.csv", dtype={"cluster": str})
+    assert members.columns.tolist() == on_disk.columns.tolist() and len(members) == len(on_disk)
+    assert (members["cluster"] == on_disk["cluster"]).all() and np.allclose(members["time_s"], on_disk["time_s"])
+    assert members.groupby("cluster").size().reindex(table["cluster"]).tolist() == table["n_items"].tolist()
+    with pytest.raises(InvalidParameterType):
+        screentime.cluster(tmp_path / "f.h5", out=tmp_path / "c.csv", faces="yes")
