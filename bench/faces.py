@@ -9,7 +9,8 @@ video at 1 sample/s; where the time goes; and (with --embed) the whole `embed --
 `python cli.py embed VIDEO --store S --faces` command run on it for each of --runs (auto: what `--weights auto` picks
 here; squeezenet: `--backbone squeezenet`; vgg16: `--backbone vgg16 --weights random`, VGG16's cost where its
 ImageNet weights cannot be downloaded; faces-pass: the frame features stored first, then `embed --faces` finds the
-faces alone, the face pipeline's own cost), the detector + embedder limit on 120 frames of the same video, x 2 cores,
+faces alone, the face pipeline's own cost), the detector + embedder limit timed on 300 frames of the same video and
+priced on the faces each run stored (the detector per sample, the embedder per face), x 2 cores,
 and PySceneDetect alone on it (bench/_faces_hour.py).
 
 Frames are composed from cartoons/photos (bench/_face_frames.py), faces 40..128 px high at 640x360 and twice that

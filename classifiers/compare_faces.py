@@ -7,7 +7,7 @@ actors, saved with the held-out errors behind its intervals and the face config 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable, Mapping, Sequence
@@ -293,7 +293,7 @@ def _final_model(result: FaceComparison, estimator, data: LabelledFaces, store, 
         training_videos=list(result.training_videos), interval=result.interval,
         fold_pipelines=list(result.fold_models), fold_thresholds=list(result.fold_thresholds),
         min_quality=data.min_quality, label_counts=dict(data.counts),
-        reference=reference, familiarity=FaceFamiliarity.from_held_out(
-            result.familiarity.held_out, X=None if reference is not None else fold_reference(
-                data, every, data.actors, MAX_DISTANCE).X),
+        reference=reference, familiarity=replace(  # the training faces kept here when no reference shares them
+            result.familiarity, X=None if reference is not None else fold_reference(data, every, data.actors,
+                                                                                    MAX_DISTANCE).X),
     )

@@ -189,10 +189,8 @@ class Score:
             f = getattr(v, "faces", None)
             if f is None or not len(f.sample):
                 continue
-            rank = np.zeros(len(f.sample), np.int64)
-            for k in np.unique(f.sample).tolist():
-                rows_k = f.at(k)
-                rank[rows_k] = np.arange(len(rows_k))
+            sample = np.asarray(f.sample)  # in the table's order: by time, then by the face's rank there
+            rank = np.arange(len(sample)) - np.searchsorted(sample, sample, side="left")
             box = np.asarray(f.box, dtype=np.float64).reshape(-1, 4)
             rows.append(pd.DataFrame({"video": v.video_id, "time_s": np.asarray(v.sample_s)[f.sample], "face": rank,
                                       "actor": np.asarray(f.label).astype(str), "p": np.asarray(f.p, np.float64),
@@ -239,10 +237,10 @@ class Clusters:
         n_items (faces or samples)."""
         import pandas as pd
 
-        rows = [{"cluster": c.id, "name": c.suggestion, "seconds": c.seconds,
-                 "suggested": c.nearest[0][0] if c.nearest else "", "distance": _or_nan(c.distance),
-                 "n_items": int(c.n_items)} for c in self.run.clustering.clusters]
-        return pd.DataFrame(rows, columns=["cluster", "name", "seconds", "suggested", "distance", "n_items"])
+        from classifiers.output.cluster_files import CLUSTERS_HEADER, cluster_record
+
+        rows = [(*cluster_record(c)[:4], _or_nan(c.distance), int(c.n_items)) for c in self.run.clustering.clusters]
+        return pd.DataFrame(rows, columns=[*CLUSTERS_HEADER, "n_items"])
 
     def members_to_pandas(self):
         """One row per member, as the members file: faces (cluster, video, time_s, x, y, w, h in the video's pixels,

@@ -57,20 +57,26 @@ def test_demo_quick_runs_end_to_end(tmp_path, capsys, monkeypatch):
         json.loads((demo_dir / "result.json").read_text())["videos"][0]["screen_time_s"])
 
 
-@pytest.mark.parametrize("seed", [None, 7])
-def test_run_demo_draws_its_cartoons_from_its_seed(tmp_path, monkeypatch, seed):
-    """bench/demo_seeds.py judges the demo on other cartoons than its own: run_demo(seed=N); 0 is the demo's."""
+def asked_of(monkeypatch, tmp_path, name: str, **options) -> dict:
+    """The keyword arguments `cartoons.demo.run_demo(tmp_path, **options)` passes to its step `name` (stopped there)."""
     import cartoons.demo as demo
 
     asked = {}
 
-    def stop(out_dir, **kwargs):
+    def stop(*args, **kwargs):
         asked.update(kwargs)
         raise RuntimeError("stop here")
 
-    monkeypatch.setattr(demo, "make_dataset", stop)
+    monkeypatch.setattr(demo, name, stop)
     with pytest.raises(RuntimeError, match="stop here"):
-        demo.run_demo(tmp_path, **({} if seed is None else {"seed": seed}))
+        demo.run_demo(tmp_path, **options)
+    return asked
+
+
+@pytest.mark.parametrize("seed", [None, 7])
+def test_run_demo_draws_its_cartoons_from_its_seed(tmp_path, monkeypatch, seed):
+    """bench/demo_seeds.py judges the demo on other cartoons than its own: run_demo(seed=N); 0 is the demo's."""
+    asked = asked_of(monkeypatch, tmp_path, "make_dataset", **({} if seed is None else {"seed": seed}))
     assert asked["seed"] == (0 if seed is None else seed)
 
 
@@ -79,37 +85,17 @@ def test_run_demo_trains_on_longer_cartoons_with_standardized_features(tmp_path,
     long as the held-out ones, compare-models with FEATURE_NORM; --quick keeps them short and few."""
     import cartoons.demo as demo
 
-    asked = {}
-
-    def stop(out_dir, **kwargs):
-        asked.update(kwargs)
-        raise RuntimeError("stop here")
-
-    monkeypatch.setattr(demo, "make_dataset", stop)
-    with pytest.raises(RuntimeError, match="stop here"):
-        demo.run_demo(tmp_path)
+    asked = asked_of(monkeypatch, tmp_path, "make_dataset")
     assert (asked["n_train"], asked["duration_s"], asked["train_duration_s"]) == (demo.N_TRAIN, 60.0, 120.0) == (4, 60.0, 120.0)
-    with pytest.raises(RuntimeError, match="stop here"):
-        demo.run_demo(tmp_path, quick=True)
+    asked = asked_of(monkeypatch, tmp_path, "make_dataset", quick=True)
     assert asked["train_duration_s"] == asked["duration_s"] == 20.0 and asked["n_train"] == 2
 
     monkeypatch.setattr(demo, "make_dataset", lambda *a, **k: ([], []))
     monkeypatch.setattr(demo, "write_interval_labels", lambda path, *a, **k: path)
     monkeypatch.setattr(demo, "demo_embedder", lambda *a, **k: type("E", (), {"config": demo.EmbeddingConfig(weights="random"), "device": "cpu"})())
     monkeypatch.setattr(demo, "embed_videos", lambda *a, **k: None)
-    compared = {}
-
-    def compare(*args, **kwargs):
-        compared.update(kwargs)
-        raise RuntimeError("compared")
-
-    monkeypatch.setattr(demo, "compare_models", compare)
-    with pytest.raises(RuntimeError, match="compared"):
-        demo.run_demo(tmp_path)
-    assert compared["feature_norm"] == demo.FEATURE_NORM == "standardize"
-    with pytest.raises(RuntimeError, match="compared"):
-        demo.run_demo(tmp_path, quick=True)
-    assert compared["feature_norm"] == "auto"
+    assert asked_of(monkeypatch, tmp_path, "compare_models")["feature_norm"] == demo.FEATURE_NORM == "standardize"
+    assert asked_of(monkeypatch, tmp_path, "compare_models", quick=True)["feature_norm"] == "auto"
 
 
 def test_held_out_cartoon_does_not_depend_on_the_training_length(tmp_path):

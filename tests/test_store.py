@@ -130,18 +130,14 @@ def test_store_removes_orphan_shards_of_killed_writers(tmp_path):
 def test_a_store_object_sees_what_another_wrote_and_reads_each_index_revision_once(tmp_path, monkeypatch):
     from featurestore.store.index import StoreIndex
 
-    config = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": 4}
-    a = FeatureStore(tmp_path / "f.h5", mode="a", config=config)
-    b = FeatureStore(tmp_path / "f.h5", mode="a", config=config)
-    t = np.arange(3.0)
-    put = dict(requested_s=t, actual_s=t, features=np.zeros((3, 4), np.float32),
-               info={"sample_fps": 1.0, "duration_s": 3.0, "fingerprint": "x"})
-    a.put("one.mp4", **put)
+    a = FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG)
+    b = FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG)
+    put(a, "one.mp4")
     reads = []
     real = StoreIndex._read_links
     monkeypatch.setattr(StoreIndex, "_read_links", lambda self, f: reads.append(self) or real(self, f))
     assert a.video_ids() == ["one.mp4"] and a.video_ids() == ["one.mp4"] and reads.count(a.index) == 1
-    b.put("two.mp4", **put)  # a new revision of the index, written by another store object
+    put(b, "two.mp4")  # a new revision of the index, written by another store object
     assert a.video_ids() == ["one.mp4", "two.mp4"] and a.video_ids() and reads.count(a.index) == 2
     b.remove("one.mp4")
     assert a.video_ids() == ["two.mp4"] and "one.mp4" not in a and reads.count(a.index) == 3
@@ -150,13 +146,9 @@ def test_a_store_object_sees_what_another_wrote_and_reads_each_index_revision_on
 def test_an_unchanged_index_is_not_reopened_and_every_cached_read_follows_a_new_revision(tmp_path, monkeypatch):
     from featurestore.store import index as index_module
 
-    config = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": 4}
-    a = FeatureStore(tmp_path / "f.h5", mode="a", config=config)
-    b = FeatureStore(tmp_path / "f.h5", mode="a", config=config)
-    t = np.arange(3.0)
-    put = dict(requested_s=t, actual_s=t, features=np.zeros((3, 4), np.float32),
-               info={"sample_fps": 1.0, "duration_s": 3.0, "fingerprint": "x"})
-    a.put("one.mp4", **put)
+    a = FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG)
+    b = FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG)
+    put(a, "one.mp4")
     opened = []
     real_open = index_module.h5py.File
     monkeypatch.setattr(index_module.h5py, "File", lambda path, mode="r", **k: opened.append(path) or real_open(path, mode, **k))
@@ -164,7 +156,7 @@ def test_an_unchanged_index_is_not_reopened_and_every_cached_read_follows_a_new_
     n = len(opened)
     assert a.video_ids() == ["one.mp4"] and a.index.read_faces() == (None, set()) and len(opened) == n + 1
     assert a.video_ids() == ["one.mp4"] and len(opened) == n + 1  # links and faces: the file is not opened again
-    b.put("two.mp4", **put)  # another object's revision: a's cached faces and links both follow it
+    put(b, "two.mp4")  # another object's revision: a's cached faces and links both follow it
     assert a.index.read_faces() == (None, set())
     assert a.video_ids() == ["one.mp4", "two.mp4"]
 
@@ -172,34 +164,25 @@ def test_an_unchanged_index_is_not_reopened_and_every_cached_read_follows_a_new_
 def test_an_index_rewritten_in_place_by_another_program_is_read_again(tmp_path):
     import shutil
 
-    config = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": 4}
-    a = FeatureStore(tmp_path / "f.h5", mode="a", config=config)
-    t = np.arange(3.0)
-    put = dict(requested_s=t, actual_s=t, features=np.zeros((3, 4), np.float32),
-               info={"sample_fps": 1.0, "duration_s": 3.0, "fingerprint": "x"})
-    a.put("one.mp4", **put)
+    a = FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG)
+    put(a, "one.mp4")
     shutil.copyfile(tmp_path / "f.h5", tmp_path / "backup.h5")
-    a.put("two.mp4", **put)
+    put(a, "two.mp4")
     assert a.video_ids() == ["one.mp4", "two.mp4"]
     shutil.copyfile(tmp_path / "backup.h5", tmp_path / "f.h5")  # the same inode, other bytes
     assert a.video_ids() == FeatureStore(tmp_path / "f.h5").video_ids() == ["one.mp4"]
-
 
 
 def test_store_objects_hold_a_bounded_number_of_index_files_and_still_read_right_beyond_it(tmp_path, monkeypatch):
     from featurestore.store import index as index_module
 
     monkeypatch.setattr(index_module, "MAX_HELD", index_module._Held.count + 2)
-    config = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": 4}
-    t = np.arange(3.0)
-    put = dict(requested_s=t, actual_s=t, features=np.zeros((3, 4), np.float32),
-               info={"sample_fps": 1.0, "duration_s": 3.0, "fingerprint": "x"})
     stores = []
     for k in range(5):
-        store = FeatureStore(tmp_path / f"s{k}.h5", mode="a", config=config)
-        store.put(f"v{k}.mp4", **put)
+        store = FeatureStore(tmp_path / f"s{k}.h5", mode="a", config=CONFIG)
+        put(store, f"v{k}.mp4")
         stores.append(store)
     assert [s.video_ids() for s in stores] == [[f"v{k}.mp4"] for k in range(5)]
     assert sum(s.index._held is not None for s in stores) == 2  # the rest read their index each time
-    FeatureStore(tmp_path / "s4.h5", mode="a", config=config).put("w.mp4", **put)
+    put(FeatureStore(tmp_path / "s4.h5", mode="a", config=CONFIG), "w.mp4")
     assert stores[4].video_ids() == ["v4.mp4", "w.mp4"]

@@ -19,14 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from featurestore.errors import ModelFileRefused, StoreMismatch, command, quoted
+from featurestore.errors import ModelFileRefused, StoreMismatch, command
 from featurestore.provenance import library_versions
 
 from .face_familiarity import FaceFamiliarity
 from .face_model import FaceModel
 from .face_open_set import FaceReference
 from .modelfile import dump_model_file, load_model_file
-from .persist import FORMAT, FORMAT_VERSION, MODEL_LIBRARIES, warn_versions
+from .persist import FORMAT, FORMAT_VERSION, MODEL_LIBRARIES, check_format_version, warn_versions
 
 KIND = "faces"
 
@@ -78,9 +78,7 @@ def load_face_model(path: str | Path, payload: dict | None = None) -> FaceModel:
     if payload.get("kind") != KIND:
         raise ModelFileRefused(f"model file {path} classifies whole frames, not faces; score it without --faces, or "
                                f"train a face model with `{command('compare-models --faces')}`")
-    if payload.get("format_version") != FORMAT_VERSION:  # as frame models are checked (persist.load_model)
-        raise ModelFileRefused(f"model file {path} has format version {quoted(payload.get('format_version'))}, this "
-                               f"screentime reads {FORMAT_VERSION}; retrain it with compare-models --faces")
+    check_format_version(path, payload, "compare-models --faces")
     try:
         model = FaceModel(
             pipeline=payload["pipeline"], actors=list(payload["actors"]), threshold=float(payload["threshold"]),

@@ -109,10 +109,7 @@ def load_model(path: str | Path) -> SavedModel:
     if payload.get("kind") == "faces":  # classifiers.chain.face_persist (issue 24)
         raise FaceModelGiven(f"model file {path} classifies faces (compare-models --faces); score with `{command('score --faces')}`",
                              payload)
-    if payload.get("format_version") != FORMAT_VERSION:
-        raise ModelFileRefused(
-            f"model file {path} has format version {quoted(payload.get('format_version'))}, this screentime reads {FORMAT_VERSION}; retrain it with compare-models"
-        )
+    check_format_version(path, payload, "compare-models")
     saved = saved_model_from(payload, path)
     warn_versions(path, saved.versions)
     return saved
@@ -137,6 +134,14 @@ def check_config(saved: SavedModel, store_config: dict, *, store_path: str | Pat
             f"{model} was trained on features unlike those in {store} (model vs store: {', '.join(diff)}); "
             "re-embed the videos with the model's settings into a new store, or retrain with compare-models on this store"
         )
+
+
+def check_format_version(path: Path, payload: dict, retrain: str) -> None:
+    """ModelFileRefused unless the model file's payload is of the `FORMAT_VERSION` this screentime reads (frame and
+    face models alike; `retrain`: the command that writes a new one)."""
+    if payload.get("format_version") != FORMAT_VERSION:
+        raise ModelFileRefused(f"model file {path} has format version {quoted(payload.get('format_version'))}, this "
+                               f"screentime reads {FORMAT_VERSION}; retrain it with {retrain}")
 
 
 def warn_versions(path: Path, saved_versions: dict) -> None:

@@ -25,10 +25,15 @@ def clusters_csv_text(clustering) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CLUSTERS_HEADER)
     for c in clustering.clusters:
-        distance = "" if c.distance is None else f"{c.distance:.3f}"
-        suggested = c.nearest[0][0] if c.nearest else ""
-        writer.writerow(csv_row((c.id, c.suggestion, f"{c.seconds:g}", suggested, distance)))
+        cluster, name, seconds, suggested, distance = cluster_record(c)
+        writer.writerow(csv_row((cluster, name, f"{seconds:g}", suggested, "" if distance is None else f"{distance:.3f}")))
     return buf.getvalue()
+
+
+def cluster_record(c) -> tuple[str, str, float, str, float | None]:
+    """A cluster's row of clusters.csv (`CLUSTERS_HEADER`), unformatted: its id, the name a labels file already gives
+    it, its seconds, the nearest labelled name and the distance to it (None without labels)."""
+    return c.id, c.suggestion, float(c.seconds), c.nearest[0][0] if c.nearest else "", c.distance
 
 
 def members_csv_text(clustering) -> str:

@@ -51,49 +51,43 @@ class StoreIndex:
     def __init__(self, path: Path, shard_dir: Path):
         self.path, self.shard_dir = path, shard_dir
         self._read: dict[str, tuple[str, object]] = {}  # what was read, by the index's revision
-        self._held = None  # the index file last read, kept open (POSIX): see `_unchanged`
+        self._held = None  # the index file last read, kept open (POSIX), and its revision: see `_held_revision`
 
     def _cached(self, what: str, read):
-        """`read(f)` on the open index, or what it gave for this state of the file. The index is only ever replaced
-        whole (renamed over), and on POSIX the file last read is held open (`MAX_HELD` in a process), which keeps its
-        inode from being reused: while the path names that inode, as it was, nothing is read again and the file is not
-        even opened as HDF5 (a copy of a video into a store of one opened it 32 times, now 6). Otherwise every write
-        gives the index a new random `revision`, and each revision is read once (an index without one: every time)."""
-        if self._unchanged():
-            hit = self._read.get(what)
-            if hit is None:
-                with self.open() as f:
-                    hit = ("", read(f))
-                self._read[what] = hit
+        """`read(f)` on the open index, or what it gave for this revision of the file: every write gives the index a
+        new random `revision`, so a store object, which reads its index often, reads each revision once (an index
+        without one: every time). On POSIX the file read last is held open (`MAX_HELD` in a process): while the path
+        still names it, its revision is known without opening it as HDF5 (a copy of a video into a store of one
+        opened the index 32 times, now 6)."""
+        known = self._held_revision()
+        hit = self._read.get(what)
+        if known is not None and hit is not None and hit[0] == known:
             return hit[1]
-        self._swap_held(None)  # changed, or never held: let go of the old file before holding the new one
-        held = _hold(self.path)
-        if held is not None:
-            self._read.clear()
-            with self.open() as f:
-                value = read(f)
-            self._read[what] = ("", value)
-            self._swap_held(held)
-            return value
+        held = None
+        if known is None:  # changed, or never held: let go of the old file before holding the new one
+            self._swap_held(None)
+            held = _hold(self.path)
         with self.open() as f:
             revision = str(f.attrs["revision"]) if "revision" in f.attrs else None
-            hit = self._read.get(what)
             value = hit[1] if revision is not None and hit is not None and hit[0] == revision else read(f)
+        if held is not None:
+            held.revision = revision
+            self._swap_held(held if revision is not None else None)
         if revision is not None:
             self._read[what] = (revision, value)
         return value
 
-    def _unchanged(self) -> bool:
-        """Whether the path still names the file last read, as it was then (device, inode, size, mtime and ctime
-        recorded when it was opened), without opening it as HDF5. screentime only ever replaces the index whole, and
-        the file held keeps its inode from being reused; a rewrite in place by another program changes its size or
-        times (unseen only within one tick of the clock the file system stamps times with, at the same size)."""
+    def _held_revision(self) -> str | None:
+        """The revision of the file held, if the path still names it as it was when opened (device, inode, size,
+        mtime and ctime); else None. screentime only ever replaces the index whole, and the file held keeps its inode
+        from being reused; a rewrite in place by another program changes its size or times (unseen only within one
+        tick of the clock the file system stamps times with, at the same size)."""
         if self._held is None:
-            return False
+            return None
         try:
-            return _signature(os.stat(self.path)) == self._held.signature
+            return self._held.revision if _signature(os.stat(self.path)) == self._held.signature else None
         except OSError:
-            return False
+            return None
 
     def __getstate__(self) -> dict:  # a store object sent to a worker process reads its index anew
         return {**self.__dict__, "_read": {}, "_held": None}
@@ -244,12 +238,13 @@ def _signature(st: os.stat_result) -> tuple:
 
 
 class _Held:
-    """An open file descriptor and the signature of its file when opened; closed by `close` or when dropped."""
+    """An open file descriptor, the signature of its file when opened and the index revision read from it; closed by
+    `close` or when dropped."""
 
     count = 0  # open now, in this process
 
     def __init__(self, fd: int):
-        self.fd, self.signature = fd, ()
+        self.fd, self.signature, self.revision = fd, (), None
         _Held.count += 1
 
     def close(self) -> None:
