@@ -389,3 +389,25 @@ def test_score_faces_reads_each_stored_face_table_once(trained, tmp_path, monkey
     ids = [v.video_id for v in test]
     result = score_face_videos([*ids, ids[0]], model_path=path, store_path=tmp_path / "f.h5")
     assert [v.video_id for v in result.videos] == ids and sorted(reads) == sorted(ids)
+
+
+def test_with_two_actors_a_stranger_is_unknown_by_the_descriptors_own_rule(tmp_path):
+    """Two labelled actors and nobody else: no actor can be held out (one class would be left to fit), so nothing
+    chooses the threshold and distance by cross-validation; the open-set check falls back to the descriptor's
+    same-person rule (0.6), and a third person's faces, however sure the two-class classifier is, stay unknown."""
+    world = FaceWorld.make(actors=("alice", "bob", "eve"), seed=21)
+    cast = FaceWorld(world.actors[:2], world.centres[:2], world.common)
+    stranger = FaceWorld(("eve",), world.centres[2:], world.common)
+    clean = {"duration_s": 60.0, "extras_rate": 0.0, "junk_rate": 0.0}
+    train = make_face_videos(cast, 3, seed=21, **clean)
+    labels = write_interval_labels(tmp_path / "l.csv", train)
+    result = compare_face_models(SyntheticFaceStore(train), labels, out_path=tmp_path / "m.skops", models=["logreg"],
+                                 n_splits=3, n_jobs=1)
+    model = load_face_model(tmp_path / "m.skops")
+    assert model.reference is not None and model.reference.max_distance == 0.6
+    assert "no actor could be held out" in result.threshold_why and "third actor" in result.threshold_why
+    eve = make_face_video("eve.mp4", stranger, seed=22, **clean)
+    assert np.mean(model.predict_video(eve.table, duration_s=60.0, sample_fps=1.0).faces.label == UNKNOWN) >= 0.9
+    known = make_face_video("cast.mp4", cast, seed=23, **clean)
+    named = model.predict_video(known.table, duration_s=60.0, sample_fps=1.0).faces.label
+    assert np.mean(named == known.person.astype(str)) >= 0.9

@@ -144,7 +144,8 @@ def threshold_rates(evidence: list[dict], grid=THRESHOLD_GRID,
 def choose_threshold(evidence: list[dict], grid=THRESHOLD_GRID, rule: str = DEFAULT_RULE,
                      distances=(None,)) -> tuple[float, float | None, str]:
     """(threshold, max_distance, why) by `rule` (`RULES`) over `evidence`, the distance among `distances` (None: no
-    open-set check; others need evidence with ``d``); `DEFAULT_THRESHOLD` and no check without evidence.
+    open-set check; others need evidence with ``d``). Without evidence: `DEFAULT_THRESHOLD` and the loosest check
+    among `distances` (the descriptor's own same-person rule, 0.6, in `DISTANCE_GRID`), none if only None is asked.
 
     ``"balanced"``: the smallest balanced error (ties: the middle threshold, the first distance). ``"false-accept"``:
     the smallest balanced error among the pairs that accept at most `TARGET_FALSE_ACCEPT` of the novel faces, where
@@ -154,8 +155,12 @@ def choose_threshold(evidence: list[dict], grid=THRESHOLD_GRID, rule: str = DEFA
         raise ValueError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")
     evidence = [e for e in evidence if len(e["p_actor"])]
     if not evidence:
-        return DEFAULT_THRESHOLD, None, (f"{DEFAULT_THRESHOLD:g} (no actor could be held out: label a second actor, or "
-                                         "more videos)")
+        checks = [d for d in distances if d is not None]
+        fallback = max(checks) if checks else None
+        check = "" if fallback is None else f" within {fallback:g} of the actor's faces (the descriptor's same-person rule)"
+        return DEFAULT_THRESHOLD, fallback, (
+            f"{DEFAULT_THRESHOLD:g}{check}: no actor could be held out (holding one out must leave two classes to fit: "
+            "label a third actor or the unknown people in labelled seconds, or more videos)")
     rates = [threshold_rates(evidence, grid, d) for d in distances]
     novel_accepted = np.array([r[0] for r in rates])  # (distances, thresholds)
     known_missed = np.array([r[1] for r in rates])
@@ -180,7 +185,7 @@ def fold_thresholds(folds: list[InnerFold], models: list, data, actors: list[str
                     unknown_novel: bool = False) -> dict[tuple[int, str], tuple[float, float | None, str]]:
     """(outer fold, smoothing) -> (threshold, max_distance, why) for each of `outers`, from the inner folds and their
     fitted models (same order), by `rule` and among `distances` (`choose_threshold`); an outer fold without inner
-    folds gets `DEFAULT_THRESHOLD` and no check."""
+    folds gets `DEFAULT_THRESHOLD` and the loosest check asked."""
     evidence: dict[tuple[int, str], list] = {}
     with_d = any(d is not None for d in distances)
     for fold, model in zip(folds, models):
