@@ -198,3 +198,27 @@ def test_a_face_labels_file_over_the_size_limit_is_refused_as_a_frame_one_is(tmp
     with pytest.raises(LabelsInvalid) as frames:
         labels_module.parse_labels(names)
     assert str(faces.value) == str(frames.value) and "\n" not in str(faces.value)
+
+
+def test_cvat_boxes_label_only_the_task_frames_of_a_task_that_starts_later(tmp_path):
+    """A CVAT task over frames 20-49 of a 10 fps video (its start_frame 20) says nothing about 0-2 s: the faces there
+    get no label and those samples are not labelled (before, every sample from 0 s was read as annotated, so the
+    actors' faces before the task were trained as unknown people)."""
+    faces = [Face(0, ALICE, 0, (0.1, 0.1, 0.2, 0.3)), Face(1, BOB, 1, (0.6, 0.1, 0.2, 0.3)),
+             Face(3, ALICE, 2, (0.1, 0.1, 0.2, 0.3)), Face(4, BOB, 3, (0.6, 0.1, 0.2, 0.3))]
+    store = hand_store(face_table("v.mp4", 5, faces), fps=10.0)
+    xml = """<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version>
+<meta><task><id>1</id><size>30</size><mode>interpolation</mode><start_frame>20</start_frame><stop_frame>49</stop_frame>
+<labels><label><name>alice</name></label></labels>
+<original_size><width>640</width><height>360</height></original_size></task><source>v.mp4</source></meta>
+<track id="0" label="alice" source="manual">
+<box frame="20" outside="0" occluded="0" keyframe="1" xtl="64" ytl="36" xbr="192" ybr="144" z_order="0"/></track>
+</annotations>"""
+    path = tmp_path / "cvat.xml"
+    path.write_text(xml)
+    data = load_labelled_faces(store, path)
+    got = labels_of(data)
+    assert got[(0.0, 0)] == ("", "") and got[(1.0, 0)] == ("", "")
+    assert got[(3.0, 0)] == ("alice", "box") and got[(4.0, 0)] == (UNKNOWN, "leftover")
+    assert data.videos["v.mp4"].labelled.tolist() == [False, False, True, True, True]

@@ -68,7 +68,7 @@ def parse_cvat(path: Path, text: str, *, multi_label: bool = False, none_label: 
     video = _name(name, "meta: the video's name (<source>)", video, MAX_NAME_CHARS)
     declared = {_name(name, "meta: a label's <name>", n.text, MAX_LABEL_CHARS)
                 for n in root.iterfind("meta/*/labels/label/name") if n.text and n.text.strip()}
-    first, stop = _frame_range(name, task)
+    first, stop = task_frames(name, task)
     rows: list[LabelRow] = []
     covered: list[tuple[int, int]] = []
     for n, track in enumerate(tracks):
@@ -121,7 +121,7 @@ def _meta_number(name: str, task, field: str, low: int = 0) -> int | None:
         raise LabelsInvalid(f"{name} meta: <{field}> {err}; {_WHAT}") from None
 
 
-def _frame_range(name: str, task) -> tuple[int | None, int | None]:
+def task_frames(name: str, task) -> tuple[int | None, int | None]:
     """The task's first and last frame numbers (of the video), or None where its meta does not say."""
     if task is None:
         return None, None

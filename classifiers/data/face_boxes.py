@@ -6,7 +6,8 @@
   enabled keyframe shows the box, linearly interpolated, through the next keyframe's frame; a disabled one ends it;
   after the last enabled keyframe the box stays until ``framesCount``. Frame f is shown from (f - 1) / fps.
 - CVAT for video 1.1 XML with ``<box>`` shapes in its tracks (frames from 0, corners in pixels of
-  ``original_size``): a box not ``outside`` holds, interpolated towards the next box, until the next shape.
+  ``original_size``): a box not ``outside`` holds, interpolated towards the next box, until the next shape; the file
+  annotates the task's frames (``start_frame`` to ``stop_frame``), not the video's before or after them.
 - A CSV ``video,track,label`` naming stored tracks (`FaceTable.track`); ``unknown`` names a track of nobody labelled.
 
 Boxes are matched to the stored faces of each sample by their overlap (intersection over union, the Hungarian method
@@ -31,7 +32,7 @@ from featurestore.errors import LabelsInvalid
 from featurestore.faces.boxes import box_iou
 
 from .csv_records import by_column, csv_records, delimiter
-from .cvat import parse_cvat
+from .cvat import parse_cvat, task_frames
 from .face_labels import FaceGrids, VideoFaceLabels, check_actor_names
 from .label_studio import FIRST_FRAME, video_name
 from .names import resolve_video
@@ -67,18 +68,20 @@ def box_face_labels(path: Path, text: str, kind: str, grids: FaceGrids, *, min_i
         return _named_tracks(path.name, text, grids)
     tracks = _ls_tracks(path.name, text, grids) if kind == "label-studio-boxes" else _cvat_tracks(path, text, grids)
     check_actor_names(path.name, {label for found, _ in tracks.values() for label, _ in found})
-    return {video_id: _match(video_id, found, until_s, grids, min_iou) for video_id, (found, until_s) in tracks.items()}
+    return {video_id: _match(video_id, found, span_s, grids, min_iou) for video_id, (found, span_s) in tracks.items()}
 
 
-def _match(video_id: str, tracks: list, until_s: float, grids: FaceGrids, min_iou: float) -> VideoFaceLabels:
-    """Boxes -> face labels: per annotated sample, boxes and faces paired by overlap (module docstring)."""
+def _match(video_id: str, tracks: list, span_s: tuple[float, float], grids: FaceGrids, min_iou: float) -> VideoFaceLabels:
+    """Boxes -> face labels: per annotated sample (those in the seconds [from_s, until_s) = `span_s` the file
+    annotates), boxes and faces paired by overlap (module docstring)."""
     from scipy.optimize import linear_sum_assignment
 
     table = grids.table(video_id)
     v = VideoFaceLabels.empty(video_id, table, grids.info(video_id))
     sample = v.sample
+    from_s, until_s = span_s
     for i, t in enumerate(np.asarray(table.sample_times_s).tolist()):
-        if t >= until_s:
+        if not from_s - 1e-9 <= t < until_s:
             continue
         shown = [(label, box) for label, box_at in tracks for box in [box_at(t)] if box is not None]
         v.labelled[i] = True
@@ -96,15 +99,15 @@ def _match(video_id: str, tracks: list, until_s: float, grids: FaceGrids, min_io
     return v
 
 
-def _ls_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, tuple[list, float]]:
-    """video_id -> ([(label, time -> box or None)], seconds annotated from 0) of a Label Studio export."""
+def _ls_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, tuple[list, tuple[float, float]]]:
+    """video_id -> ([(label, time -> box or None)], (0, seconds annotated)) of a Label Studio export."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as err:
         raise LabelsInvalid(f"{name} line {err.lineno}: not valid JSON ({err.msg}); export the project from Label "
                             "Studio as JSON (Export > JSON)") from None
     tasks = [doc] if isinstance(doc, dict) else doc if isinstance(doc, list) else []
-    out: dict[str, tuple[list, float]] = {}
+    out: dict[str, tuple[list, tuple[float, float]]] = {}
     for n, task in enumerate(tasks, start=1):
         if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
             raise LabelsInvalid(f"{name} item {n} is not a Label Studio task (an object with \"data\")")
@@ -130,7 +133,7 @@ def _ls_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, tuple[list, 
             found.append((label, lambda t, k=keys, c=count: _ls_box(k, c, math.floor(t * fps + 1e-6) + FIRST_FRAME)))
             frames.append(count)
         until_s = min(frames) / fps if all(frames) else math.inf
-        out[video_id] = (out.get(video_id, ([], until_s))[0] + found, until_s)
+        out[video_id] = (out.get(video_id, ([], None))[0] + found, (0.0, until_s))
     if not out:
         raise LabelsInvalid(f"{name} has no submitted annotation with a videorectangle; draw the boxes in Label Studio, "
                             "submit, then export again")
@@ -175,8 +178,9 @@ def _box(key: dict) -> np.ndarray:
     return np.array([key["x"], key["y"], key["width"], key["height"]])
 
 
-def _cvat_tracks(path: Path, text: str, grids: FaceGrids) -> dict[str, tuple[list, float]]:
-    """video_id -> ([(label, time -> box or None)], seconds annotated) of a CVAT for video 1.1 file with boxes."""
+def _cvat_tracks(path: Path, text: str, grids: FaceGrids) -> dict[str, tuple[list, tuple[float, float]]]:
+    """video_id -> ([(label, time -> box or None)], (from_s, until_s) the task's frames) of a CVAT for video 1.1
+    file with boxes."""
     rows = parse_cvat(path, text).rows  # its checks and its video name
     video_id = resolve_video(path.name, rows[0], grids, grids.name)
     root = ElementTree.fromstring(text)
@@ -187,8 +191,8 @@ def _cvat_tracks(path: Path, text: str, grids: FaceGrids) -> dict[str, tuple[lis
     size = next((e for e in (root.find("meta/task/original_size"), root.find("meta/job/original_size")) if e is not None), None)
     w, h = ((float(size.findtext("width")), float(size.findtext("height"))) if size is not None
             else tuple(map(float, grids.table(video_id).frame_size)))
-    stop = root.findtext("meta/task/stop_frame") or root.findtext("meta/job/stop_frame")
-    until_s = (int(stop) + 1) / grid.fps if stop else math.inf
+    first, stop = task_frames(path.name, next((t for t in (root.find("meta/task"), root.find("meta/job")) if t is not None), None))
+    span_s = ((first or 0) / grid.fps, (stop + 1) / grid.fps if stop is not None else math.inf)
     found = []
     for track in root.findall("track"):
         shapes = []
@@ -205,7 +209,7 @@ def _cvat_tracks(path: Path, text: str, grids: FaceGrids) -> dict[str, tuple[lis
             shapes.sort(key=lambda s: s[0])
             found.append((track.get("label", "").strip(),
                           lambda t, s=shapes: _cvat_box(s, math.floor(t * grid.fps + 1e-6))))
-    return {video_id: (found, until_s)}
+    return {video_id: (found, span_s)}
 
 
 def _cvat_box(shapes: list, frame: int) -> np.ndarray | None:
