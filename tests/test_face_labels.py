@@ -84,6 +84,19 @@ def test_label_studio_keyframes_follow_label_studios_interpolation():
     assert _ls_box(keys, 30, 30)[0] == pytest.approx(0.1) and _ls_box(keys, 30, 31) is None
 
 
+def test_a_label_studio_box_on_one_frame_is_shown_on_that_frame():
+    """A box drawn on one frame with its lifespan toggled off (one disabled keyframe), and a disabled keyframe after
+    another, show their box on their own frame, as Label Studio does (a keyframe is in its lifespan on its frame);
+    before, both were read as no box, so the face the user boxed at a sampled second became an unknown person."""
+    one = [{"frame": 26, "enabled": False, "x": 0.1, "y": 0.1, "width": 0.2, "height": 0.3}]
+    assert _ls_box(one, 750, 26) == pytest.approx([0.1, 0.1, 0.2, 0.3])
+    assert _ls_box(one, 750, 25) is None and _ls_box(one, 750, 27) is None
+    two = [{"frame": 1, "enabled": False, "x": 0.0, "y": 0.0, "width": 0.2, "height": 0.2},
+           {"frame": 51, "enabled": False, "x": 0.5, "y": 0.0, "width": 0.2, "height": 0.2}]
+    assert _ls_box(two, 750, 51)[0] == pytest.approx(0.5) and _ls_box(two, 750, 1)[0] == pytest.approx(0.0)
+    assert _ls_box(two, 750, 26) is None and _ls_box(two, 750, 52) is None
+
+
 def test_label_studio_video_rectangles_name_the_faces_they_overlap(tmp_path):
     """alice's box (frames 1-31 at 10 fps: 0-3 s) and bob's (the whole video) over three faces at 0 s: each named by
     overlap, the extra's face unknown; at 4 s alice's box is gone, so the face there is unknown."""

@@ -2,9 +2,10 @@
 
 - Label Studio's JSON export of video tasks labelled with ``VideoRectangle`` + ``Labels``: each ``videorectangle``
   result is one person's box over time, ``value.sequence`` its keyframes (frames from 1; x, y, width, height in % of
-  the frame) and ``value.labels`` its name. As Label Studio draws it (label_studio_tools' ``extract_key_frames``): an
-  enabled keyframe shows the box, linearly interpolated, through the next keyframe's frame; a disabled one ends it;
-  after the last enabled keyframe the box stays until ``framesCount``. Frame f is shown from (f - 1) / fps.
+  the frame) and ``value.labels`` its name. As Label Studio draws it (its editor's ``isInLifespan`` and
+  label_studio_tools' ``extract_key_frames``): every keyframe shows its box on its own frame; an enabled one, linearly
+  interpolated, through the next keyframe's frame; a disabled one ends it there (alone: a box on one frame); after
+  the last enabled keyframe the box stays until ``framesCount``. Frame f is shown from (f - 1) / fps.
 - CVAT for video 1.1 XML with ``<box>`` shapes in its tracks (frames from 0, corners in pixels of
   ``original_size``): a box not ``outside`` holds, interpolated towards the next box, until the next shape; the file
   annotates the task's frames (``start_frame`` to ``stop_frame``), not the video's before or after them.
@@ -165,8 +166,10 @@ def _ls_box(keys: list[dict], frames_count: int, frame: int) -> np.ndarray | Non
     if k < 0:
         return None
     key = keys[k]
-    if not key["enabled"]:  # a disabled keyframe is the last frame of the enabled stretch before it
-        return _box(key) if key["frame"] == frame and k > 0 and keys[k - 1]["enabled"] else None
+    if key["frame"] == frame:  # every keyframe shows its box on its own frame, a disabled one too (a one-frame box)
+        return _box(key)
+    if not key["enabled"]:  # a disabled keyframe ends the box after its frame
+        return None
     if k + 1 < len(keys):
         nxt = keys[k + 1]
         share = (frame - key["frame"]) / max(nxt["frame"] - key["frame"], 1)
