@@ -160,6 +160,17 @@ def test_track_names_label_their_tracks_and_the_samples_they_fully_name(tmp_path
     assert v.actors_at[1] == ("alice",)
 
 
+def test_a_track_number_the_video_does_not_hold_is_refused_naming_where_track_numbers_come_from(tmp_path):
+    """clusters.members.csv numbers tracks across videos (61-77 for a third video), the store per video (0-16): a user
+    who copies its track column into video,track,label must be told, not have the row label nothing in silence."""
+    faces = [Face(0, ALICE, 0), Face(1, ALICE, 0), Face(1, EXTRA, 1), Face(2, BOB, 2), Face(3, BOB, 3)]
+    store = hand_store(face_table("v.mp4", 4, faces))
+    names = write_csv(tmp_path / "names.csv", "video,track,label", ["v.mp4,0,alice", "v.mp4,61,bob"])
+    with pytest.raises(LabelsInvalid, match=r"names.csv line 3: 'v.mp4' has no stored track 61 \(its tracks: 0-3\).*"
+                                            r"clusters.members.csv"):
+        load_labelled_faces(store, names)
+
+
 def test_two_files_that_disagree_on_a_face_are_refused(tmp_path):
     store = hand_store(face_table("v.mp4", 2, [Face(0, ALICE, 0), Face(1, BOB, 1)]))
     a = write_csv(tmp_path / "a.csv", "video,track,label", ["v.mp4,0,alice", "v.mp4,1,bob"])

@@ -240,6 +240,12 @@ def _named_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, VideoFace
             raise LabelsInvalid(f"{name} line {n}: needs a video, a track number (>= 0) and a label, got "
                                 f"{video!r}, {track!r}, {label!r}")
         video_id = resolve_video(name, LabelRow(video, 0.0, None, label, n), grids, grids.name)
+        held = np.unique(np.asarray(grids.table(video_id).track))
+        if int(track) not in held:
+            raise LabelsInvalid(f"{name} line {n}: {video_id!r} has no stored track {track} (its tracks: "
+                                f"{_number_ranges(held[held >= 0].tolist())}); name the store's track numbers (`track` in "
+                                "score --faces JSON, suggest-labels' tracks.csv), not clusters.members.csv's, which number "
+                                "one clustering's tracks: name those in clusters.csv as cluster,track,name")
         seen = names.setdefault(video_id, {}).setdefault(int(track), (label, n))
         if seen[0] != label:
             raise LabelsInvalid(f"{name} lines {seen[1]} and {n} name track {track} of {video_id!r} twice "
@@ -259,3 +265,14 @@ def _named_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, VideoFace
                 v.actors_at[i] = tuple(sorted(set(v.label[faces].tolist()) - {UNKNOWN}))
         out[video_id] = v
     return out
+
+
+def _number_ranges(numbers: list[int]) -> str:
+    """Sorted whole numbers as ranges: [0, 1, 2, 5] -> '0-2, 5'; 'none' when empty."""
+    spans: list[list[int]] = []
+    for x in numbers:
+        if spans and x == spans[-1][1] + 1:
+            spans[-1][1] = x
+        else:
+            spans.append([x, x])
+    return ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in spans) or "none"
