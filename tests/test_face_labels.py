@@ -246,3 +246,19 @@ def test_cvat_boxes_label_only_the_task_frames_of_a_task_that_starts_later(tmp_p
     assert got[(0.0, 0)] == ("", "") and got[(1.0, 0)] == ("", "")
     assert got[(3.0, 0)] == ("alice", "box") and got[(4.0, 0)] == (UNKNOWN, "leftover")
     assert data.videos["v.mp4"].labelled.tolist() == [False, False, True, True, True]
+
+
+def test_faces_named_unknown_are_counted_as_unknown_people_in_the_summary(tmp_path):
+    """compare-models --faces printed '0 unknown people' after training on clusters (or tracks) named unknown: the count
+    added only the faces left over and those of the none label."""
+    from types import SimpleNamespace
+
+    from classifiers.output.face_console import face_label_lines
+
+    faces = [Face(0, ALICE, 0), Face(1, ALICE, 0), Face(1, EXTRA, 1), Face(2, EXTRA, 1), Face(3, BOB, 3)]
+    store = hand_store(face_table("v.mp4", 4, faces))
+    names = write_csv(tmp_path / "names.csv", "video,track,label", ["v.mp4,0,alice", "v.mp4,1,unknown", "v.mp4,3,bob"])
+    data = load_labelled_faces(store, names)
+    assert data.counts["unknown"] == 2
+    line = face_label_lines(SimpleNamespace(label_counts=data.counts, min_quality=0.0))[0]
+    assert "5 by track names, 0 by named clusters; 2 of them unknown people (0 left over, 0 where no actor is labelled, 2 named unknown)" in line

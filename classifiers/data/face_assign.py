@@ -90,13 +90,15 @@ def _labelled(videos: dict[str, VideoFaceLabels]) -> tuple[np.ndarray, np.ndarra
 
 
 def label_counts(videos: dict[str, VideoFaceLabels]) -> dict[str, int]:
-    """How the faces got their labels, summed over videos: faces, labelled and by how, unlabelled, missed actors."""
+    """How the faces got their labels, summed over videos: faces, labelled and by how, ``unknown`` (the faces labelled
+    `UNKNOWN`, by any rule), unlabelled, missed actors."""
     counts = {"faces": 0, "single": 0, "track": 0, "assigned": 0, "box": 0, "named": 0, "cluster": 0, "leftover": 0,
-              "none": 0, "unlabelled": 0, "missed": 0, "labelled_samples": 0}
+              "none": 0, "unknown": 0, "unlabelled": 0, "missed": 0, "labelled_samples": 0}
     for v in videos.values():
         counts["faces"] += len(v.label)
         for how in ("single", "track", "assigned", "box", "named", "cluster", "leftover", "none"):
             counts[how] += int(np.sum(v.how == how))
+        counts["unknown"] += int(np.sum(v.label == UNKNOWN))  # by any rule: left over, none label, named unknown
         counts["unlabelled"] += int(np.sum(v.label == ""))
         counts["missed"] += int(v.missed)
         counts["labelled_samples"] += int(v.labelled.sum())

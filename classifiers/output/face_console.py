@@ -11,6 +11,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from classifiers.chain.face_decide import UNKNOWN
+
 from .notes import FACES_UNLIKE
 from .numbers import number_cell, screen_time_cell
 
@@ -18,12 +20,14 @@ from .numbers import number_cell, screen_time_cell
 def face_label_lines(result) -> list[str]:
     """How the labelled faces got their labels and what was left out, in two lines."""
     c = result.label_counts
-    unknown = c.get("leftover", 0) + c.get("none", 0)
+    settled = c.get("leftover", 0) + c.get("none", 0)
+    unknown = max(c.get("unknown", settled), settled)  # named `unknown` too (track names, clusters); older counts lack it
     lines = [f"labelled faces: {c.get('faces', 0) - c.get('unlabelled', 0)} of {c.get('faces', 0)} -- "
              f"{c.get('single', 0)} alone with one actor, {c.get('track', 0)} by a track spanning an interval, "
              f"{c.get('assigned', 0)} assigned under a first model, {c.get('box', 0)} by boxes, "
-             f"{c.get('named', 0)} by track names, {c.get('cluster', 0)} by named clusters, {unknown} unknown people ({c.get('leftover', 0)} left over, "
-             f"{c.get('none', 0)} where no actor is labelled)",
+             f"{c.get('named', 0)} by track names, {c.get('cluster', 0)} by named clusters; {unknown} of them unknown people "
+             f"({c.get('leftover', 0)} left over, {c.get('none', 0)} where no actor is labelled, {unknown - settled} named "
+             f"{UNKNOWN})",
              f"left out: {c.get('unlabelled', 0)} faces outside labelled samples, {c.get('low_quality', 0)} below quality "
              f"{result.min_quality:g}; {c.get('missed', 0)} labelled actor-samples had no face for the actor"]
     return lines
