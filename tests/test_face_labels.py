@@ -262,3 +262,59 @@ def test_faces_named_unknown_are_counted_as_unknown_people_in_the_summary(tmp_pa
     assert data.counts["unknown"] == 2
     line = face_label_lines(SimpleNamespace(label_counts=data.counts, min_quality=0.0))[0]
     assert "5 by track names, 0 by named clusters; 2 of them unknown people (0 left over, 0 where no actor is labelled, 2 named unknown)" in line
+
+
+def _ls_task(task_id, video, box_label_frames, frames_count, duration_s, fps=None):
+    """A Label Studio task of VideoRectangle + Labels: per (label, box, first frame, last frame), one region shown
+    from its first keyframe to its last (disabled: the box ends there), as the editor exports it."""
+    results = []
+    for k, (label, box, first, last) in enumerate(box_label_frames):
+        seq = [{"frame": f, "enabled": f != last, "rotation": 0, "time": f / (fps or 24),
+                **{c: 100 * v for c, v in zip(("x", "y", "width", "height"), box)}} for f in (first, last)]
+        results.append({"id": f"r{task_id}{k}", "from_name": "label", "to_name": "video", "type": "videorectangle",
+                        "origin": "manual", "value": {"framesCount": frames_count, "duration": duration_s,
+                                                      "sequence": seq, "labels": [label]}})
+    data = {"video": f"/data/upload/1/0a1b2c3d-{video}", **({"fps": fps} if fps else {})}
+    return {"id": task_id, "data": data, "annotations": [{"id": task_id, "result": results, "was_cancelled": False}]}
+
+
+def test_label_studio_boxes_numbered_at_its_default_24_fps_are_read_at_24_with_a_warning(tmp_path):
+    """A project whose <Video> has no frameRate numbers a 25 fps video's frames at 24 (framesCount 240 for its 10 s)
+    and the task has no fps: the boxes were read at the store's 25, drifting 0.4 s by the 10th second, so alice's
+    box (frames 193-216 at 24 fps: 8-9 s) missed her face at 8 s, which became an unknown person."""
+    faces = [Face(t, ALICE, 0, (0.1, 0.1, 0.2, 0.3)) for t in range(10)] + [Face(9, EXTRA, 1, (0.6, 0.1, 0.2, 0.3))]
+    store = hand_store(face_table("v.mp4", 10, faces), fps=25.0)
+    export = [_ls_task(1, "v.mp4", [("alice", (0.1, 0.1, 0.2, 0.3), 193, 216)], 240, 10.0)]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export))
+    with pytest.warns(Warning, match=r"counted 240 frames in 10 s \(24 frames/s\), not the 25 of the stored video"):
+        data = load_labelled_faces(store, path)
+    got = labels_of(data)
+    assert got[(8.0, 0)] == ("alice", "box") and got[(7.0, 0)] == (UNKNOWN, "leftover")
+    assert got[(9.0, 0)] == (UNKNOWN, "leftover")
+
+
+def test_label_studio_boxes_of_two_tasks_are_each_read_at_their_own_fps(tmp_path):
+    """Two tasks, a 10 fps video and a 20 fps one: each task's boxes at its own rate (before, every box was read at
+    the last task's rate, the variable a closure held)."""
+    a = [Face(t, ALICE, 0, (0.1, 0.1, 0.2, 0.3)) for t in range(4)] + [Face(3, EXTRA, 1, (0.6, 0.1, 0.2, 0.3))]
+    b = [Face(t, BOB, 0, (0.1, 0.1, 0.2, 0.3)) for t in range(4)]
+    store = hand_store(face_table("a.mp4", 4, a), face_table("b.mp4", 4, b), fps=10.0)
+    store.videos["b.mp4"].info["fps"] = 20.0
+    box = (0.1, 0.1, 0.2, 0.3)
+    export = [_ls_task(1, "a.mp4", [("alice", box, 21, 30)], 40, 4.0, fps=10),  # 2-3 s at 10 fps
+              _ls_task(2, "b.mp4", [("bob", box, 1, 80)], 80, 4.0, fps=20)]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export))
+    got = labels_of(load_labelled_faces(store, path), "a.mp4")
+    assert got[(2.0, 0)] == ("alice", "box") and got[(1.0, 0)] == (UNKNOWN, "leftover")
+
+
+def test_a_label_studio_box_task_whose_fps_is_no_number_is_refused_in_one_line(tmp_path):
+    store = hand_store(face_table("v.mp4", 2, [Face(0, ALICE, 0), Face(1, BOB, 1)]))
+    task = _ls_task(4, "v.mp4", [("alice", (0.1, 0.1, 0.2, 0.3), 1, 10)], 50, 2.0)
+    task["data"]["fps"] = "twenty-five"
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([task]))
+    with pytest.raises(LabelsInvalid, match="export.json task 4: fps"):  # was a ValueError from float()
+        load_labelled_faces(store, path)
