@@ -46,13 +46,14 @@ FRAME_THRESHOLD = 0.35  # measured: bench/cluster_frames.py, docs/cluster.md
 @dataclass
 class ClusterRun:
     """What `cluster_store` did: the clustering, the files written (not the grids) and notes (videos without
-    thumbnails); `label_studio`: the tasks file, if written."""
+    thumbnails); `label_studio`: the tasks file, if written; `labels_paths`: the --labels files it was given."""
 
     clustering: Clustering
     paths: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     video_ids: list = field(default_factory=list)
     label_studio: Path | None = None
+    labels_paths: list = field(default_factory=list)
 
 
 def output_paths(out_path: str | os.PathLike) -> tuple[Path, Path, Path]:
@@ -128,7 +129,7 @@ def cluster_store(store_path, out_path, *, faces: bool = False, videos=None, lab
         files += cluster_task_files(clustering, thumbs, label_studio_path, url_prefix=url_prefix)
     written = write_together(files)[:len(texts) + 2 * (label_studio_path is not None)]  # not each grid
     return ClusterRun(clustering, written, notes + (thumbs.notes if thumbs is not None else []), list(ids),
-                      None if label_studio_path is None else Path(label_studio_path))
+                      None if label_studio_path is None else Path(label_studio_path), list(labels_paths))
 
 
 def _sources(store, ids: list[str], video_dir) -> dict:

@@ -461,3 +461,17 @@ def test_the_python_apis_cluster_writes_the_files_and_gives_them_as_tables(tmp_p
     assert members.groupby("cluster").size().reindex(table["cluster"]).tolist() == table["n_items"].tolist()
     with pytest.raises(InvalidParameterType):
         screentime.cluster(tmp_path / "f.h5", out=tmp_path / "c.csv", faces="yes")
+
+
+def test_the_next_step_after_cluster_with_labels_trains_on_those_labels_too(tmp_path, capsys):
+    """docs/labels.md step 6: `cluster -l clusters.csv --out more.csv`, then compare-models -l clusters.csv -l more.csv.
+    The printed next step said `-l more.csv` alone: followed as written, it trained on the new names and dropped the
+    old ones. One track is '1 track', not '1 tracks'."""
+    tables = composed_tables()
+    real_store(tmp_path / "f.h5", tables)
+    (tmp_path / "known.csv").write_text("video,track,label\na.mp4,0,alice\n")
+    code, out, err = run_cli(["cluster", "--faces", "--store", tmp_path / "f.h5", "-l", tmp_path / "known.csv",
+                              "-o", tmp_path / "more.csv"], capsys)
+    assert code == 0, err
+    assert f"compare-models --faces -l {tmp_path / 'known.csv'} -l {tmp_path / 'more.csv'} --out NEW.skops" in out
+    assert " 1 tracks" not in out and " 1 track" in out

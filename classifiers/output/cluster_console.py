@@ -24,23 +24,25 @@ def cluster_lines(run) -> list[str]:
                 if units.n_left_out else "")]
     for x in c.clusters[:SHOWN]:
         name = f"  {x.suggestion} ({sureness(x, c.threshold)}, {x.distance:.2f})" if x.suggestion else ""
-        lines.append(f"  {x.id:>7}  {x.seconds:8.1f} s  {format_clock(x.seconds):>8}  {len(x.units):4d} {word}s{name}")
+        lines.append(f"  {x.id:>7}  {x.seconds:8.1f} s  {format_clock(x.seconds):>8}  {len(x.units):4d} {word}"
+                     f"{'s' if len(x.units) != 1 else ''}{name}")
     if len(c.clusters) > SHOWN:
         lines.append(f"  ... and {len(c.clusters) - SHOWN} more (all in the page and the CSV)")
     lines += [f"note: {n}" for n in run.notes]
     lines += [f"wrote {p}" for p in run.paths]
+    flag = " --faces" if c.mode == "faces" else ""
+    known = "".join(f" -l {p}" for p in getattr(run, "labels_paths", []))  # the names given before, trained on again
     if run.paths:
-        flag = " --faces" if c.mode == "faces" else ""
         page = next(p for p in run.paths if p.suffix == ".html")
         lines.append(f"next: look at {page.name}, fill the name column of {run.paths[0]} (the same name on two "
-                     f"clusters merges them), then compare-models{flag} -l {run.paths[0]} --out NEW.skops")
+                     f"clusters merges them), then compare-models{flag}{known} -l {run.paths[0]} --out NEW.skops")
     if run.label_studio is not None:
         from .cluster_tasks import images_dir_for
         from .label_studio import config_path_for
 
         lines.append(f"or in Label Studio: create a project whose labelling config is {config_path_for(run.label_studio)}, "
                      f"import {run.label_studio}, name each cluster, export as JSON and pass the export to "
-                     f"compare-models{flag} -l; the grids in {images_dir_for(run.label_studio)}/ are served when Label "
+                     f"compare-models{flag}{known} -l; the grids in {images_dir_for(run.label_studio)}/ are served when Label "
                      "Studio runs with LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true and the project has a Local "
                      "storage on that folder (or give --url-prefix)")
     return lines
