@@ -475,3 +475,17 @@ def test_the_next_step_after_cluster_with_labels_trains_on_those_labels_too(tmp_
     assert code == 0, err
     assert f"compare-models --faces -l {tmp_path / 'known.csv'} -l {tmp_path / 'more.csv'} --out NEW.skops" in out
     assert " 1 tracks" not in out and " 1 track" in out
+
+
+def test_naming_the_whole_blurred_bin_warns_that_its_faces_are_anyones(tmp_path):
+    """The bin holds the faces of anyone too small or blurred to cluster (here eve's blurred track and an untracked
+    face); a user who writes `unknown` on its row, taking it for junk, trains every face in it as that name."""
+    from classifiers.data.clusters import read_cluster_names
+
+    real_store(tmp_path / "f.h5", composed_tables())
+    cluster_store(tmp_path / "f.h5", tmp_path / "c.csv", faces=True)
+    path = tmp_path / "c.csv"
+    text = path.read_text().replace("blurred,,", "blurred,unknown,")
+    with pytest.warns(Warning, match=r"names the whole blurred bin 'unknown', so its 6 faces \(2 tracks\)"):
+        names = read_cluster_names(path, text)
+    assert "unknown" in names.name
