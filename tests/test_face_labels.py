@@ -318,3 +318,24 @@ def test_a_label_studio_box_task_whose_fps_is_no_number_is_refused_in_one_line(t
     path.write_text(json.dumps([task]))
     with pytest.raises(LabelsInvalid, match="export.json task 4: fps"):  # was a ValueError from float()
         load_labelled_faces(store, path)
+
+
+def test_label_studio_boxes_come_from_the_latest_annotation_by_time_then_by_id_as_a_number(tmp_path):
+    """Two annotations of one task: 10 (alice's box) after 9 (bob's) at the same second, and a reviewer's 12 written
+    with a fraction of a second after 11's whole second. The box reader compared ids and times as text ('9' > '10';
+    '...:00Z' > '...:00.5Z') and took the older annotation, as the timeline reader does not."""
+    store = hand_store(face_table("v.mp4", 2, [Face(0, ALICE, 0, (0.1, 0.1, 0.2, 0.3)),
+                                               Face(1, BOB, 1, (0.6, 0.1, 0.2, 0.3))]), fps=10.0)
+
+    def annotation(ann_id, label, at):
+        task = _ls_task(1, "v.mp4", [(label, (0.1, 0.1, 0.2, 0.3), 1, 20)], 20, 2.0, fps=10)
+        return {**task["annotations"][0], "id": ann_id, "updated_at": at}
+
+    for newer, older in (((10, "alice", "2026-12-06T10:00:00Z"), (9, "bob", "2026-12-06T10:00:00Z")),
+                         ((12, "alice", "2026-12-06T10:00:00.500Z"), (11, "bob", "2026-12-06T10:00:00Z"))):
+        task = _ls_task(1, "v.mp4", [], 20, 2.0, fps=10)
+        task["annotations"] = [annotation(*older), annotation(*newer)]
+        path = tmp_path / "export.json"
+        path.write_text(json.dumps([task]))
+        got = labels_of(load_labelled_faces(store, path))
+        assert got[(0.0, 0)] == ("alice", "box"), newer

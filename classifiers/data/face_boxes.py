@@ -23,20 +23,22 @@ from __future__ import annotations
 import csv
 import json
 import math
+import warnings
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import numpy as np
 
 from classifiers.chain.face_decide import UNKNOWN
-from featurestore.errors import LabelsInvalid
+from featurestore.errors import LabelsInvalid, LabelsWarning
 from featurestore.faces.boxes import box_iou
 
 from .csv_records import by_column, csv_records, delimiter
 from .cvat import parse_cvat, task_frames
 from .face_labels import FaceGrids, VideoFaceLabels, check_actor_names
-from .label_studio import FIRST_FRAME, video_name
+from .label_studio import FIRST_FRAME, latest_annotation, submitted_annotations, video_name
 from .names import resolve_video
+from .strict import positive_rate
 from .table import LabelRow
 
 MIN_IOU = 0.3
@@ -113,10 +115,10 @@ def _ls_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, tuple[list, 
         if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
             raise LabelsInvalid(f"{name} item {n} is not a Label Studio task (an object with \"data\")")
         task_id = task.get("id", n)
-        annotations = [a for a in task.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
+        annotations = submitted_annotations(name, f"task {task_id}", task.get("annotations"))
         if not annotations:
             continue
-        latest = max(annotations, key=lambda a: (str(a.get("updated_at") or a.get("created_at") or ""), str(a.get("id"))))
+        _, latest = latest_annotation(name, f"task {task_id}", annotations)  # as for timelines: ISO times, ids as numbers
         regions = [r for r in latest.get("result") or [] if isinstance(r, dict) and r.get("type") == "videorectangle"]
         if not regions:
             continue
@@ -124,14 +126,11 @@ def _ls_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, tuple[list, 
         if video is None:
             raise LabelsInvalid(f"{name} task {task_id}: its data names no video (\"video\": the URL of the video)")
         video_id = resolve_video(name, LabelRow(video, 0.0, None, "", n, where=f"task {task_id}"), grids, grids.name)
-        fps = task["data"].get("fps") or grids[video_id].fps
-        if not fps or not float(fps) > 0:
-            raise LabelsInvalid(f"{name} task {task_id}: no frame rate for {video_id!r} (neither the task's fps nor the "
-                                "store's); give the task an fps")
-        fps, found, frames = float(fps), [], []
+        fps = _ls_rate(name, task_id, task["data"].get("fps"), regions, grids[video_id].fps)
+        found, frames = [], []
         for region in regions:
             label, keys, count = _ls_region(name, task_id, region)
-            found.append((label, lambda t, k=keys, c=count: _ls_box(k, c, math.floor(t * fps + 1e-6) + FIRST_FRAME)))
+            found.append((label, lambda t, k=keys, c=count, f=fps: _ls_box(k, c, math.floor(t * f + 1e-6) + FIRST_FRAME)))
             frames.append(count)
         until_s = min(frames) / fps if all(frames) else math.inf
         out[video_id] = (out.get(video_id, ([], None))[0] + found, (0.0, until_s))
@@ -139,6 +138,36 @@ def _ls_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, tuple[list, 
         raise LabelsInvalid(f"{name} has no submitted annotation with a videorectangle; draw the boxes in Label Studio, "
                             "submit, then export again")
     return out
+
+
+def _ls_rate(name: str, task_id, given, regions: list, store_fps: float | None) -> float:
+    """The frame rate Label Studio counted a task's frames at, frames per second.
+
+    Label Studio numbers frames at its ``<Video frameRate>`` (24 where the config sets none) and writes the frames
+    it counted in the video, ``framesCount`` = ceil(``duration`` x that rate), into each box: so where the task's
+    ``fps`` (else the store's rate) cannot have given that count, the boxes were numbered at another rate, and
+    framesCount / duration (within 1 / duration of it) is read instead, with a warning.
+    """
+    try:
+        fps = positive_rate(given) if given not in (None, "") else store_fps
+    except ValueError as err:
+        raise LabelsInvalid(f"{name} task {task_id}: fps {err}; give the video's frames per second") from None
+    if not fps or not fps > 0:
+        raise LabelsInvalid(f"{name} task {task_id}: no frame rate (neither the task's fps nor the store's); give the "
+                            "task an fps")
+    value = next((r["value"] for r in regions if isinstance(r.get("value"), dict)), {})
+    try:
+        count, duration_s = int(value.get("framesCount") or 0), float(value.get("duration") or 0.0)
+    except (TypeError, ValueError):
+        count, duration_s = 0, 0.0
+    if count > 0 and 0.0 < duration_s < math.inf and abs(count - math.ceil(duration_s * fps - 1e-6)) > 1:
+        counted = count / duration_s
+        warnings.warn(f"{name} task {task_id}: Label Studio counted {count} frames in {duration_s:g} s ({counted:.3g} "
+                      f"frames/s), not the {fps:g} of {'the task' if given not in (None, '') else 'the stored video'}; "
+                      f"its boxes are read at {counted:.3g} frames/s (the project's <Video frameRate>; Label Studio's "
+                      "default is 24): give each task the video's fps and frameRate=\"$fps\"", LabelsWarning, stacklevel=5)
+        return counted
+    return float(fps)
 
 
 def _ls_region(name: str, task_id, region: dict) -> tuple[str, list[dict], int]:
