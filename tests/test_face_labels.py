@@ -339,3 +339,38 @@ def test_label_studio_boxes_come_from_the_latest_annotation_by_time_then_by_id_a
         path.write_text(json.dumps([task]))
         got = labels_of(load_labelled_faces(store, path))
         assert got[(0.0, 0)] == ("alice", "box"), newer
+
+
+CVAT_HEAD = """<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version>
+<meta><task><id>1</id><size>50</size><mode>interpolation</mode><start_frame>0</start_frame><stop_frame>49</stop_frame>
+<labels><label><name>alice</name></label><label><name>bob</name></label></labels>
+<original_size><width>640</width><height>360</height></original_size></task><source>v.mp4</source></meta>
+<track id="0" label="alice" source="manual">
+<box frame="0" outside="0" occluded="0" keyframe="1" xtl="64" ytl="36" xbr="192" ybr="144" z_order="0"/></track>
+"""
+
+
+def test_cvat_ellipses_beside_boxes_name_the_faces_they_frame(tmp_path):
+    """A face drawn as an ellipse (CVAT's tool for round things) in a file with boxes: its track was skipped in
+    silence, so bob's face became an unknown person and bob was never on screen; now its bounding box names it."""
+    faces = [Face(0, ALICE, 0, (0.1, 0.1, 0.2, 0.3)), Face(0, BOB, 1, (0.6, 0.1, 0.2, 0.3))]
+    store = hand_store(face_table("v.mp4", 5, faces), fps=10.0)
+    path = tmp_path / "cvat.xml"
+    path.write_text(CVAT_HEAD + """<track id="1" label="bob" source="manual">
+<ellipse frame="0" outside="0" occluded="0" keyframe="1" cx="448" cy="90" rx="64" ry="54" z_order="0"/></track>
+</annotations>""")
+    data = load_labelled_faces(store, path)
+    got = labels_of(data)
+    assert got[(0.0, 0)] == ("alice", "box") and got[(0.0, 1)] == ("bob", "box")
+    assert data.videos["v.mp4"].actors_at[0] == ("alice", "bob")
+
+
+def test_a_cvat_track_of_points_in_a_box_file_is_refused_in_one_line(tmp_path):
+    store = hand_store(face_table("v.mp4", 5, [Face(0, ALICE, 0, (0.1, 0.1, 0.2, 0.3)), Face(1, BOB, 1)]), fps=10.0)
+    path = tmp_path / "cvat.xml"
+    path.write_text(CVAT_HEAD + """<track id="1" label="bob" source="manual">
+<points frame="0" outside="0" occluded="0" keyframe="1" points="448.0,90.0" z_order="0"/></track>
+</annotations>""")
+    with pytest.raises(LabelsInvalid, match=r"cvat.xml track 1 \(bob\): its <points> shapes give no box"):
+        load_labelled_faces(store, path)

@@ -7,7 +7,8 @@
   interpolated, through the next keyframe's frame; a disabled one ends it there (alone: a box on one frame); after
   the last enabled keyframe the box stays until ``framesCount``. Frame f is shown from (f - 1) / fps.
 - CVAT for video 1.1 XML with ``<box>`` shapes in its tracks (frames from 0, corners in pixels of
-  ``original_size``): a box not ``outside`` holds, interpolated towards the next box, until the next shape; the file
+  ``original_size``; an ``<ellipse>`` or ``<polygon>`` track by its bounding box; tracks of other shapes are refused,
+  as they would name no face): a box not ``outside`` holds, interpolated towards the next box, until the next shape; the file
   annotates the task's frames (``start_frame`` to ``stop_frame``), not the video's before or after them.
 - A CSV ``video,track,label`` naming stored tracks (`FaceTable.track`); ``unknown`` names a track of nobody labelled.
 
@@ -42,6 +43,8 @@ from .strict import positive_rate
 from .table import LabelRow
 
 MIN_IOU = 0.3
+#: CVAT shapes a face can be drawn as, matched to stored faces by their box, and the attributes that give it.
+SHAPES = {"box": "corners xtl, ytl, xbr, ybr", "ellipse": "centre cx, cy and radii rx, ry", "polygon": "points"}
 KINDS = ("label-studio-boxes", "cvat-boxes", "track-names")
 
 
@@ -228,20 +231,36 @@ def _cvat_tracks(path: Path, text: str, grids: FaceGrids) -> dict[str, tuple[lis
     found = []
     for track in root.findall("track"):
         shapes = []
+        where = f"{path.name} track {track.get('id', '?')} ({track.get('label', '')})"
         for s in track:
-            if s.tag != "box":
-                continue
+            if s.tag not in SHAPES:
+                kinds = ", ".join(sorted({f"<{e.tag}>" for e in track}))
+                raise LabelsInvalid(f"{where}: its {kinds} shapes give no box to match a face by; draw each face as a "
+                                    "rectangle (or an ellipse, a polygon) in CVAT and export the task again")
             try:
-                x0, y0, x1, y1 = (float(s.get(c)) for c in ("xtl", "ytl", "xbr", "ybr"))
+                x0, y0, x1, y1 = _cvat_corners(s)
                 shapes.append((int(s.get("frame")), s.get("outside", "0") == "1", np.array([x0 / w, y0 / h, (x1 - x0) / w, (y1 - y0) / h])))
             except (TypeError, ValueError):
-                raise LabelsInvalid(f"{path.name} track {track.get('id', '?')}: a box lacks a whole frame number or "
-                                    "its corners xtl, ytl, xbr, ybr; export the task again") from None
+                raise LabelsInvalid(f"{where}: a <{s.tag}> lacks a whole frame number or its {SHAPES[s.tag]}; export "
+                                    "the task again") from None
         if shapes:
             shapes.sort(key=lambda s: s[0])
             found.append((track.get("label", "").strip(),
                           lambda t, s=shapes: _cvat_box(s, math.floor(t * grid.fps + 1e-6))))
     return {video_id: (found, span_s)}
+
+
+def _cvat_corners(shape) -> tuple[float, float, float, float]:
+    """x0, y0, x1, y1 in pixels of a CVAT shape's box: a box's corners, an ellipse's or a polygon's bounding box."""
+    if shape.tag == "box":
+        return tuple(float(shape.get(c)) for c in ("xtl", "ytl", "xbr", "ybr"))
+    if shape.tag == "ellipse":
+        cx, cy, rx, ry = (float(shape.get(c)) for c in ("cx", "cy", "rx", "ry"))
+        return cx - rx, cy - ry, cx + rx, cy + ry
+    xy = np.array([[float(v) for v in point.split(",")] for point in shape.get("points").split(";")])
+    if xy.ndim != 2 or xy.shape[1] != 2:
+        raise ValueError("points are not x,y pairs")
+    return (*xy.min(axis=0).tolist(), *xy.max(axis=0).tolist())
 
 
 def _cvat_box(shapes: list, frame: int) -> np.ndarray | None:
