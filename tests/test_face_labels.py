@@ -374,3 +374,21 @@ def test_a_cvat_track_of_points_in_a_box_file_is_refused_in_one_line(tmp_path):
 </annotations>""")
     with pytest.raises(LabelsInvalid, match=r"cvat.xml track 1 \(bob\): its <points> shapes give no box"):
         load_labelled_faces(store, path)
+
+
+def test_track_names_read_cells_as_suggest_labels_writes_them_and_unknown_in_any_case(tmp_path):
+    """tracks.csv of suggest-labels writes a video id a spreadsheet would run with a leading quote ('-take.mp4), and
+    a person types Unknown: the video was not found, and 'Unknown' became an actor of the cast (clusters.csv reads any
+    case of unknown as unknown). Names written two ways, or with a control character, are refused in one line."""
+    faces = [Face(0, ALICE, 0), Face(1, ALICE, 0), Face(1, EXTRA, 1), Face(2, BOB, 2)]
+    store = hand_store(face_table("-take.mp4", 3, faces))
+    names = write_csv(tmp_path / "tracks.csv", "video,track,label,start_s,end_s,guess",
+                      ["'-take.mp4,0,alice,0,2,alice", "'-take.mp4,1,Unknown,1,2,unknown", "'-take.mp4,2,bob,2,3,bob"])
+    data = load_labelled_faces(store, names)
+    assert data.actors == ["alice", "bob"]
+    assert labels_of(data, "-take.mp4")[(1.0, 1)] == (UNKNOWN, "named")
+    for rows, said in ((["'-take.mp4,0,alice", "'-take.mp4,2,Alice"], "differ only in case|written two ways|Alice"),
+                       (["'-take.mp4,0,al\x07ice", "'-take.mp4,2,bob"], "tracks.csv line 2: .*control character")):
+        bad = write_csv(tmp_path / "tracks.csv", "video,track,label", rows)
+        with pytest.raises(LabelsInvalid, match=said):
+            load_labelled_faces(store, bad)

@@ -34,12 +34,13 @@ from classifiers.chain.face_decide import UNKNOWN
 from featurestore.errors import LabelsInvalid, LabelsWarning
 from featurestore.faces.boxes import box_iou
 
+from .cluster_names import check_case, cluster_name
 from .csv_records import by_column, csv_records, delimiter
 from .cvat import parse_cvat, task_frames
 from .face_labels import FaceGrids, VideoFaceLabels, check_actor_names
 from .label_studio import FIRST_FRAME, latest_annotation, submitted_annotations, video_name
 from .names import resolve_video
-from .strict import positive_rate
+from .strict import MAX_NAME_CHARS, checked_name, positive_rate, unquoted
 from .table import LabelRow
 
 MIN_IOU = 0.3
@@ -284,9 +285,14 @@ def _named_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, VideoFace
     names: dict[str, dict[int, tuple[str, int]]] = {}
     for n, cells in lines[1:]:
         video, track, label = map(by_column(cells, col).__getitem__, ("video", "track", "label"))
-        if not video or not label or not track.lstrip("-").isdigit() or int(track) < 0:
+        video, track = unquoted(video), track.strip()  # as suggest-labels writes them ('=x.mp4 for =x.mp4)
+        if not video or not label.strip() or not track.isdigit():
             raise LabelsInvalid(f"{name} line {n}: needs a video, a track number (>= 0) and a label, got "
                                 f"{video!r}, {track!r}, {label!r}")
+        try:
+            video, label = checked_name(video, limit=MAX_NAME_CHARS), cluster_name(unquoted(label))  # any case of unknown
+        except ValueError as err:
+            raise LabelsInvalid(f"{name} line {n}: {err}; fix the cell") from None
         video_id = resolve_video(name, LabelRow(video, 0.0, None, label, n), grids, grids.name)
         held = np.unique(np.asarray(grids.table(video_id).track))
         if int(track) not in held:
@@ -299,6 +305,7 @@ def _named_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, VideoFace
             raise LabelsInvalid(f"{name} lines {seen[1]} and {n} name track {track} of {video_id!r} twice "
                                 f"({seen[0]!r}, {label!r}); keep one")
     check_actor_names(name, {label for tracks in names.values() for label, _ in tracks.values()} - {UNKNOWN})
+    check_case(name, {label for tracks in names.values() for label, _ in tracks.values()})
     out = {}
     for video_id, tracks in names.items():
         table = grids.table(video_id)
