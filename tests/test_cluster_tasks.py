@@ -196,3 +196,16 @@ def test_a_task_imported_twice_is_one_cluster_and_unnamed_tasks_leave_clusters_o
     (tmp_path / "export.json").write_text(json.dumps(written))  # imported, never named
     with pytest.raises(LabelsInvalid, match="export.json names no cluster; name clusters in Label Studio"):
         label_store_faces(store, [tmp_path / "export.json"])
+
+
+def test_naming_the_blurred_task_in_label_studio_warns_as_in_clusters_csv(tasks):
+    """The bin's task shows a grid of small, blurred faces that looks like junk; picked `unknown` there, every face
+    of it (eve's and an untracked one) is trained as unknown: said as for clusters.csv."""
+    from classifiers.data.clusters import read_cluster_names
+
+    tmp_path, _, _, written = tasks
+    exported = [annotated(t, "unknown") if t["data"]["cluster"] == "blurred" else t for t in written]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(exported))
+    with pytest.warns(Warning, match=r"export.json the blurred task: names the whole blurred bin 'unknown'"):
+        read_cluster_names(path, path.read_text())

@@ -73,7 +73,11 @@ def read_cluster_names(path: str | Path, text: str) -> ClusterNames:
     """
     path = Path(path)
     if text.lstrip()[:1] in "[{":
-        return read_cluster_tasks(path, text)
+        named = read_cluster_tasks(path, text)
+        in_bin = [(m, n) for m, n in zip(named.members, named.name) if m.cluster == BIN]
+        _warn_named_bin(path.name, (in_bin[0][1] if in_bin else "", f"the {BIN} task"), [m for m, _ in in_bin],
+                        "track" if named.mode == "faces" else "shot")
+        return named
     mpath = members_path(path)
     if not mpath.is_file():
         raise LabelsInvalid(f"{path.name} is a clusters file, but {mpath.name} is not beside it; `cluster` writes the two "
@@ -113,19 +117,21 @@ def read_cluster_names(path: str | Path, text: str) -> ClusterNames:
             raise LabelsInvalid(f"{path.name} lines {whole[cluster][1]} and {line} name cluster {cluster} twice "
                                 f"({whole[cluster][0]!r}, {name!r}); keep one (the same name on two clusters merges them)")
     check_case(path.name, {n for n, _ in [*whole.values(), *split.values()] if n})
-    _warn_named_bin(path.name, whole.get(BIN, ("", 0)), [m for m in members if m.cluster == BIN], unit_word)
+    bin_name, bin_line = whole.get(BIN, ("", 0))
+    _warn_named_bin(path.name, (bin_name, f"line {bin_line}"), [m for m in members if m.cluster == BIN], unit_word)
     names = [split.get((m.cluster, m.unit), whole.get(m.cluster, ("", 0)))[0] for m in members]
     return ClusterNames(path, mpath, mode, members, names)
 
 
-def _warn_named_bin(file_name: str, named: tuple[str, int], members: list, unit_word: str) -> None:
-    """A name on the whole blurred / small bin gives it to the faces of anyone too small or blurred to cluster."""
-    name, line = named
+def _warn_named_bin(file_name: str, named: tuple[str, str], members: list, unit_word: str) -> None:
+    """A name on the whole blurred / small bin gives it to the faces of anyone too small or blurred to cluster;
+    `named` is (its name, where: 'line 32' or 'the blurred task')."""
+    name, where = named
     units = {m.unit for m in members}
     if name and len(units) > 1:
-        warnings.warn(f"{file_name} line {line}: names the whole {BIN} bin {name!r}, so its {len(members)} faces "
+        warnings.warn(f"{file_name} {where}: names the whole {BIN} bin {name!r}, so its {len(members)} faces "
                       f"({len(units)} {unit_word}s), of anyone too small or blurred to cluster, are all {name!r}; leave "
-                      f"its name empty, or name its {unit_word}s one by one ({BIN},{unit_word},name rows)",
+                      f"its name empty, or name its {unit_word}s one by one (in the clusters CSV: {BIN},{unit_word},name rows)",
                       LabelsWarning, stacklevel=3)
 
 
