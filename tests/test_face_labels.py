@@ -392,3 +392,17 @@ def test_track_names_read_cells_as_suggest_labels_writes_them_and_unknown_in_any
         bad = write_csv(tmp_path / "tracks.csv", "video,track,label", rows)
         with pytest.raises(LabelsInvalid, match=said):
             load_labelled_faces(store, bad)
+
+
+def test_face_only_label_files_given_to_a_frame_command_say_to_add_faces(tmp_path):
+    """compare-models without --faces: a track-names CSV was refused for lacking start,end and a Label Studio export of
+    boxes for having no TimelineLabels ('label the timeline'), as clusters.csv of faces says instead: use --faces."""
+    from classifiers.data.labels import parse_labels
+
+    names = write_csv(tmp_path / "tracks.csv", "video,track,label,start_s,end_s,guess", ["v.mp4,0,alice,0,2,alice"])
+    with pytest.raises(LabelsInvalid, match=r"tracks.csv names stored face tracks .*use it with --faces"):
+        parse_labels(names)
+    boxes = tmp_path / "boxes.json"
+    boxes.write_text(json.dumps([_ls_task(1, "v.mp4", [("alice", (0.1, 0.1, 0.2, 0.3), 1, 10)], 20, 2.0, fps=10)]))
+    with pytest.raises(LabelsInvalid, match=r"boxes.json has no timelinelabels result but 1 videorectangle boxes, .*--faces"):
+        parse_labels(boxes)

@@ -107,6 +107,9 @@ def parse_label_studio(path: Path, text: str, *, multi_label: bool = False, none
                 "model's guesses, not labels); label them in Label Studio, submit, then export again") \
             if unannotated == len(tasks) else f"has no {RESULT_TYPE} result in its annotations; label the video's " \
                                               "timeline with TimelineLabels"
+        if other.get("videorectangle") and unannotated < len(tasks):  # boxes: whose each face is (issue 24)
+            said = (f"has no {RESULT_TYPE} result but {other['videorectangle']} videorectangle boxes, which say whose "
+                    "each face is: use it with --faces (or label the video's timeline with TimelineLabels)")
         raise LabelsInvalid(f"{name} {said}")
     _check_spellings(name, rows)
     if unannotated:

@@ -123,6 +123,9 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
         if video is not None:
             raise LabelsInvalid(f"{name} names its videos itself (in its members file); drop --video")
         return cluster_label_table(path, text, multi_label=multi_label, none_label=none_label)
+    if {"video", "track", "label"} <= set(header) and not {"start", "end", "time"} & set(header):
+        raise LabelsInvalid(f"{name} names stored face tracks (video,track,label): it says whose each face is, not when "
+                            "who is on screen; use it with --faces")
     kind = _detect_format(name, header)
     if kind == "tutorial" and multi_label:
         raise LabelsInvalid(f"{name} is in the tutorial's Image_ID,Class format, one class per frame; --multi-label reads "
