@@ -406,3 +406,13 @@ def test_face_only_label_files_given_to_a_frame_command_say_to_add_faces(tmp_pat
     boxes.write_text(json.dumps([_ls_task(1, "v.mp4", [("alice", (0.1, 0.1, 0.2, 0.3), 1, 10)], 20, 2.0, fps=10)]))
     with pytest.raises(LabelsInvalid, match=r"boxes.json has no timelinelabels result but 1 videorectangle boxes, .*--faces"):
         parse_labels(boxes)
+
+
+def test_a_tracks_csv_not_named_yet_is_refused_listing_its_empty_rows(tmp_path):
+    """suggest-labels' tracks.csv passed before its label column is filled: every empty row in one line, with what to
+    do (it said 'needs a video, a track number (>= 0) and a label' for the first row only)."""
+    store = hand_store(face_table("v.mp4", 3, [Face(0, ALICE, 0), Face(1, EXTRA, 1), Face(2, BOB, 2)]))
+    names = write_csv(tmp_path / "tracks.csv", "video,track,label,start_s,end_s,guess",
+                      ["v.mp4,0,,0,1,alice", "v.mp4,1,alice,1,2,unknown", "v.mp4,2,,2,3,bob"])
+    with pytest.raises(LabelsInvalid, match=r"tracks.csv lines 2, 4: label is empty; name each track .* or delete"):
+        load_labelled_faces(store, names)

@@ -41,7 +41,7 @@ from .face_labels import FaceGrids, VideoFaceLabels, check_actor_names
 from .label_studio import FIRST_FRAME, latest_annotation, submitted_annotations, video_name
 from .names import resolve_video
 from .strict import MAX_NAME_CHARS, checked_name, positive_rate, unquoted
-from .table import LabelRow
+from .table import LabelRow, first_items
 
 MIN_IOU = 0.3
 #: CVAT shapes a face can be drawn as, matched to stored faces by their box, and the attributes that give it.
@@ -282,6 +282,10 @@ def _named_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, VideoFace
     if missing:
         raise LabelsInvalid(f"{name} line 1: header {','.join(header)} lacks {','.join(missing)}; write video,track,label")
     col = {c: header.index(c) for c in ("video", "track", "label")}
+    unfilled = [str(n) for n, cells in lines[1:] if not by_column(cells, col)["label"].strip()]
+    if unfilled:  # a tracks.csv of suggest-labels not named yet
+        raise LabelsInvalid(f"{name} line{'s' if len(unfilled) > 1 else ''} {first_items(unfilled, 5)}: label is empty; "
+                            "name each track (unknown: someone not in the cast) or delete those lines")
     names: dict[str, dict[int, tuple[str, int]]] = {}
     for n, cells in lines[1:]:
         video, track, label = map(by_column(cells, col).__getitem__, ("video", "track", "label"))
