@@ -416,3 +416,13 @@ def test_a_tracks_csv_not_named_yet_is_refused_listing_its_empty_rows(tmp_path):
                       ["v.mp4,0,,0,1,alice", "v.mp4,1,alice,1,2,unknown", "v.mp4,2,,2,3,bob"])
     with pytest.raises(LabelsInvalid, match=r"tracks.csv lines 2, 4: label is empty; name each track .* or delete"):
         load_labelled_faces(store, names)
+
+
+def test_one_actor_spelt_two_ways_in_two_files_is_refused(tmp_path):
+    """clusters.csv says obama, a tracks.csv named later says Obama: they became two actors of the cast, each with
+    part of his faces (and his screen time split between them)."""
+    store = hand_store(face_table("v.mp4", 3, [Face(0, ALICE, 0), Face(1, EXTRA, 1), Face(2, ALICE, 2)]))
+    a = write_csv(tmp_path / "a.csv", "video,track,label", ["v.mp4,0,alice", "v.mp4,1,unknown"])
+    b = write_csv(tmp_path / "b.csv", "video,track,label", ["v.mp4,2,Alice"])
+    with pytest.raises(LabelsInvalid, match=r"a.csv and b.csv: actor 'Alice' and 'alice' differ only in case"):
+        load_labelled_faces(store, [a, b])

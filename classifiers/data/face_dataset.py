@@ -121,8 +121,21 @@ def label_store_faces(store, labels_paths, *, none_label: str = NONE_LABEL, min_
             videos[video_id] = _merge(videos[video_id], v, name) if video_id in videos else v
     actors = sorted({a for v in videos.values() for a in (*v.label.tolist(), *(x for at in v.actors_at for x in at))}
                     - {"", UNKNOWN})
+    _check_spellings(parts, actors)
     assign_pending(videos, actors, rounds=rounds, seed=seed)
     return videos, actors
+
+
+def _check_spellings(parts: list, actors: list[str]) -> None:
+    """Refuse one actor written two ways in different files ('Obama' in one, 'obama' in another): two actors."""
+    seen: dict[str, str] = {}
+    for actor in actors:
+        other = seen.setdefault(actor.casefold(), actor)
+        if other != actor:
+            where = [name for name, found in parts for spelling in (other, actor)
+                     if any(spelling in v.label or any(spelling in at for at in v.actors_at) for v in found.values())]
+            raise LabelsInvalid(f"{' and '.join(dict.fromkeys(where))}: actor {other!r} and {actor!r} differ only in case, "
+                                "so they would be two actors; write the name one way in every file")
 
 
 def _merge(a: VideoFaceLabels, b: VideoFaceLabels, name: str) -> VideoFaceLabels:
