@@ -8,6 +8,7 @@ extras nobody labels, tracks within shots, missed detections) behind a stand-in 
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -216,6 +217,31 @@ def test_the_report_names_the_faces_over_each_thumbnail(tmp_path):
     html = report_html(result)
     assert 'class="face-thumb"' in html and "<rect x=\"16.0\" y=\"12.0\" width=\"16.0\" height=\"24.0\"" in html
     assert ">alice</text>" in html and 'data-actor="alice"' in html and "unknown people" in html
+
+
+def test_the_reports_timeline_shows_when_unknown_people_are_on_screen(tmp_path):
+    """A 5 s video, alice at 0-2 s and a stranger far from every training face at 3-4 s: the timeline gets a grey
+    'unknown' band (people nobody labelled) over the stranger's two seconds alone, under alice's row, and the axis moves down for it."""
+    from classifiers.chain.face_open_set import FaceReference
+    from classifiers.chain.face_persist import save_face_model
+
+    video = write_video(tmp_path / "v.avi", 10.0, 50, fourcc="MJPG")
+    X = np.array([near(ALICE, i) for i in range(5)] + [near(BOB, i) for i in range(5)])
+    y = np.array(["alice"] * 5 + ["bob"] * 5)
+    [stranger] = people(1, seed=99)
+    faces = [Face(t, near(ALICE, 20 + t), 0) for t in range(3)] + [Face(t, near(stranger, 30 + t), 1) for t in (3, 4)]
+    table = face_table("v.avi", 5, faces, frame_size=(64, 48))
+    path = tmp_path / "m.skops"
+    save_face_model(path, FaceModel(LogisticRegression(C=10).fit(X, y), ["alice", "bob"], 0.5, smoothing="none",
+                                    face_config=dict(table.config), reference=FaceReference.from_training(X, y, ["alice", "bob"])))
+    result = score_face_videos(["v.avi"], model_path=path, store=hand_store(table, fps=10.0, source_path=str(video)))
+    assert result.videos[0].unknown_s == pytest.approx(2.0)
+    html = report_html(result)
+    lane = html.index('class="name">unknown</text>')
+    bands = re.findall(r'<rect class="unknown" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)"', html)
+    assert len(bands) == 1 and lane > html.index('class="name">bob</text>')
+    x0, width = 100.0, 860.0 - 100.0 - 16.0  # the report's plot area (classifiers.output.report)
+    assert float(bands[0][0]) == pytest.approx(x0 + width * 3 / 5) and float(bands[0][2]) == pytest.approx(width * 2 / 5)
 
 
 def real_store(path, videos):

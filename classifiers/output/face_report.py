@@ -34,10 +34,33 @@ def add_face_context(contexts: list[dict], result, colours: dict) -> None:
                 k = int(np.argmin(np.abs(video.sample_s - th["time_s"]))) if len(video.sample_s) else 0
                 th["frame_w"], th["frame_h"] = width, height
                 th["boxes"] = [_box(calls, r, width, height, colours) for r in calls.at(k).tolist()]
+        _add_unknown_lane(ctx, video)
         ctx["faces"] = {
             "unknown_s": video.unknown_s, "n_faces": int(len(calls.label)), "frame_w": width, "frame_h": height,
             "actors": [_appearances(video, ctx, a, colours) for a in video.classes],
         }
+
+
+def _add_unknown_lane(ctx: dict, video) -> None:
+    """A grey band under the actors' rows of the timeline: when a face of nobody labelled is on screen (no probability
+    line: it is what is left unnamed)."""
+    on = np.asarray(video.unknown_on, dtype=bool)
+    d = ctx["data"]
+
+    def x(t: float) -> float:
+        return round(d["x0"] + d["width"] * min(max(t, 0.0), d["end_s"]) / d["end_s"], 2)
+
+    starts = np.flatnonzero(on & ~np.r_[False, on[:-1]])
+    ends = np.flatnonzero(on & ~np.r_[on[1:], False])
+    t0, t1 = video.sample_s, video.sample_s + video.sample_duration_s
+    top = ctx["axis_y"]
+    ctx["rows"].append({"label": UNKNOWN, "colour": UNKNOWN_COLOUR, "top": top, "proba_top": None, "path": "",
+                        "threshold_y": None, "threshold": None,
+                        "segments": [{"index": None, "x": x(t0[a]), "w": max(round(x(t1[b]) - x(t0[a]), 2), 0.3)}
+                                     for a, b in zip(starts, ends)]})
+    grow = ctx["band_h"] + ctx["row_gap"]
+    ctx["axis_y"] += grow
+    ctx["height"] += grow
 
 
 def _box(calls, r: int, width: float, height: float, colours: dict) -> dict:

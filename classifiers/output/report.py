@@ -156,7 +156,7 @@ def _video_context(video: VideoScreenTime, thumbs: VideoThumbnails, colours: dic
     return {"id": video.video_id, "duration_s": video.duration_s, "sample_fps": video.sample_fps, "n_samples": len(video.sample_s),
             "table": table, "together_s": video.together_s, "none_s": video.none_s, "none_label": video.none_label,
             "multi_label": video.multi_label, "rows": rows, "height": height + AXIS_H, "axis_y": height, "width": WIDTH,
-            "band_h": BAND_H, "proba_h": PROBA_H,
+            "band_h": BAND_H, "proba_h": PROBA_H, "row_gap": ROW_GAP,
             "ticks": [{"x": x(t), "label": format_clock(t)} for t in _ticks(end_s)], "x0": LEFT, "x1": WIDTH - RIGHT,
             "segments": segments, "thumb_note": thumbs.note, "source": thumbs.source,
             "unlike_training": video.unlike_training, "training_distance": video.training_distance,
