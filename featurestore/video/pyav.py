@@ -11,6 +11,9 @@ Decode modes (`DECODE_MODES`):
   for a sample is the decoded frame nearest its time (before or after it), and ``actual_s`` says which one it was.
 - ``hw``: NVDEC (CUDA) decodes every frame; where it cannot open, software decoding takes over with a warning.
 
+Frames are turned as players show them: a phone's portrait video stored landscape with a rotation in its display
+matrix (`rotate=90`) gives upright portrait frames, and `probe` its shown width and height, as OpenCV does.
+
 A range [start_index, stop_index) decoded by one process gives exactly the samples a sequential run gives
 for those indices: decoding starts at a keyframe at or before the range and frames are attributed to samples
 by their presentation times alone.
@@ -105,10 +108,37 @@ def probe(path: str | os.PathLike) -> VideoInfo:
             if duration_s <= 0 and stream.duration and stream.time_base:
                 duration_s = float(stream.duration * stream.time_base)
             frame_count = int(math.floor(duration_s * fps + 0.5))
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if quarter_turns(container, stream) % 2:
+            width, height = height, width
         return VideoInfo(path=str(path), size_bytes=path.stat().st_size, fps=fps, frame_count=max(0, frame_count),
-                         width=stream.codec_context.width, height=stream.codec_context.height)
+                         width=width, height=height)
     finally:
         container.close()
+
+
+def quarter_turns(container, stream) -> int:
+    """Quarter turns counter-clockwise (0-3) that players give the frames of `stream`: its display matrix, read from
+    the first frame (FFmpeg attaches the stream's matrix to every decoded frame); 0 where none decodes. Decodes
+    from the current position of `container`: call it on a container about to be closed."""
+    try:
+        for frame in container.decode(stream):
+            return _turns(frame)
+    except _av().error.FFmpegError:  # a first frame that does not decode is reported by the decoding itself
+        return 0
+    return 0
+
+
+def _turns(frame) -> int:
+    """Quarter turns counter-clockwise (0-3) that show `frame` as players do (its display matrix; 0 without one)."""
+    return int(round(getattr(frame, "rotation", 0) / 90.0)) % 4
+
+
+def _bgr(frame) -> np.ndarray:
+    """(height, width, 3) uint8 BGR image of an av.VideoFrame, turned as players show it (`_turns`)."""
+    image = frame.to_ndarray(format="bgr24")
+    turns = _turns(frame)
+    return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
 
 
 def _fps(stream) -> float:
@@ -250,7 +280,7 @@ class AvVideoReader:
             if held is None and check_start and pts > wanted[0] + PTS_TOLERANCE_S:
                 raise _SeekTooLate
             if held is not None and pts > wanted[i] + PTS_TOLERANCE_S:
-                image = held.to_ndarray(format="bgr24")
+                image = _bgr(held)
                 while i < len(wanted) and pts > wanted[i] + PTS_TOLERANCE_S:
                     yield wanted[i], image
                     i += 1
@@ -259,7 +289,7 @@ class AvVideoReader:
             held = frame
         if held is None:
             raise VideoUnreadable(f"{self.path}: no frame could be decoded")
-        image = held.to_ndarray(format="bgr24")  # the last frame stays on screen to the end
+        image = _bgr(held)  # the last frame stays on screen to the end
         for t in wanted[i:]:
             yield t, image
 
@@ -321,7 +351,7 @@ class AvVideoReader:
 
         def image(f) -> np.ndarray:
             if id(f) not in images:
-                images[id(f)] = f.to_ndarray(format="bgr24")
+                images[id(f)] = _bgr(f)
             return images[id(f)]
 
         pending: Sample | None = None  # yielded once its interval's frames are all counted
