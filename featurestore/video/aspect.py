@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 
 from .paths import check_video_path
-from .pyav import _open, quarter_turns
+from .pyav import _open
+from .turns import quarter_turns
 
 
 def display_aspect(path: str | os.PathLike) -> float:

@@ -35,6 +35,7 @@ from featurestore.errors import InvalidParameter, VideoUnreadable
 from .clock import PTS_TOLERANCE_S, check_sample_fps, interval_of_time, requested_time
 from .paths import check_video_path
 from .reader import Sample, VideoInfo
+from .turns import bgr_image as _bgr, quarter_turns
 
 DECODE_MODES = ("exact", "fast", "hw")
 #: What `embed` uses for a video not stored yet (see README: chosen by bench/scale.py's decode table).
@@ -115,30 +116,6 @@ def probe(path: str | os.PathLike) -> VideoInfo:
                          width=width, height=height)
     finally:
         container.close()
-
-
-def quarter_turns(container, stream) -> int:
-    """Quarter turns counter-clockwise (0-3) that players give the frames of `stream`: its display matrix, read from
-    the first frame (FFmpeg attaches the stream's matrix to every decoded frame); 0 where none decodes. Decodes
-    from the current position of `container`: call it on a container about to be closed."""
-    try:
-        for frame in container.decode(stream):
-            return _turns(frame)
-    except _av().error.FFmpegError:  # a first frame that does not decode is reported by the decoding itself
-        return 0
-    return 0
-
-
-def _turns(frame) -> int:
-    """Quarter turns counter-clockwise (0-3) that show `frame` as players do (its display matrix; 0 without one)."""
-    return int(round(getattr(frame, "rotation", 0) / 90.0)) % 4
-
-
-def _bgr(frame) -> np.ndarray:
-    """(height, width, 3) uint8 BGR image of an av.VideoFrame, turned as players show it (`_turns`)."""
-    image = frame.to_ndarray(format="bgr24")
-    turns = _turns(frame)
-    return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
 
 
 def _fps(stream) -> float:
