@@ -140,3 +140,25 @@ def test_av_turns_frames_as_players_show_them(phone_portrait):
     assert all(np.array_equal(s.frame, f) for s, (_, _, f) in zip(av, cv))
     thumbs = AvVideoReader(phone_portrait).frames_at([0.0, 1.0])
     assert all(np.array_equal(t, s.frame) for t, s in zip(thumbs, av[::2]))
+
+
+def test_a_held_last_frame_ends_where_the_container_says(tmp_path):
+    """A variable-rate video of slides (frames at 0, 3, 7 and 10 s, the last shown 0.04 s): its average rate is
+    0.4 fps, and one nominal frame (2.5 s) after the last frame made two samples past its end (10.04 s), counted as
+    screen time of whoever was on the last slide."""
+    import cv2
+
+    from conftest import ffmpeg
+
+    lines = []
+    for i, hold_s in enumerate((3.0, 4.0, 3.0)):
+        cv2.imwrite(str(tmp_path / f"s{i}.png"), np.full((48, 64, 3), 60 * (i + 1), np.uint8))
+        lines += [f"file s{i}.png", f"duration {hold_s}"]
+    (tmp_path / "slides.txt").write_text("\n".join(lines + ["file s2.png", ""]))
+    path = tmp_path / "slides.mp4"
+    ffmpeg("-f", "concat", "-safe", "0", "-i", str(tmp_path / "slides.txt"), "-fps_mode", "vfr", "-c:v", "libx264",
+           "-pix_fmt", "yuv420p", str(path))
+    reader = AvVideoReader(path)
+    samples = list(reader.sample(1.0))
+    assert [s.actual_s for s in samples] == [0, 0, 0, 3, 3, 3, 3, 7, 7, 7, 10]
+    assert reader.end_s == pytest.approx(10.04)

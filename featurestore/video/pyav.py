@@ -32,7 +32,7 @@ import numpy as np
 
 from featurestore.errors import InvalidParameter, VideoUnreadable
 
-from .clock import PTS_TOLERANCE_S, check_sample_fps, interval_of_time, requested_time
+from .clock import PTS_TOLERANCE_S, check_sample_fps, interval_of_time, last_frame_end_s, requested_time
 from .paths import check_video_path
 from .reader import Sample, VideoInfo
 from .turns import bgr_image as _bgr, quarter_turns
@@ -183,7 +183,7 @@ class AvVideoReader:
 
         The frame for sample k is the last decoded frame whose presentation time is <= k / sample_fps (the first
         frame for times before it); after the last frame, samples continue until it leaves the screen (one
-        nominal frame duration). Decoding starts at a keyframe at or before `start_index`'s time.
+        nominal frame, or where the stream says it ends). Decoding starts at a keyframe at or before `start_index`'s time.
         """
         sample_fps = check_sample_fps(sample_fps)
         stop = _NO_LIMIT if stop_index is None else int(stop_index)
@@ -367,7 +367,7 @@ class AvVideoReader:
             self.reached_end = True
         self.frames_decoded = n_frames
         if self.reached_end and held is not None:
-            self.end_s = held_pts + nominal_s  # the last frame stays on screen for one nominal frame duration
+            self.end_s = last_frame_end_s(held_pts, nominal_s, container, stream)
             while t < self.end_s - PTS_TOLERANCE_S and k < stop:
                 if pending is not None:
                     pending.n_frames = counts.pop(pending.index, 0)
