@@ -5,6 +5,7 @@ out. The faces are composed by hand (`face_helpers`): known people at known plac
 from __future__ import annotations
 
 import csv
+import re
 
 import numpy as np
 import pytest
@@ -245,6 +246,7 @@ def test_cluster_is_deterministic_and_its_page_shows_faces(tmp_path, capsys):
     assert html.count("data:image/jpeg;base64,") == 9 + 2  # a face per track: 9 tracks in 6 clusters, 2 in the bin
     assert "Content-Security-Policy" in html and "<script" not in html and "The blurred / small bin" in html
     assert "6 clusters of faces from 11 tracks in 3 videos" in out and "next: look at r1.html" in out
+    assert re.search(r" 1 track$", out, re.M) and " 1 tracks" not in out  # a cluster of one track said "1 tracks"
 
 
 def test_cluster_escapes_names_and_refuses_outputs_over_inputs(tmp_path, capsys):

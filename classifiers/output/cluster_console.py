@@ -17,14 +17,14 @@ def cluster_lines(run) -> list[str]:
     named = [x for x in c.clusters if not x.is_blurred]
     suggested = sum(bool(x.suggestion) for x in named)
     what = "faces" if c.mode == "faces" else "shots"
-    lines = [f"{len(named)} clusters of {what} from {len(units)} {word}s in {len(run.video_ids)} video"
+    lines = [f"{len(named)} clusters of {what} from {len(units)} {word}{'s' if len(units) != 1 else ''} in {len(run.video_ids)} video"
              f"{'s' if len(run.video_ids) != 1 else ''} (average linkage within {c.threshold:g})"
              + (f"; {suggested} with a suggested name" if c.names else "")
              + (f"; {units.n_left_out} {'faces' if c.mode == 'faces' else 'shots'} left out, labelled already"
                 if units.n_left_out else "")]
     for x in c.clusters[:SHOWN]:
         name = f"  {x.suggestion} ({sureness(x, c.threshold)}, {x.distance:.2f})" if x.suggestion else ""
-        lines.append(f"  {x.id:>7}  {x.seconds:8.1f} s  {format_clock(x.seconds):>8}  {len(x.units):4d} {word}s{name}")
+        lines.append(f"  {x.id:>7}  {x.seconds:8.1f} s  {format_clock(x.seconds):>8}  {len(x.units):4d} {word}{'s' if len(x.units) != 1 else ''}{name}")
     if len(c.clusters) > SHOWN:
         lines.append(f"  ... and {len(c.clusters) - SHOWN} more (all in the page and the CSV)")
     lines += [f"note: {n}" for n in run.notes]
