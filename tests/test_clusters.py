@@ -463,3 +463,18 @@ def test_the_python_apis_cluster_writes_the_files_and_gives_them_as_tables(tmp_p
     assert members.groupby("cluster").size().reindex(table["cluster"]).tolist() == table["n_items"].tolist()
     with pytest.raises(InvalidParameterType):
         screentime.cluster(tmp_path / "f.h5", out=tmp_path / "c.csv", faces="yes")
+
+
+def test_cluster_faces_says_which_videos_have_no_faces(tmp_path, capsys):
+    """A store whose third video was embedded without --faces: the clustering is of two videos, and says so; it
+    said "from 11 tracks in 3 videos", as if the third's faces had been clustered too."""
+    from featurestore.store.store import FeatureStore
+
+    real_store(tmp_path / "f.h5", composed_tables()[:2])
+    store = FeatureStore(tmp_path / "f.h5", mode="a", config={"model": "stand-in", "n_features": 4})
+    store.put("plain.mp4", requested_s=np.arange(4.0), actual_s=np.arange(4.0), features=np.zeros((4, 4), np.float32),
+              info={"sample_fps": 1.0, "duration_s": 4.0, "fps": 10.0})
+    code, out, err = run_cli(["cluster", "--faces", "--store", tmp_path / "f.h5", "-o", tmp_path / "c.csv"], capsys)
+    assert code == 0, err
+    out = " ".join(out.split())
+    assert "in 2 videos" in out and "note: 1 video left out, no faces stored: plain.mp4" in out
