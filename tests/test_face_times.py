@@ -54,3 +54,19 @@ def test_face_json_times_are_the_grid_and_the_frames_presentation_times():
     samples = results_to_dict([video])["videos"][0]["samples"]
     assert [(s["time"], s["actual_s"]) for s in samples] == [(0.0, 0.0), (1.0, 0.968), (2.0, 1.969)]
     assert video.screen_time_s == {"alice": 3.0} and [(s.start_s, s.end_s) for s in video.segments] == [(0.0, 3.0)]
+
+
+def test_faces_to_pandas_keeps_the_stores_times_at_29_97_fps():
+    """`Score.faces_to_pandas()` is indexed as the store's `to_pandas(faces=True)` (the frame's presentation time),
+    so the two join; with the timeline on the grid it must not take the grid's 1.0 for the stored 0.968."""
+    from types import SimpleNamespace
+
+    from screentime.results import Score
+
+    alice, = people(1, seed=5)
+    table = face_table("ntsc.mp4", 3, [Face(t, near(alice, i)) for i, t in enumerate((0.0, 0.968, 1.969))])
+    table = dataclasses.replace(table, sample_times_s=np.array([0.0, 0.968, 1.969]))
+    video = summarize_faces("ntsc.mp4", table, np.zeros(3, int), np.ones((3, 1)), ["alice"], duration_s=3.0,
+                            sample_fps=1.0)
+    faces = Score(SimpleNamespace(videos=[video])).faces_to_pandas()
+    assert faces.index.get_level_values("time_s").tolist() == table.time_s.tolist()
