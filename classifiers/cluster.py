@@ -118,6 +118,12 @@ def cluster_store(store_path, out_path, *, faces: bool = False, videos=None, lab
     sources = _sources(store, ids, video_dir)
     if faces:
         clustering = _cluster_faces(store, ids, labels_paths, threshold, method, min_quality, min_size_px)
+        without = [v for v in ids if not store.has_faces(v)]
+        if without:  # "from 6 tracks in 3 videos" read as if the other two had been clustered too
+            ids = [v for v in ids if v not in without]
+            notes.append(f"{len(without)} video{'s' if len(without) != 1 else ''} left out, no faces stored: "
+                         f"{', '.join(without[:5])}{', ...' if len(without) > 5 else ''}; find them with "
+                         f"`{command(f'embed VIDEO --faces --store {store.path}')}`")
     else:
         clustering = _cluster_shots(store, ids, labels_paths, threshold, method, sources, notes)
     out, members, page = output_paths(out_path)

@@ -192,7 +192,8 @@ class Score:
             sample = np.asarray(f.sample)  # in the table's order: by time, then by the face's rank there
             rank = np.arange(len(sample)) - np.searchsorted(sample, sample, side="left")
             box = np.asarray(f.box, dtype=np.float64).reshape(-1, 4)
-            rows.append(pd.DataFrame({"video": v.video_id, "time_s": np.asarray(v.sample_s)[f.sample], "face": rank,
+            shown = v.actual_s if v.actual_s is not None else v.sample_s  # the store's time_s: its frame's time
+            rows.append(pd.DataFrame({"video": v.video_id, "time_s": np.asarray(shown)[f.sample], "face": rank,
                                       "actor": np.asarray(f.label).astype(str), "p": np.asarray(f.p, np.float64),
                                       "x": box[:, 0], "y": box[:, 1], "w": box[:, 2], "h": box[:, 3],
                                       "track": np.asarray(f.track, np.int64), "quality": np.asarray(f.quality, np.float64)}))

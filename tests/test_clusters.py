@@ -5,6 +5,7 @@ out. The faces are composed by hand (`face_helpers`): known people at known plac
 from __future__ import annotations
 
 import csv
+import re
 
 import numpy as np
 import pytest
@@ -245,6 +246,7 @@ def test_cluster_is_deterministic_and_its_page_shows_faces(tmp_path, capsys):
     assert html.count("data:image/jpeg;base64,") == 9 + 2  # a face per track: 9 tracks in 6 clusters, 2 in the bin
     assert "Content-Security-Policy" in html and "<script" not in html and "The blurred / small bin" in html
     assert "6 clusters of faces from 11 tracks in 3 videos" in out and "next: look at r1.html" in out
+    assert re.search(r" 1 track$", out, re.M) and " 1 tracks" not in out  # a cluster of one track said "1 tracks"
 
 
 def test_cluster_escapes_names_and_refuses_outputs_over_inputs(tmp_path, capsys):
@@ -489,3 +491,18 @@ def test_naming_the_whole_blurred_bin_warns_that_its_faces_are_anyones(tmp_path)
     with pytest.warns(Warning, match=r"names the whole blurred bin 'unknown', so its 6 faces \(2 tracks\)"):
         names = read_cluster_names(path, text)
     assert "unknown" in names.name
+
+
+def test_cluster_faces_says_which_videos_have_no_faces(tmp_path, capsys):
+    """A store whose third video was embedded without --faces: the clustering is of two videos, and says so; it
+    said "from 11 tracks in 3 videos", as if the third's faces had been clustered too."""
+    from featurestore.store.store import FeatureStore
+
+    real_store(tmp_path / "f.h5", composed_tables()[:2])
+    store = FeatureStore(tmp_path / "f.h5", mode="a", config={"model": "stand-in", "n_features": 4})
+    store.put("plain.mp4", requested_s=np.arange(4.0), actual_s=np.arange(4.0), features=np.zeros((4, 4), np.float32),
+              info={"sample_fps": 1.0, "duration_s": 4.0, "fps": 10.0})
+    code, out, err = run_cli(["cluster", "--faces", "--store", tmp_path / "f.h5", "-o", tmp_path / "c.csv"], capsys)
+    assert code == 0, err
+    out = " ".join(out.split())
+    assert "in 2 videos" in out and "note: 1 video left out, no faces stored: plain.mp4" in out

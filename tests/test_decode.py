@@ -101,3 +101,64 @@ def test_sample_intervals_are_consistent_with_the_grid():
     assert [interval_of_time(t, 1.0) for t in (-0.5, 0.0, 0.99, 1.0, 2.5)] == [0, 0, 0, 1, 2]
     assert n_samples_until(5.5, 1.0) == 6 and n_samples_until(5.0, 1.0) == 5 and n_samples_until(0.4, 1.0) == 1
     assert n_samples_until(1.0, 29.97) == 30
+
+
+@pytest.fixture
+def phone_portrait(tmp_path):
+    """A phone's portrait clip: 64 x 48 frames stored landscape (left third white, the rest dark, so every turn
+    differs) with rotate=90 in the display matrix, as phones write it; players show it 48 x 64."""
+    import cv2
+
+    from conftest import ffmpeg
+
+    src = tmp_path / "landscape.mp4"
+    writer = cv2.VideoWriter(str(src), cv2.VideoWriter_fourcc(*"mp4v"), 10, (64, 48))
+    for i in range(20):
+        frame = np.full((48, 64, 3), 30, np.uint8)
+        frame[:, :21] = 250
+        frame[:8, :] = 120 + 5 * i  # a band at the stored frame's top
+        writer.write(frame)
+    writer.release()
+    path = tmp_path / "portrait.mov"
+    ffmpeg("-i", str(src), "-c", "copy", "-metadata:s:v", "rotate=90", str(path))
+    return path
+
+
+def test_av_turns_frames_as_players_show_them(phone_portrait):
+    """A video with a display rotation (every phone's portrait video) is read upright: sideways, faces are not
+    found or get descriptors of nobody (a rotated clip's faces of one actor were 0.66-0.82 apart, dlib's same-person
+    rule is 0.6). The frames, size and aspect are OpenCV's, which turns them too."""
+    from featurestore.video.aspect import display_aspect
+
+    info, cv_info = probe(phone_portrait), Cv2VideoReader(phone_portrait).info
+    assert (info.width, info.height) == (cv_info.width, cv_info.height) == (48, 64)
+    assert display_aspect(phone_portrait) == pytest.approx(48 / 64)
+    av = list(AvVideoReader(phone_portrait).sample(2.0))
+    cv = list(Cv2VideoReader(phone_portrait).sample(2.0))
+    assert len(av) == len(cv) == 4
+    assert all(s.frame.shape == (64, 48, 3) and s.frame.flags["C_CONTIGUOUS"] for s in av)
+    assert all(np.array_equal(s.frame, f) for s, (_, _, f) in zip(av, cv))
+    thumbs = AvVideoReader(phone_portrait).frames_at([0.0, 1.0])
+    assert all(np.array_equal(t, s.frame) for t, s in zip(thumbs, av[::2]))
+
+
+def test_a_held_last_frame_ends_where_the_container_says(tmp_path):
+    """A variable-rate video of slides (frames at 0, 3, 7 and 10 s, the last shown 0.04 s): its average rate is
+    0.4 fps, and one nominal frame (2.5 s) after the last frame made two samples past its end (10.04 s), counted as
+    screen time of whoever was on the last slide."""
+    import cv2
+
+    from conftest import ffmpeg
+
+    lines = []
+    for i, hold_s in enumerate((3.0, 4.0, 3.0)):
+        cv2.imwrite(str(tmp_path / f"s{i}.png"), np.full((48, 64, 3), 60 * (i + 1), np.uint8))
+        lines += [f"file s{i}.png", f"duration {hold_s}"]
+    (tmp_path / "slides.txt").write_text("\n".join(lines + ["file s2.png", ""]))
+    path = tmp_path / "slides.mp4"
+    ffmpeg("-f", "concat", "-safe", "0", "-i", str(tmp_path / "slides.txt"), "-fps_mode", "vfr", "-c:v", "libx264",
+           "-pix_fmt", "yuv420p", str(path))
+    reader = AvVideoReader(path)
+    samples = list(reader.sample(1.0))
+    assert [s.actual_s for s in samples] == [0, 0, 0, 3, 3, 3, 3, 7, 7, 7, 10]
+    assert reader.end_s == pytest.approx(10.04)

@@ -83,6 +83,17 @@ def test_assemble_sorts_samples_and_keeps_faceless_times():
     assert table.landmarks.shape == (3, 6, 2) and table.time_s.dtype == np.float64 and table.track.dtype == np.int32
 
 
+def test_a_held_frame_keeps_its_people_on_their_tracks():
+    """Samples 1-3 show one frame held on screen (variable frame rate: a slide), so they share its time: alice and
+    bob there are one track each, as in any other stretch; by time alone the six faces were six tracks (and
+    `cluster --faces` kept alice's apart from alice's)."""
+    held = frame(face(ALICE, 0.2, 0.4), face(BOB, 0.6, 0.4, score=0.8))
+    frames = [frame(face(ALICE, 0.2, 0.4), face(BOB, 0.6, 0.4, score=0.8)), held, held, held]
+    table = assemble("v", {}, np.array([0.0, 0.96, 0.96, 0.96]), frames, [], (640, 360))
+    assert table.time_s.tolist() == [0.0, 0.0, 0.96, 0.96, 0.96, 0.96, 0.96, 0.96]
+    assert table.track.tolist() == [0, 1] * 4
+
+
 def test_assemble_with_no_faces_at_all():
     table = assemble("v", {}, [0.0, 1.0], [frame(), frame()], [], (64, 48))
     assert len(table) == 0 and table.embedding.shape == (0, 128) and len(table.sample_times_s) == 2

@@ -14,7 +14,7 @@ import numpy as np
 from .face_decide import SMALL_FACE_MIN_P, SMALL_FACE_PX, SMOOTHINGS, actor_columns, decide, face_thresholds, smooth
 from .face_familiarity import MIN_QUALITY, FaceFamiliarity, video_face_distance
 from .face_open_set import FaceReference
-from .face_time import FaceScreenTime, sample_of_faces, summarize_faces
+from .face_time import FaceScreenTime, faces_samples, summarize_faces
 from .intervals import INTERVAL_LEVEL, claimed_level, in_use, method_of, screen_time_interval
 
 _OWN = object()  # FaceModel.decide: compute the open-set check itself
@@ -117,7 +117,7 @@ class FaceModel:
             admissible = None
         elif admissible is _OWN:
             admissible = self.admissible(table)
-        sample = sample_of_faces(table.sample_times_s, table.time_s)
+        sample = faces_samples(table)
         thresholds = face_thresholds(self.threshold if threshold is None else threshold, table.size_px, self.small_face)
         return decide(p_actor, p_unknown, sample, thresholds, admissible), p_actor
 
@@ -162,7 +162,8 @@ class FaceModel:
         """
         t = np.asarray(table.sample_times_s, dtype=np.float64)
         if sample_fps is None:
-            sample_fps = 1.0 / float(np.median(np.diff(t))) if len(t) > 1 else 1.0
+            steps = np.diff(t)[np.diff(t) > 0]  # a frame held over several samples repeats its time
+            sample_fps = 1.0 / float(np.median(steps)) if len(steps) else 1.0
         if duration_s is None:
             duration_s = float(t[-1]) + 1.0 / sample_fps if len(t) else 0.0
         admissible = self.admissible(table) if len(table) else None

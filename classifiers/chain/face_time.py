@@ -68,14 +68,31 @@ class FaceScreenTime(VideoScreenTime):
     tracked_on: np.ndarray | None = None
 
 
-def sample_of_faces(sample_times_s: np.ndarray, time_s: np.ndarray) -> np.ndarray:
-    """Index of each face's sample in `sample_times_s` (faces are stored at sampled times), shape (n_faces,)."""
+def sample_of_faces(sample_times_s: np.ndarray, time_s: np.ndarray, face: np.ndarray | None = None) -> np.ndarray:
+    """Index of each face's sample in `sample_times_s` (faces are stored at sampled times), shape (n_faces,).
+
+    Samples hold one presentation time each, but a frame held on screen longer than the sampling interval (variable
+    frame rate: a slide, a stalled phone recording) is the frame of several samples, which then share its time.
+    Their faces follow one another in sample order, each sample's numbered from 0 again (`FaceTable`), so `face`
+    (each face's index within its sample) tells them apart; without it, they all go to the first such sample.
+    """
     sample_times_s = np.asarray(sample_times_s, dtype=np.float64)
-    idx = np.clip(np.searchsorted(sample_times_s, np.asarray(time_s, dtype=np.float64) - _TIME_TOLERANCE_S), 0,
-                  max(len(sample_times_s) - 1, 0))
+    time_s = np.asarray(time_s, dtype=np.float64)
+    idx = np.clip(np.searchsorted(sample_times_s, time_s - _TIME_TOLERANCE_S), 0, max(len(sample_times_s) - 1, 0))
     if len(time_s) and np.any(np.abs(sample_times_s[idx] - time_s) > 1e-3):
         raise ValueError("a face's time_s is not one of the table's sample_times_s")
+    if face is not None and len(time_s):
+        starts = np.cumsum(np.asarray(face) == 0)  # faces numbered 0 so far: each begins a sample's faces
+        run = np.flatnonzero(np.r_[True, time_s[1:] != time_s[:-1]])  # first row of each presentation time
+        within = starts - starts[run][np.cumsum(np.r_[True, time_s[1:] != time_s[:-1]]) - 1]
+        last = np.searchsorted(sample_times_s, time_s + _TIME_TOLERANCE_S, side="right") - 1
+        idx = np.minimum(idx + within, last)
     return idx.astype(np.intp)
+
+
+def faces_samples(table) -> np.ndarray:
+    """Each face's sample index in a `FaceTable`, shape (n_faces,) (`sample_of_faces` with the faces' numbers)."""
+    return sample_of_faces(table.sample_times_s, table.time_s, table.face)
 
 
 def summarize_faces(video_id: str, table, actor: np.ndarray, p_actor: np.ndarray, actors: list[str], duration_s: float,
@@ -86,7 +103,9 @@ def summarize_faces(video_id: str, table, actor: np.ndarray, p_actor: np.ndarray
     ----------
     video_id : str
     table : FaceTable
-        The video's faces (`featurestore.faces.table.FaceTable`); its `sample_times_s` are the samples.
+        The video's faces (`featurestore.faces.table.FaceTable`); its `sample_times_s` are the samples, at the
+        presentation times of their frames. The timeline is the sampling grid k / sample_fps, as the frame
+        models' (`VideoScreenTime.sample_s`; the presentation times are its `actual_s`).
     actor : ndarray of shape (n_faces,), int
         Each face's actor, an index into `actors`, or -1 for unknown (`classifiers.chain.face_decide.decide`).
     p_actor : ndarray of shape (n_faces, n_actors)
@@ -96,11 +115,12 @@ def summarize_faces(video_id: str, table, actor: np.ndarray, p_actor: np.ndarray
     duration_s, sample_fps : float
         The video's length (seconds) and sampling rate (samples per second).
     """
-    t = np.asarray(table.sample_times_s, dtype=np.float64)
+    actual = np.asarray(table.sample_times_s, dtype=np.float64)
+    m, k = len(actual), len(actors)
+    t = np.arange(m) / float(sample_fps)  # the grid: held frames share a presentation time, never a grid time
     bounds = sample_bounds_s(t, duration_s, sample_fps)
-    m, k = len(t), len(actors)
     durations = np.diff(bounds)
-    sample = sample_of_faces(t, table.time_s)
+    sample = faces_samples(table)
     actor = np.asarray(actor, dtype=np.intp)
     on = np.zeros((m, k), bool)
     seen = actor >= 0
@@ -121,7 +141,7 @@ def summarize_faces(video_id: str, table, actor: np.ndarray, p_actor: np.ndarray
                       quality=np.asarray(table.quality, dtype=np.float64), frame_size=tuple(table.frame_size))
     return FaceScreenTime(
         video_id=str(video_id), duration_s=float(duration_s), sample_fps=float(sample_fps), classes=list(actors),
-        sample_s=t, proba=presence, none_label="no actor", unknown_s=float(durations @ unknown_on) if m else 0.0,
+        sample_s=t, actual_s=actual, proba=presence, none_label="no actor", unknown_s=float(durations @ unknown_on) if m else 0.0,
         tracked_s={c: float(s) for c, s in zip(actors, durations @ carried if m else np.zeros(k))},
         faces=calls, unknown_on=unknown_on, tracked_on=carried, **presence_fields(bounds, on, presence, actors),
     )

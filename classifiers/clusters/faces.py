@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from classifiers.chain.face_time import faces_samples
 from featurestore.faces.quality import GOOD_QUALITY as MIN_QUALITY
 
 #: Faces below `MIN_QUALITY` (FaceTable.quality, 0-1: `featurestore.faces.quality.GOOD_QUALITY`, measured there) or
@@ -116,7 +117,7 @@ def face_units(tables: dict, step_s: dict, *, exclude: dict | None = None, min_q
             mean.append(emb[used].mean(axis=0))
             good.append(len(members_good) > 0)
             best.append(int(used[np.argmax(quality[used])]))
-        pairs.append(_same_sample_pairs(np.asarray(t.time_s)[idx], unit_of))
+        pairs.append(_same_sample_pairs(faces_samples(t)[idx], unit_of))  # a held frame's time is several samples'
     return FaceUnits(tables=dict(tables), step_s=dict(step_s), video=np.array(video, dtype=object),
                      track=np.array(track, np.int64), rows=rows,
                      mean=np.array(mean, np.float64).reshape(len(video), dim), good=np.array(good, bool),
@@ -124,10 +125,10 @@ def face_units(tables: dict, step_s: dict, *, exclude: dict | None = None, min_q
                      best_row=np.array(best, np.intp))
 
 
-def _same_sample_pairs(time_s: np.ndarray, unit: np.ndarray) -> np.ndarray:
-    """(p, 2) pairs of distinct units with faces at one time."""
-    order = np.lexsort((unit, time_s))
-    t, u = time_s[order], unit[order]
+def _same_sample_pairs(sample: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """(p, 2) pairs of distinct units with faces in one sample (`sample`: each face's sample index)."""
+    order = np.lexsort((unit, sample))
+    t, u = sample[order], unit[order]
     bounds = np.flatnonzero(np.diff(t)) + 1
     out = []
     for part in np.split(u, bounds):

@@ -25,6 +25,7 @@ from .clusters import cluster_label_table, is_clusters_header
 from .csv_records import by_column, csv_records
 from .cvat import parse_cvat
 from .label_studio import parse_label_studio
+from .names import warn_spelling_variants
 from .strict import MAX_FILE_BYTES, MAX_LABEL_CHARS, MAX_NAME_CHARS, checked_name, unquoted
 from .table import NONE_LABEL, LabelRow, LabelTable, first_items
 from .timecode import FrameTime, parse_time
@@ -46,7 +47,9 @@ def parse_label_files(labels_paths, *, video: str | None = None, classes: list[s
         raise ValueError("give at least one labels file")
     if isinstance(classes, str):  # 'neither,jerry,tom', as --classes gives them
         classes = [c.strip() for c in classes.split(",")]
-    return [parse_labels(p, video=video, classes=classes, multi_label=multi_label, none_label=none_label) for p in paths]
+    tables = [parse_labels(p, video=video, classes=classes, multi_label=multi_label, none_label=none_label) for p in paths]
+    warn_spelling_variants({r.label for t in tables for r in t.rows}, ", ".join(t.path.name for t in tables))
+    return tables
 
 
 def read_labels_text(path: Path) -> str:

@@ -86,3 +86,24 @@ def resolve_videos(store, videos: Sequence[str] | None) -> list[str]:
                               f"{command(f'embed {name} --store {store.path}')}")
         ids.append(matches[0])
     return list(dict.fromkeys(ids))
+
+
+def spelling_variants(labels: Iterable[str]) -> list[tuple[str, ...]]:
+    """Groups of labels that are one name written two or more ways -- case, Unicode's two spellings of an accent,
+    spaces around or doubled (`Jolie`, `jolie `): the classifiers learn each as a character of its own. Each group
+    sorted, the groups in order."""
+    groups: dict[str, set] = {}
+    for label in set(labels):
+        groups.setdefault(" ".join(unicodedata.normalize("NFC", label).casefold().split()), set()).add(label)
+    return sorted(tuple(sorted(g)) for g in groups.values() if len(g) > 1)
+
+
+def warn_spelling_variants(labels: Iterable[str], where: str) -> None:
+    """A LabelsWarning per group of `spelling_variants` of `labels` (`where`: the files they came from)."""
+    import warnings
+
+    from featurestore.errors import LabelsWarning
+
+    for group in spelling_variants(labels):
+        warnings.warn(f"{where}: labels {' and '.join(map(repr, group))} are one name written {len(group)} ways, so "
+                      f"they are learnt as {len(group)} characters; write it one way", LabelsWarning, stacklevel=3)

@@ -17,7 +17,7 @@ def cluster_lines(run) -> list[str]:
     named = [x for x in c.clusters if not x.is_blurred]
     suggested = sum(bool(x.suggestion) for x in named)
     what = "faces" if c.mode == "faces" else "shots"
-    lines = [f"{len(named)} clusters of {what} from {len(units)} {word}s in {len(run.video_ids)} video"
+    lines = [f"{len(named)} clusters of {what} from {len(units)} {word}{'s' if len(units) != 1 else ''} in {len(run.video_ids)} video"
              f"{'s' if len(run.video_ids) != 1 else ''} (average linkage within {c.threshold:g})"
              + (f"; {suggested} with a suggested name" if c.names else "")
              + (f"; {units.n_left_out} {'faces' if c.mode == 'faces' else 'shots'} left out, labelled already"

@@ -38,7 +38,7 @@ def shot_of(times_s: np.ndarray, cuts_s: np.ndarray) -> np.ndarray:
 
 
 def link_tracks(time_s, box, embedding, shot, *, max_gap_s: float = MAX_GAP_S, max_distance: float = MAX_DISTANCE,
-                max_distance_alone: float = MAX_DISTANCE_ALONE, min_iou: float = MIN_IOU) -> np.ndarray:
+                max_distance_alone: float = MAX_DISTANCE_ALONE, min_iou: float = MIN_IOU, sample=None) -> np.ndarray:
     """Track ids of faces.
 
     Parameters
@@ -47,6 +47,8 @@ def link_tracks(time_s, box, embedding, shot, *, max_gap_s: float = MAX_GAP_S, m
     box : (n, 4) x, y, w, h (normalised or pixels: only overlaps are used)
     embedding : (n, d) face descriptors
     shot : (n,) int shot of each face
+    sample : (n,) int sample of each face, optional [default: one per time]; samples that show one held frame (a
+        variable frame rate) share its time, and their faces are still one face per sample each
 
     Returns
     -------
@@ -59,9 +61,11 @@ def link_tracks(time_s, box, embedding, shot, *, max_gap_s: float = MAX_GAP_S, m
     track = np.full(len(time_s), -1, np.int32)
     open_tracks: list[dict] = []  # id, shot, time_s, box, embedding of the track's last face
     n_tracks = 0
-    order = np.lexsort((np.arange(len(time_s)), time_s))
-    times, starts = np.unique(time_s[order], return_index=True)
-    for t, group in zip(times, np.split(order, starts[1:])):
+    key = time_s if sample is None else np.asarray(sample)
+    order = np.lexsort((np.arange(len(time_s)), key, time_s))
+    _, starts = np.unique(key[order], return_index=True)
+    for group in np.split(order, np.sort(starts)[1:]) if len(order) else []:
+        t = time_s[group[0]]
         s = shot[group[0]]
         if np.any(shot[group] != s):
             raise ValueError(f"faces of the sample at {t} s lie in different shots")
@@ -125,7 +129,8 @@ def assemble(video_id: str, identity: dict, sample_times_s, frames: "list[FrameF
     time_s = np.repeat(sample_times_s[order], counts)
     face = np.concatenate([np.arange(n, dtype=np.int32) for n in counts]) if len(counts) else np.zeros(0, np.int32)
     shot = shot_of(time_s, cuts_s)
-    track = link_tracks(time_s, columns["box"], columns["embedding"], shot, **link_options)
+    track = link_tracks(time_s, columns["box"], columns["embedding"], shot, sample=np.repeat(np.arange(len(counts)), counts),
+                        **link_options)
     values = {"time_s": time_s, "face": face, "shot": shot, "track": track, **columns}
     values = {name: np.asarray(values[name], dtype=DTYPES[name]) for name in COLUMNS}
     return FaceTable(video_id=video_id, config=dict(identity), sample_times_s=sample_times_s[order], cuts_s=cuts_s,

@@ -80,3 +80,17 @@ def n_samples_until(end_s: float, sample_fps: float) -> int:
     while requested_time(k, sample_fps) < end_s - PTS_TOLERANCE_S:
         k += 1
     return k
+
+
+def last_frame_end_s(last_pts_s: float, nominal_s: float, container, stream) -> float:
+    """Where the last frame (shown at `last_pts_s`) leaves the screen, s: one nominal frame later, or earlier where
+    the PyAV stream (else its container) says the video ends. A variable-rate video's average rate is no frame's:
+    slides at 0, 3, 7 and 10 s of a 10.04 s video average 0.4 fps, and 2.5 s after the last made samples past the end."""
+    tb = stream.time_base
+    if stream.duration and tb:
+        known = float(stream.duration * tb)
+    elif container.duration and tb:  # from the container's start; our clock starts at the stream's
+        known = container.duration / 1e6 - (float((stream.start_time or 0) * tb) - (container.start_time or 0) / 1e6)
+    else:
+        known = math.inf
+    return min(last_pts_s + nominal_s, known) if known > last_pts_s + PTS_TOLERANCE_S else last_pts_s + nominal_s

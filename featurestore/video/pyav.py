@@ -11,6 +11,9 @@ Decode modes (`DECODE_MODES`):
   for a sample is the decoded frame nearest its time (before or after it), and ``actual_s`` says which one it was.
 - ``hw``: NVDEC (CUDA) decodes every frame; where it cannot open, software decoding takes over with a warning.
 
+Frames are turned as players show them: a phone's portrait video stored landscape with a rotation in its display
+matrix (`rotate=90`) gives upright portrait frames, and `probe` its shown width and height, as OpenCV does.
+
 A range [start_index, stop_index) decoded by one process gives exactly the samples a sequential run gives
 for those indices: decoding starts at a keyframe at or before the range and frames are attributed to samples
 by their presentation times alone.
@@ -29,9 +32,10 @@ import numpy as np
 
 from featurestore.errors import InvalidParameter, VideoUnreadable
 
-from .clock import PTS_TOLERANCE_S, check_sample_fps, interval_of_time, requested_time
+from .clock import PTS_TOLERANCE_S, check_sample_fps, interval_of_time, last_frame_end_s, requested_time
 from .paths import check_video_path
 from .reader import Sample, VideoInfo
+from .turns import bgr_image as _bgr, quarter_turns
 
 DECODE_MODES = ("exact", "fast", "hw")
 #: What `embed` uses for a video not stored yet (see README: chosen by bench/scale.py's decode table).
@@ -105,8 +109,11 @@ def probe(path: str | os.PathLike) -> VideoInfo:
             if duration_s <= 0 and stream.duration and stream.time_base:
                 duration_s = float(stream.duration * stream.time_base)
             frame_count = int(math.floor(duration_s * fps + 0.5))
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if quarter_turns(container, stream) % 2:
+            width, height = height, width
         return VideoInfo(path=str(path), size_bytes=path.stat().st_size, fps=fps, frame_count=max(0, frame_count),
-                         width=stream.codec_context.width, height=stream.codec_context.height)
+                         width=width, height=height)
     finally:
         container.close()
 
@@ -176,7 +183,7 @@ class AvVideoReader:
 
         The frame for sample k is the last decoded frame whose presentation time is <= k / sample_fps (the first
         frame for times before it); after the last frame, samples continue until it leaves the screen (one
-        nominal frame duration). Decoding starts at a keyframe at or before `start_index`'s time.
+        nominal frame, or where the stream says it ends). Decoding starts at a keyframe at or before `start_index`'s time.
         """
         sample_fps = check_sample_fps(sample_fps)
         stop = _NO_LIMIT if stop_index is None else int(stop_index)
@@ -250,7 +257,7 @@ class AvVideoReader:
             if held is None and check_start and pts > wanted[0] + PTS_TOLERANCE_S:
                 raise _SeekTooLate
             if held is not None and pts > wanted[i] + PTS_TOLERANCE_S:
-                image = held.to_ndarray(format="bgr24")
+                image = _bgr(held)
                 while i < len(wanted) and pts > wanted[i] + PTS_TOLERANCE_S:
                     yield wanted[i], image
                     i += 1
@@ -259,7 +266,7 @@ class AvVideoReader:
             held = frame
         if held is None:
             raise VideoUnreadable(f"{self.path}: no frame could be decoded")
-        image = held.to_ndarray(format="bgr24")  # the last frame stays on screen to the end
+        image = _bgr(held)  # the last frame stays on screen to the end
         for t in wanted[i:]:
             yield t, image
 
@@ -321,7 +328,7 @@ class AvVideoReader:
 
         def image(f) -> np.ndarray:
             if id(f) not in images:
-                images[id(f)] = f.to_ndarray(format="bgr24")
+                images[id(f)] = _bgr(f)
             return images[id(f)]
 
         pending: Sample | None = None  # yielded once its interval's frames are all counted
@@ -360,7 +367,7 @@ class AvVideoReader:
             self.reached_end = True
         self.frames_decoded = n_frames
         if self.reached_end and held is not None:
-            self.end_s = held_pts + nominal_s  # the last frame stays on screen for one nominal frame duration
+            self.end_s = last_frame_end_s(held_pts, nominal_s, container, stream)
             while t < self.end_s - PTS_TOLERANCE_S and k < stop:
                 if pending is not None:
                     pending.n_frames = counts.pop(pending.index, 0)

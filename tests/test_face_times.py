@@ -1,0 +1,72 @@
+"""Face screen time on the sampling grid: samples that share a held frame (variable frame rate) each count, the
+JSON says each sample's grid time and the presentation time of its frame, as the frame models' JSON does."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from classifiers.chain.face_time import faces_samples, sample_of_faces, summarize_faces
+from classifiers.output.results import results_to_dict
+from face_helpers import Face, face_table, near, people
+
+
+@pytest.fixture
+def held():
+    """6 samples at 1/s; the frame at 0.96 s stays on screen until 4 s (a slide, a stalled phone recording), so
+    samples 1, 2 and 3 all show it -- and its two faces, alice's and bob's; alice alone at 0, nobody at 4, bob at 5
+    (his frame shown from 4.96 s)."""
+    alice, bob = people(2, seed=3)
+    faces = [Face(0.0, near(alice, 0))] + [Face(0.96, near(p, s)) for s in (1, 2, 3) for p in (alice, bob)]
+    faces.append(Face(4.96, near(bob, 9)))
+    table = face_table("slides.mp4", 6, faces)
+    return dataclasses.replace(table, sample_times_s=np.array([0.0, 0.96, 0.96, 0.96, 4.0, 4.96]),
+                               face=np.array([0, 0, 1, 0, 1, 0, 1, 0], np.int32))  # as embed numbers them per sample
+
+
+def test_faces_of_a_held_frame_go_to_each_of_its_samples(held):
+    assert faces_samples(held).tolist() == [0, 1, 1, 2, 2, 3, 3, 5]
+    assert sample_of_faces(held.sample_times_s, held.time_s).tolist() == [0, 1, 1, 1, 1, 1, 1, 5]  # without numbers
+
+
+def test_screen_time_of_a_video_with_a_held_frame(held):
+    """Before: `ValueError: requested_s must be finite and strictly increasing` -- a traceback from score --faces."""
+    actor = np.array([0, 0, 1, 0, 1, 0, 1, 1])
+    p = np.eye(2)[actor]
+    video = summarize_faces("slides.mp4", held, actor, p, ["alice", "bob"], duration_s=6.0, sample_fps=1.0)
+    assert video.screen_time_s == {"alice": 4.0, "bob": 4.0}
+    assert video.together_s == 3.0 and video.none_s == 1.0
+    assert video.sample_s.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    assert video.last_s["bob"] == 6.0 and video.first_s["bob"] == 1.0
+
+
+def test_face_json_times_are_the_grid_and_the_frames_presentation_times():
+    """29.97 fps: the frame on screen at 5 s was presented at 4.972 s. The JSON's `time` is the grid (labels and
+    segments use it, docs/score.md#times) and `actual_s` the frame's time, as for frame models; it said 4.972 with
+    no actual_s."""
+    alice, = people(1, seed=4)
+    table = face_table("ntsc.mp4", 3, [Face(t, near(alice, i)) for i, t in enumerate((0.0, 0.968, 1.969))])
+    table = dataclasses.replace(table, sample_times_s=np.array([0.0, 0.968, 1.969]))
+    video = summarize_faces("ntsc.mp4", table, np.zeros(3, int), np.ones((3, 1)), ["alice"], duration_s=3.0,
+                            sample_fps=1.0)
+    samples = results_to_dict([video])["videos"][0]["samples"]
+    assert [(s["time"], s["actual_s"]) for s in samples] == [(0.0, 0.0), (1.0, 0.968), (2.0, 1.969)]
+    assert video.screen_time_s == {"alice": 3.0} and [(s.start_s, s.end_s) for s in video.segments] == [(0.0, 3.0)]
+
+
+def test_faces_to_pandas_keeps_the_stores_times_at_29_97_fps():
+    """`Score.faces_to_pandas()` is indexed as the store's `to_pandas(faces=True)` (the frame's presentation time),
+    so the two join; with the timeline on the grid it must not take the grid's 1.0 for the stored 0.968."""
+    from types import SimpleNamespace
+
+    from screentime.results import Score
+
+    alice, = people(1, seed=5)
+    table = face_table("ntsc.mp4", 3, [Face(t, near(alice, i)) for i, t in enumerate((0.0, 0.968, 1.969))])
+    table = dataclasses.replace(table, sample_times_s=np.array([0.0, 0.968, 1.969]))
+    video = summarize_faces("ntsc.mp4", table, np.zeros(3, int), np.ones((3, 1)), ["alice"], duration_s=3.0,
+                            sample_fps=1.0)
+    faces = Score(SimpleNamespace(videos=[video])).faces_to_pandas()
+    assert faces.index.get_level_values("time_s").tolist() == table.time_s.tolist()
