@@ -57,17 +57,19 @@ def test_one_track_spanning_an_interval_labels_its_faces_and_a_missed_actor_is_c
     assert data.counts["missed"] == 1
 
 
-def test_one_actor_written_two_ways_is_warned_about(tmp_path):
-    """`Jolie` in one video and `jolie` in another are two actors to the classifiers: the CV then tested each on a
+def test_one_actor_written_two_ways_is_refused_for_faces_and_frames(tmp_path):
+    """`Jolie` in one video and `jolie ` in another are two actors to the classifiers: the CV then tested each on a
     video where the other had been trained, with warnings about folds and nothing about the names."""
-    from featurestore.errors import LabelsWarning
+    from classifiers.data.labels import parse_label_files
 
     faces = [Face(0, near(ALICE, 1), 0), Face(1, near(BOB, 2), 1), Face(2, near(ALICE, 3), 2)]
     store = hand_store(face_table("v.mp4", 3, faces))
     labels = write_csv(tmp_path / "l.csv", "video,start,end,label", ["v.mp4,0,1,Jolie", "v.mp4,1,2,bob", "v.mp4,2,3,jolie "])
-    with pytest.warns(LabelsWarning, match=r"l\.csv: labels 'Jolie' and 'jolie' are one name written 2 ways"):
-        data = load_labelled_faces(store, labels)
-    assert data.actors == ["Jolie", "bob", "jolie"]  # still as written: a warning, not a guess
+    with pytest.raises(LabelsInvalid, match=r"l\.csv: .*'Jolie' and 'jolie'"):
+        load_labelled_faces(store, labels)
+    with pytest.raises(LabelsInvalid, match=r"are one name written 2 ways"):
+        parse_label_files([labels])
+    parse_label_files([write_csv(tmp_path / "ok.csv", "video,start,end,label", ["v.mp4,0,1,Jolie", "v.mp4,2,3,Jolie"])])
 
 
 def test_an_actor_named_unknown_is_refused(tmp_path):

@@ -25,7 +25,6 @@ from .face_assign import DEFAULT_ROUNDS, assign_pending, label_counts
 from .face_boxes import MIN_IOU, box_face_labels, box_kind
 from .face_labels import FaceGrids, VideoFaceLabels, interval_face_labels
 from .labels import parse_labels, read_labels_text
-from .names import warn_spelling_variants
 from .table import NONE_LABEL
 
 #: Faces below this quality are left out of training by default (FaceTable.quality, 0..1): 0, as measured on
@@ -123,7 +122,6 @@ def label_store_faces(store, labels_paths, *, none_label: str = NONE_LABEL, min_
     actors = sorted({a for v in videos.values() for a in (*v.label.tolist(), *(x for at in v.actors_at for x in at))}
                     - {"", UNKNOWN})
     _check_spellings(parts, actors)
-    warn_spelling_variants(actors, ", ".join(Path(p).name for p in paths))
     assign_pending(videos, actors, rounds=rounds, seed=seed)
     return videos, actors
 

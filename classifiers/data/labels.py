@@ -25,7 +25,7 @@ from .clusters import cluster_label_table, is_clusters_header
 from .csv_records import by_column, csv_records
 from .cvat import parse_cvat
 from .label_studio import parse_label_studio
-from .names import warn_spelling_variants
+from .names import check_spelling_variants
 from .strict import MAX_FILE_BYTES, MAX_LABEL_CHARS, MAX_NAME_CHARS, checked_name, unquoted
 from .table import NONE_LABEL, LabelRow, LabelTable, first_items
 from .timecode import FrameTime, parse_time
@@ -48,7 +48,7 @@ def parse_label_files(labels_paths, *, video: str | None = None, classes: list[s
     if isinstance(classes, str):  # 'neither,jerry,tom', as --classes gives them
         classes = [c.strip() for c in classes.split(",")]
     tables = [parse_labels(p, video=video, classes=classes, multi_label=multi_label, none_label=none_label) for p in paths]
-    warn_spelling_variants({r.label for t in tables for r in t.rows}, ", ".join(t.path.name for t in tables))
+    check_spelling_variants({r.label for t in tables for r in t.rows}, ", ".join(t.path.name for t in tables))
     return tables
 
 

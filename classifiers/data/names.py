@@ -98,12 +98,10 @@ def spelling_variants(labels: Iterable[str]) -> list[tuple[str, ...]]:
     return sorted(tuple(sorted(g)) for g in groups.values() if len(g) > 1)
 
 
-def warn_spelling_variants(labels: Iterable[str], where: str) -> None:
-    """A LabelsWarning per group of `spelling_variants` of `labels` (`where`: the files they came from)."""
-    import warnings
-
-    from featurestore.errors import LabelsWarning
+def check_spelling_variants(labels: Iterable[str], where: str) -> None:
+    """Refuse `spelling_variants` among `labels` (`where`: the files they came from): LabelsInvalid naming the first."""
+    from featurestore.errors import LabelsInvalid
 
     for group in spelling_variants(labels):
-        warnings.warn(f"{where}: labels {' and '.join(map(repr, group))} are one name written {len(group)} ways, so "
-                      f"they are learnt as {len(group)} characters; write it one way", LabelsWarning, stacklevel=3)
+        raise LabelsInvalid(f"{where}: labels {' and '.join(map(repr, group))} are one name written {len(group)} ways, so "
+                            f"they would be learnt as {len(group)} characters; write it one way")
