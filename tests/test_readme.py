@@ -189,6 +189,26 @@ def test_every_module_and_file_named_exists(page):
     assert sorted(n for n in names if not resolves(n)) == []
 
 
+def rows_cut_off_their_table(text: str) -> list[int]:
+    """Line numbers of table rows that a blank line cuts off the table above (they show as plain text, not a row):
+    a row after a blank line after a row, which is not the header of a table of its own."""
+    lines = prose(text).split("\n") + [""]
+    return [i + 1 for i in range(2, len(lines) - 1)
+            if lines[i].startswith("|") and not lines[i - 1].strip() and lines[i - 2].startswith("|")
+            and not re.match(r"\|\s*:?-{3}", lines[i + 1])]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_table_row_is_cut_off_its_table_by_a_blank_line(page):
+    assert rows_cut_off_their_table(page.read_text()) == []
+
+
+def test_a_row_after_a_blank_line_is_caught_and_a_second_table_is_not():
+    one = "| a | b |\n|---|---|\n| 1 | 2 |\n\n| 3 | 4 |\n"
+    two = "| a | b |\n|---|---|\n| 1 | 2 |\n\n| c | d |\n|---|---|\n| 3 | 4 |\n"
+    assert rows_cut_off_their_table(one) == [5] and rows_cut_off_their_table(two) == []
+
+
 def modules_in_the_tree(text: str) -> set[str]:
     """The .py files the rooms tree of docs/architecture.md names, as repository paths (4 spaces a level)."""
     tree = next(body for _, body in fenced_blocks(text) if re.search(r"^featurestore/", body, re.M))
