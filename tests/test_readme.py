@@ -189,6 +189,61 @@ def test_every_module_and_file_named_exists(page):
     assert sorted(n for n in names if not resolves(n)) == []
 
 
+COMMAND_LINE = re.compile(r"(?:screentime|python cli\.py|python -m screentime) ([a-z][\w-]*)((?:\\\n|[^\n`|])*)")
+BENCH_LINE = re.compile(r"bench/(\w+\.py)((?:\s+--[\w-]+(?:[ =][^\s`)|]+)?)*)")
+OPTION = re.compile(r"(?<![\w-])--[a-z][\w-]*")
+
+
+def command_options() -> dict[str, set[str]]:
+    """Every option of every command of the CLI, by command name (from typer's click commands)."""
+    import typer.main
+
+    import cli
+
+    group = typer.main.get_command(cli.app)
+    return {name: {o for p in command.params for o in p.opts + p.secondary_opts} | {"--help"}
+            for name, command in group.commands.items()}
+
+
+def unknown_options(text: str, commands: dict[str, set[str]]) -> list[str]:
+    """'command --option' for each option a command line of the page gives that the command does not have
+    (lines of fenced blocks and code spans; a trailing backslash continues a line)."""
+    found = []
+    spans = re.finditer(rf"`({'|'.join(map(re.escape, commands))}) ([^`\n]*)`", text)  # `embed --faces`
+    for m in [*COMMAND_LINE.finditer(text), *spans]:
+        command, rest = m.group(1), m.group(2).split("#")[0]
+        if command in commands:
+            found += [f"{command} {o}" for o in OPTION.findall(rest) if o not in commands[command]]
+    return found
+
+
+def unknown_bench_options(text: str) -> list[str]:
+    """'bench/script.py --option' for each option the page gives a bench script that the script never names."""
+    found = []
+    for m in BENCH_LINE.finditer(text):
+        script = ROOT / "bench" / m.group(1)
+        source = script.read_text() if script.is_file() else ""
+        if "add_common_args" in source:
+            source += (ROOT / "bench" / "_common.py").read_text()
+        found += [f"bench/{m.group(1)} {o}" for o in OPTION.findall(m.group(2)) if f'"{o}"' not in source
+                  and f"'{o}'" not in source]
+    return found
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_option_a_command_line_gives_exists(page):
+    text = page.read_text()
+    assert unknown_options(text, command_options()) == []
+    assert unknown_bench_options(text) == []
+
+
+def test_the_option_check_catches_an_option_that_is_gone():
+    text = ("```bash\nscreentime embed a.mp4 --fps 2 --no-such \\\n    --store f.h5 --gone   # --not-this\n```\n"
+            "`screentime score x.mp4 --json -` and `bench/scale.py --quick --nope`, `compare-models --faces --old`")
+    assert unknown_options(text, command_options()) == ["embed --no-such", "embed --gone", "compare-models --old"]
+    assert unknown_bench_options(text) == ["bench/scale.py --nope"]
+
+
 def rows_cut_off_their_table(text: str) -> list[int]:
     """Line numbers of table rows that a blank line cuts off the table above (they show as plain text, not a row):
     a row after a blank line after a row, which is not the header of a table of its own."""
