@@ -14,10 +14,9 @@ Studio export of `cluster --label-studio`'s tasks is read the same way (`classif
 from __future__ import annotations
 
 import csv
-import warnings
 from pathlib import Path
 
-from featurestore.errors import LabelsInvalid, LabelsWarning, quoted
+from featurestore.errors import LabelsInvalid, quoted
 
 from .checks import check_table
 from .cluster_names import NOT_CAST, ClusterNames, Member, check_case, cluster_name
@@ -30,7 +29,6 @@ FACE_MEMBERS = ("cluster", "video", "time_s", "x", "y", "w", "h", "track")
 SHOT_MEMBERS = ("cluster", "video", "start_s", "end_s", "shot")
 TIME_MATCH_S = 5e-4  # members' times are written to the microsecond; samples lie at least a frame apart
 BOX_MATCH_PX = 1.0  # members' boxes are written to 0.1 px
-BIN = "blurred"  # the id `cluster` gives its bin of faces too small or blurred to cluster (classifiers.clusters.groups)
 
 
 def members_path(clusters_path: str | Path) -> Path:
@@ -113,20 +111,8 @@ def read_cluster_names(path: str | Path, text: str) -> ClusterNames:
             raise LabelsInvalid(f"{path.name} lines {whole[cluster][1]} and {line} name cluster {cluster} twice "
                                 f"({whole[cluster][0]!r}, {name!r}); keep one (the same name on two clusters merges them)")
     check_case(path.name, {n for n, _ in [*whole.values(), *split.values()] if n})
-    _warn_named_bin(path.name, whole.get(BIN, ("", 0)), [m for m in members if m.cluster == BIN], unit_word)
     names = [split.get((m.cluster, m.unit), whole.get(m.cluster, ("", 0)))[0] for m in members]
     return ClusterNames(path, mpath, mode, members, names)
-
-
-def _warn_named_bin(file_name: str, named: tuple[str, int], members: list, unit_word: str) -> None:
-    """A name on the whole blurred / small bin gives it to the faces of anyone too small or blurred to cluster."""
-    name, line = named
-    units = {m.unit for m in members}
-    if name and len(units) > 1:
-        warnings.warn(f"{file_name} line {line}: names the whole {BIN} bin {name!r}, so its {len(members)} faces "
-                      f"({len(units)} {unit_word}s), of anyone too small or blurred to cluster, are all {name!r}; leave "
-                      f"its name empty, or name its {unit_word}s one by one ({BIN},{unit_word},name rows)",
-                      LabelsWarning, stacklevel=3)
 
 
 def _name(file_name: str, line: int, text: str) -> str:
