@@ -244,6 +244,51 @@ def test_the_option_check_catches_an_option_that_is_gone():
     assert unknown_bench_options(text) == ["bench/scale.py --nope"]
 
 
+DEFAULT_SAID = re.compile(r"`(--[a-z][\w-]*)(?: [A-Z]+)?`,? \(?default:? `?([\w.]+)"  # `--fps`, default 1
+                          r"|`(--[a-z][\w-]*) ([\w.-]+)`,? \(?(?:the )?default\b")  # `--selection best` (the default)
+
+
+def command_defaults() -> dict[str, list]:
+    """Each option's defaults over the commands that have it (None where a command leaves it to its help)."""
+    import typer.main
+
+    import cli
+
+    found: dict[str, list] = {}
+    for command in typer.main.get_command(cli.app).commands.values():
+        for param in command.params:
+            for opt in param.opts:
+                found.setdefault(opt, []).append(param.default)
+    return found
+
+
+def wrong_defaults(text: str, defaults: dict[str, list]) -> list[str]:
+    """'--option V' for each default a page gives an option that no command with that option has."""
+    def same(said: str, value) -> bool:
+        try:
+            return float(said) == float(value)
+        except (TypeError, ValueError):
+            return said == str(getattr(value, "value", value))
+
+    wrong = []
+    for m in DEFAULT_SAID.finditer(prose(text)):
+        option, said = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        known = [d for d in defaults.get(option, []) if d is not None]
+        if known and not any(same(said, d) for d in known):
+            wrong.append(f"{option} {said}")
+    return wrong
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_defaults_a_page_names_are_the_commands(page):
+    assert wrong_defaults(page.read_text(), command_defaults()) == []
+
+
+def test_the_defaults_check_catches_a_changed_default():
+    text = "`--fps`, default 3; `--interval-level` (default 0.9); `--selection one-se` (the default); `--gap-s 5` (default)"
+    assert wrong_defaults(text, command_defaults()) == ["--fps 3", "--selection one-se"]
+
+
 def rows_cut_off_their_table(text: str) -> list[int]:
     """Line numbers of table rows that a blank line cuts off the table above (they show as plain text, not a row):
     a row after a blank line after a row, which is not the header of a table of its own."""
