@@ -124,6 +124,11 @@ class RuntimeUnavailable(ScreentimeError, ImportError):
     """--runtime openvino (or --precision int8) was asked for, but OpenVINO (or NNCF) is not installed."""
 
 
+class WorkersUnstartable(ScreentimeError, RuntimeError):
+    """A decoding process exited with a Python error before it decoded anything: most often a script that calls
+    screentime outside `if __name__ == "__main__":` (spawn runs the script again in each process)."""
+
+
 class ClusterUnavailable(ScreentimeError, RuntimeError):
     """--ray was given but Ray is not installed, or the cluster cannot be reached."""
 

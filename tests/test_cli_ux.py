@@ -224,6 +224,7 @@ def test_offline_imagenet_weights_fail_in_one_line_before_any_progress_bar(tmp_p
     code, out, err = run(["embed", video, "--store", tmp_path / "f.h5", "--weights", "imagenet", "--image-size", "32"], capsys)
     assert code == 1 and out == "" and err.count("\n") == 1, err
     assert err.startswith("error: could not get the ImageNet weights") and "--weights FILE" in err and "--weights random" in err
+    assert "or --backbone efficientnet-lite0 (ImageNet weights installed with screentime" in err  # docs/embed.md
     assert "clip.avi" not in err and "0/" not in err  # no progress bar line
     assert not (tmp_path / "f.h5").exists()
 

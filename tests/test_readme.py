@@ -189,6 +189,126 @@ def test_every_module_and_file_named_exists(page):
     assert sorted(n for n in names if not resolves(n)) == []
 
 
+COMMAND_LINE = re.compile(r"(?:screentime|python cli\.py|python -m screentime) ([a-z][\w-]*)((?:\\\n|[^\n`|])*)")
+BENCH_LINE = re.compile(r"bench/(\w+\.py)((?:\s+--[\w-]+(?:[ =][^\s`)|]+)?)*)")
+OPTION = re.compile(r"(?<![\w-])--[a-z][\w-]*")
+
+
+def command_options() -> dict[str, set[str]]:
+    """Every option of every command of the CLI, by command name (from typer's click commands)."""
+    import typer.main
+
+    import cli
+
+    group = typer.main.get_command(cli.app)
+    return {name: {o for p in command.params for o in p.opts + p.secondary_opts} | {"--help"}
+            for name, command in group.commands.items()}
+
+
+def unknown_options(text: str, commands: dict[str, set[str]]) -> list[str]:
+    """'command --option' for each option a command line of the page gives that the command does not have
+    (lines of fenced blocks and code spans; a trailing backslash continues a line)."""
+    found = []
+    spans = re.finditer(rf"`({'|'.join(map(re.escape, commands))}) ([^`\n]*)`", text)  # `embed --faces`
+    for m in [*COMMAND_LINE.finditer(text), *spans]:
+        command, rest = m.group(1), m.group(2).split("#")[0]
+        if command in commands:
+            found += [f"{command} {o}" for o in OPTION.findall(rest) if o not in commands[command]]
+    return found
+
+
+def unknown_bench_options(text: str) -> list[str]:
+    """'bench/script.py --option' for each option the page gives a bench script that the script never names."""
+    found = []
+    for m in BENCH_LINE.finditer(text):
+        script = ROOT / "bench" / m.group(1)
+        source = script.read_text() if script.is_file() else ""
+        if "add_common_args" in source:
+            source += (ROOT / "bench" / "_common.py").read_text()
+        found += [f"bench/{m.group(1)} {o}" for o in OPTION.findall(m.group(2)) if f'"{o}"' not in source
+                  and f"'{o}'" not in source]
+    return found
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_option_a_command_line_gives_exists(page):
+    text = page.read_text()
+    assert unknown_options(text, command_options()) == []
+    assert unknown_bench_options(text) == []
+
+
+def test_the_option_check_catches_an_option_that_is_gone():
+    text = ("```bash\nscreentime embed a.mp4 --fps 2 --no-such \\\n    --store f.h5 --gone   # --not-this\n```\n"
+            "`screentime score x.mp4 --json -` and `bench/scale.py --quick --nope`, `compare-models --faces --old`")
+    assert unknown_options(text, command_options()) == ["embed --no-such", "embed --gone", "compare-models --old"]
+    assert unknown_bench_options(text) == ["bench/scale.py --nope"]
+
+
+DEFAULT_SAID = re.compile(r"`(--[a-z][\w-]*)(?: [A-Z]+)?`,? \(?default:? `?([\w.]+)"  # `--fps`, default 1
+                          r"|`(--[a-z][\w-]*) ([\w.-]+)`,? \(?(?:the )?default\b")  # `--selection best` (the default)
+
+
+def command_defaults() -> dict[str, list]:
+    """Each option's defaults over the commands that have it (None where a command leaves it to its help)."""
+    import typer.main
+
+    import cli
+
+    found: dict[str, list] = {}
+    for command in typer.main.get_command(cli.app).commands.values():
+        for param in command.params:
+            for opt in param.opts:
+                found.setdefault(opt, []).append(param.default)
+    return found
+
+
+def wrong_defaults(text: str, defaults: dict[str, list]) -> list[str]:
+    """'--option V' for each default a page gives an option that no command with that option has."""
+    def same(said: str, value) -> bool:
+        try:
+            return float(said) == float(value)
+        except (TypeError, ValueError):
+            return said == str(getattr(value, "value", value))
+
+    wrong = []
+    for m in DEFAULT_SAID.finditer(prose(text)):
+        option, said = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        known = [d for d in defaults.get(option, []) if d is not None]
+        if known and not any(same(said, d) for d in known):
+            wrong.append(f"{option} {said}")
+    return wrong
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_defaults_a_page_names_are_the_commands(page):
+    assert wrong_defaults(page.read_text(), command_defaults()) == []
+
+
+def test_the_defaults_check_catches_a_changed_default():
+    text = "`--fps`, default 3; `--interval-level` (default 0.9); `--selection one-se` (the default); `--gap-s 5` (default)"
+    assert wrong_defaults(text, command_defaults()) == ["--fps 3", "--selection one-se"]
+
+
+def rows_cut_off_their_table(text: str) -> list[int]:
+    """Line numbers of table rows that a blank line cuts off the table above (they show as plain text, not a row):
+    a row after a blank line after a row, which is not the header of a table of its own."""
+    lines = prose(text).split("\n") + [""]
+    return [i + 1 for i in range(2, len(lines) - 1)
+            if lines[i].startswith("|") and not lines[i - 1].strip() and lines[i - 2].startswith("|")
+            and not re.match(r"\|\s*:?-{3}", lines[i + 1])]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_table_row_is_cut_off_its_table_by_a_blank_line(page):
+    assert rows_cut_off_their_table(page.read_text()) == []
+
+
+def test_a_row_after_a_blank_line_is_caught_and_a_second_table_is_not():
+    one = "| a | b |\n|---|---|\n| 1 | 2 |\n\n| 3 | 4 |\n"
+    two = "| a | b |\n|---|---|\n| 1 | 2 |\n\n| c | d |\n|---|---|\n| 3 | 4 |\n"
+    assert rows_cut_off_their_table(one) == [5] and rows_cut_off_their_table(two) == []
+
+
 def modules_in_the_tree(text: str) -> set[str]:
     """The .py files the rooms tree of docs/architecture.md names, as repository paths (4 spaces a level)."""
     tree = next(body for _, body in fenced_blocks(text) if re.search(r"^featurestore/", body, re.M))

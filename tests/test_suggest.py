@@ -317,3 +317,10 @@ def test_cli_suggest_labels_label_studio_options_are_checked_first(episodes, cap
         code, _, err = run(base + extra, capsys)
         assert code == 2 and option in err, err
     assert not (tmp_path / "t.csv").exists()
+
+
+def test_the_next_step_line_names_each_labels_file_once_with_or_without_labels():
+    from classifiers.output.console import suggest_next_line
+
+    assert suggest_next_line("todo.csv", []).endswith("then compare-models -l todo.csv --out NEW.skops")
+    assert "compare-models -l a.csv -l b.csv -l todo.csv --out" in suggest_next_line("todo.csv", ["a.csv", "b.csv"])

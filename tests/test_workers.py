@@ -152,3 +152,22 @@ def test_decode_hw_without_nvdec_warns_once_and_decodes_in_software(tmp_path, vi
     hw, exact = FeatureStore(tmp_path / "hw.h5"), FeatureStore(tmp_path / "exact.h5")
     for video_id in ("film.mp4", "grey.mp4"):
         np.testing.assert_array_equal(hw.load(video_id)[1], exact.load(video_id)[1])
+
+
+def test_a_script_without_a_main_guard_is_told_so_not_that_the_video_crashes_ffmpeg(tmp_path):
+    """Decoding processes are spawned, which runs the calling script again: unguarded, each one exits at once with
+    Python's error. That is said in one line naming the guard, not blamed on the video (issue: fe-docs)."""
+    video = write_video(tmp_path / "grey.mp4", 10, 30)
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import sys\n"
+        f"sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'tests')!r}]\n"
+        "from conftest import TinyEmbedder\n"
+        "from featurestore import EmbeddingConfig, embed_videos\n"
+        f"embed_videos([{str(video)!r}], {str(tmp_path / 'f.h5')!r}, make_embedder=TinyEmbedder, workers=1,\n"
+        "             config=EmbeddingConfig(weights='random', pooling='avg', image_size_px=32))\n")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    last = run.stderr.strip().splitlines()[-1]
+    assert run.returncode != 0
+    assert "WorkersUnstartable" in last and 'if __name__ == "__main__":' in last and "workers=0" in last, last
+    assert "may crash FFmpeg" not in run.stderr

@@ -324,7 +324,7 @@ def saved_lines(result, report_path=None) -> list[str]:
 
 def suggest_next_line(out_path, labels_paths, suggestions=None) -> str:
     """What to do with suggest-labels' todo CSV (of spans, or of tracks for a face model)."""
-    then = " ".join(f"-l {p}" for p in labels_paths) + f" -l {out_path}"
+    then = " ".join([*(f"-l {p}" for p in labels_paths), f"-l {out_path}"])
     if hasattr(suggestions, "tracks"):
         return (f"next: name each track of {out_path} in its label column (unknown: someone not in the cast; delete "
                 f"the rows you skip), then compare-models --faces {then} --out NEW.skops")

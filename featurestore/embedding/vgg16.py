@@ -16,7 +16,7 @@ import numpy as np
 
 from featurestore.errors import WeightsUnavailable
 
-from .backbones import BACKBONES
+from .backbones import BACKBONES, installed_backbones
 from .backend import check_precision, compile_forward, current_device, dtype_policy, import_keras
 from .config import EmbeddingConfig, imagenet_weights_path
 from .keras_build import build_backbone, set_random_weights
@@ -123,9 +123,13 @@ def _imagenet_vgg16(vgg16, kwargs: dict):
                 return vgg16.VGG16(weights="imagenet", **kwargs)
         except Exception as err:  # Keras raises a bare Exception("URL fetch failure ...") offline
             _imagenet_failure = str(err).split(" on ")[0][:80]
+    packaged = installed_backbones()  # pretrained offline: docs/embed.md promises to name them
     raise WeightsUnavailable(
         f"could not get the ImageNet weights for VGG16 ({_imagenet_failure}, offline?); connect once so Keras can "
-        "cache them; offline, pass --weights FILE (a Keras VGG16 weights .h5) or --weights random (not pretrained)"
+        "cache them; offline, pass --weights FILE (a Keras VGG16 weights .h5), --weights random (not pretrained)"
+        + (f" or --backbone {packaged[0]} (ImageNet weights installed with screentime; also: "
+           f"{', '.join(packaged[1:])})" if len(packaged) > 1 else
+           f" or --backbone {packaged[0]} (ImageNet weights installed with screentime)" if packaged else "")
     )
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from featurestore.errors import ScreentimeError
+from featurestore.errors import ScreentimeError, WorkersUnstartable
 from featurestore.video.reader import VideoInfo
 
 from .work import RangeEnd
@@ -250,9 +250,20 @@ class DecodePool:
             return None
 
     def dead_slots(self) -> list[int]:
-        """Busy workers whose process died (killed, crashed); they are restarted, their job is lost."""
+        """Busy workers whose process died (killed, crashed); they are restarted, their job is lost.
+
+        A process that exited with a Python error status (not killed by a signal, as FFmpeg crashing or
+        kill -9 would) did not get to decode: `WorkersUnstartable`, since restarting it would fail alike.
+        """
         dead = [slot for slot in list(self.busy) if not self._workers[slot].is_alive()]
         for slot in dead:
+            status = getattr(self._workers[slot], "exitcode", None)
+            if status is not None and status > 0:
+                raise WorkersUnstartable(
+                    f"a decoding process exited with status {status} before decoding (its Python error is above on "
+                    "stderr); if screentime is called from a script, put the calls under "
+                    "`if __name__ == \"__main__\":` (each decoding process is started by running the script "
+                    "again), or decode in this process with workers=0 (--workers 0)")
             self._start_worker(slot)
         return dead
 

@@ -4,9 +4,10 @@ Layout (readable with plain h5py; the index follows external links into the shar
 
     features.h5                     the index; replaced atomically (write a copy, rename) on every change
         attrs  screentime_store=1, config=<JSON of the embedding config>, weights_path (weights-file stores),
-               revision=<random hex, new on every write: readers keep what they read of one revision>
+               revision=<random hex, new on every write: readers keep what they read of one revision>,
+               layout=<where /videos links lead, in words>
         /videos/<key>               external link -> features.h5.d/<shard>.h5:/video
-        attrs  faces_config=<JSON of the face config> (once a video's faces are stored)
+        attrs  faces_config=<JSON of the face config>, faces_layout (once a video's faces are stored)
         /faces/<key>                external link -> features.h5.d/<shard>.h5:/video/faces (see faces.py)
         /contents                   each video's fingerprint and sample rate, a cache of its shard's (contents.py)
     features.h5.d/<shard>.h5        one video, written once, checksummed and self-describing (see shards.py)
