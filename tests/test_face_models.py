@@ -219,9 +219,10 @@ def test_the_report_names_the_faces_over_each_thumbnail(tmp_path):
     assert ">alice</text>" in html and 'data-actor="alice"' in html and "unknown people" in html
 
 
-def test_the_reports_timeline_shows_when_unknown_people_are_on_screen(tmp_path):
-    """A 5 s video, alice at 0-2 s and a stranger far from every training face at 3-4 s: the timeline gets a grey
-    'unknown' band (people nobody labelled) over the stranger's two seconds alone, under alice's row, and the axis moves down for it."""
+def test_unknown_people_show_in_the_timeline_the_segments_csv_and_the_subtitles(tmp_path):
+    """A 5 s video, alice at 0-2 s and a stranger far from every training face at 3-4 s: the report's timeline gets a
+    grey 'unknown' band (people nobody labelled) over the stranger's two seconds alone, under alice's row, and the axis
+    moves down for it; the segments CSV has an 'unknown' row from 3 to 5 s after alice's, the subtitles a cue."""
     from classifiers.chain.face_open_set import FaceReference
     from classifiers.chain.face_persist import save_face_model
 
@@ -242,6 +243,13 @@ def test_the_reports_timeline_shows_when_unknown_people_are_on_screen(tmp_path):
     assert len(bands) == 1 and lane > html.index('class="name">bob</text>')
     x0, width = 100.0, 860.0 - 100.0 - 16.0  # the report's plot area (classifiers.output.report)
     assert float(bands[0][0]) == pytest.approx(x0 + width * 3 / 5) and float(bands[0][2]) == pytest.approx(width * 2 / 5)
+    from classifiers.output.results import write_csv
+    from classifiers.output.subtitles import subtitle_text
+
+    rows = write_csv(tmp_path / "s.csv", result.videos).read_text().splitlines()
+    assert [r.split(",")[:4] for r in rows[1:]] == [["v.avi", "0.0", "3.0", "alice"], ["v.avi", "3.0", "5.0", "unknown"]]
+    vtt = subtitle_text(result.videos[0], "vtt")
+    assert "00:00:00.000 --> 00:00:03.000\nalice" in vtt and "00:00:03.000 --> 00:00:05.000\nunknown" in vtt
 
 
 def real_store(path, videos):

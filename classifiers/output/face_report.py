@@ -13,7 +13,7 @@ import numpy as np
 
 from classifiers.chain.face_decide import UNKNOWN
 
-from .face_results import is_face_result
+from .face_results import is_face_result, unknown_runs
 
 UNKNOWN_COLOUR = "#9e9e9e"
 MAX_APPEARANCES = 24  # thumbnails per actor in the appearances list
@@ -44,20 +44,15 @@ def add_face_context(contexts: list[dict], result, colours: dict) -> None:
 def _add_unknown_lane(ctx: dict, video) -> None:
     """A grey band under the actors' rows of the timeline: when a face of nobody labelled is on screen (no probability
     line: it is what is left unnamed)."""
-    on = np.asarray(video.unknown_on, dtype=bool)
     d = ctx["data"]
 
     def x(t: float) -> float:
         return round(d["x0"] + d["width"] * min(max(t, 0.0), d["end_s"]) / d["end_s"], 2)
 
-    starts = np.flatnonzero(on & ~np.r_[False, on[:-1]])
-    ends = np.flatnonzero(on & ~np.r_[on[1:], False])
-    t0, t1 = video.sample_s, video.sample_s + video.sample_duration_s
-    top = ctx["axis_y"]
-    ctx["rows"].append({"label": UNKNOWN, "colour": UNKNOWN_COLOUR, "top": top, "proba_top": None, "path": "",
+    ctx["rows"].append({"label": UNKNOWN, "colour": UNKNOWN_COLOUR, "top": ctx["axis_y"], "proba_top": None, "path": "",
                         "threshold_y": None, "threshold": None,
-                        "segments": [{"index": None, "x": x(t0[a]), "w": max(round(x(t1[b]) - x(t0[a]), 2), 0.3)}
-                                     for a, b in zip(starts, ends)]})
+                        "segments": [{"index": None, "x": x(a), "w": max(round(x(b) - x(a), 2), 0.3)}
+                                     for a, b, _ in unknown_runs(video)]})
     grow = ctx["band_h"] + ctx["row_gap"]
     ctx["axis_y"] += grow
     ctx["height"] += grow

@@ -3,7 +3,8 @@
 Per video: ``unknown_s`` (seconds with a face of nobody labelled), ``tracked_s`` ({actor: seconds seen or carried by
 their tracks through missed detections}), ``n_faces``. Per sample, besides ``labels`` (the actors on screen, a list):
 ``unknown`` (how many faces of nobody labelled) and ``faces``: ``[{"box": [x, y, w, h] normalised, "label": actor or
-"unknown", "p": probability, "track": id}]``. The document adds ``total_unknown_s``.
+"unknown", "p": probability, "track": id}]``. The document adds ``total_unknown_s``. `unknown_runs` gives the
+stretches with unknown people that the segments CSV, the subtitles and the report's timeline show.
 """
 
 from __future__ import annotations
@@ -46,6 +47,25 @@ def add_face_totals(doc: dict, videos) -> dict:
     if videos and all(is_face_result(v) for v in videos):
         doc["total_unknown_s"] = _round(sum(v.unknown_s for v in videos), SECONDS_DECIMALS)
     return doc
+
+
+def unknown_runs(video) -> list[tuple[float, float, float]]:
+    """(start_s, end_s, confidence) of each run of consecutive samples of a face-scored `video` with a face of
+    nobody labelled; confidence: the mean over the run's samples of its likeliest unknown face's p (1 - the best
+    actor's probability)."""
+    on = np.asarray(video.unknown_on, dtype=bool)
+    if not on.any():
+        return []
+    calls = video.faces
+    unknown = calls.label == UNKNOWN
+    p = np.zeros(len(on))
+    np.maximum.at(p, calls.sample[unknown], calls.p[unknown].astype(np.float64))
+    starts = np.array(video.sample_s, dtype=np.float64)
+    starts[0] = min(0.0, starts[0])  # the first sample also covers [0, t0) (`classifiers.chain.timeline`)
+    ends = starts + video.sample_duration_s
+    first = np.flatnonzero(on & ~np.r_[False, on[:-1]])
+    last = np.flatnonzero(on & ~np.r_[on[1:], False])
+    return [(float(starts[a]), float(ends[b]), float(p[a:b + 1].mean())) for a, b in zip(first, last)]
 
 
 def _round(value, decimals: int):

@@ -1,7 +1,8 @@
 """Subtitles of score results: who the model thinks is on screen, as cues to watch in VLC or mpv (issue 18).
 
 One cue per stretch of time with the same answer: the class ("tom") for a single-label model; for a
-multi-label model the characters on screen together ("jerry + tom"), and no cue where none is. Written by
+multi-label model the characters on screen together ("jerry + tom"), and no cue where none is; a face model adds
+"unknown" where a face of nobody labelled is seen ("obama + unknown"). Written by
 pysubs2 as WebVTT (``--vtt``) or SubRip (``--srt``). A FILE takes one video; a folder gets one file per video
 named after it (``ep3.mp4`` -> ``ep3.vtt``), so a player beside the video loads it by itself. A video unlike the
 training videos starts with a cue that says so (and a NOTE in the WebVTT header).
@@ -32,7 +33,8 @@ def cues(video: VideoScreenTime) -> list[tuple[float, float, str]]:
     """(start_s, end_s, text) in time order; consecutive samples with the same answer make one cue."""
     if not video.multi_label:
         return [(s.start_s, s.end_s, s.label) for s in video.segments if s.end_s > s.start_s]
-    texts = [" + ".join(x) for x in video.labels]
+    unknown = np.asarray(getattr(video, "unknown_on", np.zeros(len(video.labels), bool)), dtype=bool)
+    texts = [" + ".join((*x, "unknown") if u else x) for x, u in zip(video.labels, unknown)]
     starts = np.array(video.sample_s, dtype=np.float64)
     if len(starts):
         starts[0] = min(0.0, starts[0])  # the first sample also covers [0, t0) (`classifiers.chain.timeline`)
