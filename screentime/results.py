@@ -161,8 +161,8 @@ class Score:
                            "n_samples": len(v.sample_s), "interval_level": v.interval_level,
                            **({"together_s": v.together_s, "none_s": v.none_s} if v.multi_label else {}),
                            **({"unknown_s": v.unknown_s} if faces else {}),
-                           "unlike_training": v.unlike_training, "training_distance": v.training_distance,
-                           "raw_training_distance": v.raw_training_distance})
+                           "unlike_training": v.unlike_training, "training_distance": _or_nan(v.training_distance),
+                           "raw_training_distance": _or_nan(v.raw_training_distance)})
         columns = ["video", "character", "screen_time_s", "low_s", "high_s", "share", "appearances", "first_s", "last_s"]
         columns += ["tracked_s"] if any(getattr(v, "faces", None) is not None for v in self.result.videos) else []
         characters = pd.DataFrame(characters, columns=columns)
@@ -193,12 +193,15 @@ class Score:
             rank = np.arange(len(sample)) - np.searchsorted(sample, sample, side="left")
             box = np.asarray(f.box, dtype=np.float64).reshape(-1, 4)
             shown = v.actual_s if v.actual_s is not None else v.sample_s  # the store's time_s: its frame's time
-            rows.append(pd.DataFrame({"video": v.video_id, "time_s": np.asarray(shown)[f.sample], "face": rank,
+            rows.append(pd.DataFrame({"video": v.video_id, "time_s": np.asarray(shown, np.float64)[f.sample],
+                                      "face": rank.astype(np.int32),
                                       "actor": np.asarray(f.label).astype(str), "p": np.asarray(f.p, np.float64),
                                       "x": box[:, 0], "y": box[:, 1], "w": box[:, 2], "h": box[:, 3],
                                       "track": np.asarray(f.track, np.int64), "quality": np.asarray(f.quality, np.float64)}))
-        columns = ["video", "time_s", "face", "actor", "p", "x", "y", "w", "h", "track", "quality"]
-        frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+        empty = pd.DataFrame({"video": pd.Series([], dtype="str"), "time_s": np.zeros(0), "face": np.zeros(0, np.int32),
+                              "actor": pd.Series([], dtype="str"), "p": np.zeros(0), "x": np.zeros(0), "y": np.zeros(0),
+                              "w": np.zeros(0), "h": np.zeros(0), "track": np.zeros(0, np.int64), "quality": np.zeros(0)})
+        frame = pd.concat(rows, ignore_index=True) if rows else empty  # typed alike with rows or without
         return frame.set_index(["video", "time_s", "face"])
 
     def __repr__(self) -> str:
@@ -245,15 +248,20 @@ class Clusters:
 
     def members_to_pandas(self):
         """One row per member, as the members file: faces (cluster, video, time_s, x, y, w, h in the video's pixels,
-        track) or shots (cluster, video, start_s, end_s, shot)."""
+        track: this clustering's, then face: its rank in the sample, so that (video, time_s, face) joins
+        `FeatureStore.to_pandas(faces=True)`) or shots (cluster, video, start_s, end_s, shot)."""
         import pandas as pd
 
         from classifiers.data.clusters import FACE_MEMBERS, SHOT_MEMBERS
         from classifiers.output.cluster_files import member_rows
 
-        header = FACE_MEMBERS if self.run.clustering.mode == "faces" else SHOT_MEMBERS
-        return pd.DataFrame([(cluster_id, *row) for cluster_id, row in member_rows(self.run.clustering)],
-                            columns=list(header))
+        faces = self.run.clustering.mode == "faces"
+        header = [*FACE_MEMBERS, "face"] if faces else list(SHOT_MEMBERS)
+        frame = pd.DataFrame([(cluster_id, *row) for cluster_id, row in member_rows(self.run.clustering, with_face=faces)],
+                             columns=header)
+        numbers = ({"time_s": "float64", **dict.fromkeys("xywh", "float64"), "track": "int64", "face": "int32"} if faces
+                   else {"start_s": "float64", "end_s": "float64", "shot": "int64"})
+        return frame.astype({"cluster": "str", "video": "str", **numbers})  # typed alike when empty
 
     def __repr__(self) -> str:
         clusters = self.run.clustering.clusters

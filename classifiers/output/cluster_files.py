@@ -47,10 +47,10 @@ def members_csv_text(clustering) -> str:
     return buf.getvalue()
 
 
-def member_rows(clustering):
+def member_rows(clustering, *, with_face: bool = False):
     """(cluster id, row) of every member, cluster by cluster in the order of clusters.csv: faces ``(video, time_s,
     x, y, w, h, track)`` (the box in the video's pixels) or shots ``(video, start_s, end_s, shot)``; numbers as
-    Python floats and ints."""
+    Python floats and ints. `with_face`: faces' rows end with the face's rank in its sample (the store's `face`)."""
     units = clustering.units
     number = units.number
     if clustering.mode == "faces":
@@ -59,8 +59,10 @@ def member_rows(clustering):
             for u in sorted(c.units.tolist(), key=lambda u: (units.video[u], int(units.rows[u][0]))):
                 video_id, rows = units.video[u], units.rows[u]
                 time_s = units.tables[video_id].time_s
+                face = units.tables[video_id].face
                 for r, b in zip(rows.tolist(), boxes[video_id][rows]):
-                    yield c.id, (video_id, float(time_s[r]), *(float(v) for v in b), int(number[u]))
+                    row = (video_id, float(time_s[r]), *(float(v) for v in b), int(number[u]))
+                    yield c.id, (*row, int(face[r])) if with_face else row
     else:
         for c in clustering.clusters:
             for u in sorted(c.units.tolist(), key=lambda u: (units.video[u], float(units.start_s[u]))):

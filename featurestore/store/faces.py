@@ -179,8 +179,10 @@ def faces_frame(tables: list[FaceTable]):
             df.insert(i, name, getattr(t, name))
         df.index = pd.MultiIndex.from_arrays([[t.video_id] * len(t), t.time_s, t.face], names=names)
         frames.append(df)
-    if not frames:
-        return pd.DataFrame(columns=base, index=pd.MultiIndex.from_arrays([[], [], []], names=names))
+    if not frames:  # typed as a table with rows is (no embedding columns: their number is unknown)
+        return pd.DataFrame({name: np.zeros(0, DTYPES["box" if name in ("x", "y", "w", "h") else name]) for name in base},
+                            index=pd.MultiIndex.from_arrays([pd.Index([], dtype="str"), np.zeros(0, DTYPES["time_s"]),
+                                                             np.zeros(0, DTYPES["face"])], names=names))
     return pd.concat(frames)
 
 

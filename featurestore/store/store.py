@@ -20,6 +20,7 @@ from featurestore.errors import NotEmbedded, StoreCorrupt, StoreMismatch, StoreU
 from featurestore.faces.table import FaceTable
 
 from .faces import StoreFaces
+from .frames import features_frame, videos_frame
 from .index import unwritable
 from .layout import StoreFiles, shard_name
 from .shards import ShardDamaged, copy_shard, read_header, read_shard, write_image, write_shard
@@ -181,24 +182,16 @@ class FeatureStore(StoreFaces, StoreFiles):
         and checked (cheap); with `verify` every byte is read back and checked, so features that fail their
         checksum are flagged too (what `check-store` does).
         """
-        import pandas as pd
-
-        cols = ["duration_s", "n_samples", "sample_fps", "frame_count", "fps", "width", "height", "source_path",
-                "embedded_at"]
         rows = []
-        links = self._links()
-        for video_id in sorted(links):
+        for video_id in self.video_ids():
             try:
-                read = read_shard if verify else read_header
-                header = read(self.shard_dir / links[video_id])
-                info, problem = (header[0] if verify else header).info, ""
-            except ShardDamaged as err:
-                info, problem = {}, str(err)
-            rows.append({"video": video_id, **{k: info.get(k) for k in cols}, "problem": problem})
-        df = pd.DataFrame(rows, columns=["video", *cols, "problem"]).set_index("video")
-        for key, value in self.config.items():
-            df[f"config_{key}"] = value
-        return df
+                header = self._from_shard(video_id, read_shard if verify else read_header)
+                rows.append((video_id, (header[0] if verify else header).info, ""))
+            except NotEmbedded:
+                continue  # another process removed it since the listing
+            except VideoDamaged as err:
+                rows.append((video_id, {}, err.reason))
+        return videos_frame(rows, self.config)
 
     def to_pandas(self, video_ids: list[str] | None = None, *, faces: bool = False):
         """All samples as a DataFrame indexed by (video, time_s), time_s being the frame's presentation time.
@@ -207,30 +200,24 @@ class FeatureStore(StoreFaces, StoreFiles):
         left out with a warning naming them; a damaged video asked for by id raises VideoDamaged. With `faces`,
         one row per stored face instead (`StoreFaces.faces_to_pandas`).
         """
-        import pandas as pd
-
         if faces:
             return self.faces_to_pandas(video_ids)
-        frames, skipped = [], []
+        videos, skipped = [], []
         for video_id in video_ids if video_ids is not None else self.video_ids():
             v = self._read_or_skip(self.read, video_id, video_ids, skipped)
-            if v is None:
-                continue
-            df = pd.DataFrame(v.features, columns=[f"f{i}" for i in range(v.features.shape[1])])
-            df.insert(0, "requested_s", v.requested_s)
-            df.index = pd.MultiIndex.from_arrays([[video_id] * len(v.actual_s), v.actual_s], names=["video", "time_s"])
-            frames.append(df)
+            if v is not None:
+                videos.append(v)
         self._warn_skipped(skipped)
-        if not frames:
-            n = int(self.config.get("n_features", 0))
-            cols = ["requested_s"] + [f"f{i}" for i in range(n)]
-            return pd.DataFrame(columns=cols, index=pd.MultiIndex.from_arrays([[], []], names=["video", "time_s"]))
-        return pd.concat(frames)
+        return features_frame(videos, int(self.config.get("n_features", 0)))
 
     def _read_or_skip(self, read, video_id: str, asked: list[str] | None, skipped: list[str]):
         """`read(video_id)`, or None (noted in `skipped`) for a damaged video that was not `asked` for by id."""
         try:
             return read(video_id)
+        except NotEmbedded:
+            if asked is not None:
+                raise
+            return None  # another process removed it since the listing: no longer part of the store
         except VideoDamaged:
             if asked is not None:
                 raise

@@ -1,0 +1,47 @@
+"""The store's pandas tables (`FeatureStore.to_pandas`, `FeatureStore.videos`), typed alike with rows or without, so
+that an empty store's tables concatenate and join as a full one's do."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: `FeatureStore.videos()`'s columns from each video's description, with their dtypes.
+VIDEO_COLUMNS = {"duration_s": "float64", "n_samples": "int64", "sample_fps": "float64", "frame_count": "int64",
+                 "fps": "float64", "width": "int64", "height": "int64", "source_path": "str", "embedded_at": "str"}
+
+
+def features_frame(videos: list, n_features: int):
+    """One row per sample of `videos` (VideoFeatures), indexed by (video: str, time_s: float64, the frame's
+    presentation time): requested_s (float64, s), then f0 ... f{n_features-1} (float32)."""
+    import pandas as pd
+
+    columns = [f"f{i}" for i in range(n_features)]
+    frames = []
+    for v in videos:
+        df = pd.DataFrame(v.features, columns=[f"f{i}" for i in range(v.features.shape[1])])
+        df.insert(0, "requested_s", v.requested_s)
+        df.index = pd.MultiIndex.from_arrays([[v.video_id] * len(v.actual_s), v.actual_s], names=["video", "time_s"])
+        frames.append(df)
+    if frames:
+        return pd.concat(frames)
+    df = pd.DataFrame(np.zeros((0, n_features), np.float32), columns=columns)
+    df.insert(0, "requested_s", np.zeros(0, np.float64))
+    df.index = pd.MultiIndex.from_arrays([pd.Index([], dtype="str"), pd.Index([], dtype="float64")],
+                                         names=["video", "time_s"])
+    return df
+
+
+def videos_frame(rows: list[tuple[str, dict, str]], config: dict):
+    """One row per (video id, info, problem) of `rows`, indexed by video: the `VIDEO_COLUMNS` from its info, its
+    problem ('' when intact), then the store's `config` as config_<key>."""
+    import pandas as pd
+
+    records = [{"video": video_id, **{k: info.get(k) for k in VIDEO_COLUMNS}, "problem": problem}
+               for video_id, info, problem in rows]
+    df = pd.DataFrame(records, columns=["video", *VIDEO_COLUMNS, "problem"]).set_index("video")
+    if not rows:
+        df = df.astype({**VIDEO_COLUMNS, "problem": "str"})
+        df.index = df.index.astype("str")
+    for key, value in config.items():
+        df[f"config_{key}"] = value
+    return df
