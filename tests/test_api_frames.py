@@ -1,0 +1,110 @@
+"""The tables a data scientist reads from Python (issue 26): typed alike with rows or without, keyed so that they
+join one another, and a store read while another process removes videos."""
+
+import warnings
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from face_helpers import Face, face_table, near, people
+from faces_fake import random_table
+from featurestore import FeatureStore
+
+N = 8
+CONFIG = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": N}
+FACES = {"detector": "fake", "min_score": 0.5}
+
+
+def put(fs, video_id, n=12, faces=True, seed=0):
+    t = np.arange(n, dtype=np.float64)
+    table = random_table(video_id, t + 0.01, seed=seed, config=FACES) if faces else None
+    fs.put(video_id, requested_s=t, actual_s=t + 0.01, features=np.random.default_rng(seed).random((n, N)),
+           info={"sample_fps": 1.0, "duration_s": float(n), "fps": 25.0, "frame_count": 25 * n, "width": 64,
+                 "height": 48, "source_path": f"/v/{video_id}", "embedded_at": "2026-01-01"}, faces=table)
+
+
+def dtypes(df):
+    return dict(df.dtypes), list(df.index.names), [df.index.get_level_values(i).dtype for i in range(df.index.nlevels)]
+
+
+def test_an_empty_stores_tables_are_typed_as_a_full_ones(tmp_path):
+    """An empty store's (or an empty selection's) tables had object columns and index levels: `concat` with a full
+    one turned float32 features into objects, and a join on (video, time_s) compared strings with floats."""
+    full = FeatureStore(tmp_path / "full.h5", mode="a", config=CONFIG)
+    put(full, "a.mp4")
+    empty = FeatureStore(tmp_path / "empty.h5", mode="a", config=CONFIG)
+    assert len(empty.to_pandas()) == 0 and dtypes(empty.to_pandas()) == dtypes(full.to_pandas())
+    faces, none = full.to_pandas(faces=True), empty.to_pandas(faces=True)
+    assert len(none) == 0 and dtypes(none[[c for c in faces if not c.startswith("e")]]) == dtypes(
+        faces[[c for c in faces if not c.startswith("e")]])
+    assert len(empty.videos()) == 0 and dtypes(empty.videos()) == dtypes(full.videos())
+    both = pd.concat([empty.to_pandas(), full.to_pandas()])
+    assert (both.dtypes.iloc[1:] == np.float32).all() and both["requested_s"].dtype == np.float64
+
+
+def test_a_video_removed_by_another_process_while_reading_is_left_out(tmp_path):
+    """A reader lists the videos, then reads each: one removed meanwhile by a writer raised NotEmbedded from
+    `to_pandas()` and `to_pandas(faces=True)`, and `videos()` gave it a row with a missing shard as its problem."""
+    writer = FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG)
+    for i, name in enumerate(("a.mp4", "b.mp4", "c.mp4")):
+        put(writer, name, seed=i)
+    reader = FeatureStore(tmp_path / "f.h5")
+    listed = reader.video_ids()
+    reader.video_ids = reader.face_video_ids = lambda: listed  # the listing taken before the writer's change
+    writer.remove("b.mp4")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing damaged: no warning either
+        frames = reader.to_pandas(), reader.to_pandas(faces=True), reader.videos()
+    for frame in frames:
+        assert sorted(set(frame.index.get_level_values("video"))) == ["a.mp4", "c.mp4"]
+    assert (frames[2]["problem"] == "").all()
+    with pytest.raises(Exception, match="has no video 'b.mp4'"):  # asked for by id: still refused
+        reader.to_pandas(["b.mp4"])
+
+
+def _face_score(faces):
+    from classifiers.chain.face_time import summarize_faces
+    from screentime.results import Score
+
+    table = face_table("v.mp4", 3, faces)
+    labels = np.zeros(len(faces), int)
+    video = summarize_faces("v.mp4", table, labels, np.ones((len(faces), 1)), ["alice"], duration_s=3.0, sample_fps=1.0)
+    return Score(SimpleNamespace(videos=[video], classes=["alice"], total_screen_time_s=video.screen_time_s))
+
+
+def test_a_face_scores_tables_are_typed_alike_with_faces_or_without():
+    """A video with no face gave a faces frame of object columns and index, and a videos frame whose
+    raw_training_distance (None for face models) was an object column instead of NaN."""
+    alice, = people(1, seed=3)
+    full = _face_score([Face(0.0, near(alice, 0)), Face(1.0, near(alice, 1))]).faces_to_pandas()
+    empty_score = _face_score([])
+    empty = empty_score.faces_to_pandas()
+    assert len(full) == 2 and len(empty) == 0 and dtypes(empty) == dtypes(full)
+    assert full.index.get_level_values("face").dtype == np.int32  # as the store's faces
+    videos = empty_score.to_pandas().videos
+    assert videos["training_distance"].dtype == np.float64 and videos["raw_training_distance"].dtype == np.float64
+
+
+def test_cluster_members_join_the_stores_faces_on_video_time_and_face(tmp_path):
+    """Two faces in one sample: (video, time_s) alone cannot tell which member is which stored face, and
+    members_to_pandas had no `face`; now each member finds its own row of `to_pandas(faces=True)`."""
+    import screentime
+
+    fs = FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG)
+    for i, name in enumerate(("a.mp4", "b.mp4")):
+        put(fs, name, n=20, seed=i)
+    clusters = screentime.cluster(tmp_path / "f.h5", out=tmp_path / "clusters.csv", faces=True)
+    members = clusters.members_to_pandas()
+    stored = fs.to_pandas(faces=True)
+    assert members["face"].dtype == np.int32 and members["cluster"].dtype == members["video"].dtype
+    assert members.groupby(["video", "time_s"]).size().max() > 1  # the case (video, time_s) cannot key
+    joined = members.merge(stored.reset_index(), on=["video", "time_s", "face"], suffixes=("", "_store"))
+    assert len(joined) == len(members) == len(stored)
+    for v in ("a.mp4", "b.mp4"):
+        w, h = fs.faces(v).frame_size
+        j = joined[joined["video"] == v]
+        assert np.allclose(j["x"] / w, j["x_store"], atol=1e-6) and np.allclose(j["h"] / h, j["h_store"], atol=1e-6)
+    assert list(pd.read_csv(tmp_path / "clusters.members.csv").columns) == [
+        "cluster", "video", "time_s", "x", "y", "w", "h", "track"]  # the file is unchanged
