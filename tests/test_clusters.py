@@ -458,7 +458,7 @@ def test_the_python_apis_cluster_writes_the_files_and_gives_them_as_tables(tmp_p
     assert np.allclose(table["seconds"], written["seconds"].astype(float))
     members = result.members_to_pandas()
     on_disk = pd.read_csv(tmp_path / "c.members.csv", dtype={"cluster": str})
-    assert members.columns.tolist() == on_disk.columns.tolist() and len(members) == len(on_disk)
+    assert members.columns.tolist() == [*on_disk.columns, "face"] and len(members) == len(on_disk)  # + the face's rank
     assert (members["cluster"] == on_disk["cluster"]).all() and np.allclose(members["time_s"], on_disk["time_s"])
     assert members.groupby("cluster").size().reindex(table["cluster"]).tolist() == table["n_items"].tolist()
     with pytest.raises(InvalidParameterType):
