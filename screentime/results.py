@@ -18,7 +18,9 @@ import numpy as np
 class ScoreFrames(NamedTuple):
     """`Score.to_pandas()`: five tidy DataFrames (unpack them, or use the names; issue 26).
 
-    samples : one row per sampled frame, indexed by (video, time_s): actual_s, label (single-label models), one
+    samples : one row per sampled frame, indexed by (video, time_s), time_s the sampling grid k / sample_fps (the
+        clock of labels and segments): actual_s (the frame's presentation time: the store's time_s, on which
+        `FeatureStore.to_pandas()` and `faces_to_pandas()` join), label (single-label models), one
         boolean column per class or character (on screen at that sample: ``samples[samples.tom]``), and its
         probability as ``p_<class>``.
     segments : one row per segment, the columns of the segments CSV: video, start, end (seconds), label, confidence.

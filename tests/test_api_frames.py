@@ -1,6 +1,7 @@
 """The tables a data scientist reads from Python (issue 26): typed alike with rows or without, keyed so that they
 join one another, and a store read while another process removes videos."""
 
+import dataclasses
 import warnings
 from types import SimpleNamespace
 
@@ -108,3 +109,23 @@ def test_cluster_members_join_the_stores_faces_on_video_time_and_face(tmp_path):
         assert np.allclose(j["x"] / w, j["x_store"], atol=1e-6) and np.allclose(j["h"] / h, j["h_store"], atol=1e-6)
     assert list(pd.read_csv(tmp_path / "clusters.members.csv").columns) == [
         "cluster", "video", "time_s", "x", "y", "w", "h", "track"]  # the file is unchanged
+
+
+def test_samples_join_the_stores_tables_on_actual_s_at_29_97_fps():
+    """docs/score.md#from-python: `samples` is indexed by the grid, the store's tables and `faces_to_pandas()` by
+    the frame's presentation time (`samples.actual_s`); at 29.97 fps the index join misses, the documented one
+    on actual_s finds every row."""
+    from classifiers.chain.face_time import summarize_faces
+    from screentime.results import Score
+
+    alice, = people(1, seed=6)
+    table = face_table("ntsc.mp4", 3, [Face(t, near(alice, i)) for i, t in enumerate((0.0, 0.968, 1.969))])
+    table = dataclasses.replace(table, sample_times_s=np.array([0.0, 0.968, 1.969]))
+    video = summarize_faces("ntsc.mp4", table, np.zeros(3, int), np.ones((3, 1)), ["alice"], duration_s=3.0,
+                            sample_fps=1.0)
+    score = Score(SimpleNamespace(videos=[video], classes=["alice"], total_screen_time_s=video.screen_time_s))
+    samples, faces = score.to_pandas().samples, score.faces_to_pandas()
+    assert samples.index.get_level_values("time_s").tolist() == [0.0, 1.0, 2.0]  # the grid
+    faces = faces.reset_index().rename(columns={"time_s": "actual_s"})
+    joined = faces.merge(samples.reset_index()[["video", "actual_s", "time_s"]], on=["video", "actual_s"])
+    assert joined["time_s"].tolist() == [0.0, 1.0, 2.0] and len(joined) == len(faces) == 3
