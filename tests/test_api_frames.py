@@ -129,3 +129,12 @@ def test_samples_join_the_stores_tables_on_actual_s_at_29_97_fps():
     faces = faces.reset_index().rename(columns={"time_s": "actual_s"})
     joined = faces.merge(samples.reset_index()[["video", "actual_s", "time_s"]], on=["video", "actual_s"])
     assert joined["time_s"].tolist() == [0.0, 1.0, 2.0] and len(joined) == len(faces) == 3
+
+
+def test_a_stored_videos_reprs_fit_a_line_in_a_notebook(tmp_path):
+    """`fs.read(v)` and `fs.faces(v)` printed every feature and descriptor (thousands of characters)."""
+    fs = FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG)
+    put(fs, "a.mp4", n=300)
+    video, faces = repr(fs.read("a.mp4")), repr(fs.faces("a.mp4"))
+    assert len(video) < 120 and "'a.mp4'" in video and "300 samples x 8 features" in video
+    assert len(faces) < 160 and "'a.mp4'" in faces and f"{len(fs.faces('a.mp4'))} faces in 300 samples" in faces

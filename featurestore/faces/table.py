@@ -68,6 +68,11 @@ class FaceTable:
     def __len__(self) -> int:
         return len(self.time_s)
 
+    def __repr__(self) -> str:  # a notebook shows the sizes, not every descriptor
+        dim = self.embedding.shape[1] if self.embedding.ndim == 2 else 0
+        return (f"<FaceTable {self.video_id!r}: {len(self)} faces in {len(self.sample_times_s)} samples, "
+                f"{len(self.cuts_s)} cuts, {dim}-d descriptors, frame {self.frame_size[0]}x{self.frame_size[1]} px>")
+
     def columns(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in COLUMNS}
 

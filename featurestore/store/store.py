@@ -46,6 +46,10 @@ class VideoFeatures:
     features: np.ndarray
     info: dict
 
+    def __repr__(self) -> str:  # a notebook shows the sizes, not every number
+        span = f", {self.actual_s[0]:.3f}-{self.actual_s[-1]:.3f} s" if len(self.actual_s) else ""
+        return f"<VideoFeatures {self.video_id!r}: {self.features.shape[0]} samples x {self.features.shape[1]} features{span}>"
+
 
 class FeatureStore(StoreFaces, StoreFiles):
     """An HDF5 feature store: a mapping of video id -> stored features (and faces: `StoreFaces`), written one whole
