@@ -176,7 +176,9 @@ class Score:
         totals["share"] = totals["screen_time_s"] / duration_s if duration_s > 0 else nan
         totals = totals[["character", "screen_time_s", "low_s", "high_s", "share", "appearances"]]
         samples = (pd.concat(samples, ignore_index=True) if samples else pd.DataFrame(columns=["video", "time_s"]))
-        return ScoreFrames(samples.set_index(["video", "time_s"]), pd.DataFrame(segments, columns=list(CSV_HEADER)),
+        segments = pd.DataFrame(segments, columns=list(CSV_HEADER)).astype(  # typed alike when there is none
+            {"video": "str", "start": "float64", "end": "float64", "label": "str", "confidence": "float64"})
+        return ScoreFrames(samples.set_index(["video", "time_s"]), segments,
                            characters, pd.DataFrame(videos).set_index("video") if videos else pd.DataFrame(), totals)
 
     def faces_to_pandas(self):

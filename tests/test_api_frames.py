@@ -76,13 +76,15 @@ def _face_score(faces):
 
 
 def test_a_face_scores_tables_are_typed_alike_with_faces_or_without():
-    """A video with no face gave a faces frame of object columns and index, and a videos frame whose
-    raw_training_distance (None for face models) was an object column instead of NaN."""
+    """A video with no face gave a faces frame and a segments frame of object columns (and index), and a videos
+    frame whose raw_training_distance (None for face models) was an object column instead of NaN."""
     alice, = people(1, seed=3)
-    full = _face_score([Face(0.0, near(alice, 0)), Face(1.0, near(alice, 1))]).faces_to_pandas()
-    empty_score = _face_score([])
+    full_score = _face_score([Face(0.0, near(alice, 0)), Face(1.0, near(alice, 1))])
+    full, empty_score = full_score.faces_to_pandas(), _face_score([])
     empty = empty_score.faces_to_pandas()
     assert len(full) == 2 and len(empty) == 0 and dtypes(empty) == dtypes(full)
+    segments, none = full_score.to_pandas().segments, empty_score.to_pandas().segments
+    assert len(segments) == 1 and len(none) == 0 and dtypes(none) == dtypes(segments)
     assert full.index.get_level_values("face").dtype == np.int32  # as the store's faces
     videos = empty_score.to_pandas().videos
     assert videos["training_distance"].dtype == np.float64 and videos["raw_training_distance"].dtype == np.float64
