@@ -59,6 +59,13 @@ class EmbedResult:
     def to_json(self) -> str:
         return json.dumps({"store": str(self.store_path), "videos": [asdict(r) for r in self.reports]}, indent=1)
 
+    def __repr__(self) -> str:  # one line in a notebook, not every report's fields
+        n, statuses = len(self.reports), {}
+        for r in self.reports:
+            statuses[r.status] = statuses.get(r.status, 0) + 1
+        done = ", ".join(f"{k} {v}" for k, v in statuses.items())
+        return f"<EmbedResult of {n} video{'s' if n != 1 else ''} into {self.store_path}: {done or 'nothing'}; .to_pandas() for the table>"
+
 
 @dataclass
 class Comparison:

@@ -140,3 +140,25 @@ def test_a_stored_videos_reprs_fit_a_line_in_a_notebook(tmp_path):
     video, faces = repr(fs.read("a.mp4")), repr(fs.faces("a.mp4"))
     assert len(video) < 120 and "'a.mp4'" in video and "300 samples x 8 features" in video
     assert len(faces) < 160 and "'a.mp4'" in faces and f"{len(fs.faces('a.mp4'))} faces in 300 samples" in faces
+
+
+def test_one_video_id_is_taken_as_one_not_as_its_letters(tmp_path):
+    """`fs.to_pandas("a.mp4")` said the store had no video 'a'."""
+    fs = FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG)
+    put(fs, "a.mp4")
+    put(fs, "b.mp4", seed=1)
+    assert fs.to_pandas("a.mp4").equals(fs.to_pandas(["a.mp4"]))
+    assert fs.to_pandas("a.mp4", faces=True).equals(fs.to_pandas(["a.mp4"], faces=True))
+
+
+def test_an_embed_results_repr_is_one_line():
+    """It printed every report's fields (a screenful for a folder of videos)."""
+    from pathlib import Path
+
+    from featurestore.runners.work import EmbedReport
+    from screentime.results import EmbedResult
+
+    reports = [EmbedReport(video_id=f"v{i}.mp4", path=f"/v/v{i}.mp4", status="stored", n_samples=20, duration_s=20.0)
+               for i in range(30)]
+    assert repr(EmbedResult(reports, Path("f.h5"))) == (
+        "<EmbedResult of 30 videos into f.h5: stored 30; .to_pandas() for the table>")

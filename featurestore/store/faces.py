@@ -209,7 +209,7 @@ class StoreFaces:
                               f"`{command(f'embed VIDEO --faces --store {self.path}')}`")
         return self._from_shard(video_id, read_faces)
 
-    def faces_to_pandas(self, video_ids: list[str] | None = None):
+    def faces_to_pandas(self, video_ids: str | list[str] | None = None):
         """One row per stored face, indexed by (video, time_s, face); `store.to_pandas(faces=True)`.
 
         Columns: x, y, w, h (the box, fractions of the frame's width and height), score, size_px, sharpness,
@@ -217,6 +217,7 @@ class StoreFaces:
         is a matrix for scikit-learn. Without `video_ids`: every video whose faces are stored (damaged ones left
         out with a warning); a video asked for without stored faces raises NotEmbedded.
         """
+        video_ids = [video_ids] if isinstance(video_ids, str) else video_ids  # one id, not its letters
         tables, skipped = [], []
         for video_id in video_ids if video_ids is not None else self.face_video_ids():
             table = self._read_or_skip(self.faces, video_id, video_ids, skipped)

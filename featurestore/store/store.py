@@ -197,15 +197,17 @@ class FeatureStore(StoreFaces, StoreFiles):
                 rows.append((video_id, {}, err.reason))
         return videos_frame(rows, self.config)
 
-    def to_pandas(self, video_ids: list[str] | None = None, *, faces: bool = False):
+    def to_pandas(self, video_ids: str | list[str] | None = None, *, faces: bool = False):
         """All samples as a DataFrame indexed by (video, time_s), time_s being the frame's presentation time.
 
-        Columns: requested_s, then f0 ... f{n_features-1} (float32). Without `video_ids`, damaged videos are
-        left out with a warning naming them; a damaged video asked for by id raises VideoDamaged. With `faces`,
-        one row per stored face instead (`StoreFaces.faces_to_pandas`).
+        Columns: requested_s (s, the sampling grid), then f0 ... f{n_features-1} (float32). `video_ids`: a list,
+        or one id. Without them, damaged videos (and any removed meanwhile by another process) are left out, the
+        damaged with a warning naming them; a damaged video asked for by id raises VideoDamaged. With `faces`,
+        one row per stored face instead (`StoreFaces.faces_to_pandas`). Typed alike when empty.
         """
         if faces:
             return self.faces_to_pandas(video_ids)
+        video_ids = [video_ids] if isinstance(video_ids, str) else video_ids  # one id, not its letters
         videos, skipped = [], []
         for video_id in video_ids if video_ids is not None else self.video_ids():
             v = self._read_or_skip(self.read, video_id, video_ids, skipped)
