@@ -19,7 +19,7 @@ import numpy as np
 
 from .shards import READ_ERRORS, ShardDamaged, read_header
 
-#: The index's dataset: UTF-8 JSON {video_id: [shard, size_bytes, mtime_ns, fingerprint, sample_fps]}.
+#: The index's dataset: UTF-8 JSON {video_id: [shard, size_bytes, mtime_ns, fingerprint or null, sample_fps]}.
 DATASET = "contents"
 
 
@@ -39,7 +39,8 @@ def _unchanged(entry, name: str, stat: os.stat_result) -> bool:
 
 def record(shard_dir: Path, links: dict[str, str], old: dict[str, list]) -> dict[str, list]:
     """The entries for `links` (video_id -> shard name): `old`'s where its shard is unchanged, else read from the
-    shard's description; damaged shards and descriptions without a fingerprint are left out."""
+    shard's description; damaged shards are left out. A description without a fingerprint (a video put from
+    Python) is recorded with None, so that it is not read again on every write (which made n puts cost n²)."""
     out = {}
     for video_id, name in links.items():
         try:
@@ -53,8 +54,10 @@ def record(shard_dir: Path, links: dict[str, str], old: dict[str, list]) -> dict
             info = read_header(shard_dir / name).info
         except ShardDamaged:
             continue
-        if "fingerprint" in info and "sample_fps" in info:
-            out[video_id] = [name, stat.st_size, stat.st_mtime_ns, str(info["fingerprint"]), float(info["sample_fps"])]
+        if "sample_fps" in info:
+            fingerprint = info.get("fingerprint")
+            out[video_id] = [name, stat.st_size, stat.st_mtime_ns, None if fingerprint is None else str(fingerprint),
+                             float(info["sample_fps"])]
     return out
 
 

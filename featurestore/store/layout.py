@@ -107,7 +107,7 @@ class StoreFiles:
         """(fingerprint, sample_fps) of each stored video by id: what the index records of its shard, else read
         from the shard's description (indexes written before recorded none); damaged shards are left out."""
         entries = contents.record(self.shard_dir, self.index.links(), self.index.contents())
-        return {video_id: (entry[3], entry[4]) for video_id, entry in entries.items()}
+        return {video_id: (entry[3], entry[4]) for video_id, entry in entries.items() if entry[3] is not None}
 
     def _check_writable(self) -> None:
         """Fail now, in one line, where the index or a shard could not be written later."""
