@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class ScoreFrames(NamedTuple):
@@ -50,7 +53,7 @@ class EmbedResult:
     reports: list
     store_path: Path
 
-    def to_pandas(self):
+    def to_pandas(self) -> pd.DataFrame:
         """One row per video, indexed by video_id: path, status, n_samples, duration_s, wall_s, n_embedded, ..."""
         import pandas as pd
 
@@ -85,7 +88,7 @@ class Comparison:
     def leaderboard(self):
         return self.result.leaderboard
 
-    def to_pandas(self):
+    def to_pandas(self) -> pd.DataFrame:
         """The leaderboard: one row per model, best first (see `classifiers.compare.compare_frames`)."""
         return self.result.leaderboard.copy()
 
@@ -188,7 +191,7 @@ class Score:
         return ScoreFrames(samples.set_index(["video", "time_s"]), segments,
                            characters, pd.DataFrame(videos).set_index("video") if videos else pd.DataFrame(), totals)
 
-    def faces_to_pandas(self):
+    def faces_to_pandas(self) -> pd.DataFrame:
         """A face model's faces, one row each, indexed by (video, time_s, face) as `FeatureStore.to_pandas(faces=True)`
         (face: its rank in the sample, by detector score): actor (or 'unknown'), p (that actor's probability; for
         'unknown', 1 - the best actor's), x, y, w, h (the box, a share of the frame's width and height), track (-1:
@@ -246,7 +249,7 @@ class Clusters:
         """The files written: clusters.csv, its members file, its page (and the Label Studio tasks and config)."""
         return list(self.run.paths)
 
-    def to_pandas(self):
+    def to_pandas(self) -> pd.DataFrame:
         """One row per cluster, largest first, the blurred / small bin last, as clusters.csv: cluster, name (what a
         labels file already calls it, else ''), seconds, suggested (the nearest labelled name), distance (to it),
         n_items (faces or samples)."""
@@ -257,7 +260,7 @@ class Clusters:
         rows = [(*cluster_record(c)[:4], _or_nan(c.distance), int(c.n_items)) for c in self.run.clustering.clusters]
         return pd.DataFrame(rows, columns=[*CLUSTERS_HEADER, "n_items"])
 
-    def members_to_pandas(self):
+    def members_to_pandas(self) -> pd.DataFrame:
         """One row per member, as the members file: faces (cluster, video, time_s, x, y, w, h in the video's pixels,
         track: this clustering's, then face: its rank in the sample, so that (video, time_s, face) joins
         `FeatureStore.to_pandas(faces=True)`) or shots (cluster, video, start_s, end_s, shot)."""

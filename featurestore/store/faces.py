@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import h5py
 import numpy as np
@@ -37,6 +38,9 @@ from featurestore.errors import NotEmbedded, StoreCorrupt, StoreMismatch, comman
 from featurestore.faces.table import COLUMNS, DTYPES, KEY_COLUMNS, FaceTable, column_shape
 
 from .shards import FACES, READ_ERRORS, ShardDamaged, first_line, read_shard, write_shard
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FACES_FORMAT = 1
 
@@ -163,7 +167,7 @@ def config_differences(stored: dict, asked: dict) -> list[str]:
     return [f"{k}: {stored.get(k, '(none)')!r} -> {asked.get(k, '(none)')!r}" for k in keys if stored.get(k) != asked.get(k)]
 
 
-def faces_frame(tables: list[FaceTable]):
+def faces_frame(tables: list[FaceTable]) -> pd.DataFrame:
     """One row per face of `tables`, indexed by (video, time_s, face): x, y, w, h, score, size_px, sharpness,
     quality, shot, track, then e0 ... e{d-1}, the embedding (float32)."""
     import pandas as pd
@@ -209,7 +213,7 @@ class StoreFaces:
                               f"`{command(f'embed VIDEO --faces --store {self.path}')}`")
         return self._from_shard(video_id, read_faces)
 
-    def faces_to_pandas(self, video_ids: str | list[str] | None = None):
+    def faces_to_pandas(self, video_ids: str | list[str] | None = None) -> pd.DataFrame:
         """One row per stored face, indexed by (video, time_s, face); `store.to_pandas(faces=True)`.
 
         Columns: x, y, w, h (the box, fractions of the frame's width and height), score, size_px, sharpness,

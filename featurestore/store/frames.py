@@ -3,14 +3,19 @@ that an empty store's tables concatenate and join as a full one's do."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: `FeatureStore.videos()`'s columns from each video's description, with their dtypes.
 VIDEO_COLUMNS = {"duration_s": "float64", "n_samples": "int64", "sample_fps": "float64", "frame_count": "int64",
                  "fps": "float64", "width": "int64", "height": "int64", "source_path": "str", "embedded_at": "str"}
 
 
-def features_frame(videos: list, n_features: int):
+def features_frame(videos: list, n_features: int) -> pd.DataFrame:
     """One row per sample of `videos` (VideoFeatures), indexed by (video: str, time_s: float64, the frame's
     presentation time): requested_s (float64, s), then f0 ... f{n_features-1} (float32)."""
     import pandas as pd
@@ -31,7 +36,7 @@ def features_frame(videos: list, n_features: int):
     return df
 
 
-def videos_frame(rows: list[tuple[str, dict, str]], config: dict):
+def videos_frame(rows: list[tuple[str, dict, str]], config: dict) -> pd.DataFrame:
     """One row per (video id, info, problem) of `rows`, indexed by video: the `VIDEO_COLUMNS` from its info, its
     problem ('' when intact), then the store's `config` as config_<key>."""
     import pandas as pd

@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,9 @@ from .index import unwritable
 from .layout import StoreFiles, shard_name
 from .shards import ShardDamaged, copy_shard, read_header, read_shard, write_image, write_shard
 from .sweep import adopt_orphans, sweep
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -178,7 +182,7 @@ class FeatureStore(StoreFaces, StoreFiles):
         v = self.read(video_id)
         return v.actual_s, v.features
 
-    def videos(self, *, verify: bool = False):
+    def videos(self, *, verify: bool = False) -> pd.DataFrame:
         """One row per video: duration, samples, sampling rate, frame count, fps, size, source, the store's config.
 
         Returns a pandas DataFrame indexed by video id. A video whose shard is damaged keeps its row, with
@@ -197,7 +201,7 @@ class FeatureStore(StoreFaces, StoreFiles):
                 rows.append((video_id, {}, err.reason))
         return videos_frame(rows, self.config)
 
-    def to_pandas(self, video_ids: str | list[str] | None = None, *, faces: bool = False):
+    def to_pandas(self, video_ids: str | list[str] | None = None, *, faces: bool = False) -> pd.DataFrame:
         """All samples as a DataFrame indexed by (video, time_s), time_s being the frame's presentation time.
 
         Columns: requested_s (s, the sampling grid), then f0 ... f{n_features-1} (float32). `video_ids`: a list,
