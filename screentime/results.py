@@ -88,6 +88,14 @@ class Comparison:
     def leaderboard(self):
         return self.result.leaderboard
 
+    def __repr__(self) -> str:  # one line in a notebook, not the whole ComparisonResult
+        r, board = self.result, self.result.leaderboard
+        best = board[board["model"] == r.best_name] if "model" in board else board.iloc[:0]
+        score = f" ({r.metric} {float(best[r.metric].iloc[0]):.3f})" if r.metric in board and len(best) else ""
+        saved = f", saved to {r.model_path}" if r.model_path is not None else ", not saved"
+        return (f"<Comparison of {len(board)} model{'s' if len(board) != 1 else ''}: best {r.best_name}{score}{saved}; "
+                f".to_pandas() for the leaderboard>")
+
     def to_pandas(self) -> pd.DataFrame:
         """The leaderboard: one row per model, best first (see `classifiers.compare.compare_frames`)."""
         return self.result.leaderboard.copy()

@@ -179,3 +179,16 @@ def test_putting_videos_without_a_fingerprint_does_not_read_every_shard_again(tm
     assert len(reads) <= 1  # the new shard's own description at most
     assert fs.contents() == {}  # no fingerprint: nothing a copy could be matched by
 
+
+
+def test_a_comparisons_repr_is_one_line():
+    """It printed the whole ComparisonResult: the leaderboard, CV plan, thresholds... (4,700 characters)."""
+    from pathlib import Path
+
+    from screentime.results import Comparison
+
+    board = pd.DataFrame({"rank": [1, 2], "model": ["logreg", "svm"], "macro_f1": [0.8741, 0.5]})
+    result = SimpleNamespace(leaderboard=board, best_name="logreg", metric="macro_f1", model_path=Path("m.skops"),
+                             thresholds={"tom": 0.5}, cv=object())
+    assert repr(Comparison(result)) == ("<Comparison of 2 models: best logreg (macro_f1 0.874), saved to m.skops; "
+                                        ".to_pandas() for the leaderboard>")
