@@ -141,7 +141,7 @@ def cluster(store: PathLike, *, out: PathLike = "clusters.csv", faces: bool = Fa
     label_studio = check.path("label_studio", label_studio, optional=True)
     video_dir = check.path("video_dir", video_dir, optional=True)
     labels = [] if labels is None else [check.path("labels", p) for p in _paths(labels)]
-    videos = check.texts("videos", videos, optional=True)
+    videos = check.texts("videos", videos, optional=True, empty=False)  # [] clustered every video
     faces = check.flag("faces", faces)
     threshold = check.number("threshold", threshold, low=0.0, above_low=True, optional=True)
     return Clusters(cluster_store(store, out, faces=faces, videos=videos, labels_paths=labels, threshold=threshold,

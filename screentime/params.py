@@ -84,8 +84,9 @@ def text(param: str, value, *, optional: bool = False) -> str | None:
     return value
 
 
-def texts(param: str, value, *, optional: bool = False, one: bool = False) -> list[str] | str | None:
-    """A list of str (or one str if `one`: 'logreg,svm' as the command line takes it); None too if `optional`."""
+def texts(param: str, value, *, optional: bool = False, one: bool = False, empty: bool = True) -> list[str] | str | None:
+    """A list of str (or one str if `one`: 'logreg,svm' as the command line takes it); None too if `optional`;
+    an empty list refused unless `empty` (where None means all, [] would read as all too)."""
     if value is None and optional:
         return None
     if one and isinstance(value, str):
@@ -95,4 +96,6 @@ def texts(param: str, value, *, optional: bool = False, one: bool = False) -> li
     for k, item in enumerate(value):
         if not isinstance(item, str):
             raise InvalidParameterType(param, f"item {k} is {quoted(item)}, not a str")
+    if not value and not empty:
+        raise InvalidParameter(param, "is empty; give at least one, or leave it out (None) for all")
     return list(value)

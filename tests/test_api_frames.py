@@ -192,3 +192,15 @@ def test_a_comparisons_repr_is_one_line():
                              thresholds={"tom": 0.5}, cv=object())
     assert repr(Comparison(result)) == ("<Comparison of 2 models: best logreg (macro_f1 0.874), saved to m.skops; "
                                         ".to_pandas() for the leaderboard>")
+
+
+def test_cluster_refuses_an_empty_list_of_videos_rather_than_clustering_all(tmp_path):
+    """`videos=[v for v in ids if ...]` that came out empty clustered every stored video, as None does."""
+    import screentime
+    from featurestore.errors import InvalidParameter
+
+    fs = FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG)
+    put(fs, "a.mp4", faces=False)
+    with pytest.raises(InvalidParameter, match="videos: is empty"):
+        screentime.cluster(tmp_path / "f.h5", out=tmp_path / "c.csv", videos=[])
+    assert not (tmp_path / "c.csv").exists()
