@@ -22,8 +22,8 @@ class ScoreFrames(NamedTuple):
     """`Score.to_pandas()`: five tidy DataFrames (unpack them, or use the names; issue 26).
 
     samples : one row per sampled frame, indexed by (video, time_s), time_s the sampling grid k / sample_fps (the
-        clock of labels and segments): actual_s (the frame's presentation time: the store's time_s, on which
-        `FeatureStore.to_pandas()` and `faces_to_pandas()` join), label (single-label models), one
+        clock of labels and segments; the store's requested_s and `faces_to_pandas()`' requested_s, the keys to
+        join them on): actual_s (the frame's presentation time, the store's time_s), label (single-label models), one
         boolean column per class or character (on screen at that sample: ``samples[samples.tom]``), and its
         probability as ``p_<class>``.
     segments : one row per segment, the columns of the segments CSV: video, start, end (seconds), label, confidence.
@@ -203,7 +203,8 @@ class Score:
         """A face model's faces, one row each, indexed by (video, time_s, face) as `FeatureStore.to_pandas(faces=True)`
         (face: its rank in the sample, by detector score): actor (or 'unknown'), p (that actor's probability; for
         'unknown', 1 - the best actor's), x, y, w, h (the box, a share of the frame's width and height), track (-1:
-        none), quality (0-1). Empty for a frame model."""
+        none), quality (0-1), requested_s (its sample's time on the grid, `to_pandas().samples`' time_s: unique
+        where a held frame's time_s repeats). Empty for a frame model."""
         import pandas as pd
 
         rows = []
@@ -219,10 +220,12 @@ class Score:
                                       "face": rank.astype(np.int32),
                                       "actor": np.asarray(f.label).astype(str), "p": np.asarray(f.p, np.float64),
                                       "x": box[:, 0], "y": box[:, 1], "w": box[:, 2], "h": box[:, 3],
-                                      "track": np.asarray(f.track, np.int64), "quality": np.asarray(f.quality, np.float64)}))
+                                      "track": np.asarray(f.track, np.int64), "quality": np.asarray(f.quality, np.float64),
+                                      "requested_s": np.asarray(v.sample_s, np.float64)[f.sample]}))
         empty = pd.DataFrame({"video": pd.Series([], dtype="str"), "time_s": np.zeros(0), "face": np.zeros(0, np.int32),
                               "actor": pd.Series([], dtype="str"), "p": np.zeros(0), "x": np.zeros(0), "y": np.zeros(0),
-                              "w": np.zeros(0), "h": np.zeros(0), "track": np.zeros(0, np.int64), "quality": np.zeros(0)})
+                              "w": np.zeros(0), "h": np.zeros(0), "track": np.zeros(0, np.int64), "quality": np.zeros(0),
+                              "requested_s": np.zeros(0)})
         frame = pd.concat(rows, ignore_index=True) if rows else empty  # typed alike with rows or without
         return frame.set_index(["video", "time_s", "face"])
 

@@ -114,24 +114,34 @@ def test_cluster_members_join_the_stores_faces_on_video_time_and_face(tmp_path):
         "cluster", "video", "time_s", "x", "y", "w", "h", "track"]  # the file is unchanged
 
 
-def test_samples_join_the_stores_tables_on_actual_s_at_29_97_fps():
-    """docs/score.md#from-python: `samples` is indexed by the grid, the store's tables and `faces_to_pandas()` by
-    the frame's presentation time (`samples.actual_s`); at 29.97 fps the index join misses, the documented one
-    on actual_s finds every row."""
+def test_faces_join_the_samples_on_the_grid_at_29_97_fps_and_with_a_held_frame(tmp_path):
+    """docs/score.md#from-python: `samples` is indexed by the grid, `faces_to_pandas()` (as the store) by the frame's
+    presentation time. At 29.97 fps these differ, and a frame held over samples 1-3 repeats its time_s: the faces'
+    `requested_s` (new) is their sample's grid time, one per sample, so each face joins exactly its sample."""
     from classifiers.chain.face_time import summarize_faces
     from screentime.results import Score
 
-    alice, = people(1, seed=6)
-    table = face_table("ntsc.mp4", 3, [Face(t, near(alice, i)) for i, t in enumerate((0.0, 0.968, 1.969))])
-    table = dataclasses.replace(table, sample_times_s=np.array([0.0, 0.968, 1.969]))
-    video = summarize_faces("ntsc.mp4", table, np.zeros(3, int), np.ones((3, 1)), ["alice"], duration_s=3.0,
+    alice, bob = people(2, seed=6)
+    faces = [Face(0.0, near(alice, 0))] + [Face(0.968, near(p, s)) for s in (1, 2, 3) for p in (alice, bob)]
+    table = face_table("ntsc.mp4", 5, faces)
+    table = dataclasses.replace(table, sample_times_s=np.array([0.0, 0.968, 0.968, 0.968, 3.971]),
+                                face=np.array([0, 0, 1, 0, 1, 0, 1], np.int32))  # as embed numbers them per sample
+    video = summarize_faces("ntsc.mp4", table, np.zeros(7, int), np.ones((7, 1)), ["alice"], duration_s=5.0,
                             sample_fps=1.0)
     score = Score(SimpleNamespace(videos=[video], classes=["alice"], total_screen_time_s=video.screen_time_s))
     samples, faces = score.to_pandas().samples, score.faces_to_pandas()
-    assert samples.index.get_level_values("time_s").tolist() == [0.0, 1.0, 2.0]  # the grid
-    faces = faces.reset_index().rename(columns={"time_s": "actual_s"})
-    joined = faces.merge(samples.reset_index()[["video", "actual_s", "time_s"]], on=["video", "actual_s"])
-    assert joined["time_s"].tolist() == [0.0, 1.0, 2.0] and len(joined) == len(faces) == 3
+    assert samples.index.get_level_values("time_s").tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]  # the grid
+    assert faces["requested_s"].tolist() == [0.0, 1.0, 1.0, 2.0, 2.0, 3.0, 3.0]
+    joined = faces.reset_index().merge(samples.reset_index(), left_on=["video", "requested_s"],
+                                       right_on=["video", "time_s"], suffixes=("", "_sample"))
+    assert len(joined) == len(faces) == 7 and (joined["time_s"] == joined["actual_s"]).all()
+    fs = FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG)  # the store's features, joined as documented
+    fs.put("ntsc.mp4", requested_s=np.arange(5.0), actual_s=table.sample_times_s, features=np.ones((5, N)),
+           info={"sample_fps": 1.0, "duration_s": 5.0})
+    X = fs.to_pandas().reset_index().drop(columns="time_s")
+    with_features = samples.join(X.rename(columns={"requested_s": "time_s"}).set_index(["video", "time_s"]))
+    assert len(with_features) == 5 and with_features["f0"].notna().all()
+    assert samples.join(fs.to_pandas())["f0"].notna().sum() == 1  # the index join: only 0.0 is on both clocks
 
 
 def test_a_stored_videos_reprs_fit_a_line_in_a_notebook(tmp_path):
