@@ -31,7 +31,8 @@ class ScoreFrames(NamedTuple):
         NaN without one), share (of the video), appearances, first_s, last_s (NaN when never on screen). A
         single-label model's classes are its characters, its none label among them.
     videos : one row per video, indexed by video: duration_s, sample_fps, n_samples, interval_level (the level the
-        likely ranges claim), unlike_training, training_distance, raw_training_distance; for a multi-label model
+        likely ranges claim), unlike_training (pandas' nullable boolean: NA where the model cannot tell),
+        training_distance, raw_training_distance (NaN where none); for a multi-label model
         together_s (two or more characters on screen) and none_s (none of them: the model's none label); for a face
         model unknown_s (seconds with a face of nobody labelled), and ``characters`` has tracked_s (seen, or carried
         by their tracks through missed detections). Each face and whose it is: `Score.faces_to_pandas()`.
@@ -196,8 +197,10 @@ class Score:
         samples = (pd.concat(samples, ignore_index=True) if samples else pd.DataFrame(columns=["video", "time_s"]))
         segments = pd.DataFrame(segments, columns=list(CSV_HEADER)).astype(  # typed alike when there is none
             {"video": "str", "start": "float64", "end": "float64", "label": "str", "confidence": "float64"})
-        return ScoreFrames(samples.set_index(["video", "time_s"]), segments,
-                           characters, pd.DataFrame(videos).set_index("video") if videos else pd.DataFrame(), totals)
+        videos = pd.DataFrame(videos).set_index("video") if videos else pd.DataFrame()
+        if len(videos):  # True, False or NA (the model cannot tell): `videos[videos.unlike_training]` works alike
+            videos["unlike_training"] = videos["unlike_training"].astype("boolean")
+        return ScoreFrames(samples.set_index(["video", "time_s"]), segments, characters, videos, totals)
 
     def faces_to_pandas(self) -> pd.DataFrame:
         """A face model's faces, one row each, indexed by (video, time_s, face) as `FeatureStore.to_pandas(faces=True)`

@@ -89,6 +89,8 @@ def test_a_face_scores_tables_are_typed_alike_with_faces_or_without():
     assert full.index.get_level_values("face").dtype == np.int32  # as the store's faces
     videos = empty_score.to_pandas().videos
     assert videos["training_distance"].dtype == np.float64 and videos["raw_training_distance"].dtype == np.float64
+    assert videos["unlike_training"].isna().all() and len(videos[videos["unlike_training"]]) == 0  # was None: a mask
+    # of None raised ValueError; now NA (the model cannot tell) selects nothing, as False does
 
 
 def test_cluster_members_join_the_stores_faces_on_video_time_and_face(tmp_path):
