@@ -332,11 +332,11 @@ def demo(
     ctx: typer.Context,
     out_dir: Path = typer.Option(Path("demo_out"), "--out", metavar="DIR", help="Folder for the generated videos, labels, store, model and results."),
     weights: str = typer.Option("auto", "--weights", "-w", metavar="WEIGHTS", help="auto (ImageNet VGG16, cached or downloaded once; offline, a pretrained --backbone installed with screentime), imagenet, random (not pretrained) or a weights FILE."),
-    duration_s: float = typer.Option(60.0, "--duration-s", min=5.0, metavar="SECONDS", help="Length of each held-out video (the cartoons' labelled ones are twice as long)."),
+    duration_s: float = typer.Option(None, "--duration-s", min=5.0, metavar="SECONDS", help="Length of each held-out video (the cartoons' labelled ones are twice as long) [default: 60.0]."),
     n_train: int = typer.Option(None, "--train-videos", min=2, metavar="N", help="Labelled training videos [default: 4 cartoons, one per room; --faces: 3]."),
-    n_test: int = typer.Option(1, "--test-videos", min=1, metavar="N", help="Held-out videos to score."),
-    image_size: int = typer.Option(224, "--image-size", min=32, metavar="PX", help="Network input size in pixels (smaller is faster, less accurate)."),
-    quick: bool = typer.Option(False, "--quick", help="Tiny settings for a smoke test: 2 + 1 videos of 20 s, two models at 96 px (--faces: one, 32 px)."),
+    n_test: int = typer.Option(None, "--test-videos", min=1, metavar="N", help="Held-out videos to score [default: 1]."),
+    image_size: int = typer.Option(None, "--image-size", min=32, metavar="PX", help="Network input size in pixels (smaller is faster, less accurate) [default: 224]."),
+    quick: bool = typer.Option(False, "--quick", help="Tiny settings for a smoke test, for what is not given: 2 + 1 videos of 20 s, two models at 96 px (--faces: one, 32 px)."),
     faces: bool = typer.Option(False, "--faces", help="Real faces instead of cartoons: videos composed of photos of six actors among extras, through the face pipeline."),
 ) -> None:
     """Run the whole job on generated cartoons (or, with --faces, on real faces), offline.
@@ -352,7 +352,7 @@ def demo(
 
     show_warnings(console)
     with RichProgress(console) as progress:
-        result = (run_faces_demo if faces else run_demo)(out_dir, **({"n_train": n_train} if n_train else {}), n_test=n_test, duration_s=duration_s, image_size_px=image_size,
+        result = (run_faces_demo if faces else run_demo)(out_dir, n_train=n_train, n_test=n_test, duration_s=duration_s, image_size_px=image_size,
                           weights=weights, quick=quick, progress=progress,
                           on_step=lambda message: console.print(f"[bold cyan]>[/] {message}", highlight=False))
     out.print(feature_norm_line(result.comparison))

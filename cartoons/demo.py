@@ -83,10 +83,10 @@ def write_demo_outputs(score, out_dir: Path) -> dict[str, Path]:
 def run_demo(
     out_dir: str | Path,
     *,
-    n_train: int = N_TRAIN,
-    n_test: int = 1,
-    duration_s: float = 60.0,
-    image_size_px: int = 224,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    duration_s: float | None = None,
+    image_size_px: int | None = None,
     weights: str = "auto",
     backbone: str | None = None,
     models: list[str] | None = None,
@@ -123,18 +123,23 @@ def run_demo(
     multi_label : bool
         True (the default): cartoons with shared scenes, labels with one line per character per interval,
         a multi-label model. False: the single-label demo (one class per shot, no shared scenes).
+    n_train, n_test, duration_s, image_size_px : optional
+        Labelled and held-out cartoons, the held-out ones' length (s), the network's input (px); None: the demo's
+        (`N_TRAIN`, 1, 60 s, 224 px), or `QUICK`'s with `quick`.
     quick : bool
-        Override the sizes with `QUICK`'s tiny ones (a smoke test).
+        `QUICK`'s tiny settings (a smoke test) for what is not given.
     seed : int
         The cartoons' seed (`cartoons.synthetic.make_dataset`): 0 is the demo's; benches try others
         (`bench/demo_seeds.py`), so that a change is judged on more than one held-out cartoon.
     sample_fps : float
         Samples per second of every video (`SAMPLE_FPS`); the held-out videos are scored at the model's rate.
     """
+    base = QUICK if quick else {"n_train": N_TRAIN, "n_test": 1, "duration_s": 60.0, "image_size_px": 224}
+    n_train, n_test, duration_s, image_size_px = (base[k] if v is None else v for k, v in (
+        ("n_train", n_train), ("n_test", n_test), ("duration_s", duration_s), ("image_size_px", image_size_px)))
     if quick:
-        n_train, n_test, duration_s, image_size_px, models, sample_fps, train_duration_s, feature_norm = (
-            QUICK[k] for k in ("n_train", "n_test", "duration_s", "image_size_px", "models", "sample_fps", "train_duration_s",
-                               "feature_norm"))
+        models, sample_fps, train_duration_s, feature_norm = (
+            QUICK[k] for k in ("models", "sample_fps", "train_duration_s", "feature_norm"))
     out_dir = Path(out_dir)
     train_s = TRAIN_DURATION_FACTOR * duration_s if train_duration_s is None else train_duration_s
     on_step(f"generating {n_train} training cartoons of {train_s:g} s and {n_test} held-out cartoon{'s' if n_test != 1 else ''} "

@@ -26,10 +26,10 @@ NONE_LABEL = "neither"
 def run_faces_demo(
     out_dir: str | Path,
     *,
-    n_train: int = 3,
-    n_test: int = 1,
-    duration_s: float = 60.0,
-    image_size_px: int = 224,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    duration_s: float | None = None,
+    image_size_px: int | None = None,
     weights: str = "auto",
     models: list[str] | None = None,
     n_splits: int = 3,
@@ -40,16 +40,19 @@ def run_faces_demo(
     seed: int = 0,
 ) -> DemoResult:
     """Compose `n_train` labelled and `n_test` held-out videos of real faces in `out_dir`, then embed (frames and
-    faces), compare models over faces, score; parameters as `cartoons.demo.run_demo`'s (`seed`: the footage's).
+    faces), compare models over faces, score; parameters as `cartoons.demo.run_demo`'s (`seed`: the footage's; by
+    default 3 labelled videos; `quick`: `QUICK` for what is not given).
 
     Writes ``labels.csv`` (what compare-models learns from) and ``faces_truth.csv`` (every face at 1/s:
     ``video,time_s,x,y,w,h,actor``, extras as ``extra:<name>``), and score's files as the cartoon demo does.
     `DemoResult.truth[video]` holds each actor's true seconds, ``together``, ``neither`` and ``unknown`` (an extra
     on screen).
     """
+    base = QUICK if quick else {"n_train": 3, "n_test": 1, "duration_s": 60.0, "image_size_px": 224}
+    n_train, n_test, duration_s, image_size_px = (base[k] if v is None else v for k, v in (
+        ("n_train", n_train), ("n_test", n_test), ("duration_s", duration_s), ("image_size_px", image_size_px)))
     if quick:
-        n_train, n_test, duration_s, image_size_px, models = (QUICK[k] for k in ("n_train", "n_test", "duration_s",
-                                                                                   "image_size_px", "models"))
+        models = QUICK["models"]
     out_dir = Path(out_dir)
     on_step(f"composing {n_train} training and {n_test} held-out video{'s' if n_test != 1 else ''} of real faces "
             f"({duration_s:g} s, 640x360) in {out_dir / 'videos'}")

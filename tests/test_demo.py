@@ -119,3 +119,22 @@ def test_demo_store_is_named_by_its_pooling_when_not_avg(tmp_path):
     avg = demo_store_path(tmp_path, "features", EmbeddingConfig(weights="random", image_size_px=32), 32)
     peak = demo_store_path(tmp_path, "features", EmbeddingConfig(weights="random", image_size_px=32, pooling="max"), 32)
     assert avg.name == "features-vgg16-random-32px.h5" and peak.name == "features-vgg16-random-32px-max.h5"
+
+
+def test_quick_gives_tiny_settings_only_for_what_is_not_given(tmp_path, monkeypatch, capsys):
+    """`demo --quick --train-videos 3 --duration-s 30` asked for 3 videos of 30 s and got QUICK's 2 of 20 s: what the
+    command line gives wins over --quick, for the cartoons and the faces alike."""
+    import cartoons.demo_faces as demo_faces
+
+    asked = asked_of(monkeypatch, tmp_path, "make_dataset", quick=True, n_train=3, duration_s=30.0)
+    assert (asked["n_train"], asked["duration_s"], asked["n_test"]) == (3, 30.0, 1)
+    seen = {}
+
+    def stop(*args, **kwargs):
+        seen.update(kwargs)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(demo_faces, "make_actor_dataset", stop)
+    with pytest.raises(RuntimeError, match="stop here"):
+        run(["demo", "--faces", "--quick", "--train-videos", "4", "--out", str(tmp_path / "f")], capsys)
+    assert (seen["n_train"], seen["duration_s"]) == (4, 20.0)
