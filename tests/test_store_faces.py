@@ -208,3 +208,29 @@ def test_the_face_columns_are_listed_once_and_every_place_agrees():
     assert DTYPES == {"time_s": "<f8", "face": "<i4", "box": "<f4", "landmarks": "<f4", "score": "<f4", "size_px": "<f4",
                       "sharpness": "<f4", "quality": "<f4", "shot": "<i4", "track": "<i4", "embedding": "<f4"}
     assert set(COLUMNS) <= set(UNITS)
+
+
+def test_a_frame_held_over_samples_with_two_faces_is_stored_and_read_back(tmp_path):
+    """Variable frame rate: samples 1-3 show one held frame (one presentation time) with alice and bob, so the rows
+    go (0.96, 0), (0.96, 1), (0.96, 0), ... -- each sample's faces numbered from 0 again. The store refused such a
+    table ('rows are not sorted by (time_s, face)') and embed --faces crashed with a traceback."""
+    from classifiers.chain.face_time import faces_samples
+    from faces_fake import DIM
+    from featurestore.faces.analyser import FrameFaces
+    from featurestore.faces.tracks import assemble
+
+    def two_faces():
+        rng = np.random.default_rng(0)
+        boxes = np.array([[0.2, 0.4, 0.1, 0.1], [0.6, 0.4, 0.1, 0.1]], np.float32)
+        return FrameFaces(box=boxes, landmarks=np.zeros((2, 6, 2), np.float32), score=np.array([0.9, 0.8], np.float32),
+                          size_px=np.full(2, 36.0, np.float32), sharpness=np.full(2, 50.0, np.float32),
+                          quality=np.full(2, 0.8, np.float32), embedding=rng.normal(size=(2, DIM)).astype(np.float32))
+
+    shown = np.array([0.0, 0.96, 0.96, 0.96])
+    table = assemble("v.mp4", FACES, shown, [two_faces() for _ in shown], [], (640, 360))
+    fs = FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG)
+    fs.put("v.mp4", requested_s=np.arange(4.0), actual_s=shown, features=np.zeros((4, N), np.float32), faces=table,
+           info={"sample_fps": 1.0, "duration_s": 4.0, "fingerprint": "fp-v"})
+    back = FeatureStore(tmp_path / "f.h5").faces("v.mp4")
+    assert_same_table(table, back)
+    assert faces_samples(back).tolist() == [0, 0, 1, 1, 2, 2, 3, 3] and back.face.tolist() == [0, 1] * 4

@@ -42,7 +42,9 @@ def column_shape(name: str, dim: int) -> tuple[int, ...]:
 
 @dataclasses.dataclass(frozen=True)
 class FaceTable:
-    """The faces of one video under one face config. Rows are sorted by (time_s, face).
+    """The faces of one video under one face config. Rows are in sample order: by time_s, then face (the samples of
+    a frame held on screen share its time_s, and each numbers its faces from 0 again: `faces_samples` of
+    `classifiers.chain.face_time` tells them apart).
 
     `sample_times_s` holds every sampled time, with faces or without, so seconds with nobody are known;
     `cuts_s` the shot boundaries (a shot k spans [cuts_s[k-1], cuts_s[k])); `frame_size` (width, height) px.

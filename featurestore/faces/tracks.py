@@ -111,8 +111,9 @@ def assemble(video_id: str, identity: dict, sample_times_s, frames: "list[FrameF
              **link_options) -> FaceTable:
     """One video's FaceTable from the faces of each sample (`frames[i]` at `sample_times_s[i]`).
 
-    Rows are sorted by (time_s, face); each face gets the shot its sample lies in (from `cuts_s`, seconds) and a
-    track (link_tracks, with `link_options`). `frame_size` is (width, height) in pixels.
+    Rows are in sample order (time_s, then face: a held frame's samples each number theirs from 0); each face gets
+    the shot its sample lies in (from `cuts_s`, seconds) and a track (link_tracks, with `link_options`).
+    `frame_size` is (width, height) in pixels.
     """
     sample_times_s = np.asarray(sample_times_s, np.float64)
     if len(frames) != len(sample_times_s):

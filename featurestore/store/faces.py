@@ -1,7 +1,8 @@
 """The face table of a video in its shard: written with the video's features, checksummed, self-describing.
 
 A video's faces (`featurestore.faces.FaceTable`) live in its shard, beside its features, as the group
-`/video/faces`, one dataset per FaceTable column (rows sorted by time_s, then face)::
+`/video/faces`, one dataset per FaceTable column (rows in sample order: by time_s, then face; the samples of a frame
+held on screen share its time_s, each numbering its faces from 0 again)::
 
     /video/faces/time_s          (n,) float64, s       the sample's presentation time (one of sample_times_s)
     /video/faces/face            (n,) int32            the face's index within its sample (0: highest score)
@@ -68,11 +69,18 @@ def checked_columns(table: FaceTable) -> dict[str, np.ndarray]:
         raise ValueError(f"face table of {table.video_id!r}: sample_times_s and cuts_s must be 1-d")
     if n and not np.isin(arrays["time_s"], arrays["sample_times_s"]).all():
         raise ValueError(f"face table of {table.video_id!r}: a face's time_s is not one of its sample_times_s")
-    if n > 1 and (np.lexsort((arrays["face"], arrays["time_s"])) != np.arange(n)).any():
-        raise ValueError(f"face table of {table.video_id!r}: rows are not sorted by (time_s, face)")
+    if n > 1 and not rows_in_sample_order(arrays["time_s"], arrays["face"]):
+        raise ValueError(f"face table of {table.video_id!r}: rows are not in sample order (time_s, then face)")
     if len(table.frame_size) != 2 or min(int(v) for v in table.frame_size) < 1:
         raise ValueError(f"face table of {table.video_id!r}: frame_size must be (width, height) px, got {table.frame_size}")
     return arrays
+
+
+def rows_in_sample_order(time_s: np.ndarray, face: np.ndarray) -> bool:
+    """Whether rows go sample by sample: `time_s` never decreases, and where it stays the same `face` rises (one
+    sample's faces) or starts again at 0 (the next sample of a frame held on screen: variable frame rate)."""
+    same = time_s[1:] == time_s[:-1]
+    return bool(np.all(time_s[1:] >= time_s[:-1]) and np.all(~same | (face[1:] > face[:-1]) | (face[1:] == 0)))
 
 
 def arrays_digest(arrays: dict[str, np.ndarray]) -> str:
