@@ -20,6 +20,7 @@ import numpy as np
 
 from classifiers.chain.face_decide import UNKNOWN
 from classifiers.chain.face_persist import check_face_config, load_face_model
+from classifiers.chain.face_time import faces_samples
 from classifiers.data.face_dataset import label_store_faces
 from classifiers.data.face_labels import FaceGrids
 from classifiers.data.names import resolve_videos
@@ -114,16 +115,16 @@ def _tracks(model, table, video_id: str, step_s: float, free: np.ndarray, folds:
     guess = _guesses(model.decide(table, proba=(p_actor, p_unknown), admissible=admissible)[0], names)
     fold_guesses = [_guesses(model.decide(table, pipeline, threshold, admissible=admissible)[0], names)
                     for pipeline, threshold in folds]
-    track = np.asarray(table.track)
+    track, sample = np.asarray(table.track), faces_samples(table)  # not time_s: a held frame's samples share it
     out = []
     for k in np.unique(track[(track >= 0) & free]).tolist():
         rows = np.flatnonzero((track == k) & free)
         mean = np.sort(both[rows].mean(axis=0))[::-1]
         mine = _majority(guess[rows])
-        times = np.asarray(table.time_s)[rows]
+        times, samples = np.asarray(table.time_s)[rows], sample[rows]
         differ = [_majority(g[rows]) != mine for g in fold_guesses]
         out.append(SuggestedTrack(video_id, int(k), float(times.min()), float(times.max()) + step_s,
-                                  len(np.unique(times)) * step_s, mine,
+                                  len(np.unique(samples)) * step_s, mine,
                                   float(1.0 - (mean[0] - (mean[1] if len(mean) > 1 else 0.0))),
                                   float(np.mean(differ)) if differ else 0.0))
     return out

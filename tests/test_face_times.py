@@ -70,3 +70,14 @@ def test_faces_to_pandas_keeps_the_stores_times_at_29_97_fps():
                             sample_fps=1.0)
     faces = Score(SimpleNamespace(videos=[video])).faces_to_pandas()
     assert faces.index.get_level_values("time_s").tolist() == table.time_s.tolist()
+
+
+def test_a_clusters_seconds_count_each_sample_of_a_held_frame(held):
+    """cluster --faces' seconds (and suggest-labels' for tracks) counted distinct presentation times: alice's track,
+    seen at 0 s and on the frame held over samples 1-3, made 2 s instead of 4."""
+    from classifiers.clusters.faces import face_units
+
+    table = dataclasses.replace(held, track=np.array([0, 0, 1, 0, 1, 0, 1, 1], np.int32))
+    units = face_units({"slides.mp4": table}, {"slides.mp4": 1.0}, min_quality=0.0, min_size_px=0.0)
+    alice = [u for u in range(len(units)) if units.track[u] == 0]
+    assert units.seconds(alice) == 4.0

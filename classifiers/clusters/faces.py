@@ -75,7 +75,8 @@ class FaceUnits:
         for u in units:
             by_video.setdefault(self.video[u], []).append(self.rows[u])
         for video_id, rows in by_video.items():
-            total += len(np.unique(self.tables[video_id].time_s[np.concatenate(rows)])) * self.step_s[video_id]
+            samples = faces_samples(self.tables[video_id])  # not time_s: a held frame's samples share it
+            total += len(np.unique(samples[np.concatenate(rows)])) * self.step_s[video_id]
         return total
 
 
