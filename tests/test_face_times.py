@@ -81,3 +81,18 @@ def test_a_clusters_seconds_count_each_sample_of_a_held_frame(held):
     units = face_units({"slides.mp4": table}, {"slides.mp4": 1.0}, min_quality=0.0, min_size_px=0.0)
     alice = [u for u in range(len(units)) if units.track[u] == 0]
     assert units.seconds(alice) == 4.0
+
+
+def test_a_face_models_screen_time_finds_the_sampling_rate_of_a_video_with_held_frames(held):
+    """Without sample_fps, the rate came from the median step between distinct times: (0, 0.96, 0.96, 0.96, 4, 4.96)
+    made 1.04 samples/s and a 5.92 s video (and 0/3/7/10 s slides 1/3 fps: a timeline three times the video's)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from classifiers.chain.face_model import FaceModel
+
+    alice, bob = people(2, seed=3)
+    X = np.array([near(alice, i) for i in range(5)] + [near(bob, i) for i in range(5)])
+    model = FaceModel(LogisticRegression().fit(X, ["alice"] * 5 + ["bob"] * 5), ["alice", "bob"], 0.5, smoothing="none")
+    given = model.predict_video(held, sample_fps=1.0, duration_s=6.0)
+    found = model.predict_video(held)
+    assert found.duration_s == 6.0 and found.screen_time_s == given.screen_time_s == {"alice": 4.0, "bob": 4.0}

@@ -145,9 +145,9 @@ class FaceModel:
         table : FaceTable
             All the video's faces (`featurestore.faces.table.FaceTable`, as `FeatureStore.faces` returns it).
         duration_s : float, optional
-            Length of the video in seconds; default: one sampling interval after the last sample.
+            Length of the video in seconds; default: the end of the sampling grid (samples / sample_fps).
         sample_fps : float, optional
-            Samples per second; default: from the median spacing of the samples.
+            Samples per second; default: the largest rate whose grid k / sample_fps no sample's time passes.
         video_id : str, optional
             Default: the table's.
         interval_level : float
@@ -161,11 +161,11 @@ class FaceModel:
             and ``unlike_training`` (`training_distance`, against `familiarity`; None when the model cannot tell).
         """
         t = np.asarray(table.sample_times_s, dtype=np.float64)
-        if sample_fps is None:
-            steps = np.diff(t)[np.diff(t) > 0]  # a frame held over several samples repeats its time
-            sample_fps = 1.0 / float(np.median(steps)) if len(steps) else 1.0
+        if sample_fps is None:  # sample k shows the frame presented at or before k / sample_fps (held frames too)
+            k = np.flatnonzero(t > 0)
+            sample_fps = float(np.min(k / t[k])) if len(k) else 1.0
         if duration_s is None:
-            duration_s = float(t[-1]) + 1.0 / sample_fps if len(t) else 0.0
+            duration_s = len(t) / sample_fps  # the grid's end
         admissible = self.admissible(table) if len(table) else None
         actor, p_actor = self.decide(table, admissible=admissible)
         video = summarize_faces(video_id or table.video_id, table, actor, p_actor, self.actors, duration_s, sample_fps)
