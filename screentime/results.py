@@ -155,6 +155,7 @@ class Score:
         import pandas as pd
 
         from classifiers.chain.timeline import total_interval
+        from classifiers.output.face_results import segments_with_unknown
         from classifiers.output.results import CSV_HEADER
 
         nan = float("nan")
@@ -170,7 +171,7 @@ class Score:
             for j, c in enumerate(v.classes):
                 frame[f"p_{c}"] = v.proba[:, j]
             samples.append(frame)
-            segments += [(v.video_id, s.start_s, s.end_s, s.label, s.confidence) for s in v.segments]
+            segments += [(v.video_id, s.start_s, s.end_s, s.label, s.confidence) for s in segments_with_unknown(v)]
             interval = v.screen_time_interval_s or {}
             faces = getattr(v, "faces", None) is not None  # a face model's video (FaceScreenTime)
             characters += [{"video": v.video_id, "character": c, "screen_time_s": v.screen_time_s.get(c, 0.0),

@@ -248,6 +248,9 @@ def test_unknown_people_show_in_the_timeline_the_segments_csv_and_the_subtitles(
 
     rows = write_csv(tmp_path / "s.csv", result.videos).read_text().splitlines()
     assert [r.split(",")[:4] for r in rows[1:]] == [["v.avi", "0.0", "3.0", "alice"], ["v.avi", "3.0", "5.0", "unknown"]]
+    doc = results_to_dict(result.videos)["videos"][0]
+    assert [s["label"] for s in doc["segments"]] == ["alice"]  # the actors' segments, as before
+    assert [(s["start"], s["end"], s["label"]) for s in doc["unknown_segments"]] == [(3.0, 5.0, "unknown")]
     vtt = subtitle_text(result.videos[0], "vtt")
     assert "00:00:00.000 --> 00:00:03.000\nalice" in vtt and "00:00:03.000 --> 00:00:05.000\nunknown" in vtt
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .face_decide import UNKNOWN
-from .presence import presence_fields
+from .presence import character_runs, presence_fields
 from .timeline import VideoScreenTime, sample_bounds_s
 
 _TIME_TOLERANCE_S = 1e-6
@@ -59,6 +59,9 @@ class FaceScreenTime(VideoScreenTime):
         Samples with a face of nobody labelled.
     tracked_on : ndarray of shape (n_samples, n_actors), bool
         Each actor seen, or carried by their track, at each sample (what ``tracked_s`` sums).
+    unknown_segments : list of Segment
+        The runs of `unknown_on` (label `UNKNOWN`), confidence the mean over each run of its likeliest unknown face's
+        p (1 - the best actor's probability): what the segments CSV, the JSON, subtitles and report show.
     """
 
     unknown_s: float = 0.0
@@ -66,6 +69,7 @@ class FaceScreenTime(VideoScreenTime):
     faces: FaceCalls | None = None
     unknown_on: np.ndarray | None = None
     tracked_on: np.ndarray | None = None
+    unknown_segments: list = field(default_factory=list)
 
 
 def sample_of_faces(sample_times_s: np.ndarray, time_s: np.ndarray, face: np.ndarray | None = None) -> np.ndarray:
@@ -136,6 +140,8 @@ def summarize_faces(video_id: str, table, actor: np.ndarray, p_actor: np.ndarray
     best = p_actor.max(axis=1) if k else np.zeros(len(actor))
     face_label = np.full(len(actor), UNKNOWN, dtype=object)
     face_label[seen] = np.asarray(actors, dtype=object)[actor[seen]]
+    p_unknown = np.zeros(m)
+    np.maximum.at(p_unknown, sample[~seen], 1.0 - best[~seen])
     calls = FaceCalls(sample=sample, label=face_label, p=np.where(seen, own, 1.0 - best),
                       box=np.asarray(table.box, dtype=np.float64), track=np.asarray(table.track),
                       quality=np.asarray(table.quality, dtype=np.float64), frame_size=tuple(table.frame_size))
@@ -143,7 +149,9 @@ def summarize_faces(video_id: str, table, actor: np.ndarray, p_actor: np.ndarray
         video_id=str(video_id), duration_s=float(duration_s), sample_fps=float(sample_fps), classes=list(actors),
         sample_s=t, actual_s=actual, proba=presence, none_label="no actor", unknown_s=float(durations @ unknown_on) if m else 0.0,
         tracked_s={c: float(s) for c, s in zip(actors, durations @ carried if m else np.zeros(k))},
-        faces=calls, unknown_on=unknown_on, tracked_on=carried, **presence_fields(bounds, on, presence, actors),
+        faces=calls, unknown_on=unknown_on, tracked_on=carried,
+        unknown_segments=character_runs(bounds, unknown_on, p_unknown, UNKNOWN) if m else [],
+        **presence_fields(bounds, on, presence, actors),
     )
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from classifiers.chain.face_decide import UNKNOWN
 
-from .face_results import is_face_result, unknown_runs
+from .face_results import is_face_result
 
 UNKNOWN_COLOUR = "#9e9e9e"
 MAX_APPEARANCES = 24  # thumbnails per actor in the appearances list
@@ -51,8 +51,8 @@ def _add_unknown_lane(ctx: dict, video) -> None:
 
     ctx["rows"].append({"label": UNKNOWN, "colour": UNKNOWN_COLOUR, "top": ctx["axis_y"], "proba_top": None, "path": "",
                         "threshold_y": None, "threshold": None,
-                        "segments": [{"index": None, "x": x(a), "w": max(round(x(b) - x(a), 2), 0.3)}
-                                     for a, b, _ in unknown_runs(video)]})
+                        "segments": [{"index": None, "x": x(g.start_s), "w": max(round(x(g.end_s) - x(g.start_s), 2), 0.3)}
+                                     for g in video.unknown_segments]})
     grow = ctx["band_h"] + ctx["row_gap"]
     ctx["axis_y"] += grow
     ctx["height"] += grow

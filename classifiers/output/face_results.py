@@ -3,8 +3,8 @@
 Per video: ``unknown_s`` (seconds with a face of nobody labelled), ``tracked_s`` ({actor: seconds seen or carried by
 their tracks through missed detections}), ``n_faces``. Per sample, besides ``labels`` (the actors on screen, a list):
 ``unknown`` (how many faces of nobody labelled) and ``faces``: ``[{"box": [x, y, w, h] normalised, "label": actor or
-"unknown", "p": probability, "track": id}]``. The document adds ``total_unknown_s``. `unknown_runs` gives the
-stretches with unknown people that the segments CSV, the subtitles and the report's timeline show.
+"unknown", "p": probability, "track": id}]``; ``unknown_segments``, the stretches with unknown people
+(``segments``' keys, label "unknown"). The document adds ``total_unknown_s``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ def add_face_fields(doc: dict, video) -> dict:
     doc["unknown_s"] = _round(video.unknown_s, SECONDS_DECIMALS)
     doc["tracked_s"] = {str(a): _round(s, SECONDS_DECIMALS) for a, s in video.tracked_s.items()}
     doc["n_faces"] = int(len(calls.label))
+    doc["unknown_segments"] = [{"start": _round(g.start_s, SECONDS_DECIMALS), "end": _round(g.end_s, SECONDS_DECIMALS),
+                                "label": g.label, "confidence": _round(g.confidence, FRACTION_DECIMALS)}
+                               for g in video.unknown_segments]
     order = np.argsort(calls.sample, kind="stable")
     starts = np.searchsorted(calls.sample[order], np.arange(len(doc["samples"]) + 1))
     box = np.round(calls.box, FRACTION_DECIMALS).tolist()
@@ -49,23 +52,12 @@ def add_face_totals(doc: dict, videos) -> dict:
     return doc
 
 
-def unknown_runs(video) -> list[tuple[float, float, float]]:
-    """(start_s, end_s, confidence) of each run of consecutive samples of a face-scored `video` with a face of
-    nobody labelled; confidence: the mean over the run's samples of its likeliest unknown face's p (1 - the best
-    actor's probability)."""
-    on = np.asarray(video.unknown_on, dtype=bool)
-    if not on.any():
-        return []
-    calls = video.faces
-    unknown = calls.label == UNKNOWN
-    p = np.zeros(len(on))
-    np.maximum.at(p, calls.sample[unknown], calls.p[unknown].astype(np.float64))
-    starts = np.array(video.sample_s, dtype=np.float64)
-    starts[0] = min(0.0, starts[0])  # the first sample also covers [0, t0) (`classifiers.chain.timeline`)
-    ends = starts + video.sample_duration_s
-    first = np.flatnonzero(on & ~np.r_[False, on[:-1]])
-    last = np.flatnonzero(on & ~np.r_[on[1:], False])
-    return [(float(starts[a]), float(ends[b]), float(p[a:b + 1].mean())) for a, b in zip(first, last)]
+def segments_with_unknown(video) -> list:
+    """A video's segments, and for a face-scored one its `unknown_segments` too, in time order (the segments CSV's
+    and `Score.to_pandas().segments`' rows)."""
+    if not is_face_result(video):
+        return list(video.segments)
+    return sorted([*video.segments, *video.unknown_segments], key=lambda g: g.start_s)
 
 
 def _round(value, decimals: int):

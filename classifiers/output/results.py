@@ -52,7 +52,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from classifiers.chain.timeline import VideoScreenTime, total_screen_time
-from classifiers.output.face_results import UNKNOWN, add_face_fields, add_face_totals, is_face_result, unknown_runs
+from classifiers.output.face_results import add_face_fields, add_face_totals, is_face_result, segments_with_unknown
 from featurestore.files import atomic_output, atomic_write
 from featurestore.provenance import json_safe
 
@@ -131,12 +131,9 @@ def _write_csv_rows(fh, results: Sequence[VideoScreenTime]) -> None:
     writer = csv.writer(fh)
     writer.writerow(CSV_HEADER)
     for result in results:
-        rows = [(seg.start_s, seg.end_s, seg.label, seg.confidence) for seg in result.segments]
-        if is_face_result(result):  # unknown people's stretches too, in time order with the actors'
-            rows = sorted(rows + [(a, b, UNKNOWN, c) for a, b, c in unknown_runs(result)], key=lambda r: r[0])
-        for start_s, end_s, label, confidence in rows:
-            writer.writerow(csv_row((result.video_id, _round(start_s, SECONDS_DECIMALS), _round(end_s, SECONDS_DECIMALS),
-                                     label, _round(confidence, FRACTION_DECIMALS))))
+        for seg in segments_with_unknown(result):  # a face model's unknown people too, in time order
+            writer.writerow(csv_row((result.video_id, _round(seg.start_s, SECONDS_DECIMALS),
+                                     _round(seg.end_s, SECONDS_DECIMALS), seg.label, _round(seg.confidence, FRACTION_DECIMALS))))
 
 
 def _video_to_dict(result: VideoScreenTime) -> dict:

@@ -33,7 +33,8 @@ def cues(video: VideoScreenTime) -> list[tuple[float, float, str]]:
     """(start_s, end_s, text) in time order; consecutive samples with the same answer make one cue."""
     if not video.multi_label:
         return [(s.start_s, s.end_s, s.label) for s in video.segments if s.end_s > s.start_s]
-    unknown = np.asarray(getattr(video, "unknown_on", np.zeros(len(video.labels), bool)), dtype=bool)
+    unknown = getattr(video, "unknown_on", None)  # a face model's: samples with a face of nobody labelled
+    unknown = np.zeros(len(video.labels), bool) if unknown is None else np.asarray(unknown, dtype=bool)
     texts = [" + ".join((*x, "unknown") if u else x) for x, u in zip(video.labels, unknown)]
     starts = np.array(video.sample_s, dtype=np.float64)
     if len(starts):
