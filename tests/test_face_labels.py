@@ -439,7 +439,7 @@ def test_one_actor_spelt_two_ways_in_two_files_is_refused(tmp_path):
     store = hand_store(face_table("v.mp4", 3, [Face(0, ALICE, 0), Face(1, EXTRA, 1), Face(2, ALICE, 2)]))
     a = write_csv(tmp_path / "a.csv", "video,track,label", ["v.mp4,0,alice", "v.mp4,1,unknown"])
     b = write_csv(tmp_path / "b.csv", "video,track,label", ["v.mp4,2,Alice"])
-    with pytest.raises(LabelsInvalid, match=r"a.csv and b.csv: actor 'Alice' and 'alice' differ only in case"):
+    with pytest.raises(LabelsInvalid, match=r"a.csv and b.csv: actor 'Alice' and 'alice' are one name written 2 ways"):
         load_labelled_faces(store, [a, b])
 
 

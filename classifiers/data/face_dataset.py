@@ -25,6 +25,7 @@ from .face_assign import DEFAULT_ROUNDS, assign_pending, label_counts
 from .face_boxes import MIN_IOU, box_face_labels, box_kind
 from .face_labels import FaceGrids, VideoFaceLabels, interval_face_labels
 from .labels import parse_labels, read_labels_text
+from .names import spelling_variants
 from .table import NONE_LABEL
 
 #: Faces below this quality are left out of training by default (FaceTable.quality, 0..1): 0, as measured on
@@ -127,15 +128,13 @@ def label_store_faces(store, labels_paths, *, none_label: str = NONE_LABEL, min_
 
 
 def _check_spellings(parts: list, actors: list[str]) -> None:
-    """Refuse one actor written two ways in different files ('Obama' in one, 'obama' in another): two actors."""
-    seen: dict[str, str] = {}
-    for actor in actors:
-        other = seen.setdefault(actor.casefold(), actor)
-        if other != actor:
-            where = [name for name, found in parts for spelling in (other, actor)
-                     if any(spelling in v.label or any(spelling in at for at in v.actors_at) for v in found.values())]
-            raise LabelsInvalid(f"{' and '.join(dict.fromkeys(where))}: actor {other!r} and {actor!r} differ only in case, "
-                                "so they would be two actors; write the name one way in every file")
+    """Refuse one actor written two ways, in one file or in several ('Obama' in one, 'obama ' in another: case,
+    accents, spaces; `names.spelling_variants`): two actors."""
+    for group in spelling_variants(actors):
+        where = [name for name, found in parts for spelling in group
+                 if any(spelling in v.label or any(spelling in at for at in v.actors_at) for v in found.values())]
+        raise LabelsInvalid(f"{' and '.join(dict.fromkeys(where))}: actor {' and '.join(map(repr, group))} are one name "
+                            f"written {len(group)} ways, so they would be {len(group)} actors; write it one way in every file")
 
 
 def _merge(a: VideoFaceLabels, b: VideoFaceLabels, name: str) -> VideoFaceLabels:
