@@ -2,6 +2,7 @@
 time ranges included), decode modes are recorded like the sample rate, and kill -9 loses nothing."""
 
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -171,3 +172,29 @@ def test_a_script_without_a_main_guard_is_told_so_not_that_the_video_crashes_ffm
     assert run.returncode != 0
     assert "WorkersUnstartable" in last and 'if __name__ == "__main__":' in last and "workers=0" in last, last
     assert "may crash FFmpeg" not in run.stderr
+
+
+def test_a_worker_that_had_decoded_and_then_exited_with_an_error_status_is_restarted_not_blamed_on_the_script():
+    """Only a process that exits before sending anything is taken for an unguarded script (WorkersUnstartable); one
+    that had sent samples and then exited with status 1 is restarted like a crashed one."""
+    from featurestore.errors import WorkersUnstartable
+    from featurestore.runners.workers import DecodePool
+
+    class Gone:
+        exitcode = 1
+
+        def is_alive(self):
+            return False
+
+    restarted = []
+    pool = DecodePool.__new__(DecodePool)
+    pool.busy, pool._heard, pool._workers = {0: "job a", 1: "job b"}, set(), [Gone(), Gone()]
+    pool._results = queue.Queue()
+    pool._start_worker = restarted.append
+    pool._results.put(("samples", 1, 7, ()))
+    assert pool.get(timeout=1.0)[1] == 1
+    del pool.busy[0]  # slot 0 is not busy: only slot 1 is looked at
+    assert pool.dead_slots() == [1] and restarted == [1]
+    pool.busy[0] = "job a"
+    with pytest.raises(WorkersUnstartable):
+        pool.dead_slots()

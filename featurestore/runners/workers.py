@@ -206,6 +206,7 @@ class DecodePool:
         self._jobs: list = []
         self._workers: list = []
         self.busy: dict[int, Job] = {}
+        self._heard: set[int] = set()  # slots whose current process has sent a message
 
     def start(self) -> "DecodePool":
         for slot in range(self.n):
@@ -224,6 +225,7 @@ class DecodePool:
                                       args=(slot, jobs, self._results, self.control, self.preprocessor,
                                             self.threads, self.chunk, self.make_analyser))
         worker.start()
+        self._heard.discard(slot)
         if slot < len(self._workers):
             self._jobs[slot], self._workers[slot] = jobs, worker
         else:
@@ -245,20 +247,23 @@ class DecodePool:
     def get(self, timeout: float):
         """The next message, or None after `timeout` seconds."""
         try:
-            return self._results.get(timeout=timeout)
+            message = self._results.get(timeout=timeout)
         except queue.Empty:
             return None
+        self._heard.add(message[1])
+        return message
 
     def dead_slots(self) -> list[int]:
         """Busy workers whose process died (killed, crashed); they are restarted, their job is lost.
 
         A process that exited with a Python error status (not killed by a signal, as FFmpeg crashing or
-        kill -9 would) did not get to decode: `WorkersUnstartable`, since restarting it would fail alike.
+        kill -9 would) before sending anything did not get to decode: `WorkersUnstartable`, since restarting it
+        would fail alike. One that had decoded is restarted like any other.
         """
         dead = [slot for slot in list(self.busy) if not self._workers[slot].is_alive()]
         for slot in dead:
             status = getattr(self._workers[slot], "exitcode", None)
-            if status is not None and status > 0:
+            if status is not None and status > 0 and slot not in self._heard:
                 raise WorkersUnstartable(
                     f"a decoding process exited with status {status} before decoding (its Python error is above on "
                     "stderr); if screentime is called from a script, put the calls under "
