@@ -95,7 +95,8 @@ def _reason(err: BaseException) -> str:
 
 
 def probe(path: str | os.PathLike) -> VideoInfo:
-    """What the container says about `path` before decoding (the same numbers OpenCV reports).
+    """What the container says about `path` (the same numbers OpenCV reports); its first frame is decoded only to read
+    a display rotation (`featurestore.video.turns`), so width and height are as players show them.
 
     Raises VideoUnreadable if it is not a video FFmpeg can open.
     """
