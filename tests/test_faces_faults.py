@@ -3,14 +3,19 @@ published, a run killed or interrupted between publishing a new store's first vi
 other face settings than a face model's. The analyser is tests/faces_fake.py's (coloured rectangles are faces)."""
 
 import errno
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
+from conftest import ROOT, assert_same_store
 from faces_fake import make_fake_analyser, write_face_video
 from featurestore import FeatureStore, embed_videos
 from featurestore.embedding.config import EmbeddingConfig
 from featurestore.errors import StoreFull
 from featurestore.faces.config import FaceConfig
+from test_embed_faces import assert_same_faces
 
 TINY = EmbeddingConfig(weights="random", image_size_px=32)
 FACES = FaceConfig(min_score=0.1, min_size_px=10.0)
@@ -45,3 +50,49 @@ def test_disk_full_while_publishing_removes_the_runs_checkpoint(tmp_path, people
     monkeypatch.undo()
     [report] = embed([people], store, stand_in)
     assert report.n_faces == len(FeatureStore(store).faces("people.avi")) > 0
+
+
+FIRST = textwrap.dedent("""
+    import os, signal, sys
+    sys.path[:0] = [{root!r}, {tests!r}]
+    from conftest import TinyEmbedder
+    from faces_fake import make_fake_analyser
+    from featurestore import embed_videos
+    from featurestore.embedding.config import EmbeddingConfig
+    from featurestore.faces.config import FaceConfig
+    from featurestore.store.layout import StoreFiles
+
+    if {signal!r}:
+        write_index = StoreFiles.write_index
+
+        def killed(self, links, faced=None):  # the first video's shard is published; its index not yet written
+            if links:
+                os.kill(os.getpid(), getattr(signal, {signal!r}))
+            return write_index(self, links, faced)
+
+        StoreFiles.write_index = killed
+    [report] = embed_videos([{video!r}], {store!r}, config=EmbeddingConfig(weights="random", image_size_px=32),
+                            batch_size=4, make_embedder=TinyEmbedder, faces=FaceConfig(min_score=0.1, min_size_px=10.0),
+                            make_face_analyser=make_fake_analyser, workers=0)
+    print("done", report.status, flush=True)
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signal", ["SIGKILL", "SIGINT"])
+def test_a_run_stopped_before_a_new_stores_first_video_is_indexed_resumes(tmp_path, people, signal):
+    """kill -9 or Ctrl-C between publishing a new store's first shard and writing its index left a shard without
+    an index: every later command refused the store (`check-store --repair` first). Now the rerun resumes."""
+    def run(store, kill=""):
+        script = FIRST.format(root=str(ROOT), tests=str(ROOT / "tests"), video=str(people), store=str(store), signal=kill)
+        return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+
+    stopped = run(tmp_path / "f.h5", signal)
+    assert stopped.returncode != 0 and "done" not in stopped.stdout, stopped.stderr
+    assert list(tmp_path.glob("f.h5.d/*.h5")), "the kill came after the shard was published"
+    for store in (tmp_path / "f.h5", tmp_path / "once.h5"):
+        rerun = run(store)
+        assert rerun.returncode == 0 and "done" in rerun.stdout, rerun.stderr
+    assert_same_store(tmp_path / "f.h5", tmp_path / "once.h5")
+    assert_same_faces(tmp_path / "f.h5", tmp_path / "once.h5")
+    assert len(list(tmp_path.glob("f.h5.d/*.h5"))) == 1 and not list(tmp_path.glob("f.h5.d/*.part"))
