@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from classifiers.chain.face_persist import check_face_config, load_face_model
+from classifiers.chain.face_persist import check_face_config, check_store_face_config, load_face_model
 from classifiers.chain.intervals import INTERVAL_LEVEL, claimed_level, interval_note, method_of
 from classifiers.chain.timeline import total_screen_time
 from classifiers.output.notes import FACES_UNLIKE, unlike_reason
@@ -140,6 +140,8 @@ def score_face_videos(
             todo.append(i)
     reports = []
     if todo:
+        if store is not None:
+            check_store_face_config(model, store, store_name=store_name)
         if embed is None:
             from featurestore.pipeline import embed_videos as embed
         from featurestore.embedding.config import EmbeddingConfig

@@ -96,3 +96,41 @@ def test_a_run_stopped_before_a_new_stores_first_video_is_indexed_resumes(tmp_pa
     assert_same_store(tmp_path / "f.h5", tmp_path / "once.h5")
     assert_same_faces(tmp_path / "f.h5", tmp_path / "once.h5")
     assert len(list(tmp_path.glob("f.h5.d/*.h5"))) == 1 and not list(tmp_path.glob("f.h5.d/*.part"))
+
+
+def faces_store(path, videos, face_config: FaceConfig):
+    """A real store of `videos`' synthetic faces, said to be found with `face_config` (zero frame features)."""
+    import dataclasses
+
+    import numpy as np
+
+    store = FeatureStore(path, mode="a", config=TINY.identity())
+    for v in videos:
+        t = v.table.sample_times_s
+        store.put(v.video_id, requested_s=t, actual_s=t, features=np.zeros((len(t), 512), np.float32),
+                  info={"sample_fps": 1.0, "duration_s": v.duration_s, "fps": 25.0})
+        store.put_faces(v.video_id, dataclasses.replace(v.table, config=face_config.identity()))
+
+
+def test_score_faces_into_a_store_of_other_face_settings_says_what_to_do(tmp_path, capsys):
+    """score --faces has no --face-* options: a store whose faces were found with other settings than the model's
+    was refused with embed's advice, 'leave out the --face-* options'. It names the model and what to do."""
+    from cartoons.synthetic_faces import FaceWorld, make_face_videos, write_interval_labels
+    from classifiers.compare_faces import compare_face_models
+    from conftest import run_cli
+
+    world = FaceWorld.make(seed=21)
+    videos = make_face_videos(world, 4, seed=21, duration_s=20.0)
+    faces_store(tmp_path / "f.h5", videos[:3], FACES)
+    compare_face_models(tmp_path / "f.h5", write_interval_labels(tmp_path / "l.csv", videos[:3]),
+                        out_path=tmp_path / "m.skops", models=["logreg"], n_splits=3, n_jobs=1)
+    faces_store(tmp_path / "other.h5", videos[3:], FaceConfig(min_score=0.7, min_size_px=10.0))
+    new = tmp_path / "new.avi"
+    write_face_video(new, 4, seed=5)
+    code, out, err = run_cli(["score", "--faces", str(new), "--model", str(tmp_path / "m.skops"),
+                              "--store", str(tmp_path / "other.h5")], capsys)
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 1 and len(errors) == 1 and "Traceback" not in err, err
+    assert "m.skops" in errors[0] and "min_score" in errors[0] and "another --store" in errors[0], errors[0]
+    assert "--face-" not in errors[0], errors[0]
+    assert not list(tmp_path.glob("other.h5.d/*.part"))

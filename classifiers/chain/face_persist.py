@@ -153,3 +153,19 @@ def check_face_config(model: FaceModel, table, *, store_name: str = "the store")
         raise StoreMismatch(f"{name} was trained on faces unlike those of {table.video_id!r} in {store_name} (model vs "
                             f"store: {'; '.join(diff[:3])}{'; ...' if len(diff) > 3 else ''}); embed the video with the "
                             "model's face settings into another store, or retrain with compare-models --faces on this one")
+
+
+def check_store_face_config(model: FaceModel, store, *, store_name: str = "the store") -> None:
+    """Refuse, before any work, to find new videos' faces for `model` in a store of another face config, in one line.
+
+    Raises
+    ------
+    StoreMismatch
+    """
+    stored = store.face_config()
+    diff = [] if stored is None else face_config_differences(model.face_config, stored)
+    if diff:
+        name = model.path.name if model.path else "the model"
+        raise StoreMismatch(f"{name} finds faces with other settings than those {store_name} holds (model vs store: "
+                            f"{'; '.join(diff[:3])}{'; ...' if len(diff) > 3 else ''}); score into another --store, or "
+                            f"retrain with compare-models --faces on {store_name}")

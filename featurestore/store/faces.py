@@ -223,6 +223,11 @@ class StoreFaces:
         self._warn_skipped(skipped)
         return faces_frame(tables)
 
+    def face_config(self) -> dict | None:
+        """The face config (identity) of the faces this store holds; None while it holds none."""
+        config, faced = self.index.read_faces() if self.path.exists() else (None, set())
+        return config if faced else None
+
     def check_faces_config(self, identity: dict) -> None:
         """Raise StoreMismatch if the store holds faces of another face config than `identity`."""
         config, faced = self.index.read_faces() if self.path.exists() else (None, set())
