@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 from conftest import ROOT, assert_same_store
@@ -15,7 +16,9 @@ from featurestore import FeatureStore, embed_videos
 from featurestore.embedding.config import EmbeddingConfig
 from featurestore.errors import StoreFull
 from featurestore.faces.config import FaceConfig
+from featurestore.store.integrity import repair_store
 from test_embed_faces import assert_same_faces
+from test_store_faces import flip_dataset, store  # noqa: F401 -- a fixture
 
 TINY = EmbeddingConfig(weights="random", image_size_px=32)
 FACES = FaceConfig(min_score=0.1, min_size_px=10.0)
@@ -134,3 +137,49 @@ def test_score_faces_into_a_store_of_other_face_settings_says_what_to_do(tmp_pat
     assert "m.skops" in errors[0] and "min_score" in errors[0] and "another --store" in errors[0], errors[0]
     assert "--face-" not in errors[0], errors[0]
     assert not list(tmp_path.glob("other.h5.d/*.part"))
+
+
+REPAIR_KILLED = textwrap.dedent("""
+    import os, signal, sys
+    sys.path[:0] = [{root!r}]
+    from featurestore.store.layout import StoreFiles
+    StoreFiles.write_index = lambda self, links, faced=None: os.kill(os.getpid(), signal.SIGKILL)
+    from featurestore import repair_store
+    repair_store({store!r})
+""")
+
+
+@pytest.mark.slow
+def test_kill_9_while_repair_drops_a_damaged_face_table_loses_no_features(store):
+    """check-store --repair moved the shard whose face table it dropped into damaged/ before the index stopped
+    naming it: killed in between, the video's shard was missing and its features unreadable."""
+    fs, tables, features = store
+    flip_dataset(fs.shard_path("a.mp4"), "embedding")
+    killed = subprocess.run([sys.executable, "-c", REPAIR_KILLED.format(root=str(ROOT), store=str(fs.path))],
+                            capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -9, killed.stderr
+    np.testing.assert_array_equal(FeatureStore(fs.path).load("a.mp4")[1], features["a.mp4"])
+    check = repair_store(fs.path)
+    assert check.is_intact, [v.problem for v in check.damaged]
+    repaired = FeatureStore(fs.path)
+    assert not repaired.has_faces("a.mp4") and repaired.face_video_ids() == ["b.mp4"]
+    for video_id in ("a.mp4", "b.mp4", "c.mp4"):
+        np.testing.assert_array_equal(repaired.load(video_id)[1], features[video_id])
+
+
+def test_repair_of_a_lost_shard_put_back_without_faces_does_not_claim_them(store):
+    """The index names a.mp4's faces and a shard that is gone; its newer shard, without faces, is not indexed (a
+    writer killed before indexing it). Repair put that shard back but kept the index's claim to its faces: the
+    repaired store was damaged ('the index names its faces, its shard holds none') and said so after the repair."""
+    fs, tables, features = store
+    index = fs.path.read_bytes()
+    old = fs.shard_path("a.mp4")
+    v = fs.read("a.mp4")
+    fs.put("a.mp4", requested_s=v.requested_s, actual_s=v.actual_s, features=v.features, info=v.info)  # no faces
+    fs.path.write_bytes(index)
+    assert not old.exists()
+    check = repair_store(fs.path)
+    assert check.is_intact, [v.problem for v in check.damaged]
+    repaired = FeatureStore(fs.path)
+    assert repaired.face_video_ids() == ["b.mp4"]
+    np.testing.assert_array_equal(repaired.load("a.mp4")[1], features["a.mp4"])
