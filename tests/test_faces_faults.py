@@ -14,7 +14,7 @@ from conftest import ROOT, assert_same_store
 from faces_fake import make_fake_analyser, write_face_video
 from featurestore import FeatureStore, embed_videos
 from featurestore.embedding.config import EmbeddingConfig
-from featurestore.errors import StoreFull
+from featurestore.errors import StoreFull, StoreMismatch
 from featurestore.faces.config import FaceConfig
 from featurestore.store.integrity import repair_store
 from test_embed_faces import assert_same_faces
@@ -183,3 +183,21 @@ def test_repair_of_a_lost_shard_put_back_without_faces_does_not_claim_them(store
     repaired = FeatureStore(fs.path)
     assert repaired.face_video_ids() == ["b.mp4"]
     np.testing.assert_array_equal(repaired.load("a.mp4")[1], features["a.mp4"])
+
+
+def test_faces_of_other_library_versions_are_refused_saying_so(tmp_path, people, stand_in, monkeypatch):
+    """A face store made before `pip install -U numpy` (or without ai-edge-litert) refused `embed --faces` with
+    'use another --store, or leave out the --face-* options to use the store's', though no option was given and
+    leaving them out changes nothing. It names the libraries that changed and what to do."""
+    import featurestore.faces.config as face_config
+
+    store = tmp_path / "f.h5"
+    embed([people], store, stand_in)
+    versions = dict(face_config._library_versions())
+    monkeypatch.setattr(face_config, "_library_versions", lambda: {**versions, "numpy": "9.9.9"})
+    with pytest.raises(StoreMismatch) as caught:
+        embed([people], store, stand_in, names=["again.avi"])
+    message = str(caught.value)
+    assert "--face-" not in message and "\n" not in message, message
+    assert f"numpy {versions['numpy']} -> 9.9.9" in message and "another --store" in message, message
+    assert "dlib" not in message, message  # only what changed
