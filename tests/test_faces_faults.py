@@ -201,3 +201,31 @@ def test_faces_of_other_library_versions_are_refused_saying_so(tmp_path, people,
     assert "--face-" not in message and "\n" not in message, message
     assert f"numpy {versions['numpy']} -> 9.9.9" in message and "another --store" in message, message
     assert "dlib" not in message, message  # only what changed
+
+
+def test_score_faces_with_other_face_libraries_than_the_models_refuses_before_any_work(tmp_path, capsys, monkeypatch):
+    """score --faces of a new video after the face libraries changed decoded and analysed the whole video, stored
+    its faces, then refused them, saying to 'embed the video with the model's face settings into another store',
+    which cannot help. It refuses before any work, naming the libraries."""
+    import featurestore.faces.config as face_config
+    from cartoons.synthetic_faces import FaceWorld, make_face_videos, write_interval_labels
+    from classifiers.compare_faces import compare_face_models
+    from conftest import run_cli
+
+    world = FaceWorld.make(seed=21)
+    videos = make_face_videos(world, 3, seed=21, duration_s=20.0)
+    faces_store(tmp_path / "f.h5", videos, FaceConfig())
+    compare_face_models(tmp_path / "f.h5", write_interval_labels(tmp_path / "l.csv", videos),
+                        out_path=tmp_path / "m.skops", models=["logreg"], n_splits=3, n_jobs=1)
+    versions = dict(face_config._library_versions())
+    monkeypatch.setattr(face_config, "_library_versions", lambda: {**versions, "numpy": "9.9.9"})
+    monkeypatch.setattr("featurestore.faces.analyser.build_face_analyser", make_fake_analyser)
+    new = tmp_path / "new.avi"
+    write_face_video(new, 4, seed=5)
+    code, out, err = run_cli(["score", "--faces", str(new), "--model", str(tmp_path / "m.skops"),
+                              "--store", str(tmp_path / "new.h5")], capsys)
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 1 and len(errors) == 1 and "Traceback" not in err, err
+    assert "m.skops" in errors[0] and f"numpy {versions['numpy']} vs 9.9.9" in errors[0], errors[0]
+    assert "into another store" not in errors[0], errors[0]
+    assert not (tmp_path / "new.h5").exists() and not (tmp_path / "new.h5.d").exists()  # nothing decoded or stored
