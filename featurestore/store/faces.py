@@ -245,9 +245,11 @@ class StoreFaces:
         if faced and config != identity:
             videos = "1 video" if len(faced) == 1 else f"{len(faced)} videos"
             differ = {k for k in set(config or {}) | set(identity) if (config or {}).get(k) != identity.get(k)}
-            advice = ("use another --store, or leave out the --face-* options to use the store's"
-                      if differ <= {"min_score", "min_size_px"} else "use another --store, or install the versions "
-                      "the store's faces were found with" if differ == {"libraries"} else "use another --store")
+            advice = "use another --store"
+            if differ <= {"min_score", "min_size_px"}:  # what embed's --face-* options set
+                advice += ", or leave out the --face-* options to use the store's"
+            elif differ == {"libraries"}:  # the face packages were upgraded (or one is missing)
+                advice += ", or install the versions the store's faces were found with"
             raise StoreMismatch(f"{self.path}: holds the faces of {videos} made with other face settings "
                                 f"({'; '.join(config_differences(config or {}, identity))}); {advice}")
 
