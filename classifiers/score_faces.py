@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from classifiers.chain.face_persist import check_face_config, load_face_model
+from classifiers.chain.face_persist import (check_face_config, check_face_config_here, check_store_face_config,
+                                            load_face_model)
 from classifiers.chain.intervals import INTERVAL_LEVEL, claimed_level, interval_note, method_of
 from classifiers.chain.timeline import total_screen_time
 from classifiers.output.notes import FACES_UNLIKE, unlike_reason
@@ -140,6 +141,10 @@ def score_face_videos(
             todo.append(i)
     reports = []
     if todo:
+        face_config = make_face_config(model.face_config)
+        check_face_config_here(model, face_config.identity())
+        if store is not None:
+            check_store_face_config(model, store, store_name=store_name)
         if embed is None:
             from featurestore.pipeline import embed_videos as embed
         from featurestore.embedding.config import EmbeddingConfig
@@ -148,7 +153,7 @@ def score_face_videos(
                                                weights_path=getattr(store, "weights_path", None),
                                                source=model.path.name if model.path else "the model", made="trained")
         reports = embed([paths[i] for i in todo], store if store is not None else store_path, config=config,
-                        faces=make_face_config(model.face_config), sample_fps=sample_fps, batch_size=batch_size,
+                        faces=face_config, sample_fps=sample_fps, batch_size=batch_size,
                         names=[ids[i] for i in todo], replace=replace, progress=progress, on_wait=on_wait)
         store = store if store is not None else _open_store(None, store_path)
     videos, video_info = [], {}

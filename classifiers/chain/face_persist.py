@@ -135,9 +135,33 @@ def _reference(fields) -> FaceReference | None:
 
 
 def face_config_differences(trained: dict, stored: dict) -> list[str]:
-    """'key: model value vs store value' for every face config key that differs (missing keys included)."""
-    keys = sorted(set(trained) | set(stored))
-    return [f"{k}: {trained.get(k, '(none)')} vs {stored.get(k, '(none)')}" for k in keys if trained.get(k) != stored.get(k)]
+    """'key: model value vs store value' for every face config key that differs (missing keys included); of the
+    libraries (and weight files), only those that differ: 'libraries: numpy 2.4.6 vs 2.5.0'."""
+    out = []
+    for k in sorted(set(trained) | set(stored)):
+        a, b = trained.get(k, "(none)"), stored.get(k, "(none)")
+        if a != b and isinstance(a, dict) and isinstance(b, dict):
+            names = sorted(n for n in set(a) | set(b) if a.get(n) != b.get(n))
+            out.append(f"{k}: " + ", ".join(f"{n} {a.get(n, '(none)')} vs {b.get(n, '(none)')}" for n in names))
+        elif a != b:
+            out.append(f"{k}: {a} vs {b}")
+    return out
+
+
+def check_face_config_here(model: FaceModel, identity: dict) -> None:
+    """Refuse, before any work, to find faces for `model` where this machine finds them otherwise: `identity`, the
+    model's face config here, differs in the libraries, weights or pipeline the model's faces were found with.
+
+    Raises
+    ------
+    StoreMismatch
+    """
+    diff = face_config_differences(model.face_config, identity)
+    if diff:
+        name = model.path.name if model.path else "the model"
+        raise StoreMismatch(f"{name} was trained on faces found otherwise than this installation finds them (model vs "
+                            f"here: {'; '.join(diff[:3])}{'; ...' if len(diff) > 3 else ''}); install the model's versions, "
+                            "or retrain with compare-models --faces on faces found with these")
 
 
 def check_face_config(model: FaceModel, table, *, store_name: str = "the store") -> None:
@@ -153,3 +177,19 @@ def check_face_config(model: FaceModel, table, *, store_name: str = "the store")
         raise StoreMismatch(f"{name} was trained on faces unlike those of {table.video_id!r} in {store_name} (model vs "
                             f"store: {'; '.join(diff[:3])}{'; ...' if len(diff) > 3 else ''}); embed the video with the "
                             "model's face settings into another store, or retrain with compare-models --faces on this one")
+
+
+def check_store_face_config(model: FaceModel, store, *, store_name: str = "the store") -> None:
+    """Refuse, before any work, to find new videos' faces for `model` in a store of another face config, in one line.
+
+    Raises
+    ------
+    StoreMismatch
+    """
+    stored = store.face_config()
+    diff = [] if stored is None else face_config_differences(model.face_config, stored)
+    if diff:
+        name = model.path.name if model.path else "the model"
+        raise StoreMismatch(f"{name} finds faces with other settings than those {store_name} holds (model vs store: "
+                            f"{'; '.join(diff[:3])}{'; ...' if len(diff) > 3 else ''}); score into another --store, or "
+                            f"retrain with compare-models --faces on {store_name}")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 
-from featurestore.errors import EmbedWarning
+from featurestore.errors import EmbedWarning, StoreFull
 from featurestore.store.layout import video_lock_name
 from featurestore.video.reader import VideoInfo
 
@@ -152,18 +152,26 @@ class Collection:
         self.current = work.video_id
         try:
             self.reports[work.video_id] = work.publish(self.device, self.backend, self.runtime, self.calibration)
-        finally:
-            work.published = True
-            self._active.pop(work.video_id, None)
-            stack = self._locks.pop(work.video_id, None)
-            if stack is not None:
-                stack.close()
+        except StoreFull:
+            raise  # stays in flight, under its lock, so that `clear_checkpoints` removes its checkpoint too
+        except BaseException:
+            self._done(work)
+            raise
+        self._done(work)
         if self.on_stored:
             self.on_stored(self._candidates[work.video_id])
         if work.hw_error and not self._hw_warned:
             self._hw_warned = True
             warnings.warn(f"--decode hw: NVDEC could not decode {work.path} ({work.hw_error}); decoded in software "
                           "(frames as --decode exact)", EmbedWarning, stacklevel=3)
+
+    def _done(self, work: VideoWork) -> None:
+        """`work` is out of flight: published, or failed for good; its lock released."""
+        work.published = True
+        self._active.pop(work.video_id, None)
+        stack = self._locks.pop(work.video_id, None)
+        if stack is not None:
+            stack.close()
 
     def describe(self, embedder) -> None:
         """Record what embeds: its device, Keras backend (or 'openvino'), runtime and int8 calibration."""

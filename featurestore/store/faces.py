@@ -170,9 +170,17 @@ def read_faces(path: Path) -> FaceTable:
 
 
 def config_differences(stored: dict, asked: dict) -> list[str]:
-    """'key: stored -> asked' for every setting of two face configs (identities) that differs."""
+    """'key: stored -> asked' for every setting of two face configs (identities) that differs; of the libraries
+    (and weight files), only those that differ: 'libraries: numpy 2.4.6 -> 2.5.0, tensorflow (none) -> 2.21.0'."""
     keys = sorted(set(stored) | set(asked))
-    return [f"{k}: {stored.get(k, '(none)')!r} -> {asked.get(k, '(none)')!r}" for k in keys if stored.get(k) != asked.get(k)]
+    return [f"{k}: {_changed(stored.get(k), asked.get(k))}" for k in keys if stored.get(k) != asked.get(k)]
+
+
+def _changed(stored, asked) -> str:
+    if not (isinstance(stored, dict) and isinstance(asked, dict)):
+        return f"{'(none)' if stored is None else repr(stored)} -> {'(none)' if asked is None else repr(asked)}"
+    names = sorted(n for n in set(stored) | set(asked) if stored.get(n) != asked.get(n))
+    return ", ".join(f"{n} {stored.get(n, '(none)')} -> {asked.get(n, '(none)')}" for n in names)
 
 
 def faces_frame(tables: list[FaceTable]) -> pd.DataFrame:
@@ -238,6 +246,11 @@ class StoreFaces:
         self._warn_skipped(skipped)
         return faces_frame(tables)
 
+    def face_config(self) -> dict | None:
+        """The face config (identity) of the faces this store holds; None while it holds none."""
+        config, faced = self.index.read_faces() if self.path.exists() else (None, set())
+        return config if faced else None
+
     def check_faces_config(self, identity: dict) -> None:
         """Raise StoreMismatch if the store holds faces of another face config than `identity`."""
         config, faced = self.index.read_faces() if self.path.exists() else (None, set())
@@ -246,9 +259,14 @@ class StoreFaces:
     def _refuse_faces_config(self, identity: dict, faced: set, config: dict | None) -> None:
         if faced and config != identity:
             videos = "1 video" if len(faced) == 1 else f"{len(faced)} videos"
+            differ = {k for k in set(config or {}) | set(identity) if (config or {}).get(k) != identity.get(k)}
+            advice = "use another --store"
+            if differ <= {"min_score", "min_size_px"}:  # what embed's --face-* options set
+                advice += ", or leave out the --face-* options to use the store's"
+            elif differ == {"libraries"}:  # the face packages were upgraded (or one is missing)
+                advice += ", or install the versions the store's faces were found with"
             raise StoreMismatch(f"{self.path}: holds the faces of {videos} made with other face settings "
-                                f"({'; '.join(config_differences(config or {}, identity))}); use another --store, or "
-                                "leave out the --face-* options to use the store's")
+                                f"({'; '.join(config_differences(config or {}, identity))}); {advice}")
 
     def put_faces(self, video_id: str, table: FaceTable) -> None:
         """Store the faces of a stored video, replacing any it had; its features stay as they are (bit for bit).

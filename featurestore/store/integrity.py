@@ -141,21 +141,25 @@ def repair_store(path: str | os.PathLike) -> StoreCheck:
                 store.faces_config, faced = store.index.read_faces()
             except StoreCorrupt:
                 links = None
+        dropped = []  # shards whose face table was dropped: moved aside once the index no longer names them
         if links is None:
             links, faced = _rebuild(store, actions, index_problem)
         else:
             for video_id, name in sorted(links.items()):
                 found = _check_shard(store, name, video_id, video_id in faced)
                 if found.faces_only:
-                    _drop_faces(store, links, faced, video_id, found.problem, actions)
+                    dropped.append(_drop_faces(store, links, faced, video_id, found.problem, actions))
                 elif found.problem:
                     del links[video_id]
+                    faced.discard(video_id)  # a shard of it put back below has its faces checked anew
                     _move_damaged(store, name)
                     actions.append(f"left out {video_id!r} ({found.problem}); its shard is kept in "
                                    f"{store.shard_dir.name}/{DAMAGED_DIR}/")
             for video_id, name in adopt_orphans(store, links, faced):
                 actions.append(f"put back {video_id!r}, whose shard {name} the index had lost")
         store.write_index(links, faced)
+        for name in dropped:
+            _move_damaged(store, name)
         removed, n_bytes = sweep(store, links)
         if removed:
             actions.append(f"removed {removed} {'leftover' if removed == 1 else 'leftovers'} of interrupted runs "
@@ -204,7 +208,7 @@ def _rebuild(store: StoreFiles, actions: list[str], index_problem: str | None) -
             store.faces_config = store.faces_config or read_faces_config(store.shard_dir / name)
             faced.add(header.video_id)
         else:
-            _drop_faces(store, links, faced, header.video_id, problem, actions)
+            _move_damaged(store, _drop_faces(store, links, faced, header.video_id, problem, actions))
     return links, faced
 
 
@@ -241,8 +245,9 @@ def _faces_problem(store: StoreFiles, name: str, header, actual_s) -> str | None
 
 
 def _drop_faces(store: StoreFiles, links: dict[str, str], faced: set[str], video_id: str, problem: str,
-                actions: list[str]) -> None:
-    """Keep the features of `video_id` in a new shard without its damaged face table (lock held)."""
+                actions: list[str]) -> str:
+    """Keep the features of `video_id` in a new shard without its damaged face table (lock held); returns the old
+    shard's name, for the caller to move into damaged/ once the index no longer names it."""
     old = links[video_id]
     header, requested_s, actual_s, features = read_shard(store.shard_dir / old)
     name = shard_name(video_id)
@@ -255,9 +260,9 @@ def _drop_faces(store: StoreFiles, links: dict[str, str], faced: set[str], video
         tmp.unlink(missing_ok=True)
     links[video_id] = name
     faced.discard(video_id)
-    _move_damaged(store, old)
     actions.append(f"dropped the faces of {video_id!r} ({problem}), kept its features; `embed --faces` finds its "
                    f"faces again; the old shard is kept in {store.shard_dir.name}/{DAMAGED_DIR}/")
+    return old
 
 
 def _named_video(shard: Path) -> str:

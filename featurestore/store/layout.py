@@ -103,6 +103,15 @@ class StoreFiles:
             self.faces_config, faced = self.index.read_faces()
         self.index.write(links, self.config, self.weights_path, faced, self.faces_config)
 
+    def create_index(self) -> bool:
+        """Write an empty index where none exists yet (lock held); whether it did. Written before a new store's
+        first shard is published, so that a writer killed before indexing that shard leaves an index the next
+        writer adopts the shard into (`sweep.adopt_orphans`), not a folder of shards without an index."""
+        if self.path.exists():
+            return False
+        self.write_index({}, set())
+        return True
+
     def contents(self) -> dict[str, tuple[str, float]]:
         """(fingerprint, sample_fps) of each stored video by id: what the index records of its shard, else read
         from the shard's description (indexes written before recorded none); damaged shards are left out."""

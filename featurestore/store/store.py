@@ -56,8 +56,7 @@ class VideoFeatures:
 
 
 class FeatureStore(StoreFaces, StoreFiles):
-    """An HDF5 feature store: a mapping of video id -> stored features (and faces: `StoreFaces`), written one whole
-    video at a time.
+    """An HDF5 feature store: video id -> stored features (and faces: `StoreFaces`), written one whole video at a time.
 
     Parameters
     ----------
@@ -351,6 +350,7 @@ class FeatureStore(StoreFaces, StoreFiles):
                     if faces_config is not None:
                         self._refuse_faces_config(faces_config, faced, self.faces_config)
                         self.faces_config = faces_config
+                    created = self.create_index()  # a new store: its index first, which the shard is adopted into
                     os.replace(tmp, shard)
                     old = links.get(video_id)
                     links[video_id] = name
@@ -361,7 +361,8 @@ class FeatureStore(StoreFaces, StoreFiles):
                     try:
                         self.write_index(links, faced)
                     except StoreUnwritable:
-                        shard.unlink(missing_ok=True)
+                        for path in (shard, self.path) if created else (shard,):
+                            path.unlink(missing_ok=True)
                         raise
                     if old and old != name:  # a 32-bit name clash would have replaced it in place
                         (self.shard_dir / old).unlink(missing_ok=True)
