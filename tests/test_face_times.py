@@ -96,3 +96,21 @@ def test_a_face_models_screen_time_finds_the_sampling_rate_of_a_video_with_held_
     given = model.predict_video(held, sample_fps=1.0, duration_s=6.0)
     found = model.predict_video(held)
     assert found.duration_s == 6.0 and found.screen_time_s == given.screen_time_s == {"alice": 4.0, "bob": 4.0}
+
+
+def test_a_named_cluster_lists_each_sample_of_a_held_frame_and_each_is_read_back(held):
+    """The members file lists a held frame's face once per sample (same time, same box): read back, each line took the
+    first such face, and the file was refused as listing a face twice -- rewriting it with `cluster` wrote it alike."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from classifiers.data.face_clusters import member_rows
+
+    boxes = np.asarray(held.box).copy()
+    boxes[np.asarray(held.face) == 1] += np.float32(0.5)  # bob beside alice
+    held = dataclasses.replace(held, box=boxes)
+    box = held.box_px()[1]  # alice's box on the held frame (samples 1-3)
+    members = [SimpleNamespace(time_s=0.96, box=tuple(box), where=f"line {k}") for k in (2, 3, 4)]
+    names = SimpleNamespace(members_path=Path("c.members.csv"))
+    rows = member_rows(names, held, "slides.mp4", members)
+    assert sorted(rows.tolist()) == [1, 3, 5] and faces_samples(held)[rows].tolist() == [1, 2, 3]

@@ -64,6 +64,7 @@ def member_rows(names: ClusterNames, table, video_id: str, members: list) -> np.
     time_s = np.asarray(table.time_s, np.float64)
     box = table.box_px()
     out = np.empty(len(members), np.intp)
+    taken: set[int] = set()
     for k, m in enumerate(members):
         lo, hi = np.searchsorted(time_s, [m.time_s - TIME_MATCH_S, m.time_s + TIME_MATCH_S])
         near = np.arange(lo, hi)
@@ -72,7 +73,12 @@ def member_rows(names: ClusterNames, table, video_id: str, members: list) -> np.
             raise LabelsInvalid(f"{names.members_path.name} {m.where}: the store holds no face of {video_id!r} at "
                                 f"{m.time_s:g} s in box {', '.join(f'{v:g}' for v in m.box)}; its faces changed since "
                                 "`cluster` wrote it: run `cluster` again")
-        out[k] = near[int(np.argmin(gap))]
-    if len(np.unique(out)) < len(out):
-        raise LabelsInvalid(f"{names.members_path.name}: lists a face of {video_id!r} twice; write it again with `cluster`")
+        # a frame held over several samples repeats its faces (same time, same box): each line takes the next one
+        free = [int(r) for r in near[np.argsort(gap, kind="stable")] if int(r) not in taken
+                and np.abs(box[r] - np.asarray(m.box)).max() <= BOX_MATCH_PX]
+        if not free:
+            raise LabelsInvalid(f"{names.members_path.name}: lists a face of {video_id!r} twice; write it again with "
+                                "`cluster`")
+        out[k] = free[0]
+        taken.add(free[0])
     return out
