@@ -114,3 +114,14 @@ def test_a_named_cluster_lists_each_sample_of_a_held_frame_and_each_is_read_back
     names = SimpleNamespace(members_path=Path("c.members.csv"))
     rows = member_rows(names, held, "slides.mp4", members)
     assert sorted(rows.tolist()) == [1, 3, 5] and faces_samples(held)[rows].tolist() == [1, 2, 3]
+
+
+@pytest.mark.parametrize("times, rate", [
+    ([0.02, 1.0, 2.0, 3.0], 1.0),  # a first frame that comes late: no division by 0
+    (np.floor(np.arange(6) * 30000 / 1001 + 1e-9) / (30000 / 1001), 1.0),  # 29.97 fps at 1/s: 1.007 before snapping
+    ([0.0, 0.0, 0.0, 3.0, 3.0, 3.0, 3.0, 7.0, 7.0, 7.0, 10.0], 1.0),  # slides at 0, 3, 7, 10 s
+    (np.arange(8) / 2.0, 2.0), (np.arange(5) * 5.0, 0.2)])
+def test_the_grid_rate_guessed_from_presentation_times(times, rate):
+    from classifiers.chain.face_model import _grid_rate
+
+    assert _grid_rate(np.asarray(times, np.float64)) == pytest.approx(rate)

@@ -147,7 +147,7 @@ class FaceModel:
         duration_s : float, optional
             Length of the video in seconds; default: the end of the sampling grid (samples / sample_fps).
         sample_fps : float, optional
-            Samples per second; default: the largest rate whose grid k / sample_fps no sample's time passes.
+            Samples per second (what the store's info says; score passes it); default: `_grid_rate`'s guess.
         video_id : str, optional
             Default: the table's.
         interval_level : float
@@ -161,9 +161,8 @@ class FaceModel:
             and ``unlike_training`` (`training_distance`, against `familiarity`; None when the model cannot tell).
         """
         t = np.asarray(table.sample_times_s, dtype=np.float64)
-        if sample_fps is None:  # sample k shows the frame presented at or before k / sample_fps (held frames too)
-            k = np.flatnonzero(t > 0)
-            sample_fps = float(np.min(k / t[k])) if len(k) else 1.0
+        if sample_fps is None:
+            sample_fps = _grid_rate(t)
         if duration_s is None:
             duration_s = len(t) / sample_fps  # the grid's end
         admissible = self.admissible(table) if len(table) else None
@@ -184,3 +183,17 @@ class FaceModel:
             video.unlike_training = self.familiarity.is_unlike(video.training_distance)
         video.interval_level = float(interval_level if claimed is None else claimed)
         return video
+
+
+def _grid_rate(t: np.ndarray) -> float:
+    """A guess at the sampling rate of presentation times `t` (s): the largest rate whose grid k / rate no sample's
+    frame comes after (sample k shows the frame on screen at k / rate: held frames repeat a time, a first frame
+    may come late), snapped to a whole rate or its inverse within 5% (29.97 fps footage sampled at 1/s: 1.007 -> 1)."""
+    k = np.arange(len(t))
+    ok = (k > 0) & (t > 0)
+    if not ok.any():
+        return 1.0
+    rate = float(np.min(k[ok] / t[ok]))
+    nice = np.r_[np.arange(1, 121), 1.0 / np.arange(2, 121)]
+    best = float(nice[np.argmin(np.abs(nice - rate) / nice)])
+    return best if abs(best - rate) <= 0.05 * best else rate
