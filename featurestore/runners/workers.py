@@ -263,7 +263,8 @@ class DecodePool:
         dead = [slot for slot in list(self.busy) if not self._workers[slot].is_alive()]
         for slot in dead:
             status = getattr(self._workers[slot], "exitcode", None)
-            if status is not None and status > 0 and slot not in self._heard:
+            # messages still queued may be its own: then it had started, and is restarted (a second death is judged anew)
+            if status is not None and status > 0 and slot not in self._heard and self._results.empty():
                 raise WorkersUnstartable(
                     f"a decoding process exited with status {status} before decoding (its Python error is above on "
                     "stderr); if screentime is called from a script, put the calls under "
