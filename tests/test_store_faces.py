@@ -234,3 +234,15 @@ def test_a_frame_held_over_samples_with_two_faces_is_stored_and_read_back(tmp_pa
     back = FeatureStore(tmp_path / "f.h5").faces("v.mp4")
     assert_same_table(table, back)
     assert faces_samples(back).tolist() == [0, 0, 1, 1, 2, 2, 3, 3] and back.face.tolist() == [0, 1] * 4
+
+
+def test_rows_restarting_more_often_than_their_time_was_sampled_are_refused():
+    """Two faces numbered 0 at a time sampled once are not two samples of a held frame: refused, as faces_samples
+    would put both in one sample without a word."""
+    from featurestore.store.faces import rows_in_sample_order
+
+    once, thrice = np.array([0.0, 0.96, 2.0]), np.array([0.0, 0.96, 0.96, 0.96])
+    t, face = np.array([0.96, 0.96, 0.96]), np.array([0, 0, 1])
+    assert not rows_in_sample_order(t, face, once) and rows_in_sample_order(t, face, thrice)
+    assert not rows_in_sample_order(np.array([0.96, 0.5]), np.array([0, 0]), thrice)  # time going back
+

@@ -69,18 +69,26 @@ def checked_columns(table: FaceTable) -> dict[str, np.ndarray]:
         raise ValueError(f"face table of {table.video_id!r}: sample_times_s and cuts_s must be 1-d")
     if n and not np.isin(arrays["time_s"], arrays["sample_times_s"]).all():
         raise ValueError(f"face table of {table.video_id!r}: a face's time_s is not one of its sample_times_s")
-    if n > 1 and not rows_in_sample_order(arrays["time_s"], arrays["face"]):
-        raise ValueError(f"face table of {table.video_id!r}: rows are not in sample order (time_s, then face)")
+    if n > 1 and not rows_in_sample_order(arrays["time_s"], arrays["face"], arrays["sample_times_s"]):
+        raise ValueError(f"face table of {table.video_id!r}: rows are not in sample order (time_s, then face, "
+                         "at most one run of faces per sample)")
     if len(table.frame_size) != 2 or min(int(v) for v in table.frame_size) < 1:
         raise ValueError(f"face table of {table.video_id!r}: frame_size must be (width, height) px, got {table.frame_size}")
     return arrays
 
 
-def rows_in_sample_order(time_s: np.ndarray, face: np.ndarray) -> bool:
+def rows_in_sample_order(time_s: np.ndarray, face: np.ndarray, sample_times_s: np.ndarray) -> bool:
     """Whether rows go sample by sample: `time_s` never decreases, and where it stays the same `face` rises (one
-    sample's faces) or starts again at 0 (the next sample of a frame held on screen: variable frame rate)."""
+    sample's faces) or starts again at 0 (the next sample of a frame held on screen: variable frame rate) -- no
+    more often than `sample_times_s` holds that time."""
     same = time_s[1:] == time_s[:-1]
-    return bool(np.all(time_s[1:] >= time_s[:-1]) and np.all(~same | (face[1:] > face[:-1]) | (face[1:] == 0)))
+    if not (np.all(time_s[1:] >= time_s[:-1]) and np.all(~same | (face[1:] > face[:-1]) | (face[1:] == 0))):
+        return False
+    runs = time_s[np.r_[True, ~same | (face[1:] <= face[:-1])]]  # the time of each sample's first face
+    times, n_runs = np.unique(runs, return_counts=True)
+    held, n_held = np.unique(sample_times_s, return_counts=True)
+    at = np.minimum(np.searchsorted(held, times), len(held) - 1)
+    return bool(np.all((held[at] == times) & (n_runs <= n_held[at])))
 
 
 def arrays_digest(arrays: dict[str, np.ndarray]) -> str:
