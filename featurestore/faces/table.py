@@ -1,4 +1,4 @@
-"""FaceTable: the faces found in one video's samples -- one row per face, keyed by (time_s, face).
+"""FaceTable: the faces found in one video's samples -- one row per face, by sample (time_s, then face).
 
 The contract between the face pipeline (featurestore/faces, embed --faces), the store (store/faces.py,
 `FeatureStore.faces(video)`) and the classifiers (compare-models / score --faces). Pure NumPy: no detector,

@@ -151,7 +151,7 @@ def repair_store(path: str | os.PathLike) -> StoreCheck:
                     dropped.append(_drop_faces(store, links, faced, video_id, found.problem, actions))
                 elif found.problem:
                     del links[video_id]
-                    faced.discard(video_id)  # a shard of it put back below has its faces checked anew
+                    faced.discard(video_id)  # a shard of it put back below has its face config read anew
                     _move_damaged(store, name)
                     actions.append(f"left out {video_id!r} ({found.problem}); its shard is kept in "
                                    f"{store.shard_dir.name}/{DAMAGED_DIR}/")
