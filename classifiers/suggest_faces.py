@@ -121,9 +121,9 @@ def _tracks(model, table, video_id: str, step_s: float, free: np.ndarray, folds:
         rows = np.flatnonzero((track == k) & free)
         mean = np.sort(both[rows].mean(axis=0))[::-1]
         mine = _majority(guess[rows])
-        samples = sample[rows]  # on the sampling grid, where labels apply (docs/labels.md)
+        times, samples = np.asarray(table.time_s)[rows], sample[rows]
         differ = [_majority(g[rows]) != mine for g in fold_guesses]
-        out.append(SuggestedTrack(video_id, int(k), float(samples.min() * step_s), float((samples.max() + 1) * step_s),
+        out.append(SuggestedTrack(video_id, int(k), float(times.min()), float(times.max()) + step_s,
                                   len(np.unique(samples)) * step_s, mine,
                                   float(1.0 - (mean[0] - (mean[1] if len(mean) > 1 else 0.0))),
                                   float(np.mean(differ)) if differ else 0.0))

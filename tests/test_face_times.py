@@ -125,19 +125,3 @@ def test_the_grid_rate_guessed_from_presentation_times(times, rate):
     from classifiers.chain.face_model import _grid_rate
 
     assert _grid_rate(np.asarray(times, np.float64)) == pytest.approx(rate)
-
-
-def test_a_suggested_tracks_span_is_on_the_grid_and_covers_each_sample_of_a_held_frame(held):
-    """suggest-labels for faces: alice's track at 0 s and on the frame held over samples 1-3 spans 0-4 s on the grid
-    (where labels apply), with its 4 s; by presentation times it spanned 0-1.96 s, a label there covering 2 samples."""
-    from sklearn.linear_model import LogisticRegression
-
-    from classifiers.chain.face_model import FaceModel
-    from classifiers.suggest_faces import _tracks
-
-    alice, bob = people(2, seed=3)
-    X = np.array([near(alice, i) for i in range(5)] + [near(bob, i) for i in range(5)])
-    model = FaceModel(LogisticRegression().fit(X, ["alice"] * 5 + ["bob"] * 5), ["alice", "bob"], 0.5, smoothing="none")
-    table = dataclasses.replace(held, track=np.array([0, 0, 1, 0, 1, 0, 1, 1], np.int32))
-    [first, _] = _tracks(model, table, "slides.mp4", 1.0, np.ones(len(table), bool), [])
-    assert (first.track, first.start_s, first.end_s, first.seconds) == (0, 0.0, 4.0, 4.0)
