@@ -441,21 +441,3 @@ def test_one_actor_spelt_two_ways_in_two_files_is_refused(tmp_path):
     b = write_csv(tmp_path / "b.csv", "video,track,label", ["v.mp4,2,Alice"])
     with pytest.raises(LabelsInvalid, match=r"a.csv and b.csv: actor 'Alice' and 'alice' are one name written 2 ways"):
         load_labelled_faces(store, [a, b])
-
-
-def test_face_labels_apply_to_the_sampling_grid_as_frame_labels_do(tmp_path):
-    """At 29.97 fps the sample at 5 s shows the frame presented at 4.972 s (frame 149), the sample at 10 s the one at
-    9.977 s. Labels apply to the grid (docs/labels.md), as for frames: alice [0, 5), bob [5, 10) name samples 0-4
-    alice's and 5-9 bob's -- by the frames' own times sample 5 was alice's and sample 10 bob's."""
-    import dataclasses
-
-    fps = 30000 / 1001
-    shown = np.floor(np.arange(12) * fps + 1e-9) / fps  # each sample's frame: the last one presented by k s
-    faces = [Face(k, near(ALICE if k < 5 else BOB, k), k) for k in range(12)]
-    table = face_table("v.mp4", 12, faces)
-    table = dataclasses.replace(table, sample_times_s=shown, time_s=shown[np.asarray(table.time_s, int)])
-    store = hand_store(table, fps=fps)
-    labels = write_csv(tmp_path / "l.csv", "video,start,end,label", ["v.mp4,0,5,alice", "v.mp4,5,10,bob"])
-    data = load_labelled_faces(store, labels)
-    named = dict(zip(np.round(data.time_s, 3).tolist(), data.y.tolist()))
-    assert [named.get(round(float(t), 3)) for t in shown[:11]] == ["alice"] * 5 + ["bob"] * 5 + [None]

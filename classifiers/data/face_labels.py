@@ -123,10 +123,7 @@ class FaceGrids(Mapping):
             raise KeyError(video_id)
         info = self.info(video_id)
         fps = info.get("fps")
-        # the sampling grid k / sample_fps, as for frames (docs/labels.md): the sample at 5 s shows the frame presented
-        # at 4.972 s at 29.97 fps, and a label from 5 s names it
-        n = len(self.table(video_id).sample_times_s)
-        return Grid(np.arange(n) / float(info["sample_fps"]), float(info["sample_fps"]),
+        return Grid(np.asarray(self.table(video_id).sample_times_s, dtype=np.float64), float(info["sample_fps"]),
                     float(info["duration_s"]), float(fps) if fps else None)
 
     def __contains__(self, video_id: object) -> bool:
@@ -178,7 +175,7 @@ def _actor_spans(tables: list[LabelTable], grids: FaceGrids) -> dict[str, list[t
             if r.end_s is None or r.label == table.none_label:
                 continue
             video_id = resolve_video(table.path.name, r, grids, grids.name)
-            t = grids[video_id].requested_s
+            t = grids.table(video_id).sample_times_s
             idx = np.flatnonzero((t >= r.start_s - TIME_TOLERANCE_S) & (t < r.end_s - TIME_TOLERANCE_S))
             if len(idx) > 1:  # one sample is the single-face rule's
                 spans.setdefault(video_id, []).append((r.label, idx))
