@@ -217,7 +217,10 @@ def embed_videos(
 
     store = _open_store(given or store_path, config)
     face_identity = None if faces is None else faces.identity()
-    if face_identity is not None:
+    stored_faces_config = None if face_identity is None else store.face_config()
+    upgraded = stored_faces_config is not None and stored_faces_config != face_identity and _only_libraries_differ(
+        stored_faces_config, face_identity)  # refused below only if there is work: stored faces stay as found
+    if face_identity is not None and not upgraded:
         store.check_faces_config(face_identity)
     fingerprints = {p: fingerprint(p) for p in paths}
     copies = ContentIndex(store)
@@ -234,6 +237,8 @@ def embed_videos(
     if all(state[0] == "stored" for state in states.values()):  # nothing to write: a read-only store will do
         return [EmbedReport.stored(video_id, path, states[video_id][1],
                                    None if faces is None else len(tables[video_id])) for video_id, path in jobs]
+    if upgraded:
+        store.check_faces_config(face_identity)  # new faces would be of other library versions than the stored ones
     analysis = None
     if faces is not None:
         if make_face_analyser is None:
@@ -325,3 +330,9 @@ def check_names(names: list[str] | None, paths: list) -> None:
 
         raise InvalidParameter("names", f"{n(len(names), 'name')} for {n(len(paths), 'video')}; give one --name per "
                                         "video, in the same order")
+
+
+def _only_libraries_differ(stored: dict, asked: dict) -> bool:
+    """Whether two face config identities differ only in the versions of the libraries that compute the numbers."""
+    return {k for k in set(stored) | set(asked) if stored.get(k) != asked.get(k)} == {"libraries"}
+

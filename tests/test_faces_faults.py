@@ -229,3 +229,18 @@ def test_score_faces_with_other_face_libraries_than_the_models_refuses_before_an
     assert "m.skops" in errors[0] and f"numpy {versions['numpy']} vs 9.9.9" in errors[0], errors[0]
     assert "into another store" not in errors[0], errors[0]
     assert not (tmp_path / "new.h5").exists() and not (tmp_path / "new.h5.d").exists()  # nothing decoded or stored
+
+
+def test_embed_faces_of_videos_all_stored_says_so_after_a_library_upgrade(tmp_path, people, stand_in, monkeypatch):
+    """After `pip install -U numpy`, embed --faces of videos whose faces are all stored has nothing to compute: it
+    says they are stored (it refused the store); a new video is still refused, naming the libraries."""
+    import featurestore.faces.config as face_config
+
+    store = tmp_path / "f.h5"
+    first = embed([people], store, stand_in)
+    versions = dict(face_config._library_versions())
+    monkeypatch.setattr(face_config, "_library_versions", lambda: {**versions, "numpy": "9.9.9"})
+    again = embed([people], store, stand_in)
+    assert [r.status for r in again] == ["stored"] and again[0].n_faces == first[0].n_faces
+    with pytest.raises(StoreMismatch, match="9.9.9"):
+        embed([people], store, stand_in, names=["again.avi"])
