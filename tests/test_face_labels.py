@@ -459,3 +459,25 @@ def test_face_labels_apply_at_the_time_of_the_frame_the_face_was_found_in(tmp_pa
     data = load_labelled_faces(hand_store(table, fps=fps), labels)
     named = dict(zip(np.round(data.time_s, 3).tolist(), data.y.tolist()))
     assert [named.get(round(float(t), 3)) for t in shown] == ["alice"] * 6 + ["bob"] * 6
+
+
+def test_labels_read_each_videos_info_and_faces_once(tmp_path):
+    """A season of labels looks a video's grid up per labelled sample: the store is asked once per video, not per
+    sample (each `info` of a real store opens its shard)."""
+    from cartoons.synthetic_faces import FaceWorld, SyntheticFaceStore, make_face_videos, write_interval_labels
+
+    videos = make_face_videos(FaceWorld.make(seed=4), 3, seed=4, duration_s=60.0)
+    calls = {"info": 0, "faces": 0}
+
+    class Counting(SyntheticFaceStore):
+        def info(self, video_id):
+            calls["info"] += 1
+            return super().info(video_id)
+
+        def faces(self, video_id):
+            calls["faces"] += 1
+            return super().faces(video_id)
+
+    data = load_labelled_faces(Counting(videos), [write_interval_labels(tmp_path / "l.csv", videos)])
+    assert data.counts["labelled_samples"] > 100
+    assert calls == {"info": 3, "faces": 3}

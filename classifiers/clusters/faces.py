@@ -56,6 +56,7 @@ class FaceUnits:
     cannot_link: np.ndarray
     n_left_out: int = 0
     best_row: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))
+    _sample_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.video)
@@ -75,9 +76,15 @@ class FaceUnits:
         for u in units:
             by_video.setdefault(self.video[u], []).append(self.rows[u])
         for video_id, rows in by_video.items():
-            samples = faces_samples(self.tables[video_id])  # not time_s: a held frame's samples share it
+            samples = self._samples(video_id)  # not time_s: a held frame's samples share it
             total += len(np.unique(samples[np.concatenate(rows)])) * self.step_s[video_id]
         return total
+
+    def _samples(self, video_id: str) -> np.ndarray:
+        """`faces_samples` of a video's table, found once (every cluster's `seconds` asks for it)."""
+        if video_id not in self._sample_cache:
+            self._sample_cache[video_id] = faces_samples(self.tables[video_id])
+        return self._sample_cache[video_id]
 
 
 def face_units(tables: dict, step_s: dict, *, exclude: dict | None = None, min_quality: float = MIN_QUALITY,

@@ -75,7 +75,9 @@ def _two_stages(points: np.ndarray, threshold: float, pairs: np.ndarray, groups:
         labels = _first_numbered(_one_stage(points[idx], threshold, sub, method))
         first[idx] = labels + offset
         offset += int(labels.max()) + 1 if len(labels) else 0
-    means = np.stack([points[first == k].mean(axis=0) for k in range(offset)])
+    by_cluster = np.argsort(first, kind="stable")  # each cluster's points in index order, as points[first == k]
+    bounds = np.searchsorted(first[by_cluster], np.arange(offset + 1))
+    means = np.stack([points[by_cluster[bounds[k]:bounds[k + 1]]].mean(axis=0) for k in range(offset)])
     second_pairs = np.unique(np.sort(first[pairs], axis=1), axis=0) if len(pairs) else pairs
     second = agglomerate(means, threshold, cannot_link=second_pairs, method=method)
     return _first_numbered(second[first])

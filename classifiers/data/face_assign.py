@@ -67,9 +67,10 @@ def assign_pending(videos: dict[str, VideoFaceLabels], actors: list[str], *, rou
     for _ in range(max(1, rounds)):  # the first round learns from the unambiguous faces, later ones from all
         X, y = _labelled(videos)
         proba = first_model(X, y, actors, seed=seed)
+        every = _pending_proba(videos, proba)  # one call per video: a call per sample costs more than the model
         for v, rows, group_actors in groups:
             cols = [actors.index(a) for a in group_actors]
-            p = proba(np.asarray(v.table.embedding[rows], dtype=np.float64))[:, cols]
+            p = every[id(v)][rows][:, cols]
             faces, chosen = linear_sum_assignment(-np.log(np.clip(p, 1e-9, None)))
             v.claim(rows, UNKNOWN, "leftover")
             for f, a in zip(faces, chosen):
@@ -77,6 +78,20 @@ def assign_pending(videos: dict[str, VideoFaceLabels], actors: list[str], *, rou
     for v in videos.values():
         v.missed += sum(max(0, len(group_actors) - len(rows)) for rows, group_actors in v.pending)
         v.pending = []
+
+
+def _pending_proba(videos: dict[str, VideoFaceLabels], proba) -> dict[int, np.ndarray]:
+    """id(video labels) -> (n_faces, n_actors) probabilities, filled at the video's pending rows (zero elsewhere)."""
+    out = {}
+    for v in videos.values():
+        rows = np.unique(np.concatenate([np.asarray(r, np.intp) for r, _ in v.pending])) if v.pending else None
+        if rows is None or not len(rows):
+            continue
+        p = proba(np.asarray(v.table.embedding[rows], dtype=np.float64))
+        full = np.zeros((len(v.label), p.shape[1]))
+        full[rows] = p
+        out[id(v)] = full
+    return out
 
 
 def _labelled(videos: dict[str, VideoFaceLabels]) -> tuple[np.ndarray, np.ndarray]:

@@ -94,7 +94,8 @@ class VideoFaceLabels:
 
 
 class FaceGrids(Mapping):
-    """Lazy mapping video_id -> `classifiers.data.join.Grid` of a store's face samples; each table read once.
+    """Lazy mapping video_id -> `classifiers.data.join.Grid` of a store's face samples; each table, info and grid
+    read once (the joins look a grid up per labelled sample).
 
     `store` keeps the face contract: ``video_ids()``, ``info(video_id)``, ``has_faces(video_id)``, ``faces(video_id)``.
     """
@@ -103,6 +104,8 @@ class FaceGrids(Mapping):
         self.store = store
         self._ids = list(store.video_ids())
         self.tables: dict = {}
+        self._infos: dict = {}
+        self._grids: dict = {}
         self.name = Path(str(getattr(store, "path", "the store"))).name
 
     def table(self, video_id: str):
@@ -116,15 +119,20 @@ class FaceGrids(Mapping):
         return self.tables[video_id]
 
     def info(self, video_id: str) -> dict:
-        return self.store.info(video_id)
+        if video_id not in self._infos:
+            self._infos[video_id] = self.store.info(video_id)
+        return self._infos[video_id]
 
     def __getitem__(self, video_id: str) -> Grid:
         if video_id not in self._ids:
             raise KeyError(video_id)
-        info = self.info(video_id)
-        fps = info.get("fps")
-        return Grid(np.asarray(self.table(video_id).sample_times_s, dtype=np.float64), float(info["sample_fps"]),
-                    float(info["duration_s"]), float(fps) if fps else None)
+        if video_id not in self._grids:
+            info = self.info(video_id)
+            fps = info.get("fps")
+            self._grids[video_id] = Grid(np.asarray(self.table(video_id).sample_times_s, dtype=np.float64),
+                                         float(info["sample_fps"]), float(info["duration_s"]),
+                                         float(fps) if fps else None)
+        return self._grids[video_id]
 
     def __contains__(self, video_id: object) -> bool:
         return video_id in self._ids
