@@ -32,7 +32,7 @@ from classifiers.output.cluster_tasks import cluster_task_files
 from classifiers.output.cluster_thumbs import cluster_thumbs
 from classifiers.output.clusters_page import clusters_html
 from classifiers.output.label_studio import config_path_for
-from featurestore.errors import InvalidParameter, NotEmbedded, ScreentimeError, command
+from featurestore.errors import InvalidParameter, NotEmbedded, ScreentimeError, VideoDamaged, command
 from featurestore.files import write_together
 from featurestore.outputs import CallFiles
 from featurestore.store.store import FeatureStore
@@ -117,7 +117,12 @@ def cluster_store(store_path, out_path, *, faces: bool = False, videos=None, lab
     notes: list[str] = []
     sources = _sources(store, ids, video_dir)
     if faces:
-        clustering = _cluster_faces(store, ids, labels_paths, threshold, method, min_quality, min_size_px)
+        clustering, damaged = _cluster_faces(store, ids, labels_paths, threshold, method, min_quality, min_size_px)
+        if damaged:  # one damaged face table must not stop the clustering of the others
+            ids = [v for v in ids if v not in damaged]
+            notes.append(f"{len(damaged)} video{'s' if len(damaged) != 1 else ''} left out, faces damaged: "
+                         f"{', '.join(damaged[:5])}{', ...' if len(damaged) > 5 else ''}; see "
+                         f"`{command(f'check-store --store {store.path}')}`, then embed them with --faces again")
         without = [v for v in ids if not store.has_faces(v)]
         if without:  # "from 6 tracks in 3 videos" read as if the other two had been clustered too
             ids = [v for v in ids if v not in without]
@@ -151,7 +156,8 @@ def _sources(store, ids: list[str], video_dir) -> dict:
     return out
 
 
-def _cluster_faces(store, ids, labels_paths, threshold, method, min_quality, min_size_px) -> Clustering:
+def _cluster_faces(store, ids, labels_paths, threshold, method, min_quality, min_size_px) -> tuple[Clustering, list]:
+    """The clustering of the faces of `ids`, and the videos left out for a damaged face table."""
     from classifiers.data.face_dataset import label_store_faces
 
     ids = [v for v in ids if store.has_faces(v)]
@@ -159,15 +165,24 @@ def _cluster_faces(store, ids, labels_paths, threshold, method, min_quality, min
         raise NotEmbedded(f"{store.path.name} holds no faces of these videos; find them first with "
                           f"`{command(f'embed VIDEO --faces --store {store.path}')}`")
     grids = FaceGrids(store)
+    tables, damaged, first = {}, [], None
+    for v in ids:
+        try:
+            tables[v] = grids.table(v)
+        except VideoDamaged as err:
+            damaged.append(v)
+            first = first or err
+    if not tables:
+        raise first
+    ids = list(tables)
     labelled = label_store_faces(store, labels_paths, grids=grids)[0] if labels_paths else {}
-    tables = {v: grids.table(v) for v in ids}
     step_s = {v: 1.0 / float(store.info(v)["sample_fps"]) for v in ids}
     exclude = {v: np.asarray(labelled[v].label != "") for v in ids if v in labelled}
     units = face_units(tables, step_s, exclude=exclude, min_quality=min_quality, min_size_px=min_size_px)
     clusters = group_units(units, threshold, method=method)
     references = actor_units(labelled, min_quality=min_quality, min_size_px=min_size_px)
     suggest_names(clusters, units, references, threshold)
-    return Clustering("faces", units, clusters, threshold, method, min_quality, min_size_px, sorted(references))
+    return Clustering("faces", units, clusters, threshold, method, min_quality, min_size_px, sorted(references)), damaged
 
 
 def _cluster_shots(store, ids, labels_paths, threshold, method, sources, notes) -> Clustering:

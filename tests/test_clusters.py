@@ -506,3 +506,20 @@ def test_cluster_faces_says_which_videos_have_no_faces(tmp_path, capsys):
     assert code == 0, err
     out = " ".join(out.split())
     assert "in 2 videos" in out and "note: 1 video left out, no faces stored: plain.mp4" in out
+
+
+def test_cluster_faces_leaves_out_a_video_whose_face_table_is_damaged_and_says_so(tmp_path, capsys):
+    """One damaged face table (bytes flipped on disk) refused the clustering of every video; the others are
+    clustered, and a note names the video left out and check-store."""
+    from test_store_faces import flip_dataset
+
+    from featurestore.store.store import FeatureStore
+
+    real_store(tmp_path / "f.h5", composed_tables())
+    ids = FeatureStore(tmp_path / "f.h5").face_video_ids()
+    flip_dataset(FeatureStore(tmp_path / "f.h5").shard_path(ids[0]), "embedding")
+    code, out, err = run_cli(["cluster", "--faces", "--store", tmp_path / "f.h5", "-o", tmp_path / "c.csv"], capsys)
+    assert code == 0, err
+    out = " ".join(out.split())
+    assert f"in {len(ids) - 1} videos" in out and f"note: 1 video left out, faces damaged: {ids[0]}" in out
+    assert "check-store" in out
