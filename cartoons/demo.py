@@ -64,6 +64,14 @@ written, and 'vtt' to the folder of the held-out videos' subtitles.
     faces: bool = False  # the faces demo (`cartoons.demo_faces`): its commands take --faces
 
 
+def demo_sizes(base: dict, n_train, n_test, duration_s, image_size_px) -> tuple[int, int, float, int]:
+    """(n_train, n_test, duration_s, image_size_px): each as given, else `base`'s (a demo's defaults, or its QUICK
+    settings), else 1 held-out video of 60 s at 224 px."""
+    base = {"n_test": 1, "duration_s": 60.0, "image_size_px": 224, **base}
+    given = {"n_train": n_train, "n_test": n_test, "duration_s": duration_s, "image_size_px": image_size_px}
+    return tuple(base[k] if v is None else v for k, v in given.items())
+
+
 def demo_store_path(out_dir: Path, prefix: str, config, image_size_px: int) -> Path:
     """The demo's store: named by backbone, weights, input size and pooling (when not 'avg'), so runs with other features
     never share one."""
@@ -134,9 +142,8 @@ def run_demo(
     sample_fps : float
         Samples per second of every video (`SAMPLE_FPS`); the held-out videos are scored at the model's rate.
     """
-    base = QUICK if quick else {"n_train": N_TRAIN, "n_test": 1, "duration_s": 60.0, "image_size_px": 224}
-    n_train, n_test, duration_s, image_size_px = (base[k] if v is None else v for k, v in (
-        ("n_train", n_train), ("n_test", n_test), ("duration_s", duration_s), ("image_size_px", image_size_px)))
+    n_train, n_test, duration_s, image_size_px = demo_sizes(QUICK if quick else {"n_train": N_TRAIN}, n_train, n_test,
+                                                            duration_s, image_size_px)
     if quick:
         models, sample_fps, train_duration_s, feature_norm = (
             QUICK[k] for k in ("models", "sample_fps", "train_duration_s", "feature_norm"))

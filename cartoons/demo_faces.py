@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from cartoons.actors import make_actor_dataset, write_face_truth, write_interval_labels
-from cartoons.demo import DemoResult, demo_embedder, demo_store_path, write_demo_outputs
+from cartoons.demo import DemoResult, demo_embedder, demo_sizes, demo_store_path, write_demo_outputs
 from classifiers.compare import compare_models
 from classifiers.score import score_videos
 from featurestore.pipeline import embed_videos
@@ -21,6 +21,7 @@ from featurestore.pipeline import embed_videos
 #: `quick=True`: tiny settings for a smoke test (2 + 1 videos of 20 s, 32 px frame features, one model).
 QUICK = {"duration_s": 20.0, "n_train": 2, "n_test": 1, "image_size_px": 32, "models": ["logreg"]}
 NONE_LABEL = "neither"
+N_TRAIN = 3  # labelled videos by default
 
 
 def run_faces_demo(
@@ -48,9 +49,8 @@ def run_faces_demo(
     `DemoResult.truth[video]` holds each actor's true seconds, ``together``, ``neither`` and ``unknown`` (an extra
     on screen).
     """
-    base = QUICK if quick else {"n_train": 3, "n_test": 1, "duration_s": 60.0, "image_size_px": 224}
-    n_train, n_test, duration_s, image_size_px = (base[k] if v is None else v for k, v in (
-        ("n_train", n_train), ("n_test", n_test), ("duration_s", duration_s), ("image_size_px", image_size_px)))
+    n_train, n_test, duration_s, image_size_px = demo_sizes(QUICK if quick else {"n_train": N_TRAIN}, n_train, n_test,
+                                                            duration_s, image_size_px)
     if quick:
         models = QUICK["models"]
     out_dir = Path(out_dir)

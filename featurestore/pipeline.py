@@ -25,6 +25,7 @@ from featurestore.runners.collection import Candidate, Collection
 from featurestore.runners.faces import FaceAnalysis
 from featurestore.runners.local import MIN_SPLIT_S, choose_workers, run_local
 from featurestore.runners.work import EmbedReport
+from featurestore.store.faces import differing_keys
 from featurestore.store.store import FeatureStore
 from featurestore.video.clock import check_sample_fps
 from featurestore.video.paths import check_video_path, fingerprint
@@ -218,8 +219,8 @@ def embed_videos(
     store = _open_store(given or store_path, config)
     face_identity = None if faces is None else faces.identity()
     stored_faces_config = None if face_identity is None else store.face_config()
-    upgraded = stored_faces_config is not None and stored_faces_config != face_identity and _only_libraries_differ(
-        stored_faces_config, face_identity)  # refused below only if there is work: stored faces stay as found
+    upgraded = stored_faces_config is not None and differing_keys(stored_faces_config, face_identity) == {"libraries"}
+    # after a face-library upgrade, refused below only if there is work: stored faces stay as found
     if face_identity is not None and not upgraded:
         store.check_faces_config(face_identity)
     fingerprints = {p: fingerprint(p) for p in paths}
@@ -330,9 +331,3 @@ def check_names(names: list[str] | None, paths: list) -> None:
 
         raise InvalidParameter("names", f"{n(len(names), 'name')} for {n(len(paths), 'video')}; give one --name per "
                                         "video, in the same order")
-
-
-def _only_libraries_differ(stored: dict, asked: dict) -> bool:
-    """Whether two face config identities differ only in the versions of the libraries that compute the numbers."""
-    return {k for k in set(stored) | set(asked) if stored.get(k) != asked.get(k)} == {"libraries"}
-

@@ -226,11 +226,10 @@ class Score:
                                       "x": box[:, 0], "y": box[:, 1], "w": box[:, 2], "h": box[:, 3],
                                       "track": np.asarray(f.track, np.int64), "quality": np.asarray(f.quality, np.float64),
                                       "requested_s": np.asarray(v.sample_s, np.float64)[f.sample]}))
-        empty = pd.DataFrame({"video": pd.Series([], dtype="str"), "time_s": np.zeros(0), "face": np.zeros(0, np.int32),
-                              "actor": pd.Series([], dtype="str"), "p": np.zeros(0), "x": np.zeros(0), "y": np.zeros(0),
-                              "w": np.zeros(0), "h": np.zeros(0), "track": np.zeros(0, np.int64), "quality": np.zeros(0),
-                              "requested_s": np.zeros(0)})
-        frame = pd.concat(rows, ignore_index=True) if rows else empty  # typed alike with rows or without
+        frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame({  # typed alike with rows or without
+            "video": pd.Series([], dtype="str"), "time_s": np.zeros(0), "face": np.zeros(0, np.int32),
+            "actor": pd.Series([], dtype="str"), "p": np.zeros(0), "x": np.zeros(0), "y": np.zeros(0), "w": np.zeros(0),
+            "h": np.zeros(0), "track": np.zeros(0, np.int64), "quality": np.zeros(0), "requested_s": np.zeros(0)})
         return frame.set_index(["video", "time_s", "face"])
 
     def __repr__(self) -> str:

@@ -140,17 +140,21 @@ def test_label_studio_video_rectangles_name_the_faces_they_overlap(tmp_path):
     assert v.missed == 7  # no face for alice at 1, 2, 3 s, nor for bob at 1, 2, 3, 5 s
 
 
+#: A CVAT for video 1.1 task of v.mp4 (640x360, frames 0-49) labelling alice and bob, before its tracks.
+CVAT_META = """<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version>
+<meta><task><id>1</id><size>50</size><mode>interpolation</mode><start_frame>0</start_frame><stop_frame>49</stop_frame>
+<labels><label><name>alice</name></label><label><name>bob</name></label></labels>
+<original_size><width>640</width><height>360</height></original_size></task><source>v.mp4</source></meta>
+"""
+
+
 def test_cvat_boxes_name_the_faces_they_overlap(tmp_path):
     """CVAT for video 1.1, 10 fps: alice's box from frame 0 until frame 20 (outside there), bob's throughout."""
     faces = [Face(0, ALICE, 0, (0.1, 0.1, 0.2, 0.3)), Face(0, BOB, 1, (0.6, 0.1, 0.2, 0.3)),
              Face(3, ALICE, 0, (0.1, 0.1, 0.2, 0.3))]
     store = hand_store(face_table("v.mp4", 5, faces), fps=10.0)
-    xml = """<?xml version="1.0" encoding="utf-8"?>
-<annotations><version>1.1</version>
-<meta><task><id>1</id><size>50</size><mode>interpolation</mode><start_frame>0</start_frame><stop_frame>49</stop_frame>
-<labels><label><name>alice</name></label><label><name>bob</name></label></labels>
-<original_size><width>640</width><height>360</height></original_size></task><source>v.mp4</source></meta>
-<track id="0" label="alice" source="manual">
+    xml = CVAT_META + """<track id="0" label="alice" source="manual">
 <box frame="0" outside="0" occluded="0" keyframe="1" xtl="64" ytl="36" xbr="192" ybr="144" z_order="0"/>
 <box frame="20" outside="1" occluded="0" keyframe="1" xtl="64" ytl="36" xbr="192" ybr="144" z_order="0"/></track>
 <track id="1" label="bob" source="manual">
@@ -356,12 +360,7 @@ def test_label_studio_boxes_come_from_the_latest_annotation_by_time_then_by_id_a
         assert got[(0.0, 0)] == ("alice", "box"), newer
 
 
-CVAT_HEAD = """<?xml version="1.0" encoding="utf-8"?>
-<annotations><version>1.1</version>
-<meta><task><id>1</id><size>50</size><mode>interpolation</mode><start_frame>0</start_frame><stop_frame>49</stop_frame>
-<labels><label><name>alice</name></label><label><name>bob</name></label></labels>
-<original_size><width>640</width><height>360</height></original_size></task><source>v.mp4</source></meta>
-<track id="0" label="alice" source="manual">
+CVAT_HEAD = CVAT_META + """<track id="0" label="alice" source="manual">
 <box frame="0" outside="0" occluded="0" keyframe="1" xtl="64" ytl="36" xbr="192" ybr="144" z_order="0"/></track>
 """
 

@@ -115,24 +115,36 @@ def faces_store(path, videos, face_config: FaceConfig):
         store.put_faces(v.video_id, dataclasses.replace(v.table, config=face_config.identity()))
 
 
+def trained_face_model(tmp_path, faces, *, n_more: int = 0) -> list:
+    """m.skops: a logreg face model of 3 synthetic videos (20 s) stored in f.h5 with the face config `faces`;
+    returns `n_more` other videos of the same people, not stored."""
+    from cartoons.synthetic_faces import FaceWorld, make_face_videos, write_interval_labels
+    from classifiers.compare_faces import compare_face_models
+
+    videos = make_face_videos(FaceWorld.make(seed=21), 3 + n_more, seed=21, duration_s=20.0)
+    faces_store(tmp_path / "f.h5", videos[:3], faces)
+    compare_face_models(tmp_path / "f.h5", write_interval_labels(tmp_path / "l.csv", videos[:3]),
+                        out_path=tmp_path / "m.skops", models=["logreg"], n_splits=3, n_jobs=1)
+    return videos[3:]
+
+
+def score_a_new_video(tmp_path, store_path, capsys) -> tuple[int, list[str], str]:
+    """`score --faces new.avi --model m.skops --store STORE` of a new 4 s video: (exit code, error lines, stderr)."""
+    from conftest import run_cli
+
+    new = tmp_path / "new.avi"
+    write_face_video(new, 4, seed=5)
+    code, _, err = run_cli(["score", "--faces", str(new), "--model", str(tmp_path / "m.skops"), "--store", str(store_path)],
+                           capsys)
+    return code, [line for line in err.splitlines() if line.startswith("error:")], err
+
+
 def test_score_faces_into_a_store_of_other_face_settings_says_what_to_do(tmp_path, capsys):
     """score --faces has no --face-* options: a store whose faces were found with other settings than the model's
     was refused with embed's advice, 'leave out the --face-* options'. It names the model and what to do."""
-    from cartoons.synthetic_faces import FaceWorld, make_face_videos, write_interval_labels
-    from classifiers.compare_faces import compare_face_models
-    from conftest import run_cli
-
-    world = FaceWorld.make(seed=21)
-    videos = make_face_videos(world, 4, seed=21, duration_s=20.0)
-    faces_store(tmp_path / "f.h5", videos[:3], FACES)
-    compare_face_models(tmp_path / "f.h5", write_interval_labels(tmp_path / "l.csv", videos[:3]),
-                        out_path=tmp_path / "m.skops", models=["logreg"], n_splits=3, n_jobs=1)
-    faces_store(tmp_path / "other.h5", videos[3:], FaceConfig(min_score=0.7, min_size_px=10.0))
-    new = tmp_path / "new.avi"
-    write_face_video(new, 4, seed=5)
-    code, out, err = run_cli(["score", "--faces", str(new), "--model", str(tmp_path / "m.skops"),
-                              "--store", str(tmp_path / "other.h5")], capsys)
-    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    videos = trained_face_model(tmp_path, FACES, n_more=1)
+    faces_store(tmp_path / "other.h5", videos, FaceConfig(min_score=0.7, min_size_px=10.0))
+    code, errors, err = score_a_new_video(tmp_path, tmp_path / "other.h5", capsys)
     assert code == 1 and len(errors) == 1 and "Traceback" not in err, err
     assert "m.skops" in errors[0] and "min_score" in errors[0] and "another --store" in errors[0], errors[0]
     assert "--face-" not in errors[0], errors[0]
@@ -208,23 +220,11 @@ def test_score_faces_with_other_face_libraries_than_the_models_refuses_before_an
     its faces, then refused them, saying to 'embed the video with the model's face settings into another store',
     which cannot help. It refuses before any work, naming the libraries."""
     import featurestore.faces.config as face_config
-    from cartoons.synthetic_faces import FaceWorld, make_face_videos, write_interval_labels
-    from classifiers.compare_faces import compare_face_models
-    from conftest import run_cli
-
-    world = FaceWorld.make(seed=21)
-    videos = make_face_videos(world, 3, seed=21, duration_s=20.0)
-    faces_store(tmp_path / "f.h5", videos, FaceConfig())
-    compare_face_models(tmp_path / "f.h5", write_interval_labels(tmp_path / "l.csv", videos),
-                        out_path=tmp_path / "m.skops", models=["logreg"], n_splits=3, n_jobs=1)
+    trained_face_model(tmp_path, FaceConfig())
     versions = dict(face_config._library_versions())
     monkeypatch.setattr(face_config, "_library_versions", lambda: {**versions, "numpy": "9.9.9"})
     monkeypatch.setattr("featurestore.faces.analyser.build_face_analyser", make_fake_analyser)
-    new = tmp_path / "new.avi"
-    write_face_video(new, 4, seed=5)
-    code, out, err = run_cli(["score", "--faces", str(new), "--model", str(tmp_path / "m.skops"),
-                              "--store", str(tmp_path / "new.h5")], capsys)
-    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    code, errors, err = score_a_new_video(tmp_path, tmp_path / "new.h5", capsys)
     assert code == 1 and len(errors) == 1 and "Traceback" not in err, err
     assert "m.skops" in errors[0] and f"numpy {versions['numpy']} vs 9.9.9" in errors[0], errors[0]
     assert "into another store" not in errors[0], errors[0]

@@ -21,6 +21,7 @@ import numpy as np
 
 from featurestore.errors import ModelFileRefused, StoreMismatch, command
 from featurestore.provenance import library_versions
+from featurestore.store.faces import config_differences
 
 from .face_familiarity import FaceFamiliarity
 from .face_model import FaceModel
@@ -137,15 +138,14 @@ def _reference(fields) -> FaceReference | None:
 def face_config_differences(trained: dict, stored: dict) -> list[str]:
     """'key: model value vs store value' for every face config key that differs (missing keys included); of the
     libraries (and weight files), only those that differ: 'libraries: numpy 2.4.6 vs 2.5.0'."""
-    out = []
-    for k in sorted(set(trained) | set(stored)):
-        a, b = trained.get(k, "(none)"), stored.get(k, "(none)")
-        if a != b and isinstance(a, dict) and isinstance(b, dict):
-            names = sorted(n for n in set(a) | set(b) if a.get(n) != b.get(n))
-            out.append(f"{k}: " + ", ".join(f"{n} {a.get(n, '(none)')} vs {b.get(n, '(none)')}" for n in names))
-        elif a != b:
-            out.append(f"{k}: {a} vs {b}")
-    return out
+    return config_differences(trained, stored, sep=" vs ", show=str)
+
+
+def _refuse(model: FaceModel, diff: list[str], said: str, advice: str) -> None:
+    """StoreMismatch in one line where `diff` (model vs theirs) is not empty: '<model> <said> (...); <advice>'."""
+    if diff:
+        name = model.path.name if model.path else "the model"
+        raise StoreMismatch(f"{name} {said}: {'; '.join(diff[:3])}{'; ...' if len(diff) > 3 else ''}); {advice}")
 
 
 def check_face_config_here(model: FaceModel, identity: dict) -> None:
@@ -156,12 +156,9 @@ def check_face_config_here(model: FaceModel, identity: dict) -> None:
     ------
     StoreMismatch
     """
-    diff = face_config_differences(model.face_config, identity)
-    if diff:
-        name = model.path.name if model.path else "the model"
-        raise StoreMismatch(f"{name} was trained on faces found otherwise than this installation finds them (model vs "
-                            f"here: {'; '.join(diff[:3])}{'; ...' if len(diff) > 3 else ''}); install the model's versions, "
-                            "or retrain with compare-models --faces on faces found with these")
+    _refuse(model, face_config_differences(model.face_config, identity),
+            "was trained on faces found otherwise than this installation finds them (model vs here",
+            "install the model's versions, or retrain with compare-models --faces on faces found with these")
 
 
 def check_face_config(model: FaceModel, table, *, store_name: str = "the store") -> None:
@@ -171,12 +168,10 @@ def check_face_config(model: FaceModel, table, *, store_name: str = "the store")
     ------
     StoreMismatch
     """
-    diff = face_config_differences(model.face_config, dict(table.config))
-    if diff:
-        name = model.path.name if model.path else "the model"
-        raise StoreMismatch(f"{name} was trained on faces unlike those of {table.video_id!r} in {store_name} (model vs "
-                            f"store: {'; '.join(diff[:3])}{'; ...' if len(diff) > 3 else ''}); embed the video with the "
-                            "model's face settings into another store, or retrain with compare-models --faces on this one")
+    _refuse(model, face_config_differences(model.face_config, dict(table.config)),
+            f"was trained on faces unlike those of {table.video_id!r} in {store_name} (model vs store",
+            "embed the video with the model's face settings into another store, or retrain with compare-models "
+            "--faces on this one")
 
 
 def check_store_face_config(model: FaceModel, store, *, store_name: str = "the store") -> None:
@@ -187,9 +182,6 @@ def check_store_face_config(model: FaceModel, store, *, store_name: str = "the s
     StoreMismatch
     """
     stored = store.face_config()
-    diff = [] if stored is None else face_config_differences(model.face_config, stored)
-    if diff:
-        name = model.path.name if model.path else "the model"
-        raise StoreMismatch(f"{name} finds faces with other settings than those {store_name} holds (model vs store: "
-                            f"{'; '.join(diff[:3])}{'; ...' if len(diff) > 3 else ''}); score into another --store, or "
-                            f"retrain with compare-models --faces on {store_name}")
+    _refuse(model, [] if stored is None else face_config_differences(model.face_config, stored),
+            f"finds faces with other settings than those {store_name} holds (model vs store",
+            f"score into another --store, or retrain with compare-models --faces on {store_name}")

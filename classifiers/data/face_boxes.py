@@ -34,7 +34,7 @@ from classifiers.chain.face_decide import UNKNOWN
 from featurestore.errors import LabelsInvalid, LabelsWarning
 from featurestore.faces.boxes import box_iou
 
-from .cluster_names import check_case, cluster_name
+from .cluster_names import cluster_name
 from .csv_records import by_column, csv_records, delimiter
 from .cvat import parse_cvat, task_frames
 from .face_labels import FaceGrids, VideoFaceLabels, check_actor_names
@@ -309,7 +309,6 @@ def _named_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, VideoFace
             raise LabelsInvalid(f"{name} lines {seen[1]} and {n} name track {track} of {video_id!r} twice "
                                 f"({seen[0]!r}, {label!r}); keep one")
     check_actor_names(name, {label for tracks in names.values() for label, _ in tracks.values()} - {UNKNOWN})
-    check_case(name, {label for tracks in names.values() for label, _ in tracks.values()})
     out = {}
     for video_id, tracks in names.items():
         table = grids.table(video_id)

@@ -74,8 +74,8 @@ def member_rows(names: ClusterNames, table, video_id: str, members: list) -> np.
                                 f"{m.time_s:g} s in box {', '.join(f'{v:g}' for v in m.box)}; its faces changed since "
                                 "`cluster` wrote it: run `cluster` again")
         # a frame held over several samples repeats its faces (same time, same box): each line takes the next one
-        free = [int(r) for r in near[np.argsort(gap, kind="stable")] if int(r) not in taken
-                and np.abs(box[r] - np.asarray(m.box)).max() <= BOX_MATCH_PX]
+        free = [int(near[i]) for i in np.argsort(gap, kind="stable")
+                if gap[i] <= BOX_MATCH_PX and int(near[i]) not in taken]
         if not free:
             raise LabelsInvalid(f"{names.members_path.name}: lists a face of {video_id!r} twice; write it again with "
                                 "`cluster`")

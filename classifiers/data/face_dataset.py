@@ -25,7 +25,7 @@ from .face_assign import DEFAULT_ROUNDS, assign_pending, label_counts
 from .face_boxes import MIN_IOU, box_face_labels, box_kind
 from .face_labels import FaceGrids, VideoFaceLabels, interval_face_labels
 from .labels import parse_labels, read_labels_text
-from .names import spelling_variants
+from .names import check_spelling_variants
 from .table import NONE_LABEL
 
 #: Faces below this quality are left out of training by default (FaceTable.quality, 0..1): 0, as measured on
@@ -128,13 +128,14 @@ def label_store_faces(store, labels_paths, *, none_label: str = NONE_LABEL, min_
 
 
 def _check_spellings(parts: list, actors: list[str]) -> None:
-    """Refuse one actor written two ways, in one file or in several ('Obama' in one, 'obama ' in another: case,
-    accents, spaces; `names.spelling_variants`): two actors."""
-    for group in spelling_variants(actors):
-        where = [name for name, found in parts for spelling in group
-                 if any(spelling in v.label or any(spelling in at for at in v.actors_at) for v in found.values())]
-        raise LabelsInvalid(f"{' and '.join(dict.fromkeys(where))}: actor {' and '.join(map(repr, group))} are one name "
-                            f"written {len(group)} ways, so they would be {len(group)} actors; write it one way in every file")
+    """Refuse one actor written two ways, in one file or in several ('Obama' in one, 'obama ' in another): two
+    actors (`names.check_spelling_variants`, naming the files that hold each spelling)."""
+    def files(group) -> str:
+        return " and ".join(dict.fromkeys(
+            name for name, found in parts for spelling in group
+            if any(spelling in v.label or any(spelling in at for at in v.actors_at) for v in found.values())))
+
+    check_spelling_variants(actors, files, what="actor")
 
 
 def _merge(a: VideoFaceLabels, b: VideoFaceLabels, name: str) -> VideoFaceLabels:

@@ -98,10 +98,10 @@ def spelling_variants(labels: Iterable[str]) -> list[tuple[str, ...]]:
     return sorted(tuple(sorted(g)) for g in groups.values() if len(g) > 1)
 
 
-def check_spelling_variants(labels: Iterable[str], where: str) -> None:
-    """Refuse `spelling_variants` among `labels` (`where`: the files they came from): LabelsInvalid naming the first."""
-    from featurestore.errors import LabelsInvalid
-
+def check_spelling_variants(labels: Iterable[str], where, *, what: str = "labels") -> None:
+    """Refuse `spelling_variants` among `labels`: LabelsInvalid naming the first group; `where` names the files
+    they came from (a str, or a function of the group giving it), `what` they are ('labels', 'actor')."""
     for group in spelling_variants(labels):
-        raise LabelsInvalid(f"{where}: labels {' and '.join(map(repr, group))} are one name written {len(group)} ways, so "
-                            f"they would be learnt as {len(group)} characters; write it one way")
+        place = where(group) if callable(where) else where
+        raise LabelsInvalid(f"{place}: {what} {' and '.join(map(repr, group))} are one name written {len(group)} ways, "
+                            f"so they would be learnt as {len(group)}; write it one way in every file")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from classifiers.chain.face_decide import UNKNOWN
 from classifiers.chain.timeline import VideoScreenTime
 from featurestore.errors import InvalidParameter
 
@@ -35,7 +36,7 @@ def cues(video: VideoScreenTime) -> list[tuple[float, float, str]]:
         return [(s.start_s, s.end_s, s.label) for s in video.segments if s.end_s > s.start_s]
     unknown = getattr(video, "unknown_on", None)  # a face model's: samples with a face of nobody labelled
     unknown = np.zeros(len(video.labels), bool) if unknown is None else np.asarray(unknown, dtype=bool)
-    texts = [" + ".join((*x, "unknown") if u else x) for x, u in zip(video.labels, unknown)]
+    texts = [" + ".join((*x, UNKNOWN) if u else x) for x, u in zip(video.labels, unknown)]
     starts = np.array(video.sample_s, dtype=np.float64)
     if len(starts):
         starts[0] = min(0.0, starts[0])  # the first sample also covers [0, t0) (`classifiers.chain.timeline`)

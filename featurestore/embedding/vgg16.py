@@ -124,12 +124,11 @@ def _imagenet_vgg16(vgg16, kwargs: dict):
         except Exception as err:  # Keras raises a bare Exception("URL fetch failure ...") offline
             _imagenet_failure = str(err).split(" on ")[0][:80]
     packaged = installed_backbones()  # pretrained offline: docs/embed.md promises to name them
+    also = f"; also: {', '.join(packaged[1:])}" if len(packaged) > 1 else ""
     raise WeightsUnavailable(
         f"could not get the ImageNet weights for VGG16 ({_imagenet_failure}, offline?); connect once so Keras can "
         "cache them; offline, pass --weights FILE (a Keras VGG16 weights .h5), --weights random (not pretrained)"
-        + (f" or --backbone {packaged[0]} (ImageNet weights installed with screentime; also: "
-           f"{', '.join(packaged[1:])})" if len(packaged) > 1 else
-           f" or --backbone {packaged[0]} (ImageNet weights installed with screentime)" if packaged else "")
+        + (f" or --backbone {packaged[0]} (ImageNet weights installed with screentime{also})" if packaged else "")
     )
 
 

@@ -177,18 +177,23 @@ def read_faces(path: Path) -> FaceTable:
     return FaceTable(video_id, config, arrays.pop("sample_times_s"), arrays.pop("cuts_s"), frame_size, **arrays)
 
 
-def config_differences(stored: dict, asked: dict) -> list[str]:
-    """'key: stored -> asked' for every setting of two face configs (identities) that differs; of the libraries
-    (and weight files), only those that differ: 'libraries: numpy 2.4.6 -> 2.5.0, tensorflow (none) -> 2.21.0'."""
-    keys = sorted(set(stored) | set(asked))
-    return [f"{k}: {_changed(stored.get(k), asked.get(k))}" for k in keys if stored.get(k) != asked.get(k)]
+def differing_keys(stored: dict, asked: dict) -> set[str]:
+    """The keys whose values differ between two face configs (identities), missing keys included."""
+    return {k for k in set(stored) | set(asked) if stored.get(k) != asked.get(k)}
 
 
-def _changed(stored, asked) -> str:
+def config_differences(stored: dict, asked: dict, *, sep: str = " -> ", show=repr) -> list[str]:
+    """'key: stored -> asked' (`sep` between the two, each value as `show` gives it) for every setting of two face
+    configs (identities) that differs; of the libraries (and weight files), only those that differ:
+    'libraries: numpy 2.4.6 -> 2.5.0, tensorflow (none) -> 2.21.0'."""
+    return [f"{k}: {_changed(stored.get(k), asked.get(k), sep, show)}" for k in sorted(differing_keys(stored, asked))]
+
+
+def _changed(stored, asked, sep: str, show) -> str:
     if not (isinstance(stored, dict) and isinstance(asked, dict)):
-        return f"{'(none)' if stored is None else repr(stored)} -> {'(none)' if asked is None else repr(asked)}"
-    names = sorted(n for n in set(stored) | set(asked) if stored.get(n) != asked.get(n))
-    return ", ".join(f"{n} {stored.get(n, '(none)')} -> {asked.get(n, '(none)')}" for n in names)
+        return f"{'(none)' if stored is None else show(stored)}{sep}{'(none)' if asked is None else show(asked)}"
+    return ", ".join(f"{n} {stored.get(n, '(none)')}{sep}{asked.get(n, '(none)')}"
+                     for n in sorted(differing_keys(stored, asked)))
 
 
 def faces_frame(tables: list[FaceTable]) -> pd.DataFrame:
@@ -267,7 +272,7 @@ class StoreFaces:
     def _refuse_faces_config(self, identity: dict, faced: set, config: dict | None) -> None:
         if faced and config != identity:
             videos = "1 video" if len(faced) == 1 else f"{len(faced)} videos"
-            differ = {k for k in set(config or {}) | set(identity) if (config or {}).get(k) != identity.get(k)}
+            differ = differing_keys(config or {}, identity)
             advice = "use another --store"
             if differ <= {"min_score", "min_size_px"}:  # what embed's --face-* options set
                 advice += ", or leave out the --face-* options to use the store's"
