@@ -85,3 +85,11 @@ def test_corner_iou_equals_the_old_detector_formula_to_the_bit(seed, dtype):
 def test_iou_known_values():
     assert box_iou([0, 0, 2, 2], [[1, 1, 2, 2], [0, 0, 2, 2], [5, 5, 1, 1], [2, 0, 1, 1]]).tolist() == [[1 / 7, 1.0, 0.0, 0.0]]
     assert corner_iou(np.array([0.0, 0, 2, 2]), np.array([[1.0, 1, 3, 3], [0, 0, 0, 0]])).tolist() == [1 / 7, 0.0]
+
+
+def test_in_frame_keeps_the_part_of_a_box_on_screen():
+    from featurestore.faces.boxes import in_frame
+
+    got = in_frame([[-0.1, 0.5, 0.3, 0.2], [0.2, 0.9, 0.1, 0.3], [1.2, 0.1, 0.1, 0.1], [0.1, 0.1, 0.2, 0.2]])
+    assert np.allclose(got, [[0.0, 0.5, 0.2, 0.2], [0.2, 0.9, 0.1, 0.1], [1.0, 0.1, 0.0, 0.1],
+                             [0.1, 0.1, 0.2, 0.2]])

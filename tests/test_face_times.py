@@ -125,3 +125,17 @@ def test_the_grid_rate_guessed_from_presentation_times(times, rate):
     from classifiers.chain.face_model import _grid_rate
 
     assert _grid_rate(np.asarray(times, np.float64)) == pytest.approx(rate)
+
+
+def test_a_face_cut_by_the_frames_edge_is_shown_inside_the_frame():
+    """A person walking out of the frame: BlazeFace boxes the half face as a whole one, reaching past the edge
+    (x -0.013 on composed footage). Score's JSON and report showed that box, outside [0, 1]; they show the part on
+    screen (the store keeps the detector's box)."""
+    alice, = people(1, seed=6)
+    faces = [Face(0.0, near(alice, 0), box=(-0.05, 0.2, 0.2, 0.3)), Face(1.0, near(alice, 1), box=(0.9, 0.8, 0.2, 0.3))]
+    table = face_table("walk.mp4", 2, faces)
+    video = summarize_faces("walk.mp4", table, np.zeros(2, int), np.ones((2, 1)), ["alice"], duration_s=2.0,
+                            sample_fps=1.0)
+    boxes = [f["box"] for s in results_to_dict([video])["videos"][0]["samples"] for f in s["faces"]]
+    assert np.allclose(boxes, [[0.0, 0.2, 0.15, 0.3], [0.9, 0.8, 0.1, 0.2]], atol=1e-6)
+    assert table.box[0, 0] == pytest.approx(-0.05)  # the table itself is not changed

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from featurestore.faces.boxes import in_frame
+
 from .face_decide import UNKNOWN
 from .presence import character_runs, presence_fields
 from .timeline import VideoScreenTime, sample_bounds_s
@@ -27,7 +29,8 @@ class FaceCalls:
 
     sample : int, the sample (index into the video's samples) of each face; label : object, the actor or
     `UNKNOWN`; p : float, the probability of that actor (for `UNKNOWN`: 1 - the best actor's); box : (n_faces, 4)
-    float, x, y, w, h normalised; track : int (-1: none); quality : float in [0, 1]; frame_size : (width, height) px.
+    float, x, y, w, h normalised, the part inside the frame (`featurestore.faces.boxes.in_frame`: a face cut by the
+    frame's edge is stored with the detector's whole-face box, which reaches past it); track : int (-1: none); quality : float in [0, 1]; frame_size : (width, height) px.
     """
 
     sample: np.ndarray
@@ -143,7 +146,7 @@ def summarize_faces(video_id: str, table, actor: np.ndarray, p_actor: np.ndarray
     p_unknown = np.zeros(m)
     np.maximum.at(p_unknown, sample[~seen], 1.0 - best[~seen])
     calls = FaceCalls(sample=sample, label=face_label, p=np.where(seen, own, 1.0 - best),
-                      box=np.asarray(table.box, dtype=np.float64), track=np.asarray(table.track),
+                      box=in_frame(table.box), track=np.asarray(table.track),
                       quality=np.asarray(table.quality, dtype=np.float64), frame_size=tuple(table.frame_size))
     return FaceScreenTime(
         video_id=str(video_id), duration_s=float(duration_s), sample_fps=float(sample_fps), classes=list(actors),

@@ -1,6 +1,7 @@
 """Intersection over union of face boxes, in either form the face pipeline uses: x, y, w, h (the FaceTable's,
 labels' boxes) or corners xmin, ymin, xmax, ymax (the detector's). One formula; each form only says where a box
 starts and ends and what its area is (w * h, or (xmax - xmin) * (ymax - ymin)), so each keeps its own numbers.
+And `in_frame`: the part of a normalised box inside the frame (what score shows of a face cut by the frame's edge).
 """
 
 from __future__ import annotations
@@ -29,3 +30,14 @@ def _iou(start_a, end_a, area_a, start_b, end_b, area_b) -> np.ndarray:
     inter = side[..., 0] * side[..., 1]
     union = area_a + area_b - inter
     return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
+
+
+def in_frame(box) -> np.ndarray:
+    """(n, 4) float64 x, y, w, h normalised: the part of each (n, 4) normalised box inside the frame, [0, 1] on each
+    axis. The detector boxes a face cut by the frame's edge as a whole face, reaching past the edge (the store keeps
+    that box); this is the part of it on screen. A box wholly outside keeps its place on the edge with no width or
+    height."""
+    box = np.asarray(box, np.float64).reshape(-1, 4)
+    start = np.clip(box[:, :2], 0.0, 1.0)
+    end = np.clip(box[:, :2] + box[:, 2:], 0.0, 1.0)
+    return np.hstack([start, np.maximum(end - start, 0.0)])

@@ -23,7 +23,7 @@ COLUMNS: dict[str, tuple] = {
     "quality": (),          # float32 in [0, 1], one number from size, sharpness and score; see faces/quality.py
     "shot": (),             # int32, index of the shot (between cuts) the sample lies in: 0, 1, ...
     "track": (),            # int32, the face's track within the video (a track never crosses a cut); -1: none
-    "embedding": ("d",),    # float32, the face descriptor (dlib: d = 128, unit length)
+    "embedding": ("d",),    # float32, the face descriptor (dlib: d = 128, not unit length: norms 1.3-1.5)
 }
 #: Each column's dtype, little-endian (as the store keeps it, bit for bit): float64, int32 as above, else float32.
 DTYPES: dict[str, str] = {name: {"time_s": "<f8", "face": "<i4", "shot": "<i4", "track": "<i4"}.get(name, "<f4")
