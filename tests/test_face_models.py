@@ -53,6 +53,27 @@ def test_decide_gives_each_actor_at_most_one_face_per_sample():
     assert decide(p, np.array([0.0, 0.0, 0.75]), np.array([0, 1, 2]), threshold=0.1).tolist() == [0, 0, -1]
 
 
+def test_one_actor_shown_twice_in_a_sample_is_the_actors_twice_not_unknown_people():
+    """A split screen or a mirror shows one actor twice: the second face lost the actor to the first and was unknown
+    people's time (12 s of 12 on a composed split screen). A face within the same-person distance of the face that
+    holds the actor is the actor's too; a look-alike the model also takes for the actor, far from that face, stays
+    unknown."""
+    clf = LogisticRegression(C=10).fit(np.array([near(ALICE, i) for i in range(6)] + [near(BOB, i) for i in range(6)]),
+                                       ["alice"] * 6 + ["bob"] * 6)
+    twin_a, twin_b, real, lookalike = near(ALICE, 20), near(ALICE, 21), near(ALICE, 22), near(ALICE, 30, noise=0.8)
+    assert np.linalg.norm(twin_a - twin_b) < 0.4 < np.linalg.norm(real - lookalike)
+    table = face_table("split.mp4", 2, [Face(0, twin_a, 0), Face(0, twin_b, 1), Face(1, real, 0), Face(1, lookalike, 2)])
+    model = FaceModel(clf, ["alice", "bob"], threshold=0.5, smoothing="none")
+    assert (model.face_proba(table)[0][:, 0] > 0.5).all()  # the model takes all four for alice
+    video = model.predict_video(table, duration_s=2.0)
+    assert video.faces.label.tolist() == ["alice", "alice", "alice", UNKNOWN]
+    assert video.screen_time_s == {"alice": 2.0, "bob": 0.0} and video.unknown_s == 1.0
+    p = np.array([[0.9, 0.1], [0.8, 0.1]])
+    assert decide(p, np.zeros(2), np.zeros(2, int), 0.5).tolist() == [0, -1]  # without descriptors: one face each
+    assert decide(p, np.zeros(2), np.zeros(2, int), 0.5, embedding=np.array([[0.0, 0.0], [0.3, 0.0]])).tolist() == [0, 0]
+    assert decide(p, np.zeros(2), np.zeros(2, int), 0.5, embedding=np.array([[0.0, 0.0], [0.5, 0.0]])).tolist() == [0, -1]
+
+
 def test_a_small_face_is_named_only_when_the_model_is_sure():
     """A face under 40 px high needs p >= 0.7 to be named (or the threshold, if higher); a large one the threshold;
     a model file saved without the rule names both; the rule survives saving."""

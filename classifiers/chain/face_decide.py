@@ -4,7 +4,10 @@ A face is an actor's when that actor's probability reaches the model's unknown t
 own `unknown` class (faces of people nobody labelled, when it was trained on some); otherwise it is `UNKNOWN`. An
 actor is one person, so within one sample at most one face is theirs: where faces of one sample would share an
 actor, the faces and actors are assigned together (the Hungarian method, scipy's `linear_sum_assignment`) for the
-likeliest assignment, and a face left without an actor is `UNKNOWN`. With smoothing ``"track"`` each face first
+likeliest assignment, and a face left without an actor is `UNKNOWN` -- unless it is a copy of the face that was
+given the actor (a mirror, a split screen, the same shot shown twice): a face that could be that actor and whose
+descriptor lies within `SAME_PERSON_DISTANCE` of it is the actor's too (it was unknown people's time, on a composed
+split screen all of it). With smoothing ``"track"`` each face first
 takes the mean probabilities of its track (the faces linked across samples of one shot: one person).
 
 A small face says less about who it is (dlib's descriptor of a face under 40 px is of a chip upscaled four times),
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from featurestore.faces.tracks import MAX_DISTANCE_ALONE
+
 UNKNOWN = "unknown"
 #: How face probabilities are smoothed before the decision: none, or the mean over each face's track.
 SMOOTHINGS = ("none", "track")
@@ -23,6 +28,9 @@ _NEVER = 1e6  # cost of a forbidden pairing in the assignment (finite: scipy ref
 #: Faces smaller than this (box height, pixels of the video) need at least `SMALL_FACE_MIN_P` to be named.
 SMALL_FACE_PX = 40.0
 SMALL_FACE_MIN_P = 0.7
+#: Two faces of one sample this close (dlib descriptors, Euclidean) are one person shown twice: the distance under
+#: which the tracker links two faces with nothing else to go by (`featurestore.faces.tracks.MAX_DISTANCE_ALONE`).
+SAME_PERSON_DISTANCE = MAX_DISTANCE_ALONE
 
 
 def face_thresholds(threshold: float, size_px: np.ndarray, small_face: tuple[float, float] | None) -> np.ndarray:
@@ -73,7 +81,7 @@ def smooth(proba: np.ndarray, track: np.ndarray, smoothing: str) -> np.ndarray:
 
 
 def decide(p_actor: np.ndarray, p_unknown: np.ndarray, sample: np.ndarray, threshold: float | np.ndarray,
-           admissible: np.ndarray | None = None) -> np.ndarray:
+           admissible: np.ndarray | None = None, embedding: np.ndarray | None = None) -> np.ndarray:
     """Each face's actor (index into the columns of `p_actor`), or -1 for `UNKNOWN`.
 
     Parameters
@@ -88,6 +96,9 @@ def decide(p_actor: np.ndarray, p_unknown: np.ndarray, sample: np.ndarray, thres
         face (`face_thresholds`) or one for all.
     admissible : ndarray of shape (n_faces, n_actors), bool, optional
         Which actors each face may be at all (the open-set check, `classifiers.chain.face_open_set`); default: any.
+    embedding : ndarray of shape (n_faces, d), optional
+        The faces' descriptors: a face that loses its actor to another face of its sample lying within
+        `SAME_PERSON_DISTANCE` of it is that actor's too (one person shown twice); without: never.
 
     Returns
     -------
@@ -119,4 +130,17 @@ def decide(p_actor: np.ndarray, p_unknown: np.ndarray, sample: np.ndarray, thres
         rows, cols = linear_sum_assignment(np.hstack([cost, reject]))
         for r, c in zip(rows, cols):
             best[faces[r]] = c if c < k and allowed[faces[r], c] else -1
+        if embedding is not None:
+            _name_copies(best, faces, allowed, p_actor, np.asarray(embedding, dtype=np.float64))
     return best
+
+
+def _name_copies(best: np.ndarray, faces: np.ndarray, allowed: np.ndarray, p_actor: np.ndarray,
+                 embedding: np.ndarray) -> None:
+    """In place: each of `faces` (one sample's) left unknown whose likeliest allowed actor holds a face of the sample
+    within `SAME_PERSON_DISTANCE` of it takes that actor."""
+    for f in faces[(best[faces] < 0) & allowed[faces].any(axis=1)].tolist():
+        a = int(np.where(allowed[f], p_actor[f], -1.0).argmax())
+        holders = faces[best[faces] == a]
+        if len(holders) and np.linalg.norm(embedding[holders] - embedding[f], axis=1).min() <= SAME_PERSON_DISTANCE:
+            best[f] = a

@@ -119,7 +119,7 @@ class FaceModel:
             admissible = self.admissible(table)
         sample = faces_samples(table)
         thresholds = face_thresholds(self.threshold if threshold is None else threshold, table.size_px, self.small_face)
-        return decide(p_actor, p_unknown, sample, thresholds, admissible), p_actor
+        return decide(p_actor, p_unknown, sample, thresholds, admissible, np.asarray(table.embedding)), p_actor
 
     def training_distance(self, table) -> float | None:
         """Median distance of `table`'s good faces to the nearest training face (`classifiers.chain.face_familiarity`);
