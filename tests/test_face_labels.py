@@ -44,6 +44,22 @@ def test_assignment_of_a_two_face_second_gives_each_actor_their_face(tmp_path):
     assert sorted(data.y.tolist()) == sorted(["alice", "bob", "bob", "alice", UNKNOWN, "alice", UNKNOWN, "bob"])
 
 
+def test_an_actor_shown_twice_in_a_labelled_second_is_theirs_twice_not_unknown(tmp_path):
+    """A split screen in a labelled video: alice twice at 2 s (descriptors 0.3 apart), labelled alice. The copy was
+    left over as an example of unknown people -- alice's own face taught as nobody's; it is alice's. An extra
+    beside her at 3 s stays unknown."""
+    copy_a, copy_b = near(ALICE, 4), near(ALICE, 5)
+    assert np.linalg.norm(copy_a - copy_b) < 0.4
+    faces = [Face(0, near(ALICE, 1), 0), Face(1, near(BOB, 2), 1), Face(2, copy_a, 2), Face(2, copy_b, 3),
+             Face(3, near(EXTRA, 6), 4), Face(3, near(ALICE, 7), 5)]
+    store = hand_store(face_table("v.mp4", 4, faces))
+    labels = write_csv(tmp_path / "l.csv", "video,start,end,label",
+                       ["v.mp4,0,1,alice", "v.mp4,1,2,bob", "v.mp4,2,4,alice"])
+    got = labels_of(load_labelled_faces(store, labels))
+    assert got[(2.0, 0)] == ("alice", "assigned") and got[(2.0, 1)] == ("alice", "assigned")
+    assert got[(3.0, 0)] == (UNKNOWN, "leftover") and got[(3.0, 1)] == ("alice", "assigned")
+
+
 def test_one_track_spanning_an_interval_labels_its_faces_and_a_missed_actor_is_counted(tmp_path):
     """alice is labelled 0-3 s and her track is the only one there; bob is labelled at 1 s but his face was missed:
     the face at 1 s (one face, two actors) is alice's by her track, and bob's missing face is counted."""

@@ -4,8 +4,10 @@ Where several faces share a labelled sample and the labels name several actors (
 nothing in the labels says which face is whose. A first model -- logistic regression on the faces whose labels are
 unambiguous (`classifiers.data.face_labels`) -- gives each face's probability of each actor; per sample the
 actors are assigned to faces, at most one face each, for the likeliest assignment (the Hungarian method, scipy's
-`linear_sum_assignment` on -log p). Faces left over are examples of `UNKNOWN` (``leftover``); actors left over had no
-face (``missed``). With `rounds` > 1 the first model is fitted again on everything assigned and the pending samples
+`linear_sum_assignment` on -log p). Faces left over are examples of `UNKNOWN` (``leftover``) -- except a copy of a
+face given an actor (a split screen, a mirror: within `SAME_PERSON_DISTANCE` of it), which is that actor's too (as an
+example of `UNKNOWN` it taught the model that the actor's own face is nobody's); actors left over had no face
+(``missed``). With `rounds` > 1 the first model is fitted again on everything assigned and the pending samples
 are assigned again. Measured on composed footage (the issue), training on single-face samples only was clearly worse
 than this assignment.
 """
@@ -16,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from classifiers.chain.face_decide import UNKNOWN
+from classifiers.chain.face_decide import SAME_PERSON_DISTANCE, UNKNOWN
 
 from .face_labels import VideoFaceLabels
 
@@ -75,9 +77,24 @@ def assign_pending(videos: dict[str, VideoFaceLabels], actors: list[str], *, rou
             v.claim(rows, UNKNOWN, "leftover")
             for f, a in zip(faces, chosen):
                 v.claim(rows[f], group_actors[a], "assigned")
+            _claim_copies(v, np.asarray(rows, np.intp), np.asarray(rows, np.intp)[faces])
     for v in videos.values():
         v.missed += sum(max(0, len(group_actors) - len(rows)) for rows, group_actors in v.pending)
         v.pending = []
+
+
+def _claim_copies(v: VideoFaceLabels, rows: np.ndarray, assigned: np.ndarray) -> None:
+    """Each of one sample's `rows` left over that lies within `SAME_PERSON_DISTANCE` of an `assigned` row takes the
+    nearest one's actor (one person shown twice)."""
+    left = np.setdiff1d(rows, assigned)
+    if not len(left) or not len(assigned):
+        return
+    emb = np.asarray(v.table.embedding, dtype=np.float64)
+    distance = np.linalg.norm(emb[left][:, None, :] - emb[assigned][None, :, :], axis=2)
+    nearest = distance.argmin(axis=1)
+    for r, j, d in zip(left.tolist(), nearest.tolist(), distance[np.arange(len(left)), nearest].tolist()):
+        if d <= SAME_PERSON_DISTANCE:
+            v.claim(r, str(v.label[assigned[j]]), "assigned")
 
 
 def _pending_proba(videos: dict[str, VideoFaceLabels], proba) -> dict[int, np.ndarray]:
