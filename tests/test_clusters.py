@@ -523,3 +523,14 @@ def test_cluster_faces_leaves_out_a_video_whose_face_table_is_damaged_and_says_s
     out = " ".join(out.split())
     assert f"in {len(ids) - 1} videos" in out and f"note: 1 video left out, faces damaged: {ids[0]}" in out
     assert "check-store" in out
+
+
+def test_cluster_faces_of_videos_without_a_face_says_so_and_asks_no_naming(tmp_path, capsys):
+    """Videos where embed --faces found no face (a black video): "0 clusters ... next: look at c.html, fill the name
+    column of c.csv" asked the user to name clusters that do not exist; it says there is nothing to name."""
+    real_store(tmp_path / "f.h5", [face_table("black.mp4", 5, [])])
+    code, out, err = run_cli(["cluster", "--faces", "--store", tmp_path / "f.h5", "-o", tmp_path / "c.csv"], capsys)
+    assert code == 0, err
+    out = " ".join(out.split())
+    assert "0 clusters of faces from 0 tracks in 1 video" in out and "fill the name column" not in out
+    assert "no faces to name" in out

@@ -32,7 +32,9 @@ def cluster_lines(run) -> list[str]:
     lines += [f"wrote {p}" for p in run.paths]
     flag = " --faces" if c.mode == "faces" else ""
     known = "".join(f" -l {p}" for p in getattr(run, "labels_paths", []))  # the names given before, trained on again
-    if run.paths:
+    if not c.clusters:  # nothing found, or all left out: no cluster to name
+        lines.append(f"no {what} to name in {'this video' if len(run.video_ids) == 1 else 'these videos'}")
+    elif run.paths:
         page = next(p for p in run.paths if p.suffix == ".html")
         lines.append(f"next: look at {page.name}, fill the name column of {run.paths[0]} (the same name on two "
                      f"clusters merges them), then compare-models{flag}{known} -l {run.paths[0]} --out NEW.skops")
