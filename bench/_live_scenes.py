@@ -370,3 +370,25 @@ def render(name: str, out_dir) -> Path:
     """Write scene `name` (a key of `SCENES`) and its truth into `out_dir`; returns the video's path."""
     scene, draw = SCENES[name]()
     return scene.render(draw, Path(out_dir))
+
+
+def s_swap():
+    """One static shot (no cut): an extra (zuckerberg) stands centre-left 0-9 s, then obama takes his place at once
+    (9-20 s); the same at 90 px on the right (dicaprio, then biden) and at 30 px below (katy perry, then rose leslie).
+    Does a track pass from one person to the next?"""
+    sc = Scene("swap", bg="room:garden")
+    small = (sprite(EXTRAS_T["mark_zuckerberg"][0]).resized(45), spr("obama", 0).resized(45))
+    big = (sprite(EXTRAS_T["leonardo_dicaprio"][0]).resized(90), spr("biden", 0).resized(90))
+    tiny = (sprite(EXTRAS_T["katy_perry"][0]).resized(30), spr("rose_leslie", 0).resized(30))
+
+    def draw(k, t):
+        f, rows = bgf(sc), []
+        i = int(t >= 9)
+        sc.put(f, rows, small[i], ("extra:mark_zuckerberg", "obama")[i], 180 + 3 * np.sin(t), 180, 45)
+        sc.put(f, rows, big[i], ("extra:leonardo_dicaprio", "biden")[i], 470 + 3 * np.sin(t), 180, 90)
+        sc.put(f, rows, tiny[i], ("extra:katy_perry", "rose_leslie")[i], 320, 300, 30)
+        return f, rows
+    return sc, draw
+
+
+SCENES["swap"] = s_swap

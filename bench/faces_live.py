@@ -106,7 +106,8 @@ def evaluate(video: dict, truth: dict) -> dict:
 
 
 def cluster_purity(members_csv: Path, truths: dict) -> dict:
-    """cluster -> {truth person: faces} from cluster --faces' members CSV."""
+    """cluster -> {truth person: faces} from cluster --faces' members CSV (every video of the store: `truths` by
+    name)."""
     out: dict = collections.defaultdict(collections.Counter)
     with members_csv.open(newline="") as fh:
         for r in csv.DictReader(fh):
@@ -137,9 +138,8 @@ def main(argv=None) -> dict:
         "--json", str(score_json), "--report", str(work / f"report-{tag}.html"))
     cli("cluster", "--faces", "--store", str(store), "-o", str(work / f"clusters-{tag}.csv"))
     doc = json.loads(score_json.read_text())
-    result = {"fps": args.fps, "scenes": {}, "clusters": cluster_purity(work / f"clusters-{tag}.members.csv",
-                                                                            {Path(v["video"]).stem: truths.get(Path(v["video"]).stem)
-                                                                             for v in doc["videos"]})}
+    every = {p.name[:-len(".truth.json")]: json.loads(p.read_text()) for p in (work / "scenes").glob("*.truth.json")}
+    result = {"fps": args.fps, "scenes": {}, "clusters": cluster_purity(work / f"clusters-{tag}.members.csv", every)}
     print("| scene | actor | truth s | seen s | tracked s | per-second accuracy |")
     print("|---|---|---|---|---|---|")
     for v in doc["videos"]:

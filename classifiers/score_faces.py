@@ -20,8 +20,9 @@ from classifiers.chain.intervals import INTERVAL_LEVEL, claimed_level, interval_
 from classifiers.chain.timeline import total_screen_time
 from classifiers.output.notes import FACES_UNLIKE, unlike_reason
 from classifiers.output.score_files import check_outputs
-from featurestore.errors import InvalidParameter, TrainingStoreMissing, UnlikeTrainingWarning
+from featurestore.errors import InvalidParameter, TrainingStoreMissing, UnlikeTrainingWarning, VideoUnreadable
 from featurestore.outputs import CallFiles
+from featurestore.video.paths import fingerprint
 
 #: The cross-validation scores of a face model that results and reports show.
 CV_SCORES = ("macro_f1", "balanced_accuracy", "log_loss", "screen_time_error_pct", "worst_error_pct_of_video",
@@ -61,6 +62,25 @@ def face_config_of(identity: dict):
     from featurestore.faces.config import FaceConfig
 
     return FaceConfig.from_identity(identity)
+
+
+def _changed(store, video_id: str, path, sample_fps: float | None) -> bool:
+    """Whether the file at `path` is not what `store` holds as `video_id`: other content (its fingerprint), or
+    `sample_fps` another rate than the stored one. Such a video goes to embedding, which refuses it without `replace`
+    (`featurestore.reuse.refuse_conflict`), as for frame models; stored faces of the old content were scored. A file
+    gone is scored from its stored faces, at their rate only (VideoUnreadable for another); a store that keeps no
+    fingerprint tells nothing of the content."""
+    info = store.info(video_id)
+    other_rate = sample_fps is not None and abs(float(info.get("sample_fps", sample_fps)) - sample_fps) >= 1e-9
+    if not os.path.lexists(path):
+        if other_rate:
+            raise VideoUnreadable(f"{path}: no such file, so it cannot be embedded at {sample_fps:g}/s; its faces are "
+                                  f"stored as {video_id!r} at {float(info['sample_fps']):g}/s: drop --fps to score them")
+        return False
+    stored_fp = info.get("fingerprint")
+    if stored_fp is not None and stored_fp != fingerprint(path):
+        return True
+    return other_rate
 
 
 def score_face_videos(
@@ -133,7 +153,7 @@ def score_face_videos(
     todo, tables = [], {}  # tables: each stored video's faces, read (and checksummed) once for the check and scoring
     for i, (path, video_id) in enumerate(zip(paths, ids)):
         stored = store is not None and video_id in store and store.has_faces(video_id)
-        if stored and not replace:
+        if stored and not replace and not _changed(store, video_id, path, sample_fps):
             if video_id not in tables:
                 tables[video_id] = store.faces(video_id)
                 check_face_config(model, tables[video_id], store_name=store_name)

@@ -14,7 +14,7 @@ from conftest import ROOT, assert_same_store
 from faces_fake import make_fake_analyser, write_face_video
 from featurestore import FeatureStore, embed_videos
 from featurestore.embedding.config import EmbeddingConfig
-from featurestore.errors import StoreFull, StoreMismatch
+from featurestore.errors import StoreFull, StoreMismatch, VideoUnreadable
 from featurestore.faces.config import FaceConfig
 from featurestore.store.integrity import repair_store
 from test_embed_faces import assert_same_faces
@@ -244,3 +244,34 @@ def test_embed_faces_of_videos_all_stored_says_so_after_a_library_upgrade(tmp_pa
     assert [r.status for r in again] == ["stored"] and again[0].n_faces == first[0].n_faces
     with pytest.raises(StoreMismatch, match="9.9.9"):
         embed([people], store, stand_in, names=["again.avi"])
+
+
+def test_score_faces_of_a_changed_file_or_at_another_rate_is_refused_not_scored_from_stale_faces(tmp_path):
+    """A video stored with its faces, then the file under that name changed (a re-render, another episode saved over
+    it), or `--fps` asking for another rate: score --faces scored the stored faces of the old content at the stored
+    rate, saying nothing (frame models refuse both). Now both are refused as embed refuses them; the file as stored
+    is scored."""
+    import dataclasses
+
+    from classifiers.score_faces import score_face_videos
+    from featurestore.video.paths import fingerprint
+
+    [other] = trained_face_model(tmp_path, FACES, n_more=1)
+    clip = tmp_path / "clip.avi"
+    write_face_video(clip, 4, seed=5)
+    store = FeatureStore(tmp_path / "f.h5", mode="a", config=TINY.identity())
+    t = other.table.sample_times_s
+    store.put("clip.avi", requested_s=t, actual_s=t, features=np.zeros((len(t), 512), np.float32),
+              info={"sample_fps": 1.0, "duration_s": other.duration_s, "fps": 25.0, "fingerprint": fingerprint(clip)})
+    store.put_faces("clip.avi", dataclasses.replace(other.table, video_id="clip.avi", config=FACES.identity()))
+    kwargs = {"model_path": tmp_path / "m.skops", "store_path": tmp_path / "f.h5"}
+    assert score_face_videos([clip], **kwargs).videos[0].sample_fps == 1.0
+    with pytest.raises(StoreMismatch, match="at 1.0 samples/s"):
+        score_face_videos([clip], sample_fps=2.0, **kwargs)
+    write_face_video(clip, 4, seed=6)
+    with pytest.raises(StoreMismatch, match="other content"):
+        score_face_videos([clip], **kwargs)
+    clip.unlink()  # the file gone: its stored faces are scored, at their rate only
+    assert score_face_videos([clip], **kwargs).videos[0].sample_fps == 1.0
+    with pytest.raises(VideoUnreadable, match="drop --fps"):
+        score_face_videos([clip], sample_fps=2.0, **kwargs)
