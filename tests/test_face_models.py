@@ -238,6 +238,8 @@ def test_the_report_names_the_faces_over_each_thumbnail(tmp_path):
     html = report_html(result)
     assert 'class="face-thumb"' in html and "<rect x=\"16.0\" y=\"12.0\" width=\"16.0\" height=\"24.0\"" in html
     assert ">alice</text>" in html and 'data-actor="alice"' in html and "unknown people" in html
+    # unknown is what the model could not name, not only people nobody labelled (an actor's face at crf 40 is unknown)
+    assert "an actor's face it could not name" in html
 
 
 def test_unknown_people_show_in_the_timeline_the_segments_csv_and_the_subtitles(tmp_path):
