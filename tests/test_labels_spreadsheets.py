@@ -32,3 +32,10 @@ def test_the_delimiter_is_the_one_that_splits_the_header_most(tmp_path, store):
     text = "video;start;end;label;notes, more\na.mp4;0;1;x;fine, I think\na.mp4;1;2;y;\n"
     frames = read_labels(write(tmp_path, text), store)
     assert labelled(frames, "a.mp4") == {0.0: "x", 0.5: "x", 1.0: "y", 1.5: "y"}
+
+
+@pytest.mark.parametrize("header", ["video,start,end,label,label", "Label,video,start,end,label "])
+def test_a_column_named_twice_is_refused_not_guessed(tmp_path, store, header):
+    with pytest.raises(LabelsInvalid, match=r"labels.csv line 2: the header has a column label 2 times \(columns [14] "
+                                            r"and 5\); rename or delete all but one"):
+        read_labels(write(tmp_path, f"\n{header}\na.mp4,0,1,x,y\na.mp4,1,2,y,x\n"), store)

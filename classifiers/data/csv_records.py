@@ -67,6 +67,26 @@ def _sep_line(line: str) -> str | None:
     return match.group(1) if match and match.group(1) in _DELIMITERS else None
 
 
+def column_index(file_name: str, header: list[str], names, *, line: int = 1) -> dict[str, int]:
+    """name -> index in `header` (its cells, lower case; on line `line`) of each of `names` it holds.
+
+    Raises
+    ------
+    LabelsInvalid
+        Naming the file, when one of them is a column twice (``video,start,end,label,label``): which to read would be
+        a guess.
+    """
+    col = {}
+    for name in names:
+        at = [i for i, cell in enumerate(header) if cell == name]
+        if len(at) > 1:
+            raise LabelsInvalid(f"{file_name} line {line}: the header has a column {name} {len(at)} times (columns "
+                                f"{' and '.join(str(i + 1) for i in at)}); rename or delete all but one")
+        if at:
+            col[name] = at[0]
+    return col
+
+
 def by_column(cells: list[str], col: dict[str, int]) -> dict[str, str]:
     """A record's cells by column name (`col`: name -> index), stripped; a cell past the record's end is ''."""
     return {name: cells[i].strip() if i < len(cells) else "" for name, i in col.items()}

@@ -22,7 +22,7 @@ from featurestore.errors import LabelsInvalid, LabelsWarning, quoted
 from .checks import check_table
 from .cluster_tasks import tasks_mode
 from .clusters import cluster_label_table, is_clusters_header
-from .csv_records import by_column, csv_records
+from .csv_records import by_column, column_index, csv_records
 from .cvat import parse_cvat
 from .label_studio import parse_label_studio
 from .names import check_spelling_variants
@@ -137,7 +137,7 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
         raise LabelsInvalid(f"{name} is in the tutorial's Image_ID,Class format; name the stored video it describes with --video")
     if kind != "tutorial" and video is not None:
         raise LabelsInvalid(f"{name} names its videos itself (format {','.join(FORMATS[kind])}); drop --video, which is only for Image_ID,Class files")
-    col = {c: header.index(c) for c in FORMATS[kind]}
+    col = column_index(name, header, FORMATS[kind], line=lines[0][0])
     if kind != "tutorial":
         unfilled = [line for line, cells in lines[1:] if len(cells) <= col["label"] or not cells[col["label"]].strip()]
         if len(unfilled) > 1:  # e.g. a todo list from suggest-labels, not filled in yet (one empty label: the loop says it)
