@@ -39,3 +39,13 @@ def test_a_column_named_twice_is_refused_not_guessed(tmp_path, store, header):
     with pytest.raises(LabelsInvalid, match=r"labels.csv line 2: the header has a column label 2 times \(columns [14] "
                                             r"and 5\); rename or delete all but one"):
         read_labels(write(tmp_path, f"\n{header}\na.mp4,0,1,x,y\na.mp4,1,2,y,x\n"), store)
+
+
+def test_points_no_sample_is_near_are_named_by_line_and_time(tmp_path, store):
+    # 1:00 typed for 0:01 (a minute, not a second) on a 10 s video; 'b.mp4' is sampled at 1/s
+    path = write(tmp_path, "video,time,label\nb.mp4,0,x\nb.mp4,1:00,y\nb.mp4,2,y\nb.mp4,3,x\n")
+    with pytest.warns(UserWarning, match=r"1 of 4 labelled points in labels.csv are not within half a sampling interval "
+                                         r"of a stored frame \(past the video's end, or between samples\) and were "
+                                         r"ignored: line 3 \(60 s; 'b.mp4' is 10.0 s long\)"):
+        frames = read_labels(path, store)
+    assert labelled(frames, "b.mp4") == {0.0: "x", 2.0: "y", 3.0: "x"}

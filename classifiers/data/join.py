@@ -127,7 +127,7 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
     table = resolve_table(table, grids, store_name)
     per_video: dict[str, dict[int, tuple[str, LabelRow]]] = {}
     sets: dict[str, dict[int, dict[str, LabelRow]]] = {}  # multi-label: video -> frame -> {label: first row}
-    n_unmatched = 0
+    unmatched: list[str] = []  # points no stored frame is near
     matched: dict[str, str] = {}  # name in the file -> stored id, where they differ
     clipped: list[str] = []
     ignored: list[str] = []
@@ -144,7 +144,9 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
                 (clipped if r.start_s < grid.duration_s else ignored).append(where)
         else:
             hit = _nearest(grid, r.start_s)
-            n_unmatched += hit.size == 0
+            if hit.size == 0:
+                length = "" if grid.duration_s is None else f"; {video_id!r} is {grid.duration_s:.1f} s long"
+                unmatched.append(f"{r.place} ({r.start_s:g} s{length})")
         if table.multi_label:
             on_frame = sets.setdefault(video_id, {})
             for i in hit.tolist():
@@ -176,8 +178,10 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
         one = len(ignored) == 1
         warnings.warn(f"{name}: {'1 interval starts' if one else f'{len(ignored)} intervals start'} after the video ends "
                       f"and {'labels' if one else 'label'} nothing: {first_items(ignored)}", stacklevel=2)
-    if n_unmatched:
-        warnings.warn(f"{n_unmatched} of {len(table.rows)} labelled points in {name} are not within half a sampling interval of a stored frame and were ignored", stacklevel=2)
+    if unmatched:
+        warnings.warn(f"{len(unmatched)} of {len(table.rows)} labelled points in {name} are not within half a sampling "
+                      f"interval of a stored frame (past the video's end, or between samples) and were ignored: "
+                      f"{first_items(unmatched)}", stacklevel=2)
     if table.multi_label:
         return _multi_label_frames(name, table.none_label, sets, grids, store_name, check=min_classes >= 2)
     records = [
