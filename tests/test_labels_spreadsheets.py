@@ -49,3 +49,17 @@ def test_points_no_sample_is_near_are_named_by_line_and_time(tmp_path, store):
                                          r"ignored: line 3 \(60 s; 'b.mp4' is 10.0 s long\)"):
         frames = read_labels(path, store)
     assert labelled(frames, "b.mp4") == {0.0: "x", 2.0: "y", 3.0: "x"}
+
+
+def test_names_in_unicodes_two_forms_are_one_name(tmp_path):
+    # macOS writes file names decomposed ('e' + U+0308); a spreadsheet typed on Linux or Windows writes 'ë' composed
+    decomposed, composed = "Zoe\u0308", "Zo\u00eb"
+    store = make_store(tmp_path, {f"{decomposed}.mp4": 1.0, "b.mp4": 1.0})
+    write(tmp_path, f"video,start,end,label\n{composed}.mp4,0,5,{composed}\n{composed}.mp4,5,10,jerry\n", "one.csv")
+    write(tmp_path, f"video,start,end,label\nb.mp4,0,5,{decomposed}\nb.mp4,5,10,jerry\n", "two.csv")
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same name: nothing to warn about
+        frames = read_labels([tmp_path / "one.csv", tmp_path / "two.csv"], store)
+    assert labelled(frames, f"{decomposed}.mp4")[0.0] == composed == labelled(frames, "b.mp4")[0.0]
+    assert set(frames.label) == {"jerry", composed}

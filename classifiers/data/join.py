@@ -18,7 +18,7 @@ import pandas as pd
 from featurestore.errors import LabelsInvalid
 
 from .labels import parse_label_files
-from .names import differs_in_case, matching_ids, resolve_video
+from .names import differs_in_case, matching_ids, resolve_video, same_name
 from .resolve import resolve_table
 from .table import NONE_LABEL, TIME_TOLERANCE_S, LabelRow, LabelTable, first_items, places
 
@@ -133,7 +133,7 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
     ignored: list[str] = []
     for r in table.rows:
         video_id = resolve_video(name, r, grids, store_name)
-        if video_id != r.video:
+        if not same_name(r.video, video_id):
             matched[r.video] = video_id
         grid = grids[video_id]
         assigned = per_video.setdefault(video_id, {})

@@ -23,12 +23,17 @@ def matching_ids(name: str, stored: Iterable[str]) -> list[str]:
     stored = list(stored)
     if name in stored:
         return [name]
-    wanted = PurePath(name)
-    found = [v for v in stored if PurePath(v).name == wanted.name] or [v for v in stored if PurePath(v).stem == wanted.stem]
+    same = [v for v in stored if _nfc(v) == _nfc(name)]  # Unicode's two spellings of 'é' (macOS writes names decomposed)
+    if same:
+        return same
+    wanted = PurePath(_nfc(name))
+    found = ([v for v in stored if PurePath(_nfc(v)).name == wanted.name]
+             or [v for v in stored if PurePath(_nfc(v)).stem == wanted.stem])
     if found:
         return found
-    def fold(text: str) -> str:  # case, and Unicode's two spellings of 'é' (macOS writes file names decomposed)
-        return unicodedata.normalize("NFC", text).casefold()
+
+    def fold(text: str) -> str:
+        return _nfc(text).casefold()
 
     return ([v for v in stored if fold(v) == fold(name)]
             or [v for v in stored if fold(PurePath(v).name) == fold(wanted.name)]
@@ -37,8 +42,17 @@ def matching_ids(name: str, stored: Iterable[str]) -> list[str]:
 
 def differs_in_case(name: str, video_id: str) -> bool:
     """Whether `matching_ids` matched `name` to `video_id` only by ignoring case."""
-    a, b = PurePath(name), PurePath(video_id)
-    return name != video_id and a.name != b.name and a.stem != b.stem
+    a, b = PurePath(_nfc(name)), PurePath(_nfc(video_id))
+    return a != b and a.name != b.name and a.stem != b.stem
+
+
+def same_name(name: str, video_id: str) -> bool:
+    """Whether `name` is `video_id`, written alike or in Unicode's other form (no warning needed)."""
+    return _nfc(name) == _nfc(video_id)
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
 
 
 def resolve_video(file_name: str, r: LabelRow, stored: Mapping | Iterable[str], store_name: str) -> str:
