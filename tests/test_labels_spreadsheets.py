@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from classifiers.data.join import read_labels
+from classifiers.data.timecode import parse_time
 from featurestore.errors import LabelsInvalid
 
 from test_labels import labelled, make_store, write
@@ -63,3 +64,14 @@ def test_names_in_unicodes_two_forms_are_one_name(tmp_path):
         frames = read_labels([tmp_path / "one.csv", tmp_path / "two.csv"], store)
     assert labelled(frames, f"{decomposed}.mp4")[0.0] == composed == labelled(frames, "b.mp4")[0.0]
     assert set(frames.label) == {"jerry", composed}
+
+
+@pytest.mark.parametrize("text, expected", [("65s", 65.0), ("12.5 s", 12.5), ("0S", 0.0), (" 3s ", 3.0)])
+def test_seconds_may_carry_their_unit(text, expected):
+    assert parse_time(text) == expected
+
+
+@pytest.mark.parametrize("text", ["s", "1m", "1m05s", "-1s", "1:05s", "ss", "12,5s"])
+def test_other_units_are_refused(text):
+    with pytest.raises(ValueError):
+        parse_time(text)
