@@ -75,3 +75,66 @@ def test_seconds_may_carry_their_unit(text, expected):
 def test_other_units_are_refused(text):
     with pytest.raises(ValueError):
         parse_time(text)
+
+
+# Video names as paths: the store keys videos by id (the file name unless --name); the file a name gives here tells
+# which stored video it is (its content fingerprint), and where it was embedded from tells one folder from another.
+
+def content_store(tmp_path, files: dict):
+    """A store of `files` (video_id -> file under tmp_path/videos, written with its own bytes), each 10 s at 1/s."""
+    import numpy as np
+
+    from featurestore.store.store import FeatureStore
+    from featurestore.video.paths import fingerprint
+    from test_labels import CONFIG
+
+    store = FeatureStore(tmp_path / "features.h5", mode="a", config=CONFIG)
+    for video_id, relative in files.items():
+        path = tmp_path / "videos" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(relative.encode() * 100)
+        t = np.arange(10.0)
+        store.put(video_id, requested_s=t, actual_s=t, features=np.zeros((10, 4), np.float32),
+                  info={"sample_fps": 1.0, "duration_s": 10.0, "source_path": str(path), "fingerprint": fingerprint(path)})
+    return FeatureStore(tmp_path / "features.h5")
+
+
+def test_one_file_name_in_two_folders_is_told_apart_by_where_each_was_embedded_from(tmp_path, monkeypatch):
+    store = content_store(tmp_path, {"ep1.mp4": "season1/ep1.mp4", "s2/ep1.mp4": "season2/ep1.mp4", "b.mp4": "b.mp4"})
+    text = "video,start,end,label\nseason1/ep1.mp4,0,5,x\nseason2/ep1.mp4,0,5,y\nb.mp4,0,5,y\nb.mp4,5,10,x\n"
+    for cwd in (tmp_path / "videos", tmp_path):  # the files here (their content decides), or not (their folders do)
+        monkeypatch.chdir(cwd)
+        with pytest.warns(UserWarning, match="matched 2 video names to stored ids by file name"):
+            frames = read_labels(write(tmp_path, text), store)
+        assert labelled(frames, "ep1.mp4")[0.0] == "x" and labelled(frames, "s2/ep1.mp4")[0.0] == "y"
+    with pytest.raises(LabelsInvalid, match=r"video 'other/ep1.mkv' could be any of ep1.mp4 \(from .*season1/ep1.mp4\), "
+                                            r"s2/ep1.mp4 \(from .*season2/ep1.mp4\)"):
+        read_labels(write(tmp_path, "video,start,end,label\nother/ep1.mkv,0,5,x\n"), store)
+
+
+def test_a_name_whose_file_here_holds_other_content_is_refused(tmp_path, monkeypatch):
+    store = content_store(tmp_path, {"ep1.mp4": "season1/ep1.mp4", "b.mp4": "b.mp4"})
+    (tmp_path / "videos" / "season2").mkdir()
+    (tmp_path / "videos" / "season2" / "ep1.mp4").write_bytes(b"season two's first episode")  # never embedded
+    monkeypatch.chdir(tmp_path / "videos")
+    text = "video,start,end,label\nb.mp4,0,5,x\nseason2/ep1.mp4,0,5,y\n"
+    with pytest.raises(LabelsInvalid, match=r"labels.csv line 3: video 'season2/ep1.mp4' is not ep1.mp4 \(from "
+                                            r".*season1/ep1.mp4\) of features.h5: the file holds other content; embed it"):
+        read_labels(write(tmp_path, text), store)
+
+
+def test_a_video_renamed_or_linked_after_embedding_is_found_by_its_content(tmp_path, monkeypatch):
+    store = content_store(tmp_path, {"ep2.mp4": "ep2.mp4", "b.mp4": "b.mp4"})
+    videos = tmp_path / "videos"
+    (videos / "ep2.mp4").rename(videos / "episode 2.mp4")
+    (videos / "latest.mp4").symlink_to(videos / "b.mp4")
+    monkeypatch.chdir(videos)
+    text = "video,start,end,label\nepisode 2.mp4,0,5,x\nepisode 2.mp4,5,10,y\nlatest.mp4,0,5,y\n"
+    with pytest.warns(UserWarning, match=r"matched 2 video names to stored ids by the content of the file they name "
+                                         r"\(renamed, moved or linked since embedding\): 'episode 2.mp4' -> 'ep2.mp4', "
+                                         r"'latest.mp4' -> 'b.mp4'"):
+        frames = read_labels(write(tmp_path, text), store)
+    assert labelled(frames, "ep2.mp4")[6.0] == "y" and labelled(frames, "b.mp4")[0.0] == "y"
+    (videos / "episode 2.mp4").write_bytes(b"re-encoded since")
+    with pytest.raises(LabelsInvalid, match=r"line 2: video 'episode 2.mp4' is not in features.h5"):
+        read_labels(write(tmp_path, text), store)

@@ -161,9 +161,15 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
                     f"{name} {places(previous[1], r)} give the frame at {grid.requested_s[i]:g} s of {video_id!r} "
                     f"two labels ({previous[0]!r}, {r.label!r}); keep one, or pass --multi-label if both are on screen then"
                 )
-    by_case = {given: stored for given, stored in matched.items() if differs_in_case(given, stored)}
-    if len(matched) > len(by_case):
-        pairs = [f"{given!r} -> {stored!r}" for given, stored in matched.items() if given not in by_case]
+    by_content = {given: stored for given, stored in matched.items() if not matching_ids(given, [stored])}
+    by_case = {given: stored for given, stored in matched.items() if given not in by_content and differs_in_case(given, stored)}
+    if by_content:
+        pairs = [f"{given!r} -> {stored!r}" for given, stored in by_content.items()]
+        warnings.warn(f"{name}: matched {len(pairs)} video name{'s' if len(pairs) > 1 else ''} to stored ids by the content of "
+                      f"the file {'they name' if len(pairs) > 1 else 'it names'} (renamed, moved or linked since embedding): "
+                      f"{first_items(pairs)}; write the stored id to silence this", stacklevel=2)
+    if len(matched) > len(by_case) + len(by_content):
+        pairs = [f"{given!r} -> {stored!r}" for given, stored in matched.items() if given not in by_case and given not in by_content]
         warnings.warn(f"{name}: matched {len(pairs)} video name{'s' if len(pairs) > 1 else ''} to stored ids by file name: "
                       f"{first_items(pairs)}; write the stored id to silence this", stacklevel=2)
     if by_case:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import PurePath
+from functools import lru_cache
+from pathlib import Path, PurePath
 
-from featurestore.errors import LabelsInvalid, NotEmbedded, command
+from featurestore.errors import LabelsInvalid, NotEmbedded, ScreentimeError, command
+from featurestore.video.paths import fingerprint
 
 from .table import LabelRow
 
@@ -56,23 +58,93 @@ def _nfc(text: str) -> str:
 
 
 def resolve_video(file_name: str, r: LabelRow, stored: Mapping | Iterable[str], store_name: str) -> str:
-    """The stored id a labels row's video names (see `matching_ids`).
+    """The stored id a labels row's video names (see `matching_ids`); where `stored` is a store's grids (it has a
+    `store`) and the name is not a stored id, the file it names here is asked too (`_by_content`): a renamed,
+    moved or linked video is found by its content, and of one file name in two folders the one embedded from there.
 
     Raises
     ------
     LabelsInvalid
-        Naming the file and the row, when no stored video or several fit.
+        Naming the file and the row, when no stored video or several fit, or when the file the name gives holds
+        other content than the stored video of that file name.
     """
+    store = getattr(stored, "store", None)
     stored = list(stored)
     matches = matching_ids(r.video, stored)
+    if store is not None and not (len(matches) == 1 and same_name(r.video, matches[0])):
+        matches = _by_content(file_name, r, matches, store, store_name)
     if len(matches) == 1:
         return matches[0]
     listed = ", ".join(sorted(stored)[:5]) + (", ..." if len(stored) > 5 else "") or "none"
     if matches:
-        raise LabelsInvalid(f"{file_name} {r.place}: video {r.video!r} could be any of {', '.join(sorted(matches)[:5])} "
+        raise LabelsInvalid(f"{file_name} {r.place}: video {r.video!r} could be any of {_with_sources(matches, store)} "
                             f"in {store_name}; name it as stored")
     raise LabelsInvalid(f"{file_name} {r.place}: video {r.video!r} is not in {store_name} (stored: {listed}); "
                         "embed it first or fix the name")
+
+
+def _by_content(file_name: str, r: LabelRow, matches: list[str], store, store_name: str) -> list[str]:
+    """`matches` (the stored ids `r.video` names by file name, stem or case; or none) judged by the file the name
+    gives, from the working folder: the stored videos of its content (all of them where no name matched: renamed
+    or linked); else, of several matches, the one embedded from a path ending in the name (`season1/ep1.mp4`).
+
+    Raises
+    ------
+    LabelsInvalid
+        When that file's content is that of none of `matches`: the name is another video's.
+    """
+    content = _content_here(r.video)
+    contents = getattr(store, "contents", None)  # id -> (fingerprint, sample rate), from the index
+    recorded = contents() if content is not None and contents is not None else {}
+    if content is not None:
+        same = [v for v in (matches or recorded) if recorded.get(v, (None,))[0] == content]
+        if same:
+            return sorted(same)
+        if matches and all(v in recorded for v in matches):
+            raise LabelsInvalid(f"{file_name} {r.place}: video {r.video!r} is not {_with_sources(matches, store)} of "
+                                f"{store_name}: the file holds other content; embed it under its own id "
+                                f"(`{command(f'embed {r.video} --name {r.video}')}`) or fix the name")
+    folders = PurePath(_nfc(r.video)).parts
+    if len(matches) > 1 and len(folders) > 1:
+        ending = [v for v in matches if PurePath(_nfc(_source(store, v))).parts[-len(folders):] == folders]
+        return ending if len(ending) == 1 else matches
+    return matches
+
+
+def _content_here(name: str) -> str | None:
+    """The content fingerprint of the file `name` gives (from the working folder, or absolute), if it is one."""
+    try:
+        path = Path(name)
+        stat = path.stat() if path.is_file() else None
+    except (OSError, ValueError):  # a name no file system takes (too long, a NUL)
+        return None
+    return None if stat is None else _fingerprint(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _fingerprint(path: str, size: int, mtime_ns: int) -> str | None:
+    """`featurestore.video.paths.fingerprint` of `path`, once per version of the file (its size and mtime)."""
+    try:
+        return fingerprint(path)
+    except OSError:
+        return None
+
+
+def _source(store, video_id: str) -> str:
+    """The path `video_id` was embedded from ('' if the store does not say)."""
+    try:
+        return str(store.info(video_id).get("source_path") or "")
+    except ScreentimeError:  # a damaged video: the join names it
+        return ""
+
+
+def _with_sources(video_ids: list[str], store) -> str:
+    """'ep1.mp4 (from /x/season1/ep1.mp4), ...' for messages: the first five, with where each was embedded from."""
+    def one(v: str) -> str:
+        source = _source(store, v) if store is not None else ""
+        return f"{v} (from {source})" if source and source != v else v
+
+    return ", ".join(one(v) for v in sorted(video_ids)[:5]) + (", ..." if len(video_ids) > 5 else "")
 
 
 def resolve_videos(store, videos: Sequence[str] | None) -> list[str]:
