@@ -138,3 +138,14 @@ def test_a_video_renamed_or_linked_after_embedding_is_found_by_its_content(tmp_p
     (videos / "episode 2.mp4").write_bytes(b"re-encoded since")
     with pytest.raises(LabelsInvalid, match=r"line 2: video 'episode 2.mp4' is not in features.h5"):
         read_labels(write(tmp_path, text), store)
+
+
+@pytest.mark.parametrize("label", ["together", "Together"])
+def test_a_character_called_together_is_refused_with_multi_label(tmp_path, store, label):
+    # score's and compare-models' tables show the time characters share the screen as 'together'
+    text = f"video,start,end,label\nb.mp4,0,4,tom\nb.mp4,2,6,{label}\nb.mp4,6,10,neither\n"
+    with pytest.raises(LabelsInvalid, match=rf"labels.csv line 3: a character called '{label}' would be mistaken for the "
+                                            r"time characters share the screen"):
+        read_labels(write(tmp_path, text), store, multi_label=True)
+    text = f"video,start,end,label\nb.mp4,0,4,tom\nb.mp4,4,6,{label}\n"  # one class per frame: no such table
+    assert labelled(read_labels(write(tmp_path, text), store), "b.mp4")[5.0] == label
