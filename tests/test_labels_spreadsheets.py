@@ -149,3 +149,12 @@ def test_a_character_called_together_is_refused_with_multi_label(tmp_path, store
         read_labels(write(tmp_path, text), store, multi_label=True)
     text = f"video,start,end,label\nb.mp4,0,4,tom\nb.mp4,4,6,{label}\n"  # one class per frame: no such table
     assert labelled(read_labels(write(tmp_path, text), store), "b.mp4")[5.0] == label
+
+
+def test_a_file_without_its_header_or_with_it_twice_says_so(tmp_path, store):
+    with pytest.raises(LabelsInvalid, match=r"labels.csv: its first line 'a.mp4,0,1,x' is a row, not a header; add the "
+                                            r"header line video,start,end,label"):
+        read_labels(write(tmp_path, "a.mp4,0,1,x\na.mp4,1,2,y\n"), store)
+    pasted = "video,start,end,label\na.mp4,0,1,x\n"
+    with pytest.raises(LabelsInvalid, match=r"labels.csv line 4 repeats the header line 1 \(two files pasted together\?\)"):
+        read_labels(write(tmp_path, pasted + "\n" + pasted.replace("x", "y").replace("0,1", "1,2")), store)

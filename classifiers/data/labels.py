@@ -146,6 +146,9 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
     class_names = list(classes) if classes is not None else ["0", "1", "2"]
     rows = []
     for line, cells in lines[1:]:
+        if [c.strip().lower() for c in cells] == header:
+            raise LabelsInvalid(f"{name} line {line} repeats the header line {lines[0][0]} (two files pasted together?); "
+                                "delete it")
         get = by_column(cells, col).__getitem__
         if kind == "intervals":
             start, end = _time(name, line, "start", get("start")), _time(name, line, "end", get("end"))
@@ -170,10 +173,21 @@ def _detect_format(name: str, header: list[str]) -> str:
             return kind
     kind, needed = max(FORMATS.items(), key=lambda kv: len(set(kv[1]) & set(header)))
     missing = [c for c in needed if c not in header]
+    if not set(needed) & set(header) and any(_is_time(c) for c in header[1:]):
+        raise LabelsInvalid(f"{name}: its first line {quoted(','.join(header))} is a row, not a header; add the header "
+                            "line video,start,end,label (intervals) or video,time,label (points) above it")
     raise LabelsInvalid(
         f"{name} line 1: header {quoted(','.join(header))} lacks column {','.join(missing)}; "
         "use video,start,end,label (intervals), video,time,label (points) or Image_ID,Class (tutorial)"
     )
+
+
+def _is_time(text: str) -> bool:
+    try:
+        parse_time(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _time(name: str, line: int, column: str, text: str) -> float | FrameTime:
