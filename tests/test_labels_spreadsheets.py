@@ -158,3 +158,10 @@ def test_a_file_without_its_header_or_with_it_twice_says_so(tmp_path, store):
     pasted = "video,start,end,label\na.mp4,0,1,x\n"
     with pytest.raises(LabelsInvalid, match=r"labels.csv line 4 repeats the header line 1 \(two files pasted together\?\)"):
         read_labels(write(tmp_path, pasted + "\n" + pasted.replace("x", "y").replace("0,1", "1,2")), store)
+
+
+def test_paths_typed_on_windows_name_their_files(tmp_path, store):
+    text = "video,start,end,label\nC:\\Users\\me\\Videos\\a.mp4,0,1,x\nC:\\Users\\me\\Videos\\a.mp4,1,2,y\n"
+    with pytest.warns(UserWarning, match=r"matched 1 video name to stored ids by file name: 'C:.*Videos.*a.mp4' -> 'a.mp4'"):
+        frames = read_labels(write(tmp_path, text), store)
+    assert labelled(frames, "a.mp4") == {0.0: "x", 0.5: "x", 1.0: "y", 1.5: "y"}

@@ -17,7 +17,7 @@ from .table import LabelRow
 def matching_ids(name: str, stored: Iterable[str]) -> list[str]:
     """Stored ids a user's `name` may mean: itself, else those with its file name, else those with its stem; where
     none matches, the same three ignoring case and Unicode normalisation (`CLIP2.MP4` -> `clip2.mp4`;
-    `differs_in_case` tells).
+    `differs_in_case` tells). A backslash in `name` separates folders, as on Windows (`C:\\videos\\ep1.mp4`).
 
     `clipB.mp4` matches a stored `/data/clipB.mp4` before a stored `clipB.mkv`; one match is an answer, several are
     ambiguous and none is absent (the caller says which).
@@ -28,7 +28,7 @@ def matching_ids(name: str, stored: Iterable[str]) -> list[str]:
     same = [v for v in stored if _nfc(v) == _nfc(name)]  # Unicode's two spellings of 'é' (macOS writes names decomposed)
     if same:
         return same
-    wanted = PurePath(_nfc(name))
+    wanted = _as_path(name)
     found = ([v for v in stored if PurePath(_nfc(v)).name == wanted.name]
              or [v for v in stored if PurePath(_nfc(v)).stem == wanted.stem])
     if found:
@@ -44,7 +44,7 @@ def matching_ids(name: str, stored: Iterable[str]) -> list[str]:
 
 def differs_in_case(name: str, video_id: str) -> bool:
     """Whether `matching_ids` matched `name` to `video_id` only by ignoring case."""
-    a, b = PurePath(_nfc(name)), PurePath(_nfc(video_id))
+    a, b = _as_path(name), PurePath(_nfc(video_id))
     return a != b and a.name != b.name and a.stem != b.stem
 
 
@@ -55,6 +55,11 @@ def same_name(name: str, video_id: str) -> bool:
 
 def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
+
+
+def _as_path(name: str) -> PurePath:
+    """A name as a path, its backslashes separators too: labels typed on Windows (`season1\\ep1.mp4`) name files."""
+    return PurePath(_nfc(name).replace("\\", "/"))
 
 
 def resolve_video(file_name: str, r: LabelRow, stored: Mapping | Iterable[str], store_name: str) -> str:
@@ -104,7 +109,7 @@ def _by_content(file_name: str, r: LabelRow, matches: list[str], store, store_na
             raise LabelsInvalid(f"{file_name} {r.place}: video {r.video!r} is not {_with_sources(matches, store)} of "
                                 f"{store_name}: the file holds other content; embed it under its own id "
                                 f"(`{command(f'embed {r.video} --name {r.video}')}`) or fix the name")
-    folders = PurePath(_nfc(r.video)).parts
+    folders = _as_path(r.video).parts
     if len(matches) > 1 and len(folders) > 1:
         ending = [v for v in matches if PurePath(_nfc(_source(store, v))).parts[-len(folders):] == folders]
         return ending if len(ending) == 1 else matches
