@@ -165,3 +165,11 @@ def test_paths_typed_on_windows_name_their_files(tmp_path, store):
     with pytest.warns(UserWarning, match=r"matched 1 video name to stored ids by file name: 'C:.*Videos.*a.mp4' -> 'a.mp4'"):
         frames = read_labels(write(tmp_path, text), store)
     assert labelled(frames, "a.mp4") == {0.0: "x", 0.5: "x", 1.0: "y", 1.5: "y"}
+
+
+def test_every_video_name_the_store_lacks_is_named_in_one_line(tmp_path, store):
+    text = "video,start,end,label\na.mp4,0,5,x\nep9.mp4,0,5,y\nep9.mp4,5,9,x\nep10.mp4,0,5,y\nep11.mp4,0,5,y\n"
+    with pytest.raises(LabelsInvalid, match=r"labels.csv line 3: video 'ep9.mp4' is not in features.h5 .*; embed it "
+                                            r"first or fix the name; 2 more video names fail too: 'ep10.mp4' \(line 5\), "
+                                            r"'ep11.mp4' \(line 6\)$"):
+        read_labels(write(tmp_path, text), store)

@@ -18,7 +18,7 @@ import pandas as pd
 from featurestore.errors import LabelsInvalid
 
 from .labels import parse_label_files
-from .names import differs_in_case, matching_ids, resolve_video, same_name
+from .names import differs_in_case, matching_ids, resolve_all, resolve_video, same_name
 from .resolve import resolve_table
 from .table import NONE_LABEL, TIME_TOLERANCE_S, LabelRow, LabelTable, first_items, places
 
@@ -124,6 +124,7 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
     below 2 the per-character checks are skipped; `join_label_tables` checks the union of several files).
     """
     name = table.path.name
+    ids = resolve_all(name, table.rows, grids, store_name)  # every name fitting no stored video in one message
     table = resolve_table(table, grids, store_name)
     per_video: dict[str, dict[int, tuple[str, LabelRow]]] = {}
     sets: dict[str, dict[int, dict[str, LabelRow]]] = {}  # multi-label: video -> frame -> {label: first row}
@@ -132,7 +133,7 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
     clipped: list[str] = []
     ignored: list[str] = []
     for r in table.rows:
-        video_id = resolve_video(name, r, grids, store_name)
+        video_id = ids[r.video]
         if not same_name(r.video, video_id):
             matched[r.video] = video_id
         grid = grids[video_id]

@@ -11,7 +11,7 @@ from pathlib import Path, PurePath
 from featurestore.errors import LabelsInvalid, NotEmbedded, ScreentimeError, command
 from featurestore.video.paths import fingerprint
 
-from .table import LabelRow
+from .table import LabelRow, first_items
 
 
 def matching_ids(name: str, stored: Iterable[str]) -> list[str]:
@@ -86,6 +86,28 @@ def resolve_video(file_name: str, r: LabelRow, stored: Mapping | Iterable[str], 
                             f"in {store_name}; name it as stored")
     raise LabelsInvalid(f"{file_name} {r.place}: video {r.video!r} is not in {store_name} (stored: {listed}); "
                         "embed it first or fix the name")
+
+
+def resolve_all(file_name: str, rows: Iterable[LabelRow], stored: Mapping | Iterable[str], store_name: str) -> dict[str, str]:
+    """The stored id of each video name of `rows` (`resolve_video`, once a name).
+
+    Raises
+    ------
+    LabelsInvalid
+        Of the first row whose video fits no stored video (or several), naming the other names that fail too.
+    """
+    ids, failed = {}, []
+    for r in rows:
+        if r.video not in ids and all(r.video != f.video for f, _ in failed):
+            try:
+                ids[r.video] = resolve_video(file_name, r, stored, store_name)
+            except LabelsInvalid as err:
+                failed.append((r, err))
+    if failed:
+        more = [f"{f.video!r} ({f.place})" for f, _ in failed[1:]]
+        also = f"; {len(more)} more video name{'s' if len(more) > 1 else ''} fail too: {first_items(more, 5)}" if more else ""
+        raise LabelsInvalid(f"{failed[0][1]}{also}")
+    return ids
 
 
 def _by_content(file_name: str, r: LabelRow, matches: list[str], store, store_name: str) -> list[str]:
