@@ -173,3 +173,17 @@ def test_every_video_name_the_store_lacks_is_named_in_one_line(tmp_path, store):
                                             r"first or fix the name; 2 more video names fail too: 'ep10.mp4' \(line 5\), "
                                             r"'ep11.mp4' \(line 6\)$"):
         read_labels(write(tmp_path, text), store)
+
+
+def test_decimal_commas_where_semicolons_separate_as_european_spreadsheets_write(tmp_path, store):
+    text = "sep=;\nvideo;start;end;label\na.mp4;0;1,5;x\na.mp4;1,5;0:00:02,5;y\nb.mp4;0;3;y\nb.mp4;3;4;x\n"
+    frames = read_labels(write(tmp_path, text), store)
+    assert labelled(frames, "a.mp4") == {0.0: "x", 0.5: "x", 1.0: "x", 1.5: "y", 2.0: "y"}
+    tabs = read_labels(write(tmp_path, "video\tstart\tend\tlabel\na.mp4\t0\t0,5\tx\na.mp4\t0,5\t1\ty\n"), store)
+    assert labelled(tabs, "a.mp4") == {0.0: "x", 0.5: "y"}
+    with pytest.raises(LabelsInvalid, match=r"labels.csv lines 2 and 3: times with a decimal comma and with a decimal "
+                                            r"point; write every time one way"):
+        read_labels(write(tmp_path, "video;start;end;label\na.mp4;0;1,5;x\na.mp4;1.5;2;y\n"), store)
+    with pytest.raises(LabelsInvalid, match=r"line 2: end '1.000,5' has a comma and a point; write seconds with one "
+                                            r"decimal mark and no thousands mark"):
+        read_labels(write(tmp_path, "video;start;end;label\na.mp4;0;1.000,5;x\n"), store)
