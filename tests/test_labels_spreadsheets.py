@@ -187,3 +187,12 @@ def test_decimal_commas_where_semicolons_separate_as_european_spreadsheets_write
     with pytest.raises(LabelsInvalid, match=r"line 2: end '1.000,5' has a comma and a point; write seconds with one "
                                             r"decimal mark and no thousands mark"):
         read_labels(write(tmp_path, "video;start;end;label\na.mp4;0;1.000,5;x\n"), store)
+
+
+def test_a_name_with_a_comma_with_multi_label_says_how_to_write_it(tmp_path, store):
+    text = 'video,start,end,label\nb.mp4,0,4,tom\nb.mp4,2,6,"O\'Brien, Conan"\nb.mp4,6,10,neither\n'
+    with pytest.raises(LabelsInvalid, match=r"line 3: label \"O'Brien, Conan\" names several characters; .*, or, for one "
+                                            r"name \('Brien, Conan'\), write it without the ','$"):
+        read_labels(write(tmp_path, text), store, multi_label=True)
+    text = text.replace("tom", "O'Brien").replace('"O\'Brien, Conan"', "Zoë").replace("2,6", "6,8").replace("6,10", "8,10")
+    assert set(read_labels(write(tmp_path, text), store, multi_label=True).labels) == {("O'Brien",), ("Zoë",), ()}

@@ -41,9 +41,11 @@ def check_character_name(name: str, r: LabelRow, none_label: str) -> None:
     if r.label != none_label and r.label.casefold() == none_label.casefold():
         raise LabelsInvalid(f"{name} {r.place}: label {r.label!r} differs from the none label {none_label!r} only in case; "
                             f"write {none_label!r} (or pass --none-label {r.label})")
-    if _SEVERAL.search(r.label):
+    several = _SEVERAL.search(r.label)
+    if several:
         raise LabelsInvalid(f"{name} {r.place}: label {r.label!r} names several characters; write one line per "
-                            "character per interval (the same start and end twice, one label each)")
+                            "character per interval (the same start and end twice, one label each), or, for one name "
+                            f"('Brien, Conan'), write it without the {several.group()!r}")
 
 
 def check_none_label_used(name: str, rows: list[LabelRow], none_label: str) -> None:
