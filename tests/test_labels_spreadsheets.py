@@ -135,9 +135,14 @@ def test_a_video_renamed_or_linked_after_embedding_is_found_by_its_content(tmp_p
                                          r"'latest.mp4' -> 'b.mp4'"):
         frames = read_labels(write(tmp_path, text), store)
     assert labelled(frames, "ep2.mp4")[6.0] == "y" and labelled(frames, "b.mp4")[0.0] == "y"
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    with pytest.warns(UserWarning, match=r"by the content of the file they name"):  # from the labels file's folder
+        frames = read_labels(write(videos, text), store)
+    assert labelled(frames, "ep2.mp4")[6.0] == "y" and labelled(frames, "b.mp4")[0.0] == "y"
     (videos / "episode 2.mp4").write_bytes(b"re-encoded since")
     with pytest.raises(LabelsInvalid, match=r"line 2: video 'episode 2.mp4' is not in features.h5"):
-        read_labels(write(tmp_path, text), store)
+        read_labels(write(videos, text), store)
 
 
 @pytest.mark.parametrize("label", ["together", "Together"])

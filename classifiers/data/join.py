@@ -124,7 +124,7 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
     below 2 the per-character checks are skipped; `join_label_tables` checks the union of several files).
     """
     name = table.path.name
-    ids = resolve_all(name, table.rows, grids, store_name)  # every name fitting no stored video in one message
+    ids = resolve_all(name, table.rows, grids, store_name, folder=table.path.parent)  # all failing names in one message
     table = resolve_table(table, grids, store_name)
     per_video: dict[str, dict[int, tuple[str, LabelRow]]] = {}
     sets: dict[str, dict[int, dict[str, LabelRow]]] = {}  # multi-label: video -> frame -> {label: first row}

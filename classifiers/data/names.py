@@ -62,9 +62,11 @@ def _as_path(name: str) -> PurePath:
     return PurePath(_nfc(name).replace("\\", "/"))
 
 
-def resolve_video(file_name: str, r: LabelRow, stored: Mapping | Iterable[str], store_name: str) -> str:
+def resolve_video(file_name: str, r: LabelRow, stored: Mapping | Iterable[str], store_name: str, *,
+                  folder: Path | None = None) -> str:
     """The stored id a labels row's video names (see `matching_ids`); where `stored` is a store's grids (it has a
-    `store`) and the name is not a stored id, the file it names here is asked too (`_by_content`): a renamed,
+    `store`) and the name is not a stored id, the file it names (from the working folder, else from `folder`: the
+    labels file's) is asked too (`_by_content`): a renamed,
     moved or linked video is found by its content, and of one file name in two folders the one embedded from there.
 
     Raises
@@ -77,7 +79,7 @@ def resolve_video(file_name: str, r: LabelRow, stored: Mapping | Iterable[str], 
     stored = list(stored)
     matches = matching_ids(r.video, stored)
     if store is not None and not (len(matches) == 1 and same_name(r.video, matches[0])):
-        matches = _by_content(file_name, r, matches, store, store_name)
+        matches = _by_content(file_name, r, matches, store, store_name, folder)
     if len(matches) == 1:
         return matches[0]
     listed = ", ".join(sorted(stored)[:5]) + (", ..." if len(stored) > 5 else "") or "none"
@@ -88,8 +90,9 @@ def resolve_video(file_name: str, r: LabelRow, stored: Mapping | Iterable[str], 
                         "embed it first or fix the name")
 
 
-def resolve_all(file_name: str, rows: Iterable[LabelRow], stored: Mapping | Iterable[str], store_name: str) -> dict[str, str]:
-    """The stored id of each video name of `rows` (`resolve_video`, once a name).
+def resolve_all(file_name: str, rows: Iterable[LabelRow], stored: Mapping | Iterable[str], store_name: str, *,
+                folder: Path | None = None) -> dict[str, str]:
+    """The stored id of each video name of `rows` (`resolve_video`, once a name; `folder`: the labels file's).
 
     Raises
     ------
@@ -100,7 +103,7 @@ def resolve_all(file_name: str, rows: Iterable[LabelRow], stored: Mapping | Iter
     for r in rows:
         if r.video not in ids and all(r.video != f.video for f, _ in failed):
             try:
-                ids[r.video] = resolve_video(file_name, r, stored, store_name)
+                ids[r.video] = resolve_video(file_name, r, stored, store_name, folder=folder)
             except LabelsInvalid as err:
                 failed.append((r, err))
     if failed:
@@ -110,7 +113,8 @@ def resolve_all(file_name: str, rows: Iterable[LabelRow], stored: Mapping | Iter
     return ids
 
 
-def _by_content(file_name: str, r: LabelRow, matches: list[str], store, store_name: str) -> list[str]:
+def _by_content(file_name: str, r: LabelRow, matches: list[str], store, store_name: str,
+                folder: Path | None = None) -> list[str]:
     """`matches` (the stored ids `r.video` names by file name, stem or case; or none) judged by the file the name
     gives, from the working folder: the stored videos of its content (all of them where no name matched: renamed
     or linked); else, of several matches, the one embedded from a path ending in the name (`season1/ep1.mp4`).
@@ -120,7 +124,7 @@ def _by_content(file_name: str, r: LabelRow, matches: list[str], store, store_na
     LabelsInvalid
         When that file's content is that of none of `matches`: the name is another video's.
     """
-    content = _content_here(r.video)
+    content = next((c for c in (_content_here(r.video), _content_here(r.video, folder)) if c is not None), None)
     contents = getattr(store, "contents", None)  # id -> (fingerprint, sample rate), from the index
     recorded = contents() if content is not None and contents is not None else {}
     if content is not None:
@@ -138,10 +142,13 @@ def _by_content(file_name: str, r: LabelRow, matches: list[str], store, store_na
     return matches
 
 
-def _content_here(name: str) -> str | None:
-    """The content fingerprint of the file `name` gives (from the working folder, or absolute), if it is one."""
+def _content_here(name: str, folder: Path | None = Path()) -> str | None:
+    """The content fingerprint of the file `name` gives (from `folder`, the working one by default; or absolute),
+    if it is one."""
+    if folder is None:
+        return None
     try:
-        path = Path(name)
+        path = folder / _as_path(name)
         stat = path.stat() if path.is_file() else None
     except (OSError, ValueError):  # a name no file system takes (too long, a NUL)
         return None
