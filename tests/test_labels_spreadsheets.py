@@ -121,6 +121,9 @@ def test_a_name_whose_file_here_holds_other_content_is_refused(tmp_path, monkeyp
     with pytest.raises(LabelsInvalid, match=r"labels.csv line 3: video 'season2/ep1.mp4' is not ep1.mp4 \(from "
                                             r".*season1/ep1.mp4\) of features.h5: the file holds other content; embed it"):
         read_labels(write(tmp_path, text), store)
+    (tmp_path / "videos" / "b.mkv").write_bytes(b"b.mp4, transcoded")  # matched by stem: the same clock, not refused
+    with pytest.warns(UserWarning, match=r"'b.mkv' -> 'b.mp4'"):
+        read_labels(write(tmp_path, "video,start,end,label\nb.mkv,0,5,x\nb.mkv,5,10,y\n"), store)
 
 
 def test_a_video_renamed_or_linked_after_embedding_is_found_by_its_content(tmp_path, monkeypatch):

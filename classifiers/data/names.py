@@ -116,13 +116,14 @@ def resolve_all(file_name: str, rows: Iterable[LabelRow], stored: Mapping | Iter
 def _by_content(file_name: str, r: LabelRow, matches: list[str], store, store_name: str,
                 folder: Path | None = None) -> list[str]:
     """`matches` (the stored ids `r.video` names by file name, stem or case; or none) judged by the file the name
-    gives, from the working folder: the stored videos of its content (all of them where no name matched: renamed
-    or linked); else, of several matches, the one embedded from a path ending in the name (`season1/ep1.mp4`).
+    gives (from the working folder, else from `folder`): the stored videos of its content (all of them where no
+    name matched: renamed or linked); else, of several matches, the one embedded from a path ending in the name
+    (`season1/ep1.mp4`).
 
     Raises
     ------
     LabelsInvalid
-        When that file's content is that of none of `matches`: the name is another video's.
+        When that file's content is that of none of `matches` of its file name: the name is another video's.
     """
     content = next((c for c in (_content_here(r.video), _content_here(r.video, folder)) if c is not None), None)
     contents = getattr(store, "contents", None)  # id -> (fingerprint, sample rate), from the index
@@ -131,7 +132,8 @@ def _by_content(file_name: str, r: LabelRow, matches: list[str], store, store_na
         same = [v for v in (matches or recorded) if recorded.get(v, (None,))[0] == content]
         if same:
             return sorted(same)
-        if matches and all(v in recorded for v in matches):
+        file = _as_path(r.video).name.casefold()  # not by stem: `ep1.mkv` may be `ep1.mp4` transcoded, the same clock
+        if matches and all(v in recorded and PurePath(_nfc(v)).name.casefold() == file for v in matches):
             raise LabelsInvalid(f"{file_name} {r.place}: video {r.video!r} is not {_with_sources(matches, store)} of "
                                 f"{store_name}: the file holds other content; embed it under its own id "
                                 f"(`{command(f'embed {r.video} --name {r.video}')}`) or fix the name")
