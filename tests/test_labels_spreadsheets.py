@@ -204,3 +204,12 @@ def test_a_name_with_a_comma_with_multi_label_says_how_to_write_it(tmp_path, sto
         read_labels(write(tmp_path, text), store, multi_label=True)
     text = text.replace("tom", "O'Brien").replace('"O\'Brien, Conan"', "Zoë").replace("2,6", "6,8").replace("6,10", "8,10")
     assert set(read_labels(write(tmp_path, text), store, multi_label=True).labels) == {("O'Brien",), ("Zoë",), ()}
+
+
+def test_an_interval_between_two_samples_is_named_not_dropped_silently(tmp_path, store):
+    # 'b.mp4' is sampled every second: 2.2-2.8 s holds no sample
+    path = write(tmp_path, "video,start,end,label\nb.mp4,0,2,x\nb.mp4,2.2,2.8,y\nb.mp4,3,5,y\n")
+    with pytest.warns(UserWarning, match=r"labels.csv: 1 interval holds no stored sample \(shorter than the sampling "
+                                         r"interval\), so it labels nothing: line 3 \(2.2-2.8 s; 'b.mp4' sampled every 1 s\)"):
+        frames = read_labels(path, store)
+    assert labelled(frames, "b.mp4") == {0.0: "x", 1.0: "x", 3.0: "y", 4.0: "y"}

@@ -132,6 +132,7 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
     matched: dict[str, str] = {}  # name in the file -> stored id, where they differ
     clipped: list[str] = []
     ignored: list[str] = []
+    between: list[str] = []  # intervals holding no stored sample
     for r in table.rows:
         video_id = ids[r.video]
         if not same_name(r.video, video_id):
@@ -143,6 +144,8 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
             if grid.duration_s is not None and r.end_s > grid.duration_s + 1.0 / grid.sample_fps:
                 where = f"{r.place} ({r.start_s:g}-{r.end_s:g} s; {video_id!r} is {grid.duration_s:.1f} s long)"
                 (clipped if r.start_s < grid.duration_s else ignored).append(where)
+            elif hit.size == 0:  # inside the video, between two samples: shorter than the sampling interval
+                between.append(f"{r.place} ({r.start_s:g}-{r.end_s:g} s; {video_id!r} sampled every {1 / grid.sample_fps:g} s)")
         else:
             hit = _nearest(grid, r.start_s)
             if hit.size == 0:
@@ -185,6 +188,11 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
         one = len(ignored) == 1
         warnings.warn(f"{name}: {'1 interval starts' if one else f'{len(ignored)} intervals start'} after the video ends "
                       f"and {'labels' if one else 'label'} nothing: {first_items(ignored)}", stacklevel=2)
+    if between:
+        one = len(between) == 1
+        warnings.warn(f"{name}: {'1 interval holds' if one else f'{len(between)} intervals hold'} no stored sample (shorter "
+                      f"than the sampling interval), so {'it labels' if one else 'they label'} nothing: "
+                      f"{first_items(between)}; embed with a higher --fps to use such short spans", stacklevel=2)
     if unmatched:
         warnings.warn(f"{len(unmatched)} of {len(table.rows)} labelled points in {name} are not within half a sampling "
                       f"interval of a stored frame (past the video's end, or between samples) and were ignored: "
