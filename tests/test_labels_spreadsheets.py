@@ -107,6 +107,10 @@ def test_one_file_name_in_two_folders_is_told_apart_by_where_each_was_embedded_f
         with pytest.warns(UserWarning, match="matched 2 video names to stored ids by file name"):
             frames = read_labels(write(tmp_path, text), store)
         assert labelled(frames, "ep1.mp4")[0.0] == "x" and labelled(frames, "s2/ep1.mp4")[0.0] == "y"
+    other_machine = text.replace("season1/", "/Users/anna/show/season1/").replace("season2/", "D:\\show\\season2\\")
+    with pytest.warns(UserWarning, match="matched 2 video names to stored ids by file name"):
+        frames = read_labels(write(tmp_path, other_machine), store)
+    assert labelled(frames, "ep1.mp4")[0.0] == "x" and labelled(frames, "s2/ep1.mp4")[0.0] == "y"
     with pytest.raises(LabelsInvalid, match=r"video 'other/ep1.mkv' could be any of ep1.mp4 \(from .*season1/ep1.mp4\), "
                                             r"s2/ep1.mp4 \(from .*season2/ep1.mp4\)"):
         read_labels(write(tmp_path, "video,start,end,label\nother/ep1.mkv,0,5,x\n"), store)

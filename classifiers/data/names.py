@@ -117,8 +117,8 @@ def _by_content(file_name: str, r: LabelRow, matches: list[str], store, store_na
                 folder: Path | None = None) -> list[str]:
     """`matches` (the stored ids `r.video` names by file name, stem or case; or none) judged by the file the name
     gives (from the working folder, else from `folder`): the stored videos of its content (all of them where no
-    name matched: renamed or linked); else, of several matches, the one embedded from a path ending in the name
-    (`season1/ep1.mp4`).
+    name matched: renamed or linked); else, of several matches, the one embedded from a path ending in more of the
+    name's folders than the others' (`season1/ep1.mp4`, `/Users/anna/show/season1/ep1.mp4`).
 
     Raises
     ------
@@ -137,11 +137,21 @@ def _by_content(file_name: str, r: LabelRow, matches: list[str], store, store_na
             raise LabelsInvalid(f"{file_name} {r.place}: video {r.video!r} is not {_with_sources(matches, store)} of "
                                 f"{store_name}: the file holds other content; embed it under its own id "
                                 f"(`{command(f'embed {r.video} --name {r.video}')}`) or fix the name")
-    folders = _as_path(r.video).parts
-    if len(matches) > 1 and len(folders) > 1:
-        ending = [v for v in matches if PurePath(_nfc(_source(store, v))).parts[-len(folders):] == folders]
-        return ending if len(ending) == 1 else matches
+    parts = _as_path(r.video).parts
+    if len(matches) > 1 and len(parts) > 1:  # the folders the name and each source end in alike (labels of another machine)
+        shared = {v: _shared_ending(parts, PurePath(_nfc(_source(store, v))).parts) for v in matches}
+        most = max(shared.values())
+        if most > 1 and list(shared.values()).count(most) == 1:
+            return [v for v in matches if shared[v] == most]
     return matches
+
+
+def _shared_ending(a: tuple, b: tuple) -> int:
+    """How many last parts of the paths `a` and `b` are alike."""
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
 
 
 def _content_here(name: str, folder: Path | None = Path()) -> str | None:
