@@ -217,3 +217,9 @@ def test_an_interval_between_two_samples_is_named_not_dropped_silently(tmp_path,
                                          r"interval\), so it labels nothing: line 3 \(2.2-2.8 s; 'b.mp4' sampled every 1 s\)"):
         frames = read_labels(path, store)
     assert labelled(frames, "b.mp4") == {0.0: "x", 1.0: "x", 3.0: "y", 4.0: "y"}
+
+
+@pytest.mark.parametrize("row, column", [("a.mp4,,1,x", "start"), ("a.mp4,0, ,x", "end"), ("a.mp4,0", "end")])
+def test_an_empty_time_is_called_empty(tmp_path, store, row, column):
+    with pytest.raises(LabelsInvalid, match=rf"labels.csv line 2: {column} is empty; fill it in or delete the line"):
+        read_labels(write(tmp_path, f"video,start,end,label\n{row}\na.mp4,1,2,y\n"), store)

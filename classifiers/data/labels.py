@@ -214,6 +214,8 @@ def _decimal_comma(name: str, records: list[tuple[int, list[str]]], col: dict[st
 
 
 def _time(name: str, line: int, column: str, text: str, decimal_comma: bool = False) -> float | FrameTime:
+    if not text.strip():
+        raise LabelsInvalid(f"{name} line {line}: {column} is empty; fill it in or delete the line")
     try:
         return parse_time(text.replace(",", ".") if decimal_comma else text)
     except ValueError as err:
