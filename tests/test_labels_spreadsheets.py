@@ -125,6 +125,10 @@ def test_a_name_whose_file_here_holds_other_content_is_refused(tmp_path, monkeyp
     with pytest.raises(LabelsInvalid, match=r"labels.csv line 3: video 'season2/ep1.mp4' is not ep1.mp4 \(from "
                                             r".*season1/ep1.mp4\) of features.h5: the file holds other content; embed it"):
         read_labels(write(tmp_path, text), store)
+    store = content_store(tmp_path, {"s2e1": "season2/ep1.mp4"})  # now embedded, under a --name of its own
+    with pytest.warns(UserWarning, match=r"by the content of the file it names .*: 'season2/ep1.mp4' -> 's2e1'"):
+        frames = read_labels(write(tmp_path, text), store)
+    assert labelled(frames, "s2e1")[0.0] == "y"
     (tmp_path / "videos" / "b.mkv").write_bytes(b"b.mp4, transcoded")  # matched by stem: the same clock, not refused
     with pytest.warns(UserWarning, match=r"'b.mkv' -> 'b.mp4'"):
         read_labels(write(tmp_path, "video,start,end,label\nb.mkv,0,5,x\nb.mkv,5,10,y\n"), store)

@@ -116,8 +116,8 @@ def resolve_all(file_name: str, rows: Iterable[LabelRow], stored: Mapping | Iter
 def _by_content(file_name: str, r: LabelRow, matches: list[str], store, store_name: str,
                 folder: Path | None = None) -> list[str]:
     """`matches` (the stored ids `r.video` names by file name, stem or case; or none) judged by the file the name
-    gives (from the working folder, else from `folder`): the stored videos of its content (all of them where no
-    name matched: renamed or linked); else, of several matches, the one embedded from a path ending in more of the
+    gives (from the working folder, else from `folder`): the stored videos of its content (of `matches`, else of all:
+    renamed, linked, or embedded under another --name); else, of several matches, the one embedded from a path ending in more of the
     name's folders than the others' (`season1/ep1.mp4`, `/Users/anna/show/season1/ep1.mp4`).
 
     Raises
@@ -129,7 +129,8 @@ def _by_content(file_name: str, r: LabelRow, matches: list[str], store, store_na
     contents = getattr(store, "contents", None)  # id -> (fingerprint, sample rate), from the index
     recorded = contents() if content is not None and contents is not None else {}
     if content is not None:
-        same = [v for v in (matches or recorded) if recorded.get(v, (None,))[0] == content]
+        same = ([v for v in matches if recorded.get(v, (None,))[0] == content]
+                or [v for v, (stored_content, _) in recorded.items() if stored_content == content])
         if same:
             return sorted(same)
         file = _as_path(r.video).name.casefold()  # not by stem: `ep1.mkv` may be `ep1.mp4` transcoded, the same clock
