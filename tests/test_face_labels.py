@@ -88,10 +88,11 @@ def test_one_actor_written_two_ways_is_refused_for_faces_and_frames(tmp_path):
     parse_label_files([write_csv(tmp_path / "ok.csv", "video,start,end,label", ["v.mp4,0,1,Jolie", "v.mp4,2,3,Jolie"])])
 
 
-def test_an_actor_named_unknown_is_refused(tmp_path):
+@pytest.mark.parametrize("called", ["unknown", "Unknown", "UNKNOWN"])
+def test_an_actor_named_unknown_is_refused(tmp_path, called):
     store = hand_store(face_table("v.mp4", 2, [Face(0, ALICE), Face(1, BOB)]))
-    labels = write_csv(tmp_path / "l.csv", "video,start,end,label", ["v.mp4,0,1,unknown", "v.mp4,1,2,bob"])
-    with pytest.raises(LabelsInvalid, match="'unknown' is what screentime calls"):
+    labels = write_csv(tmp_path / "l.csv", "video,start,end,label", [f"v.mp4,0,1,{called}", "v.mp4,1,2,bob"])
+    with pytest.raises(LabelsInvalid, match=f"'{called}' is what screentime calls"):
         load_labelled_faces(store, labels)
 
 

@@ -194,8 +194,8 @@ def test_read_labels_accepts_semicolons_and_hints_at_decimal_commas(tmp_path, st
     frames = read_labels(write(tmp_path, "video;start;end;label\na.mp4;0;1;x\na.mp4;1;2;y\n"), store)
     assert labelled(frames, "a.mp4") == {0.0: "x", 0.5: "x", 1.0: "y", 1.5: "y"}
     with pytest.raises(LabelsInvalid, match=r"line 2: start '0,5' is not a number of seconds; write it like 12.5 "
-                                            r"\(with a decimal point, not a comma\)"):
-        read_labels(write(tmp_path, "video;start;end;label\na.mp4;0,5;1;x\n"), store)
+                                            r"\(with a decimal point, not a comma\)"):  # ',' separates: 1,000 may be 1000
+        read_labels(write(tmp_path, 'video,start,end,label\na.mp4,"0,5",1,x\n'), store)
 
 
 # Multi-label (issue 11): characters, not classes. 'b.mp4' is sampled at 1/s for 10 s.

@@ -10,6 +10,7 @@ from featurestore.errors import LabelsInvalid
 from .table import INTERVAL_KINDS, TIME_TOLERANCE_S, LabelRow, places
 
 _SEVERAL = re.compile(r"[+,;|&]")  # "tom+jerry" in one label: multi-label wants one line per character
+TOGETHER = "together"  # what multi-label tables call the time several characters are on screen at once
 _NONE_WORDS = ("none", "nobody", "no one", "nothing", "empty", "background", "neither")
 
 
@@ -33,13 +34,18 @@ def check_overlaps(name: str, rows: list[LabelRow]) -> None:
 
 
 def check_character_name(name: str, r: LabelRow, none_label: str) -> None:
-    """Multi-label: one character per row, and the none label spelt as --none-label says."""
+    """Multi-label: one character per row, not named `TOGETHER`, and the none label spelt as --none-label says."""
+    if r.label.casefold() == TOGETHER and r.label != none_label:
+        raise LabelsInvalid(f"{name} {r.place}: a character called {r.label!r} would be mistaken for the time characters "
+                            f"share the screen, which compare-models and score show as {TOGETHER!r}; rename the character")
     if r.label != none_label and r.label.casefold() == none_label.casefold():
         raise LabelsInvalid(f"{name} {r.place}: label {r.label!r} differs from the none label {none_label!r} only in case; "
                             f"write {none_label!r} (or pass --none-label {r.label})")
-    if _SEVERAL.search(r.label):
+    several = _SEVERAL.search(r.label)
+    if several:
         raise LabelsInvalid(f"{name} {r.place}: label {r.label!r} names several characters; write one line per "
-                            "character per interval (the same start and end twice, one label each)")
+                            "character per interval (the same start and end twice, one label each), or, for one name "
+                            f"('Brien, Conan'), write it without the {several.group()!r}")
 
 
 def check_none_label_used(name: str, rows: list[LabelRow], none_label: str) -> None:

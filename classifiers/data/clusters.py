@@ -22,7 +22,7 @@ from featurestore.errors import LabelsInvalid, LabelsWarning, quoted
 from .checks import check_table
 from .cluster_names import NOT_CAST, ClusterNames, Member, check_case, cluster_name
 from .cluster_tasks import read_cluster_tasks, tasks_mode
-from .csv_records import by_column, csv_records
+from .csv_records import by_column, column_index, csv_records
 from .strict import MAX_NAME_CHARS, checked_name, unquoted
 from .table import LabelRow, LabelTable
 
@@ -86,7 +86,7 @@ def read_cluster_names(path: str | Path, text: str) -> ClusterNames:
     unit_word = "track" if mode == "faces" else "shot"
     rows = _records(path.name, text)
     header = rows[0][1]
-    col = {c: header.index(c) for c in ("cluster", "name", unit_word) if c in header}
+    col = column_index(path.name, header, ("cluster", "name", unit_word))
     other = "shot" if unit_word == "track" else "track"
     if other in header and unit_word not in header:
         raise LabelsInvalid(f"{path.name} line 1: a {other} column, but {mpath.name} lists {unit_word}s; "
@@ -166,7 +166,7 @@ def _read_members(path: Path) -> tuple[str, list[Member]]:
     else:
         raise LabelsInvalid(f"{path.name} line 1: header {quoted(','.join(header))} is not a members file's "
                             f"({','.join(FACE_MEMBERS)} or {','.join(SHOT_MEMBERS)}); write it again with `cluster`")
-    col = {c: header.index(c) for c in needed}
+    col = column_index(path.name, header, needed)
     members = []
     for line, cells in rows[1:]:
         get = by_column(cells, col).__getitem__

@@ -1,14 +1,18 @@
 """The records of a CSV labels file's text (frames' labels, clusters files and their members files): the delimiter
-from the header line (',' unless it has none but ';' or tabs, as spreadsheets in many locales write), each record's
-first line, blank records left out.
+from the header line (',' unless ';' or tabs split it into more columns, as spreadsheets in many locales write; or
+the one Excel's first line ``sep=;`` names), each record's first line, blank records left out.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 
 from featurestore.errors import LabelsInvalid
+
+_DELIMITERS = (",", ";", "\t")
+_SEP_LINE = re.compile(r"[ \t]*\"?sep=(.)\"?[ \t,;\r\n]*", re.IGNORECASE)  # Excel's delimiter line, maybe quoted or padded
 
 
 def csv_records(file_name: str, text: str) -> list[tuple[int, list[str]]]:
@@ -20,7 +24,11 @@ def csv_records(file_name: str, text: str) -> list[tuple[int, list[str]]]:
     LabelsInvalid
         A record csv cannot read (a cell over its field limit, 128 KiB, or a quote left open at the end).
     """
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text))
+    sep = delimiter(text)
+    first = next((line for line in text.splitlines(keepends=True) if line.strip()), "")
+    if _sep_line(first):  # Excel's `sep=;` line is no record: blanked, so that line numbers stay the file's
+        text = text.replace(first, "\n", 1)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     records, line = [], 1
     try:
         for cells in reader:
@@ -33,13 +41,50 @@ def csv_records(file_name: str, text: str) -> list[tuple[int, list[str]]]:
 
 
 def delimiter(text: str) -> str:
-    """',' unless the header line (the first that is not blank) has no comma but semicolons or tabs."""
+    """The one a first line ``sep=X`` names (Excel's), else of ',', ';' and tab the one splitting the header line
+    (the first that is not blank) into the most cells, ',' on a tie (``video;start;end;label;notes, more`` is ';')."""
     header = next((line for line in text.splitlines() if line.strip()), "")
-    if "," not in header:
-        for candidate in (";", "\t"):
-            if candidate in header:
-                return candidate
-    return ","
+    named = _sep_line(header)
+    if named:
+        return named
+
+    def width(candidate: str) -> int:
+        return len(next(csv.reader([header], delimiter=candidate), []))
+
+    return max(_DELIMITERS, key=lambda c: (width(c), c == ","))
+
+
+def header_line(text: str) -> str:
+    """The header line of a CSV's `text`: its first line that is not blank, nor Excel's ``sep=X``."""
+    lines = (line for line in text.splitlines() if line.strip())
+    first = next(lines, "")
+    return next(lines, "") if _sep_line(first) else first
+
+
+def _sep_line(line: str) -> str | None:
+    """The delimiter Excel's first line ``sep=X`` names (X one of ',', ';', tab), else None."""
+    match = _SEP_LINE.fullmatch(line)
+    return match.group(1) if match and match.group(1) in _DELIMITERS else None
+
+
+def column_index(file_name: str, header: list[str], names, *, line: int = 1) -> dict[str, int]:
+    """name -> index in `header` (its cells, lower case; on line `line`) of each of `names` it holds.
+
+    Raises
+    ------
+    LabelsInvalid
+        Naming the file, when one of them is a column twice (``video,start,end,label,label``): which to read would be
+        a guess.
+    """
+    col = {}
+    for name in names:
+        at = [i for i, cell in enumerate(header) if cell == name]
+        if len(at) > 1:
+            raise LabelsInvalid(f"{file_name} line {line}: the header has a column {name} {len(at)} times (columns "
+                                f"{' and '.join(str(i + 1) for i in at)}); rename or delete all but one")
+        if at:
+            col[name] = at[0]
+    return col
 
 
 def by_column(cells: list[str], col: dict[str, int]) -> dict[str, str]:

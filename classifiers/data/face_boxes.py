@@ -35,7 +35,7 @@ from featurestore.errors import LabelsInvalid, LabelsWarning
 from featurestore.faces.boxes import box_iou
 
 from .cluster_names import cluster_name
-from .csv_records import by_column, csv_records, delimiter
+from .csv_records import by_column, column_index, csv_records, delimiter, header_line
 from .cvat import parse_cvat, task_frames
 from .face_labels import FaceGrids, VideoFaceLabels, check_actor_names
 from .label_studio import FIRST_FRAME, latest_annotation, submitted_annotations, video_name
@@ -57,7 +57,7 @@ def box_kind(text: str) -> str | None:
     if head == "<" and "<box" in text:
         return "cvat-boxes"
     if head not in "[{<":
-        first = next((line for line in text.splitlines() if line.strip()), "")
+        first = header_line(text)
         cells = [c.strip().lower() for c in next(csv.reader([first], delimiter=delimiter(text)))] if first else []
         if "track" in cells and "label" in cells:
             return "track-names"
@@ -281,7 +281,7 @@ def _named_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, VideoFace
     missing = [c for c in ("video", "track", "label") if c not in header]
     if missing:
         raise LabelsInvalid(f"{name} line 1: header {','.join(header)} lacks {','.join(missing)}; write video,track,label")
-    col = {c: header.index(c) for c in ("video", "track", "label")}
+    col = column_index(name, header, ("video", "track", "label"))
     unfilled = [str(n) for n, cells in lines[1:] if not by_column(cells, col)["label"].strip()]
     if unfilled:  # a tracks.csv of suggest-labels not named yet
         raise LabelsInvalid(f"{name} line{'s' if len(unfilled) > 1 else ''} {first_items(unfilled, 5)}: label is empty; "

@@ -145,10 +145,11 @@ class FaceGrids(Mapping):
 
 
 def check_actor_names(name: str, actors) -> None:
-    """No actor may be called `UNKNOWN`: that is the name of the faces of people nobody labelled."""
-    if UNKNOWN in actors:
-        raise LabelsInvalid(f"{name}: label {UNKNOWN!r} is what screentime calls the faces of people nobody labelled; "
-                            "name that actor otherwise (or drop the rows)")
+    """No actor may be called `UNKNOWN`, in any case: that is the name of the faces of people nobody labelled."""
+    called = next((a for a in actors if a.casefold() == UNKNOWN), None)
+    if called is not None:
+        raise LabelsInvalid(f"{name}: label {called!r} is what screentime calls the faces of people nobody labelled "
+                            f"({UNKNOWN!r}); name that actor otherwise (or drop the rows)")
 
 
 def interval_face_labels(tables: list[LabelTable], grids: FaceGrids) -> dict[str, VideoFaceLabels]:

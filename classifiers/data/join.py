@@ -18,7 +18,7 @@ import pandas as pd
 from featurestore.errors import LabelsInvalid
 
 from .labels import parse_label_files
-from .names import differs_in_case, matching_ids, resolve_video
+from .names import differs_in_case, matching_ids, resolve_all, resolve_video, same_name
 from .resolve import resolve_table
 from .table import NONE_LABEL, TIME_TOLERANCE_S, LabelRow, LabelTable, first_items, places
 
@@ -124,16 +124,18 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
     below 2 the per-character checks are skipped; `join_label_tables` checks the union of several files).
     """
     name = table.path.name
+    ids = resolve_all(name, table.rows, grids, store_name, folder=table.path.parent)  # all failing names in one message
     table = resolve_table(table, grids, store_name)
     per_video: dict[str, dict[int, tuple[str, LabelRow]]] = {}
     sets: dict[str, dict[int, dict[str, LabelRow]]] = {}  # multi-label: video -> frame -> {label: first row}
-    n_unmatched = 0
+    unmatched: list[str] = []  # points no stored frame is near
     matched: dict[str, str] = {}  # name in the file -> stored id, where they differ
     clipped: list[str] = []
     ignored: list[str] = []
+    between: list[str] = []  # intervals holding no stored sample
     for r in table.rows:
-        video_id = resolve_video(name, r, grids, store_name)
-        if video_id != r.video:
+        video_id = ids[r.video]
+        if not same_name(r.video, video_id):
             matched[r.video] = video_id
         grid = grids[video_id]
         assigned = per_video.setdefault(video_id, {})
@@ -142,9 +144,13 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
             if grid.duration_s is not None and r.end_s > grid.duration_s + 1.0 / grid.sample_fps:
                 where = f"{r.place} ({r.start_s:g}-{r.end_s:g} s; {video_id!r} is {grid.duration_s:.1f} s long)"
                 (clipped if r.start_s < grid.duration_s else ignored).append(where)
+            elif hit.size == 0:  # inside the video, between two samples: shorter than the sampling interval
+                between.append(f"{r.place} ({r.start_s:g}-{r.end_s:g} s; {video_id!r} sampled every {1 / grid.sample_fps:g} s)")
         else:
             hit = _nearest(grid, r.start_s)
-            n_unmatched += hit.size == 0
+            if hit.size == 0:
+                length = "" if grid.duration_s is None else f"; {video_id!r} is {grid.duration_s:.1f} s long"
+                unmatched.append(f"{r.place} ({r.start_s:g} s{length})")
         if table.multi_label:
             on_frame = sets.setdefault(video_id, {})
             for i in hit.tolist():
@@ -159,9 +165,15 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
                     f"{name} {places(previous[1], r)} give the frame at {grid.requested_s[i]:g} s of {video_id!r} "
                     f"two labels ({previous[0]!r}, {r.label!r}); keep one, or pass --multi-label if both are on screen then"
                 )
-    by_case = {given: stored for given, stored in matched.items() if differs_in_case(given, stored)}
-    if len(matched) > len(by_case):
-        pairs = [f"{given!r} -> {stored!r}" for given, stored in matched.items() if given not in by_case]
+    by_content = {given: stored for given, stored in matched.items() if not matching_ids(given, [stored])}
+    by_case = {given: stored for given, stored in matched.items() if given not in by_content and differs_in_case(given, stored)}
+    if by_content:
+        pairs = [f"{given!r} -> {stored!r}" for given, stored in by_content.items()]
+        warnings.warn(f"{name}: matched {len(pairs)} video name{'s' if len(pairs) > 1 else ''} to stored ids by the content of "
+                      f"the file {'they name' if len(pairs) > 1 else 'it names'} (renamed, moved or linked since embedding): "
+                      f"{first_items(pairs)}; write the stored id to silence this", stacklevel=2)
+    if len(matched) > len(by_case) + len(by_content):
+        pairs = [f"{given!r} -> {stored!r}" for given, stored in matched.items() if given not in by_case and given not in by_content]
         warnings.warn(f"{name}: matched {len(pairs)} video name{'s' if len(pairs) > 1 else ''} to stored ids by file name: "
                       f"{first_items(pairs)}; write the stored id to silence this", stacklevel=2)
     if by_case:
@@ -176,8 +188,15 @@ def join_labels(table: LabelTable, grids: Mapping[str, Grid], *, store_name: str
         one = len(ignored) == 1
         warnings.warn(f"{name}: {'1 interval starts' if one else f'{len(ignored)} intervals start'} after the video ends "
                       f"and {'labels' if one else 'label'} nothing: {first_items(ignored)}", stacklevel=2)
-    if n_unmatched:
-        warnings.warn(f"{n_unmatched} of {len(table.rows)} labelled points in {name} are not within half a sampling interval of a stored frame and were ignored", stacklevel=2)
+    if between:
+        one = len(between) == 1
+        warnings.warn(f"{name}: {'1 interval holds' if one else f'{len(between)} intervals hold'} no stored sample (shorter "
+                      f"than the sampling interval), so {'it labels' if one else 'they label'} nothing: "
+                      f"{first_items(between)}; embed with a higher --fps to use such short spans", stacklevel=2)
+    if unmatched:
+        warnings.warn(f"{len(unmatched)} of {len(table.rows)} labelled points in {name} are not within half a sampling "
+                      f"interval of a stored frame (past the video's end, or between samples) and were ignored: "
+                      f"{first_items(unmatched)}", stacklevel=2)
     if table.multi_label:
         return _multi_label_frames(name, table.none_label, sets, grids, store_name, check=min_classes >= 2)
     records = [

@@ -5,7 +5,8 @@ video 1.1 XML (`classifiers.data.cvat`), else a CSV recognised from its header l
 ``video,start,end,label`` ([start, end)), points ``video,time,label``, and the tutorial's ``Image_ID,Class``
 (``frameN.jpg`` is the frame at N seconds), and cluster's ``cluster,name`` (`classifiers.data.clusters`; its Label
 Studio tasks exported back: `classifiers.data.cluster_tasks`). CSV times are seconds, mm:ss(.fff), hh:mm:ss(.fff) or SMPTE
-hh:mm:ss:ff (`classifiers.data.timecode`). CSVs may be comma-, semicolon- or tab-separated, UTF-8 (with or
+hh:mm:ss:ff (`classifiers.data.timecode`), with decimal commas where semicolons or tabs separate the columns. CSVs
+may be comma-, semicolon- or tab-separated, UTF-8 (with or
 without a BOM), UTF-16 with a BOM, or Windows-1252 (Excel's CSV, with a warning).
 """
 
@@ -22,7 +23,7 @@ from featurestore.errors import LabelsInvalid, LabelsWarning, quoted
 from .checks import check_table
 from .cluster_tasks import tasks_mode
 from .clusters import cluster_label_table, is_clusters_header
-from .csv_records import by_column, csv_records
+from .csv_records import by_column, column_index, csv_records, delimiter
 from .cvat import parse_cvat
 from .label_studio import parse_label_studio
 from .names import check_spelling_variants
@@ -137,22 +138,26 @@ def parse_labels(labels_path: str | Path, *, video: str | None = None, classes: 
         raise LabelsInvalid(f"{name} is in the tutorial's Image_ID,Class format; name the stored video it describes with --video")
     if kind != "tutorial" and video is not None:
         raise LabelsInvalid(f"{name} names its videos itself (format {','.join(FORMATS[kind])}); drop --video, which is only for Image_ID,Class files")
-    col = {c: header.index(c) for c in FORMATS[kind]}
+    col = column_index(name, header, FORMATS[kind], line=lines[0][0])
     if kind != "tutorial":
         unfilled = [line for line, cells in lines[1:] if len(cells) <= col["label"] or not cells[col["label"]].strip()]
         if len(unfilled) > 1:  # e.g. a todo list from suggest-labels, not filled in yet (one empty label: the loop says it)
             raise LabelsInvalid(f"{name} lines {first_items([str(n) for n in unfilled], 5)}: label is empty; fill them in "
                                 "(one row per label, splitting a span where it changes) or delete those lines")
     class_names = list(classes) if classes is not None else ["0", "1", "2"]
+    comma = kind != "tutorial" and _decimal_comma(name, lines[1:], col, delimiter(text))
     rows = []
     for line, cells in lines[1:]:
+        if [c.strip().lower() for c in cells] == header:
+            raise LabelsInvalid(f"{name} line {line} repeats the header line {lines[0][0]} (two files pasted together?); "
+                                "delete it")
         get = by_column(cells, col).__getitem__
         if kind == "intervals":
-            start, end = _time(name, line, "start", get("start")), _time(name, line, "end", get("end"))
+            start, end = _time(name, line, "start", get("start"), comma), _time(name, line, "end", get("end"), comma)
             rows.append(_row(name, line, _text(name, line, "video", get("video")), start, end,
                              _text(name, line, "label", get("label"))))
         elif kind == "points":
-            time = _time(name, line, "time", get("time"))
+            time = _time(name, line, "time", get("time"), comma)
             rows.append(_row(name, line, _text(name, line, "video", get("video")), time, None,
                              _text(name, line, "label", get("label"))))
         else:
@@ -170,15 +175,49 @@ def _detect_format(name: str, header: list[str]) -> str:
             return kind
     kind, needed = max(FORMATS.items(), key=lambda kv: len(set(kv[1]) & set(header)))
     missing = [c for c in needed if c not in header]
+    if not set(needed) & set(header) and any(_is_time(c) for c in header[1:]):
+        raise LabelsInvalid(f"{name}: its first line {quoted(','.join(header))} is a row, not a header; add the header "
+                            "line video,start,end,label (intervals) or video,time,label (points) above it")
     raise LabelsInvalid(
         f"{name} line 1: header {quoted(','.join(header))} lacks column {','.join(missing)}; "
         "use video,start,end,label (intervals), video,time,label (points) or Image_ID,Class (tutorial)"
     )
 
 
-def _time(name: str, line: int, column: str, text: str) -> float | FrameTime:
+def _is_time(text: str) -> bool:
     try:
-        return parse_time(text)
+        parse_time(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _decimal_comma(name: str, records: list[tuple[int, list[str]]], col: dict[str, int], sep: str) -> bool:
+    """Whether the times of a file separated by `sep` write decimal commas (``12,5``), as spreadsheets do where ';'
+    separates the columns: never where ',' does (``1,000`` may be a thousand), nor in a file whose times also write
+    decimal points (refused: which is meant is a guess)."""
+    if sep == ",":
+        return False
+    places: dict[str, int] = {}  # decimal mark -> the first line writing it
+    for line, cells in records:
+        for column, cell in by_column(cells, {c: col[c] for c in ("start", "end", "time") if c in col}).items():
+            marks = [mark for mark in ",." if re.search(rf"[0-9]\{mark}[0-9]", cell)]
+            if len(marks) == 2:
+                raise LabelsInvalid(f"{name} line {line}: {column} {quoted(cell)} has a comma and a point; write seconds "
+                                    "with one decimal mark and no thousands mark (1000,5)")
+            for mark in marks:
+                places.setdefault(mark, line)
+    if len(places) == 2:
+        raise LabelsInvalid(f"{name} lines {places[',']} and {places['.']}: times with a decimal comma and with a decimal "
+                            "point; write every time one way (12,5 or 12.5)")
+    return "," in places
+
+
+def _time(name: str, line: int, column: str, text: str, decimal_comma: bool = False) -> float | FrameTime:
+    if not text.strip():
+        raise LabelsInvalid(f"{name} line {line}: {column} is empty; fill it in or delete the line")
+    try:
+        return parse_time(text.replace(",", ".") if decimal_comma else text)
     except ValueError as err:
         raise LabelsInvalid(f"{name} line {line}: {column} {quoted(text)} {err}") from None
 

@@ -62,8 +62,9 @@ def whole_number(value, *, low: int = 0, high: int = MAX_FRAME) -> int:
 
 
 def checked_name(value, *, limit: int = MAX_LABEL_CHARS) -> str:
-    """`value` stripped, as the name of a label or a video: text, not empty, at most `limit` characters, and
-    without control characters (a newline in a name would end up inside subtitles, CSV cells and messages).
+    """`value` stripped and in Unicode's composed form (NFC: the 'ë' macOS writes as 'e' + '¨' is one 'ë', so one name
+    is one label), as the name of a label or a video: text, not empty, at most `limit` characters, and without
+    control characters (a newline in a name would end up inside subtitles, CSV cells and messages).
 
     Raises
     ------
@@ -72,7 +73,7 @@ def checked_name(value, *, limit: int = MAX_LABEL_CHARS) -> str:
     """
     if not isinstance(value, str):
         raise ValueError(f"{quoted(value)} is not text")
-    text = value.strip()
+    text = unicodedata.normalize("NFC", value.strip())
     if not text:
         raise ValueError("is empty")
     if len(text) > limit:

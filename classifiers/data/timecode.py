@@ -1,4 +1,4 @@
-"""Times as people write them: seconds (12.5), mm:ss(.fff), hh:mm:ss(.fff), and SMPTE hh:mm:ss:ff.
+"""Times as people write them: seconds (12.5, 12.5s), mm:ss(.fff), hh:mm:ss(.fff), and SMPTE hh:mm:ss:ff.
 
 Seconds and clock times are seconds at once. A SMPTE timecode counts frames, so it is a `FrameTime`, resolved
 to seconds only when the video's frame rate is known (at the join, from the store: `classifiers.data.resolve`).
@@ -41,7 +41,7 @@ class FrameTime:
 
 
 def parse_time(text: str) -> float | FrameTime:
-    """A labels file's time: seconds (float) from ``12.5``, ``1:05.5`` or ``0:01:05.5``; a `FrameTime` from
+    """A labels file's time: seconds (float) from ``12.5`` (or ``12.5s``), ``1:05.5`` or ``0:01:05.5``; a `FrameTime` from
     SMPTE ``00:01:05:12`` (12 frames after 1:05).
 
     Raises
@@ -67,7 +67,8 @@ def parse_time(text: str) -> float | FrameTime:
         seconds = float(clock.group(3))
         _check_clock(minutes if clock.group(1) else 0, seconds)
         return _bounded((hours * 60 + minutes) * 60 + seconds)
-    value = float(text) if _SECONDS.match(text) else float("nan")
+    number = text[:-1].rstrip() if text[-1:] in ("s", "S") else text  # '65s', '12.5 s': seconds with their unit
+    value = float(number) if _SECONDS.match(number) else float("nan")
     if not math.isfinite(value):
         hint = " (with a decimal point, not a comma)" if "," in text else ""
         raise ValueError(f"is not a number of seconds; write it like 12.5{hint}, or as a timecode: 1:05.5 (mm:ss), "
