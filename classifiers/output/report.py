@@ -22,18 +22,19 @@ import numpy as np
 from classifiers.chain.timeline import VideoScreenTime
 from featurestore.errors import SourceVideoMoved
 
+from .colours import TAB10, class_colours
 from .face_report import add_face_context
 from .notes import FACES_UNLIKE, likely_range_words, unlike_reason
 from .thumbnails import VideoThumbnails, plan_thumbnails, video_thumbnails
 
 TEMPLATE = "report.html.j2"
 SCRIPT = "report.js"  # the page's one script, allowed by its hash in the page's CSP: no other script can run
-#: matplotlib's tab10, as in the timeline PNG: a class keeps its colour.
-COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 # Timeline geometry, in SVG user units (the SVG scales to the page width).
 # 860 units wide: drawn at 770-1070 px (an 800 px window to the page's widest), its 12-unit text is 11-15 px (issue 26).
 WIDTH, LEFT, RIGHT = 860.0, 100.0, 16.0
-BAND_H, PROBA_H, ROW_GAP, AXIS_H = 16.0, 40.0, 10.0, 22.0
+# Each row: its name on a line of its own over the whole width (a long name, "Sir Patrick Stewart as Captain Jean-Luc
+# Picard", is read whole, not cut by the plot), then its band, then its probability.
+NAME_H, BAND_H, PROBA_H, ROW_GAP, AXIS_H = 15.0, 16.0, 40.0, 8.0, 22.0
 
 
 def report_html(result, *, thumbnails: bool = True) -> str:
@@ -51,7 +52,7 @@ def report_html(result, *, thumbnails: bool = True) -> str:
     env.filters["seconds"] = format_seconds
     env.filters["clock"] = format_clock
     classes = list(result.classes)
-    colours = {c: COLOURS[i % len(COLOURS)] for i, c in enumerate(classes)}
+    colours = class_colours(classes)  # as in the timeline PNG: a class keeps its colour
     plans = plan_thumbnails(result.videos) if thumbnails else [{} for _ in result.videos]
     thumbs = [_thumbnails(result, video, plan, thumbnails) for video, plan in zip(result.videos, plans)]
     videos = [_video_context(v, t, colours, result.model_info) for v, t in zip(result.videos, thumbs)]
@@ -135,28 +136,28 @@ def _video_context(video: VideoScreenTime, thumbs: VideoThumbnails, colours: dic
     rows = []
     thresholds = model_info.get("thresholds", {}) if video.multi_label else {}
     for j, c in enumerate(video.classes):
-        top = j * (BAND_H + PROBA_H + ROW_GAP)
+        top = j * (NAME_H + BAND_H + PROBA_H + ROW_GAP) + NAME_H  # the band's top; the name is over it
         segs = [{"index": i, "x": x(s.start_s), "w": max(round(x(s.end_s) - x(s.start_s), 2), 0.3)}
                 for i, s in enumerate(video.segments) if s.label == c]
-        rows.append({"label": c, "colour": colours.get(c, COLOURS[0]), "top": top, "segments": segs,
+        rows.append({"label": c, "colour": colours.get(c, TAB10[0]), "top": top, "segments": segs,
                      "proba_top": top + BAND_H, "path": _step_path(video, j, x, top + BAND_H),
                      "threshold_y": None if c not in thresholds else round(top + BAND_H + PROBA_H * (1 - thresholds[c]), 2),
                      "threshold": thresholds.get(c)})
-    height = len(rows) * (BAND_H + PROBA_H + ROW_GAP)
+    height = len(rows) * (NAME_H + BAND_H + PROBA_H + ROW_GAP)
     segments = []
     for i, s in enumerate(video.segments):
         segments.append({"index": i, "start_s": s.start_s, "end_s": s.end_s, "label": s.label, "confidence": s.confidence,
-                         "colour": colours.get(s.label, COLOURS[0]),
+                         "colour": colours.get(s.label, TAB10[0]),
                          "thumbs": [{"uri": uri, "time_s": float(video.sample_s[k]), "p": _p(video, k, s.label)}
                                     for k, uri in thumbs.by_segment.get(i, [])]})
     interval = video.screen_time_interval_s or {}
     table = [{"label": c, "seconds": video.screen_time_s.get(c, 0.0), "share": video.share.get(c, 0.0),
               "interval": interval.get(c), "n": video.n_appearances.get(c, 0), "first": video.first_s.get(c),
-              "last": video.last_s.get(c), "colour": colours.get(c, COLOURS[0])} for c in video.classes]
+              "last": video.last_s.get(c), "colour": colours.get(c, TAB10[0])} for c in video.classes]
     return {"id": video.video_id, "duration_s": video.duration_s, "sample_fps": video.sample_fps, "n_samples": len(video.sample_s),
             "table": table, "together_s": video.together_s, "none_s": video.none_s, "none_label": video.none_label,
             "multi_label": video.multi_label, "rows": rows, "height": height + AXIS_H, "axis_y": height, "width": WIDTH,
-            "band_h": BAND_H, "proba_h": PROBA_H, "row_gap": ROW_GAP,
+            "name_h": NAME_H, "band_h": BAND_H, "proba_h": PROBA_H, "row_gap": ROW_GAP,
             "ticks": [{"x": x(t), "label": format_clock(t)} for t in _ticks(end_s)], "x0": LEFT, "x1": WIDTH - RIGHT,
             "segments": segments, "thumb_note": thumbs.note, "source": thumbs.source,
             "unlike_training": video.unlike_training, "training_distance": video.training_distance,
