@@ -244,3 +244,45 @@ def test_cluster_page_in_a_headless_browser(tmp_path, capsys):
     assert console == []
     requests = [e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent"]
     assert [u for u in requests if not u.startswith(("data:", "chrome:", "about:")) and u != url] == []
+
+
+def test_report_of_a_long_cast_reads_whole_names_in_the_timeline(tmp_path):
+    """15 characters with long, unicode and right-to-left names over 4 videos: at 800 px every name over its timeline
+    row is whole (inside the picture, over no band or probability box), each row's band has its own colour, the
+    contents at the top lead to each video, and the page logs nothing to the console."""
+    from selenium.webdriver.common.by import By
+
+    from test_report_scale import cast, cast_result, cast_video
+
+    from classifiers.output.report import report_html
+
+    classes = cast(15)
+    result = cast_result([cast_video(f"ep{i}.mp4", classes, 300, multi_label=True, seed=i) for i in range(4)],
+                         classes, True)
+    (tmp_path / "r.html").write_text(report_html(result, thumbnails=False), encoding="utf-8")
+    browser = _browser()
+    try:
+        browser.set_window_size(800, 1000)
+        browser.get((tmp_path / "r.html").as_uri())
+        clashes = browser.execute_script("""
+          const out = [];
+          document.querySelectorAll("svg.timeline").forEach(svg => {
+            const box = svg.getBoundingClientRect(), rects = [...svg.querySelectorAll("rect")].map(r => r.getBoundingClientRect());
+            svg.querySelectorAll("text.name").forEach(t => {
+              const b = t.getBoundingClientRect();
+              if (b.left < box.left || b.right > box.right) out.push(t.textContent + " cut");
+              if (rects.some(r => b.left < r.right && r.left < b.right && b.top < r.bottom - 0.5 && r.top < b.bottom - 0.5))
+                out.push(t.textContent + " under a band");
+            });
+          });
+          return out;""")
+        names = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#video-0 svg.timeline text.name")]
+        browser.find_element(By.CSS_SELECTOR, "nav.contents a[href='#video-3']").click()
+        at_top = browser.execute_script("return document.getElementById('video-3').getBoundingClientRect().top")
+        console = browser.get_log("browser")
+    finally:
+        browser.quit()
+    assert clashes == []
+    assert names == classes
+    assert abs(at_top) < 2
+    assert console == []

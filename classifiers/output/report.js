@@ -41,7 +41,9 @@
     panel.replaceChildren();
     const head = document.createElement("div");
     head.className = "frames-heading";
-    head.textContent = row.dataset.label + ", " + row.dataset.start + "–" + row.dataset.end;
+    const name = document.createElement("bdi");  // a right-to-left name keeps the times after it
+    name.textContent = row.dataset.label;
+    head.append(name, ", " + row.dataset.start + "–" + row.dataset.end);
     panel.appendChild(head);
     const figures = row.querySelectorAll("td.thumbs figure");
     if (!figures.length) {

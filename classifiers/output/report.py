@@ -24,7 +24,8 @@ from featurestore.errors import SourceVideoMoved
 
 from .colours import TAB10, class_colours
 from .face_report import add_face_context
-from .notes import FACES_UNLIKE, likely_range_words, unlike_reason
+from .notes import (FACES_UNLIKE, UNSURE_WARN_SHARE, likely_range_words, unlike_reason, unsure_how, unsure_share,
+                    unsure_words)
 from .thumbnails import VideoThumbnails, plan_thumbnails, video_thumbnails
 
 TEMPLATE = "report.html.j2"
@@ -94,6 +95,9 @@ def page_warnings(result, thumbs: list[VideoThumbnails]) -> list[str]:
             out.append(f"{video.video_id} is unlike the training videos: "
                        f"{FACES_UNLIKE if faces else 'its screen time may be far off'}; label some of it"
                        f"{'' if faces else ' (suggest-labels)'} and retrain.")
+        unsure = unsure_share(video, result.model_info.get("thresholds"))
+        if unsure is not None and unsure >= UNSURE_WARN_SHARE:
+            out.append(unsure_words(video, unsure))
         if t.note.startswith("no thumbnails"):
             out.append(f"{video.video_id}: {t.note}.")
     return out
@@ -160,6 +164,7 @@ def _video_context(video: VideoScreenTime, thumbs: VideoThumbnails, colours: dic
             "name_h": NAME_H, "band_h": BAND_H, "proba_h": PROBA_H, "row_gap": ROW_GAP,
             "ticks": [{"x": x(t), "label": format_clock(t)} for t in _ticks(end_s)], "x0": LEFT, "x1": WIDTH - RIGHT,
             "segments": segments, "thumb_note": thumbs.note, "source": thumbs.source,
+            "unsure": unsure_share(video, thresholds), "unsure_how": unsure_how(video),
             "unlike_training": video.unlike_training, "training_distance": video.training_distance,
             "unlike_reason": unlike_reason(video, model_info.get("unlike_training")) if video.unlike_training else "",
             "data": {"id": video.video_id, "end_s": end_s, "x0": LEFT, "width": plot_w, "classes": list(video.classes),

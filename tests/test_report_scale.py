@@ -1,0 +1,147 @@
+"""score's outputs at the sizes and with the names real users have: casts of 12 to 30 characters with long,
+unicode and right-to-left names, a season of episodes, a video where nobody is ever on screen, one the model was
+unsure about throughout. Results are made directly (`summarize_video`, `summarize_presence`) so each case is exact;
+the page in a real browser is in test_report_browser.py."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import numpy as np
+import pytest
+
+from classifiers.chain.presence import summarize_presence
+from classifiers.chain.timeline import summarize_video
+
+CAST = ["Sir Patrick Stewart as Captain Jean-Luc Picard", "Zoë", "李小龙", "Ægir", "العربية", "<b>bold</b>", "Tom & Jerry",
+        'He said "hi", then left', "a, b", "x --> y", "{\\an8}top", "=SUM(1)"]
+
+
+def cast(n: int) -> list[str]:
+    return (CAST + [f"Character number {i} with a long name" for i in range(n)])[:n]
+
+
+def cast_video(video_id: str, classes: list[str], n_samples: int, *, multi_label=False, seed=0, nobody=False,
+               unsure=False):
+    """`n_samples` samples at 1/s; each class on screen in 10 s blocks (multi-label: each character a quarter of the
+    blocks at 0.9, else 0.1; `nobody`: never). `unsure`: every class equally likely at every sample."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(float(n_samples))
+    n, blocks = len(classes), -(-n_samples // 10)
+    if multi_label:
+        on = np.repeat(rng.random((blocks, n)) < 0.25, 10, axis=0)[:n_samples] & (not nobody)
+        video = summarize_presence(video_id, t, 0.1 + 0.8 * on, classes, np.full(n, 0.5), float(n_samples), 1.0,
+                                   none_label="nobody")
+    else:
+        proba = np.eye(n)[np.repeat(rng.integers(0, n, blocks), 10)[:n_samples]] * 0.8 + 0.2 / n
+        video = summarize_video(video_id, t, np.full_like(proba, 1 / n) if unsure else proba, classes,
+                                float(n_samples), 1.0)
+    video.screen_time_interval_s = {c: (max(0.0, s - 5), s + 5) for c, s in video.screen_time_s.items()}
+    video.interval_level = 0.8
+    return video
+
+
+def cast_result(videos, classes, multi_label=False):
+    from classifiers.score import ScoreResult
+
+    info = {"name": "logreg", "path": "best.skops", "smoothing": {"method": "none"}, "feature_norm": "center",
+            "context_s": 0.0, "embedding_config": {"weights": "imagenet"}, "unlike_training": None,
+            "training_videos": ["a.mp4"]}
+    if multi_label:
+        info.update(multi_label=True, thresholds={c: 0.5 for c in classes}, none_label="nobody")
+    return ScoreResult(videos=list(videos), classes=list(classes), model_info=info, interval_level=0.8,
+                       interval_note="80% intervals from 4 held-out videos")
+
+
+def page(result) -> str:
+    from classifiers.output.report import report_html
+
+    return report_html(result, thumbnails=False)
+
+
+def text_of(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_report_of_a_video_where_nobody_is_ever_on_screen_says_so_in_words():
+    classes = cast(6)
+    html = page(cast_result([cast_video("nobody.mp4", classes, 120, multi_label=True, nobody=True)], classes, True))
+    words = text_of(html)
+    assert "No character was on screen at any of its 120 samples, so there is no segment to show." in words
+    assert "Click a segment" not in words and "click a segment" not in words  # there is none to click
+    assert 'class="segments"' not in html  # no empty table
+
+
+@pytest.mark.parametrize("multi_label", [False, True])
+def test_report_warns_about_a_video_the_model_was_unsure_about_throughout(multi_label):
+    from classifiers.output.notes import unsure_share
+
+    classes = cast(5)
+    if multi_label:
+        video = cast_video("unsure.mp4", classes, 300, multi_label=True)
+        video.proba[:] = 0.45  # every character just under its threshold of 0.5
+    else:
+        video = cast_video("unsure.mp4", classes, 300, unsure=True)
+    sure = cast_video("sure.mp4", classes, 300, multi_label=multi_label)
+    assert unsure_share(video, {c: 0.5 for c in classes}) == 1.0
+    assert unsure_share(sure, {c: 0.5 for c in classes}) == 0.0
+    words = text_of(page(cast_result([video, sure], classes, multi_label)))
+    assert "unsure.mp4: the model was unsure over 100% of it" in words and "label some of it and retrain" in words
+    assert "sure.mp4: the model was unsure" not in words.replace("unsure.mp4: the model was unsure", "")
+
+
+def test_report_isolates_names_that_run_inline_so_right_to_left_ones_keep_their_numbers():
+    """'العربية 0.5, <b>bold</b> 0.5': without isolation the browser's bidi moves the threshold before the Arabic name."""
+    classes = cast(6)
+    html = page(cast_result([cast_video("ep.mp4", classes, 60, multi_label=True)], classes, True))
+    assert "<bdi>العربية</bdi> 0.5" in html and "<bdi>&lt;b&gt;bold&lt;/b&gt;</bdi> 0.5" in html
+
+
+def test_report_gives_each_of_30_classes_its_own_colour_as_the_png_does():
+    from classifiers.output.plot import _class_colours
+
+    classes = cast(30)
+    html = page(cast_result([cast_video("ep.mp4", classes, 600)], classes))
+    table = html.split('class="screen-time"')[1].split("</table>")[0]
+    swatches = re.findall(r'class="swatch" style="background:(#[0-9a-f]{6})"', table)
+    assert len(swatches) == 30 and len(set(swatches)) == 30
+    png = {c: "#%02x%02x%02x" % tuple(round(255 * x) for x in rgba[:3]) for c, rgba in _class_colours(classes).items()}
+    assert swatches == [png[c] for c in classes]
+
+
+def test_report_of_a_season_links_every_episode_and_the_totals_from_the_top():
+    classes = cast(12)
+    videos = [cast_video(f"S01E{i:02d}.mp4", classes, 120, seed=i) for i in range(1, 11)]
+    html = page(cast_result(videos, classes))
+    top = html.split('class="video"')[0]
+    links = re.findall(r'<a href="#([^"]+)">', top)
+    assert links == [f"video-{i}" for i in range(10)] + ["totals"]
+    assert all(f'id="{anchor}"' in html for anchor in links)
+    assert all(f"S01E{i:02d}.mp4" in top for i in range(1, 11))
+
+
+@pytest.mark.parametrize("fmt", ["vtt", "srt"])
+def test_subtitles_of_many_characters_at_once_stay_a_few_short_lines(fmt):
+    """30 characters, a dozen on screen at once: each cue is at most 3 lines of about 42 characters (a name longer
+    than a line keeps its own), the names it leaves out counted ('+ 4 more'), one cue per stretch as before."""
+    import pysubs2
+
+    from classifiers.output.subtitles import cues, subtitle_text
+
+    classes = cast(30)
+    video = cast_video("ep.mp4", classes, 300, multi_label=True)
+    video.proba[100:110] = 0.9  # everybody on screen for 10 s
+    events = pysubs2.SSAFile.from_string(subtitle_text(video, fmt), format_=fmt).events
+    expected = cues(video)
+    assert len(events) == len(expected)
+    for event, (_, _, text) in zip(events, expected):
+        lines = html.unescape(event.plaintext).replace("\u2060", "").split("\n")  # as a viewer reads it
+        names = text.split(" + ")
+        assert len(lines) <= 3
+        assert all(len(line) <= 42 + 3 or " + " not in line.rstrip(" +") for line in lines[:-1])
+        more = re.search(r"\+ (\d+) more$", lines[-1])
+        listed = [n for line in lines for n in re.sub(r" \+ \d+ more$", "", line).rstrip(" +").split(" + ")]
+        assert len(listed) + (int(more.group(1)) if more else 0) == len(names)
+    everybody = next(e for e in events if e.start == 100_000)
+    assert everybody.plaintext.endswith(" more") and len(everybody.plaintext.split("\n")) == 3
