@@ -145,3 +145,20 @@ def test_subtitles_of_many_characters_at_once_stay_a_few_short_lines(fmt):
         assert len(listed) + (int(more.group(1)) if more else 0) == len(names)
     everybody = next(e for e in events if e.start == 100_000)
     assert everybody.plaintext.endswith(" more") and len(everybody.plaintext.split("\n")) == 3
+
+
+def test_total_table_of_a_multi_label_season_says_character_as_each_video_does():
+    from rich.console import Console
+
+    from classifiers.output.console import screen_time_tables
+
+    classes = cast(15)
+    result = cast_result([cast_video(f"S01E{i:02d}.mp4", classes, 60, multi_label=True, seed=i) for i in (1, 2)],
+                         classes, True)
+    console = Console(width=120, record=True, file=open("/dev/null", "w"))
+    for table in screen_time_tables(result):
+        console.print(table)
+    text = console.export_text()
+    headers = [line for line in text.splitlines() if "screen time" in line and "┃" in line]
+    assert len(headers) == 3 and all("character" in h and "class" not in h for h in headers)
+    assert "Sir Patrick Stewart as Captain Jean-Luc Picard" in text  # the total's names are whole
