@@ -162,3 +162,65 @@ def test_total_table_of_a_multi_label_season_says_character_as_each_video_does()
     headers = [line for line in text.splitlines() if "screen time" in line and "┃" in line]
     assert len(headers) == 3 and all("character" in h and "class" not in h for h in headers)
     assert "Sir Patrick Stewart as Captain Jean-Luc Picard" in text  # the total's names are whole
+
+
+def with_source(result, tmp_path, n_frames: int):
+    """`result` whose videos' frames decode from one generated file (1 frame/s, each a grey of its own)."""
+    from types import SimpleNamespace
+
+    from conftest import write_video
+
+    colours = [(i % 250, (7 * i) % 250, (13 * i) % 250) for i in range(n_frames)]
+    path = write_video(tmp_path / "src.avi", 1.0, n_frames, fourcc="MJPG", size=(64, 48), colours=colours)
+    result.embed_reports = [SimpleNamespace(video_id=v.video_id, path=str(path)) for v in result.videos]
+    return result
+
+
+def test_report_holds_each_thumbnail_once_though_overlapping_segments_share_frames(tmp_path):
+    """12 characters sharing the screen: their segments start, middle and end at the same samples. Each JPEG is in
+    the page once (it was 2.5 times: a 2-hour report of 13.6 MB, 6.1 MB now); every other place names it by id."""
+    from classifiers.output.report import report_html
+
+    classes = cast(12)
+    result = with_source(cast_result([cast_video("ep.mp4", classes, 120, multi_label=True)], classes, True),
+                         tmp_path, 120)
+    html = report_html(result)
+    uris = re.findall(r'src="(data:image/jpeg;base64,[^"]+)"', html)
+    assert uris and len(uris) == len(set(uris))
+    again = re.findall(r'<img loading="lazy" alt="[^"]*" data-frame="(frame-\d+)">', html)
+    assert len(again) > len(uris)  # most places show a frame another segment shows too
+    ids = set(re.findall(r'<img loading="lazy" alt="[^"]*" id="(frame-\d+)" src=', html))
+    assert len(ids) == len(uris) and set(again) <= ids
+
+
+def test_report_probability_lines_keep_a_few_commands_a_unit_and_every_spike():
+    """A 2-hour video (7,200 samples over 744 units of timeline): each class's line has at most ~4 commands a unit
+    (it had 2 a sample), the steps of a short video are drawn exactly, and a one-sample spike still reaches its top."""
+    from classifiers.output.report import BAND_H, PROBA_H, _step_path
+
+    classes = cast(3)
+    rng = np.random.default_rng(1)
+    proba = rng.dirichlet(np.ones(3), size=7200)
+    proba[3000] = [1.0, 0.0, 0.0]
+    proba[3001:3003, 0] = 0.0
+    long = summarize_video("long.mp4", np.arange(7200.0), proba, classes, 7200.0, 1.0)
+    x = lambda t: round(100 + 744 * min(max(t, 0.0), 7200.0) / 7200.0, 2)  # noqa: E731 (the report's axis)
+    path = _step_path(long, 0, x, BAND_H)
+    assert len(re.findall("[MVH]", path)) <= 4 * 744 + 2
+    assert f"V{BAND_H}" in path  # p = 1 at the top of the box: the spike is drawn
+    short = summarize_video("short.mp4", np.arange(4.0), np.array([[0.2, 0.8, 0], [0.2, 0.8, 0], [0.6, 0.4, 0],
+                                                                   [0.1, 0.9, 0]]), classes, 4.0, 1.0)
+    xs = lambda t: round(100 + 744 * t / 4.0, 2)  # noqa: E731
+    y = lambda p: round(BAND_H + PROBA_H * (1 - p), 1)  # noqa: E731
+    assert _step_path(short, 0, xs, BAND_H) == f"M100.0,{y(0.2)}H472.0V{y(0.6)}H658.0V{y(0.1)}H844.0"
+
+
+def test_report_of_two_hours_and_30_characters_stays_a_few_megabytes():
+    """Without thumbnails: 2.5 MB for 7,200 samples of 30 characters (7.5 MB before: every probability to 3
+    decimals, every sample's answer spelt out, two path commands a sample)."""
+    from classifiers.output.report import report_html
+
+    classes = cast(30)
+    html = report_html(cast_result([cast_video("long.mp4", classes, 7200, multi_label=True)], classes, True),
+                       thumbnails=False)
+    assert len(html.encode()) < 4e6

@@ -64,7 +64,23 @@ def report_html(result, *, thumbnails: bool = True) -> str:
         warnings=page_warnings(result, thumbs), interval_level=result.interval_level, interval_note=result.interval_note,
         range_words=likely_range_words(result.interval_level) if any(v.screen_time_interval_s for v in result.videos) else "",
         data={"videos": [v["data"] for v in videos]}, script=Markup(script), script_hash=Markup(script_source(script)),
+        frames=FramesOnce(),
     )
+
+
+class FramesOnce:
+    """Each thumbnail's JPEG goes into the page once: a frame shown again (overlapping segments of a multi-label
+    model share their samples: 2.5 copies a frame with 12 characters) names the first by its id, and the page's
+    script (an <img>) or an SVG <use> (a face thumbnail) shows it from there."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, str] = {}
+
+    def place(self, uri: str) -> dict:
+        """{"id": the frame's id in the page, "first": whether this is its first place (which holds the JPEG)}."""
+        first = uri not in self._ids
+        frame_id = self._ids.setdefault(uri, f"frame-{len(self._ids)}")
+        return {"id": frame_id, "first": first}
 
 
 def script_source(script: str) -> str:
@@ -169,14 +185,21 @@ def _video_context(video: VideoScreenTime, thumbs: VideoThumbnails, colours: dic
             "unlike_reason": unlike_reason(video, model_info.get("unlike_training")) if video.unlike_training else "",
             "data": {"id": video.video_id, "end_s": end_s, "x0": LEFT, "width": plot_w, "classes": list(video.classes),
                      "times": np.round(video.sample_s, 3).tolist(),
-                     "proba": np.round(video.proba.T, 3).tolist() if len(video.sample_s) else [[] for _ in video.classes],
-                     "labels": _sample_labels(video)}}
+                     # in hundredths, as the tooltip shows them; each sample's answer as an index into its names
+                     "proba_pct": (np.rint(100 * np.clip(video.proba.T, 0, 1)).astype(int).tolist() if len(video.sample_s)
+                                   else [[] for _ in video.classes]),
+                     **_sample_labels(video)}}
 
 
-def _sample_labels(video: VideoScreenTime) -> list[str]:
+def _sample_labels(video: VideoScreenTime) -> dict:
+    """{"names": each distinct answer once, "label_at": per sample, its answer's index in names}."""
     if video.multi_label:
-        return [" + ".join(x) or (video.none_label or "none") for x in video.labels]
-    return [str(x) for x in video.labels]
+        labels = [" + ".join(x) or (video.none_label or "none") for x in video.labels]
+    else:
+        labels = [str(x) for x in video.labels]
+    names = list(dict.fromkeys(labels))
+    index = {name: i for i, name in enumerate(names)}
+    return {"names": names, "label_at": [index[label] for label in labels]}
 
 
 def _p(video: VideoScreenTime, k: int, label: str) -> float | None:
@@ -184,15 +207,35 @@ def _p(video: VideoScreenTime, k: int, label: str) -> float | None:
 
 
 def _step_path(video: VideoScreenTime, j: int, x, top: float) -> str:
-    """SVG path of class `j`'s probability as steps (each sample holds over its interval), at most ~2 points a unit."""
+    """SVG path of class `j`'s probability as steps (each sample holds over its interval). A step that goes on draws
+    nothing; changes inside one unit of width (a 2-hour video has 10 samples a unit) draw their range there, as a
+    vertical line, then the last value: a spike stays in sight, and the path has at most ~4 commands a unit."""
     if not len(video.sample_s):
         return ""
     starts = [x(t) for t in video.sample_s.tolist()]
-    ends = starts[1:] + [x(video.sample_s[-1] + video.sample_duration_s[-1])]
     ys = np.round(top + PROBA_H * (1 - np.clip(video.proba[:, j], 0, 1)), 1).tolist()
     parts = [f"M{starts[0]},{ys[0]}"]
-    for x0, x1, y in zip(starts, ends, ys):
-        parts.append(f"V{y}H{x1}")
+    column = None  # [x where the changes inside one unit begin, lowest, highest, last value]
+
+    def flush() -> None:
+        cx, low, high, last = column
+        steps = [low, high] if low != high else []
+        parts.append(f"H{cx}" + "".join(f"V{y}" for y in steps + ([last] if not steps or steps[-1] != last else [])))
+
+    previous = ys[0]
+    for x0, y in zip(starts[1:], ys[1:]):
+        if y == previous:
+            continue
+        previous = y
+        if column is not None and int(x0) == int(column[0]):
+            column[1:] = [min(column[1], y), max(column[2], y), y]
+            continue
+        if column is not None:
+            flush()
+        column = [x0, y, y, y]
+    if column is not None:
+        flush()
+    parts.append(f"H{x(video.sample_s[-1] + video.sample_duration_s[-1])}")
     return "".join(parts)
 
 
