@@ -224,3 +224,25 @@ def test_report_of_two_hours_and_30_characters_stays_a_few_megabytes():
     html = report_html(cast_result([cast_video("long.mp4", classes, 7200, multi_label=True)], classes, True),
                        thumbnails=False)
     assert len(html.encode()) < 4e6
+
+
+def test_face_report_isolates_each_actor_in_their_appearances_line():
+    """15 actors by their faces: 'العربية: 6 appearances' read '6 :العربية appearances' without isolation."""
+    from cartoons.synthetic_faces import FaceWorld, make_face_video
+    from classifiers.chain.face_time import summarize_faces
+    from classifiers.score import ScoreResult
+
+    actors = cast(15)
+    world = FaceWorld.make(actors=tuple(actors), seed=0)
+    faces = make_face_video("faces.mp4", world, seed=0, duration_s=300.0)
+    index = {a: k for k, a in enumerate(actors)}
+    actor = np.array([index.get(str(p), -1) for p in faces.person])
+    p = np.full((len(actor), len(actors)), 0.02)
+    p[actor >= 0, actor[actor >= 0]] = 0.95
+    video = summarize_faces("faces.mp4", faces.table, actor, p, actors, 300.0, 1.0)
+    info = {"name": "logreg", "smoothing": {"method": "track"}, "feature_norm": "none", "context_s": 0.0,
+            "embedding_config": {}, "unlike_training": None, "multi_label": True, "none_label": "nobody",
+            "faces": {"face_config": {"detector": "synthetic"}, "unknown_threshold": 0.5, "smoothing": "track"}}
+    html = page(ScoreResult(videos=[video], classes=actors, model_info=info))
+    lines = re.findall(r'<div class="actor" data-actor="[^"]*"><b>(.*?)</b>:', html)
+    assert len(lines) == 15 and all(re.fullmatch(r'<span class="swatch"[^>]*></span><bdi>[^<]*</bdi>', x) for x in lines)
