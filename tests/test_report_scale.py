@@ -246,3 +246,9 @@ def test_face_report_isolates_each_actor_in_their_appearances_line():
     html = page(ScoreResult(videos=[video], classes=actors, model_info=info))
     lines = re.findall(r'<div class="actor" data-actor="[^"]*"><b>(.*?)</b>:', html)
     assert len(lines) == 15 and all(re.fullmatch(r'<span class="swatch"[^>]*></span><bdi>[^<]*</bdi>', x) for x in lines)
+
+
+def test_report_of_a_one_second_video_reads_as_one_sample():
+    classes = ["tom", "jerry", "neither"]
+    words = text_of(page(cast_result([cast_video("one.mp4", classes, 1)], classes)))
+    assert "0:01 (1.0 s), 1 sample at 1/s." in words
