@@ -252,3 +252,21 @@ def test_report_of_a_one_second_video_reads_as_one_sample():
     classes = ["tom", "jerry", "neither"]
     words = text_of(page(cast_result([cast_video("one.mp4", classes, 1)], classes)))
     assert "0:01 (1.0 s), 1 sample at 1/s." in words
+
+
+@pytest.mark.parametrize("classes", [["label", "tom"], ["video", "tom"], ["time_s", "tom"], ["tom", "p_tom"],
+                                     ["actual_s", "x"]])
+def test_to_pandas_never_overwrites_a_column_with_a_character_named_like_it(classes):
+    """A character called 'label' replaced the label column with booleans; 'p_tom' beside 'tom' lost its on-screen
+    column to tom's probability; 'video' broke the index. Now such a character's column is on_<name>, with a warning."""
+    from screentime.results import Score
+
+    video = cast_video("ep.mp4", classes, 40)
+    with pytest.warns(UserWarning, match="on-screen column"):
+        samples = Score(cast_result([video], classes)).to_pandas().samples.reset_index()
+    assert list(samples["video"].unique()) == ["ep.mp4"] and samples["time_s"].tolist() == list(range(40))
+    assert samples["label"].tolist() == [str(x) for x in video.labels]
+    for j, c in enumerate(classes):
+        on = samples[c if c not in ("label", "video", "time_s", "actual_s", "p_tom") else f"on_{c}"]
+        assert on.dtype == bool and on.tolist() == [str(x) == c for x in video.labels]
+        assert samples[f"p_{c}"].tolist() == video.proba[:, j].tolist()
