@@ -159,3 +159,17 @@ def test_short_name_keeps_both_ends_and_isolates_right_to_left():
     cut = short_name("Sir Patrick Stewart as Captain Jean-Luc Picard")
     assert len(cut) == 28 and cut.startswith("Sir Patrick") and cut.endswith("Picard") and "…" in cut
     assert short_name("العربية") == "\u2068العربية\u2069"
+
+
+def test_plot_timelines_of_a_long_video_reads_its_time_as_a_clock(tmp_path, monkeypatch):
+    """A 2-hour video's time axis says 0:00, 30:00, 1:00:00, 1:30:00 (it said 0, 1000 ... 7000 s)."""
+    from matplotlib.figure import Figure
+
+    figures = []
+    save = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: (figures.append(self), save(self, *a, **k))[1])
+    plot_timelines(tmp_path / "t.png", [make_result("long.mp4", 7200, 0), make_result("short.mp4", 40, 1)])
+    axes = figures[0].axes
+    long_ticks = [t.get_text() for t in axes[1].get_xticklabels()]
+    assert long_ticks[0] == "0:00" and "1:00:00" in long_ticks and "1:30:00" in long_ticks and len(long_ticks) <= 10
+    assert axes[1].get_xlabel() == "time (h:mm:ss)" and axes[4].get_xlabel() == "time (s)"

@@ -22,6 +22,7 @@ from featurestore.files import atomic_output
 
 from .colours import class_colours
 from .notes import unlike_note
+from .numbers import clock_ticks, format_clock
 
 FIG_WIDTH_IN = 12.0
 #: Where the timeline sits across the figure (fractions of its width); the screen-time bars to its right.
@@ -37,6 +38,7 @@ ROW_IN, LEGEND_ROW_IN, NAME_CHARS = 0.16, 0.21, 28
 TITLE_IN, BAND_IN, PROBA_IN, AXIS_IN = 0.35, 0.45, 1.05, 0.65
 CHAR_IN = 0.075  # the width of a character at the bars' 9 pt, about
 BAND_NAME_CHARS = 22
+CLOCK_FROM_S = 180.0  # a timeline this long or longer is labelled m:ss or h:mm:ss, a shorter one in seconds
 
 
 def figure_size_px(n_videos: int, n_classes: int = 3, *, multi_label: bool = False,
@@ -187,7 +189,11 @@ def _draw_video(band_ax, proba_ax, result: VideoScreenTime, colours: dict[str, t
     proba_ax.set_ylim(0, 1)
     proba_ax.set_yticks([0, 0.5, 1])
     proba_ax.set_ylabel("probability")
-    proba_ax.set_xlabel("time (s)")
+    if end_s >= CLOCK_FROM_S:  # a long video reads in minutes and hours, as the report's timeline: 1:00:00, not 3600
+        proba_ax.set_xticks(clock_ticks(end_s), [format_clock(t) for t in clock_ticks(end_s)])
+        proba_ax.set_xlabel("time (h:mm:ss)" if end_s >= 3600 else "time (m:ss)")
+    else:
+        proba_ax.set_xlabel("time (s)")
     band_ax.set_title(_title(result), fontsize=10, loc="left")
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import math
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ from featurestore.errors import SourceVideoMoved
 
 from .colours import TAB10, class_colours
 from .face_report import add_face_context
+from .numbers import clock_ticks, format_clock  # noqa: F401 (format_clock: the cluster pages' too)
 from .notes import (FACES_UNLIKE, UNSURE_WARN_SHARE, likely_range_words, unlike_reason, unsure_how, unsure_share,
                     unsure_words)
 from .thumbnails import VideoThumbnails, plan_thumbnails, video_thumbnails
@@ -178,7 +178,7 @@ def _video_context(video: VideoScreenTime, thumbs: VideoThumbnails, colours: dic
             "table": table, "together_s": video.together_s, "none_s": video.none_s, "none_label": video.none_label,
             "multi_label": video.multi_label, "rows": rows, "height": height + AXIS_H, "axis_y": height, "width": WIDTH,
             "name_h": NAME_H, "band_h": BAND_H, "proba_h": PROBA_H, "row_gap": ROW_GAP,
-            "ticks": [{"x": x(t), "label": format_clock(t)} for t in _ticks(end_s)], "x0": LEFT, "x1": WIDTH - RIGHT,
+            "ticks": [{"x": x(t), "label": format_clock(t)} for t in clock_ticks(end_s)], "x0": LEFT, "x1": WIDTH - RIGHT,
             "segments": segments, "thumb_note": thumbs.note, "source": thumbs.source,
             "unsure": unsure_share(video, thresholds), "unsure_how": unsure_how(video),
             "unlike_training": video.unlike_training, "training_distance": video.training_distance,
@@ -288,29 +288,6 @@ def model_about(result) -> list[dict]:
     return rows
 
 
-def _ticks(end_s: float, n: int = 8) -> list[float]:
-    raw = end_s / n
-    step = min((m * 10 ** math.floor(math.log10(raw)) for m in (1, 2, 5, 10) if m * 10 ** math.floor(math.log10(raw)) >= raw),
-               default=raw) if raw > 0 else 1.0
-    for nice in (60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0):  # minutes read better than 500 s
-        if step > 30 and nice >= step:
-            step = nice
-            break
-    return [i * step for i in range(int(end_s // step) + 1)]
-
-
 def format_seconds(value) -> str:
     """'81.0 s' (None: '–')."""
     return "–" if value is None else f"{float(value):.1f} s"
-
-
-def format_clock(value) -> str:
-    """Seconds as m:ss (h:mm:ss past an hour), with tenths when not whole."""
-    if value is None:
-        return "–"
-    value = float(value)
-    whole = abs(value - round(value)) < 1e-6
-    h, rest = divmod(round(value) if whole else value, 3600)
-    m, s = divmod(rest, 60)
-    sec = f"{int(s):02d}" if whole else f"{s:04.1f}"
-    return f"{int(h)}:{int(m):02d}:{sec}" if h else f"{int(m)}:{sec}"
