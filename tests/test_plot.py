@@ -173,3 +173,21 @@ def test_plot_timelines_of_a_long_video_reads_its_time_as_a_clock(tmp_path, monk
     long_ticks = [t.get_text() for t in axes[1].get_xticklabels()]
     assert long_ticks[0] == "0:00" and "1:00:00" in long_ticks and "1:30:00" in long_ticks and len(long_ticks) <= 10
     assert axes[1].get_xlabel() == "time (h:mm:ss)" and axes[4].get_xlabel() == "time (s)"
+
+
+def test_plot_timelines_says_once_which_characters_no_font_draws(tmp_path):
+    """李小龙 with only DejaVu Sans installed: one warning naming the three characters (matplotlib gave one per
+    glyph and draw, nine lines on the terminal), and the PNG is written."""
+    import warnings
+
+    from classifiers.output.plot import _fallback_fonts
+
+    if _fallback_fonts():
+        pytest.skip("a CJK font is installed here: nothing is missing")
+    result = summarize_video("ep.mp4", np.arange(20.0), np.eye(2)[np.arange(20) // 10], ["李小龙", "Zoë"], 20.0, 1.0)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        path = plot_timelines(tmp_path / "t.png", [result])
+    messages = [str(w.message) for w in seen]
+    assert len(messages) == 1 and "draws 李 小 龙:" in messages[0], messages
+    assert png_size(path) == figure_size_px(1, 2)

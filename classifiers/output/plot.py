@@ -11,7 +11,9 @@ Rendered with matplotlib's Agg canvas directly (no pyplot state, no display need
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -38,6 +40,10 @@ ROW_IN, LEGEND_ROW_IN, NAME_CHARS = 0.16, 0.21, 28
 TITLE_IN, BAND_IN, PROBA_IN, AXIS_IN = 0.35, 0.45, 1.05, 0.65
 CHAR_IN = 0.075  # the width of a character at the bars' 9 pt, about
 BAND_NAME_CHARS = 22
+#: Fonts for names DejaVu Sans cannot draw (李小龙, and the rest of CJK), used where installed.
+FALLBACK_FONTS = ("Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans Arabic", "WenQuanYi Zen Hei", "Droid Sans Fallback",
+                  "Arial Unicode MS")
+MISSING_GLYPH = re.compile(r"Glyph (\d+) .*missing from font")
 CLOCK_FROM_S = 180.0  # a timeline this long or longer is labelled m:ss or h:mm:ss, a shorter one in seconds
 
 
@@ -110,13 +116,42 @@ def plot_timelines(path: str | os.PathLike, results: Sequence[VideoScreenTime], 
         Classes in legend and colour order (default: those of the first result). Keep it the same
         across plots so a class keeps its colour.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
+    from matplotlib import rc_context
 
     results = list(results)
     if not results:
         raise ValueError("plot_timelines needs at least one video result")
+    path = Path(path)
+    with rc_context({"font.family": ["DejaVu Sans", *_fallback_fonts()]}), warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fig = _figure(results, classes)
+        with atomic_output(path) as tmp:
+            fig.savefig(tmp, dpi=DPI, format="png")
+    missing = list(dict.fromkeys(chr(int(m.group(1))) for w in seen if (m := MISSING_GLYPH.search(str(w.message)))))
+    for w in seen:
+        if not MISSING_GLYPH.search(str(w.message)):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if missing:  # one line, not matplotlib's three per character
+        warnings.warn(f"{path.name}: no installed font draws {' '.join(missing)}: the timeline shows them as boxes "
+                      f"(the report and the other files show them); install a font that has them, such as "
+                      f"{' or '.join(FALLBACK_FONTS[:2])}, and it is used", UserWarning, stacklevel=2)
+    return path
+
+
+def _fallback_fonts() -> list[str]:
+    """The fonts of `FALLBACK_FONTS` installed here, for the characters DejaVu Sans lacks (matplotlib >= 3.6 falls
+    back glyph by glyph along font.family); only installed ones, as matplotlib logs each family it cannot find."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return [f for f in FALLBACK_FONTS if f in installed]
+
+
+def _figure(results: list[VideoScreenTime], classes: Sequence[str] | None):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     classes = [str(c) for c in (classes if classes is not None else results[0].classes)]
     for r in results:
         classes += [c for c in r.classes if c not in classes]
@@ -145,10 +180,7 @@ def plot_timelines(path: str | os.PathLike, results: Sequence[VideoScreenTime], 
     handles = [Patch(facecolor=colours[c], label=short_name(c)) for c in classes]
     fig.legend(handles=handles, loc="upper center", ncol=_legend_columns(classes), frameon=False,
                bbox_to_anchor=(0.5, 1.0), fontsize=10)
-    path = Path(path)
-    with atomic_output(path) as tmp:
-        fig.savefig(tmp, dpi=DPI, format="png")
-    return path
+    return fig
 
 
 def _draw_characters(band_ax, proba_ax, result: VideoScreenTime, colours: dict[str, tuple]) -> None:
