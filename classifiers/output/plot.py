@@ -132,7 +132,7 @@ def plot_timelines(path: str | os.PathLike, results: Sequence[VideoScreenTime], 
         if not MISSING_GLYPH.search(str(w.message)):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if missing:  # one line, not matplotlib's three per character
-        warnings.warn(f"{path.name}: no installed font draws {' '.join(missing)}: the timeline shows them as boxes "
+        warnings.warn(f"no installed font draws {' '.join(missing)}: the timeline PNG shows them as boxes "
                       f"(the report and the other files show them); install a font that has them, such as "
                       f"{' or '.join(FALLBACK_FONTS[:2])}, and it is used", UserWarning, stacklevel=2)
     return path
