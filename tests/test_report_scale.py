@@ -113,12 +113,18 @@ def test_report_gives_each_of_30_classes_its_own_colour_as_the_png_does():
 def test_report_of_a_season_links_every_episode_and_the_totals_from_the_top():
     classes = cast(12)
     videos = [cast_video(f"S01E{i:02d}.mp4", classes, 120, seed=i) for i in range(1, 11)]
-    html = page(cast_result(videos, classes))
-    top = html.split('class="video"')[0]
+    doc = page(cast_result(videos, classes))
+    top = doc.split('class="video"')[0]
     links = re.findall(r'<a href="#([^"]+)">', top)
-    assert links == [f"video-{i}" for i in range(10)] + ["totals"]
-    assert all(f'id="{anchor}"' in html for anchor in links)
+    assert links == [f"video-{i}" for i in range(10)] + ["totals", "per-video"]
+    assert all(f'id="{anchor}"' in doc for anchor in links)
     assert all(f"S01E{i:02d}.mp4" in top for i in range(1, 11))
+    table = doc.split('class="per-video"')[1].split("</table>")[0]  # a character's seconds in each episode
+    rows = {html.unescape(text_of(r.split("</td>")[0])): re.findall(r"<td>([0-9]+)</td>", r)
+            for r in table.split("<tr>")[2:]}
+    assert list(rows)[:12] == classes
+    for c in classes:
+        assert rows[c] == [f"{v.screen_time_s[c]:.0f}" for v in videos]
 
 
 @pytest.mark.parametrize("fmt", ["vtt", "srt"])

@@ -175,7 +175,7 @@ def _video_context(video: VideoScreenTime, thumbs: VideoThumbnails, colours: dic
               "interval": interval.get(c), "n": video.n_appearances.get(c, 0), "first": video.first_s.get(c),
               "last": video.last_s.get(c), "colour": colours.get(c, TAB10[0])} for c in video.classes]
     return {"id": video.video_id, "duration_s": video.duration_s, "sample_fps": video.sample_fps, "n_samples": len(video.sample_s),
-            "table": table, "together_s": video.together_s, "none_s": video.none_s, "none_label": video.none_label,
+            "table": table, "seconds_of": dict(video.screen_time_s), "together_s": video.together_s, "none_s": video.none_s, "none_label": video.none_label,
             "multi_label": video.multi_label, "rows": rows, "height": height + AXIS_H, "axis_y": height, "width": WIDTH,
             "name_h": NAME_H, "band_h": BAND_H, "proba_h": PROBA_H, "row_gap": ROW_GAP,
             "ticks": [{"x": x(t), "label": format_clock(t)} for t in clock_ticks(end_s)], "x0": LEFT, "x1": WIDTH - RIGHT,
