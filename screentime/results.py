@@ -166,8 +166,9 @@ class Score:
             if not v.multi_label:
                 frame["label"] = [str(x) for x in v.labels]
             on = v.on_screen if v.on_screen is not None else np.asarray(v.labels).astype(str)[:, None] == np.asarray(v.classes)
+            names = _on_screen_columns(v.classes, list(frame.columns))
             for j, c in enumerate(v.classes):
-                frame[c] = np.asarray(on[:, j], dtype=bool) if len(v.sample_s) else np.zeros(0, bool)
+                frame[names[c]] = np.asarray(on[:, j], dtype=bool) if len(v.sample_s) else np.zeros(0, bool)
             for j, c in enumerate(v.classes):
                 frame[f"p_{c}"] = v.proba[:, j]
             samples.append(frame)
@@ -295,6 +296,26 @@ class Clusters:
         clusters = self.run.clustering.clusters
         return (f"<Clusters of {self.run.clustering.mode}: {len(clusters)} clusters of {len(self.run.video_ids)} "
                 f"video(s); .to_pandas() for the table>")
+
+
+def _on_screen_columns(classes: list[str], taken: list[str]) -> dict[str, str]:
+    """Each character's on-screen column in `samples`: its name, unless that is another column's (a character called
+    'label', 'video' or 'time_s', or 'p_tom' beside 'tom'): then 'on_<name>', with a warning, never a column
+    overwritten."""
+    import warnings
+
+    taken = set(taken) | {"video", "time_s"} | {f"p_{c}" for c in classes}
+    names = {}
+    for c in classes:
+        name = c
+        while name in taken:
+            name = f"on_{name}"
+        if name != c:
+            warnings.warn(f"Score.to_pandas: character {c!r} has its on-screen column as {name!r} in samples: "
+                          f"{c!r} is the name of another column", UserWarning, stacklevel=3)
+        names[c] = name
+        taken.add(name)
+    return names
 
 
 def _or_nan(value) -> float:

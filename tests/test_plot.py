@@ -92,3 +92,104 @@ def test_plot_timelines_error_bars_and_the_unlike_note(tmp_path):
 
     more = dark(image).astype(int) - dark(without)
     assert more[50:300].sum() > 40 and more[300:].sum() > 40
+
+
+NAMES = ["Sir Patrick Stewart as Captain Jean-Luc Picard", "Zoë", "Ægir", "العربية", "<b>bold</b>", "Tom & Jerry",
+         'He said "hi", then left', "x --> y", "{\\an8}top"]
+
+
+def many_classes(n, multi_label):
+    """A 600 s video of `n` classes with long, unicode and right-to-left names: each class on screen in 20 s blocks."""
+    from classifiers.chain.presence import summarize_presence
+
+    classes = (NAMES + [f"Character number {i} with a fairly long name" for i in range(n)])[:n]
+    rng = np.random.default_rng(0)
+    t = np.arange(600.0)
+    if multi_label:
+        on = np.repeat(rng.random((30, n)) < 0.25, 20, axis=0)
+        result = summarize_presence("ep.mp4", t, 0.1 + 0.8 * on, classes, np.full(n, 0.5), 600.0, 1.0)
+    else:
+        proba = np.eye(n)[np.repeat(rng.integers(0, n, 30), 20)] * 0.8 + 0.2 / n
+        result = summarize_video("ep.mp4", t, proba, classes, 600.0, 1.0)
+    result.screen_time_interval_s = {c: (max(0.0, s - 9), s + 9) for c, s in result.screen_time_s.items()}
+    return result
+
+
+@pytest.mark.parametrize("n, multi_label", [(12, False), (30, False), (12, True), (30, True)])
+def test_plot_timelines_with_many_long_names_overlaps_nothing(tmp_path, monkeypatch, n, multi_label):
+    """12 and 30 classes with long names (issue: real casts): the PNG grows to fit, every class has a colour of its
+    own, the legend is inside the figure, the bars' names neither overlap each other nor run over the timeline, and
+    a multi-label band's names are inside the figure, one row apart."""
+    from matplotlib.figure import Figure
+
+    figures = []
+    save = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: (figures.append(self), save(self, *a, **k))[1])
+    result = many_classes(n, multi_label)
+    path = plot_timelines(tmp_path / "t.png", [result, result])
+    [fig] = figures
+    renderer = fig.canvas.get_renderer()
+    width, height = png_size(path)
+    assert (width, height) == figure_size_px(2, n, multi_label=multi_label, names=result.classes)
+    band, proba, bars = fig.axes[:3]
+
+    def boxes(labels):
+        return [t.get_window_extent(renderer) for t in labels if t.get_text()]
+
+    names = boxes(bars.get_yticklabels())
+    assert len(names) == n
+    assert all(a.y1 <= b.y0 + 0.5 or b.y1 <= a.y0 + 0.5 for i, a in enumerate(names) for b in names[i + 1:])
+    timeline_right = band.get_window_extent(renderer).x1
+    assert min(b.x0 for b in names) >= timeline_right  # no name runs over the timeline
+    legend = fig.legends[0].get_window_extent(renderer)
+    assert legend.x0 >= 0 and legend.x1 <= width and legend.y1 <= height
+    assert legend.y0 >= band.get_window_extent(renderer).y1  # above the first panel
+    if multi_label:
+        rows = boxes(band.get_yticklabels())
+        assert len(rows) == n and min(b.x0 for b in rows) >= 0
+        assert all(a.y1 <= b.y0 + 0.5 or b.y1 <= a.y0 + 0.5 for i, a in enumerate(rows) for b in rows[i + 1:])
+    colours = [tuple(p.get_facecolor()) for p in bars.patches]
+    assert len(set(colours)) == n  # no two classes share a colour
+
+
+def test_short_name_keeps_both_ends_and_isolates_right_to_left():
+    from classifiers.output.plot import short_name
+
+    assert short_name("Zoë") == "Zoë"
+    cut = short_name("Sir Patrick Stewart as Captain Jean-Luc Picard")
+    assert len(cut) == 28 and cut.startswith("Sir Patrick") and cut.endswith("Picard") and "…" in cut
+    assert short_name("العربية") == "\u2068العربية\u2069"
+
+
+def test_plot_timelines_of_a_long_video_reads_its_time_as_a_clock(tmp_path, monkeypatch):
+    """A 2-hour video's time axis says 0:00, 30:00, 1:00:00, 1:30:00 (it said 0, 1000 ... 7000 s)."""
+    from matplotlib.figure import Figure
+
+    figures = []
+    save = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: (figures.append(self), save(self, *a, **k))[1])
+    plot_timelines(tmp_path / "t.png", [make_result("long.mp4", 7200, 0), make_result("short.mp4", 40, 1)])
+    axes = figures[0].axes
+    long_ticks = [t.get_text() for t in axes[1].get_xticklabels()]
+    assert long_ticks[0] == "0:00" and "1:00:00" in long_ticks and "1:30:00" in long_ticks and len(long_ticks) <= 10
+    assert axes[1].get_xlabel() == "time (h:mm:ss)" and axes[4].get_xlabel() == "time (s)"
+
+
+def test_plot_timelines_says_once_which_characters_no_font_draws(tmp_path):
+    """李小龙 with only DejaVu Sans installed: one warning naming the three characters (matplotlib gave one per
+    glyph and draw, nine lines on the terminal), and the PNG is written."""
+    import warnings
+
+    from classifiers.output.plot import _fallback_fonts
+
+    if _fallback_fonts():
+        pytest.skip("a CJK font is installed here: nothing is missing")
+    result = summarize_video("ep.mp4", np.arange(20.0), np.eye(2)[np.arange(20) // 10], ["李小龙", "Zoë"], 20.0, 1.0)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        path = plot_timelines(tmp_path / "t.png", [result])
+    messages = [str(w.message) for w in seen]
+    assert messages == ["no installed font draws 李 小 龙: the timeline PNG shows them as boxes (the report and the other "
+                        "files show them); install a font that has them, such as Noto Sans CJK JP or Noto Sans CJK SC, "
+                        "and it is used"]
+    assert png_size(path) == figure_size_px(1, 2)

@@ -244,3 +244,62 @@ def test_cluster_page_in_a_headless_browser(tmp_path, capsys):
     assert console == []
     requests = [e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent"]
     assert [u for u in requests if not u.startswith(("data:", "chrome:", "about:")) and u != url] == []
+
+
+def test_report_of_a_long_cast_reads_whole_names_in_the_timeline(tmp_path):
+    """15 characters with long, unicode and right-to-left names over 4 videos: at 800 px every name over its timeline
+    row is whole (inside the picture, over no band or probability box), the contents at the top lead to each video,
+    the tooltip lists the likeliest few one a line and stays on the page, every thumbnail shows (a frame shared by
+    overlapping segments too, though its JPEG is in the page once), and the page logs nothing to the console."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    from test_report_scale import cast, cast_result, cast_video, with_source
+
+    from classifiers.output.report import report_html
+
+    classes = cast(15)
+    result = cast_result([cast_video(f"ep{i}.mp4", classes, 300, multi_label=True, seed=i) for i in range(4)],
+                         classes, True)
+    (tmp_path / "r.html").write_text(report_html(with_source(result, tmp_path, 300)), encoding="utf-8")
+    browser = _browser()
+    try:
+        browser.set_window_size(800, 1000)
+        browser.get((tmp_path / "r.html").as_uri())
+        clashes = browser.execute_script("""
+          const out = [];
+          document.querySelectorAll("svg.timeline").forEach(svg => {
+            const box = svg.getBoundingClientRect(), rects = [...svg.querySelectorAll("rect")].map(r => r.getBoundingClientRect());
+            svg.querySelectorAll("text.name").forEach(t => {
+              const b = t.getBoundingClientRect();
+              if (b.left < box.left || b.right > box.right) out.push(t.textContent + " cut");
+              if (rects.some(r => b.left < r.right && r.left < b.right && b.top < r.bottom - 0.5 && r.top < b.bottom - 0.5))
+                out.push(t.textContent + " under a band");
+            });
+          });
+          return out;""")
+        names = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#video-0 svg.timeline text.name")]
+        widths = browser.execute_script(
+            "const imgs = [...document.querySelectorAll('#video-0 .segments img')]; imgs.forEach(i => i.loading = 'eager');"
+            "return Promise.all(imgs.map(i => i.decode().then(() => i.naturalWidth, () => 0)));")
+        shared = len(browser.find_elements(By.CSS_SELECTOR, "#video-0 .segments img[data-frame]"))
+        svg = browser.find_element(By.CSS_SELECTOR, "#video-0 svg.timeline")
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", svg)
+        ActionChains(browser).move_to_element_with_offset(svg, svg.size["width"] // 2 - 24, 0).perform()
+        tip = browser.find_element(By.ID, "tooltip")
+        tip_lines = tip.text.splitlines()
+        tip_box = browser.execute_script("const r = arguments[0].getBoundingClientRect();"
+                                         "return [r.left, r.right, document.documentElement.clientWidth,"
+                                         "document.documentElement.scrollWidth];", tip)
+        browser.find_element(By.CSS_SELECTOR, "nav.contents a[href='#video-3']").click()
+        at_top = browser.execute_script("return document.getElementById('video-3').getBoundingClientRect().top")
+        console = browser.get_log("browser")
+    finally:
+        browser.quit()
+    assert clashes == []
+    assert names == classes
+    assert shared and widths and all(w == 64 for w in widths)  # each decoded, the shared ones from their first place
+    assert 2 <= len(tip_lines) <= 10 and " s): " in tip_lines[0]
+    assert 0 <= tip_box[0] and tip_box[1] <= tip_box[2] and tip_box[3] == tip_box[2]  # nothing off the page
+    assert abs(at_top) < 2
+    assert console == []

@@ -263,8 +263,9 @@ def screen_time_tables(result) -> list:
         ranges = total_interval(result.videos)
         table = Table(title=f"total over {len(result.videos)} videos, {duration_s:.1f} s",
                       caption="(low–high): the videos' likely ranges added up" if ranges else None)
-        for col in ("class", "screen time", "share", "appearances"):
-            table.add_column(col, justify="left" if col == "class" else "right")
+        first = "character" if result.multi_label else "class"  # as the videos' tables say it
+        for col in (first, "screen time", "share", "appearances"):
+            table.add_column(col, justify="left" if col == first else "right")
         for c in result.classes:
             table.add_row(c, screen_time_cell(total[c], ranges[c] if ranges else None),
                           f"{100 * total[c] / duration_s if duration_s else 0:.1f}%",

@@ -49,11 +49,11 @@ def _add_unknown_lane(ctx: dict, video) -> None:
     def x(t: float) -> float:
         return round(d["x0"] + d["width"] * min(max(t, 0.0), d["end_s"]) / d["end_s"], 2)
 
-    ctx["rows"].append({"label": UNKNOWN, "colour": UNKNOWN_COLOUR, "top": ctx["axis_y"], "proba_top": None, "path": "",
+    ctx["rows"].append({"label": UNKNOWN, "colour": UNKNOWN_COLOUR, "top": ctx["axis_y"] + ctx["name_h"], "proba_top": None, "path": "",
                         "threshold_y": None, "threshold": None,
                         "segments": [{"index": None, "x": x(g.start_s), "w": max(round(x(g.end_s) - x(g.start_s), 2), 0.3)}
                                      for g in video.unknown_segments]})
-    grow = ctx["band_h"] + ctx["row_gap"]
+    grow = ctx["name_h"] + ctx["band_h"] + ctx["row_gap"]
     ctx["axis_y"] += grow
     ctx["height"] += grow
 

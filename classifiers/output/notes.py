@@ -56,3 +56,39 @@ def likely_range_words(level: float | None) -> str:
         return ""
     return (f"the true screen time falls inside the likely range for about {level_in_words(level)} videos like the "
             "ones held out in cross-validation")
+
+
+#: A sample is unsure when the likeliest class has less than even odds (single-label), or when a character's
+#: probability lies this close to its threshold (multi-label): the answer there could as well have been another.
+UNSURE_P, UNSURE_MARGIN = 0.5, 0.1
+#: The report warns about a video unsure over at least this share of its duration.
+UNSURE_WARN_SHARE = 0.5
+
+
+def unsure_share(video: VideoScreenTime, thresholds: dict | None = None) -> float | None:
+    """The share of `video`'s duration (0-1) where the model was unsure (`UNSURE_P`, `UNSURE_MARGIN`); None for a
+    face model's video (its probabilities are per face) or a video with no sample."""
+    import numpy as np
+
+    if getattr(video, "faces", None) is not None or not len(video.sample_s) or not video.duration_s:
+        return None
+    proba = np.asarray(video.proba, dtype=float)
+    if video.multi_label:
+        th = np.array([float((thresholds or {}).get(c, 0.5)) for c in video.classes])
+        unsure = (np.abs(proba - th) < UNSURE_MARGIN).any(axis=1)
+    else:
+        unsure = proba.max(axis=1) < UNSURE_P
+    durations = np.asarray(video.sample_duration_s, dtype=float)
+    return float(min(1.0, durations[unsure].sum() / max(durations.sum(), 1e-12)))
+
+
+def unsure_how(video: VideoScreenTime) -> str:
+    """What unsure means for `video`'s model, in a few words."""
+    return (f"some character's probability within {UNSURE_MARGIN:g} of its threshold" if video.multi_label
+            else f"no class reached a probability of {UNSURE_P:g}")
+
+
+def unsure_words(video: VideoScreenTime, share: float) -> str:
+    """A warning about a video the model was unsure over `share` of (0-1), in plain words."""
+    return (f"{video.video_id}: the model was unsure over {100 * share:.0f}% of it ({unsure_how(video)}): its screen "
+            "times there are guesses; label some of it and retrain.")

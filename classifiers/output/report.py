@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import math
 from pathlib import Path
 
 import numpy as np
@@ -22,18 +21,21 @@ import numpy as np
 from classifiers.chain.timeline import VideoScreenTime
 from featurestore.errors import SourceVideoMoved
 
+from .colours import TAB10, class_colours
 from .face_report import add_face_context
-from .notes import FACES_UNLIKE, likely_range_words, unlike_reason
+from .numbers import clock_ticks, format_clock  # noqa: F401 (format_clock: the cluster pages' too)
+from .notes import (FACES_UNLIKE, UNSURE_WARN_SHARE, likely_range_words, unlike_reason, unsure_how, unsure_share,
+                    unsure_words)
 from .thumbnails import VideoThumbnails, plan_thumbnails, video_thumbnails
 
 TEMPLATE = "report.html.j2"
 SCRIPT = "report.js"  # the page's one script, allowed by its hash in the page's CSP: no other script can run
-#: matplotlib's tab10, as in the timeline PNG: a class keeps its colour.
-COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 # Timeline geometry, in SVG user units (the SVG scales to the page width).
 # 860 units wide: drawn at 770-1070 px (an 800 px window to the page's widest), its 12-unit text is 11-15 px (issue 26).
 WIDTH, LEFT, RIGHT = 860.0, 100.0, 16.0
-BAND_H, PROBA_H, ROW_GAP, AXIS_H = 16.0, 40.0, 10.0, 22.0
+# Each row: its name on a line of its own over the whole width (a long name, "Sir Patrick Stewart as Captain Jean-Luc
+# Picard", is read whole, not cut by the plot), then its band, then its probability.
+NAME_H, BAND_H, PROBA_H, ROW_GAP, AXIS_H = 15.0, 16.0, 40.0, 8.0, 22.0
 
 
 def report_html(result, *, thumbnails: bool = True) -> str:
@@ -51,7 +53,7 @@ def report_html(result, *, thumbnails: bool = True) -> str:
     env.filters["seconds"] = format_seconds
     env.filters["clock"] = format_clock
     classes = list(result.classes)
-    colours = {c: COLOURS[i % len(COLOURS)] for i, c in enumerate(classes)}
+    colours = class_colours(classes)  # as in the timeline PNG: a class keeps its colour
     plans = plan_thumbnails(result.videos) if thumbnails else [{} for _ in result.videos]
     thumbs = [_thumbnails(result, video, plan, thumbnails) for video, plan in zip(result.videos, plans)]
     videos = [_video_context(v, t, colours, result.model_info) for v, t in zip(result.videos, thumbs)]
@@ -62,7 +64,23 @@ def report_html(result, *, thumbnails: bool = True) -> str:
         warnings=page_warnings(result, thumbs), interval_level=result.interval_level, interval_note=result.interval_note,
         range_words=likely_range_words(result.interval_level) if any(v.screen_time_interval_s for v in result.videos) else "",
         data={"videos": [v["data"] for v in videos]}, script=Markup(script), script_hash=Markup(script_source(script)),
+        frames=FramesOnce(),
     )
+
+
+class FramesOnce:
+    """Each thumbnail's JPEG goes into the page once: a frame shown again (overlapping segments of a multi-label
+    model share their samples: 2.5 copies a frame with 12 characters) names the first by its id, and the page's
+    script (an <img>) or an SVG <use> (a face thumbnail) shows it from there."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, str] = {}
+
+    def place(self, uri: str) -> dict:
+        """{"id": the frame's id in the page, "first": whether this is its first place (which holds the JPEG)}."""
+        first = uri not in self._ids
+        frame_id = self._ids.setdefault(uri, f"frame-{len(self._ids)}")
+        return {"id": frame_id, "first": first}
 
 
 def script_source(script: str) -> str:
@@ -93,6 +111,9 @@ def page_warnings(result, thumbs: list[VideoThumbnails]) -> list[str]:
             out.append(f"{video.video_id} is unlike the training videos: "
                        f"{FACES_UNLIKE if faces else 'its screen time may be far off'}; label some of it"
                        f"{'' if faces else ' (suggest-labels)'} and retrain.")
+        unsure = unsure_share(video, result.model_info.get("thresholds"))
+        if unsure is not None and unsure >= UNSURE_WARN_SHARE:
+            out.append(unsure_words(video, unsure))
         if t.note.startswith("no thumbnails"):
             out.append(f"{video.video_id}: {t.note}.")
     return out
@@ -135,42 +156,50 @@ def _video_context(video: VideoScreenTime, thumbs: VideoThumbnails, colours: dic
     rows = []
     thresholds = model_info.get("thresholds", {}) if video.multi_label else {}
     for j, c in enumerate(video.classes):
-        top = j * (BAND_H + PROBA_H + ROW_GAP)
+        top = j * (NAME_H + BAND_H + PROBA_H + ROW_GAP) + NAME_H  # the band's top; the name is over it
         segs = [{"index": i, "x": x(s.start_s), "w": max(round(x(s.end_s) - x(s.start_s), 2), 0.3)}
                 for i, s in enumerate(video.segments) if s.label == c]
-        rows.append({"label": c, "colour": colours.get(c, COLOURS[0]), "top": top, "segments": segs,
+        rows.append({"label": c, "colour": colours.get(c, TAB10[0]), "top": top, "segments": segs,
                      "proba_top": top + BAND_H, "path": _step_path(video, j, x, top + BAND_H),
                      "threshold_y": None if c not in thresholds else round(top + BAND_H + PROBA_H * (1 - thresholds[c]), 2),
                      "threshold": thresholds.get(c)})
-    height = len(rows) * (BAND_H + PROBA_H + ROW_GAP)
+    height = len(rows) * (NAME_H + BAND_H + PROBA_H + ROW_GAP)
     segments = []
     for i, s in enumerate(video.segments):
         segments.append({"index": i, "start_s": s.start_s, "end_s": s.end_s, "label": s.label, "confidence": s.confidence,
-                         "colour": colours.get(s.label, COLOURS[0]),
+                         "colour": colours.get(s.label, TAB10[0]),
                          "thumbs": [{"uri": uri, "time_s": float(video.sample_s[k]), "p": _p(video, k, s.label)}
                                     for k, uri in thumbs.by_segment.get(i, [])]})
     interval = video.screen_time_interval_s or {}
     table = [{"label": c, "seconds": video.screen_time_s.get(c, 0.0), "share": video.share.get(c, 0.0),
               "interval": interval.get(c), "n": video.n_appearances.get(c, 0), "first": video.first_s.get(c),
-              "last": video.last_s.get(c), "colour": colours.get(c, COLOURS[0])} for c in video.classes]
+              "last": video.last_s.get(c), "colour": colours.get(c, TAB10[0])} for c in video.classes]
     return {"id": video.video_id, "duration_s": video.duration_s, "sample_fps": video.sample_fps, "n_samples": len(video.sample_s),
-            "table": table, "together_s": video.together_s, "none_s": video.none_s, "none_label": video.none_label,
+            "table": table, "seconds_of": dict(video.screen_time_s), "together_s": video.together_s, "none_s": video.none_s, "none_label": video.none_label,
             "multi_label": video.multi_label, "rows": rows, "height": height + AXIS_H, "axis_y": height, "width": WIDTH,
-            "band_h": BAND_H, "proba_h": PROBA_H, "row_gap": ROW_GAP,
-            "ticks": [{"x": x(t), "label": format_clock(t)} for t in _ticks(end_s)], "x0": LEFT, "x1": WIDTH - RIGHT,
+            "name_h": NAME_H, "band_h": BAND_H, "proba_h": PROBA_H, "row_gap": ROW_GAP,
+            "ticks": [{"x": x(t), "label": format_clock(t)} for t in clock_ticks(end_s)], "x0": LEFT, "x1": WIDTH - RIGHT,
             "segments": segments, "thumb_note": thumbs.note, "source": thumbs.source,
+            "unsure": unsure_share(video, thresholds), "unsure_how": unsure_how(video),
             "unlike_training": video.unlike_training, "training_distance": video.training_distance,
             "unlike_reason": unlike_reason(video, model_info.get("unlike_training")) if video.unlike_training else "",
             "data": {"id": video.video_id, "end_s": end_s, "x0": LEFT, "width": plot_w, "classes": list(video.classes),
                      "times": np.round(video.sample_s, 3).tolist(),
-                     "proba": np.round(video.proba.T, 3).tolist() if len(video.sample_s) else [[] for _ in video.classes],
-                     "labels": _sample_labels(video)}}
+                     # in hundredths, as the tooltip shows them; each sample's answer as an index into its names
+                     "proba_pct": (np.rint(100 * np.clip(video.proba.T, 0, 1)).astype(int).tolist() if len(video.sample_s)
+                                   else [[] for _ in video.classes]),
+                     **_sample_labels(video)}}
 
 
-def _sample_labels(video: VideoScreenTime) -> list[str]:
+def _sample_labels(video: VideoScreenTime) -> dict:
+    """{"names": each distinct answer once, "label_at": per sample, its answer's index in names}."""
     if video.multi_label:
-        return [" + ".join(x) or (video.none_label or "none") for x in video.labels]
-    return [str(x) for x in video.labels]
+        labels = [" + ".join(x) or (video.none_label or "none") for x in video.labels]
+    else:
+        labels = [str(x) for x in video.labels]
+    names = list(dict.fromkeys(labels))
+    index = {name: i for i, name in enumerate(names)}
+    return {"names": names, "label_at": [index[label] for label in labels]}
 
 
 def _p(video: VideoScreenTime, k: int, label: str) -> float | None:
@@ -178,15 +207,35 @@ def _p(video: VideoScreenTime, k: int, label: str) -> float | None:
 
 
 def _step_path(video: VideoScreenTime, j: int, x, top: float) -> str:
-    """SVG path of class `j`'s probability as steps (each sample holds over its interval), at most ~2 points a unit."""
+    """SVG path of class `j`'s probability as steps (each sample holds over its interval). A step that goes on draws
+    nothing; changes inside one unit of width (a 2-hour video has 10 samples a unit) draw their range there, as a
+    vertical line, then the last value: a spike stays in sight, and the path has at most ~4 commands a unit."""
     if not len(video.sample_s):
         return ""
     starts = [x(t) for t in video.sample_s.tolist()]
-    ends = starts[1:] + [x(video.sample_s[-1] + video.sample_duration_s[-1])]
     ys = np.round(top + PROBA_H * (1 - np.clip(video.proba[:, j], 0, 1)), 1).tolist()
     parts = [f"M{starts[0]},{ys[0]}"]
-    for x0, x1, y in zip(starts, ends, ys):
-        parts.append(f"V{y}H{x1}")
+    column = None  # [x where the changes inside one unit begin, lowest, highest, last value]
+
+    def flush() -> None:
+        cx, low, high, last = column
+        steps = [low, high] if low != high else []
+        parts.append(f"H{cx}" + "".join(f"V{y}" for y in steps + ([last] if not steps or steps[-1] != last else [])))
+
+    previous = ys[0]
+    for x0, y in zip(starts[1:], ys[1:]):
+        if y == previous:
+            continue
+        previous = y
+        if column is not None and int(x0) == int(column[0]):
+            column[1:] = [min(column[1], y), max(column[2], y), y]
+            continue
+        if column is not None:
+            flush()
+        column = [x0, y, y, y]
+    if column is not None:
+        flush()
+    parts.append(f"H{x(video.sample_s[-1] + video.sample_duration_s[-1])}")
     return "".join(parts)
 
 
@@ -239,29 +288,6 @@ def model_about(result) -> list[dict]:
     return rows
 
 
-def _ticks(end_s: float, n: int = 8) -> list[float]:
-    raw = end_s / n
-    step = min((m * 10 ** math.floor(math.log10(raw)) for m in (1, 2, 5, 10) if m * 10 ** math.floor(math.log10(raw)) >= raw),
-               default=raw) if raw > 0 else 1.0
-    for nice in (60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0):  # minutes read better than 500 s
-        if step > 30 and nice >= step:
-            step = nice
-            break
-    return [i * step for i in range(int(end_s // step) + 1)]
-
-
 def format_seconds(value) -> str:
     """'81.0 s' (None: '–')."""
     return "–" if value is None else f"{float(value):.1f} s"
-
-
-def format_clock(value) -> str:
-    """Seconds as m:ss (h:mm:ss past an hour), with tenths when not whole."""
-    if value is None:
-        return "–"
-    value = float(value)
-    whole = abs(value - round(value)) < 1e-6
-    h, rest = divmod(round(value) if whole else value, 3600)
-    m, s = divmod(rest, 60)
-    sec = f"{int(s):02d}" if whole else f"{s:04.1f}"
-    return f"{int(h)}:{int(m):02d}:{sec}" if h else f"{int(m)}:{sec}"

@@ -28,20 +28,27 @@ WARNING_CUE_S = 5.0  # how long a flagged video's warning shows at its start, se
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 DIGIT_COLON = re.compile(r"(?<=\d):(?=\d)")
 SRT_LOOKALIKES = str.maketrans({"<": "\u2039", ">": "\u203a", "{": "\uff5b", "}": "\uff5d"})
+#: A cue of many names: lines of about this many characters (as subtitles are written), at most this many lines.
+LINE_CHARS, MAX_LINES = 42, 3
 
 
 def cues(video: VideoScreenTime) -> list[tuple[float, float, str]]:
     """(start_s, end_s, text) in time order; consecutive samples with the same answer make one cue."""
+    return [(start, end, " + ".join(names)) for start, end, names in _runs(video)]
+
+
+def _runs(video: VideoScreenTime) -> list[tuple[float, float, tuple[str, ...]]]:
+    """(start_s, end_s, the names on screen) in time order, as `cues`."""
     if not video.multi_label:
-        return [(s.start_s, s.end_s, s.label) for s in video.segments if s.end_s > s.start_s]
+        return [(s.start_s, s.end_s, (s.label,)) for s in video.segments if s.end_s > s.start_s]
     unknown = getattr(video, "unknown_on", None)  # a face model's: samples with a face of nobody labelled
     unknown = np.zeros(len(video.labels), bool) if unknown is None else np.asarray(unknown, dtype=bool)
-    texts = [" + ".join((*x, UNKNOWN) if u else x) for x, u in zip(video.labels, unknown)]
+    texts = [tuple((*x, UNKNOWN) if u else x) for x, u in zip(video.labels, unknown)]
     starts = np.array(video.sample_s, dtype=np.float64)
     if len(starts):
         starts[0] = min(0.0, starts[0])  # the first sample also covers [0, t0) (`classifiers.chain.timeline`)
     ends = starts + video.sample_duration_s
-    out: list[tuple[float, float, str]] = []
+    out: list[tuple[float, float, tuple[str, ...]]] = []
     for i, text in enumerate(texts):
         if i and text == texts[i - 1] and out and out[-1][2] == text:
             out[-1] = (out[-1][0], float(ends[i]), text)
@@ -60,13 +67,31 @@ def subtitle_text(video: VideoScreenTime, fmt: str) -> str:
     if note:  # a flagged video says so on screen for its first seconds (issue 26), and in WebVTT's header
         end_s = min(WARNING_CUE_S, video.duration_s) or WARNING_CUE_S
         subs.append(pysubs2.SSAEvent(start=0, end=int(round(end_s * 1000)), text=escape_cue(f"[{note}]", fmt)))
-    for start, end, text in cues(video):
-        subs.append(pysubs2.SSAEvent(start=int(round(start * 1000)), end=int(round(end * 1000)), text=escape_cue(text, fmt)))
+    for start, end, names in _runs(video):
+        subs.append(pysubs2.SSAEvent(start=int(round(start * 1000)), end=int(round(end * 1000)), text=cue_text(names, fmt)))
     text = subs.to_string(FORMATS[fmt], keep_ssa_tags=True)  # the text as escaped: pysubs2 reads no tag in it
     if note and fmt == "vtt" and text.startswith("WEBVTT"):
         head, _, rest = text.partition("\n")
         text = f"{head}\n\nNOTE {escape_cue(f'screentime: {video.video_id} is {note}', fmt)}\n{rest}"
     return text
+
+
+def cue_text(names: tuple[str, ...], fmt: str) -> str:
+    """The text of a cue naming `names` ("jerry + tom"), each escaped (`escape_cue`); when many are on screen at once
+    (a cast of 30), lines of about `LINE_CHARS` characters, each but the last ending in "+", at most `MAX_LINES`, the
+    last then saying how many more ("+ 4 more"), so that a cue does not cover the picture."""
+    shown = [" ".join(CONTROL.sub(" ", n).split()) or "?" for n in names]
+    lines: list[list[int]] = [[]]
+    for i, name in enumerate(shown):
+        width = sum(len(shown[k]) + 3 for k in lines[-1]) + len(name)
+        if lines[-1] and width > LINE_CHARS:
+            lines.append([])
+        lines[-1].append(i)
+    more = sum(len(line) for line in lines[MAX_LINES:])
+    text = [" + ".join(escape_cue(names[k], fmt) for k in line) for line in lines[:MAX_LINES]]
+    if more:
+        text[-1] += f" + {more} more"
+    return " +\\N".join(text)  # pysubs2's line break: a name cannot hold one (escape_cue)
 
 
 def escape_cue(text: str, fmt: str) -> str:
