@@ -23,7 +23,7 @@ import featurestore.errors
 from classifiers.choices import (DEFAULT_INTERVAL_METHOD, DEFAULT_SELECTION, FEATURE_NORMS, INTERVAL_METHODS, METRICS,
                                 MODEL_NAMES, SELECTIONS, SPLITS)
 from featurestore.embedding.config import BACKBONE_NAMES, POOLINGS, PRECISIONS, RUNTIMES
-from featurestore.errors import ScreentimeError
+from featurestore.video.paths import VIDEO_IDS
 from featurestore.video.pyav import DECODE_MODES, DEFAULT_DECODE
 from screentime.terminal import Command, Group, choices, results_console, show_warnings, version_text
 
@@ -50,7 +50,7 @@ app = typer.Typer(
 Pooling, Decode, Precision = choices("Pooling", POOLINGS), choices("Decode", DECODE_MODES), choices("Precision", PRECISIONS)
 Runtime, Selection, BackboneName = choices("Runtime", RUNTIMES), choices("Selection", SELECTIONS), choices("BackboneName", BACKBONE_NAMES)
 IntervalMethod, Split, Metric = choices("IntervalMethod", INTERVAL_METHODS), choices("Split", SPLITS), choices("Metric", METRICS)
-FeatureNorm = choices("FeatureNorm", ("auto", *FEATURE_NORMS))
+VideoIds, FeatureNorm = choices("VideoIds", VIDEO_IDS), choices("FeatureNorm", ("auto", *FEATURE_NORMS))
 
 
 @app.command(cls=Command, epilog="""
@@ -68,7 +68,8 @@ def embed(
     pooling: Pooling = typer.Option(None, "--pooling", show_default=False, help="avg (a value per channel: VGG16 512, efficientnet-lite0 1280), max, or flatten (the whole map: VGG16 7x7x512 = 25088 at 224 px) [default: the store's own, else avg]."),
     image_size: int = typer.Option(None, "--image-size", min=32, metavar="PX", show_default=False, help="Frames are resized to PX x PX pixels before the network (at least 32) [default: the store's own, else 224]."),
     batch_size: int = typer.Option(32, "--batch-size", min=1, metavar="N", help="Frames per VGG16 batch."),
-    name: list[str] = typer.Option(None, "--name", metavar="ID", help="Video id to store under; repeat once per video, in order [default: the file name]."),
+    name: list[str] = typer.Option(None, "--name", metavar="ID", help="Video id to store under; repeat once per video, in order [default: the file name, or its path with --ids path]."),
+    ids: VideoIds = typer.Option("name", "--ids", help="How videos without a --name are stored: name (their file name, ep1.mp4) or path (the path as given, season1/ep1.mp4: for folders of the same file names)."),
     replace: bool = typer.Option(False, "--replace", help="Re-embed a video stored under the same id with other content, another --fps or another --decode."),
     workers: int = typer.Option(None, "--workers", "-j", min=0, metavar="N", show_default=False, help="Decoding processes feeding the model; a long video is split into time ranges decoded in parallel. 0: decode in this process [default: every core; one thread for under a minute of video]."),
     decode: Decode = typer.Option(None, "--decode", show_default=False, help=f"exact (every frame decoded, as OpenCV), fast (B-frames not decoded: the decoded frame nearest each time is used, and its time stored) or hw (NVDEC; software where it cannot) [default: the mode a video is stored with, else {DEFAULT_DECODE}]."),
@@ -89,7 +90,7 @@ def embed(
     from classifiers.output.console import embed_tables
     from classifiers.output.progress import RichProgress
     from featurestore import check_embed_paths, embed_videos, resolve_embedding_config, resolve_face_config
-    from featurestore.video.paths import expand_folders
+    from featurestore.video.paths import expand_folders, video_ids
 
     show_warnings(console)
     check_embed_paths(videos := expand_folders(videos), store, weights)  # a store over a video: refused first
@@ -101,7 +102,7 @@ def embed(
         console.print(f"[yellow]warning:[/] {'--weights random' if weights else f'the store holds {config.backbone} features from random weights'}: features are not pretrained (seeded, reproducible)", soft_wrap=True)
     with RichProgress(console) as progress:
         reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size,
-                               names=name or None, replace=replace, progress=progress,
+                               names=name or video_ids(videos, ids.value), replace=replace, progress=progress,
                                on_wait=lambda msg: console.print(msg), workers=workers,
                                decode=decode.value if decode else None, ray=ray, faces=face_config)
 
@@ -278,7 +279,8 @@ def score(
     fps: float = typer.Option(None, "--fps", metavar="RATE", help="Samples per second [default: the stored rate, else the model's training rate, else 1]; a rate other than the model's is warned about."),
     smooth: str = typer.Option(None, "--smooth", metavar="SMOOTHER", help="Override the model's smoothing: none, median:SECONDS, mean:SECONDS or hmm:SECONDS."),
     weights: str = typer.Option(None, "--weights", "-w", metavar="FILE", help="Weights file, needed only if the model was trained on features from one."),
-    name: list[str] = typer.Option(None, "--name", metavar="ID", help="Video id to store under; repeat once per video, in order [default: the file name]."),
+    name: list[str] = typer.Option(None, "--name", metavar="ID", help="Video id to store under; repeat once per video, in order [default: the file name, or its path with --ids path]."),
+    ids: VideoIds = typer.Option("name", "--ids", help="How videos without a --name are stored: name (their file name, ep1.mp4) or path (the path as given, season1/ep1.mp4: for folders of the same file names)."),
     replace: bool = typer.Option(False, "--replace", help="Re-embed a video stored under the same id with other content or another --fps."),
     json_path: Path = typer.Option(None, "--json", metavar="FILE", help="Write the full result (screen time, segments, per-sample probabilities) as JSON; - for stdout."),
     csv_path: Path = typer.Option(None, "--csv", metavar="FILE", help="Write one row per segment: video,start,end,label,confidence; - for stdout."),
@@ -302,7 +304,7 @@ def score(
     from classifiers.output.results import is_stdout
     from classifiers.output.score_files import write_outputs
     from classifiers.score import score_videos
-    from featurestore.video.paths import expand_folders
+    from featurestore.video.paths import expand_folders, video_ids
 
     videos, files = expand_folders(videos), dict(json_path=json_path, csv_path=csv_path, plot_path=plot_path,
                                                  report_path=report_path, vtt_path=vtt_path, srt_path=srt_path,
@@ -310,7 +312,7 @@ def score(
     show_warnings(console)
     with RichProgress(console) as progress:
         result = score_videos(videos, model_path=model, store_path=store, sample_fps=fps, smooth=smooth,
-                              weights=weights, batch_size=batch_size, names=name or None, replace=replace, faces=faces,
+                              weights=weights, batch_size=batch_size, names=name or video_ids(videos, ids.value), replace=replace, faces=faces,
                               progress=progress, on_wait=lambda msg: console.print(msg), interval_level=interval_level,
                               outputs=files)  # checked before any work: none over an input or another output
     tables_to = console if is_stdout(json_path) or is_stdout(csv_path) else out  # stdout carries the JSON or CSV alone
@@ -353,8 +355,7 @@ def demo(
     show_warnings(console)
     with RichProgress(console) as progress:
         result = (run_faces_demo if faces else run_demo)(out_dir, n_train=n_train, n_test=n_test, duration_s=duration_s, image_size_px=image_size,
-                          weights=weights, quick=quick, progress=progress,
-                          on_step=lambda message: console.print(f"[bold cyan]>[/] {message}", highlight=False))
+                          weights=weights, quick=quick, progress=progress, on_step=lambda message: console.print(f"[bold cyan]>[/] {message}", highlight=False))
     out.print(feature_norm_line(result.comparison))
     out.print(leaderboard_table(result.comparison))
     for table in screen_time_tables(result.score) + truth_tables(result):
@@ -371,8 +372,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", is_eager=True, callback=_version,
-                                 help="Show the version (and those of the libraries that make the numbers) and exit."),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_version, help="Show the version (and those of the libraries that make the numbers) and exit."),
 ) -> None:
     """Measure how long each character is on screen: embed videos once, compare classifiers, score new videos.
 
@@ -391,7 +391,7 @@ def main(argv: list[str] | None = None, prog_name: str = "screentime") -> None:
     featurestore.errors.PROG = prog_name  # messages say what to run next as the user runs screentime
     try:
         app(args=argv, prog_name=prog_name)  # standalone mode: usage errors print themselves and raise SystemExit
-    except ScreentimeError as err:
+    except featurestore.errors.ScreentimeError as err:
         typer.echo(f"error: {err}", err=True)
         raise SystemExit(1) from None
 

@@ -212,7 +212,8 @@ def embed_videos(
         if not video_id.strip():
             raise VideoUnreadable(f"{path}: the video id is empty; pass a non-empty --name")
         if video_id in seen and seen[video_id].resolve() != path.resolve():
-            raise StoreMismatch(f"{path}: has the same id {video_id!r} as {seen[video_id]}; give each a distinct --name")
+            raise StoreMismatch(f"{path}: has the same id {video_id!r} as {seen[video_id]}; give each a distinct --name, "
+                                "or store every video under its path (--ids path)")
         seen[video_id] = path
     jobs = list(dict(zip(ids, paths)).items())  # one job per id, in order
 

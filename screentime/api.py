@@ -31,15 +31,16 @@ def embed(paths: PathLike | Sequence[PathLike], *, store: PathLike = "features.h
           precision: str | None = None, runtime: str | None = None, batch_size: int = 32,
           names: list[str] | None = None, replace: bool = False, workers: int | None = None,
           decode: str | None = None, progress: bool = False, backbone: str | None = None, faces: bool = False,
-          face_min_score: float | None = None, face_min_size_px: float | None = None) -> EmbedResult:
+          face_min_score: float | None = None, face_min_size_px: float | None = None, ids: str = "name") -> EmbedResult:
     """Embed videos (files, or folders of them) into the feature store, as `screentime embed`; with `faces`,
     their faces too (`embed --faces`; read them with `FeatureStore.faces(video)`).
 
     Settings not given are the store's own, else the defaults (`weights`: 'auto', 'imagenet', 'random' or a
     weights file; `backbone`: 'vgg16', 'squeezenet', 'efficientnet-lite0', 'mobilenet-v2'). A video already stored costs nothing. Returns one report per video (`EmbedResult.to_pandas()`).
+    Videos are stored under `names`, else their file names (`ids='name'`) or their paths as given (`ids='path'`).
     """
     from featurestore.pipeline import check_embed_paths, embed_videos, resolve_embedding_config, resolve_face_config
-    from featurestore.video.paths import expand_folders
+    from featurestore.video.paths import expand_folders, video_ids
 
     paths, store = check.paths("paths", paths), check.path("store", store)
     fps = check.number("fps", fps, low=0.0, above_low=True)
@@ -59,7 +60,7 @@ def embed(paths: PathLike | Sequence[PathLike], *, store: PathLike = "features.h
     face_config = resolve_face_config(store, min_score=face_min_score, min_size_px=face_min_size_px) if faces else None
     with _progress(progress) as bar:
         reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size,
-                               names=names, replace=replace, progress=bar, workers=workers, decode=decode,
+                               names=names or video_ids(videos, ids), replace=replace, progress=bar, workers=workers, decode=decode,
                                faces=face_config)
     return EmbedResult(reports, Path(store))
 
@@ -99,17 +100,18 @@ def compare_models(store: PathLike, labels: PathLike | Sequence[PathLike], *, ou
 def score(paths: PathLike | Sequence[PathLike], *, model: PathLike = "best.skops", store: PathLike | None = None,
           fps: float | None = None, smooth: str | None = None, weights: str | None = None,
           names: list[str] | None = None, replace: bool = False, batch_size: int = 32,
-          interval_level: float = 0.9, progress: bool = False, faces: bool = False) -> Score:
+          interval_level: float = 0.9, progress: bool = False, faces: bool = False, ids: str = "name") -> Score:
     """Screen time per class of each video (files, folders, or stored names whose file is gone), as
     `screentime score`: new videos are embedded into `store` with the model's settings (default: the store the
     model was trained on; features.h5 for model files that do not name theirs).
 
+    New videos are stored under `names`, else their file names (`ids='name'`) or their paths as given (`ids='path'`).
     With `faces`, a face model scores the videos' faces (``score --faces``). Returns a `Score`: ``.to_pandas()``
     (samples, segments, characters, videos, totals), ``.to_json()`` (the ``--json`` document),
     ``.write(report="r.html", vtt="subs/")`` for the files `score` writes.
     """
     from classifiers.score import score_videos
-    from featurestore.video.paths import expand_folders
+    from featurestore.video.paths import expand_folders, video_ids
 
     paths, model, store = check.paths("paths", paths), check.path("model", model), check.path("store", store, optional=True)
     fps = check.number("fps", fps, low=0.0, above_low=True, optional=True)
@@ -119,9 +121,10 @@ def score(paths: PathLike | Sequence[PathLike], *, model: PathLike = "best.skops
     replace, progress = check.flag("replace", replace), check.flag("progress", progress)
     batch_size = check.number("batch_size", batch_size, low=1, integer=True)
     interval_level = check.number("interval_level", interval_level, low=0.0, high=1.0, above_low=True, below_high=True)
+    videos = expand_folders(_paths(paths))
     with _progress(progress) as bar:
-        result = score_videos(expand_folders(_paths(paths)), model_path=model, store_path=store, sample_fps=fps,
-                              smooth=smooth, weights=weights, batch_size=batch_size, names=names, replace=replace,
+        result = score_videos(videos, model_path=model, store_path=store, sample_fps=fps, smooth=smooth, weights=weights,
+                              batch_size=batch_size, names=names or video_ids(videos, ids), replace=replace,
                               progress=bar, interval_level=interval_level, faces=faces)
     return Score(result)
 

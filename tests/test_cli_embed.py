@@ -178,3 +178,30 @@ def test_cli_embed_uses_the_store_settings_when_none_are_given(tmp_path, store_w
     assert "not pretrained" in err  # the store's random weights, said so
     fs = FeatureStore(store_with_one)
     assert fs.video_ids() == ["kept.avi", "v.avi"] and fs.config["image_size_px"] == 32
+
+
+def test_cli_embed_seasons_of_the_same_file_names_by_path(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for season, n in (("season1", 20), ("season2", 30)):
+        (tmp_path / season).mkdir()
+        write_video(tmp_path / season / "ep1.avi", 10, n, fourcc="MJPG")
+    code, _, err = run(["embed", "season1", "season2", "--store", "f.h5", *TINY], capsys)
+    assert code == 1 and "--ids path" in error_lines(err)[0] and not Path("f.h5").exists()
+    code, _, err = run(["embed", "season1", "./season2/", "--store", "f.h5", "--ids", "path", *TINY], capsys)
+    assert code == 0, err
+    store = FeatureStore("f.h5")
+    assert store.video_ids() == ["season1/ep1.avi", "season2/ep1.avi"]
+    assert [len(store.load(v)[0]) for v in store.video_ids()] == [2, 3]
+    code, _, err = run(["embed", "season1", "--store", "f.h5", "--ids", "folder", *TINY], capsys)
+    assert code == 2 and "folder" in err
+
+
+def test_video_ids_name_or_path_as_given():
+    from featurestore.errors import InvalidParameter
+    from featurestore.video.paths import video_ids
+
+    paths = ["./s1/ep1.mp4", Path("s2") / "x" / ".." / "ep1.mp4", "/data/s3/ep1.mp4"]
+    assert video_ids(paths) == ["ep1.mp4"] * 3
+    assert video_ids(paths, "path") == ["s1/ep1.mp4", "s2/ep1.mp4", "/data/s3/ep1.mp4"]
+    with pytest.raises(InvalidParameter, match="ids"):
+        video_ids(paths, "stem")

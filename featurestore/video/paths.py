@@ -8,7 +8,7 @@ import os
 import re
 from pathlib import Path
 
-from featurestore.errors import VideoUnreadable
+from featurestore.errors import InvalidParameter, VideoUnreadable
 
 # Signatures of image formats that FFmpeg would happily open as a one-frame "video".
 _IMAGE_MAGIC = {
@@ -44,6 +44,20 @@ def expand_folders(paths) -> list[Path]:
                                   "name the videos themselves")
         expanded += sorted(found, key=lambda f: [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", f.name)])
     return expanded
+
+
+#: How a video is named in the store when no --name is given: its file name, or its path as given.
+VIDEO_IDS = ("name", "path")
+
+
+def video_ids(paths, ids: str = "name") -> list[str]:
+    """The store id of each of `paths`: 'name' its file name (ep1.mp4), 'path' the path as given, normalised with
+    forward slashes (season1/ep1.mp4: seasons whose folders hold the same file names)."""
+    if ids not in VIDEO_IDS:
+        raise InvalidParameter("ids", f"must be one of {', '.join(VIDEO_IDS)}, got {ids!r}")
+    if ids == "name":
+        return [Path(p).name for p in paths]
+    return [os.path.normpath(p).replace(os.sep, "/") for p in paths]
 
 
 def check_video_path(path: str | os.PathLike) -> Path:
