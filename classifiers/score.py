@@ -26,7 +26,7 @@ from featurestore.errors import (EmbedWarning, InvalidParameter, TrainingStoreMi
                                  VideoUnreadable, WeightsUnavailable, command)
 from featurestore.outputs import CallFiles
 from featurestore.pipeline import check_names, embed_videos
-from featurestore.reuse import stored_state
+from featurestore.reuse import refuse_gone_at_other_rate, stored_state
 from featurestore.runners.work import EmbedReport
 from featurestore.store.store import FeatureStore
 from featurestore.video.clock import check_sample_fps
@@ -97,9 +97,7 @@ def _stored_without_source(paths, names, store: FeatureStore | None, sample_fps:
         if replace:
             raise VideoUnreadable(f"{path}: no such file, so --replace cannot embed it again (its features are stored "
                                   f"as {video_id!r}; drop --replace to score them)")
-        if sample_fps is not None and abs(float(info["sample_fps"]) - sample_fps) > 1e-9:
-            raise VideoUnreadable(f"{path}: no such file, so it cannot be embedded at {sample_fps:g}/s; its features are "
-                                  f"stored as {video_id!r} at {float(info['sample_fps']):g}/s: drop --fps to score them")
+        refuse_gone_at_other_rate(path, video_id, info, sample_fps)
         warnings.warn(f"{path}: no such file; scoring the features stored as {video_id!r} (embedded "
                       f"{info.get('embedded_at', '?')[:10]} from {info.get('source_path', '?')})", EmbedWarning, stacklevel=3)
         found[i] = EmbedReport.stored(video_id, path, info)

@@ -20,9 +20,10 @@ from classifiers.chain.intervals import INTERVAL_LEVEL, claimed_level, interval_
 from classifiers.chain.timeline import total_screen_time
 from classifiers.output.notes import FACES_UNLIKE, unlike_reason
 from classifiers.output.score_files import check_outputs
-from featurestore.errors import InvalidParameter, TrainingStoreMissing, UnlikeTrainingWarning, VideoUnreadable
+from featurestore.errors import InvalidParameter, TrainingStoreMissing, UnlikeTrainingWarning
 from featurestore.outputs import CallFiles
-from featurestore.video.paths import fingerprint
+from featurestore.reuse import refuse_gone_at_other_rate
+from featurestore.video.paths import check_video_path, fingerprint
 
 #: The cross-validation scores of a face model that results and reports show.
 CV_SCORES = ("macro_f1", "balanced_accuracy", "log_loss", "screen_time_error_pct", "worst_error_pct_of_video",
@@ -71,16 +72,13 @@ def _changed(store, video_id: str, path, sample_fps: float | None) -> bool:
     gone is scored from its stored faces, at their rate only (VideoUnreadable for another); a store that keeps no
     fingerprint tells nothing of the content."""
     info = store.info(video_id)
-    other_rate = sample_fps is not None and abs(float(info.get("sample_fps", sample_fps)) - sample_fps) >= 1e-9
-    if not os.path.lexists(path):
-        if other_rate:
-            raise VideoUnreadable(f"{path}: no such file, so it cannot be embedded at {sample_fps:g}/s; its faces are "
-                                  f"stored as {video_id!r} at {float(info['sample_fps']):g}/s: drop --fps to score them")
+    if not os.path.exists(path):  # a broken link too: the file is gone
+        refuse_gone_at_other_rate(path, video_id, info, sample_fps, what="faces")
         return False
     stored_fp = info.get("fingerprint")
-    if stored_fp is not None and stored_fp != fingerprint(path):
+    if stored_fp is not None and stored_fp != fingerprint(check_video_path(path)):
         return True
-    return other_rate
+    return sample_fps is not None and abs(float(info.get("sample_fps", sample_fps)) - sample_fps) >= 1e-9
 
 
 def score_face_videos(

@@ -12,7 +12,7 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
-from featurestore.errors import EmbedWarning, NotEmbedded, StoreMismatch, VideoDamaged
+from featurestore.errors import EmbedWarning, NotEmbedded, StoreMismatch, VideoDamaged, VideoUnreadable
 from featurestore.runners.work import EmbedReport
 from featurestore.store.store import FeatureStore
 from featurestore.video.pyav import DEFAULT_DECODE
@@ -80,6 +80,14 @@ def stored_state(store: FeatureStore, video_id: str, fp: str, sample_fps: float 
         return "other rate", info
     problem = store.problem(video_id)
     return ("damaged", {**info, "problem": problem}) if problem else ("stored", info)
+
+
+def refuse_gone_at_other_rate(path, video_id: str, info: dict, sample_fps: float | None, what: str = "features") -> None:
+    """VideoUnreadable where the file at `path` is gone and `sample_fps` is not the rate `video_id` is stored at:
+    its stored `what` can be scored, but nothing can be embedded at another rate."""
+    if sample_fps is not None and abs(float(info["sample_fps"]) - sample_fps) >= 1e-9:
+        raise VideoUnreadable(f"{path}: no such file, so it cannot be embedded at {sample_fps:g}/s; its {what} are "
+                              f"stored as {video_id!r} at {float(info['sample_fps']):g}/s: drop --fps to score them")
 
 
 def refuse_conflict(store: FeatureStore, video_id: str, path: Path, sample_fps: float, state: tuple[str, dict],

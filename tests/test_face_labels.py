@@ -44,10 +44,10 @@ def test_assignment_of_a_two_face_second_gives_each_actor_their_face(tmp_path):
     assert sorted(data.y.tolist()) == sorted(["alice", "bob", "bob", "alice", UNKNOWN, "alice", UNKNOWN, "bob"])
 
 
-def test_an_actor_shown_twice_in_a_labelled_second_is_theirs_twice_not_unknown(tmp_path):
+def test_an_actor_shown_twice_in_a_labelled_second_is_not_taught_as_unknown(tmp_path):
     """A split screen in a labelled video: alice twice at 2 s (descriptors 0.3 apart), labelled alice. The copy was
-    left over as an example of unknown people -- alice's own face taught as nobody's; it is alice's. An extra
-    beside her at 3 s stays unknown."""
+    left over as an example of unknown people -- alice's own face taught as nobody's; it is left out (a copy, or a
+    look-alike: the labels cannot tell). An extra beside her at 3 s stays unknown."""
     copy_a, copy_b = near(ALICE, 4), near(ALICE, 5)
     assert np.linalg.norm(copy_a - copy_b) < 0.4
     faces = [Face(0, near(ALICE, 1), 0), Face(1, near(BOB, 2), 1), Face(2, copy_a, 2), Face(2, copy_b, 3),
@@ -56,7 +56,7 @@ def test_an_actor_shown_twice_in_a_labelled_second_is_theirs_twice_not_unknown(t
     labels = write_csv(tmp_path / "l.csv", "video,start,end,label",
                        ["v.mp4,0,1,alice", "v.mp4,1,2,bob", "v.mp4,2,4,alice"])
     got = labels_of(load_labelled_faces(store, labels))
-    assert got[(2.0, 0)] == ("alice", "assigned") and got[(2.0, 1)] == ("alice", "assigned")
+    assert sorted([got[(2.0, 0)], got[(2.0, 1)]]) == [("", ""), ("alice", "assigned")]
     assert got[(3.0, 0)] == (UNKNOWN, "leftover") and got[(3.0, 1)] == ("alice", "assigned")
 
 

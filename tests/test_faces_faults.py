@@ -275,3 +275,5 @@ def test_score_faces_of_a_changed_file_or_at_another_rate_is_refused_not_scored_
     assert score_face_videos([clip], **kwargs).videos[0].sample_fps == 1.0
     with pytest.raises(VideoUnreadable, match="drop --fps"):
         score_face_videos([clip], sample_fps=2.0, **kwargs)
+    clip.symlink_to(tmp_path / "gone.avi")  # a link to a file gone: gone too, not a traceback
+    assert score_face_videos([clip], **kwargs).videos[0].sample_fps == 1.0

@@ -208,7 +208,7 @@ def test_decimal_commas_where_semicolons_separate_as_european_spreadsheets_write
 def test_a_name_with_a_comma_with_multi_label_says_how_to_write_it(tmp_path, store):
     text = 'video,start,end,label\nb.mp4,0,4,tom\nb.mp4,2,6,"O\'Brien, Conan"\nb.mp4,6,10,neither\n'
     with pytest.raises(LabelsInvalid, match=r"line 3: label \"O'Brien, Conan\" names several characters; .*, or, for one "
-                                            r"name \('Brien, Conan'\), write it without the ','$"):
+                                            r"name \(O'Brien, Conan\), write it without the ','$"):
         read_labels(write(tmp_path, text), store, multi_label=True)
     text = text.replace("tom", "O'Brien").replace('"O\'Brien, Conan"', "Zoë").replace("2,6", "6,8").replace("6,10", "8,10")
     assert set(read_labels(write(tmp_path, text), store, multi_label=True).labels) == {("O'Brien",), ("Zoë",), ()}
@@ -227,3 +227,40 @@ def test_an_interval_between_two_samples_is_named_not_dropped_silently(tmp_path,
 def test_an_empty_time_is_called_empty(tmp_path, store, row, column):
     with pytest.raises(LabelsInvalid, match=rf"labels.csv line 2: {column} is empty; fill it in or delete the line"):
         read_labels(write(tmp_path, f"video,start,end,label\n{row}\na.mp4,1,2,y\n"), store)
+
+
+def test_a_tab_separated_thousand_is_refused_not_read_as_one_second(tmp_path, store):
+    with pytest.raises(LabelsInvalid, match=r"line 2: \w+ '1,000' may be a thousands mark or a decimal comma"):
+        read_labels(write(tmp_path, "video\tstart\tend\tlabel\na.mp4\t0\t1,000\tx\na.mp4\t1,000\t2,500\ty\n"), store)
+
+
+def test_every_reader_of_a_labels_file_looks_for_its_paths_beside_it_too(tmp_path, monkeypatch):
+    """suggest-labels' labelled time resolves a path as compare-models does: the file beside the labels decides."""
+    from classifiers.data.join import StoreGrids, labelled_time
+    from classifiers.data.labels import parse_label_files
+
+    store = content_store(tmp_path, {"ep1.mp4": "season1/ep1.mp4", "s2e1": "season2/ep1.mp4"})
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    path = write(tmp_path / "videos", "video,start,end,label\nseason2/ep1.mp4,0,5,x\nseason2/ep1.mp4,5,10,y\n")
+    with pytest.warns(UserWarning):
+        assert sorted(set(read_labels(path, store).video_id)) == ["s2e1"]
+        assert list(labelled_time(parse_label_files([path]), StoreGrids(store))) == ["s2e1"]
+
+
+def test_face_labels_in_excels_sep_line_csv():
+    from classifiers.data.face_dataset import load_labelled_faces
+    from face_helpers import Face, face_table, hand_store, people
+
+    alice, bob = people(2, seed=1)
+    store = hand_store(face_table("v.mp4", 2, [Face(0, alice), Face(1, bob)]))
+    import tempfile
+    from pathlib import Path
+
+    tables = []
+    for name, text in (("plain.csv", "video;start;end;label\nv.mp4;0;1;alice\nv.mp4;1;2;bob\n"),
+                       ("excel.csv", "sep=;\nvideo;start;end;label\nv.mp4;0;1;alice\nv.mp4;1;2;bob\n")):
+        path = Path(tempfile.mkdtemp()) / name
+        path.write_text(text)
+        tables.append(load_labelled_faces(store, path))
+    assert repr(tables[0]) == repr(tables[1])

@@ -112,3 +112,15 @@ def test_report_keeps_to_its_thumbnail_budget_longest_segments_first(two_models)
     for i, seg in enumerate(v.segments):
         first, *_, last = segment_samples(v, i) * 2
         assert seg.start_s <= v.sample_s[first] and v.sample_s[last] < seg.end_s
+
+
+def test_subtitles_of_one_file_name_in_two_folders_get_two_files(tmp_path):
+    """`score season1 season2 --ids path --vtt subs/`: both ids' file name is ep1.mp4, and the second was refused."""
+    from classifiers.output.score_files import check_outputs
+    from classifiers.output.subtitles import subtitle_paths
+
+    ids = ["season1/ep1.mp4", "season2/ep1.mp4", "ep2.mp4", "ep2.mkv"]
+    paths = subtitle_paths(tmp_path / "subs", "vtt", ids)
+    assert [p.name for p in paths.values()] == ["season1_ep1.mp4.vtt", "season2_ep1.mp4.vtt", "ep2.mp4.vtt",
+                                               "ep2.mkv.vtt"]
+    check_outputs(vtt_path=tmp_path / "subs", n_videos=len(ids), video_ids=ids)

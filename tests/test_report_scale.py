@@ -229,7 +229,7 @@ def test_report_of_two_hours_and_30_characters_stays_a_few_megabytes():
     classes = cast(30)
     html = report_html(cast_result([cast_video("long.mp4", classes, 7200, multi_label=True)], classes, True),
                        thumbnails=False)
-    assert len(html.encode()) < 4e6
+    assert len(html.encode()) < 3e6
 
 
 def test_face_report_isolates_each_actor_in_their_appearances_line():

@@ -45,7 +45,7 @@ def check_character_name(name: str, r: LabelRow, none_label: str) -> None:
     if several:
         raise LabelsInvalid(f"{name} {r.place}: label {r.label!r} names several characters; write one line per "
                             "character per interval (the same start and end twice, one label each), or, for one name "
-                            f"('Brien, Conan'), write it without the {several.group()!r}")
+                            f"(O'Brien, Conan), write it without the {several.group()!r}")
 
 
 def check_none_label_used(name: str, rows: list[LabelRow], none_label: str) -> None:

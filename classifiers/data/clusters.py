@@ -22,7 +22,7 @@ from featurestore.errors import LabelsInvalid, LabelsWarning, quoted
 from .checks import check_table
 from .cluster_names import NOT_CAST, ClusterNames, Member, check_case, cluster_name
 from .cluster_tasks import read_cluster_tasks, tasks_mode
-from .csv_records import by_column, column_index, csv_records
+from .csv_records import by_column, column_index, csv_records, header_line
 from .strict import MAX_NAME_CHARS, checked_name, unquoted
 from .table import LabelRow, LabelTable
 
@@ -48,10 +48,11 @@ def clusters_mode(path: str | Path, text: str) -> str | None:
     """'faces' or 'frames' for a clusters file (by its members file's header; 'faces' when that is missing, so that
     reading it says so) or a Label Studio export of cluster's tasks (`classifiers.data.cluster_tasks`), None for any
     other labels file."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = header_line(text)
     if first.lstrip()[:1] in "[{":
         return tasks_mode(text)
-    if first.lstrip()[:1] == "<" or not is_clusters_header(_records("", first)[0][1]):
+    header = _records(Path(path).name, first) if first.lstrip()[:1] != "<" else []
+    if not header or not is_clusters_header(header[0][1]):
         return None
     try:
         with open(members_path(path), encoding="utf-8-sig") as fh:

@@ -25,7 +25,7 @@ def csv_records(file_name: str, text: str) -> list[tuple[int, list[str]]]:
         A record csv cannot read (a cell over its field limit, 128 KiB, or a quote left open at the end).
     """
     sep = delimiter(text)
-    first = next((line for line in text.splitlines(keepends=True) if line.strip()), "")
+    first = _first_line(text, keepends=True)
     if _sep_line(first):  # Excel's `sep=;` line is no record: blanked, so that line numbers stay the file's
         text = text.replace(first, "\n", 1)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
@@ -43,7 +43,7 @@ def csv_records(file_name: str, text: str) -> list[tuple[int, list[str]]]:
 def delimiter(text: str) -> str:
     """The one a first line ``sep=X`` names (Excel's), else of ',', ';' and tab the one splitting the header line
     (the first that is not blank) into the most cells, ',' on a tie (``video;start;end;label;notes, more`` is ';')."""
-    header = next((line for line in text.splitlines() if line.strip()), "")
+    header = _first_line(text)
     named = _sep_line(header)
     if named:
         return named
@@ -56,9 +56,13 @@ def delimiter(text: str) -> str:
 
 def header_line(text: str) -> str:
     """The header line of a CSV's `text`: its first line that is not blank, nor Excel's ``sep=X``."""
-    lines = (line for line in text.splitlines() if line.strip())
-    first = next(lines, "")
-    return next(lines, "") if _sep_line(first) else first
+    first = _first_line(text)
+    return _first_line(text.replace(first, "", 1)) if _sep_line(first) else first
+
+
+def _first_line(text: str, keepends: bool = False) -> str:
+    """The first line of `text` that is not blank ('' where none is)."""
+    return next((line for line in text.splitlines(keepends=keepends) if line.strip()), "")
 
 
 def _sep_line(line: str) -> str | None:

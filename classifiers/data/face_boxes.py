@@ -72,8 +72,8 @@ def box_face_labels(path: Path, text: str, kind: str, grids: FaceGrids, *, min_i
     LabelsInvalid, NotEmbedded
     """
     if kind == "track-names":
-        return _named_tracks(path.name, text, grids)
-    tracks = _ls_tracks(path.name, text, grids) if kind == "label-studio-boxes" else _cvat_tracks(path, text, grids)
+        return _named_tracks(path, text, grids)
+    tracks = _ls_tracks(path, text, grids) if kind == "label-studio-boxes" else _cvat_tracks(path, text, grids)
     check_actor_names(path.name, {label for found, _ in tracks.values() for label, _ in found})
     return {video_id: _match(video_id, found, span_s, grids, min_iou) for video_id, (found, span_s) in tracks.items()}
 
@@ -106,8 +106,9 @@ def _match(video_id: str, tracks: list, span_s: tuple[float, float], grids: Face
     return v
 
 
-def _ls_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, tuple[list, tuple[float, float]]]:
+def _ls_tracks(path: Path, text: str, grids: FaceGrids) -> dict[str, tuple[list, tuple[float, float]]]:
     """video_id -> ([(label, time -> box or None)], (0, seconds annotated)) of a Label Studio export."""
+    name = path.name
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as err:
@@ -129,7 +130,8 @@ def _ls_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, tuple[list, 
         video = video_name(task["data"])
         if video is None:
             raise LabelsInvalid(f"{name} task {task_id}: its data names no video (\"video\": the URL of the video)")
-        video_id = resolve_video(name, LabelRow(video, 0.0, None, "", n, where=f"task {task_id}"), grids, grids.name)
+        video_id = resolve_video(name, LabelRow(video, 0.0, None, "", n, where=f"task {task_id}"), grids, grids.name,
+                                 folder=path.parent)
         fps = _ls_rate(name, task_id, task["data"].get("fps"), regions, grids[video_id].fps)
         found, frames = [], []
         for region in regions:
@@ -218,7 +220,7 @@ def _cvat_tracks(path: Path, text: str, grids: FaceGrids) -> dict[str, tuple[lis
     """video_id -> ([(label, time -> box or None)], (from_s, until_s) the task's frames) of a CVAT for video 1.1
     file with boxes."""
     rows = parse_cvat(path, text).rows  # its checks and its video name
-    video_id = resolve_video(path.name, rows[0], grids, grids.name)
+    video_id = resolve_video(path.name, rows[0], grids, grids.name, folder=path.parent)
     root = ElementTree.fromstring(text)
     grid = grids[video_id]
     if not grid.fps:
@@ -274,8 +276,9 @@ def _cvat_box(shapes: list, frame: int) -> np.ndarray | None:
     return shapes[k][2]
 
 
-def _named_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, VideoFaceLabels]:
+def _named_tracks(path: Path, text: str, grids: FaceGrids) -> dict[str, VideoFaceLabels]:
     """A CSV video,track,label: each named track's faces, and the samples whose every face is named."""
+    name = path.name
     lines = csv_records(name, text)
     header = [c.strip().lower() for c in lines[0][1]]
     missing = [c for c in ("video", "track", "label") if c not in header]
@@ -297,7 +300,7 @@ def _named_tracks(name: str, text: str, grids: FaceGrids) -> dict[str, VideoFace
             video, label = checked_name(video, limit=MAX_NAME_CHARS), cluster_name(unquoted(label))  # any case of unknown
         except ValueError as err:
             raise LabelsInvalid(f"{name} line {n}: {err}; fix the cell") from None
-        video_id = resolve_video(name, LabelRow(video, 0.0, None, label, n), grids, grids.name)
+        video_id = resolve_video(name, LabelRow(video, 0.0, None, label, n), grids, grids.name, folder=path.parent)
         held = np.unique(np.asarray(grids.table(video_id).track))
         if int(track) not in held:
             raise LabelsInvalid(f"{name} line {n}: {video_id!r} has no stored track {track} (its tracks: "

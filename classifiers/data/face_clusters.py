@@ -36,7 +36,7 @@ def cluster_face_labels(path: str | Path, text: str, grids) -> dict:
     for m, name in zip(names.members, names.name):
         if name:
             row = LabelRow(m.video, 0.0, None, name, m.line, where=m.where)
-            video_id = resolve_video(names.members_path.name, row, grids, grids.name)
+            video_id = resolve_video(names.members_path.name, row, grids, grids.name, folder=names.members_path.parent)
             by_video.setdefault(video_id, []).append((m, name))
     out = {}
     for video_id in sorted(by_video):

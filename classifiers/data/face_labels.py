@@ -183,7 +183,7 @@ def _actor_spans(tables: list[LabelTable], grids: FaceGrids) -> dict[str, list[t
         for r in resolve_table(table, grids, grids.name).rows:
             if r.end_s is None or r.label == table.none_label:
                 continue
-            video_id = resolve_video(table.path.name, r, grids, grids.name)
+            video_id = resolve_video(table.path.name, r, grids, grids.name, folder=table.path.parent)
             t = grids.table(video_id).sample_times_s
             idx = np.flatnonzero((t >= r.start_s - TIME_TOLERANCE_S) & (t < r.end_s - TIME_TOLERANCE_S))
             if len(idx) > 1:  # one sample is the single-face rule's

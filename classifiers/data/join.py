@@ -288,7 +288,7 @@ def labelled_time(tables: Sequence[LabelTable], grids: Mapping[str, Grid]) -> di
     spans: dict[str, list[tuple[float, float]]] = {}
     for table in tables:
         for r in resolve_table(table, grids).rows:
-            video_id = resolve_video(table.path.name, r, grids, "the store")
+            video_id = resolve_video(table.path.name, r, grids, "the store", folder=table.path.parent)
             if r.end_s is not None:
                 spans.setdefault(video_id, []).append((r.start_s, r.end_s))
                 continue

@@ -195,7 +195,7 @@ def _is_time(text: str) -> bool:
 def _decimal_comma(name: str, records: list[tuple[int, list[str]]], col: dict[str, int], sep: str) -> bool:
     """Whether the times of a file separated by `sep` write decimal commas (``12,5``), as spreadsheets do where ';'
     separates the columns: never where ',' does (``1,000`` may be a thousand), nor in a file whose times also write
-    decimal points (refused: which is meant is a guess)."""
+    decimal points, nor ``1,000`` in a tab-separated one (refused: which is meant is a guess)."""
     if sep == ",":
         return False
     places: dict[str, int] = {}  # decimal mark -> the first line writing it
@@ -205,6 +205,9 @@ def _decimal_comma(name: str, records: list[tuple[int, list[str]]], col: dict[st
             if len(marks) == 2:
                 raise LabelsInvalid(f"{name} line {line}: {column} {quoted(cell)} has a comma and a point; write seconds "
                                     "with one decimal mark and no thousands mark (1000,5)")
+            if sep == "\t" and re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+", cell.strip()):
+                raise LabelsInvalid(f"{name} line {line}: {column} {quoted(cell)} may be a thousands mark or a decimal "
+                                    "comma; write seconds with a decimal point and no thousands mark (1000 or 1.5)")
             for mark in marks:
                 places.setdefault(mark, line)
     if len(places) == 2:

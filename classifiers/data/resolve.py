@@ -40,7 +40,7 @@ def resolve_table(table: LabelTable, grids: Mapping, store_name: str = "the stor
 
 
 def _resolved(name: str, r: LabelRow, table: LabelTable, grids: Mapping, store_name: str) -> LabelRow:
-    video_id = resolve_video(name, r, grids, store_name)
+    video_id = resolve_video(name, r, grids, store_name, folder=table.path.parent)
     grid = grids[video_id]
     fps = r.fps or grid.fps
     if not fps or not fps > 0:

@@ -1,8 +1,8 @@
 """What faces add to score's JSON document (issue 24), beside the multi-label fields it keeps.
 
-Per video: ``unknown_s`` (seconds with a face of nobody labelled), ``tracked_s`` ({actor: seconds seen or carried by
+Per video: ``unknown_s`` (seconds with a face named as none of the actors), ``tracked_s`` ({actor: seconds seen or carried by
 their tracks through missed detections}), ``n_faces``. Per sample, besides ``labels`` (the actors on screen, a list):
-``unknown`` (how many faces of nobody labelled) and ``faces``: ``[{"box": [x, y, w, h] normalised, "label": actor or
+``unknown`` (how many such faces) and ``faces``: ``[{"box": [x, y, w, h] normalised, the part inside the frame, "label": actor or
 "unknown", "p": probability, "track": id}]``; ``unknown_segments``, the stretches with unknown people
 (``segments``' keys, label "unknown"). The document adds ``total_unknown_s``.
 """

@@ -129,10 +129,12 @@ def check_subtitle_path(path: str | os.PathLike | None, fmt: str, n_videos: int)
 
 
 def subtitle_paths(path: str | os.PathLike, fmt: str, video_ids: list[str]) -> dict[str, Path]:
-    """video_id -> the file its subtitles go to: `path` itself, or `path`/<video name>.<fmt> for a folder."""
+    """video_id -> the file its subtitles go to: `path` itself, or `path`/<video name>.<fmt> for a folder (its stem
+    where no other video has it, else its file name, else its id with '_' for '/': season1_ep1.mp4.vtt)."""
     path = Path(path)
     if is_single_file(path, fmt):
         return {video_ids[0]: path} if video_ids else {}
     stems = [Path(v).stem or v for v in video_ids]
     names = [s if stems.count(s) == 1 else Path(v).name for s, v in zip(stems, video_ids)]  # ep.mp4, ep.mkv: keep both
+    names = [n if names.count(n) == 1 else v.replace("/", "_") for n, v in zip(names, video_ids)]  # s1/ep.mp4, s2/ep.mp4
     return {v: path / f"{n}.{fmt}" for v, n in zip(video_ids, names)}
