@@ -32,7 +32,8 @@ import numpy as np
 
 from featurestore.errors import InvalidParameter, VideoUnreadable
 
-from .clock import PTS_TOLERANCE_S, check_sample_fps, interval_of_time, last_frame_end_s, requested_time
+from .clock import (PTS_TOLERANCE_S, check_sample_fps, clock_origin, interval_of_time, last_frame_end_s,
+                    requested_time)
 from .paths import check_video_path
 from .reader import Sample, VideoInfo
 from .turns import bgr_image as _bgr, quarter_turns
@@ -48,10 +49,6 @@ _NO_LIMIT = 2**62
 _SEEK_BACK_S = 2.0  # frames_at seeks this far before the first time, then decodes forward
 #: frames_at decodes times closer than this in one pass; after a longer gap it seeks again.
 SEEK_GAP_S = 10.0
-
-
-class _SeekTooLate(Exception):
-    """The first frame after a seek comes after the first time wanted: seek further back."""
 
 
 def check_decode_mode(decode: str) -> str:
@@ -95,8 +92,9 @@ def _reason(err: BaseException) -> str:
 
 
 def probe(path: str | os.PathLike) -> VideoInfo:
-    """What the container says about `path` (the same numbers OpenCV reports); its first frame is decoded only to read
-    a display rotation (`featurestore.video.turns`), so width and height are as players show them.
+    """What the container says about `path` (the numbers OpenCV reports, and where the picture starts on the players'
+    clock); its first frame is decoded only to read a display rotation (`featurestore.video.turns`), so width and
+    height are as players show them.
 
     Raises VideoUnreadable if it is not a video FFmpeg can open.
     """
@@ -104,9 +102,11 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     container, stream = _open(path)
     try:
         fps = _fps(stream)
+        tb = stream.time_base or Fraction(1, 1000)
+        start_s = max(0.0, float(((stream.start_time or 0) - clock_origin(container, stream)) * tb))
         frame_count = stream.frames
-        if frame_count <= 0:  # as OpenCV: the container's duration times the rate
-            duration_s = container.duration / 1e6 if container.duration else 0.0
+        if frame_count <= 0:  # as OpenCV: the container's duration (the picture's part of it) times the rate
+            duration_s = container.duration / 1e6 - start_s if container.duration else 0.0
             if duration_s <= 0 and stream.duration and stream.time_base:
                 duration_s = float(stream.duration * stream.time_base)
             frame_count = int(math.floor(duration_s * fps + 0.5))
@@ -114,7 +114,7 @@ def probe(path: str | os.PathLike) -> VideoInfo:
         if quarter_turns(container, stream) % 2:
             width, height = height, width
         return VideoInfo(path=str(path), size_bytes=path.stat().st_size, fps=fps, frame_count=max(0, frame_count),
-                         width=width, height=height)
+                         width=width, height=height, start_s=start_s)
     finally:
         container.close()
 
@@ -244,19 +244,19 @@ class AvVideoReader:
                     _seek(container, stream, seek_s)
                 yield from self._pick(self._frames(container, stream), wanted, check_start=seek_s > 0)
                 return
-            except _SeekTooLate:
+            except _SeekOvershoot:
                 back_s *= 4  # the keyframe before the seek time came after the first time wanted
             finally:
                 container.close()
 
     def _pick(self, frames, wanted: list[float], check_start: bool) -> Iterator[tuple[float, np.ndarray]]:
-        """(time, the last frame at or before it) for sorted `wanted`, from (pts, frame) in order; `_SeekTooLate`,
+        """(time, the last frame at or before it) for sorted `wanted`, from (pts, frame) in order; `_SeekOvershoot`,
         before anything is yielded, when the first frame comes after the first time."""
         held = None
         i = 0
         for pts, frame in frames:
             if held is None and check_start and pts > wanted[0] + PTS_TOLERANCE_S:
-                raise _SeekTooLate
+                raise _SeekOvershoot
             if held is not None and pts > wanted[i] + PTS_TOLERANCE_S:
                 image = _bgr(held)
                 while i < len(wanted) and pts > wanted[i] + PTS_TOLERANCE_S:
@@ -272,14 +272,26 @@ class AvVideoReader:
             yield t, image
 
     def _frames(self, container, stream) -> Iterator[tuple[float, object]]:
-        """(presentation time s, av.VideoFrame) in presentation order; steps over damaged packets."""
+        """(presentation time s on the players' clock, av.VideoFrame) in presentation order; steps over damaged packets."""
         av = _av()
         tb = stream.time_base or Fraction(1, 1000)
         r2d = tb.numerator / tb.denominator
-        origin = stream.start_time or 0
+        origin = clock_origin(container, stream)
         nominal_s = 1.0 / self.info.fps if self.info.fps > 0 else 0.04
         prev = None
+        for frame in self._decoded(av, container, stream):
+            ts = frame.pts if frame.pts is not None else frame.dts
+            # OpenCV's arithmetic (seconds from the origin, via milliseconds), for bit-identical times
+            pts = ((ts - origin) * r2d) * 1000.0 / 1000.0 if ts is not None else None
+            if pts is None or (prev is not None and pts <= prev):  # broken timestamps: the nominal rate
+                pts = (prev + nominal_s) if prev is not None else 0.0
+            prev = pts
+            yield pts, frame
+
+    def _decoded(self, av, container, stream) -> Iterator[object]:
+        """av.VideoFrames in presentation order, damaged packets stepped over (counted), then the decoder drained."""
         failed = 0
+        decoded_any = False
         packets = container.demux(stream)
         while True:
             try:
@@ -292,7 +304,7 @@ class AvVideoReader:
                 frames = packet.decode()
             except av.error.FFmpegError:
                 failed += 1
-                if prev is None and failed >= 3 and self.decode == "hw" and not self.hw_error:
+                if not decoded_any and failed >= 3 and self.decode == "hw" and not self.hw_error:
                     raise _HardwareFailed from None
                 if failed >= _MAX_FAILED_PACKETS:
                     break
@@ -300,21 +312,9 @@ class AvVideoReader:
             if frames and failed:
                 self.n_decode_errors += failed
                 failed = 0
-            for frame in frames:
-                ts = frame.pts if frame.pts is not None else frame.dts
-                # OpenCV's arithmetic (seconds from the stream start, via milliseconds), for bit-identical times
-                pts = ((ts - origin) * r2d) * 1000.0 / 1000.0 if ts is not None else None
-                if pts is None or (prev is not None and pts <= prev):  # broken timestamps: the nominal rate
-                    pts = (prev + nominal_s) if prev is not None else 0.0
-                prev = pts
-                yield pts, frame
-        for frame in _flush(stream):
-            ts = frame.pts if frame.pts is not None else frame.dts
-            pts = ((ts - origin) * r2d) * 1000.0 / 1000.0 if ts is not None else None
-            if pts is None or (prev is not None and pts <= prev):
-                pts = (prev + nominal_s) if prev is not None else 0.0
-            prev = pts
-            yield pts, frame
+            decoded_any = decoded_any or bool(frames)
+            yield from frames
+        yield from _flush(stream)
 
     def _sample(self, container, stream, sample_fps, k0, stop, range_start_s) -> Iterator[Sample]:
         # Frame counts: a frame shown at p counts for the sample whose interval [t_k, t_k+1) holds p, so a
@@ -368,7 +368,7 @@ class AvVideoReader:
             self.reached_end = True
         self.frames_decoded = n_frames
         if self.reached_end and held is not None:
-            self.end_s = last_frame_end_s(held_pts, nominal_s, container, stream)
+            self.end_s = last_frame_end_s(held_pts, nominal_s, container, stream, clock_origin(container, stream))
             while t < self.end_s - PTS_TOLERANCE_S and k < stop:
                 if pending is not None:
                     pending.n_frames = counts.pop(pending.index, 0)
@@ -383,12 +383,10 @@ class AvVideoReader:
 
 
 def _seek(container, stream, time_s: float) -> None:
-    """Seek to the keyframe at or before `time_s` (seconds from the stream start)."""
-    if time_s <= 0:
-        container.seek(stream.start_time or 0, stream=stream, backward=True, any_frame=False)
-        return
+    """Seek to the keyframe at or before `time_s` (seconds on the players' clock, `clock_origin`)."""
     tb = stream.time_base or Fraction(1, 1000)
-    container.seek(int(math.floor(time_s / tb)) + (stream.start_time or 0), stream=stream, backward=True, any_frame=False)
+    target = int(math.floor(time_s / tb)) if time_s > 0 else 0
+    container.seek(target + clock_origin(container, stream), stream=stream, backward=True, any_frame=False)
 
 
 def _flush(stream):

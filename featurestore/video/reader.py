@@ -25,10 +25,12 @@ class VideoInfo:
     frame_count: int  # container's estimate, 0 when unknown
     width: int
     height: int
+    start_s: float = 0.0  # where the picture starts on the players' clock (after its sound: 2.0), s
 
     @property
     def duration_estimate_s(self) -> float:
-        return self.frame_count / self.fps if self.fps > 0 else 0.0
+        """Where the picture ends on the players' clock, s (0.0 when the rate is unknown)."""
+        return self.start_s + self.frame_count / self.fps if self.fps > 0 else 0.0
 
 
 @dataclass

@@ -1,0 +1,57 @@
+"""Video files as people have them: a picture that starts after its sound (broadcast recordings, captures),
+streams that are not the picture, a truncated recording decoded in time ranges, animated GIFs."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from conftest import ffmpeg
+from featurestore import EmbeddingConfig, EmbedWarning, embed_videos
+from featurestore.video.pyav import AvVideoReader, probe
+
+TINY = EmbeddingConfig(weights="random", pooling="avg", image_size_px=32)
+
+
+def late_picture(path, audio="aac", extra=()):
+    """6 s of sound; the picture (4 s of 64x48 grey, 10 fps, no B-frames, brighter every second from 0.5 s) starts at 2 s."""
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=6", "-itsoffset", "2",
+           "-f", "lavfi", "-i", "color=c=black:s=64x48:r=10:d=4,geq=lum='20*floor((N+5)/10)+40':cb=128:cr=128",
+           "-map", "1:v", "-map", "0:a", "-c:v", "libx264", "-bf", "0", "-g", "10", "-c:a", audio, *extra, str(path))
+    return path
+
+
+@pytest.mark.parametrize("name,audio,extra", [("late.mkv", "pcm_s16le", ()), ("late.ts", "aac", ()),
+                                              ("late.mp4", "aac", ("-fps_mode", "passthrough"))])
+def test_a_picture_that_starts_after_its_sound_is_timed_as_players_show_it(tmp_path, name, audio, extra):
+    path = late_picture(tmp_path / name, audio, extra)
+    reader = AvVideoReader(path)
+    samples = list(reader.sample(1.0))
+    # players (ffprobe's times less the file's start time, VLC, mpv) show the picture from 2 s to 6 s
+    # (give or take the sound encoder's priming: to 6.023 s in a TS)
+    assert reader.end_s == pytest.approx(6.0, abs=0.03)
+    assert [s.requested_s for s in samples] == list(range(7 if reader.end_s > 6 else 6))
+    np.testing.assert_allclose([s.actual_s for s in samples[:6]], [2, 2, 2, 3, 4, 5], atol=0.1)
+    levels = [s.frame.mean() for s in samples[:6]]
+    assert levels[0] == levels[1] == levels[2] < levels[3] < levels[4] < levels[5]  # before it, the first frame
+    assert probe(path).duration_estimate_s == pytest.approx(6.0, abs=0.05)
+    assert np.array_equal(dict(AvVideoReader(path).iter_frames_at([3.4]))[3.4], samples[3].frame)
+
+
+def test_a_late_picture_is_stored_whole_without_a_truncation_warning(tmp_path, stand_in):
+    path = late_picture(tmp_path / "late.mkv", "pcm_s16le")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", EmbedWarning)  # it said "decoding stopped at 4.0 s of 6.0 s (truncated?)"
+        [report] = embed_videos([path], tmp_path / "f.h5", config=TINY, make_embedder=stand_in, workers=0)
+    assert report.n_samples == 6 and report.duration_s == pytest.approx(6.0, abs=0.05)
+
+
+def test_cuts_of_a_late_picture_are_on_the_players_clock(tmp_path):
+    pytest.importorskip("scenedetect")
+    from featurestore.video.shots import detect_cuts
+
+    path = tmp_path / "cut.mkv"  # the picture from 2 s: red for 2 s, then blue (a cut at 4 s on the players' clock)
+    ffmpeg("-f", "lavfi", "-i", "sine=duration=6", "-itsoffset", "2", "-f", "lavfi", "-i",
+           "color=c=red:s=64x48:r=10:d=2[a];color=c=blue:s=64x48:r=10:d=2[b];[a][b]concat", "-map", "1:v", "-map", "0:a",
+           "-c:v", "libx264", "-bf", "0", "-c:a", "pcm_s16le", str(path))
+    np.testing.assert_allclose(detect_cuts(path), [4.0], atol=0.06)
