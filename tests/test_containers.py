@@ -8,6 +8,7 @@ import pytest
 
 from conftest import ffmpeg
 from featurestore import EmbeddingConfig, EmbedWarning, embed_videos
+from featurestore.errors import VideoUnreadable
 from featurestore.video.pyav import AvVideoReader, probe
 
 TINY = EmbeddingConfig(weights="random", pooling="avg", image_size_px=32)
@@ -55,3 +56,12 @@ def test_cuts_of_a_late_picture_are_on_the_players_clock(tmp_path):
            "color=c=red:s=64x48:r=10:d=2[a];color=c=blue:s=64x48:r=10:d=2[b];[a][b]concat", "-map", "1:v", "-map", "0:a",
            "-c:v", "libx264", "-bf", "0", "-c:a", "pcm_s16le", str(path))
     np.testing.assert_allclose(detect_cuts(path), [4.0], atol=0.06)
+
+
+def test_a_sound_file_with_a_cover_picture_is_not_a_video(tmp_path, stand_in):
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48", "-frames:v", "1", str(tmp_path / "cover.jpg"))
+    ffmpeg("-f", "lavfi", "-i", "sine=duration=3", "-i", str(tmp_path / "cover.jpg"), "-map", "0", "-map", "1",
+           "-c:a", "aac", "-c:v", "copy", "-disposition:v", "attached_pic", str(tmp_path / "song.m4a"))
+    with pytest.raises(VideoUnreadable, match=r"song.m4a: has no video stream \(only a cover picture"):
+        embed_videos([tmp_path / "song.m4a"], tmp_path / "f.h5", config=TINY, make_embedder=stand_in, workers=0)
+    assert not (tmp_path / "f.h5").exists()  # it said "no frame could be decoded" after a progress bar

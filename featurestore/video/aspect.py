@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from .paths import check_video_path
-from .pyav import _open
+from .container import open_video
 from .turns import quarter_turns
 
 
@@ -13,7 +13,7 @@ def display_aspect(path: str | os.PathLike) -> float:
     """Width / height of `path`'s frames as players show them: the stored size with the stream's sample aspect ratio
     applied (anamorphic video: 720 x 576 stored, 16:9 shown; issue 26), then its display rotation (a portrait phone
     video stored 1280 x 720 with rotate=90: 9:16). Raises VideoUnreadable."""
-    container, stream = _open(check_video_path(path))
+    container, stream = open_video(check_video_path(path))
     try:
         width, height = stream.codec_context.width, stream.codec_context.height
         sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio

@@ -34,9 +34,12 @@ from featurestore.errors import InvalidParameter, VideoUnreadable
 
 from .clock import (PTS_TOLERANCE_S, check_sample_fps, clock_origin, interval_of_time, last_frame_end_s,
                     requested_time)
+from .container import av_quiet, open_video, probe, reason
 from .paths import check_video_path
 from .reader import Sample, VideoInfo
-from .turns import bgr_image as _bgr, quarter_turns
+from .turns import bgr_image as _bgr
+
+__all__ = ["AvVideoReader", "DECODE_MODES", "DEFAULT_DECODE", "SKIP_FRAME", "check_decode_mode", "probe"]
 
 DECODE_MODES = ("exact", "fast", "hw")
 #: What `embed` uses for a video not stored yet (see README: chosen by bench/scale.py's decode table).
@@ -55,74 +58,6 @@ def check_decode_mode(decode: str) -> str:
     if decode not in DECODE_MODES:
         raise InvalidParameter("decode", f"must be one of {', '.join(DECODE_MODES)}, got {decode!r}")
     return decode
-
-
-def _av():
-    import av
-
-    # Damaged packets are counted and reported once, by us. FFmpeg's own quiet level, not PyAV's Python log
-    # callback: that one takes the GIL from decoder threads and can deadlock a multi-threaded decoder's close.
-    av.logging.set_level(None)
-    av.logging.set_libav_level(av.logging.PANIC)
-    return av
-
-
-def _open(path: Path, hw: bool = False):
-    """Open `path` with PyAV; returns (container, video stream). VideoUnreadable if FFmpeg cannot."""
-    av = _av()
-    kwargs = {}
-    if hw:
-        from av.codec.hwaccel import HWAccel
-
-        kwargs["hwaccel"] = HWAccel("cuda", allow_software_fallback=False)
-    try:
-        container = av.open(str(path), **kwargs)
-    except av.error.FFmpegError as err:
-        if hw:
-            raise
-        raise VideoUnreadable(f"{path}: not a readable video (FFmpeg could not open it: {_reason(err)})") from None
-    if not container.streams.video:
-        container.close()
-        raise VideoUnreadable(f"{path}: has no video stream")
-    return container, container.streams.video[0]
-
-
-def _reason(err: BaseException) -> str:
-    return getattr(err, "strerror", None) or str(err).splitlines()[0] or type(err).__name__
-
-
-def probe(path: str | os.PathLike) -> VideoInfo:
-    """What the container says about `path` (the numbers OpenCV reports, and where the picture starts on the players'
-    clock); its first frame is decoded only to read a display rotation (`featurestore.video.turns`), so width and
-    height are as players show them.
-
-    Raises VideoUnreadable if it is not a video FFmpeg can open.
-    """
-    path = check_video_path(path)
-    container, stream = _open(path)
-    try:
-        fps = _fps(stream)
-        tb = stream.time_base or Fraction(1, 1000)
-        start_s = max(0.0, float(((stream.start_time or 0) - clock_origin(container, stream)) * tb))
-        frame_count = stream.frames
-        if frame_count <= 0:  # as OpenCV: the container's duration (the picture's part of it) times the rate
-            duration_s = container.duration / 1e6 - start_s if container.duration else 0.0
-            if duration_s <= 0 and stream.duration and stream.time_base:
-                duration_s = float(stream.duration * stream.time_base)
-            frame_count = int(math.floor(duration_s * fps + 0.5))
-        width, height = stream.codec_context.width, stream.codec_context.height
-        if quarter_turns(container, stream) % 2:
-            width, height = height, width
-        return VideoInfo(path=str(path), size_bytes=path.stat().st_size, fps=fps, frame_count=max(0, frame_count),
-                         width=width, height=height, start_s=start_s)
-    finally:
-        container.close()
-
-
-def _fps(stream) -> float:
-    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-    fps = float(rate) if rate else 0.0
-    return fps if math.isfinite(fps) and fps > 0 else 0.0
 
 
 class _SeekOvershoot(Exception):
@@ -166,12 +101,12 @@ class AvVideoReader:
     def _open_for_decoding(self):
         if self.decode == "hw" and not self.hw_error:
             try:
-                container, stream = _open(self.path, hw=True)
+                container, stream = open_video(self.path, hw=True)
                 self.decoder = f"{stream.codec_context.name} (cuda)"
                 return container, stream
             except Exception as err:  # no CUDA, no NVDEC for this codec, driver missing: software it is
-                self.hw_error = _reason(err)
-        container, stream = _open(self.path)
+                self.hw_error = reason(err)
+        container, stream = open_video(self.path)
         ctx = stream.codec_context
         ctx.skip_frame = SKIP_FRAME[self.decode]
         ctx.thread_type = "AUTO"
@@ -236,7 +171,7 @@ class AvVideoReader:
         back_s = _SEEK_BACK_S
         while True:
             seek_s = max(0.0, wanted[0] - back_s)
-            container, stream = _open(self.path)
+            container, stream = open_video(self.path)
             stream.codec_context.thread_type = "AUTO"
             stream.codec_context.thread_count = self.threads
             try:
@@ -273,7 +208,7 @@ class AvVideoReader:
 
     def _frames(self, container, stream) -> Iterator[tuple[float, object]]:
         """(presentation time s on the players' clock, av.VideoFrame) in presentation order; steps over damaged packets."""
-        av = _av()
+        av = av_quiet()
         tb = stream.time_base or Fraction(1, 1000)
         r2d = tb.numerator / tb.denominator
         origin = clock_origin(container, stream)
@@ -391,7 +326,7 @@ def _seek(container, stream, time_s: float) -> None:
 
 def _flush(stream):
     """Frames the decoder still holds at the end of the stream (FFmpeg's draining)."""
-    av = _av()
+    av = av_quiet()
     try:
         return stream.codec_context.decode(None)
     except av.error.FFmpegError:

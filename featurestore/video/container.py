@@ -1,0 +1,87 @@
+"""Opening a video file with PyAV: FFmpeg kept quiet, the stream that is its picture (not an album's cover picture),
+and what the container says about it before decoding (`probe`). Every failure is one VideoUnreadable line."""
+
+from __future__ import annotations
+
+import math
+import os
+from fractions import Fraction
+from pathlib import Path
+
+from featurestore.errors import VideoUnreadable
+
+from .clock import clock_origin
+from .paths import check_video_path
+from .reader import VideoInfo
+from .turns import quarter_turns
+
+
+def av_quiet():
+    import av
+
+    # Damaged packets are counted and reported once, by us. FFmpeg's own quiet level, not PyAV's Python log
+    # callback: that one takes the GIL from decoder threads and can deadlock a multi-threaded decoder's close.
+    av.logging.set_level(None)
+    av.logging.set_libav_level(av.logging.PANIC)
+    return av
+
+
+def open_video(path: Path, hw: bool = False):
+    """Open `path` with PyAV; returns (container, its picture: the first video stream that is not a cover picture).
+    VideoUnreadable if FFmpeg cannot, or if it has no picture (a sound file with an album cover)."""
+    av = av_quiet()
+    kwargs = {}
+    if hw:
+        from av.codec.hwaccel import HWAccel
+
+        kwargs["hwaccel"] = HWAccel("cuda", allow_software_fallback=False)
+    try:
+        container = av.open(str(path), **kwargs)
+    except av.error.FFmpegError as err:
+        if hw:
+            raise
+        raise VideoUnreadable(f"{path}: not a readable video (FFmpeg could not open it: {reason(err)})") from None
+    pictures = [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
+    if not pictures:
+        cover = " (only a cover picture: a sound file?)" if container.streams.video else ""
+        container.close()
+        raise VideoUnreadable(f"{path}: has no video stream{cover}")
+    return container, pictures[0]
+
+
+def reason(err: BaseException) -> str:
+    return getattr(err, "strerror", None) or str(err).splitlines()[0] or type(err).__name__
+
+
+def probe(path: str | os.PathLike) -> VideoInfo:
+    """What the container says about `path` (the numbers OpenCV reports, and where the picture starts on the players'
+    clock); its first frame is decoded only to read a display rotation (`featurestore.video.turns`), so width and
+    height are as players show them.
+
+    Raises VideoUnreadable if it is not a video FFmpeg can open.
+    """
+    path = check_video_path(path)
+    container, stream = open_video(path)
+    try:
+        fps = _fps(stream)
+        tb = stream.time_base or Fraction(1, 1000)
+        start_s = max(0.0, float(((stream.start_time or 0) - clock_origin(container, stream)) * tb))
+        frame_count = stream.frames
+        if frame_count <= 0:  # as OpenCV: the container's duration (the picture's part of it) times the rate
+            duration_s = container.duration / 1e6 - start_s if container.duration else 0.0
+            if duration_s <= 0 and stream.duration and stream.time_base:
+                duration_s = float(stream.duration * stream.time_base)
+            frame_count = int(math.floor(duration_s * fps + 0.5))
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if quarter_turns(container, stream) % 2:
+            width, height = height, width
+        return VideoInfo(path=str(path), size_bytes=path.stat().st_size, fps=fps, frame_count=max(0, frame_count),
+                         width=width, height=height, start_s=start_s)
+    finally:
+        container.close()
+
+
+def _fps(stream) -> float:
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    fps = float(rate) if rate else 0.0
+    return fps if math.isfinite(fps) and fps > 0 else 0.0
