@@ -65,3 +65,22 @@ def test_a_sound_file_with_a_cover_picture_is_not_a_video(tmp_path, stand_in):
     with pytest.raises(VideoUnreadable, match=r"song.m4a: has no video stream \(only a cover picture"):
         embed_videos([tmp_path / "song.m4a"], tmp_path / "f.h5", config=TINY, make_embedder=stand_in, workers=0)
     assert not (tmp_path / "f.h5").exists()  # it said "no frame could be decoded" after a progress bar
+
+
+def test_a_cut_off_recording_decodes_alike_in_time_ranges(tmp_path):
+    """A broadcast recording cut off after its last keyframe: a range seeking there finds packets and no frame."""
+    whole_file = tmp_path / "whole.ts"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=25:duration=8", "-c:v", "libx264", "-g", "1000", str(whole_file))
+    data = whole_file.read_bytes()
+    path = tmp_path / "cut off.ts"
+    path.write_bytes(data[: len(data) * 7 // 10])
+    whole = list(AvVideoReader(path).sample(2.0))
+    assert len(whole) >= 8
+    pieces = []
+    for start, stop in [(0, 3), (3, 7), (7, 1000)]:
+        reader = AvVideoReader(path)
+        pieces += list(reader.sample(2.0, start, stop))  # the ranges after 0 yielded nothing: 3 samples in all
+    assert [(s.index, s.actual_s, s.n_frames) for s in pieces] == [(s.index, s.actual_s, s.n_frames) for s in whole]
+    assert all(np.array_equal(a.frame, b.frame) for a, b in zip(pieces, whole))
+    times = [whole[-1].requested_s, whole[4].requested_s]
+    assert all(np.array_equal(f, s.frame) for f, s in zip(AvVideoReader(path).frames_at(times), [whole[-1], whole[4]]))

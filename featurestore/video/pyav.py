@@ -200,6 +200,8 @@ class AvVideoReader:
             if i == len(wanted):
                 return
             held = frame
+        if held is None and check_start:  # a seek past the last keyframe (a cut-off file): none decodes
+            raise _SeekOvershoot
         if held is None:
             raise VideoUnreadable(f"{self.path}: no frame could be decoded")
         image = _bgr(held)  # the last frame stays on screen to the end
@@ -301,6 +303,8 @@ class AvVideoReader:
             held, held_pts = frame, pts
         else:
             self.reached_end = True
+            if first and range_start_s is not None:  # a seek past the last keyframe (a cut-off file): none decodes
+                raise _SeekOvershoot
         self.frames_decoded = n_frames
         if self.reached_end and held is not None:
             self.end_s = last_frame_end_s(held_pts, nominal_s, container, stream, clock_origin(container, stream))
