@@ -84,3 +84,12 @@ def test_a_cut_off_recording_decodes_alike_in_time_ranges(tmp_path):
     assert all(np.array_equal(a.frame, b.frame) for a, b in zip(pieces, whole))
     times = [whole[-1].requested_s, whole[4].requested_s]
     assert all(np.array_equal(f, s.frame) for f, s in zip(AvVideoReader(path).frames_at(times), [whole[-1], whole[4]]))
+
+
+def test_an_animated_gif_is_a_video_and_a_still_one_is_not(tmp_path, stand_in):
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=3", str(tmp_path / "clip.gif"))
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48", "-frames:v", "1", str(tmp_path / "still.gif"))
+    [report] = embed_videos([tmp_path / "clip.gif"], tmp_path / "f.h5", config=TINY, make_embedder=stand_in, workers=0)
+    assert (report.n_samples, report.duration_s) == (3, pytest.approx(3.0))  # it was refused as "a GIF image"
+    with pytest.raises(VideoUnreadable, match=r"still.gif: is a GIF image \(one frame\), not a video"):
+        probe(tmp_path / "still.gif")

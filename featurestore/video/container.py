@@ -46,6 +46,9 @@ def open_video(path: Path, hw: bool = False):
         cover = " (only a cover picture: a sound file?)" if container.streams.video else ""
         container.close()
         raise VideoUnreadable(f"{path}: has no video stream{cover}")
+    if container.format.name == "gif" and pictures[0].frames == 1:  # an animated GIF is a video, a still one not
+        container.close()
+        raise VideoUnreadable(f"{path}: is a GIF image (one frame), not a video")
     return container, pictures[0]
 
 

@@ -10,12 +10,11 @@ from pathlib import Path
 
 from featurestore.errors import VideoUnreadable
 
-# Signatures of image formats that FFmpeg would happily open as a one-frame "video".
+# Signatures of image formats that FFmpeg would happily open as a one-frame "video" (a GIF is one only when it
+# is animated: featurestore.video.container refuses a still one).
 _IMAGE_MAGIC = {
     b"\x89PNG\r\n\x1a\n": "a PNG image",
     b"\xff\xd8\xff": "a JPEG image",
-    b"GIF87a": "a GIF image",
-    b"GIF89a": "a GIF image",
     b"BM": "a BMP image",
 }
 _FINGERPRINT_BLOCK = 1 << 20
