@@ -93,3 +93,35 @@ def test_an_animated_gif_is_a_video_and_a_still_one_is_not(tmp_path, stand_in):
     assert (report.n_samples, report.duration_s) == (3, pytest.approx(3.0))  # it was refused as "a GIF image"
     with pytest.raises(VideoUnreadable, match=r"still.gif: is a GIF image \(one frame\), not a video"):
         probe(tmp_path / "still.gif")
+
+
+class _ShapeAnalyser:
+    """Records the frames it is given; finds no face."""
+
+    embedding_dim = 8
+    seen: list = []
+
+    def __init__(self, config):
+        pass
+
+    def analyse(self, frame_bgr):
+        from featurestore.faces.analyser import FrameFaces
+
+        _ShapeAnalyser.seen.append(frame_bgr)
+        return FrameFaces.empty(self.embedding_dim)
+
+
+def test_faces_are_looked_for_in_anamorphic_frames_as_players_show_them(tmp_path, stand_in):
+    """A 64x48 picture with a 16x16 white square, stored 48x48 with 4:3 pixels (an anamorphic DVD's squeeze)."""
+    from featurestore.faces.config import FaceConfig
+
+    path = tmp_path / "anamorphic.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=c=black:s=64x48:r=10:d=2,drawbox=x=24:y=16:w=16:h=16:color=white:t=fill",
+           "-vf", "scale=48:48,setsar=4/3", "-c:v", "libx264", str(path))
+    _ShapeAnalyser.seen = []
+    embed_videos([path], tmp_path / "f.h5", config=TINY, make_embedder=stand_in, workers=0, faces=FaceConfig(),
+                 make_face_analyser=_ShapeAnalyser)
+    assert {f.shape for f in _ShapeAnalyser.seen} == {(48, 64, 3)}  # it was given the squeezed 48x48 frames
+    ys, xs = np.nonzero(_ShapeAnalyser.seen[0].max(axis=2) > 128)
+    assert (xs.max() - xs.min() + 1) / (ys.max() - ys.min() + 1) == pytest.approx(1.0, abs=0.1)  # the face's shape
+    assert probe(path).pixel_aspect == pytest.approx(4 / 3)

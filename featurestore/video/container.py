@@ -57,9 +57,9 @@ def reason(err: BaseException) -> str:
 
 
 def probe(path: str | os.PathLike) -> VideoInfo:
-    """What the container says about `path` (the numbers OpenCV reports, and where the picture starts on the players'
-    clock); its first frame is decoded only to read a display rotation (`featurestore.video.turns`), so width and
-    height are as players show them.
+    """What the container says about `path` (the numbers OpenCV reports, where the picture starts on the players'
+    clock, and the shape of its pixels); its first frame is decoded only to read a display rotation
+    (`featurestore.video.turns`), so width and height are those of upright frames, as players turn them.
 
     Raises VideoUnreadable if it is not a video FFmpeg can open.
     """
@@ -76,10 +76,12 @@ def probe(path: str | os.PathLike) -> VideoInfo:
                 duration_s = float(stream.duration * stream.time_base)
             frame_count = int(math.floor(duration_s * fps + 0.5))
         width, height = stream.codec_context.width, stream.codec_context.height
+        sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
+        pixel_aspect = float(sar) if sar and float(sar) > 0 else 1.0
         if quarter_turns(container, stream) % 2:
-            width, height = height, width
+            width, height, pixel_aspect = height, width, 1.0 / pixel_aspect
         return VideoInfo(path=str(path), size_bytes=path.stat().st_size, fps=fps, frame_count=max(0, frame_count),
-                         width=width, height=height, start_s=start_s)
+                         width=width, height=height, start_s=start_s, pixel_aspect=pixel_aspect)
     finally:
         container.close()
 

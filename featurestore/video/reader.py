@@ -26,6 +26,7 @@ class VideoInfo:
     width: int
     height: int
     start_s: float = 0.0  # where the picture starts on the players' clock (after its sound: 2.0), s
+    pixel_aspect: float = 1.0  # a pixel's width / height as shown (anamorphic: 32/27 for a 16:9 NTSC DVD), upright
 
     @property
     def duration_estimate_s(self) -> float:
