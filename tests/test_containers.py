@@ -125,3 +125,19 @@ def test_faces_are_looked_for_in_anamorphic_frames_as_players_show_them(tmp_path
     ys, xs = np.nonzero(_ShapeAnalyser.seen[0].max(axis=2) > 128)
     assert (xs.max() - xs.min() + 1) / (ys.max() - ys.min() + 1) == pytest.approx(1.0, abs=0.1)  # the face's shape
     assert probe(path).pixel_aspect == pytest.approx(4 / 3)
+
+
+@pytest.mark.parametrize("faststart", [False, True])
+def test_a_cut_off_mp4_says_what_it_lacks(tmp_path, faststart):
+    """A camera's recording stopped before it was finished: its index (moov) is written last, so it is missing."""
+    whole = tmp_path / "whole.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=25:duration=4", "-c:v", "libx264",
+           *(["-movflags", "+faststart"] if faststart else []), str(whole))
+    data = whole.read_bytes()
+    path = tmp_path / "cut off.mp4"
+    path.write_bytes(data[: len(data) * 7 // 10])
+    if faststart:  # the index first: what remains is readable, up to where it stops
+        assert 2 <= len(list(AvVideoReader(path).sample(1.0))) <= 3
+        return
+    with pytest.raises(VideoUnreadable, match=r"cut off.mp4: not a readable video: an MP4/MOV file without its index"):
+        probe(path)  # it said only "(FFmpeg could not open it: Invalid data found when processing input)"

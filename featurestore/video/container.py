@@ -40,6 +40,9 @@ def open_video(path: Path, hw: bool = False):
     except av.error.FFmpegError as err:
         if hw:
             raise
+        if _mp4_without_index(path):
+            raise VideoUnreadable(f"{path}: not a readable video: an MP4/MOV file without its index (no 'moov' box), "
+                                  "a recording stopped before it was finished or a copy cut short; copy it again") from None
         raise VideoUnreadable(f"{path}: not a readable video (FFmpeg could not open it: {reason(err)})") from None
     pictures = [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
     if not pictures:
@@ -50,6 +53,29 @@ def open_video(path: Path, hw: bool = False):
         container.close()
         raise VideoUnreadable(f"{path}: is a GIF image (one frame), not a video")
     return container, pictures[0]
+
+
+def _mp4_without_index(path: Path) -> bool:
+    """Whether `path` is an ISO media file (MP4, MOV: an 'ftyp' box first) whose top-level boxes hold no 'moov', the
+    index a camera or encoder writes last (FFmpeg says only "Invalid data found when processing input")."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        if len(head) < 8 or head[4:8] != b"ftyp":
+            return False
+        offset = 0
+        while offset + 8 <= size:
+            fh.seek(offset)
+            box = fh.read(16)
+            length, kind = int.from_bytes(box[:4], "big"), box[4:8]
+            if kind == b"moov":
+                return False
+            if length == 1 and len(box) == 16:  # a 64-bit size follows
+                length = int.from_bytes(box[8:16], "big")
+            if length < 8:  # to the end of the file (0), or not a box: no index found
+                break
+            offset += length
+    return True
 
 
 def reason(err: BaseException) -> str:
