@@ -32,11 +32,14 @@ def test_a_picture_that_starts_after_its_sound_is_timed_as_players_show_it(tmp_p
     # (give or take the sound encoder's priming: to 6.023 s in a TS)
     assert reader.end_s == pytest.approx(6.0, abs=0.03)
     assert [s.requested_s for s in samples] == list(range(7 if reader.end_s > 6 else 6))
-    np.testing.assert_allclose([s.actual_s for s in samples[:6]], [2, 2, 2, 3, 4, 5], atol=0.1)
+    np.testing.assert_allclose([s.actual_s for s in samples[:6]], [0, 1, 2, 3, 4, 5], atol=0.1)
     levels = [s.frame.mean() for s in samples[:6]]
-    assert levels[0] == levels[1] == levels[2] < levels[3] < levels[4] < levels[5]  # before it, the first frame
+    assert levels[0] == levels[1] == 0 < levels[2] < levels[3] < levels[4] < levels[5]  # black before the picture
+    assert [s.n_frames for s in samples[:3]] == [0, 0, 10]
     assert probe(path).duration_estimate_s == pytest.approx(6.0, abs=0.05)
-    assert np.array_equal(dict(AvVideoReader(path).iter_frames_at([3.4]))[3.4], samples[3].frame)
+    shown = dict(AvVideoReader(path).iter_frames_at([0.5, 1.0, 3.4]))  # thumbnails show what was embedded
+    assert np.array_equal(shown[3.4], samples[3].frame) and np.array_equal(shown[1.0], samples[1].frame)
+    assert shown[0.5].shape == samples[3].frame.shape and shown[0.5].max() == 0
 
 
 def test_a_late_picture_is_stored_whole_without_a_truncation_warning(tmp_path, stand_in):
@@ -141,3 +144,13 @@ def test_a_cut_off_mp4_says_what_it_lacks(tmp_path, faststart):
         return
     with pytest.raises(VideoUnreadable, match=r"cut off.mp4: not a readable video: an MP4/MOV file without its index"):
         probe(path)  # it said only "(FFmpeg could not open it: Invalid data found when processing input)"
+
+
+def test_ranges_of_a_late_picture_equal_one_sequential_run(tmp_path):
+    path = late_picture(tmp_path / "late.ts")
+    whole = list(AvVideoReader(path).sample(2.0))
+    pieces = []
+    for start, stop in [(0, 1), (1, 3), (3, 5), (5, 9), (9, 100)]:  # ranges before, across and after its start
+        pieces += list(AvVideoReader(path).sample(2.0, start, stop))
+    assert [(s.index, s.actual_s, s.n_frames) for s in pieces] == [(s.index, s.actual_s, s.n_frames) for s in whole]
+    assert all(np.array_equal(a.frame, b.frame) for a, b in zip(pieces, whole))
