@@ -154,3 +154,12 @@ def test_ranges_of_a_late_picture_equal_one_sequential_run(tmp_path):
         pieces += list(AvVideoReader(path).sample(2.0, start, stop))
     assert [(s.index, s.actual_s, s.n_frames) for s in pieces] == [(s.index, s.actual_s, s.n_frames) for s in whole]
     assert all(np.array_equal(a.frame, b.frame) for a, b in zip(pieces, whole))
+
+
+def test_a_folder_of_tape_captures_and_tv_recordings_is_a_folder_of_videos(tmp_path):
+    from featurestore.video.paths import expand_folders
+
+    for name in ("reel 1.dv", "reel 2.m2t", "news.trp", "camcorder.MOD", "notes.txt"):
+        (tmp_path / name).write_bytes(b"\x00" * 10)
+    # it was "is a directory with no video files in it"
+    assert [p.name for p in expand_folders([tmp_path])] == ["camcorder.MOD", "news.trp", "reel 1.dv", "reel 2.m2t"]

@@ -20,9 +20,11 @@ _IMAGE_MAGIC = {
 _FINGERPRINT_BLOCK = 1 << 20
 
 
-#: File name endings taken as videos when a folder is given in place of video files.
-VIDEO_SUFFIXES = (".3gp", ".avi", ".divx", ".flv", ".m2ts", ".m4v", ".mkv", ".mov", ".mp4", ".mpeg", ".mpg", ".mts",
-                  ".mxf", ".ogv", ".ts", ".vob", ".webm", ".wmv")
+#: File name endings taken as videos when a folder is given in place of video files: players' and cameras' files,
+#: DV and HDV tape captures (.dv, .m2t), camcorders' (.mod, .tod), TV recordings (.tp, .trp, .wtv), RealMedia.
+VIDEO_SUFFIXES = (".3g2", ".3gp", ".asf", ".avi", ".divx", ".dv", ".f4v", ".flv", ".m2t", ".m2ts", ".m2v", ".m4v", ".mkv",
+                  ".mod", ".mov", ".mp4", ".mpeg", ".mpg", ".mts", ".mxf", ".ogv", ".qt", ".rm", ".rmvb", ".tod", ".tp",
+                  ".trp", ".ts", ".vob", ".webm", ".wmv", ".wtv")
 
 
 def expand_folders(paths) -> list[Path]:
