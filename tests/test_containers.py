@@ -163,3 +163,15 @@ def test_a_folder_of_tape_captures_and_tv_recordings_is_a_folder_of_videos(tmp_p
         (tmp_path / name).write_bytes(b"\x00" * 10)
     # it was "is a directory with no video files in it"
     assert [p.name for p in expand_folders([tmp_path])] == ["camcorder.MOD", "news.trp", "reel 1.dv", "reel 2.m2t"]
+
+
+def test_a_picture_a_moment_after_the_start_is_not_black(tmp_path):
+    """A clip cut with -c copy into mkv: its picture starts at 0.096 s (after its sound), within the first second."""
+    src = tmp_path / "src.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=25:duration=6", "-f", "lavfi", "-i", "sine=duration=6",
+           "-c:v", "libx264", "-g", "50", "-c:a", "aac", str(src))
+    path = tmp_path / "cut.mkv"
+    ffmpeg("-ss", "3.3", "-i", str(src), "-c", "copy", str(path))
+    samples = list(AvVideoReader(path).sample(1.0))
+    assert samples[0].actual_s > 0.05 and samples[0].frame.max() > 0 and samples[0].n_frames > 0
+    assert samples[1].frame.max() > 0

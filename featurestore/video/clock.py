@@ -67,13 +67,6 @@ def frames_on_screen(pts_s: np.ndarray, requested_s: np.ndarray) -> np.ndarray:
     return np.clip(idx, 0, len(pts_s) - 1).astype(np.int64)
 
 
-def before_picture(t_s: float, first_pts_s: float, nominal_s: float) -> bool:
-    """Whether time `t_s` comes before a video's picture, whose first frame is shown at `first_pts_s`, by more than a
-    nominal frame (`nominal_s`): players show black there (a picture that starts 2 s after its sound); a first frame
-    a moment after 0 (0.023 s: an audio encoder's priming) is on screen at 0."""
-    return t_s < first_pts_s - nominal_s - PTS_TOLERANCE_S
-
-
 def interval_of_time(pts_s: float, sample_fps: float) -> int:
     """The sample k whose interval [k / sample_fps, (k + 1) / sample_fps) holds time `pts_s` (0 before it)."""
     k = max(0, math.floor(pts_s * sample_fps))

@@ -32,8 +32,8 @@ import numpy as np
 
 from featurestore.errors import InvalidParameter, VideoUnreadable
 
-from .clock import (PTS_TOLERANCE_S, before_picture, check_sample_fps, clock_origin, interval_of_time,
-                    last_frame_end_s, requested_time)
+from .clock import (PTS_TOLERANCE_S, check_sample_fps, clock_origin, interval_of_time, last_frame_end_s,
+                    requested_time)
 from .container import av_quiet, open_video, probe, reason
 from .paths import check_video_path
 from .reader import Sample, VideoInfo
@@ -98,11 +98,6 @@ class AvVideoReader:
         self.decoder = ""
         self.hw_error = ""  # why NVDEC could not be used, when decode='hw' fell back to software
 
-    @property
-    def _nominal_s(self) -> float:
-        """One frame at the nominal rate, s (0.04 where the rate is unknown)."""
-        return 1.0 / self.info.fps if self.info.fps > 0 else 0.04
-
     def _open_for_decoding(self):
         if self.decode == "hw" and not self.hw_error:
             try:
@@ -123,8 +118,8 @@ class AvVideoReader:
         """Yield a Sample for k = start_index, start_index + 1, ... < stop_index (or until the end of the video).
 
         The frame for sample k is the last decoded frame whose presentation time is <= k / sample_fps (the first
-        frame for times less than a nominal frame before it; black, with actual_s = requested_s, for earlier times:
-        a picture that starts after its sound, `clock.before_picture`); after the last frame, samples continue
+        frame for times before it, if it is shown before the next sample's time; else black, with actual_s =
+        requested_s: a picture that starts seconds after its sound); after the last frame, samples continue
         until it leaves the screen (one nominal frame, or where the stream says it ends). Decoding starts at a keyframe at or before `start_index`'s time.
         """
         sample_fps = check_sample_fps(sample_fps)
@@ -198,9 +193,9 @@ class AvVideoReader:
         for pts, frame in frames:
             if held is None and check_start and pts > wanted[0] + PTS_TOLERANCE_S:
                 raise _SeekOvershoot
-            if held is None and not check_start and before_picture(wanted[0], pts, self._nominal_s):
-                black = np.zeros_like(_bgr(frame))  # as `sample` gives them: black before the picture
-                while i < len(wanted) and before_picture(wanted[i], pts, self._nominal_s):
+            if held is None and not check_start and wanted[0] < pts - PTS_TOLERANCE_S:
+                black = np.zeros_like(_bgr(frame))  # what players show before the picture, as `sample` embeds it
+                while i < len(wanted) and wanted[i] < pts - PTS_TOLERANCE_S:
                     yield wanted[i], black
                     i += 1
             if held is not None and pts > wanted[i] + PTS_TOLERANCE_S:
@@ -225,7 +220,7 @@ class AvVideoReader:
         tb = stream.time_base or Fraction(1, 1000)
         r2d = tb.numerator / tb.denominator
         origin = clock_origin(container, stream)
-        nominal_s = self._nominal_s
+        nominal_s = 1.0 / self.info.fps if self.info.fps > 0 else 0.04
         prev = None
         for frame in self._decoded(av, container, stream):
             ts = frame.pts if frame.pts is not None else frame.dts
@@ -267,7 +262,7 @@ class AvVideoReader:
     def _sample(self, container, stream, sample_fps, k0, stop, range_start_s) -> Iterator[Sample]:
         # Frame counts: a frame shown at p counts for the sample whose interval [t_k, t_k+1) holds p, so a
         # range [k0, stop) counts exactly the frames shown from t_k0 to t_stop whoever decodes the neighbours.
-        nominal_s = self._nominal_s
+        nominal_s = 1.0 / self.info.fps if self.info.fps > 0 else 0.04
         k = k0
         t = requested_time(k, sample_fps)
         counts: dict[int, int] = defaultdict(int)
@@ -288,8 +283,8 @@ class AvVideoReader:
                 first = False
                 if range_start_s is not None and pts > range_start_s + PTS_TOLERANCE_S:
                     raise _SeekOvershoot
-                if range_start_s is None:  # from the start: before the picture (after its sound) players show black
-                    while k < stop and before_picture(t, pts, nominal_s):
+                if range_start_s is None:  # from the start: black where players show no picture yet (after its
+                    while k < stop and interval_of_time(pts, sample_fps) > k:  # sound), in a sample's whole interval
                         if pending is not None:
                             pending.n_frames = counts.pop(pending.index, 0)
                             yield pending
