@@ -55,6 +55,7 @@ def decode_range(job: Job, preprocessor: Callable | None, emit: Callable, *, thr
     `may_emit(k)` is asked before sample k is kept; False ends the range there (another worker takes the rest).
     Returns where the range stopped and what the decoder saw.
     """
+    from featurestore.video.aspect import square_pixels
     from featurestore.video.pyav import AvVideoReader
 
     reader = AvVideoReader(job.path, decode=job.decode, threads=threads, info=job.info)
@@ -68,8 +69,8 @@ def decode_range(job: Job, preprocessor: Callable | None, emit: Callable, *, thr
                 cut = True
                 break
             buf.append(s)
-            if analyse is not None:
-                faces.append(analyse(s.frame))
+            if analyse is not None:  # faces keep their shape: anamorphic frames as players show them
+                faces.append(analyse(square_pixels(s.frame, reader.info.pixel_aspect)))
             next_index = s.index + 1
             if len(buf) >= chunk:
                 emit(*_pack(buf, preprocessor), faces if analyse is not None else None)

@@ -2,11 +2,16 @@
 
 The frame on screen at time t is the last frame whose presentation time is <= t; frames are sampled at
 t = 0, 1/F, 2/F, ... for every t before the end of the video.
+
+The clock is the one players show (VLC, mpv, ffprobe's times less the file's ``start_time``): 0 is where the
+container starts (`clock_origin`), not where the picture does. A broadcast recording's picture that starts 0.5 s
+after its sound is first shown at 0.5 s, as in the player where its labels were typed.
 """
 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -82,15 +87,28 @@ def n_samples_until(end_s: float, sample_fps: float) -> int:
     return k
 
 
-def last_frame_end_s(last_pts_s: float, nominal_s: float, container, stream) -> float:
-    """Where the last frame (shown at `last_pts_s`) leaves the screen, s: one nominal frame later, or earlier where
-    the PyAV stream (else its container) says the video ends. A variable-rate video's average rate is no frame's:
-    slides at 0, 3, 7 and 10 s of a 10.04 s video average 0.4 fps, and 2.5 s after the last made samples past the end."""
+def clock_origin(container, stream) -> int:
+    """The timestamp of PyAV `stream` (in its time base) that players show as 0 s: the container's start time (the
+    earliest of its streams', as FFmpeg computes it), or the stream's own where the container has none or starts
+    later. A picture that starts 2 s after its sound thus starts at 2 s, as players show it (OpenCV starts it at 0)."""
+    origin = stream.start_time
+    tb = stream.time_base
+    if container.start_time is not None and tb:
+        start = math.floor(Fraction(container.start_time, 1_000_000) / Fraction(tb))
+        origin = start if origin is None else min(origin, start)
+    return origin or 0
+
+
+def last_frame_end_s(last_pts_s: float, nominal_s: float, container, stream, origin: int) -> float:
+    """Where the last frame (shown at `last_pts_s`, s from timestamp `origin`) leaves the screen, s: one nominal frame
+    later, or earlier where the PyAV stream (else its container) says the video ends. A variable-rate video's average
+    rate is no frame's: slides at 0, 3, 7 and 10 s of a 10.04 s video average 0.4 fps, and 2.5 s after the last made
+    samples past the end."""
     tb = stream.time_base
     if stream.duration and tb:
-        known = float(stream.duration * tb)
-    elif container.duration and tb:  # from the container's start; our clock starts at the stream's
-        known = container.duration / 1e6 - (float((stream.start_time or 0) * tb) - (container.start_time or 0) / 1e6)
+        known = float((stream.duration + (stream.start_time or 0) - origin) * tb)
+    elif container.duration and tb:  # from the container's start
+        known = (container.duration + (container.start_time or 0)) / 1e6 - float(origin * tb)
     else:
         known = math.inf
     return min(last_pts_s + nominal_s, known) if known > last_pts_s + PTS_TOLERANCE_S else last_pts_s + nominal_s

@@ -10,20 +10,21 @@ from pathlib import Path
 
 from featurestore.errors import InvalidParameter, VideoUnreadable
 
-# Signatures of image formats that FFmpeg would happily open as a one-frame "video".
+# Signatures of image formats that FFmpeg would happily open as a one-frame "video" (a GIF is one only when it
+# is animated: featurestore.video.container refuses a still one).
 _IMAGE_MAGIC = {
     b"\x89PNG\r\n\x1a\n": "a PNG image",
     b"\xff\xd8\xff": "a JPEG image",
-    b"GIF87a": "a GIF image",
-    b"GIF89a": "a GIF image",
     b"BM": "a BMP image",
 }
 _FINGERPRINT_BLOCK = 1 << 20
 
 
-#: File name endings taken as videos when a folder is given in place of video files.
-VIDEO_SUFFIXES = (".3gp", ".avi", ".divx", ".flv", ".m2ts", ".m4v", ".mkv", ".mov", ".mp4", ".mpeg", ".mpg", ".mts",
-                  ".mxf", ".ogv", ".ts", ".vob", ".webm", ".wmv")
+#: File name endings taken as videos when a folder is given in place of video files: players' and cameras' files,
+#: DV and HDV tape captures (.dv, .m2t), camcorders' (.mod, .tod), TV recordings (.tp, .trp, .wtv), RealMedia.
+VIDEO_SUFFIXES = (".3g2", ".3gp", ".asf", ".avi", ".divx", ".dv", ".f4v", ".flv", ".m2t", ".m2ts", ".m2v", ".m4v", ".mkv",
+                  ".mod", ".mov", ".mp4", ".mpeg", ".mpg", ".mts", ".mxf", ".ogv", ".qt", ".rm", ".rmvb", ".tod", ".tp",
+                  ".trp", ".ts", ".vob", ".webm", ".wmv", ".wtv")
 
 
 def expand_folders(paths) -> list[Path]:

@@ -32,10 +32,14 @@ import numpy as np
 
 from featurestore.errors import InvalidParameter, VideoUnreadable
 
-from .clock import PTS_TOLERANCE_S, check_sample_fps, interval_of_time, last_frame_end_s, requested_time
+from .clock import (PTS_TOLERANCE_S, check_sample_fps, clock_origin, interval_of_time, last_frame_end_s,
+                    requested_time)
+from .container import av_quiet, open_video, probe, reason
 from .paths import check_video_path
 from .reader import Sample, VideoInfo
-from .turns import bgr_image as _bgr, quarter_turns
+from .turns import bgr_image as _bgr
+
+__all__ = ["AvVideoReader", "DECODE_MODES", "DEFAULT_DECODE", "SKIP_FRAME", "check_decode_mode", "probe"]
 
 DECODE_MODES = ("exact", "fast", "hw")
 #: What `embed` uses for a video not stored yet (see README: chosen by bench/scale.py's decode table).
@@ -50,79 +54,10 @@ _SEEK_BACK_S = 2.0  # frames_at seeks this far before the first time, then decod
 SEEK_GAP_S = 10.0
 
 
-class _SeekTooLate(Exception):
-    """The first frame after a seek comes after the first time wanted: seek further back."""
-
-
 def check_decode_mode(decode: str) -> str:
     if decode not in DECODE_MODES:
         raise InvalidParameter("decode", f"must be one of {', '.join(DECODE_MODES)}, got {decode!r}")
     return decode
-
-
-def _av():
-    import av
-
-    # Damaged packets are counted and reported once, by us. FFmpeg's own quiet level, not PyAV's Python log
-    # callback: that one takes the GIL from decoder threads and can deadlock a multi-threaded decoder's close.
-    av.logging.set_level(None)
-    av.logging.set_libav_level(av.logging.PANIC)
-    return av
-
-
-def _open(path: Path, hw: bool = False):
-    """Open `path` with PyAV; returns (container, video stream). VideoUnreadable if FFmpeg cannot."""
-    av = _av()
-    kwargs = {}
-    if hw:
-        from av.codec.hwaccel import HWAccel
-
-        kwargs["hwaccel"] = HWAccel("cuda", allow_software_fallback=False)
-    try:
-        container = av.open(str(path), **kwargs)
-    except av.error.FFmpegError as err:
-        if hw:
-            raise
-        raise VideoUnreadable(f"{path}: not a readable video (FFmpeg could not open it: {_reason(err)})") from None
-    if not container.streams.video:
-        container.close()
-        raise VideoUnreadable(f"{path}: has no video stream")
-    return container, container.streams.video[0]
-
-
-def _reason(err: BaseException) -> str:
-    return getattr(err, "strerror", None) or str(err).splitlines()[0] or type(err).__name__
-
-
-def probe(path: str | os.PathLike) -> VideoInfo:
-    """What the container says about `path` (the same numbers OpenCV reports); its first frame is decoded only to read
-    a display rotation (`featurestore.video.turns`), so width and height are as players show them.
-
-    Raises VideoUnreadable if it is not a video FFmpeg can open.
-    """
-    path = check_video_path(path)
-    container, stream = _open(path)
-    try:
-        fps = _fps(stream)
-        frame_count = stream.frames
-        if frame_count <= 0:  # as OpenCV: the container's duration times the rate
-            duration_s = container.duration / 1e6 if container.duration else 0.0
-            if duration_s <= 0 and stream.duration and stream.time_base:
-                duration_s = float(stream.duration * stream.time_base)
-            frame_count = int(math.floor(duration_s * fps + 0.5))
-        width, height = stream.codec_context.width, stream.codec_context.height
-        if quarter_turns(container, stream) % 2:
-            width, height = height, width
-        return VideoInfo(path=str(path), size_bytes=path.stat().st_size, fps=fps, frame_count=max(0, frame_count),
-                         width=width, height=height)
-    finally:
-        container.close()
-
-
-def _fps(stream) -> float:
-    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-    fps = float(rate) if rate else 0.0
-    return fps if math.isfinite(fps) and fps > 0 else 0.0
 
 
 class _SeekOvershoot(Exception):
@@ -166,12 +101,12 @@ class AvVideoReader:
     def _open_for_decoding(self):
         if self.decode == "hw" and not self.hw_error:
             try:
-                container, stream = _open(self.path, hw=True)
+                container, stream = open_video(self.path, hw=True)
                 self.decoder = f"{stream.codec_context.name} (cuda)"
                 return container, stream
             except Exception as err:  # no CUDA, no NVDEC for this codec, driver missing: software it is
-                self.hw_error = _reason(err)
-        container, stream = _open(self.path)
+                self.hw_error = reason(err)
+        container, stream = open_video(self.path)
         ctx = stream.codec_context
         ctx.skip_frame = SKIP_FRAME[self.decode]
         ctx.thread_type = "AUTO"
@@ -183,8 +118,9 @@ class AvVideoReader:
         """Yield a Sample for k = start_index, start_index + 1, ... < stop_index (or until the end of the video).
 
         The frame for sample k is the last decoded frame whose presentation time is <= k / sample_fps (the first
-        frame for times before it); after the last frame, samples continue until it leaves the screen (one
-        nominal frame, or where the stream says it ends). Decoding starts at a keyframe at or before `start_index`'s time.
+        frame for times before it, if it is shown before the next sample's time; else black, with actual_s =
+        requested_s: a picture that starts seconds after its sound); after the last frame, samples continue
+        until it leaves the screen (one nominal frame, or where the stream says it ends). Decoding starts at a keyframe at or before `start_index`'s time.
         """
         sample_fps = check_sample_fps(sample_fps)
         stop = _NO_LIMIT if stop_index is None else int(stop_index)
@@ -236,7 +172,7 @@ class AvVideoReader:
         back_s = _SEEK_BACK_S
         while True:
             seek_s = max(0.0, wanted[0] - back_s)
-            container, stream = _open(self.path)
+            container, stream = open_video(self.path)
             stream.codec_context.thread_type = "AUTO"
             stream.codec_context.thread_count = self.threads
             try:
@@ -244,19 +180,24 @@ class AvVideoReader:
                     _seek(container, stream, seek_s)
                 yield from self._pick(self._frames(container, stream), wanted, check_start=seek_s > 0)
                 return
-            except _SeekTooLate:
+            except _SeekOvershoot:
                 back_s *= 4  # the keyframe before the seek time came after the first time wanted
             finally:
                 container.close()
 
     def _pick(self, frames, wanted: list[float], check_start: bool) -> Iterator[tuple[float, np.ndarray]]:
-        """(time, the last frame at or before it) for sorted `wanted`, from (pts, frame) in order; `_SeekTooLate`,
+        """(time, the last frame at or before it) for sorted `wanted`, from (pts, frame) in order; `_SeekOvershoot`,
         before anything is yielded, when the first frame comes after the first time."""
         held = None
         i = 0
         for pts, frame in frames:
             if held is None and check_start and pts > wanted[0] + PTS_TOLERANCE_S:
-                raise _SeekTooLate
+                raise _SeekOvershoot
+            if held is None and not check_start and wanted[0] < pts - PTS_TOLERANCE_S:
+                black = np.zeros_like(_bgr(frame))  # what players show before the picture, as `sample` embeds it
+                while i < len(wanted) and wanted[i] < pts - PTS_TOLERANCE_S:
+                    yield wanted[i], black
+                    i += 1
             if held is not None and pts > wanted[i] + PTS_TOLERANCE_S:
                 image = _bgr(held)
                 while i < len(wanted) and pts > wanted[i] + PTS_TOLERANCE_S:
@@ -265,6 +206,8 @@ class AvVideoReader:
             if i == len(wanted):
                 return
             held = frame
+        if held is None and check_start:  # a seek past the last keyframe (a cut-off file): none decodes
+            raise _SeekOvershoot
         if held is None:
             raise VideoUnreadable(f"{self.path}: no frame could be decoded")
         image = _bgr(held)  # the last frame stays on screen to the end
@@ -272,14 +215,26 @@ class AvVideoReader:
             yield t, image
 
     def _frames(self, container, stream) -> Iterator[tuple[float, object]]:
-        """(presentation time s, av.VideoFrame) in presentation order; steps over damaged packets."""
-        av = _av()
+        """(presentation time s on the players' clock, av.VideoFrame) in presentation order; steps over damaged packets."""
+        av = av_quiet()
         tb = stream.time_base or Fraction(1, 1000)
         r2d = tb.numerator / tb.denominator
-        origin = stream.start_time or 0
+        origin = clock_origin(container, stream)
         nominal_s = 1.0 / self.info.fps if self.info.fps > 0 else 0.04
         prev = None
+        for frame in self._decoded(av, container, stream):
+            ts = frame.pts if frame.pts is not None else frame.dts
+            # OpenCV's arithmetic (seconds from the origin, via milliseconds), for bit-identical times
+            pts = ((ts - origin) * r2d) * 1000.0 / 1000.0 if ts is not None else None
+            if pts is None or (prev is not None and pts <= prev):  # broken timestamps: the nominal rate
+                pts = (prev + nominal_s) if prev is not None else 0.0
+            prev = pts
+            yield pts, frame
+
+    def _decoded(self, av, container, stream) -> Iterator[object]:
+        """av.VideoFrames in presentation order, damaged packets stepped over (counted), then the decoder drained."""
         failed = 0
+        decoded_any = False
         packets = container.demux(stream)
         while True:
             try:
@@ -292,7 +247,7 @@ class AvVideoReader:
                 frames = packet.decode()
             except av.error.FFmpegError:
                 failed += 1
-                if prev is None and failed >= 3 and self.decode == "hw" and not self.hw_error:
+                if not decoded_any and failed >= 3 and self.decode == "hw" and not self.hw_error:
                     raise _HardwareFailed from None
                 if failed >= _MAX_FAILED_PACKETS:
                     break
@@ -300,21 +255,9 @@ class AvVideoReader:
             if frames and failed:
                 self.n_decode_errors += failed
                 failed = 0
-            for frame in frames:
-                ts = frame.pts if frame.pts is not None else frame.dts
-                # OpenCV's arithmetic (seconds from the stream start, via milliseconds), for bit-identical times
-                pts = ((ts - origin) * r2d) * 1000.0 / 1000.0 if ts is not None else None
-                if pts is None or (prev is not None and pts <= prev):  # broken timestamps: the nominal rate
-                    pts = (prev + nominal_s) if prev is not None else 0.0
-                prev = pts
-                yield pts, frame
-        for frame in _flush(stream):
-            ts = frame.pts if frame.pts is not None else frame.dts
-            pts = ((ts - origin) * r2d) * 1000.0 / 1000.0 if ts is not None else None
-            if pts is None or (prev is not None and pts <= prev):
-                pts = (prev + nominal_s) if prev is not None else 0.0
-            prev = pts
-            yield pts, frame
+            decoded_any = decoded_any or bool(frames)
+            yield from frames
+        yield from _flush(stream)
 
     def _sample(self, container, stream, sample_fps, k0, stop, range_start_s) -> Iterator[Sample]:
         # Frame counts: a frame shown at p counts for the sample whose interval [t_k, t_k+1) holds p, so a
@@ -340,6 +283,14 @@ class AvVideoReader:
                 first = False
                 if range_start_s is not None and pts > range_start_s + PTS_TOLERANCE_S:
                     raise _SeekOvershoot
+                if range_start_s is None:  # from the start: black where players show no picture yet (after its
+                    while k < stop and interval_of_time(pts, sample_fps) > k:  # sound), in a sample's whole interval
+                        if pending is not None:
+                            pending.n_frames = counts.pop(pending.index, 0)
+                            yield pending
+                        pending = Sample(k, t, t, np.zeros_like(image(frame)), 0)
+                        k += 1
+                        t = requested_time(k, sample_fps)
             n_frames += 1
             j = interval_of_time(pts, sample_fps)
             if k >= stop:  # the range is sampled; count the last interval's frames, then stop
@@ -366,9 +317,11 @@ class AvVideoReader:
             held, held_pts = frame, pts
         else:
             self.reached_end = True
+            if first and range_start_s is not None:  # a seek past the last keyframe (a cut-off file): none decodes
+                raise _SeekOvershoot
         self.frames_decoded = n_frames
         if self.reached_end and held is not None:
-            self.end_s = last_frame_end_s(held_pts, nominal_s, container, stream)
+            self.end_s = last_frame_end_s(held_pts, nominal_s, container, stream, clock_origin(container, stream))
             while t < self.end_s - PTS_TOLERANCE_S and k < stop:
                 if pending is not None:
                     pending.n_frames = counts.pop(pending.index, 0)
@@ -383,17 +336,15 @@ class AvVideoReader:
 
 
 def _seek(container, stream, time_s: float) -> None:
-    """Seek to the keyframe at or before `time_s` (seconds from the stream start)."""
-    if time_s <= 0:
-        container.seek(stream.start_time or 0, stream=stream, backward=True, any_frame=False)
-        return
+    """Seek to the keyframe at or before `time_s` (seconds on the players' clock, `clock_origin`)."""
     tb = stream.time_base or Fraction(1, 1000)
-    container.seek(int(math.floor(time_s / tb)) + (stream.start_time or 0), stream=stream, backward=True, any_frame=False)
+    target = int(math.floor(time_s / tb)) if time_s > 0 else 0
+    container.seek(target + clock_origin(container, stream), stream=stream, backward=True, any_frame=False)
 
 
 def _flush(stream):
     """Frames the decoder still holds at the end of the stream (FFmpeg's draining)."""
-    av = _av()
+    av = av_quiet()
     try:
         return stream.codec_context.decode(None)
     except av.error.FFmpegError:

@@ -25,10 +25,13 @@ class VideoInfo:
     frame_count: int  # container's estimate, 0 when unknown
     width: int
     height: int
+    start_s: float = 0.0  # where the picture starts on the players' clock (after its sound: 2.0), s
+    pixel_aspect: float = 1.0  # a pixel's width / height as shown (anamorphic: 32/27 for a 16:9 NTSC DVD), upright
 
     @property
     def duration_estimate_s(self) -> float:
-        return self.frame_count / self.fps if self.fps > 0 else 0.0
+        """Where the picture ends on the players' clock, s (0.0 when the rate is unknown)."""
+        return self.start_s + self.frame_count / self.fps if self.fps > 0 else 0.0
 
 
 @dataclass

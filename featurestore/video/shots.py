@@ -1,8 +1,9 @@
 """Shot boundaries: the times of the cuts in a video, by PySceneDetect's ContentDetector, on the video's clock.
 
 The video is decoded by PySceneDetect's PyAV backend, whose times are presentation timestamps less the stream's
-start time (scenedetect.backends.pyav: `_normalized_pts`), the same clock as featurestore.video.pyav, so cut
-times hold for variable-frame-rate videos too. A cut at time c is the presentation time of the first frame of
+start time (scenedetect.backends.pyav: `_normalized_pts`), so cut times hold for variable-frame-rate videos too;
+the stream's start on the players' clock (`featurestore.video.clock.clock_origin`: a picture that starts after
+its sound) is added, which makes them times on the clock of featurestore.video.pyav. A cut at time c is the presentation time of the first frame of
 the new shot: a sample at t >= c sees the new shot (the frame on screen at t is the last one with time <= t).
 
 This second decode runs beside `embed --faces`, so its cost is the command's. ContentDetector compares frames
@@ -21,6 +22,8 @@ import numpy as np
 
 from featurestore.errors import FacesUnavailable, InvalidParameter, VideoUnreadable
 from featurestore.faces.config import INSTALL_HINT
+
+from .clock import clock_origin
 
 #: ContentDetector's defaults: mean HSV change (0..255) that makes a cut, and the shortest shot.
 DEFAULT_THRESHOLD = 27.0
@@ -75,7 +78,7 @@ def detect_cuts(path, *, threshold: float = DEFAULT_THRESHOLD, min_shot_s: float
         cuts = [start for start, _ in manager.get_scene_list()[1:]]  # each shot after the first starts at a cut
     except scenedetect.VideoOpenFailure as err:
         raise VideoUnreadable(f"{path}: cannot be decoded to find its shots ({err})") from err
-    return np.array(sorted(float(cut.seconds) for cut in cuts if float(cut.seconds) > 0), dtype=np.float64)
+    return np.array(sorted(float(cut.seconds) + video.start_s for cut in cuts if float(cut.seconds) > 0), dtype=np.float64)
 
 
 def _small_frames(path: str):
@@ -88,6 +91,8 @@ def _small_frames(path: str):
             width, height = super().frame_size
             factor = max(1.0, width / DETECTION_WIDTH_PX)
             self._small = (max(1, round(width / factor)), max(1, round(height / factor)))
+            stream = self._video_stream  # its times start at 0; on the players' clock it starts at start_s
+            self.start_s = float(((stream.start_time or 0) - clock_origin(self._container, stream)) * stream.time_base)
 
         @property
         def frame_size(self) -> tuple[int, int]:
