@@ -66,6 +66,13 @@ class StoreFull(StoreUnwritable):
     """The disk (or quota) holding the store is full; the store is left as it was before the write."""
 
 
+class StoreBusy(ScreentimeError):
+    """A store file is open for writing in another program, which HDF5 locks it against while it is (not damage).
+
+    Not an OSError, so that code reading a store never takes it for an unreadable (damaged) file.
+    """
+
+
 class StoreMismatch(ScreentimeError, ValueError):
     """The request does not fit what the store already holds (config, content, sampling rate)."""
 

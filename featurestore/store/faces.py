@@ -38,7 +38,7 @@ import numpy as np
 from featurestore.errors import NotEmbedded, StoreCorrupt, StoreMismatch, command
 from featurestore.faces.table import COLUMNS, DTYPES, KEY_COLUMNS, FaceTable, column_shape
 
-from .shards import FACES, READ_ERRORS, ShardDamaged, first_line, read_shard, write_shard
+from .shards import FACES, READ_ERRORS, ShardDamaged, first_line, open_hdf5, read_shard, write_shard
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -142,7 +142,7 @@ def _attrs(g: h5py.Group) -> tuple[str, dict, tuple[int, int], int, int, int]:
 def read_faces_config(path: Path) -> dict:
     """The face config (identity) of the face table in shard `path`, checked; ShardDamaged if it has none."""
     try:
-        with h5py.File(path, "r") as f:
+        with open_hdf5(path) as f:
             video = f["video"]
             if FACES not in video:
                 raise ShardDamaged("it holds no face table")
@@ -156,7 +156,7 @@ def read_faces_config(path: Path) -> dict:
 def read_faces(path: Path) -> FaceTable:
     """The face table in shard `path`, verified against its checksums; ShardDamaged if it has none or it changed."""
     try:
-        with h5py.File(path, "r") as f:
+        with open_hdf5(path) as f:
             video = f["video"]
             if FACES not in video:
                 raise ShardDamaged("it holds no face table")

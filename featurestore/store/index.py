@@ -22,7 +22,7 @@ from featurestore.errors import StoreCorrupt, StoreFull, StoreUnwritable, comman
 from featurestore.files import atomic_write, is_disk_full
 
 from . import contents
-from .shards import READ_ERRORS, first_line, hdf5_image
+from .shards import READ_ERRORS, first_line, hdf5_image, open_hdf5
 
 FORMAT_VERSION = 1
 #: Index files held open at most, over every store object of a process (each holds the one it read last): beyond it,
@@ -109,7 +109,7 @@ class StoreIndex:
     @contextmanager
     def open(self) -> Iterator[h5py.File]:
         try:
-            f = h5py.File(self.path, "r")
+            f = open_hdf5(self.path)
         except FileNotFoundError:
             raise StoreCorrupt(f"{self.path}: no such store") from None
         except OSError as err:

@@ -144,9 +144,10 @@ def repair_store(path: str | os.PathLike) -> StoreCheck:
         dropped = []  # shards whose face table was dropped: moved aside once the index no longer names them
         if links is None:
             links, faced = _rebuild(store, actions, index_problem)
-        else:
-            for video_id, name in sorted(links.items()):
-                found = _check_shard(store, name, video_id, video_id in faced)
+        else:  # every shard is read before any is moved: one open in another program (StoreBusy) changes nothing
+            checks = [(video_id, name, _check_shard(store, name, video_id, video_id in faced))
+                      for video_id, name in sorted(links.items())]
+            for video_id, name, found in checks:
                 if found.faces_only:
                     dropped.append(_drop_faces(store, links, faced, video_id, found.problem, actions))
                 elif found.problem:
@@ -172,11 +173,14 @@ def repair_store(path: str | os.PathLike) -> StoreCheck:
 def _rebuild(store: StoreFiles, actions: list[str], index_problem: str | None) -> tuple[dict[str, str], set[str]]:
     """Links and faced videos of a new index from the shards alone (lock held); sets the store's configs from them
     (the face config of the newest intact face table)."""
-    found = []
-    for shard in sorted(store.shard_dir.glob("*.h5")):
+    found, read = [], []
+    for shard in sorted(store.shard_dir.glob("*.h5")):  # all read before any is moved (StoreBusy changes nothing)
         try:
-            header = read_shard(shard)[0]
+            read.append((shard, read_shard(shard)[0], None))
         except ShardDamaged as err:
+            read.append((shard, None, err))
+    for shard, header, err in read:
+        if err is not None:
             video_id = _named_video(shard)
             _move_damaged(store, shard.name)
             actions.append(f"left out {video_id or 'the video'!r} of shard {shard.name} ({err}); the shard is kept in "

@@ -1,0 +1,122 @@
+"""A store shared with other programs: a real process holding its files open with h5py while screentime reads,
+checks, repairs or writes it.
+
+HDF5 (1.10 and later) locks a file while it is open: shared for reading, exclusive for writing. A file another
+program holds open for writing cannot be opened at all, and that is not damage: it is said in one line, and
+nothing is changed (check-store --repair used to rebuild the index, or move the video's shard into damaged/).
+"""
+
+import subprocess
+import sys
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+
+from conftest import run_cli as run
+from featurestore import FeatureStore
+from featurestore.errors import StoreBusy
+
+CONFIG = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": 512}
+HOLDER = """
+import sys, h5py
+f = h5py.File(sys.argv[1], "a")
+if len(sys.argv) > 2:
+    f[sys.argv[2]][()]  # follows the index's external link: the shard is opened (and locked) for writing too
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A store of two videos put from Python (10 samples each)."""
+    fs = FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG)
+    t = np.arange(10.0)
+    for i, video_id in enumerate(("a.mp4", "b.mp4")):
+        fs.put(video_id, requested_s=t, actual_s=t, features=np.full((10, 512), i, np.float32),
+               info={"sample_fps": 1.0, "duration_s": 10.0})
+    return tmp_path / "f.h5"
+
+
+@contextmanager
+def held_for_writing(path, *inside):
+    """A Python session in another process with `path` open in h5py mode 'a' (and the objects `inside` read)."""
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path), *inside], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        yield
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+
+
+def files(store_path):
+    """Each file of the store and its inode: screentime replaces a file by writing a new one and renaming it, and
+    the holder's own HDF5 changes bytes (its open-for-writing flag), so names and inodes say whether we wrote."""
+    folder = store_path.with_name(store_path.name + ".d")
+    return {p.relative_to(store_path.parent): p.stat().st_ino for p in [store_path, *folder.rglob("*")]
+            if p.is_file() and p.suffix != ".lock"}
+
+
+def error_line(err: str) -> str:
+    assert "Traceback" not in err
+    [line] = [line for line in err.splitlines() if line.startswith("error:")]
+    return line
+
+
+def test_index_held_for_writing_elsewhere_is_busy_not_damaged(store, capsys):
+    before = files(store)
+    with held_for_writing(store):
+        with pytest.raises(StoreBusy, match="open for writing in another program"):
+            FeatureStore(store).video_ids()
+        for args in (["check-store"], ["check-store", "--repair"]):
+            code, out, err = run([*args, "--store", store], capsys)
+            line = error_line(err)
+            assert code == 1 and str(store) in line and "open for writing in another program" in line, line
+            assert "damaged" not in line and "--repair" not in line  # used to: "the store index is damaged ... --repair"
+        assert files(store) == before  # the repair used to rebuild the index under the other program
+    assert FeatureStore(store).video_ids() == ["a.mp4", "b.mp4"]
+
+
+def test_shard_held_for_writing_elsewhere_is_busy_and_the_repair_moves_nothing(store, capsys):
+    fs = FeatureStore(store)
+    shard = fs.shard_path("a.mp4")
+    before = files(store)
+    with held_for_writing(shard):
+        with pytest.raises(StoreBusy, match="open for writing in another program") as caught:
+            fs.load("a.mp4")  # used to raise VideoDamaged: "embed its video again ... or drop it with --repair"
+        assert shard.name in str(caught.value) and "\n" not in str(caught.value)
+        assert fs.load("b.mp4")[1].shape == (10, 512)  # the other videos read as ever
+        code, out, err = run(["check-store", "--repair", "--store", store], capsys)
+        assert code == 1 and "open for writing in another program" in error_line(err)
+        assert files(store) == before  # used to move a.mp4's intact shard into damaged/ and drop it from the index
+    assert FeatureStore(store).verify().is_intact
+
+
+def test_index_read_through_by_a_session_in_write_mode_refuses_a_put_in_one_line(store):
+    t = np.arange(3.0)
+    fs = FeatureStore(store, mode="a", config=CONFIG)
+    before = files(store)
+    with held_for_writing(store, "videos/a.mp4/features"):
+        with pytest.raises(StoreBusy, match="close it there"):
+            fs.put("c.mp4", requested_s=t, actual_s=t, features=np.ones((3, 512)), info={"sample_fps": 1.0, "duration_s": 3.0})
+    assert files(store) == before
+    fs.put("c.mp4", requested_s=t, actual_s=t, features=np.ones((3, 512)), info={"sample_fps": 1.0, "duration_s": 3.0})
+    assert FeatureStore(store).video_ids() == ["a.mp4", "b.mp4", "c.mp4"]
+
+
+def test_index_held_for_reading_elsewhere_blocks_nothing(store, capsys):
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER.replace('"a"', '"r"'), str(store), "videos/a.mp4/features"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        t = np.arange(3.0)
+        FeatureStore(store, mode="a", config=CONFIG).put("c.mp4", requested_s=t, actual_s=t, features=np.ones((3, 512)),
+                                                          info={"sample_fps": 1.0, "duration_s": 3.0})
+        assert run(["check-store", "--repair", "--store", store], capsys)[0] == 0
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+    assert FeatureStore(store).video_ids() == ["a.mp4", "b.mp4", "c.mp4"]
