@@ -118,18 +118,28 @@ class StoreFiles:
         entries = contents.record(self.shard_dir, self.index.links(), self.index.contents())
         return {video_id: (entry[3], entry[4]) for video_id, entry in entries.items() if entry[3] is not None}
 
-    def _check_writable(self) -> None:
-        """Fail now, in one line, where the index or a shard could not be written later."""
+    def _check_writable(self, to_do: str = "") -> None:
+        """Fail now, in one line, where the index or a shard could not be written later; `to_do`: what the user can do
+        instead, for a store they may read but not write (default: how to add videos)."""
+        name = self.path.name
+        to_do = to_do or f"to add videos, copy {name} and {self.shard_dir.name}/ together to a folder you can write and use that --store"
         for folder in (self.path.parent, self.shard_dir):
             if folder == self.shard_dir and not folder.is_dir():
                 continue
+            if not folder.is_dir():
+                raise StoreUnwritable(f"{self.path}: cannot write the store here (the folder {folder} does not exist); "
+                                      "create it or choose another --store")
             probe = temporary_sibling(folder / "probe", "write-test")
             try:
                 os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
                 probe.unlink()
             except OSError as err:
-                raise StoreUnwritable(f"{self.path}: cannot write the store here ({err.strerror}: {folder}); "
-                                      "choose another --store") from None
+                raise StoreUnwritable(f"{self.path}: cannot write the store here ({err.strerror}: {folder}): it is read-only "
+                                      f"here, commands that only read it work; {to_do}") from None
+        if self.path.is_file() and (not os.access(self.path, os.W_OK) or not self.path.stat().st_mode & 0o222):
+            # replaced by a rename, the file would be written whatever its mode: its mode is what its owner asked for
+            raise StoreUnwritable(f"{self.path}: the store file is write-protected (mode {self.path.stat().st_mode & 0o777:o}): "
+                                  f"it is read, never changed; chmod u+w it to write it, or {to_do}")
 
     def discard_if_unused(self) -> None:
         """Remove the shard folder when no index exists and nothing is in it (after a failed first run)."""
