@@ -6,8 +6,10 @@ files, the model, a weights file, the feature store with its shard folder -- and
 parameter) an output that is one of the inputs, lies in a store's shard folder, or is another output of the same
 call (two videos whose subtitles would share one file, too). Paths are compared as the file system sees them:
 the same file (`os.path.samefile`: hard links, case variants on a case-insensitive disk) or the same real path
-(symlinks and '..' resolved; the name compared without case where its folder ignores case). Overwriting an
-existing file that is none of these stays allowed: that is what an output is for.
+(symlinks and '..' resolved; the name compared without case where its folder ignores case). A write-protected
+output (no write bit, or not writable by this user in a folder that is) is refused too: outputs are replaced by a
+rename, which would ignore its mode. Overwriting an existing file that is none of these stays allowed: that is
+what an output is for.
 """
 
 from __future__ import annotations
@@ -98,6 +100,10 @@ class CallFiles:
                 raise OutputRefused(param, f"{_told(path, what)} is also where {{other}} goes"
                                            f"{f' ({earlier_what})' if earlier_what else ''}; give each output its own "
                                            "path (nothing was written)", other=other)
+            if _write_protected(path):
+                raise OutputRefused(param, f"{_told(path, what)} is write-protected (mode {path.stat().st_mode & 0o777:o}): "
+                                           "its owner keeps it as it is; make it writable (chmod u+w) or give another "
+                                           "path (nothing was written)")
             written.update(dict.fromkeys(keys, (param, path, what)))
         for param, index, is_written, index_id, shard_id in stores:
             for read_what, read in self.reads if is_written else ():
@@ -106,6 +112,18 @@ class CallFiles:
                     where = "is" if keys & index_id else "has in its folder"
                     raise OutputRefused(param, f"the feature store {index} {where} {read_what} {read}, an input of this "
                                                "call; give the store another path (nothing was written)")
+
+
+def _write_protected(path: Path) -> bool:
+    """Whether `path` is a file its mode (or this user's rights) keeps from being written. Outputs are replaced by a
+    rename, which a writable folder allows whatever the file's mode: this is what keeps a chmod a-w file as it is."""
+    try:
+        if not path.is_file():
+            return False
+        folder = path.parent if str(path.parent) else Path(".")
+        return not path.stat().st_mode & 0o222 or (not os.access(path, os.W_OK) and os.access(folder, os.W_OK))
+    except OSError:
+        return False
 
 
 def same_file(a: PathLike, b: PathLike) -> bool:

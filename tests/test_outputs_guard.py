@@ -164,6 +164,19 @@ def test_suggest_labels_refuses_an_output_on_its_inputs(folder, capsys, argv, op
             capsys, option, what)
 
 
+@pytest.mark.parametrize("argv, option", [
+    ([*C, "-o", "shared.skops"], "--out"),
+    ([*S, "--json", "shared.skops"], "--json"),
+])
+def test_a_write_protected_output_is_refused_not_replaced(folder, capsys, argv, option):
+    """A model (or any output) made read-only by its owner (chmod a-w) is kept: refused before any work, in one line
+    (a rename in a writable folder replaced it, whatever its mode, even as another user)."""
+    shutil.copy(folder / "best.skops", folder / "shared.skops")
+    (folder / "shared.skops").chmod(0o444)
+    refused(argv, capsys, option, "shared.skops is write-protected (mode 444)", "chmod u+w")
+    assert (folder / "shared.skops").stat().st_mode & 0o777 == 0o444
+
+
 def test_embed_refuses_a_store_on_a_video(folder, capsys):
     refused(["embed", "videos/ep0.avi", "--store", "videos/ep0.avi"], capsys, "--store", "the video")
     shutil.copy(folder / "videos" / "ep0.avi", folder / "features.h5.d" / "mine.avi")
