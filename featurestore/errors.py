@@ -12,8 +12,15 @@ PROG = "screentime"
 
 
 def command(args: str) -> str:
-    """'<how the user runs screentime> <args>', for messages that say what to run next."""
+    """'<how the user runs screentime> <args>', for messages that say what to run next (paths in it through `arg`)."""
     return f"{PROG} {args}"
+
+
+def arg(value) -> str:
+    """A path or name as one shell word in a suggested command ('Team Drive/f.h5' quoted), so that it pastes as is."""
+    import shlex
+
+    return shlex.quote(str(value))
 
 
 class InvalidParameter(ValueError):

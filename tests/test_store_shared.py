@@ -120,3 +120,22 @@ def test_index_held_for_reading_elsewhere_blocks_nothing(store, capsys):
         proc.stdin.close()
         proc.wait(timeout=30)
     assert FeatureStore(store).video_ids() == ["a.mp4", "b.mp4", "c.mp4"]
+
+
+def test_commands_suggested_for_a_path_with_spaces_paste_as_they_are(tmp_path, capsys):
+    """A shared folder named 'Team Drive/épisodes': the command a message suggests runs when pasted."""
+    import shlex
+
+    folder = tmp_path / "Team Drive" / "épisodes"
+    folder.mkdir(parents=True)
+    fs = FeatureStore(folder / "my store.h5", mode="a", config=CONFIG)
+    t = np.arange(3.0)
+    fs.put("a.mp4", requested_s=t, actual_s=t, features=np.ones((3, 512)), info={"sample_fps": 1.0, "duration_s": 3.0})
+    (folder / "my store.h5").write_bytes(b"not hdf5 any more")
+    code, out, err = run(["compare-models", "--store", folder / "my store.h5", "-l", tmp_path / "l.csv"], capsys)
+    line = error_line(err)
+    suggested = line.split("`")[1]
+    assert shlex.split(suggested)[-3:] == ["--store", str(folder / "my store.h5"), "--repair"], suggested
+    with pytest.raises(Exception) as caught:
+        FeatureStore(folder / "missing.h5")
+    assert shlex.split(str(caught.value).split("`")[1])[-1] == str(folder / "missing.h5")

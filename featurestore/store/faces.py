@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import h5py
 import numpy as np
 
-from featurestore.errors import NotEmbedded, StoreCorrupt, StoreMismatch, command
+from featurestore.errors import NotEmbedded, StoreCorrupt, StoreMismatch, arg, command
 from featurestore.faces.table import COLUMNS, DTYPES, KEY_COLUMNS, FaceTable, column_shape
 
 from .shards import FACES, READ_ERRORS, ShardDamaged, first_line, open_hdf5, read_shard, write_shard
@@ -239,7 +239,7 @@ class StoreFaces:
         if not self.has_faces(video_id):
             self.shard_path(video_id)  # NotEmbedded when the video itself is not stored
             raise NotEmbedded(f"{self.path}: holds no faces of {video_id!r}; add them with "
-                              f"`{command(f'embed VIDEO --faces --store {self.path}')}`")
+                              f"`{command(f'embed VIDEO --faces --store {arg(self.path)}')}`")
         return self._from_shard(video_id, read_faces)
 
     def faces_to_pandas(self, video_ids: str | list[str] | None = None) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import h5py
 
-from featurestore.errors import StoreCorrupt, StoreFull, StoreUnwritable, command
+from featurestore.errors import StoreCorrupt, StoreFull, StoreUnwritable, arg, command
 from featurestore.files import atomic_write, is_disk_full
 
 from . import contents
@@ -104,7 +104,7 @@ class StoreIndex:
 
     def damaged(self, err: BaseException) -> StoreCorrupt:
         return StoreCorrupt(f"{self.path}: the store index is damaged ({first_line(err)}); its videos are safe in "
-                            f"{self.shard_dir.name}/: rebuild the index with `{command(f'check-store --store {self.path} --repair')}`")
+                            f"{self.shard_dir.name}/: rebuild the index with `{command(f'check-store --store {arg(self.path)} --repair')}`")
 
     @contextmanager
     def open(self) -> Iterator[h5py.File]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from featurestore.errors import StoreCorrupt, command
+from featurestore.errors import StoreCorrupt, arg, command
 
 from .faces import read_faces, read_faces_config
 from .layout import DAMAGED_DIR, StoreFiles, shard_name
@@ -133,7 +133,7 @@ def repair_store(path: str | os.PathLike) -> StoreCheck:
         When there is nothing to rebuild from (no intact shard) or the path is not a store.
     """
     store, links, faced, index_problem = _open(Path(path))
-    store._check_writable(to_do=f"`{command(f'check-store --store {store.path}')}` checks it as it is; to repair it, "
+    store._check_writable(to_do=f"`{command(f'check-store --store {arg(store.path)}')}` checks it as it is; to repair it, "
                                 f"copy {store.path.name} and {store.shard_dir.name}/ together to a folder you can write")
     actions = []
     with store.lock():
