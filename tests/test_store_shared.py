@@ -139,3 +139,16 @@ def test_commands_suggested_for_a_path_with_spaces_paste_as_they_are(tmp_path, c
     with pytest.raises(Exception) as caught:
         FeatureStore(folder / "missing.h5")
     assert shlex.split(str(caught.value).split("`")[1])[-1] == str(folder / "missing.h5")
+
+
+def test_a_store_given_as_its_folder_names_the_store_to_pass(store, capsys):
+    """--store data/ (the folder a store was shared in) or --store f.h5.d (its shard folder): the line names the store."""
+    folder = store.parent
+    for given in (folder, store.with_name("f.h5.d")):
+        code, out, err = run(["check-store", "--store", given], capsys)
+        line = error_line(err)
+        assert code == 1 and "is a directory" in line and f"--store {store}" in line, line
+    empty = folder / "empty"
+    empty.mkdir()
+    code, out, err = run(["check-store", "--store", empty], capsys)
+    assert code == 1 and "pass a file path such as features.h5" in error_line(err)

@@ -99,7 +99,7 @@ class StoreIndex:
 
     def exists(self) -> bool:
         if self.path.is_dir():
-            raise StoreCorrupt(f"{self.path}: is a directory, not a screentime store; pass a file path such as features.h5")
+            raise StoreCorrupt(f"{self.path}: is a directory, not a screentime store; {_store_in(self.path)}")
         return self.path.exists()
 
     def damaged(self, err: BaseException) -> StoreCorrupt:
@@ -213,6 +213,21 @@ class StoreIndex:
             atomic_write(self.path, hdf5_image(fill))
         except OSError as err:
             raise unwritable(self.path, "cannot write the store index", err) from None
+
+
+def _store_in(folder: Path) -> str:
+    """What to pass instead of `folder`: the store whose shard folder it is, or the stores in it (index files beside
+    their shard folder), else a file name."""
+    index = folder.with_name(folder.name[:-2]) if folder.name.endswith(".d") else None
+    if index is not None and index.is_file():
+        return f"it is the shard folder of the store {index}: pass --store {arg(index)}"
+    try:
+        stores = sorted(p for p in folder.glob("*.h5") if p.is_file() and p.with_name(p.name + ".d").is_dir())
+    except OSError:
+        stores = []
+    if stores:
+        return "pass the store's index file in it: " + ", ".join(f"--store {arg(p)}" for p in stores[:3])
+    return "pass a file path such as features.h5"
 
 
 def _hold(path: Path) -> _Held | None:
