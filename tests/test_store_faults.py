@@ -129,6 +129,10 @@ def test_score_stored_video_on_read_only_store(scored_store, read_only_view, tmp
     code, out, err = run(["embed", new, "--store", ro / "f.h5"], capsys)
     [line] = [line for line in err.splitlines() if line.startswith("error:")]
     assert code == 1 and "cannot write the store here (Read-only file system" in line and "Traceback" not in err
+    assert "'new.avi' is not stored yet" in line and "copy f.h5 and f.h5.d/ together" in line, line
+    code, out, err = run(["score", new, ro / "ep1.avi", "--model", ro / "best.joblib", "--store", ro / "f.h5"], capsys)
+    [line] = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 1 and "read-only here" in line and "'new.avi' is not stored yet" in line and "ep1" not in line, line
 
 
 def put_store(folder):
