@@ -100,6 +100,8 @@ class CallFiles:
                 raise OutputRefused(param, f"{_told(path, what)} is also where {{other}} goes"
                                            f"{f' ({earlier_what})' if earlier_what else ''}; give each output its own "
                                            "path (nothing was written)", other=other)
+            if path.is_dir():
+                raise OutputRefused(param, f"{_told(path, what)} is a folder; give a file name (nothing was written)")
             if _write_protected(path):
                 raise OutputRefused(param, f"{_told(path, what)} is write-protected (mode {path.stat().st_mode & 0o777:o}): "
                                            "its owner keeps it as it is; make it writable (chmod u+w) or give another "

@@ -177,6 +177,16 @@ def test_a_write_protected_output_is_refused_not_replaced(folder, capsys, argv, 
     assert (folder / "shared.skops").stat().st_mode & 0o777 == 0o444
 
 
+@pytest.mark.parametrize("argv, option", [
+    ([*C, "-o", "videos"], "--out"),
+    ([*C, "-o", "m.skops", "--report", "videos"], "--report"),
+    (["suggest-labels", "-s", "features.h5", "-m", "best.skops", "-l", "labels.csv", "--budget-s", "4", "-o", "videos"],
+     "--out"),
+])
+def test_an_output_that_is_a_folder_is_refused_before_any_work(folder, capsys, argv, option):
+    refused(argv, capsys, option, "videos is a folder; give a file name")  # compare-models ran its CV, then failed
+
+
 def test_embed_refuses_a_store_on_a_video(folder, capsys):
     refused(["embed", "videos/ep0.avi", "--store", "videos/ep0.avi"], capsys, "--store", "the video")
     shutil.copy(folder / "videos" / "ep0.avi", folder / "features.h5.d" / "mine.avi")
