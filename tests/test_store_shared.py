@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
-from conftest import run_cli as run
+from conftest import ROOT, run_cli as run
 from featurestore import FeatureStore
 from featurestore.errors import StoreBusy
 
@@ -152,3 +152,81 @@ def test_a_store_given_as_its_folder_names_the_store_to_pass(store, capsys):
     empty.mkdir()
     code, out, err = run(["check-store", "--store", empty], capsys)
     assert code == 1 and "pass a file path such as features.h5" in error_line(err)
+
+
+def put(fs, video_id, value):
+    t = np.arange(10.0)
+    fs.put(video_id, requested_s=t, actual_s=t, features=np.full((10, 512), value, np.float32),
+           info={"sample_fps": 1.0, "duration_s": 10.0})
+
+
+def test_check_store_while_a_video_is_replaced_or_removed_reports_no_damage(store, monkeypatch):
+    """Another writer replaces 'a.mp4' (and removes 'b.mp4') after check-store listed the index, before it reads
+    them: the old shards are gone, which is no damage (it said "its shard file is missing", exit status 1)."""
+    from featurestore.store import integrity
+
+    writer = FeatureStore(store, mode="a", config=CONFIG)
+    real, done = integrity._check_shard, []
+
+    def meanwhile(st, name, video_id, has_faces=False):
+        if not done:
+            done.append(True)
+            put(writer, "a.mp4", 7)
+            writer.remove("b.mp4")
+        return real(st, name, video_id, has_faces)
+
+    monkeypatch.setattr(integrity, "_check_shard", meanwhile)
+    check = integrity.verify_store(store)
+    assert done and check.is_intact, [(v.video_id, v.problem) for v in check.damaged]
+    assert [v.video_id for v in check.videos] == ["a.mp4"] and not check.unindexed
+
+
+def test_a_shard_published_while_check_store_lists_is_not_reported_unindexed(store, monkeypatch):
+    from featurestore.store import integrity
+
+    writer = FeatureStore(store, mode="a", config=CONFIG)
+    real = integrity._check_shard
+
+    def meanwhile(st, name, video_id, has_faces=False):
+        if video_id is None:  # the unindexed shards are checked after the indexed ones
+            monkeypatch.setattr(integrity, "_check_shard", real)
+        return real(st, name, video_id, has_faces)
+
+    real_open = integrity._open
+
+    def listed_then_published(path):
+        opened = real_open(path)
+        put(writer, "c.mp4", 3)  # indexed after check-store read the index, before it lists the shards
+        return opened
+
+    monkeypatch.setattr(integrity, "_open", listed_then_published)
+    monkeypatch.setattr(integrity, "_check_shard", meanwhile)
+    check = integrity.verify_store(store)
+    assert check.is_intact and not check.unindexed, [v.video_id for v in check.unindexed]
+
+
+@pytest.mark.slow
+def test_check_store_in_a_loop_while_another_process_replaces_a_video(store, tmp_path):
+    """Real processes: one replaces 'a.mp4' 150 times, check-store (verify_store) runs meanwhile; every check is
+    intact (20 of 40 used to report 'a.mp4' damaged)."""
+    from featurestore.store.integrity import verify_store
+
+    script = f"""
+import sys; sys.path.insert(0, {str(ROOT)!r})
+import numpy as np
+from featurestore import FeatureStore
+fs = FeatureStore({str(store)!r}, mode="a", config={CONFIG!r})
+t = np.arange(10.0)
+print("ready", flush=True)
+for i in range(150):
+    fs.put("a.mp4", requested_s=t, actual_s=t, features=np.full((10, 512), i, np.float32),
+           info={{"sample_fps": 1.0, "duration_s": 10.0}})
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    reports = []
+    while proc.poll() is None:
+        check = verify_store(store)
+        reports.append((check.is_intact and not check.unindexed, [(v.video_id, v.problem) for v in check.damaged]))
+    assert proc.wait() == 0 and len(reports) >= 5
+    assert all(ok for ok, _ in reports), [r for r in reports if not r[0]][:3]

@@ -104,12 +104,19 @@ def verify_store(path: str | os.PathLike) -> StoreCheck:
         check.videos = [_check_shard(store, name, None) for name in shards]
         return check
     for video_id, name in sorted(links.items()):
-        check.videos.append(_check_shard(store, name, video_id, video_id in faced))
-    check.n_with_faces = len(faced & set(links))
+        found = _check_shard(store, name, video_id, video_id in faced)
+        if found.problem and not (store.shard_dir / name).exists():
+            found = _as_indexed_now(store, video_id, found)
+        if found is not None:
+            check.videos.append(found)
+    check.n_with_faces = len(faced & {v.video_id for v in check.videos})
     for name in sorted(set(shards) - set(links.values())):
         found = _check_shard(store, name, None)
         if found.problem is None and found.video_id not in links:
             check.unindexed.append(found)
+    if check.unindexed:  # published by another writer since the index was read: indexed by now
+        named = set(_links_now(store, links).values())
+        check.unindexed = [found for found in check.unindexed if found.shard not in named]
     check.stale_links = store.index.has_stale_links()
     check.leftovers = [p for p, _ in leftovers(store, links, probe_only=True)]
     check.leftover_bytes = sum(size_bytes(p) for p in check.leftovers)
@@ -170,6 +177,28 @@ def repair_store(path: str | os.PathLike) -> StoreCheck:
     check = verify_store(store.path)
     check.actions = actions
     return check
+
+
+def _links_now(store: StoreFiles, default: dict[str, str]) -> dict[str, str]:
+    try:
+        return store.index.links()
+    except StoreCorrupt:
+        return default
+
+
+def _as_indexed_now(store: StoreFiles, video_id: str, found: VideoCheck) -> VideoCheck | None:
+    """`video_id` checked as the index names it now, its shard `found` having gone: another writer replaced the video
+    (its new shard is checked) or removed it (None: no longer part of the store) since the index was read."""
+    for _ in range(3):
+        name = _links_now(store, {video_id: found.shard}).get(video_id)
+        if name is None:
+            return None
+        if name == found.shard:
+            return found
+        found = _check_shard(store, name, video_id, video_id in store.index.read_faces()[1])
+        if not found.problem or (store.shard_dir / name).exists():
+            return found
+    return found
 
 
 def _rebuild(store: StoreFiles, actions: list[str], index_problem: str | None) -> tuple[dict[str, str], set[str]]:
