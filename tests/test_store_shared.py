@@ -230,3 +230,18 @@ for i in range(150):
         reports.append((check.is_intact and not check.unindexed, [(v.video_id, v.problem) for v in check.damaged]))
     assert proc.wait() == 0 and len(reports) >= 5
     assert all(ok for ok, _ in reports), [r for r in reports if not r[0]][:3]
+
+
+def test_a_store_reached_through_a_symlink_is_the_store_it_links_to(store, tmp_path, capsys):
+    """~/f.h5 -> the team's f.h5: its shards are beside the real index (every video read 'its shard file is missing'),
+    and a write replaces the team's index, never the link (embed made the link a file of its own: the team's store
+    no longer saw the video, the user's no longer saw the team's)."""
+    mine = tmp_path / "me"
+    mine.mkdir()
+    (mine / "f.h5").symlink_to(store)
+    code, out, err = run(["check-store", "--store", mine / "f.h5"], capsys)
+    assert code == 0 and "2 videos, all intact" in out, out + err
+    assert FeatureStore(mine / "f.h5").load("a.mp4")[1].shape == (10, 512)
+    put(FeatureStore(mine / "f.h5", mode="a", config=CONFIG), "c.mp4", 2)
+    assert (mine / "f.h5").is_symlink() and not (mine / "f.h5.d").exists()
+    assert FeatureStore(store).video_ids() == ["a.mp4", "b.mp4", "c.mp4"]

@@ -67,7 +67,7 @@ class StoreFiles:
     Attributes
     ----------
     path : Path
-        The index file.
+        The index file (a symlink's target: the store it links to).
     shard_dir : Path
         '<path>.d', the folder of shards, checkpoints and locks.
     index : StoreIndex
@@ -81,6 +81,8 @@ class StoreFiles:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        if self.path.is_symlink():  # a link to a store elsewhere (a team's folder): its shards lie beside the real
+            self.path = Path(os.path.realpath(self.path))  # index, and a write must replace that file, not the link
         self.shard_dir = self.path.with_name(self.path.name + ".d")
         self.index = StoreIndex(self.path, self.shard_dir)
         self.config: dict = {}
