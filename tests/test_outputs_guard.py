@@ -187,6 +187,15 @@ def test_an_output_that_is_a_folder_is_refused_before_any_work(folder, capsys, a
     refused(argv, capsys, option, "videos is a folder; give a file name")  # compare-models ran its CV, then failed
 
 
+@pytest.mark.parametrize("argv, option", [
+    ([*C, "-o", "no such folder/m.skops"], "--out"),
+    ([*C, "-o", "m.skops", "--report", "no such folder/r.csv"], "--report"),
+    (["cluster", "-s", "features.h5", "-o", "no such folder/c.csv"], "--out"),
+])
+def test_an_output_in_a_missing_folder_is_refused_before_any_work(folder, capsys, argv, option):
+    refused(argv, capsys, option, "the folder no such folder does not exist")  # compare-models ran its CV first
+
+
 def test_embed_refuses_a_store_on_a_video(folder, capsys):
     refused(["embed", "videos/ep0.avi", "--store", "videos/ep0.avi"], capsys, "--store", "the video")
     shutil.copy(folder / "videos" / "ep0.avi", folder / "features.h5.d" / "mine.avi")

@@ -179,3 +179,12 @@ def test_a_write_protected_store_file_is_read_not_replaced(tmp_path, capsys):
 def test_a_store_in_a_folder_that_does_not_exist_says_so(tmp_path):
     with pytest.raises(StoreUnwritable, match=r"the folder .*missing does not exist\); create it or choose another --store"):
         FeatureStore(tmp_path / "missing" / "f.h5", mode="a", config=CONFIG)
+
+
+def test_compare_models_refuses_an_output_in_a_read_only_folder_before_any_work(scored_store, read_only_view, capsys):
+    ro = read_only_view(scored_store)
+    code, out, err = run(["compare-models", "--store", ro / "f.h5", "-l", ro / "labels.csv", "--out", ro / "m.skops",
+                          "--models", "logreg", "-k", "3"], capsys)
+    [line] = [line for line in err.splitlines() if line.lower().startswith("error")]
+    assert code == 2 and "is not writable" in line and "m.skops" in line, err  # was exit 1 after the whole CV
+    assert "fold" not in out
