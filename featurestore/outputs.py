@@ -7,7 +7,7 @@ parameter) an output that is one of the inputs, lies in a store's shard folder, 
 call (two videos whose subtitles would share one file, too). Paths are compared as the file system sees them:
 the same file (`os.path.samefile`: hard links, case variants on a case-insensitive disk) or the same real path
 (symlinks and '..' resolved; the name compared without case where its folder ignores case). A write-protected
-output (no write bit, or not writable by this user in a folder that is) is refused too: outputs are replaced by a
+output (no write bit at all), a folder, or a file in a missing or unwritable folder is refused too: outputs are replaced by a
 rename, which would ignore its mode. Overwriting an existing file that is none of these stays allowed: that is
 what an output is for.
 """
@@ -132,13 +132,11 @@ def _refuse_unwritable(param: str, path: Path, what: str, folder_made: bool) -> 
 
 
 def _write_protected(path: Path) -> bool:
-    """Whether `path` is a file its mode (or this user's rights) keeps from being written. Outputs are replaced by a
-    rename, which a writable folder allows whatever the file's mode: this is what keeps a chmod a-w file as it is."""
+    """Whether `path` is a file with no write bit at all (chmod a-w: its owner keeps it). Outputs are replaced by a
+    rename, which a writable folder allows whatever the file's mode; another member's 0644 file in a team's shared
+    folder is no such wish (umask 022 gives every file that mode) and is replaced as before."""
     try:
-        if not path.is_file():
-            return False
-        folder = path.parent if str(path.parent) else Path(".")
-        return not path.stat().st_mode & 0o222 or (not os.access(path, os.W_OK) and os.access(folder, os.W_OK))
+        return path.is_file() and not path.stat().st_mode & 0o222
     except OSError:
         return False
 

@@ -245,3 +245,38 @@ def test_a_store_reached_through_a_symlink_is_the_store_it_links_to(store, tmp_p
     put(FeatureStore(mine / "f.h5", mode="a", config=CONFIG), "c.mp4", 2)
     assert (mine / "f.h5").is_symlink() and not (mine / "f.h5.d").exists()
     assert FeatureStore(store).video_ids() == ["a.mp4", "b.mp4", "c.mp4"]
+
+
+def test_a_store_in_a_folder_shared_by_two_users_takes_the_videos_of_both():
+    """A team's store in a folder every member may write (here 0777): one user's index, lock and shards are theirs
+    (0644, umask 022), and another user adds a video. It used to be refused: the lock file could not be opened for
+    writing (and, for a while, the other's 0644 index was taken for write-protected)."""
+    import os
+    import shutil
+    import tempfile
+
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to run a second user's process")
+    folder = tempfile.mkdtemp(prefix="team store ")
+    try:
+        os.chmod(folder, 0o777)
+        store = os.path.join(folder, "f.h5")
+        put(FeatureStore(store, mode="a", config=CONFIG), "mine.mp4", 1)
+        os.chmod(store + ".d", 0o777)
+        assert os.stat(os.path.join(store + ".d", ".lock")).st_mode & 0o777 == 0o644
+        script = f"""
+import sys; sys.path.insert(0, {str(ROOT)!r})
+import numpy as np
+from featurestore import FeatureStore
+t = np.arange(3.0)
+FeatureStore({store!r}, mode="a", config={CONFIG!r}).put("theirs.mp4", requested_s=t, actual_s=t,
+    features=np.ones((3, 512)), info={{"sample_fps": 1.0, "duration_s": 3.0}})
+"""
+        other = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", script],
+                               capture_output=True, text=True, env={**os.environ, "HOME": folder})
+        assert other.returncode == 0, other.stderr[-600:]
+        assert FeatureStore(store).video_ids() == ["mine.mp4", "theirs.mp4"]
+        put(FeatureStore(store, mode="a", config=CONFIG), "mine too.mp4", 2)  # and the first user goes on
+        assert FeatureStore(store).verify().is_intact
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

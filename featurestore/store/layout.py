@@ -138,8 +138,9 @@ class StoreFiles:
             except OSError as err:
                 raise StoreUnwritable(f"{self.path}: cannot write the store here ({err.strerror}: {folder}): it is read-only "
                                       f"here, commands that only read it work; {to_do}") from None
-        if self.path.is_file() and (not os.access(self.path, os.W_OK) or not self.path.stat().st_mode & 0o222):
-            # replaced by a rename, the file would be written whatever its mode: its mode is what its owner asked for
+        if self.path.is_file() and not self.path.stat().st_mode & 0o222:
+            # replaced by a rename, the file would be written whatever its mode; no write bit at all is its owner's wish
+            # (another member's 0644 index in a team's shared folder is not: umask 022 gives every file that mode)
             raise StoreUnwritable(f"{self.path}: the store file is write-protected (mode {self.path.stat().st_mode & 0o777:o}): "
                                   f"it is read, never changed; chmod u+w it to write it, or {to_do}")
 

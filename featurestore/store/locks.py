@@ -31,7 +31,7 @@ def file_lock(path: str | os.PathLike, *, blocking: bool = True, remove: bool = 
     path = Path(path)
     while True:
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = _open_lock_file(path)
         except FileNotFoundError:  # its folder was removed by a process cleaning up an unused store
             path.parent.mkdir(parents=True, exist_ok=True)
             continue
@@ -66,3 +66,13 @@ def file_lock(path: str | os.PathLike, *, blocking: bool = True, remove: bool = 
                 path.unlink(missing_ok=True)
         finally:
             os.close(fd)  # closing releases the lock
+
+
+def _open_lock_file(path: Path) -> int:
+    """A descriptor of the lock file, made if missing: for writing where allowed (NFS emulates flock with fcntl locks,
+    whose exclusive kind needs it), else for reading, which flock needs no more (another member of a team made it,
+    0644 under umask 022, in the store's shared folder)."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except PermissionError:
+        return os.open(path, os.O_RDONLY)
