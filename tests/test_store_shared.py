@@ -9,6 +9,7 @@ nothing is changed (check-store --repair used to rebuild the index, or move the 
 import subprocess
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -278,5 +279,47 @@ FeatureStore({store!r}, mode="a", config={CONFIG!r}).put("theirs.mp4", requested
         assert FeatureStore(store).video_ids() == ["mine.mp4", "theirs.mp4"]
         put(FeatureStore(store, mode="a", config=CONFIG), "mine too.mp4", 2)  # and the first user goes on
         assert FeatureStore(store).verify().is_intact
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_another_users_interrupted_embedding_is_done_anew_not_a_traceback(tmp_path):
+    """One member's embed is killed in a team's shared folder, leaving its checkpoint (0755, theirs); another member
+    embeds the same video: it used to stop with a PermissionError traceback (the checkpoint's files were not theirs)."""
+    import os
+    import shutil
+    import signal
+    import tempfile
+    import time
+
+    from conftest import write_video
+
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to run a second user's process")
+    folder = tempfile.mkdtemp(prefix="team store ")
+    try:
+        os.chmod(folder, 0o777)
+        video = write_video(tmp_path / "long.avi", 10, 1200, fourcc="MJPG",
+                            colours=[((7 * j) % 250, (3 * j) % 250, 40) for j in range(1200)])
+        shutil.copy(video, folder)
+        video, store = os.path.join(folder, "long.avi"), os.path.join(folder, "f.h5")
+        os.mkdir(store + ".d")
+        os.chmod(store + ".d", 0o777)
+        embed = [sys.executable, str(ROOT / "cli.py"), "embed", video, "--store", store, "--weights", "random",
+                 "--image-size", "32", "--fps", "10", "--batch-size", "4", "--workers", "0"]
+        first = subprocess.Popen(embed, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shard_dir = Path(store + ".d")
+        deadline = time.time() + 120
+        while time.time() < deadline and first.poll() is None and not any(shard_dir.glob("*.part/chunk-*.npz")):
+            time.sleep(0.2)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+        [part] = shard_dir.glob("*.part")
+        assert any(part.glob("chunk-*.npz")), "the first run was killed before it checkpointed"
+        other = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *embed],
+                               capture_output=True, text=True, env={**os.environ, "HOME": folder})
+        assert other.returncode == 0 and "Traceback" not in other.stderr, other.stderr[-800:]
+        assert FeatureStore(store).load("long.avi")[1].shape == (1200, 512)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
