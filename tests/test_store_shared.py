@@ -323,3 +323,39 @@ def test_another_users_interrupted_embedding_is_done_anew_not_a_traceback(tmp_pa
         assert FeatureStore(store).load("long.avi")[1].shape == (1200, 512)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_repair_by_a_member_who_may_not_move_a_damaged_shard_is_one_line():
+    """A team's store with a damaged video, and damaged/ made by another member (0755, theirs): the repair cannot move
+    the shard there; it says so in one line (it was a PermissionError traceback) and leaves the store as it was."""
+    import os
+    import shutil
+    import tempfile
+
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to run a second user's process")
+    folder = tempfile.mkdtemp(prefix="team store ")
+    try:
+        os.chmod(folder, 0o777)
+        store = Path(folder) / "f.h5"
+        fs = FeatureStore(store, mode="a", config=CONFIG)
+        put(fs, "a.mp4", 1)
+        put(fs, "b.mp4", 2)
+        os.chmod(fs.shard_dir, 0o777)
+        (fs.shard_dir / "damaged").mkdir()
+        shard = fs.shard_path("a.mp4")
+        data = bytearray(shard.read_bytes())
+        mid = len(data) // 2  # in the features (10 x 512 float32 of a 32 KB shard): they fail their checksum
+        data[mid:mid + 16] = bytes(b ^ 0xFF for b in data[mid:mid + 16])
+        shard.write_bytes(bytes(data))
+        assert not FeatureStore(store).verify().is_intact
+        before = files(store)
+        other = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
+                                str(ROOT / "cli.py"), "check-store", "--repair", "--store", str(store)],
+                               capture_output=True, text=True, env={**os.environ, "HOME": folder})
+        assert other.returncode == 1 and "Traceback" not in other.stderr, other.stderr[-800:]
+        line = error_line(other.stderr)
+        assert "Permission denied" in line and "damaged" in line, line
+        assert files(store) == before
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from featurestore.errors import StoreCorrupt, arg, command
+from featurestore.errors import ScreentimeError, StoreCorrupt, StoreUnwritable, arg, command
 
 from .faces import read_faces, read_faces_config
 from .layout import DAMAGED_DIR, StoreFiles, shard_name
@@ -142,6 +142,22 @@ def repair_store(path: str | os.PathLike) -> StoreCheck:
     store, links, faced, index_problem = _open(Path(path))
     store._check_writable(to_do=f"`{command(f'check-store --store {arg(store.path)}')}` checks it as it is; to repair it, "
                                 f"copy {store.path.name} and {store.shard_dir.name}/ together to a folder you can write")
+    try:
+        actions = _repair(store, links, faced, index_problem)
+    except OSError as err:
+        if isinstance(err, ScreentimeError):
+            raise
+        names = [os.path.relpath(name, store.path.parent) for name in (err.filename, err.filename2) if name]
+        where = " -> ".join(names) or store.shard_dir.name
+        raise StoreUnwritable(f"{store.path}: the repair stopped ({err.strerror}: {where}); every video is safe, "
+                              "run it again as a user who may write every file of the store (the files' owner)") from None
+    check = verify_store(store.path)
+    check.actions = actions
+    return check
+
+
+def _repair(store: StoreFiles, links: dict | None, faced: set[str], index_problem: str | None) -> list[str]:
+    """`repair_store`'s work on the opened store; what was done, one phrase each."""
     actions = []
     with store.lock():
         if links is not None:
@@ -174,9 +190,7 @@ def repair_store(path: str | os.PathLike) -> StoreCheck:
         if removed:
             actions.append(f"removed {removed} {'leftover' if removed == 1 else 'leftovers'} of interrupted runs "
                            f"({n_bytes / 1e6:.1f} MB)")
-    check = verify_store(store.path)
-    check.actions = actions
-    return check
+    return actions
 
 
 def _links_now(store: StoreFiles, default: dict[str, str]) -> dict[str, str]:
