@@ -32,7 +32,7 @@ from classifiers.output.cluster_tasks import cluster_task_files
 from classifiers.output.cluster_thumbs import cluster_thumbs
 from classifiers.output.clusters_page import clusters_html
 from classifiers.output.label_studio import config_path_for
-from featurestore.errors import InvalidParameter, NotEmbedded, ScreentimeError, VideoDamaged, command
+from featurestore.errors import InvalidParameter, NotEmbedded, ScreentimeError, VideoDamaged, arg, command
 from featurestore.files import write_together
 from featurestore.outputs import CallFiles
 from featurestore.store.store import FeatureStore
@@ -122,13 +122,13 @@ def cluster_store(store_path, out_path, *, faces: bool = False, videos=None, lab
             ids = [v for v in ids if v not in damaged]
             notes.append(f"{len(damaged)} video{'s' if len(damaged) != 1 else ''} left out, faces damaged: "
                          f"{', '.join(damaged[:5])}{', ...' if len(damaged) > 5 else ''}; see "
-                         f"`{command(f'check-store --store {store.path}')}`, then embed them with --faces again")
+                         f"`{command(f'check-store --store {arg(store.path)}')}`, then embed them with --faces again")
         without = [v for v in ids if not store.has_faces(v)]
         if without:  # "from 6 tracks in 3 videos" read as if the other two had been clustered too
             ids = [v for v in ids if v not in without]
             notes.append(f"{len(without)} video{'s' if len(without) != 1 else ''} left out, no faces stored: "
                          f"{', '.join(without[:5])}{', ...' if len(without) > 5 else ''}; find them with "
-                         f"`{command(f'embed VIDEO --faces --store {store.path}')}`")
+                         f"`{command(f'embed VIDEO --faces --store {arg(store.path)}')}`")
     else:
         clustering = _cluster_shots(store, ids, labels_paths, threshold, method, sources, notes)
     out, members, page = output_paths(out_path)
@@ -163,7 +163,7 @@ def _cluster_faces(store, ids, labels_paths, threshold, method, min_quality, min
     ids = [v for v in ids if store.has_faces(v)]
     if not ids:
         raise NotEmbedded(f"{store.path.name} holds no faces of these videos; find them first with "
-                          f"`{command(f'embed VIDEO --faces --store {store.path}')}`")
+                          f"`{command(f'embed VIDEO --faces --store {arg(store.path)}')}`")
     grids = FaceGrids(store)
     tables, damaged, first = {}, [], None
     for v in ids:

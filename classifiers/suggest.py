@@ -31,7 +31,7 @@ from classifiers.data.labels import parse_label_files
 from classifiers.output.cells import csv_cell
 from classifiers.output.label_studio import VideoGuess, config_path_for, label_studio_files
 from classifiers.suggest_faces import TrackSuggestions, suggest_tracks, tracks_csv_text
-from featurestore.errors import FaceModelGiven, InvalidParameter, StoreMismatch, command
+from featurestore.errors import FaceModelGiven, InvalidParameter, StoreMismatch, arg, command
 from featurestore.files import atomic_write, write_together
 from featurestore.outputs import CallFiles
 from featurestore.store.store import FeatureStore
@@ -279,7 +279,7 @@ def label_studio_guesses(suggestions: Suggestions) -> list[VideoGuess]:
             info = store.info(span.video_id)
             if not info.get("fps"):
                 raise StoreMismatch(f"{store.path.name} does not record the frame rate of {span.video_id!r}, which Label Studio "
-                                    f"counts frames at; embed it again: {command(f'embed VIDEO --replace --store {store.path}')}")
+                                    f"counts frames at; embed it again: {command(f'embed VIDEO --replace --store {arg(store.path)}')}")
             guesses[span.video_id] = VideoGuess(span.video_id, str(info.get("source_path") or span.video_id), float(info["fps"]))
         guesses[span.video_id].regions += _span_regions(span, suggestions.multilabel, suggestions.none_label)
     return list(guesses.values())

@@ -25,7 +25,7 @@ from classifiers.data.face_dataset import label_store_faces
 from classifiers.data.face_labels import FaceGrids
 from classifiers.data.names import resolve_videos
 from classifiers.output.cells import csv_cell
-from featurestore.errors import InvalidParameter, NotEmbedded, command
+from featurestore.errors import InvalidParameter, NotEmbedded, arg, command
 from featurestore.store.store import FeatureStore
 
 TODO_HEADER = ("video", "track", "label", "start_s", "end_s", "guess")
@@ -84,7 +84,7 @@ def suggest_tracks(store_path, model_path, budget_s: float, *, labels_paths=(), 
     ids = [v for v in resolve_videos(store, videos) if store.has_faces(v)]
     if not ids:
         raise NotEmbedded(f"{store.path.name} holds no faces of these videos; find them with "
-                          f"`{command(f'embed VIDEO --faces --store {store.path}')}`")
+                          f"`{command(f'embed VIDEO --faces --store {arg(store.path)}')}`")
     grids = FaceGrids(store)
     labelled = label_store_faces(store, labels_paths, grids=grids)[0] if labels_paths else {}
     folds = list(zip(model.fold_pipelines, model.fold_thresholds))

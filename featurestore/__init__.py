@@ -12,7 +12,7 @@ _MODULES = {
     ".embedding.vgg16": ("VGG16Embedder",),
     ".errors": (
         "EmbedWarning", "InvalidParameter", "LabelsInvalid", "LeakySplitRefused", "ModelFileRefused", "NotEmbedded",
-        "FacesUnavailable", "OutputRefused", "ScreentimeError", "StoreCorrupt", "StoreFull", "StoreMismatch",
+        "FacesUnavailable", "OutputRefused", "ScreentimeError", "StoreBusy", "StoreCorrupt", "StoreFull", "StoreMismatch",
         "StoreUnwritable", "TooFewSamples", "VideoDamaged", "VideoUnreadable", "WeightsUnavailable",
     ),
     ".faces.config": ("FaceConfig",),

@@ -12,8 +12,15 @@ PROG = "screentime"
 
 
 def command(args: str) -> str:
-    """'<how the user runs screentime> <args>', for messages that say what to run next."""
+    """'<how the user runs screentime> <args>', for messages that say what to run next (paths in it through `arg`)."""
     return f"{PROG} {args}"
+
+
+def arg(value) -> str:
+    """A path or name as one shell word in a suggested command ('Team Drive/f.h5' quoted), so that it pastes as is."""
+    import shlex
+
+    return shlex.quote(str(value))
 
 
 class InvalidParameter(ValueError):
@@ -64,6 +71,13 @@ class StoreUnwritable(ScreentimeError, OSError):
 
 class StoreFull(StoreUnwritable):
     """The disk (or quota) holding the store is full; the store is left as it was before the write."""
+
+
+class StoreBusy(ScreentimeError):
+    """A store file is open for writing in another program, which HDF5 locks it against while it is (not damage).
+
+    Not an OSError, so that code reading a store never takes it for an unreadable (damaged) file.
+    """
 
 
 class StoreMismatch(ScreentimeError, ValueError):

@@ -6,8 +6,10 @@ files, the model, a weights file, the feature store with its shard folder -- and
 parameter) an output that is one of the inputs, lies in a store's shard folder, or is another output of the same
 call (two videos whose subtitles would share one file, too). Paths are compared as the file system sees them:
 the same file (`os.path.samefile`: hard links, case variants on a case-insensitive disk) or the same real path
-(symlinks and '..' resolved; the name compared without case where its folder ignores case). Overwriting an
-existing file that is none of these stays allowed: that is what an output is for.
+(symlinks and '..' resolved; the name compared without case where its folder ignores case). A write-protected
+output (no write bit at all), a folder, or a file in a missing or unwritable folder is refused too: outputs are replaced by a
+rename, which would ignore its mode. Overwriting an existing file that is none of these stays allowed: that is
+what an output is for.
 """
 
 from __future__ import annotations
@@ -54,9 +56,10 @@ class CallFiles:
             self.stores.append((param, Path(path), written))
         return self
 
-    def write(self, param: str, *paths: PathLike | None, what: str = "") -> "CallFiles":
-        """Add outputs of `param` (None and '-', standard output, skipped)."""
-        self.writes += [(param, Path(p), what) for p in paths if p is not None and os.fspath(p) != "-"]
+    def write(self, param: str, *paths: PathLike | None, what: str = "", folder_made: bool = False) -> "CallFiles":
+        """Add outputs of `param` (None and '-', standard output, skipped); `folder_made`: their folder may not exist yet
+        (the call makes it: score's folder of subtitles), else it must exist and be writable."""
+        self.writes += [(param, Path(p), what, folder_made) for p in paths if p is not None and os.fspath(p) != "-"]
         return self
 
     def copy(self) -> "CallFiles":
@@ -79,7 +82,8 @@ class CallFiles:
                 read_ids.setdefault(key, (read_what, read))
         stores = [(param, index, written, ids(index), ids(_shard_dir(index))) for param, index, written in self.stores]
         written: dict[tuple, tuple] = {}
-        for param, path, what in self.writes:
+        for param, path, what, folder_made in self.writes:
+            _refuse_unwritable(param, path, what, folder_made)
             keys = ids(path)
             if any(key in read_ids for key in keys):
                 read_what, read = next(read_ids[key] for key in keys if key in read_ids)
@@ -106,6 +110,35 @@ class CallFiles:
                     where = "is" if keys & index_id else "has in its folder"
                     raise OutputRefused(param, f"the feature store {index} {where} {read_what} {read}, an input of this "
                                                "call; give the store another path (nothing was written)")
+
+
+def _refuse_unwritable(param: str, path: Path, what: str, folder_made: bool) -> None:
+    """OutputRefused for an output that could not be written in the end: a folder, a write-protected file, or a file
+    in a folder that does not exist or that this user may not write (compare-models ran its whole CV, then failed)."""
+    if path.is_dir():
+        raise OutputRefused(param, f"{_told(path, what)} is a folder; give a file name (nothing was written)")
+    if _write_protected(path):
+        raise OutputRefused(param, f"{_told(path, what)} is write-protected (mode {path.stat().st_mode & 0o777:o}): "
+                                   "its owner keeps it as it is; make it writable (chmod u+w) or give another "
+                                   "path (nothing was written)")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        if not folder_made:
+            raise OutputRefused(param, f"{_told(path, what)}: the folder {folder} does not exist; make it or give "
+                                       "another path (nothing was written)")
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputRefused(param, f"{_told(path, what)}: the folder {folder} is not writable (read-only here); give "
+                                   "another path (nothing was written)")
+
+
+def _write_protected(path: Path) -> bool:
+    """Whether `path` is a file with no write bit at all (chmod a-w: its owner keeps it). Outputs are replaced by a
+    rename, which a writable folder allows whatever the file's mode; another member's 0644 file in a team's shared
+    folder is no such wish (umask 022 gives every file that mode) and is replaced as before."""
+    try:
+        return path.is_file() and not path.stat().st_mode & 0o222
+    except OSError:
+        return False
 
 
 def same_file(a: PathLike, b: PathLike) -> bool:

@@ -247,6 +247,11 @@ def embed_videos(
             from featurestore.faces.analyser import build_face_analyser as make_face_analyser
         analysis = FaceAnalysis.build(faces, make_face_analyser, face_identity)  # FacesUnavailable before any work
     if store.mode != "a":
+        new = [video_id for video_id, _ in jobs if states[video_id][0] != "stored"]
+        store._check_writable(to_do=f"{', '.join(map(repr, new[:3]))}{' ...' if len(new) > 3 else ''} "
+                                    f"{'is' if len(new) == 1 else 'are'} not stored yet: to add "
+                                    f"{'it' if len(new) == 1 else 'them'}, copy {store.path.name} and "
+                                    f"{store.shard_dir.name}/ together to a folder you can write and use that --store")
         store = FeatureStore(store_path, mode="a", config=config.identity(), weights_path=config.weights_path)
         copies = ContentIndex(store)
     copyable = {video_id: copies.find(fingerprints[path], rates[video_id], exclude=video_id) is not None

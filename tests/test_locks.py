@@ -52,3 +52,36 @@ def test_file_lock_waiter_of_a_deleted_file_locks_the_live_one(tmp_path):
     b_done.set()
     thread.join(5)
     assert log == [("b", True, True), ("c", False)]
+
+
+def test_a_file_system_without_locks_is_one_line_and_nothing_written(tmp_path, monkeypatch, capsys):
+    """flock failing with ENOLCK (an NFS mount without its lock daemon) or EOPNOTSUPP (some FUSE file systems): a
+    write says so in one line naming the lock, and nothing is written; reading needs no lock."""
+    import errno
+    import fcntl
+
+    import numpy as np
+    import pytest
+
+    from conftest import run_cli
+    from featurestore import FeatureStore
+    from featurestore.errors import StoreUnwritable
+
+    config = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": 512}
+    t = np.arange(3.0)
+    FeatureStore(tmp_path / "f.h5", mode="a", config=config).put(
+        "a.mp4", requested_s=t, actual_s=t, features=np.ones((3, 512)), info={"sample_fps": 1.0, "duration_s": 3.0})
+    index = (tmp_path / "f.h5").read_bytes()
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    fs = FeatureStore(tmp_path / "f.h5", mode="a", config=config)
+    with pytest.raises(StoreUnwritable, match="No locks available.*file system.*no file locks") as caught:
+        fs.put("b.mp4", requested_s=t, actual_s=t, features=np.ones((3, 512)), info={"sample_fps": 1.0, "duration_s": 3.0})
+    assert ".lock" in str(caught.value) and "\n" not in str(caught.value)
+    assert (tmp_path / "f.h5").read_bytes() == index and FeatureStore(tmp_path / "f.h5").video_ids() == ["a.mp4"]
+    code, out, err = run_cli(["check-store", "--repair", "--store", tmp_path / "f.h5"], capsys)
+    assert code == 1 and "Traceback" not in err and "no file locks" in err  # used to be a traceback (OSError)
+    assert run_cli(["check-store", "--store", tmp_path / "f.h5"], capsys)[0] == 0

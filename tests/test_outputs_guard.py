@@ -164,6 +164,38 @@ def test_suggest_labels_refuses_an_output_on_its_inputs(folder, capsys, argv, op
             capsys, option, what)
 
 
+@pytest.mark.parametrize("argv, option", [
+    ([*C, "-o", "shared.skops"], "--out"),
+    ([*S, "--json", "shared.skops"], "--json"),
+])
+def test_a_write_protected_output_is_refused_not_replaced(folder, capsys, argv, option):
+    """A model (or any output) made read-only by its owner (chmod a-w) is kept: refused before any work, in one line
+    (a rename in a writable folder replaced it, whatever its mode, even as another user)."""
+    shutil.copy(folder / "best.skops", folder / "shared.skops")
+    (folder / "shared.skops").chmod(0o444)
+    refused(argv, capsys, option, "shared.skops is write-protected (mode 444)", "chmod u+w")
+    assert (folder / "shared.skops").stat().st_mode & 0o777 == 0o444
+
+
+@pytest.mark.parametrize("argv, option", [
+    ([*C, "-o", "videos"], "--out"),
+    ([*C, "-o", "m.skops", "--report", "videos"], "--report"),
+    (["suggest-labels", "-s", "features.h5", "-m", "best.skops", "-l", "labels.csv", "--budget-s", "4", "-o", "videos"],
+     "--out"),
+])
+def test_an_output_that_is_a_folder_is_refused_before_any_work(folder, capsys, argv, option):
+    refused(argv, capsys, option, "videos is a folder; give a file name")  # compare-models ran its CV, then failed
+
+
+@pytest.mark.parametrize("argv, option", [
+    ([*C, "-o", "no such folder/m.skops"], "--out"),
+    ([*C, "-o", "m.skops", "--report", "no such folder/r.csv"], "--report"),
+    (["cluster", "-s", "features.h5", "-o", "no such folder/c.csv"], "--out"),
+])
+def test_an_output_in_a_missing_folder_is_refused_before_any_work(folder, capsys, argv, option):
+    refused(argv, capsys, option, "the folder no such folder does not exist")  # compare-models ran its CV first
+
+
 def test_embed_refuses_a_store_on_a_video(folder, capsys):
     refused(["embed", "videos/ep0.avi", "--store", "videos/ep0.avi"], capsys, "--store", "the video")
     shutil.copy(folder / "videos" / "ep0.avi", folder / "features.h5.d" / "mine.avi")

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import write_video, run_cli as run
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos
-from featurestore.errors import StoreFull
+from featurestore.errors import StoreFull, StoreUnwritable
 
 TINY = ["--weights", "random", "--image-size", "32", "--batch-size", "4"]
 CONFIG = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 32, "n_features": 512}
@@ -129,3 +129,62 @@ def test_score_stored_video_on_read_only_store(scored_store, read_only_view, tmp
     code, out, err = run(["embed", new, "--store", ro / "f.h5"], capsys)
     [line] = [line for line in err.splitlines() if line.startswith("error:")]
     assert code == 1 and "cannot write the store here (Read-only file system" in line and "Traceback" not in err
+    assert "'new.avi' is not stored yet" in line and "copy f.h5 and f.h5.d/ together" in line, line
+    code, out, err = run(["score", new, ro / "ep1.avi", "--model", ro / "best.joblib", "--store", ro / "f.h5"], capsys)
+    [line] = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 1 and "read-only here" in line and "'new.avi' is not stored yet" in line and "ep1" not in line, line
+
+
+def put_store(folder):
+    """A store of one video put from Python, in `folder`."""
+    folder.mkdir(exist_ok=True)
+    fs = FeatureStore(folder / "f.h5", mode="a", config=CONFIG)
+    t = np.arange(5.0)
+    fs.put("a.mp4", requested_s=t, actual_s=t, features=np.ones((5, 512)), info={"sample_fps": 1.0, "duration_s": 5.0})
+    return folder / "f.h5"
+
+
+def test_repair_of_a_read_only_store_is_one_line_and_checking_works(tmp_path, read_only_view, capsys):
+    ro = read_only_view(put_store(tmp_path / "data").parent) / "f.h5"
+    code, out, err = run(["check-store", "--store", ro], capsys)
+    assert code == 0 and "all intact" in out, err
+    code, out, err = run(["check-store", "--repair", "--store", ro], capsys)
+    assert "Traceback" not in err  # used to be a traceback: OSError: Read-only file system: '.../f.h5.d/.lock'
+    [line] = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 1 and "read-only" in line and "Read-only file system" in line and "check-store --store" in line, line
+
+
+def test_writes_to_a_read_only_store_say_what_to_do(tmp_path, read_only_view, capsys):
+    ro = read_only_view(put_store(tmp_path / "data").parent) / "f.h5"
+    with pytest.raises(StoreUnwritable) as caught:
+        FeatureStore(ro, mode="a", config=CONFIG)
+    message = str(caught.value)
+    assert "\n" not in message and "read-only" in message and "copy f.h5 and f.h5.d/" in message, message
+
+
+def test_a_write_protected_store_file_is_read_not_replaced(tmp_path, capsys):
+    store = put_store(tmp_path / "data")
+    store.chmod(0o444)  # the folder stays writable: a rename would replace the file (and did)
+    inode = store.stat().st_ino
+    assert FeatureStore(store).load("a.mp4")[1].shape == (5, 512)
+    with pytest.raises(StoreUnwritable, match="write-protected") as caught:
+        FeatureStore(store, mode="a", config=CONFIG)
+    assert str(store) in str(caught.value) and "chmod u+w" in str(caught.value)
+    code, out, err = run(["check-store", "--repair", "--store", store], capsys)
+    [line] = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 1 and "write-protected" in line and "Traceback" not in err
+    assert store.stat().st_ino == inode and store.stat().st_mode & 0o777 == 0o444
+
+
+def test_a_store_in_a_folder_that_does_not_exist_says_so(tmp_path):
+    with pytest.raises(StoreUnwritable, match=r"the folder .*missing does not exist\); create it or choose another --store"):
+        FeatureStore(tmp_path / "missing" / "f.h5", mode="a", config=CONFIG)
+
+
+def test_compare_models_refuses_an_output_in_a_read_only_folder_before_any_work(scored_store, read_only_view, capsys):
+    ro = read_only_view(scored_store)
+    code, out, err = run(["compare-models", "--store", ro / "f.h5", "-l", ro / "labels.csv", "--out", ro / "m.skops",
+                          "--models", "logreg", "-k", "3"], capsys)
+    [line] = [line for line in err.splitlines() if line.lower().startswith("error")]
+    assert code == 2 and "is not writable" in line and "m.skops" in line, err  # was exit 1 after the whole CV
+    assert "fold" not in out

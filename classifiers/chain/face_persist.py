@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from featurestore.errors import ModelFileRefused, StoreMismatch, command
+from featurestore.errors import ModelFileRefused, StoreMismatch, arg, command
 from featurestore.provenance import library_versions
 from featurestore.store.faces import config_differences
 
@@ -68,7 +68,7 @@ def load_face_model(path: str | Path, payload: dict | None = None) -> FaceModel:
     path = Path(path)
     if payload is None and not path.is_file():
         raise ModelFileRefused(f"model file {path} does not exist; train one with "
-                               f"`{command(f'compare-models --faces --out {path}')}`")
+                               f"`{command(f'compare-models --faces --out {arg(path)}')}`")
     if payload is None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from featurestore.embedding.config import identity_differences
-from featurestore.errors import FaceModelGiven, ModelFileRefused, StoreMismatch, command, quoted
+from featurestore.errors import FaceModelGiven, ModelFileRefused, StoreMismatch, arg, command, quoted
 from featurestore.provenance import library_versions
 
 from .familiarity import TrainingReference
@@ -97,7 +97,7 @@ def load_model(path: str | Path) -> SavedModel:
     if path.is_dir():
         raise ModelFileRefused(f"model file {path} is a folder; give the file written by `{command('compare-models --out')}`")
     if not path.is_file():
-        raise ModelFileRefused(f"model file {path} does not exist; train one with `{command(f'compare-models --out {path}')}`")
+        raise ModelFileRefused(f"model file {path} does not exist; train one with `{command(f'compare-models --out {arg(path)}')}`")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # sklearn's per-estimator version warnings; ours below is one line
         payload = load_model_file(path)

@@ -26,7 +26,7 @@ import numpy as np
 
 from classifiers.chain.face_decide import UNKNOWN
 from classifiers.chain.face_time import faces_samples
-from featurestore.errors import LabelsInvalid, NotEmbedded, command
+from featurestore.errors import LabelsInvalid, NotEmbedded, arg, command
 
 from .join import Grid, join_label_tables
 from .names import resolve_video
@@ -114,7 +114,7 @@ class FaceGrids(Mapping):
             if not self.store.has_faces(video_id):
                 store_path = getattr(self.store, "path", "STORE")
                 raise NotEmbedded(f"{self.name}: video {video_id!r} has no faces stored; find them with "
-                                  f"`{command(f'embed --faces VIDEO --store {store_path}')}` (VIDEO: its file)")
+                                  f"`{command(f'embed --faces VIDEO --store {arg(store_path)}')}` (VIDEO: its file)")
             self.tables[video_id] = self.store.faces(video_id)
         return self.tables[video_id]
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path, PurePath
 
-from featurestore.errors import LabelsInvalid, NotEmbedded, ScreentimeError, command
+from featurestore.errors import LabelsInvalid, NotEmbedded, ScreentimeError, arg, command
 from featurestore.video.paths import fingerprint
 
 from .table import LabelRow, first_items
@@ -205,7 +205,7 @@ def resolve_videos(store, videos: Sequence[str] | None) -> list[str]:
     stored = store.video_ids()
     if not videos:
         if not stored:
-            raise NotEmbedded(f"{store.path} holds no video; embed some with `{command(f'embed VIDEO --store {store.path}')}`")
+            raise NotEmbedded(f"{store.path} holds no video; embed some with `{command(f'embed VIDEO --store {arg(store.path)}')}`")
         return stored
     ids = []
     for name in map(str, videos):
@@ -216,7 +216,7 @@ def resolve_videos(store, videos: Sequence[str] | None) -> list[str]:
         if not matches:
             listed = ", ".join(stored[:5]) + (", ..." if len(stored) > 5 else "")
             raise NotEmbedded(f"{name} is not in {store.path.name} (stored: {listed or 'none'}); embed it first: "
-                              f"{command(f'embed {name} --store {store.path}')}")
+                              f"{command(f'embed {arg(name)} --store {arg(store.path)}')}")
         ids.append(matches[0])
     return list(dict.fromkeys(ids))
 

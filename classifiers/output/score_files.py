@@ -85,7 +85,7 @@ def planned_writes(*, json_path=None, csv_path=None, plot_path=None, report_path
     for fmt, path in (("vtt", vtt_path), ("srt", srt_path)):
         if path is not None and not is_stdout(path):
             for video_id, target in subtitle_paths(path, fmt, ids).items():
-                calls.write(f"{fmt}_path", target, what=f"the subtitles of {video_id}")
+                calls.write(f"{fmt}_path", target, what=f"the subtitles of {video_id}", folder_made=True)
     return calls
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from featurestore.errors import StoreUnwritable
 from featurestore.files import atomic_output, atomic_write
 
 
@@ -74,7 +75,12 @@ class Checkpoint:
         return n
 
     def load_state(self) -> CheckpointState | None:
-        """All chunks, whatever their order (chunks written before sample numbers were stored count from 0)."""
+        """All chunks, whatever their order (chunks written before sample numbers were stored count from 0). A folder this
+        user may not write (another member of a team was interrupted: theirs, 0755) is set aside and the video embedded
+        anew: its chunks could be neither added to nor cleaned up."""
+        if self.path.is_dir() and not os.access(self.path, os.W_OK | os.X_OK):
+            self._set_aside()
+            return None
         if not self._meta_matches():
             self.clear()
             return None
@@ -151,6 +157,19 @@ class Checkpoint:
         except OSError:
             aside = self.path
         shutil.rmtree(aside, ignore_errors=True)
+
+    def _set_aside(self) -> None:
+        """Rename the folder to a leftover name the store's sweep removes (by a user who may); StoreUnwritable if not even
+        that is allowed (a sticky shared folder)."""
+        aside = self.path.with_name(f".{self.path.name}.trash-{uuid.uuid4().hex[:8]}")
+        try:
+            os.replace(self.path, aside)
+        except OSError as err:
+            raise StoreUnwritable(f"{self.path}: an interrupted embedding of another user that you can neither continue "
+                                  f"nor set aside ({err.strerror}); ask them to run their command again, or to remove "
+                                  "this folder") from None
+        shutil.rmtree(aside, ignore_errors=True)
+        self._n_chunks = 0
 
     def size_bytes(self) -> int:
         """Bytes the checkpoint's files take on disk now."""

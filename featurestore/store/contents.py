@@ -17,6 +17,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from featurestore.errors import StoreBusy
+
 from .shards import READ_ERRORS, ShardDamaged, read_header
 
 #: The index's dataset: UTF-8 JSON {video_id: [shard, size_bytes, mtime_ns, fingerprint or null, sample_fps]}.
@@ -52,7 +54,7 @@ def record(shard_dir: Path, links: dict[str, str], old: dict[str, list]) -> dict
             continue
         try:
             info = read_header(shard_dir / name).info
-        except ShardDamaged:
+        except (ShardDamaged, StoreBusy):
             continue
         if "sample_fps" in info:
             fingerprint = info.get("fingerprint")

@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING
 import h5py
 import numpy as np
 
-from featurestore.errors import NotEmbedded, StoreCorrupt, StoreMismatch, command
+from featurestore.errors import NotEmbedded, StoreCorrupt, StoreMismatch, arg, command
 from featurestore.faces.table import COLUMNS, DTYPES, KEY_COLUMNS, FaceTable, column_shape
 
-from .shards import FACES, READ_ERRORS, ShardDamaged, first_line, read_shard, write_shard
+from .shards import FACES, READ_ERRORS, ShardDamaged, first_line, open_hdf5, read_shard, write_shard
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -142,7 +142,7 @@ def _attrs(g: h5py.Group) -> tuple[str, dict, tuple[int, int], int, int, int]:
 def read_faces_config(path: Path) -> dict:
     """The face config (identity) of the face table in shard `path`, checked; ShardDamaged if it has none."""
     try:
-        with h5py.File(path, "r") as f:
+        with open_hdf5(path) as f:
             video = f["video"]
             if FACES not in video:
                 raise ShardDamaged("it holds no face table")
@@ -156,7 +156,7 @@ def read_faces_config(path: Path) -> dict:
 def read_faces(path: Path) -> FaceTable:
     """The face table in shard `path`, verified against its checksums; ShardDamaged if it has none or it changed."""
     try:
-        with h5py.File(path, "r") as f:
+        with open_hdf5(path) as f:
             video = f["video"]
             if FACES not in video:
                 raise ShardDamaged("it holds no face table")
@@ -239,7 +239,7 @@ class StoreFaces:
         if not self.has_faces(video_id):
             self.shard_path(video_id)  # NotEmbedded when the video itself is not stored
             raise NotEmbedded(f"{self.path}: holds no faces of {video_id!r}; add them with "
-                              f"`{command(f'embed VIDEO --faces --store {self.path}')}`")
+                              f"`{command(f'embed VIDEO --faces --store {arg(self.path)}')}`")
         return self._from_shard(video_id, read_faces)
 
     def faces_to_pandas(self, video_ids: str | list[str] | None = None) -> pd.DataFrame:

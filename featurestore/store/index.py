@@ -18,11 +18,11 @@ from pathlib import Path
 
 import h5py
 
-from featurestore.errors import StoreCorrupt, StoreFull, StoreUnwritable, command
+from featurestore.errors import StoreCorrupt, StoreFull, StoreUnwritable, arg, command
 from featurestore.files import atomic_write, is_disk_full
 
 from . import contents
-from .shards import READ_ERRORS, first_line, hdf5_image
+from .shards import READ_ERRORS, first_line, hdf5_image, open_hdf5
 
 FORMAT_VERSION = 1
 #: Index files held open at most, over every store object of a process (each holds the one it read last): beyond it,
@@ -99,17 +99,17 @@ class StoreIndex:
 
     def exists(self) -> bool:
         if self.path.is_dir():
-            raise StoreCorrupt(f"{self.path}: is a directory, not a screentime store; pass a file path such as features.h5")
+            raise StoreCorrupt(f"{self.path}: is a directory, not a screentime store; {_store_in(self.path)}")
         return self.path.exists()
 
     def damaged(self, err: BaseException) -> StoreCorrupt:
         return StoreCorrupt(f"{self.path}: the store index is damaged ({first_line(err)}); its videos are safe in "
-                            f"{self.shard_dir.name}/: rebuild the index with `{command(f'check-store --store {self.path} --repair')}`")
+                            f"{self.shard_dir.name}/: rebuild the index with `{command(f'check-store --store {arg(self.path)} --repair')}`")
 
     @contextmanager
     def open(self) -> Iterator[h5py.File]:
         try:
-            f = h5py.File(self.path, "r")
+            f = open_hdf5(self.path)
         except FileNotFoundError:
             raise StoreCorrupt(f"{self.path}: no such store") from None
         except OSError as err:
@@ -213,6 +213,21 @@ class StoreIndex:
             atomic_write(self.path, hdf5_image(fill))
         except OSError as err:
             raise unwritable(self.path, "cannot write the store index", err) from None
+
+
+def _store_in(folder: Path) -> str:
+    """What to pass instead of `folder`: the store whose shard folder it is, or the stores in it (index files beside
+    their shard folder), else a file name."""
+    index = folder.with_name(folder.name[:-2]) if folder.name.endswith(".d") else None
+    if index is not None and index.is_file():
+        return f"it is the shard folder of the store {index}: pass --store {arg(index)}"
+    try:
+        stores = sorted(p for p in folder.glob("*.h5") if p.is_file() and p.with_name(p.name + ".d").is_dir())
+    except OSError:
+        stores = []
+    if stores:
+        return "pass the store's index file in it: " + ", ".join(f"--store {arg(p)}" for p in stores[:3])
+    return "pass a file path such as features.h5"
 
 
 def _hold(path: Path) -> _Held | None:

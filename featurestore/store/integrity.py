@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from featurestore.errors import StoreCorrupt
+from featurestore.errors import ScreentimeError, StoreCorrupt, StoreUnwritable, arg, command
 
 from .faces import read_faces, read_faces_config
 from .layout import DAMAGED_DIR, StoreFiles, shard_name
@@ -104,12 +104,19 @@ def verify_store(path: str | os.PathLike) -> StoreCheck:
         check.videos = [_check_shard(store, name, None) for name in shards]
         return check
     for video_id, name in sorted(links.items()):
-        check.videos.append(_check_shard(store, name, video_id, video_id in faced))
-    check.n_with_faces = len(faced & set(links))
+        found = _check_shard(store, name, video_id, video_id in faced)
+        if found.problem and not (store.shard_dir / name).exists():
+            found = _as_indexed_now(store, video_id, found)
+        if found is not None:
+            check.videos.append(found)
+    check.n_with_faces = len(faced & {v.video_id for v in check.videos})
     for name in sorted(set(shards) - set(links.values())):
         found = _check_shard(store, name, None)
         if found.problem is None and found.video_id not in links:
             check.unindexed.append(found)
+    if check.unindexed:  # published by another writer since the index was read: indexed by now
+        named = set(_links_now(store, links).values())
+        check.unindexed = [found for found in check.unindexed if found.shard not in named]
     check.stale_links = store.index.has_stale_links()
     check.leftovers = [p for p, _ in leftovers(store, links, probe_only=True)]
     check.leftover_bytes = sum(size_bytes(p) for p in check.leftovers)
@@ -133,6 +140,24 @@ def repair_store(path: str | os.PathLike) -> StoreCheck:
         When there is nothing to rebuild from (no intact shard) or the path is not a store.
     """
     store, links, faced, index_problem = _open(Path(path))
+    store._check_writable(to_do=f"`{command(f'check-store --store {arg(store.path)}')}` checks it as it is; to repair it, "
+                                f"copy {store.path.name} and {store.shard_dir.name}/ together to a folder you can write")
+    try:
+        actions = _repair(store, links, faced, index_problem)
+    except OSError as err:
+        if isinstance(err, ScreentimeError):
+            raise
+        names = [os.path.relpath(name, store.path.parent) for name in (err.filename, err.filename2) if name]
+        where = " -> ".join(names) or store.shard_dir.name
+        raise StoreUnwritable(f"{store.path}: the repair stopped ({err.strerror}: {where}); every video is safe, "
+                              "run it again as a user who may write every file of the store (the files' owner)") from None
+    check = verify_store(store.path)
+    check.actions = actions
+    return check
+
+
+def _repair(store: StoreFiles, links: dict | None, faced: set[str], index_problem: str | None) -> list[str]:
+    """`repair_store`'s work on the opened store; what was done, one phrase each."""
     actions = []
     with store.lock():
         if links is not None:
@@ -144,9 +169,10 @@ def repair_store(path: str | os.PathLike) -> StoreCheck:
         dropped = []  # shards whose face table was dropped: moved aside once the index no longer names them
         if links is None:
             links, faced = _rebuild(store, actions, index_problem)
-        else:
-            for video_id, name in sorted(links.items()):
-                found = _check_shard(store, name, video_id, video_id in faced)
+        else:  # every shard is read before any is moved: one open in another program (StoreBusy) changes nothing
+            checks = [(video_id, name, _check_shard(store, name, video_id, video_id in faced))
+                      for video_id, name in sorted(links.items())]
+            for video_id, name, found in checks:
                 if found.faces_only:
                     dropped.append(_drop_faces(store, links, faced, video_id, found.problem, actions))
                 elif found.problem:
@@ -164,19 +190,42 @@ def repair_store(path: str | os.PathLike) -> StoreCheck:
         if removed:
             actions.append(f"removed {removed} {'leftover' if removed == 1 else 'leftovers'} of interrupted runs "
                            f"({n_bytes / 1e6:.1f} MB)")
-    check = verify_store(store.path)
-    check.actions = actions
-    return check
+    return actions
+
+
+def _links_now(store: StoreFiles, default: dict[str, str]) -> dict[str, str]:
+    try:
+        return store.index.links()
+    except StoreCorrupt:
+        return default
+
+
+def _as_indexed_now(store: StoreFiles, video_id: str, found: VideoCheck) -> VideoCheck | None:
+    """`video_id` checked as the index names it now, its shard `found` having gone: another writer replaced the video
+    (its new shard is checked) or removed it (None: no longer part of the store) since the index was read."""
+    for _ in range(3):
+        name = _links_now(store, {video_id: found.shard}).get(video_id)
+        if name is None:
+            return None
+        if name == found.shard:
+            return found
+        found = _check_shard(store, name, video_id, video_id in store.index.read_faces()[1])
+        if not found.problem or (store.shard_dir / name).exists():
+            return found
+    return found
 
 
 def _rebuild(store: StoreFiles, actions: list[str], index_problem: str | None) -> tuple[dict[str, str], set[str]]:
     """Links and faced videos of a new index from the shards alone (lock held); sets the store's configs from them
     (the face config of the newest intact face table)."""
-    found = []
-    for shard in sorted(store.shard_dir.glob("*.h5")):
+    found, read = [], []
+    for shard in sorted(store.shard_dir.glob("*.h5")):  # all read before any is moved (StoreBusy changes nothing)
         try:
-            header = read_shard(shard)[0]
+            read.append((shard, read_shard(shard)[0], None))
         except ShardDamaged as err:
+            read.append((shard, None, err))
+    for shard, header, err in read:
+        if err is not None:
             video_id = _named_video(shard)
             _move_damaged(store, shard.name)
             actions.append(f"left out {video_id or 'the video'!r} of shard {shard.name} ({err}); the shard is kept in "

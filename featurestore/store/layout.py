@@ -67,7 +67,7 @@ class StoreFiles:
     Attributes
     ----------
     path : Path
-        The index file.
+        The index file (a symlink's target: the store it links to).
     shard_dir : Path
         '<path>.d', the folder of shards, checkpoints and locks.
     index : StoreIndex
@@ -81,6 +81,8 @@ class StoreFiles:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        if self.path.is_symlink():  # a link to a store elsewhere (a team's folder): its shards lie beside the real
+            self.path = Path(os.path.realpath(self.path))  # index, and a write must replace that file, not the link
         self.shard_dir = self.path.with_name(self.path.name + ".d")
         self.index = StoreIndex(self.path, self.shard_dir)
         self.config: dict = {}
@@ -118,18 +120,29 @@ class StoreFiles:
         entries = contents.record(self.shard_dir, self.index.links(), self.index.contents())
         return {video_id: (entry[3], entry[4]) for video_id, entry in entries.items() if entry[3] is not None}
 
-    def _check_writable(self) -> None:
-        """Fail now, in one line, where the index or a shard could not be written later."""
+    def _check_writable(self, to_do: str = "") -> None:
+        """Fail now, in one line, where the index or a shard could not be written later; `to_do`: what the user can do
+        instead, for a store they may read but not write (default: how to add videos)."""
+        name = self.path.name
+        to_do = to_do or f"to add videos, copy {name} and {self.shard_dir.name}/ together to a folder you can write and use that --store"
         for folder in (self.path.parent, self.shard_dir):
             if folder == self.shard_dir and not folder.is_dir():
                 continue
+            if not folder.is_dir():
+                raise StoreUnwritable(f"{self.path}: cannot write the store here (the folder {folder} does not exist); "
+                                      "create it or choose another --store")
             probe = temporary_sibling(folder / "probe", "write-test")
             try:
                 os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
                 probe.unlink()
             except OSError as err:
-                raise StoreUnwritable(f"{self.path}: cannot write the store here ({err.strerror}: {folder}); "
-                                      "choose another --store") from None
+                raise StoreUnwritable(f"{self.path}: cannot write the store here ({err.strerror}: {folder}): it is read-only "
+                                      f"here, commands that only read it work; {to_do}") from None
+        if self.path.is_file() and not self.path.stat().st_mode & 0o222:
+            # replaced by a rename, the file would be written whatever its mode; no write bit at all is its owner's wish
+            # (another member's 0644 index in a team's shared folder is not: umask 022 gives every file that mode)
+            raise StoreUnwritable(f"{self.path}: the store file is write-protected (mode {self.path.stat().st_mode & 0o777:o}): "
+                                  f"it is read, never changed; chmod u+w it to write it, or {to_do}")
 
     def discard_if_unused(self) -> None:
         """Remove the shard folder when no index exists and nothing is in it (after a failed first run)."""

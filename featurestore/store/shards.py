@@ -15,6 +15,7 @@ unverified.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -25,6 +26,8 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+
+from featurestore.errors import StoreBusy
 
 
 SHARD_FORMAT = 1
@@ -37,6 +40,26 @@ READ_ERRORS = (OSError, KeyError, ValueError, RuntimeError, TypeError, Attribute
 
 class ShardDamaged(Exception):
     """A shard cannot be read or fails its checksum; the message says how, in a few words."""
+
+
+def open_hdf5(path: str | os.PathLike) -> h5py.File:
+    """`h5py.File(path, "r")`, every read of a store's files; StoreBusy when HDF5 cannot lock it for reading.
+
+    HDF5 locks a file while it is open (shared for reading, exclusive for writing; `HDF5_USE_FILE_LOCKING` and
+    h5py's `locking=` change that), so a store file another program holds open for writing (`h5py.File(p, "a")`,
+    also through the index's links) cannot be opened: busy, not damaged. screentime never writes a file in place
+    (it writes a new one and renames it), so its own writers never hold such a lock.
+    """
+    try:
+        return h5py.File(path, "r")
+    except OSError as err:
+        if "unable to lock file" not in str(err):
+            raise
+        if err.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES):
+            raise StoreBusy(f"{path}: is open for writing in another program (HDF5 locks it while it is open); close it "
+                            "there, or open it read-only (h5py.File(path, 'r')), and run again") from None
+        raise StoreBusy(f"{path}: HDF5 cannot lock it for reading ({first_line(err)}); on a file system without locks "
+                        "(some NFS), set HDF5_USE_FILE_LOCKING=BEST_EFFORT and run again") from None
 
 
 def arrays_digest(requested_s: np.ndarray, actual_s: np.ndarray, features: np.ndarray) -> str:
@@ -116,7 +139,7 @@ def copy_shard(source: Path, video_id: str, update_info) -> tuple[bytes, int]:
     Raises ShardDamaged when the source is unreadable or fails a checksum.
     """
     try:
-        with h5py.File(source, "r") as src:
+        with open_hdf5(source) as src:
             s = src["video"]
             header = _header(s)
             expected = s.attrs.get("arrays_sha256")
@@ -184,7 +207,7 @@ def _header(g: h5py.Group) -> ShardHeader:
 def read_header(path: Path) -> ShardHeader:
     """The shard's self-description, verified against its checksum; raises ShardDamaged."""
     try:
-        with h5py.File(path, "r") as f:
+        with open_hdf5(path) as f:
             return _header(f["video"])
     except FileNotFoundError:
         raise ShardDamaged("its shard file is missing") from None
@@ -195,7 +218,7 @@ def read_header(path: Path) -> ShardHeader:
 def read_shard(path: Path) -> tuple[ShardHeader, np.ndarray, np.ndarray, np.ndarray]:
     """(header, requested_s, actual_s, features), all verified against the shard's checksums; raises ShardDamaged."""
     try:
-        with h5py.File(path, "r") as f:
+        with open_hdf5(path) as f:
             g = f["video"]
             header = _header(g)
             requested_s, actual_s, features = g["requested_s"][()], g["actual_s"][()], g["features"][()]

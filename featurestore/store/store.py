@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from featurestore.embedding.config import describe_config, identity_differences
-from featurestore.errors import NotEmbedded, StoreCorrupt, StoreMismatch, StoreUnwritable, VideoDamaged, command
+from featurestore.errors import NotEmbedded, StoreCorrupt, StoreMismatch, StoreUnwritable, VideoDamaged, arg, command
 from featurestore.faces.table import FaceTable
 
 from .faces import StoreFaces
@@ -100,8 +100,8 @@ class FeatureStore(StoreFaces, StoreFiles):
         n = len(list(self.shard_dir.glob("*.h5"))) if self.shard_dir.is_dir() else 0
         if n:
             raise StoreCorrupt(f"{self.path}: the store index is missing but {self.shard_dir.name}/ holds {n} video shards; "
-                               f"rebuild it with `{command(f'check-store --store {self.path} --repair')}`")
-        raise StoreCorrupt(f"{self.path}: no such store; create it with `{command(f'embed VIDEO --store {self.path}')}`")
+                               f"rebuild it with `{command(f'check-store --store {arg(self.path)} --repair')}`")
+        raise StoreCorrupt(f"{self.path}: no such store; create it with `{command(f'embed VIDEO --store {arg(self.path)}')}`")
 
     def _links(self) -> dict[str, str]:
         """video_id -> shard file name in `shard_dir` ({} before the first video)."""
@@ -130,7 +130,7 @@ class FeatureStore(StoreFaces, StoreFiles):
 
     def _damaged(self, video_id: str, reason: str) -> VideoDamaged:
         return VideoDamaged(f"{self.path}: video {video_id!r} is damaged ({reason}); embed its video again "
-                            f"(no --replace needed), or drop it with `{command(f'check-store --store {self.path} --repair')}`",
+                            f"(no --replace needed), or drop it with `{command(f'check-store --store {arg(self.path)} --repair')}`",
                             video_id, reason)
 
     def _from_shard(self, video_id: str, read):
@@ -236,7 +236,7 @@ class FeatureStore(StoreFaces, StoreFiles):
     def _warn_skipped(self, skipped: list[str]) -> None:
         if skipped:
             warnings.warn(f"{self.path}: left out {len(skipped)} damaged videos ({', '.join(map(repr, skipped[:5]))}); "
-                          f"see `{command(f'check-store --store {self.path}')}`", stacklevel=3)
+                          f"see `{command(f'check-store --store {arg(self.path)}')}`", stacklevel=3)
 
     def check_config(self, config: dict) -> None:
         """Raise StoreMismatch if `config` would give other numbers than the store's features."""

@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 
 from featurestore.embedding.config import config_identity
-from featurestore.errors import StoreCorrupt
+from featurestore.errors import StoreBusy, StoreCorrupt
 
 from .faces import read_faces_config
 from .layout import StoreFiles, checkpoint_name
@@ -44,7 +44,7 @@ def adopt_orphans(store: StoreFiles, links: dict[str, str], faced: set[str] | No
             continue
         try:
             header = read_header(shard)
-        except ShardDamaged:
+        except (ShardDamaged, StoreBusy):  # a shard another program holds open waits for a later write
             continue
         if header.video_id in links or not same_config(header.config, store.config):
             continue
@@ -61,7 +61,7 @@ def adopt_faces(store: StoreFiles, video_id: str, name: str, faced: set[str]) ->
     """Add `video_id` to `faced` if shard `name` holds a readable face table the store's face config allows."""
     try:
         config = read_faces_config(store.shard_dir / name)
-    except ShardDamaged:
+    except (ShardDamaged, StoreBusy):
         return False
     if faced and store.faces_config is not None and config != store.faces_config:
         return False
@@ -116,6 +116,8 @@ def leftovers(store: StoreFiles, links: dict[str, str], probe_only: bool):
             continue
         try:
             header = read_header(shard)
+        except StoreBusy:
+            continue  # open in another program: not ours to judge now
         except ShardDamaged:
             candidates.append((shard, None))  # unindexed and unreadable: never a whole video
             continue
@@ -151,14 +153,14 @@ def _is_spent_checkpoint(store: StoreFiles, links: dict[str, str], part: Path) -
         return False  # work to resume
     try:
         info = read_header(store.shard_dir / links[video_id]).info
-    except ShardDamaged:
+    except (ShardDamaged, StoreBusy):
         return False
     if info.get("fingerprint") != meta.get("fingerprint") or info.get("sample_fps") != meta.get("sample_fps"):
         return False
     if "faces" in meta:  # faces in progress: spent once the video's faces of that config are stored
         try:
             faces_config, faced = store.index.read_faces()
-        except StoreCorrupt:
+        except (StoreCorrupt, StoreBusy):
             return False
         return video_id in faced and faces_config == meta["faces"]
     return True
