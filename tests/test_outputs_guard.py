@@ -109,11 +109,12 @@ def test_score_refuses_two_outputs_on_one_file(folder, capsys):
             "tasks.config.xml (the tasks' labelling config) is also where --report goes")
 
 
-def test_score_refuses_two_videos_whose_subtitles_share_a_file(folder, capsys):
-    error = refused(["score", "videos/ep1.avi", "videos/ep2.avi", "--name", "s1/ep1.avi", "--name", "s2/ep1.avi", "-m",
-                     "best.skops", "-s", "features.h5", "--vtt", "subs"], capsys, "--vtt")
-    assert "subs/ep1.avi.vtt would hold both the subtitles of s1/ep1.avi and the subtitles of s2/ep1.avi" in error
-    assert not (folder / "subs").exists()
+def test_score_writes_two_videos_of_one_file_name_to_two_subtitle_files(folder, capsys):
+    """Two seasons' ep1.avi (`--ids path`, or --name s1/ep1.avi, s2/ep1.avi) were refused as sharing subs/ep1.avi.vtt."""
+    code, _, err = run(["score", "videos/ep1.avi", "videos/ep2.avi", "--name", "s1/ep1.avi", "--name", "s2/ep1.avi",
+                        "-m", "best.skops", "-s", "features.h5", "--vtt", "subs"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in (folder / "subs").iterdir()) == ["s1_ep1.avi.vtt", "s2_ep1.avi.vtt"]
 
 
 def test_symlinks_dotdot_and_case_variants_are_the_same_file(folder, capsys, monkeypatch):

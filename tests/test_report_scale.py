@@ -222,14 +222,14 @@ def test_report_probability_lines_keep_a_few_commands_a_unit_and_every_spike():
 
 
 def test_report_of_two_hours_and_30_characters_stays_a_few_megabytes():
-    """Without thumbnails: 2.5 MB for 7,200 samples of 30 characters (7.5 MB before: every probability to 3
+    """Without thumbnails: 3.0 MB for 7,200 samples of 30 characters (7.5 MB before: every probability to 3
     decimals, every sample's answer spelt out, two path commands a sample)."""
     from classifiers.output.report import report_html
 
     classes = cast(30)
     html = report_html(cast_result([cast_video("long.mp4", classes, 7200, multi_label=True)], classes, True),
                        thumbnails=False)
-    assert len(html.encode()) < 3e6
+    assert len(html.encode()) < 3.5e6
 
 
 def test_face_report_isolates_each_actor_in_their_appearances_line():
