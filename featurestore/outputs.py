@@ -121,7 +121,7 @@ def _refuse_unwritable(param: str, path: Path, what: str, folder_made: bool) -> 
         raise OutputRefused(param, f"{_told(path, what)} is write-protected (mode {path.stat().st_mode & 0o777:o}): "
                                    "its owner keeps it as it is; make it writable (chmod u+w) or give another "
                                    "path (nothing was written)")
-    folder = path.parent if str(path.parent) else Path(".")
+    folder = path.parent
     if not folder.is_dir():
         if not folder_made:
             raise OutputRefused(param, f"{_told(path, what)}: the folder {folder} does not exist; make it or give "

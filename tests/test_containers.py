@@ -48,6 +48,10 @@ def test_a_late_picture_is_stored_whole_without_a_truncation_warning(tmp_path, s
         warnings.simplefilter("error", EmbedWarning)  # it said "decoding stopped at 4.0 s of 6.0 s (truncated?)"
         [report] = embed_videos([path], tmp_path / "f.h5", config=TINY, make_embedder=stand_in, workers=0)
     assert report.n_samples == 6 and report.duration_s == pytest.approx(6.0, abs=0.05)
+    from featurestore import FeatureStore
+
+    info = FeatureStore(tmp_path / "f.h5").info("late.mkv")  # which clock: stores made before kept the picture's
+    assert info["clock"] == "file" and info["picture_start_s"] == pytest.approx(2.0, abs=0.05)
 
 
 def test_cuts_of_a_late_picture_are_on_the_players_clock(tmp_path):

@@ -285,6 +285,8 @@ class VideoWork:
             "width": self.info.width,
             "height": self.info.height,
             "duration_s": duration_s,
+            "clock": "file",  # times from the file's start (players'); stores made before kept the picture's start
+            "picture_start_s": self.info.start_s,
             "sample_fps": self.sample_fps,
             "decode": self.decode,
             "decoder": ", ".join(sorted(self.decoders)),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from featurestore.errors import ScreentimeError, StoreCorrupt, StoreUnwritable, arg, command
+from featurestore.errors import StoreCorrupt, StoreUnwritable, arg, command
 
 from .faces import read_faces, read_faces_config
 from .layout import DAMAGED_DIR, StoreFiles, shard_name
@@ -144,9 +144,7 @@ def repair_store(path: str | os.PathLike) -> StoreCheck:
                                 f"copy {store.path.name} and {store.shard_dir.name}/ together to a folder you can write")
     try:
         actions = _repair(store, links, faced, index_problem)
-    except OSError as err:
-        if isinstance(err, ScreentimeError):
-            raise
+    except PermissionError as err:
         names = [os.path.relpath(name, store.path.parent) for name in (err.filename, err.filename2) if name]
         where = " -> ".join(names) or store.shard_dir.name
         raise StoreUnwritable(f"{store.path}: the repair stopped ({err.strerror}: {where}); every video is safe, "

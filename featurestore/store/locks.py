@@ -71,8 +71,9 @@ def file_lock(path: str | os.PathLike, *, blocking: bool = True, remove: bool = 
 def _open_lock_file(path: Path) -> int:
     """A descriptor of the lock file, made if missing: for writing where allowed (NFS emulates flock with fcntl locks,
     whose exclusive kind needs it), else for reading, which flock needs no more (another member of a team made it,
-    0644 under umask 022, in the store's shared folder)."""
+    0644 under umask 022, in the store's shared folder). Made 0666 less the umask: a team's umask 002 lets the
+    group write it, which NFS's emulated flock needs."""
     try:
-        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     except PermissionError:
         return os.open(path, os.O_RDONLY)

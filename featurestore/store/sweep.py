@@ -204,6 +204,6 @@ def _delete(path: Path) -> int:
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
-        return 1
+        return 0 if path.exists() else 1  # another user's leftover may stay: not counted as removed
     except OSError:
         return 0

@@ -6,7 +6,8 @@ Frames are converted to BGR only when they are used, so memory does not grow wit
 
 Decode modes (`DECODE_MODES`):
 
-- ``exact``: every frame is decoded; frames and times are bit-identical to OpenCV's reader.
+- ``exact``: every frame is decoded; frames are bit-identical to OpenCV's reader (times are on the file's clock,
+  OpenCV's on the picture's: the same where the picture starts with the file).
 - ``fast``: B-frames, which no other frame needs, are not decoded (FFmpeg ``skip_frame=BIDIR``); the frame used
   for a sample is the decoded frame nearest its time (before or after it), and ``actual_s`` says which one it was.
 - ``hw``: NVDEC (CUDA) decodes every frame; where it cannot open, software decoding takes over with a warning.
@@ -147,7 +148,8 @@ class AvVideoReader:
 
     def frames_at(self, times_s: Sequence[float]) -> list[np.ndarray]:
         """The frames on screen at `times_s` (seconds on the video's clock; stored ``actual_s`` give the very frames
-        that were embedded), in the order asked (`iter_frames_at` decodes them).
+        that were embedded; a requested time before the picture's first frame gives black, though a sample there
+        embedded that frame), in the order asked (`iter_frames_at` decodes them).
 
         Returns BGR uint8 arrays of shape (height, width, 3). Raises VideoUnreadable if nothing decodes.
         """

@@ -92,7 +92,7 @@ def _small_frames(path: str):
             factor = max(1.0, width / DETECTION_WIDTH_PX)
             self._small = (max(1, round(width / factor)), max(1, round(height / factor)))
             stream = self._video_stream  # its times start at 0; on the players' clock it starts at start_s
-            self.start_s = float(((stream.start_time or 0) - clock_origin(self._container, stream)) * stream.time_base)
+            self.start_s = max(0.0, float(((stream.start_time or 0) - clock_origin(self._container, stream)) * stream.time_base))
 
         @property
         def frame_size(self) -> tuple[int, int]:
