@@ -35,7 +35,6 @@ from featurestore.errors import FaceModelGiven, InvalidParameter, StoreMismatch,
 from featurestore.files import atomic_write, write_together
 from featurestore.outputs import CallFiles
 from featurestore.store.store import FeatureStore
-from featurestore.video.aspect import display_aspect
 from featurestore.video.pyav import AvVideoReader
 from featurestore.video.sources import find_source
 
@@ -300,7 +299,7 @@ def _draw(suggestions: Suggestions, sources: dict, path: Path) -> None:
     from classifiers.output.sheet import draw_sheet, thumbnail_times
 
     readers = {video_id: AvVideoReader(path) for video_id, path in sources.items()}
-    aspects = {video_id: display_aspect(path) for video_id, path in sources.items()}  # as shown: anamorphic video too
+    aspects = {video_id: reader.info.display_aspect for video_id, reader in readers.items()}  # anamorphic video too
     rows = []
     for rank, s in enumerate(suggestions.spans, start=1):
         pick = thumbnail_times(s.sample_s)

@@ -77,7 +77,6 @@ def video_thumbnails(video: VideoScreenTime, plan: dict[int, list[int]], source:
     """Decode the planned samples' frames from `source` (None: no thumbnails, `missing_note` says why)."""
     if source is None:
         return VideoThumbnails(note=missing_note)
-    from featurestore.video.aspect import display_aspect
     from featurestore.video.pyav import AvVideoReader
 
     wanted = sorted({i for picks in plan.values() for i in picks})
@@ -86,8 +85,9 @@ def video_thumbnails(video: VideoScreenTime, plan: dict[int, list[int]], source:
         at = {}  # time -> the samples shown at it
         for i in wanted:
             at.setdefault(float(times[i]), []).append(i)
-        uris, aspect = {}, display_aspect(source)  # as players show it: anamorphic video too (issue 26)
-        for t, frame in AvVideoReader(Path(source)).iter_frames_at(list(at)):  # encoded as decoded: few frames held
+        reader = AvVideoReader(Path(source))
+        uris, aspect = {}, reader.info.display_aspect  # as players show it: anamorphic video too (issue 26)
+        for t, frame in reader.iter_frames_at(list(at)):  # encoded as decoded: few frames held
             uris.update(dict.fromkeys(at[t], jpeg_data_uri(frame, aspect=aspect)))
     except ScreentimeError as err:
         return VideoThumbnails(note=f"no thumbnails: {err}", source=str(source))

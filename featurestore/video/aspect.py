@@ -13,8 +13,7 @@ def display_aspect(path: str | os.PathLike) -> float:
     """Width / height of `path`'s frames as players show them: the stored size with the stream's sample aspect ratio
     applied (anamorphic video: 720 x 576 stored, 16:9 shown; issue 26), then its display rotation (a portrait phone
     video stored 1280 x 720 with rotate=90: 9:16). Raises VideoUnreadable."""
-    info = probe(path)
-    return info.width * info.pixel_aspect / info.height if info.height else 4 / 3
+    return probe(path).display_aspect
 
 
 def square_pixels(frame: np.ndarray, pixel_aspect: float) -> np.ndarray:

@@ -29,6 +29,11 @@ class VideoInfo:
     pixel_aspect: float = 1.0  # a pixel's width / height as shown (anamorphic: 32/27 for a 16:9 NTSC DVD), upright
 
     @property
+    def display_aspect(self) -> float:
+        """Width / height of the frames as players show them (the pixels' aspect applied, upright); 4/3 unknown."""
+        return self.width * self.pixel_aspect / self.height if self.height else 4 / 3
+
+    @property
     def duration_estimate_s(self) -> float:
         """Where the picture ends on the players' clock, s (0.0 when the rate is unknown)."""
         return self.start_s + self.frame_count / self.fps if self.fps > 0 else 0.0
