@@ -247,11 +247,17 @@ def embed_videos(
             from featurestore.faces.analyser import build_face_analyser as make_face_analyser
         analysis = FaceAnalysis.build(faces, make_face_analyser, face_identity)  # FacesUnavailable before any work
     if store.mode != "a":
-        new = [video_id for video_id, _ in jobs if states[video_id][0] != "stored"]
-        store._check_writable(to_do=f"{', '.join(map(repr, new[:3]))}{' ...' if len(new) > 3 else ''} "
-                                    f"{'is' if len(new) == 1 else 'are'} not stored yet: to add "
-                                    f"{'it' if len(new) == 1 else 'them'}, copy {store.path.name} and "
-                                    f"{store.shard_dir.name}/ together to a folder you can write and use that --store")
+        new = [v for v, _ in jobs if states[v][0] not in ("stored", "faces")]
+        faceless = [v for v, _ in jobs if states[v][0] == "faces"]
+
+        def listed(ids: list[str], one: str, many: str) -> list[str]:
+            return [f"{', '.join(map(repr, ids[:3]))}{' ...' if len(ids) > 3 else ''} {one if len(ids) == 1 else many}"] if ids else []
+
+        todo = listed(new, "is not stored yet", "are not stored yet") + listed(faceless, "has no faces stored yet",
+                                                                               "have no faces stored yet")
+        store._check_writable(to_do=f"{'; '.join(todo)}: to add {'it' if len(new + faceless) == 1 else 'them'}, copy "
+                                    f"{store.path.name} and {store.shard_dir.name}/ together to a folder you can write "
+                                    "and use that --store")
         store = FeatureStore(store_path, mode="a", config=config.identity(), weights_path=config.weights_path)
         copies = ContentIndex(store)
     copyable = {video_id: copies.find(fingerprints[path], rates[video_id], exclude=video_id) is not None

@@ -133,6 +133,9 @@ def test_score_stored_video_on_read_only_store(scored_store, read_only_view, tmp
     code, out, err = run(["score", new, ro / "ep1.avi", "--model", ro / "best.joblib", "--store", ro / "f.h5"], capsys)
     [line] = [line for line in err.splitlines() if line.startswith("error:")]
     assert code == 1 and "read-only here" in line and "'new.avi' is not stored yet" in line and "ep1" not in line, line
+    code, out, err = run(["embed", ro / "ep1.avi", "--faces", "--store", ro / "f.h5"], capsys)
+    [line] = [line for line in err.splitlines() if line.startswith("error:")]  # it said 'ep1.avi' is not stored yet
+    assert code == 1 and "'ep1.avi' has no faces stored yet: to add it" in line, line
 
 
 def put_store(folder):
