@@ -103,7 +103,7 @@ def stopping_cleanly_on_termination() -> Iterator[None]:
 def interrupted_line(err: KeyboardInterrupt) -> str:
     """What an interrupted command says (when its progress bar has not said where it stopped)."""
     what = f"terminated ({signal.Signals(err.signum).name})" if isinstance(err, Terminated) else "interrupted"
-    return f"{what}; outputs are only replaced once complete, so those there before are kept; run the same command again"
+    return f"{what}; outputs are replaced only when all of them are complete; run the same command again"
 
 
 class Command(HelpMixin, TyperCommand):
