@@ -103,9 +103,9 @@ def written_together(*paths: str | os.PathLike | None) -> Iterator[tuple[Path | 
 
 
 class _HeldSignals:
-    """Once `hold` is called, SIGINT, SIGTERM and SIGHUP are noted rather than handled, until the `with` ends;
-    then the handlers before are put back and each noted signal is raised again (KeyboardInterrupt after the
-    renames, not between them). Outside the main thread, which gets no signals, it does nothing."""
+    """Once `hold` is called, SIGINT, SIGTERM and SIGHUP are noted rather than handled, until the `with` ends
+    or a second one comes; then the handlers before are put back and each noted signal is raised again
+    (KeyboardInterrupt after the renames, not between them). Outside the main thread it does nothing."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -120,16 +120,26 @@ class _HeldSignals:
             handler = signal.getsignal(sig)
             if handler not in (signal.SIG_IGN, None):
                 self._before[sig] = handler
-                signal.signal(sig, lambda signum, frame: self._noted.append(signum))
+                signal.signal(sig, self._note)
+
+    def _note(self, signum, frame) -> None:
+        self._noted.append(signum)
+        if len(self._noted) > 1:  # pressed again (a disk that hangs): stop now, as asked
+            self._release()
+
+    def _release(self) -> None:
+        before, self._before = self._before, {}
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(self._noted):
+            signal.raise_signal(sig)
 
     def __enter__(self) -> "_HeldSignals":
         return self
 
     def __exit__(self, *exc) -> None:
-        for sig, handler in self._before.items():
-            signal.signal(sig, handler)
-        for sig in dict.fromkeys(self._noted):
-            signal.raise_signal(sig)
+        if self._before:
+            self._release()
 
 
 @contextmanager

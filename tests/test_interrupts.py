@@ -39,6 +39,25 @@ def test_ctrl_c_between_the_renames_of_outputs_written_together_replaces_all_the
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+def test_ctrl_c_pressed_twice_during_the_renames_stops_at_once(tmp_path, monkeypatch):
+    paths = [tmp_path / name for name in ("a.json", "b.csv", "c.html")]
+    real_replace, renamed = os.replace, []
+
+    def replace_then_ctrl_c_twice(src, dst):
+        real_replace(src, dst)
+        renamed.append(dst)
+        signal.raise_signal(signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)  # a disk that hangs: the user insists
+
+    monkeypatch.setattr(os, "replace", replace_then_ctrl_c_twice)
+    with pytest.raises(KeyboardInterrupt):
+        with written_together(*paths) as temps:
+            for tmp in temps:
+                tmp.write_text("new")
+    assert len(renamed) == 1 and sorted(p.name for p in tmp_path.iterdir()) == [renamed[0].name]  # temps removed
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_ctrl_c_before_the_outputs_are_written_keeps_the_old_ones(tmp_path):
     paths = [tmp_path / "a.json", tmp_path / "b.csv"]
     for path in paths:
