@@ -376,8 +376,8 @@ def _root(
 ) -> None:
     """Measure how long each character is on screen: embed videos once, compare classifiers, score new videos.
 
-    Exit status: 0 done, 1 bad input (one line on stderr: the file and the problem), 2 bad usage
-    (an unknown option or a bad option value), 130 interrupted (run the same command to resume).
+    Exit status: 0 done, 1 bad input (one line on stderr: the file and the problem), 2 bad usage (an unknown
+    option or a bad option value), 130 interrupted (143 SIGTERM, 129 SIGHUP; run the same command to resume).
     """
 
 

@@ -35,7 +35,7 @@ from classifiers.selection.pool import run_folds
 from classifiers.selection.refit import refit_winner
 from classifiers.selection.thresholds import score_multilabel
 from featurestore.errors import AllModelsFailed, InvalidParameter
-from featurestore.files import written_together
+from featurestore.files import refusing_unwritable, written_together
 from featurestore.outputs import CallFiles
 from featurestore.provenance import json_safe
 from featurestore.store.store import FeatureStore
@@ -215,18 +215,20 @@ def compare_models(
     with written_together(out_path, report_path) as (model_tmp, report_tmp):
         if model_tmp is not None:
             row = result.leaderboard.set_index("model").loc[result.best_name]
-            save_model(
-                model_tmp, pipeline=winner, classes=result.classes, embedding_config=store.config, smoother=result.best_smoother,
-                model_name=result.best_name, cv={**plan.to_dict(), "training_store": training_store_record(store_path, 1.0 / data.step_s)},
-                scores=json_safe({**row.to_dict(), "training_macro_f1": result.training_agreement}),
-                training_videos=result.training_videos, feature_norm=norm, context_s=k, interval=result.interval,
-                multi_label=data.is_multi_label, thresholds=result.thresholds, none_label=data.none_label,
-                weights_path=store.weights_path, fold_pipelines=result.fold_models if interval_method == "cv-plus" else None,
-                familiarity=result.familiarity,
-            )
+            with refusing_unwritable(out_path):  # a full disk names the model, not the report
+                save_model(
+                    model_tmp, pipeline=winner, classes=result.classes, embedding_config=store.config, smoother=result.best_smoother,
+                    model_name=result.best_name, cv={**plan.to_dict(), "training_store": training_store_record(store_path, 1.0 / data.step_s)},
+                    scores=json_safe({**row.to_dict(), "training_macro_f1": result.training_agreement}),
+                    training_videos=result.training_videos, feature_norm=norm, context_s=k, interval=result.interval,
+                    multi_label=data.is_multi_label, thresholds=result.thresholds, none_label=data.none_label,
+                    weights_path=store.weights_path, fold_pipelines=result.fold_models if interval_method == "cv-plus" else None,
+                    familiarity=result.familiarity,
+                )
             result.model_path = Path(out_path)
         if report_tmp is not None:
-            write_report(result, report_tmp, suffix=Path(report_path).suffix)
+            with refusing_unwritable(report_path):
+                write_report(result, report_tmp, suffix=Path(report_path).suffix)
     return result
 
 

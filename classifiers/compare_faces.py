@@ -38,7 +38,7 @@ from classifiers.selection.metrics import METRICS, metric_key
 from classifiers.selection.options import build_estimators, check_models
 from classifiers.selection.pool import run_folds
 from featurestore.errors import AllModelsFailed, InvalidParameter
-from featurestore.files import written_together
+from featurestore.files import refusing_unwritable, written_together
 from featurestore.provenance import json_safe
 
 
@@ -205,11 +205,13 @@ def compare_face_models(
         if model_tmp is not None:
             model = _final_model(result, estimators[result.best_name], data, store, random_state, timeout_s, n_jobs,
                                  open_set)
-            save_face_model(model_tmp, model)
+            with refusing_unwritable(out_path):  # a full disk names the model, not the report
+                save_face_model(model_tmp, model)
             result.model_path = Path(out_path)
         result.wall_s = time.perf_counter() - start
         if report_tmp is not None:
-            write_report(result, report_tmp, suffix=Path(report_path).suffix)
+            with refusing_unwritable(report_path):
+                write_report(result, report_tmp, suffix=Path(report_path).suffix)
     result.wall_s = time.perf_counter() - start
     return result
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -84,16 +86,60 @@ def refusing_unwritable(path: str | os.PathLike) -> Iterator[None]:
 @contextmanager
 def written_together(*paths: str | os.PathLike | None) -> Iterator[tuple[Path | None, ...]]:
     """Temporary paths for the given outputs (None stays None); all replace their targets only if every one
-    was written, one rename after the other, so an interrupted run never leaves one new output beside an old
-    or missing other (a model and its report, a todo CSV and its contact sheet).
+    was written, one rename after the other with Ctrl-C, SIGTERM and SIGHUP held until the last, so an
+    interrupted run never leaves one new output beside an old or missing other (a model and its report, a
+    todo CSV and its contact sheet).
 
     Raises
     ------
     OutputUnwritable
         Naming the output that could not be written.
     """
-    with ExitStack() as stack:
-        yield tuple(None if p is None else stack.enter_context(_atomic_output_or_refuse(Path(p))) for p in paths)
+    held = _HeldSignals()
+    with held:
+        with ExitStack() as stack:
+            yield tuple(None if p is None else stack.enter_context(_atomic_output_or_refuse(Path(p))) for p in paths)
+            held.hold()  # all written: the renames (the stack's exits) run uninterrupted
+
+
+class _HeldSignals:
+    """Once `hold` is called, SIGINT, SIGTERM and SIGHUP are noted rather than handled, until the `with` ends
+    or a second one comes; then the handlers before are put back and each noted signal is raised again
+    (KeyboardInterrupt after the renames, not between them). Outside the main thread it does nothing."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def __init__(self):
+        self._before: dict = {}
+        self._noted: list[int] = []
+
+    def hold(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in self.SIGNALS:
+            handler = signal.getsignal(sig)
+            if handler not in (signal.SIG_IGN, None):
+                self._before[sig] = handler
+                signal.signal(sig, self._note)
+
+    def _note(self, signum, frame) -> None:
+        self._noted.append(signum)
+        if len(self._noted) > 1:  # pressed again (a disk that hangs): stop now, as asked
+            self._release()
+
+    def _release(self) -> None:
+        before, self._before = self._before, {}
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(self._noted):
+            signal.raise_signal(sig)
+
+    def __enter__(self) -> "_HeldSignals":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._before:
+            self._release()
 
 
 @contextmanager

@@ -1,12 +1,16 @@
 """The command line's typer classes: usage and help as the user ran the command (arguments as VIDEO..., examples
 named after `prog`), and library refusals (`InvalidParameter`) as usage errors naming the option (exit status 2);
-what `--version` says.
+Ctrl-C, SIGTERM and SIGHUP as one line and exit status 130 (128 + the signal); what `--version` says.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
+from contextlib import contextmanager
 from enum import Enum
+from typing import Iterator
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -65,14 +69,57 @@ def show_warnings(console) -> None:
         f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a job scheduler's timeout, `kill`) or SIGHUP (a closed terminal), raised in the main thread as
+    Ctrl-C is, so the same cleanups run: worker processes stopped, temporary files removed, outputs left whole."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def stopping_cleanly_on_termination() -> Iterator[None]:
+    """Inside, SIGTERM and SIGHUP raise `Terminated`; a second one kills at once. Ignored signals stay ignored
+    (nohup); the handlers before are put back on leaving. Outside the main thread (no signals there) it does nothing."""
+    def terminated(signum, frame):
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(sig) is terminated:
+                signal.signal(sig, signal.SIG_DFL)
+        raise Terminated(signum)
+
+    main = threading.current_thread() is threading.main_thread()
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)} if main else {}
+    for sig, handler in before.items():
+        if handler is signal.SIG_DFL:
+            signal.signal(sig, terminated)
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
+def interrupted_line(err: KeyboardInterrupt) -> str:
+    """What an interrupted command says (when its progress bar has not said where it stopped)."""
+    what = f"terminated ({signal.Signals(err.signum).name})" if isinstance(err, Terminated) else "interrupted"
+    return f"{what}; outputs are replaced only when all of them are complete; run the same command again"
+
+
 class Command(HelpMixin, TyperCommand):
     def invoke(self, ctx):
-        """The library refuses a parameter value: a usage error (exit status 2) naming the option."""
+        """The library refuses a parameter value: a usage error (exit status 2) naming the option. Interrupted:
+        one line (unless the progress bar said where it stopped) and exit status 130, or 128 + SIGTERM/SIGHUP."""
         try:
-            return super().invoke(ctx)
+            with stopping_cleanly_on_termination():
+                return super().invoke(ctx)
         except InvalidParameter as err:
             message = err.told(lambda p: OPTIONS.get(p, p)) if isinstance(err, OutputRefused) else err.message
             raise typer.BadParameter(message, ctx=ctx, param_hint=OPTIONS.get(err.param, err.param)) from None
+        except KeyboardInterrupt as err:
+            if not getattr(err, "told", False):
+                typer.echo(interrupted_line(err), err=True)
+            raise typer.Exit(128 + (err.signum if isinstance(err, Terminated) else signal.SIGINT)) from None
 
     def format_options(self, ctx, formatter) -> None:
         """Arguments as in the usage line (VIDEO..., not 'VIDEO <list[Path]>'), then typer's option records."""

@@ -39,6 +39,7 @@ class RichProgress:
             self._progress.stop()
         if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
             self._console.print(self.interrupted_message(), highlight=False, soft_wrap=True)
+            exc.told = True  # the CLI adds no second line
 
     def interrupted_message(self) -> str:
         """'interrupted at 192/421 of long.mp4; run the same command to resume' (or without a video)."""
