@@ -21,7 +21,7 @@ from classifiers.chain.smoothing import Smoother, candidate_smoothers
 from classifiers.chain.stages import AUTO_FEATURE_NORMS, FEATURE_NORMS, context_grid
 from classifiers.choices import DEFAULT_SELECTION
 from classifiers.compare_faces import compare_face_models
-from classifiers.data.dataset import LabelledVideos, load_labelled_videos
+from classifiers.data.dataset import LabelledVideos, load_labelled_videos, warn_if_memory_short
 from classifiers.output.leaderboard import check_report_path, write_report
 from classifiers.selection.cv import CVPlan
 from classifiers.selection.face_unknown import DEFAULT_RULE
@@ -194,6 +194,7 @@ def compare_models(
     data = load_labelled_videos(store, labels_path, video=video, classes=classes, multi_label=multi_label, none_label=none_label)
     norms = AUTO_FEATURE_NORMS if feature_norm == "auto" else (feature_norm,)
     contexts = context_grid(data.n_features) if context_s == "auto" else (float(context_s),)
+    warn_if_memory_short(data, [(n, k) for n in norms for k in contexts], store.path.name)
     plan, contexts = plan_folds_that_fit(data.video_ids, data.requested_s, data.targets, data.step_s, n_splits=n_splits,
                                          split=split, gap_s=gap_s, contexts=contexts, allow_leaky_split=allow_leaky_split,
                                          random_state=random_state, classes=data.characters or None, none_label=none_label)
@@ -340,6 +341,8 @@ def _choose_stages(data: LabelledVideos, plan: CVPlan, norms, contexts, *, metri
         row = {"feature_norm": norm, "context_s": k, metric: float(board.iloc[0][metric]),
                f"{metric}_se": float(board.iloc[0].get(f"{metric}_se", np.nan))}
         scores.append(row)
+        if isinstance(data, LabelledVideos):
+            data.forget_features()  # one staged copy at a time (each is the labelled frames' size, 3x with a context)
         return row
 
     if len(norms) * len(contexts) == 1:

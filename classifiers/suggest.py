@@ -172,6 +172,8 @@ def suggest_labels(
                           guess, scenes(v.features), parts=values, duration_s=float(v.info["duration_s"]))
         candidates.append(cand)
         by_id[video_id] = (cand, smoothed, np.asarray(v.actual_s, dtype=np.float64))
+        del v
+        grids.videos.pop(video_id, None)  # its features are done with: one video held at a time, not the collection
     picked = pick_spans(candidates, budget_s)
     spans = [_describe(span, *by_id[span.video_id]) for span in picked]
     available_s = float(sum(c.available.sum() * c.step_s for c in candidates))

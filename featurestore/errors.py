@@ -121,6 +121,10 @@ class AllModelsFailed(ScreentimeError, RuntimeError):
     """Every candidate model failed during cross-validation."""
 
 
+class TooLargeToCluster(ScreentimeError, MemoryError):
+    """Clustering would need more memory for its pairwise distances than allowed; refused before allocating it."""
+
+
 class LeakySplitRefused(ScreentimeError, ValueError):
     """A shuffled split was asked for without --allow-leaky-split."""
 
@@ -149,6 +153,10 @@ class ClusterUnavailable(ScreentimeError, RuntimeError):
 
 class EmbedWarning(UserWarning):
     """Something was embedded, but not all of it (e.g. a truncated video), or stored data had to be replaced."""
+
+
+class MemoryWarning(UserWarning):
+    """A run will take about as much memory as the machine has free, or more: said before the long part starts."""
 
 
 class UnlikeTrainingWarning(UserWarning):

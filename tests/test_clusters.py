@@ -131,6 +131,43 @@ def test_two_stages_keep_the_cannot_links(monkeypatch):
     assert len(np.unique(one)) == len(np.unique(two)) == 4
 
 
+def test_a_stage_too_large_is_refused_before_its_distances(monkeypatch):
+    """The second stage (every video's clusters together) is bounded by nothing but memory: refused in one line
+    naming the count and the memory, before SciPy allocates the matrix (was a MemoryError, or swapping, at scale)."""
+    import scipy.spatial.distance
+    import classifiers.clusters.linkage as linkage
+    from featurestore.errors import TooLargeToCluster
+
+    x = np.random.default_rng(2).normal(0, 1, (60, 8))  # far apart: nothing merges in the first stage
+    sizes = []
+    real_pdist = scipy.spatial.distance.pdist
+    monkeypatch.setattr(scipy.spatial.distance, "pdist", lambda p: sizes.append(len(p)) or real_pdist(p))
+    monkeypatch.setattr(linkage, "MAX_ONE_STAGE", 20)
+    monkeypatch.setattr(linkage, "stage_limit_bytes", lambda: 16 * 40 * 39 // 2, raising=False)  # 40 points at most
+    with pytest.raises(TooLargeToCluster, match=r"60 clusters of shots together would need 0\.0 GiB"):
+        agglomerate(x, 0.01, groups=np.repeat([0, 1, 2], 20), noun="shots")
+    assert sizes == [20, 20, 20]  # the first stage ran, the second was never allocated
+    assert len(np.unique(agglomerate(x[:40], 0.01, groups=np.repeat([0, 1], 20)))) == 40  # within the limit: as before
+
+
+def test_cluster_cli_too_large_is_one_line(tmp_path, capsys, monkeypatch):
+    import classifiers.clusters.linkage as linkage
+    from featurestore.store.store import FeatureStore
+
+    config = {"model": "vgg16", "weights": "random:seed=0", "pooling": "avg", "image_size_px": 224, "n_features": 16}
+    store = FeatureStore(tmp_path / "f.h5", mode="a", config=config)
+    rng = np.random.default_rng(0)
+    for v in range(2):
+        t = np.arange(30.0)
+        store.put(f"v{v}.mp4", requested_s=t, actual_s=t, features=rng.normal(0, 1, (30, 16)).astype(np.float32),
+                  info={"sample_fps": 1.0, "duration_s": 30.0})
+    monkeypatch.setattr(linkage, "stage_limit_bytes", lambda: 16 * 20 * 19 // 2, raising=False)
+    code, _, err = run_cli(["cluster", "--store", tmp_path / "f.h5", "-o", tmp_path / "c.csv"], capsys)
+    assert code == 1 and "Traceback" not in err
+    assert re.search(r"^error: clustering [0-9,]+ shots together would need .* GiB of memory .*--threshold", err, re.M)
+    assert not (tmp_path / "c.csv").exists()
+
+
 def test_spread_picks_start_typical_then_farthest():
     x = np.array([[0.0], [0.1], [-0.1], [5.0], [-3.0]])
     assert spread_picks(x, 3) == [1, 3, 4] and spread_picks(x, 0) == [] and len(spread_picks(x, 10)) == 5

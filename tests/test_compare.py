@@ -230,6 +230,78 @@ def test_cli_compare_models_bad_labels_one_line(tmp_path, capsys):
     assert code == 1 and err.strip() == "error: bad.csv line 2: end 1 s is not after start 3 s; intervals are [start, end) with end > start"
 
 
+def test_cli_compare_models_warns_before_cv_when_memory_is_short(tmp_path, capsys, monkeypatch):
+    """Flatten-sized features (25 088-d, ~100 MB per hour) took 6.6x the labelled videos' bytes with no word first
+    (3.6 GB for 540 MB); a run that would take more than the machine has free now says so in one line before the
+    cross-validation, and goes on."""
+    import classifiers.data.dataset as dataset
+
+    store, labels = make_scene_store(tmp_path, 2, n_frames=60, informative=True)
+    monkeypatch.setattr(dataset, "available_memory_bytes", lambda: 1000, raising=False)
+    code, out, err = run_cli(["compare-models", "--store", str(store), "--labels", str(labels), "--models", "logreg",
+                              "--context-s", "0", "--feature-norm", "none", "-j", "1", "--out", str(tmp_path / "m.skops")], capsys)
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if "of memory" in line]
+    assert len(lines) == 1 and lines[0].startswith("warning: features.h5: comparing models on 120 labelled frames of 64 features "
+                                                   "will take about 0.5 GB of memory, 0.0 GB is available"), err
+    assert lines[0].endswith("label fewer videos for now, or run it where more memory is free")  # 64-d: no pooling to drop
+    monkeypatch.setattr(dataset, "available_memory_bytes", lambda: 10**12)
+    code, _, err = run_cli(["compare-models", "--store", str(store), "--labels", str(labels), "--models", "logreg",
+                            "--context-s", "0", "--feature-norm", "none", "-j", "1", "--out", str(tmp_path / "n.skops")], capsys)
+    assert code == 0 and "of memory" not in err
+
+
+def test_memory_estimate_counts_the_stored_videos_and_each_staged_copy(tmp_path):
+    import classifiers.data.dataset as dataset
+    from classifiers.data.dataset import load_labelled_videos
+
+    store, labels = make_scene_store(tmp_path, 2, n_frames=60, informative=True)
+    data = load_labelled_videos(FeatureStore(store), labels)
+    stored, one = 2 * 60 * data.n_features * 4, len(data.y) * data.n_features * 4
+    base = dataset.LIBRARIES_BYTES
+    assert data.memory_estimate_bytes([("none", 0.0), ("center", 0.0)]) == base + stored + 5 * one
+    assert data.memory_estimate_bytes([("none", 0.0), ("none", 2.0)]) == base + stored + 7 * one  # a context: 3x wide
+
+
+def test_choosing_the_stages_keeps_one_staged_copy_at_a_time(tmp_path, monkeypatch):
+    """Each normalisation x context tried stayed cached to the end (4 copies of the labelled frames, two of them 3x
+    as wide: 2.4 GB of 3.8 GB at 40 labelled hours of 512-d); now one setting's copy at a time, and the same result."""
+    from classifiers.data.dataset import LabelledVideos
+
+    store, labels = make_scene_store(tmp_path, 3, n_frames=60, informative=True)
+    before = compare_models(store, labels, models=["logreg"], n_jobs=1, smoothers=NONE)
+    most = [0]
+    real = LabelledVideos.features
+
+    def watched(self, feature_norm="none", context_s=0.0):
+        out = real(self, feature_norm, context_s)
+        most[0] = max(most[0], len(self._cache))
+        return out
+
+    monkeypatch.setattr(LabelledVideos, "features", watched)
+    after = compare_models(store, labels, models=["logreg"], n_jobs=1, smoothers=NONE)
+    assert len(after.stage_scores) >= 3 and most[0] <= 2  # the chosen setting and the familiarity's raw copy
+    assert (after.feature_norm, after.context_s) == (before.feature_norm, before.context_s)
+    assert after.stage_scores == before.stage_scores
+
+
+def test_memory_warning_for_wide_features_names_the_pooling(monkeypatch):
+    from types import SimpleNamespace
+
+    import classifiers.data.dataset as dataset
+    from featurestore.errors import MemoryWarning
+
+    wide = SimpleNamespace(y=np.zeros(36_000), n_features=25_088, memory_estimate_bytes=lambda settings: 25 * 10**9)
+    monkeypatch.setattr(dataset, "available_memory_bytes", lambda: 8 * 10**9)
+    with pytest.warns(MemoryWarning, match=r"36,000 labelled frames of 25,088 features will take about 25\.0 GB of "
+                                           r"memory, 8\.0 GB is available; .*--pooling avg"):
+        dataset.warn_if_memory_short(wide, [("none", 0.0)], "f.h5")
+    monkeypatch.setattr(dataset, "available_memory_bytes", lambda: None)  # unknown: no guess
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dataset.warn_if_memory_short(wide, [("none", 0.0)], "f.h5")
+
+
 def test_cli_compare_models_unknown_model_is_usage_error(tmp_path, capsys):
     store, labels = make_scene_store(tmp_path, 2, n_frames=40)
     code, _, err = run_cli(["compare-models", "--store", str(store), "--labels", str(labels), "--models", "svm"], capsys)

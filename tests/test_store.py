@@ -66,6 +66,34 @@ def test_store_videos_and_to_pandas(tmp_path):
     assert isinstance(df.index, pd.MultiIndex)
 
 
+def test_to_pandas_memory_peaks_near_the_table(tmp_path):
+    """to_pandas of a collection held each video, each video's own frame and their concatenation at once (3.1x the
+    table: 1.1 GB for 50 hours of 512-d features); one array filled video by video stays near 2x (traced), and the
+    table is the same, row for row."""
+    import tracemalloc
+
+    config = {**CONFIG, "n_features": 256}
+    fs = FeatureStore(tmp_path / "f.h5", mode="a", config=config)
+    rng = np.random.default_rng(0)
+    for v in range(8):
+        t = np.arange(1000.0) + v
+        fs.put(f"v{v}.mp4", requested_s=t, actual_s=t + 0.01, features=rng.normal(0, 1, (1000, 256)).astype(np.float32),
+               info={"sample_fps": 1.0, "duration_s": 1000.0})
+    fs = FeatureStore(tmp_path / "f.h5")
+    tracemalloc.start()
+    try:
+        df = fs.to_pandas()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    table = 8 * 1000 * 256 * 4
+    assert peak < 2.4 * table, peak / table
+    assert df.shape == (8000, 257) and df["f0"].dtype == np.float32 and df["requested_s"].dtype == np.float64
+    expected = pd.concat([pd.DataFrame(fs.load(v)[1], columns=[f"f{i}" for i in range(256)]) for v in fs.video_ids()])
+    np.testing.assert_array_equal(df.iloc[:, 1:].to_numpy(), expected.to_numpy())
+    assert df.index[1000] == ("v1.mp4", 1.01) and df.loc[("v7.mp4", 7.01), "requested_s"] == 7.0
+
+
 def test_store_put_replaces_and_deletes_old_shard(tmp_path):
     fs = FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG)
     put(fs, "a.mp4", n=2, value=1.0)

@@ -93,6 +93,31 @@ def test_suggest_labels_best_first_in_listed_videos_only(episodes):
     assert span.proba.shape == (len(span.sample_s), 3) and len(span.guess) == len(span.sample_s)
 
 
+def test_suggest_labels_holds_one_video_at_a_time(episodes, monkeypatch):
+    """Every candidate video's features stayed in memory until the end (100 two-hour videos of 512-d: 1.9 GB);
+    each is let go once its values are taken, so when the last is read no earlier one is still held."""
+    import classifiers.suggest as suggest
+    from classifiers.data.join import StoreGrids
+
+    held_at_read = {}
+
+    class Watched(dict):
+        def __setitem__(self, video_id, v):
+            held_at_read[video_id] = sorted(self)
+            super().__setitem__(video_id, v)
+
+    class Grids(StoreGrids):
+        def __init__(self, store):
+            super().__init__(store)
+            self.videos = Watched()
+
+    monkeypatch.setattr(suggest, "StoreGrids", Grids)
+    d, _ = episodes
+    result = suggest_labels(d / "f.h5", d / "best.skops", 12, labels_paths=[d / "labels.csv"], n_jobs=1)
+    assert result.videos == ["ep0.avi", "ep1.avi", "ep2.avi", "new.avi"] and result.spans
+    assert held_at_read["new.avi"] == []
+
+
 def test_suggested_spans_filled_in_train_a_model_with_both_label_files(episodes, capsys, tmp_path):
     d, truth = episodes
     result = suggest_labels(d / "f.h5", d / "best.skops", 12, labels_paths=[d / "labels.csv"], videos=["new.avi"], n_jobs=1)

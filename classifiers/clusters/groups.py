@@ -89,7 +89,8 @@ def group_units(units, threshold: float, *, method: str = "average", picks: int 
     if len(pairs):
         pairs = where[pairs]
         pairs = pairs[(pairs >= 0).all(axis=1)]
-    labels = agglomerate(units.mean[good], threshold, cannot_link=pairs, groups=units.video[good], method=method) \
+    labels = agglomerate(units.mean[good], threshold, cannot_link=pairs, groups=units.video[good], method=method,
+                         noun=f"{units.kind}s") \
         if len(good) else np.zeros(0, np.int64)
     found = [good[labels == k] for k in range(int(labels.max()) + 1 if len(labels) else 0)]
     sized = sorted(((units.seconds(u), -int(u[0]), u) for u in found), key=lambda s: (-s[0], -s[1]))

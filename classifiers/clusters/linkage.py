@@ -9,15 +9,32 @@ two stages (each video first, then the videos' clusters), so memory stays O(n²)
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+
+from featurestore.errors import TooLargeToCluster
 
 METHODS = ("average", "complete")
 #: Points clustered in one stage at most (a condensed matrix of 8 * n * (n - 1) / 2 bytes: 400 MB at 10 000).
 MAX_ONE_STAGE = 10_000
+#: The least memory one stage's distances may take (SciPy's condensed matrix and linkage's copy of it, 16 bytes a
+#: pair: 4 GiB at about 23 000 points); `stage_limit_bytes` allows half the machine's memory where that is more.
+MIN_STAGE_LIMIT_BYTES = 4 * 2**30
+
+
+def stage_limit_bytes() -> int:
+    """The most memory one stage's distances may take: half the machine's memory, at least `MIN_STAGE_LIMIT_BYTES`;
+    a larger stage is refused before it is allocated (it would swap, or be killed, after minutes of work)."""
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        physical = 0
+    return max(MIN_STAGE_LIMIT_BYTES, physical // 2)
 
 
 def agglomerate(points: np.ndarray, threshold: float, *, cannot_link: np.ndarray | None = None,
-                groups: np.ndarray | None = None, method: str = "average") -> np.ndarray:
+                groups: np.ndarray | None = None, method: str = "average", noun: str = "points") -> np.ndarray:
     """Cluster `points` (n, d) by Euclidean distance: groups whose linkage distance is at most `threshold` merge.
 
     Parameters
@@ -28,11 +45,19 @@ def agglomerate(points: np.ndarray, threshold: float, *, cannot_link: np.ndarray
         A group per point (the video), for two-stage clustering when n exceeds `MAX_ONE_STAGE`; cannot-links
         must lie within a group.
     method : 'average' or 'complete'
+    noun : str
+        What the points are (plural), for the error.
 
     Returns
     -------
     labels : ndarray of shape (n,), int64
         0, 1, ... numbered by each cluster's first point.
+
+    Raises
+    ------
+    TooLargeToCluster
+        A stage (one video's points, or the first stage's clusters together) would need more than
+        `stage_limit_bytes()` for its distances.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -40,17 +65,26 @@ def agglomerate(points: np.ndarray, threshold: float, *, cannot_link: np.ndarray
     pairs = np.zeros((0, 2), np.intp) if cannot_link is None else np.asarray(cannot_link, np.intp).reshape(-1, 2)
     n = len(points)
     if n > MAX_ONE_STAGE and groups is not None and len(np.unique(groups)) > 1:
-        return _two_stages(points, threshold, pairs, np.asarray(groups), method)
-    return _first_numbered(_one_stage(points, threshold, pairs, method))
+        return _two_stages(points, threshold, pairs, np.asarray(groups), method, noun)
+    return _first_numbered(_one_stage(points, threshold, pairs, method, noun))
 
 
-def _one_stage(points: np.ndarray, threshold: float, pairs: np.ndarray, method: str) -> np.ndarray:
+def _refuse_too_large(n: int, noun: str) -> None:
+    need, limit = 16 * n * (n - 1) // 2, stage_limit_bytes()
+    if need > limit:
+        raise TooLargeToCluster(f"clustering {n:,} {noun} together would need {need / 2**30:,.1f} GiB of memory for their "
+                                f"distances (at most {limit / 2**30:,.1f} GiB here); cluster fewer videos at a time, "
+                                f"or a larger --threshold so that more of them merge")
+
+
+def _one_stage(points: np.ndarray, threshold: float, pairs: np.ndarray, method: str, noun: str = "points") -> np.ndarray:
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import pdist
 
     n = len(points)
     if n < 2:
         return np.zeros(n, np.int64)
+    _refuse_too_large(n, noun)
     distances = pdist(points)
     if len(pairs):
         i, j = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
@@ -62,7 +96,8 @@ def _one_stage(points: np.ndarray, threshold: float, pairs: np.ndarray, method: 
     return fcluster(tree, t=threshold, criterion="distance").astype(np.int64)
 
 
-def _two_stages(points: np.ndarray, threshold: float, pairs: np.ndarray, groups: np.ndarray, method: str) -> np.ndarray:
+def _two_stages(points: np.ndarray, threshold: float, pairs: np.ndarray, groups: np.ndarray, method: str,
+                noun: str) -> np.ndarray:
     """Each group clustered alone, then the groups' clusters (their means, one point each) clustered together;
     two clusters of one group stay apart in the second stage where a cannot-link joins their points."""
     first = np.full(len(points), -1, np.int64)
@@ -72,14 +107,14 @@ def _two_stages(points: np.ndarray, threshold: float, pairs: np.ndarray, groups:
         local = {int(p): k for k, p in enumerate(idx)}
         inside = pairs[np.isin(pairs[:, 0], idx) & np.isin(pairs[:, 1], idx)]
         sub = np.array([[local[int(a)], local[int(b)]] for a, b in inside], np.intp).reshape(-1, 2)
-        labels = _first_numbered(_one_stage(points[idx], threshold, sub, method))
+        labels = _first_numbered(_one_stage(points[idx], threshold, sub, method, noun))
         first[idx] = labels + offset
         offset += int(labels.max()) + 1 if len(labels) else 0
     by_cluster = np.argsort(first, kind="stable")  # each cluster's points in index order, as points[first == k]
     bounds = np.searchsorted(first[by_cluster], np.arange(offset + 1))
     means = np.stack([points[by_cluster[bounds[k]:bounds[k + 1]]].mean(axis=0) for k in range(offset)])
     second_pairs = np.unique(np.sort(first[pairs], axis=1), axis=0) if len(pairs) else pairs
-    second = agglomerate(means, threshold, cannot_link=second_pairs, method=method)
+    second = agglomerate(means, threshold, cannot_link=second_pairs, method=method, noun=f"clusters of {noun}")
     return _first_numbered(second[first])
 
 

@@ -17,18 +17,30 @@ VIDEO_COLUMNS = {"duration_s": "float64", "n_samples": "int64", "sample_fps": "f
 
 def features_frame(videos: list, n_features: int) -> pd.DataFrame:
     """One row per sample of `videos` (VideoFeatures), indexed by (video: str, time_s: float64, the frame's
-    presentation time): requested_s (float64, s), then f0 ... f{n_features-1} (float32)."""
+    presentation time): requested_s (float64, s), then f0 ... f{n_features-1} (float32).
+
+    Empties `videos` as it copies them into one array (a video's features are let go once copied), so memory peaks
+    at about the table's size, not three times it (each video, its own frame, then their concatenation)."""
     import pandas as pd
 
     columns = [f"f{i}" for i in range(n_features)]
-    frames = []
-    for v in videos:
-        df = pd.DataFrame(v.features, columns=[f"f{i}" for i in range(v.features.shape[1])])
-        df.insert(0, "requested_s", v.requested_s)
-        df.index = pd.MultiIndex.from_arrays([[v.video_id] * len(v.actual_s), v.actual_s], names=["video", "time_s"])
-        frames.append(df)
-    if frames:
-        return pd.concat(frames)
+    if videos:
+        d = videos[0].features.shape[1]
+        n = sum(len(v.actual_s) for v in videos)
+        data = np.empty((n, d), np.float32)
+        requested, actual, ids, row = np.empty(n), np.empty(n), [], 0
+        while videos:
+            v = videos.pop(0)
+            k = len(v.actual_s)
+            data[row:row + k] = v.features
+            requested[row:row + k], actual[row:row + k] = v.requested_s, v.actual_s
+            ids += [v.video_id] * k
+            row += k
+            del v
+        df = pd.DataFrame(data, columns=[f"f{i}" for i in range(d)], copy=False)
+        df.insert(0, "requested_s", requested)
+        df.index = pd.MultiIndex.from_arrays([ids, actual], names=["video", "time_s"])
+        return df
     df = pd.DataFrame(np.zeros((0, n_features), np.float32), columns=columns)
     df.insert(0, "requested_s", np.zeros(0, np.float64))
     df.index = pd.MultiIndex.from_arrays([pd.Index([], dtype="str"), pd.Index([], dtype="float64")],
