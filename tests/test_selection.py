@@ -117,3 +117,20 @@ def test_stages_take_the_best_mean_models_the_simplest_within_one_se(monkeypatch
     simplicity = model_simplicity(["logreg", "mlp", "gboost", "lightgbm"])
     assert choose(models, "macro_f1", simplicity, "one-se")[0]["model"] == "logreg"
     assert choose(models, "macro_f1", simplicity, "one-se", axis="stages")[0]["model"] == "lightgbm"
+
+
+def test_a_fold_fit_keeps_scikit_learns_convergence_warning_off_the_terminal():
+    """In a worker process (-j 2) an MLP stopping at its epoch budget printed raw ConvergenceWarning lines."""
+    import warnings
+
+    import numpy as np
+    from sklearn.neural_network import MLPClassifier
+
+    from classifiers.selection.pool import _fit_fold
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 4)), np.repeat([0, 1], 30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted = _fit_fold(MLPClassifier(max_iter=1, random_state=0), X, y, np.arange(60), 1)
+    assert fitted["model"].n_iter_ == 1
