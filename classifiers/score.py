@@ -17,6 +17,7 @@ from classifiers.chain.model import SavedModel
 from classifiers.chain.persist import check_config, load_model
 from classifiers.chain.smoothing import Smoother, parse_smoother
 from classifiers.chain.timeline import VideoScreenTime, total_screen_time
+from classifiers.data.table import first_items
 from classifiers.score_faces import score_face_videos
 from featurestore.embedding.config import EmbeddingConfig
 from featurestore.embedding.runtime import build_embedder
@@ -32,6 +33,8 @@ from featurestore.store.store import FeatureStore
 from featurestore.video.clock import check_sample_fps
 from featurestore.video.paths import check_video_path, fingerprint
 
+#: Videos whose files are gone each get a warning up to this many; more get one line together.
+GONE_LINES = 3
 #: The store `score` uses when given none and the model names no training store.
 DEFAULT_STORE = "features.h5"
 #: The cross-validation scores of the model that results and reports show (`classifiers.selection.metrics`).
@@ -82,9 +85,9 @@ def _stored_without_source(paths, names, store: FeatureStore | None, sample_fps:
     """Videos whose file is gone but whose features are stored under the id they would get: scored from the store.
 
     A frame is embedded once; the source file is not needed again. A warning names the file the features came from,
-    since without it the content cannot be compared.
+    since without it the content cannot be compared (one line for them all beyond `GONE_LINES` videos).
     """
-    found = {}
+    found, gone = {}, []
     if store is None:
         return found
     for i, path in enumerate(paths):
@@ -98,9 +101,14 @@ def _stored_without_source(paths, names, store: FeatureStore | None, sample_fps:
             raise VideoUnreadable(f"{path}: no such file, so --replace cannot embed it again (its features are stored "
                                   f"as {video_id!r}; drop --replace to score them)")
         refuse_gone_at_other_rate(path, video_id, info, sample_fps)
-        warnings.warn(f"{path}: no such file; scoring the features stored as {video_id!r} (embedded "
-                      f"{info.get('embedded_at', '?')[:10]} from {info.get('source_path', '?')})", EmbedWarning, stacklevel=3)
+        gone.append(f"{path}: no such file; scoring the features stored as {video_id!r} (embedded "
+                    f"{info.get('embedded_at', '?')[:10]} from {info.get('source_path', '?')})")
         found[i] = EmbedReport.stored(video_id, path, info)
+    for line in gone if len(gone) <= GONE_LINES else []:
+        warnings.warn(line, EmbedWarning, stacklevel=3)
+    if len(gone) > GONE_LINES:  # a moved collection: one line, not one per video
+        warnings.warn(f"{len(gone)} videos' files are gone ({first_items([str(paths[i]) for i in found])}); scoring "
+                      "the features stored for them", EmbedWarning, stacklevel=3)
     return found
 
 

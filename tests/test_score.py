@@ -200,3 +200,27 @@ def test_score_writes_label_studio_tasks_of_whole_videos(trained, capsys):
     labels = [x.get("value") for x in ElementTree.parse(d / "tasks.config.xml").iter("Label")]
     assert labels == ["jerry", "neither", "tom"]
     assert "create a project whose labelling config" in err
+
+
+def test_a_moved_collection_gets_one_warning_not_one_per_video(tmp_path):
+    """80 stored videos whose files moved printed 80 'no such file' lines; beyond 3 they are one."""
+    import warnings
+
+    from classifiers.score import _stored_without_source
+
+    class Store:
+        ids = {f"ep{i}.avi" for i in range(5)}
+
+        def __contains__(self, video_id):
+            return video_id in self.ids
+
+        def info(self, video_id):
+            return {"sample_fps": 1.0, "embedded_at": "2026-12-06T00:00", "source_path": f"/old/{video_id}",
+                    "n_samples": 10, "duration_s": 10.0}
+
+    for n, lines in ((3, 3), (5, 1)):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            found = _stored_without_source([tmp_path / f"ep{i}.avi" for i in range(n)], None, Store(), None, False)
+        assert len(found) == n and len(seen) == lines, [str(w.message) for w in seen]
+    assert str(seen[0].message).startswith("5 videos' files are gone (")
