@@ -286,12 +286,17 @@ def test_cluster_is_deterministic_and_its_page_shows_faces(tmp_path, capsys):
     assert re.search(r" 1 track$", out, re.M) and " 1 tracks" not in out  # a cluster of one track said "1 tracks"
 
 
+def cluster_with_known(tmp_path, capsys, label: str, out: str):
+    """`cluster --faces -l known.csv -o OUT` on a store of `composed_tables()`, known.csv naming a.mp4's track 0
+    `label` (a CSV cell, maybe with more rows after it); returns (code, stdout, stderr)."""
+    real_store(tmp_path / "f.h5", composed_tables())
+    (tmp_path / "known.csv").write_text(f"video,track,label\na.mp4,0,{label}\n")
+    return run_cli(["cluster", "--faces", "--store", tmp_path / "f.h5", "-l", tmp_path / "known.csv",
+                    "-o", tmp_path / out], capsys)
+
+
 def test_cluster_escapes_names_and_refuses_outputs_over_inputs(tmp_path, capsys):
-    tables = composed_tables()
-    real_store(tmp_path / "f.h5", tables)
-    (tmp_path / "known.csv").write_text('video,track,label\na.mp4,0,"<script>alert(1)</script>"\na.mp4,1,=cmd\n')
-    code, _, err = run_cli(["cluster", "--faces", "--store", tmp_path / "f.h5", "-l", tmp_path / "known.csv",
-                            "-o", tmp_path / "c.csv"], capsys)
+    code, _, err = cluster_with_known(tmp_path, capsys, '"<script>alert(1)</script>"\na.mp4,1,=cmd', "c.csv")
     assert code == 0, err
     html = (tmp_path / "c.html").read_text()
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -506,11 +511,7 @@ def test_the_next_step_after_cluster_with_labels_trains_on_those_labels_too(tmp_
     """docs/labels.md step 6: `cluster -l clusters.csv --out more.csv`, then compare-models -l clusters.csv -l more.csv.
     The printed next step said `-l more.csv` alone: followed as written, it trained on the new names and dropped the
     old ones. One track is '1 track', not '1 tracks'."""
-    tables = composed_tables()
-    real_store(tmp_path / "f.h5", tables)
-    (tmp_path / "known.csv").write_text("video,track,label\na.mp4,0,alice\n")
-    code, out, err = run_cli(["cluster", "--faces", "--store", tmp_path / "f.h5", "-l", tmp_path / "known.csv",
-                              "-o", tmp_path / "more.csv"], capsys)
+    code, out, err = cluster_with_known(tmp_path, capsys, "alice", "more.csv")
     assert code == 0, err
     assert f"compare-models --faces -l {tmp_path / 'known.csv'} -l {tmp_path / 'more.csv'} --out NEW.skops" in out
     assert " 1 tracks" not in out and " 1 track" in out

@@ -290,6 +290,7 @@ def _named_tracks(path: Path, text: str, grids: FaceGrids) -> dict[str, VideoFac
         raise LabelsInvalid(f"{name} line{'s' if len(unfilled) > 1 else ''} {first_items(unfilled, 5)}: label is empty; "
                             "name each track (unknown: someone not in the cast) or delete those lines")
     names: dict[str, dict[int, tuple[str, int]]] = {}
+    ids: dict[str, str] = {}  # video name -> stored id, resolved once a name
     for n, cells in lines[1:]:
         video, track, label = map(by_column(cells, col).__getitem__, ("video", "track", "label"))
         video, track = unquoted(video), track.strip()  # as suggest-labels writes them ('=x.mp4 for =x.mp4)
@@ -300,7 +301,9 @@ def _named_tracks(path: Path, text: str, grids: FaceGrids) -> dict[str, VideoFac
             video, label = checked_name(video, limit=MAX_NAME_CHARS), cluster_name(unquoted(label))  # any case of unknown
         except ValueError as err:
             raise LabelsInvalid(f"{name} line {n}: {err}; fix the cell") from None
-        video_id = resolve_video(name, LabelRow(video, 0.0, None, label, n), grids, grids.name, folder=path.parent)
+        if video not in ids:
+            ids[video] = resolve_video(name, LabelRow(video, 0.0, None, label, n), grids, grids.name, folder=path.parent)
+        video_id = ids[video]
         held = np.unique(np.asarray(grids.table(video_id).track))
         if int(track) not in held:
             raise LabelsInvalid(f"{name} line {n}: {video_id!r} has no stored track {track} (its tracks: "

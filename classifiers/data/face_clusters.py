@@ -17,7 +17,7 @@ from featurestore.errors import LabelsInvalid
 
 from .clusters import BOX_MATCH_PX, TIME_MATCH_S, ClusterNames, read_cluster_names
 from .face_labels import VideoFaceLabels, check_actor_names
-from .names import resolve_video
+from .names import resolve_all
 from .table import LabelRow
 
 
@@ -33,11 +33,11 @@ def cluster_face_labels(path: str | Path, text: str, grids) -> dict:
         raise LabelsInvalid(f"{names.path.name} names no cluster; {names.how_to_name}")
     check_actor_names(names.path.name, set(names.names) - {UNKNOWN})
     by_video: dict[str, list] = {}
-    for m, name in zip(names.members, names.name):
-        if name:
-            row = LabelRow(m.video, 0.0, None, name, m.line, where=m.where)
-            video_id = resolve_video(names.members_path.name, row, grids, grids.name, folder=names.members_path.parent)
-            by_video.setdefault(video_id, []).append((m, name))
+    named = [(m, name) for m, name in zip(names.members, names.name) if name]
+    ids = resolve_all(names.members_path.name, [LabelRow(m.video, 0.0, None, name, m.line, where=m.where)
+                                                for m, name in named], grids, grids.name, folder=names.members_path.parent)
+    for m, name in named:
+        by_video.setdefault(ids[m.video], []).append((m, name))
     out = {}
     for video_id in sorted(by_video):
         table = grids.table(video_id)

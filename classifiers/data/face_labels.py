@@ -29,7 +29,7 @@ from classifiers.chain.face_time import faces_samples
 from featurestore.errors import LabelsInvalid, NotEmbedded, arg, command
 
 from .join import Grid, join_label_tables
-from .names import resolve_video
+from .names import resolve_all
 from .resolve import resolve_table
 from .table import TIME_TOLERANCE_S, LabelTable
 
@@ -180,10 +180,11 @@ def _actor_spans(tables: list[LabelTable], grids: FaceGrids) -> dict[str, list[t
     """Per video, (actor, sample indices) of each interval row (points and none-label rows have no span)."""
     spans: dict[str, list] = {}
     for table in tables:
+        ids = resolve_all(table.path.name, table.rows, grids, grids.name, folder=table.path.parent)  # once a name
         for r in resolve_table(table, grids, grids.name).rows:
             if r.end_s is None or r.label == table.none_label:
                 continue
-            video_id = resolve_video(table.path.name, r, grids, grids.name, folder=table.path.parent)
+            video_id = ids[r.video]
             t = grids.table(video_id).sample_times_s
             idx = np.flatnonzero((t >= r.start_s - TIME_TOLERANCE_S) & (t < r.end_s - TIME_TOLERANCE_S))
             if len(idx) > 1:  # one sample is the single-face rule's

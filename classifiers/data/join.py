@@ -18,7 +18,7 @@ import pandas as pd
 from featurestore.errors import LabelsInvalid
 
 from .labels import parse_label_files
-from .names import differs_in_case, matching_ids, resolve_all, resolve_video, same_name
+from .names import differs_in_case, matching_ids, resolve_all, same_name
 from .resolve import resolve_table
 from .table import NONE_LABEL, TIME_TOLERANCE_S, LabelRow, LabelTable, first_items, places
 
@@ -287,8 +287,9 @@ def labelled_time(tables: Sequence[LabelTable], grids: Mapping[str, Grid]) -> di
     """
     spans: dict[str, list[tuple[float, float]]] = {}
     for table in tables:
+        ids = resolve_all(table.path.name, table.rows, grids, "the store", folder=table.path.parent)  # once a name
         for r in resolve_table(table, grids).rows:
-            video_id = resolve_video(table.path.name, r, grids, "the store", folder=table.path.parent)
+            video_id = ids[r.video]
             if r.end_s is not None:
                 spans.setdefault(video_id, []).append((r.start_s, r.end_s))
                 continue

@@ -15,7 +15,7 @@ from dataclasses import replace
 from featurestore.errors import LabelsInvalid
 
 from .checks import check_table
-from .names import resolve_video
+from .names import resolve_all
 from .table import TIME_TOLERANCE_S, LabelRow, LabelTable
 
 
@@ -33,14 +33,14 @@ def resolve_table(table: LabelTable, grids: Mapping, store_name: str = "the stor
     if table.is_resolved:
         return table
     name = table.path.name
-    rows = [r if r.is_resolved else _resolved(name, r, table, grids, store_name) for r in table.rows]
+    ids = resolve_all(name, [r for r in table.rows if not r.is_resolved], grids, store_name, folder=table.path.parent)
+    rows = [r if r.is_resolved else _resolved(name, r, table, ids[r.video], grids, store_name) for r in table.rows]
     resolved = replace(table, rows=rows)
     check_table(name, resolved.kind, rows, resolved.multi_label, resolved.none_label)
     return resolved
 
 
-def _resolved(name: str, r: LabelRow, table: LabelTable, grids: Mapping, store_name: str) -> LabelRow:
-    video_id = resolve_video(name, r, grids, store_name, folder=table.path.parent)
+def _resolved(name: str, r: LabelRow, table: LabelTable, video_id: str, grids: Mapping, store_name: str) -> LabelRow:
     grid = grids[video_id]
     fps = r.fps or grid.fps
     if not fps or not fps > 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from classifiers.clusters.groups import sureness
 
-from .report import format_clock
+from .numbers import format_clock
 
 #: Clusters listed on the terminal; the page and the CSV have them all.
 SHOWN = 12

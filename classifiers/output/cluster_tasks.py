@@ -26,7 +26,7 @@ from classifiers.data.cluster_tasks import CHOICES, IMAGE, IMAGE_KEY, TEXT
 from .cluster_files import member_rows
 from .cluster_thumbs import FACE_WIDTH_PX, SHOT_WIDTH_PX
 from .label_studio import config_path_for, task_url
-from .report import format_clock
+from .numbers import format_clock
 
 COLUMNS = 4  # thumbnails per row of a grid
 CAPTION_PX = 16

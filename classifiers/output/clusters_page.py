@@ -14,7 +14,7 @@ from pathlib import Path
 from classifiers.clusters.groups import sureness
 
 from .cluster_thumbs import ClusterThumbs, unit_time
-from .report import format_clock
+from .numbers import format_clock
 
 TEMPLATE = "clusters.html.j2"
 

@@ -30,7 +30,6 @@ FIG_WIDTH_IN = 12.0
 #: Where the timeline sits across the figure (fractions of its width); the screen-time bars to its right.
 TIMELINE_LEFT, TIMELINE_WIDTH = 0.07, 0.68
 BARS_LEFT, BARS_WIDTH = 0.855, 0.13
-PANEL_HEIGHT_IN = 2.5  # per video: label band, probabilities, title and time axis (more with many classes)
 LEGEND_HEIGHT_IN = 0.5  # one row of legend (more rows for many classes or long names)
 DPI = 100
 #: Many classes (issue: 12 to 30 characters): each class's bar (and multi-label band row) gets at least this much

@@ -23,7 +23,7 @@ from featurestore.errors import SourceVideoMoved
 
 from .colours import TAB10, class_colours
 from .face_report import add_face_context
-from .numbers import clock_ticks, format_clock  # noqa: F401 (format_clock: the cluster pages' too)
+from .numbers import clock_ticks, format_clock
 from .notes import (FACES_UNLIKE, UNSURE_WARN_SHARE, likely_range_words, unlike_reason, unsure_how, unsure_share,
                     unsure_words)
 from .thumbnails import VideoThumbnails, plan_thumbnails, video_thumbnails

@@ -99,6 +99,12 @@ def clock_origin(container, stream) -> int:
     return origin or 0
 
 
+def picture_start_s(container, stream) -> float:
+    """Where PyAV `stream`'s picture starts on the players' clock (`clock_origin`), s, never before 0."""
+    tb = stream.time_base or Fraction(1, 1000)
+    return max(0.0, float(((stream.start_time or 0) - clock_origin(container, stream)) * tb))
+
+
 def last_frame_end_s(last_pts_s: float, nominal_s: float, container, stream, origin: int) -> float:
     """Where the last frame (shown at `last_pts_s`, s from timestamp `origin`) leaves the screen, s: one nominal frame
     later, or earlier where the PyAV stream (else its container) says the video ends. A variable-rate video's average

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import math
 import os
-from fractions import Fraction
 from pathlib import Path
 
 from featurestore.errors import VideoUnreadable
 
-from .clock import clock_origin
+from .clock import picture_start_s
 from .paths import check_video_path
 from .reader import VideoInfo
 from .turns import quarter_turns
@@ -93,8 +92,7 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     container, stream = open_video(path)
     try:
         fps = _fps(stream)
-        tb = stream.time_base or Fraction(1, 1000)
-        start_s = max(0.0, float(((stream.start_time or 0) - clock_origin(container, stream)) * tb))
+        start_s = picture_start_s(container, stream)
         frame_count = stream.frames
         if frame_count <= 0:  # as OpenCV: the container's duration (the picture's part of it) times the rate
             duration_s = container.duration / 1e6 - start_s if container.duration else 0.0

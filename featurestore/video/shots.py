@@ -23,7 +23,7 @@ import numpy as np
 from featurestore.errors import FacesUnavailable, InvalidParameter, VideoUnreadable
 from featurestore.faces.config import INSTALL_HINT
 
-from .clock import clock_origin
+from .clock import picture_start_s
 
 #: ContentDetector's defaults: mean HSV change (0..255) that makes a cut, and the shortest shot.
 DEFAULT_THRESHOLD = 27.0
@@ -91,8 +91,7 @@ def _small_frames(path: str):
             width, height = super().frame_size
             factor = max(1.0, width / DETECTION_WIDTH_PX)
             self._small = (max(1, round(width / factor)), max(1, round(height / factor)))
-            stream = self._video_stream  # its times start at 0; on the players' clock it starts at start_s
-            self.start_s = max(0.0, float(((stream.start_time or 0) - clock_origin(self._container, stream)) * stream.time_base))
+            self.start_s = picture_start_s(self._container, self._video_stream)  # its times start at 0
 
         @property
         def frame_size(self) -> tuple[int, int]:
