@@ -28,12 +28,9 @@ from classifiers.compare_faces import compare_face_models  # noqa: E402
 from classifiers.score_faces import score_face_videos  # noqa: E402
 from classifiers.suggest_faces import suggest_tracks  # noqa: E402
 from featurestore.store.store import FeatureStore  # noqa: E402
+from _common import log  # noqa: E402
 
 STEPS = ("compare", "score", "cluster", "suggest")
-
-
-def log(text: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
 def one_size(work: Path, n_videos: int, minutes: float, steps, seed: int) -> dict:

@@ -193,7 +193,7 @@ def test_cli_embed_seasons_of_the_same_file_names_by_path(tmp_path, capsys, monk
     assert store.video_ids() == ["season1/ep1.avi", "season2/ep1.avi"]
     assert [len(store.load(v)[0]) for v in store.video_ids()] == [2, 3]
     code, _, err = run(["embed", "season1", "--store", "f.h5", "--ids", "folder", *TINY], capsys)
-    assert code == 2 and "folder" in err
+    assert code == 2 and "'folder' is not one of 'name', 'path'" in err, err
 
 
 def test_video_ids_name_or_path_as_given():

@@ -418,7 +418,7 @@ def test_track_names_read_cells_as_suggest_labels_writes_them_and_unknown_in_any
     data = load_labelled_faces(store, names)
     assert data.actors == ["alice", "bob"]
     assert labels_of(data, "-take.mp4")[(1.0, 1)] == (UNKNOWN, "named")
-    for rows, said in ((["'-take.mp4,0,alice", "'-take.mp4,2,Alice"], "differ only in case|written two ways|Alice"),
+    for rows, said in ((["'-take.mp4,0,alice", "'-take.mp4,2,Alice"], "written 2 ways"),
                        (["'-take.mp4,0,al\x07ice", "'-take.mp4,2,bob"], "tracks.csv line 2: .*control character")):
         bad = write_csv(tmp_path / "tracks.csv", "video,track,label", rows)
         with pytest.raises(LabelsInvalid, match=said):

@@ -248,19 +248,15 @@ def test_every_reader_of_a_labels_file_looks_for_its_paths_beside_it_too(tmp_pat
         assert list(labelled_time(parse_label_files([path]), StoreGrids(store))) == ["s2e1"]
 
 
-def test_face_labels_in_excels_sep_line_csv():
+def test_face_labels_in_excels_sep_line_csv(tmp_path):
     from classifiers.data.face_dataset import load_labelled_faces
     from face_helpers import Face, face_table, hand_store, people
 
     alice, bob = people(2, seed=1)
     store = hand_store(face_table("v.mp4", 2, [Face(0, alice), Face(1, bob)]))
-    import tempfile
-    from pathlib import Path
-
     tables = []
     for name, text in (("plain.csv", "video;start;end;label\nv.mp4;0;1;alice\nv.mp4;1;2;bob\n"),
                        ("excel.csv", "sep=;\nvideo;start;end;label\nv.mp4;0;1;alice\nv.mp4;1;2;bob\n")):
-        path = Path(tempfile.mkdtemp()) / name
-        path.write_text(text)
-        tables.append(load_labelled_faces(store, path))
+        (tmp_path / name).write_text(text)
+        tables.append(load_labelled_faces(store, tmp_path / name))
     assert repr(tables[0]) == repr(tables[1])

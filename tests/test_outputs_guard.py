@@ -115,6 +115,13 @@ def test_score_writes_two_videos_of_one_file_name_to_two_subtitle_files(folder, 
                         "-m", "best.skops", "-s", "features.h5", "--vtt", "subs"], capsys)
     assert code == 0, err
     assert sorted(p.name for p in (folder / "subs").iterdir()) == ["s1_ep1.avi.vtt", "s2_ep1.avi.vtt"]
+    for season, episode in (("s1", "ep1.avi"), ("s2", "ep2.avi")):  # --ids path: each stored under its path
+        (folder / season).mkdir()
+        shutil.copy(folder / "videos" / episode, folder / season / "ep.avi")
+    code, _, err = run(["score", "s1/ep.avi", "s2/ep.avi", "--ids", "path", "-m", "best.skops", "-s", "features.h5",
+                        "--vtt", "subs2"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in (folder / "subs2").iterdir()) == ["s1_ep.avi.vtt", "s2_ep.avi.vtt"]
 
 
 def test_symlinks_dotdot_and_case_variants_are_the_same_file(folder, capsys, monkeypatch):
