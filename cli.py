@@ -90,7 +90,7 @@ def embed(
     from classifiers.output.console import embed_tables
     from classifiers.output.progress import RichProgress
     from featurestore import check_embed_paths, embed_videos, resolve_embedding_config, resolve_face_config
-    from featurestore.video.paths import expand_folders, video_ids
+    from featurestore.video.paths import expand_folders
 
     show_warnings(console)
     check_embed_paths(videos := expand_folders(videos), store, weights)  # a store over a video: refused first
@@ -102,7 +102,7 @@ def embed(
         console.print(f"[yellow]warning:[/] {'--weights random' if weights else f'the store holds {config.backbone} features from random weights'}: features are not pretrained (seeded, reproducible)", soft_wrap=True)
     with RichProgress(console) as progress:
         reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size,
-                               names=name or video_ids(videos, ids.value), replace=replace, progress=progress,
+                               names=name or None, ids=ids.value, replace=replace, progress=progress,
                                on_wait=lambda msg: console.print(msg), workers=workers,
                                decode=decode.value if decode else None, ray=ray, faces=face_config)
 
@@ -304,7 +304,7 @@ def score(
     from classifiers.output.results import is_stdout
     from classifiers.output.score_files import write_outputs
     from classifiers.score import score_videos
-    from featurestore.video.paths import expand_folders, video_ids
+    from featurestore.video.paths import expand_folders
 
     videos, files = expand_folders(videos), dict(json_path=json_path, csv_path=csv_path, plot_path=plot_path,
                                                  report_path=report_path, vtt_path=vtt_path, srt_path=srt_path,
@@ -312,7 +312,7 @@ def score(
     show_warnings(console)
     with RichProgress(console) as progress:
         result = score_videos(videos, model_path=model, store_path=store, sample_fps=fps, smooth=smooth,
-                              weights=weights, batch_size=batch_size, names=name or video_ids(videos, ids.value), replace=replace, faces=faces,
+                              weights=weights, batch_size=batch_size, names=name or None, ids=ids.value, replace=replace, faces=faces,
                               progress=progress, on_wait=lambda msg: console.print(msg), interval_level=interval_level,
                               outputs=files)  # checked before any work: none over an input or another output
     tables_to = console if is_stdout(json_path) or is_stdout(csv_path) else out  # stdout carries the JSON or CSV alone

@@ -31,7 +31,7 @@ from featurestore.reuse import refuse_gone_at_other_rate, stored_state
 from featurestore.runners.work import EmbedReport
 from featurestore.store.store import FeatureStore
 from featurestore.video.clock import check_sample_fps
-from featurestore.video.paths import check_video_path, fingerprint
+from featurestore.video.paths import check_video_path, fingerprint, video_ids
 
 #: Videos whose files are gone each get a warning up to this many; more get one line together.
 GONE_LINES = 3
@@ -93,7 +93,7 @@ def _stored_without_source(paths, names, store: FeatureStore | None, sample_fps:
     for i, path in enumerate(paths):
         if os.path.lexists(path):
             continue
-        video_id = names[i] if names else Path(path).name
+        video_id = names[i]
         if video_id not in store:
             continue
         info = store.info(video_id)  # VideoDamaged when its shard is unusable: the file is needed to embed it again
@@ -119,7 +119,7 @@ def _already_stored(paths, names, store: FeatureStore | None, sample_fps: float 
         return None
     reports = []
     for i, path in enumerate(paths):
-        video_id = names[i] if names else Path(path).name
+        video_id = names[i]
         check_video_path(path)
         state, info = stored_state(store, video_id, fingerprint(path), sample_fps)
         if state != "stored":
@@ -184,6 +184,7 @@ def score_videos(
     weights: str | None = None,
     batch_size: int = 32,
     names: list[str] | None = None,
+    ids: str = "name",
     replace: bool = False,
     progress=None,
     make_embedder: Callable = build_embedder,
@@ -210,8 +211,9 @@ def score_videos(
         Override the model's smoothing, e.g. 'none', 'median:5', 'hmm:10'.
     weights : str, optional
         The weights file, when the model was trained on features from one.
-    names, replace
-        As in `embed_videos`: ids to store the videos under, and whether to re-embed a stored id.
+    names, ids, replace
+        As in `embed_videos`: ids to store the videos under (else by `ids`: 'name' or 'path'), and whether to
+        re-embed a stored id.
     interval_level : float
         Level of the screen-time intervals, in (0, 1) (see `classifiers.chain.intervals`).
     outputs : dict, optional
@@ -234,6 +236,7 @@ def score_videos(
     if sample_fps is not None:
         sample_fps = check_sample_fps(sample_fps)
     check_names(names, paths)
+    names = list(names) if names else video_ids(paths, ids)  # each video's id in the store
     if outputs is not None:  # where each output may go, before the model is read; against the inputs below
         check_outputs(**outputs, n_videos=len(paths))
     if faces:  # a sample kind of its own: faces, not frames (issue 24)
@@ -250,12 +253,10 @@ def score_videos(
     except WeightsUnavailable as err:  # only needed to embed: videos already stored are scored from the store
         config, unresolved = None, err
     store_path = store_for(saved, store_path)
-    names = list(names) if names else None
-    ids = [names[i] if names else Path(p).name for i, p in enumerate(paths)]
     inputs = CallFiles().read("the video", *paths).read("the model", model_path).store("store_path", store_path, written=True)
     inputs.read("the weights file", *[w for w in (weights, saved.weights_path) if w and w not in ("imagenet", "random")])
     if outputs is not None:
-        check_outputs(**outputs, n_videos=len(paths), video_ids=ids, inputs=inputs)
+        check_outputs(**outputs, n_videos=len(paths), video_ids=names, inputs=inputs)
     store = FeatureStore(store_path) if store_path.exists() else None  # opened once (embed_videos takes it too)
     if store is not None:
         check_config(saved, store.config, store_path=store_path)
@@ -263,7 +264,7 @@ def score_videos(
     todo = [i for i in range(len(paths)) if i not in kept]
     reports = dict(kept)
     if todo and config is None:
-        stored = _already_stored([paths[i] for i in todo], [names[i] for i in todo] if names else None, store,
+        stored = _already_stored([paths[i] for i in todo], [names[i] for i in todo], store,
                                  sample_fps, replace)
         if stored is None:
             raise unresolved
@@ -271,11 +272,11 @@ def score_videos(
     elif todo:
         embedded = embed_videos([paths[i] for i in todo], store if store is not None else store_path, config=config,
                                 sample_fps=sample_fps, batch_size=batch_size,
-                                names=[names[i] for i in todo] if names else None, replace=replace, progress=progress,
+                                names=[names[i] for i in todo], replace=replace, progress=progress,
                                 make_embedder=make_embedder, on_wait=on_wait, default_fps=saved.training_store[1] or 1.0)
         by_id = {r.video_id: r for r in embedded}
         for i in todo:
-            reports[i] = by_id[names[i] if names else Path(paths[i]).name]
+            reports[i] = by_id[names[i]]
     reports = list({reports[i].video_id: reports[i] for i in range(len(paths))}.values())  # one per video, in order
     store = store if store is not None else FeatureStore(store_path)
     videos, video_info = [], {}

@@ -28,7 +28,7 @@ from featurestore.runners.work import EmbedReport
 from featurestore.store.faces import differing_keys
 from featurestore.store.store import FeatureStore
 from featurestore.video.clock import check_sample_fps
-from featurestore.video.paths import check_video_path, fingerprint
+from featurestore.video.paths import check_video_path, fingerprint, video_ids
 from featurestore.video.pyav import check_decode_mode, probe
 
 from .outputs import CallFiles
@@ -129,6 +129,7 @@ def embed_videos(
     sample_fps: float | None = 1.0,
     batch_size: int = 32,
     names: list[str] | None = None,
+    ids: str = "name",
     replace: bool = False,
     progress: Progress | None = None,
     make_embedder: Callable[[EmbeddingConfig], Embedder] = build_embedder,
@@ -160,7 +161,8 @@ def embed_videos(
         Samples per second of video time: frames on screen at t = 0, 1/sample_fps, ... None: the rate a
         video is already stored at (same content), else `default_fps` (score: the model's training rate).
     names : list of str, optional
-        Video ids, one per path; default: each file's name.
+        Video ids, one per path; default: `ids`, each file's name ('name') or its path as given ('path',
+        `featurestore.video.paths.video_ids`).
     replace : bool
         Re-embed a video whose id is stored with other content or another sample rate (else StoreMismatch).
         A stored video whose data is damaged is embedded again without it.
@@ -206,16 +208,16 @@ def embed_videos(
     check_names(names, paths)
     paths = [check_video_path(p) for p in paths]
     check_embed_paths(paths, store_path, config.weights_path)
-    ids = list(names) if names else [p.name for p in paths]
+    names = list(names) if names else video_ids(paths, ids)
     seen: dict[str, Path] = {}
-    for video_id, path in zip(ids, paths):
+    for video_id, path in zip(names, paths):
         if not video_id.strip():
             raise VideoUnreadable(f"{path}: the video id is empty; pass a non-empty --name")
         if video_id in seen and seen[video_id].resolve() != path.resolve():
             raise StoreMismatch(f"{path}: has the same id {video_id!r} as {seen[video_id]}; give each a distinct --name, "
                                 "or store every video under its path (--ids path)")
         seen[video_id] = path
-    jobs = list(dict(zip(ids, paths)).items())  # one job per id, in order
+    jobs = list(dict(zip(names, paths)).items())  # one job per id, in order
 
     store = _open_store(given or store_path, config)
     face_identity = None if faces is None else faces.identity()

@@ -40,7 +40,7 @@ def embed(paths: PathLike | Sequence[PathLike], *, store: PathLike = "features.h
     Videos are stored under `names`, else their file names (`ids='name'`) or their paths as given (`ids='path'`).
     """
     from featurestore.pipeline import check_embed_paths, embed_videos, resolve_embedding_config, resolve_face_config
-    from featurestore.video.paths import expand_folders, video_ids
+    from featurestore.video.paths import expand_folders
 
     paths, store = check.paths("paths", paths), check.path("store", store)
     fps = check.number("fps", fps, low=0.0, above_low=True)
@@ -60,7 +60,7 @@ def embed(paths: PathLike | Sequence[PathLike], *, store: PathLike = "features.h
     face_config = resolve_face_config(store, min_score=face_min_score, min_size_px=face_min_size_px) if faces else None
     with _progress(progress) as bar:
         reports = embed_videos(videos, store, config=config, sample_fps=fps, batch_size=batch_size,
-                               names=names or video_ids(videos, ids), replace=replace, progress=bar, workers=workers, decode=decode,
+                               names=names, ids=ids, replace=replace, progress=bar, workers=workers, decode=decode,
                                faces=face_config)
     return EmbedResult(reports, Path(store))
 
@@ -111,7 +111,7 @@ def score(paths: PathLike | Sequence[PathLike], *, model: PathLike = "best.skops
     ``.write(report="r.html", vtt="subs/")`` for the files `score` writes.
     """
     from classifiers.score import score_videos
-    from featurestore.video.paths import expand_folders, video_ids
+    from featurestore.video.paths import expand_folders
 
     paths, model, store = check.paths("paths", paths), check.path("model", model), check.path("store", store, optional=True)
     fps = check.number("fps", fps, low=0.0, above_low=True, optional=True)
@@ -124,7 +124,7 @@ def score(paths: PathLike | Sequence[PathLike], *, model: PathLike = "best.skops
     videos = expand_folders(_paths(paths))
     with _progress(progress) as bar:
         result = score_videos(videos, model_path=model, store_path=store, sample_fps=fps, smooth=smooth, weights=weights,
-                              batch_size=batch_size, names=names or video_ids(videos, ids), replace=replace,
+                              batch_size=batch_size, names=names, ids=ids, replace=replace,
                               progress=bar, interval_level=interval_level, faces=faces)
     return Score(result)
 

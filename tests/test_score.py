@@ -221,6 +221,7 @@ def test_a_moved_collection_gets_one_warning_not_one_per_video(tmp_path):
     for n, lines in ((3, 3), (5, 1)):
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always")
-            found = _stored_without_source([tmp_path / f"ep{i}.avi" for i in range(n)], None, Store(), None, False)
+            found = _stored_without_source([tmp_path / f"ep{i}.avi" for i in range(n)], [f"ep{i}.avi" for i in range(n)],
+                                           Store(), None, False)
         assert len(found) == n and len(seen) == lines, [str(w.message) for w in seen]
     assert str(seen[0].message).startswith("5 videos' files are gone (")
