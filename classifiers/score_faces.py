@@ -22,7 +22,7 @@ from classifiers.output.notes import FACES_UNLIKE, unlike_reason
 from classifiers.output.score_files import check_outputs
 from featurestore.errors import InvalidParameter, TrainingStoreMissing, UnlikeTrainingWarning
 from featurestore.outputs import CallFiles
-from featurestore.reuse import refuse_gone_at_other_rate
+from featurestore.reuse import refuse_gone_at_other_rate, stored_difference
 from featurestore.video.paths import check_video_path, fingerprint
 
 #: The cross-validation scores of a face model that results and reports show.
@@ -75,10 +75,8 @@ def _changed(store, video_id: str, path, sample_fps: float | None) -> bool:
     if not os.path.exists(path):  # a broken link too: the file is gone
         refuse_gone_at_other_rate(path, video_id, info, sample_fps, what="faces")
         return False
-    stored_fp = info.get("fingerprint")
-    if stored_fp is not None and stored_fp != fingerprint(check_video_path(path)):
-        return True
-    return sample_fps is not None and abs(float(info.get("sample_fps", sample_fps)) - sample_fps) >= 1e-9
+    fp = fingerprint(check_video_path(path)) if info.get("fingerprint") is not None else None  # none kept: no telling
+    return stored_difference(info, fp, sample_fps) is not None
 
 
 def score_face_videos(

@@ -74,12 +74,21 @@ def stored_state(store: FeatureStore, video_id: str, fp: str, sample_fps: float 
         info = store.info(video_id)
     except VideoDamaged as err:
         return "damaged", {"problem": err.reason}
-    if info.get("fingerprint") != fp:
-        return "other content", info
-    if sample_fps is not None and abs(float(info.get("sample_fps", -1)) - sample_fps) >= 1e-9:
-        return "other rate", info
+    differs = stored_difference(info, fp, sample_fps)
+    if differs:
+        return differs, info
     problem = store.problem(video_id)
     return ("damaged", {**info, "problem": problem}) if problem else ("stored", info)
+
+
+def stored_difference(info: dict, fp: str | None, sample_fps: float | None) -> str | None:
+    """'other content' where a stored video's `info` has another fingerprint than `fp`, 'other rate' where another
+    rate than `sample_fps` (None: any), else None."""
+    if info.get("fingerprint") != fp:
+        return "other content"
+    if sample_fps is not None and abs(float(info.get("sample_fps", -1)) - sample_fps) >= 1e-9:
+        return "other rate"
+    return None
 
 
 def refuse_gone_at_other_rate(path, video_id: str, info: dict, sample_fps: float | None, what: str = "features") -> None:

@@ -142,5 +142,15 @@ def _name_copies(best: np.ndarray, faces: np.ndarray, allowed: np.ndarray, p_act
     for f in faces[(best[faces] < 0) & allowed[faces].any(axis=1)].tolist():
         a = int(np.where(allowed[f], p_actor[f], -1.0).argmax())
         holders = faces[best[faces] == a]
-        if len(holders) and np.linalg.norm(embedding[holders] - embedding[f], axis=1).min() <= SAME_PERSON_DISTANCE:
+        if len(holders) and copies_of(embedding, np.array([f]), holders)[0] >= 0:
             best[f] = a
+
+
+def copies_of(embedding: np.ndarray, faces: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """For each of `faces` (rows of `embedding`, (n, d)), the position in `held` (rows too) of the nearest face within
+    `SAME_PERSON_DISTANCE` of it -- one person shown twice, or a look-alike -- else -1; shape (len(faces),)."""
+    if not len(faces) or not len(held):
+        return np.full(len(faces), -1)
+    distance = np.linalg.norm(embedding[faces][:, None, :] - embedding[held][None, :, :], axis=2)
+    nearest = distance.argmin(axis=1)
+    return np.where(distance[np.arange(len(faces)), nearest] <= SAME_PERSON_DISTANCE, nearest, -1)

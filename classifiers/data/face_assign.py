@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from classifiers.chain.face_decide import SAME_PERSON_DISTANCE, UNKNOWN
+from classifiers.chain.face_decide import UNKNOWN, copies_of
 
 from .face_labels import VideoFaceLabels
 
@@ -88,14 +88,8 @@ def _claim_copies(v: VideoFaceLabels, rows: np.ndarray, assigned: np.ndarray) ->
     """Each of one sample's `rows` left over that lies within `SAME_PERSON_DISTANCE` of an `assigned` row is left out
     of training (unlabelled): one person shown twice, or a look-alike."""
     left = np.setdiff1d(rows, assigned)
-    if not len(left) or not len(assigned):
-        return
-    emb = np.asarray(v.table.embedding, dtype=np.float64)
-    distance = np.linalg.norm(emb[left][:, None, :] - emb[assigned][None, :, :], axis=2)
-    nearest = distance.argmin(axis=1)
-    for r, j, d in zip(left.tolist(), nearest.tolist(), distance[np.arange(len(left)), nearest].tolist()):
-        if d <= SAME_PERSON_DISTANCE:
-            v.claim(r, "", "")  # counted as 'unlabelled' in compare-models' table
+    copies = left[copies_of(np.asarray(v.table.embedding, dtype=np.float64), left, assigned) >= 0]
+    v.claim(copies, "", "")  # counted as 'unlabelled' in compare-models' table
 
 
 def _pending_proba(videos: dict[str, VideoFaceLabels], proba) -> dict[int, np.ndarray]:
