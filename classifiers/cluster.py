@@ -117,18 +117,17 @@ def cluster_store(store_path, out_path, *, faces: bool = False, videos=None, lab
     notes: list[str] = []
     sources = _sources(store, ids, video_dir)
     if faces:
-        clustering, damaged = _cluster_faces(store, ids, labels_paths, threshold, method, min_quality, min_size_px)
-        if damaged:  # one damaged face table must not stop the clustering of the others
-            ids = [v for v in ids if v not in damaged]
-            notes.append(f"{len(damaged)} video{'s' if len(damaged) != 1 else ''} left out, faces damaged: "
-                         f"{', '.join(damaged[:5])}{', ...' if len(damaged) > 5 else ''}; see "
-                         f"`{command(f'check-store --store {arg(store.path)}')}`, then embed them with --faces again")
-        without = [v for v in ids if not store.has_faces(v)]
-        if without:  # "from 6 tracks in 3 videos" read as if the other two had been clustered too
-            ids = [v for v in ids if v not in without]
-            notes.append(f"{len(without)} video{'s' if len(without) != 1 else ''} left out, no faces stored: "
-                         f"{', '.join(without[:5])}{', ...' if len(without) > 5 else ''}; find them with "
-                         f"`{command(f'embed VIDEO --faces --store {arg(store.path)}')}`")
+        clustering, clustered, damaged = _cluster_faces(store, ids, labels_paths, threshold, method, min_quality,
+                                                        min_size_px)
+        without = [v for v in ids if v not in clustered and v not in damaged]
+        for left, why, then in ((damaged, "faces damaged", f"see `{command(f'check-store --store {arg(store.path)}')}`, "
+                                 "then embed them with --faces again"),  # one damaged table must not stop the others
+                                (without, "no faces stored", "find them with "  # "from 6 tracks in 3 videos" read as if
+                                 f"`{command(f'embed VIDEO --faces --store {arg(store.path)}')}`")):  # all were clustered
+            if left:
+                notes.append(f"{len(left)} video{'s' if len(left) != 1 else ''} left out, {why}: "
+                             f"{', '.join(left[:5])}{', ...' if len(left) > 5 else ''}; {then}")
+        ids = clustered
     else:
         clustering = _cluster_shots(store, ids, labels_paths, threshold, method, sources, notes)
     out, members, page = output_paths(out_path)
@@ -156,8 +155,8 @@ def _sources(store, ids: list[str], video_dir) -> dict:
     return out
 
 
-def _cluster_faces(store, ids, labels_paths, threshold, method, min_quality, min_size_px) -> tuple[Clustering, list]:
-    """The clustering of the faces of `ids`, and the videos left out for a damaged face table."""
+def _cluster_faces(store, ids, labels_paths, threshold, method, min_quality, min_size_px) -> tuple[Clustering, list, list]:
+    """The clustering of the faces of `ids`, the videos clustered, and those left out for a damaged face table."""
     from classifiers.data.face_dataset import label_store_faces
 
     ids = [v for v in ids if store.has_faces(v)]
@@ -182,7 +181,8 @@ def _cluster_faces(store, ids, labels_paths, threshold, method, min_quality, min
     clusters = group_units(units, threshold, method=method)
     references = actor_units(labelled, min_quality=min_quality, min_size_px=min_size_px)
     suggest_names(clusters, units, references, threshold)
-    return Clustering("faces", units, clusters, threshold, method, min_quality, min_size_px, sorted(references)), damaged
+    return (Clustering("faces", units, clusters, threshold, method, min_quality, min_size_px, sorted(references)), ids,
+            damaged)
 
 
 def _cluster_shots(store, ids, labels_paths, threshold, method, sources, notes) -> Clustering:

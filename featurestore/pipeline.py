@@ -257,10 +257,9 @@ def embed_videos(
 
         todo = listed(new, "is not stored yet", "are not stored yet") + listed(faceless, "has no faces stored yet",
                                                                                "have no faces stored yet")
-        store._check_writable(to_do=f"{'; '.join(todo)}: to add {'it' if len(new + faceless) == 1 else 'them'}, copy "
-                                    f"{store.path.name} and {store.shard_dir.name}/ together to a folder you can write "
-                                    "and use that --store")
-        store = FeatureStore(store_path, mode="a", config=config.identity(), weights_path=config.weights_path)
+        to_do = (f"{'; '.join(todo)}: to add {'it' if len(new + faceless) == 1 else 'them'}, copy {store.path.name} and "
+                 f"{store.shard_dir.name}/ together to a folder you can write and use that --store")
+        store = FeatureStore(store_path, mode="a", config=config.identity(), weights_path=config.weights_path, to_do=to_do)
         copies = ContentIndex(store)
     copyable = {video_id: copies.find(fingerprints[path], rates[video_id], exclude=video_id) is not None
                 for video_id, path in jobs}  # a byte-identical copy is probed only if its copy fails (issue 27)

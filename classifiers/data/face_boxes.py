@@ -294,7 +294,7 @@ def _named_tracks(path: Path, text: str, grids: FaceGrids) -> dict[str, VideoFac
     for n, cells in lines[1:]:
         video, track, label = map(by_column(cells, col).__getitem__, ("video", "track", "label"))
         video, track = unquoted(video), track.strip()  # as suggest-labels writes them ('=x.mp4 for =x.mp4)
-        if not video or not label.strip() or not track.isdigit():
+        if not video or not track.isdigit():  # an empty label was refused above
             raise LabelsInvalid(f"{name} line {n}: needs a video, a track number (>= 0) and a label, got "
                                 f"{video!r}, {track!r}, {label!r}")
         try:

@@ -72,7 +72,7 @@ class FeatureStore(StoreFaces, StoreFiles):
     """
 
     def __init__(self, path: str | os.PathLike, mode: str = "r", config: dict | None = None,
-                 weights_path: str | None = None):
+                 weights_path: str | None = None, to_do: str = ""):
         if mode not in ("r", "a"):
             raise ValueError(f"mode must be 'r' or 'a', got {mode!r}")
         super().__init__(path)
@@ -93,7 +93,7 @@ class FeatureStore(StoreFaces, StoreFiles):
                 self._refuse_missing_index()
             self.config = dict(config)
         if mode == "a":
-            self._check_writable()
+            self._check_writable(to_do)  # `to_do`: what the user can do instead where the store is read-only
 
     # -- reading ---------------------------------------------------------------------------------
     def _refuse_missing_index(self) -> None:
