@@ -20,7 +20,6 @@ import numpy as np
 
 from classifiers.chain.face_decide import UNKNOWN
 from classifiers.chain.face_persist import check_face_config, load_face_model
-from classifiers.chain.face_time import faces_samples
 from classifiers.data.face_dataset import label_store_faces
 from classifiers.data.face_labels import FaceGrids
 from classifiers.data.names import resolve_videos
@@ -115,7 +114,7 @@ def _tracks(model, table, video_id: str, step_s: float, free: np.ndarray, folds:
     guess = _guesses(model.decide(table, proba=(p_actor, p_unknown), admissible=admissible)[0], names)
     fold_guesses = [_guesses(model.decide(table, pipeline, threshold, admissible=admissible)[0], names)
                     for pipeline, threshold in folds]
-    track, sample = np.asarray(table.track), faces_samples(table)  # not time_s: a held frame's samples share it
+    track, sample = np.asarray(table.track), table.sample  # not time_s: a held frame's samples share it
     out = []
     for k in np.unique(track[(track >= 0) & free]).tolist():
         rows = np.flatnonzero((track == k) & free)

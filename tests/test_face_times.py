@@ -8,9 +8,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from classifiers.chain.face_time import faces_samples, sample_of_faces, summarize_faces
+from classifiers.chain.face_time import summarize_faces
 from classifiers.output.results import results_to_dict
 from face_helpers import Face, face_table, near, people
+from featurestore.faces.table import sample_of_faces
 
 
 @pytest.fixture
@@ -27,7 +28,9 @@ def held():
 
 
 def test_faces_of_a_held_frame_go_to_each_of_its_samples(held):
-    assert faces_samples(held).tolist() == [0, 1, 1, 2, 2, 3, 3, 5]
+    assert held.sample.tolist() == [0, 1, 1, 2, 2, 3, 3, 5]
+    once = dataclasses.replace(held, face=np.zeros(len(held), np.int32))  # a new table: its own samples, not held's
+    assert once.sample.tolist() == [0, 1, 2, 3, 3, 3, 3, 5] and held.sample.tolist() == [0, 1, 1, 2, 2, 3, 3, 5]
     assert sample_of_faces(held.sample_times_s, held.time_s).tolist() == [0, 1, 1, 1, 1, 1, 1, 5]  # without numbers
 
 
@@ -113,7 +116,7 @@ def test_a_named_cluster_lists_each_sample_of_a_held_frame_and_each_is_read_back
     members = [SimpleNamespace(time_s=0.96, box=tuple(box), where=f"line {k}") for k in (2, 3, 4)]
     names = SimpleNamespace(members_path=Path("c.members.csv"))
     rows = member_rows(names, held, "slides.mp4", members)
-    assert sorted(rows.tolist()) == [1, 3, 5] and faces_samples(held)[rows].tolist() == [1, 2, 3]
+    assert sorted(rows.tolist()) == [1, 3, 5] and held.sample[rows].tolist() == [1, 2, 3]
 
 
 @pytest.mark.parametrize("times, rate", [

@@ -25,7 +25,6 @@ from pathlib import Path
 import numpy as np
 
 from classifiers.chain.face_decide import UNKNOWN
-from classifiers.chain.face_time import faces_samples
 from featurestore.errors import LabelsInvalid, NotEmbedded, arg, command
 
 from .join import Grid, join_label_tables
@@ -77,7 +76,7 @@ class VideoFaceLabels:
     @property
     def sample(self) -> np.ndarray:
         """Each face's sample index, shape (n_faces,)."""
-        return faces_samples(self.table)
+        return self.table.sample
 
     def truth(self, actors: list[str]) -> np.ndarray:
         """(n_samples, n_actors) bool: each actor on screen at each sample (False where not labelled)."""
