@@ -91,6 +91,15 @@ class VideoFaceLabels:
         self.label[rows] = label
         self.how[rows] = how
 
+    def mark_named(self, samples) -> None:
+        """Each of `samples` whose every face is claimed is labelled, its actors those named there (not `UNKNOWN`)."""
+        sample = self.sample
+        for i in samples:
+            faces = np.flatnonzero(sample == i)
+            if np.all(self.label[faces] != ""):
+                self.labelled[i] = True
+                self.actors_at[i] = tuple(sorted(set(self.label[faces].tolist()) - {UNKNOWN}))
+
 
 class FaceGrids(Mapping):
     """Lazy mapping video_id -> `classifiers.data.join.Grid` of a store's face samples; each table, info and grid
