@@ -109,6 +109,11 @@ def run_cli(argv, capsys, prog_name: str = "screentime"):
     return code, captured.out, captured.err
 
 
+def error_lines(err: str) -> list[str]:
+    """The `error: ...` lines of a CLI run's stderr (one, where the CLI refused its input)."""
+    return [line for line in err.splitlines() if line.startswith("error:")]
+
+
 def bframe_film(path: Path) -> Path:
     """A 12 s 96x64 H.264 test pattern with B-frames and a keyframe every 0.6 s (25 fps), written by ffmpeg."""
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=25:duration=12", "-c:v", "libx264", "-preset", "veryfast",

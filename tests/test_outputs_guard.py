@@ -76,7 +76,7 @@ def refused(argv, capsys, option: str, *expected: str) -> str:
     before = tree(Path.cwd())
     code, out, err = run(argv, capsys)
     assert code == 2, err
-    errors = [line for line in err.splitlines() if line.lower().startswith("error:")]
+    errors = [line for line in err.splitlines() if line.lower().startswith("error:")]  # click's "Error: ..."
     assert len(errors) == 1 and f"Invalid value for {option}:" in errors[0], err
     assert "Traceback" not in err
     for text in expected:

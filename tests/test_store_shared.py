@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, run_cli as run
+from conftest import ROOT, error_lines, run_cli as run
 from featurestore import FeatureStore
 from featurestore.errors import StoreBusy
 
@@ -63,7 +63,7 @@ def files(store_path):
 
 def error_line(err: str) -> str:
     assert "Traceback" not in err
-    [line] = [line for line in err.splitlines() if line.startswith("error:")]
+    [line] = error_lines(err)
     return line
 
 
