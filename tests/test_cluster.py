@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cli import main
-from conftest import ROOT, alive, error_lines, assert_same_store, bframe_film, write_video
+from conftest import ROOT, alive, assert_same_store, bframe_film, error_lines, write_video
 from featurestore import EmbeddingConfig, embed_videos
 
 pytestmark = pytest.mark.slow  # system tests: real processes killed, a local Ray cluster
