@@ -139,22 +139,23 @@ def _attrs(g: h5py.Group) -> tuple[str, dict, tuple[int, int], int, int, int]:
     return video_id, json.loads(config_json), frame_size, n, m, dim
 
 
+def _face_group(f: h5py.File) -> h5py.Group:
+    """The face table's group in an open shard; ShardDamaged if it has none."""
+    if FACES not in f["video"]:
+        raise ShardDamaged("it holds no face table")
+    return f["video"][FACES]
+
+
 def read_faces_config(path: Path) -> dict:
     """The face config (identity) of the face table in shard `path`, checked; ShardDamaged if it has none."""
     with shard_file(path, "its face table is unreadable") as f:
-        video = f["video"]
-        if FACES not in video:
-            raise ShardDamaged("it holds no face table")
-        return _attrs(video[FACES])[1]
+        return _attrs(_face_group(f))[1]
 
 
 def read_faces(path: Path) -> FaceTable:
     """The face table in shard `path`, verified against its checksums; ShardDamaged if it has none or it changed."""
     with shard_file(path, "its face table is unreadable") as f:
-        video = f["video"]
-        if FACES not in video:
-            raise ShardDamaged("it holds no face table")
-        g = video[FACES]
+        g = _face_group(f)
         video_id, config, frame_size, n, m, dim = _attrs(g)
         arrays = {name: g[name][()] for name in (*COLUMNS, "sample_times_s", "cuts_s")}
         expected = str(g.attrs["arrays_sha256"])
