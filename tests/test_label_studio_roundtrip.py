@@ -28,7 +28,7 @@ import pytest
 
 from classifiers.chain.persist import load_model
 from classifiers.data.dataset import load_labelled_videos
-from conftest import run_cli as run
+from conftest import run_cli as run, write_labels
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos
 from test_score import interval_rows, make_episode
 
@@ -125,7 +125,7 @@ def first_model(tmp_path_factory):
     (d / "videos").mkdir()
     truth = {f"ep{i}.avi": make_episode(d / "videos" / f"ep{i}.avi", seed=40 + i, seconds=20) for i in range(4)}
     rows = interval_rows("ep0.avi", truth["ep0.avi"]) + interval_rows("ep1.avi", truth["ep1.avi"])
-    (d / "labels.csv").write_text("video,start,end,label\n" + "\n".join(rows) + "\n")
+    write_labels(d / "labels.csv", rows)
     embed_videos([d / "videos" / name for name in truth], d / "f.h5", config=EmbeddingConfig(weights="random", image_size_px=32))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
