@@ -1,11 +1,13 @@
 """What the accuracy benches share (accuracy.py, active.py, multilabel.py, decode_modes.py): the generated dataset
-and its cache under --work-dir, embedding it once, the common options, and the evaluation against the truth."""
+and its cache under --work-dir, embedding it once, the common options, and the evaluation against the truth; and the
+CPU clock of the speed benches (embed.py, scale.py)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import platform
+import resource
 import sys
 import time
 from pathlib import Path
@@ -193,6 +195,15 @@ def notice_weights(args) -> None:
     if args.weights == "random":
         print("notice: ImageNet weights cannot be downloaded here; VGG16 runs with seeded random weights "
               "(--weights FILE for a Keras weights file)", file=sys.stderr)
+
+
+def cpu_s() -> float:
+    """CPU seconds (user + system) of this process and its finished children: what the speed benches count."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
 
 
 def machine() -> dict:

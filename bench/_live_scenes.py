@@ -197,20 +197,29 @@ def s_letterbox():
     return sc, draw
 
 
-def s_crowd():
-    """15 small extras (28-40 px) + aniston 40 px among them; 20 s, slow pan."""
-    sc = Scene("crowd", bg="skimage:coins")
-    rng = np.random.default_rng(3)
+def extras_crowd(n, rng, height_px, x_px, y_px, *, mirror_repeats):
+    """`n` extras in rows of 5: [(person, sprite, height, x, y)], each `height_px` (lo, hi) high at random, the k-th
+    of a row at x0 + k * step and the r-th row at y0 + r * step (`x_px`, `y_px`: (x0, step, jitter), each jittered
+    by up to jitter px); an extra drawn again is mirrored with `mirror_repeats`."""
     people = list(EXTRAS_T)
     crowd = []
-    for i in range(15):
+    for i in range(n):
         p = people[i % len(people)]
         pool = EXTRAS_T[p]
         s = sprite(pool[(i // len(people)) % len(pool)])
-        if i >= len(people):
+        if mirror_repeats and i >= len(people):
             s = mirrored(s)
-        h = float(rng.uniform(28, 40))
-        crowd.append((p, s.resized(h), h, 60 + (i % 5) * 125 + rng.uniform(-20, 20), 70 + (i // 5) * 110 + rng.uniform(-10, 10)))
+        h = float(rng.uniform(*height_px))
+        x = x_px[0] + (i % 5) * x_px[1] + rng.uniform(-x_px[2], x_px[2])
+        y = y_px[0] + (i // 5) * y_px[1] + rng.uniform(-y_px[2], y_px[2])
+        crowd.append((p, s.resized(h), h, x, y))
+    return crowd
+
+
+def s_crowd():
+    """15 small extras (28-40 px) + aniston 40 px among them; 20 s, slow pan."""
+    sc = Scene("crowd", bg="skimage:coins")
+    crowd = extras_crowd(15, np.random.default_rng(3), (28, 40), (60, 125, 20), (70, 110, 10), mirror_repeats=True)
     act = spr("jennifer_aniston", 1).resized(40)
 
     def draw(k, t):
@@ -303,15 +312,7 @@ def s_black():
 def s_crowd720():
     """1280x720: 20 extras 24-36 px high and rose 36 px among them, 24 s, 29.97 fps, crf 30."""
     sc = Scene("crowd720", size=(1280, 720), fps=29.97, dur_s=24, bg="skimage:gravel", crf=30)
-    rng = np.random.default_rng(5)
-    people = list(EXTRAS_T)
-    crowd = []
-    for i in range(20):
-        p = people[i % len(people)]
-        pool = EXTRAS_T[p]
-        s = sprite(pool[(i // len(people)) % len(pool)])
-        h = float(rng.uniform(24, 36))
-        crowd.append((p, s.resized(h), h, 90 + (i % 5) * 260 + rng.uniform(-30, 30), 100 + (i // 5) * 160 + rng.uniform(-20, 20)))
+    crowd = extras_crowd(20, np.random.default_rng(5), (24, 36), (90, 260, 30), (100, 160, 20), mirror_repeats=False)
     act = spr("rose_leslie", 0).resized(36)
 
     def draw(k, t):

@@ -26,6 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from _common import cpu_s  # noqa: E402
+
 # Dense enough that decoding costs about as much CPU as VGG16 at 1 sample/s (~20 Mbit/s, every frame new).
 VIDEO_FILTER = "testsrc2=size=1280x720:rate=30,noise=alls=12:allf=t"
 X264_ARGS = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"]
@@ -43,22 +45,14 @@ class Meter:
         self.written_bytes = 0
 
     def __enter__(self):
-        self._t = (time.perf_counter(), _cpu_s(), _written_bytes())
+        self._t = (time.perf_counter(), cpu_s(), _written_bytes())
         return self
 
     def __exit__(self, *exc):
         wall, cpu, written = self._t
         self.wall_s += time.perf_counter() - wall
-        self.cpu_s += _cpu_s() - cpu
+        self.cpu_s += cpu_s() - cpu
         self.written_bytes += _written_bytes() - written
-
-
-def _cpu_s() -> float:
-    total = 0.0
-    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-        usage = resource.getrusage(who)
-        total += usage.ru_utime + usage.ru_stime
-    return total
 
 
 def _written_bytes() -> int:

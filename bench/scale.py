@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from _common import cpu_s  # noqa: E402
 from _videos import make_cartoon, make_collection  # noqa: E402
 
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos  # noqa: E402
@@ -47,14 +47,6 @@ from featurestore.runners.local import usable_cores  # noqa: E402
 from featurestore.runners.workers import Job, decode_range  # noqa: E402
 
 SAMPLE_FPS = 1.0
-
-
-def cpu_s() -> float:
-    total = 0.0
-    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-        usage = resource.getrusage(who)
-        total += usage.ru_utime + usage.ru_stime
-    return total
 
 
 # -- rows ----------------------------------------------------------------------------------------

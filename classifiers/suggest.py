@@ -10,8 +10,6 @@ model (compare-models --faces) gets the tracks worth naming next instead (`class
 
 from __future__ import annotations
 
-import csv
-import io
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +26,7 @@ from classifiers.chain.smoothing import Smoother
 from classifiers.data.join import StoreGrids, labelled_time
 from classifiers.data.names import resolve_videos
 from classifiers.data.labels import parse_label_files
-from classifiers.output.cells import csv_cell
+from classifiers.output.cells import csv_cell, csv_text
 from classifiers.output.label_studio import VideoGuess, config_path_for, label_studio_files
 from classifiers.suggest_faces import TrackSuggestions, suggest_tracks, tracks_csv_text
 from featurestore.errors import FaceModelGiven, InvalidParameter, StoreMismatch, arg, command
@@ -219,12 +217,8 @@ def check_suggestion_outputs(out_path, sheet_path=None, label_studio_path=None, 
 def todo_csv_text(suggestions: Suggestions) -> str:
     """The todo list: header ``video,start,end,label`` and one row per span, best first, label empty (a video id
     a spreadsheet would run as a formula gets a leading ', `classifiers.output.cells`)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(TODO_HEADER)
-    for s in suggestions.spans:
-        writer.writerow([csv_cell(s.video_id), f"{s.start_s:.6g}", f"{s.end_s:.6g}", ""])
-    return buf.getvalue()
+    return csv_text(TODO_HEADER, ([csv_cell(s.video_id), f"{s.start_s:.6g}", f"{s.end_s:.6g}", ""]
+                                  for s in suggestions.spans))
 
 
 def write_todo_csv(suggestions: Suggestions, path: str | Path) -> Path:

@@ -11,8 +11,6 @@ the track-name format compare-models --faces reads (`classifiers.data.face_boxes
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,11 +18,10 @@ import numpy as np
 
 from classifiers.chain.face_decide import UNKNOWN
 from classifiers.chain.face_persist import check_face_config, load_face_model
-from classifiers.chain.face_time import faces_samples
 from classifiers.data.face_dataset import label_store_faces
 from classifiers.data.face_labels import FaceGrids
 from classifiers.data.names import resolve_videos
-from classifiers.output.cells import csv_cell
+from classifiers.output.cells import csv_cell, csv_text
 from featurestore.errors import InvalidParameter, NotEmbedded, arg, command
 from featurestore.store.store import FeatureStore
 
@@ -115,7 +112,7 @@ def _tracks(model, table, video_id: str, step_s: float, free: np.ndarray, folds:
     guess = _guesses(model.decide(table, proba=(p_actor, p_unknown), admissible=admissible)[0], names)
     fold_guesses = [_guesses(model.decide(table, pipeline, threshold, admissible=admissible)[0], names)
                     for pipeline, threshold in folds]
-    track, sample = np.asarray(table.track), faces_samples(table)  # not time_s: a held frame's samples share it
+    track, sample = np.asarray(table.track), table.sample  # not time_s: a held frame's samples share it
     out = []
     for k in np.unique(track[(track >= 0) & free]).tolist():
         rows = np.flatnonzero((track == k) & free)
@@ -142,9 +139,5 @@ def _majority(values: np.ndarray) -> str:
 
 def tracks_csv_text(suggestions: TrackSuggestions) -> str:
     """The todo CSV of tracks (module docstring), best first, label empty."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(TODO_HEADER)
-    for t in suggestions.tracks:
-        writer.writerow([csv_cell(t.video_id), t.track, "", f"{t.start_s:.6g}", f"{t.end_s:.6g}", csv_cell(t.guess)])
-    return buf.getvalue()
+    return csv_text(TODO_HEADER, ([csv_cell(t.video_id), t.track, "", f"{t.start_s:.6g}", f"{t.end_s:.6g}",
+                                   csv_cell(t.guess)] for t in suggestions.tracks))

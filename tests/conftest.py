@@ -109,6 +109,17 @@ def run_cli(argv, capsys, prog_name: str = "screentime"):
     return code, captured.out, captured.err
 
 
+def write_labels(path: Path, rows: list[str]) -> Path:
+    """`rows` ('video,start,end,label' lines) as a labels CSV at `path`, under its header; returns `path`."""
+    path.write_text("video,start,end,label\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def error_lines(err: str) -> list[str]:
+    """The `error: ...` lines of a CLI run's stderr (one, where the CLI refused its input)."""
+    return [line for line in err.splitlines() if line.startswith("error:")]
+
+
 def bframe_film(path: Path) -> Path:
     """A 12 s 96x64 H.264 test pattern with B-frames and a keyframe every 0.6 s (25 fps), written by ffmpeg."""
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=25:duration=12", "-c:v", "libx264", "-preset", "veryfast",
@@ -158,8 +169,8 @@ def two_models(tmp_path_factory):
         multi += ml.label_rows(f"ml{i}.avi", ml.make_episode(d / f"ml{i}.avi", seed=i, seconds=30))
     truth = {"single": test_score.make_episode(d / "held out.avi", seed=10, seconds=30),
              "multi": ml.make_episode(d / "held out ml.avi", seed=10, seconds=30)}
-    (d / "single.csv").write_text("video,start,end,label\n" + "\n".join(single) + "\n")
-    (d / "multi.csv").write_text("video,start,end,label\n" + "\n".join(multi) + "\n")
+    write_labels(d / "single.csv", single)
+    write_labels(d / "multi.csv", multi)
     embed_videos([d / f"{p}{i}.avi" for p in ("ep", "ml") for i in range(3)], d / "f.h5",
                  config=EmbeddingConfig(weights="random", image_size_px=32))
     models = {"single": d / "single.skops", "multi": d / "multi.skops"}

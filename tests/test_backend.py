@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cli import main
-from conftest import ROOT, write_video
+from conftest import ROOT, error_lines, write_video
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos
 from featurestore.embedding.backend import import_keras
 from featurestore.embedding.vgg16 import VGG16Embedder
@@ -84,7 +84,7 @@ def test_cli_bfloat16_on_a_cpu_that_would_emulate_it_is_refused_in_one_line(tmp_
         main(["embed", str(video), "--store", str(tmp_path / "f.h5"), "--weights", "random", "--image-size", "32",
               "--precision", "bfloat16"])
     err = capsys.readouterr().err
-    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    errors = error_lines(err)
     assert exit_info.value.code == 1 and len(errors) == 1 and "Traceback" not in err
     assert all(line.startswith(("warning:", "error:")) for line in err.strip().splitlines())  # before any progress bar
     assert "--precision bfloat16 needs bfloat16 in hardware" in errors[0] and "would only emulate it" in errors[0]

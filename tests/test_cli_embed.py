@@ -6,7 +6,7 @@ from pathlib import Path
 import h5py
 import pytest
 
-from conftest import write_video, run_cli as run
+from conftest import error_lines, write_video, run_cli as run
 from featurestore import FeatureStore
 
 TINY = ["--weights", "random", "--image-size", "32", "--batch-size", "4"]
@@ -17,10 +17,6 @@ def store_digest(store: Path) -> str:
     for p in sorted([store, *store.with_name(store.name + ".d").glob("*.h5")]):
         h.update(p.name.encode() + p.read_bytes())
     return h.hexdigest()
-
-
-def error_lines(err: str) -> list[str]:
-    return [line for line in err.splitlines() if line.startswith("error:")]
 
 
 @pytest.fixture

@@ -247,15 +247,12 @@ def scored(tmp_path_factory):
     """Two labelled 15 s colour-coded episodes embedded (random VGG16, 32 px) and a logreg model; a third to score."""
     from classifiers.compare import compare_models
     from featurestore import EmbeddingConfig, embed_videos
-    from test_score import interval_rows, make_episode
+    from test_score import labelled_episodes, make_episode
 
     d = tmp_path_factory.mktemp("scored")
-    rows = []
-    for i in range(2):
-        rows += interval_rows(f"ep{i}.avi", make_episode(d / f"ep{i}.avi", seed=i, seconds=15))
+    episodes = labelled_episodes(d, 2, seconds=15)
     make_episode(d / "new.avi", seed=7, seconds=12)
-    (d / "labels.csv").write_text("video,start,end,label\n" + "\n".join(rows) + "\n")
-    embed_videos([d / "ep0.avi", d / "ep1.avi"], d / "f.h5", config=EmbeddingConfig(weights="random", image_size_px=32))
+    embed_videos(episodes, d / "f.h5", config=EmbeddingConfig(weights="random", image_size_px=32))
     compare_models(d / "f.h5", d / "labels.csv", out_path=d / "best.joblib", models=["logreg"], n_splits=2)
     return d
 

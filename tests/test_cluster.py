@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cli import main
-from conftest import ROOT, alive, assert_same_store, bframe_film, write_video
+from conftest import ROOT, alive, assert_same_store, bframe_film, error_lines, write_video
 from featurestore import EmbeddingConfig, embed_videos
 
 pytestmark = pytest.mark.slow  # system tests: real processes killed, a local Ray cluster
@@ -98,5 +98,5 @@ def test_cli_ray_without_ray_says_how_to_install(tmp_path, capsys, monkeypatch):
               "--ray", "auto"])
     err = capsys.readouterr().err
     assert exit_info.value.code == 1
-    assert [line for line in err.splitlines() if line.startswith("error:")] == [
+    assert error_lines(err) == [
         "error: --ray needs Ray, which is not installed: pip install -e '.[ray]'"]

@@ -10,9 +10,9 @@ import xml.etree.ElementTree as ElementTree
 import numpy as np
 import pytest
 
-from conftest import run_cli, write_video
+from conftest import run_cli
 from face_helpers import face_table
-from test_clusters import _people_of_clusters, composed_tables, real_store
+from test_clusters import _people_of_clusters, composed_tables, real_store, store_with_sources
 
 from classifiers.cluster import cluster_store
 from classifiers.data.face_dataset import label_store_faces
@@ -25,11 +25,7 @@ from featurestore.store.store import FeatureStore
 @pytest.fixture()
 def tasks(tmp_path):
     """The composed videos (sources found: thumbnails), clustered with --label-studio tasks.json."""
-    tables = composed_tables()
-    colours = [(40 * (i // 10) % 255, 90, 160) for i in range(120)]
-    sources = [write_video(tmp_path / f"{t.video_id}.avi", 10.0, 10 * len(t.sample_times_s), fourcc="MJPG",
-                           size=(160, 90), colours=colours) for t in tables]
-    store = real_store(tmp_path / "f.h5", tables, sources=sources)
+    tables, store = store_with_sources(tmp_path)
     cluster_store(tmp_path / "f.h5", tmp_path / "clusters.csv", faces=True, label_studio_path=tmp_path / "tasks.json")
     return tmp_path, tables, store, json.loads((tmp_path / "tasks.json").read_text())
 
@@ -96,11 +92,7 @@ def test_tasks_named_in_label_studio_give_the_face_labels_of_clusters_csv(tasks)
 def test_tasks_carry_grids_predictions_and_a_config_label_studio_reads(tmp_path, capsys):
     import cv2
 
-    tables = composed_tables()
-    colours = [(40 * (i // 10) % 255, 90, 160) for i in range(120)]
-    sources = [write_video(tmp_path / f"{t.video_id}.avi", 10.0, 10 * len(t.sample_times_s), fourcc="MJPG",
-                           size=(160, 90), colours=colours) for t in tables]
-    real_store(tmp_path / "f.h5", tables, sources=sources)
+    tables, _ = store_with_sources(tmp_path)
     (tmp_path / "known.csv").write_text("video,track,label\na.mp4,0,alice\na.mp4,1,bob\n")
     code, out, err = run_cli(["cluster", "--faces", "--store", tmp_path / "f.h5", "-l", tmp_path / "known.csv",
                               "-o", tmp_path / "c.csv", "--label-studio", tmp_path / "t.json",

@@ -44,6 +44,17 @@ def composed_tables():
     return [a, b, c]
 
 
+def store_with_sources(folder, colour=(40, 90, 160), size=(160, 90)):
+    """(tables, store): a store of `composed_tables()` at folder / 'f.h5' whose videos' source files are found
+    (folder / '<video>.avi', 10 fps of `size`, `colour` with its first channel stepping each second), so that
+    thumbnails and face crops are drawn."""
+    tables = composed_tables()
+    colours = [(colour[0] * (i // 10) % 255, colour[1], colour[2]) for i in range(120)]
+    sources = [write_video(folder / f"{t.video_id}.avi", 10.0, 10 * len(t.sample_times_s), fourcc="MJPG", size=size,
+                           colours=colours) for t in tables]
+    return tables, real_store(folder / "f.h5", tables, sources=sources)
+
+
 def truth_of(table) -> np.ndarray:
     """Who each face of a composed table is (by its descriptor's nearest person)."""
     who = {"alice": ALICE, "bob": BOB, "carol": CAROL, "dave": DAVE, "eve": EVE, "twin": TWIN, "twin2": TWIN2,
@@ -267,11 +278,7 @@ def test_labels_leave_their_faces_out_and_suggest_names(tmp_path):
 
 def test_cluster_is_deterministic_and_its_page_shows_faces(tmp_path, capsys):
     """Two runs write the same bytes; with the source videos found, the page holds a face crop per picked track."""
-    tables = composed_tables()
-    colours = [(40 * (i // 10) % 255, 90, 160) for i in range(120)]
-    sources = [write_video(tmp_path / f"{t.video_id}.avi", 10.0, 10 * len(t.sample_times_s), fourcc="MJPG",
-                           size=(160, 90), colours=colours) for t in tables]
-    real_store(tmp_path / "f.h5", tables, sources=sources)
+    tables, _ = store_with_sources(tmp_path)
     outs = []
     for k in range(2):
         code, out, err = run_cli(["cluster", "--faces", "--store", tmp_path / "f.h5", "-o", tmp_path / f"r{k}.csv"], capsys)

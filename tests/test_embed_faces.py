@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT, assert_same_store, run_cli, write_video
+from conftest import ROOT, assert_same_store, error_lines, run_cli, write_video
 from faces_fake import FakeAnalyser, make_fake_analyser, write_face_video
 from featurestore import FeatureStore, embed_videos, verify_store
 from featurestore.embedding.config import EmbeddingConfig
@@ -194,7 +194,7 @@ def test_cli_embed_faces_without_the_face_packages_says_what_to_install(tmp_path
         monkeypatch.setitem(sys.modules, module, None)  # importing it raises ImportError
     code, out, err = run_cli(["embed", path, "--store", tmp_path / "f.h5", "--faces", "--weights", "random",
                               "--image-size", "32"], capsys)
-    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    errors = error_lines(err)
     assert code == 1 and len(errors) == 1 and "Traceback" not in err, err
     assert "pip install 'screentime[faces]'" in errors[0]
     assert not (tmp_path / "f.h5").exists()

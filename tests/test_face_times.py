@@ -8,9 +8,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from classifiers.chain.face_time import faces_samples, sample_of_faces, summarize_faces
+from classifiers.chain.face_time import summarize_faces
 from classifiers.output.results import results_to_dict
 from face_helpers import Face, face_table, near, people
+from featurestore.faces.table import sample_of_faces
 
 
 @pytest.fixture
@@ -27,7 +28,9 @@ def held():
 
 
 def test_faces_of_a_held_frame_go_to_each_of_its_samples(held):
-    assert faces_samples(held).tolist() == [0, 1, 1, 2, 2, 3, 3, 5]
+    assert held.sample.tolist() == [0, 1, 1, 2, 2, 3, 3, 5]
+    once = dataclasses.replace(held, face=np.zeros(len(held), np.int32))  # a new table: its own samples, not held's
+    assert once.sample.tolist() == [0, 1, 2, 3, 3, 3, 3, 5] and held.sample.tolist() == [0, 1, 1, 2, 2, 3, 3, 5]
     assert sample_of_faces(held.sample_times_s, held.time_s).tolist() == [0, 1, 1, 1, 1, 1, 1, 5]  # without numbers
 
 
@@ -42,15 +45,21 @@ def test_screen_time_of_a_video_with_a_held_frame(held):
     assert video.last_s["bob"] == 6.0 and video.first_s["bob"] == 1.0
 
 
+def ntsc_video(seed):
+    """(table, its screen time): 3 s of 29.97 fps footage sampled at 1/s -- the frames on screen at 1 s and 2 s were
+    presented at 0.968 s and 1.969 s -- with alice's face in each sample."""
+    alice, = people(1, seed=seed)
+    table = face_table("ntsc.mp4", 3, [Face(t, near(alice, i)) for i, t in enumerate((0.0, 0.968, 1.969))])
+    table = dataclasses.replace(table, sample_times_s=np.array([0.0, 0.968, 1.969]))
+    return table, summarize_faces("ntsc.mp4", table, np.zeros(3, int), np.ones((3, 1)), ["alice"], duration_s=3.0,
+                                  sample_fps=1.0)
+
+
 def test_face_json_times_are_the_grid_and_the_frames_presentation_times():
     """29.97 fps: the frame on screen at 5 s was presented at 4.972 s. The JSON's `time` is the grid (labels and
     segments use it, docs/score.md#times) and `actual_s` the frame's time, as for frame models; it said 4.972 with
     no actual_s."""
-    alice, = people(1, seed=4)
-    table = face_table("ntsc.mp4", 3, [Face(t, near(alice, i)) for i, t in enumerate((0.0, 0.968, 1.969))])
-    table = dataclasses.replace(table, sample_times_s=np.array([0.0, 0.968, 1.969]))
-    video = summarize_faces("ntsc.mp4", table, np.zeros(3, int), np.ones((3, 1)), ["alice"], duration_s=3.0,
-                            sample_fps=1.0)
+    _, video = ntsc_video(seed=4)
     samples = results_to_dict([video])["videos"][0]["samples"]
     assert [(s["time"], s["actual_s"]) for s in samples] == [(0.0, 0.0), (1.0, 0.968), (2.0, 1.969)]
     assert video.screen_time_s == {"alice": 3.0} and [(s.start_s, s.end_s) for s in video.segments] == [(0.0, 3.0)]
@@ -63,11 +72,7 @@ def test_faces_to_pandas_keeps_the_stores_times_at_29_97_fps():
 
     from screentime.results import Score
 
-    alice, = people(1, seed=5)
-    table = face_table("ntsc.mp4", 3, [Face(t, near(alice, i)) for i, t in enumerate((0.0, 0.968, 1.969))])
-    table = dataclasses.replace(table, sample_times_s=np.array([0.0, 0.968, 1.969]))
-    video = summarize_faces("ntsc.mp4", table, np.zeros(3, int), np.ones((3, 1)), ["alice"], duration_s=3.0,
-                            sample_fps=1.0)
+    table, video = ntsc_video(seed=5)
     faces = Score(SimpleNamespace(videos=[video])).faces_to_pandas()
     assert faces.index.get_level_values("time_s").tolist() == table.time_s.tolist()
 
@@ -113,7 +118,7 @@ def test_a_named_cluster_lists_each_sample_of_a_held_frame_and_each_is_read_back
     members = [SimpleNamespace(time_s=0.96, box=tuple(box), where=f"line {k}") for k in (2, 3, 4)]
     names = SimpleNamespace(members_path=Path("c.members.csv"))
     rows = member_rows(names, held, "slides.mp4", members)
-    assert sorted(rows.tolist()) == [1, 3, 5] and faces_samples(held)[rows].tolist() == [1, 2, 3]
+    assert sorted(rows.tolist()) == [1, 3, 5] and held.sample[rows].tolist() == [1, 2, 3]
 
 
 @pytest.mark.parametrize("times, rate", [

@@ -10,7 +10,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import ROOT, assert_same_store
+from conftest import ROOT, assert_same_store, error_lines
 from faces_fake import make_fake_analyser, write_face_video
 from featurestore import FeatureStore, embed_videos
 from featurestore.embedding.config import EmbeddingConfig
@@ -136,7 +136,7 @@ def score_a_new_video(tmp_path, store_path, capsys) -> tuple[int, list[str], str
     write_face_video(new, 4, seed=5)
     code, _, err = run_cli(["score", "--faces", str(new), "--model", str(tmp_path / "m.skops"), "--store", str(store_path)],
                            capsys)
-    return code, [line for line in err.splitlines() if line.startswith("error:")], err
+    return code, error_lines(err), err
 
 
 def test_score_faces_into_a_store_of_other_face_settings_says_what_to_do(tmp_path, capsys):

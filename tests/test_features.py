@@ -9,7 +9,7 @@ from sklearn.base import clone
 from classifiers.chain.stages import TemporalContext, VideoNormalizer, normalize_video, video_features
 from classifiers.chain.persist import load_model
 from classifiers.score import score_videos
-from conftest import write_video
+from conftest import write_labels, write_video
 from featurestore import EmbeddingConfig, embed_videos
 
 TINY = EmbeddingConfig(weights="random", image_size_px=32)
@@ -54,7 +54,7 @@ def test_center_is_chosen_saved_and_applied_when_rooms_differ(tmp_path, stand_in
         labels = room_video(path, base, seed=k)
         rows += [f"{path.name},{t},{t + 1},{label}" for t, label in enumerate(labels)]
         paths.append(path)
-    (tmp_path / "labels.csv").write_text("video,start,end,label\n" + "\n".join(rows) + "\n")
+    write_labels(tmp_path / "labels.csv", rows)
     embed_videos(paths, tmp_path / "f.h5", config=TINY, make_embedder=stand_in)
 
     result = compare_models(tmp_path / "f.h5", tmp_path / "labels.csv", out_path=tmp_path / "m.joblib",

@@ -191,7 +191,7 @@ def test_malformed_labels_are_one_labels_invalid_naming_file_and_place(tmp_path,
 @pytest.mark.parametrize("name, content, match", CASES, ids=[c[0] for c in CASES])
 def test_cli_prints_malformed_labels_as_one_error_line_and_writes_nothing(tmp_path, store, capsys, monkeypatch, name,
                                                                           content, match):
-    from conftest import run_cli
+    from conftest import error_lines, run_cli
 
     monkeypatch.chdir(tmp_path)
     path = write(tmp_path, name, content)
@@ -199,7 +199,7 @@ def test_cli_prints_malformed_labels_as_one_error_line_and_writes_nothing(tmp_pa
     extra = ["--video", "ep1.mp4"] if name in ("frame.csv", "class.csv") else []
     code, out, err = run_cli(["compare-models", "--labels", path, "--store", "features.h5", "--out", "best.skops",
                               "--report", "board.csv", *extra, *(["--multi-label"] if name.endswith(".xml") else [])], capsys)
-    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    errors = error_lines(err)
     assert code == 1 and len(errors) == 1 and name in errors[0], err
     assert "Traceback" not in err and all(line.startswith(("error:", "warning:")) for line in err.splitlines() if line.strip())
     assert snapshot(tmp_path) == before

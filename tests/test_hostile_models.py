@@ -138,7 +138,7 @@ def snapshot(folder) -> dict:
 @pytest.mark.parametrize("field, change, match", CASES[:9], ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES[:9])])
 def test_score_prints_an_edited_model_as_one_error_line_and_writes_nothing(model_dir, tmp_path, capsys, monkeypatch,
                                                                            field, change, match):
-    from conftest import run_cli
+    from conftest import error_lines, run_cli
 
     path = edited(model_dir, tmp_path, change)
     (tmp_path / "features.h5").write_bytes((model_dir / "features.h5").read_bytes())
@@ -146,7 +146,7 @@ def test_score_prints_an_edited_model_as_one_error_line_and_writes_nothing(model
     before = snapshot(tmp_path)
     code, out, err = run_cli(["score", "ep.mp4", "-m", path.name, "-s", "features.h5", "--json", "out.json",
                               "--report", "r.html"], capsys)
-    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    errors = error_lines(err)
     assert code == 1 and len(errors) == 1 and "edited.skops: field " + field in errors[0], err
     assert "Traceback" not in err and snapshot(tmp_path) == before
 

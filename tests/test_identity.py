@@ -12,7 +12,7 @@ from conftest import run_cli, write_video
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos
 from featurestore.embedding.config import IDENTITY_KEYS, config_identity, identity_differences
 from featurestore.errors import NotEmbedded, StoreMismatch
-from test_score import interval_rows, make_episode
+from test_score import labelled_episodes, make_episode
 
 BF16 = EmbeddingConfig(weights="random", image_size_px=32, precision="bfloat16")
 
@@ -24,12 +24,9 @@ def bf16(tmp_path_factory):
     from conftest import TinyEmbedder
 
     d = tmp_path_factory.mktemp("bf16")
-    rows = []
-    for i in range(3):
-        rows += interval_rows(f"ep{i}.avi", make_episode(d / f"ep{i}.avi", seed=i, seconds=20))
+    episodes = labelled_episodes(d, 3, seconds=20)
     make_episode(d / "new.avi", seed=9, seconds=20)
-    (d / "labels.csv").write_text("video,start,end,label\n" + "\n".join(rows) + "\n")
-    embed_videos([d / f"ep{i}.avi" for i in range(3)], d / "f.h5", config=BF16, make_embedder=TinyEmbedder)
+    embed_videos(episodes, d / "f.h5", config=BF16, make_embedder=TinyEmbedder)
     compare_models(d / "f.h5", d / "labels.csv", out_path=d / "m.skops", models=["logreg"], n_splits=3)
     return d
 
@@ -204,14 +201,11 @@ def test_features_of_another_network_are_scored_from_the_store(tmp_path, stand_i
     """A store of features made elsewhere (e.g. by another network) trains and scores; only new videos need VGG16."""
     from classifiers.compare import compare_models
     from classifiers.score import score_videos
-    from test_score import interval_rows, make_episode
+    from test_score import labelled_episodes
     from featurestore.errors import WeightsUnavailable
 
     config = {**EmbeddingConfig(weights="random", image_size_px=32).identity(), "weights": "squeezenet1.1-imagenet"}
-    rows, paths = [], []
-    for i in range(3):
-        paths.append(tmp_path / f"ep{i}.avi")
-        rows += interval_rows(paths[-1].name, make_episode(paths[-1], seed=i, seconds=20))
+    paths = labelled_episodes(tmp_path, 3, seconds=20)
     embed_videos(paths, tmp_path / "vgg.h5", config=EmbeddingConfig(weights="random", image_size_px=32),
                  make_embedder=stand_in)
     source, foreign = FeatureStore(tmp_path / "vgg.h5"), FeatureStore(tmp_path / "f.h5", mode="a", config=config)
@@ -219,7 +213,6 @@ def test_features_of_another_network_are_scored_from_the_store(tmp_path, stand_i
         v = source.read(p.name)
         foreign.put(p.name, requested_s=v.requested_s, actual_s=v.actual_s, features=v.features,
                     info={k: x for k, x in v.info.items() if k not in ("video_id", "n_samples")})
-    (tmp_path / "labels.csv").write_text("video,start,end,label\n" + "\n".join(rows) + "\n")
     compare_models(tmp_path / "f.h5", tmp_path / "labels.csv", out_path=tmp_path / "m.skops", models=["logreg"],
                    n_splits=3)
     result = score_videos(paths[:2], model_path=tmp_path / "m.skops", store_path=tmp_path / "f.h5")

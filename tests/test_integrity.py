@@ -231,3 +231,18 @@ def test_remove_killed_midway_never_resurrects_nor_loses(tmp_path, three):
     put(FeatureStore(tmp_path / "f.h5", mode="a", config=CONFIG), "e.mp4", seed=6)
     assert FeatureStore(tmp_path / "f.h5").video_ids() == ["a.mp4", "b.mp4", "d.mp4", "e.mp4"]
     assert not shard.exists() and not list(fs.shard_dir.glob("*removed*"))
+
+
+def test_a_shard_missing_or_not_hdf5_is_damaged_in_its_own_words(tmp_path):
+    """Every shard reader says how a shard is damaged in one ShardDamaged (`shards.shard_file`), never an OSError."""
+    from featurestore.store.faces import read_faces, read_faces_config
+    from featurestore.store.shards import ShardDamaged, read_header, read_shard
+
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"not HDF5")
+    for read in (read_header, read_shard, read_faces, read_faces_config):
+        with pytest.raises(ShardDamaged, match="^its shard file is missing$"):
+            read(tmp_path / "gone.h5")
+        unreadable = "its face table is unreadable" if read.__name__.startswith("read_faces") else "unreadable"
+        with pytest.raises(ShardDamaged, match=f"^{unreadable}: "):
+            read(junk)

@@ -189,7 +189,7 @@ def test_a_name_that_differs_in_case_is_matched_with_a_warning(tmp_path, store):
     ([ls_task(5, "ep1.mp4", [(0, 20, "tom")], fps=25)], "zero.json", r"^zero.json task 5, frames 0-20: a range is whole "
                                                                      r"frames start <= end, counted from 1"),
     ([ls_task(6, "ep1.mp4", [(1, 20, "tom"), (30, 40, "Tom")], fps=25)], "case.json",
-     r"^case.json task 6, frames 30-40: label 'Tom' differs from 'tom' \(task 6, frames 1-20\) only in case"),
+     r"^case.json task 6, frames 30-40 and task 6, frames 1-20: labels 'Tom' and 'tom' are one name written 2 ways"),
     ([{"id": 8, "data": {"video": "ep1.mp4"}, "annotations": [], "predictions": [{"result": []}]}], "todo.json",
      r"^todo.json has 1 task and no submitted annotation \(predictions are the model's guesses, not labels\)"),
     ([ls_task(9, "nope.mp4", [(1, 20, "tom")], fps=25)], "where.json", r"^where.json task 9, frames 1-20: video 'nope.mp4' "

@@ -28,7 +28,7 @@ import pytest
 
 from classifiers.chain.persist import load_model
 from classifiers.data.dataset import load_labelled_videos
-from conftest import run_cli as run
+from conftest import run_cli as run, write_labels
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos
 from test_score import interval_rows, make_episode
 
@@ -125,7 +125,7 @@ def first_model(tmp_path_factory):
     (d / "videos").mkdir()
     truth = {f"ep{i}.avi": make_episode(d / "videos" / f"ep{i}.avi", seed=40 + i, seconds=20) for i in range(4)}
     rows = interval_rows("ep0.avi", truth["ep0.avi"]) + interval_rows("ep1.avi", truth["ep1.avi"])
-    (d / "labels.csv").write_text("video,start,end,label\n" + "\n".join(rows) + "\n")
+    write_labels(d / "labels.csv", rows)
     embed_videos([d / "videos" / name for name in truth], d / "f.h5", config=EmbeddingConfig(weights="random", image_size_px=32))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -212,14 +212,9 @@ def test_cluster_tasks_named_in_label_studio_give_the_labels_of_clusters_csv(lab
     imported (their suggestions validated as predictions), each cluster named through the API (a choice, a typed
     name, unknown, none) -> the export gives exactly the per-face labels the same names in clusters.csv give."""
     from classifiers.data.face_dataset import label_store_faces
-    from conftest import write_video
-    from test_clusters import _people_of_clusters, composed_tables, real_store
+    from test_clusters import _people_of_clusters, store_with_sources
 
-    tables = composed_tables()
-    colours = [(40 * (i // 10) % 255, 90, 160) for i in range(120)]
-    sources = [write_video(tmp_path / f"{t.video_id}.avi", 10.0, 10 * len(t.sample_times_s), fourcc="MJPG",
-                           size=(160, 90), colours=colours) for t in tables]
-    store = real_store(tmp_path / "f.h5", tables, sources=sources)
+    tables, store = store_with_sources(tmp_path)
     (tmp_path / "known.csv").write_text("video,track,label\na.mp4,0,alice\na.mp4,1,bob\n")
     code, out, err = run(["cluster", "--faces", "--store", tmp_path / "f.h5", "-l", tmp_path / "known.csv",
                           "-o", tmp_path / "clusters.csv", "--label-studio", tmp_path / "tasks.json"], capsys)

@@ -34,11 +34,8 @@ def demo(tmp_path_factory):
 
     d = tmp_path_factory.mktemp("demo")
     (d / "videos").mkdir()
-    rows = []
-    for i in range(3):
-        rows += test_score.interval_rows(f"ep{i}.avi", test_score.make_episode(d / "videos" / f"ep{i}.avi", seed=i, seconds=12))
-    (d / "labels.csv").write_text("video,start,end,label\n" + "\n".join(rows) + "\n")
-    embed_videos([d / "videos" / f"ep{i}.avi" for i in range(3)], d / "features.h5", sample_fps=RATE,
+    episodes = test_score.labelled_episodes(d / "videos", 3, seconds=12, labels_path=d / "labels.csv")
+    embed_videos(episodes, d / "features.h5", sample_fps=RATE,
                  config=EmbeddingConfig(weights="random", image_size_px=32))
     compare_models(d / "features.h5", d / "labels.csv", out_path=d / "best.skops", models=["logreg"], n_splits=3,
                    feature_norm="none", context_s=0)
@@ -76,7 +73,7 @@ def refused(argv, capsys, option: str, *expected: str) -> str:
     before = tree(Path.cwd())
     code, out, err = run(argv, capsys)
     assert code == 2, err
-    errors = [line for line in err.splitlines() if line.lower().startswith("error:")]
+    errors = [line for line in err.splitlines() if line.lower().startswith("error:")]  # click's "Error: ..."
     assert len(errors) == 1 and f"Invalid value for {option}:" in errors[0], err
     assert "Traceback" not in err
     for text in expected:

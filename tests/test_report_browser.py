@@ -208,14 +208,9 @@ def test_cluster_page_in_a_headless_browser(tmp_path, capsys):
     suggested name, each thumbnail decoded (a face crop, 96 px high), the blurred bin last; a hostile name is text."""
     from selenium.webdriver.common.by import By
 
-    from test_clusters import composed_tables, real_store
-    from conftest import write_video
+    from test_clusters import store_with_sources
 
-    tables = composed_tables()
-    colours = [(30 * (i // 10) % 255, 120, 200) for i in range(120)]
-    sources = [write_video(tmp_path / f"{t.video_id}.avi", 10.0, 10 * len(t.sample_times_s), fourcc="MJPG",
-                           size=(320, 180), colours=colours) for t in tables]
-    real_store(tmp_path / "f.h5", tables, sources=sources)
+    store_with_sources(tmp_path, colour=(30, 120, 200), size=(320, 180))
     (tmp_path / "known.csv").write_text('video,track,label\na.mp4,0,"<img src=x onerror=alert(1)>"\n')
     code, _, err = run(["cluster", "--faces", "--store", tmp_path / "f.h5", "-l", tmp_path / "known.csv",
                         "-o", tmp_path / "clusters.csv"], capsys)

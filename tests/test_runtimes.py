@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import run_cli, write_video
+from conftest import error_lines, run_cli, write_video
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos
 from featurestore.embedding.config import CALIBRATION
 from featurestore.errors import RuntimeUnavailable
@@ -22,7 +22,7 @@ INT8 = EmbeddingConfig(weights="random", image_size_px=32, precision="int8")
 def one_error(err: str) -> bool:
     """One `error:` line, and nothing but `warning:` lines beside it (no progress bar, no traceback)."""
     lines = err.strip().splitlines()
-    return sum(line.startswith("error:") for line in lines) == 1 and all(l.startswith(("warning:", "error:")) for l in lines)
+    return len(error_lines(err)) == 1 and all(l.startswith(("warning:", "error:")) for l in lines)
 
 
 def cosine(a, b):

@@ -7,7 +7,7 @@ import struct
 import numpy as np
 import pytest
 
-from conftest import write_video, run_cli as run
+from conftest import write_labels, write_video, run_cli as run
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos
 
 COLOURS = {"neither": (40, 40, 40), "jerry": (30, 120, 200), "tom": (200, 120, 90)}
@@ -29,6 +29,15 @@ def make_episode(path, seed, seconds=30):
     return labels
 
 
+def labelled_episodes(folder, n, seconds=30, labels_path=None):
+    """ep0.avi .. ep{n-1}.avi in `folder` (`make_episode`, seeds 0 ..) and their intervals in `labels_path` (default
+    folder / 'labels.csv'); returns the videos' paths."""
+    paths = [folder / f"ep{i}.avi" for i in range(n)]
+    rows = [row for i, path in enumerate(paths) for row in interval_rows(path.name, make_episode(path, seed=i, seconds=seconds))]
+    write_labels(labels_path or folder / "labels.csv", rows)
+    return paths
+
+
 def interval_rows(video_id, labels):
     rows, start = [], 0
     for i in range(1, len(labels) + 1):
@@ -44,12 +53,9 @@ def trained(tmp_path_factory):
     from classifiers.compare import compare_models
 
     d = tmp_path_factory.mktemp("score")
-    rows, truth = [], {}
-    for i in range(3):
-        rows += interval_rows(f"ep{i}.avi", make_episode(d / f"ep{i}.avi", seed=i))
+    episodes = labelled_episodes(d, 3)
     truth = make_episode(d / "held out.avi", seed=10)
-    (d / "labels.csv").write_text("video,start,end,label\n" + "\n".join(rows) + "\n")
-    embed_videos([d / f"ep{i}.avi" for i in range(3)], d / "f.h5", config=EmbeddingConfig(weights="random", image_size_px=32))
+    embed_videos(episodes, d / "f.h5", config=EmbeddingConfig(weights="random", image_size_px=32))
     compare_models(d / "f.h5", d / "labels.csv", out_path=d / "best.joblib", models=["logreg"], n_splits=3)
     return d, truth
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from featurestore import EmbeddingConfig, embed_videos
-from conftest import run_cli as run
+from conftest import run_cli as run, write_labels
 
 JERRY, TOM, ROOM = (30, 120, 200), (200, 120, 90), (60, 60, 60)
 SETS = [(), ("jerry",), ("tom",), ("jerry", "tom")]
@@ -64,7 +64,7 @@ def trained(tmp_path_factory):
     for i in range(3):
         rows += label_rows(f"ep{i}.avi", make_episode(d / f"ep{i}.avi", seed=i))
     truth = make_episode(d / "held out.avi", seed=10)
-    (d / "labels.csv").write_text("video,start,end,label\n" + "\n".join(rows) + "\n")
+    write_labels(d / "labels.csv", rows)
     embed_videos([d / f"ep{i}.avi" for i in range(3)], d / "f.h5", config=EmbeddingConfig(weights="random", image_size_px=32))
     compare_models(d / "f.h5", d / "labels.csv", out_path=d / "best.skops", models=["logreg"], n_splits=3, multi_label=True,
                    feature_norm="none", context_s=0.0)

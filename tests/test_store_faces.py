@@ -214,7 +214,6 @@ def test_a_frame_held_over_samples_with_two_faces_is_stored_and_read_back(tmp_pa
     """Variable frame rate: samples 1-3 show one held frame (one presentation time) with alice and bob, so the rows
     go (0.96, 0), (0.96, 1), (0.96, 0), ... -- each sample's faces numbered from 0 again. The store refused such a
     table ('rows are not sorted by (time_s, face)') and embed --faces crashed with a traceback."""
-    from classifiers.chain.face_time import faces_samples
     from faces_fake import DIM
     from featurestore.faces.analyser import FrameFaces
     from featurestore.faces.tracks import assemble
@@ -233,11 +232,11 @@ def test_a_frame_held_over_samples_with_two_faces_is_stored_and_read_back(tmp_pa
            info={"sample_fps": 1.0, "duration_s": 4.0, "fingerprint": "fp-v"})
     back = FeatureStore(tmp_path / "f.h5").faces("v.mp4")
     assert_same_table(table, back)
-    assert faces_samples(back).tolist() == [0, 0, 1, 1, 2, 2, 3, 3] and back.face.tolist() == [0, 1] * 4
+    assert back.sample.tolist() == [0, 0, 1, 1, 2, 2, 3, 3] and back.face.tolist() == [0, 1] * 4
 
 
 def test_rows_restarting_more_often_than_their_time_was_sampled_are_refused():
-    """Two faces numbered 0 at a time sampled once are not two samples of a held frame: refused, as faces_samples
+    """Two faces numbered 0 at a time sampled once are not two samples of a held frame: refused, as FaceTable.sample
     would put both in one sample without a word."""
     from featurestore.store.faces import rows_in_sample_order
 

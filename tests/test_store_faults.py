@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import write_video, run_cli as run
+from conftest import error_lines, write_video, run_cli as run
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos
 from featurestore.errors import StoreFull, StoreUnwritable
 
@@ -75,7 +75,7 @@ def test_disk_full_while_checkpointing_one_line_and_disk_as_before(tmp_path, sma
     before = free_bytes(small_disk)
     code, out, err = run(["embed", long, "--store", store, *TINY], capsys)
     assert code == 1 and "Traceback" not in err
-    [line] = [line for line in err.splitlines() if line.startswith("error:")]
+    [line] = error_lines(err)
     assert "the disk is full" in line and "'long.avi'" in line and "checkpoint" in line and "run again" in line
     assert free_bytes(small_disk) == before  # the run's checkpoint does not keep the disk full
     assert not list((small_disk / "f.h5.d").glob("*.part")) and not list(small_disk.rglob(".*tmp*"))
@@ -127,14 +127,14 @@ def test_score_stored_video_on_read_only_store(scored_store, read_only_view, tmp
     assert "ep1.avi" in out and (tmp_path / "r.json").exists()
     new = write_video(tmp_path / "new.avi", 10, 30, fourcc="MJPG")
     code, out, err = run(["embed", new, "--store", ro / "f.h5"], capsys)
-    [line] = [line for line in err.splitlines() if line.startswith("error:")]
+    [line] = error_lines(err)
     assert code == 1 and "cannot write the store here (Read-only file system" in line and "Traceback" not in err
     assert "'new.avi' is not stored yet" in line and "copy f.h5 and f.h5.d/ together" in line, line
     code, out, err = run(["score", new, ro / "ep1.avi", "--model", ro / "best.joblib", "--store", ro / "f.h5"], capsys)
-    [line] = [line for line in err.splitlines() if line.startswith("error:")]
+    [line] = error_lines(err)
     assert code == 1 and "read-only here" in line and "'new.avi' is not stored yet" in line and "ep1" not in line, line
     code, out, err = run(["embed", ro / "ep1.avi", "--faces", "--store", ro / "f.h5"], capsys)
-    [line] = [line for line in err.splitlines() if line.startswith("error:")]  # it said 'ep1.avi' is not stored yet
+    [line] = error_lines(err)  # it said 'ep1.avi' is not stored yet
     assert code == 1 and "'ep1.avi' has no faces stored yet: to add it" in line, line
 
 
@@ -153,7 +153,7 @@ def test_repair_of_a_read_only_store_is_one_line_and_checking_works(tmp_path, re
     assert code == 0 and "all intact" in out, err
     code, out, err = run(["check-store", "--repair", "--store", ro], capsys)
     assert "Traceback" not in err  # used to be a traceback: OSError: Read-only file system: '.../f.h5.d/.lock'
-    [line] = [line for line in err.splitlines() if line.startswith("error:")]
+    [line] = error_lines(err)
     assert code == 1 and "read-only" in line and "Read-only file system" in line and "check-store --store" in line, line
 
 
@@ -174,7 +174,7 @@ def test_a_write_protected_store_file_is_read_not_replaced(tmp_path, capsys):
         FeatureStore(store, mode="a", config=CONFIG)
     assert str(store) in str(caught.value) and "chmod u+w" in str(caught.value)
     code, out, err = run(["check-store", "--repair", "--store", store], capsys)
-    [line] = [line for line in err.splitlines() if line.startswith("error:")]
+    [line] = error_lines(err)
     assert code == 1 and "write-protected" in line and "Traceback" not in err
     assert store.stat().st_ino == inode and store.stat().st_mode & 0o777 == 0o444
 
@@ -188,6 +188,6 @@ def test_compare_models_refuses_an_output_in_a_read_only_folder_before_any_work(
     ro = read_only_view(scored_store)
     code, out, err = run(["compare-models", "--store", ro / "f.h5", "-l", ro / "labels.csv", "--out", ro / "m.skops",
                           "--models", "logreg", "-k", "3"], capsys)
-    [line] = [line for line in err.splitlines() if line.lower().startswith("error")]
+    [line] = [line for line in err.splitlines() if line.lower().startswith("error")]  # click's "Error: ..."
     assert code == 2 and "is not writable" in line and "m.skops" in line, err  # was exit 1 after the whole CV
     assert "fold" not in out

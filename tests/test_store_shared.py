@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, run_cli as run
+from conftest import ROOT, error_lines, run_cli as run
 from featurestore import FeatureStore
 from featurestore.errors import StoreBusy
 
@@ -63,7 +63,7 @@ def files(store_path):
 
 def error_line(err: str) -> str:
     assert "Traceback" not in err
-    [line] = [line for line in err.splitlines() if line.startswith("error:")]
+    [line] = error_lines(err)
     return line
 
 
@@ -248,10 +248,10 @@ def test_a_store_reached_through_a_symlink_is_the_store_it_links_to(store, tmp_p
     assert FeatureStore(store).video_ids() == ["a.mp4", "b.mp4", "c.mp4"]
 
 
-def test_a_store_in_a_folder_shared_by_two_users_takes_the_videos_of_both():
-    """A team's store in a folder every member may write (here 0777): one user's index, lock and shards are theirs
-    (0644, umask 022), and another user adds a video. It used to be refused: the lock file could not be opened for
-    writing (and, for a while, the other's 0644 index was taken for write-protected)."""
+@pytest.fixture
+def team_folder():
+    """A folder every member of a team may write (0777), removed after; skipped without root and setpriv, which run
+    the second member's process (`as_another_member`)."""
     import os
     import shutil
     import tempfile
@@ -261,11 +261,30 @@ def test_a_store_in_a_folder_shared_by_two_users_takes_the_videos_of_both():
     folder = tempfile.mkdtemp(prefix="team store ")
     try:
         os.chmod(folder, 0o777)
-        store = os.path.join(folder, "f.h5")
-        put(FeatureStore(store, mode="a", config=CONFIG), "mine.mp4", 1)
-        os.chmod(store + ".d", 0o777)
-        assert os.stat(os.path.join(store + ".d", ".lock")).st_mode & 0o777 == 0o644
-        script = f"""
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def as_another_member(argv: list[str], folder: str) -> subprocess.CompletedProcess:
+    """`argv` run as another user (nobody), at home in `folder`; its output captured as text."""
+    import os
+
+    return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *argv], capture_output=True,
+                          text=True, env={**os.environ, "HOME": folder})
+
+
+def test_a_store_in_a_folder_shared_by_two_users_takes_the_videos_of_both(team_folder):
+    """A team's store in a folder every member may write (here 0777): one user's index, lock and shards are theirs
+    (0644, umask 022), and another user adds a video. It used to be refused: the lock file could not be opened for
+    writing (and, for a while, the other's 0644 index was taken for write-protected)."""
+    import os
+
+    store = os.path.join(team_folder, "f.h5")
+    put(FeatureStore(store, mode="a", config=CONFIG), "mine.mp4", 1)
+    os.chmod(store + ".d", 0o777)
+    assert os.stat(os.path.join(store + ".d", ".lock")).st_mode & 0o777 == 0o644
+    script = f"""
 import sys; sys.path.insert(0, {str(ROOT)!r})
 import numpy as np
 from featurestore import FeatureStore
@@ -273,92 +292,72 @@ t = np.arange(3.0)
 FeatureStore({store!r}, mode="a", config={CONFIG!r}).put("theirs.mp4", requested_s=t, actual_s=t,
     features=np.ones((3, 512)), info={{"sample_fps": 1.0, "duration_s": 3.0}})
 """
-        other = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", script],
-                               capture_output=True, text=True, env={**os.environ, "HOME": folder})
-        assert other.returncode == 0, other.stderr[-600:]
-        assert FeatureStore(store).video_ids() == ["mine.mp4", "theirs.mp4"]
-        put(FeatureStore(store, mode="a", config=CONFIG), "mine too.mp4", 2)  # and the first user goes on
-        assert FeatureStore(store).verify().is_intact
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    other = as_another_member([sys.executable, "-c", script], team_folder)
+    assert other.returncode == 0, other.stderr[-600:]
+    assert FeatureStore(store).video_ids() == ["mine.mp4", "theirs.mp4"]
+    put(FeatureStore(store, mode="a", config=CONFIG), "mine too.mp4", 2)  # and the first user goes on
+    assert FeatureStore(store).verify().is_intact
 
 
 @pytest.mark.slow
-def test_another_users_interrupted_embedding_is_done_anew_not_a_traceback(tmp_path):
+def test_another_users_interrupted_embedding_is_done_anew_not_a_traceback(tmp_path, team_folder):
     """One member's embed is killed in a team's shared folder, leaving its checkpoint (0755, theirs); another member
     embeds the same video: it used to stop with a PermissionError traceback (the checkpoint's files were not theirs)."""
     import os
     import shutil
     import signal
-    import tempfile
     import time
 
     from conftest import write_video
 
-    if os.geteuid() != 0 or shutil.which("setpriv") is None:
-        pytest.skip("needs root and setpriv to run a second user's process")
-    folder = tempfile.mkdtemp(prefix="team store ")
-    try:
-        os.chmod(folder, 0o777)
-        video = write_video(tmp_path / "long.avi", 10, 1200, fourcc="MJPG",
-                            colours=[((7 * j) % 250, (3 * j) % 250, 40) for j in range(1200)])
-        shutil.copy(video, folder)
-        video, store = os.path.join(folder, "long.avi"), os.path.join(folder, "f.h5")
-        os.mkdir(store + ".d")
-        os.chmod(store + ".d", 0o777)
-        embed = [sys.executable, str(ROOT / "cli.py"), "embed", video, "--store", store, "--weights", "random",
-                 "--image-size", "32", "--fps", "10", "--batch-size", "4", "--workers", "0"]
-        first = subprocess.Popen(embed, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shard_dir = Path(store + ".d")
-        deadline = time.time() + 120
-        while time.time() < deadline and first.poll() is None and not any(shard_dir.glob("*.part/chunk-*.npz")):
-            time.sleep(0.2)
-        os.kill(first.pid, signal.SIGKILL)
-        first.wait()
-        [part] = shard_dir.glob("*.part")
-        assert any(part.glob("chunk-*.npz")), "the first run was killed before it checkpointed"
-        other = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *embed],
-                               capture_output=True, text=True, env={**os.environ, "HOME": folder})
-        assert other.returncode == 0 and "Traceback" not in other.stderr, other.stderr[-800:]
-        assert FeatureStore(store).load("long.avi")[1].shape == (1200, 512)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    folder = team_folder
+
+    video = write_video(tmp_path / "long.avi", 10, 1200, fourcc="MJPG",
+                        colours=[((7 * j) % 250, (3 * j) % 250, 40) for j in range(1200)])
+    shutil.copy(video, folder)
+    video, store = os.path.join(folder, "long.avi"), os.path.join(folder, "f.h5")
+    os.mkdir(store + ".d")
+    os.chmod(store + ".d", 0o777)
+    embed = [sys.executable, str(ROOT / "cli.py"), "embed", video, "--store", store, "--weights", "random",
+             "--image-size", "32", "--fps", "10", "--batch-size", "4", "--workers", "0"]
+    first = subprocess.Popen(embed, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shard_dir = Path(store + ".d")
+    deadline = time.time() + 120
+    while time.time() < deadline and first.poll() is None and not any(shard_dir.glob("*.part/chunk-*.npz")):
+        time.sleep(0.2)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    [part] = shard_dir.glob("*.part")
+    assert any(part.glob("chunk-*.npz")), "the first run was killed before it checkpointed"
+    other = as_another_member(embed, folder)
+    assert other.returncode == 0 and "Traceback" not in other.stderr, other.stderr[-800:]
+    assert FeatureStore(store).load("long.avi")[1].shape == (1200, 512)
 
 
-def test_a_repair_by_a_member_who_may_not_move_a_damaged_shard_is_one_line():
+def test_a_repair_by_a_member_who_may_not_move_a_damaged_shard_is_one_line(team_folder):
     """A team's store with a damaged video, and damaged/ made by another member (0755, theirs): the repair cannot move
     the shard there; it says so in one line (it was a PermissionError traceback) and leaves the store as it was."""
     import os
-    import shutil
-    import tempfile
 
-    if os.geteuid() != 0 or shutil.which("setpriv") is None:
-        pytest.skip("needs root and setpriv to run a second user's process")
-    folder = tempfile.mkdtemp(prefix="team store ")
-    try:
-        os.chmod(folder, 0o777)
-        store = Path(folder) / "f.h5"
-        fs = FeatureStore(store, mode="a", config=CONFIG)
-        put(fs, "a.mp4", 1)
-        put(fs, "b.mp4", 2)
-        os.chmod(fs.shard_dir, 0o777)
-        (fs.shard_dir / "damaged").mkdir()
-        shard = fs.shard_path("a.mp4")
-        data = bytearray(shard.read_bytes())
-        mid = len(data) // 2  # in the features (10 x 512 float32 of a 32 KB shard): they fail their checksum
-        data[mid:mid + 16] = bytes(b ^ 0xFF for b in data[mid:mid + 16])
-        shard.write_bytes(bytes(data))
-        assert not FeatureStore(store).verify().is_intact
-        before = files(store)
-        other = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
-                                str(ROOT / "cli.py"), "check-store", "--repair", "--store", str(store)],
-                               capture_output=True, text=True, env={**os.environ, "HOME": folder})
-        assert other.returncode == 1 and "Traceback" not in other.stderr, other.stderr[-800:]
-        line = error_line(other.stderr)
-        assert "Permission denied" in line and "damaged" in line, line
-        assert files(store) == before
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    store = Path(team_folder) / "f.h5"
+    fs = FeatureStore(store, mode="a", config=CONFIG)
+    put(fs, "a.mp4", 1)
+    put(fs, "b.mp4", 2)
+    os.chmod(fs.shard_dir, 0o777)
+    (fs.shard_dir / "damaged").mkdir()
+    shard = fs.shard_path("a.mp4")
+    data = bytearray(shard.read_bytes())
+    mid = len(data) // 2  # in the features (10 x 512 float32 of a 32 KB shard): they fail their checksum
+    data[mid:mid + 16] = bytes(b ^ 0xFF for b in data[mid:mid + 16])
+    shard.write_bytes(bytes(data))
+    assert not FeatureStore(store).verify().is_intact
+    before = files(store)
+    other = as_another_member([sys.executable, str(ROOT / "cli.py"), "check-store", "--repair", "--store", str(store)],
+                              team_folder)
+    assert other.returncode == 1 and "Traceback" not in other.stderr, other.stderr[-800:]
+    line = error_line(other.stderr)
+    assert "Permission denied" in line and "damaged" in line, line
+    assert files(store) == before
 
 
 def test_a_leftover_that_stays_is_not_counted_as_removed(tmp_path, monkeypatch):

@@ -19,7 +19,7 @@ import pytest
 from classifiers.chain.persist import load_model
 from featurestore.video.pyav import AvVideoReader
 from classifiers.suggest import suggest_labels
-from conftest import ffmpeg, write_video
+from conftest import ffmpeg, write_labels, write_video
 from featurestore import Cv2VideoReader, EmbeddingConfig, embed_videos
 from conftest import run_cli as run
 from test_score import interval_rows, make_episode
@@ -37,7 +37,7 @@ def episodes(tmp_path_factory):
     truth["new.avi"] = make_episode(d / "new.avi", seed=30)
     rows = interval_rows("ep0.avi", truth["ep0.avi"]) + interval_rows("ep1.avi", truth["ep1.avi"])
     rows += [f"ep2.avi,{a:g},{b:g},{truth['ep2.avi'][int(a)]}" for a, b in LABELLED_EP2]
-    (d / "labels.csv").write_text("video,start,end,label\n" + "\n".join(rows) + "\n")
+    write_labels(d / "labels.csv", rows)
     embed_videos([d / name for name in truth], d / "f.h5", config=CONFIG)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a fold without 'jerry' test frames: expected with 3 short videos

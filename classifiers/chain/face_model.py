@@ -14,7 +14,7 @@ import numpy as np
 from .face_decide import SMALL_FACE_MIN_P, SMALL_FACE_PX, SMOOTHINGS, actor_columns, decide, face_thresholds, smooth
 from .face_familiarity import MIN_QUALITY, FaceFamiliarity, video_face_distance
 from .face_open_set import FaceReference
-from .face_time import FaceScreenTime, faces_samples, summarize_faces
+from .face_time import FaceScreenTime, summarize_faces
 from .intervals import INTERVAL_LEVEL, claimed_level, in_use, method_of, screen_time_interval
 
 _OWN = object()  # FaceModel.decide: compute the open-set check itself
@@ -117,7 +117,7 @@ class FaceModel:
             admissible = None
         elif admissible is _OWN:
             admissible = self.admissible(table)
-        sample = faces_samples(table)
+        sample = table.sample
         thresholds = face_thresholds(self.threshold if threshold is None else threshold, table.size_px, self.small_face)
         return decide(p_actor, p_unknown, sample, thresholds, admissible, np.asarray(table.embedding)), p_actor
 

@@ -20,8 +20,6 @@ from .face_decide import UNKNOWN
 from .presence import character_runs, presence_fields
 from .timeline import VideoScreenTime, sample_bounds_s
 
-_TIME_TOLERANCE_S = 1e-6
-
 
 @dataclass
 class FaceCalls:
@@ -75,33 +73,6 @@ class FaceScreenTime(VideoScreenTime):
     unknown_segments: list = field(default_factory=list)
 
 
-def sample_of_faces(sample_times_s: np.ndarray, time_s: np.ndarray, face: np.ndarray | None = None) -> np.ndarray:
-    """Index of each face's sample in `sample_times_s` (faces are stored at sampled times), shape (n_faces,).
-
-    Samples hold one presentation time each, but a frame held on screen longer than the sampling interval (variable
-    frame rate: a slide, a stalled phone recording) is the frame of several samples, which then share its time.
-    Their faces follow one another in sample order, each sample's numbered from 0 again (`FaceTable`), so `face`
-    (each face's index within its sample) tells them apart; without it, they all go to the first such sample.
-    """
-    sample_times_s = np.asarray(sample_times_s, dtype=np.float64)
-    time_s = np.asarray(time_s, dtype=np.float64)
-    idx = np.clip(np.searchsorted(sample_times_s, time_s - _TIME_TOLERANCE_S), 0, max(len(sample_times_s) - 1, 0))
-    if len(time_s) and np.any(np.abs(sample_times_s[idx] - time_s) > 1e-3):
-        raise ValueError("a face's time_s is not one of the table's sample_times_s")
-    if face is not None and len(time_s):
-        starts = np.cumsum(np.asarray(face) == 0)  # faces numbered 0 so far: each begins a sample's faces
-        run = np.flatnonzero(np.r_[True, time_s[1:] != time_s[:-1]])  # first row of each presentation time
-        within = starts - starts[run][np.cumsum(np.r_[True, time_s[1:] != time_s[:-1]]) - 1]
-        last = np.searchsorted(sample_times_s, time_s + _TIME_TOLERANCE_S, side="right") - 1
-        idx = np.minimum(idx + within, last)
-    return idx.astype(np.intp)
-
-
-def faces_samples(table) -> np.ndarray:
-    """Each face's sample index in a `FaceTable`, shape (n_faces,) (`sample_of_faces` with the faces' numbers)."""
-    return sample_of_faces(table.sample_times_s, table.time_s, table.face)
-
-
 def summarize_faces(video_id: str, table, actor: np.ndarray, p_actor: np.ndarray, actors: list[str], duration_s: float,
                     sample_fps: float) -> FaceScreenTime:
     """Screen time of one video from its faces and whose each is.
@@ -127,7 +98,7 @@ def summarize_faces(video_id: str, table, actor: np.ndarray, p_actor: np.ndarray
     t = np.arange(m) / float(sample_fps)  # the grid: held frames share a presentation time, never a grid time
     bounds = sample_bounds_s(t, duration_s, sample_fps)
     durations = np.diff(bounds)
-    sample = faces_samples(table)
+    sample = table.sample
     actor = np.asarray(actor, dtype=np.intp)
     on = np.zeros((m, k), bool)
     seen = actor >= 0

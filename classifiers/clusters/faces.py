@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from classifiers.chain.face_time import faces_samples
 from featurestore.faces.quality import GOOD_QUALITY as MIN_QUALITY
 
 #: Faces below `MIN_QUALITY` (FaceTable.quality, 0-1: `featurestore.faces.quality.GOOD_QUALITY`, measured there) or
@@ -56,7 +55,6 @@ class FaceUnits:
     cannot_link: np.ndarray
     n_left_out: int = 0
     best_row: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))
-    _sample_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.video)
@@ -76,15 +74,9 @@ class FaceUnits:
         for u in units:
             by_video.setdefault(self.video[u], []).append(self.rows[u])
         for video_id, rows in by_video.items():
-            samples = self._samples(video_id)  # not time_s: a held frame's samples share it
+            samples = self.tables[video_id].sample  # not time_s: a held frame's samples share it
             total += len(np.unique(samples[np.concatenate(rows)])) * self.step_s[video_id]
         return total
-
-    def _samples(self, video_id: str) -> np.ndarray:
-        """`faces_samples` of a video's table, found once (every cluster's `seconds` asks for it)."""
-        if video_id not in self._sample_cache:
-            self._sample_cache[video_id] = faces_samples(self.tables[video_id])
-        return self._sample_cache[video_id]
 
 
 def face_units(tables: dict, step_s: dict, *, exclude: dict | None = None, min_quality: float = MIN_QUALITY,
@@ -125,7 +117,7 @@ def face_units(tables: dict, step_s: dict, *, exclude: dict | None = None, min_q
             mean.append(emb[used].mean(axis=0))
             good.append(len(members_good) > 0)
             best.append(int(used[np.argmax(quality[used])]))
-        pairs.append(_same_sample_pairs(faces_samples(t)[idx], unit_of))  # a held frame's time is several samples'
+        pairs.append(_same_sample_pairs(t.sample[idx], unit_of))  # a held frame's time is several samples'
     return FaceUnits(tables=dict(tables), step_s=dict(step_s), video=np.array(video, dtype=object),
                      track=np.array(track, np.int64), rows=rows,
                      mean=np.array(mean, np.float64).reshape(len(video), dim), good=np.array(good, bool),

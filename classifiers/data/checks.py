@@ -16,11 +16,7 @@ _NONE_WORDS = ("none", "nobody", "no one", "nothing", "empty", "background", "ne
 
 def check_overlaps(name: str, rows: list[LabelRow]) -> None:
     # Sweep in start order against the interval reaching furthest: finds any overlap of different labels.
-    by_video: dict[str, list[LabelRow]] = {}
-    for r in rows:
-        by_video.setdefault(r.video, []).append(r)
-    for intervals in by_video.values():
-        intervals.sort(key=lambda r: (r.start_s, r.line))
+    for intervals in _by_video(rows):
         reach = intervals[0]
         for r in intervals[1:]:
             if r.start_s < reach.end_s - TIME_TOLERANCE_S and r.label != reach.label:
@@ -62,11 +58,7 @@ def check_none_label_used(name: str, rows: list[LabelRow], none_label: str) -> N
 
 def check_none_overlaps(name: str, rows: list[LabelRow], none_label: str) -> None:
     """Multi-label: a none interval may not overlap a character's (characters may overlap each other)."""
-    by_video: dict[str, list[LabelRow]] = {}
-    for r in rows:
-        by_video.setdefault(r.video, []).append(r)
-    for intervals in by_video.values():
-        intervals.sort(key=lambda r: (r.start_s, r.line))
+    for intervals in _by_video(rows):
         reach: dict[bool, LabelRow] = {}  # is none -> the interval of that kind reaching furthest so far
         for r in intervals:
             is_none = r.label == none_label
@@ -92,3 +84,11 @@ def check_table(name: str, kind: str, rows: list[LabelRow], multi_label: bool, n
             check_none_overlaps(name, rows, none_label)
     elif kind in INTERVAL_KINDS:
         check_overlaps(name, rows)
+
+
+def _by_video(rows: list[LabelRow]) -> list[list[LabelRow]]:
+    """Each video's rows, in start order (then line order)."""
+    by_video: dict[str, list[LabelRow]] = {}
+    for r in rows:
+        by_video.setdefault(r.video, []).append(r)
+    return [sorted(intervals, key=lambda r: (r.start_s, r.line)) for intervals in by_video.values()]

@@ -319,14 +319,10 @@ def _named_tracks(path: Path, text: str, grids: FaceGrids) -> dict[str, VideoFac
     for video_id, tracks in names.items():
         table = grids.table(video_id)
         v = VideoFaceLabels.empty(video_id, table, grids.info(video_id))
-        track, sample = np.asarray(table.track), v.sample
+        track = np.asarray(table.track)
         for tr, (label, _) in tracks.items():
             v.claim(np.flatnonzero(track == tr), label, "named")
-        for i in np.unique(sample).tolist():
-            faces = np.flatnonzero(sample == i)
-            if np.all(v.label[faces] != ""):
-                v.labelled[i] = True
-                v.actors_at[i] = tuple(sorted(set(v.label[faces].tolist()) - {UNKNOWN}))
+        v.mark_named(np.unique(v.sample).tolist())
         out[video_id] = v
     return out
 

@@ -46,12 +46,7 @@ def cluster_face_labels(path: str | Path, text: str, grids) -> dict:
         rows = member_rows(names, table, video_id, [m for m, _ in found])
         for row, (_, name) in zip(rows.tolist(), found):
             v.claim(row, name, "cluster")
-        sample = v.sample
-        for i in np.unique(sample[rows]).tolist():
-            faces = np.flatnonzero(sample == i)
-            if np.all(v.label[faces] != ""):
-                v.labelled[i] = True
-                v.actors_at[i] = tuple(sorted(set(v.label[faces].tolist()) - {UNKNOWN}))
+        v.mark_named(np.unique(v.sample[rows]).tolist())
         out[video_id] = v
     return out
 

@@ -25,7 +25,6 @@ from pathlib import Path
 import numpy as np
 
 from classifiers.chain.face_decide import UNKNOWN
-from classifiers.chain.face_time import faces_samples
 from featurestore.errors import LabelsInvalid, NotEmbedded, arg, command
 
 from .join import Grid, join_label_tables
@@ -77,7 +76,7 @@ class VideoFaceLabels:
     @property
     def sample(self) -> np.ndarray:
         """Each face's sample index, shape (n_faces,)."""
-        return faces_samples(self.table)
+        return self.table.sample
 
     def truth(self, actors: list[str]) -> np.ndarray:
         """(n_samples, n_actors) bool: each actor on screen at each sample (False where not labelled)."""
@@ -91,6 +90,15 @@ class VideoFaceLabels:
     def claim(self, rows, label: str, how: str) -> None:
         self.label[rows] = label
         self.how[rows] = how
+
+    def mark_named(self, samples) -> None:
+        """Each of `samples` whose every face is claimed is labelled, its actors those named there (not `UNKNOWN`)."""
+        sample = self.sample
+        for i in samples:
+            faces = np.flatnonzero(sample == i)
+            if np.all(self.label[faces] != ""):
+                self.labelled[i] = True
+                self.actors_at[i] = tuple(sorted(set(self.label[faces].tolist()) - {UNKNOWN}))
 
 
 class FaceGrids(Mapping):

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from featurestore.errors import LabelsInvalid, LabelsWarning, quoted
 
+from .names import check_spelling_variants
 from .strict import MAX_FRAME, MAX_NAME_CHARS, checked_name, load_json, positive_rate
 from .table import NONE_LABEL, LabelRow, LabelTable, first_items
 from .timecode import FrameTime
@@ -297,10 +298,9 @@ def _range(name: str, here: str, rng) -> tuple[int, int]:
 
 
 def _check_spellings(name: str, rows: list[LabelRow]) -> None:
-    """Unknown label names: two spellings of one label ('Tom', 'tom ') are two classes, most likely by mistake."""
-    first: dict[str, LabelRow] = {}
+    """Unknown label names: two spellings of one label ('Tom', 'tom ') are two classes, most likely by mistake --
+    `names.check_spelling_variants`, saying where in the export each spelling is first used."""
+    first: dict[str, str] = {}
     for r in rows:
-        seen = first.setdefault(r.label.casefold(), r)
-        if seen.label != r.label:
-            raise LabelsInvalid(f"{name} {r.place}: label {r.label!r} differs from {seen.label!r} ({seen.place}) only in "
-                                "case; use one spelling (the labelling config's) for both")
+        first.setdefault(r.label, r.place)
+    check_spelling_variants(first, lambda group: f"{name} " + " and ".join(first[label] for label in group))

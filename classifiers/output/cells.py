@@ -8,6 +8,9 @@ Google Sheets, so it gets a leading ``'``, which they show as text. Numbers are 
 
 from __future__ import annotations
 
+import csv
+import io
+
 from classifiers.data.strict import FORMULA_STARTS
 
 
@@ -21,6 +24,15 @@ def csv_cell(value):
 def csv_row(values) -> list:
     """`csv_cell` of each value of a row."""
     return [csv_cell(v) for v in values]
+
+
+def csv_text(header, rows) -> str:
+    """A CSV file's text, lines ending in '\n': `header`, then each of `rows` as given (text cells already `csv_cell`)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
 
 
 def csv_frame(frame):

@@ -9,25 +9,20 @@ read and are ignored when the file is read back (`classifiers.data.clusters`). T
 
 from __future__ import annotations
 
-import csv
-import io
-
 from classifiers.data.clusters import FACE_MEMBERS, SHOT_MEMBERS
 
-from .cells import csv_row
+from .cells import csv_cell, csv_row, csv_text
 
 CLUSTERS_HEADER = ("cluster", "name", "seconds", "suggested", "distance")
 
 
 def clusters_csv_text(clustering) -> str:
     """clusters.csv of a `classifiers.clusters.groups.Clustering`."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CLUSTERS_HEADER)
+    rows = []
     for c in clustering.clusters:
         cluster, name, seconds, suggested, distance = cluster_record(c)
-        writer.writerow(csv_row((cluster, name, f"{seconds:g}", suggested, "" if distance is None else f"{distance:.3f}")))
-    return buf.getvalue()
+        rows.append(csv_row((cluster, name, f"{seconds:g}", suggested, "" if distance is None else f"{distance:.3f}")))
+    return csv_text(CLUSTERS_HEADER, rows)
 
 
 def cluster_record(c) -> tuple[str, str, float, str, float | None]:
@@ -38,13 +33,10 @@ def cluster_record(c) -> tuple[str, str, float, str, float | None]:
 
 def members_csv_text(clustering) -> str:
     """The members file of a `Clustering`: faces or shots (module docstring)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(FACE_MEMBERS if clustering.mode == "faces" else SHOT_MEMBERS)
-    for cluster_id, (video, *numbers, unit) in member_rows(clustering):
-        digits = (6, 1, 1, 1, 1) if clustering.mode == "faces" else (6, 6)
-        writer.writerow((cluster_id, csv_row([video])[0], *(f"{x:.{d}f}" for x, d in zip(numbers, digits)), unit))
-    return buf.getvalue()
+    digits = (6, 1, 1, 1, 1) if clustering.mode == "faces" else (6, 6)
+    return csv_text(FACE_MEMBERS if clustering.mode == "faces" else SHOT_MEMBERS,
+                    ((cluster_id, csv_cell(video), *(f"{x:.{d}f}" for x, d in zip(numbers, digits)), unit)
+                     for cluster_id, (video, *numbers, unit) in member_rows(clustering)))
 
 
 def member_rows(clustering, *, with_face: bool = False):

@@ -53,10 +53,16 @@ def figure_size_px(n_videos: int, n_classes: int = 3, *, multi_label: bool = Fal
     Width is 12 in at 100 dpi; height 0.5 in (the legend) + 2.5 in per video with up to 9 classes and short `names`,
     (1200, 50 + 250 * n_videos); taller for more classes (0.16 in a class) and for a legend of several rows.
     """
-    band_in, proba_in = _panel_heights(n_classes, multi_label)
-    panel_in = TITLE_IN + band_in + proba_in + AXIS_IN
-    return int(round(FIG_WIDTH_IN * DPI)), int(round((_legend_height_in(names or ["x"] * n_classes)
-                                                      + panel_in * n_videos) * DPI))
+    height_in = _heights_in(names or ["x"] * n_classes, [(n_classes, multi_label)] * n_videos)[2]
+    return int(round(FIG_WIDTH_IN * DPI)), int(round(height_in * DPI))
+
+
+def _heights_in(names: Sequence[str], panels: Sequence[tuple[int, bool]]) -> tuple[float, list, float]:
+    """(legend, each panel's (band, probabilities), whole figure) heights in inches of a figure with a legend of
+    `names` and one panel per (n_classes, multi_label) of `panels`: what `_figure` draws, `figure_size_px` says."""
+    heights = [_panel_heights(n_classes, multi_label) for n_classes, multi_label in panels]
+    legend_in = _legend_height_in(names)
+    return legend_in, heights, legend_in + sum(TITLE_IN + band + proba + AXIS_IN for band, proba in heights)
 
 
 def short_name(name: str, limit: int = NAME_CHARS) -> str:
@@ -156,9 +162,7 @@ def _figure(results: list[VideoScreenTime], classes: Sequence[str] | None):
         classes += [c for c in r.classes if c not in classes]
     colours = _class_colours(classes)
 
-    heights = [_panel_heights(len(r.classes), r.multi_label) for r in results]
-    legend_in = _legend_height_in(classes)
-    height_in = legend_in + sum(TITLE_IN + band + proba + AXIS_IN for band, proba in heights)
+    legend_in, heights, height_in = _heights_in(classes, [(len(r.classes), r.multi_label) for r in results])
     timeline_x, timeline_w = _timeline_span(results)
     fig = Figure(figsize=(FIG_WIDTH_IN, height_in), dpi=DPI)
     FigureCanvasAgg(fig)

@@ -61,7 +61,7 @@ def report_html(result, *, thumbnails: bool = True) -> str:
     return env.get_template(TEMPLATE).render(
         title=", ".join(v.video_id for v in result.videos) or "no video", videos=videos, classes=classes, colours=colours,
         multi_label=result.multi_label, model=result.model_info, totals=_totals(result), about=model_about(result),
-        warnings=page_warnings(result, thumbs), interval_level=result.interval_level, interval_note=result.interval_note,
+        warnings=page_warnings(result, thumbs, [v["unsure"] for v in videos]), interval_level=result.interval_level, interval_note=result.interval_note,
         range_words=likely_range_words(result.interval_level) if any(v.screen_time_interval_s for v in result.videos) else "",
         data={"videos": [v["data"] for v in videos]}, script=Markup(script), script_hash=Markup(script_source(script)),
         frames=FramesOnce(),
@@ -88,8 +88,9 @@ def script_source(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def page_warnings(result, thumbs: list[VideoThumbnails]) -> list[str]:
-    """Everything a reader must not miss, one sentence each: weights, intervals, unlike videos, missing frames."""
+def page_warnings(result, thumbs: list[VideoThumbnails], unsure: list[float | None]) -> list[str]:
+    """Everything a reader must not miss, one sentence each: weights, intervals, unlike videos, unsure videos (`unsure`:
+    each video's `unsure_share`, as its context holds it), missing frames."""
     out = []
     faces = bool(result.model_info.get("faces"))  # a face model (issue 24) uses no VGG16; it keeps training faces
     weights = str(result.model_info.get("embedding_config", {}).get("weights", ""))
@@ -106,14 +107,13 @@ def page_warnings(result, thumbs: list[VideoThumbnails]) -> list[str]:
     elif result.model_info["unlike_training"].get("threshold") is None:
         out.append("Cross-validation held out no whole video, so nothing says whether a video is unlike the training "
                    "videos; label at least two videos.")
-    for video, t in zip(result.videos, thumbs):
+    for video, t, share in zip(result.videos, thumbs, unsure):
         if video.unlike_training:
             out.append(f"{video.video_id} is unlike the training videos: "
                        f"{FACES_UNLIKE if faces else 'its screen time may be far off'}; label some of it"
                        f"{'' if faces else ' (suggest-labels)'} and retrain.")
-        unsure = unsure_share(video, result.model_info.get("thresholds"))
-        if unsure is not None and unsure >= UNSURE_WARN_SHARE:
-            out.append(unsure_words(video, unsure))
+        if share is not None and share >= UNSURE_WARN_SHARE:
+            out.append(unsure_words(video, share))
         if t.note.startswith("no thumbnails"):
             out.append(f"{video.video_id}: {t.note}.")
     return out

@@ -8,6 +8,7 @@ no store, no classifier here.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -33,6 +34,7 @@ KEY_COLUMNS = ("time_s", "face")
 VIDEO_COLUMNS = ("shot", "track")
 #: The columns the analyser finds in one frame (FrameFaces' fields; checkpoints' 'faces_<name>'), in COLUMNS' order.
 FRAME_COLUMNS = tuple(name for name in COLUMNS if name not in KEY_COLUMNS + VIDEO_COLUMNS)
+_TIME_TOLERANCE_S = 1e-6
 
 
 def column_shape(name: str, dim: int) -> tuple[int, ...]:
@@ -43,8 +45,7 @@ def column_shape(name: str, dim: int) -> tuple[int, ...]:
 @dataclasses.dataclass(frozen=True)
 class FaceTable:
     """The faces of one video under one face config. Rows are in sample order: by time_s, then face (the samples of
-    a frame held on screen share its time_s, and each numbers its faces from 0 again: `faces_samples` of
-    `classifiers.chain.face_time` tells them apart).
+    a frame held on screen share its time_s, and each numbers its faces from 0 again: `sample` tells them apart).
 
     `sample_times_s` holds every sampled time, with faces or without, so seconds with nobody are known;
     `cuts_s` the shot boundaries (a shot k spans [cuts_s[k-1], cuts_s[k])); `frame_size` (width, height) px.
@@ -75,6 +76,12 @@ class FaceTable:
         return (f"<FaceTable {self.video_id!r}: {len(self)} faces in {len(self.sample_times_s)} samples, "
                 f"{len(self.cuts_s)} cuts, {dim}-d descriptors, frame {self.frame_size[0]}x{self.frame_size[1]} px>")
 
+    @functools.cached_property
+    def sample(self) -> np.ndarray:
+        """Each face's sample index, shape (n_faces,) (`sample_of_faces` with the faces' numbers), found once per
+        table (scoring, suggesting and clustering each ask for it several times)."""
+        return sample_of_faces(self.sample_times_s, self.time_s, self.face)
+
     def columns(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in COLUMNS}
 
@@ -86,3 +93,25 @@ class FaceTable:
     def take(self, rows) -> "FaceTable":
         """The table restricted to `rows` (a boolean mask or indices)."""
         return dataclasses.replace(self, **{name: col[rows] for name, col in self.columns().items()})
+
+
+def sample_of_faces(sample_times_s: np.ndarray, time_s: np.ndarray, face: np.ndarray | None = None) -> np.ndarray:
+    """Index of each face's sample in `sample_times_s` (faces are stored at sampled times), shape (n_faces,).
+
+    Samples hold one presentation time each, but a frame held on screen longer than the sampling interval (variable
+    frame rate: a slide, a stalled phone recording) is the frame of several samples, which then share its time.
+    Their faces follow one another in sample order, each sample's numbered from 0 again (`FaceTable`), so `face`
+    (each face's index within its sample) tells them apart; without it, they all go to the first such sample.
+    """
+    sample_times_s = np.asarray(sample_times_s, dtype=np.float64)
+    time_s = np.asarray(time_s, dtype=np.float64)
+    idx = np.clip(np.searchsorted(sample_times_s, time_s - _TIME_TOLERANCE_S), 0, max(len(sample_times_s) - 1, 0))
+    if len(time_s) and np.any(np.abs(sample_times_s[idx] - time_s) > 1e-3):
+        raise ValueError("a face's time_s is not one of the table's sample_times_s")
+    if face is not None and len(time_s):
+        starts = np.cumsum(np.asarray(face) == 0)  # faces numbered 0 so far: each begins a sample's faces
+        run = np.flatnonzero(np.r_[True, time_s[1:] != time_s[:-1]])  # first row of each presentation time
+        within = starts - starts[run][np.cumsum(np.r_[True, time_s[1:] != time_s[:-1]]) - 1]
+        last = np.searchsorted(sample_times_s, time_s + _TIME_TOLERANCE_S, side="right") - 1
+        idx = np.minimum(idx + within, last)
+    return idx.astype(np.intp)

@@ -38,7 +38,7 @@ import numpy as np
 from featurestore.errors import NotEmbedded, StoreCorrupt, StoreMismatch, arg, command
 from featurestore.faces.table import COLUMNS, DTYPES, KEY_COLUMNS, FaceTable, column_shape
 
-from .shards import FACES, READ_ERRORS, ShardDamaged, first_line, open_hdf5, read_shard, write_shard
+from .shards import FACES, ShardDamaged, read_shard, shard_file, write_shard
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -139,35 +139,26 @@ def _attrs(g: h5py.Group) -> tuple[str, dict, tuple[int, int], int, int, int]:
     return video_id, json.loads(config_json), frame_size, n, m, dim
 
 
+def _face_group(f: h5py.File) -> h5py.Group:
+    """The face table's group in an open shard; ShardDamaged if it has none."""
+    if FACES not in f["video"]:
+        raise ShardDamaged("it holds no face table")
+    return f["video"][FACES]
+
+
 def read_faces_config(path: Path) -> dict:
     """The face config (identity) of the face table in shard `path`, checked; ShardDamaged if it has none."""
-    try:
-        with open_hdf5(path) as f:
-            video = f["video"]
-            if FACES not in video:
-                raise ShardDamaged("it holds no face table")
-            return _attrs(video[FACES])[1]
-    except FileNotFoundError:
-        raise ShardDamaged("its shard file is missing") from None
-    except READ_ERRORS as err:
-        raise ShardDamaged(f"its face table is unreadable: {first_line(err)}") from None
+    with shard_file(path, "its face table is unreadable") as f:
+        return _attrs(_face_group(f))[1]
 
 
 def read_faces(path: Path) -> FaceTable:
     """The face table in shard `path`, verified against its checksums; ShardDamaged if it has none or it changed."""
-    try:
-        with open_hdf5(path) as f:
-            video = f["video"]
-            if FACES not in video:
-                raise ShardDamaged("it holds no face table")
-            g = video[FACES]
-            video_id, config, frame_size, n, m, dim = _attrs(g)
-            arrays = {name: g[name][()] for name in (*COLUMNS, "sample_times_s", "cuts_s")}
-            expected = str(g.attrs["arrays_sha256"])
-    except FileNotFoundError:
-        raise ShardDamaged("its shard file is missing") from None
-    except READ_ERRORS as err:
-        raise ShardDamaged(f"its face table is unreadable: {first_line(err)}") from None
+    with shard_file(path, "its face table is unreadable") as f:
+        g = _face_group(f)
+        video_id, config, frame_size, n, m, dim = _attrs(g)
+        arrays = {name: g[name][()] for name in (*COLUMNS, "sample_times_s", "cuts_s")}
+        expected = str(g.attrs["arrays_sha256"])
     shapes_ok = (len(arrays["sample_times_s"]) == m and arrays["embedding"].shape == (n, dim)
                  and all(len(arrays[name]) == n for name in COLUMNS))
     if not shapes_ok:

@@ -15,6 +15,7 @@ unverified.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -60,6 +61,19 @@ def open_hdf5(path: str | os.PathLike) -> h5py.File:
                             "there, or open it read-only (h5py.File(path, 'r')), and run again") from None
         raise StoreBusy(f"{path}: HDF5 cannot lock it for reading ({first_line(err)}); on a file system without locks "
                         "(some NFS), set HDF5_USE_FILE_LOCKING=BEST_EFFORT and run again") from None
+
+
+@contextlib.contextmanager
+def shard_file(path: str | os.PathLike, unreadable: str = "unreadable"):
+    """`open_hdf5(path)` for the body of a with; a missing file, or one the body cannot read (`READ_ERRORS`), raises
+    ShardDamaged: "its shard file is missing", or "`unreadable`: <the error's first line>"."""
+    try:
+        with open_hdf5(path) as f:
+            yield f
+    except FileNotFoundError:
+        raise ShardDamaged("its shard file is missing") from None
+    except READ_ERRORS as err:
+        raise ShardDamaged(f"{unreadable}: {first_line(err)}") from None
 
 
 def arrays_digest(requested_s: np.ndarray, actual_s: np.ndarray, features: np.ndarray) -> str:
@@ -138,32 +152,27 @@ def copy_shard(source: Path, video_id: str, update_info) -> tuple[bytes, int]:
 
     Raises ShardDamaged when the source is unreadable or fails a checksum.
     """
-    try:
-        with open_hdf5(source) as src:
-            s = src["video"]
-            header = _header(s)
-            expected = s.attrs.get("arrays_sha256")
-            arrays = [s[name][()] for name in ("requested_s", "actual_s", "features")]
-            n = len(arrays[0])
-            if expected is None or arrays_digest(*arrays) != expected:
-                raise ShardDamaged("its features fail their checksum (changed on disk)")
-            if header.is_checked and header.info.get("n_samples", n) != n:
-                raise ShardDamaged(f"it holds {n} samples, its description says {header.info.get('n_samples')}")
-            config_json = str(s.attrs["config"])
-            info = update_info(dict(header.info), n)
-            info_json = json.dumps(info, sort_keys=True)
+    with shard_file(source) as src:
+        s = src["video"]
+        header = _header(s)
+        expected = s.attrs.get("arrays_sha256")
+        arrays = [s[name][()] for name in ("requested_s", "actual_s", "features")]
+        n = len(arrays[0])
+        if expected is None or arrays_digest(*arrays) != expected:
+            raise ShardDamaged("its features fail their checksum (changed on disk)")
+        if header.is_checked and header.info.get("n_samples", n) != n:
+            raise ShardDamaged(f"it holds {n} samples, its description says {header.info.get('n_samples')}")
+        config_json = str(s.attrs["config"])
+        info = update_info(dict(header.info), n)
+        info_json = json.dumps(info, sort_keys=True)
 
-            def fill(f: h5py.File) -> None:
-                g = f.create_group("video")
-                for name in ("features", "requested_s", "actual_s"):
-                    src.copy(s[name], g, name=name)
-                _describe(g, video_id, info, config_json, info_json, expected)
+        def fill(f: h5py.File) -> None:
+            g = f.create_group("video")
+            for name in ("features", "requested_s", "actual_s"):
+                src.copy(s[name], g, name=name)
+            _describe(g, video_id, info, config_json, info_json, expected)
 
-            return hdf5_image(fill), n
-    except FileNotFoundError:
-        raise ShardDamaged("its shard file is missing") from None
-    except READ_ERRORS as err:
-        raise ShardDamaged(f"unreadable: {first_line(err)}") from None
+        return hdf5_image(fill), n
 
 
 def hdf5_image(fill) -> bytes:
@@ -206,27 +215,17 @@ def _header(g: h5py.Group) -> ShardHeader:
 
 def read_header(path: Path) -> ShardHeader:
     """The shard's self-description, verified against its checksum; raises ShardDamaged."""
-    try:
-        with open_hdf5(path) as f:
-            return _header(f["video"])
-    except FileNotFoundError:
-        raise ShardDamaged("its shard file is missing") from None
-    except READ_ERRORS as err:
-        raise ShardDamaged(f"unreadable: {first_line(err)}") from None
+    with shard_file(path) as f:
+        return _header(f["video"])
 
 
 def read_shard(path: Path) -> tuple[ShardHeader, np.ndarray, np.ndarray, np.ndarray]:
     """(header, requested_s, actual_s, features), all verified against the shard's checksums; raises ShardDamaged."""
-    try:
-        with open_hdf5(path) as f:
-            g = f["video"]
-            header = _header(g)
-            requested_s, actual_s, features = g["requested_s"][()], g["actual_s"][()], g["features"][()]
-            expected = g.attrs.get("arrays_sha256")
-    except FileNotFoundError:
-        raise ShardDamaged("its shard file is missing") from None
-    except READ_ERRORS as err:
-        raise ShardDamaged(f"unreadable: {first_line(err)}") from None
+    with shard_file(path) as f:
+        g = f["video"]
+        header = _header(g)
+        requested_s, actual_s, features = g["requested_s"][()], g["actual_s"][()], g["features"][()]
+        expected = g.attrs.get("arrays_sha256")
     n = len(requested_s)
     if features.ndim != 2 or len(features) != n or actual_s.shape != (n,):
         raise ShardDamaged(f"its arrays disagree in length ({features.shape}, {actual_s.shape}, {requested_s.shape})")
