@@ -106,3 +106,14 @@ def test_a_checkpoint_of_decoding_before_deinterlacing_is_not_resumed(tmp_path):
     config = EmbeddingConfig(weights="random", image_size_px=32)
     store = FeatureStore(tmp_path / "s.h5", mode="a", config=config.identity())
     assert checkpoint_for(store, "v", "fp", config, 1.0, "exact").meta["fields"] == "bwdif"
+
+
+def test_the_store_says_per_video_what_was_deinterlaced(interlaced, tmp_path, stand_in, video_5s):
+    from featurestore import EmbeddingConfig, FeatureStore, embed_videos
+
+    config = EmbeddingConfig(weights="random", image_size_px=32)
+    embed_videos([interlaced[0]["mpeg2.ts"], video_5s], tmp_path / "f.h5", config=config, make_embedder=stand_in,
+                 workers=0)
+    store = FeatureStore(tmp_path / "f.h5")
+    assert store.info("mpeg2.ts")["decoder"] == "mpeg2video + bwdif"
+    assert "bwdif" not in store.info(video_5s.name)["decoder"]
