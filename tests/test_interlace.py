@@ -115,5 +115,5 @@ def test_the_store_says_per_video_what_was_deinterlaced(interlaced, tmp_path, st
     embed_videos([interlaced[0]["mpeg2.ts"], video_5s], tmp_path / "f.h5", config=config, make_embedder=stand_in,
                  workers=0)
     store = FeatureStore(tmp_path / "f.h5")
-    assert store.info("mpeg2.ts")["decoder"] == "mpeg2video + bwdif"
+    assert store.info("mpeg2.ts")["decoder"] == store.videos()["decoder"]["mpeg2.ts"] == "mpeg2video + bwdif"
     assert "bwdif" not in store.info(video_5s.name)["decoder"]
