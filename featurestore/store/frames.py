@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 
 #: `FeatureStore.videos()`'s columns from each video's description, with their dtypes.
 VIDEO_COLUMNS = {"duration_s": "float64", "n_samples": "int64", "sample_fps": "float64", "frame_count": "int64",
-                 "fps": "float64", "width": "int64", "height": "int64", "source_path": "str", "embedded_at": "str"}
+                 "fps": "float64", "width": "int64", "height": "int64", "source_path": "str", "embedded_at": "str",
+                 "decoder": "str"}  # 'h264 + bwdif': interlaced frames were deinterlaced (featurestore.video.fields)
 
 
 def features_frame(videos: list, n_features: int) -> pd.DataFrame:
@@ -53,7 +54,8 @@ def videos_frame(rows: list[tuple[str, dict, str]], config: dict) -> pd.DataFram
     problem ('' when intact), then the store's `config` as config_<key>."""
     import pandas as pd
 
-    records = [{"video": video_id, **{k: info.get(k) for k in VIDEO_COLUMNS}, "problem": problem}
+    records = [{"video": video_id, **{k: info.get(k, "" if k == "decoder" else None) for k in VIDEO_COLUMNS},
+                "problem": problem}
                for video_id, info, problem in rows]
     df = pd.DataFrame(records, columns=["video", *VIDEO_COLUMNS, "problem"]).set_index("video")
     if not rows:

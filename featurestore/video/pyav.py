@@ -36,6 +36,7 @@ from featurestore.errors import InvalidParameter, VideoUnreadable
 from .clock import (PTS_TOLERANCE_S, check_sample_fps, clock_origin, interval_of_time, last_frame_end_s,
                     requested_time)
 from .container import av_quiet, open_video, probe, reason
+from .fields import DEINTERLACER, Deinterlacing, deinterlaced
 from .paths import check_video_path
 from .reader import Sample, VideoInfo
 from .turns import bgr_image as _bgr
@@ -98,6 +99,8 @@ class AvVideoReader:
         self.n_decode_errors = 0
         self.decoder = ""
         self.hw_error = ""  # why NVDEC could not be used, when decode='hw' fell back to software
+        self.n_interlaced = 0  # frames the decoder marked interlaced (deinterlaced: `decoder` ends in ' + bwdif')
+        self.deinterlace_error = ""  # why interlaced frames were left as decoded ('' if none were)
 
     def _open_for_decoding(self):
         if self.decode == "hw" and not self.hw_error:
@@ -126,6 +129,7 @@ class AvVideoReader:
         sample_fps = check_sample_fps(sample_fps)
         stop = _NO_LIMIT if stop_index is None else int(stop_index)
         self.frames_decoded, self.reached_end, self.end_s, self.n_decode_errors = 0, False, None, 0
+        self.n_interlaced = 0
         start_s = requested_time(start_index, sample_fps)
         back_s = 0.0
         while True:
@@ -217,7 +221,21 @@ class AvVideoReader:
             yield t, image
 
     def _frames(self, container, stream) -> Iterator[tuple[float, object]]:
-        """(presentation time s on the players' clock, av.VideoFrame) in presentation order; steps over damaged packets."""
+        """(presentation time s on the players' clock, av.VideoFrame) in presentation order, interlaced frames
+        deinterlaced (`featurestore.video.fields`; `decoder` then says so: 'h264 + bwdif'); steps over damaged packets."""
+        done = Deinterlacing()
+        counted = 0
+        for item in deinterlaced(self._timed(container, stream), done):
+            if done.n_interlaced > counted:  # said as it happens: a range's decoding stops without finishing this loop
+                self.n_interlaced += done.n_interlaced - counted
+                counted = done.n_interlaced
+                if not done.error and DEINTERLACER not in self.decoder:
+                    self.decoder = f"{self.decoder} + {DEINTERLACER}"
+            self.deinterlace_error = self.deinterlace_error or done.error
+            yield item
+
+    def _timed(self, container, stream) -> Iterator[tuple[float, object]]:
+        """(presentation time s on the players' clock, av.VideoFrame) as decoded, in presentation order."""
         av = av_quiet()
         tb = stream.time_base or Fraction(1, 1000)
         r2d = tb.numerator / tb.denominator
