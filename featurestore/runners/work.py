@@ -23,6 +23,7 @@ from featurestore.store.checkpoint import Checkpoint
 from featurestore.store.layout import checkpoint_name
 from featurestore.video.clock import n_samples_until
 from featurestore.video.fields import DEINTERLACER
+from featurestore.video.pyav import SKIP_FRAME
 from featurestore.video.reader import VideoInfo
 
 from .faces import CutFinder, FaceAnalysis, face_table, pack_faces, unpack_faces
@@ -85,6 +86,7 @@ def checkpoint_for(store, video_id: str, fingerprint: str, config, sample_fps: f
     meta = {"video_id": video_id, "fingerprint": fingerprint, "config": config.identity(), "sample_fps": sample_fps}
     if decode != "exact":  # checkpoints of exact decoding keep the meta they had before modes existed
         meta["decode"] = decode
+        meta["skip_frame"] = SKIP_FRAME[decode]  # fast mode once skipped every B-frame: its chunks are not resumed
     meta["fields"] = DEINTERLACER  # interlaced frames deinterlaced: chunks decoded before that are not resumed
     if faces is not None:
         meta["faces"] = faces.identity

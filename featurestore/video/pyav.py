@@ -8,8 +8,10 @@ Decode modes (`DECODE_MODES`):
 
 - ``exact``: every frame is decoded; frames are bit-identical to OpenCV's reader (times are on the file's clock,
   OpenCV's on the picture's: the same where the picture starts with the file).
-- ``fast``: B-frames, which no other frame needs, are not decoded (FFmpeg ``skip_frame=BIDIR``); the frame used
-  for a sample is the decoded frame nearest its time (before or after it), and ``actual_s`` says which one it was.
+- ``fast``: frames no other frame refers to are not decoded (FFmpeg ``skip_frame=NONREF``: most B-frames, but not
+  those of a B-pyramid that other frames refer to, as x264's and x265's defaults write; skipping every B-frame,
+  ``BIDIR``, left the frames decoded from them damaged); the frame used for a sample is the decoded frame nearest
+  its time (before or after it), and ``actual_s`` says which one it was.
 - ``hw``: NVDEC (CUDA) decodes every frame; where it cannot open, software decoding takes over with a warning.
 
 Frames are turned as players show them: a phone's portrait video stored landscape with a rotation in its display
@@ -47,7 +49,7 @@ DECODE_MODES = ("exact", "fast", "hw")
 #: What `embed` uses for a video not stored yet (see README: chosen by bench/scale.py's decode table).
 DEFAULT_DECODE = "exact"
 #: What FFmpeg's decoder skips in each mode (AVDiscard names).
-SKIP_FRAME = {"exact": "DEFAULT", "fast": "BIDIR", "hw": "DEFAULT"}
+SKIP_FRAME = {"exact": "DEFAULT", "fast": "NONREF", "hw": "DEFAULT"}
 # A damaged packet fails to decode once; this many failures in a row mean the end of what can be decoded.
 _MAX_FAILED_PACKETS = 25
 _NO_LIMIT = 2**62
@@ -112,10 +114,10 @@ class AvVideoReader:
                 self.hw_error = reason(err)
         container, stream = open_video(self.path)
         ctx = stream.codec_context
-        ctx.skip_frame = SKIP_FRAME[self.decode]
+        ctx.skip_frame = skip = SKIP_FRAME[self.decode]
         ctx.thread_type = "AUTO"
         ctx.thread_count = self.threads
-        self.decoder = ctx.name
+        self.decoder = ctx.name if skip == "DEFAULT" else f"{ctx.name} (skip {skip.lower()})"  # 'h264 (skip nonref)'
         return container, stream
 
     def sample(self, sample_fps: float, start_index: int = 0, stop_index: int | None = None) -> Iterator[Sample]:
