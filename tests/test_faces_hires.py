@@ -89,6 +89,23 @@ def test_a_config_made_before_keeps_its_identity_and_detects_as_before():
     assert FaceConfig.from_identity(now) == FaceConfig()
 
 
+def test_a_store_with_faces_found_before_goes_on_finding_them_as_before(tmp_path):
+    from faces_fake import random_table
+
+    from featurestore import FeatureStore, resolve_face_config
+
+    before = FaceConfig(**BEFORE).identity()
+    store = FeatureStore(tmp_path / "old.h5", mode="a", config={"model": "vgg16", "weights": "random:seed=0",
+                                                                  "pooling": "avg", "image_size_px": 32, "n_features": 8})
+    t = np.arange(5.0)
+    store.put("a.mp4", requested_s=t, actual_s=t, features=np.zeros((5, 8), np.float32),
+              faces=random_table("a.mp4", t, config=before), info={"sample_fps": 1.0, "duration_s": 5.0, "fingerprint": "fp"})
+    config = resolve_face_config(tmp_path / "old.h5")
+    assert config == FaceConfig(**BEFORE)
+    store.check_faces_config(config.identity())  # what embed --faces checks before adding a video: no StoreMismatch
+    assert resolve_face_config(tmp_path / "new.h5") == FaceConfig()
+
+
 @pytest.mark.parametrize("field", ["work_height_px", "tile_px"])
 def test_bad_working_sizes_are_refused(field):
     with pytest.raises(InvalidParameter, match=field):
