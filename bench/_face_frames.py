@@ -56,7 +56,8 @@ def background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
         from sklearn.datasets import load_sample_images
 
         photo = load_sample_images().images[int(rng.integers(2))][:, :, ::-1]
-        scale = rng.uniform(max(width / photo.shape[1], height / photo.shape[0]), 2.5)
+        least = max(width / photo.shape[1], height / photo.shape[0])
+        scale = rng.uniform(least, max(2.5, 1.25 * least))  # 2.5 up to 1280x720; 1080p and 4K need more
         big = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
         x, y = int(rng.integers(big.shape[1] - width + 1)), int(rng.integers(big.shape[0] - height + 1))
         img = np.ascontiguousarray(big[y : y + height, x : x + width])

@@ -14,7 +14,7 @@ priced on the faces each run stored (the detector per sample, the embedder per f
 and PySceneDetect alone on it (bench/_faces_hour.py).
 
 Frames are composed from cartoons/photos (bench/_face_frames.py), faces 40..128 px high at 640x360 and twice that
-at 1280x720. Everything here runs in one thread; times are CPU seconds of this process (a busy machine disturbs
+at 1280x720 and above (--sizes 1080,2160: the same faces in 1080p and 4K frames, a wider shot). Everything here runs in one thread; times are CPU seconds of this process (a busy machine disturbs
 them far less than wall time; wall is printed too). The limits: detector alone t_detect per frame, embedder alone
 (5-point alignment + descriptor) t_embed per face, so a sample with n faces costs at least t_detect + n * t_embed.
 """
@@ -37,7 +37,7 @@ from featurestore.faces import FaceConfig, build_face_analyser
 from featurestore.faces.detector import BlazeFaceDetector
 from featurestore.provenance import library_versions
 
-RESOLUTIONS = ((640, 360), (1280, 720))
+RESOLUTIONS = {360: (640, 360), 720: (1280, 720), 1080: (1920, 1080), 2160: (3840, 2160)}
 N_FACES = (0, 1, 3)
 SIZES_360P_PX = (40, 56, 72, 96, 128)
 TARGET_MIN_PER_HOUR = 10.0  # issue 24: one hour at 1 sample/s with up to 3 faces in <= 10 min on 2 cores
@@ -176,6 +176,7 @@ def main(argv=None) -> None:
     parser.add_argument("--frames", type=int, default=8, help="frames per (resolution, faces) cell")
     parser.add_argument("--repeat", type=int, default=2, help="passes over each cell's frames")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sizes", default="360,720", help="frame heights, from " + ",".join(map(str, RESOLUTIONS)))
     parser.add_argument("--embed", action="store_true", help="also time the whole embed --faces command (the hook)")
     parser.add_argument("--runtime", default="numpy", choices=("numpy", "dlib"), help="what runs dlib's ResNet")
     parser.add_argument("--json", help="write the results here too")
@@ -191,10 +192,10 @@ def main(argv=None) -> None:
     sources = face_sources(BlazeFaceDetector(FaceConfig(tile_rows=0, min_size_px=0)))
     rng = np.random.default_rng(args.seed)
     rows = []
-    for width, height in RESOLUTIONS:
+    for width, height in (RESOLUTIONS[int(h)] for h in args.sizes.split(",")):
         cells = {}
         for n in N_FACES:
-            sizes = lambda: list(rng.choice(SIZES_360P_PX, n) * height / 360)  # noqa: E731
+            sizes = lambda: list(rng.choice(SIZES_360P_PX, n) * min(height, 720) / 360)  # noqa: E731
             frames = [compose(rng, sources, width, height, sizes()).frame_bgr for _ in range(args.frames)]
             analyser.analyse(frames[0])  # warm up
             cells[n] = time_cell(analyser, frames, args.repeat)

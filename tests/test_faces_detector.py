@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from featurestore.faces.detector import TILE_OVERLAP, anchors_full_range, tile_grid, weighted_nms
+from featurestore.faces.detector import (TILE_OVERLAP, anchors_full_range, tile_grid, tile_rows_for, tile_side, weighted_nms,
+                                        working_scale)
 
 
 def test_anchors_are_the_full_range_models_48_by_48_grid():
@@ -49,6 +50,20 @@ def test_tiles_are_squares_inside_the_frame_that_cover_it_with_overlap(width, he
     for starts in (xs, ys):
         assert all(b - a <= side * (1 - TILE_OVERLAP) + 1 for a, b in zip(starts, starts[1:]))
     assert len(ys if height <= width else xs) == rows  # rows of tiles across the shorter side
+
+
+@pytest.mark.parametrize("short,rows", [(360, 2), (480, 2), (720, 2), (768, 3), (1080, 3)])
+def test_rows_grow_only_where_tiles_would_be_larger_than_tile_px(short, rows):
+    assert tile_rows_for(short, 2, 432) == rows
+    assert tile_side(short, rows) <= 432
+    assert tile_rows_for(short, 2, None) == 2 and tile_rows_for(short, 0, 432) == 0
+
+
+@pytest.mark.parametrize("width,height,scale", [(1280, 720, 1.0), (1920, 1080, 1.0), (3840, 2160, 0.5), (2160, 3840, 0.5),
+                                                (2560, 1440, 0.75)])
+def test_frames_are_downscaled_by_their_shorter_side_to_the_working_height(width, height, scale):
+    assert working_scale(width, height, 1080) == scale
+    assert working_scale(width, height, None) == 1.0
 
 
 def test_importing_the_faces_package_loads_no_detector_dlib_or_opencv():

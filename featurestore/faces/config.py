@@ -45,6 +45,14 @@ class FaceConfig:
     tile_rows : int >= 0
         Small faces: besides the whole frame, the detector also runs on a grid of overlapping square tiles,
         `tile_rows` of them down the frame's height (0: whole frame only). See docs/faces.md for the measurements.
+    work_height_px : int >= 192 or None
+        Frames whose shorter side is longer than this are downscaled to it before detection (boxes are given back
+        in the video's pixels; alignment and descriptors use the full frame); None: detect at full resolution.
+    tile_px : int >= 192 or None
+        Largest tile side in the (downscaled) frame: more rows than `tile_rows` where tiles would be larger, so a
+        face stays large enough to the detector in tall frames; None: `tile_rows` rows whatever the frame's size.
+        The defaults (1080, 432) change nothing up to 1280x720 and give 1080p and 4K 3 rows over 1080 px; a face
+        config made before they existed (None, None) detects as before (LEGACY below).
     embedder : {'dlib-resnet'}
         dlib's 128-d ResNet face descriptor on a 150 px chip aligned by dlib's 5-point shape predictor.
     embedder_runtime : {'numpy', 'dlib'}
@@ -58,6 +66,8 @@ class FaceConfig:
     min_score: float = 0.5
     min_size_px: float = 20.0
     tile_rows: int = 2
+    work_height_px: int | None = 1080
+    tile_px: int | None = 432
     embedder: str = "dlib-resnet"
     embedder_runtime: str = "numpy"
     n_threads: int = 1
@@ -75,6 +85,10 @@ class FaceConfig:
             raise InvalidParameter("min_size_px", f"must be a face height >= 0 px, got {self.min_size_px}")
         if not (isinstance(self.tile_rows, int) and 0 <= self.tile_rows <= 8):
             raise InvalidParameter("tile_rows", f"must be a whole number from 0 to 8, got {self.tile_rows!r}")
+        for name in LEGACY:
+            value = getattr(self, name)
+            if not (value is None or (isinstance(value, int) and value >= 192)):
+                raise InvalidParameter(name, f"must be None or a whole number of pixels >= 192, got {value!r}")
         if not (isinstance(self.n_threads, int) and self.n_threads >= 1):
             raise InvalidParameter("n_threads", f"must be a whole number >= 1, got {self.n_threads!r}")
 
@@ -84,18 +98,23 @@ class FaceConfig:
         Two configs give the same faces exactly when their identities are equal. Raises FacesUnavailable when a
         weight file's package is not installed.
         """
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in _NOT_IDENTITY}
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                  if f.name not in _NOT_IDENTITY and not (f.name in LEGACY and getattr(self, f.name) is None)}
         weights = {name: "sha256:" + _sha256(path) for name, path in weight_files(self).items()}
         return {**fields, "pipeline_version": PIPELINE_VERSION, "weights": weights, "libraries": _library_versions()}
 
     @classmethod
     def from_identity(cls, identity: dict) -> "FaceConfig":
-        """The config an identity was made from (weights and versions are checked by comparing identities)."""
+        """The config an identity was made from (weights and versions are checked by comparing identities); a
+        field added since that identity was made takes its LEGACY value (what was done before it existed)."""
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in identity.items() if k in names})
+        return cls(**{**LEGACY, **{k: v for k, v in identity.items() if k in names}})
 
 
 _NOT_IDENTITY = ("embedder_runtime", "n_threads")
+#: Fields added after face stores existed, with the value that does what was done before (left out of the
+#: identity at that value, so the identities of existing face stores and models are unchanged).
+LEGACY = {"work_height_px": None, "tile_px": None}
 
 
 def package_dir(module: str) -> Path:

