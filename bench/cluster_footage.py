@@ -52,15 +52,14 @@ def run_seed(seed: int, work: Path, args) -> dict:
     from cartoons.actors import write_interval_labels
     from cartoons.cast import CAST
     from classifiers.cluster import cluster_store
-    from featurestore import EmbeddingConfig, FeatureStore, embed_videos
-    from featurestore.faces.config import FaceConfig
+    from featurestore import EmbeddingConfig, FeatureStore, embed_videos, resolve_face_config
 
     train, test = footage(work, seed, args)
     folder = work / f"seed{seed}"
     store = folder / f"faces-{args.image_size}px.h5"
     t0 = time.perf_counter()
     embed_videos([v.path for v in train + test], store, config=EmbeddingConfig(weights="random", image_size_px=args.image_size),
-                 sample_fps=1.0, faces=FaceConfig())
+                 sample_fps=1.0, faces=resolve_face_config(store))  # a cached store: the settings it was made with
     log(f"seed {seed}: embedded with faces ({time.perf_counter() - t0:.0f} s)")
     def clustered(threshold, min_quality):
         """cluster --faces on the training videos: its figures and the names a person types."""

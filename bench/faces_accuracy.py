@@ -76,12 +76,12 @@ def run_faces(train, test, labels: Path, work: Path, args) -> list[Predicted]:
     """The library's face pipeline: embed --faces, compare-models --faces, score --faces. Issue 24's entry points
     are wired here and only here (the contract: /work/notes/faces-contract.md)."""
     import screentime
-    from featurestore import EmbeddingConfig, embed_videos
-    from featurestore.faces.config import FaceConfig
+    from featurestore import EmbeddingConfig, embed_videos, resolve_face_config
 
     store, model = work / "faces.h5", work / "faces.skops"
     config = EmbeddingConfig(weights=args.weights, image_size_px=args.image_size)
-    embed_videos([v.path for v in train + test], store, config=config, sample_fps=1.0, faces=FaceConfig())
+    embed_videos([v.path for v in train + test], store, config=config, sample_fps=1.0,
+                 faces=resolve_face_config(store))  # a cached store: the face settings it was made with
     screentime.compare_models(store, labels, out=model, models=args.models, folds=min(args.folds, len(train)),
                               multi_label=True, none_label=NONE_LABEL, n_jobs=args.jobs, faces=True)
     import warnings
