@@ -24,7 +24,7 @@ from featurestore.errors import SourceVideoMoved
 from .colours import TAB10, class_colours
 from .face_report import add_face_context
 from .numbers import clock_ticks, format_clock
-from .notes import (FACES_UNLIKE, UNSURE_WARN_SHARE, likely_range_words, unlike_reason, unsure_how, unsure_share,
+from .notes import (UNSURE_WARN_SHARE, faces_unlike_words, likely_range_words, unlike_reason, unsure_how, unsure_share,
                     unsure_words)
 from .thumbnails import VideoThumbnails, plan_thumbnails, video_thumbnails
 
@@ -109,7 +109,7 @@ def page_warnings(result, thumbs: list[VideoThumbnails]) -> list[str]:
     for video, t in zip(result.videos, thumbs):
         if video.unlike_training:
             out.append(f"{video.video_id} is unlike the training videos: "
-                       f"{FACES_UNLIKE if faces else 'its screen time may be far off'}; label some of it"
+                       f"{faces_unlike_words(video) if faces else 'its screen time may be far off'}; label some of it"
                        f"{'' if faces else ' (suggest-labels)'} and retrain.")
         unsure = unsure_share(video, result.model_info.get("thresholds"))
         if unsure is not None and unsure >= UNSURE_WARN_SHARE:
