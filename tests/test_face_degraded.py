@@ -106,3 +106,34 @@ def test_a_blurred_video_is_flagged_and_says_its_faces_are_blurrier(trained):
     assert "blurrier" in caption and FACES_DEGRADED in caption
     assert not (face_screen_time_tables(result)[0].caption or "").startswith("unlike")
     assert "blurred.mp4 is unlike the training videos: its faces are blurrier" in report_html(result)
+
+
+@pytest.mark.slow
+def test_a_blurred_and_compressed_composed_clip_is_flagged_and_its_original_is_not(tmp_path, stand_in):
+    """The real face pipeline (BlazeFace, dlib) on composed footage of real faces: a model of 3 labelled videos; a
+    held-out clip read as it is, then blurred and compressed by ffmpeg (its faces found, no longer named)."""
+    import subprocess
+
+    from cartoons.actors import make_actor_dataset, write_interval_labels as actor_labels
+    from featurestore import EmbeddingConfig, embed_videos
+    from featurestore.faces.config import FaceConfig
+    from featurestore.store.store import FeatureStore
+
+    train, test = make_actor_dataset(tmp_path / "videos", n_train=3, n_test=1, duration_s=30.0, seed=5)
+    labels = actor_labels(tmp_path / "labels.csv", train, none_label="neither")
+    clip = test[0].path
+    degraded = tmp_path / "degraded.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(clip), "-vf", "gblur=sigma=4",
+                    "-c:v", "libx264", "-crf", "40", "-pix_fmt", "yuv420p", str(degraded)], check=True)
+    store_path = tmp_path / "faces.h5"
+    embed_videos([v.path for v in train] + [clip, degraded], store_path, faces=FaceConfig(), sample_fps=1.0,
+                 config=EmbeddingConfig(weights="random", image_size_px=32), make_embedder=stand_in, workers=0)
+    store = FeatureStore(store_path)
+    compare_face_models(store, labels, out_path=tmp_path / "faces.skops", models=["logreg"], n_splits=3, n_jobs=1,
+                        none_label="neither")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnlikeTrainingWarning)
+        result = score_face_videos([clip.name, degraded.name], model_path=tmp_path / "faces.skops", store=store)
+    original, bad = result.videos
+    assert original.faults == [] and len(bad.faces.label) >= 10 and bad.faults and bad.unlike_training is True
+    assert sum(bad.screen_time_s.values()) < sum(original.screen_time_s.values())  # named less: why it is flagged
