@@ -214,8 +214,8 @@ def _warn_if_unlike(video, model) -> None:
     or too degraded to be named (`classifiers.chain.face_familiarity`)."""
     if video.unlike_training:
         reason = unlike_reason(video, model.familiarity.describe())
-        warnings.warn(f"{video.video_id}: unlike the training videos ({reason}): {faces_consequence(video)}; label some of it and "
-                      "retrain with compare-models --faces", UnlikeTrainingWarning, stacklevel=3)
+        warnings.warn(f"{video.video_id}: unlike the training videos ({reason}): {faces_consequence(video)}; label some "
+                      "of it and retrain with compare-models --faces", UnlikeTrainingWarning, stacklevel=3)
 
 
 def training_store_of(model) -> Path:

@@ -12,7 +12,8 @@ import warnings
 import numpy as np
 import pytest
 
-from cartoons.synthetic_faces import FaceWorld, SyntheticFaceStore, make_face_video, make_face_videos, write_interval_labels
+from cartoons.synthetic_faces import (FaceWorld, SyntheticFaceStore, make_face_video, make_face_videos,
+                                     write_interval_labels)
 from classifiers.chain.face_familiarity import (LOW_QUANTILE, MIN_FACES, MIN_NEAR_SHARE, NEAR_DISTANCE, NEAR_FRACTION,
                                                 POOR_SHARE, FaceFamiliarity, near_share, poorer_shares, training_low)
 from classifiers.chain.face_persist import load_face_model
@@ -105,7 +106,9 @@ def test_a_blurred_video_is_flagged_and_says_its_faces_are_blurrier(trained):
     caption = face_screen_time_tables(result)[1].caption
     assert "blurrier" in caption and FACES_DEGRADED in caption
     assert not (face_screen_time_tables(result)[0].caption or "").startswith("unlike")
-    assert "blurred.mp4 is unlike the training videos: its faces are blurrier" in report_html(result)
+    html = report_html(result)
+    assert "blurred.mp4 is unlike the training videos: its faces are blurrier" in html
+    assert "too degraded to be named" in html and "below 19 in 20 training faces" in html  # the model's about-box
 
 
 @pytest.mark.slow

@@ -175,8 +175,8 @@ class FaceFamiliarity:
     poor_share: float = POOR_SHARE
 
     @classmethod
-    def from_held_out(cls, held_out: dict[str, float], X: np.ndarray | None = None, *, held_out_near: dict | None = None,
-                      low: dict | None = None) -> "FaceFamiliarity":
+    def from_held_out(cls, held_out: dict[str, float], X: np.ndarray | None = None, *,
+                      held_out_near: dict | None = None, low: dict | None = None) -> "FaceFamiliarity":
         """The familiarity of held-out videos' distances (None values left out; none left: no threshold), their
         near shares and the training faces' `low` quality parts (`training_low`)."""
         held_out = {str(k): float(v) for k, v in held_out.items() if v is not None}

@@ -36,8 +36,9 @@ def add_face_fields(doc: dict, video) -> dict:
     doc["tracked_s"] = {str(a): _round(s, SECONDS_DECIMALS) for a, s in video.tracked_s.items()}
     doc["n_faces"] = int(len(calls.label))
     near = None if video.near_share is None else _round(video.near_share, FRACTION_DECIMALS)
-    doc["faces_unlike"] = {"near_share": near, "faults": list(video.faults), "words": faces_degraded(video) or None,
-                           "below_training": {str(k): _round(v, FRACTION_DECIMALS) for k, v in (video.poorer or {}).items()}}
+    below = {str(k): _round(v, FRACTION_DECIMALS) for k, v in (video.poorer or {}).items()}
+    doc["faces_unlike"] = {"near_share": near, "below_training": below, "faults": list(video.faults),
+                           "words": faces_degraded(video) or None}
     doc["unknown_segments"] = [{"start": _round(g.start_s, SECONDS_DECIMALS), "end": _round(g.end_s, SECONDS_DECIMALS),
                                 "label": g.label, "confidence": _round(g.confidence, FRACTION_DECIMALS)}
                                for g in video.unknown_segments]

@@ -79,9 +79,9 @@ def _faces_reasons(video, reference: dict) -> list[str]:
                    f"threshold {threshold:.2f}")
     if "few near" in faults:
         lowest = min(reference.get("held_out_near", {}).values(), default=None)
+        held = "" if lowest is None else f", held-out videos at least {100 * lowest:.0f}%"
         out.append(f"{100 * video.near_share:.0f}% of its faces lie within {reference.get('near_distance', 0):g} of an "
-                   f"actor's labelled face" + (f", held-out videos at least {100 * lowest:.0f}%" if lowest is not None
-                                               else "") + f", threshold {100 * reference.get('near_threshold', 0):.0f}%")
+                   f"actor's labelled face{held}, threshold {100 * (reference.get('near_threshold') or 0):.0f}%")
     for part in faults:
         if part in _POORER and video.poorer and (reference.get("low") or {}).get(part) is not None:
             out.append(f"{100 * video.poorer[part]:.0f}% of its faces have a {part.replace('_px', ' (px)')} under "
