@@ -55,6 +55,7 @@ def test_the_checks_fire_below_their_thresholds_and_survive_a_model_file():
     assert f.near_threshold == pytest.approx(min(MIN_NEAR_SHARE, NEAR_FRACTION * 0.3))
     assert f.faults(0.1, {"sharpness": POOR_SHARE, "size_px": 0.1, "score": 0.0}) == ["few near", "sharpness"]
     assert f.faults(0.5, {"sharpness": 0.1}) == [] and f.faults(None, None) == []
+    assert f.faults(0.1, None, distance=f.threshold + 0.01) == ["far", "few near"]  # mostly other people, say the words
     assert f.is_unlike(0.1, near=0.1) is True and f.is_unlike(0.1, near=0.5) is False
     back = FaceFamiliarity.from_dict(f.to_dict())
     assert back.held_out_near == f.held_out_near and back.low == f.low and back.near_threshold == f.near_threshold

@@ -203,11 +203,12 @@ class FaceFamiliarity:
             return None
         return min(self.min_near_share, NEAR_FRACTION * min(self.held_out_near.values()))
 
-    def faults(self, near: float | None, poorer: dict | None) -> list[str]:
-        """What the near and poorer checks found: ``"few near"`` and the `QUALITY_PARTS` whose share of faces below
-        the training faces' is at least `poor_share`, in that order; [] when none."""
+    def faults(self, near: float | None, poorer: dict | None, distance: float | None = None) -> list[str]:
+        """What the checks found, in this order: ``"far"`` (`distance` beyond the threshold), ``"few near"`` and the
+        `QUALITY_PARTS` whose share of faces below the training faces' is at least `poor_share`; [] when none."""
         threshold = self.near_threshold
-        out = ["few near"] if near is not None and threshold is not None and near < threshold else []
+        out = ["far"] if distance is not None and self.threshold is not None and distance > self.threshold else []
+        out += ["few near"] if near is not None and threshold is not None and near < threshold else []
         return out + [part for part in QUALITY_PARTS if (poorer or {}).get(part, 0.0) >= self.poor_share]
 
     def to_dict(self) -> dict:

@@ -189,7 +189,7 @@ class FaceModel:
             video.training_distance = self.training_distance(table)
             video.near_share = near_share(table, self.training_faces(), fam.near_distance)
             video.poorer = poorer_shares(table, fam.low)
-            video.faults = fam.faults(video.near_share, video.poorer)
+            video.faults = fam.faults(video.near_share, video.poorer, video.training_distance)
             video.unlike_training = fam.is_unlike(video.training_distance, video.near_share, video.poorer)
         video.interval_level = float(interval_level if claimed is None else claimed)
         return video

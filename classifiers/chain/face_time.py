@@ -70,7 +70,7 @@ class FaceScreenTime(VideoScreenTime):
     poorer : dict of str to float, or None
         Per quality part, the share of the faces below the training faces' (`face_familiarity.poorer_shares`).
     faults : list of str
-        What made the video unlike the training videos besides its distance (`FaceFamiliarity.faults`).
+        What made the video unlike the training videos: "far", "few near", quality parts (`FaceFamiliarity.faults`).
     """
 
     unknown_s: float = 0.0

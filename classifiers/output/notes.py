@@ -17,14 +17,14 @@ FACES_DEGRADED = "actors' time may be under-counted, unknown people's over-count
 
 
 def faces_degraded(video) -> str:
-    """What is off with a face-scored video's faces, in plain words ('' when the near and poorer checks found
-    nothing): 'its faces are blurrier than 19 in 20 training faces', or 'few of its faces look like an actor's
-    labelled faces'."""
+    """What is off with a face-scored video's faces, in plain words: 'its faces are blurrier than 19 in 20 training
+    faces' (a quality part fired), or 'few of its faces look like an actor's labelled faces' (few near, not far); ''
+    otherwise."""
     faults = list(getattr(video, "faults", None) or [])
     poorer = [_POORER[f] for f in faults if f in _POORER]
     if poorer:
         return f"its faces are {' and '.join(poorer)} than 19 in 20 training faces"
-    if "few near" in faults:
+    if "few near" in faults and "far" not in faults:  # far as well: mostly other people, as `FACES_UNLIKE` says
         return ("few of its faces look like an actor's labelled faces (faces too compressed, blurred, dark or small "
                 "look so)")
     return ""
@@ -70,7 +70,7 @@ def unlike_reason(video: VideoScreenTime, reference: dict | None) -> str:
 def _faces_reasons(video, reference: dict) -> list[str]:
     """Each check that flagged a face-scored video, in a few words with its numbers (`FaceFamiliarity.describe()`)."""
     out, faults = [], list(getattr(video, "faults", None) or [])
-    if faults:
+    if faces_degraded(video):
         out.append(faces_degraded(video))
     distance, threshold = video.training_distance, reference.get("threshold")
     if distance is not None and threshold is not None and distance > threshold:
