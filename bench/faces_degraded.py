@@ -82,9 +82,10 @@ def main(argv=None) -> dict:
         result[path.stem] = {**r, "unlike_training": v["unlike_training"], "training_distance": v["training_distance"],
                              "faces_unlike": check}
         actors = ", ".join(f"{a} {m['truth_s']:g} / {m['seen_s']:g}" for a, m in r["actors"].items())
+        dist = "–" if v["training_distance"] is None else f"{v['training_distance']:.2f}"
         near = "–" if check.get("near_share") is None else f"{check['near_share']:.2f}"
         parts = ", ".join(f"{below[p]:.2f}" if p in below else "–" for p in ("sharpness", "size_px", "score"))
-        print(f"| {path.stem} | {actors} | {r['unknown_s'][1]:g} | {'–' if v['training_distance'] is None else f"{v['training_distance']:.2f}"} | {near} | {parts} | "
+        print(f"| {path.stem} | {actors} | {r['unknown_s'][1]:g} | {dist} | {near} | {parts} | "
               f"{'yes' if v['unlike_training'] else 'no'} {' '.join(check.get('faults', []))} |")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
