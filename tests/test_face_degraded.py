@@ -139,5 +139,6 @@ def test_a_blurred_and_compressed_composed_clip_is_flagged_and_its_original_is_n
         warnings.simplefilter("ignore", UnlikeTrainingWarning)
         result = score_face_videos([clip.name, degraded.name], model_path=tmp_path / "faces.skops", store=store)
     original, bad = result.videos
-    assert original.faults == [] and len(bad.faces.label) >= 10 and bad.faults and bad.unlike_training is True
+    assert original.faults == [] and len(bad.faces.label) >= 10 and bad.unlike_training is True
+    assert set(bad.faults) - {"far"}, bad.faults  # the degraded checks, not the distance alone
     assert sum(bad.screen_time_s.values()) < sum(original.screen_time_s.values())  # named less: why it is flagged
