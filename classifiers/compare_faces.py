@@ -17,7 +17,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from classifiers.chain.face_decide import SMOOTHINGS
-from classifiers.chain.face_familiarity import FaceFamiliarity, video_face_distance
+from classifiers.chain.face_familiarity import FaceFamiliarity, near_share, training_low, video_face_distance
 from classifiers.chain.face_model import FaceModel
 from classifiers.chain.face_open_set import MAX_DISTANCE
 from classifiers.chain.model import training_store_record
@@ -199,7 +199,7 @@ def compare_face_models(
         choice={"model": f"{winner['model']}: {why}", "smoothing": winner["smoothing_choice"]},
         label_counts=dict(data.counts), min_quality=data.min_quality, face_config=dict(data.face_config),
         fold_models=winner["_fold_models"], fold_thresholds=winner["_thresholds"],
-        familiarity=FaceFamiliarity.from_held_out(held_out_face_distances(data, plan.folds)),
+        familiarity=_familiarity(data, plan.folds),
     )
     with written_together(out_path, report_path) as (model_tmp, report_tmp):
         if model_tmp is not None:
@@ -247,10 +247,19 @@ def _score_model(name: str, outcome, plan: CVPlan, inner: list, data: LabelledFa
             "_held_out": chosen["_held_out"], "_thresholds": chosen["_thresholds"], "_fold_models": fold_models}
 
 
-def held_out_face_distances(data: LabelledFaces, folds) -> dict[str, float]:
+def _familiarity(data: LabelledFaces, folds) -> FaceFamiliarity:
+    """What the model keeps to tell a video unlike its training videos: the held-out videos' distances and near
+    shares, and the training faces' low quality parts (`classifiers.chain.face_familiarity`)."""
+    distances, near = held_out_face_distances(data, folds)
+    low = training_low([(data.videos[v].table, data.rows[data.video_ids == v]) for v in np.unique(data.video_ids)])
+    return FaceFamiliarity.from_held_out(distances, held_out_near=near, low=low)
+
+
+def held_out_face_distances(data: LabelledFaces, folds) -> tuple[dict[str, float], dict[str, float]]:
     """Each whole held-out video's face distance to its fold's training faces (`video_face_distance` against the
-    faces `fold_reference` keeps of the fold's training rows), by video; {} when no fold holds out a whole video."""
-    out = {}
+    faces `fold_reference` keeps of the fold's training rows), by video; {} when no fold holds out a whole video.
+    Second: their shares of faces near an actor there (`near_share`), the lowest over folds."""
+    out, near = {}, {}
     for train, test in folds:
         trained = set(np.unique(data.video_ids[train]).tolist())
         whole = [v for v in np.unique(data.video_ids[test]).tolist() if v not in trained]
@@ -261,7 +270,10 @@ def held_out_face_distances(data: LabelledFaces, folds) -> dict[str, float]:
             d = video_face_distance(data.videos[video_id].table, reference)
             if d is not None:
                 out[video_id] = max(out.get(video_id, 0.0), d)
-    return out
+            share = near_share(data.videos[video_id].table, reference)
+            if share is not None:
+                near[video_id] = min(near.get(video_id, 1.0), share)
+    return out, near
 
 
 def _training_store(store, video_ids) -> dict:

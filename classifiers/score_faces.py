@@ -18,7 +18,7 @@ from classifiers.chain.face_persist import (check_face_config, check_face_config
                                             load_face_model)
 from classifiers.chain.intervals import INTERVAL_LEVEL, claimed_level, interval_note, method_of
 from classifiers.chain.timeline import total_screen_time
-from classifiers.output.notes import FACES_UNLIKE, unlike_reason
+from classifiers.output.notes import faces_consequence, unlike_reason
 from classifiers.output.score_files import check_outputs
 from featurestore.errors import InvalidParameter, TrainingStoreMissing, UnlikeTrainingWarning
 from featurestore.outputs import CallFiles
@@ -210,11 +210,12 @@ def score_face_videos(
 
 
 def _warn_if_unlike(video, model) -> None:
-    """One warning line for a video whose faces are further from the training faces than the held-out videos' were."""
+    """One warning line for a video whose faces are further from the training faces than the held-out videos' were,
+    or too degraded to be named (`classifiers.chain.face_familiarity`)."""
     if video.unlike_training:
         reason = unlike_reason(video, model.familiarity.describe())
-        warnings.warn(f"{video.video_id}: unlike the training videos ({reason}): {FACES_UNLIKE}; label some of it and "
-                      "retrain with compare-models --faces", UnlikeTrainingWarning, stacklevel=3)
+        warnings.warn(f"{video.video_id}: unlike the training videos ({reason}): {faces_consequence(video)}; label some "
+                      "of it and retrain with compare-models --faces", UnlikeTrainingWarning, stacklevel=3)
 
 
 def training_store_of(model) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .face_decide import SMALL_FACE_MIN_P, SMALL_FACE_PX, SMOOTHINGS, actor_columns, decide, face_thresholds, smooth
-from .face_familiarity import MIN_QUALITY, FaceFamiliarity, video_face_distance
+from .face_familiarity import MIN_QUALITY, FaceFamiliarity, near_share, poorer_shares, video_face_distance
 from .face_open_set import FaceReference
 from .face_time import FaceScreenTime, summarize_faces
 from .intervals import INTERVAL_LEVEL, claimed_level, in_use, method_of, screen_time_interval
@@ -121,12 +121,17 @@ class FaceModel:
         thresholds = face_thresholds(self.threshold if threshold is None else threshold, table.size_px, self.small_face)
         return decide(p_actor, p_unknown, sample, thresholds, admissible, np.asarray(table.embedding)), p_actor
 
+    def training_faces(self) -> np.ndarray | None:
+        """The training faces (m, d) a video's faces are measured against: the familiarity's own, else the open-set
+        reference's; None for a model that keeps none."""
+        own = None if self.familiarity is None else self.familiarity.X
+        return own if own is not None else (None if self.reference is None else self.reference.X)
+
     def training_distance(self, table) -> float | None:
         """Median distance of `table`'s good faces to the nearest training face (`classifiers.chain.face_familiarity`);
         None without a good face, or for a model that keeps no training faces."""
-        own = None if self.familiarity is None else self.familiarity.X
-        reference = own if own is not None else (None if self.reference is None else self.reference.X)
-        return video_face_distance(table, reference, self.familiarity.min_quality if self.familiarity else MIN_QUALITY)
+        return video_face_distance(table, self.training_faces(),
+                                   self.familiarity.min_quality if self.familiarity else MIN_QUALITY)
 
     @property
     def interval_in_use(self) -> dict:
@@ -158,7 +163,8 @@ class FaceModel:
         FaceScreenTime
             Per actor: seconds seen, share, segments, appearances, ``screen_time_interval_s``; ``tracked_s``,
             ``unknown_s``, ``together_s``, ``none_s``; every face and whose it is (``faces``); ``training_distance``
-            and ``unlike_training`` (`training_distance`, against `familiarity`; None when the model cannot tell).
+            and ``unlike_training`` (`training_distance`, against `familiarity`; None when the model cannot tell);
+            ``near_share``, ``poorer`` and ``faults``: the checks for faces too degraded to be named.
         """
         t = np.asarray(table.sample_times_s, dtype=np.float64)
         if sample_fps is None:
@@ -179,8 +185,12 @@ class FaceModel:
                                                             fold_screen_time_s=folds or None)
         claimed = claimed_level(self.interval, interval_level)
         if self.familiarity is not None:
+            fam = self.familiarity
             video.training_distance = self.training_distance(table)
-            video.unlike_training = self.familiarity.is_unlike(video.training_distance)
+            video.near_share = near_share(table, self.training_faces(), fam.near_distance)
+            video.poorer = poorer_shares(table, fam.low)
+            video.faults = fam.faults(video.near_share, video.poorer, video.training_distance)
+            video.unlike_training = fam.is_unlike(video.training_distance, video.near_share, video.poorer)
         video.interval_level = float(interval_level if claimed is None else claimed)
         return video
 

@@ -63,6 +63,12 @@ class FaceScreenTime(VideoScreenTime):
     unknown_segments : list of Segment
         The runs of `unknown_on` (label `UNKNOWN`), confidence the mean over each run of its likeliest unknown face's
         p (1 - the best actor's probability): what the segments CSV, the JSON, subtitles and report show.
+    near_share : float or None
+        Share of the faces near an actor's training face (`classifiers.chain.face_familiarity.near_share`).
+    poorer : dict of str to float, or None
+        Per quality part, the share of the faces below the training faces' (`face_familiarity.poorer_shares`).
+    faults : list of str
+        What made the video unlike the training videos: "far", "few near", quality parts (`FaceFamiliarity.faults`).
     """
 
     unknown_s: float = 0.0
@@ -71,6 +77,9 @@ class FaceScreenTime(VideoScreenTime):
     unknown_on: np.ndarray | None = None
     tracked_on: np.ndarray | None = None
     unknown_segments: list = field(default_factory=list)
+    near_share: float | None = None
+    poorer: dict | None = None
+    faults: list = field(default_factory=list)
 
 
 def summarize_faces(video_id: str, table, actor: np.ndarray, p_actor: np.ndarray, actors: list[str], duration_s: float,

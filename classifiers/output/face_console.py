@@ -13,7 +13,7 @@ from rich.text import Text
 
 from classifiers.chain.face_decide import UNKNOWN
 
-from .notes import FACES_UNLIKE
+from .notes import faces_unlike_words
 from .numbers import number_cell, screen_time_cell
 
 
@@ -56,7 +56,7 @@ def face_board_table(result):
 
 def face_screen_time_tables(result) -> list[Table]:
     """One table per video scored from faces, and a total table when there are several; a video unlike the training
-    videos says so in its caption (`classifiers.output.notes.FACES_UNLIKE`)."""
+    videos says so in its caption (`classifiers.output.notes.faces_unlike_words`)."""
     tables = []
     level = getattr(result, "interval_level", None)
     for v in result.videos:
@@ -64,7 +64,7 @@ def face_screen_time_tables(result) -> list[Table]:
         if v.screen_time_interval_s is not None and level is not None:
             note = f"(low–high): {note}"
         if v.unlike_training:
-            note = f"unlike the training videos: {FACES_UNLIKE}" + (f"\n{note}" if note else "")
+            note = f"unlike the training videos: {faces_unlike_words(v)}" + (f"\n{note}" if note else "")
         rate = f"{v.sample_fps:g} sample/s" if v.sample_fps == 1 else f"{v.sample_fps:g} samples/s"
         table = Table(title=f"{v.video_id}: {v.duration_s:.1f} s, {rate}, {len(v.faces.label)} faces, smoothing "
                             f"{result.model_info['faces']['smoothing']}", caption=note or None)

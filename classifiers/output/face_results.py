@@ -4,7 +4,10 @@ Per video: ``unknown_s`` (seconds with a face named as none of the actors), ``tr
 their tracks through missed detections}), ``n_faces``. Per sample, besides ``labels`` (the actors on screen, a list):
 ``unknown`` (how many such faces) and ``faces``: ``[{"box": [x, y, w, h] normalised, the part inside the frame, "label": actor or
 "unknown", "p": probability, "track": id}]``; ``unknown_segments``, the stretches with unknown people
-(``segments``' keys, label "unknown"). The document adds ``total_unknown_s``.
+(``segments``' keys, label "unknown"); ``faces_unlike``: the checks for faces too degraded to be named
+(`classifiers.chain.face_familiarity`): ``{"near_share": share of faces near an actor's training face,
+"below_training": {quality part: share of faces below 19 in 20 training faces}, "faults": [what fired: "far",
+"few near", quality parts], "words": what is off, in plain words, or null}``. The document adds ``total_unknown_s``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import math
 import numpy as np
 
 from classifiers.chain.face_decide import UNKNOWN
+
+from .notes import faces_degraded
 
 SECONDS_DECIMALS = 3
 FRACTION_DECIMALS = 4
@@ -30,6 +35,10 @@ def add_face_fields(doc: dict, video) -> dict:
     doc["unknown_s"] = _round(video.unknown_s, SECONDS_DECIMALS)
     doc["tracked_s"] = {str(a): _round(s, SECONDS_DECIMALS) for a, s in video.tracked_s.items()}
     doc["n_faces"] = int(len(calls.label))
+    near = None if video.near_share is None else _round(video.near_share, FRACTION_DECIMALS)
+    below = {str(k): _round(v, FRACTION_DECIMALS) for k, v in (video.poorer or {}).items()}
+    doc["faces_unlike"] = {"near_share": near, "below_training": below, "faults": list(video.faults),
+                           "words": faces_degraded(video) or None}
     doc["unknown_segments"] = [{"start": _round(g.start_s, SECONDS_DECIMALS), "end": _round(g.end_s, SECONDS_DECIMALS),
                                 "label": g.label, "confidence": _round(g.confidence, FRACTION_DECIMALS)}
                                for g in video.unknown_segments]

@@ -4,6 +4,7 @@ level as people say it ("3 in 4"); the statistics stay in a details line."""
 
 from __future__ import annotations
 
+from classifiers.chain.face_familiarity import QUALITY_PARTS as _POORER
 from classifiers.chain.timeline import VideoScreenTime
 
 #: What a flagged video's outputs say, in a few words (the report and the warning say what to do next).
@@ -11,12 +12,43 @@ UNLIKE = "unlike the training videos: its screen time may be far off"
 #: Why a face model flags a video, in plain words (the warning, the console and the report say it; issue 24).
 FACES_UNLIKE = ("its faces are further from the labelled faces than any held-out video was: the error bars may be "
                 "too narrow")
+#: What faces too degraded to be named do to a face model's screen times (`FaceFamiliarity.faults`).
+FACES_DEGRADED = "actors' time may be under-counted, unknown people's over-counted"
+
+
+def faces_degraded(video) -> str:
+    """What is off with a face-scored video's faces, in plain words: 'its faces are blurrier than 19 in 20 training
+    faces' (a quality part fired), or 'few of its faces look like an actor's labelled faces' (few near, not far); ''
+    otherwise."""
+    faults = list(getattr(video, "faults", None) or [])
+    poorer = [_POORER[f] for f in faults if f in _POORER]
+    if poorer:
+        return f"its faces are {' and '.join(poorer)} than 19 in 20 training faces"
+    if "few near" in faults and "far" not in faults:  # far as well: mostly other people, as `FACES_UNLIKE` says
+        return ("few of its faces look like an actor's labelled faces (faces too compressed, blurred, dark or small "
+                "look so)")
+    return ""
+
+
+def faces_unlike_words(video) -> str:
+    """Why a flagged face-scored video is unlike the training videos and what that does, in plain words (the
+    console's caption and the report say it)."""
+    degraded = faces_degraded(video)
+    return f"{degraded}: {FACES_DEGRADED}" if degraded else FACES_UNLIKE
+
+
+def faces_consequence(video) -> str:
+    """What a flagged face-scored video's screen times may be, in plain words: `FACES_DEGRADED` for degraded faces,
+    else `FACES_UNLIKE`."""
+    return FACES_DEGRADED if faces_degraded(video) else FACES_UNLIKE
 
 
 def unlike_note(video: VideoScreenTime) -> str | None:
-    """`UNLIKE` for a video further from the training samples than cross-validation's held-out videos were, else
-    None (also when the model cannot tell)."""
-    return UNLIKE if video.unlike_training else None
+    """`UNLIKE` for a video further from the training samples than cross-validation's held-out videos were (for
+    faces too degraded to be named, what is off and `FACES_DEGRADED`), else None (also when the model cannot tell)."""
+    if not video.unlike_training:
+        return None
+    return f"unlike the training videos: {faces_unlike_words(video)}" if faces_degraded(video) else UNLIKE
 
 
 def unlike_reason(video: VideoScreenTime, reference: dict | None) -> str:
@@ -24,12 +56,7 @@ def unlike_reason(video: VideoScreenTime, reference: dict | None) -> str:
     model's `TrainingReference.describe()` (or a face model's `FaceFamiliarity.describe()`); '' when nothing
     flagged it."""
     if (reference or {}).get("faces"):
-        distance, threshold = video.training_distance, reference.get("threshold")
-        if distance is None or threshold is None or distance <= threshold:
-            return ""
-        furthest = max(reference.get("held_out", {}).values(), default=float("nan"))
-        return (f"its faces are {distance:.2f} from the labelled faces, held-out videos at most {furthest:.2f}, "
-                f"threshold {threshold:.2f}")
+        return "; ".join(_faces_reasons(video, reference))
     parts = []
     for what, distance, ref in (("its samples are", video.training_distance, reference),
                                 ("its frames as embedded (before the per-video stages) are", video.raw_training_distance,
@@ -38,6 +65,28 @@ def unlike_reason(video: VideoScreenTime, reference: dict | None) -> str:
             furthest = max(ref.get("held_out", {}).values(), default=float("nan"))
             parts.append(f"{what} {distance:.2f} from the training samples, held-out videos at most {furthest:.2f}")
     return "; ".join(parts)
+
+
+def _faces_reasons(video, reference: dict) -> list[str]:
+    """Each check that flagged a face-scored video, in a few words with its numbers (`FaceFamiliarity.describe()`)."""
+    out, faults = [], list(getattr(video, "faults", None) or [])
+    if faces_degraded(video):
+        out.append(faces_degraded(video))
+    distance, threshold = video.training_distance, reference.get("threshold")
+    if distance is not None and threshold is not None and distance > threshold:
+        furthest = max(reference.get("held_out", {}).values(), default=float("nan"))
+        out.append(f"its faces are {distance:.2f} from the labelled faces, held-out videos at most {furthest:.2f}, "
+                   f"threshold {threshold:.2f}")
+    if "few near" in faults:
+        lowest = min(reference.get("held_out_near", {}).values(), default=None)
+        held = "" if lowest is None else f", held-out videos at least {100 * lowest:.0f}%"
+        out.append(f"{100 * video.near_share:.0f}% of its faces lie within {reference.get('near_distance', 0):g} of an "
+                   f"actor's labelled face{held}, threshold {100 * (reference.get('near_threshold') or 0):.0f}%")
+    for part in faults:
+        if part in _POORER and video.poorer and (reference.get("low") or {}).get(part) is not None:
+            out.append(f"{100 * video.poorer[part]:.0f}% of its faces have a {part.replace('_px', ' (px)')} under "
+                       f"{reference['low'][part]:.3g} (1 in 20 training faces has)")
+    return out
 
 
 def level_in_words(level: float | None) -> str:

@@ -24,7 +24,7 @@ from featurestore.errors import SourceVideoMoved
 from .colours import TAB10, class_colours
 from .face_report import add_face_context
 from .numbers import clock_ticks, format_clock
-from .notes import (FACES_UNLIKE, UNSURE_WARN_SHARE, likely_range_words, unlike_reason, unsure_how, unsure_share,
+from .notes import (UNSURE_WARN_SHARE, faces_unlike_words, likely_range_words, unlike_reason, unsure_how, unsure_share,
                     unsure_words)
 from .thumbnails import VideoThumbnails, plan_thumbnails, video_thumbnails
 
@@ -110,7 +110,7 @@ def page_warnings(result, thumbs: list[VideoThumbnails], unsure: list[float | No
     for video, t, share in zip(result.videos, thumbs, unsure):
         if video.unlike_training:
             out.append(f"{video.video_id} is unlike the training videos: "
-                       f"{FACES_UNLIKE if faces else 'its screen time may be far off'}; label some of it"
+                       f"{faces_unlike_words(video) if faces else 'its screen time may be far off'}; label some of it"
                        f"{'' if faces else ' (suggest-labels)'} and retrain.")
         if share is not None and share >= UNSURE_WARN_SHARE:
             out.append(unsure_words(video, share))
@@ -278,14 +278,28 @@ def model_about(result) -> list[dict]:
     unlike = m.get("unlike_training")
     rows.append({"what": "unlike the training videos?", "words": (
         ("a video is flagged when its faces are further from the labelled faces than any video held out in "
-         "cross-validation was" if unlike.get("faces") else
+         "cross-validation was, or too degraded to be named (few near an actor's, or poorer than the training faces)"
+         if unlike.get("faces") else
          "a video is flagged when it is further from the training videos than any video held out in cross-validation was")
         if unlike and unlike.get("threshold") is not None else "not checked"),
         "details": "" if not unlike or unlike.get("threshold") is None else (
             f"distance beyond {unlike['threshold']:.2f} ({unlike['margin']} × the furthest of {len(unlike['held_out'])} "
             "held-out videos)" + (f"; as embedded, before the per-video stages, beyond {unlike['raw']['threshold']:.2f}"
-                                 if (unlike.get("raw") or {}).get("threshold") is not None else ""))})
+                                 if (unlike.get("raw") or {}).get("threshold") is not None else "")
+            + _degraded_details(unlike))})
     return rows
+
+
+def _degraded_details(unlike: dict) -> str:
+    """A face model's near and poorer checks in the about-box's details line ('' for frame models, older files)."""
+    out = []
+    if unlike.get("near_threshold") is not None:
+        out.append(f"fewer than {100 * unlike['near_threshold']:.0f}% of its faces within {unlike['near_distance']:g} "
+                   "of an actor's training face")
+    if unlike.get("low"):
+        out.append(f"at least {100 * unlike['poor_share']:.0f}% of its faces below 19 in 20 training faces' sharpness, "
+                   "height or detector score")
+    return "".join(f"; or {x}" for x in out)
 
 
 def format_seconds(value) -> str:
