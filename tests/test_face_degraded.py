@@ -49,6 +49,18 @@ def test_poorer_shares_compare_each_quality_part_with_the_training_faces_low_qua
     assert poorer_shares(video, None) is None
 
 
+def test_faces_sharp_and_large_enough_are_not_poorer_however_sharp_the_training_photos():
+    """A few labelled photos all sharper than a new video's faces: faces at the quality's full marks (sharpness 50,
+    80 px) still describe well, so they are not a fault of the video (a real-photo scenario flagged before)."""
+    a = people(1, seed=4)[0]
+    low = {"sharpness": 150.0, "size_px": 200.0, "score": 0.8}
+    video = face_table("v.mp4", 20, [Face(k, a) for k in range(20)])
+    video = dataclasses.replace(video, sharpness=np.where(np.arange(20) < 10, 57.0, 40.0).astype(np.float32),
+                                size_px=np.full(20, 120.0, np.float32))
+    shares = poorer_shares(video, low)
+    assert shares["sharpness"] == pytest.approx(0.5) and shares["size_px"] == 0.0
+
+
 def test_the_checks_fire_below_their_thresholds_and_survive_a_model_file():
     f = FaceFamiliarity.from_held_out({"a.mp4": 0.3}, held_out_near={"a.mp4": 0.6, "b.mp4": 0.3},
                                       low={"sharpness": 3.0, "size_px": 25.0, "score": 0.6})

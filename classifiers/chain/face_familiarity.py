@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from featurestore.faces.quality import GOOD_QUALITY
+from featurestore.faces.quality import FULL_SHARPNESS, FULL_SIZE_PX, GOOD_QUALITY
 
 from .familiarity import MARGIN
 
@@ -69,6 +69,9 @@ NEAR_FRACTION = 0.5
 LOW_QUANTILE, POOR_SHARE = 0.05, 0.5
 #: The parts of a face's quality (FaceTable columns) and what a video whose faces fall below them has, in words.
 QUALITY_PARTS = {"sharpness": "blurrier", "size_px": "smaller", "score": "less clear to the face detector"}
+#: A face counts as poorer in a part only below this too, where its descriptor still loses detail (the quality's own
+#: full marks): a few training photos all sharper than a new video's sharp faces are not a fault of the video.
+FULL_MARKS = {"sharpness": FULL_SHARPNESS, "size_px": FULL_SIZE_PX}
 #: Faces a video needs for the near and poorer checks to say anything.
 MIN_FACES = 10
 _CHUNK = 2048  # faces per distance block
@@ -121,11 +124,12 @@ def training_low(tables_rows) -> dict[str, float] | None:
 
 
 def poorer_shares(table, low: dict | None) -> dict[str, float] | None:
-    """Per quality part, the share (0-1) of `table`'s faces below the training faces' `low` value; None with fewer
-    than `MIN_FACES` faces or no `low`."""
+    """Per quality part, the share (0-1) of `table`'s faces below the training faces' `low` value (and below the
+    part's `FULL_MARKS`); None with fewer than `MIN_FACES` faces or no `low`."""
     if not low or len(table) < MIN_FACES:
         return None
-    return {part: float(np.mean(np.asarray(getattr(table, part), dtype=np.float64) < low[part]))
+    return {part: float(np.mean(np.asarray(getattr(table, part), dtype=np.float64)
+                                < min(low[part], FULL_MARKS.get(part, np.inf))))
             for part in QUALITY_PARTS if part in low}
 
 
