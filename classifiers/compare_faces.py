@@ -39,6 +39,7 @@ from classifiers.selection.options import build_estimators, check_models
 from classifiers.selection.pool import run_folds
 from featurestore.errors import AllModelsFailed, InvalidParameter
 from featurestore.files import refusing_unwritable, written_together
+from featurestore.progress import Progress, step
 from featurestore.provenance import json_safe
 
 
@@ -121,6 +122,7 @@ def compare_face_models(
     unknown_rule: str = DEFAULT_RULE,
     unknown_novel: bool = False,
     on_plan: Callable[[CVPlan], None] | None = None,
+    progress: Progress | None = None,
 ) -> FaceComparison:
     """Compare classifiers on the labelled faces of a store; save the winner to `out_path`.
 
@@ -172,15 +174,21 @@ def compare_face_models(
         store = FeatureStore(store)
     min_quality = DEFAULT_MIN_QUALITY if min_quality is None else min_quality
     data = load_labelled_faces(store, labels_path, none_label=none_label or NONE_LABEL, min_quality=min_quality,
-                               min_iou=min_iou, rounds=rounds, seed=random_state)
+                               min_iou=min_iou, rounds=rounds, seed=random_state, progress=progress)
     plan = plan_folds(data.video_ids, data.time_s, data.y, n_splits=n_splits, split=split, gap_s=gap_s,
                       allow_leaky_split=allow_leaky_split, random_state=random_state)
     if on_plan is not None:
         on_plan(plan)
     inner = [f for k, (train, _) in enumerate(plan.folds) for f in inner_folds(data, train, outer=k, seed=random_state)]
-    runs = run_folds(estimators, data.X, data.y, plan.folds + [(f.train, f.test) for f in inner], timeout_s=timeout_s,
-                     n_jobs=n_jobs)
-    rows = [_score_model(name, outcome, plan, inner, data, smoothings, metric, open_set) for name, outcome in runs.items()]
+    folds = plan.folds + [(f.train, f.test) for f in inner]
+    with step(progress, f"CV {', '.join(names)}: fits ({len(plan.folds)} folds, {len(inner)} inner)",
+              len(names) * len(folds)) as advance:
+        runs = run_folds(estimators, data.X, data.y, folds, timeout_s=timeout_s, n_jobs=n_jobs, on_fit=advance)
+    with step(progress, "CV: unknown thresholds and held-out folds, per model", len(names)) as advance:
+        rows = []
+        for name, outcome in runs.items():
+            rows.append(_score_model(name, outcome, plan, inner, data, smoothings, metric, open_set))
+            advance()
     ok = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: metric_key(r, metric))
     if not ok:
         reasons = "; ".join(f"{r['model']}: {r['error']}" for r in rows)
@@ -204,7 +212,7 @@ def compare_face_models(
     with written_together(out_path, report_path) as (model_tmp, report_tmp):
         if model_tmp is not None:
             model = _final_model(result, estimators[result.best_name], data, store, random_state, timeout_s, n_jobs,
-                                 open_set)
+                                 open_set, progress)
             with refusing_unwritable(out_path):  # a full disk names the model, not the report
                 save_face_model(model_tmp, model)
             result.model_path = Path(out_path)
@@ -273,16 +281,19 @@ def _training_store(store, video_ids) -> dict:
 
 
 def _final_model(result: FaceComparison, estimator, data: LabelledFaces, store, seed: int, timeout_s, n_jobs,
-                 open_set: dict) -> FaceModel:
+                 open_set: dict, progress=None) -> FaceModel:
     """The winner refitted on every labelled face, its threshold chosen by leave-one-actor-out over all of them."""
     every = np.arange(len(data.y))
     inner = inner_folds(data, every, outer=-1, seed=seed)
-    runs = run_folds({"winner": clone(estimator)}, data.X, data.y, [(every, every)] + [(f.train, f.test) for f in inner],
-                     timeout_s=timeout_s, n_jobs=n_jobs)["winner"]
-    if isinstance(runs, str):
-        raise AllModelsFailed(f"{result.best_name} failed when refitted on all labelled faces ({runs})")
-    threshold, max_distance, why = fold_thresholds(inner, [r["model"] for r in runs[1:]], data, data.actors,
-                                                   [result.smoothing], [-1], **open_set)[(-1, result.smoothing)]
+    with step(progress, f"final model: {result.best_name} on every labelled face, its unknown threshold",
+              len(inner) + 2) as advance:
+        runs = run_folds({"winner": clone(estimator)}, data.X, data.y, [(every, every)] + [(f.train, f.test) for f in inner],
+                         timeout_s=timeout_s, n_jobs=n_jobs, on_fit=advance)["winner"]
+        if isinstance(runs, str):
+            raise AllModelsFailed(f"{result.best_name} failed when refitted on all labelled faces ({runs})")
+        threshold, max_distance, why = fold_thresholds(inner, [r["model"] for r in runs[1:]], data, data.actors,
+                                                       [result.smoothing], [-1], **open_set)[(-1, result.smoothing)]
+        advance()
     result.threshold, result.threshold_why = threshold, why
     result.choice["unknown threshold"] = why
     row = result.leaderboard.set_index("model").loc[result.best_name]
