@@ -136,12 +136,13 @@ def cluster_store(store_path, out_path, *, faces: bool = False, videos=None, lab
         clustering = _cluster_shots(store, ids, labels_paths, threshold, method, sources, notes, progress)
     out, members, page = output_paths(out_path)
     thumbs = cluster_thumbs(clustering, sources, progress=progress) if thumbnails else None
-    html = clusters_html(clustering, thumbs, clusters_name=out.name, notes=notes)
-    texts = [(out, clusters_csv_text(clustering)), (members, members_csv_text(clustering)), (page, html)]
-    files = [(path, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8")) for path, text in texts]
-    if label_studio_path is not None:
-        files += cluster_task_files(clustering, thumbs, label_studio_path, url_prefix=url_prefix)
-    written = write_together(files)[:len(texts) + 2 * (label_studio_path is not None)]  # not each grid
+    with step(progress, f"writing {out.name}, its members and page", 1):
+        html = clusters_html(clustering, thumbs, clusters_name=out.name, notes=notes)
+        texts = [(out, clusters_csv_text(clustering)), (members, members_csv_text(clustering)), (page, html)]
+        files = [(path, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8")) for path, text in texts]
+        if label_studio_path is not None:
+            files += cluster_task_files(clustering, thumbs, label_studio_path, url_prefix=url_prefix)
+        written = write_together(files)[:len(texts) + 2 * (label_studio_path is not None)]  # not each grid
     return ClusterRun(clustering, written, notes + (thumbs.notes if thumbs is not None else []), list(ids),
                       None if label_studio_path is None else Path(label_studio_path), list(labels_paths))
 

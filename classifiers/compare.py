@@ -221,7 +221,9 @@ def compare_models(
                                        result.classes, plan.scheme, multi_label=data.is_multi_label, method=interval_method)
         result.familiarity = familiarity_record(data, plan.folds, feature_norm=norm, context_s=k, seed=random_state)
         advance()
-    with written_together(out_path, report_path) as (model_tmp, report_tmp):
+    outputs = [Path(p).name for p in (out_path, report_path) if p is not None]
+    with step(progress if outputs else None, f"writing {' and '.join(outputs)}", len(outputs)) as advance, \
+            written_together(out_path, report_path) as (model_tmp, report_tmp):
         if model_tmp is not None:
             row = result.leaderboard.set_index("model").loc[result.best_name]
             with refusing_unwritable(out_path):  # a full disk names the model, not the report
@@ -235,6 +237,7 @@ def compare_models(
                     familiarity=result.familiarity,
                 )
             result.model_path = Path(out_path)
+            advance()
         if report_tmp is not None:
             with refusing_unwritable(report_path):
                 write_report(result, report_tmp, suffix=Path(report_path).suffix)

@@ -199,6 +199,8 @@ def compare_face_models(
     board.insert(3, "winner", board["model"] == winner["model"])
     actors = data.actors
     records = [h.error_record(actors) for h in winner["_held_out"]]
+    with step(progress, "held-out videos' distances to the training faces", 1):
+        familiarity = FaceFamiliarity.from_held_out(held_out_face_distances(data, plan.folds))
     result = FaceComparison(
         leaderboard=board.drop(columns=[c for c in board.columns if c.startswith("_")]), best_name=winner["model"],
         smoothing=winner["smoothing"], cv=plan, classes=actors, metric=metric, wall_s=0.0,
@@ -207,14 +209,14 @@ def compare_face_models(
         choice={"model": f"{winner['model']}: {why}", "smoothing": winner["smoothing_choice"]},
         label_counts=dict(data.counts), min_quality=data.min_quality, face_config=dict(data.face_config),
         fold_models=winner["_fold_models"], fold_thresholds=winner["_thresholds"],
-        familiarity=FaceFamiliarity.from_held_out(held_out_face_distances(data, plan.folds)),
+        familiarity=familiarity,
     )
     with written_together(out_path, report_path) as (model_tmp, report_tmp):
         if model_tmp is not None:
             model = _final_model(result, estimators[result.best_name], data, store, random_state, timeout_s, n_jobs,
                                  open_set, progress)
-            with refusing_unwritable(out_path):  # a full disk names the model, not the report
-                save_face_model(model_tmp, model)
+            with step(progress, f"writing {Path(out_path).name}", 1), refusing_unwritable(out_path):  # a full disk names
+                save_face_model(model_tmp, model)  # the model, not the report
             result.model_path = Path(out_path)
         result.wall_s = time.perf_counter() - start
         if report_tmp is not None:
