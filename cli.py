@@ -228,8 +228,8 @@ def suggest_labels_command(
     with StepBars(console) as progress:
         result = suggest_labels(store, model, budget_s, labels_paths=labels or (), videos=videos or None, video=video,
                                 classes=classes, n_folds=folds, n_jobs=jobs, progress=progress)
-    written = write_suggestions(result, out_path, sheet_path=sheet, video_dir=video_dir, label_studio_path=label_studio,
-                                url_prefix=url_prefix)
+        written = write_suggestions(result, out_path, sheet_path=sheet, video_dir=video_dir, label_studio_path=label_studio,
+                                    url_prefix=url_prefix)  # in the block: a refusal here is still one line
     console.print(("[yellow]warning:[/] " if result.committee_note.startswith("no ") else "fold models: ") + result.committee_note, highlight=False, soft_wrap=True)
     out.print(suggestion_table(result))
     for path in written:
