@@ -125,3 +125,16 @@ def test_cluster_faces_shows_the_face_tables_read(faces):
     cluster_store(store, d / "clusters.csv", faces=True, thumbnails=False, progress=progress)
     assert progress.steps[0][0] == "reading the face tables" and progress.steps[0][1:] == [3, 3, True]
     assert progress.named("clustering")[0][2] == 3
+
+
+def test_the_python_api_shows_the_steps_only_when_asked(tmp_path, capsys):
+    import screentime
+
+    store, labels = make_scene_store(tmp_path, 4, n_frames=60, informative=True)
+    kwargs = dict(out=tmp_path / "m.skops", models="logreg", folds=2, n_jobs=1, feature_norm="none", context_s=0)
+    screentime.compare_models(store, labels, **kwargs)
+    assert capsys.readouterr().err == ""
+    screentime.compare_models(store, labels, progress=True, **kwargs)
+    assert "CV logreg" in capsys.readouterr().err
+    screentime.cluster(store, out=tmp_path / "c.csv", progress=True)
+    assert "thumbnails" in capsys.readouterr().err
