@@ -154,7 +154,7 @@ def suggest_labels(
     grids = StoreGrids(store)
     label_kind = dict(multi_label=multilabel, none_label=saved.none_label)
     tables = parse_label_files(labels_paths, video=video, classes=classes, **label_kind) if labels_paths else []
-    with step(progress, "reading the labelled videos", None) as advance:
+    with step(progress if tables else None, "reading the labelled videos", None) as advance:
         grids.on_read = advance
         taken = labelled_time(tables, grids) if tables else {}
         grids.on_read = None
