@@ -1,7 +1,7 @@
 """The progress bars of long work: embedding's one bar for the collection (this run's rate, the time left); the
 steps of compare-models, suggest-labels and cluster, a bar each.
 
-It implements `featurestore.pipeline.Progress`; the CLI draws it on stderr.
+Both implement `featurestore.progress.Progress`; the CLI draws them on stderr.
 """
 
 from __future__ import annotations
