@@ -60,7 +60,8 @@ def test_compare_models_shows_reading_every_cross_validation_and_the_final_model
     assert len(cvs) == 3  # two normalisations tried with logreg, then both models on the chosen one
     assert [s[1] for s in cvs] == [2 * 1 * 2, 2 * 1 * 2, 2 * 2 * 2]  # fits and held-out folds: models x folds, twice
     assert all(s[2] == s[1] for s in cvs)
-    assert progress.steps[-1][0].startswith("final model") and progress.steps[-1][2] == 2
+    assert progress.steps[-2][0].startswith("final model") and progress.steps[-2][2] == 2
+    assert progress.steps[-1][:3] == ["writing m.skops", 1, 1]
 
 
 def test_compare_models_bars_go_to_stderr_and_stdout_keeps_the_tables(tmp_path, capsys):
@@ -70,7 +71,8 @@ def test_compare_models_bars_go_to_stderr_and_stdout_keeps_the_tables(tmp_path, 
     assert code == 0, err
     assert "━" not in out and "CV " not in out and "per class" in out  # the tables, no bar
     assert "CV logreg (none, context 0 s)" in err and "4/4" in err  # not a terminal: each step once, as it ended
-    assert "final model" in err and err.count("\n") == err.strip().count("\n") + 1 == 3  # a line each, no blank one
+    assert "final model" in err and "writing m.skops" in err
+    assert err.count("\n") == err.strip().count("\n") + 1 == 4  # a line each, no blank one
 
 
 def test_suggest_labels_shows_the_fold_models_fits_and_each_video_measured(tmp_path):
@@ -89,7 +91,7 @@ def test_cluster_shows_reading_clustering_and_thumbnails(tmp_path):
     store, _ = make_scene_store(tmp_path, 3, n_frames=60)
     progress = Recorder()
     cluster_store(store, tmp_path / "clusters.csv", progress=progress)
-    assert [s[0].split(" ")[0] for s in progress.steps] == ["reading", "clustering", "thumbnails"]
+    assert [s[0].split(" ")[0] for s in progress.steps] == ["reading", "clustering", "thumbnails", "writing"]
     assert progress.steps[0][1:] == [3, 3, True]
 
 
@@ -112,11 +114,11 @@ def test_compare_models_faces_shows_assignment_fits_unknown_thresholds_and_the_f
     compare_models(store, labels, out_path=d / "faces.skops", models=["logreg"], n_splits=3, n_jobs=1, faces=True,
                    progress=progress)
     names = [s[0].split(" ")[0] for s in progress.steps]
-    assert names == ["reading", "assigning", "CV", "CV:", "final"], progress.steps
+    assert names == ["reading", "assigning", "CV", "CV:", "held-out", "final", "writing"], progress.steps
     assert all(finished for *_, finished in progress.steps)
     fits = progress.steps[2]
     assert fits[1] == fits[2] > 3  # the 3 outer folds and the inner ones of the unknown threshold
-    assert progress.steps[-1][2] == progress.steps[-1][1]
+    assert progress.steps[-2][2] == progress.steps[-2][1]
 
 
 def test_cluster_faces_shows_the_face_tables_read(faces):
