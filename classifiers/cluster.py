@@ -219,9 +219,10 @@ def _cluster_shots(store, ids, labels_paths, threshold, method, sources, notes, 
                                             np.asarray(v.features), cuts, 1.0 / float(v.info["sample_fps"]))
             advance()
     clustered = {v: frames[v] for v in ids}
-    with step(progress, "clustering the shots: shots, groups, names", 3) as advance:
-        units = shot_units(clustered, exclude={v: lab != "" for v, lab in labels.items() if v in clustered}, split=threshold)
-        advance()
+    with step(progress, "each video's shots", len(clustered)) as advance:
+        units = shot_units(clustered, exclude={v: lab != "" for v, lab in labels.items() if v in clustered}, split=threshold,
+                           on_video=advance)
+    with step(progress, "clustering the shots: groups, names", 2) as advance:
         clusters = group_units(units, threshold, method=method)
         advance()
         references = class_units(frames, labels)

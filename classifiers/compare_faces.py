@@ -184,11 +184,9 @@ def compare_face_models(
     with step(progress, f"CV {', '.join(names)}: fits ({len(plan.folds)} folds, {len(inner)} inner)",
               len(names) * len(folds)) as advance:
         runs = run_folds(estimators, data.X, data.y, folds, timeout_s=timeout_s, n_jobs=n_jobs, on_fit=advance)
-    with step(progress, "CV: unknown thresholds and held-out folds, per model", len(names)) as advance:
-        rows = []
-        for name, outcome in runs.items():
-            rows.append(_score_model(name, outcome, plan, inner, data, smoothings, metric, open_set))
-            advance()
+    with step(progress, "CV: unknown thresholds (inner folds), held-out folds", len(names) * len(folds)) as advance:
+        rows = [_score_model(name, outcome, plan, inner, data, smoothings, metric, open_set, advance)
+                for name, outcome in runs.items()]
     ok = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: metric_key(r, metric))
     if not ok:
         reasons = "; ".join(f"{r['model']}: {r['error']}" for r in rows)
@@ -227,16 +225,17 @@ def compare_face_models(
 
 
 def _score_model(name: str, outcome, plan: CVPlan, inner: list, data: LabelledFaces, smoothings, metric: str,
-                 open_set: dict) -> dict:
-    """One leaderboard row: the model's folds scored with each smoothing, the best mean kept."""
+                 open_set: dict, on_fold=None) -> dict:
+    """One leaderboard row: the model's folds scored with each smoothing, the best mean kept; `on_fold(1)` as each
+    inner fold's threshold evidence, then each outer fold, is done."""
     if isinstance(outcome, str):
         return {"model": name, "status": "failed", "error": outcome}
     n_outer = len(plan.folds)
     fold_models = [run["model"] for run in outcome[:n_outer]]
     thresholds = fold_thresholds(inner, [run["model"] for run in outcome[n_outer:]], data, data.actors, smoothings,
-                                 range(n_outer), **open_set)
+                                 range(n_outer), on_fold=on_fold, **open_set)
     held, predict_s = held_out_faces(fold_models, {key: (t, d) for key, (t, d, _) in thresholds.items()}, data,
-                                     plan.folds, data.actors, smoothings)
+                                     plan.folds, data.actors, smoothings, on_fold=on_fold)
     candidates = []
     for smoothing in smoothings:
         row = summarise_face_folds(face_fold_scores(held[smoothing], data.actors, n_outer), data.actors)
@@ -288,14 +287,14 @@ def _final_model(result: FaceComparison, estimator, data: LabelledFaces, store, 
     every = np.arange(len(data.y))
     inner = inner_folds(data, every, outer=-1, seed=seed)
     with step(progress, f"final model: {result.best_name} on every labelled face, its unknown threshold",
-              len(inner) + 2) as advance:
+              2 * len(inner) + 1) as advance:
         runs = run_folds({"winner": clone(estimator)}, data.X, data.y, [(every, every)] + [(f.train, f.test) for f in inner],
                          timeout_s=timeout_s, n_jobs=n_jobs, on_fit=advance)["winner"]
         if isinstance(runs, str):
             raise AllModelsFailed(f"{result.best_name} failed when refitted on all labelled faces ({runs})")
         threshold, max_distance, why = fold_thresholds(inner, [r["model"] for r in runs[1:]], data, data.actors,
-                                                       [result.smoothing], [-1], **open_set)[(-1, result.smoothing)]
-        advance()
+                                                       [result.smoothing], [-1], on_fold=advance,
+                                                       **open_set)[(-1, result.smoothing)]
     result.threshold, result.threshold_why = threshold, why
     result.choice["unknown threshold"] = why
     row = result.leaderboard.set_index("model").loc[result.best_name]

@@ -91,7 +91,7 @@ def test_cluster_shows_reading_clustering_and_thumbnails(tmp_path):
     store, _ = make_scene_store(tmp_path, 3, n_frames=60)
     progress = Recorder()
     cluster_store(store, tmp_path / "clusters.csv", progress=progress)
-    assert [s[0].split(" ")[0] for s in progress.steps] == ["reading", "clustering", "thumbnails", "writing"]
+    assert [s[0].split(" ")[0] for s in progress.steps] == ["reading", "each", "clustering", "thumbnails", "writing"]
     assert progress.steps[0][1:] == [3, 3, True]
 
 
@@ -118,6 +118,7 @@ def test_compare_models_faces_shows_assignment_fits_unknown_thresholds_and_the_f
     assert all(finished for *_, finished in progress.steps)
     fits = progress.steps[2]
     assert fits[1] == fits[2] > 3  # the 3 outer folds and the inner ones of the unknown threshold
+    assert progress.steps[3][2] == progress.steps[3][1] == fits[1]  # each fold's thresholds or held-out scoring
     assert progress.steps[-2][2] == progress.steps[-2][1]
 
 
