@@ -21,7 +21,7 @@ from featurestore.embedding.config import DEFAULT_IMAGE_SIZE_PX, EmbeddingConfig
 from featurestore.embedding.runtime import build_embedder
 from featurestore.errors import EmbedWarning, InvalidParameter, StoreFull, StoreMismatch, VideoUnreadable
 from featurestore.faces.config import FaceConfig
-from featurestore.progress import Progress  # noqa: F401  (its home before; embed_videos reports to one)
+from featurestore.progress import Progress
 from featurestore.runners.collection import Candidate, Collection
 from featurestore.runners.faces import FaceAnalysis
 from featurestore.runners.local import MIN_SPLIT_S, choose_workers, run_local
