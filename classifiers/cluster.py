@@ -222,8 +222,8 @@ def _cluster_shots(store, ids, labels_paths, threshold, method, sources, notes, 
     with step(progress, "each video's shots", len(clustered)) as advance:
         units = shot_units(clustered, exclude={v: lab != "" for v, lab in labels.items() if v in clustered}, split=threshold,
                            on_video=advance)
-    with step(progress, "clustering the shots: groups, names", 2) as advance:
-        clusters = group_units(units, threshold, method=method)
+    with step(progress, "clustering the shots: each video's (if many), then together", len(clustered) + 1) as advance:
+        clusters = group_units(units, threshold, method=method, on_video=advance)
         advance()
         references = class_units(frames, labels)
         suggest_names(clusters, units, references, threshold)

@@ -141,3 +141,13 @@ def test_the_python_api_shows_the_steps_only_when_asked(tmp_path, capsys):
     assert "CV logreg" in capsys.readouterr().err
     screentime.cluster(store, out=tmp_path / "c.csv", progress=True)
     assert "thumbnails" in capsys.readouterr().err
+
+
+def test_two_stage_clustering_counts_each_videos_first_stage(monkeypatch):
+    import classifiers.clusters.linkage as linkage
+
+    monkeypatch.setattr(linkage, "MAX_ONE_STAGE", 10)  # 30 points in 3 videos: each video alone, then together
+    points = np.random.default_rng(0).normal(size=(30, 4))
+    counted = []
+    linkage.agglomerate(points, 0.5, groups=np.repeat(["a", "b", "c"], 10), on_group=counted.append)
+    assert counted == [1, 1, 1]
