@@ -25,7 +25,7 @@ from classifiers.choices import (DEFAULT_INTERVAL_METHOD, DEFAULT_SELECTION, FEA
 from featurestore.embedding.config import BACKBONE_NAMES, POOLINGS, PRECISIONS, RUNTIMES
 from featurestore.video.paths import VIDEO_IDS
 from featurestore.video.pyav import DECODE_MODES, DEFAULT_DECODE
-from screentime.terminal import Command, Group, choices, results_console, show_warnings, version_text
+from screentime.terminal import Command, Group, choices, results_console, show_version, show_warnings
 
 DEFAULT_STORE = Path("features.h5")
 console = Console(stderr=True)  # progress, notices, warnings; re-created by main() so COLUMNS is read per run
@@ -169,17 +169,17 @@ def compare_models_command(
     Labels are joined with the stored frames; folds never put neighbouring frames on both sides.
     """
     from classifiers.compare import compare_models
-    from classifiers.output.console import (class_table, cv_notes, failure_lines, feature_norm_line, folds_table,
-                                            leaderboard_table, saved_lines)
+    from classifiers.output.console import class_table, cv_notes, failure_lines, feature_norm_line, folds_table, leaderboard_table, saved_lines
+    from classifiers.output.progress import StepBars
 
     show_warnings(console)
-    result = compare_models(
-        store, labels, out_path=out_path, report_path=report, models=models, video=video, classes=classes,
-        n_splits=folds, split=split.value, gap_s=gap_s, allow_leaky_split=allow_leaky_split, metric=metric.value,
-        timeout_s=timeout, n_jobs=jobs, random_state=seed, feature_norm=feature_norm.value, context_s=context,
-        on_plan=lambda plan: out.print(folds_table(plan)), multi_label=multi_label, none_label=none_label,
-        selection=selection.value, interval_method=intervals.value, faces=faces,
-    )
+    with StepBars(console) as progress:  # each step's bar, drawn while it runs: the folds table comes between two
+        result = compare_models(
+            store, labels, out_path=out_path, report_path=report, models=models, video=video, classes=classes,
+            n_splits=folds, split=split.value, gap_s=gap_s, allow_leaky_split=allow_leaky_split, metric=metric.value,
+            timeout_s=timeout, n_jobs=jobs, random_state=seed, feature_norm=feature_norm.value, context_s=context,
+            on_plan=lambda plan: out.print(folds_table(plan)), multi_label=multi_label, none_label=none_label,
+            selection=selection.value, interval_method=intervals.value, faces=faces, progress=progress)
     out.print(feature_norm_line(result))
     out.print(leaderboard_table(result))
     out.print(class_table(result))
@@ -220,14 +220,16 @@ def suggest_labels_command(
     column of --out (split a span where the label changes) and retrain with both files.
     """
     from classifiers.output.console import label_studio_hint, suggest_next_line, suggestion_table
+    from classifiers.output.progress import StepBars
     from classifiers.suggest import check_suggestion_outputs, suggest_labels, write_suggestions
 
     check_suggestion_outputs(out_path, sheet, label_studio, url_prefix, store_path=store, model_path=model, labels_paths=labels or ())
     show_warnings(console)
-    result = suggest_labels(store, model, budget_s, labels_paths=labels or (), videos=videos or None, video=video,
-                            classes=classes, n_folds=folds, n_jobs=jobs)
-    written = write_suggestions(result, out_path, sheet_path=sheet, video_dir=video_dir, label_studio_path=label_studio,
-                                url_prefix=url_prefix)
+    with StepBars(console) as progress:
+        result = suggest_labels(store, model, budget_s, labels_paths=labels or (), videos=videos or None, video=video,
+                                classes=classes, n_folds=folds, n_jobs=jobs, progress=progress)
+        written = write_suggestions(result, out_path, sheet_path=sheet, video_dir=video_dir, label_studio_path=label_studio,
+                                    url_prefix=url_prefix)  # in the block: a refusal here is still one line
     console.print(("[yellow]warning:[/] " if result.committee_note.startswith("no ") else "fold models: ") + result.committee_note, highlight=False, soft_wrap=True)
     out.print(suggestion_table(result))
     for path in written:
@@ -258,10 +260,12 @@ def cluster(
 ) -> None:
     """Group appearances across videos so you name each person (or scene) once; pass the filled CSV as --labels."""
     from classifiers.cluster import cluster_lines, cluster_store
+    from classifiers.output.progress import StepBars
 
     show_warnings(console)
-    run = cluster_store(store, out_path, faces=faces, videos=videos or None, labels_paths=labels or (), threshold=threshold,
-                        min_quality=min_quality, min_size_px=min_size_px, video_dir=video_dir, label_studio_path=label_studio, url_prefix=url_prefix)
+    with StepBars(console) as progress:
+        run = cluster_store(store, out_path, faces=faces, videos=videos or None, labels_paths=labels or (), threshold=threshold, min_quality=min_quality,
+                            min_size_px=min_size_px, video_dir=video_dir, label_studio_path=label_studio, url_prefix=url_prefix, progress=progress)
     out.print("\n".join(cluster_lines(run)), highlight=False, soft_wrap=True, markup=False)
 
 
@@ -364,15 +368,9 @@ def demo(
         out.print(line, highlight=False, soft_wrap=True, markup=False)
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(version_text())
-        raise typer.Exit()
-
-
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", is_eager=True, callback=_version, help="Show the version (and those of the libraries that make the numbers) and exit."),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=show_version, help="Show the version (and those of the libraries that make the numbers) and exit."),
 ) -> None:
     """Measure how long each character is on screen: embed videos once, compare classifiers, score new videos.
 

@@ -35,6 +35,7 @@ from classifiers.output.label_studio import config_path_for
 from featurestore.errors import InvalidParameter, NotEmbedded, ScreentimeError, VideoDamaged, arg, command
 from featurestore.files import write_together
 from featurestore.outputs import CallFiles
+from featurestore.progress import step
 from featurestore.store.store import FeatureStore
 
 #: Average-linkage distance under which groups merge. Faces: dlib descriptors of one person lie under 0.6, and a
@@ -80,7 +81,8 @@ def check_cluster_outputs(out_path, *, store_path, labels_paths=(), label_studio
 
 def cluster_store(store_path, out_path, *, faces: bool = False, videos=None, labels_paths=(), threshold: float | None = None,
                   method: str = "average", min_quality: float = MIN_QUALITY, min_size_px: float = MIN_SIZE_PX,
-                  video_dir=None, thumbnails: bool = True, label_studio_path=None, url_prefix: str | None = None) -> ClusterRun:
+                  video_dir=None, thumbnails: bool = True, label_studio_path=None, url_prefix: str | None = None,
+                  progress=None) -> ClusterRun:
     """Cluster the appearances of `store_path`'s videos (all, or `videos`) and write the three files of `out_path`.
 
     Parameters
@@ -98,6 +100,8 @@ def cluster_store(store_path, out_path, *, faces: bool = False, videos=None, lab
     label_studio_path : path, optional
         Also write a Label Studio task per cluster here (.json), its grids in ``NAME.images/`` and the labelling
         config ``NAME.config.xml``; `url_prefix` + a grid's file name is its URL [default: Label Studio's local files].
+    progress : featurestore.progress.Progress, optional
+        Shows each step: the videos read, the clustering, the thumbnails decoded.
 
     Raises
     ------
@@ -118,7 +122,7 @@ def cluster_store(store_path, out_path, *, faces: bool = False, videos=None, lab
     sources = _sources(store, ids, video_dir)
     if faces:
         clustering, clustered, damaged = _cluster_faces(store, ids, labels_paths, threshold, method, min_quality,
-                                                        min_size_px)
+                                                        min_size_px, progress)
         without = [v for v in ids if v not in clustered and v not in damaged]
         for left, why, then in ((damaged, "faces damaged", f"see `{command(f'check-store --store {arg(store.path)}')}`, "
                                  "then embed them with --faces again"),  # one damaged table must not stop the others
@@ -129,15 +133,16 @@ def cluster_store(store_path, out_path, *, faces: bool = False, videos=None, lab
                              f"{', '.join(left[:5])}{', ...' if len(left) > 5 else ''}; {then}")
         ids = clustered
     else:
-        clustering = _cluster_shots(store, ids, labels_paths, threshold, method, sources, notes)
+        clustering = _cluster_shots(store, ids, labels_paths, threshold, method, sources, notes, progress)
     out, members, page = output_paths(out_path)
-    thumbs = cluster_thumbs(clustering, sources) if thumbnails else None
-    html = clusters_html(clustering, thumbs, clusters_name=out.name, notes=notes)
-    texts = [(out, clusters_csv_text(clustering)), (members, members_csv_text(clustering)), (page, html)]
-    files = [(path, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8")) for path, text in texts]
-    if label_studio_path is not None:
-        files += cluster_task_files(clustering, thumbs, label_studio_path, url_prefix=url_prefix)
-    written = write_together(files)[:len(texts) + 2 * (label_studio_path is not None)]  # not each grid
+    thumbs = cluster_thumbs(clustering, sources, progress=progress) if thumbnails else None
+    with step(progress, f"writing {out.name}, its members and page", 1):
+        html = clusters_html(clustering, thumbs, clusters_name=out.name, notes=notes)
+        texts = [(out, clusters_csv_text(clustering)), (members, members_csv_text(clustering)), (page, html)]
+        files = [(path, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8")) for path, text in texts]
+        if label_studio_path is not None:
+            files += cluster_task_files(clustering, thumbs, label_studio_path, url_prefix=url_prefix)
+        written = write_together(files)[:len(texts) + 2 * (label_studio_path is not None)]  # not each grid
     return ClusterRun(clustering, written, notes + (thumbs.notes if thumbs is not None else []), list(ids),
                       None if label_studio_path is None else Path(label_studio_path), list(labels_paths))
 
@@ -155,7 +160,8 @@ def _sources(store, ids: list[str], video_dir) -> dict:
     return out
 
 
-def _cluster_faces(store, ids, labels_paths, threshold, method, min_quality, min_size_px) -> tuple[Clustering, list, list]:
+def _cluster_faces(store, ids, labels_paths, threshold, method, min_quality, min_size_px,
+                   progress) -> tuple[Clustering, list, list]:
     """The clustering of the faces of `ids`, the videos clustered, and those left out for a damaged face table."""
     from classifiers.data.face_dataset import label_store_faces
 
@@ -165,27 +171,33 @@ def _cluster_faces(store, ids, labels_paths, threshold, method, min_quality, min
                           f"`{command(f'embed VIDEO --faces --store {arg(store.path)}')}`")
     grids = FaceGrids(store)
     tables, damaged, first = {}, [], None
-    for v in ids:
-        try:
-            tables[v] = grids.table(v)
-        except VideoDamaged as err:
-            damaged.append(v)
-            first = first or err
+    with step(progress, "reading the face tables", len(ids)) as advance:
+        for v in ids:
+            try:
+                tables[v] = grids.table(v)
+            except VideoDamaged as err:
+                damaged.append(v)
+                first = first or err
+            advance()
     if not tables:
         raise first
     ids = list(tables)
-    labelled = label_store_faces(store, labels_paths, grids=grids)[0] if labels_paths else {}
-    step_s = {v: 1.0 / float(store.info(v)["sample_fps"]) for v in ids}
-    exclude = {v: np.asarray(labelled[v].label != "") for v in ids if v in labelled}
-    units = face_units(tables, step_s, exclude=exclude, min_quality=min_quality, min_size_px=min_size_px)
-    clusters = group_units(units, threshold, method=method)
-    references = actor_units(labelled, min_quality=min_quality, min_size_px=min_size_px)
-    suggest_names(clusters, units, references, threshold)
+    with step(progress, "clustering the tracks: labels, tracks, groups, names", 4) as advance:
+        labelled = label_store_faces(store, labels_paths, grids=grids)[0] if labels_paths else {}
+        advance()
+        step_s = {v: 1.0 / float(store.info(v)["sample_fps"]) for v in ids}
+        exclude = {v: np.asarray(labelled[v].label != "") for v in ids if v in labelled}
+        units = face_units(tables, step_s, exclude=exclude, min_quality=min_quality, min_size_px=min_size_px)
+        advance()
+        clusters = group_units(units, threshold, method=method)
+        advance()
+        references = actor_units(labelled, min_quality=min_quality, min_size_px=min_size_px)
+        suggest_names(clusters, units, references, threshold)
     return (Clustering("faces", units, clusters, threshold, method, min_quality, min_size_px, sorted(references)), ids,
             damaged)
 
 
-def _cluster_shots(store, ids, labels_paths, threshold, method, sources, notes) -> Clustering:
+def _cluster_shots(store, ids, labels_paths, threshold, method, sources, notes, progress) -> Clustering:
     grids = StoreGrids(store)
     labels: dict[str, np.ndarray] = {}  # video_id -> each sample's label ('' where none)
     for table in parse_label_files(labels_paths) if labels_paths else []:
@@ -195,20 +207,26 @@ def _cluster_shots(store, ids, labels_paths, threshold, method, sources, notes) 
             rows, given = part["row"].to_numpy(), part["label"].to_numpy(dtype=object)
             free = out[rows] == ""
             out[rows[free]] = given[free]
-    frames = {}
-    for video_id in sorted(set(ids) | set(labels)):  # labelled videos not clustered still suggest names
-        v = grids.videos[video_id] if video_id in grids.videos else store.read(video_id)
-        if video_id in sources:
-            cuts = _cuts(store, video_id, sources[video_id], notes)
-        else:  # its labelled stretches per stored shot (no decoding for cuts of a video not clustered)
-            cuts = _stored_cuts(store, video_id)
-        frames[video_id] = StoredFrames(np.asarray(v.requested_s, np.float64), np.asarray(v.actual_s, np.float64),
-                                        np.asarray(v.features), cuts, 1.0 / float(v.info["sample_fps"]))
+    frames, todo = {}, sorted(set(ids) | set(labels))  # labelled videos not clustered still suggest names
+    with step(progress, "reading the videos and their cuts", len(todo)) as advance:
+        for video_id in todo:
+            v = grids.videos[video_id] if video_id in grids.videos else store.read(video_id)
+            if video_id in sources:
+                cuts = _cuts(store, video_id, sources[video_id], notes)
+            else:  # its labelled stretches per stored shot (no decoding for cuts of a video not clustered)
+                cuts = _stored_cuts(store, video_id)
+            frames[video_id] = StoredFrames(np.asarray(v.requested_s, np.float64), np.asarray(v.actual_s, np.float64),
+                                            np.asarray(v.features), cuts, 1.0 / float(v.info["sample_fps"]))
+            advance()
     clustered = {v: frames[v] for v in ids}
-    units = shot_units(clustered, exclude={v: lab != "" for v, lab in labels.items() if v in clustered}, split=threshold)
-    clusters = group_units(units, threshold, method=method)
-    references = class_units(frames, labels)
-    suggest_names(clusters, units, references, threshold)
+    with step(progress, "each video's shots", len(clustered)) as advance:
+        units = shot_units(clustered, exclude={v: lab != "" for v, lab in labels.items() if v in clustered}, split=threshold,
+                           on_video=advance)
+    with step(progress, "clustering the shots: each video's (if many), then together", len(clustered) + 1) as advance:
+        clusters = group_units(units, threshold, method=method, on_video=advance)
+        advance()
+        references = class_units(frames, labels)
+        suggest_names(clusters, units, references, threshold)
     return Clustering("frames", units, clusters, threshold, method, names=sorted(references))
 
 

@@ -37,6 +37,7 @@ from classifiers.selection.thresholds import score_multilabel
 from featurestore.errors import AllModelsFailed, InvalidParameter
 from featurestore.files import refusing_unwritable, written_together
 from featurestore.outputs import CallFiles
+from featurestore.progress import Progress, step
 from featurestore.provenance import json_safe
 from featurestore.store.store import FeatureStore
 
@@ -132,6 +133,7 @@ def compare_models(
     max_distance: float | str | None = "cv",
     unknown_rule: str = DEFAULT_RULE,
     unknown_novel: bool = False,
+    progress: Progress | None = None,
 ) -> ComparisonResult:
     """Compare classifiers on the labelled frames of a store; save the winner to `out_path`.
 
@@ -161,6 +163,7 @@ def compare_models(
 
     With `faces` (issue 24), the stored faces are classified: `classifiers.compare_faces.compare_face_models`
     (`max_distance`, `unknown_rule`, `unknown_novel`: how a face is told unknown; faces only).
+    `progress` shows each step: reading, every cross-validation's fits and held-out folds, the final model.
 
     Raises
     ------
@@ -179,7 +182,7 @@ def compare_models(
                                    metric=metric, timeout_s=timeout_s, n_jobs=n_jobs, random_state=random_state,
                                    selection=selection, interval_method=interval_method, none_label=none_label,
                                    min_quality=min_face_quality, max_distance=max_distance, unknown_rule=unknown_rule,
-                                   unknown_novel=unknown_novel, on_plan=on_plan)
+                                   unknown_novel=unknown_novel, on_plan=on_plan, progress=progress)
     if feature_norm not in ("auto", *FEATURE_NORMS):
         raise InvalidParameter("feature_norm", f"must be auto or one of {', '.join(FEATURE_NORMS)}, got {feature_norm!r}")
     check_report_path(report_path)
@@ -191,7 +194,8 @@ def compare_models(
     models = check_models(models)
     none_label = check_none_label(none_label, multi_label)
     store = FeatureStore(store_path)
-    data = load_labelled_videos(store, labels_path, video=video, classes=classes, multi_label=multi_label, none_label=none_label)
+    data = load_labelled_videos(store, labels_path, video=video, classes=classes, multi_label=multi_label, none_label=none_label,
+                                progress=progress)
     norms = AUTO_FEATURE_NORMS if feature_norm == "auto" else (feature_norm,)
     contexts = context_grid(data.n_features) if context_s == "auto" else (float(context_s),)
     warn_if_memory_short(data, [(n, k) for n in norms for k in contexts], store.path.name)
@@ -201,19 +205,25 @@ def compare_models(
     if on_plan is not None:
         on_plan(plan)
     norm, k, stage_scores, stages_why = _choose_stages(data, plan, norms, contexts, metric=metric, n_jobs=n_jobs,
-                                                       random_state=random_state, smoothers=smoothers, selection=selection)
+                                                       random_state=random_state, smoothers=smoothers, selection=selection,
+                                                       progress=progress)
     result = compare_frames(data, plan, feature_norm=norm, context_s=k, models=models, metric=metric, timeout_s=timeout_s,
-                            n_jobs=n_jobs, random_state=random_state, smoothers=smoothers, selection=selection)
+                            n_jobs=n_jobs, random_state=random_state, smoothers=smoothers, selection=selection, progress=progress)
     result.stage_scores = stage_scores
     if stages_why:
         result.choice = {"stages": f"{norm}, context {k:g} s: {stages_why}", **result.choice}
     estimators = build_estimators(models, random_state, multi_label=data.is_multi_label)
-    winner = None if out_path is None else refit_winner(result, data, estimators, simplicity=model_simplicity(list(estimators)),
-                                                        selection=selection, n_jobs=n_jobs)  # may fall to the next model
-    result.interval = error_spread([h.error_record(data.targets, result.classes, result.thresholds) for h in result.held_out],
-                                   result.classes, plan.scheme, multi_label=data.is_multi_label, method=interval_method)
-    result.familiarity = familiarity_record(data, plan.folds, feature_norm=norm, context_s=k, seed=random_state)
-    with written_together(out_path, report_path) as (model_tmp, report_tmp):
+    with step(progress, f"final model: {result.best_name} on every labelled sample", 2) as advance:
+        winner = None if out_path is None else refit_winner(result, data, estimators, simplicity=model_simplicity(list(estimators)),
+                                                            selection=selection, n_jobs=n_jobs)  # may fall to the next model
+        advance()
+        result.interval = error_spread([h.error_record(data.targets, result.classes, result.thresholds) for h in result.held_out],
+                                       result.classes, plan.scheme, multi_label=data.is_multi_label, method=interval_method)
+        result.familiarity = familiarity_record(data, plan.folds, feature_norm=norm, context_s=k, seed=random_state)
+        advance()
+    outputs = [Path(p).name for p in (out_path, report_path) if p is not None]
+    with step(progress if outputs else None, f"writing {' and '.join(outputs)}", len(outputs)) as advance, \
+            written_together(out_path, report_path) as (model_tmp, report_tmp):
         if model_tmp is not None:
             row = result.leaderboard.set_index("model").loc[result.best_name]
             with refusing_unwritable(out_path):  # a full disk names the model, not the report
@@ -227,6 +237,7 @@ def compare_models(
                     familiarity=result.familiarity,
                 )
             result.model_path = Path(out_path)
+            advance()
         if report_tmp is not None:
             with refusing_unwritable(report_path):
                 write_report(result, report_tmp, suffix=Path(report_path).suffix)
@@ -246,6 +257,7 @@ def compare_frames(
     random_state: int = 0,
     smoothers: list[Smoother] | None = None,
     selection: str = DEFAULT_SELECTION,
+    progress: Progress | None = None,
 ) -> ComparisonResult:
     """Score every model, with every smoother, on the folds of `plan`; return the leaderboard.
 
@@ -275,7 +287,13 @@ def compare_frames(
     estimators = build_estimators(models, random_state, multi_label=data.is_multi_label)
     classes = data.classes
     smoothers = list(dict.fromkeys(smoothers or candidate_smoothers()))
-    runs = run_folds(estimators, data.features(feature_norm, context_s), data.targets, plan.folds, timeout_s=timeout_s, n_jobs=n_jobs)
+    what = f"CV {', '.join(estimators)} ({feature_norm}, context {context_s:g} s): fits, held-out folds"
+    with step(progress, what, 2 * len(estimators) * len(plan.folds)) as advance:  # held-out scoring takes as long
+        runs = run_folds(estimators, data.features(feature_norm, context_s), data.targets, plan.folds, timeout_s=timeout_s,
+                         n_jobs=n_jobs, on_fit=advance)
+        held = {name: score_held_out([run["model"] for run in outcome], data, plan.folds, classes, feature_norm=feature_norm,
+                                     context_s=context_s, smoothers=smoothers, on_fold=advance)
+                for name, outcome in runs.items() if not isinstance(outcome, str)}
     n_test = sum(len(test) for _, test in plan.folds)
     rows = []
     for name, outcome in runs.items():
@@ -283,8 +301,7 @@ def compare_frames(
             rows.append({"model": name, "status": "failed", "error": outcome})
             continue
         fold_models = [run["model"] for run in outcome]
-        held_out, predict_s = score_held_out(fold_models, data, plan.folds, classes, feature_norm=feature_norm,
-                                             context_s=context_s, smoothers=smoothers)
+        held_out, predict_s = held[name]
         candidates, plain = [], None
         for smoother in smoothers:
             thresholds = {}
@@ -326,7 +343,7 @@ def compare_frames(
 
 
 def _choose_stages(data: LabelledVideos, plan: CVPlan, norms, contexts, *, metric: str, n_jobs: int, random_state: int,
-                   smoothers, selection: str) -> tuple[str, float, list[dict], str]:
+                   smoothers, selection: str, progress=None) -> tuple[str, float, list[dict], str]:
     """Per-video stages by a cheap logreg run on the same folds, chosen on the joint normalisation x context grid
     (the best mean; 'one-se-all': the one-SE rule), or with 'best' each normalisation without context, then
     each window with the better one.
@@ -337,7 +354,7 @@ def _choose_stages(data: LabelledVideos, plan: CVPlan, norms, contexts, *, metri
     def probe(norm: str, k: float) -> dict:
         board = compare_frames(data, plan, feature_norm=norm, context_s=k, models=["logreg"], metric=metric,
                                n_jobs=n_jobs, random_state=random_state, smoothers=smoothers,
-                               selection=selection).leaderboard
+                               selection=selection, progress=progress).leaderboard
         row = {"feature_norm": norm, "context_s": k, metric: float(board.iloc[0][metric]),
                f"{metric}_se": float(board.iloc[0].get(f"{metric}_se", np.nan))}
         scores.append(row)

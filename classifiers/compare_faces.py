@@ -39,6 +39,7 @@ from classifiers.selection.options import build_estimators, check_models
 from classifiers.selection.pool import run_folds
 from featurestore.errors import AllModelsFailed, InvalidParameter
 from featurestore.files import refusing_unwritable, written_together
+from featurestore.progress import Progress, step
 from featurestore.provenance import json_safe
 
 
@@ -121,6 +122,7 @@ def compare_face_models(
     unknown_rule: str = DEFAULT_RULE,
     unknown_novel: bool = False,
     on_plan: Callable[[CVPlan], None] | None = None,
+    progress: Progress | None = None,
 ) -> FaceComparison:
     """Compare classifiers on the labelled faces of a store; save the winner to `out_path`.
 
@@ -172,15 +174,19 @@ def compare_face_models(
         store = FeatureStore(store)
     min_quality = DEFAULT_MIN_QUALITY if min_quality is None else min_quality
     data = load_labelled_faces(store, labels_path, none_label=none_label or NONE_LABEL, min_quality=min_quality,
-                               min_iou=min_iou, rounds=rounds, seed=random_state)
+                               min_iou=min_iou, rounds=rounds, seed=random_state, progress=progress)
     plan = plan_folds(data.video_ids, data.time_s, data.y, n_splits=n_splits, split=split, gap_s=gap_s,
                       allow_leaky_split=allow_leaky_split, random_state=random_state)
     if on_plan is not None:
         on_plan(plan)
     inner = [f for k, (train, _) in enumerate(plan.folds) for f in inner_folds(data, train, outer=k, seed=random_state)]
-    runs = run_folds(estimators, data.X, data.y, plan.folds + [(f.train, f.test) for f in inner], timeout_s=timeout_s,
-                     n_jobs=n_jobs)
-    rows = [_score_model(name, outcome, plan, inner, data, smoothings, metric, open_set) for name, outcome in runs.items()]
+    folds = plan.folds + [(f.train, f.test) for f in inner]
+    with step(progress, f"CV {', '.join(names)}: fits ({len(plan.folds)} folds, {len(inner)} inner)",
+              len(names) * len(folds)) as advance:
+        runs = run_folds(estimators, data.X, data.y, folds, timeout_s=timeout_s, n_jobs=n_jobs, on_fit=advance)
+    with step(progress, "CV: unknown thresholds (inner folds), held-out folds", len(names) * len(folds)) as advance:
+        rows = [_score_model(name, outcome, plan, inner, data, smoothings, metric, open_set, advance)
+                for name, outcome in runs.items()]
     ok = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: metric_key(r, metric))
     if not ok:
         reasons = "; ".join(f"{r['model']}: {r['error']}" for r in rows)
@@ -191,6 +197,8 @@ def compare_face_models(
     board.insert(3, "winner", board["model"] == winner["model"])
     actors = data.actors
     records = [h.error_record(actors) for h in winner["_held_out"]]
+    with step(progress, "held-out videos' distances to the training faces", 1):
+        familiarity = _familiarity(data, plan.folds)
     result = FaceComparison(
         leaderboard=board.drop(columns=[c for c in board.columns if c.startswith("_")]), best_name=winner["model"],
         smoothing=winner["smoothing"], cv=plan, classes=actors, metric=metric, wall_s=0.0,
@@ -199,14 +207,14 @@ def compare_face_models(
         choice={"model": f"{winner['model']}: {why}", "smoothing": winner["smoothing_choice"]},
         label_counts=dict(data.counts), min_quality=data.min_quality, face_config=dict(data.face_config),
         fold_models=winner["_fold_models"], fold_thresholds=winner["_thresholds"],
-        familiarity=_familiarity(data, plan.folds),
+        familiarity=familiarity,
     )
     with written_together(out_path, report_path) as (model_tmp, report_tmp):
         if model_tmp is not None:
             model = _final_model(result, estimators[result.best_name], data, store, random_state, timeout_s, n_jobs,
-                                 open_set)
-            with refusing_unwritable(out_path):  # a full disk names the model, not the report
-                save_face_model(model_tmp, model)
+                                 open_set, progress)
+            with step(progress, f"writing {Path(out_path).name}", 1), refusing_unwritable(out_path):  # a full disk names
+                save_face_model(model_tmp, model)  # the model, not the report
             result.model_path = Path(out_path)
         result.wall_s = time.perf_counter() - start
         if report_tmp is not None:
@@ -217,16 +225,17 @@ def compare_face_models(
 
 
 def _score_model(name: str, outcome, plan: CVPlan, inner: list, data: LabelledFaces, smoothings, metric: str,
-                 open_set: dict) -> dict:
-    """One leaderboard row: the model's folds scored with each smoothing, the best mean kept."""
+                 open_set: dict, on_fold=None) -> dict:
+    """One leaderboard row: the model's folds scored with each smoothing, the best mean kept; `on_fold(1)` as each
+    inner fold's threshold evidence, then each outer fold, is done."""
     if isinstance(outcome, str):
         return {"model": name, "status": "failed", "error": outcome}
     n_outer = len(plan.folds)
     fold_models = [run["model"] for run in outcome[:n_outer]]
     thresholds = fold_thresholds(inner, [run["model"] for run in outcome[n_outer:]], data, data.actors, smoothings,
-                                 range(n_outer), **open_set)
+                                 range(n_outer), on_fold=on_fold, **open_set)
     held, predict_s = held_out_faces(fold_models, {key: (t, d) for key, (t, d, _) in thresholds.items()}, data,
-                                     plan.folds, data.actors, smoothings)
+                                     plan.folds, data.actors, smoothings, on_fold=on_fold)
     candidates = []
     for smoothing in smoothings:
         row = summarise_face_folds(face_fold_scores(held[smoothing], data.actors, n_outer), data.actors)
@@ -285,16 +294,19 @@ def _training_store(store, video_ids) -> dict:
 
 
 def _final_model(result: FaceComparison, estimator, data: LabelledFaces, store, seed: int, timeout_s, n_jobs,
-                 open_set: dict) -> FaceModel:
+                 open_set: dict, progress=None) -> FaceModel:
     """The winner refitted on every labelled face, its threshold chosen by leave-one-actor-out over all of them."""
     every = np.arange(len(data.y))
     inner = inner_folds(data, every, outer=-1, seed=seed)
-    runs = run_folds({"winner": clone(estimator)}, data.X, data.y, [(every, every)] + [(f.train, f.test) for f in inner],
-                     timeout_s=timeout_s, n_jobs=n_jobs)["winner"]
-    if isinstance(runs, str):
-        raise AllModelsFailed(f"{result.best_name} failed when refitted on all labelled faces ({runs})")
-    threshold, max_distance, why = fold_thresholds(inner, [r["model"] for r in runs[1:]], data, data.actors,
-                                                   [result.smoothing], [-1], **open_set)[(-1, result.smoothing)]
+    with step(progress, f"final model: {result.best_name} on every labelled face, its unknown threshold",
+              2 * len(inner) + 1) as advance:
+        runs = run_folds({"winner": clone(estimator)}, data.X, data.y, [(every, every)] + [(f.train, f.test) for f in inner],
+                         timeout_s=timeout_s, n_jobs=n_jobs, on_fit=advance)["winner"]
+        if isinstance(runs, str):
+            raise AllModelsFailed(f"{result.best_name} failed when refitted on all labelled faces ({runs})")
+        threshold, max_distance, why = fold_thresholds(inner, [r["model"] for r in runs[1:]], data, data.actors,
+                                                       [result.smoothing], [-1], on_fold=advance,
+                                                       **open_set)[(-1, result.smoothing)]
     result.threshold, result.threshold_why = threshold, why
     result.choice["unknown threshold"] = why
     row = result.leaderboard.set_index("model").loc[result.best_name]

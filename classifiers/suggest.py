@@ -32,6 +32,7 @@ from classifiers.suggest_faces import TrackSuggestions, suggest_tracks, tracks_c
 from featurestore.errors import FaceModelGiven, InvalidParameter, StoreMismatch, arg, command
 from featurestore.files import atomic_write, write_together
 from featurestore.outputs import CallFiles
+from featurestore.progress import step
 from featurestore.store.store import FeatureStore
 from featurestore.video.pyav import AvVideoReader
 from featurestore.video.sources import find_source
@@ -112,6 +113,7 @@ def suggest_labels(
     classes: list[str] | None = None,
     n_folds: int = 5,
     n_jobs: int = -1,
+    progress=None,
 ) -> Suggestions:
     """Choose spans of stored videos to label next, at most `budget_s` seconds in all.
 
@@ -129,6 +131,8 @@ def suggest_labels(
         For a labels file in the tutorial's Image_ID,Class format (as in compare-models).
     n_folds : int
         Fold models to refit (0: none).
+    progress : featurestore.progress.Progress, optional
+        Shows each step: the labelled videos read, the fold models' fits, the videos measured.
 
     Raises
     ------
@@ -140,7 +144,7 @@ def suggest_labels(
         saved = load_model(model_path)
     except FaceModelGiven as given:  # a face model: the tracks worth naming next (issue 25); the file read once
         return suggest_tracks(store_path, model_path, budget_s, labels_paths=labels_paths, videos=videos,
-                              payload=given.payload)
+                              payload=given.payload, progress=progress)
     store = FeatureStore(store_path)
     check_config(saved, store.config, store_path=store_path)
     multilabel = saved.multi_label
@@ -148,35 +152,46 @@ def suggest_labels(
     grids = StoreGrids(store)
     label_kind = dict(multi_label=multilabel, none_label=saved.none_label)
     tables = parse_label_files(labels_paths, video=video, classes=classes, **label_kind) if labels_paths else []
-    taken = labelled_time(tables, grids) if tables else {}
+    with step(progress if tables else None, "reading the labelled videos", None) as advance:
+        grids.on_read = advance
+        taken = labelled_time(tables, grids) if tables else {}
+        grids.on_read = None
     committee, note = refit_committee(saved, store, labels_paths, video=video, classes=classes, n_folds=n_folds, n_jobs=n_jobs,
-                                      grids=grids, tables=tables or None)
+                                      grids=grids, tables=tables or None, progress=progress)
     plain = Smoother("none")
     candidates, by_id = [], {}
-    for video_id in ids:
-        grid = grids[video_id]
-        v = grids.videos[video_id]
-        t = np.asarray(v.requested_s, dtype=np.float64)
-        kwargs = dict(duration_s=float(v.info["duration_s"]), sample_fps=float(v.info["sample_fps"]), video_id=video_id)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a short video's "few samples" note: suggestions are still fine
-            smoothed, raw = saved.predict_video(t, v.features, smoother=[saved.smoother, plain], **kwargs)
-            folds = [m.predict_video(t, v.features, **kwargs).proba for m in committee]
-        values = sample_values(smoothed.proba, raw.proba, np.stack(folds) if folds else None, multilabel=multilabel,
-                               thresholds=saved.threshold_array)
-        step_s = 1.0 / grid.sample_fps
-        guess = label_texts(saved.on_screen(smoothed.proba), saved.classes, saved.none_label)
-        cand = Candidates(video_id, t, step_s, values["value"], _available(t, step_s, taken.get(video_id, [])),
-                          guess, scenes(v.features), parts=values, duration_s=float(v.info["duration_s"]))
-        candidates.append(cand)
-        by_id[video_id] = (cand, smoothed, np.asarray(v.actual_s, dtype=np.float64))
-        del v
-        grids.videos.pop(video_id, None)  # its features are done with: one video held at a time, not the collection
+    with step(progress, "measuring the videos", len(ids)) as advance:
+        for video_id in ids:
+            by_id[video_id] = _measure(saved, committee, grids, video_id, taken, plain)
+            candidates.append(by_id[video_id][0])
+            advance()
     picked = pick_spans(candidates, budget_s)
     spans = [_describe(span, *by_id[span.video_id]) for span in picked]
     available_s = float(sum(c.available.sum() * c.step_s for c in candidates))
     return Suggestions(spans, float(budget_s), list(saved.classes), ids, available_s, note, multilabel,
                        Path(model_path), Path(store_path), saved.none_label, [Path(p) for p in labels_paths])
+
+
+def _measure(saved, committee, grids, video_id: str, taken: dict, plain: Smoother) -> tuple:
+    """One video's candidates (`classifiers.active.spans.Candidates`), smoothed prediction and sample times."""
+    grid = grids[video_id]
+    v = grids.videos[video_id]
+    t = np.asarray(v.requested_s, dtype=np.float64)
+    kwargs = dict(duration_s=float(v.info["duration_s"]), sample_fps=float(v.info["sample_fps"]), video_id=video_id)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a short video's "few samples" note: suggestions are still fine
+        smoothed, raw = saved.predict_video(t, v.features, smoother=[saved.smoother, plain], **kwargs)
+        folds = [m.predict_video(t, v.features, **kwargs).proba for m in committee]
+    values = sample_values(smoothed.proba, raw.proba, np.stack(folds) if folds else None, multilabel=saved.multi_label,
+                           thresholds=saved.threshold_array)
+    step_s = 1.0 / grid.sample_fps
+    guess = label_texts(saved.on_screen(smoothed.proba), saved.classes, saved.none_label)
+    cand = Candidates(video_id, t, step_s, values["value"], _available(t, step_s, taken.get(video_id, [])),
+                      guess, scenes(v.features), parts=values, duration_s=float(v.info["duration_s"]))
+    actual_s = np.asarray(v.actual_s, dtype=np.float64)
+    del v
+    grids.videos.pop(video_id, None)  # its features are done with: one video held at a time, not the collection
+    return cand, smoothed, actual_s
 
 
 def _available(t: np.ndarray, step_s: float, taken: list[tuple[float, float]]) -> np.ndarray:

@@ -23,6 +23,7 @@ from classifiers.data.face_labels import FaceGrids
 from classifiers.data.names import resolve_videos
 from classifiers.output.cells import csv_cell, csv_text
 from featurestore.errors import InvalidParameter, NotEmbedded, arg, command
+from featurestore.progress import step
 from featurestore.store.store import FeatureStore
 
 TODO_HEADER = ("video", "track", "label", "start_s", "end_s", "guess")
@@ -66,9 +67,9 @@ class TrackSuggestions:
 
 
 def suggest_tracks(store_path, model_path, budget_s: float, *, labels_paths=(), videos=None,
-                   payload: dict | None = None) -> TrackSuggestions:
+                   payload: dict | None = None, progress=None) -> TrackSuggestions:
     """The tracks of `store_path`'s videos (all, or `videos`) worth naming next under the face model `model_path`
-    (`payload`: its content, when already read).
+    (`payload`: its content, when already read); `progress` (`featurestore.progress.Progress`) shows the steps.
 
     Raises
     ------
@@ -83,15 +84,17 @@ def suggest_tracks(store_path, model_path, budget_s: float, *, labels_paths=(), 
         raise NotEmbedded(f"{store.path.name} holds no faces of these videos; find them with "
                           f"`{command(f'embed VIDEO --faces --store {arg(store.path)}')}`")
     grids = FaceGrids(store)
-    labelled = label_store_faces(store, labels_paths, grids=grids)[0] if labels_paths else {}
+    labelled = label_store_faces(store, labels_paths, grids=grids, progress=progress)[0] if labels_paths else {}
     folds = list(zip(model.fold_pipelines, model.fold_thresholds))
     candidates = []
-    for video_id in ids:
-        table = grids.table(video_id)
-        check_face_config(model, table, store_name=store.path.name)
-        step_s = 1.0 / float(store.info(video_id)["sample_fps"])
-        free = np.ones(len(table), bool) if video_id not in labelled else labelled[video_id].label == ""
-        candidates += _tracks(model, table, video_id, step_s, free, folds)
+    with step(progress, "measuring the videos' tracks", len(ids)) as advance:
+        for video_id in ids:
+            table = grids.table(video_id)
+            check_face_config(model, table, store_name=store.path.name)
+            step_s = 1.0 / float(store.info(video_id)["sample_fps"])
+            free = np.ones(len(table), bool) if video_id not in labelled else labelled[video_id].label == ""
+            candidates += _tracks(model, table, video_id, step_s, free, folds)
+            advance()
     order = sorted(candidates, key=lambda t: (-t.value, t.video_id, t.track))
     picked, used = [], 0.0
     for t in order:

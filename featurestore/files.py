@@ -7,9 +7,13 @@ a user or another process reads goes through here.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
+import re
 import signal
+import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -28,9 +32,75 @@ def fsync_path(path: str | os.PathLike) -> None:
 
 
 def temporary_sibling(path: str | os.PathLike, tag: str = "tmp") -> Path:
-    """A hidden, unique name in `path`'s folder: '.<name>.<tag>-<pid>-<random>'."""
+    """A hidden, unique name in `path`'s folder: '.<name>.<tag>-<pid>@<host>-<random>' (`_HOST`: this machine)."""
     path = Path(path)
-    return path.with_name(f".{path.name}.{tag}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    return path.with_name(f".{path.name}.{tag}-{os.getpid()}@{_HOST}-{uuid.uuid4().hex[:8]}")
+
+
+# Which machine wrote a temporary file: a process id means something only there (a folder on a network disk).
+_HOST = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.tmp-(?P<pid>[0-9]+)(?:@(?P<host>[0-9a-f]{8}))?-[0-9a-f]{8}")
+_UNTAGGED_AGE_S = 3600.0  # named before the host was: left by a dead process id, and older than this
+
+
+def stale_temporaries(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """The temporary files that `atomic_output` left beside `paths` (a process killed with SIGKILL, or a power cut,
+    before it renamed or removed them) and that no living process writes any more.
+
+    Only names of its own making count ('.<name>.tmp-<pid>@<host>-<random>', of a name in `paths`): written on this
+    machine by a process id that is not running (a running one, even one that took the id over, keeps its file);
+    one named before the host was recorded ('.<name>.tmp-<pid>-<random>') also must be an hour old. Each folder
+    is listed once.
+    """
+    by_folder: dict[Path, set[str]] = {}
+    for path in map(Path, paths):
+        by_folder.setdefault(path.parent, set()).add(path.name)
+    found = []
+    for folder, names in by_folder.items():
+        try:
+            entries = [e for e in os.scandir(folder) if e.name.startswith(".") and ".tmp-" in e.name]
+        except OSError:  # a folder that is not there (yet) holds nothing
+            continue
+        for entry in entries:
+            m = _TEMPORARY.fullmatch(entry.name)
+            if m is None or m["name"] not in names or _is_alive(int(m["pid"])):
+                continue
+            if m["host"] is None:
+                try:
+                    if time.time() - entry.stat(follow_symlinks=False).st_mtime < _UNTAGGED_AGE_S:
+                        continue
+                except OSError:
+                    continue
+            elif m["host"] != _HOST:
+                continue
+            if entry.is_file(follow_symlinks=False):
+                found.append(Path(entry.path))
+    return found
+
+
+def remove_stale_temporaries(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """Remove `stale_temporaries(paths)`; returns those removed (one another run removed first is skipped)."""
+    removed = []
+    for tmp in stale_temporaries(paths):
+        try:
+            tmp.unlink()
+            removed.append(tmp)
+        except FileNotFoundError:
+            pass
+    return removed
+
+
+def _is_alive(pid: int) -> bool:
+    """Whether a process `pid` runs on this machine (another user's counts; this one's always does)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 @contextmanager
@@ -95,6 +165,7 @@ def written_together(*paths: str | os.PathLike | None) -> Iterator[tuple[Path | 
     OutputUnwritable
         Naming the output that could not be written.
     """
+    remove_stale_temporaries(p for p in paths if p is not None)  # of these outputs, left by a kill -9 of a run before
     held = _HeldSignals()
     with held:
         with ExitStack() as stack:

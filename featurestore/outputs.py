@@ -9,7 +9,8 @@ the same file (`os.path.samefile`: hard links, case variants on a case-insensiti
 (symlinks and '..' resolved; the name compared without case where its folder ignores case). A write-protected
 output (no write bit at all), a folder, or a file in a missing or unwritable folder is refused too: outputs are replaced by a
 rename, which would ignore its mode. Overwriting an existing file that is none of these stays allowed: that is
-what an output is for.
+what an output is for. A check that passes removes the temporary files an earlier run killed while writing these
+outputs left beside them (`featurestore.files.remove_stale_temporaries`: its own names, of dead processes only).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from itertools import islice
 from pathlib import Path
 
 from featurestore.errors import OutputRefused
+from featurestore.files import remove_stale_temporaries
 from featurestore.store.layout import StoreFiles
 
 PathLike = str | os.PathLike
@@ -72,7 +74,8 @@ class CallFiles:
         ------
         OutputRefused
             Naming the output's parameter: it is an input (or in a store's folder), or shares its file with
-            another output (`other` names that one's parameter).
+            another output (`other` names that one's parameter). When none is refused, the outputs' stale
+            temporary files (`featurestore.files.stale_temporaries`) are removed.
             A store the call writes (the store's parameter) is one of its inputs, or holds one in its folder.
         """
         ids = _FileIds()
@@ -110,6 +113,7 @@ class CallFiles:
                     where = "is" if keys & index_id else "has in its folder"
                     raise OutputRefused(param, f"the feature store {index} {where} {read_what} {read}, an input of this "
                                                "call; give the store another path (nothing was written)")
+        remove_stale_temporaries(path for _, path, _, _ in self.writes)  # a kill -9 of an earlier run left them
 
 
 def _refuse_unwritable(param: str, path: Path, what: str, folder_made: bool) -> None:

@@ -21,6 +21,7 @@ from featurestore.embedding.config import DEFAULT_IMAGE_SIZE_PX, EmbeddingConfig
 from featurestore.embedding.runtime import build_embedder
 from featurestore.errors import EmbedWarning, InvalidParameter, StoreFull, StoreMismatch, VideoUnreadable
 from featurestore.faces.config import FaceConfig
+from featurestore.progress import Progress
 from featurestore.runners.collection import Candidate, Collection
 from featurestore.runners.faces import FaceAnalysis
 from featurestore.runners.local import MIN_SPLIT_S, choose_workers, run_local
@@ -40,21 +41,6 @@ class Embedder(Protocol):
 
     def preprocess(self, frames_bgr: list[np.ndarray]) -> np.ndarray: ...
     def embed(self, batch: np.ndarray) -> np.ndarray: ...
-
-
-class Progress(Protocol):
-    """What embed_videos reports while it works (the CLI draws it with rich).
-
-    One bar for the whole collection: `start` once with the videos' name (one video's id, else 'N videos'),
-    the estimated number of samples to store (None if unknown) and `n_done`, the samples interrupted earlier
-    runs already checkpointed (not embedded now: a rate must not count them); `advance` by the samples of
-    each batch once they are checkpointed; `finish` when every video is stored. An exception (Ctrl-C)
-    leaves the count where it stopped, at the samples a rerun keeps.
-    """
-
-    def start(self, video_id: str, total: int | None, n_done: int = 0) -> None: ...
-    def advance(self, n: int) -> None: ...
-    def finish(self) -> None: ...
 
 
 def check_embed_paths(paths, store_path: str | os.PathLike, weights: str | None = None) -> None:

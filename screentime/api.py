@@ -70,7 +70,7 @@ def compare_models(store: PathLike, labels: PathLike | Sequence[PathLike], *, ou
                    multi_label: bool = False, none_label: str | None = None, metric: str = "macro_f1",
                    feature_norm: str = "auto", context_s: float | str = "auto", report: PathLike | None = None,
                    video: str | None = None, classes: str | list[str] | None = None, n_jobs: int = -1,
-                   seed: int = 0, **options) -> Comparison:
+                   seed: int = 0, progress: bool = False, **options) -> Comparison:
     """Compare classifiers by cross-validation on the labelled stored frames and save the winner to `out`
     (None: save nothing), as `screentime compare-models`. `options` go to `classifiers.compare.compare_models`.
     """
@@ -90,11 +90,12 @@ def compare_models(store: PathLike, labels: PathLike | Sequence[PathLike], *, ou
         context_s = check.number("context_s", context_s, low=0.0)
     classes = check.texts("classes", classes, optional=True, one=True)
     n_jobs = check.number("n_jobs", n_jobs, low=-math.inf, integer=True)
-    seed = check.number("seed", seed, low=0, high=2**32 - 1, integer=True)
-    return Comparison(compare(store, labels, out_path=out, report_path=report, models=models, video=video,
-                              classes=classes, n_splits=folds, split=split, metric=metric, n_jobs=n_jobs,
-                              random_state=seed, feature_norm=feature_norm, context_s=context_s,
-                              multi_label=multi_label, none_label=none_label, **options))
+    seed, progress = check.number("seed", seed, low=0, high=2**32 - 1, integer=True), check.flag("progress", progress)
+    with _progress(progress, steps=True) as bar:
+        return Comparison(compare(store, labels, out_path=out, report_path=report, models=models, video=video,
+                                  classes=classes, n_splits=folds, split=split, metric=metric, n_jobs=n_jobs,
+                                  random_state=seed, feature_norm=feature_norm, context_s=context_s,
+                                  multi_label=multi_label, none_label=none_label, progress=bar, **options))
 
 
 def score(paths: PathLike | Sequence[PathLike], *, model: PathLike = "best.skops", store: PathLike | None = None,
@@ -132,7 +133,7 @@ def score(paths: PathLike | Sequence[PathLike], *, model: PathLike = "best.skops
 def cluster(store: PathLike, *, out: PathLike = "clusters.csv", faces: bool = False,
             videos: Sequence[str] | None = None, labels: PathLike | Sequence[PathLike] | None = None,
             threshold: float | None = None, label_studio: PathLike | None = None,
-            video_dir: PathLike | None = None) -> Clusters:
+            video_dir: PathLike | None = None, progress: bool = False) -> Clusters:
     """Group the stored videos' faces (`faces`: face tracks, `embed --faces`) or shots so that a person names each
     group once, as `screentime cluster`: writes `out` (clusters.csv), its members file and its page
     (clusters.html) beside it, and with `label_studio` a Label Studio task per cluster. `labels` already given
@@ -147,8 +148,9 @@ def cluster(store: PathLike, *, out: PathLike = "clusters.csv", faces: bool = Fa
     videos = check.texts("videos", videos, optional=True, empty=False)  # [] clustered every video
     faces = check.flag("faces", faces)
     threshold = check.number("threshold", threshold, low=0.0, above_low=True, optional=True)
-    return Clusters(cluster_store(store, out, faces=faces, videos=videos, labels_paths=labels, threshold=threshold,
-                                  label_studio_path=label_studio, video_dir=video_dir))
+    with _progress(check.flag("progress", progress), steps=True) as bar:
+        return Clusters(cluster_store(store, out, faces=faces, videos=videos, labels_paths=labels, threshold=threshold,
+                                      label_studio_path=label_studio, video_dir=video_dir, progress=bar))
 
 
 def _paths(paths) -> list:
@@ -163,13 +165,14 @@ def _weights(weights) -> str | None:
 
 
 @contextmanager
-def _progress(wanted: bool):
+def _progress(wanted: bool, steps: bool = False):
+    """Embedding's bar (`steps`: a bar per step, `StepBars`) on stderr, or None."""
     if not wanted:
         yield None
         return
     from rich.console import Console
 
-    from classifiers.output.progress import RichProgress
+    from classifiers.output.progress import RichProgress, StepBars
 
-    with RichProgress(Console(stderr=True)) as bar:
+    with (StepBars if steps else RichProgress)(Console(stderr=True)) as bar:
         yield bar

@@ -140,6 +140,13 @@ def choices(name: str, values) -> type[Enum]:
     return Enum(name, [(v, v) for v in values], type=str)
 
 
+def show_version(value: bool) -> None:
+    """The --version option's callback: the version text, then exit."""
+    if value:
+        typer.echo(version_text())
+        raise typer.Exit()
+
+
 def version_text() -> str:
     """`--version`: screentime's version and those of the libraries that make the numbers, then what runs here."""
     from importlib import metadata

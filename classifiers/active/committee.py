@@ -19,13 +19,14 @@ from classifiers.data.dataset import load_labelled_videos
 from classifiers.data.join import StoreGrids
 from classifiers.selection.few_labels import plan_folds_that_fit
 from classifiers.selection.pool import run_folds
+from featurestore.progress import step
 from featurestore.errors import TooFewSamples
 from featurestore.store.store import FeatureStore
 
 
 def refit_committee(saved: SavedModel, store: FeatureStore, labels_paths, *, video=None, classes=None, n_folds: int = 5,
                     n_jobs: int = -1, random_state: int = 0, grids: StoreGrids | None = None,
-                    tables=None) -> tuple[list[SavedModel], str]:
+                    tables=None, progress=None) -> tuple[list[SavedModel], str]:
     """The cross-validation fold models of `saved`, refitted from the labels files: (models, a note saying how).
 
     Folds as compare-models planned them (whole videos when several are labelled, else time blocks; as many as the
@@ -35,6 +36,7 @@ def refit_committee(saved: SavedModel, store: FeatureStore, labels_paths, *, vid
     does not know are ignored). Returns no model (and a note saying why) without labels files, with
     `n_folds` below 2, or when the labels cannot be split in folds.
     `grids` and `tables`: the caller's `StoreGrids` of `store` and parsed labels files, so nothing is read twice.
+    `progress` (`featurestore.progress.Progress`) shows the videos read and the fits.
     """
     if not labels_paths:
         return [], "no fold models (no labels file given): disagreement not used"
@@ -42,7 +44,7 @@ def refit_committee(saved: SavedModel, store: FeatureStore, labels_paths, *, vid
         return [], f"no fold models ({n_folds} folds asked for): disagreement not used"
     multilabel = saved.multi_label
     data = load_labelled_videos(store, labels_paths, video=video, classes=classes, multi_label=multilabel,
-                                none_label=saved.none_label, grids=grids, tables=tables)
+                                none_label=saved.none_label, grids=grids, tables=tables, progress=progress)
     if multilabel:  # the model's characters, in its order; a character it does not know is left out
         columns = [data.characters.index(c) if c in data.characters else None for c in saved.classes]
         Y = np.stack([data.Y[:, j] if j is not None else np.zeros(len(data.Y), dtype=data.Y.dtype) for j in columns], axis=1)
@@ -64,7 +66,8 @@ def refit_committee(saved: SavedModel, store: FeatureStore, labels_paths, *, vid
     except (TooFewSamples, ValueError) as err:
         return [], f"no fold models ({err}): disagreement not used"
     X = data.features(saved.feature_norm, saved.context_s)[known]
-    runs = run_folds({"model": clone(saved.pipeline)}, X, y, plan.folds, n_jobs=n_jobs)["model"]
+    with step(progress, f"fold models: {len(plan.folds)} fits", len(plan.folds)) as advance:
+        runs = run_folds({"model": clone(saved.pipeline)}, X, y, plan.folds, n_jobs=n_jobs, on_fit=advance)["model"]
     if isinstance(runs, str):
         return [], f"no fold models (refitting failed: {runs}): disagreement not used"
     extra = dict(multi_label=True, thresholds=dict(saved.thresholds), none_label=saved.none_label) if multilabel else {}

@@ -80,8 +80,9 @@ class Clustering:
         return out
 
 
-def group_units(units, threshold: float, *, method: str = "average", picks: int = PICKS) -> list[Cluster]:
-    """The clusters of `units` (FaceUnits or ShotUnits): see the module docstring."""
+def group_units(units, threshold: float, *, method: str = "average", picks: int = PICKS, on_video=None) -> list[Cluster]:
+    """The clusters of `units` (FaceUnits or ShotUnits): see the module docstring. `on_video(1)` as each video's
+    units are clustered alone (the first of two stages, beyond `linkage.MAX_ONE_STAGE` units)."""
     good = np.flatnonzero(units.good)
     where = np.full(len(units), -1, np.intp)
     where[good] = np.arange(len(good))
@@ -90,7 +91,7 @@ def group_units(units, threshold: float, *, method: str = "average", picks: int 
         pairs = where[pairs]
         pairs = pairs[(pairs >= 0).all(axis=1)]
     labels = agglomerate(units.mean[good], threshold, cannot_link=pairs, groups=units.video[good], method=method,
-                         noun=f"{units.kind}s") \
+                         noun=f"{units.kind}s", on_group=on_video) \
         if len(good) else np.zeros(0, np.int64)
     found = [good[labels == k] for k in range(int(labels.max()) + 1 if len(labels) else 0)]
     sized = sorted(((units.seconds(u), -int(u[0]), u) for u in found), key=lambda s: (-s[0], -s[1]))

@@ -34,7 +34,8 @@ def stage_limit_bytes() -> int:
 
 
 def agglomerate(points: np.ndarray, threshold: float, *, cannot_link: np.ndarray | None = None,
-                groups: np.ndarray | None = None, method: str = "average", noun: str = "points") -> np.ndarray:
+                groups: np.ndarray | None = None, method: str = "average", noun: str = "points",
+                on_group=None) -> np.ndarray:
     """Cluster `points` (n, d) by Euclidean distance: groups whose linkage distance is at most `threshold` merge.
 
     Parameters
@@ -47,6 +48,8 @@ def agglomerate(points: np.ndarray, threshold: float, *, cannot_link: np.ndarray
     method : 'average' or 'complete'
     noun : str
         What the points are (plural), for the error.
+    on_group : callable, optional
+        Called with 1 as each group's first stage is done (two-stage clustering only; a progress bar's advance).
 
     Returns
     -------
@@ -65,7 +68,7 @@ def agglomerate(points: np.ndarray, threshold: float, *, cannot_link: np.ndarray
     pairs = np.zeros((0, 2), np.intp) if cannot_link is None else np.asarray(cannot_link, np.intp).reshape(-1, 2)
     n = len(points)
     if n > MAX_ONE_STAGE and groups is not None and len(np.unique(groups)) > 1:
-        return _two_stages(points, threshold, pairs, np.asarray(groups), method, noun)
+        return _two_stages(points, threshold, pairs, np.asarray(groups), method, noun, on_group)
     return _first_numbered(_one_stage(points, threshold, pairs, method, noun))
 
 
@@ -97,7 +100,7 @@ def _one_stage(points: np.ndarray, threshold: float, pairs: np.ndarray, method: 
 
 
 def _two_stages(points: np.ndarray, threshold: float, pairs: np.ndarray, groups: np.ndarray, method: str,
-                noun: str) -> np.ndarray:
+                noun: str, on_group=None) -> np.ndarray:
     """Each group clustered alone, then the groups' clusters (their means, one point each) clustered together;
     two clusters of one group stay apart in the second stage where a cannot-link joins their points."""
     first = np.full(len(points), -1, np.int64)
@@ -110,6 +113,8 @@ def _two_stages(points: np.ndarray, threshold: float, pairs: np.ndarray, groups:
         labels = _first_numbered(_one_stage(points[idx], threshold, sub, method, noun))
         first[idx] = labels + offset
         offset += int(labels.max()) + 1 if len(labels) else 0
+        if on_group is not None:
+            on_group(1)
     by_cluster = np.argsort(first, kind="stable")  # each cluster's points in index order, as points[first == k]
     bounds = np.searchsorted(first[by_cluster], np.arange(offset + 1))
     means = np.stack([points[by_cluster[bounds[k]:bounds[k + 1]]].mean(axis=0) for k in range(offset)])

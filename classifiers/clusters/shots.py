@@ -99,8 +99,9 @@ def _pieces(directions: np.ndarray, members: np.ndarray, split: float | None) ->
     return pieces + [members[start:]]
 
 
-def shot_units(videos: dict[str, StoredFrames], *, exclude: dict | None = None, split: float | None = None) -> ShotUnits:
-    """The shots of `videos` (video_id -> StoredFrames), sorted by video id then time.
+def shot_units(videos: dict[str, StoredFrames], *, exclude: dict | None = None, split: float | None = None,
+               on_video=None) -> ShotUnits:
+    """The shots of `videos` (video_id -> StoredFrames), sorted by video id then time; `on_video(1)` after each.
 
     `exclude`: video_id -> (n,) bool, labelled samples; a unit holding one is left out. `split`: a distance (0-2)
     beyond which a sample starts a new unit inside its shot (`_pieces`); None keeps whole shots.
@@ -124,6 +125,8 @@ def shot_units(videos: dict[str, StoredFrames], *, exclude: dict | None = None, 
             end.append(float(v.requested_s[members[-1]]) + v.step_s)
             thumb.append(float(v.actual_s[members[len(members) // 2]]))
             mean.append(_directions(directions[members].mean(axis=0)))
+        if on_video is not None:
+            on_video(1)
     return ShotUnits(np.array(video, dtype=object), np.array(shot, np.int64), rows, np.array(start), np.array(end),
                      np.array(thumb), np.array(mean, np.float64).reshape(len(video), dim),
                      {k: v.step_s for k, v in videos.items()}, left_out)

@@ -16,6 +16,7 @@ import numpy as np
 
 from classifiers.chain.stages import video_features
 from featurestore.errors import MemoryWarning
+from featurestore.progress import step
 from featurestore.store.store import FeatureStore
 
 from .join import StoreGrids, join_label_tables
@@ -117,13 +118,15 @@ class LabelledVideos:
 
 
 def load_labelled_videos(store: FeatureStore, labels_path, *, video=None, classes=None, multi_label: bool = False,
-                         none_label: str = NONE_LABEL, grids: StoreGrids | None = None, tables=None) -> LabelledVideos:
+                         none_label: str = NONE_LABEL, grids: StoreGrids | None = None, tables=None,
+                         progress=None) -> LabelledVideos:
     """Join a labels file (or several: a path or a sequence of paths) to a store; keep every stored sample
     of each labelled video (each read once).
 
     With `multi_label`, frames carry sets of characters (`classifiers.data.join.read_labels`). `grids`: a
     `StoreGrids` of `store` the caller already reads videos through, so none is read twice. `tables`: the
     files as `parse_label_files` returned them with these options, when the caller parsed them already.
+    `progress` (`featurestore.progress.Progress`) counts the videos read.
 
     Raises
     ------
@@ -132,7 +135,10 @@ def load_labelled_videos(store: FeatureStore, labels_path, *, video=None, classe
     grids = grids if grids is not None else StoreGrids(store)
     if tables is None:
         tables = parse_label_files(labels_path, video=video, classes=classes, multi_label=multi_label, none_label=none_label)
-    frames = join_label_tables(tables, grids, store_name=Path(store.path).name)
+    with step(progress, "reading the labelled videos' features", None) as advance:
+        grids.on_read = advance
+        frames = join_label_tables(tables, grids, store_name=Path(store.path).name)
+        grids.on_read = None
     frames = frames.sort_values(["video_id", "requested_s"], kind="stable")
     videos = {}
     for video_id in frames["video_id"].unique():

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from classifiers.chain.face_decide import UNKNOWN, copies_of
+from featurestore.progress import step
 
 from .face_labels import VideoFaceLabels
 
@@ -60,25 +61,28 @@ def first_model(X: np.ndarray, y: np.ndarray, actors: list[str], seed: int = 0):
 
 
 def assign_pending(videos: dict[str, VideoFaceLabels], actors: list[str], *, rounds: int = DEFAULT_ROUNDS,
-                   seed: int = 0) -> None:
-    """Assign every video's pending faces and actors (in place: labels 'assigned' and 'leftover', `missed` counted)."""
+                   seed: int = 0, progress=None) -> None:
+    """Assign every video's pending faces and actors (in place: labels 'assigned' and 'leftover', `missed` counted);
+    `progress` (`featurestore.progress.Progress`) counts the rounds."""
     groups = [(v, rows, group_actors) for v in videos.values() for rows, group_actors in v.pending]
     if not groups:
         return
     from scipy.optimize import linear_sum_assignment
 
-    for _ in range(max(1, rounds)):  # the first round learns from the unambiguous faces, later ones from all
-        X, y = _labelled(videos)
-        proba = first_model(X, y, actors, seed=seed)
-        every = _pending_proba(videos, proba)  # one call per video: a call per sample costs more than the model
-        for v, rows, group_actors in groups:
-            cols = [actors.index(a) for a in group_actors]
-            p = every[id(v)][rows][:, cols]
-            faces, chosen = linear_sum_assignment(-np.log(np.clip(p, 1e-9, None)))
-            v.claim(rows, UNKNOWN, "leftover")
-            for f, a in zip(faces, chosen):
-                v.claim(rows[f], group_actors[a], "assigned")
-            _claim_copies(v, np.asarray(rows, np.intp), np.asarray(rows, np.intp)[faces])
+    with step(progress, f"assigning {len(groups)} samples' faces to their actors: rounds", max(1, rounds)) as advance:
+        for _ in range(max(1, rounds)):  # the first round learns from the unambiguous faces, later ones from all
+            X, y = _labelled(videos)
+            proba = first_model(X, y, actors, seed=seed)
+            every = _pending_proba(videos, proba)  # one call per video: a call per sample costs more than the model
+            for v, rows, group_actors in groups:
+                cols = [actors.index(a) for a in group_actors]
+                p = every[id(v)][rows][:, cols]
+                faces, chosen = linear_sum_assignment(-np.log(np.clip(p, 1e-9, None)))
+                v.claim(rows, UNKNOWN, "leftover")
+                for f, a in zip(faces, chosen):
+                    v.claim(rows[f], group_actors[a], "assigned")
+                _claim_copies(v, np.asarray(rows, np.intp), np.asarray(rows, np.intp)[faces])
+            advance()
     for v in videos.values():
         v.missed += sum(max(0, len(group_actors) - len(rows)) for rows, group_actors in v.pending)
         v.pending = []

@@ -18,6 +18,7 @@ import numpy as np
 
 from classifiers.chain.face_decide import UNKNOWN
 from featurestore.errors import LabelsInvalid, StoreMismatch, TooFewSamples
+from featurestore.progress import step
 
 from .clusters import clusters_mode
 from .face_clusters import cluster_face_labels
@@ -74,8 +75,9 @@ class LabelledFaces:
 
 def load_labelled_faces(store, labels_paths, *, none_label: str = NONE_LABEL, min_quality: float = DEFAULT_MIN_QUALITY,
                         min_iou: float = MIN_IOU, rounds: int = DEFAULT_ROUNDS, seed: int = 0,
-                        grids: FaceGrids | None = None) -> LabelledFaces:
-    """Join labels files (a path or a sequence) to the faces of `store` (an object with the store's face contract).
+                        grids: FaceGrids | None = None, progress=None) -> LabelledFaces:
+    """Join labels files (a path or a sequence) to the faces of `store` (an object with the store's face contract);
+    `progress` (`featurestore.progress.Progress`) shows the reading and the assignment of faces to actors.
 
     Raises
     ------
@@ -86,13 +88,13 @@ def load_labelled_faces(store, labels_paths, *, none_label: str = NONE_LABEL, mi
 
         raise InvalidParameter("min_quality", f"must be between 0 and 1, got {min_quality}")
     videos, actors = label_store_faces(store, labels_paths, none_label=none_label, min_iou=min_iou, rounds=rounds,
-                                       seed=seed, grids=grids)
+                                       seed=seed, grids=grids, progress=progress)
     return _training_faces(videos, actors, min_quality)
 
 
 def label_store_faces(store, labels_paths, *, none_label: str = NONE_LABEL, min_iou: float = MIN_IOU,
                       rounds: int = DEFAULT_ROUNDS, seed: int = 0,
-                      grids: FaceGrids | None = None) -> tuple[dict[str, VideoFaceLabels], list[str]]:
+                      grids: FaceGrids | None = None, progress=None) -> tuple[dict[str, VideoFaceLabels], list[str]]:
     """The labels of the faces of every video the files label (video_id -> VideoFaceLabels, pending faces assigned),
     and the actors, sorted: `load_labelled_faces` before the training faces are chosen.
 
@@ -105,17 +107,18 @@ def label_store_faces(store, labels_paths, *, none_label: str = NONE_LABEL, min_
         raise ValueError("give at least one labels file")
     grids = grids if grids is not None else FaceGrids(store)
     tables, parts = [], []
-    for path in map(Path, paths):
-        text = read_labels_text(path)  # read once, as every labels file is: encodings, size cap
-        kind = box_kind(text)
-        if clusters_mode(path, text) == "faces":
-            parts.append((path.name, cluster_face_labels(path, text, grids)))
-        elif kind is None:
-            tables.append(parse_labels(path, multi_label=True, none_label=none_label, text=text))
-        else:
-            parts.append((path.name, box_face_labels(path, text, kind, grids, min_iou=min_iou)))
-    if tables:
-        parts.insert(0, (", ".join(t.path.name for t in tables), interval_face_labels(tables, grids)))
+    with step(progress, "reading the labels and the labelled videos' faces", None):
+        for path in map(Path, paths):
+            text = read_labels_text(path)  # read once, as every labels file is: encodings, size cap
+            kind = box_kind(text)
+            if clusters_mode(path, text) == "faces":
+                parts.append((path.name, cluster_face_labels(path, text, grids)))
+            elif kind is None:
+                tables.append(parse_labels(path, multi_label=True, none_label=none_label, text=text))
+            else:
+                parts.append((path.name, box_face_labels(path, text, kind, grids, min_iou=min_iou)))
+        if tables:
+            parts.insert(0, (", ".join(t.path.name for t in tables), interval_face_labels(tables, grids)))
     videos: dict[str, VideoFaceLabels] = {}
     for name, found in parts:
         for video_id, v in found.items():
@@ -123,7 +126,7 @@ def label_store_faces(store, labels_paths, *, none_label: str = NONE_LABEL, min_
     actors = sorted({a for v in videos.values() for a in (*v.label.tolist(), *(x for at in v.actors_at for x in at))}
                     - {"", UNKNOWN})
     _check_spellings(parts, actors)
-    assign_pending(videos, actors, rounds=rounds, seed=seed)
+    assign_pending(videos, actors, rounds=rounds, seed=seed, progress=progress)
     return videos, actors
 
 

@@ -43,6 +43,7 @@ class StoreGrids(Mapping):
         self.store = store
         self._ids = list(store.video_ids())
         self.videos: dict = {}  # video_id -> VideoFeatures, for callers that need the features too
+        self.on_read = None  # called with 1 as each video is read (a progress bar's advance)
 
     def __contains__(self, video_id: object) -> bool:
         return video_id in self._ids
@@ -52,6 +53,8 @@ class StoreGrids(Mapping):
             raise KeyError(video_id)
         if video_id not in self.videos:
             self.videos[video_id] = self.store.read(video_id)
+            if self.on_read is not None:
+                self.on_read(1)
         v = self.videos[video_id]
         fps = v.info.get("fps")
         return Grid(np.asarray(v.requested_s, dtype=np.float64), float(v.info["sample_fps"]), float(v.info["duration_s"]),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from featurestore.errors import ScreentimeError
+from featurestore.progress import step
 
 from .thumbnails import jpeg_data_uri
 
@@ -32,10 +33,11 @@ class ClusterThumbs:
     tiles: dict = field(default_factory=dict)
 
 
-def cluster_thumbs(clustering, sources: dict, max_thumbs: int = MAX_THUMBS) -> ClusterThumbs:
-    """Plan and decode the thumbnails of `clustering`; `sources`: video_id -> source Path, or why there is none."""
+def cluster_thumbs(clustering, sources: dict, max_thumbs: int = MAX_THUMBS, progress=None) -> ClusterThumbs:
+    """Plan and decode the thumbnails of `clustering`; `sources`: video_id -> source Path, or why there is none;
+    `progress` (`featurestore.progress.Progress`) counts the videos decoded."""
     plan = plan_thumbs(clustering, max_thumbs)
-    return ClusterThumbs(plan, *decode_thumbs(clustering, plan, sources))
+    return ClusterThumbs(plan, *decode_thumbs(clustering, plan, sources, progress))
 
 
 def plan_thumbs(clustering, max_thumbs: int = MAX_THUMBS) -> dict[str, list[int]]:
@@ -60,35 +62,42 @@ def unit_time(clustering, unit: int) -> float:
     return float(units.thumb_s[unit])
 
 
-def decode_thumbs(clustering, plan: dict[str, list[int]], sources: dict) -> tuple[dict[int, str], list[str], dict]:
+def decode_thumbs(clustering, plan: dict[str, list[int]], sources: dict,
+                  progress=None) -> tuple[dict[int, str], list[str], dict]:
     """unit -> data URI of each planned unit whose video decodes, a note per video that gave none, and unit -> the
     thumbnail (BGR, `FACE_WIDTH_PX` or `SHOT_WIDTH_PX` wide).
 
     `sources`: video_id -> the source file's Path, or the reason (str) there is none.
     """
-    from featurestore.video.pyav import AvVideoReader
-
     units = clustering.units
     by_video: dict[str, list[int]] = {}
     for u in sorted({u for picks in plan.values() for u in picks}):
         by_video.setdefault(units.video[u], []).append(u)
     uris, notes, tiles = {}, [], {}
-    for video_id in sorted(by_video):
-        source = sources.get(video_id)
-        if not source or isinstance(source, str):
-            notes.append(f"no thumbnails: {source}" if source else f"no thumbnails of {video_id}: its source is unknown")
-            continue
-        at: dict[float, list[int]] = {}
-        for u in by_video[video_id]:
-            at.setdefault(unit_time(clustering, u), []).append(u)
-        try:
-            for t, frame in AvVideoReader(source).iter_frames_at(list(at)):
-                for u in at[t]:
-                    tiles[u] = _thumb(clustering, u, frame)
-                    uris[u] = jpeg_data_uri(tiles[u], tiles[u].shape[1])
-        except ScreentimeError as err:
-            notes.append(f"no thumbnails of {video_id}: {err}")
+    with step(progress, "thumbnails", len(by_video)) as advance:
+        for video_id in sorted(by_video):
+            _decode_video(clustering, video_id, by_video[video_id], sources.get(video_id), uris, notes, tiles)
+            advance()
     return uris, notes, tiles
+
+
+def _decode_video(clustering, video_id: str, units: list[int], source, uris: dict, notes: list, tiles: dict) -> None:
+    """The thumbnails of `units` of one video into `uris` and `tiles`, or a note why there are none."""
+    from featurestore.video.pyav import AvVideoReader
+
+    if not source or isinstance(source, str):
+        notes.append(f"no thumbnails: {source}" if source else f"no thumbnails of {video_id}: its source is unknown")
+        return
+    at: dict[float, list[int]] = {}
+    for u in units:
+        at.setdefault(unit_time(clustering, u), []).append(u)
+    try:
+        for t, frame in AvVideoReader(source).iter_frames_at(list(at)):
+            for u in at[t]:
+                tiles[u] = _thumb(clustering, u, frame)
+                uris[u] = jpeg_data_uri(tiles[u], tiles[u].shape[1])
+    except ScreentimeError as err:
+        notes.append(f"no thumbnails of {video_id}: {err}")
 
 
 def _thumb(clustering, unit: int, frame: np.ndarray) -> np.ndarray:

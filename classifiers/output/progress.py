@@ -1,6 +1,7 @@
-"""The progress bar of long work (embedding): one bar for the collection, this run's rate and the time left.
+"""The progress bars of long work: embedding's one bar for the collection (this run's rate, the time left); the
+steps of compare-models, suggest-labels and cluster, a bar each.
 
-It implements `featurestore.pipeline.Progress`; the CLI draws it on stderr.
+Both implement `featurestore.progress.Progress`; the CLI draws them on stderr.
 """
 
 from __future__ import annotations
@@ -67,3 +68,56 @@ class RichProgress:
     def finish(self) -> None:
         self._running = False
         self._progress.update(self._task, total=self._done)  # the duration was an estimate: end the bar where it ended
+
+
+class StepBars:
+    """The steps of compare-models, suggest-labels and cluster (`featurestore.progress.step`), a bar each: its
+    count, time taken and time left; use as a context manager.
+
+    Each bar is drawn only while its step runs (then left as it ended), so what a command prints between steps
+    on stdout (compare-models' folds table) never goes through the bar's display: stdout keeps the results alone.
+    Like embed's bar, on a terminal it redraws; elsewhere (a pipe, a log) each step is one line, printed when the
+    work is done: a refusal found after some steps is still the one line on stderr.
+    """
+
+    def __init__(self, console) -> None:
+        self._console = console
+        self._progress = None
+        self._task = None
+        self._ended: list = []  # not on a terminal: the steps' bars, printed once all went well
+
+    def __enter__(self) -> "StepBars":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._stop()  # an error or Ctrl-C: on a terminal the bar stays where the work stopped, the CLI says why below
+        if exc_type is None:
+            for ended in self._ended:
+                self._console.print(ended.get_renderable())
+
+    def start(self, what: str, total: int | None, n_done: int = 0) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self._stop()
+        self._progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                  TimeElapsedColumn(), TimeRemainingColumn(), console=self._console,
+                                  redirect_stdout=False)
+        self._task = self._progress.add_task(what, total=total, completed=n_done)
+        if self._console.is_terminal:  # elsewhere its count is kept, not drawn
+            self._progress.start()
+
+    def advance(self, n: int) -> None:
+        self._progress.update(self._task, advance=n)
+
+    def finish(self) -> None:
+        task = self._progress.tasks[0]
+        self._progress.update(self._task, total=task.completed)  # a step that skipped work ends full
+        self._stop()
+
+    def _stop(self) -> None:
+        if self._progress is not None:
+            if self._console.is_terminal:
+                self._progress.stop()
+            else:
+                self._ended.append(self._progress)
+            self._progress = None

@@ -54,9 +54,9 @@ class HeldOutFaces:
 
 
 def held_out_faces(fold_models: list, thresholds: dict, data, folds, actors: list[str],
-                   smoothings) -> tuple[dict[str, list[HeldOutFaces]], float]:
+                   smoothings, on_fold=None) -> tuple[dict[str, list[HeldOutFaces]], float]:
     """Every fold's model on its test videos, once per smoothing, with that fold's threshold and open-set distance
-    for it (the check against the fold's training faces; None: none).
+    for it (the check against the fold's training faces; None: none); `on_fold(1)` as each fold is scored.
 
     `thresholds` maps (0-based fold, smoothing) to (unknown threshold, max_distance). Returns (smoothing ->
     HeldOutFaces in fold order, seconds spent in `FaceModel.predict_video`).
@@ -84,6 +84,8 @@ def held_out_faces(fold_models: list, thresholds: dict, data, folds, actors: lis
                 result = chain.predict_video(v.table, duration_s=v.duration_s, sample_fps=v.sample_fps, video_id=video_id)
                 spent += time.perf_counter() - t0
                 out[smoothing].append(HeldOutFaces(k + 1, video_id, result, samples, truth, faces, v.label[faces]))
+        if on_fold is not None:
+            on_fold(1)
     return out, spent
 
 

@@ -182,15 +182,17 @@ def choose_threshold(evidence: list[dict], grid=THRESHOLD_GRID, rule: str = DEFA
 
 def fold_thresholds(folds: list[InnerFold], models: list, data, actors: list[str], smoothings, outers, *,
                     distances=(None,), rule: str = DEFAULT_RULE,
-                    unknown_novel: bool = False) -> dict[tuple[int, str], tuple[float, float | None, str]]:
+                    unknown_novel: bool = False, on_fold=None) -> dict[tuple[int, str], tuple[float, float | None, str]]:
     """(outer fold, smoothing) -> (threshold, max_distance, why) for each of `outers`, from the inner folds and their
     fitted models (same order), by `rule` and among `distances` (`choose_threshold`); an outer fold without inner
-    folds gets `DEFAULT_THRESHOLD` and the loosest check asked."""
+    folds gets `DEFAULT_THRESHOLD` and the loosest check asked. `on_fold(1)` as each inner fold is measured."""
     evidence: dict[tuple[int, str], list] = {}
     with_d = any(d is not None for d in distances)
     for fold, model in zip(folds, models):
         for smoothing in smoothings:
             evidence.setdefault((fold.outer, smoothing), []).append(
                 novel_evidence(fold, model, data, actors, smoothing, with_d, unknown_novel))
+        if on_fold is not None:
+            on_fold(1)
     return {(k, s): choose_threshold(evidence.get((k, s), []), rule=rule, distances=tuple(distances))
             for k in outers for s in smoothings}

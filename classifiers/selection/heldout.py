@@ -68,7 +68,7 @@ class HeldOutVideo:
 
 
 def score_held_out(fold_models: list, data: LabelledVideos, folds, classes: list[str], *, feature_norm: str,
-                   context_s: float, smoothers: list[Smoother]) -> tuple[dict[Smoother, list[HeldOutVideo]], float]:
+                   context_s: float, smoothers: list[Smoother], on_fold=None) -> tuple[dict[Smoother, list[HeldOutVideo]], float]:
     """Run every fold's model on its test videos, once for all `smoothers`.
 
     Parameters
@@ -82,6 +82,7 @@ def score_held_out(fold_models: list, data: LabelledVideos, folds, classes: list
     Returns
     -------
     (held_out, predict_s) : smoother -> list of HeldOutVideo in fold order; seconds spent in `predict_video`.
+        `on_fold(1)` is called as each fold's test videos are scored.
     """
     held_out, predict_s = {s: [] for s in smoothers}, 0.0
     for k, (model, (train, test)) in enumerate(zip(fold_models, folds), start=1):
@@ -104,6 +105,8 @@ def score_held_out(fold_models: list, data: LabelledVideos, folds, classes: list
             for smoother, result in zip(smoothers, results):
                 held_out[smoother].append(HeldOutVideo(k, video_id, frames, result.proba[rows - lo],
                                                        result.sample_duration_s[rows - lo], whole))
+        if on_fold is not None:
+            on_fold(1)
     return held_out, predict_s
 
 

@@ -28,34 +28,37 @@ _GRACE_S = 1.0  # polling, before the parent kills an overrunning fold
 _IDLE_WORKER_S = 10.0  # a reusable worker left idle this long exits
 
 
-def run_folds(estimators: Mapping[str, object], X, y, folds, *, timeout_s=None, n_jobs=-1) -> dict:
+def run_folds(estimators: Mapping[str, object], X, y, folds, *, timeout_s=None, n_jobs=-1, on_fit=None) -> dict:
     """Fit a clone of every estimator on the training frames of every fold.
 
     Returns name -> list (one per fold) of {"model": fitted estimator, "fit_s": seconds}, or a one-line
-    reason (str) if any fold of that model raised or took longer than `timeout_s` to fit.
+    reason (str) if any fold of that model raised or took longer than `timeout_s` to fit. `on_fit(1)` is called
+    in this process as each of the len(estimators) x len(folds) fits ends (fitted, failed, or skipped since an
+    earlier fold of its model failed).
     """
+    on_fit = on_fit or (lambda n=1: None)
     tasks = deque((name, k) for name in estimators for k in range(len(folds)))
     n_workers = min(n_cpus(n_jobs), len(tasks))
     results: dict[str, list | str] = {name: [None] * len(folds) for name in estimators}
     if n_workers == 1 and timeout_s is None:
         with threadpool_limits(n_cpus(n_jobs)):
             for name, k in tasks:
-                if isinstance(results[name], str):
-                    continue
-                try:
-                    results[name][k] = _fit_fold(estimators[name], X, y, folds[k][0], n_cpus(n_jobs))
-                except Exception as err:  # a failing model is reported, the others go on
-                    results[name] = f"fold {k + 1}: {_reason(err)}"
+                if not isinstance(results[name], str):
+                    try:
+                        results[name][k] = _fit_fold(estimators[name], X, y, folds[k][0], n_cpus(n_jobs))
+                    except Exception as err:  # a failing model is reported, the others go on
+                        results[name] = f"fold {k + 1}: {_reason(err)}"
+                on_fit(1)
         return results
     threads = max(1, n_cpus(n_jobs) // n_workers)
     with tempfile.TemporaryDirectory(prefix="screentime-cv-") as tmp:
         x_path = Path(tmp) / "X.joblib"
         joblib.dump(np.asarray(X), x_path)
-        _run_pool(estimators, x_path, y, folds, tasks, results, n_workers, threads, timeout_s)
+        _run_pool(estimators, x_path, y, folds, tasks, results, n_workers, threads, timeout_s, on_fit)
     return results
 
 
-def _run_pool(estimators, x_path, y, folds, tasks, results, n_workers, threads, timeout_s) -> None:
+def _run_pool(estimators, x_path, y, folds, tasks, results, n_workers, threads, timeout_s, on_fit) -> None:
     """Run tasks in loky workers; a fold still fitting `timeout_s` (+ grace) after it started gets its pool killed.
 
     A worker touches a marker file when it starts fitting, so time spent starting workers is not charged.
@@ -76,11 +79,14 @@ def _run_pool(estimators, x_path, y, folds, tasks, results, n_workers, threads, 
                     n_submitted += 1
                     future = pool.submit(_fit_fold_file, estimators[name], str(x_path), y, folds[k][0], threads, str(marker))
                     running[future] = (name, k, marker)
+                else:
+                    on_fit(1)
             if not running:
                 continue
             done, _ = wait(list(running), timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
                 name, k, _ = running.pop(future)
+                on_fit(1)
                 err = future.exception()
                 if isinstance(results[name], str):
                     continue
@@ -94,6 +100,7 @@ def _run_pool(estimators, x_path, y, folds, tasks, results, n_workers, threads, 
             if late:
                 for f in late:
                     name, k, _ = running.pop(f)
+                    on_fit(1)
                     results[name] = f"fold {k + 1} did not finish fitting within the {timeout_s:g} s timeout"
                 tasks.extendleft((name, k) for name, k, _ in running.values())  # innocent bystanders run again
                 running = {}
