@@ -117,3 +117,19 @@ def test_the_store_says_per_video_what_was_deinterlaced(interlaced, tmp_path, st
     store = FeatureStore(tmp_path / "f.h5")
     assert store.info("mpeg2.ts")["decoder"] == store.videos()["decoder"]["mpeg2.ts"] == "mpeg2video + bwdif"
     assert "bwdif" not in store.info(video_5s.name)["decoder"]
+
+
+def test_interlaced_frames_ffmpeg_cannot_filter_are_stored_as_decoded_and_said_so(interlaced, tmp_path, stand_in,
+                                                                                  monkeypatch):
+    from featurestore import EmbeddingConfig, FeatureStore, embed_videos
+    from featurestore.errors import EmbedWarning
+
+    def refuse(frame):
+        raise ValueError("no filter for this pixel format")
+
+    monkeypatch.setattr(fields, "_graph", refuse)
+    config = EmbeddingConfig(weights="random", image_size_px=32)
+    with pytest.warns(EmbedWarning, match=r"mpeg2\.ts: interlaced frames could not be deinterlaced \(bwdif could not "
+                                          r"filter .*no filter for this pixel format\); stored as decoded"):
+        embed_videos([interlaced[0]["mpeg2.ts"]], tmp_path / "f.h5", config=config, make_embedder=stand_in, workers=0)
+    assert FeatureStore(tmp_path / "f.h5").info("mpeg2.ts")["decoder"] == "mpeg2video"

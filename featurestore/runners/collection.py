@@ -164,6 +164,10 @@ class Collection:
             self._hw_warned = True
             warnings.warn(f"--decode hw: NVDEC could not decode {work.path} ({work.hw_error}); decoded in software "
                           "(frames as --decode exact)", EmbedWarning, stacklevel=3)
+        if work.deinterlace_error:
+            warnings.warn(f"{work.path}: interlaced frames could not be deinterlaced ({work.deinterlace_error}); stored "
+                          "as decoded, two fields woven: moving faces and features are less reliable", EmbedWarning,
+                          stacklevel=3)
 
     def _done(self, work: VideoWork) -> None:
         """`work` is out of flight: published, or failed for good; its lock released."""

@@ -77,6 +77,7 @@ class RangeEnd:
     frames_decoded: int = 0
     decoder: str = ""
     hw_error: str = ""
+    deinterlace_error: str = ""  # why interlaced frames were left as decoded ('' if none were)
 
 
 def checkpoint_for(store, video_id: str, fingerprint: str, config, sample_fps: float, decode: str,
@@ -125,6 +126,7 @@ class VideoWork:
     n_embedded: int = 0
     decoders: set = field(default_factory=set)
     hw_error: str = ""  # why NVDEC could not decode this video (software did)
+    deinterlace_error: str = ""  # why its interlaced frames were stored as decoded (woven fields)
     published: bool = False
     n_ranges: int = 0  # decoding jobs started for it in this run (time ranges decoded separately)
     in_flight: int = 0  # samples decoded but not yet embedded
@@ -220,6 +222,7 @@ class VideoWork:
             self.decoders.add(end.decoder)
         if end.hw_error:
             self.hw_error = end.hw_error
+        self.deinterlace_error = self.deinterlace_error or end.deinterlace_error
         errors = end.n_decode_errors
         if end.reached_end:
             k = n_samples_until(end.end_s, self.sample_fps) if end.end_s is not None else end.next_index

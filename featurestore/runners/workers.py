@@ -80,7 +80,7 @@ def decode_range(job: Job, preprocessor: Callable | None, emit: Callable, *, thr
     if buf:
         emit(*_pack(buf, preprocessor), faces if analyse is not None else None)
     return RangeEnd(next_index, reader.reached_end and not cut, reader.end_s, reader.n_decode_errors,
-                    reader.frames_decoded, reader.decoder, reader.hw_error)
+                    reader.frames_decoded, reader.decoder, reader.hw_error, reader.deinterlace_error)
 
 
 def _pack(buf, preprocessor):
