@@ -34,7 +34,9 @@ class ScoreFrames(NamedTuple):
         likely ranges claim), unlike_training (pandas' nullable boolean: NA where the model cannot tell),
         training_distance, raw_training_distance (NaN where none); for a multi-label model
         together_s (two or more characters on screen) and none_s (none of them: the model's none label); for a face
-        model unknown_s (seconds with a face of nobody labelled), and ``characters`` has tracked_s (seen, or carried
+        model unknown_s (seconds with a face of nobody labelled), near_share (its faces' share near an actor's
+        training face) and faults (what made it unlike the training videos: 'far', 'few near', 'sharpness', ...;
+        '' if nothing; score's JSON ``faces_unlike``), and ``characters`` has tracked_s (seen, or carried
         by their tracks through missed detections). Each face and whose it is: `Score.faces_to_pandas()`.
     totals : one row per character over all videos: character, screen_time_s, low_s, high_s (the sum of the
         videos' ranges), share (of all videos' duration), appearances.
@@ -183,7 +185,8 @@ class Score:
             videos.append({"video": v.video_id, "duration_s": v.duration_s, "sample_fps": v.sample_fps,
                            "n_samples": len(v.sample_s), "interval_level": v.interval_level,
                            **({"together_s": v.together_s, "none_s": v.none_s} if v.multi_label else {}),
-                           **({"unknown_s": v.unknown_s} if faces else {}),
+                           **({"unknown_s": v.unknown_s, "near_share": _or_nan(v.near_share),
+                               "faults": ", ".join(v.faults)} if faces else {}),
                            "unlike_training": v.unlike_training, "training_distance": _or_nan(v.training_distance),
                            "raw_training_distance": _or_nan(v.raw_training_distance)})
         columns = ["video", "character", "screen_time_s", "low_s", "high_s", "share", "appearances", "first_s", "last_s"]

@@ -119,6 +119,11 @@ def test_a_blurred_video_is_flagged_and_says_its_faces_are_blurrier(trained):
     caption = face_screen_time_tables(result)[1].caption
     assert "blurrier" in caption and FACES_DEGRADED in caption
     assert not (face_screen_time_tables(result)[0].caption or "").startswith("unlike")
+    from screentime.results import Score
+
+    videos = Score(result).to_pandas().videos
+    assert videos.loc[blurred, "faults"] == "sharpness" and videos.loc[familiar, "faults"] == ""
+    assert videos.loc[blurred, "near_share"] == pytest.approx(bad["faces_unlike"]["near_share"], abs=1e-4)
     html = report_html(result)
     assert "blurred.mp4 is unlike the training videos: its faces are blurrier" in html
     assert "too degraded to be named" in html and "below 19 in 20 training faces" in html  # the model's about-box
