@@ -20,10 +20,11 @@ ENCODINGS = {  # what broadcast captures and tapes hold: H.264 and MPEG-2 in MPE
 }
 
 
-def _sources(tmp_path, size="160x120"):
-    """A 50 fps lossless pattern (smooth: drawn at 160 x 120, shown at 320 x 240) scrolling 5 px a field (1.2 s) and its frames (the progressive truth)."""
+def _sources(tmp_path, size="160x120", duration_s=1.2):
+    """A 50 fps lossless pattern (smooth: drawn at 160 x 120, shown at 320 x 240) scrolling 5 px a field
+    (`duration_s`) and its frames (the progressive truth)."""
     src = tmp_path / "src50p.mkv"
-    ffmpeg("-f", "lavfi", "-i", f"testsrc2=size={size}:rate=50:duration=1.2", "-vf", "scale=320:240,scroll=horizontal=0.015",
+    ffmpeg("-f", "lavfi", "-i", f"testsrc2=size={size}:rate=50:duration={duration_s}", "-vf", "scale=320:240,scroll=horizontal=0.015",
            "-c:v", "ffv1", "-pix_fmt", "yuv444p", str(src))
     with av.open(str(src)) as c:
         truth = [f.to_ndarray(format="bgr24") for f in c.decode(video=0)]
@@ -76,6 +77,22 @@ def test_times_and_counts_are_those_of_the_decoded_frames(interlaced, mode, monk
     _woven(monkeypatch)
     assert ours == [(s.index, s.requested_s, s.actual_s, s.n_frames) for s in AvVideoReader(video, mode).sample(7.0)]
     assert part == ours[3:6]  # a range decoded on its own: the same samples
+
+
+@pytest.mark.parametrize("name", ["h264.ts", "dv.avi"])
+def test_a_range_decoded_on_its_own_gives_the_frames_of_a_whole_run(tmp_path, name):
+    """The deinterlacer reads the frame before as well: a range whose first frame is a keyframe (every DV frame)
+    is decoded from a frame earlier, so its samples are bit for bit the whole run's, as for progressive video."""
+    src, _ = _sources(tmp_path, duration_s=4.0)
+    video = tmp_path / name
+    ffmpeg("-i", str(src), *ENCODINGS[name], str(video))
+    whole = list(AvVideoReader(video).sample(5.0))
+    cuts = [0, 3, 6, 12, 15, 19, 40]  # 12 and 6: keyframes of the H.264 (every 12 frames at 25 fps)
+    for start, stop in zip(cuts, cuts[1:]):
+        part = list(AvVideoReader(video).sample(5.0, start, stop))
+        assert [(s.index, s.actual_s) for s in part] == [(s.index, s.actual_s) for s in whole[start:stop]]
+        for a, b in zip(part, whole[start:stop]):
+            np.testing.assert_array_equal(a.frame, b.frame)
 
 
 def test_frames_at_gives_the_frames_sampling_embedded(interlaced):

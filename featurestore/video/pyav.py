@@ -126,7 +126,8 @@ class AvVideoReader:
         The frame for sample k is the last decoded frame whose presentation time is <= k / sample_fps (the first
         frame for times before it, if it is shown before the next sample's time; else black, with actual_s =
         requested_s: a picture that starts seconds after its sound); after the last frame, samples continue
-        until it leaves the screen (one nominal frame, or where the stream says it ends). Decoding starts at a keyframe at or before `start_index`'s time.
+        until it leaves the screen (one nominal frame, or where the stream says it ends). Decoding starts at a keyframe at or before `start_index`'s time
+        (of interlaced video, before the frame shown then: the deinterlacer reads the frame before too).
         """
         sample_fps = check_sample_fps(sample_fps)
         stop = _NO_LIMIT if stop_index is None else int(stop_index)
@@ -145,7 +146,7 @@ class AvVideoReader:
                 return
             except _SeekOvershoot:  # the keyframe index led past the range's start: seek further back
                 back_s = 1.0 if back_s == 0 else back_s * 4
-                self.n_decode_errors = 0
+                self.n_decode_errors = self.n_interlaced = 0
             except _HardwareFailed:
                 self.hw_error = f"{self.decoder} decoded no frame"
                 self.n_decode_errors = 0
@@ -304,6 +305,9 @@ class AvVideoReader:
             if first:
                 first = False
                 if range_start_s is not None and pts > range_start_s + PTS_TOLERANCE_S:
+                    raise _SeekOvershoot
+                # deinterlaced frames are made of the frame before too: the frame shown at the range's start needs it
+                if range_start_s is not None and self.n_interlaced and pts > range_start_s - nominal_s + PTS_TOLERANCE_S:
                     raise _SeekOvershoot
                 if range_start_s is None:  # from the start: black where players show no picture yet (after its
                     while k < stop and interval_of_time(pts, sample_fps) > k:  # sound), in a sample's whole interval
