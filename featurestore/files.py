@@ -41,6 +41,9 @@ def temporary_sibling(path: str | os.PathLike, tag: str = "tmp") -> Path:
 _HOST = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
 _TEMPORARY = re.compile(r"\.(?P<name>.+)\.tmp-(?P<pid>[0-9]+)(?:@(?P<host>[0-9a-f]{8}))?-[0-9a-f]{8}")
 _UNTAGGED_AGE_S = 3600.0  # named before the host was: left by a dead process id, and older than this
+# Even by a dead id of this host's name, untouched this long: two machines of one name (cloned VMs, 'localhost')
+# sharing a folder see each other's writers as dead; a writer finishes a file in seconds.
+_TAGGED_AGE_S = 600.0
 
 
 def stale_temporaries(paths: Iterable[str | os.PathLike]) -> list[Path]:
@@ -48,9 +51,9 @@ def stale_temporaries(paths: Iterable[str | os.PathLike]) -> list[Path]:
     before it renamed or removed them) and that no living process writes any more.
 
     Only names of its own making count ('.<name>.tmp-<pid>@<host>-<random>', of a name in `paths`): written on this
-    machine by a process id that is not running (a running one, even one that took the id over, keeps its file);
-    one named before the host was recorded ('.<name>.tmp-<pid>-<random>') also must be an hour old. Each folder
-    is listed once.
+    machine by a process id that is not running (a running one, even one that took the id over, keeps its file)
+    and untouched for 10 minutes; one named before the host was recorded ('.<name>.tmp-<pid>-<random>') for an
+    hour. Each folder is listed once.
     """
     by_folder: dict[Path, set[str]] = {}
     for path in map(Path, paths):
@@ -65,13 +68,13 @@ def stale_temporaries(paths: Iterable[str | os.PathLike]) -> list[Path]:
             m = _TEMPORARY.fullmatch(entry.name)
             if m is None or m["name"] not in names or _is_alive(int(m["pid"])):
                 continue
-            if m["host"] is None:
-                try:
-                    if time.time() - entry.stat(follow_symlinks=False).st_mtime < _UNTAGGED_AGE_S:
-                        continue
-                except OSError:
-                    continue
-            elif m["host"] != _HOST:
+            if m["host"] not in (None, _HOST):
+                continue
+            try:
+                age_s = time.time() - entry.stat(follow_symlinks=False).st_mtime
+            except OSError:
+                continue
+            if age_s < (_UNTAGGED_AGE_S if m["host"] is None else _TAGGED_AGE_S):
                 continue
             if entry.is_file(follow_symlinks=False):
                 found.append(Path(entry.path))
@@ -79,13 +82,14 @@ def stale_temporaries(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 
 def remove_stale_temporaries(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """Remove `stale_temporaries(paths)`; returns those removed (one another run removed first is skipped)."""
+    """Remove `stale_temporaries(paths)`; returns those removed (one another run removed first, or that this user
+    may not remove -- another's in a shared folder -- is skipped: the sweep is a courtesy, never an error)."""
     removed = []
     for tmp in stale_temporaries(paths):
         try:
             tmp.unlink()
             removed.append(tmp)
-        except FileNotFoundError:
+        except OSError:
             pass
     return removed
 
