@@ -4,6 +4,8 @@ and never into the results on stdout."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
@@ -73,6 +75,8 @@ def test_compare_models_bars_go_to_stderr_and_stdout_keeps_the_tables(tmp_path, 
     assert "CV logreg (none, context 0 s)" in err and "4/4" in err  # not a terminal: each step once, as it ended
     assert "final model" in err and "writing m.skops" in err
     assert err.count("\n") == err.strip().count("\n") + 1 == 4  # a line each, no blank one
+    counts = [tuple(map(int, m)) for m in re.findall(r"(\d+)/(\d+)", err)]
+    assert len(counts) == 4 and all(done == total > 0 for done, total in counts)  # each step ended full, never 0/0
 
 
 def test_suggest_labels_shows_the_fold_models_fits_and_each_video_measured(tmp_path):
@@ -151,3 +155,20 @@ def test_two_stage_clustering_counts_each_videos_first_stage(monkeypatch):
     counted = []
     linkage.agglomerate(points, 0.5, groups=np.repeat(["a", "b", "c"], 10), on_group=counted.append)
     assert counted == [1, 1, 1]
+
+
+def test_a_one_unit_step_its_block_did_not_count_ends_1_of_1_and_notebooks_see_bars_as_they_run():
+    import io
+
+    from rich.console import Console
+
+    from classifiers.output.progress import StepBars
+    from featurestore.progress import step
+
+    console = Console(file=io.StringIO(), force_terminal=False, width=100)
+    with StepBars(console) as bars:
+        with step(bars, "held-out distances", 1):
+            pass  # work done in one go, nothing counted
+    assert "1/1" in console.file.getvalue() and "0/0" not in console.file.getvalue()
+    notebook = Console(file=io.StringIO(), force_terminal=False, force_jupyter=True)
+    assert StepBars(notebook)._live and not StepBars(console)._live

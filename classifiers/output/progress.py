@@ -103,7 +103,7 @@ class StepBars:
                                   TimeElapsedColumn(), TimeRemainingColumn(), console=self._console,
                                   redirect_stdout=False)
         self._task = self._progress.add_task(what, total=total, completed=n_done)
-        if self._console.is_terminal:  # elsewhere its count is kept, not drawn
+        if self._live:  # elsewhere its count is kept, not drawn
             self._progress.start()
 
     def advance(self, n: int) -> None:
@@ -111,12 +111,18 @@ class StepBars:
 
     def finish(self) -> None:
         task = self._progress.tasks[0]
-        self._progress.update(self._task, total=task.completed)  # a step that skipped work ends full
+        done = task.completed or task.total or 0  # a one-unit step its block did not count is done: 1/1, not 0/0
+        self._progress.update(self._task, completed=done, total=done)  # a step that skipped work ends full
         self._stop()
+
+    @property
+    def _live(self) -> bool:
+        """Redrawn where a person watches: a terminal, or a Jupyter notebook (rich's console is no terminal there)."""
+        return self._console.is_terminal or self._console.is_jupyter
 
     def _stop(self) -> None:
         if self._progress is not None:
-            if self._console.is_terminal:
+            if self._live:
                 self._progress.stop()
             else:
                 self._ended.append(self._progress)
