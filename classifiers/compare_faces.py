@@ -260,7 +260,8 @@ def _familiarity(data: LabelledFaces, folds) -> FaceFamiliarity:
     """What the model keeps to tell a video unlike its training videos: the held-out videos' distances and near
     shares, and the training faces' low quality parts (`classifiers.chain.face_familiarity`)."""
     distances, near = held_out_face_distances(data, folds)
-    low = training_low([(data.videos[v].table, data.rows[data.video_ids == v]) for v in np.unique(data.video_ids)])
+    # every face of the training videos, as a scored video's every face is compared (extras, small ones included)
+    low = training_low([(data.videos[v].table, np.arange(len(data.videos[v].table))) for v in np.unique(data.video_ids)])
     return FaceFamiliarity.from_held_out(distances, held_out_near=near, low=low)
 
 

@@ -59,6 +59,17 @@ def test_faces_sharp_and_large_enough_are_not_poorer_however_sharp_the_training_
                                 size_px=np.full(20, 120.0, np.float32))
     shares = poorer_shares(video, low)
     assert shares["sharpness"] == pytest.approx(0.5) and shares["size_px"] == 0.0
+    from types import SimpleNamespace
+
+    from classifiers.output.notes import _faces_reasons
+
+    reference = FaceFamiliarity.from_held_out({"a.mp4": 0.3}, low=low).describe()
+    assert reference["cut"] == {"sharpness": 50.0, "size_px": 80.0, "score": 0.8}
+    flagged = SimpleNamespace(faults=["sharpness"], poorer=shares, near_share=None, training_distance=None,
+                              unlike_training=True)
+    [words] = [r for r in _faces_reasons(flagged, reference) if r.startswith("50%")]
+    assert words == ("50% of its faces have a sharpness under 50 (where faces lose detail; 19 in 20 training faces "
+                     "have over 150)")
 
 
 def test_the_checks_fire_below_their_thresholds_and_survive_a_model_file():

@@ -128,9 +128,14 @@ def poorer_shares(table, low: dict | None) -> dict[str, float] | None:
     part's `FULL_MARKS`); None with fewer than `MIN_FACES` faces or no `low`."""
     if not low or len(table) < MIN_FACES:
         return None
-    return {part: float(np.mean(np.asarray(getattr(table, part), dtype=np.float64)
-                                < min(low[part], FULL_MARKS.get(part, np.inf))))
-            for part in QUALITY_PARTS if part in low}
+    cut = cut_offs(low)
+    return {part: float(np.mean(np.asarray(getattr(table, part), dtype=np.float64) < cut[part])) for part in cut}
+
+
+def cut_offs(low: dict) -> dict[str, float]:
+    """Per quality part of `low` (the training faces' `LOW_QUANTILE`), the value a face is poorer under: that, or
+    the part's `FULL_MARKS` where lower."""
+    return {part: min(float(low[part]), FULL_MARKS.get(part, np.inf)) for part in QUALITY_PARTS if part in low}
 
 
 def video_face_distance(table, reference: np.ndarray | None, min_quality: float = MIN_QUALITY) -> float | None:
@@ -260,4 +265,5 @@ class FaceFamiliarity:
                 "near_distance": self.near_distance, "near_threshold": self.near_threshold,
                 "held_out_near": {k: round(v, 4) for k, v in self.held_out_near.items()},
                 "low": None if self.low is None else {k: round(v, 4) for k, v in self.low.items()},
+                "cut": None if self.low is None else {k: round(v, 4) for k, v in cut_offs(self.low).items()},
                 "low_quantile": LOW_QUANTILE, "poor_share": self.poor_share}
