@@ -170,3 +170,15 @@ def test_a_blurred_and_compressed_composed_clip_is_flagged_and_its_original_is_n
     assert original.faults == [] and len(bad.faces.label) >= 10 and bad.unlike_training is True
     assert set(bad.faults) - {"far"}, bad.faults  # the degraded checks, not the distance alone
     assert sum(bad.screen_time_s.values()) < sum(original.screen_time_s.values())  # named less: why it is flagged
+
+
+def test_the_about_box_names_the_checks_the_model_file_holds():
+    """One labelled video: no held-out distance, yet the poorer check runs; a file from before the degraded checks
+    has the distance alone. The about-box says each as it is (it said 'not checked', and claimed checks old files lack)."""
+    from classifiers.output.report import _unlike_row
+
+    only_low = _unlike_row({"threshold": None, "faces": True, "low": {"sharpness": 9.0}, "poor_share": POOR_SHARE})
+    assert only_low["words"].startswith("a video is flagged when its faces are too degraded to be named (poorer")
+    old = _unlike_row({"threshold": 0.5, "margin": 1.25, "held_out": {"a.mp4": 0.4}, "faces": True})
+    assert "degraded" not in old["words"] and "degraded" not in old["details"] and "0.50" in old["details"]
+    assert _unlike_row({})["words"] == "not checked"

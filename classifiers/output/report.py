@@ -275,31 +275,36 @@ def model_about(result) -> list[dict]:
     rows.append({"what": "smoothing", "words": (f"answers are smoothed over about {window:g} s, so a blink does not make an "
                                                 "appearance") if window and smoothing.get("method") != "none" else "none",
                  "details": f"{smoothing.get('method')}{f' {window:g} s' if window else ''}"})
-    unlike = m.get("unlike_training")
-    rows.append({"what": "unlike the training videos?", "words": (
-        ("a video is flagged when its faces are further from the labelled faces than any video held out in "
-         "cross-validation was, or too degraded to be named (few near an actor's, or poorer than the training faces)"
-         if unlike.get("faces") else
-         "a video is flagged when it is further from the training videos than any video held out in cross-validation was")
-        if unlike and unlike.get("threshold") is not None else "not checked"),
-        "details": "" if not unlike or unlike.get("threshold") is None else (
-            f"distance beyond {unlike['threshold']:.2f} ({unlike['margin']} × the furthest of {len(unlike['held_out'])} "
-            "held-out videos)" + (f"; as embedded, before the per-video stages, beyond {unlike['raw']['threshold']:.2f}"
-                                 if (unlike.get("raw") or {}).get("threshold") is not None else "")
-            + _degraded_details(unlike))})
+    rows.append(_unlike_row(m.get("unlike_training") or {}))
     return rows
 
 
-def _degraded_details(unlike: dict) -> str:
-    """A face model's near and poorer checks in the about-box's details line ('' for frame models, older files)."""
-    out = []
+def _unlike_row(unlike: dict) -> dict:
+    """The about-box's row on the unlike-the-training-videos check: each check the model file holds (the distance;
+    a face model's near and poorer checks, which older files lack), or "not checked"."""
+    words, details = [], []
+    if unlike.get("threshold") is not None:
+        words.append("its faces are further from the labelled faces than any video held out in cross-validation was"
+                     if unlike.get("faces") else
+                     "it is further from the training videos than any video held out in cross-validation was")
+        details.append(f"distance beyond {unlike['threshold']:.2f} ({unlike['margin']} × the furthest of "
+                       f"{len(unlike['held_out'])} held-out videos)" + (
+                           f"; as embedded, before the per-video stages, beyond {unlike['raw']['threshold']:.2f}"
+                           if (unlike.get("raw") or {}).get("threshold") is not None else ""))
+    degraded = []
     if unlike.get("near_threshold") is not None:
-        out.append(f"fewer than {100 * unlike['near_threshold']:.0f}% of its faces within {unlike['near_distance']:g} "
-                   "of an actor's training face")
+        degraded.append("few come near an actor's labelled faces")
+        details.append(f"fewer than {100 * unlike['near_threshold']:.0f}% of its faces within "
+                       f"{unlike['near_distance']:g} of an actor's training face")
     if unlike.get("low"):
-        out.append(f"at least {100 * unlike['poor_share']:.0f}% of its faces below 19 in 20 training faces' sharpness, "
-                   "height or detector score")
-    return "".join(f"; or {x}" for x in out)
+        degraded.append("poorer than the training videos': blurrier, smaller or less clear to the detector")
+        details.append(f"at least {100 * unlike['poor_share']:.0f}% of its faces below 19 in 20 training faces' "
+                       "sharpness, height or detector score (and where faces lose detail: sharpness 50, 80 px)")
+    if degraded:
+        words.append(f"its faces are too degraded to be named ({', or '.join(degraded)})")
+    return {"what": "unlike the training videos?",
+            "words": "a video is flagged when " + ", or ".join(words) if words else "not checked",
+            "details": "; or ".join(details)}
 
 
 def format_seconds(value) -> str:
