@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import pytest
 
 from conftest import ROOT, TinyEmbedder, alive, assert_same_store, bframe_film, write_video
 from featurestore import EmbeddingConfig, FeatureStore, embed_videos
-from featurestore.errors import StoreMismatch
+from featurestore.errors import EmbedWarning, StoreMismatch
 
 TINY = EmbeddingConfig(weights="random", pooling="avg", image_size_px=32)
 
@@ -54,7 +55,9 @@ def test_decode_mode_is_recorded_and_changing_it_needs_replace(tmp_path, videos)
     [fast] = embed_videos(videos[:1], store, config=TINY, make_embedder=TinyEmbedder, decode="fast", workers=0)
     info = FeatureStore(store).info("film.mp4")
     assert info["decode"] == "fast" and info["frames_decoded"] < info["frame_count"] == 300
-    [again] = embed_videos(videos[:1], store, config=TINY, make_embedder=TinyEmbedder, workers=0)  # decode=None: as stored
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", EmbedWarning)  # stored by fast mode's rule of now: nothing to say
+        [again] = embed_videos(videos[:1], store, config=TINY, make_embedder=TinyEmbedder, workers=0)  # as stored
     assert again.status == "stored"
     with pytest.raises(StoreMismatch, match="--decode fast, this run asks for --decode exact"):
         embed_videos(videos[:1], store, config=TINY, make_embedder=TinyEmbedder, decode="exact", workers=0)
@@ -202,3 +205,17 @@ def test_a_worker_that_had_decoded_and_then_exited_with_an_error_status_is_resta
     pool._heard.clear()  # its restart (mocked here) forgets what the dead process sent
     with pytest.raises(WorkersUnstartable):
         pool.dead_slots()
+
+
+def test_a_video_stored_by_fast_modes_first_rule_is_named_when_met_again():
+    """`--decode fast` once skipped every B-frame (damaged frames after a skipped reference B-frame); a video it
+    stored so (its decoder without '(skip ...)') is named, with what to do, when a run finds it stored."""
+    from featurestore.runners.work import EmbedReport
+
+    info = {"n_samples": 3, "duration_s": 3.0, "decode": "fast"}
+    with pytest.warns(EmbedWarning, match="film.mp4: stored with --decode fast when it skipped every B-frame.*--replace"):
+        EmbedReport.stored("film.mp4", "film.mp4", {**info, "decoder": "h264"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", EmbedWarning)
+        EmbedReport.stored("film.mp4", "film.mp4", {**info, "decoder": "h264 (skip nonref)"})
+        EmbedReport.stored("film.mp4", "film.mp4", {**info, "decode": "exact", "decoder": "h264"})

@@ -56,7 +56,12 @@ class EmbedReport:
 
     @classmethod
     def stored(cls, video_id: str, path, info: dict, n_faces: int | None = None) -> "EmbedReport":
-        """The report of a video found in the store (nothing done), from its stored `info`."""
+        """The report of a video found in the store (nothing done), from its stored `info`; warns where `--decode
+        fast` stored it by its first rule (every B-frame skipped: frames after a skipped reference one damaged)."""
+        if info.get("decode") == "fast" and "(skip" not in str(info.get("decoder", "")):
+            warnings.warn(f"{path}: stored with --decode fast when it skipped every B-frame, which damaged the frames "
+                          "after them in x264's and x265's usual output; embed it again with --replace", EmbedWarning,
+                          stacklevel=2)
         return cls(video_id, str(path), "stored", info["n_samples"], info["duration_s"], decode=info.get("decode", "exact"),
                    precision=info.get("precision", "float32"), n_faces=n_faces)
 
@@ -85,10 +90,10 @@ def checkpoint_for(store, video_id: str, fingerprint: str, config, sample_fps: f
     """The checkpoint of one video's embedding, valid only for this content, config, rate and decode mode (and
     face config; a pass for the faces alone has checkpoints of its own)."""
     meta = {"video_id": video_id, "fingerprint": fingerprint, "config": config.identity(), "sample_fps": sample_fps}
-    if decode != "exact":  # checkpoints of exact decoding keep the meta they had before modes existed
+    if decode != "exact":
         meta["decode"] = decode
         meta["skip_frame"] = SKIP_FRAME[decode]  # fast mode once skipped every B-frame: its chunks are not resumed
-    meta["fields"] = DEINTERLACER  # interlaced frames deinterlaced: chunks decoded before that are not resumed
+    meta["fields"] = DEINTERLACER  # interlaced frames deinterlaced: no checkpoint from before that (any mode) resumes
     if faces is not None:
         meta["faces"] = faces.identity
         if faces_only:

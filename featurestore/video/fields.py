@@ -2,7 +2,7 @@
 
 Broadcast captures (1080i / 576i / 480i MPEG-TS, DV, H.264 PAFF/MBAFF) weave two fields 1/50-1/60 s apart into
 each frame, so whatever moves is combed. On composed 576i footage of real faces (bench/interlace.py, docs/faces.md)
-a face's descriptor was 0.50 from the progressive frame's as decoded (dlib's same-person threshold is 0.6), 0.22 once
+a face's descriptor was 0.50 from the progressive frame's as decoded (dlib's same-person threshold is 0.6), 0.22-0.24 once
 deinterlaced, and frame features' cosine to the progressive frame 0.94 as decoded, 0.995 once deinterlaced.
 
 `deinterlaced` wraps a reader's (time s, av.VideoFrame) stream: until the first frame marked interlaced
