@@ -6,7 +6,7 @@ their tracks through missed detections}), ``n_faces``. Per sample, besides ``lab
 "unknown", "p": probability, "track": id}]``; ``unknown_segments``, the stretches with unknown people
 (``segments``' keys, label "unknown"); ``faces_unlike``: the checks for faces too degraded to be named
 (`classifiers.chain.face_familiarity`): ``{"near_share": share of faces near an actor's training face,
-"below_training": {quality part: share of faces below 19 in 20 training faces}, "faults": [what fired: "far",
+"below_training": {quality part: share of faces below 19 in 20 training faces (and the part's full marks)}, "faults": [what fired: "far",
 "few near", quality parts], "words": what is off, in plain words, or null}``. The document adds ``total_unknown_s``.
 """
 
