@@ -169,6 +169,9 @@ def test_a_one_unit_step_its_block_did_not_count_ends_1_of_1_and_notebooks_see_b
     with StepBars(console) as bars:
         with step(bars, "held-out distances", 1):
             pass  # work done in one go, nothing counted
+        with step(bars, "reading the labelled videos", None):
+            pass  # all read before: nothing to show
     assert "1/1" in console.file.getvalue() and "0/0" not in console.file.getvalue()
+    assert "reading the labelled videos" not in console.file.getvalue()
     notebook = Console(file=io.StringIO(), force_terminal=False, force_jupyter=True)
     assert StepBars(notebook)._live and not StepBars(console)._live
