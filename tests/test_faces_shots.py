@@ -138,3 +138,15 @@ def test_small_frames_are_the_full_conversion_shrunk():
     assert np.abs(small.astype(int) - full).mean() < 3.0  # the same picture (shrunk before or after: 2 levels apart)
     swapped = cv2.resize(cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2BGR_YV12), (128, 72), interpolation=cv2.INTER_LINEAR)
     assert np.abs(swapped.astype(int) - full).mean() > 10  # a plane mixed up would show
+
+
+def test_the_cut_decoder_skips_the_deblocking_filter(tmp_path):
+    from featurestore.video.shots import _small_frames
+
+    made = textured_shots(tmp_path / "made.mp4", [6])
+    path = tmp_path / "x264.mp4"
+    ffmpeg("-i", str(made), "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path))
+    video = _small_frames(str(path))
+    assert video._codec_context.options == {"skip_loop_filter": "all"}
+    assert video.read() is not False
+    assert video._codec_context.options == {}  # FFmpeg took it: an option the decoder does not know stays here
