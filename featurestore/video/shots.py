@@ -10,8 +10,9 @@ This second decode runs beside `embed --faces`, so its cost is the command's. Co
 `DETECTION_WIDTH_PX` wide (a cut changes the whole frame's hue, saturation and luma; PySceneDetect's automatic
 downscale keeps 256), and a 4:2:0 frame's planes are shrunk bilinearly where the decoder left them and converted
 to BGR at that size by OpenCV (`small_bgr`), not converted at full size first: on bench/faces.py's hour video and a
-1080p clip (24 cuts) the same cuts, for 45% less CPU at 1080p. Its decoder skips H.264's deblocking filter
-(`DECODER_OPTIONS`): 15% less CPU at 1080p, the same cuts.
+MPEG-4 1080p clip (24 cuts) the same cuts, for 45% less CPU there (18% on H.264 1080p, where decoding is most of
+the cost). Its decoder skips H.264's deblocking filter (`DECODER_OPTIONS`): 15% less CPU at 1080p, the same cuts
+(docs/faces.md, 1080p and 4K).
 """
 
 from __future__ import annotations
