@@ -132,11 +132,15 @@ def test_small_frames_are_the_full_conversion_shrunk():
     rng = np.random.default_rng(0)
     image = cv2.resize(rng.integers(0, 256, (5, 8, 3), dtype=np.uint8), (640, 360), interpolation=cv2.INTER_LINEAR)
     frame = av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p")
-    full = cv2.resize(cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2BGR_I420), (128, 72), interpolation=cv2.INTER_LINEAR)
+
+    def shrunk(code):  # converted at full size, then shrunk (as before)
+        return cv2.resize(cv2.cvtColor(frame.to_ndarray(), code), (128, 72), interpolation=cv2.INTER_LINEAR)
+
+    full = shrunk(cv2.COLOR_YUV2BGR_I420)
     small = small_bgr(frame, (128, 72))
     assert small.shape == (72, 128, 3)
     assert np.abs(small.astype(int) - full).mean() < 3.0  # the same picture (shrunk before or after: 2 levels apart)
-    swapped = cv2.resize(cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2BGR_YV12), (128, 72), interpolation=cv2.INTER_LINEAR)
+    swapped = shrunk(cv2.COLOR_YUV2BGR_YV12)
     assert np.abs(swapped.astype(int) - full).mean() > 10  # a plane mixed up would show
 
 
