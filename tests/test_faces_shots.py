@@ -102,3 +102,55 @@ def test_small_frames_find_the_cuts_pyscenedetect_finds_at_its_own_scale(tmp_pat
     expected = [float(start.seconds) for start, _ in stock[1:]]
     assert len(expected) == 4
     np.testing.assert_allclose(detect_cuts(path), expected, atol=1e-6)
+
+
+def test_frames_are_converted_at_the_detection_size_not_the_video_size(tmp_path, monkeypatch):
+    from featurestore.video import shots
+
+    made = textured_shots(tmp_path / "made.mp4", [12, 15], size=(640, 360))
+    path = tmp_path / "x264.mp4"
+    ffmpeg("-i", str(made), "-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "18", str(path))
+    expected = detect_cuts(path)
+    heights = []
+    convert = cv2.cvtColor
+
+    def spy(image, code, *args, **kwargs):
+        heights.append(image.shape[0])
+        return convert(image, code, *args, **kwargs)
+
+    monkeypatch.setattr(shots.cv2, "cvtColor", spy)
+    np.testing.assert_allclose(detect_cuts(path), expected, atol=1e-6)
+    assert len(expected) == 1 and heights
+    assert max(heights) <= shots.DETECTION_WIDTH_PX * 3 // 2  # an I420 image of 128 x 72: 108 rows
+
+
+def test_small_frames_are_the_full_conversion_shrunk():
+    import av
+
+    from featurestore.video.shots import small_bgr
+
+    rng = np.random.default_rng(0)
+    image = cv2.resize(rng.integers(0, 256, (5, 8, 3), dtype=np.uint8), (640, 360), interpolation=cv2.INTER_LINEAR)
+    frame = av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p")
+
+    def shrunk(code):  # converted at full size, then shrunk (as before)
+        return cv2.resize(cv2.cvtColor(frame.to_ndarray(), code), (128, 72), interpolation=cv2.INTER_LINEAR)
+
+    full = shrunk(cv2.COLOR_YUV2BGR_I420)
+    small = small_bgr(frame, (128, 72))
+    assert small.shape == (72, 128, 3)
+    assert np.abs(small.astype(int) - full).mean() < 3.0  # the same picture (shrunk before or after: 2 levels apart)
+    swapped = shrunk(cv2.COLOR_YUV2BGR_YV12)
+    assert np.abs(swapped.astype(int) - full).mean() > 10  # a plane mixed up would show
+
+
+def test_the_cut_decoder_skips_the_deblocking_filter(tmp_path):
+    from featurestore.video.shots import _small_frames
+
+    made = textured_shots(tmp_path / "made.mp4", [6])
+    path = tmp_path / "x264.mp4"
+    ffmpeg("-i", str(made), "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path))
+    video = _small_frames(str(path))
+    assert video._codec_context.options == {"skip_loop_filter": "all"}
+    assert video.read() is not False
+    assert video._codec_context.options == {}  # FFmpeg took it: an option the decoder does not know stays here

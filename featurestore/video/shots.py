@@ -8,9 +8,11 @@ the new shot: a sample at t >= c sees the new shot (the frame on screen at t is 
 
 This second decode runs beside `embed --faces`, so its cost is the command's. ContentDetector compares frames
 `DETECTION_WIDTH_PX` wide (a cut changes the whole frame's hue, saturation and luma; PySceneDetect's automatic
-downscale keeps 256), and a 4:2:0 frame reaches it converted by OpenCV from its planes, then shrunk bilinearly
-as PySceneDetect shrinks (`_SmallFrames`), not by FFmpeg's full-size BGR conversion first: 40% less CPU, the same
-cuts on bench/faces.py's hour video.
+downscale keeps 256), and a 4:2:0 frame's planes are shrunk bilinearly where the decoder left them and converted
+to BGR at that size by OpenCV (`small_bgr`), not converted at full size first: on bench/faces.py's hour video and a
+MPEG-4 1080p clip (24 cuts) the same cuts, for 45% less CPU there (18% on H.264 1080p, where decoding is most of
+the cost). Its decoder skips H.264's deblocking filter (`DECODER_OPTIONS`): 15% less CPU at 1080p, the same cuts
+(docs/faces.md, 1080p and 4K).
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ DEFAULT_MIN_SHOT_S = 0.5
 #: Frames are shrunk to this width (height in proportion) before ContentDetector.
 DETECTION_WIDTH_PX = 128
 _PLANAR_420 = ("yuv420p", "yuvj420p")
+#: FFmpeg decoder options of this decode: H.264/HEVC frames without the deblocking filter (the cuts stay those of
+#: deblocked frames at this width: the same on bench/faces.py's hour video in H.264 and a 1080p clip; 15% less CPU
+#: at 1080p, where the decoding is most of the cost).
+DECODER_OPTIONS = {"skip_loop_filter": "all"}
 
 
 def detect_cuts(path, *, threshold: float = DEFAULT_THRESHOLD, min_shot_s: float = DEFAULT_MIN_SHOT_S) -> np.ndarray:
@@ -92,6 +98,7 @@ def _small_frames(path: str):
             factor = max(1.0, width / DETECTION_WIDTH_PX)
             self._small = (max(1, round(width / factor)), max(1, round(height / factor)))
             self.start_s = picture_start_s(self._container, self._video_stream)  # its times start at 0
+            self._codec_context.options = dict(DECODER_OPTIONS)  # before the decoder opens (on the first read)
 
         @property
         def frame_size(self) -> tuple[int, int]:
@@ -104,11 +111,25 @@ def _small_frames(path: str):
             got = super().read(decode=False)
             if got is False or not decode:
                 return got
-            frame = self._frame  # the av.VideoFrame just decoded
-            if frame.format.name in _PLANAR_420 and frame.width % 2 == 0 and frame.height % 2 == 0:
-                image = cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2BGR_I420)
-            else:
-                image = frame.to_ndarray(format="bgr24")
-            return cv2.resize(image, self._small, interpolation=cv2.INTER_LINEAR)
+            return small_bgr(self._frame, self._small)  # the av.VideoFrame just decoded
 
     return _SmallFrames(path)
+
+
+def small_bgr(frame, size: tuple[int, int]) -> np.ndarray:
+    """(height, width, 3) uint8 BGR image of an av.VideoFrame shrunk to `size` (width, height) bilinearly.
+
+    A 4:2:0 frame's planes are shrunk where they lie in the decoder's buffers (no copy of the whole frame) and
+    converted at the small size by OpenCV; any other frame is converted by FFmpeg at full size, then shrunk.
+    """
+    width, height = size
+    if frame.format.name in _PLANAR_420 and width % 2 == 0 and height % 2 == 0:
+        small = np.empty((height * 3 // 2, width), np.uint8)  # I420: Y, then U and V of half the size each
+        flat = small.reshape(-1)
+        at = 0
+        for plane, (w, h) in zip(frame.planes, ((width, height), (width // 2, height // 2), (width // 2, height // 2))):
+            full = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
+            flat[at : at + w * h] = cv2.resize(full, (w, h), interpolation=cv2.INTER_LINEAR).reshape(-1)
+            at += w * h
+        return cv2.cvtColor(small, cv2.COLOR_YUV2BGR_I420)
+    return cv2.resize(frame.to_ndarray(format="bgr24"), size, interpolation=cv2.INTER_LINEAR)
