@@ -213,7 +213,7 @@ def compare_models(
     if stages_why:
         result.choice = {"stages": f"{norm}, context {k:g} s: {stages_why}", **result.choice}
     estimators = build_estimators(models, random_state, multi_label=data.is_multi_label)
-    what = "error bars, training reference" if out_path is None else f"final model: {result.best_name} on every labelled sample"
+    what = "error bars, training reference" if out_path is None else f"final model: {result.best_name}, all samples"
     with step(progress, what, 2) as advance:
         winner = None if out_path is None else refit_winner(result, data, estimators, simplicity=model_simplicity(list(estimators)),
                                                             selection=selection, n_jobs=n_jobs)  # may fall to the next model

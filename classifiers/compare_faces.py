@@ -299,8 +299,7 @@ def _final_model(result: FaceComparison, estimator, data: LabelledFaces, store, 
     """The winner refitted on every labelled face, its threshold chosen by leave-one-actor-out over all of them."""
     every = np.arange(len(data.y))
     inner = inner_folds(data, every, outer=-1, seed=seed)
-    with step(progress, f"final model: {result.best_name} on every labelled face, its unknown threshold",
-              2 * len(inner) + 1) as advance:
+    with step(progress, f"final model: {result.best_name}, all faces", 2 * len(inner) + 1) as advance:
         runs = run_folds({"winner": clone(estimator)}, data.X, data.y, [(every, every)] + [(f.train, f.test) for f in inner],
                          timeout_s=timeout_s, n_jobs=n_jobs, on_fit=advance)["winner"]
         if isinstance(runs, str):
