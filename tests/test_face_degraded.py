@@ -151,7 +151,7 @@ def test_a_blurred_and_compressed_composed_clip_is_flagged_and_its_original_is_n
     from featurestore.faces.config import FaceConfig
     from featurestore.store.store import FeatureStore
 
-    train, test = make_actor_dataset(tmp_path / "videos", n_train=3, n_test=1, duration_s=30.0, seed=5)
+    train, test = make_actor_dataset(tmp_path / "videos", n_train=3, n_test=1, duration_s=20.0, seed=5)
     labels = actor_labels(tmp_path / "labels.csv", train, none_label="neither")
     clip = test[0].path
     degraded = tmp_path / "degraded.mp4"
