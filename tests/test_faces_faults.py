@@ -65,6 +65,7 @@ FIRST = textwrap.dedent("""
     from featurestore.faces.config import FaceConfig
     from featurestore.store.layout import StoreFiles
 
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C as a terminal's, though started where it is ignored
     if {signal!r}:
         write_index = StoreFiles.write_index
 
