@@ -233,6 +233,10 @@ def test_a_frame_held_over_samples_with_two_faces_is_stored_and_read_back(tmp_pa
     back = FeatureStore(tmp_path / "f.h5").faces("v.mp4")
     assert_same_table(table, back)
     assert back.sample.tolist() == [0, 0, 1, 1, 2, 2, 3, 3] and back.face.tolist() == [0, 1] * 4
+    from classifiers.chain.face_time import faces_samples
+
+    with pytest.warns(DeprecationWarning, match="table.sample"):  # the call docs/store.md named before
+        assert faces_samples(back).tolist() == back.sample.tolist()
 
 
 def test_rows_restarting_more_often_than_their_time_was_sampled_are_refused():

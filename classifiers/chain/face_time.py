@@ -82,6 +82,15 @@ class FaceScreenTime(VideoScreenTime):
     faults: list = field(default_factory=list)
 
 
+def faces_samples(table) -> np.ndarray:
+    """Each face's sample index in a `FaceTable`, shape (n_faces,): kept for code written against it; `table.sample`
+    (computed once per table) is the same."""
+    import warnings
+
+    warnings.warn("faces_samples(table) is table.sample now", DeprecationWarning, stacklevel=2)
+    return table.sample
+
+
 def summarize_faces(video_id: str, table, actor: np.ndarray, p_actor: np.ndarray, actors: list[str], duration_s: float,
                     sample_fps: float) -> FaceScreenTime:
     """Screen time of one video from its faces and whose each is.
