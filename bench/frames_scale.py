@@ -70,13 +70,18 @@ def api(code: str) -> list[str]:
     return ["-c", f"from featurestore.store.store import FeatureStore as F; fs = F('features.h5'); {code}"]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def collection_arguments(parser: argparse.ArgumentParser) -> None:
+    """The synthetic collection's size and the models fitted on it (bench/progress_gaps.py takes them too)."""
     parser.add_argument("--videos", type=int, default=50)
     parser.add_argument("--hours", type=float, default=1.0)
     parser.add_argument("--features", type=int, default=512)
     parser.add_argument("--labelled", type=int, default=10)
     parser.add_argument("--models", default="logreg")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    collection_arguments(parser)
     parser.add_argument("--steps", default=",".join(STEPS))
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()

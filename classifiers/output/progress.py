@@ -112,13 +112,10 @@ class StepBars:
     def finish(self) -> None:
         task = self._progress.tasks[0]
         done = task.completed or task.total or 0  # a one-unit step its block did not count is done: 1/1, not 0/0
-        if not done:  # nothing was there to do (all read before): no bar, no line
+        if done:
+            self._progress.update(self._task, completed=done, total=done)  # a step that skipped work ends full
+        else:  # nothing was there to do (all read before): no bar, no line
             self._progress.remove_task(self._task)
-            if self._live:
-                self._progress.stop()
-            self._progress = None
-            return
-        self._progress.update(self._task, completed=done, total=done)  # a step that skipped work ends full
         self._stop()
 
     @property
@@ -130,6 +127,6 @@ class StepBars:
         if self._progress is not None:
             if self._live:
                 self._progress.stop()
-            else:
+            elif self._progress.tasks:
                 self._ended.append(self._progress)
             self._progress = None
